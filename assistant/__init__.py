@@ -1,0 +1,2 @@
+"""Assistant: one workspace for a virtual assistant's principals."""
+__version__ = "0.1.0"

@@ -1,0 +1,117 @@
+"""The connector interface: the one contract every mail/calendar provider implements.
+
+A connector is built for one :class:`~assistant.domain.Account` and speaks to that account's provider only. It knows
+nothing of the store, the UI or other accounts: the sync engine (``assistant.sync.engine``) asks it for changes since a
+cursor and hands it outbox entries to apply. Connectors never import Qt.
+
+Terms
+-----
+``cursor``
+    An opaque string the connector gives with every page of changes and gets back on the next sync: a Gmail history id,
+    a Graph delta link, a Calendar sync token, or the local connector's content-hash state. ``None`` means "never synced":
+    the connector then enumerates everything (a *full* listing).
+Pages
+    ``mail_changes`` and ``calendar_changes`` yield pages. The engine applies each page and saves its cursor in one
+    transaction, so a crash between pages loses nothing and repeats nothing (upserts are idempotent by remote id).
+    ``cursor`` on a page may be ``None`` for all but the last page, meaning "not resumable here yet": a crash then redoes
+    the listing, which upserts the same items again harmlessly.
+Full listings
+    A page with ``full=True`` belongs to an enumeration of everything on the server; ``seen`` lists every remote id it
+    covered. After the last page the engine removes local items whose ids were not seen, except that an enumeration
+    that sees nothing while the store holds items raises :class:`~assistant.errors.SourceLooksEmpty` instead of wiping.
+Outbox entries
+    ``apply(entry)`` performs one persisted change (ops below). It must be idempotent by ``entry.idempotency_key``: the
+    engine retries an entry that was in flight when the process died, and the connector must recognise that it already
+    happened (Gmail/local: a Message-ID derived from the key; Graph: the ``transactionId``/singleValueExtendedProperty).
+    It returns a result dict (e.g. ``{"remote_id": ...}``) or raises :class:`~assistant.errors.TransientError` (retry
+    with backoff; ``retry_after`` honoured), :class:`~assistant.errors.PermanentError` (shown, not retried) or
+    :class:`~assistant.errors.NeedsSignIn`.
+
+Ops and payloads
+    ``set-flags``  {"remote_id", "is_read"?: bool, "is_flagged"?: bool}
+    ``move``       {"remote_id", "to": folder remote id or role ("archive", "trash", "inbox")}
+    ``send``       {"raw": base64 RFC 5322 with its Message-ID set, "message_id_header", "remote_thread_id"?}
+    ``save-draft`` {"raw", "message_id_header", "draft_remote_id"?}  -> {"draft_remote_id"}
+    ``delete-draft`` {"draft_remote_id"}
+    ``event-create`` / ``event-update`` {"ics": VCALENDAR text with one UID, "remote_id"?}  -> {"remote_id"}
+    ``event-delete`` {"remote_id"}
+"""
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterator
+
+from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
+
+
+class Capability(str, enum.Enum):
+    MAIL = "mail"
+    CALENDAR = "calendar"
+    CONTACTS = "contacts"
+    SEND = "send"
+    DRAFTS = "drafts"  # real drafts in the provider's Drafts folder
+    LABELS = "labels"  # a message can be in several "folders" at once (Gmail); otherwise folders are exclusive
+    SERVER_SCHEDULED_SEND = "server-scheduled-send"  # the provider sends later even with the laptop closed
+    ATTACHMENTS_ON_DEMAND = "attachments-on-demand"
+
+
+@dataclass
+class MailPage:
+    folders: list[Folder] = field(default_factory=list)
+    upserted: list[tuple[Message, bytes | None]] = field(default_factory=list)  # (message, raw source if fetched)
+    removed: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    full: bool = False
+    seen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CalendarPage:
+    upserted: list[CalendarEvent] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    full: bool = False
+    seen: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per item the connector could not read
+
+
+class Connector(ABC):
+    """One provider account. Subclasses set ``kind``, ``display_name`` and ``capabilities``."""
+
+    kind: ClassVar[str]
+    display_name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, account: Account, *, credentials: Any = None, **options: Any):
+        self.account = account
+        self.credentials = credentials
+        self.options = options
+        self.requests_made = 0  # every remote call counts; reported by `assistant sync --json`
+
+    def has(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @abstractmethod
+    def mail_changes(self, cursor: str | None) -> Iterator[MailPage]:
+        """Pages of mail changes since ``cursor`` (``None``: full listing)."""
+
+    def calendar_changes(self, cursor: str | None) -> Iterator[CalendarPage]:
+        """Pages of calendar changes since ``cursor``; connectors without ``CALENDAR`` yield nothing."""
+        return iter(())
+
+    @abstractmethod
+    def apply(self, entry: OutboxEntry) -> dict[str, Any]:
+        """Perform one outbox entry, idempotently by ``entry.idempotency_key``."""
+
+    def fetch_raw(self, remote_id: str) -> bytes:
+        """The RFC 5322 source of one message (attachments on demand)."""
+        raise NotImplementedError
+
+    def health(self) -> str:
+        """One line for ``assistant doctor``: reachable, signed in, or what is wrong."""
+        return "ok"
+
+    def close(self) -> None:
+        """Release sockets and files."""

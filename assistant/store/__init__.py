@@ -1,0 +1,978 @@
+"""The workspace store: one SQLite file, every read and write scoped to a principal by the API itself.
+
+``Store`` holds workspace-wide things (principals, accounts, sync cursors, the outbox). ``store.scope(principal_id)``
+returns a :class:`PrincipalScope` whose every query carries that principal's id: there is no method that returns another
+principal's mail, events, calls or tasks. Views that are explicitly cross-principal (``Store.today``) label every row.
+
+A ``Store`` owns one connection and must stay on the thread that made it; open one per thread (WAL lets readers run
+beside the single writer).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+import zlib
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from assistant import timezones
+from assistant.domain import (
+    Account,
+    AccountStatus,
+    Address,
+    ApprovalPolicy,
+    Attachment,
+    AuditEntry,
+    BoardColumn,
+    BusinessHours,
+    Call,
+    CallDirection,
+    CalendarEvent,
+    Contact,
+    Folder,
+    Message,
+    OutboxEntry,
+    Principal,
+    Reminder,
+    Task,
+    Thread,
+)
+from assistant.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew
+from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
+from assistant.timezones import from_epoch, to_epoch
+
+DB_NAME = "workspace.sqlite3"
+DEFAULT_COLUMNS = ("Inbox", "To do", "Doing", "Waiting on principal", "Done")
+
+
+def _z(text: str | bytes | None) -> bytes | None:
+    if text is None:
+        return None
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return zlib.compress(data, 6)
+
+
+def _unz(blob: bytes | None) -> bytes:
+    return zlib.decompress(blob) if blob else b""
+
+
+def content_hash(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _addr_json(addrs: Iterable[Address]) -> list[list[str]]:
+    return [[a.name, a.email] for a in addrs]
+
+
+def _addrs(data: list[list[str]]) -> list[Address]:
+    return [Address(n, e) for n, e in data]
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create the workspace folder readable by the user alone (0700), tightening it if it exists."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(path, stat.S_IRWXU)
+    return path
+
+
+def default_workspace_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("assistant", appauthor=False)) / "workspace"
+
+
+def fts_query(words: str) -> str:
+    """Quote user words for FTS5 MATCH so that operators and punctuation in them are literal."""
+    tokens = []
+    for part in _split_query(words):
+        tokens.append('"' + part.replace('"', '""') + '"')
+    return " ".join(tokens)
+
+
+def _split_query(text: str) -> list[str]:
+    out, buf, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+            if not quoted and buf:
+                out.append("".join(buf))
+                buf = []
+        elif ch.isspace() and not quoted:
+            if buf:
+                out.append("".join(buf))
+                buf = []
+        else:
+            buf.append(ch)
+    if buf:
+        out.append("".join(buf))
+    return [t for t in out if t.strip()]
+
+
+class Store:
+    def __init__(self, workspace_dir: str | os.PathLike[str], *, create: bool = True):
+        self.dir = Path(workspace_dir)
+        if not create and not (self.dir / DB_NAME).exists():
+            raise NotFound(f"no workspace at {self.dir}")
+        ensure_private_dir(self.dir)
+        self.path = self.dir / DB_NAME
+        old_umask = os.umask(0o077)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        finally:
+            os.umask(old_umask)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._depth = 0
+        self._migrate()
+
+    # -- plumbing ------------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise WorkspaceTooNew(
+                f"this workspace has schema version {version}, newer than this Assistant understands ({SCHEMA_VERSION}): "
+                "update Assistant"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            # One script per migration, its version bump inside the same transaction: all of it lands or none.
+            self.db.executescript(f"BEGIN IMMEDIATE;{MIGRATIONS[number]};PRAGMA user_version={number + 1};COMMIT;")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested uses join the outer one. Everything inside lands together or not at all."""
+        if self._depth == 0:
+            self.db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield self.db
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("ROLLBACK")
+            raise
+        else:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def scope(self, principal_id: int) -> "PrincipalScope":
+        self.principal(principal_id)  # raises NotFound
+        return PrincipalScope(self, principal_id)
+
+    # -- principals ----------------------------------------------------------------------------------------------
+    def add_principal(self, p: Principal) -> Principal:
+        timezones.validate(p.timezone)
+        if not p.name.strip():
+            raise InvalidInput("a principal needs a name")
+        try:
+            with self.transaction():
+                cur = self.db.execute(
+                    "INSERT INTO principals(name, timezone, addresses, region, business_hours, colour, signature,"
+                    " approval_policy, notes, created_utc) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        p.name.strip(), p.timezone, json.dumps(p.addresses), p.region.upper(), p.business_hours.to_text(),
+                        p.colour, p.signature, ApprovalPolicy(p.approval_policy).value, p.notes,
+                        to_epoch(timezones.now_utc()),
+                    ),
+                )
+                p.id = cur.lastrowid
+                for i, name in enumerate(DEFAULT_COLUMNS):
+                    self.db.execute(
+                        "INSERT INTO board_columns(principal_id, name, position) VALUES (?,?,?)", (p.id, name, i)
+                    )
+        except sqlite3.IntegrityError:
+            raise InvalidInput(f"a principal named {p.name!r} already exists") from None
+        return p
+
+    def update_principal(self, p: Principal) -> None:
+        timezones.validate(p.timezone)
+        with self.transaction():
+            self.db.execute(
+                "UPDATE principals SET name=?, timezone=?, addresses=?, region=?, business_hours=?, colour=?, signature=?,"
+                " approval_policy=?, notes=? WHERE id=?",
+                (
+                    p.name, p.timezone, json.dumps(p.addresses), p.region.upper(), p.business_hours.to_text(), p.colour,
+                    p.signature, ApprovalPolicy(p.approval_policy).value, p.notes, p.id,
+                ),
+            )
+
+    @staticmethod
+    def _principal(row: sqlite3.Row) -> Principal:
+        return Principal(
+            id=row["id"], name=row["name"], timezone=row["timezone"], addresses=json.loads(row["addresses"]),
+            region=row["region"], business_hours=BusinessHours.from_text(row["business_hours"]), colour=row["colour"],
+            signature=row["signature"], approval_policy=ApprovalPolicy(row["approval_policy"]), notes=row["notes"],
+        )
+
+    def principals(self) -> list[Principal]:
+        return [self._principal(r) for r in self.db.execute("SELECT * FROM principals ORDER BY name COLLATE NOCASE")]
+
+    def principal(self, principal_id: int) -> Principal:
+        row = self.db.execute("SELECT * FROM principals WHERE id=?", (principal_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no principal with id {principal_id}")
+        return self._principal(row)
+
+    def principal_by_name(self, name: str) -> Principal:
+        row = self.db.execute("SELECT * FROM principals WHERE name=? COLLATE NOCASE", (name.strip(),)).fetchone()
+        if row is None:
+            known = ", ".join(p.name for p in self.principals()) or "none yet"
+            raise NotFound(f"no principal named {name!r} (known: {known})")
+        return self._principal(row)
+
+    # -- accounts ------------------------------------------------------------------------------------------------
+    def add_account(self, a: Account) -> Account:
+        self.principal(a.principal_id)
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO accounts(principal_id, kind, address, settings, status) VALUES (?,?,?,?,?)",
+                (a.principal_id, a.kind, a.address, json.dumps(a.settings), AccountStatus(a.status).value),
+            )
+            a.id = cur.lastrowid
+        return a
+
+    @staticmethod
+    def _account(row: sqlite3.Row) -> Account:
+        return Account(
+            id=row["id"], principal_id=row["principal_id"], kind=row["kind"], address=row["address"],
+            settings=json.loads(row["settings"]), status=AccountStatus(row["status"]), last_error=row["last_error"],
+            last_sync_utc=from_epoch(row["last_sync_utc"]),
+        )
+
+    def accounts(self, principal_id: int | None = None) -> list[Account]:
+        if principal_id is None:
+            rows = self.db.execute("SELECT * FROM accounts ORDER BY principal_id, id")
+        else:
+            rows = self.db.execute("SELECT * FROM accounts WHERE principal_id=? ORDER BY id", (principal_id,))
+        return [self._account(r) for r in rows]
+
+    def account(self, account_id: int) -> Account:
+        row = self.db.execute("SELECT * FROM accounts WHERE id=?", (account_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no account with id {account_id}")
+        return self._account(row)
+
+    def set_account_status(self, account_id: int, status: AccountStatus, error: str = "", synced: bool = False) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE accounts SET status=?, last_error=?, last_sync_utc=COALESCE(?, last_sync_utc) WHERE id=?",
+                (AccountStatus(status).value, error, to_epoch(timezones.now_utc()) if synced else None, account_id),
+            )
+
+    def update_account_settings(self, account_id: int, settings: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE accounts SET settings=? WHERE id=?", (json.dumps(settings), account_id))
+
+    # -- sync cursors --------------------------------------------------------------------------------------------
+    def get_cursor(self, account_id: int, resource: str) -> str | None:
+        row = self.db.execute(
+            "SELECT cursor FROM sync_state WHERE account_id=? AND resource=?", (account_id, resource)
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, account_id: int, resource: str, cursor: str | None) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO sync_state(account_id, resource, cursor, updated_utc) VALUES (?,?,?,?)"
+                " ON CONFLICT(account_id, resource) DO UPDATE SET cursor=excluded.cursor, updated_utc=excluded.updated_utc",
+                (account_id, resource, cursor, to_epoch(timezones.now_utc())),
+            )
+
+    # -- outbox --------------------------------------------------------------------------------------------------
+    def enqueue(self, entry: OutboxEntry) -> OutboxEntry:
+        """Persist a remote change. Re-enqueueing the same idempotency key returns the existing entry."""
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT id FROM outbox WHERE idempotency_key=?", (entry.idempotency_key,)
+            ).fetchone()
+            if row:
+                return self.outbox_entry(row[0])
+            cur = self.db.execute(
+                "INSERT INTO outbox(principal_id, account_id, op, payload, idempotency_key, state, created_utc)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    entry.principal_id, entry.account_id, entry.op, json.dumps(entry.payload), entry.idempotency_key,
+                    "pending", to_epoch(timezones.now_utc()),
+                ),
+            )
+            entry.id = cur.lastrowid
+        return entry
+
+    @staticmethod
+    def _outbox(row: sqlite3.Row) -> OutboxEntry:
+        return OutboxEntry(
+            id=row["id"], principal_id=row["principal_id"], account_id=row["account_id"], op=row["op"],
+            payload=json.loads(row["payload"]), idempotency_key=row["idempotency_key"], state=row["state"],
+            attempts=row["attempts"], last_error=row["last_error"], next_attempt_utc=from_epoch(row["next_attempt_utc"]),
+            created_utc=from_epoch(row["created_utc"]), result=json.loads(row["result"]),
+        )
+
+    def outbox_entry(self, entry_id: int) -> OutboxEntry:
+        row = self.db.execute("SELECT * FROM outbox WHERE id=?", (entry_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no outbox entry {entry_id}")
+        return self._outbox(row)
+
+    def outbox(self, account_id: int | None = None, states: Iterable[str] | None = None) -> list[OutboxEntry]:
+        sql, args = "SELECT * FROM outbox WHERE 1=1", []
+        if account_id is not None:
+            sql += " AND account_id=?"
+            args.append(account_id)
+        if states is not None:
+            states = list(states)
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            args += states
+        return [self._outbox(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def due_outbox(self, account_id: int, now: datetime) -> list[OutboxEntry]:
+        """Entries to push now, oldest first. ``in-flight`` ones were interrupted by a crash and are tried again."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE account_id=? AND state IN ('pending','in-flight')"
+            " AND (next_attempt_utc IS NULL OR next_attempt_utc<=?) ORDER BY id",
+            (account_id, to_epoch(now)),
+        )
+        return [self._outbox(r) for r in rows]
+
+    def mark_outbox(
+        self, entry_id: int, state: str, *, error: str = "", next_attempt: datetime | None = None,
+        result: dict[str, Any] | None = None, count_attempt: bool = False,
+    ) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET state=?, last_error=?, next_attempt_utc=?, attempts=attempts+?,"
+                " result=COALESCE(?, result) WHERE id=?",
+                (
+                    state, error, to_epoch(next_attempt), 1 if count_attempt else 0,
+                    json.dumps(result) if result is not None else None, entry_id,
+                ),
+            )
+
+    # -- audit ---------------------------------------------------------------------------------------------------
+    def audit(self, principal_id: int, actor: str, action: str, subject: str = "", **detail: Any) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO audit(principal_id, at_utc, actor, action, subject, detail) VALUES (?,?,?,?,?,?)",
+                (principal_id, to_epoch(timezones.now_utc()), actor, action, subject, json.dumps(detail, default=str)),
+            )
+
+    # -- explicitly cross-principal views ------------------------------------------------------------------------
+    def today(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """What is due or overdue today across principals; every row names its principal.
+
+        "Today" is each principal's own day in their own zone.
+        """
+        now = now or timezones.now_utc()
+        out: list[dict[str, Any]] = []
+        for p in self.principals():
+            _, end = timezones.day_bounds_utc(timezones.in_zone(now, p.timezone).date(), p.timezone)
+            for r in self.db.execute(
+                "SELECT id, title, due_utc FROM tasks WHERE principal_id=? AND done_utc IS NULL AND due_utc<? ORDER BY due_utc",
+                (p.id, to_epoch(end)),
+            ):
+                out.append({"principal_id": p.id, "principal": p.name, "kind": "task", "id": r["id"],
+                            "text": r["title"], "due_utc": from_epoch(r["due_utc"])})
+            for r in self.db.execute(
+                "SELECT id, text, kind, due_utc FROM reminders WHERE principal_id=? AND state='pending' AND due_utc<?"
+                " ORDER BY due_utc",
+                (p.id, to_epoch(end)),
+            ):
+                out.append({"principal_id": p.id, "principal": p.name, "kind": r["kind"], "id": r["id"],
+                            "text": r["text"], "due_utc": from_epoch(r["due_utc"])})
+        out.sort(key=lambda d: d["due_utc"])
+        return out
+
+    def counts(self) -> dict[int, dict[str, int]]:
+        """Unread threads and due items per principal, for the principal switcher."""
+        out: dict[int, dict[str, int]] = {p.id: {"unread": 0, "due": 0} for p in self.principals()}
+        for r in self.db.execute(
+            "SELECT principal_id, COUNT(*) FROM threads WHERE unread_count>0 GROUP BY principal_id"
+        ):
+            out.setdefault(r[0], {"unread": 0, "due": 0})["unread"] = r[1]
+        for item in self.today():
+            out[item["principal_id"]]["due"] += 1
+        return out
+
+
+class PrincipalScope:
+    """Everything of one principal. Every statement here filters on ``principal_id``."""
+
+    def __init__(self, store: Store, principal_id: int):
+        self.store = store
+        self.db = store.db
+        self.principal_id = principal_id
+
+    @property
+    def principal(self) -> Principal:
+        return self.store.principal(self.principal_id)
+
+    def _own_account(self, account_id: int) -> Account:
+        account = self.store.account(account_id)
+        if account.principal_id != self.principal_id:
+            raise NotFound(f"no account {account_id} for this principal")
+        return account
+
+    # -- folders -------------------------------------------------------------------------------------------------
+    def upsert_folder(self, f: Folder) -> None:
+        self._own_account(f.account_id)
+        with self.store.transaction():
+            self.db.execute(
+                "INSERT INTO folders(principal_id, account_id, remote_id, name, role) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(account_id, remote_id) DO UPDATE SET name=excluded.name, role=excluded.role",
+                (self.principal_id, f.account_id, f.remote_id, f.name, f.role),
+            )
+
+    def folders(self) -> list[Folder]:
+        rows = self.db.execute(
+            "SELECT * FROM folders WHERE principal_id=? ORDER BY account_id, CASE role WHEN 'inbox' THEN 0 WHEN '' THEN 2"
+            " ELSE 1 END, name",
+            (self.principal_id,),
+        )
+        return [Folder(id=r["id"], account_id=r["account_id"], remote_id=r["remote_id"], name=r["name"], role=r["role"])
+                for r in rows]
+
+    def folder_by_role(self, account_id: int, role: str) -> Folder | None:
+        for f in self.folders():
+            if f.account_id == account_id and f.role == role:
+                return f
+        return None
+
+    # -- messages ------------------------------------------------------------------------------------------------
+    def upsert_message(self, m: Message, raw: bytes | None = None) -> tuple[int, str]:
+        """Insert or update by (account, remote id). Returns (message id, "added" | "updated" | "unchanged")."""
+        self._own_account(m.account_id)
+        recipients = json.dumps({"to": _addr_json(m.to), "cc": _addr_json(m.cc)})
+        attachments = json.dumps([a.__dict__ for a in m.attachments])
+        digest = content_hash(
+            m.subject, m.message_id_header, recipients, m.folders, m.is_read, m.is_flagged, attachments,
+            m.body_text, m.body_html, to_epoch(m.date_utc), m.parse_error,
+        )
+        with self.store.transaction():
+            row = self.db.execute(
+                "SELECT id, content_hash, thread_id FROM messages WHERE account_id=? AND remote_id=?",
+                (m.account_id, m.remote_id),
+            ).fetchone()
+            if row and row["content_hash"] == digest:
+                m.id = row["id"]
+                return row["id"], "unchanged"
+            thread_id = row["thread_id"] if row and row["thread_id"] else self._thread_for(m)
+            values = (
+                self.principal_id, m.account_id, m.remote_id, thread_id, m.remote_thread_id, m.message_id_header,
+                m.in_reply_to, " ".join(m.references), m.subject, m.sender.name if m.sender else "",
+                m.sender.email if m.sender else "", recipients, to_epoch(m.date_utc), json.dumps(m.folders),
+                int(m.is_read), int(m.is_flagged), int(bool(m.attachments)), attachments, m.snippet, m.size,
+                m.parse_error, digest,
+            )
+            if row:
+                message_id = row["id"]
+                self.db.execute(
+                    "UPDATE messages SET principal_id=?, account_id=?, remote_id=?, thread_id=?, remote_thread_id=?,"
+                    " message_id_header=?, in_reply_to=?, refs=?, subject=?, sender_name=?, sender_email=?, recipients=?,"
+                    " date_utc=?, folders=?, is_read=?, is_flagged=?, has_attachments=?, attachments=?, snippet=?, size=?,"
+                    " parse_error=?, content_hash=? WHERE id=?",
+                    values + (message_id,),
+                )
+                self.db.execute("DELETE FROM messages_fts WHERE rowid=?", (message_id,))
+                outcome = "updated"
+            else:
+                cur = self.db.execute(
+                    "INSERT INTO messages(principal_id, account_id, remote_id, thread_id, remote_thread_id,"
+                    " message_id_header, in_reply_to, refs, subject, sender_name, sender_email, recipients, date_utc,"
+                    " folders, is_read, is_flagged, has_attachments, attachments, snippet, size, parse_error,"
+                    " content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    values,
+                )
+                message_id = cur.lastrowid
+                outcome = "added"
+            self.db.execute(
+                "INSERT INTO messages_fts(rowid, subject, sender, recipients, body) VALUES (?,?,?,?,?)",
+                (
+                    message_id, m.subject, str(m.sender or ""), " ".join(str(a) for a in m.to + m.cc),
+                    m.body_text or "",
+                ),
+            )
+            self.db.execute(
+                "INSERT INTO message_bodies(message_id, raw, body_text, body_html) VALUES (?,?,?,?)"
+                " ON CONFLICT(message_id) DO UPDATE SET raw=COALESCE(excluded.raw, raw), body_text=excluded.body_text,"
+                " body_html=excluded.body_html",
+                (message_id, _z(raw), _z(m.body_text), _z(m.body_html)),
+            )
+            self._register_thread_keys(m, thread_id)
+            self._refresh_thread(thread_id)
+        m.id, m.thread_id = message_id, thread_id
+        return message_id, outcome
+
+    def _thread_for(self, m: Message) -> int:
+        keys = [k for k in [m.in_reply_to, *reversed(m.references)] if k]
+        if m.remote_thread_id:
+            keys.insert(0, f"remote:{m.account_id}:{m.remote_thread_id}")
+        if m.message_id_header:
+            keys.append(m.message_id_header)  # a reply that arrived before its parent registered this id
+        for key in keys:
+            row = self.db.execute(
+                "SELECT thread_id FROM thread_keys WHERE principal_id=? AND key=?", (self.principal_id, key)
+            ).fetchone()
+            if row:
+                return row[0]
+        cur = self.db.execute(
+            "INSERT INTO threads(principal_id, subject) VALUES (?,?)", (self.principal_id, m.subject)
+        )
+        return cur.lastrowid
+
+    def _register_thread_keys(self, m: Message, thread_id: int) -> None:
+        keys = [k for k in [m.message_id_header, m.in_reply_to, *m.references] if k]
+        if m.remote_thread_id:
+            keys.append(f"remote:{m.account_id}:{m.remote_thread_id}")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO thread_keys(principal_id, key, thread_id) VALUES (?,?,?)",
+            [(self.principal_id, k, thread_id) for k in keys],
+        )
+
+    def _refresh_thread(self, thread_id: int | None) -> None:
+        if thread_id is None:
+            return
+        agg = self.db.execute(
+            "SELECT COUNT(*) n, SUM(1-is_read) unread, MAX(has_attachments) att, MAX(is_flagged) flag, MAX(date_utc) last"
+            " FROM messages WHERE thread_id=?",
+            (thread_id,),
+        ).fetchone()
+        if agg["n"] == 0:
+            self.db.execute("DELETE FROM threads WHERE id=?", (thread_id,))
+            return
+        first = self.db.execute(
+            "SELECT subject FROM messages WHERE thread_id=? ORDER BY date_utc LIMIT 1", (thread_id,)
+        ).fetchone()
+        latest = self.db.execute(
+            "SELECT snippet FROM messages WHERE thread_id=? ORDER BY date_utc DESC LIMIT 1", (thread_id,)
+        ).fetchone()
+        names = [
+            r[0] for r in self.db.execute(
+                "SELECT COALESCE(NULLIF(sender_name,''), sender_email) FROM messages WHERE thread_id=?"
+                " GROUP BY 1 ORDER BY MIN(date_utc) LIMIT 4",
+                (thread_id,),
+            )
+        ]
+        self.db.execute(
+            "UPDATE threads SET subject=?, last_date_utc=?, message_count=?, unread_count=?, has_attachments=?,"
+            " is_flagged=?, participants=?, snippet=? WHERE id=?",
+            (
+                first["subject"], agg["last"], agg["n"], agg["unread"] or 0, agg["att"] or 0, agg["flag"] or 0,
+                ", ".join(n for n in names if n), latest["snippet"], thread_id,
+            ),
+        )
+
+    def remove_messages(self, account_id: int, remote_ids: Iterable[str]) -> int:
+        self._own_account(account_id)
+        removed = 0
+        with self.store.transaction():
+            for rid in remote_ids:
+                row = self.db.execute(
+                    "SELECT id, thread_id FROM messages WHERE account_id=? AND remote_id=? AND principal_id=?",
+                    (account_id, rid, self.principal_id),
+                ).fetchone()
+                if not row:
+                    continue
+                self.db.execute("DELETE FROM messages_fts WHERE rowid=?", (row["id"],))
+                self.db.execute("DELETE FROM messages WHERE id=?", (row["id"],))
+                self._refresh_thread(row["thread_id"])
+                removed += 1
+        return removed
+
+    def message_remote_ids(self, account_id: int) -> set[str]:
+        return {
+            r[0] for r in self.db.execute(
+                "SELECT remote_id FROM messages WHERE account_id=? AND principal_id=?", (account_id, self.principal_id)
+            )
+        }
+
+    def _message(self, r: sqlite3.Row, with_body: bool = False) -> Message:
+        rec = json.loads(r["recipients"])
+        m = Message(
+            id=r["id"], principal_id=r["principal_id"], account_id=r["account_id"], remote_id=r["remote_id"],
+            thread_id=r["thread_id"], remote_thread_id=r["remote_thread_id"], message_id_header=r["message_id_header"],
+            in_reply_to=r["in_reply_to"], references=r["refs"].split(), subject=r["subject"],
+            sender=Address(r["sender_name"], r["sender_email"]) if (r["sender_name"] or r["sender_email"]) else None,
+            to=_addrs(rec.get("to", [])), cc=_addrs(rec.get("cc", [])), date_utc=from_epoch(r["date_utc"]),
+            folders=json.loads(r["folders"]), is_read=bool(r["is_read"]), is_flagged=bool(r["is_flagged"]),
+            attachments=[Attachment(**a) for a in json.loads(r["attachments"])], snippet=r["snippet"], size=r["size"],
+            parse_error=r["parse_error"],
+        )
+        if with_body:
+            b = self.db.execute(
+                "SELECT body_text, body_html FROM message_bodies WHERE message_id=?", (m.id,)
+            ).fetchone()
+            if b:
+                m.body_text = _unz(b["body_text"]).decode("utf-8", "replace")
+                m.body_html = _unz(b["body_html"]).decode("utf-8", "replace")
+        return m
+
+    def message(self, message_id: int, with_body: bool = True) -> Message:
+        r = self.db.execute(
+            "SELECT * FROM messages WHERE id=? AND principal_id=?", (message_id, self.principal_id)
+        ).fetchone()
+        if r is None:
+            raise NotFound(f"no message {message_id} for this principal")
+        return self._message(r, with_body)
+
+    def message_by_header_id(self, message_id_header: str) -> Message | None:
+        r = self.db.execute(
+            "SELECT * FROM messages WHERE principal_id=? AND message_id_header=? LIMIT 1",
+            (self.principal_id, message_id_header),
+        ).fetchone()
+        return self._message(r, True) if r else None
+
+    def raw_message(self, message_id: int) -> bytes:
+        self.message(message_id, with_body=False)
+        row = self.db.execute("SELECT raw FROM message_bodies WHERE message_id=?", (message_id,)).fetchone()
+        return _unz(row["raw"]) if row else b""
+
+    def thread_messages(self, thread_id: int) -> list[Message]:
+        rows = self.db.execute(
+            "SELECT * FROM messages WHERE thread_id=? AND principal_id=? ORDER BY date_utc, id",
+            (thread_id, self.principal_id),
+        )
+        return [self._message(r, with_body=True) for r in rows]
+
+    def message_count(self) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM messages WHERE principal_id=?", (self.principal_id,)
+        ).fetchone()[0]
+
+    def thread_count(self, folder: str | None = None) -> int:
+        if folder is None:
+            return self.db.execute(
+                "SELECT COUNT(*) FROM threads WHERE principal_id=?", (self.principal_id,)
+            ).fetchone()[0]
+        return self.db.execute(
+            "SELECT COUNT(DISTINCT thread_id) FROM messages, json_each(messages.folders) f"
+            " WHERE principal_id=? AND f.value=?",
+            (self.principal_id, folder),
+        ).fetchone()[0]
+
+    def threads(self, offset: int = 0, limit: int = 100, folder: str | None = None) -> list[Thread]:
+        """A page of threads, newest first; ``folder`` is a remote folder/label id."""
+        if folder is None:
+            rows = self.db.execute(
+                "SELECT * FROM threads WHERE principal_id=? ORDER BY last_date_utc DESC, id DESC LIMIT ? OFFSET ?",
+                (self.principal_id, limit, offset),
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM threads WHERE principal_id=? AND id IN (SELECT thread_id FROM messages,"
+                " json_each(messages.folders) f WHERE messages.principal_id=? AND f.value=?)"
+                " ORDER BY last_date_utc DESC, id DESC LIMIT ? OFFSET ?",
+                (self.principal_id, self.principal_id, folder, limit, offset),
+            )
+        return [
+            Thread(
+                id=r["id"], principal_id=r["principal_id"], subject=r["subject"],
+                last_date_utc=from_epoch(r["last_date_utc"]), message_count=r["message_count"],
+                unread_count=r["unread_count"], has_attachments=bool(r["has_attachments"]),
+                is_flagged=bool(r["is_flagged"]), participants=r["participants"].split(", ") if r["participants"] else [],
+                snippet=r["snippet"],
+            )
+            for r in rows
+        ]
+
+    def set_message_flags(self, message_id: int, *, is_read: bool | None = None, is_flagged: bool | None = None) -> None:
+        """Local effect only; callers pair it with an outbox entry (see ``assistant.sync.actions``)."""
+        m = self.message(message_id, with_body=False)
+        with self.store.transaction():
+            self.db.execute(
+                "UPDATE messages SET is_read=COALESCE(?, is_read), is_flagged=COALESCE(?, is_flagged), content_hash=''"
+                " WHERE id=? AND principal_id=?",
+                (
+                    None if is_read is None else int(is_read), None if is_flagged is None else int(is_flagged),
+                    message_id, self.principal_id,
+                ),
+            )
+            self._refresh_thread(m.thread_id)
+
+    def correspondents(self, prefix: str = "", limit: int = 20) -> list[Address]:
+        """Addresses this principal has exchanged mail with, most frequent first (address completion)."""
+        like = prefix.lower() + "%"
+        rows = self.db.execute(
+            "SELECT sender_name, sender_email, COUNT(*) n FROM messages WHERE principal_id=? AND sender_email!=''"
+            " AND (lower(sender_email) LIKE ? OR lower(sender_name) LIKE ?) GROUP BY lower(sender_email)"
+            " ORDER BY n DESC LIMIT ?",
+            (self.principal_id, like, like, limit),
+        )
+        return [Address(r[0], r[1]) for r in rows]
+
+    # -- search --------------------------------------------------------------------------------------------------
+    def search_messages(self, query: str, limit: int = 100) -> list[Message]:
+        from assistant.search import build_message_query
+
+        sql, args = build_message_query(query, self.principal_id, limit)
+        return [self._message(r) for r in self.db.execute(sql, args)]
+
+    # -- events --------------------------------------------------------------------------------------------------
+    def upsert_event(self, e: CalendarEvent) -> tuple[int, str]:
+        self._own_account(e.account_id)
+        digest = content_hash(e.ics, e.summary, to_epoch(e.start_utc), to_epoch(e.end_utc), e.rrule, e.location)
+        with self.store.transaction():
+            row = self.db.execute(
+                "SELECT id, content_hash FROM events WHERE account_id=? AND remote_id=?", (e.account_id, e.remote_id)
+            ).fetchone()
+            if row and row["content_hash"] == digest:
+                e.id = row["id"]
+                return row["id"], "unchanged"
+            values = (
+                self.principal_id, e.account_id, e.remote_id, e.uid, e.calendar_id, e.summary, to_epoch(e.start_utc),
+                to_epoch(e.end_utc), int(e.all_day), e.start_date.isoformat() if e.start_date else None,
+                e.end_date.isoformat() if e.end_date else None, e.timezone, e.location, e.description, e.rrule, e.ics,
+                e.reminder_minutes, digest,
+            )
+            if row:
+                event_id = row["id"]
+                self.db.execute(
+                    "UPDATE events SET principal_id=?, account_id=?, remote_id=?, uid=?, calendar_id=?, summary=?,"
+                    " start_utc=?, end_utc=?, all_day=?, start_date=?, end_date=?, timezone=?, location=?, description=?,"
+                    " rrule=?, ics=?, reminder_minutes=?, content_hash=? WHERE id=?",
+                    values + (event_id,),
+                )
+                self.db.execute("DELETE FROM events_fts WHERE rowid=?", (event_id,))
+                outcome = "updated"
+            else:
+                cur = self.db.execute(
+                    "INSERT INTO events(principal_id, account_id, remote_id, uid, calendar_id, summary, start_utc,"
+                    " end_utc, all_day, start_date, end_date, timezone, location, description, rrule, ics,"
+                    " reminder_minutes, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    values,
+                )
+                event_id = cur.lastrowid
+                outcome = "added"
+            self.db.execute(
+                "INSERT INTO events_fts(rowid, summary, location, description) VALUES (?,?,?,?)",
+                (event_id, e.summary, e.location, e.description),
+            )
+        e.id = event_id
+        return event_id, outcome
+
+    def remove_events(self, account_id: int, remote_ids: Iterable[str]) -> int:
+        self._own_account(account_id)
+        removed = 0
+        with self.store.transaction():
+            for rid in remote_ids:
+                row = self.db.execute(
+                    "SELECT id FROM events WHERE account_id=? AND remote_id=? AND principal_id=?",
+                    (account_id, rid, self.principal_id),
+                ).fetchone()
+                if row:
+                    self.db.execute("DELETE FROM events_fts WHERE rowid=?", (row["id"],))
+                    self.db.execute("DELETE FROM events WHERE id=?", (row["id"],))
+                    removed += 1
+        return removed
+
+    def event_remote_ids(self, account_id: int) -> set[str]:
+        return {
+            r[0] for r in self.db.execute(
+                "SELECT remote_id FROM events WHERE account_id=? AND principal_id=?", (account_id, self.principal_id)
+            )
+        }
+
+    def _event(self, r: sqlite3.Row) -> CalendarEvent:
+        return CalendarEvent(
+            id=r["id"], principal_id=r["principal_id"], account_id=r["account_id"], remote_id=r["remote_id"],
+            uid=r["uid"], calendar_id=r["calendar_id"], summary=r["summary"], start_utc=from_epoch(r["start_utc"]),
+            end_utc=from_epoch(r["end_utc"]), all_day=bool(r["all_day"]),
+            start_date=date.fromisoformat(r["start_date"]) if r["start_date"] else None,
+            end_date=date.fromisoformat(r["end_date"]) if r["end_date"] else None, timezone=r["timezone"],
+            location=r["location"], description=r["description"], rrule=r["rrule"], ics=r["ics"],
+            reminder_minutes=r["reminder_minutes"],
+        )
+
+    def events(self) -> list[CalendarEvent]:
+        rows = self.db.execute(
+            "SELECT * FROM events WHERE principal_id=? ORDER BY start_utc", (self.principal_id,)
+        )
+        return [self._event(r) for r in rows]
+
+    def event(self, event_id: int) -> CalendarEvent:
+        r = self.db.execute(
+            "SELECT * FROM events WHERE id=? AND principal_id=?", (event_id, self.principal_id)
+        ).fetchone()
+        if r is None:
+            raise NotFound(f"no event {event_id} for this principal")
+        return self._event(r)
+
+    def events_between(self, start: datetime, end: datetime) -> list[CalendarEvent]:
+        """Series that may have an occurrence in [start, end): recurring ones always, single ones by overlap."""
+        rows = self.db.execute(
+            "SELECT * FROM events WHERE principal_id=? AND (rrule!='' OR instr(ics, 'RDATE')>0 OR"
+            " (start_utc<? AND COALESCE(end_utc, start_utc)>=?))",
+            (self.principal_id, to_epoch(end), to_epoch(start)),
+        )
+        return [self._event(r) for r in rows]
+
+    def search_events(self, query: str, limit: int = 100) -> list[CalendarEvent]:
+        rows = self.db.execute(
+            "SELECT e.* FROM events_fts JOIN events e ON e.id=events_fts.rowid WHERE events_fts MATCH ?"
+            " AND e.principal_id=? ORDER BY e.start_utc DESC LIMIT ?",
+            (fts_query(query), self.principal_id, limit),
+        )
+        return [self._event(r) for r in rows]
+
+    # -- calls ---------------------------------------------------------------------------------------------------
+    def add_call(self, c: Call) -> tuple[int, bool]:
+        """Returns (id, added). A call whose (source, source_key) is already here is not added twice."""
+        with self.store.transaction():
+            if c.source_key:
+                row = self.db.execute(
+                    "SELECT id FROM calls WHERE principal_id=? AND source=? AND source_key=?",
+                    (self.principal_id, c.source, c.source_key),
+                ).fetchone()
+                if row:
+                    c.id = row[0]
+                    return row[0], False
+            cur = self.db.execute(
+                "INSERT INTO calls(principal_id, direction, number_raw, number_e164, number_valid, caller_name,"
+                " started_utc, duration_s, outcome, notes, source, source_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    self.principal_id, CallDirection(c.direction).value, c.number_raw, c.number_e164, int(c.number_valid),
+                    c.caller_name, to_epoch(c.started_utc), c.duration_s, c.outcome, c.notes, c.source, c.source_key,
+                ),
+            )
+            c.id = cur.lastrowid
+            self.db.execute(
+                "INSERT INTO calls_fts(rowid, caller_name, number, notes) VALUES (?,?,?,?)",
+                (c.id, c.caller_name, f"{c.number_raw} {c.number_e164}", c.notes),
+            )
+        return c.id, True
+
+    def calls(self, limit: int = 500) -> list[Call]:
+        rows = self.db.execute(
+            "SELECT * FROM calls WHERE principal_id=? ORDER BY started_utc DESC LIMIT ?", (self.principal_id, limit)
+        )
+        return [
+            Call(
+                id=r["id"], principal_id=r["principal_id"], direction=CallDirection(r["direction"]),
+                number_raw=r["number_raw"], number_e164=r["number_e164"], number_valid=bool(r["number_valid"]),
+                caller_name=r["caller_name"], started_utc=from_epoch(r["started_utc"]), duration_s=r["duration_s"],
+                outcome=r["outcome"], notes=r["notes"], source=r["source"], source_key=r["source_key"],
+            )
+            for r in rows
+        ]
+
+    # -- board and tasks -----------------------------------------------------------------------------------------
+    def columns(self) -> list[BoardColumn]:
+        rows = self.db.execute(
+            "SELECT * FROM board_columns WHERE principal_id=? ORDER BY position", (self.principal_id,)
+        )
+        return [BoardColumn(id=r["id"], principal_id=r["principal_id"], name=r["name"], position=r["position"])
+                for r in rows]
+
+    def add_task(self, t: Task) -> Task:
+        columns = self.columns()
+        if t.column_id is None:
+            t.column_id = columns[0].id if columns else None
+        elif t.column_id not in {c.id for c in columns}:
+            raise NotFound(f"no column {t.column_id} on this principal's board")
+        with self.store.transaction():
+            position = self.db.execute(
+                "SELECT COALESCE(MAX(position)+1, 0) FROM tasks WHERE principal_id=? AND column_id IS ?",
+                (self.principal_id, t.column_id),
+            ).fetchone()[0]
+            cur = self.db.execute(
+                "INSERT INTO tasks(principal_id, column_id, position, title, notes, due_utc, priority, labels, rrule, link,"
+                " created_utc) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    self.principal_id, t.column_id, position, t.title, t.notes, to_epoch(t.due_utc), t.priority,
+                    json.dumps(t.labels), t.rrule, t.link, to_epoch(timezones.now_utc()),
+                ),
+            )
+            t.id, t.position = cur.lastrowid, position
+            self.db.execute(
+                "INSERT INTO tasks_fts(rowid, title, notes) VALUES (?,?,?)", (t.id, t.title, t.notes)
+            )
+        return t
+
+    def tasks(self) -> list[Task]:
+        rows = self.db.execute(
+            "SELECT t.* FROM tasks t LEFT JOIN board_columns c ON c.id=t.column_id WHERE t.principal_id=?"
+            " ORDER BY c.position, t.position",
+            (self.principal_id,),
+        )
+        return [
+            Task(
+                id=r["id"], principal_id=r["principal_id"], title=r["title"], column_id=r["column_id"],
+                position=r["position"], notes=r["notes"], due_utc=from_epoch(r["due_utc"]), priority=r["priority"],
+                labels=json.loads(r["labels"]), rrule=r["rrule"], link=r["link"], done_utc=from_epoch(r["done_utc"]),
+                created_utc=from_epoch(r["created_utc"]),
+            )
+            for r in rows
+        ]
+
+    # -- contacts ------------------------------------------------------------------------------------------------
+    def add_contact(self, c: Contact) -> Contact:
+        with self.store.transaction():
+            cur = self.db.execute(
+                "INSERT INTO contacts(principal_id, name, emails, phones, source) VALUES (?,?,?,?,?)",
+                (self.principal_id, c.name, json.dumps(c.emails), json.dumps(c.phones), c.source),
+            )
+            c.id = cur.lastrowid
+        return c
+
+    def contacts(self) -> list[Contact]:
+        rows = self.db.execute("SELECT * FROM contacts WHERE principal_id=? ORDER BY name", (self.principal_id,))
+        return [
+            Contact(id=r["id"], principal_id=r["principal_id"], name=r["name"], emails=json.loads(r["emails"]),
+                    phones=json.loads(r["phones"]), source=r["source"])
+            for r in rows
+        ]
+
+    # -- reminders -----------------------------------------------------------------------------------------------
+    def add_reminder(self, r: Reminder) -> Reminder:
+        with self.store.transaction():
+            cur = self.db.execute(
+                "INSERT INTO reminders(principal_id, kind, text, due_utc, state, link, rrule) VALUES (?,?,?,?,?,?,?)",
+                (self.principal_id, r.kind, r.text, to_epoch(r.due_utc), r.state, r.link, r.rrule),
+            )
+            r.id = cur.lastrowid
+        return r
+
+    def reminders(self, due_before: datetime | None = None) -> list[Reminder]:
+        rows = self.db.execute(
+            "SELECT * FROM reminders WHERE principal_id=? AND (? IS NULL OR due_utc<?) ORDER BY due_utc",
+            (self.principal_id, to_epoch(due_before), to_epoch(due_before)),
+        )
+        return [
+            Reminder(id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"],
+                     due_utc=from_epoch(r["due_utc"]), state=r["state"], link=r["link"], rrule=r["rrule"])
+            for r in rows
+        ]
+
+    # -- audit ---------------------------------------------------------------------------------------------------
+    def audit_entries(self) -> list[AuditEntry]:
+        rows = self.db.execute(
+            "SELECT * FROM audit WHERE principal_id=? ORDER BY at_utc, id", (self.principal_id,)
+        )
+        return [
+            AuditEntry(id=r["id"], principal_id=r["principal_id"], at_utc=from_epoch(r["at_utc"]), actor=r["actor"],
+                       action=r["action"], subject=r["subject"], detail=json.loads(r["detail"]))
+            for r in rows
+        ]
+
+
+__all__ = ["Store", "PrincipalScope", "UserError", "default_workspace_dir", "content_hash", "fts_query"]

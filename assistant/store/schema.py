@@ -1,0 +1,256 @@
+"""Schema migrations, numbered by ``PRAGMA user_version`` (qutebrowser's misc/sql.py does the same).
+
+Append a migration to ``MIGRATIONS``; never edit one that has shipped. A workspace whose version is newer than the last
+entry here was written by a newer Assistant and is refused rather than damaged.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE principals (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        timezone TEXT NOT NULL,
+        addresses TEXT NOT NULL DEFAULT '[]',
+        region TEXT NOT NULL DEFAULT 'US',
+        business_hours TEXT NOT NULL DEFAULT '09:00-17:00 1,2,3,4,5',
+        colour TEXT NOT NULL DEFAULT '#3b82f6',
+        signature TEXT NOT NULL DEFAULT '',
+        approval_policy TEXT NOT NULL DEFAULT 'always',
+        notes TEXT NOT NULL DEFAULT '',
+        created_utc INTEGER NOT NULL
+    );
+
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        address TEXT NOT NULL,
+        settings TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'ok',
+        last_error TEXT NOT NULL DEFAULT '',
+        last_sync_utc INTEGER
+    );
+    CREATE INDEX accounts_principal ON accounts(principal_id);
+
+    -- One cursor per account and resource ("mail", "calendar", "contacts"): history id, delta link, sync token, or the
+    -- local connector's content-hash state.
+    CREATE TABLE sync_state (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        resource TEXT NOT NULL,
+        cursor TEXT,
+        updated_utc INTEGER NOT NULL,
+        PRIMARY KEY (account_id, resource)
+    );
+
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        remote_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT '',
+        UNIQUE (account_id, remote_id)
+    );
+
+    CREATE TABLE threads (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        subject TEXT NOT NULL DEFAULT '',
+        last_date_utc INTEGER,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        unread_count INTEGER NOT NULL DEFAULT 0,
+        has_attachments INTEGER NOT NULL DEFAULT 0,
+        is_flagged INTEGER NOT NULL DEFAULT 0,
+        participants TEXT NOT NULL DEFAULT '',
+        snippet TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX threads_principal_date ON threads(principal_id, last_date_utc DESC);
+
+    -- Message-ID headers (and provider thread ids, prefixed) that lead to a thread, per principal.
+    CREATE TABLE thread_keys (
+        principal_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+        PRIMARY KEY (principal_id, key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        remote_id TEXT NOT NULL,
+        thread_id INTEGER REFERENCES threads(id) ON DELETE SET NULL,
+        remote_thread_id TEXT NOT NULL DEFAULT '',
+        message_id_header TEXT NOT NULL DEFAULT '',
+        in_reply_to TEXT NOT NULL DEFAULT '',
+        refs TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        sender_name TEXT NOT NULL DEFAULT '',
+        sender_email TEXT NOT NULL DEFAULT '',
+        recipients TEXT NOT NULL DEFAULT '{}',
+        date_utc INTEGER,
+        folders TEXT NOT NULL DEFAULT '[]',
+        is_read INTEGER NOT NULL DEFAULT 0,
+        is_flagged INTEGER NOT NULL DEFAULT 0,
+        has_attachments INTEGER NOT NULL DEFAULT 0,
+        attachments TEXT NOT NULL DEFAULT '[]',
+        snippet TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        parse_error TEXT NOT NULL DEFAULT '',
+        content_hash TEXT NOT NULL DEFAULT '',
+        UNIQUE (account_id, remote_id)
+    );
+    CREATE INDEX messages_thread ON messages(thread_id, date_utc);
+    CREATE INDEX messages_principal_date ON messages(principal_id, date_utc DESC);
+    CREATE INDEX messages_msgid ON messages(principal_id, message_id_header);
+
+    -- Bodies live apart from the rows lists scan, zlib-compressed: the raw source and the parsed text/HTML.
+    CREATE TABLE message_bodies (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        raw BLOB,
+        body_text BLOB,
+        body_html BLOB
+    );
+
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        subject, sender, recipients, body, tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        remote_id TEXT NOT NULL,
+        uid TEXT NOT NULL DEFAULT '',
+        calendar_id TEXT NOT NULL DEFAULT '',
+        summary TEXT NOT NULL DEFAULT '',
+        start_utc INTEGER,
+        end_utc INTEGER,
+        all_day INTEGER NOT NULL DEFAULT 0,
+        start_date TEXT,
+        end_date TEXT,
+        timezone TEXT NOT NULL DEFAULT '',
+        location TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        rrule TEXT NOT NULL DEFAULT '',
+        ics TEXT NOT NULL DEFAULT '',
+        reminder_minutes INTEGER,
+        content_hash TEXT NOT NULL DEFAULT '',
+        UNIQUE (account_id, remote_id)
+    );
+    CREATE INDEX events_principal_start ON events(principal_id, start_utc);
+    CREATE VIRTUAL TABLE events_fts USING fts5(summary, location, description, tokenize = 'unicode61 remove_diacritics 2');
+
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        direction TEXT NOT NULL,
+        number_raw TEXT NOT NULL DEFAULT '',
+        number_e164 TEXT NOT NULL DEFAULT '',
+        number_valid INTEGER NOT NULL DEFAULT 0,
+        caller_name TEXT NOT NULL DEFAULT '',
+        started_utc INTEGER NOT NULL,
+        duration_s INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'manual',
+        source_key TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX calls_principal_start ON calls(principal_id, started_utc DESC);
+    CREATE UNIQUE INDEX calls_source_key ON calls(principal_id, source, source_key) WHERE source_key != '';
+    CREATE VIRTUAL TABLE calls_fts USING fts5(caller_name, number, notes, tokenize = 'unicode61 remove_diacritics 2');
+
+    CREATE TABLE board_columns (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        position INTEGER NOT NULL
+    );
+
+    CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        column_id INTEGER REFERENCES board_columns(id) ON DELETE SET NULL,
+        position INTEGER NOT NULL DEFAULT 0,
+        title TEXT NOT NULL,
+        notes TEXT NOT NULL DEFAULT '',
+        due_utc INTEGER,
+        priority INTEGER NOT NULL DEFAULT 0,
+        labels TEXT NOT NULL DEFAULT '[]',
+        rrule TEXT NOT NULL DEFAULT '',
+        link TEXT NOT NULL DEFAULT '',
+        done_utc INTEGER,
+        created_utc INTEGER NOT NULL
+    );
+    CREATE INDEX tasks_principal ON tasks(principal_id, column_id, position);
+    CREATE VIRTUAL TABLE tasks_fts USING fts5(title, notes, tokenize = 'unicode61 remove_diacritics 2');
+
+    CREATE TABLE reminders (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        due_utc INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        link TEXT NOT NULL DEFAULT '',
+        rrule TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX reminders_due ON reminders(state, due_utc);
+
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        name TEXT NOT NULL DEFAULT '',
+        emails TEXT NOT NULL DEFAULT '[]',
+        phones TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX contacts_principal ON contacts(principal_id);
+
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        recipients TEXT NOT NULL DEFAULT '{}',
+        subject TEXT NOT NULL DEFAULT '',
+        body_text TEXT NOT NULL DEFAULT '',
+        in_reply_to TEXT NOT NULL DEFAULT '',
+        refs TEXT NOT NULL DEFAULT '',
+        attachments TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL DEFAULT 'draft',
+        created_utc INTEGER NOT NULL,
+        updated_utc INTEGER NOT NULL
+    );
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        at_utc INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_principal ON audit(principal_id, at_utc);
+
+    -- Mailspring's persisted task: every remote change is written here first, in the same transaction as its local effect.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        op TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        next_attempt_utc INTEGER,
+        created_utc INTEGER NOT NULL,
+        result TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX outbox_account_state ON outbox(account_id, state);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
