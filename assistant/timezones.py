@@ -77,13 +77,8 @@ def local_to_utc(naive: datetime, zone_name: str) -> datetime:
     A time in the spring-forward gap does not exist; we move it forward by the gap (09:30 in a skipped 09:00-10:00 hour
     becomes 10:30), as calendar apps do. A time in the autumn repeat is ambiguous; we take the first occurrence (fold=0).
     """
-    zone = get_zone(zone_name)
-    aware = naive.replace(tzinfo=zone, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != naive:
-        # Nonexistent local time: fold=1 gives the instant using the offset from before the transition.
-        aware = naive.replace(tzinfo=zone, fold=1)
-    return aware.astimezone(UTC)
+    # PEP 495: fold=0 applies the offset from before a transition, which does both of the above.
+    return naive.replace(tzinfo=get_zone(zone_name), fold=0).astimezone(UTC)
 
 
 def parse_when(text: str, zone_name: str) -> datetime:
