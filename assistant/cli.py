@@ -1,0 +1,491 @@
+"""The ``assistant`` command: for scripting and support; the same store and engine the app uses.
+
+Exit status: 0 on success, 2 on a usage error, 1 otherwise with one line on stderr (a traceback only with ``--debug``).
+``--json`` prints exactly one JSON object on stdout; its shape per command is documented in README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+import unicodedata
+from datetime import datetime
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from assistant import timezones
+from assistant.errors import InvalidInput, NotFound, UsageError, UserError
+
+PROG = "assistant"
+
+
+# -- output helpers ----------------------------------------------------------------------------------------------------
+def _iso_utc(dt: datetime | None) -> str | None:
+    return None if dt is None else timezones.to_utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso_local(dt: datetime | None, zone: str) -> str | None:
+    return None if dt is None else timezones.in_zone(dt, zone).isoformat(timespec="seconds")
+
+
+def _shown(dt: datetime | None, zone: str) -> str:
+    return "" if dt is None else f"{timezones.in_zone(dt, zone):%Y-%m-%d %H:%M %Z}"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if _width(text) <= limit:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = _width(ch)
+        if used + w > limit - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def _table(headers: Sequence[str], rows: list[Sequence[Any]], clip: dict[int, int] | None = None) -> str:
+    clip = clip or {}
+    cells = [[_clip(str(v), clip.get(i, 200)) for i, v in enumerate(row)] for row in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (widths[i] - _width(v)) for i, v in enumerate(values)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+class Output:
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def emit(self, data: dict[str, Any], human: Callable[[], str]) -> None:
+        if self.as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            text = human()
+            if text:
+                print(text)
+
+
+# -- helpers shared by commands ----------------------------------------------------------------------------------------
+def _open_store(args: argparse.Namespace):
+    from assistant.store import Store
+
+    return Store(args.workspace)
+
+
+def _require_display(alternative: str = "") -> None:
+    """Qt aborts the process without a display; say so in one line instead."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise UserError(f"no display to open the app on: set DISPLAY (or QT_QPA_PLATFORM=offscreen){alternative}")
+
+
+def _principal_json(p) -> dict[str, Any]:
+    now = timezones.now_utc()
+    return {
+        "id": p.id,
+        "name": p.name,
+        "addresses": list(p.addresses),
+        "timezone": p.timezone,
+        "region": p.region,
+        "local_time": _iso_local(now, p.timezone),
+    }
+
+
+def _account_json(a, principal) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "principal": principal.name,
+        "principal_id": a.principal_id,
+        "kind": a.kind,
+        "address": a.address,
+        "status": a.status.value,
+        "last_error": a.last_error,
+        "last_sync_utc": _iso_utc(a.last_sync_utc),
+        "settings": a.settings,
+    }
+
+
+def default_demo_dir() -> Path:
+    """``assistant demo`` without ``--workspace`` builds here, never over the user's real workspace."""
+    from assistant.store import default_workspace_dir
+
+    return default_workspace_dir().parent / "demo-workspace"
+
+
+# -- commands ----------------------------------------------------------------------------------------------------------
+def cmd_app(args: argparse.Namespace, out: Output) -> int:
+    _require_display()
+    from assistant.ui.app import run
+
+    return run(Path(args.workspace))
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from assistant.demo import build_demo
+
+    workspace = Path(args.workspace) if args.workspace_given else default_demo_dir()
+    if not args.no_gui:
+        _require_display(", or use --no-gui")
+    build_demo(workspace)
+    from assistant.store import Store
+
+    store = Store(workspace, create=False)
+    try:
+        principals = store.principals()
+        counts = {p.id: store.scope(p.id).message_count() for p in principals}
+    finally:
+        store.close()
+    out.emit(
+        {"workspace": str(workspace), "principals": [dict(_principal_json(p), messages=counts[p.id]) for p in principals]},
+        lambda: f"Demo workspace built in {workspace}: "
+        + ", ".join(f"{p.name} ({counts[p.id]} messages)" for p in principals),
+    )
+    if args.no_gui:
+        return 0
+    from assistant.ui.app import run
+
+    return run(workspace)
+
+
+def cmd_principal_add(args: argparse.Namespace, out: Output) -> int:
+    import phonenumbers
+
+    from assistant.domain import Principal
+
+    addresses = []
+    for raw in args.email:
+        _, address = parseaddr(raw)
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise InvalidInput(f"{raw!r} is not an e-mail address")
+        addresses.append(address)
+    region = args.region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"unknown region {args.region!r}: use a two-letter country code such as US, JP or NG")
+    timezones.validate(args.timezone)
+    store = _open_store(args)
+    try:
+        p = store.add_principal(Principal(name=args.name, timezone=args.timezone, addresses=addresses, region=region))
+    finally:
+        store.close()
+    out.emit({"principal": _principal_json(p)}, lambda: f"Added principal {p.name} ({p.timezone}, {', '.join(addresses)})")
+    return 0
+
+
+def cmd_principal_list(args: argparse.Namespace, out: Output) -> int:
+    store = _open_store(args)
+    try:
+        principals = store.principals()
+    finally:
+        store.close()
+    now = timezones.now_utc()
+    out.emit(
+        {"principals": [_principal_json(p) for p in principals]},
+        lambda: _table(
+            ["ID", "NAME", "TIME ZONE", "LOCAL TIME", "REGION", "ADDRESSES"],
+            [[p.id, p.name, p.timezone, _shown(now, p.timezone), p.region, ", ".join(p.addresses)] for p in principals],
+        ) if principals else "No principals yet: add one with 'assistant principal add'.",
+    )
+    return 0
+
+
+def _existing(path_text: str, what: str, want_dir: bool | None) -> Path:
+    path = Path(path_text).expanduser()
+    if not path.exists():
+        raise NotFound(f"{what} {path} does not exist")
+    if want_dir is True and not path.is_dir():
+        raise InvalidInput(f"{what} {path} is not a directory")
+    if want_dir is False and not path.is_file():
+        raise InvalidInput(f"{what} {path} is not a file")
+    if not os.access(path, os.R_OK):
+        raise InvalidInput(f"{what} {path} cannot be read")
+    return path.resolve()
+
+
+def cmd_account_add_local(args: argparse.Namespace, out: Output) -> int:
+    from assistant.domain import Account
+
+    settings: dict[str, str] = {}
+    if args.maildir:
+        maildir = _existing(args.maildir, "maildir", True)
+        if not ((maildir / "cur").is_dir() and (maildir / "new").is_dir()):
+            raise InvalidInput(f"{maildir} is not a maildir: it has no cur/ and new/ folders")
+        settings["maildir"] = str(maildir)
+    else:
+        settings["mbox"] = str(_existing(args.mbox, "mbox", False))
+    if args.calendar:
+        settings["calendar"] = str(_existing(args.calendar, "calendar", None))
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        account = store.add_account(
+            Account(principal_id=principal.id, kind="local", address=principal.primary_address, settings=settings)
+        )
+    finally:
+        store.close()
+    out.emit(
+        {"account": _account_json(account, principal)},
+        lambda: f"Added local account {account.id} for {principal.name}: "
+        + ", ".join(f"{k} {v}" for k, v in settings.items()),
+    )
+    return 0
+
+
+def cmd_account_list(args: argparse.Namespace, out: Output) -> int:
+    store = _open_store(args)
+    try:
+        principals = {p.id: p for p in store.principals()}
+        accounts = store.accounts()
+    finally:
+        store.close()
+
+    def human() -> str:
+        if not accounts:
+            return "No accounts yet: add one with 'assistant account add'."
+        rows = []
+        for a in accounts:
+            p = principals[a.principal_id]
+            rows.append([a.id, p.name, a.kind, a.address, a.status.value,
+                         _shown(a.last_sync_utc, p.timezone) or "never", a.last_error])
+        return _table(["ID", "PRINCIPAL", "KIND", "ADDRESS", "STATUS", "LAST SYNC", "LAST ERROR"], rows, {6: 60})
+
+    out.emit({"accounts": [_account_json(a, principals[a.principal_id]) for a in accounts]}, human)
+    return 0
+
+
+def _counts(report: dict[str, Any], resource: str) -> str:
+    part = report.get(resource) or {}
+    return f"+{part.get('added', 0)} ~{part.get('updated', 0)} -{part.get('removed', 0)}"
+
+
+def cmd_sync(args: argparse.Namespace, out: Output) -> int:
+    from assistant.sync.engine import sync_all
+
+    store = _open_store(args)
+    try:
+        principal_id = store.principal_by_name(args.principal).id if args.principal else None
+        reports = sync_all(store, principal_id=principal_id)
+        principals = {p.id: p for p in store.principals()}
+        accounts = {a.id: a for a in store.accounts()}
+    finally:
+        store.close()
+    data = [r.to_json() for r in reports]
+    failed = [(r, d) for r, d in zip(reports, data) if r.errors]
+
+    def human() -> str:
+        if not reports:
+            return "No accounts to sync."
+        rows = []
+        for d in data:
+            account = accounts.get(d.get("account_id"))
+            principal = principals.get(account.principal_id).name if account else d.get("principal", "")
+            rows.append([d.get("account_id", ""), principal, _counts(d, "messages"), _counts(d, "events"),
+                         d.get("requests", ""), "; ".join(map(str, d.get("errors") or [])) or "ok"])
+        return _table(["ACCOUNT", "PRINCIPAL", "MESSAGES", "EVENTS", "REQUESTS", "ERRORS"], rows, {5: 80})
+
+    out.emit({"ok": not failed, "accounts": data}, human)
+    if failed:
+        first_report, first = failed[0]
+        raise UserError(
+            f"{len(failed)} of {len(reports)} accounts failed to sync; account {first.get('account_id', '?')}: "
+            f"{first_report.errors[0]}"
+        )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, out: Output) -> int:
+    if not args.query.strip():
+        raise UsageError("search needs a query")
+    from assistant.search import parse
+
+    parse(args.query)  # a bad operator value is an error before any principal is searched
+    store = _open_store(args)
+    rows: list[tuple[Any, Any]] = []
+    try:
+        principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
+        for p in principals:
+            rows += [(p, m) for m in store.scope(p.id).search_messages(args.query, limit=args.limit)]
+    finally:
+        store.close()
+    rows.sort(key=lambda pm: pm[1].date_utc.timestamp() if pm[1].date_utc else 0, reverse=True)
+    rows = rows[: args.limit]
+    results = [
+        {
+            "principal": p.name,
+            "principal_id": p.id,
+            "id": m.id,
+            "thread_id": m.thread_id,
+            "date_utc": _iso_utc(m.date_utc),
+            "date_local": _iso_local(m.date_utc, p.timezone),
+            "from": str(m.sender) if m.sender else "",
+            "subject": m.subject,
+            "has_attachments": m.has_attachments,
+        }
+        for p, m in rows
+    ]
+    out.emit(
+        {"query": args.query, "principal": args.principal, "results": results},
+        lambda: _table(
+            ["PRINCIPAL", "DATE (PRINCIPAL'S ZONE)", "FROM", "SUBJECT"],
+            [[p.name, _shown(m.date_utc, p.timezone), str(m.sender or ""), m.subject] for p, m in rows],
+            {2: 36, 3: 70},
+        ) if rows else "No messages match.",
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, out: Output) -> int:
+    from assistant.importer import import_path
+
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        raise NotFound(f"{path} does not exist")
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        report = import_path(store, principal.id, path)
+    finally:
+        store.close()
+
+    def human() -> str:
+        lines = [f"Imported {len(report.imported)}, skipped {len(report.skipped)}, rejected {len(report.rejected)}"
+                 f" into {principal.name}."]
+        lines += [f"  rejected {item}: {reason}" for item, reason in report.rejected]
+        return "\n".join(lines)
+
+    out.emit(report.to_json(), human)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
+    from assistant.doctor import run_checks
+
+    checks = run_checks(Path(args.workspace))
+    failed = [c for c in checks if not c.ok]
+    out.emit(
+        {"ok": not failed, "workspace": str(args.workspace), "checks": [c.to_json() for c in checks]},
+        lambda: f"Workspace: {args.workspace}\n"
+        + _table(["CHECK", "", "DETAIL"], [[c.name, "ok" if c.ok else "FAIL", c.detail] for c in checks], {2: 400}),
+    )
+    if failed:
+        raise UserError(f"{len(failed)} check(s) failed: {', '.join(c.name for c in failed)}")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line after the usage, as argparse does, but with our prefix
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{PROG}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="A workspace for virtual assistants. Without a command: open the app.")
+    parser.add_argument("--workspace", metavar="DIR", help="workspace folder (default: the user data folder)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.set_defaults(handler=cmd_app)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="build a fresh demo workspace and open the app on it")
+    demo.add_argument("--no-gui", action="store_true", help="build only")
+    demo.set_defaults(handler=cmd_demo)
+
+    principal = commands.add_parser("principal", help="add or list principals")
+    principal_commands = principal.add_subparsers(metavar="ACTION", required=True, parser_class=_Parser)
+    p_add = principal_commands.add_parser("add", help="add a principal")
+    p_add.add_argument("name", metavar="NAME")
+    p_add.add_argument("--email", metavar="ADDR", action="append", required=True, help="repeat for several addresses")
+    p_add.add_argument("--timezone", metavar="IANA", required=True, help="e.g. America/New_York")
+    p_add.add_argument("--region", metavar="CC", default="US", help="phone region, two letters (default US)")
+    p_add.set_defaults(handler=cmd_principal_add)
+    principal_commands.add_parser("list", help="list principals").set_defaults(handler=cmd_principal_list)
+
+    account = commands.add_parser("account", help="add or list accounts")
+    account_commands = account.add_subparsers(metavar="ACTION", required=True, parser_class=_Parser)
+    a_add = account_commands.add_parser("add", help="attach an account to a principal")
+    kinds = a_add.add_subparsers(metavar="KIND", required=True, parser_class=_Parser)
+    local = kinds.add_parser("local", help="a maildir or mbox, and optionally .ics calendars")
+    local.add_argument("--principal", metavar="NAME", required=True)
+    source = local.add_mutually_exclusive_group(required=True)
+    source.add_argument("--maildir", metavar="DIR")
+    source.add_argument("--mbox", metavar="FILE")
+    local.add_argument("--calendar", metavar="PATH", help="one .ics file or a folder of them")
+    local.set_defaults(handler=cmd_account_add_local)
+    account_commands.add_parser("list", help="list accounts").set_defaults(handler=cmd_account_list)
+
+    sync = commands.add_parser("sync", help="one sync pass over every account (or one principal's)")
+    sync.add_argument("--principal", metavar="NAME")
+    sync.set_defaults(handler=cmd_sync)
+
+    search = commands.add_parser(
+        "search", help="search messages",
+        description="Words and \"phrases\", from: to: subject: has:attachment is:unread is:flagged "
+        "before:YYYY-MM-DD after:YYYY-MM-DD. Without --principal every principal is searched and each row is labelled.",
+    )
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--principal", metavar="NAME")
+    search.add_argument("--limit", type=int, default=50, help="most results to show (default 50)")
+    search.set_defaults(handler=cmd_search)
+
+    importer = commands.add_parser("import", help="import an mbox, maildir, folder of .eml, or .ics into a principal")
+    importer.add_argument("path", metavar="PATH")
+    importer.add_argument("--principal", metavar="NAME", required=True)
+    importer.set_defaults(handler=cmd_import)
+
+    commands.add_parser("doctor", help="check Qt, the credential store, time zones, the database and accounts") \
+        .set_defaults(handler=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    timezones.configure()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
+        return exit_.code if isinstance(exit_.code, int) else 2
+    args.workspace_given = args.workspace is not None
+    if args.workspace is None:
+        from assistant.store import default_workspace_dir
+
+        args.workspace = str(default_workspace_dir())
+    out = Output(args.json)
+    try:
+        return args.handler(args, out)
+    except UsageError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except UserError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"{PROG}: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line unless asked for more
+        if args.debug:
+            traceback.print_exc()
+        hint = "" if args.debug else " (run with --debug for the traceback)"
+        print(f"{PROG}: {_one_line(f'{type(exc).__name__}: {exc}')}{hint}", file=sys.stderr)
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

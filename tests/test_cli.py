@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+import json
+import mailbox
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.domain import Account, Address, Message, Principal
+from assistant.store import Store
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_json(capsys, workspace: Path, *argv: str) -> dict:
+    code, out, err = run(capsys, "--workspace", str(workspace), "--json", *argv)
+    assert code == 0, err
+    assert err == ""
+    return json.loads(out)
+
+
+@pytest.fixture
+def ws(tmp_path) -> Path:
+    return tmp_path / "ws"
+
+
+def add_principal(capsys, ws, name, zone, *emails):
+    args = ["principal", "add", name, "--timezone", zone]
+    for e in emails:
+        args += ["--email", e]
+    return run_json(capsys, ws, *args)
+
+
+def test_principal_add_and_list_json(capsys, ws):
+    added = add_principal(capsys, ws, "Ada Lovelace", "Europe/London", "ada@example.com", "Ada <ada@work.example>")
+    assert added["principal"]["name"] == "Ada Lovelace"
+    assert added["principal"]["addresses"] == ["ada@example.com", "ada@work.example"]
+    add_principal(capsys, ws, "Kenji Sato", "Asia/Tokyo", "kenji@example.jp")
+
+    listed = run_json(capsys, ws, "principal", "list")["principals"]
+    assert [p["name"] for p in listed] == ["Ada Lovelace", "Kenji Sato"]
+    kenji = listed[1]
+    assert kenji["timezone"] == "Asia/Tokyo" and kenji["region"] == "US"
+    assert kenji["local_time"].endswith("+09:00")
+
+
+def test_principal_list_human_table_shows_local_time(capsys, ws):
+    add_principal(capsys, ws, "Kenji Sato", "Asia/Tokyo", "kenji@example.jp")
+    code, out, err = run(capsys, "--workspace", str(ws), "principal", "list")
+    assert code == 0 and err == ""
+    header, rule, row = out.splitlines()
+    assert header.split()[:3] == ["ID", "NAME", "TIME"]
+    assert "Kenji Sato" in row and "JST" in row
+
+
+def test_unknown_time_zone_is_one_line_exit_1(capsys, ws):
+    code, out, err = run(capsys, "--workspace", str(ws), "principal", "add", "Zed", "--email", "z@example.org",
+                         "--timezone", "Mars/Olympus_Mons")
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("assistant: ") and "Mars/Olympus_Mons" in err
+    assert "Traceback" not in err
+
+
+def test_duplicate_principal_and_bad_email_and_region(capsys, ws):
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    for extra in (["--email", "ada@example.com"], ["--email", "not-an-address"],
+                  ["--email", "a@example.com", "--region", "XX"]):
+        name = "Ada" if extra == ["--email", "ada@example.com"] else "Other"
+        code, out, err = run(capsys, "--workspace", str(ws), "principal", "add", name, "--timezone", "UTC", *extra)
+        assert code == 1, extra
+        assert len(err.splitlines()) == 1 and err.startswith("assistant: ")
+
+
+@pytest.mark.parametrize("argv", [
+    ["principal"],
+    ["principal", "remove", "x"],
+    ["principal", "add", "NoZone", "--email", "a@b.c"],
+    ["account", "add", "local", "--principal", "A"],
+    ["account", "add", "local", "--principal", "A", "--maildir", "x", "--mbox", "y"],
+    ["frobnicate"],
+    ["search", "x", "--limit", "many"],
+])
+def test_usage_errors_exit_2(capsys, ws, argv):
+    code, out, err = run(capsys, "--workspace", str(ws), *argv)
+    assert code == 2
+    assert "usage:" in err and "assistant: " in err
+    assert not (ws / "workspace.sqlite3").exists()
+
+
+def test_global_options_go_before_the_command(capsys, ws):
+    code, _, err = run(capsys, "principal", "list", "--workspace", str(ws))
+    assert code == 2 and "--workspace" in err
+
+
+def test_help_exits_0(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "principal" in out
+
+
+def test_account_add_local_missing_path_is_exit_1(capsys, ws, tmp_path):
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    for option, path in (("--maildir", tmp_path / "nope"), ("--mbox", tmp_path / "nope.mbox")):
+        code, out, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Ada",
+                             option, str(path))
+        assert code == 1 and out == ""
+        assert err == f"assistant: {option[2:]} {path} does not exist\n"
+    maildir = tmp_path / "Maildir"
+    mailbox.Maildir(maildir, create=True)
+    code, _, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Ada",
+                       "--maildir", str(maildir), "--calendar", str(tmp_path / "missing.ics"))
+    assert code == 1 and "missing.ics does not exist" in err
+    code, _, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Ada",
+                       "--maildir", str(tmp_path))
+    assert code == 1 and "is not a maildir" in err
+    assert run_json(capsys, ws, "account", "list") == {"accounts": []}
+
+
+def test_account_add_local_and_list(capsys, ws, tmp_path):
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    maildir = tmp_path / "Maildir"
+    mailbox.Maildir(maildir, create=True)
+    calendar = tmp_path / "cal.ics"
+    calendar.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+    added = run_json(capsys, ws, "account", "add", "local", "--principal", "ada", "--maildir", str(maildir),
+                     "--calendar", str(calendar))["account"]
+    assert added["kind"] == "local" and added["principal"] == "Ada" and added["address"] == "ada@example.com"
+    assert added["settings"] == {"maildir": str(maildir.resolve()), "calendar": str(calendar.resolve())}
+    listed = run_json(capsys, ws, "account", "list")["accounts"]
+    assert [a["id"] for a in listed] == [added["id"]]
+    assert listed[0]["status"] == "ok" and listed[0]["last_sync_utc"] is None
+
+    code, _, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Nobody",
+                       "--maildir", str(maildir))
+    assert code == 1 and "no principal named 'Nobody'" in err
+
+
+def _seed_messages(ws: Path) -> None:
+    store = Store(ws)
+    try:
+        for name, zone, subject in (("Ada", "Europe/London", "Quarterly budget review"),
+                                    ("Kenji", "Asia/Tokyo", "予算 budget for Osaka trip")):
+            p = store.add_principal(Principal(name=name, timezone=zone, addresses=[f"{name.lower()}@example.com"]))
+            a = store.add_account(Account(principal_id=p.id, kind="local", address=p.primary_address))
+            scope = store.scope(p.id)
+            scope.upsert_message(Message(
+                principal_id=p.id, account_id=a.id, remote_id="1", subject=subject,
+                sender=Address("Grace", "grace@example.org"), date_utc=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc),
+                message_id_header=f"<{name}@x>", body_text="numbers attached",
+            ))
+            scope.upsert_message(Message(
+                principal_id=p.id, account_id=a.id, remote_id="2", subject="Lunch", sender=Address("", "bob@example.org"),
+                date_utc=datetime(2026, 2, 1, tzinfo=timezone.utc), message_id_header=f"<{name}2@x>", body_text="soup",
+            ))
+    finally:
+        store.close()
+
+
+def test_search_across_principals_labels_every_row(capsys, ws):
+    _seed_messages(ws)
+    data = run_json(capsys, ws, "search", "budget")
+    results = data["results"]
+    assert sorted(r["principal"] for r in results) == ["Ada", "Kenji"]
+    by_principal = {r["principal"]: r for r in results}
+    assert by_principal["Ada"]["subject"] == "Quarterly budget review"
+    assert by_principal["Ada"]["date_utc"] == "2026-03-01T23:30:00Z"
+    assert by_principal["Kenji"]["date_local"] == "2026-03-02T08:30:00+09:00"
+    assert by_principal["Kenji"]["from"] == "Grace <grace@example.org>"
+
+    only = run_json(capsys, ws, "search", "budget", "--principal", "Kenji")["results"]
+    assert [r["principal"] for r in only] == ["Kenji"]
+    assert run_json(capsys, ws, "search", "from:bob subject:lunch", "--principal", "Ada")["results"][0]["subject"] == "Lunch"
+    assert run_json(capsys, ws, "search", "nothing-like-this")["results"] == []
+
+
+def test_search_human_output_in_principals_zone(capsys, ws):
+    _seed_messages(ws)
+    code, out, err = run(capsys, "--workspace", str(ws), "search", "budget")
+    assert code == 0 and err == ""
+    rows = out.splitlines()[2:]
+    kenji = next(r for r in rows if r.startswith("Kenji"))
+    ada = next(r for r in rows if r.startswith("Ada"))
+    assert "2026-03-02 08:30 JST" in kenji
+    assert "2026-03-01 23:30 GMT" in ada
+
+
+def test_search_bad_operator_is_exit_1(capsys, ws):
+    code, out, err = run(capsys, "--workspace", str(ws), "search", "after:yesterday")
+    assert code == 1 and out == "" and err.startswith("assistant: after:")
+
+
+def test_workspace_too_new_is_one_line(capsys, ws):
+    Store(ws).close()
+    import sqlite3
+
+    db = sqlite3.connect(ws / "workspace.sqlite3")
+    db.execute("PRAGMA user_version=999")
+    db.close()
+    code, _, err = run(capsys, "--workspace", str(ws), "principal", "list")
+    assert code == 1 and len(err.splitlines()) == 1 and "newer" in err
+
+
+def test_bug_is_one_line_without_debug_and_traceback_with(capsys, ws, monkeypatch):
+    import assistant.store
+
+    def broken(self):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(assistant.store.Store, "principals", broken)
+    code, _, err = run(capsys, "--workspace", str(ws), "principal", "list")
+    assert code == 1
+    assert err == "assistant: RuntimeError: boom second line (run with --debug for the traceback)\n"
+    code, _, err = run(capsys, "--workspace", str(ws), "--debug", "principal", "list")
+    assert code == 1 and "Traceback" in err and "RuntimeError: boom" in err
+
+
+def test_doctor_json(capsys, ws):
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    code, out, err = run(capsys, "--workspace", str(ws), "--json", "doctor")
+    data = json.loads(out)
+    names = [c["name"] for c in data["checks"]]
+    assert names[:4] == ["Qt platform", "credential store", "time zones", "database"]
+    assert data["ok"] is (code == 0)
+    assert all(c["ok"] for c in data["checks"]), data
