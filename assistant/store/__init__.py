@@ -599,6 +599,41 @@ class PrincipalScope:
                 removed += 1
         return removed
 
+    def rename_remote_id(self, kind: str, account_id: int, old: str, new: str) -> bool:
+        """Give a locally created message or event (``kind``: "message" | "event") the id the provider assigned it.
+
+        If the provider's copy already arrived under ``new``, the local stand-in is dropped instead.
+        """
+        self._own_account(account_id)
+        if old == new:
+            return False
+        with self.store.transaction():
+            if kind == "message":
+                taken = self.db.execute(
+                    "SELECT 1 FROM messages WHERE account_id=? AND remote_id=?", (account_id, new)
+                ).fetchone()
+                if taken:
+                    self.remove_messages(account_id, [old])
+                    return False
+                cur = self.db.execute(
+                    "UPDATE messages SET remote_id=?, content_hash='' WHERE account_id=? AND remote_id=? AND principal_id=?",
+                    (new, account_id, old, self.principal_id),
+                )
+            elif kind == "event":
+                taken = self.db.execute(
+                    "SELECT 1 FROM events WHERE account_id=? AND remote_id=?", (account_id, new)
+                ).fetchone()
+                if taken:
+                    self.remove_events(account_id, [old])
+                    return False
+                cur = self.db.execute(
+                    "UPDATE events SET remote_id=?, content_hash='' WHERE account_id=? AND remote_id=? AND principal_id=?",
+                    (new, account_id, old, self.principal_id),
+                )
+            else:
+                raise ValueError(kind)
+        return cur.rowcount > 0
+
     def message_remote_ids(self, account_id: int) -> set[str]:
         return {
             r[0] for r in self.db.execute(

@@ -1,0 +1,198 @@
+"""User actions that change a mailbox or calendar (Mailspring's tasks).
+
+Each applies its local effect and persists the outbox entry in ONE transaction: the user sees the change at once, and the
+sync engine carries it to the provider later, however often the network or the process dies in between.
+"""
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import date, datetime
+from typing import Iterable
+
+from assistant import timezones
+from assistant.domain import Address, CalendarEvent, Folder, OutboxEntry
+from assistant.errors import InvalidInput, NotFound
+from assistant.mail import compose
+from assistant.mail.mime import parse_message
+from assistant.store import Store
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _enqueue(store: Store, principal_id: int, account_id: int, op: str, payload: dict, key: str | None = None
+             ) -> OutboxEntry:
+    return store.enqueue(OutboxEntry(principal_id, account_id, op, payload, key or new_key()))
+
+
+def mark_read(store: Store, message_id: int, principal_id: int, read: bool = True) -> OutboxEntry:
+    return _set_flags(store, message_id, principal_id, is_read=read)
+
+
+def set_flagged(store: Store, message_id: int, principal_id: int, flagged: bool = True) -> OutboxEntry:
+    return _set_flags(store, message_id, principal_id, is_flagged=flagged)
+
+
+def _set_flags(store: Store, message_id: int, principal_id: int, **flags: bool) -> OutboxEntry:
+    scope = store.scope(principal_id)
+    message = scope.message(message_id, with_body=False)
+    with store.transaction():
+        scope.set_message_flags(message_id, **flags)
+        return _enqueue(store, principal_id, message.account_id, "set-flags", {"remote_id": message.remote_id, **flags})
+
+
+def move_message(store: Store, message_id: int, principal_id: int, to: str) -> OutboxEntry:
+    """Move to a folder (its remote id) or a role ("archive", "trash", "inbox", …)."""
+    scope = store.scope(principal_id)
+    message = scope.message(message_id, with_body=True)
+    folders = [f for f in scope.folders() if f.account_id == message.account_id]
+    target = next((f for f in folders if f.remote_id == to), None) or next((f for f in folders if f.role == to), None)
+    if target is None:
+        if to not in ("inbox", "archive", "trash", "sent", "drafts", "spam"):
+            raise NotFound(f"no folder {to!r} in this account")
+        target = Folder(message.account_id, to.capitalize() if to != "inbox" else "INBOX", to.capitalize(), to)
+    with store.transaction():
+        if target.id is None:
+            scope.upsert_folder(target)
+        message.folders = [target.remote_id]
+        scope.upsert_message(message)
+        return _enqueue(store, principal_id, message.account_id, "move",
+                        {"remote_id": message.remote_id, "to": to, "local_folder": target.remote_id})
+
+
+def _sent_folder(store: Store, principal_id: int, account_id: int) -> str:
+    scope = store.scope(principal_id)
+    folder = scope.folder_by_role(account_id, "sent")
+    if folder is None:
+        folder = Folder(account_id, "Sent", "Sent", "sent")
+        scope.upsert_folder(folder)
+    return folder.remote_id
+
+
+def send_message(
+    store: Store,
+    principal_id: int,
+    account_id: int,
+    *,
+    to: str | Address | Iterable[str | Address],
+    cc: str | Address | Iterable[str | Address] = (),
+    subject: str,
+    body_text: str,
+    in_reply_to: str | None = None,
+    attachments: Iterable[str] = (),
+) -> OutboxEntry:
+    scope = store.scope(principal_id)
+    principal = scope.principal
+    account = store.account(account_id)
+    if account.principal_id != principal_id:
+        raise NotFound(f"no account {account_id} for this principal")
+    key = new_key()
+    parent = scope.message_by_header_id(in_reply_to) if in_reply_to else None
+    if in_reply_to:
+        subject = compose.reply_subject(subject or (parent.subject if parent else ""))
+    message_id = compose.message_id_for(key, account.address)
+    msg = compose.build_message(
+        sender=Address(principal.name, account.address or principal.primary_address),
+        to=compose.parse_addresses(to), cc=compose.parse_addresses(cc), subject=subject, body_text=body_text,
+        message_id=message_id, in_reply_to=in_reply_to or "",
+        references=compose.references_for(parent, in_reply_to or ""), attachments=attachments,
+    )
+    raw = msg.as_bytes()
+    stand_in = f"outbox:{key}"
+    local = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=stand_in)
+    local.is_read = True
+    if parent is not None:
+        local.remote_thread_id = parent.remote_thread_id
+    payload = {
+        "raw": base64.b64encode(raw).decode("ascii"), "message_id_header": message_id, "local_remote_id": stand_in,
+    }
+    if parent is not None and parent.remote_thread_id:
+        payload["remote_thread_id"] = parent.remote_thread_id
+    with store.transaction():
+        local.folders = [_sent_folder(store, principal_id, account_id)]
+        scope.upsert_message(local, raw)
+        return _enqueue(store, principal_id, account_id, "send", payload, key)
+
+
+def _event_ics(uid: str, summary: str, start: datetime | date, end: datetime | date, location: str,
+               description: str, rrule: str) -> str:
+    import icalendar
+
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Assistant//EN")
+    cal.add("version", "2.0")
+    ev = icalendar.Event()
+    ev.add("uid", uid)
+    ev.add("dtstamp", timezones.now_utc())
+    ev.add("summary", summary)
+    ev.add("dtstart", start)
+    ev.add("dtend", end)
+    if location:
+        ev.add("location", location)
+    if description:
+        ev.add("description", description)
+    if rrule:
+        ev.add("rrule", icalendar.vRecur.from_ical(rrule.removeprefix("RRULE:")))
+    cal.add_component(ev)
+    return cal.to_ical().decode("utf-8")
+
+
+def create_event(
+    store: Store,
+    principal_id: int,
+    account_id: int,
+    *,
+    summary: str,
+    start: datetime | date,
+    end: datetime | date,
+    location: str = "",
+    description: str = "",
+    rrule: str = "",
+) -> OutboxEntry:
+    """A timed event (aware datetimes, written in UTC) or an all-day one (dates; ``end`` exclusive)."""
+    scope = store.scope(principal_id)
+    account = store.account(account_id)
+    if account.principal_id != principal_id:
+        raise NotFound(f"no account {account_id} for this principal")
+    all_day = not isinstance(start, datetime)
+    if all_day != (not isinstance(end, datetime)):
+        raise InvalidInput("an event starts and ends either both on dates (all day) or both at times")
+    if not all_day and (start.tzinfo is None or end.tzinfo is None):
+        raise InvalidInput("event times need a time zone")
+    if end <= start:
+        raise InvalidInput("an event must end after it starts")
+    key = new_key()
+    uid = f"{key}@assistant"
+    if all_day:
+        zone = scope.principal.timezone
+        start_utc, end_utc = timezones.day_bounds_utc(start, zone)[0], timezones.day_bounds_utc(end, zone)[0]
+        ics = _event_ics(uid, summary, start, end, location, description, rrule)
+    else:
+        start_utc, end_utc = timezones.to_utc(start), timezones.to_utc(end)
+        ics = _event_ics(uid, summary, start_utc, end_utc, location, description, rrule)
+    stand_in = f"outbox:{key}"
+    event = CalendarEvent(
+        principal_id, account_id, stand_in, uid, summary, start_utc, end_utc, all_day=all_day,
+        start_date=start if all_day else None, end_date=end if all_day else None, location=location,
+        description=description, rrule=rrule.removeprefix("RRULE:"), ics=ics,
+    )
+    with store.transaction():
+        scope.upsert_event(event)
+        return _enqueue(store, principal_id, account_id, "event-create", {"ics": ics, "local_remote_id": stand_in}, key)
+
+
+def delete_event(store: Store, principal_id: int, event_id: int) -> OutboxEntry:
+    scope = store.scope(principal_id)
+    event = scope.event(event_id)
+    with store.transaction():
+        scope.remove_events(event.account_id, [event.remote_id])
+        return _enqueue(store, principal_id, event.account_id, "event-delete", {"remote_id": event.remote_id})
+
+
+def retry_outbox_entry(store: Store, entry_id: int) -> None:
+    """Put a failed entry back in the queue, due now (the user fixed what was wrong)."""
+    entry = store.outbox_entry(entry_id)
+    if entry.state == "failed":
+        store.mark_outbox(entry_id, "pending", error=entry.last_error)

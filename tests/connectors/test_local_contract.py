@@ -1,0 +1,229 @@
+"""The local connector against the shared contract, once over a maildir and once over an mbox, plus what only it does."""
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from assistant.connectors import load
+from assistant.connectors.local import LocalConnector
+from assistant.domain import Account
+from tests.connectors.contract import ConnectorContract, ServerHandle, make_raw
+
+
+class MaildirServer(ServerHandle):
+    kind = "local"
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.box = mailbox.Maildir(root, create=True)
+
+    def settings(self):
+        return {"maildir": str(self.root)}
+
+    def connector(self, account: Account) -> LocalConnector:
+        return LocalConnector(account, page_size=2)
+
+    def _key(self, box: mailbox.Maildir, message_id: str) -> str:
+        for key, msg in box.iteritems():
+            if msg["Message-ID"] == message_id:
+                return key
+        raise KeyError(message_id)
+
+    def add_message(self, raw):
+        self.box.add(raw)
+
+    def remove_message(self, message_id_header):
+        self.box.remove(self._key(self.box, message_id_header))
+
+    def set_flags(self, message_id_header, *, read=None, flagged=None):
+        key = self._key(self.box, message_id_header)
+        msg = self.box[key]
+        msg.set_subdir("cur")
+        if read:
+            msg.add_flag("S")
+        if flagged:
+            msg.add_flag("F")
+        self.box[key] = msg
+
+    def flags(self, message_id_header):
+        box = mailbox.Maildir(self.root, create=False)  # a fresh view: the file was renamed behind our back
+        flags = box[self._key(box, message_id_header)].get_flags()
+        return {"read": "S" in flags, "flagged": "F" in flags}
+
+    def sent_message_ids(self):
+        sent = self.root / ".Sent"
+        if not sent.exists():
+            return []
+        return [m["Message-ID"] for m in mailbox.Maildir(sent, create=False)]
+
+
+class MboxServer(ServerHandle):
+    kind = "local"
+
+    def __init__(self, path: Path):
+        self.path = path
+        mailbox.mbox(path, create=True).close()
+
+    def settings(self):
+        return {"mbox": str(self.path)}
+
+    def connector(self, account: Account) -> LocalConnector:
+        return LocalConnector(account, page_size=2)
+
+    def _edit(self, change):
+        box = mailbox.mbox(self.path, create=False)
+        box.lock()
+        try:
+            change(box)
+            box.flush()
+        finally:
+            box.unlock()
+            box.close()
+
+    def _key(self, box, message_id):
+        return next(k for k, m in box.iteritems() if m["Message-ID"] == message_id)
+
+    def add_message(self, raw):
+        self._edit(lambda box: box.add(raw))
+
+    def remove_message(self, message_id_header):
+        self._edit(lambda box: box.remove(self._key(box, message_id_header)))
+
+    def set_flags(self, message_id_header, *, read=None, flagged=None):
+        def change(box):
+            key = self._key(box, message_id_header)
+            msg = box[key]
+            if read:
+                msg.add_flag("RO")
+            if flagged:
+                msg.add_flag("F")
+            box[key] = msg
+        self._edit(change)
+
+    def flags(self, message_id_header):
+        box = mailbox.mbox(self.path, create=False)
+        try:
+            flags = box[self._key(box, message_id_header)].get_flags()
+        finally:
+            box.close()
+        return {"read": "R" in flags, "flagged": "F" in flags}
+
+    def sent_message_ids(self):
+        sent = self.path.with_name("Sent.mbox")
+        if not sent.exists():
+            return []
+        box = mailbox.mbox(sent, create=False)
+        try:
+            return [m["Message-ID"] for m in box]
+        finally:
+            box.close()
+
+
+class TestLocalMaildirContract(ConnectorContract):
+    @pytest.fixture
+    def server(self, tmp_path):
+        return MaildirServer(tmp_path / "Maildir")
+
+
+class TestLocalMboxContract(ConnectorContract):
+    @pytest.fixture
+    def server(self, tmp_path):
+        return MboxServer(tmp_path / "inbox.mbox")
+
+
+# -- what only the local connector does ------------------------------------------------------------------------------
+def test_registered_through_entry_point():
+    assert load("local") is LocalConnector
+
+
+def _account(settings, account_id=1):
+    return Account(principal_id=1, kind="local", address="p@example.com", settings=settings, id=account_id)
+
+
+def test_maildir_flag_rename_is_an_update_not_add_and_remove(tmp_path):
+    box = mailbox.Maildir(tmp_path / "md", create=True)
+    key = box.add(make_raw(1))
+    connector = LocalConnector(_account({"maildir": str(tmp_path / "md")}))
+    first = list(connector.mail_changes(None))
+    cursor = first[-1].cursor
+    old = next((tmp_path / "md" / "new").iterdir())
+    old.rename(tmp_path / "md" / "cur" / f"{key}:2,FS")
+    pages = list(connector.mail_changes(cursor))
+    assert [m.remote_id for p in pages for m, _ in p.upserted] == [key]
+    assert not any(p.removed for p in pages)
+    message = pages[0].upserted[0][0]
+    assert message.is_read and message.is_flagged
+
+
+def test_maildir_plus_plus_folders_have_roles(tmp_path):
+    root = tmp_path / "md"
+    box = mailbox.Maildir(root, create=True)
+    for name in ("Sent", "Drafts", "Archive", "Trash", "Clients.Acme"):
+        box.add_folder(name).add(make_raw(len(name), subject=f"in {name}"))
+    box.add(make_raw(0))
+    pages = list(LocalConnector(_account({"maildir": str(root)})).mail_changes(None))
+    roles = {f.remote_id: f.role for f in pages[0].folders}
+    assert roles == {"INBOX": "inbox", "Sent": "sent", "Drafts": "drafts", "Archive": "archive", "Trash": "trash",
+                     "Clients.Acme": ""}
+    in_folder = {m.subject: m.folders for p in pages for m, _ in p.upserted}
+    assert in_folder["in Clients.Acme"] == ["Clients.Acme"]
+    assert in_folder["Quarterly numbers, part 0"] == ["INBOX"]
+
+
+def test_interrupted_listing_resumes_from_the_page_cursor(tmp_path):
+    box = mailbox.Maildir(tmp_path / "md", create=True)
+    for n in range(7):
+        box.add(make_raw(n))
+    connector = LocalConnector(_account({"maildir": str(tmp_path / "md")}), page_size=3)
+    pages = connector.mail_changes(None)
+    first = next(pages)
+    assert len(first.upserted) == 3 and first.full
+    resumed = list(connector.mail_changes(first.cursor))
+    assert sum(len(p.upserted) for p in resumed) == 4  # only what the first page did not deliver
+    assert resumed[0].full and len(resumed[0].seen) == 7  # still a full listing: removals are still decided
+
+
+def test_unreadable_message_is_kept_with_its_reason(tmp_path):
+    box = mailbox.Maildir(tmp_path / "md", create=True)
+    testdata = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "mime"
+    samples = sorted((testdata / "cpython_test_email").glob("msg_*.txt")) + sorted((testdata / "flanker").rglob("*.eml"))
+    assert samples
+    for sample in samples:
+        box.add(sample.read_bytes())
+    pages = list(LocalConnector(_account({"maildir": str(tmp_path / "md")})).mail_changes(None))
+    assert sum(len(p.upserted) for p in pages) == len(samples)
+
+
+def test_missing_maildir_is_a_clear_error(tmp_path):
+    from assistant.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="not a maildir"):
+        list(LocalConnector(_account({"maildir": str(tmp_path / "nowhere")})).mail_changes(None))
+
+
+def test_sent_mbox_append_is_atomic_and_idempotent(tmp_path):
+    import base64
+
+    from assistant.domain import OutboxEntry
+
+    inbox = tmp_path / "inbox.mbox"
+    mailbox.mbox(inbox, create=True).close()
+    connector = LocalConnector(_account({"mbox": str(inbox)}))
+    raw = make_raw(7, subject="Sent from mbox")
+    entry = OutboxEntry(1, 1, "send", {"raw": base64.b64encode(raw).decode(), "message_id_header": "<contract-7@example.org>"},
+                        "k1")
+    connector.apply(entry)
+    connector.apply(entry)
+    sent = mailbox.mbox(tmp_path / "Sent.mbox", create=False)
+    try:
+        assert [m["Subject"] for m in sent] == ["Sent from mbox"]
+        assert "R" in sent[0].get_flags()
+        parsed = email.message_from_bytes(sent.get_bytes(0), policy=email.policy.default)
+    finally:
+        sent.close()
+    assert not list(tmp_path.glob(".tmp-*"))
+    assert parsed.get_content().startswith("Body of message 7")
