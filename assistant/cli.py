@@ -266,9 +266,27 @@ def cmd_account_list(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _counts(report: dict[str, Any], resource: str) -> str:
-    part = report.get(resource) or {}
-    return f"+{part.get('added', 0)} ~{part.get('updated', 0)} -{part.get('removed', 0)}"
+def _sync_json(report: Any) -> dict[str, Any]:
+    """The documented per-account shape of ``assistant --json sync`` (README), whatever the engine adds later."""
+    raw = report.to_json()
+    zero = {"added": 0, "updated": 0, "removed": 0}
+    return {
+        "account_id": raw.get("account_id"),
+        "principal": raw.get("principal", ""),
+        "kind": raw.get("kind", ""),
+        "address": raw.get("address", ""),
+        "status": raw.get("status", ""),
+        "messages": {k: int((raw.get("mail") or raw.get("messages") or zero).get(k, 0)) for k in zero},
+        "events": {k: int((raw.get("events") or zero).get(k, 0)) for k in zero},
+        "outbox": raw.get("outbox", {}),
+        "requests": raw.get("requests", 0),
+        "errors": [str(e) for e in report.errors],
+        "warnings": [str(w) for w in raw.get("warnings", [])],
+    }
+
+
+def _counts(part: dict[str, int]) -> str:
+    return f"+{part['added']} ~{part['updated']} -{part['removed']}"
 
 
 def cmd_sync(args: argparse.Namespace, out: Output) -> int:
@@ -278,30 +296,32 @@ def cmd_sync(args: argparse.Namespace, out: Output) -> int:
     try:
         principal_id = store.principal_by_name(args.principal).id if args.principal else None
         reports = sync_all(store, principal_id=principal_id)
-        principals = {p.id: p for p in store.principals()}
-        accounts = {a.id: a for a in store.accounts()}
     finally:
         store.close()
-    data = [r.to_json() for r in reports]
-    failed = [(r, d) for r, d in zip(reports, data) if r.errors]
+    data = [_sync_json(r) for r in reports]
+    failed = [d for d in data if d["errors"]]
 
     def human() -> str:
-        if not reports:
+        if not data:
             return "No accounts to sync."
-        rows = []
-        for d in data:
-            account = accounts.get(d.get("account_id"))
-            principal = principals.get(account.principal_id).name if account else d.get("principal", "")
-            rows.append([d.get("account_id", ""), principal, _counts(d, "messages"), _counts(d, "events"),
-                         d.get("requests", ""), "; ".join(map(str, d.get("errors") or [])) or "ok"])
-        return _table(["ACCOUNT", "PRINCIPAL", "MESSAGES", "EVENTS", "REQUESTS", "ERRORS"], rows, {5: 80})
+        rows = [
+            [d["account_id"], d["principal"], f"{d['kind']} {d['address']}", _counts(d["messages"]),
+             _counts(d["events"]), d["requests"], "; ".join(d["errors"]) or "ok"]
+            for d in data
+        ]
+        text = _table(["ACCOUNT", "PRINCIPAL", "SOURCE", "MESSAGES", "EVENTS", "REQUESTS", "ERRORS"], rows, {6: 80})
+        warnings = [f"  {d['principal']}, account {d['account_id']}: {w}" for d in data for w in d["warnings"]]
+        if warnings:
+            text += f"\n{len(warnings)} item(s) could not be read (the rest synced):\n" + "\n".join(warnings[:20])
+            if len(warnings) > 20:
+                text += f"\n  … and {len(warnings) - 20} more (see --json)"
+        return text
 
     out.emit({"ok": not failed, "accounts": data}, human)
     if failed:
-        first_report, first = failed[0]
         raise UserError(
-            f"{len(failed)} of {len(reports)} accounts failed to sync; account {first.get('account_id', '?')}: "
-            f"{first_report.errors[0]}"
+            f"{len(failed)} of {len(data)} accounts failed to sync; account {failed[0]['account_id']}"
+            f" ({failed[0]['principal']}): {failed[0]['errors'][0]}"
         )
     return 0
 
@@ -347,26 +367,42 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def _import_item(entry: Any) -> dict[str, str]:
+    if isinstance(entry, (tuple, list)) and len(entry) == 2:
+        return {"item": str(entry[0]), "reason": _one_line(str(entry[1]))}
+    return {"item": str(entry)}
+
+
 def cmd_import(args: argparse.Namespace, out: Output) -> int:
     from assistant.importer import import_path
 
     path = Path(args.path).expanduser()
     if not path.exists():
         raise NotFound(f"{path} does not exist")
+    if not os.access(path, os.R_OK):
+        raise InvalidInput(f"{path} cannot be read")
     store = _open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         report = import_path(store, principal.id, path)
     finally:
         store.close()
+    data = {
+        "principal": principal.name,
+        "path": str(path.resolve()),
+        "counts": {"imported": len(report.imported), "skipped": len(report.skipped), "rejected": len(report.rejected)},
+        "imported": [_import_item(e) for e in report.imported],
+        "skipped": [_import_item(e) for e in report.skipped],
+        "rejected": [_import_item(e) for e in report.rejected],
+    }
 
     def human() -> str:
-        lines = [f"Imported {len(report.imported)}, skipped {len(report.skipped)}, rejected {len(report.rejected)}"
-                 f" into {principal.name}."]
-        lines += [f"  rejected {item}: {reason}" for item, reason in report.rejected]
+        c = data["counts"]
+        lines = [f"Imported {c['imported']}, skipped {c['skipped']}, rejected {c['rejected']} into {principal.name}."]
+        lines += [f"  rejected {r['item']}: {r.get('reason', '')}" for r in data["rejected"]]
         return "\n".join(lines)
 
-    out.emit(report.to_json(), human)
+    out.emit(data, human)
     return 0
 
 

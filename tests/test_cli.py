@@ -229,3 +229,92 @@ def test_doctor_json(capsys, ws):
     assert names[:4] == ["Qt platform", "credential store", "time zones", "database"]
     assert data["ok"] is (code == 0)
     assert all(c["ok"] for c in data["checks"]), data
+
+
+def _write_mail(maildir: Path, n: int, subject: str) -> None:
+    box = mailbox.Maildir(maildir, create=True)
+    msg = EmailMessage()
+    msg["From"] = "Grace Hopper <grace@example.org>"
+    msg["To"] = "ada@example.com"
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<cli-test-{n}@example.org>"
+    msg["Date"] = f"Mon, 02 Mar 2026 10:0{n}:00 +0000"
+    msg.set_content(f"Body number {n}")
+    box.add(msg)
+
+
+def test_sync_json_counts_and_failure(capsys, ws, tmp_path):
+    maildir = tmp_path / "Maildir"
+    for n in range(3):
+        _write_mail(maildir, n, f"Zeppelin schedule {n}")
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    account = run_json(capsys, ws, "account", "add", "local", "--principal", "Ada", "--maildir", str(maildir))["account"]
+
+    first = run_json(capsys, ws, "sync")
+    assert first["ok"] is True
+    [report] = first["accounts"]
+    assert report["account_id"] == account["id"] and report["principal"] == "Ada"
+    assert report["messages"] == {"added": 3, "updated": 0, "removed": 0}
+    assert report["events"] == {"added": 0, "updated": 0, "removed": 0}
+    assert report["errors"] == [] and isinstance(report["requests"], int)
+
+    _write_mail(maildir, 3, "Zeppelin schedule 3")
+    second = run_json(capsys, ws, "sync", "--principal", "Ada")["accounts"][0]
+    assert second["messages"] == {"added": 1, "updated": 0, "removed": 0}
+    assert len(run_json(capsys, ws, "search", "zeppelin")["results"]) == 4
+
+    code, _, err = run(capsys, "--workspace", str(ws), "sync", "--principal", "Nobody")
+    assert code == 1 and "no principal named 'Nobody'" in err
+
+    import shutil
+
+    shutil.rmtree(maildir)
+    code, out, err = run(capsys, "--workspace", str(ws), "--json", "sync")
+    assert code == 1
+    failed = json.loads(out)
+    assert failed["ok"] is False and failed["accounts"][0]["errors"]
+    assert len(err.splitlines()) == 1 and err.startswith("assistant: 1 of 1 accounts failed to sync; account ")
+    assert run_json(capsys, ws, "account", "list")["accounts"][0]["status"] == "error"
+    # Nothing is lost when the source disappears: the four messages are still searchable.
+    assert len(run_json(capsys, ws, "search", "zeppelin")["results"]) == 4
+
+
+@pytest.fixture(scope="module")
+def demo_workspace(tmp_path_factory) -> Path:
+    workspace = tmp_path_factory.mktemp("demo") / "ws"
+    assert main(["--workspace", str(workspace), "--json", "demo", "--no-gui"]) == 0
+    return workspace
+
+
+def test_demo_has_three_principals_and_search_finds_a_subject_word(capsys, demo_workspace):
+    principals = run_json(capsys, demo_workspace, "principal", "list")["principals"]
+    assert len(principals) == 3
+    assert len({p["timezone"] for p in principals}) == 3
+
+    store = Store(demo_workspace)
+    try:
+        principal = store.principal_by_name(principals[1]["name"])
+        thread = store.scope(principal.id).threads(limit=1)[0]
+    finally:
+        store.close()
+    word = max(thread.subject.replace("—", " ").split(), key=len).strip(".,:;!?\"'“”()")
+    results = run_json(capsys, demo_workspace, "search", word, "--principal", principal.name)["results"]
+    assert any(r["thread_id"] == thread.id for r in results), (word, thread.subject)
+    assert {r["principal"] for r in results} == {principal.name}
+    everyone = run_json(capsys, demo_workspace, "search", word, "--limit", "500")["results"]
+    assert {r["thread_id"] for r in results} <= {r["thread_id"] for r in everyone if r["principal"] == principal.name}
+
+
+def test_demo_refuses_a_folder_that_is_not_a_demo(capsys, tmp_path):
+    precious = tmp_path / "real"
+    Store(precious).close()
+    code, out, err = run(capsys, "--workspace", str(precious), "demo", "--no-gui")
+    assert code == 1 and len(err.splitlines()) == 1
+    assert (precious / "workspace.sqlite3").exists()
+
+
+def test_demo_without_workspace_never_uses_the_real_workspace(monkeypatch, tmp_path):
+    import assistant.cli as cli
+
+    monkeypatch.setattr("assistant.store.default_workspace_dir", lambda: tmp_path / "data" / "workspace")
+    assert cli.default_demo_dir() == tmp_path / "data" / "demo-workspace"
