@@ -165,22 +165,68 @@ def create_event(
         raise InvalidInput("an event must end after it starts")
     key = new_key()
     uid = f"{key}@assistant"
-    if all_day:
-        zone = scope.principal.timezone
-        start_utc, end_utc = timezones.day_bounds_utc(start, zone)[0], timezones.day_bounds_utc(end, zone)[0]
-        ics = _event_ics(uid, summary, start, end, location, description, rrule)
-    else:
-        start_utc, end_utc = timezones.to_utc(start), timezones.to_utc(end)
-        ics = _event_ics(uid, summary, start_utc, end_utc, location, description, rrule)
+    if not all_day:
+        start, end = timezones.to_utc(start), timezones.to_utc(end)
+    ics = _event_ics(uid, summary, start, end, location, description, rrule)
     stand_in = f"outbox:{key}"
-    event = CalendarEvent(
-        principal_id, account_id, stand_in, uid, summary, start_utc, end_utc, all_day=all_day,
-        start_date=start if all_day else None, end_date=end if all_day else None, location=location,
-        description=description, rrule=rrule.removeprefix("RRULE:"), ics=ics,
-    )
+    event = _parsed_event(ics, principal_id, account_id, stand_in)
     with store.transaction():
         scope.upsert_event(event)
         return _enqueue(store, principal_id, account_id, "event-create", {"ics": ics, "local_remote_id": stand_in}, key)
+
+
+def _parsed_event(ics: str, principal_id: int, account_id: int, remote_id: str) -> CalendarEvent:
+    """The event as a sync will read it back, so the local copy and the pulled one agree."""
+    from assistant.calendar.ics import parse_calendar
+
+    events, errors = parse_calendar(ics.encode("utf-8"), principal_id=principal_id, account_id=account_id)
+    if len(events) != 1:
+        raise InvalidInput(errors[0] if errors else "the event could not be written as iCalendar")
+    events[0].remote_id = remote_id
+    return events[0]
+
+
+def update_event(
+    store: Store,
+    principal_id: int,
+    event_id: int,
+    *,
+    summary: str | None = None,
+    start: datetime | date | None = None,
+    end: datetime | date | None = None,
+    location: str | None = None,
+    description: str | None = None,
+) -> OutboxEntry:
+    """Change the series master of an event; its overrides and time zones are kept as they are."""
+    import icalendar
+
+    scope = store.scope(principal_id)
+    event = scope.event(event_id)
+    cal = icalendar.Calendar.from_ical(event.ics)
+    master = next((c for c in cal.walk("VEVENT") if "RECURRENCE-ID" not in c), None)
+    if master is None:
+        raise InvalidInput("this event has no series to edit")
+    for name, value in (("SUMMARY", summary), ("LOCATION", location), ("DESCRIPTION", description)):
+        if value is not None:
+            master.pop(name, None)
+            if value:
+                master.add(name, value)
+    for name, value in (("DTSTART", start), ("DTEND", end)):
+        if value is not None:
+            if isinstance(value, datetime):
+                if value.tzinfo is None:
+                    raise InvalidInput("event times need a time zone")
+                value = timezones.to_utc(value)
+            master.pop(name, None)
+            if name == "DTEND":
+                master.pop("DURATION", None)
+            master.add(name, value)
+    ics = cal.to_ical().decode("utf-8")
+    updated = _parsed_event(ics, principal_id, event.account_id, event.remote_id)
+    updated.calendar_id = event.calendar_id
+    with store.transaction():
+        scope.upsert_event(updated)
+        return _enqueue(store, principal_id, event.account_id, "event-update", {"ics": ics, "remote_id": event.remote_id})
 
 
 def delete_event(store: Store, principal_id: int, event_id: int) -> OutboxEntry:

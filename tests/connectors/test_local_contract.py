@@ -227,3 +227,20 @@ def test_sent_mbox_append_is_atomic_and_idempotent(tmp_path):
         sent.close()
     assert not list(tmp_path.glob(".tmp-*"))
     assert parsed.get_content().startswith("Body of message 7")
+
+
+def test_real_world_mbox_syncs_every_message(tmp_path, workspace):
+    from assistant.domain import Principal
+    from assistant.sync.engine import sync_account
+
+    source = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "mime" / "cpython_test_email" / "mailbox_01.mbox"
+    copy = tmp_path / "archive.mbox"
+    copy.write_bytes(source.read_bytes())
+    box = mailbox.mbox(copy, create=False)
+    expected = len(box)
+    box.close()
+    principal = workspace.add_principal(Principal("Kenji", "Asia/Tokyo", ["kenji@example.jp"]))
+    account = workspace.add_account(Account(principal.id, "local", "kenji@example.jp", {"mbox": str(copy)}))
+    report = sync_account(workspace, account.id)
+    assert report.errors == [] and report.mail["added"] == expected > 0
+    assert sync_account(workspace, account.id).mail == {"added": 0, "updated": 0, "removed": 0}
