@@ -329,6 +329,8 @@ def cmd_sync(args: argparse.Namespace, out: Output) -> int:
 def cmd_search(args: argparse.Namespace, out: Output) -> int:
     if not args.query.strip():
         raise UsageError("search needs a query")
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
     from assistant.search import parse
 
     parse(args.query)  # a bad operator value is an error before any principal is searched

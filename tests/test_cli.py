@@ -87,11 +87,15 @@ def test_duplicate_principal_and_bad_email_and_region(capsys, ws):
     ["account", "add", "local", "--principal", "A", "--maildir", "x", "--mbox", "y"],
     ["frobnicate"],
     ["search", "x", "--limit", "many"],
+    ["search", "x", "--limit", "0"],
+    ["search", "  "],
 ])
 def test_usage_errors_exit_2(capsys, ws, argv):
     code, out, err = run(capsys, "--workspace", str(ws), *argv)
     assert code == 2
-    assert "usage:" in err and "assistant: " in err
+    last = err.splitlines()[-1]
+    assert last.startswith("assistant: ")
+    assert "usage:" in err or len(err.splitlines()) == 1
     assert not (ws / "workspace.sqlite3").exists()
 
 
