@@ -141,6 +141,8 @@ def _components(text: str, errors: list[str]) -> list[icalendar.Component]:
 # -- values ---------------------------------------------------------------------------------------------------------
 def _tzid(component: icalendar.Component, name: str) -> str:
     prop = component.get(name)
+    if isinstance(prop, list):
+        prop = prop[0] if prop else None
     params = getattr(prop, "params", None)
     return str(params.get("TZID", "")) if params else ""
 
@@ -150,9 +152,12 @@ def _value(component: icalendar.Component, name: str):
     if name not in component:
         return None
     try:
-        return component.decoded(name)
+        value = component.decoded(name)
     except Exception:  # noqa: BLE001 - broken properties raise on access
         return None
+    if isinstance(value, list):  # a property given twice: the first one wins
+        value = value[0] if value else None
+    return value
 
 
 def _as_utc(value: datetime | date) -> datetime:
@@ -217,6 +222,17 @@ class _Series:
             if "RECURRENCE-ID" not in c:
                 return c
         return self.components[0]
+
+
+_SINGLE_VALUED = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "SUMMARY", "LOCATION", "DESCRIPTION")
+
+
+def _collapse_duplicates(component: icalendar.Component) -> None:
+    """Keep the first of a property that may appear only once but was given twice (seen in the wild)."""
+    for name in _SINGLE_VALUED:
+        value = component.get(name)
+        if isinstance(value, list) and value:
+            component[name] = value[0]
 
 
 def _uid(component: icalendar.Component) -> str:
@@ -296,6 +312,17 @@ def parse_calendar(
     data: bytes, *, principal_id: int, account_id: int, calendar_id: str = ""
 ) -> tuple[list[CalendarEvent], list[str]]:
     """Events grouped by UID, and one line per thing that could not be read."""
+    events, warning_lines, rejections = read_calendar(
+        data, principal_id=principal_id, account_id=account_id, calendar_id=calendar_id
+    )
+    return events, rejections + warning_lines
+
+
+def read_calendar(
+    data: bytes, *, principal_id: int, account_id: int, calendar_id: str = ""
+) -> tuple[list[CalendarEvent], list[str], list[str]]:
+    """Like :func:`parse_calendar`, with the lines split into warnings (an event kept with a caveat) and rejections
+    (a component, or the whole file, dropped)."""
     errors: list[str] = []
     try:
         with warnings.catch_warnings():
@@ -306,7 +333,22 @@ def parse_calendar(
     except RecursionError:
         errors.append("calendar nested too deeply to read")
         events = []
-    return events, [" ".join(e.split()) for e in errors[:MAX_ERRORS]]
+    errors = errors[:MAX_ERRORS]
+    warning_lines = [" ".join(str(e).split()) for e in errors if getattr(e, "is_warning", False)]
+    rejections = [" ".join(str(e).split()) for e in errors if not getattr(e, "is_warning", False)]
+    return events, warning_lines, rejections
+
+
+class _Problem(str):
+    """An error line; ``is_warning`` when the event it is about was still kept."""
+
+    is_warning = False
+
+
+def _warning(text: str) -> _Problem:
+    problem = _Problem(text)
+    problem.is_warning = True
+    return problem
 
 
 def _parse(text: str, principal_id: int, account_id: int, calendar_id: str, errors: list[str]) -> list[CalendarEvent]:
@@ -319,6 +361,7 @@ def _parse(text: str, principal_id: int, account_id: int, calendar_id: str, erro
             if tzid:
                 timezones[tzid] = component
         elif component.name == "VEVENT":
+            _collapse_duplicates(component)
             uid = _uid(component)
             series.setdefault(uid, _Series(uid)).components.append(component)
     events = []
@@ -348,7 +391,7 @@ def _event(
             tzid = _tzid(component, prop)
             value = _value(component, prop)
             if tzid and isinstance(value, datetime) and value.tzinfo is None:
-                errors.append(f"event {label}: unknown time zone {tzid[:60]!r}, times read as UTC")
+                errors.append(_warning(f"event {label}: unknown time zone {tzid[:60]!r}, times read as UTC"))
                 break
         else:
             continue
@@ -365,7 +408,7 @@ def _event(
     all_day = not isinstance(start, datetime)
     start_utc, end_utc = _as_utc(start), _as_utc(end)
     if end_utc < start_utc:
-        errors.append(f"event {label}: ends before it starts, end set to its start")
+        errors.append(_warning(f"event {label}: ends before it starts, end set to its start"))
         end, end_utc = start, start_utc
 
     cal = _series_calendar(series, timezones)
@@ -376,10 +419,10 @@ def _event(
         recurring = any(p in c for c in series.components for p in _RECURRENCE_PROPS)
         cal, rrule, kept = _without_broken_properties(series, timezones, start_utc)
         if not recurring:
-            errors.append(f"event {label}: unreadable property dropped ({_short(exc)})")
+            errors.append(_warning(f"event {label}: unreadable property dropped ({_short(exc)})"))
         else:
             outcome = "the rest of its recurrence kept" if kept else "kept as a single event"
-            errors.append(f"event {label}: unreadable recurrence ({_short(exc)}), {outcome}")
+            errors.append(_warning(f"event {label}: unreadable recurrence ({_short(exc)}), {outcome}"))
     try:
         ics = cal.to_ical().decode("utf-8")
     except Exception as exc:  # noqa: BLE001

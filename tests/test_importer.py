@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import json
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from assistant import importer
+from assistant.calendar.ics import read_calendar
+from assistant.domain import Principal
+from assistant.errors import NotFound, UserError
+from assistant.importer import IMPORT_ACCOUNT_KIND, ImportReport, import_path, sniff
+
+TESTDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata"
+
+
+@pytest.fixture
+def principal(workspace):
+    return workspace.add_principal(Principal(name="Ada", timezone="Europe/London"))
+
+
+def message(subject: str, msgid: str | None = None, extra: str = "") -> bytes:
+    head = f"From: Bob <bob@example.com>\nTo: ada@example.com\nSubject: {subject}\nDate: Mon, 2 Mar 2026 10:00:00 +0000\n"
+    if msgid:
+        head += f"Message-ID: {msgid}\n"
+    return (head + extra + "\nHello about " + subject + "\n").encode()
+
+
+def test_the_account_kind_is_import():
+    assert IMPORT_ACCOUNT_KIND == "import"
+
+
+def test_import_the_real_world_mime_tree_twice(workspace, principal):
+    root = TESTDATA / "mime"
+    report = import_path(workspace, principal.id, root)
+    assert report.imported > 60
+    # Every file there holds one message (the mbox ones included: mailbox_01.mbox has an unquoted "From time to
+    # time" in its body that must not split it).
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert report.imported + report.skipped + len(report.rejected) == len(files)
+    assert report.rejected == [("cpython_test_email/msg_19.txt", "not a mail message, mbox or iCalendar file")]
+    assert all("\n" not in reason for _, reason in report.rejected)
+    scope = workspace.scope(principal.id)
+    assert scope.message_count() == report.imported
+    (account,) = workspace.accounts(principal.id)
+    assert (account.kind, account.address) == ("import", "imported")
+    assert scope.search_messages("Zypernsonne")  # an RFC 2047 subject is searchable
+
+    again = import_path(workspace, principal.id, root)
+    assert again.imported == 0
+    assert again.skipped == report.imported + report.skipped
+    assert again.rejected == report.rejected
+    assert scope.message_count() == report.imported
+    assert len(workspace.accounts(principal.id)) == 1
+
+
+def test_import_the_real_world_ics_tree_twice(workspace, principal):
+    root = TESTDATA / "ics"
+    report = import_path(workspace, principal.id, root)
+    assert report.kind == "ics"
+    expected = 0
+    for path in sorted(root.rglob("*.ics")):
+        if not sniff(path.read_bytes()[:8192]):
+            expected += 1  # rejected whole
+            continue
+        events, _, rejections = read_calendar(path.read_bytes(), principal_id=principal.id, account_id=1)
+        expected += len(events) + len(rejections)
+    assert report.imported > 80
+    assert report.imported + report.skipped + len(report.rejected) == expected
+    assert any("CUSTOM_tzid" in text for _, text in report.warnings)
+    assert len(workspace.scope(principal.id).events()) == report.imported
+
+    again = import_path(workspace, principal.id, root)
+    assert again.imported == 0 and again.skipped == report.imported + report.skipped
+
+
+def test_missing_path_is_a_user_error(workspace, principal, tmp_path):
+    with pytest.raises(NotFound) as err:
+        import_path(workspace, principal.id, tmp_path / "nope")
+    assert "does not exist" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_garbage_file_is_a_user_error(workspace, principal, tmp_path):
+    junk = tmp_path / "junk.eml"
+    junk.write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(UserError) as err:
+        import_path(workspace, principal.id, junk)
+    assert "not a mail message" in str(err.value) and "\n" not in str(err.value)
+    assert workspace.scope(principal.id).message_count() == 0
+
+
+def test_empty_folder_is_a_user_error(workspace, principal, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError):
+        import_path(workspace, principal.id, tmp_path / "empty")
+
+
+def test_mbox(workspace, principal, tmp_path):
+    path = tmp_path / "Archive 2025"  # no extension: the content decides
+    box = mailbox.mbox(path)
+    box.add(mailbox.mboxMessage(message("first", "<1@example.com>", "Status: RO\n")))
+    box.add(mailbox.mboxMessage(message("second")))
+    box.add(mailbox.mboxMessage(message("third", "< 3@example.com >")))
+    box.close()
+    report = import_path(workspace, principal.id, path)
+    assert (report.kind, report.imported, report.skipped, report.rejected) == ("mbox", 3, 0, [])
+    scope = workspace.scope(principal.id)
+    threads = scope.threads()
+    messages = {m.subject: m for t in threads for m in scope.thread_messages(t.id)}
+    assert set(messages) == {"first", "second", "third"}
+    assert messages["first"].is_read and not messages["second"].is_read
+    assert messages["first"].remote_id == "<1@example.com>"
+    assert messages["second"].remote_id.startswith("sha256:")
+    assert messages["third"].folders == ["Archive 2025"]
+    assert json.loads(json.dumps(report.to_json()))["imported"] == 3
+    assert import_path(workspace, principal.id, path).skipped == 3
+
+
+def test_mbox_split_respects_from_quoting(workspace, principal, tmp_path):
+    path = tmp_path / "box"
+    path.write_bytes(
+        b"From a@x Mon Mar  2 10:00:00 2026\nSubject: one\nMessage-ID: <one@x>\n\nbody\n\n>From the start\n\n"
+        b"From time to time\n\n"
+        b"From b@x Mon Mar  2 11:00:00 2026\nSubject: two\n\nsecond\n"
+    )
+    report = import_path(workspace, principal.id, path)
+    assert report.imported == 2
+    first = workspace.scope(principal.id).message_by_header_id("<one@x>")
+    assert first.body_text == "body\n\nFrom the start\n\nFrom time to time\n"
+
+
+def test_maildir_with_maildirplusplus_subfolders(workspace, principal, tmp_path):
+    root = tmp_path / "Mail"
+    box = mailbox.Maildir(root)
+    seen = mailbox.MaildirMessage(message("read one", "<r@x>"))
+    seen.set_subdir("cur")
+    seen.set_flags("SF")
+    box.add(seen)
+    box.add(mailbox.MaildirMessage(message("new one")))
+    sent = box.add_folder("Sent")
+    sent.add(mailbox.MaildirMessage(message("sent one", "<s@x>")))
+    assert (root / ".Sent" / "cur").is_dir()
+    report = import_path(workspace, principal.id, root)
+    assert (report.kind, report.imported, report.rejected) == ("maildir", 3, [])
+    scope = workspace.scope(principal.id)
+    by_subject = {m.subject: m for t in scope.threads() for m in scope.thread_messages(t.id)}
+    assert by_subject["read one"].is_read and by_subject["read one"].is_flagged
+    assert not by_subject["new one"].is_read
+    assert by_subject["sent one"].folders == ["Sent"] and by_subject["new one"].folders == ["INBOX"]
+    roles = {f.remote_id: f.role for f in scope.folders()}
+    assert roles == {"INBOX": "inbox", "Sent": "sent"}
+    again = import_path(workspace, principal.id, root)
+    assert (again.imported, again.skipped) == (0, 3)
+
+
+def test_mixed_folder_detects_by_content_and_rejects_the_rest(workspace, principal, tmp_path):
+    tmp_path = tmp_path / "in"
+    tmp_path.mkdir()
+    (tmp_path / "a.eml").write_bytes(message("a", "<a@x>"))
+    (tmp_path / "looks-like-calendar.ics").write_bytes(message("b"))
+    (tmp_path / "calendar.txt").write_bytes(
+        b"\xef\xbb\xbfBEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:e1\r\n"
+        b"DTSTART:20260302T100000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    (tmp_path / "notes.txt").write_text("shopping list: eggs\n")
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x00")
+    report = import_path(workspace, principal.id, tmp_path)
+    assert report.kind == "mixed"
+    assert report.imported == 3
+    assert report.rejected == [("notes.txt", "not a mail message, mbox or iCalendar file")]
+    scope = workspace.scope(principal.id)
+    assert [e.summary for e in scope.events()] == ["Dentist"]
+    assert scope.message_count() == 2
+
+
+def test_batches_commit_as_they_go(workspace, principal, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    tmp_path = tmp_path / "in"
+    tmp_path.mkdir()
+    for i in range(5):
+        (tmp_path / f"{i}.eml").write_bytes(message(f"m{i}", f"<{i}@x>"))
+    report = import_path(workspace, principal.id, tmp_path)
+    assert report.imported == 5
+    assert workspace.scope(principal.id).message_count() == 5
+    assert workspace._depth == 0  # no transaction left open
+
+
+def test_report_json_shape():
+    report = ImportReport(kind="eml", imported=1, skipped=2, rejected=[("x.eml", "bad")])
+    assert report.to_json() == {
+        "kind": "eml", "imported": 1, "skipped": 2, "rejected": [{"item": "x.eml", "reason": "bad"}], "warnings": [],
+    }
