@@ -369,10 +369,12 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _import_item(entry: Any) -> dict[str, str]:
-    if isinstance(entry, (tuple, list)) and len(entry) == 2:
-        return {"item": str(entry[0]), "reason": _one_line(str(entry[1]))}
-    return {"item": str(entry)}
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else len(value)
+
+
+def _pairs(entries: Any, second: str) -> list[dict[str, str]]:
+    return [{"item": str(item), second: _one_line(str(text))} for item, text in entries or []]
 
 
 def cmd_import(args: argparse.Namespace, out: Output) -> int:
@@ -392,16 +394,18 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
     data = {
         "principal": principal.name,
         "path": str(path.resolve()),
-        "counts": {"imported": len(report.imported), "skipped": len(report.skipped), "rejected": len(report.rejected)},
-        "imported": [_import_item(e) for e in report.imported],
-        "skipped": [_import_item(e) for e in report.skipped],
-        "rejected": [_import_item(e) for e in report.rejected],
+        "kind": getattr(report, "kind", ""),
+        "imported": _count(report.imported),
+        "skipped": _count(report.skipped),
+        "rejected": _pairs(report.rejected, "reason"),
+        "warnings": _pairs(getattr(report, "warnings", []), "warning"),
     }
 
     def human() -> str:
-        c = data["counts"]
-        lines = [f"Imported {c['imported']}, skipped {c['skipped']}, rejected {c['rejected']} into {principal.name}."]
-        lines += [f"  rejected {r['item']}: {r.get('reason', '')}" for r in data["rejected"]]
+        lines = [f"Imported {data['imported']}, skipped {data['skipped']} (duplicates), rejected"
+                 f" {len(data['rejected'])} into {principal.name}."]
+        lines += [f"  rejected {r['item']}: {r['reason']}" for r in data["rejected"]]
+        lines += [f"  warning {w['item']}: {w['warning']}" for w in data["warnings"]]
         return "\n".join(lines)
 
     out.emit(data, human)
@@ -517,6 +521,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`assistant search x | head`): nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except Exception as exc:  # a bug: one line unless asked for more
         if args.debug:
             traceback.print_exc()

@@ -322,3 +322,38 @@ def test_demo_without_workspace_never_uses_the_real_workspace(monkeypatch, tmp_p
 
     monkeypatch.setattr("assistant.store.default_workspace_dir", lambda: tmp_path / "data" / "workspace")
     assert cli.default_demo_dir() == tmp_path / "data" / "demo-workspace"
+
+
+TESTDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata"
+
+
+def test_import_real_world_mail_twice_adds_nothing_the_second_time(capsys, ws):
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    folder = TESTDATA / "mime" / "cpython_test_email"
+    first = run_json(capsys, ws, "import", str(folder), "--principal", "Ada")
+    assert first["principal"] == "Ada" and first["path"] == str(folder.resolve())
+    assert first["imported"] > 20
+    assert all(r["item"] and r["reason"] and "\n" not in r["reason"] for r in first["rejected"])
+    second = run_json(capsys, ws, "import", str(folder), "--principal", "Ada")
+    assert second["imported"] == 0
+    assert second["skipped"] == first["imported"] + first["skipped"]
+    found = run_json(capsys, ws, "search", "subject:digest", "--principal", "Ada")["results"]
+    assert any(r["subject"].startswith("Ppp digest") for r in found)
+
+
+def test_import_broken_calendar_reports_the_reason(capsys, ws):
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    broken = TESTDATA / "ics" / "collective_icalendar" / "calendars__broken_ical.ics"
+    code, out, err = run(capsys, "--workspace", str(ws), "import", str(broken), "--principal", "Ada")
+    assert code == 0 and err == ""
+    summary, *rejections = out.splitlines()
+    assert summary.startswith("Imported ") and "rejected 1 into Ada." in summary
+    assert rejections[0].startswith("  rejected calendars__broken_ical.ics: ")
+
+
+def test_import_missing_path_or_principal(capsys, ws, tmp_path):
+    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+    code, _, err = run(capsys, "--workspace", str(ws), "import", str(tmp_path / "gone.mbox"), "--principal", "Ada")
+    assert code == 1 and err == f"assistant: {tmp_path / 'gone.mbox'} does not exist\n"
+    code, _, err = run(capsys, "--workspace", str(ws), "import", str(TESTDATA / "mime"), "--principal", "Zoe")
+    assert code == 1 and "no principal named 'Zoe'" in err
