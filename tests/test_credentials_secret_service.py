@@ -37,7 +37,9 @@ CHILD = textwrap.dedent("""
 def test_credential_store_against_a_real_secret_service(tmp_path):
     missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"{' and '.join(missing)} not installed: run ./dev setup (installs gnome-keyring and dbus)")
+        pytest.fail(
+            f"{' and '.join(missing)} not installed: run ./dev setup as root, or: sudo apt-get install gnome-keyring dbus"
+        )
     home = tmp_path / "home"
     runtime = tmp_path / "runtime"
     for folder in (home, runtime):
