@@ -198,8 +198,11 @@ class _Importer:
                     else:
                         kinds |= self.import_folder(entry)
                     continue
-                if not entry.is_file():
+                if entry.is_symlink() and not entry.exists():
+                    self.reject(self.label(entry), "a link to a file that is not there")
                     continue
+                if not entry.is_file():
+                    continue  # sockets, pipes, devices
                 kind = sniff(_read_head(entry))
             except OSError as exc:
                 self.reject(self.label(entry), _reason(exc))

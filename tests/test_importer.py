@@ -191,3 +191,34 @@ def test_report_json_shape():
     assert report.to_json() == {
         "kind": "eml", "imported": 1, "skipped": 2, "rejected": [{"item": "x.eml", "reason": "bad"}], "warnings": [],
     }
+
+
+def test_unreadable_path_is_a_user_error(workspace, principal, tmp_path, monkeypatch):
+    path = tmp_path / "secret.eml"
+    path.write_bytes(message("x", "<x@x>"))
+    monkeypatch.setattr(importer.os, "access", lambda p, mode: False)  # tests may run as root, where chmod is moot
+    with pytest.raises(UserError) as err:
+        import_path(workspace, principal.id, path)
+    assert "cannot read" in str(err.value)
+
+
+def test_unreadable_file_inside_a_folder_is_rejected_and_the_rest_imported(workspace, principal, tmp_path, monkeypatch):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.eml").write_bytes(message("good", "<g@x>"))
+    (folder / "locked.eml").write_bytes(message("locked", "<l@x>"))
+    (folder / "dangling.eml").symlink_to(tmp_path / "gone.eml")
+    real_read_head = importer._read_head
+
+    def read_head(path):
+        if path.name == "locked.eml":
+            raise PermissionError(13, "Permission denied")
+        return real_read_head(path)
+
+    monkeypatch.setattr(importer, "_read_head", read_head)
+    report = import_path(workspace, principal.id, folder)
+    assert report.imported == 1
+    assert sorted(report.rejected) == [
+        ("dangling.eml", "a link to a file that is not there"),
+        ("locked.eml", "cannot read it (Permission denied)"),
+    ]

@@ -28,6 +28,7 @@ SNIPPET_CHARS = 200
 MAX_NESTING = 20
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 # Defects that mean the structure was guessed, worth telling the user; the many cosmetic ones are not.
@@ -140,6 +141,9 @@ def _header(msg: email.message.Message, name: str, problems: _Problems) -> str:
     if len(raw) > 20 * MAX_HEADER_CHARS:
         problems.add(f"{name} header too long, cut")
         raw = raw[: 20 * MAX_HEADER_CHARS]
+    if "=?" not in raw:
+        # Nothing encoded: unfolding is all the modern policy would do, and its full parse is the slow part of import.
+        return _fix_surrogates(_FOLD.sub("", raw).strip())
     try:
         value = str(msg.policy.header_fetch_parse(name, raw))
         if _ENCODED_WORD.search(value):  # left encoded because the encoded word was malformed in some way
