@@ -54,7 +54,7 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "demo"
 MARKER = "DEMO"
 SOURCES_DIR = "demo-sources"
 SEED = 20260501
-MESSAGES_PER_PRINCIPAL = (240, 290)
+MESSAGES_PER_PRINCIPAL = (220, 260)
 HISTORY_DAYS = 60
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 WEEKDAYS_JA = ("月曜日", "火曜日", "水曜日", "木曜日", "金曜日")
@@ -478,10 +478,18 @@ def _write_calendar(path: Path, spec: dict[str, Any], templates: dict[str, Any],
         event.add("organizer", organizer)
         return event
 
+    vtimezones: dict[str, icalendar.Timezone] = {}
+
     def save(name: str, cal: icalendar.Calendar, *, with_timezones: bool = True) -> None:
         nonlocal written
         if with_timezones:
-            cal.add_missing_timezones()
+            # VTIMEZONEs cover the demo's years only; icalendar's default span (1970-2038) is slow and bloats the files.
+            for tzid in sorted(cal.get_missing_tzids()):
+                if tzid not in vtimezones:
+                    vtimezones[tzid] = icalendar.Timezone.from_tzid(
+                        tzid, first_date=today - timedelta(days=400), last_date=today + timedelta(days=800)
+                    )
+                cal.subcomponents.insert(0, vtimezones[tzid])
         (path / f"{name}.ics").write_bytes(cal.to_ical())
         written += 1
 

@@ -27,10 +27,27 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 SPECS = {spec["name"]: spec for spec in json.loads((RESOURCES / "principals.json").read_text(encoding="utf-8"))}
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+BUILD_WARNINGS = _Collect()
+
+
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "workspace"
-    build_demo(path, now=NOW)
+    logger = logging.getLogger("assistant.demo")
+    logger.addHandler(BUILD_WARNINGS)
+    try:
+        build_demo(path, now=NOW)
+    finally:
+        logger.removeHandler(BUILD_WARNINGS)
     return path
 
 
@@ -192,10 +209,8 @@ def test_a_word_of_a_demo_subject_is_found(demo: Store) -> None:
     assert scopes(demo)["Kenji Sato"].search_messages("構造計算書の送付について")
 
 
-def test_build_logs_no_source_warnings(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="assistant.demo"):
-        build_demo(tmp_path / "w", now=NOW)
-    assert caplog.records == []
+def test_every_demo_source_file_syncs_without_a_warning(demo_dir: Path) -> None:
+    assert [r.getMessage() for r in BUILD_WARNINGS.records] == []
 
 
 def test_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
