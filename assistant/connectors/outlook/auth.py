@@ -1,0 +1,201 @@
+"""Sign-in to a Microsoft account with msal, and access tokens for Graph from the token cache kept in the OS
+credential store (one serialised ``SerializableTokenCache`` per account, written back only when it changed).
+
+``ASSISTANT_MS_AUTHORITY`` overrides the authority (national clouds, single-tenant apps, a test server); msal is then
+built with ``instance_discovery=False`` so it does not ask login.microsoftonline.com about a host it does not know.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import msal
+import requests
+
+from assistant.credentials import CredentialStore
+from assistant.domain import Account, AccountStatus
+from assistant.errors import NeedsSignIn, TransientError, UserError
+
+KIND = "outlook"
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+DEFAULT_GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
+# msal adds openid, profile and offline_access itself (and refuses them if we pass them).
+SCOPES = ["Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite"]
+
+
+def account_key(account_id: int) -> str:
+    return f"account:{account_id}"
+
+
+def authority_url(tenant: str = "common") -> tuple[str, bool]:
+    """The authority to sign in against, and whether it was overridden (then msal must skip instance discovery)."""
+    override = os.environ.get("ASSISTANT_MS_AUTHORITY", "").strip().rstrip("/")
+    if not override:
+        return f"{DEFAULT_AUTHORITY_HOST}/{tenant}", False
+    parts = urlsplit(override)
+    if parts.scheme != "https" or not parts.hostname:
+        raise UserError(f"ASSISTANT_MS_AUTHORITY must be an https URL, not {override!r}")
+    return (override if parts.path.strip("/") else f"{override}/{tenant}"), True
+
+
+def graph_root() -> str:
+    return os.environ.get("ASSISTANT_GRAPH_ROOT", "").strip().rstrip("/") or DEFAULT_GRAPH_ROOT
+
+
+def _application(
+    client_id: str, authority: str, overridden: bool, cache: msal.SerializableTokenCache, session: requests.Session
+) -> msal.PublicClientApplication:
+    try:
+        return msal.PublicClientApplication(
+            client_id,
+            authority=authority,
+            token_cache=cache,
+            http_client=session,
+            instance_discovery=False if overridden else None,
+        )
+    except ValueError as exc:  # msal's word for "cannot discover this authority"
+        raise UserError(f"cannot use the Microsoft sign-in authority {authority}: {_one_line(exc)}") from exc
+    except requests.RequestException as exc:
+        raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
+
+
+def _error_text(result: dict[str, Any] | None) -> str:
+    if not result:
+        return "no token in the cache"
+    return _one_line(result.get("error_description") or result.get("error") or "unknown error").split(" Trace ID")[0]
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split()) or type(value).__name__
+
+
+class TokenProvider:
+    """Access tokens for one account, from its cache in the credential store; thread-safe."""
+
+    def __init__(self, account: Account, credentials: CredentialStore | None = None):
+        settings = account.settings
+        if account.id is None or not settings.get("client_id"):
+            raise NeedsSignIn(f"the Outlook account {account.address} has not been signed in yet")
+        self.account = account
+        self.credentials = credentials if credentials is not None else CredentialStore()
+        self.key = account_key(account.id)
+        self.session = requests.Session()
+        self.cache = msal.SerializableTokenCache()
+        serialized = self.credentials.get(self.key)
+        if serialized:
+            self.cache.deserialize(serialized)
+        if settings.get("authority"):
+            authority, overridden = settings["authority"], bool(settings.get("authority_overridden"))
+        else:
+            authority, overridden = authority_url(settings.get("tenant", "common"))
+        self._app: msal.PublicClientApplication | None = None
+        self._app_args = (settings["client_id"], authority, overridden)
+        self.lock = threading.Lock()
+
+    @property
+    def app(self) -> msal.PublicClientApplication:
+        if self._app is None:
+            self._app = _application(*self._app_args, self.cache, self.session)
+        return self._app
+
+    def _msal_account(self) -> dict[str, Any]:
+        wanted = self.account.settings.get("home_account_id")
+        accounts = self.app.get_accounts()
+        for candidate in accounts:
+            if candidate.get("home_account_id") == wanted or (
+                not wanted and candidate.get("username", "").lower() == self.account.address.lower()
+            ):
+                return candidate
+        raise NeedsSignIn(f"sign in to Outlook again for {self.account.address}: no saved sign-in")
+
+    def token(self, force_refresh: bool = False) -> str:
+        with self.lock:
+            try:
+                result = self.app.acquire_token_silent_with_error(
+                    SCOPES, account=self._msal_account(), force_refresh=force_refresh
+                )
+            except requests.RequestException as exc:
+                raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
+            except RuntimeError as exc:  # msal raises on a 5xx from the token endpoint
+                raise TransientError(f"the Microsoft sign-in service failed: {_one_line(exc)}") from exc
+            finally:
+                self._save()
+            if not result or "access_token" not in result:
+                raise NeedsSignIn(f"sign in to Outlook again for {self.account.address}: {_error_text(result)}")
+            return result["access_token"]
+
+    def _save(self) -> None:
+        if self.cache.has_state_changed:
+            self.credentials.set(self.key, self.cache.serialize())
+            self.cache.has_state_changed = False
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def sign_in(
+    store: Any,
+    principal_id: int,
+    client_id: str,
+    *,
+    tenant: str = "common",
+    device_code: bool,
+    print_fn: Callable[[str], Any] = print,
+    credentials: CredentialStore | None = None,
+) -> Account:
+    """Sign a principal's Microsoft account in (blocks: run it off the GUI thread) and remember it.
+
+    ``device_code``: show a code to enter at the verification page (printed through ``print_fn``); otherwise open the
+    system browser with a loopback redirect. Signing in again to an account already added for this principal refreshes
+    its saved sign-in and clears "needs sign-in".
+    """
+    if not client_id:
+        raise UserError("an Outlook sign-in needs the client id of an app registered in Entra ID (--client-id)")
+    credentials = credentials if credentials is not None else CredentialStore()  # fails early without a keyring
+    authority, overridden = authority_url(tenant)
+    cache = msal.SerializableTokenCache()
+    with requests.Session() as session:
+        app = _application(client_id, authority, overridden, cache, session)
+        try:
+            if device_code:
+                flow = app.initiate_device_flow(scopes=SCOPES)
+                if "user_code" not in flow:
+                    raise UserError(f"Microsoft refused to start a device-code sign-in: {_error_text(flow)}")
+                print_fn(flow["message"])
+                result = app.acquire_token_by_device_flow(flow)
+            else:
+                result = app.acquire_token_interactive(SCOPES, prompt="select_account")
+        except requests.RequestException as exc:
+            raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
+    if "access_token" not in result:
+        raise NeedsSignIn(f"Microsoft sign-in did not complete: {_error_text(result)}")
+    claims = result.get("id_token_claims") or {}
+    address = claims.get("preferred_username") or claims.get("email") or claims.get("upn") or ""
+    if not address:
+        raise UserError("Microsoft sign-in succeeded but did not say which account it was")
+    home_account_id = next((a["home_account_id"] for a in app.get_accounts()), "")
+    settings = {
+        "client_id": client_id,
+        "tenant": tenant,
+        "home_account_id": home_account_id,
+        "authority": authority,
+        "authority_overridden": overridden,
+    }
+    existing = next(
+        (
+            a for a in store.accounts(principal_id)
+            if a.kind == KIND and a.address.lower() == address.lower()
+        ),
+        None,
+    )
+    if existing is not None:
+        merged = {**existing.settings, **settings}
+        store.update_account_settings(existing.id, merged)
+        store.set_account_status(existing.id, AccountStatus.OK)
+        account = store.account(existing.id)
+    else:
+        account = store.add_account(Account(principal_id=principal_id, kind=KIND, address=address, settings=settings))
+    credentials.set(account_key(account.id), cache.serialize())
+    return account

@@ -1,0 +1,536 @@
+"""The Outlook connector through the real msal and its real HTTP code against the fake identity + Graph server
+(tests/fakes/microsoft.py) over HTTPS with a certificate made here; Graph documentation bodies from ../shared/testdata."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from assistant.connectors import load
+from assistant.connectors.outlook import OutlookConnector
+from assistant.connectors.outlook.auth import account_key, sign_in
+from assistant.connectors.outlook.connector import DEFERRED_SEND_PROPERTY, IDEMPOTENCY_PROPERTY
+from assistant.credentials import CredentialStore
+from assistant.domain import Account, OutboxEntry, Principal
+from assistant.errors import NeedsSignIn, TransientError
+from assistant.store import Store
+from assistant.sync.engine import sync_account
+from tests.connectors.contract import ConnectorContract, ServerHandle
+from tests.fakes.microsoft import TENANT_ID, USER_OID, FakeMicrosoft, make_self_signed_cert
+
+GRAPH_JSON = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "graph_json"
+CLIENT_ID = "3f0c9a51-6b55-4d1e-8f1b-1d2f7b9e0c11"
+
+
+def doc(name: str) -> dict[str, Any]:
+    return json.loads((GRAPH_JSON / name).read_text())
+
+
+def doc_headers(name: str) -> dict[str, str]:
+    return dict(h.split(": ", 1) for h in doc(name)["headers"])
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    cert, key = make_self_signed_cert(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with FakeMicrosoft(cert, key, user="principal@example.com") as ms:
+        monkeypatch.setenv("ASSISTANT_MS_AUTHORITY", ms.authority)
+        monkeypatch.setenv("ASSISTANT_GRAPH_ROOT", ms.graph_root)
+        yield ms
+
+
+def approver(fake: FakeMicrosoft, shown: list[str] | None = None):
+    """The user reading the device-code message and approving the code on the (fake) verification page."""
+
+    def show(message: str) -> None:
+        if shown is not None:
+            shown.append(message)
+        fake.approve(re.search(r"enter the code (\w+)", message).group(1))
+
+    return show
+
+
+@pytest.fixture
+def principal(workspace: Store) -> Principal:
+    return workspace.add_principal(Principal("Dana", "America/New_York", ["principal@example.com"]))
+
+
+@pytest.fixture
+def account(workspace, principal, fake) -> Account:
+    return sign_in(workspace, principal.id, CLIENT_ID, device_code=True, print_fn=approver(fake))
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def connector(account, sleeps):
+    made = OutlookConnector(account, credentials=CredentialStore(), sleep=sleeps.append)
+    yield made
+    made.close()
+
+
+def run_sync(workspace: Store, account: Account, connector: OutlookConnector):
+    report = sync_account(workspace, account.id, connector)
+    assert report.errors == []
+    return report
+
+
+def entry(account: Account, op: str, payload: dict[str, Any], key: str | None = None) -> OutboxEntry:
+    return OutboxEntry(account.principal_id, account.id, op, payload, key or uuid.uuid4().hex, id=1)
+
+
+# -- sign-in ----------------------------------------------------------------------------------------------------------
+def test_device_code_sign_in_keeps_the_msal_cache_in_the_credential_store(workspace, principal, fake, memory_keyring):
+    shown: list[str] = []
+    account = sign_in(workspace, principal.id, CLIENT_ID, device_code=True, print_fn=approver(fake, shown))
+    assert account.kind == "outlook" and account.address == "principal@example.com"
+    assert "enter the code" in shown[0]
+    assert account.settings["home_account_id"] == f"{USER_OID}.{TENANT_ID}"
+    assert account.settings["authority_overridden"] is True
+    cache = json.loads(CredentialStore().get(account_key(account.id)))
+    assert cache["RefreshToken"] and cache["AccessToken"]
+    assert not any("refresh" in str(v).lower() for v in account.settings.values())  # the secret is not in the workspace
+    grants = [r["grant_type"] for r in fake.token_requests]
+    assert grants == ["urn:ietf:params:oauth:grant-type:device_code"]
+    # Signing in again refreshes the same account rather than adding another.
+    again = sign_in(workspace, principal.id, CLIENT_ID, device_code=True, print_fn=approver(fake))
+    assert again.id == account.id and len(workspace.accounts(principal.id)) == 1
+
+
+def test_registered_through_entry_point():
+    assert load("outlook") is OutlookConnector
+
+
+# -- mail sync --------------------------------------------------------------------------------------------------------
+def seed_documentation_messages(fake: FakeMicrosoft) -> dict[str, str]:
+    """The Graph documentation's message bodies, delivered into the fake mailbox; returns subject -> id."""
+    ids = {}
+    full = doc("v1.0_message-get__resp0.json")["body"]
+    ids[full["subject"]] = fake.add_message("inbox", **full)
+    for n in range(3):
+        for item in doc(f"concepts_delta-query-messages__resp{n}.json")["body"]["value"]:
+            ids[item["subject"]] = fake.add_message("inbox", **item)
+    return ids
+
+
+def test_first_sync_maps_graph_json_without_fetching_mime(workspace, account, connector, fake):
+    ids = seed_documentation_messages(fake)
+    report = run_sync(workspace, account, connector)
+    assert report.mail["added"] == 6
+    scope = workspace.scope(account.principal_id)
+    concert = scope.message(scope.message_by_header_id("<MWHPR6E1BE060@MWHPR1120.namprd22.prod.outlook.com>").id)
+    assert concert.remote_id == ids["9/9/2018: concert"]
+    assert concert.subject == "9/9/2018: concert" and concert.is_read and not concert.is_flagged
+    assert concert.sender.email == "adelev@contoso.OnMicrosoft.com" and concert.sender.name == "Adele Vance"
+    assert [a.email for a in concert.to] == ["AlexW@contoso.OnMicrosoft.com"]
+    assert "The group represents Nevada." in concert.body_html
+    assert concert.remote_thread_id == "AAQkADOUpag6yWs="
+    assert concert.folders == [fake.folder_id("inbox")]
+    assert concert.date_utc.isoformat() == "2018-09-09T03:15:08+00:00"
+    assert scope.folder_by_role(account.id, "inbox").remote_id == fake.folder_id("inbox")
+    assert scope.folder_by_role(account.id, "sent").name == "Sent Items"
+    assert not fake.requests_to("$value")
+    for request in fake.graph_requests:
+        assert 'IdType="ImmutableId"' in request["headers"].get("Prefer", ""), request["path"]
+    deltas = fake.requests_to("/messages/delta")
+    assert deltas and all("odata.maxpagesize=100" in r["headers"]["Prefer"] for r in deltas)
+
+
+def test_server_side_changes_arrive_next_sync_and_a_quiet_pass_costs_one_request_per_folder(
+    workspace, account, connector, fake
+):
+    ids = seed_documentation_messages(fake)
+    run_sync(workspace, account, connector)
+    fake.update_message(ids["Holiday hours update"], isRead=True, flag={"flagStatus": "flagged"})
+    new_id = fake.add_message("inbox", subject="Board pack for Thursday")
+    report = run_sync(workspace, account, connector)
+    assert report.mail == {"added": 1, "updated": 1, "removed": 0}
+    scope = workspace.scope(account.principal_id)
+    assert [m.remote_id for m in scope.search_messages("board pack")] == [new_id]
+    holiday = next(m for m in scope.search_messages("holiday hours"))
+    assert holiday.is_read and holiday.is_flagged
+
+    tracked = len(json.loads(workspace.get_cursor(account.id, "mail"))["folders"])
+    before = connector.requests_made
+    report = run_sync(workspace, account, connector)
+    assert report.mail == {"added": 0, "updated": 0, "removed": 0}
+    assert connector.requests_made - before == tracked + 1  # one delta per folder, one for the calendar
+
+
+def test_removed_messages_go_and_moved_ones_stay(workspace, account, connector, fake):
+    ids = seed_documentation_messages(fake)
+    run_sync(workspace, account, connector)
+    fake.delete_message(ids["Fabric CDN now available"])
+    fake.move_message(ids["Holiday promotion sale"], "archive")
+    report = run_sync(workspace, account, connector)
+    assert report.mail["removed"] == 1
+    remaining = workspace.scope(account.principal_id).message_remote_ids(account.id)
+    assert ids["Fabric CDN now available"] not in remaining
+    assert ids["Holiday promotion sale"] in remaining
+    moved = workspace.scope(account.principal_id).search_messages("promotion")[0]
+    assert moved.folders == [fake.folder_id("archive")]
+
+
+def test_removal_seen_after_the_destination_folder_was_read_is_checked_before_deleting(workspace, account, connector, fake):
+    ids = seed_documentation_messages(fake)
+    run_sync(workspace, account, connector)
+    pages = connector.mail_changes(workspace.get_cursor(account.id, "mail"))
+    # The archive's delta is read before the move happens, so only Inbox's @removed shows it this pass.
+    cursor = json.loads(workspace.get_cursor(account.id, "mail"))
+    archive_only = dict(cursor, folders={fake.folder_id("inbox"): cursor["folders"][fake.folder_id("inbox")]})
+    fake.move_message(ids["Holiday promotion sale"], "archive")
+    pages = list(connector.mail_changes(json.dumps(archive_only)))
+    assert not any(p.removed for p in pages)
+    moved = [m for p in pages for m, _ in p.upserted if m.remote_id == ids["Holiday promotion sale"]]
+    assert moved and moved[0].folders == [fake.folder_id("archive")]
+
+
+def test_expired_delta_token_falls_back_to_a_full_resync_without_duplicates(workspace, account, connector, fake):
+    ids = seed_documentation_messages(fake)
+    run_sync(workspace, account, connector)
+    count = workspace.scope(account.principal_id).message_count()
+    fake.expire_delta_tokens()
+    fake.delete_message(ids["New or modified user account information"])
+    fake.add_message("inbox", subject="After the gap")
+    report = run_sync(workspace, account, connector)
+    assert report.mail == {"added": 1, "updated": 0, "removed": 1}
+    assert workspace.scope(account.principal_id).message_count() == count
+    assert any(r for r in fake.graph_requests if "$deltatoken" in str(r["query"]))
+    headers = [r[0] for r in workspace.db.execute("SELECT remote_id FROM messages WHERE account_id=?", (account.id,))]
+    assert len(headers) == len(set(headers))
+
+
+# -- throttling and faults ----------------------------------------------------------------------------------------------
+def test_429_with_fractional_retry_after_pauses_the_mailbox_then_succeeds(workspace, account, connector, fake, sleeps):
+    seed_documentation_messages(fake)
+    throttled = doc("concepts_throttling__resp0.json")
+    fake.fail_next(429, body=throttled["body"], headers=doc_headers("concepts_throttling__resp0.json"),
+                   path_contains="/messages/delta")
+    report = run_sync(workspace, account, connector)
+    assert report.mail["added"] == 6
+    assert sleeps == [2.128]
+
+
+def test_per_item_429_inside_batch_is_retried_alone(workspace, account, connector, fake, sleeps):
+    fake.fail_next(429, headers={"Retry-After": "1.5"}, path_contains="/mailFolders/inbox", in_batch=True)
+    run_sync(workspace, account, connector)
+    assert sleeps == [1.5]
+    assert workspace.scope(account.principal_id).folder_by_role(account.id, "inbox") is not None
+    inbox_lookups = [r for r in fake.graph_requests if r["in_batch"] and r["path"].endswith("/mailFolders/inbox")]
+    assert len(inbox_lookups) == 2
+    assert len([r for r in fake.graph_requests if r["in_batch"] and r["path"].endswith("/mailFolders/drafts")]) == 1
+
+
+def test_503_is_retried_with_backoff(workspace, account, connector, fake, sleeps):
+    fake.fail_next(503, count=2, path_contains="/mailFolders/delta")
+    run_sync(workspace, account, connector)
+    assert sleeps == [1.0, 2.0]
+
+
+def test_throttling_that_does_not_end_is_a_transient_error(account, connector, fake, sleeps):
+    fake.fail_next(429, count=10, headers={"Retry-After": "3"}, path_contains="/mailFolders/delta")
+    with pytest.raises(TransientError) as raised:
+        list(connector.mail_changes(None))
+    assert raised.value.retry_after == 3.0
+
+
+def test_expired_access_token_is_refreshed_once(workspace, account, connector, fake):
+    seed_documentation_messages(fake)
+    fake.expire_access_tokens()
+    run_sync(workspace, account, connector)
+    assert [r["grant_type"] for r in fake.token_requests][-1] == "refresh_token"
+
+
+def test_revoked_refresh_token_means_needs_sign_in_and_nothing_queued_is_lost(workspace, account, connector, fake):
+    seed_documentation_messages(fake)
+    run_sync(workspace, account, connector)
+    workspace.enqueue(entry(account, "set-flags", {"remote_id": next(iter(fake.messages)), "is_read": True}))
+    fake.revoke_refresh_tokens()
+    fake.expire_access_tokens()
+    report = sync_account(workspace, account.id, connector)
+    assert report.status == "needs-sign-in"
+    assert "sign in to Outlook again" in report.errors[0] and "AADSTS50173" in report.errors[0]
+    assert workspace.account(account.id).status.value == "needs-sign-in"
+    assert [e.state for e in workspace.outbox(account.id)] == ["pending"]
+    # A restarted app: msal still holds an access token it thinks fresh; Graph's 401 leads to the same answer.
+    restarted = OutlookConnector(workspace.account(account.id), sleep=lambda s: None)
+    with pytest.raises(NeedsSignIn):
+        list(restarted.mail_changes(workspace.get_cursor(account.id, "mail")))
+    restarted.close()
+
+
+def test_expiring_access_token_is_renewed_silently_and_a_revoked_grant_stops_there(workspace, principal, fake):
+    fake.token_expires_in = 60  # msal treats a token with under five minutes left as expired
+    account = sign_in(workspace, principal.id, CLIENT_ID, device_code=True, print_fn=approver(fake))
+    connector = OutlookConnector(account, sleep=lambda s: None)
+    try:
+        list(connector.mail_changes(None))
+        assert [r["grant_type"] for r in fake.token_requests][-1] == "refresh_token"
+        fake.revoke_refresh_tokens()
+        before = connector.requests_made
+        with pytest.raises(NeedsSignIn, match="sign in to Outlook again"):
+            list(connector.mail_changes(None))
+        assert connector.requests_made == before  # refused before any Graph request
+    finally:
+        connector.close()
+
+
+# -- writes -------------------------------------------------------------------------------------------------------------
+def reply_entry(account: Account, original_header: str, key: str, **extra: Any) -> OutboxEntry:
+    msg = EmailMessage()
+    msg["From"] = "principal@example.com"
+    msg["To"] = "Adele Vance <adelev@contoso.OnMicrosoft.com>"
+    msg["Subject"] = "RE: 9/9/2018: concert"
+    msg["Message-ID"] = f"<{key}@assistant.example>"
+    msg["In-Reply-To"] = original_header
+    msg["References"] = original_header
+    msg.set_content("Count me in.")
+    return entry(account, "send", {"raw": base64.b64encode(msg.as_bytes()).decode(),
+                                   "message_id_header": msg["Message-ID"], **extra}, key)
+
+
+class LostAnswer:
+    """A process killed at a chosen point: before a request leaves, or after the server did it but before we heard."""
+
+    def __init__(self, session: requests.Session, fragment: str, *, after_server: bool):
+        self.real = session.request
+        self.fragment, self.after_server = fragment, after_server
+        session.request = self  # type: ignore[method-assign]
+
+    def __call__(self, method, url, **kw):
+        if self.fragment in url:
+            if self.after_server:
+                self.real(method, url, **kw).close()
+            raise requests.ConnectionError("killed")
+        return self.real(method, url, **kw)
+
+
+@pytest.mark.parametrize("after_server", [True, False], ids=["answer-lost", "killed-before-send"])
+def test_kill_between_send_requested_and_confirmed_never_sends_twice(workspace, account, connector, fake, after_server):
+    seed_documentation_messages(fake)
+    original = "<MWHPR6E1BE060@MWHPR1120.namprd22.prod.outlook.com>"
+    key = uuid.uuid4().hex
+    outbox = reply_entry(account, original, key)
+    LostAnswer(connector.client.session, "/send", after_server=after_server)
+    with pytest.raises(TransientError):
+        connector.apply(outbox)
+    restarted = OutlookConnector(account, sleep=lambda s: None)
+    try:
+        result = restarted.apply(outbox)
+        again = restarted.apply(outbox)
+    finally:
+        restarted.close()
+    assert len(fake.sent) == 1
+    assert result["remote_id"] == again["remote_id"] and again.get("already_sent")
+    sent = fake.messages_in("sentitems")
+    assert len(sent) == 1 and not fake.messages_in("drafts")
+    concert = fake.find(original)[0]
+    assert sent[0]["conversationId"] == concert["conversationId"]  # createReply threads it in the conversation
+    assert sent[0]["subject"] == "RE: 9/9/2018: concert"
+    assert sent[0]["body"]["content"].strip() == "Count me in."
+    assert fake.requests_to("/createReply") and not fake.requests_to("/createReplyAll")
+    assert {"id": IDEMPOTENCY_PROPERTY, "value": key} in sent[0]["singleValueExtendedProperties"]
+
+
+def test_scheduled_send_is_handed_to_the_server(account, connector, fake):
+    seed_documentation_messages(fake)
+    outbox = reply_entry(account, "<MWHPR6E1BE060@MWHPR1120.namprd22.prod.outlook.com>", "sched-1",
+                         send_at="2026-12-01T14:30:00+01:00")
+    result = connector.apply(outbox)
+    assert result["scheduled"] == "2026-12-01T14:30:00+01:00"
+    waiting = fake.messages_in("outbox")
+    assert len(waiting) == 1 and not fake.messages_in("sentitems")
+    assert {"id": DEFERRED_SEND_PROPERTY, "value": "2026-12-01T13:30:00Z"} in waiting[0]["singleValueExtendedProperties"]
+
+
+def test_new_message_keeps_its_message_id(account, connector, fake):
+    msg = EmailMessage()
+    msg["To"] = "zoe@example.org"
+    msg["Subject"] = "Agenda"
+    msg["Message-ID"] = "<agenda-1@assistant.example>"
+    msg.set_content("Attached.")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="agenda.pdf")
+    connector.apply(entry(account, "send", {"raw": base64.b64encode(msg.as_bytes()).decode(),
+                                            "message_id_header": msg["Message-ID"]}))
+    sent = fake.messages_in("sentitems")
+    assert [m["internetMessageId"] for m in sent] == ["<agenda-1@assistant.example>"]
+    assert sent[0]["attachments"][0]["name"] == "agenda.pdf"
+    assert not fake.requests_to("/createReply")
+
+
+def test_flags_and_moves_reach_the_server(account, connector, fake):
+    ids = seed_documentation_messages(fake)
+    target = ids["Holiday hours update"]
+    connector.apply(entry(account, "set-flags", {"remote_id": target, "is_read": True, "is_flagged": True}))
+    assert fake.messages[target]["isRead"] is True
+    assert fake.messages[target]["flag"] == {"flagStatus": "flagged"}
+    result = connector.apply(entry(account, "move", {"remote_id": target, "to": "archive"}))
+    assert result["remote_id"] == target  # immutable ids survive moves
+    assert fake.messages[target]["parentFolderId"] == fake.folder_id("archive")
+    fake.delete_message(target)
+    assert connector.apply(entry(account, "set-flags", {"remote_id": target, "is_read": False}))["gone"]
+
+
+def test_attachments_and_source_on_demand(account, connector, fake):
+    message_id = fake.add_message("inbox", subject="Contract", hasAttachments=True,
+                                  body={"contentType": "text", "content": "see attached"})
+    pages = list(connector.mail_changes(None))
+    message = next(m for p in pages for m, _ in p.upserted if m.remote_id == message_id)
+    assert message.has_attachments
+    raw = connector.fetch_raw(message_id)
+    assert b"Subject: Contract" in raw and b"see attached" in raw
+
+
+# -- calendar -----------------------------------------------------------------------------------------------------------
+def seed_calendar(fake: FakeMicrosoft) -> dict[str, str]:
+    ids = {}
+    for n in range(3):
+        for item in doc(f"concepts_delta-query-events__resp{n}.json")["body"]["value"]:
+            ids[item["subject"]] = fake.add_event(**item)
+    master = fake.add_event(
+        subject="Weekly sync", type="seriesMaster", originalStartTimeZone="Eastern Standard Time",
+        start={"dateTime": "2026-11-02T14:00:00.0000000", "timeZone": "UTC"},
+        end={"dateTime": "2026-11-02T14:30:00.0000000", "timeZone": "UTC"},
+        recurrence={"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"], "firstDayOfWeek": "sunday"},
+                    "range": {"type": "numbered", "numberOfOccurrences": 4, "startDate": "2026-11-02",
+                              "recurrenceTimeZone": "Eastern Standard Time"}},
+    )
+    ids["Weekly sync"] = master
+    # Mondays 9:00 New York: 14:00Z before 2026-11-01? No: the series starts after DST ended, so 14:00Z throughout.
+    for day, kind in (("02", "occurrence"), ("16", "exception")):
+        start = f"2026-11-{day}T14:00:00.0000000" if kind == "occurrence" else f"2026-11-{day}T16:00:00.0000000"
+        fake.add_event(subject="Weekly sync" if kind == "occurrence" else "Weekly sync (moved)", type=kind,
+                       seriesMasterId=master, originalStart=f"2026-11-{day}T14:00:00Z",
+                       start={"dateTime": start, "timeZone": "UTC"},
+                       end={"dateTime": start.replace(":00:00.", ":30:00."), "timeZone": "UTC"})
+    fake.add_event(subject="Weekly sync", type="occurrence", seriesMasterId=master,
+                   originalStart="2026-11-23T14:00:00Z",
+                   start={"dateTime": "2026-11-23T14:00:00.0000000", "timeZone": "UTC"},
+                   end={"dateTime": "2026-11-23T14:30:00.0000000", "timeZone": "UTC"})
+    # 2026-11-09 was cancelled: no instance.
+    return ids
+
+
+def test_calendar_first_sync_series_and_removals(workspace, account, connector, fake):
+    ids = seed_calendar(fake)
+    report = run_sync(workspace, account, connector)
+    assert report.events["added"] == 6
+    scope = workspace.scope(account.principal_id)
+    events = {e.summary: e for e in scope.events()}
+    rest = events["Rest!"]
+    assert rest.location == "Home" and rest.start_utc.isoformat() == "2016-12-12T02:00:00+00:00"
+    weekly = events["Weekly sync"]
+    assert weekly.remote_id == ids["Weekly sync"] and weekly.rrule == "FREQ=WEEKLY;COUNT=4;BYDAY=MO;WKST=SU"
+    assert weekly.timezone == "America/New_York"
+    assert "DTSTART;TZID=America/New_York:20261102T090000" in weekly.ics
+    assert "RECURRENCE-ID;TZID=America/New_York:20261116T090000" in weekly.ics
+    assert "EXDATE;TZID=America/New_York:20261109T090000" in weekly.ics
+    assert "BEGIN:VTIMEZONE" in weekly.ics
+    deltas = fake.requests_to("/calendarView/delta")
+    assert deltas and all('outlook.timezone="UTC"' in r["headers"]["Prefer"] for r in deltas)
+    assert "startDateTime" in deltas[0]["query"] and "endDateTime" in deltas[0]["query"]
+
+    fake.delete_event(ids["Pick up car"])
+    exception = next(eid for eid, e in fake.events.items() if e["type"] == "exception")
+    fake.delete_event(exception)  # the moved occurrence is cancelled outright
+    report = run_sync(workspace, account, connector)
+    assert report.events["removed"] == 1 and report.events["updated"] == 1
+    weekly = next(e for e in scope.events() if e.summary == "Weekly sync")
+    assert "RECURRENCE-ID" not in weekly.ics and "20261116T090000" in weekly.ics  # now an EXDATE
+
+
+def test_events_created_updated_deleted_idempotently(account, connector, fake):
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:lunch-1@assistant\r\n"
+        "DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Dublin:20261203T123000\r\n"
+        "DTEND;TZID=Europe/Dublin:20261203T133000\r\nSUMMARY:Lunch with Zoë\r\nLOCATION:The Winding Stair\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    create = entry(account, "event-create", {"ics": ics}, "create-lunch")
+    first = connector.apply(create)
+    again = connector.apply(create)
+    assert first == again and len(fake.events) == 1
+    created = fake.events[first["remote_id"]]
+    assert created["start"] == {"dateTime": "2026-12-03T12:30:00", "timeZone": "Europe/Dublin"}
+    assert created["location"] == {"displayName": "The Winding Stair"}
+    connector.apply(entry(account, "event-update", {"ics": ics.replace("Lunch with Zoë", "Lunch (moved)"),
+                                                     "remote_id": first["remote_id"]}))
+    assert fake.events[first["remote_id"]]["subject"] == "Lunch (moved)"
+    connector.apply(entry(account, "event-delete", {"remote_id": first["remote_id"]}))
+    connector.apply(entry(account, "event-delete", {"remote_id": first["remote_id"]}))
+    assert fake.events == {}
+
+
+# -- limits -------------------------------------------------------------------------------------------------------------
+def test_ten_thousand_message_first_sync_within_110_requests_and_4_concurrent(account, connector, fake):
+    fake.add_messages_bulk(10_000)
+    for name in ("Clients", "Receipts"):
+        folder = fake.add_folder(name)
+        fake.add_message(folder, subject=f"in {name}")
+    pages = list(connector.mail_changes(None))
+    assert sum(len(p.upserted) for p in pages) == 10_002
+    assert connector.requests_made <= 110, connector.requests_made
+    # A quiet pass, the folders' deltas run side by side: never more than four at once against the mailbox.
+    before = connector.requests_made
+    list(connector.mail_changes(pages[-1].cursor))
+    tracked = len(json.loads(pages[-1].cursor)["folders"])
+    assert connector.requests_made - before == tracked
+    assert fake.max_in_flight <= 4
+    assert not any(r for r in fake.graph_requests if r["path"].endswith("$value"))
+
+
+# -- the shared contract ------------------------------------------------------------------------------------------------
+class OutlookServer(ServerHandle):
+    kind = "outlook"
+    address = "principal@example.com"
+
+    def __init__(self, fake: FakeMicrosoft, workspace: Store):
+        self.fake, self.workspace = fake, workspace
+
+    def settings(self):
+        return {"client_id": CLIENT_ID, "tenant": "common", "home_account_id": f"{USER_OID}.{TENANT_ID}",
+                "authority": self.fake.authority, "authority_overridden": True}
+
+    def connector(self, account: Account) -> OutlookConnector:
+        if CredentialStore().get(account_key(account.id)) is None:
+            sign_in(self.workspace, account.principal_id, CLIENT_ID, device_code=True, print_fn=approver(self.fake))
+        return OutlookConnector(account, sleep=lambda s: None)
+
+    def add_message(self, raw):
+        self.fake.add_mime(raw)
+
+    def remove_message(self, message_id_header):
+        self.fake.delete_message(self.fake.find(message_id_header)[0]["id"])
+
+    def set_flags(self, message_id_header, *, read=None, flagged=None):
+        changes: dict[str, Any] = {}
+        if read is not None:
+            changes["isRead"] = read
+        if flagged is not None:
+            changes["flag"] = {"flagStatus": "flagged" if flagged else "notFlagged"}
+        self.fake.update_message(self.fake.find(message_id_header)[0]["id"], **changes)
+
+    def flags(self, message_id_header):
+        message = self.fake.find(message_id_header)[0]
+        return {"read": bool(message["isRead"]), "flagged": message["flag"]["flagStatus"] == "flagged"}
+
+    def sent_message_ids(self):
+        return [m["internetMessageId"] for m in self.fake.messages_in("sentitems")]
+
+
+class TestOutlookContract(ConnectorContract):
+    @pytest.fixture
+    def server(self, fake, workspace):
+        return OutlookServer(fake, workspace)
