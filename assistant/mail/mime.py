@@ -12,6 +12,7 @@ import email.header
 import email.message
 import email.policy
 import email.utils
+import mimetypes
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -343,8 +344,6 @@ def _attachment_name(part_id: str, part: email.message.Message, ctype: str, prob
             subject = _header(inner[0], "Subject", problems)
             name = f"{subject or 'message'}.eml"
     if not name:
-        import mimetypes
-
         name = f"part-{part_id}{mimetypes.guess_extension(ctype) or '.bin'}"
     return safe_filename(name)
 

@@ -229,3 +229,17 @@ def test_google_birthday_sample_keeps_what_it_can():
     events, errors = parse((ICS_DIR / "icaljs" / "samples__google_birthday.ics").read_bytes())
     assert len(events) >= 1 and all(e.all_day for e in events)
     assert all("\n" not in e for e in errors)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(ALL_FILES), st.data())
+def test_damaged_real_calendars_never_raise(path, data):
+    raw = bytearray(path.read_bytes()[:20000])
+    cut = data.draw(st.integers(0, len(raw)))
+    for _ in range(data.draw(st.integers(0, 8))):
+        if raw:
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.sampled_from(b":;=\r\n,0Z-T\\\x00\xff"))
+    events, errors = parse(bytes(raw[:cut]))
+    assert all("\n" not in e for e in errors)
+    for event in events:
+        expand(event, event.start_utc - timedelta(days=1), event.start_utc + timedelta(days=60))

@@ -193,3 +193,18 @@ def test_arbitrary_headers_never_raise(headers, body):
     m = parse(raw)
     for a in m.attachments:
         attachment_bytes(raw, a.part_id)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(ALL_FILES), st.data())
+def test_damaged_real_messages_never_raise(path, data):
+    raw = bytearray(path.read_bytes()[:20000])
+    cut = data.draw(st.integers(0, len(raw)))
+    for _ in range(data.draw(st.integers(0, 8))):
+        if raw:
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    damaged = bytes(raw[:cut]) + data.draw(st.binary(max_size=50))
+    m = parse(damaged)
+    assert "\n" not in m.parse_error
+    for a in m.attachments:
+        attachment_bytes(damaged, a.part_id)
