@@ -249,7 +249,7 @@ def _generate_mail(spec: dict[str, Any], templates: dict[str, Any], rng: random.
         thread_mails: list[_Mail] = []
         for n, step in enumerate(steps[:length]):
             if n:
-                when = when + timedelta(minutes=rng.randint(20, 26 * 60))
+                when = _office_hours(when + timedelta(minutes=rng.randint(20, 26 * 60)), zone, rng)
                 if when > now - timedelta(minutes=2):
                     break
             sent = step["from"] == "me"
@@ -292,6 +292,15 @@ def _generate_mail(spec: dict[str, Any], templates: dict[str, Any], rng: random.
                 earlier.flags += "R"
         mails.extend(thread_mails)
     return mails
+
+
+def _office_hours(when: datetime, zone: Any, rng: random.Random) -> datetime:
+    """Move a reply written in the small hours to the next morning, as people (mostly) do."""
+    local = when.astimezone(zone)
+    if 7 <= local.hour < 22:
+        return when
+    morning = local.date() + timedelta(days=1) if local.hour >= 22 else local.date()
+    return datetime.combine(morning, time(rng.randint(7, 9), rng.randint(0, 59)), zone).astimezone(UTC)
 
 
 def _fill_values(spec: dict[str, Any], person: dict[str, Any], rng: random.Random, now: datetime) -> dict[str, str]:
