@@ -243,3 +243,30 @@ def test_damaged_real_calendars_never_raise(path, data):
     assert all("\n" not in e for e in errors)
     for event in events:
         expand(event, event.start_utc - timedelta(days=1), event.start_utc + timedelta(days=60))
+
+
+@pytest.mark.parametrize(
+    "alarm, expected",
+    [
+        (["TRIGGER:-P1D"], 1440),
+        (["TRIGGER;RELATED=END:-PT90M"], 30),  # 90 minutes before a one-hour event ends
+        (["TRIGGER;VALUE=DATE-TIME:20260302T084500Z"], 75),
+        (["TRIGGER:PT5M"], 0),  # after the start: not a reminder ahead of it
+    ],
+)
+def test_reminder_from_valarm_trigger(alarm, expected):
+    text = cal(vevent(
+        "UID:r", "DTSTART:20260302T100000Z", "DURATION:PT1H", "SUMMARY:r",
+        "BEGIN:VALARM", "ACTION:DISPLAY", *alarm, "END:VALARM",
+    ))
+    (event,), errors = parse(text)
+    assert errors == []
+    assert event.reminder_minutes == expected
+    assert event.end_utc - event.start_utc == timedelta(hours=1)
+
+
+def test_floating_time_is_read_as_utc_without_a_warning():
+    (event,), errors = parse(cal(vevent("UID:f", "DTSTART:20260302T100000", "SUMMARY:floating")))
+    assert errors == []
+    assert event.start_utc == datetime(2026, 3, 2, 10, tzinfo=UTC) and event.timezone == ""
+    assert event.reminder_minutes is None
