@@ -534,3 +534,38 @@ class TestOutlookContract(ConnectorContract):
     @pytest.fixture
     def server(self, fake, workspace):
         return OutlookServer(fake, workspace)
+
+
+# -- endpoints ----------------------------------------------------------------------------------------------------------
+def test_authority_and_graph_root_overrides(monkeypatch):
+    from assistant.connectors.outlook.auth import authority_url, graph_root
+    from assistant.errors import UserError
+
+    monkeypatch.delenv("ASSISTANT_MS_AUTHORITY", raising=False)
+    monkeypatch.delenv("ASSISTANT_GRAPH_ROOT", raising=False)
+    assert authority_url("organizations") == ("https://login.microsoftonline.com/organizations", False)
+    assert graph_root() == "https://graph.microsoft.com/v1.0"
+    monkeypatch.setenv("ASSISTANT_MS_AUTHORITY", "https://login.microsoftonline.us")
+    assert authority_url("contoso.onmicrosoft.us") == ("https://login.microsoftonline.us/contoso.onmicrosoft.us", True)
+    monkeypatch.setenv("ASSISTANT_MS_AUTHORITY", "https://login.partner.microsoftonline.cn/6babcaad-604b-40ac-a9d7/")
+    assert authority_url() == ("https://login.partner.microsoftonline.cn/6babcaad-604b-40ac-a9d7", True)
+    monkeypatch.setenv("ASSISTANT_GRAPH_ROOT", "https://microsoftgraph.chinacloudapi.cn/v1.0/")
+    assert graph_root() == "https://microsoftgraph.chinacloudapi.cn/v1.0"
+    monkeypatch.setenv("ASSISTANT_MS_AUTHORITY", "http://127.0.0.1:8080/common")
+    with pytest.raises(UserError, match="https"):
+        authority_url()
+
+
+def test_shared_mailbox_is_synced_through_users_address(workspace, account, fake):
+    fake.add_message("inbox", subject="For the boss")
+    workspace.update_account_settings(account.id, {**account.settings, "mailbox": "boss@example.com"})
+    shared = OutlookConnector(workspace.account(account.id), sleep=lambda s: None)
+    try:
+        with pytest.raises(Exception, match="Access is denied"):
+            list(shared.mail_changes(None))
+        fake.shared_with.add("boss@example.com")
+        pages = list(shared.mail_changes(None))
+    finally:
+        shared.close()
+    assert [m.subject for p in pages for m, _ in p.upserted] == ["For the boss"]
+    assert all(r["path"].startswith("/users/boss@example.com/") for r in fake.graph_requests if r["path"] != "/$batch")

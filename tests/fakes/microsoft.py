@@ -131,6 +131,7 @@ class FakeMicrosoft:
         self.sent: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
         self.graph_requests: list[dict[str, Any]] = []  # method, path, query, headers (top-level and $batch items)
+        self.shared_with: set[str] = set()  # addresses under /users/{address} that this mailbox answers to
         self.in_flight = 0
         self.max_in_flight = 0
         self.window: deque[float] = deque()
@@ -475,6 +476,11 @@ class FakeMicrosoft:
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
     ) -> tuple[int, dict[str, str], Any]:
         p = path
+        shared = re.match(r"/users/([^/]+)(/.*)", p)
+        if shared:  # a mailbox shared with the signed-in user: this fake serves one mailbox under both names
+            if unquote(shared.group(1)).lower() not in self.shared_with:
+                return _graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+            p = "/me" + shared.group(2)
         if not p.startswith("/me/"):
             return _graph_error(400, "BadRequest", f"unsupported path {p}")
         p = p[len("/me"):]
