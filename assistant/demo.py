@@ -22,7 +22,7 @@ import re
 import shutil
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message as MimeMessage
@@ -47,6 +47,8 @@ from assistant.domain import (
     Task,
 )
 from assistant.errors import UserError
+from assistant.store import Store
+from assistant.sync.engine import sync_all
 from assistant.timezones import UTC
 
 log = logging.getLogger(__name__)
@@ -81,9 +83,6 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
 
     A folder that holds anything but a demo workspace is refused: rebuilding deletes the folder's contents.
     """
-    from assistant.store import Store
-    from assistant.sync.engine import sync_all
-
     timezones.configure()
     now = (now or timezones.now_utc()).astimezone(UTC)
     workspace_dir = Path(workspace_dir)
@@ -118,8 +117,7 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
         tasks_data = _load("tasks.json")
         for src in sources:
             scope = store.scope(principal_ids[src.spec["slug"]])
-            for call in _calls(src.spec, calls_data, rng, now):
-                call.principal_id = scope.principal_id
+            for call in _calls(src.spec, calls_data, rng, now, scope.principal_id):
                 scope.add_call(call)
             columns = {c.name: c.id for c in scope.columns()}
             for t in tasks_data[src.spec["templates"]]:
@@ -261,7 +259,8 @@ def _generate_mail(spec: dict[str, Any], templates: dict[str, Any], rng: random.
                 html_body = _html(body, subject, tracking=not sent and rng.random() < 0.3)
             attachment = None
             if step.get("attach"):
-                attachment = _attachment(step["attach"], _fill(step["attach_name"], values), subject, values, spec, when)
+                filename = _fill(step["attach_name"], values)
+                attachment = _attachment(step["attach"], filename, subject, values, spec, when)
             msg = _mime(body, html_body, attachment, rng)
             me = (me_name, to_me if not sent else spec["addresses"][0])
             them = (person["name"], person["email"])
@@ -393,7 +392,8 @@ def _multipart(subtype: str, parts: list[MimeMessage], rng: random.Random) -> MI
 def _attachment(kind: str, filename: str, subject: str, values: dict[str, str], spec: dict[str, Any],
                 when: datetime) -> MimeMessage:
     if kind == "pdf":
-        data = _pdf(subject, [f"Reference: {values['ref']}", f"Matter: {values['matter']}", f"Amount: {values['amount']}"])
+        lines = [f"Reference: {values['ref']}", f"Matter: {values['matter']}", f"Amount: {values['amount']}"]
+        data = _pdf(subject, lines)
         part: MimeMessage = MIMEApplication(data, "pdf")
     elif kind == "ics":
         part = _text_part(_invite(subject, spec, when), "calendar")
@@ -406,8 +406,8 @@ def _attachment(kind: str, filename: str, subject: str, values: dict[str, str], 
             writer.writerow([f"{values['document']} — line {i}", values["ref"], values["amount"]])
         part = _text_part(buf.getvalue(), "csv")
     else:
-        part = _text_part(f"{subject}\n\n- {values['matter']}\n- {values['document']}\n- follow up on {values['weekday']}\n",
-                          "plain")
+        notes = f"{subject}\n\n- {values['matter']}\n- {values['document']}\n- follow up on {values['weekday']}\n"
+        part = _text_part(notes, "plain")
     part.add_header(
         "Content-Disposition", "attachment", filename=filename if filename.isascii() else ("utf-8", "", filename)
     )
@@ -558,7 +558,8 @@ def _write_calendar(path: Path, spec: dict[str, Any], templates: dict[str, Any],
 
 
 # -- calls and tasks ---------------------------------------------------------------------------------------------------
-def _calls(spec: dict[str, Any], data: dict[str, Any], rng: random.Random, now: datetime) -> list[Call]:
+def _calls(spec: dict[str, Any], data: dict[str, Any], rng: random.Random, now: datetime,
+           principal_id: int) -> list[Call]:
     zone = timezones.get_zone(spec["timezone"])
     region = spec["region"]
     known = [c for c in spec["correspondents"] if c["phone"]]
@@ -584,8 +585,10 @@ def _calls(spec: dict[str, Any], data: dict[str, Any], rng: random.Random, now: 
         except phonenumbers.NumberParseException:
             e164, valid = "", False
         calls.append(Call(
-            principal_id=0, direction=direction, number_raw=number, started_utc=started,
-            duration_s=rng.randint(40, 1500) if answered else (rng.randint(10, 60) if direction is CallDirection.VOICEMAIL else 0),
+            principal_id=principal_id, direction=direction, number_raw=number, started_utc=started,
+            duration_s=rng.randint(40, 1500) if answered else (
+                rng.randint(10, 60) if direction is CallDirection.VOICEMAIL else 0
+            ),
             number_e164=e164, number_valid=valid, caller_name=name,
             outcome="answered" if answered else direction.value,
             notes=rng.choice(data["notes"][direction.value]), source="demo", source_key=f"demo-{spec['slug']}-{i}",
