@@ -248,9 +248,13 @@ def test_throttling_that_does_not_end_is_a_transient_error(account, connector, f
 
 def test_expired_access_token_is_refreshed_once(workspace, account, connector, fake):
     seed_documentation_messages(fake)
+    saved = CredentialStore().get(account_key(account.id))
     fake.expire_access_tokens()
     run_sync(workspace, account, connector)
     assert [r["grant_type"] for r in fake.token_requests][-1] == "refresh_token"
+    assert [r["grant_type"] for r in fake.token_requests].count("refresh_token") == 1
+    # msal's cache changed (new tokens): it was written back to the credential store.
+    assert CredentialStore().get(account_key(account.id)) != saved
 
 
 def test_revoked_refresh_token_means_needs_sign_in_and_nothing_queued_is_lost(workspace, account, connector, fake):
@@ -438,6 +442,14 @@ def test_calendar_first_sync_series_and_removals(workspace, account, connector, 
     assert "RECURRENCE-ID;TZID=America/New_York:20261116T090000" in weekly.ics
     assert "EXDATE;TZID=America/New_York:20261109T090000" in weekly.ics
     assert "BEGIN:VTIMEZONE" in weekly.ics
+    # The shared expansion reads it like any .ics: the cancelled Monday gone, the moved one moved.
+    from datetime import datetime, timezone
+
+    from assistant.calendar.ics import expand
+
+    november = expand(weekly, datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc))
+    assert [o.start_utc.isoformat() for o in november] == [
+        "2026-11-02T14:00:00+00:00", "2026-11-16T16:00:00+00:00", "2026-11-23T14:00:00+00:00"]
     deltas = fake.requests_to("/calendarView/delta")
     assert deltas and all('outlook.timezone="UTC"' in r["headers"]["Prefer"] for r in deltas)
     assert "startDateTime" in deltas[0]["query"] and "endDateTime" in deltas[0]["query"]
