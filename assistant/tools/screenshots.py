@@ -1,0 +1,117 @@
+"""Write a PNG of every main view: ``python -m assistant.tools.screenshots OUTDIR [--workspace W]``.
+
+Without ``--workspace`` a fresh demo workspace is built in a temporary folder. Runs offscreen unless
+``QT_QPA_PLATFORM`` says otherwise. Saved window settings are neither read nor changed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZE = (1400, 900)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "principal"
+
+
+def settle(window, timeout_s: float = 60.0) -> None:
+    """Let queued work finish and the results reach the widgets."""
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout_s
+    quiet_rounds = 0
+    while time.monotonic() < deadline and quiet_rounds < 5:
+        QApplication.processEvents()
+        if window.tasks.busy:
+            quiet_rounds = 0
+            time.sleep(0.01)
+        else:
+            quiet_rounds += 1
+    QApplication.processEvents()
+
+
+def shoot(window, path: Path) -> Path:
+    settle(window)
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    print(path)
+    return path
+
+
+def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> list[Path]:
+    from assistant.ui.main_window import MainWindow
+
+    written: list[Path] = []
+    window = MainWindow(workspace)
+    try:
+        window.resize(*SIZE)
+        window.show()
+        settle(window)
+        principals = [window.principals.principal_at(row) for row in range(window.principals.rowCount())]
+        for number, principal in enumerate(principals):
+            window.select_principal(principal.id)
+            window.views.setCurrentIndex(window.INBOX_TAB)
+            written.append(shoot(window, out_dir / f"inbox-{number + 1}-{slug(principal.name)}.png"))
+            if number == 0:
+                window.views.setCurrentIndex(window.CALENDAR_TAB)
+                written.append(shoot(window, out_dir / f"calendar-week-{slug(principal.name)}.png"))
+    finally:
+        window.close()
+        window.deleteLater()
+
+    first_run = MainWindow(empty_workspace)
+    try:
+        first_run.resize(*SIZE)
+        first_run.show()
+        written.append(shoot(first_run, out_dir / "first-run.png"))
+    finally:
+        first_run.close()
+        first_run.deleteLater()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.tools.screenshots", description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--workspace", type=Path, help="an existing workspace (default: a fresh demo)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from assistant import timezones
+    from assistant.ui.app import configure_application
+
+    timezones.configure()
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="assistant-screenshots-") as tmp:
+        tmp_dir = Path(tmp)
+        app = QApplication.instance() or QApplication([sys.argv[0]])
+        configure_application(app)
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_dir / "settings"))
+        workspace = args.workspace
+        if workspace is None:
+            try:
+                from assistant.demo import build_demo
+            except ImportError:
+                print("error: the demo builder is not available; pass --workspace", file=sys.stderr)
+                return 1
+            workspace = tmp_dir / "demo"
+            build_demo(workspace)
+        elif not workspace.is_dir():
+            print(f"error: no workspace at {workspace}", file=sys.stderr)
+            return 1
+        take_screenshots(args.outdir, workspace, tmp_dir / "empty")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,453 @@
+"""The main window: principal switcher on the left, the current principal's views in tabs, sync state below.
+
+The GUI thread reads at most a page of rows through its own query-only connection; every write, sync and heavier read
+goes through the :class:`~assistant.ui.workers.TaskManager`.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from assistant import timezones
+from assistant.domain import Account, AccountStatus, Message, Principal, Thread
+from assistant.errors import UserError
+from assistant.store import Store
+from assistant.ui.calendar_view import CalendarView
+from assistant.ui.first_run import AddPrincipalDialog, FirstRunPage
+from assistant.ui.inbox import InboxView
+from assistant.ui.signals import emit
+from assistant.ui.sidebar import PrincipalIdRole, PrincipalListModel, PrincipalSwitcher
+from assistant.ui.workers import TaskManager, describe_error
+
+log = logging.getLogger(__name__)
+
+STATUS_TEXT = {
+    AccountStatus.OK: "up to date",
+    AccountStatus.SYNCING: "syncing…",
+    AccountStatus.NEEDS_SIGN_IN: "needs sign-in",
+    AccountStatus.OFFLINE: "offline",
+    AccountStatus.ERROR: "error",
+}
+SEARCH_LIMIT = 500
+
+
+def account_state_text(account: Account) -> str:
+    text = STATUS_TEXT.get(account.status, str(account.status.value))
+    if account.status in (AccountStatus.ERROR, AccountStatus.NEEDS_SIGN_IN, AccountStatus.OFFLINE) and account.last_error:
+        text += f" — {account.last_error}"
+    elif account.status == AccountStatus.OK and account.last_sync_utc is None:
+        text = "not synced yet"
+    return f"{account.address or account.kind}: {text}"
+
+
+def threads_from_messages(principal_id: int, messages: list[Message]) -> list[Thread]:
+    """Search hits grouped by thread, newest first; the counts are of matching messages."""
+    grouped: dict[int, list[Message]] = {}
+    for m in messages:
+        if m.thread_id is not None:
+            grouped.setdefault(m.thread_id, []).append(m)
+    threads = []
+    for thread_id, hits in grouped.items():
+        dated = [m.date_utc for m in hits if m.date_utc]
+        senders = list(dict.fromkeys((m.sender.name or m.sender.email) for m in hits if m.sender))
+        by_date = sorted(hits, key=lambda m: (m.date_utc is not None, m.date_utc or 0))
+        oldest, newest = by_date[0], by_date[-1]
+        threads.append(Thread(
+            id=thread_id, principal_id=principal_id, subject=oldest.subject, last_date_utc=max(dated) if dated else None,
+            message_count=len(hits), unread_count=sum(not m.is_read for m in hits),
+            has_attachments=any(m.attachments for m in hits), is_flagged=any(m.is_flagged for m in hits),
+            participants=senders[:4], snippet=newest.snippet,
+        ))
+    threads.sort(key=lambda t: (t.last_date_utc is not None, t.last_date_utc or 0), reverse=True)
+    return threads
+
+
+class MainWindow(QMainWindow):
+    principal_changed = Signal(int)
+    refreshed = Signal()
+    sync_finished = Signal(object)  # the list of SyncReport, or the exception
+
+    FIRST_RUN_PAGE, WORKSPACE_PAGE = 0, 1
+    INBOX_TAB, CALENDAR_TAB = 0, 1
+
+    def __init__(self, workspace_dir: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace_dir = Path(workspace_dir)
+        self.setWindowTitle("Assistant")
+        self.setObjectName("main-window")
+        self.store = Store(self.workspace_dir)
+        self.store.db.execute("PRAGMA query_only=ON")  # the GUI thread reads; the task manager writes
+        self.tasks = TaskManager(self.workspace_dir, self)
+        self.tasks.task_failed.connect(self.show_error)
+        self.current_principal: Principal | None = None
+        self._accounts: list[Account] = []
+        self._closing = False
+        self._syncing = False
+
+        self._build_views()
+        self._build_actions()
+        self._build_status_bar()
+
+        self.clock = QTimer(self)
+        self.clock.setInterval(60_000)
+        self.clock.timeout.connect(self.on_minute)
+        self.clock.start()
+
+        self._load_principals_now()
+        self.restore_settings()
+        self.refresh()
+
+    # -- construction --------------------------------------------------------------------------------------------
+    def _build_views(self) -> None:
+        self.pages = QStackedWidget(self)
+        self.first_run = FirstRunPage(self.pages)
+        self.first_run.open_demo_requested.connect(self.on_open_demo)
+        self.first_run.add_principal_requested.connect(self.on_add_principal)
+        self.pages.addWidget(self.first_run)
+
+        self.principals = PrincipalListModel(self)
+        self.switcher = PrincipalSwitcher()
+        self.switcher.setModel(self.principals)
+        self.switcher.selectionModel().currentRowChanged.connect(self.on_switcher_row_changed)
+
+        self.inbox = InboxView(self.store, self.tasks)
+        self.calendar = CalendarView(self.tasks)
+        self.views = QTabWidget()
+        self.views.setObjectName("views")
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.inbox, "&Inbox")
+        self.views.addTab(self.calendar, "&Calendar")
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("main-splitter")
+        self.splitter.addWidget(self.switcher)
+        self.splitter.addWidget(self.views)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([290, 1110])
+        self.splitter.setChildrenCollapsible(False)
+        self.pages.addWidget(self.splitter)
+        self.setCentralWidget(self.pages)
+        # The layout would otherwise push a new minimum size to the window system whenever a child is shown or
+        # hidden; size hints are the window manager's business, and the offscreen platform warns about each push.
+        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(640, 420)
+
+    def _build_actions(self) -> None:
+        self.sync_action = QAction("&Sync now", self)
+        self.sync_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.sync_action.setStatusTip("Fetch new mail and events for every account and send what is waiting")
+        self.sync_action.triggered.connect(self.on_sync_now)
+        self.add_principal_action = QAction("&Add principal…", self)
+        self.add_principal_action.triggered.connect(self.on_add_principal)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action.triggered.connect(self.close)
+
+        self.inbox_action = QAction("&Inbox", self)
+        self.inbox_action.setShortcut(QKeySequence("Ctrl+1"))
+        self.inbox_action.triggered.connect(lambda: self.views.setCurrentIndex(self.INBOX_TAB))
+        self.calendar_action = QAction("&Calendar", self)
+        self.calendar_action.setShortcut(QKeySequence("Ctrl+2"))
+        self.calendar_action.triggered.connect(lambda: self.views.setCurrentIndex(self.CALENDAR_TAB))
+        self.next_principal_action = QAction("&Next principal", self)
+        self.next_principal_action.setShortcut(QKeySequence("Alt+Down"))
+        self.next_principal_action.triggered.connect(lambda: self.step_principal(1))
+        self.previous_principal_action = QAction("&Previous principal", self)
+        self.previous_principal_action.setShortcut(QKeySequence("Alt+Up"))
+        self.previous_principal_action.triggered.connect(lambda: self.step_principal(-1))
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.sync_action)
+        file_menu.addAction(self.add_principal_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for action in (self.inbox_action, self.calendar_action):
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.next_principal_action)
+        view_menu.addAction(self.previous_principal_action)
+
+        self.toolbar = QToolBar("Main", self)
+        self.toolbar.setObjectName("main-toolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.addAction(self.sync_action)
+        spacer = QWidget(self.toolbar)
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.search = QLineEdit(self.toolbar)
+        self.search.setObjectName("search")
+        self.search.setAccessibleName("Search mail")
+        self.search.setPlaceholderText("Search  (from:  to:  subject:  has:attachment  before:  after:)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(420)
+        self.search.returnPressed.connect(self.on_search)
+        self.search.textChanged.connect(self.on_search_text_changed)
+        self.toolbar.addWidget(self.search)
+        self.addToolBar(self.toolbar)
+        QShortcut(QKeySequence("/"), self, self.focus_search)
+        view_menu.addAction(self.toolbar.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        self.sync_status = QLabel(self)
+        self.sync_status.setObjectName("sync-status")
+        self.sync_status.setAccessibleName("Sync state")
+        self.statusBar().addPermanentWidget(self.sync_status, 1)
+
+    # -- principals ----------------------------------------------------------------------------------------------
+    def _load_principals_now(self) -> None:
+        """The first paint: principals are a handful of rows, read here; counts arrive from the worker."""
+        self._apply_principals(self.store.principals(), {}, self.store.accounts())
+
+    def refresh(self, select_principal_id: int | None = None) -> None:
+        """Re-read principals, counts and account states off the GUI thread, then update every view."""
+        self.tasks.run(
+            lambda store: (store.principals(), store.counts(), store.accounts()),
+            on_done=lambda result: self._apply_principals(*result, reload_views=True, select=select_principal_id),
+        )
+
+    def _apply_principals(self, principals: list[Principal], counts: dict[int, dict[str, int]],
+                          accounts: list[Account], reload_views: bool = False, select: int | None = None) -> None:
+        self._accounts = accounts
+        current = self.current_principal.id if self.current_principal else None
+        keep = select if select is not None else current
+        self.switcher.selectionModel().blockSignals(True)
+        self.principals.set_principals(principals, counts)
+        self.switcher.selectionModel().blockSignals(False)
+        has_principals = bool(principals)
+        for widget in (self.search, self.next_principal_action, self.previous_principal_action, self.inbox_action,
+                       self.calendar_action):
+            widget.setEnabled(has_principals)
+        self.sync_action.setEnabled(has_principals and not self._syncing)
+        if not principals:
+            self.pages.setCurrentIndex(self.FIRST_RUN_PAGE)
+            self._set_principal(None)
+            emit(self.refreshed)
+            return
+        self.pages.setCurrentIndex(self.WORKSPACE_PAGE)
+        row = self.principals.row_of(keep) if keep is not None else -1
+        row = max(row, 0)
+        same = self.principals.principal_at(row).id == current
+        self.switcher.selectionModel().blockSignals(True)
+        self.switcher.setCurrentIndex(self.principals.index(row))
+        self.switcher.selectionModel().blockSignals(False)
+        principal = self.principals.principal_at(row)
+        if not same:
+            self._set_principal(principal)
+        else:
+            self.current_principal = principal  # picks up edits to the principal
+            if reload_views:
+                self._reload_views()
+            self._update_sync_status()
+        emit(self.refreshed)
+
+    def select_principal(self, principal_id: int) -> None:
+        row = self.principals.row_of(principal_id)
+        if row >= 0:
+            self.switcher.setCurrentIndex(self.principals.index(row))
+
+    def step_principal(self, step: int) -> None:
+        count = self.principals.rowCount()
+        if count:
+            row = (self.switcher.currentIndex().row() + step) % count
+            self.switcher.setCurrentIndex(self.principals.index(row))
+
+    def on_switcher_row_changed(self, current, _previous) -> None:
+        principal = self.principals.principal_at(current.row()) if current.isValid() else None
+        if principal is not None and (self.current_principal is None or principal.id != self.current_principal.id):
+            self._set_principal(principal)
+
+    def _set_principal(self, principal: Principal | None) -> None:
+        self.current_principal = principal
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.inbox.set_principal(principal)
+        self.calendar.set_principal(principal)
+        self.setWindowTitle(f"{principal.name} — Assistant" if principal else "Assistant")
+        self._update_sync_status()
+        if principal is not None:
+            emit(self.principal_changed, principal.id)
+
+    def _reload_views(self) -> None:
+        if self.search.text().strip():
+            self.on_search()
+        else:
+            self.inbox.model.reload()
+        self.calendar.show_week(self.calendar.model.monday)
+
+    def on_minute(self) -> None:
+        self.principals.tick()
+        self.tasks.run(lambda store: store.counts(), on_done=self.principals.set_counts)
+
+    # -- sync ----------------------------------------------------------------------------------------------------
+    def _update_sync_status(self, syncing: bool = False) -> None:
+        principal = self.current_principal
+        if principal is None:
+            self.sync_status.setText("")
+            return
+        mine = [a for a in self._accounts if a.principal_id == principal.id]
+        if not mine:
+            self.sync_status.setText(f"{principal.name} has no accounts yet")
+            return
+        if syncing:
+            self.sync_status.setText("   ·   ".join(f"{a.address or a.kind}: syncing…" for a in mine))
+        else:
+            self.sync_status.setText("   ·   ".join(account_state_text(a) for a in mine))
+
+    def on_sync_now(self) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        self.sync_action.setEnabled(False)
+        self._update_sync_status(syncing=True)
+
+        def sync(store: Store) -> Any:
+            from assistant.sync.engine import sync_all
+
+            return sync_all(store)
+
+        self.tasks.run(sync, on_done=self._on_sync_done, on_error=self._on_sync_failed)
+
+    def _on_sync_done(self, reports: Any) -> None:
+        self._syncing = False
+        self.sync_action.setEnabled(True)
+        self.statusBar().showMessage("Sync finished", 5000)
+        emit(self.sync_finished, reports)
+        self.refresh()
+
+    def _on_sync_failed(self, error: BaseException) -> None:
+        self._syncing = False
+        self.sync_action.setEnabled(True)
+        if isinstance(error, ImportError):
+            self.show_error("Sync is not available in this build yet.")
+        else:
+            if not isinstance(error, UserError):
+                log.error("sync failed", exc_info=error)
+            self.show_error(describe_error(error))
+        emit(self.sync_finished, error)
+        self.refresh()
+
+    # -- search --------------------------------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def on_search(self) -> None:
+        principal = self.current_principal
+        query = self.search.text().strip()
+        if principal is None:
+            return
+        if not query:
+            self.inbox.model.reload()
+            return
+        principal_id = principal.id
+        self.views.setCurrentIndex(self.INBOX_TAB)
+        self.tasks.run(
+            lambda store: threads_from_messages(principal_id, store.scope(principal_id).search_messages(query, SEARCH_LIMIT)),
+            on_done=lambda threads: self._on_search_done(principal_id, query, threads),
+        )
+
+    def _on_search_done(self, principal_id: int, query: str, threads: list[Thread]) -> None:
+        if self.current_principal is None or self.current_principal.id != principal_id:
+            return
+        self.inbox.model.show_search_results(query, threads)
+        self.statusBar().showMessage(f"{len(threads)} threads match {query!r}", 5000)
+
+    def on_search_text_changed(self, text: str) -> None:
+        if not text.strip() and self.inbox.model.search_query:
+            self.inbox.model.reload()
+
+    # -- first run -----------------------------------------------------------------------------------------------
+    def on_open_demo(self) -> None:
+        workspace = self.workspace_dir
+        self.first_run.set_busy("Building the demo workspace — this takes a moment…")
+
+        def build(_store: Store) -> Any:
+            from assistant.demo import build_demo
+
+            return build_demo(workspace)
+
+        self.tasks.run(build, on_done=lambda _result: self._after_first_run_action(),
+                       on_error=lambda error: self.first_run.show_error(
+                           "The demo is not available in this build yet." if isinstance(error, ImportError)
+                           else describe_error(error)))
+
+    def _after_first_run_action(self) -> None:
+        self.first_run.set_busy("")
+        self.refresh()
+
+    def on_add_principal(self) -> AddPrincipalDialog:
+        dialog = AddPrincipalDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.add_principal(dialog.principal()))
+        dialog.open()
+        return dialog
+
+    def add_principal(self, principal: Principal) -> None:
+        def add(store: Store) -> Principal:
+            return store.add_principal(principal)
+
+        self.tasks.run(add, on_done=lambda added: self.refresh(select_principal_id=added.id), on_error=lambda error: self.show_error(describe_error(error)))
+
+    def show_error(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
+        if self.pages.currentIndex() == self.FIRST_RUN_PAGE:
+            self.first_run.show_error(text)
+
+    # -- settings ------------------------------------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("main_window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        for key, splitter in (("main_window/splitter", self.splitter), ("inbox/splitter", self.inbox.splitter)):
+            state = settings.value(key)
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                splitter.restoreState(state)
+        state = settings.value("main_window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        principal_id = settings.value("main_window/principal_id")
+        if principal_id is not None:
+            try:
+                self.select_principal(int(principal_id))
+            except (TypeError, ValueError):
+                pass
+
+    def save_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState())
+        settings.setValue("main_window/splitter", self.splitter.saveState())
+        settings.setValue("inbox/splitter", self.inbox.splitter.saveState())
+        if self.current_principal is not None:
+            settings.setValue("main_window/principal_id", self.current_principal.id)
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing:
+            self._closing = True
+            self.save_settings()
+            self.clock.stop()
+            self.tasks.shutdown()
+            self.store.close()
+        super().closeEvent(event)

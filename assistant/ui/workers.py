@@ -1,0 +1,104 @@
+"""Database and sync work off the GUI thread, results back on it (Anki's taskman).
+
+One serial worker thread owns its own :class:`~assistant.store.Store`, so every write and every sync in the app goes
+through one path, in order. A task is a plain callable ``fn(store) -> result``; its result or error is posted back to the
+GUI thread through a queued Qt signal, where ``on_done`` / ``on_error`` run. Task functions never touch widgets.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from assistant.errors import UserError
+from assistant.ui.signals import emit
+from assistant.store import Store
+
+log = logging.getLogger(__name__)
+
+TaskFn = Callable[[Store], Any]
+DoneFn = Callable[[Any], None]
+ErrorFn = Callable[[BaseException], None]
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for the user: a UserError's own sentence, anything else named as a bug."""
+    if isinstance(error, UserError):
+        return str(error)
+    return f"Something went wrong ({type(error).__name__}: {error}); details are in the log."
+
+
+class TaskManager(QObject):
+    # Emitted from the worker thread; the queued connection runs the closure on the thread this object lives in.
+    _closure_ready = Signal(object)
+    task_failed = Signal(str)  # an error nobody handled, as one line for the status bar
+    busy_changed = Signal(bool)
+
+    def __init__(self, workspace_dir: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self.workspace_dir = Path(workspace_dir)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-store")
+        self._worker_store: Store | None = None  # created, used and closed on the worker thread only
+        self._pending = 0
+        self._closed = False
+        self._closure_ready.connect(self._on_closure_ready, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def run(self, fn: TaskFn, on_done: DoneFn | None = None, on_error: ErrorFn | None = None) -> Future:
+        """Queue ``fn(store)``; call ``on_done(result)`` or ``on_error(exc)`` on the GUI thread when it finishes.
+
+        Without ``on_error``, failures are logged and reported through :attr:`task_failed`.
+        """
+        if self._closed:
+            raise RuntimeError("the task manager is shut down")
+        self._pending += 1
+        if self._pending == 1:
+            emit(self.busy_changed, True)
+        future = self._executor.submit(self._call, fn)
+        future.add_done_callback(lambda f: emit(self._closure_ready, lambda: self._deliver(f, on_done, on_error)))
+        return future
+
+    def _call(self, fn: TaskFn) -> Any:
+        if self._worker_store is None:
+            self._worker_store = Store(self.workspace_dir)
+        return fn(self._worker_store)
+
+    def _deliver(self, future: Future, on_done: DoneFn | None, on_error: ErrorFn | None) -> None:
+        self._pending -= 1
+        try:
+            error = future.exception()
+            if error is None:
+                if on_done is not None:
+                    on_done(future.result())
+            elif on_error is not None:
+                on_error(error)
+            else:
+                if not isinstance(error, UserError):
+                    log.error("background task failed", exc_info=error)
+                emit(self.task_failed, describe_error(error))
+        finally:
+            if self._pending == 0:
+                emit(self.busy_changed, False)
+
+    def _on_closure_ready(self, closure: Callable[[], None]) -> None:
+        if not self._closed:  # after shutdown the widgets waiting for results may be gone
+            closure()
+
+    def _close_worker_store(self, _store: Store | None = None) -> None:
+        if self._worker_store is not None:
+            self._worker_store.close()
+            self._worker_store = None
+
+    def shutdown(self) -> None:
+        """Finish queued work, close the worker's store and stop the thread. Results not yet delivered are dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.submit(self._close_worker_store)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,175 @@
+import sys
+import threading
+import types
+from datetime import datetime, timedelta, timezone
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QAbstractItemModelTester
+
+from assistant.domain import AccountStatus, Principal
+from assistant.store import Store
+from assistant.ui.calendar_view import WeekModel
+from assistant.ui.inbox import ThreadListModel
+from assistant.ui.sidebar import PrincipalListModel, UnreadRole, local_time
+
+UTC = timezone.utc
+
+
+def subjects(window) -> list[str]:
+    model = window.inbox.model
+    return [model.thread_at(r).subject for r in range(model.rowCount())]
+
+
+def test_empty_workspace_shows_the_first_run_page(make_window, tmp_path):
+    window = make_window(tmp_path / "empty")
+    assert window.pages.currentWidget() is window.first_run
+    assert window.first_run.demo_button.text() == "Open the demo"
+    assert window.first_run.add_button.text() == "Add your first principal"
+    assert not window.sync_action.isEnabled()
+
+
+def test_switching_principal_switches_every_view(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    assert window.pages.currentWidget() is window.splitter
+    assert window.current_principal.name == "Ann"  # alphabetical: first principal
+    assert sorted(subjects(window)) == [f"Ann matter {i}" for i in range(5)]
+
+    with qtbot.waitSignal(window.principal_changed) as changed:
+        window.select_principal(ken.id)
+    assert changed.args == [ken.id]
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert sorted(subjects(window)) == [f"Ken matter {i}" for i in range(3)]
+    assert all(window.inbox.model.thread_at(r).principal_id == ken.id for r in range(window.inbox.model.rowCount()))
+    assert window.inbox.reader.subject.text().startswith("Ken matter")
+    week = window.calendar.model
+    summaries = {o.summary for r in range(week.rowCount()) for c in range(week.columnCount())
+                 for o in week.occurrences_at(r, c)}
+    assert summaries == {"Ken board call"}
+    assert "Ken" in window.windowTitle()
+    assert "ken@ken.example" in window.sync_status.text() and "ann@" not in window.sync_status.text()
+
+
+def test_sidebar_shows_counts_and_local_time(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    model = window.principals
+    qtbot.waitUntil(lambda: model.index(model.row_of(ann.id)).data(UnreadRole) == 5)
+    assert model.index(model.row_of(ken.id)).data(UnreadRole) == 3
+
+
+def test_local_time_and_business_hours():
+    p = Principal(name="Ken", timezone="Asia/Tokyo")
+    monday_10_tokyo = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    local, outside = local_time(p, monday_10_tokyo)
+    assert (local.hour, outside) == (10, False)
+    assert local_time(p, monday_10_tokyo + timedelta(hours=8))[1] is True  # 18:00
+    assert local_time(p, monday_10_tokyo - timedelta(days=1))[1] is True  # Sunday
+
+
+def test_models_pass_the_qt_model_tester(qtbot, workspace):
+    ws, ann, ken = workspace
+    store = Store(ws)
+    try:
+        principals = PrincipalListModel()
+        week = WeekModel()
+        threads = ThreadListModel(store)
+        testers = [QAbstractItemModelTester(m, QAbstractItemModelTester.FailureReportingMode.Warning)
+                   for m in (principals, week, threads)]
+        principals.set_principals(store.principals(), store.counts())
+        principals.tick()
+        principals.set_counts({ann.id: {"unread": 1, "due": 2}})
+        from assistant.ui.calendar_view import load_week, week_start
+
+        monday = week_start(datetime.now(UTC).date()) - timedelta(days=7)
+        start = datetime.combine(monday, datetime.min.time(), UTC)
+        occurrences, problems = load_week(store, ann.id, start, start + timedelta(days=21))
+        assert problems == [] and [o.summary for o in occurrences] == ["Ann board call"]
+        week.set_week(ann, monday, occurrences, "Europe/Berlin")
+        week.set_week(ann, monday + timedelta(days=7), occurrences, "Europe/Berlin")
+        threads.set_principal(ann)
+        threads.reload()
+        threads.show_search_results("x", [])
+        threads.set_principal(None)
+        del testers
+    finally:
+        store.close()
+
+
+def test_add_principal_dialog_adds_through_the_worker(make_window, tmp_path, qtbot):
+    window = make_window(tmp_path / "empty")
+    dialog = window.on_add_principal()
+    dialog.name.setText("Ada Okafor")
+    dialog.email.setText("ada@example.com")
+    dialog.zone.setCurrentText("Not/AZone")
+    dialog.accept()
+    assert dialog.isVisible() and "time zone" in dialog.error.text()
+    dialog.zone.setCurrentText("Africa/Lagos")
+    dialog.region.setText("ng")
+    with qtbot.waitSignal(window.principal_changed, timeout=5000):
+        dialog.accept()
+    assert window.pages.currentWidget() is window.splitter
+    assert window.current_principal.name == "Ada Okafor"
+    assert window.current_principal.timezone == "Africa/Lagos" and window.current_principal.region == "NG"
+
+
+def test_open_demo_builds_through_the_worker(make_window, tmp_path, qtbot, monkeypatch):
+    calls = []
+
+    def build_demo(workspace_dir):
+        calls.append((workspace_dir, threading.current_thread() is threading.main_thread()))
+        store = Store(workspace_dir)
+        store.add_principal(Principal(name="Demo Person", timezone="Asia/Tokyo"))
+        store.close()
+
+    monkeypatch.setitem(sys.modules, "assistant.demo", types.SimpleNamespace(build_demo=build_demo))
+    window = make_window(tmp_path / "empty")
+    window.first_run.demo_button.click()
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.splitter, timeout=5000)
+    assert calls == [(tmp_path / "empty", False)]
+    assert window.current_principal.name == "Demo Person"
+
+
+def test_sync_now_runs_off_the_gui_thread_and_shows_account_state(make_window, workspace, qtbot, monkeypatch):
+    ws, ann, ken = workspace
+    ran = []
+
+    def sync_all(store, principal_id=None, **kw):
+        ran.append(threading.current_thread() is threading.main_thread())
+        for account in store.accounts():
+            if account.principal_id == ann.id:
+                store.set_account_status(account.id, AccountStatus.ERROR, "the maildir is gone")
+        return ["report"]
+
+    monkeypatch.setitem(sys.modules, "assistant.sync.engine", types.SimpleNamespace(sync_all=sync_all))
+    window = make_window(ws)
+    with qtbot.waitSignal(window.sync_finished, timeout=5000) as finished:
+        window.sync_action.trigger()
+        assert "syncing" in window.sync_status.text()
+    assert finished.args == [["report"]] and ran == [False]
+    qtbot.waitUntil(lambda: "the maildir is gone" in window.sync_status.text())
+    assert "error" in window.sync_status.text()
+
+
+def test_search_box_filters_the_inbox(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    window.search.setText('subject:"matter 3"')
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.inbox.model.search_query != "")
+    assert subjects(window) == ["Ann matter 3"]
+    window.search.clear()
+    assert len(subjects(window)) == 5
+
+
+def test_geometry_and_splitters_are_remembered(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    window.resize(760, 580)  # inside the offscreen screen (800×800): restoreGeometry clamps to it
+    window.splitter.setSizes([300, 460])
+    window.select_principal(ken.id)
+    window.close()
+    again = make_window(ws, size=None)
+    assert again.splitter.sizes()[0] == 300
+    assert (again.width(), again.height()) == (760, 580)
+    assert again.current_principal.id == ken.id

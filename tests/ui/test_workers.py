@@ -1,0 +1,64 @@
+import threading
+
+import pytest
+
+from assistant.errors import NotFound
+from assistant.ui.workers import TaskManager
+
+
+@pytest.fixture
+def tasks(tmp_path):
+    manager = TaskManager(tmp_path / "ws")
+    yield manager
+    manager.shutdown()
+
+
+def test_results_arrive_on_the_gui_thread_from_one_serial_worker(qtbot, tasks):
+    ran_on, delivered_on, results = [], [], []
+
+    def work(store, n):
+        ran_on.append(threading.current_thread())
+        return n * 2, store.schema_version()
+
+    def done(result):
+        delivered_on.append(threading.current_thread())
+        results.append(result)
+
+    with qtbot.waitSignal(tasks.busy_changed, check_params_cb=lambda busy: busy is False, timeout=5000):
+        for n in range(3):
+            tasks.run(lambda store, n=n: work(store, n), on_done=done)
+    assert [r[0] for r in results] == [0, 2, 4]  # in the order queued
+    assert all(r[1] >= 1 for r in results)  # the worker's own Store, migrated
+    assert len(set(ran_on)) == 1 and ran_on[0] is not threading.main_thread()
+    assert delivered_on == [threading.main_thread()] * 3
+
+
+def test_errors_go_to_on_error_on_the_gui_thread(qtbot, tasks):
+    errors = []
+
+    def fail(_store):
+        raise ValueError("boom")
+
+    tasks.run(fail, on_done=lambda _r: pytest.fail("no result expected"),
+              on_error=lambda e: errors.append((e, threading.current_thread())))
+    qtbot.waitUntil(lambda: len(errors) == 1)
+    assert isinstance(errors[0][0], ValueError) and errors[0][1] is threading.main_thread()
+
+
+def test_unhandled_user_error_is_reported_as_one_line(qtbot, tasks):
+    def missing(store):
+        return store.principal(42)
+
+    with qtbot.waitSignal(tasks.task_failed, timeout=5000) as blocker:
+        tasks.run(missing)
+    assert blocker.args == [str(NotFound("no principal with id 42"))]
+
+
+def test_shutdown_closes_the_worker_store_and_refuses_new_work(qtbot, tmp_path):
+    manager = TaskManager(tmp_path / "ws")
+    future = manager.run(lambda store: store.principals())
+    manager.shutdown()
+    assert future.result() == []
+    assert manager._worker_store is None
+    with pytest.raises(RuntimeError):
+        manager.run(lambda store: None)
