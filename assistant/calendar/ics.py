@@ -386,16 +386,16 @@ def _event(
     if not isinstance(start, (date, datetime)):
         errors.append(f"event {label} skipped: it has no readable start (DTSTART)")
         return None
-    for component in series.components:
-        for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
-            tzid = _tzid(component, prop)
-            value = _value(component, prop)
-            if tzid and isinstance(value, datetime) and value.tzinfo is None:
-                errors.append(_warning(f"event {label}: unknown time zone {tzid[:60]!r}, times read as UTC"))
-                break
-        else:
-            continue
-        break
+    unknown_tzids = sorted({
+        _tzid(component, prop)
+        for component in series.components
+        for prop in ("DTSTART", "DTEND", "RECURRENCE-ID")
+        # icalendar leaves a time naive when it could resolve its TZID neither by name nor by a VTIMEZONE
+        if _tzid(component, prop) and isinstance(v := _value(component, prop), datetime) and v.tzinfo is None
+    })
+    if unknown_tzids:
+        names = ", ".join(repr(t[:60]) for t in unknown_tzids[:3])
+        errors.append(_warning(f"event {label}: unknown time zone {names}, times read as UTC"))
     end = _value(master, "DTEND")
     if not isinstance(end, (date, datetime)) or type(end) is not type(start):
         duration = _value(master, "DURATION")
