@@ -581,3 +581,33 @@ def test_shared_mailbox_is_synced_through_users_address(workspace, account, fake
         shared.close()
     assert [m.subject for p in pages for m, _ in p.upserted] == ["For the boss"]
     assert all(r["path"].startswith("/users/boss@example.com/") for r in fake.graph_requests if r["path"] != "/$batch")
+
+
+def test_interactive_sign_in_through_the_system_browser_and_loopback(workspace, principal, fake, monkeypatch):
+    import html
+    import threading
+    import webbrowser
+
+    visited: list[str] = []
+
+    def browser(url: str, *args: Any, **kwargs: Any) -> bool:
+        """The system browser: the user signs in, the page posts the answer back to msal's loopback server."""
+        visited.append(url)
+
+        def sign_in_and_post() -> None:
+            with requests.Session() as session:
+                page = session.get(url, timeout=10).text
+                action = html.unescape(re.search(r'action="([^"]+)"', page).group(1))
+                fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page)}
+                session.post(action, data=fields, timeout=10).close()
+
+        threading.Thread(target=sign_in_and_post, daemon=True).start()
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", browser)
+    account = sign_in(workspace, principal.id, CLIENT_ID, device_code=False, print_fn=lambda m: None)
+    assert account.address == "principal@example.com"
+    assert visited[0].startswith(fake.authority + "/oauth2/v2.0/authorize?")
+    assert "redirect_uri=http%3A%2F%2Flocalhost" in visited[0] and "code_challenge_method=S256" in visited[0]
+    assert [r["grant_type"] for r in fake.token_requests] == ["authorization_code"]
+    assert CredentialStore().get(account_key(account.id))

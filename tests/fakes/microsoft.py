@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import email.message
 import email.utils
+import html
 import ipaddress
 import itertools
 import json
@@ -111,6 +112,7 @@ class FakeMicrosoft:
         self.client_ids: set[str] = set()
         # identity
         self.device_codes: dict[str, dict[str, Any]] = {}
+        self.auth_codes: dict[str, dict[str, str]] = {}
         self.access_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.revoked = False
@@ -368,7 +370,7 @@ class FakeMicrosoft:
         return [r for r in self.graph_requests if fragment in r["path"]]
 
     # -- identity ----------------------------------------------------------------------------------------------------
-    def issue_tokens(self, client_id: str, scope: str) -> dict[str, Any]:
+    def issue_tokens(self, client_id: str, scope: str, nonce: str = "") -> dict[str, Any]:
         with self.lock:
             access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
             self.access_tokens.add(access)
@@ -380,6 +382,8 @@ class FakeMicrosoft:
             "iat": now, "nbf": now, "oid": USER_OID, "tid": TENANT_ID, "preferred_username": self.user,
             "name": "Fake Principal", "ver": "2.0",
         }
+        if nonce:
+            claims["nonce"] = nonce
         id_token = ".".join(
             [_b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode()), _b64url(json.dumps(claims).encode()), "sig"]
         )
@@ -404,6 +408,19 @@ class FakeMicrosoft:
                 "response_modes_supported": ["query", "fragment", "form_post"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
             }
+        if rest == "oauth2/v2.0/authorize" and method == "GET":
+            # The user signs in and consents at once; the answer goes back to the loopback redirect as a form POST.
+            code = secrets.token_urlsafe(16)
+            with self.lock:
+                self.auth_codes[code] = {"nonce": form.get("nonce", ""), "scope": form.get("scope", ""),
+                                         "redirect_uri": form.get("redirect_uri", "")}
+            fields = {"code": code, "state": form.get("state", "")}
+            inputs = "".join(
+                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+            )
+            page = (f'<html><body onload="document.forms[0].submit()"><form method="POST" '
+                    f'action="{html.escape(form.get("redirect_uri", ""))}">{inputs}</form></body></html>')
+            return 200, {"Content-Type": "text/html"}, page.encode()
         if rest == "oauth2/v2.0/devicecode" and method == "POST":
             with self.lock:
                 device_code = secrets.token_urlsafe(16)
@@ -442,7 +459,11 @@ class FakeMicrosoft:
                     }
                 return 200, {}, self.issue_tokens(client_id, form.get("scope", ""))
             if grant == "authorization_code":
-                return 200, {}, self.issue_tokens(client_id, form.get("scope", ""))
+                with self.lock:
+                    issued = self.auth_codes.pop(form.get("code", ""), None)
+                if issued is None or issued["redirect_uri"] != form.get("redirect_uri"):
+                    return 400, {}, {"error": "invalid_grant", "error_description": "AADSTS70000: bad code"}
+                return 200, {}, self.issue_tokens(client_id, issued["scope"], issued["nonce"])
             return 400, {}, {"error": "unsupported_grant_type", "error_description": grant}
         return 404, {}, {"error": "not_found", "error_description": path}
 
@@ -798,7 +819,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         path = unquote(url.path)
         if not path.startswith("/v1.0/"):
-            form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            form = {**query, **{k: v[0] for k, v in parse_qs(raw.decode()).items()}}
             self._send(*self.fake.identity(method, path, form))
             return
         headers = {k: v for k, v in self.headers.items()}

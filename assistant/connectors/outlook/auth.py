@@ -166,7 +166,7 @@ def sign_in(
                 print_fn(flow["message"])
                 result = app.acquire_token_by_device_flow(flow)
             else:
-                result = app.acquire_token_interactive(SCOPES, prompt="select_account")
+                result = app.acquire_token_interactive(SCOPES, prompt="select_account", timeout=600)
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
     if "access_token" not in result:
