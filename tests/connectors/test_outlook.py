@@ -611,3 +611,27 @@ def test_interactive_sign_in_through_the_system_browser_and_loopback(workspace, 
     assert "redirect_uri=http%3A%2F%2Flocalhost" in visited[0] and "code_challenge_method=S256" in visited[0]
     assert [r["grant_type"] for r in fake.token_requests] == ["authorization_code"]
     assert CredentialStore().get(account_key(account.id))
+
+
+def test_a_draft_saved_on_the_server_is_the_one_sent(account, connector, fake):
+    msg = EmailMessage()
+    msg["To"] = "zoe@example.org"
+    msg["Subject"] = "Minutes"
+    msg["Message-ID"] = "<minutes-1@assistant.example>"
+    msg.set_content("First go.")
+    raw = base64.b64encode(msg.as_bytes()).decode()
+    saved = connector.apply(entry(account, "save-draft", {"raw": raw, "message_id_header": msg["Message-ID"]}, "save-1"))
+    assert connector.apply(entry(account, "save-draft", {"raw": raw, "message_id_header": msg["Message-ID"]},
+                                 "save-1")) == saved  # retried: found by its key, not created twice
+    msg.set_content("Final version.")
+    raw = base64.b64encode(msg.as_bytes()).decode()
+    connector.apply(entry(account, "save-draft", {"raw": raw, "message_id_header": msg["Message-ID"],
+                                                  "draft_remote_id": saved["draft_remote_id"]}, "save-2"))
+    assert fake.messages[saved["draft_remote_id"]]["body"]["content"].strip() == "Final version."
+    assert {"id": IDEMPOTENCY_PROPERTY, "value": "save-1"} in fake.messages[saved["draft_remote_id"]][
+        "singleValueExtendedProperties"]
+    sent = connector.apply(entry(account, "send", {"raw": raw, "message_id_header": msg["Message-ID"],
+                                                   "draft_remote_id": saved["draft_remote_id"]}, "send-1"))
+    assert sent["remote_id"] == saved["draft_remote_id"]
+    assert not fake.messages_in("drafts") and len(fake.messages_in("sentitems")) == 1
+    connector.apply(entry(account, "delete-draft", {"draft_remote_id": "AAMkADgone="}))  # already gone: fine

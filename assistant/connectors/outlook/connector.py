@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
@@ -22,7 +23,7 @@ from assistant.connectors.outlook import mapping
 from assistant.connectors.outlook.auth import TokenProvider, graph_root
 from assistant.connectors.outlook.graph import GraphClient, GraphError, SyncStateNotFound
 from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
-from assistant.errors import InvalidInput, PermanentError
+from assistant.errors import InvalidInput, PermanentError, TransientError
 
 UTC = timezone.utc
 PAGE_SIZE = 100
@@ -224,8 +225,9 @@ class OutlookConnector(Connector):
                 moved.append(self._message(response["body"]))
             elif response.get("status") == 404:
                 gone.append(rid)
-            else:
-                raise PermanentError(f"Microsoft Graph did not say whether message {rid} still exists")
+            else:  # the pass is retried from the old cursor: nothing is removed on a guess
+                raise TransientError(
+                    f"Microsoft Graph did not say whether message {rid} still exists (HTTP {response.get('status')})")
         return gone, moved
 
     def fetch_raw(self, remote_id: str) -> bytes:
@@ -337,8 +339,6 @@ class OutlookConnector(Connector):
         probe = mapping.event_from_graph(master, principal_id=0, account_id=0)
         if not probe.rrule or probe.start_utc is None:
             return []
-        import zoneinfo
-
         zone = zoneinfo.ZoneInfo(probe.timezone or "UTC")
         local_start = probe.start_utc.astimezone(zone)
         rule = rrulestr(probe.rrule, dtstart=local_start)
@@ -443,7 +443,16 @@ class OutlookConnector(Connector):
         existing = self._find_by_key(entry.idempotency_key)
         if existing is not None and not mapping.truthy(existing.get("isDraft")):
             return {"remote_id": existing["id"], "already_sent": True}
-        draft_id = existing["id"] if existing is not None else self._create_draft(entry)
+        if existing is not None:
+            draft_id = existing["id"]
+        elif entry.payload.get("draft_remote_id"):
+            # A draft saved on the server earlier: send that one (tagged first), not a copy beside it.
+            draft_id = entry.payload["draft_remote_id"]
+            fields, _ = self._draft_fields(entry)
+            fields.pop("attachments", None)
+            self.client.request("PATCH", self._message_url(draft_id), json_body=fields)
+        else:
+            draft_id = self._create_draft(entry)
         self.client.request("POST", f"{self._message_url(draft_id)}/send")
         result: dict[str, Any] = {"remote_id": draft_id}
         if entry.payload.get("send_at"):
@@ -455,6 +464,7 @@ class OutlookConnector(Connector):
         if draft_id:
             fields, _ = self._draft_fields(entry)
             fields.pop("attachments", None)  # attachments are added once, at creation
+            fields.pop("singleValueExtendedProperties", None)  # keep the tag it was created under
             self.client.request("PATCH", self._message_url(draft_id), json_body=fields)
             return {"draft_remote_id": draft_id}
         existing = self._find_by_key(entry.idempotency_key)

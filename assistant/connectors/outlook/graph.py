@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 import requests
+import requests.structures
 
 from assistant.errors import NeedsSignIn, PermanentError, TransientError
 
@@ -102,10 +103,12 @@ class GraphClient:
 
     # -- requests -------------------------------------------------------------------------------------------------
     def url(self, path_or_url: str) -> str:
-        if path_or_url.startswith("https://") or path_or_url.startswith("http://"):
+        """Absolute links (nextLink, deltaLink) as given; ``/me/...`` paths pointed at this account's mailbox."""
+        if path_or_url.startswith(("https://", "http://")):
             return path_or_url
-        return self.root + path_or_url.replace("/me/", self.mailbox + "/", 1) if path_or_url.startswith("/me/") \
-            else self.root + path_or_url
+        if path_or_url.startswith("/me/"):
+            path_or_url = self.mailbox + path_or_url[len("/me"):]
+        return self.root + path_or_url
 
     def request(
         self,
@@ -196,7 +199,7 @@ class GraphClient:
                     status = response.get("status", 0)
                     if status in RETRYABLE and attempt < MAX_ATTEMPTS:
                         retry[response["id"]] = pending[response["id"]]
-                        wait = max(wait, _retry_after(_lower_keys(response.get("headers")), attempt))
+                        wait = max(wait, _retry_after(_case_insensitive(response.get("headers")), attempt))
                     else:
                         done[response["id"]] = response
             pending = retry
@@ -207,7 +210,7 @@ class GraphClient:
     def _batch_item(self, r: dict[str, Any], prefer: list[str] | None) -> dict[str, Any]:
         url = r["url"]
         if url.startswith("/me/"):
-            url = self.mailbox + url[3:]
+            url = self.mailbox + url[len("/me"):]
         item = {"id": r["id"], "method": r["method"], "url": url,
                 "headers": {"Prefer": ", ".join(['IdType="ImmutableId"', *(prefer or [])])}}
         if r.get("body") is not None:
@@ -219,12 +222,9 @@ class GraphClient:
         self.session.close()
 
 
-def _lower_keys(headers: dict[str, str] | None) -> dict[str, str]:
-    out = {}
-    for key, value in (headers or {}).items():
-        out[key] = value
-        out["Retry-After" if key.lower() == "retry-after" else key] = value
-    return out
+def _case_insensitive(headers: dict[str, str] | None) -> requests.structures.CaseInsensitiveDict:
+    """Headers of a ``$batch`` item come as a plain JSON object, in whatever case the server chose."""
+    return requests.structures.CaseInsensitiveDict(headers or {})
 
 
 def _json(response: requests.Response) -> Any:
