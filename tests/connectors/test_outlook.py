@@ -635,3 +635,68 @@ def test_a_draft_saved_on_the_server_is_the_one_sent(account, connector, fake):
     assert sent["remote_id"] == saved["draft_remote_id"]
     assert not fake.messages_in("drafts") and len(fake.messages_in("sentitems")) == 1
     connector.apply(entry(account, "delete-draft", {"draft_remote_id": "AAMkADgone="}))  # already gone: fine
+
+
+# -- more throttling and calendar edges ------------------------------------------------------------------------------------
+def test_a_429_pauses_every_thread_working_on_the_mailbox(account, fake):
+    import threading
+
+    slept: list[tuple[str, float]] = []
+    release = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        slept.append((threading.current_thread().name, round(seconds, 1)))
+        if threading.current_thread().name == "throttled":
+            release.wait(10)  # still waiting out the Retry-After when the other thread starts
+
+    connector = OutlookConnector(account, sleep=sleep)
+    try:
+        throttled = threading.Thread(target=connector.client.pause, args=(2.128,), name="throttled")
+        throttled.start()
+        while not slept:
+            release.wait(0.01)
+        connector.client.request("GET", "/me/mailFolders/inbox")
+        release.set()
+        throttled.join()
+    finally:
+        connector.close()
+    assert slept[0] == ("throttled", 2.1)
+    assert slept[1][0] == "MainThread" and 1.5 < slept[1][1] <= 2.1
+
+
+def test_concurrency_per_mailbox_is_capped_by_the_semaphore(account, fake):
+    for n in range(12):
+        fake.add_message(fake.add_folder(f"Client {n}"), subject=f"for client {n}")
+    connector = OutlookConnector(account, sleep=lambda s: None, max_concurrency=2)
+    try:
+        cursor = list(connector.mail_changes(None))[-1].cursor
+        fake.max_in_flight = 0
+        list(connector.mail_changes(cursor))
+    finally:
+        connector.close()
+    assert 1 <= fake.max_in_flight <= 2
+
+
+def test_calendar_window_rolls_and_expired_calendar_token_relists(account, connector, fake):
+    seed_calendar(fake)
+    cursor = list(connector.calendar_changes(None))[-1].cursor
+    state = json.loads(cursor)
+    fake.expire_delta_tokens()
+    relisted = list(connector.calendar_changes(cursor))
+    assert relisted[0].full and len({rid for p in relisted for rid in p.seen}) == 6
+    state["window"][0] = "2020-01-01T00:00:00+00:00"  # a cursor from long ago: the window moves on
+    rolled = list(connector.calendar_changes(json.dumps(state)))
+    assert rolled[0].full
+    new_window = json.loads(rolled[-1].cursor)["window"]
+    assert new_window[0] > "2026-01-01"
+    last = fake.requests_to("/calendarView/delta")[-1]
+    assert last["query"]["startDateTime"].startswith(new_window[0][:10])
+
+
+def test_an_unreadable_event_is_reported_and_the_rest_synced(account, connector, fake):
+    seed_calendar(fake)
+    fake.add_event(subject="Broken", start={"dateTime": "next Tuesday", "timeZone": "UTC"},
+                   end={"dateTime": "2026-11-03T10:00:00", "timeZone": "UTC"})
+    pages = list(connector.calendar_changes(None))
+    assert [line for p in pages for line in p.errors if "event" in line]
+    assert len({e.summary for p in pages for e in p.upserted}) == 6
