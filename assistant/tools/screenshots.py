@@ -59,6 +59,13 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
             window.views.setCurrentIndex(window.INBOX_TAB)
             written.append(shoot(window, out_dir / f"inbox-{number + 1}-{slug(principal.name)}.png"))
             if number == 0:
+                model = window.inbox.model
+                with_attachment = next(
+                    (row for row in range(model.rowCount()) if model.thread_at(row).has_attachments), None
+                )
+                if with_attachment is not None:
+                    window.inbox.threads.select_row(with_attachment)
+                    written.append(shoot(window, out_dir / f"reader-attachment-{slug(principal.name)}.png"))
                 window.views.setCurrentIndex(window.CALENDAR_TAB)
                 written.append(shoot(window, out_dir / f"calendar-week-{slug(principal.name)}.png"))
     finally:

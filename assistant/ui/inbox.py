@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableV
 from assistant import timezones
 from assistant.domain import Principal, Thread
 from assistant.store import Store
-from assistant.ui.signals import emit
 from assistant.ui.reader import Reader
+from assistant.ui.signals import emit
 from assistant.ui.workers import TaskManager
 
 PAGE_SIZE = 100
@@ -180,6 +180,14 @@ class ThreadListModel(QAbstractTableModel):
     def thread_at(self, row: int) -> Thread | None:
         return self._threads[row] if 0 <= row < len(self._threads) else None
 
+    def note_message_read(self, thread_id: int) -> None:
+        """One more message of a thread was read: update its row without re-reading the list."""
+        for row, thread in enumerate(self._threads):
+            if thread.id == thread_id and thread.unread_count:
+                thread.unread_count -= 1
+                emit(self.dataChanged, self.index(row, 0), self.index(row, self.columnCount() - 1))
+                return
+
 
 class ThreadTableView(QTableView):
     """The thread list with mail-client keys: j/k move, Enter opens."""
@@ -205,9 +213,9 @@ class ThreadTableView(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(ThreadListModel.MARKERS, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(ThreadListModel.MARKERS, self.fontMetrics().horizontalAdvance("●⚑📎") + 16)
-        header.resizeSection(ThreadListModel.PARTICIPANTS, 200)
+        header.resizeSection(ThreadListModel.PARTICIPANTS, 180)
         header.setSectionResizeMode(ThreadListModel.SUBJECT, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(ThreadListModel.DATE, 90)
+        header.resizeSection(ThreadListModel.DATE, 80)
 
     def move_current(self, step: int) -> None:
         model = self.model()
@@ -264,7 +272,8 @@ class InboxView(QWidget):
         self._current_thread_id: int | None = None
         self.model.modelAboutToBeReset.connect(self.on_model_about_to_be_reset)
         self.model.modelReset.connect(self.on_model_reset)
-        self.splitter.setSizes([640, 600])
+        self.reader.message_marked_read.connect(lambda thread_id, _message_id: self.model.note_message_read(thread_id))
+        self.splitter.setSizes([700, 560])
 
     def set_principal(self, principal: Principal | None) -> None:
         self.reader.clear()

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
     principal_changed = Signal(int)
     refreshed = Signal()
     sync_finished = Signal(object)  # the list of SyncReport, or the exception
+    workspace_opened = Signal(object)  # the MainWindow that replaces this one
 
     FIRST_RUN_PAGE, WORKSPACE_PAGE = 0, 1
     INBOX_TAB, CALENDAR_TAB = 0, 1
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
     def __init__(self, workspace_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.workspace_dir = Path(workspace_dir)
+        self.demo_dir = self.workspace_dir.parent / "demo-workspace"
+        self.replaced_by: MainWindow | None = None
         self.setWindowTitle("Assistant")
         self.setObjectName("main-window")
         self.store = Store(self.workspace_dir)
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         self.switcher.selectionModel().currentRowChanged.connect(self.on_switcher_row_changed)
 
         self.inbox = InboxView(self.store, self.tasks)
+        self.inbox.reader.message_marked_read.connect(lambda *_ids: self.refresh_counts())
         self.calendar = CalendarView(self.tasks)
         self.views = QTabWidget()
         self.views.setObjectName("views")
@@ -294,6 +298,9 @@ class MainWindow(QMainWindow):
 
     def on_minute(self) -> None:
         self.principals.tick()
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
         self.tasks.run(lambda store: store.counts(), on_done=self.principals.set_counts)
 
     # -- sync ----------------------------------------------------------------------------------------------------
@@ -376,22 +383,31 @@ class MainWindow(QMainWindow):
 
     # -- first run -----------------------------------------------------------------------------------------------
     def on_open_demo(self) -> None:
-        workspace = self.workspace_dir
+        """Build the demo in its own folder beside this workspace (never over it), then open a window on it."""
+        demo_dir = self.demo_dir
         self.first_run.set_busy("Building the demo workspace — this takes a moment…")
 
-        def build(_store: Store) -> Any:
+        def build(_store: Store) -> Path:
             from assistant.demo import build_demo
 
-            return build_demo(workspace)
+            build_demo(demo_dir)
+            return demo_dir
 
-        self.tasks.run(build, on_done=lambda _result: self._after_first_run_action(),
+        self.tasks.run(build, on_done=self.open_workspace,
                        on_error=lambda error: self.first_run.show_error(
                            "The demo is not available in this build yet." if isinstance(error, ImportError)
                            else describe_error(error)))
 
-    def _after_first_run_action(self) -> None:
+    def open_workspace(self, workspace_dir: Path) -> "MainWindow":
+        """Replace this window by one on another workspace, in the same place and size."""
         self.first_run.set_busy("")
-        self.refresh()
+        window = MainWindow(workspace_dir)
+        window.setGeometry(self.geometry())
+        window.show()
+        self.replaced_by = window
+        emit(self.workspace_opened, window)
+        self.close()  # its stores and worker close; the new window owns the app from here
+        return window
 
     def on_add_principal(self) -> AddPrincipalDialog:
         dialog = AddPrincipalDialog(self)

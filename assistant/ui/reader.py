@@ -12,7 +12,7 @@ import unicodedata
 import urllib.parse
 
 import nh3
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont, QImage, QTextDocument
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import (
@@ -171,6 +171,12 @@ class ThreadMessagesModel(QAbstractListModel):
     def message_at(self, row: int) -> Message | None:
         return self._messages[row] if 0 <= row < len(self._messages) else None
 
+    def message_changed(self, message: Message) -> None:
+        for row, m in enumerate(self._messages):
+            if m is message:
+                index = self.index(row)
+                emit(self.dataChanged, index, index)
+
 
 class RemoteContentBar(QFrame):
     load_requested = Signal()
@@ -193,6 +199,9 @@ class Reader(QWidget):
     """Shows one thread: its subject, a list of its messages, and the selected message."""
 
     message_shown = Signal(int)  # message id, once its body is in the browser
+    message_marked_read = Signal(int, int)  # thread id, message id: the read flag is stored and queued for the server
+
+    MARK_READ_AFTER_MS = 800  # shown this long counts as read; skimming past with j/k does not
 
     def __init__(self, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -204,6 +213,10 @@ class Reader(QWidget):
         self._network: QNetworkAccessManager | None = None
         self._replies: list[QNetworkReply] = []
         self.remote_urls: list[str] = []
+        self._mark_read_timer = QTimer(self)
+        self._mark_read_timer.setSingleShot(True)
+        self._mark_read_timer.setInterval(self.MARK_READ_AFTER_MS)
+        self._mark_read_timer.timeout.connect(self.on_mark_read_due)
 
         self.subject = QLabel(self)
         self.subject.setObjectName("reader-subject")
@@ -258,6 +271,7 @@ class Reader(QWidget):
     # -- thread --------------------------------------------------------------------------------------------------
     def clear(self) -> None:
         self._request += 1  # results still on their way are for a thread no longer shown
+        self._mark_read_timer.stop()
         self._message = None
         self.messages.set_messages([], "UTC")
         for w in (self.subject, self.message_list, self.header, self.remote_bar, self.browser, self.attachments):
@@ -329,6 +343,28 @@ class Reader(QWidget):
             self.attachments.hide()
         if message.id is not None:
             emit(self.message_shown, message.id)
+        if message.id is not None and not message.is_read and self._principal is not None:
+            self._mark_read_timer.start()
+        else:
+            self._mark_read_timer.stop()
+
+    def on_mark_read_due(self) -> None:
+        message, principal = self._message, self._principal
+        if message is None or principal is None or message.is_read or message.id is None:
+            return
+        message_id, principal_id = message.id, principal.id
+
+        def mark(store):
+            from assistant.sync.actions import mark_read
+
+            return mark_read(store, message_id, principal_id)
+
+        self._tasks.run(mark, on_done=lambda _entry: self._on_marked_read(message))
+
+    def _on_marked_read(self, message: Message) -> None:
+        message.is_read = True
+        self.messages.message_changed(message)
+        emit(self.message_marked_read, message.thread_id or 0, message.id)
 
     @staticmethod
     def _header_html(m: Message, zone: str) -> str:

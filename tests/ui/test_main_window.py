@@ -124,10 +124,28 @@ def test_open_demo_builds_through_the_worker(make_window, tmp_path, qtbot, monke
 
     monkeypatch.setitem(sys.modules, "assistant.demo", types.SimpleNamespace(build_demo=build_demo))
     window = make_window(tmp_path / "empty")
-    window.first_run.demo_button.click()
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.splitter, timeout=5000)
-    assert calls == [(tmp_path / "empty", False)]
-    assert window.current_principal.name == "Demo Person"
+    with qtbot.waitSignal(window.workspace_opened, timeout=5000) as opened:
+        window.first_run.demo_button.click()
+    demo_window = opened.args[0]
+    qtbot.addWidget(demo_window)
+    assert calls == [(tmp_path / "demo-workspace", False)]  # beside the workspace, never over it
+    qtbot.waitUntil(lambda: not demo_window.tasks.busy)
+    assert demo_window.pages.currentWidget() is demo_window.splitter
+    assert demo_window.current_principal.name == "Demo Person"
+    assert not window.isVisible()
+    assert Store(tmp_path / "empty").principals() == []
+
+
+def test_real_demo_opens_with_its_principals(make_window, tmp_path, qtbot):
+    window = make_window(tmp_path / "empty")
+    with qtbot.waitSignal(window.workspace_opened, timeout=120_000) as opened:
+        window.first_run.demo_button.click()
+    demo_window = opened.args[0]
+    qtbot.addWidget(demo_window)
+    qtbot.waitUntil(lambda: not demo_window.tasks.busy, timeout=30_000)
+    assert demo_window.principals.rowCount() == 3
+    assert demo_window.inbox.model.rowCount() > 0
+    demo_window.close()
 
 
 def test_sync_now_runs_off_the_gui_thread_and_shows_account_state(make_window, workspace, qtbot, monkeypatch):
@@ -173,3 +191,59 @@ def test_geometry_and_splitters_are_remembered(make_window, workspace, qtbot):
     assert again.splitter.sizes()[0] == 300
     assert (again.width(), again.height()) == (760, 580)
     assert again.current_principal.id == ken.id
+
+
+def test_reading_a_message_marks_it_read_through_the_outbox(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    model = window.inbox.model
+    row = window.inbox.threads.currentIndex().row()
+    thread = model.thread_at(row)
+    assert thread.unread_count == 1
+    # the first thread was opened when the window showed; having it open for a moment marks it read
+    qtbot.waitUntil(lambda: model.thread_at(row).unread_count == 0, timeout=5000)
+    assert model.index(row, ThreadListModel.SUBJECT).data(Qt.ItemDataRole.FontRole) is None
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    store = Store(ws)
+    try:
+        assert [e.op for e in store.outbox()] == ["set-flags"]
+        assert store.scope(ann.id).thread_messages(thread.id)[0].is_read
+    finally:
+        store.close()
+    qtbot.waitUntil(lambda: model.rowCount() and window.principals.index(
+        window.principals.row_of(ann.id)).data(UnreadRole) == 4)
+
+
+def test_week_view_expands_a_recurring_series_in_the_principals_zone(qtbot, tmp_path):
+    from assistant.calendar import ics
+    from assistant.ui.calendar_view import load_week
+    from tests.ui.conftest import add_principal
+
+    store = Store(tmp_path / "ws")
+    try:
+        ann, account = add_principal(store, "Ann", "America/New_York")
+        source = (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:standup@test\r\n"
+            "DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=America/New_York:20260302T090000\r\n"
+            "DTEND;TZID=America/New_York:20260302T093000\r\nRRULE:FREQ=DAILY;COUNT=10\r\nSUMMARY:Stand-up\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+        events, problems = ics.parse_calendar(source, principal_id=ann.id, account_id=account.id)
+        assert problems == []
+        for event in events:
+            event.remote_id = event.remote_id or event.uid
+            store.scope(ann.id).upsert_event(event)
+        # the week of 9 March 2026: New York moves to summer time on Sunday the 8th
+        start = datetime(2026, 3, 9, 4, tzinfo=UTC)
+        occurrences, problems = load_week(store, ann.id, start, start + timedelta(days=7))
+        assert problems == []
+        assert [o.start_utc.hour for o in occurrences] == [13, 13, 13]  # 9:00 EDT on 9, 10, 11 March
+        week = WeekModel()
+        tester = QAbstractItemModelTester(week, QAbstractItemModelTester.FailureReportingMode.Warning)
+        week.set_week(ann, start.date(), occurrences, "Europe/Berlin")
+        nine = 1 + 9
+        assert [week.index(nine, day).data() for day in range(4)] == ["09:00 Stand-up"] * 3 + [None]
+        assert week.headerData(nine, Qt.Orientation.Vertical) == "09:00  ·  14:00"  # Berlin is still on winter time
+        del tester
+    finally:
+        store.close()
