@@ -700,3 +700,23 @@ def test_an_unreadable_event_is_reported_and_the_rest_synced(account, connector,
     pages = list(connector.calendar_changes(None))
     assert [line for p in pages for line in p.errors if "event" in line]
     assert len({e.summary for p in pages for e in p.upserted}) == 6
+
+
+def test_new_and_deleted_folders_are_noticed_when_the_tree_is_checked(workspace, account, fake, sleeps):
+    clients = fake.add_folder("Clients")
+    fake.add_message(clients, subject="Retainer")
+    connector = OutlookConnector(account, sleep=sleeps.append, folder_refresh_s=0)
+    try:
+        run_sync(workspace, account, connector)
+        receipts = fake.add_folder("Receipts")
+        fake.add_message(receipts, subject="Invoice 7")
+        report = run_sync(workspace, account, connector)
+        assert report.mail["added"] == 1
+        assert {f.name for f in workspace.scope(account.principal_id).folders()} >= {"Clients", "Receipts"}
+        fake.delete_folder(clients)
+        report = run_sync(workspace, account, connector)
+    finally:
+        connector.close()
+    assert report.mail["removed"] == 1
+    assert [m.subject for m in workspace.scope(account.principal_id).search_messages("retainer")] == []
+    assert str(clients) not in json.loads(workspace.get_cursor(account.id, "mail"))["folders"]

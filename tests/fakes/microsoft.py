@@ -123,6 +123,7 @@ class FakeMicrosoft:
         self.epoch = 0
         self.folders: dict[str, dict[str, Any]] = {}
         self.folder_seq: dict[str, int] = {}
+        self.folder_removals: list[tuple[int, str]] = []
         self.messages: dict[str, dict[str, Any]] = {}
         self.message_seq: dict[str, int] = {}
         self.removals: list[tuple[int, str, str]] = []  # (seq, folder id, message id)
@@ -181,6 +182,16 @@ class FakeMicrosoft:
             }
             self.folder_seq[folder_id] = next(self.seq)
             return folder_id
+
+    def delete_folder(self, folder_id: str) -> None:
+        """A folder deleted for good, with what was in it (no @removed for its messages, as in Exchange)."""
+        with self.lock:
+            for message_id in [m["id"] for m in self.messages.values() if m["parentFolderId"] == folder_id]:
+                self.messages.pop(message_id)
+                self.message_seq.pop(message_id)
+            self.folders.pop(folder_id)
+            self.folder_seq.pop(folder_id)
+            self.folder_removals.append((next(self.seq), folder_id))
 
     def folder_id(self, well_known: str) -> str:
         for folder in self.folders.values():
@@ -593,6 +604,8 @@ class FakeMicrosoft:
             items = [
                 self._public(f) for fid, f in self.folders.items() if since is None or self.folder_seq[fid] > since
             ]
+            if since is not None:
+                items += [{"id": fid, "@removed": {"reason": "deleted"}} for seq, fid in self.folder_removals if seq > since]
             return self._page(items, self._delta_link(route), page_size, route)
 
     def _message_delta(self, folder_key: str, query: dict[str, str], page_size: int):

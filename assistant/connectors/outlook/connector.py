@@ -161,15 +161,16 @@ class OutlookConnector(Connector):
         links: dict[str, str | None] = dict(state["folders"])
         roles: dict[str, str] = state.get("roles", {})
         changed_folders: list[Folder] = []
-        removed_folders: list[str] = []
         if time.time() - float(state.get("tree_checked", 0)) >= self.folder_refresh_s:
             tree, state["tree"] = self._folder_tree(state.get("tree"))
             state["tree_checked"] = time.time()
+            if any("@removed" in item and item["id"] in links for item in tree):
+                # Its messages vanish without an @removed of their own: only a full listing can tell which.
+                raise SyncStateNotFound("a tracked folder was deleted")
             for item in tree:
                 if "@removed" in item:
-                    links.pop(item["id"], None)
-                    removed_folders.append(item["id"])
-                elif self._trackable(item):
+                    continue
+                if self._trackable(item):
                     links.setdefault(item["id"], None)
                     changed_folders.append(self._folder(item, roles))
 
