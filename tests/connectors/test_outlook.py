@@ -720,3 +720,17 @@ def test_new_and_deleted_folders_are_noticed_when_the_tree_is_checked(workspace,
     assert report.mail["removed"] == 1
     assert [m.subject for m in workspace.scope(account.principal_id).search_messages("retainer")] == []
     assert str(clients) not in json.loads(workspace.get_cursor(account.id, "mail"))["folders"]
+
+
+def test_free_busy_for_the_slot_finder(account, connector, fake):
+    from datetime import datetime, timezone
+
+    fake.schedules = doc("v1.0_calendar-getschedule__resp0.json")["body"]["value"]
+    busy = connector.free_busy(["adelev@contoso.onmicrosoft.com", "meganb@contoso.onmicrosoft.com", "nobody@x.example"],
+                               datetime(2019, 3, 15, 15, tzinfo=timezone.utc), datetime(2019, 3, 16, 1, tzinfo=timezone.utc))
+    # "Pacific Standard Time" 12:00-14:00 on 15 March 2019 (PDT, UTC-7) is 19:00-21:00 UTC.
+    assert [(s.isoformat(), e.isoformat(), status) for s, e, status in busy["adelev@contoso.onmicrosoft.com"]] == [
+        ("2019-03-15T19:00:00+00:00", "2019-03-15T21:00:00+00:00", "busy")]
+    assert len(busy["meganb@contoso.onmicrosoft.com"]) == 5 and busy["nobody@x.example"] == []
+    request = fake.requests_to("/calendar/getSchedule")[0]
+    assert request["body"]["startTime"] == {"dateTime": "2019-03-15T15:00:00", "timeZone": "UTC"}

@@ -132,6 +132,7 @@ class FakeMicrosoft:
         self.event_removals: list[tuple[int, str]] = []
         self.skip_pages: dict[str, tuple[list[dict[str, Any]], str]] = {}
         self.sent: list[dict[str, Any]] = []
+        self.schedules: list[dict[str, Any]] = []  # what calendar/getSchedule knows of other people's calendars
         self.faults: deque[Fault] = deque()
         self.graph_requests: list[dict[str, Any]] = []  # method, path, query, headers (top-level and $batch items)
         self.shared_with: set[str] = set()  # addresses under /users/{address} that this mailbox answers to
@@ -534,6 +535,9 @@ class FakeMicrosoft:
         m = re.fullmatch(r"/messages/([^/]+)(/.*)?", p)
         if m:
             return self._message_op(method, unquote(m.group(1)), m.group(2) or "", body or {})
+        if p == "/calendar/getSchedule" and method == "POST":
+            wanted = {a.lower() for a in (body or {}).get("schedules", [])}
+            return 200, {}, {"value": [s for s in self.schedules if s.get("scheduleId", "").lower() in wanted]}
         if p == "/calendarView/delta":
             return self._event_delta(query, page_size)
         if p == "/events" and method == "POST":

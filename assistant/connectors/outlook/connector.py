@@ -350,6 +350,27 @@ class OutlookConnector(Connector):
         expected = rule.between(window[0].astimezone(zone), window[1].astimezone(zone), inc=True)
         return [when for when in expected if when.astimezone(UTC) not in listed]
 
+    def free_busy(
+        self, addresses: list[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime, str]]]:
+        """Busy intervals (UTC start, end, status) per address, for the slot finder: ``calendar/getSchedule``."""
+        self.client.refresh_token()
+        answer = self.client.request("POST", "/me/calendar/getSchedule", prefer=[UTC_PREFER], json_body={
+            "schedules": list(addresses),
+            "startTime": {"dateTime": mapping.graph_time(start), "timeZone": "UTC"},
+            "endTime": {"dateTime": mapping.graph_time(end), "timeZone": "UTC"},
+            "availabilityViewInterval": 30,
+        })
+        busy: dict[str, list[tuple[datetime, datetime, str]]] = {a: [] for a in addresses}
+        for schedule in (answer or {}).get("value", []):
+            intervals = busy.setdefault(schedule.get("scheduleId", ""), [])
+            for item in schedule.get("scheduleItems") or []:
+                begin, finish = mapping.zoned_time(item.get("start")), mapping.zoned_time(item.get("end"))
+                if begin and finish and item.get("status") != "free":
+                    intervals.append((begin, finish, item.get("status", "busy")))
+            intervals.sort()
+        return busy
+
     # -- outbox ------------------------------------------------------------------------------------------------------
     def apply(self, entry: OutboxEntry) -> dict[str, Any]:
         self.client.refresh_token()

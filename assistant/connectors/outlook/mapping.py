@@ -196,6 +196,14 @@ def rrule_from_graph(recurrence: dict[str, Any] | None, zone: zoneinfo.ZoneInfo,
     return ";".join(f"{k}={parts[k]}" for k in order if parts.get(k))
 
 
+def zoned_time(value: dict[str, Any] | None) -> datetime | None:
+    """A Graph ``dateTimeTimeZone`` ({"dateTime", "timeZone"}, Windows or IANA zone names) as an aware UTC time."""
+    if not value or not value.get("dateTime"):
+        return None
+    naive = parse_graph_time(value["dateTime"]).replace(tzinfo=None)
+    return naive.replace(tzinfo=zoneinfo.ZoneInfo(iana_zone(value.get("timeZone")))).astimezone(UTC)
+
+
 def _event_times(item: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
     start = parse_graph_time((item.get("start") or {}).get("dateTime"))
     end = parse_graph_time((item.get("end") or {}).get("dateTime"))
