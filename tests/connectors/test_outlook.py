@@ -734,3 +734,33 @@ def test_free_busy_for_the_slot_finder(account, connector, fake):
     assert len(busy["meganb@contoso.onmicrosoft.com"]) == 5 and busy["nobody@x.example"] == []
     request = fake.requests_to("/calendar/getSchedule")[0]
     assert request["body"]["startTime"] == {"dateTime": "2019-03-15T15:00:00", "timeZone": "UTC"}
+
+
+def test_a_reply_sent_in_the_app_lands_once_in_sent_items_of_its_conversation(workspace, account, connector, fake):
+    from assistant.sync import actions
+
+    seed_documentation_messages(fake)
+    run_sync(workspace, account, connector)
+    original = "<MWHPR6E1BE060@MWHPR1120.namprd22.prod.outlook.com>"
+    queued = actions.send_message(workspace, account.principal_id, account.id, to="adelev@contoso.OnMicrosoft.com",
+                                  subject="", body_text="Count me in.", in_reply_to=original)
+    # The app dies after Graph took the send but before the answer arrived.
+    LostAnswer(connector.client.session, "/send", after_server=True)
+    report = sync_account(workspace, account.id, connector)
+    assert [e.state for e in workspace.outbox(account.id)] == ["pending"] and report.outbox["sent"] == 0
+    workspace.db.execute("UPDATE outbox SET next_attempt_utc=NULL")
+    restarted = OutlookConnector(workspace.account(account.id), sleep=lambda s: None)
+    try:
+        report = run_sync(workspace, account, restarted)
+    finally:
+        restarted.close()
+    assert report.outbox["sent"] == 1 and len(fake.sent) == 1
+    done = workspace.outbox_entry(queued.id)
+    assert done.state == "done" and done.result["already_sent"]
+    sent = fake.messages_in("sentitems")
+    assert len(sent) == 1 and sent[0]["conversationId"] == fake.find(original)[0]["conversationId"]
+    scope = workspace.scope(account.principal_id)
+    local = [m for m in scope.search_messages("count me in")]
+    assert [m.remote_id for m in local] == [sent[0]["id"]]  # the local stand-in became the server's copy: no twin
+    assert local[0].folders == [fake.folder_id("sentitems")]
+    assert scope.message(local[0].id).thread_id == scope.message_by_header_id(original).thread_id
