@@ -1,0 +1,137 @@
+"""Signing a principal in to Google: the installed-app loopback flow, credentials kept only in the OS keyring.
+
+The OAuth endpoints come from the client-secrets file the user downloaded from Google Cloud (``auth_uri``,
+``token_uri``), exactly as google-auth-oauthlib reads them; the API root comes from ``ASSISTANT_GOOGLE_API_ROOT``.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from google.oauth2.credentials import Credentials
+from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+from assistant.credentials import CredentialStore
+from assistant.domain import Account, AccountStatus
+from assistant.errors import InvalidInput, NeedsSignIn, NotFound, UserError
+
+# Full scope URIs: short ones ("email") make Google widen them and oauthlib then complains of a scope change.
+SCOPES = [
+    "https://www.googleapis.com/auth/gmail.modify",
+    "https://www.googleapis.com/auth/calendar.events",
+]
+API_ROOT_ENV = "ASSISTANT_GOOGLE_API_ROOT"
+KIND = "gmail"
+
+
+def api_root() -> str | None:
+    """The endpoint override for every Gmail, Calendar and batch request, or ``None`` for Google itself."""
+    root = os.environ.get(API_ROOT_ENV, "").strip()
+    if not root:
+        return None
+    return root if root.endswith("/") else root + "/"
+
+
+def credential_key(principal_id: int, address: str) -> str:
+    return f"gmail:{principal_id}:{address.lower()}"
+
+
+def credentials_from_json(text: str) -> Credentials:
+    """Credentials as ``Credentials.to_json()`` wrote them.
+
+    Not ``Credentials.from_authorized_user_info``: since google-auth 2.4x it always replaces ``token_uri`` with
+    Google's, which would send refreshes past the token endpoint the user's client-secrets file named.
+    """
+    info = json.loads(text)
+    expiry = None
+    if info.get("expiry"):
+        expiry = datetime.strptime(info["expiry"].rstrip("Z").split(".")[0], "%Y-%m-%dT%H:%M:%S")
+    return Credentials(
+        token=info.get("token"), refresh_token=info["refresh_token"], token_uri=info["token_uri"],
+        client_id=info["client_id"], client_secret=info["client_secret"], scopes=info.get("scopes") or SCOPES,
+        expiry=expiry,
+    )
+
+
+def load_credentials(account: Account, store: CredentialStore | None = None) -> Credentials:
+    key = account.settings.get("credential_key") or credential_key(account.principal_id, account.address)
+    secret = (store or CredentialStore()).get(key)
+    if not secret:
+        raise NeedsSignIn(f"{account.address} is not signed in to Google: sign in again")
+    try:
+        return credentials_from_json(secret)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NeedsSignIn(f"the saved Google sign-in for {account.address} is unreadable: sign in again") from exc
+
+
+def save_credentials(account: Account, credentials: Credentials, store: CredentialStore | None = None) -> None:
+    key = account.settings.get("credential_key") or credential_key(account.principal_id, account.address)
+    (store or CredentialStore()).set(key, credentials.to_json())
+
+
+class _LoopbackFlow(InstalledAppFlow):
+    """Prints the consent URL through the caller's function (the CLI's stdout, the app's dialog) instead of ``print``."""
+
+    print_fn: Callable[[str], Any] = print
+
+    def authorization_url(self, **kwargs: Any) -> tuple[str, str]:
+        url, state = super().authorization_url(**kwargs)
+        self.print_fn(f"Open this address in a browser to sign in to Google: {url}")
+        return url, state
+
+
+def run_consent(client_secrets: Path, *, open_browser: bool, print_fn: Callable[[str], Any] = print,
+                timeout_seconds: float | None = None) -> Credentials:
+    """The loopback flow with PKCE on an ephemeral port; blocks until the browser comes back (run it off the GUI thread)."""
+    client_secrets = Path(client_secrets)
+    if not client_secrets.is_file():
+        raise NotFound(f"no client-secrets file at {client_secrets}")
+    try:
+        flow = _LoopbackFlow.from_client_secrets_file(str(client_secrets), scopes=SCOPES)
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput(
+            f"{client_secrets} is not a Google OAuth client-secrets file for a Desktop app ({exc})") from exc
+    flow.print_fn = print_fn
+    try:
+        return flow.run_local_server(
+            host="localhost", port=0, open_browser=open_browser, authorization_prompt_message="",
+            success_message="Signed in. You can close this window and return to Assistant.",
+            timeout_seconds=timeout_seconds,
+        )
+    except WSGITimeoutError as exc:
+        raise UserError("Google sign-in timed out waiting for the browser") from exc
+    except OAuth2Error as exc:
+        raise UserError(f"Google refused the sign-in: {exc.description or exc.error}") from exc
+
+
+def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser: bool,
+            print_fn: Callable[[str], Any] = print, timeout_seconds: float | None = None,
+            credential_store: CredentialStore | None = None) -> Account:
+    """Sign a principal in and create (or, for a re-sign-in, refresh) their Gmail account; returns the Account.
+
+    The credential store is opened first, so a machine without a secure keyring fails before the browser opens.
+    """
+    from assistant.connectors.gmail.connector import build_service
+
+    credential_store = credential_store or CredentialStore()
+    store.principal(principal_id)
+    credentials = run_consent(client_secrets, open_browser=open_browser, print_fn=print_fn,
+                              timeout_seconds=timeout_seconds)
+    profile = build_service("gmail", credentials).users().getProfile(userId="me").execute()
+    address = profile["emailAddress"]
+    key = credential_key(principal_id, address)
+    credential_store.set(key, credentials.to_json())
+    for account in store.accounts(principal_id):
+        if account.kind == KIND and account.address.lower() == address.lower():
+            account.settings = {**account.settings, "credential_key": key}
+            store.update_account_settings(account.id, account.settings)
+            store.set_account_status(account.id, AccountStatus.OK)
+            return store.account(account.id)
+    return store.add_account(Account(
+        principal_id=principal_id, kind=KIND, address=address,
+        settings={"credential_key": key, "calendar_id": "primary"},
+    ))

@@ -1,0 +1,533 @@
+"""Gmail and Google Calendar through google-api-python-client (static discovery documents, no fetch at run time)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import socket
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator
+
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest, HttpRequest
+
+from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
+from assistant.connectors.gmail import auth, events
+from assistant.connectors.gmail.ratelimit import Backoff, QuotaBudget, error_message, error_reason, is_retryable, units_for
+from assistant.domain import Account, Folder, Message, OutboxEntry
+from assistant.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError
+from assistant.mail.mime import parse_message
+
+BATCH_SIZE = 50  # Google: more than 50 calls per batch is "not recommended"
+LIST_PAGE = 500
+EVENTS_PAGE = 2500
+# System labels that are states of a message, not places it is in.
+STATE_LABELS = frozenset({"UNREAD", "STARRED", "IMPORTANT", "CHAT"})
+ROLES = {"INBOX": "inbox", "SENT": "sent", "DRAFT": "drafts", "TRASH": "trash", "SPAM": "spam"}
+ROLE_NAMES = {"INBOX": "Inbox", "SENT": "Sent", "DRAFT": "Drafts", "TRASH": "Trash", "SPAM": "Spam"}
+TRANSPORT_ERRORS = (httplib2.HttpLib2Error, OSError, socket.timeout, TransportError)
+
+
+def build_service(api: str, credentials: Any) -> Any:
+    """A Gmail ("gmail") or Calendar ("calendar") service on its bundled discovery document, honouring the root override."""
+    version = {"gmail": "v1", "calendar": "v3"}[api]
+    root = auth.api_root()
+    options = {"api_endpoint": root} if root else None
+    return build(api, version, credentials=credentials, static_discovery=True, cache_discovery=False,
+                 client_options=options)
+
+
+def _is_folder_label(label_id: str) -> bool:
+    return label_id not in STATE_LABELS and not label_id.startswith("CATEGORY_")
+
+
+def _decode_raw(text: str) -> bytes:
+    """Outbox payloads carry standard base64, Gmail answers base64url: read either."""
+    text = text.strip()
+    try:
+        if "-" in text or "_" in text:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(f"the message source is not valid base64: {exc}") from exc
+
+
+class GmailConnector(Connector):
+    kind = "gmail"
+    display_name = "Gmail and Google Calendar"
+    capabilities = frozenset({
+        Capability.MAIL, Capability.CALENDAR, Capability.SEND, Capability.DRAFTS, Capability.LABELS,
+        Capability.ATTACHMENTS_ON_DEMAND,
+    })
+
+    def __init__(self, account: Account, *, credentials: Any = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] | None = None,
+                 quota_per_second: float | None = 250, quota_per_minute: float | None = 15000,
+                 max_attempts: int = 6, credential_store: Any = None, **options: Any):
+        super().__init__(account, credentials=credentials, **options)
+        self.calendar_id = account.settings.get("calendar_id", "primary")
+        backoff_options = {"rand": rand} if rand is not None else {}
+        self.backoff = Backoff(sleep=sleep, attempts=max_attempts, **backoff_options)
+        self.quota = QuotaBudget(quota_per_second, quota_per_minute, clock=clock, sleep=sleep)
+        self._credential_store = credential_store
+        self._gmail: Any = None
+        self._calendar: Any = None
+        self._labels: dict[str, dict[str, Any]] | None = None
+        self.calendar_time_zone = account.settings.get("time_zone", "UTC")
+
+    # -- plumbing -------------------------------------------------------------------------------------------------
+    def _credentials(self) -> Any:
+        if self.credentials is None or isinstance(self.credentials, str):
+            if isinstance(self.credentials, str):
+                self.credentials = auth.credentials_from_json(self.credentials)
+            else:
+                self.credentials = auth.load_credentials(self.account, self._credential_store)
+        return self.credentials
+
+    @property
+    def gmail(self) -> Any:
+        if self._gmail is None:
+            self._gmail = build_service("gmail", self._credentials())
+        return self._gmail
+
+    @property
+    def calendar(self) -> Any:
+        if self._calendar is None:
+            self._calendar = build_service("calendar", self._credentials())
+        return self._calendar
+
+    def _batch_uri(self, api: str) -> str | None:
+        root = auth.api_root()
+        if root is None:
+            return None
+        return root + {"gmail": "batch/gmail/v1", "calendar": "batch/calendar/v3"}[api]
+
+    def _signed_out(self, exc: RefreshError) -> Exception:
+        text = str(exc)
+        if "invalid_grant" in text or "invalid_client" in text or "unauthorized" in text.lower():
+            return NeedsSignIn(f"Google no longer accepts the sign-in of {self.account.address}: sign in again")
+        return TransientError(f"could not refresh the Google sign-in: {' '.join(text.split())[:200]}")
+
+    def _failure(self, exc: HttpError, what: str) -> Exception:
+        status = exc.resp.status
+        reason = error_reason(exc.content)
+        message = error_message(exc.content) or exc.reason or f"HTTP {status}"
+        text = f"Google answered {status} to {what}: {message}" + (f" ({reason})" if reason else "")
+        if status == 401:
+            return NeedsSignIn(f"Google no longer accepts the sign-in of {self.account.address}: sign in again")
+        if is_retryable(status, exc.content):
+            return TransientError(text)
+        return PermanentError(text)
+
+    def execute(self, request: HttpRequest, what: str, *, passthrough: Iterable[int] = (),
+                resend_when_unsure: bool = True) -> Any:
+        """One call with quota pacing and backoff; statuses in ``passthrough`` re-raise the HttpError for the caller.
+
+        ``resend_when_unsure=False`` is for calls that must not happen twice (sending): only a rate-limit refusal, which
+        means the call was not performed, is retried here; after a 5xx or a lost connection the outbox retries later,
+        and ``apply`` first looks for the message it may have sent.
+        """
+        passthrough = set(passthrough)
+        attempt = 0
+        while True:
+            self.quota.spend(units_for(request.methodId or ""))
+            self.requests_made += 1
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                status = exc.resp.status
+                if status in passthrough:
+                    raise
+                refused = status == 429 or (status == 403 and is_retryable(status, exc.content))
+                if (not is_retryable(status, exc.content) or attempt + 1 >= self.backoff.attempts
+                        or (not resend_when_unsure and not refused)):
+                    raise self._failure(exc, what) from exc
+            except RefreshError as exc:
+                raise self._signed_out(exc) from exc
+            except TRANSPORT_ERRORS as exc:
+                if attempt + 1 >= self.backoff.attempts or not resend_when_unsure:
+                    raise TransientError(f"cannot reach Google for {what}: {exc}") from exc
+            self.backoff.wait(attempt)
+            attempt += 1
+
+    def run_batch(self, api: str, requests: dict[str, HttpRequest], what: str
+                  ) -> tuple[dict[str, Any], dict[str, HttpError]]:
+        """Calls in batches of at most 50; a call that comes back rate-limited or 5xx inside the batch (which the
+        library does not retry) is sent again after a backoff. Returns answers and the non-retryable failures by key."""
+        answers: dict[str, Any] = {}
+        failures: dict[str, HttpError] = {}
+        keys = list(requests)
+        for start in range(0, len(keys), BATCH_SIZE):
+            pending = keys[start:start + BATCH_SIZE]
+            attempt = 0
+            while pending:
+                retry: list[str] = []
+                batch = BatchHttpRequest(batch_uri=self._batch_uri(api)) if self._batch_uri(api) else (
+                    (self.gmail if api == "gmail" else self.calendar).new_batch_http_request())
+
+                def collect(request_id: str, response: Any, exception: HttpError | None) -> None:
+                    if exception is None:
+                        answers[request_id] = response
+                    elif is_retryable(exception.resp.status, exception.content):
+                        retry.append(request_id)
+                    else:
+                        failures[request_id] = exception
+
+                for key in pending:
+                    self.quota.spend(units_for(requests[key].methodId or ""))
+                    batch.add(requests[key], callback=collect, request_id=key)
+                self.requests_made += 1
+                try:
+                    batch.execute()
+                except HttpError as exc:
+                    if not is_retryable(exc.resp.status, exc.content):
+                        raise self._failure(exc, what) from exc
+                    retry = list(pending)
+                except RefreshError as exc:
+                    raise self._signed_out(exc) from exc
+                except TRANSPORT_ERRORS as exc:
+                    retry = list(pending)
+                    if attempt + 1 >= self.backoff.attempts:
+                        raise TransientError(f"cannot reach Google for {what}: {exc}") from exc
+                if not retry:
+                    break
+                if attempt + 1 >= self.backoff.attempts:
+                    raise TransientError(f"Google kept refusing {what} (rate limit or server error); will retry later")
+                self.backoff.wait(attempt)
+                attempt += 1
+                pending = [key for key in pending if key in retry]
+        return answers, failures
+
+    # -- mail: reading --------------------------------------------------------------------------------------------
+    def _load_labels(self) -> list[Folder]:
+        answer = self.execute(self.gmail.users().labels().list(userId="me"), "listing labels")
+        self._labels = {label["id"]: label for label in answer.get("labels", [])}
+        return [
+            Folder(self.account.id, label["id"], ROLE_NAMES.get(label["id"], label.get("name", label["id"])),
+                   ROLES.get(label["id"], ""))
+            for label in self._labels.values() if _is_folder_label(label["id"])
+        ]
+
+    def _to_message(self, resource: dict[str, Any]) -> tuple[Message, bytes]:
+        raw = _decode_raw(resource.get("raw", ""))
+        message = parse_message(raw, principal_id=self.account.principal_id, account_id=self.account.id,
+                                remote_id=resource["id"])
+        labels = resource.get("labelIds", [])
+        message.folders = [label for label in labels if _is_folder_label(label)]
+        message.is_read = "UNREAD" not in labels
+        message.is_flagged = "STARRED" in labels
+        message.remote_thread_id = resource.get("threadId", "")
+        if message.date_utc is None and resource.get("internalDate"):
+            message.date_utc = datetime.fromtimestamp(int(resource["internalDate"]) / 1000, timezone.utc)
+        return message, raw
+
+    def _fetch(self, ids: list[str]) -> tuple[list[tuple[Message, bytes]], list[str]]:
+        """Full sources of ``ids`` in one batch; ids the server no longer has come back as gone."""
+        users = self.gmail.users()
+        requests = {rid: users.messages().get(userId="me", id=rid, format="raw") for rid in ids}
+        answers, failures = self.run_batch("gmail", requests, "fetching messages")
+        gone = [rid for rid, exc in failures.items() if exc.resp.status in (404, 410)]
+        others = [exc for rid, exc in failures.items() if exc.resp.status not in (404, 410)]
+        if others:
+            raise self._failure(others[0], "fetching messages")
+        return [self._to_message(answers[rid]) for rid in ids if rid in answers], gone
+
+    def mail_changes(self, cursor: str | None) -> Iterator[MailPage]:
+        if cursor:
+            try:
+                first = self.execute(
+                    self.gmail.users().history().list(userId="me", startHistoryId=cursor, maxResults=500),
+                    "reading mailbox history", passthrough=(404,))
+            except HttpError:  # the history id is too old: list everything again; upserts by remote id dedupe
+                first = None
+            if first is not None:
+                yield from self._incremental(cursor, first)
+                return
+        yield from self._full_listing()
+
+    def _full_listing(self) -> Iterator[MailPage]:
+        profile = self.execute(self.gmail.users().getProfile(userId="me"), "reading the mailbox profile")
+        history_id = str(profile["historyId"])  # taken first: whatever changes during the listing is in the history
+        folders = self._load_labels()
+        page_token: str | None = None
+        yielded = False
+        while True:
+            answer = self.execute(
+                self.gmail.users().messages().list(userId="me", maxResults=LIST_PAGE, pageToken=page_token),
+                "listing messages")
+            ids = [m["id"] for m in answer.get("messages", [])]
+            page_token = answer.get("nextPageToken")
+            for start in range(0, len(ids), BATCH_SIZE):
+                chunk = ids[start:start + BATCH_SIZE]
+                fetched, _gone = self._fetch(chunk)
+                last = page_token is None and start + BATCH_SIZE >= len(ids)
+                yield MailPage(folders=folders if not yielded else [], upserted=fetched, full=True,
+                               seen=[m.remote_id for m, _ in fetched], cursor=history_id if last else None)
+                yielded = True
+            if page_token is None:
+                break
+        if not yielded:
+            yield MailPage(folders=folders, full=True, cursor=history_id)
+
+    def _incremental(self, cursor: str, first: dict[str, Any]) -> Iterator[MailPage]:
+        changed: dict[str, None] = {}  # ordered set of ids to fetch again
+        removed: dict[str, None] = {}
+        answer = first
+        while True:
+            for record in answer.get("history", []):
+                for kind in ("messagesAdded", "labelsAdded", "labelsRemoved"):
+                    for item in record.get(kind, []):
+                        rid = item["message"]["id"]
+                        removed.pop(rid, None)
+                        changed[rid] = None
+                for item in record.get("messagesDeleted", []):
+                    rid = item["message"]["id"]
+                    changed.pop(rid, None)
+                    removed[rid] = None
+            history_id = str(answer.get("historyId") or cursor)
+            token = answer.get("nextPageToken")
+            if not token:
+                break
+            answer = self.execute(
+                self.gmail.users().history().list(userId="me", startHistoryId=cursor, maxResults=500, pageToken=token),
+                "reading mailbox history")
+        if not changed and not removed:
+            yield MailPage(cursor=history_id)
+            return
+        folders = self._load_labels()
+        ids = list(changed)
+        newest_first = list(reversed(ids))
+        if not newest_first:
+            yield MailPage(folders=folders, removed=list(removed), cursor=history_id)
+            return
+        for start in range(0, len(newest_first), BATCH_SIZE):
+            chunk = newest_first[start:start + BATCH_SIZE]
+            fetched, gone = self._fetch(chunk)
+            last = start + BATCH_SIZE >= len(newest_first)
+            yield MailPage(folders=folders if start == 0 else [], upserted=fetched,
+                           removed=gone + (list(removed) if last else []), cursor=history_id if last else None)
+
+    def fetch_raw(self, remote_id: str) -> bytes:
+        answer = self.execute(self.gmail.users().messages().get(userId="me", id=remote_id, format="raw"),
+                              "fetching a message")
+        return _decode_raw(answer.get("raw", ""))
+
+    # -- mail: writing --------------------------------------------------------------------------------------------
+    def apply(self, entry: OutboxEntry) -> dict[str, Any]:
+        handler = {
+            "set-flags": self._set_flags, "move": self._move, "send": self._send, "save-draft": self._save_draft,
+            "delete-draft": self._delete_draft, "event-create": self._event_create,
+            "event-update": self._event_update, "event-delete": self._event_delete,
+        }.get(entry.op)
+        if handler is None:
+            raise PermanentError(f"the Gmail connector cannot do {entry.op!r}")
+        return handler(entry)
+
+    def _modify(self, remote_id: str, add: list[str], remove: list[str], what: str) -> dict[str, Any]:
+        if not add and not remove:
+            return {"remote_id": remote_id}
+        try:
+            self.execute(self.gmail.users().messages().modify(
+                userId="me", id=remote_id, body={"addLabelIds": add, "removeLabelIds": remove}), what,
+                passthrough=(404,))
+        except HttpError as exc:
+            raise PermanentError(f"the message is no longer in the Gmail mailbox ({what})") from exc
+        return {"remote_id": remote_id}
+
+    def _set_flags(self, entry: OutboxEntry) -> dict[str, Any]:
+        payload = entry.payload
+        add: list[str] = []
+        remove: list[str] = []
+        if "is_read" in payload:
+            (remove if payload["is_read"] else add).append("UNREAD")
+        if "is_flagged" in payload:
+            (add if payload["is_flagged"] else remove).append("STARRED")
+        return self._modify(payload["remote_id"], add, remove, "changing flags")
+
+    def _move(self, entry: OutboxEntry) -> dict[str, Any]:
+        target = entry.payload["to"]
+        by_role = {"inbox": (["INBOX"], ["TRASH", "SPAM"]), "archive": ([], ["INBOX", "TRASH", "SPAM"]),
+                   "trash": (["TRASH"], ["INBOX", "SPAM"]), "spam": (["SPAM"], ["INBOX", "TRASH"]),
+                   "INBOX": (["INBOX"], ["TRASH", "SPAM"]), "TRASH": (["TRASH"], ["INBOX", "SPAM"]),
+                   "SPAM": (["SPAM"], ["INBOX", "TRASH"])}
+        if target in by_role:
+            add, remove = by_role[target]
+        elif target in ("sent", "drafts", "SENT", "DRAFT"):
+            raise PermanentError(f"Gmail does not allow moving a message into {target}")
+        else:  # a user label: "moving" there files it under the label and out of the inbox
+            add, remove = [target], ["INBOX"]
+        return self._modify(entry.payload["remote_id"], add, remove, "moving a message")
+
+    def _find_by_message_id(self, message_id_header: str) -> dict[str, Any] | None:
+        query = f"rfc822msgid:{message_id_header.strip().strip('<>')}"
+        answer = self.execute(
+            self.gmail.users().messages().list(userId="me", q=query, includeSpamTrash=True, maxResults=10),
+            "looking for an already-sent message")
+        for found in answer.get("messages", []):
+            return found
+        return None
+
+    def _send(self, entry: OutboxEntry) -> dict[str, Any]:
+        payload = entry.payload
+        raw = _decode_raw(payload["raw"])
+        header = payload.get("message_id_header", "")
+        if not header:
+            raise PermanentError("the outgoing message has no Message-ID; it cannot be sent safely")
+        already = self._find_by_message_id(header)
+        if already is not None and self._is_sent(already["id"]):
+            return {"remote_id": already["id"], "remote_thread_id": already.get("threadId", "")}
+        body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
+        if payload.get("remote_thread_id"):
+            body["threadId"] = payload["remote_thread_id"]
+        answer = self.execute(self.gmail.users().messages().send(userId="me", body=body), "sending a message",
+                              resend_when_unsure=False)
+        return {"remote_id": answer["id"], "remote_thread_id": answer.get("threadId", "")}
+
+    def _is_sent(self, remote_id: str) -> bool:
+        """A draft with the same Message-ID is not a sent message; only one labelled SENT counts."""
+        answer = self.execute(self.gmail.users().messages().get(userId="me", id=remote_id, format="minimal"),
+                              "checking an already-sent message")
+        return "SENT" in answer.get("labelIds", [])
+
+    def _save_draft(self, entry: OutboxEntry) -> dict[str, Any]:
+        payload = entry.payload
+        message: dict[str, Any] = {"raw": base64.urlsafe_b64encode(_decode_raw(payload["raw"])).decode("ascii")}
+        if payload.get("remote_thread_id"):
+            message["threadId"] = payload["remote_thread_id"]
+        drafts = self.gmail.users().drafts()
+        draft_id = payload.get("draft_remote_id")
+        if draft_id:
+            try:
+                answer = self.execute(drafts.update(userId="me", id=draft_id, body={"id": draft_id, "message": message}),
+                                      "updating a draft", passthrough=(404,))
+                return {"draft_remote_id": answer["id"], "remote_id": answer["message"]["id"]}
+            except HttpError:
+                pass  # deleted on the server meanwhile: create it again
+        header = payload.get("message_id_header", "")
+        if header:
+            query = f"rfc822msgid:{header.strip().strip('<>')}"
+            existing = self.execute(drafts.list(userId="me", q=query), "looking for an already-saved draft")
+            for draft in existing.get("drafts", []):
+                return {"draft_remote_id": draft["id"], "remote_id": draft["message"]["id"]}
+        answer = self.execute(drafts.create(userId="me", body={"message": message}), "saving a draft")
+        return {"draft_remote_id": answer["id"], "remote_id": answer["message"]["id"]}
+
+    def _delete_draft(self, entry: OutboxEntry) -> dict[str, Any]:
+        draft_id = entry.payload["draft_remote_id"]
+        try:
+            self.execute(self.gmail.users().drafts().delete(userId="me", id=draft_id), "deleting a draft",
+                         passthrough=(404,))
+        except HttpError:
+            pass  # already gone
+        return {"draft_remote_id": draft_id}
+
+    # -- calendar -------------------------------------------------------------------------------------------------
+    def _events_list(self, **params: Any) -> dict[str, Any]:
+        return self.execute(self.calendar.events().list(calendarId=self.calendar_id, singleEvents=False, **params),
+                            "listing calendar events", passthrough=(410,))
+
+    def calendar_changes(self, cursor: str | None) -> Iterator[CalendarPage]:
+        items: list[dict[str, Any]] = []
+        full = not cursor
+        params: dict[str, Any] = {"maxResults": EVENTS_PAGE}
+        if cursor:
+            params["syncToken"] = cursor
+        while True:
+            try:
+                answer = self._events_list(**params)
+            except HttpError as exc:  # 410: the sync token expired; list everything again
+                if full:
+                    raise self._failure(exc, "listing calendar events") from exc
+                full, items, params = True, [], {"maxResults": EVENTS_PAGE}
+                continue
+            self.calendar_time_zone = answer.get("timeZone") or self.calendar_time_zone
+            items.extend(answer.get("items", []))
+            if answer.get("nextPageToken"):
+                params["pageToken"] = answer["nextPageToken"]
+                continue
+            next_token = answer.get("nextSyncToken")
+            break
+        yield self._calendar_page(items, full=full, cursor=next_token)
+
+    def _calendar_page(self, items: list[dict[str, Any]], *, full: bool, cursor: str | None) -> CalendarPage:
+        page = CalendarPage(full=full, cursor=cursor)
+        by_uid: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            uid = item.get("iCalUID") or item["id"]
+            if item.get("status") == "cancelled" and not item.get("recurringEventId"):
+                page.removed.append(item["id"])
+                continue
+            by_uid.setdefault(uid, []).append(item)
+        for uid, components in by_uid.items():
+            master = next((c for c in components if not c.get("recurringEventId")), None)
+            if not full and (master is None or master.get("recurrence")):
+                # A changed occurrence (or series) alone does not make the UID's ics: fetch all its components.
+                try:
+                    answer = self._events_list(iCalUID=uid, showDeleted=True, maxResults=EVENTS_PAGE)
+                    components = answer.get("items", []) or components
+                except HttpError:
+                    page.errors.append(f"event {uid}: could not read the whole series")
+                    continue
+            try:
+                event = events.to_calendar_event(
+                    components, calendar_zone=self.calendar_time_zone, principal_id=self.account.principal_id,
+                    account_id=self.account.id, calendar_id=self.calendar_id)
+            except (InvalidInput, ValueError, KeyError) as exc:
+                page.errors.append(f"event {uid}: {exc}")
+                continue
+            if event is None:
+                if master is not None:
+                    page.removed.append(master["id"])
+                continue
+            page.upserted.append(event)
+            page.seen.append(event.remote_id)
+        return page
+
+    def _event_create(self, entry: OutboxEntry) -> dict[str, Any]:
+        body = events.to_google_event(entry.payload["ics"], self.calendar_time_zone)
+        body["id"] = events.event_id_for(entry.idempotency_key)
+        try:
+            answer = self.execute(self.calendar.events().insert(calendarId=self.calendar_id, body=body),
+                                  "creating an event", passthrough=(409,))
+        except HttpError:  # 409: created by an earlier attempt that died before it was confirmed
+            return {"remote_id": body["id"]}
+        return {"remote_id": answer["id"]}
+
+    def _event_update(self, entry: OutboxEntry) -> dict[str, Any]:
+        remote_id = entry.payload["remote_id"]
+        body = events.to_google_event(entry.payload["ics"], self.calendar_time_zone)
+        body.pop("iCalUID", None)
+        try:
+            answer = self.execute(self.calendar.events().patch(calendarId=self.calendar_id, eventId=remote_id,
+                                                               body=body), "updating an event", passthrough=(404, 410))
+        except HttpError as exc:
+            raise PermanentError("the event no longer exists in Google Calendar") from exc
+        return {"remote_id": answer["id"]}
+
+    def _event_delete(self, entry: OutboxEntry) -> dict[str, Any]:
+        remote_id = entry.payload["remote_id"]
+        try:
+            self.execute(self.calendar.events().delete(calendarId=self.calendar_id, eventId=remote_id),
+                         "deleting an event", passthrough=(404, 410))
+        except HttpError:
+            pass  # already deleted
+        return {"remote_id": remote_id}
+
+    # -- the rest -------------------------------------------------------------------------------------------------
+    def health(self) -> str:
+        try:
+            profile = self.execute(self.gmail.users().getProfile(userId="me"), "reading the mailbox profile")
+        except NeedsSignIn as exc:
+            return str(exc)
+        except (TransientError, PermanentError) as exc:
+            return f"unreachable: {exc}"
+        return f"ok: signed in as {profile.get('emailAddress', self.account.address)}"
+
+    def close(self) -> None:
+        for service in (self._gmail, self._calendar):
+            if service is not None:
+                service.close()
+        self._gmail = self._calendar = None

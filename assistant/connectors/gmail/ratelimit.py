@@ -1,0 +1,126 @@
+"""Staying within Gmail's per-user quota, and backing off when Google says we did not.
+
+Google counts quota in *units* per method (``messages.get`` 5, ``messages.send`` 100, ...), per user, per second and per
+minute. :class:`QuotaBudget` spends units before each call so a full sync runs at the quota-bound rate instead of
+hammering the server into 429s; :class:`Backoff` is the truncated exponential backoff with jitter Google asks for when a
+429, a 403 ``rateLimitExceeded``/``userRateLimitExceeded`` or a 5xx comes back anyway. Both take their clock and sleep
+function from the caller, so tests run without sleeping.
+"""
+from __future__ import annotations
+
+import json
+import random
+from collections import deque
+import time
+from typing import Callable
+
+# Units per call, from the Gmail API's quota table (projects created before May 2026; newer ones pay 20 for a get).
+UNITS = {
+    "messages.list": 5, "messages.get": 5, "messages.modify": 5, "messages.batchModify": 50, "messages.send": 100,
+    "messages.trash": 5, "messages.untrash": 5, "messages.delete": 10, "history.list": 2, "labels.list": 1,
+    "labels.get": 1, "drafts.create": 10, "drafts.update": 15, "drafts.delete": 10, "drafts.list": 5, "drafts.get": 5,
+    "drafts.send": 100, "users.getProfile": 1,
+}
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+
+
+def units_for(method_id: str) -> int:
+    """Quota units of one call, by its discovery method id (``gmail.users.messages.get``); Calendar costs no Gmail units."""
+    if not method_id.startswith("gmail."):
+        return 0
+    parts = method_id.split(".")
+    return UNITS.get(".".join(parts[-2:]), 5)
+
+
+def error_reason(content: bytes | str | None) -> str:
+    """The first ``errors[].reason`` of a Google error body (or its ``status``); "" when the body is not such JSON."""
+    if not content:
+        return ""
+    try:
+        data = json.loads(content)
+        error = data["error"]
+        if isinstance(error, str):  # OAuth token endpoint style: {"error": "invalid_grant"}
+            return error
+        errors = error.get("errors") or []
+        if errors and isinstance(errors[0], dict) and errors[0].get("reason"):
+            return str(errors[0]["reason"])
+        return str(error.get("status") or "")
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return ""
+
+
+def error_message(content: bytes | str | None) -> str:
+    try:
+        return " ".join(str(json.loads(content)["error"]["message"]).split())
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return ""
+
+
+def is_retryable(status: int, content: bytes | str | None) -> bool:
+    if status >= 500 or status == 429:
+        return True
+    return status == 403 and error_reason(content) in RATE_LIMIT_REASONS
+
+
+class Backoff:
+    """Truncated exponential backoff with jitter: ``min(cap, base * 2**attempt) + jitter``, at most ``attempts`` tries."""
+
+    def __init__(self, *, sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] = random.random,
+                 base: float = 1.0, cap: float = 32.0, attempts: int = 6):
+        self.sleep = sleep
+        self.rand = rand
+        self.base = base
+        self.cap = cap
+        self.attempts = attempts
+        self.waited: list[float] = []
+
+    def delay(self, attempt: int) -> float:
+        return min(self.cap, self.base * 2 ** attempt + self.rand())
+
+    def wait(self, attempt: int) -> None:
+        seconds = self.delay(attempt)
+        self.waited.append(seconds)
+        self.sleep(seconds)
+
+
+class QuotaBudget:
+    """Sliding windows (one second, one minute) of quota units, as the server counts them; ``spend`` waits until the
+    units fit in both windows, so a long sync runs at the quota-bound rate without being refused."""
+
+    def __init__(self, per_second: float | None = 250, per_minute: float | None = 15000, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self.clock = clock
+        self.sleep = sleep
+        self.windows = [(float(limit), seconds) for limit, seconds in ((per_second, 1.0), (per_minute, 60.0)) if limit]
+        self.log: deque[tuple[float, int]] = deque()
+        self.spent = 0
+        self.waited = 0.0
+
+    def _wait_needed(self, units: int, now: float) -> float:
+        longest = max((seconds for _limit, seconds in self.windows), default=0.0)
+        while self.log and now - self.log[0][0] >= longest:
+            self.log.popleft()
+        wait = 0.0
+        for limit, seconds in self.windows:
+            inside = [(t, u) for t, u in self.log if now - t < seconds]
+            total = sum(u for _t, u in inside) + min(units, limit)
+            for t, u in inside:  # oldest first: wait until enough of them have left the window
+                if total <= limit:
+                    break
+                total -= u
+                wait = max(wait, t + seconds - now)
+        return wait
+
+    def spend(self, units: int) -> None:
+        if not units or not self.windows:
+            return
+        while True:
+            now = self.clock()
+            wait = self._wait_needed(units, now)
+            if wait <= 0:
+                self.log.append((now, units))
+                self.spent += units
+                return
+            wait = max(wait, 0.001)  # float dust after an exact wait must not loop forever
+            self.waited += wait
+            self.sleep(wait)
