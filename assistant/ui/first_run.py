@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -40,25 +41,36 @@ class FirstRunPage(QWidget):
             self,
         )
         intro.setWordWrap(True)
-        intro.setFixedWidth(560)
+        
         self.demo_button = QPushButton("Open the demo", self)
         self.demo_button.setAccessibleName("Open the demo workspace")
         self.add_button = QPushButton("Add your first principal", self)
         self.add_button.setDefault(True)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        self.status.setFixedWidth(560)
+        
         for button in (self.demo_button, self.add_button):
             button.setMinimumWidth(260)
             button.setMinimumHeight(36)
         self.demo_button.clicked.connect(self.open_demo_requested)
         self.add_button.clicked.connect(self.add_principal_requested)
 
+        # A fixed-width column: word-wrapped labels get their height from the width they are given.
+        column = QWidget(self)
+        column.setFixedWidth(560)
+        column_layout = QVBoxLayout(column)
+        column_layout.setSpacing(14)
+        for widget in (title, intro, self.add_button, self.demo_button, self.status):
+            widget.setParent(column)
+            column_layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter
+                                    if isinstance(widget, QPushButton) else Qt.AlignmentFlag.AlignLeft)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
-        for widget in (title, intro, self.add_button, self.demo_button, self.status):
-            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
-            layout.addSpacing(10)
+        layout.addLayout(row)
         layout.addStretch(3)
         self.setTabOrder(self.add_button, self.demo_button)
 

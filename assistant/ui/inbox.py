@@ -18,7 +18,6 @@ from assistant import timezones
 from assistant.domain import Principal, Thread
 from assistant.store import Store
 from assistant.ui.reader import Reader
-from assistant.ui.signals import emit
 from assistant.ui.workers import TaskManager
 
 PAGE_SIZE = 100
@@ -185,7 +184,7 @@ class ThreadListModel(QAbstractTableModel):
         for row, thread in enumerate(self._threads):
             if thread.id == thread_id and thread.unread_count:
                 thread.unread_count -= 1
-                emit(self.dataChanged, self.index(row, 0), self.index(row, self.columnCount() - 1))
+                self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
                 return
 
 
@@ -242,7 +241,7 @@ class ThreadTableView(QTableView):
         elif plain and key == Qt.Key.Key_K:
             self.move_current(-1)
         elif plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            emit(self.open_requested, self.currentIndex())
+            self.open_requested.emit(self.currentIndex())
         else:
             super().keyPressEvent(event)
 

@@ -30,7 +30,6 @@ from assistant.store import Store
 from assistant.ui.calendar_view import CalendarView
 from assistant.ui.first_run import AddPrincipalDialog, FirstRunPage
 from assistant.ui.inbox import InboxView
-from assistant.ui.signals import emit
 from assistant.ui.sidebar import PrincipalIdRole, PrincipalListModel, PrincipalSwitcher
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -242,7 +241,7 @@ class MainWindow(QMainWindow):
         if not principals:
             self.pages.setCurrentIndex(self.FIRST_RUN_PAGE)
             self._set_principal(None)
-            emit(self.refreshed)
+            self.refreshed.emit()
             return
         self.pages.setCurrentIndex(self.WORKSPACE_PAGE)
         row = self.principals.row_of(keep) if keep is not None else -1
@@ -259,7 +258,7 @@ class MainWindow(QMainWindow):
             if reload_views:
                 self._reload_views()
             self._update_sync_status()
-        emit(self.refreshed)
+        self.refreshed.emit()
 
     def select_principal(self, principal_id: int) -> None:
         row = self.principals.row_of(principal_id)
@@ -287,7 +286,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{principal.name} — Assistant" if principal else "Assistant")
         self._update_sync_status()
         if principal is not None:
-            emit(self.principal_changed, principal.id)
+            self.principal_changed.emit(principal.id)
 
     def _reload_views(self) -> None:
         if self.search.text().strip():
@@ -336,7 +335,7 @@ class MainWindow(QMainWindow):
         self._syncing = False
         self.sync_action.setEnabled(True)
         self.statusBar().showMessage("Sync finished", 5000)
-        emit(self.sync_finished, reports)
+        self.sync_finished.emit(reports)
         self.refresh()
 
     def _on_sync_failed(self, error: BaseException) -> None:
@@ -348,7 +347,7 @@ class MainWindow(QMainWindow):
             if not isinstance(error, UserError):
                 log.error("sync failed", exc_info=error)
             self.show_error(describe_error(error))
-        emit(self.sync_finished, error)
+        self.sync_finished.emit(error)
         self.refresh()
 
     # -- search --------------------------------------------------------------------------------------------------
@@ -405,7 +404,7 @@ class MainWindow(QMainWindow):
         window.setGeometry(self.geometry())
         window.show()
         self.replaced_by = window
-        emit(self.workspace_opened, window)
+        self.workspace_opened.emit(window)
         self.close()  # its stores and worker close; the new window owns the app from here
         return window
 

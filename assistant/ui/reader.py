@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from assistant import timezones
 from assistant.domain import Message, Principal, Thread
-from assistant.ui.signals import emit
 from assistant.ui.workers import TaskManager
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -119,8 +118,7 @@ class SafeTextBrowser(QTextBrowser):
         self.anchorClicked.connect(self.on_anchor_clicked)
 
     def loadResource(self, type: int, name: QUrl):
-        # Never return None here: PySide6 6.12 drops a reference to the None an override returns through QVariant,
-        # and enough blocked images later crash the interpreter ("none_dealloc"). A null QImage draws nothing.
+        # A refused image is a null QImage: it draws nothing (None would show a "broken image" icon).
         if name.scheme().lower() == "data":
             image = _image_from_data_url(name.toString(QUrl.ComponentFormattingOption.FullyEncoded))
             return image if image is not None else QImage()
@@ -175,7 +173,7 @@ class ThreadMessagesModel(QAbstractListModel):
         for row, m in enumerate(self._messages):
             if m is message:
                 index = self.index(row)
-                emit(self.dataChanged, index, index)
+                self.dataChanged.emit(index, index)
 
 
 class RemoteContentBar(QFrame):
@@ -342,7 +340,7 @@ class Reader(QWidget):
         else:
             self.attachments.hide()
         if message.id is not None:
-            emit(self.message_shown, message.id)
+            self.message_shown.emit(message.id)
         if message.id is not None and not message.is_read and self._principal is not None:
             self._mark_read_timer.start()
         else:
@@ -364,7 +362,7 @@ class Reader(QWidget):
     def _on_marked_read(self, message: Message) -> None:
         message.is_read = True
         self.messages.message_changed(message)
-        emit(self.message_marked_read, message.thread_id or 0, message.id)
+        self.message_marked_read.emit(message.thread_id or 0, message.id)
 
     @staticmethod
     def _header_html(m: Message, zone: str) -> str:

@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from assistant import timezones
-from assistant.ui.signals import emit
 from assistant.domain import Principal
 
 PrincipalIdRole = Qt.ItemDataRole.UserRole + 1
@@ -94,7 +93,7 @@ class PrincipalListModel(QAbstractListModel):
 
     def _changed_all(self) -> None:
         if self._rows:
-            emit(self.dataChanged, self.index(0), self.index(len(self._rows) - 1))
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
 
     def principal_at(self, row: int) -> Principal | None:
         return self._rows[row].principal if 0 <= row < len(self._rows) else None

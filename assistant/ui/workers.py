@@ -14,7 +14,6 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Qt, Signal
 
 from assistant.errors import UserError
-from assistant.ui.signals import emit
 from assistant.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,9 +58,9 @@ class TaskManager(QObject):
             raise RuntimeError("the task manager is shut down")
         self._pending += 1
         if self._pending == 1:
-            emit(self.busy_changed, True)
+            self.busy_changed.emit(True)
         future = self._executor.submit(self._call, fn)
-        future.add_done_callback(lambda f: emit(self._closure_ready, lambda: self._deliver(f, on_done, on_error)))
+        future.add_done_callback(lambda f: self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error)))
         return future
 
     def _call(self, fn: TaskFn) -> Any:
@@ -81,10 +80,10 @@ class TaskManager(QObject):
             else:
                 if not isinstance(error, UserError):
                     log.error("background task failed", exc_info=error)
-                emit(self.task_failed, describe_error(error))
+                self.task_failed.emit(describe_error(error))
         finally:
             if self._pending == 0:
-                emit(self.busy_changed, False)
+                self.busy_changed.emit(False)
 
     def _on_closure_ready(self, closure: Callable[[], None]) -> None:
         if not self._closed:  # after shutdown the widgets waiting for results may be gone
