@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant import timezones
 from assistant.domain import Account, AccountStatus, Message, Principal, Thread
 from assistant.errors import UserError
 from assistant.store import Store
 from assistant.ui.calendar_view import CalendarView
 from assistant.ui.first_run import AddPrincipalDialog, FirstRunPage
 from assistant.ui.inbox import InboxView
-from assistant.ui.sidebar import PrincipalIdRole, PrincipalListModel, PrincipalSwitcher
+from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
 from assistant.ui.workers import TaskManager, describe_error
 
 log = logging.getLogger(__name__)
