@@ -345,7 +345,7 @@ class FakeGoogle:
             if path == "/o/oauth2/auth":
                 return self._authorize(query)
             if path == "/token":
-                return self._token(dict(urllib.parse.parse_qsl(body.decode())))
+                return self._token(dict(urllib.parse.parse_qsl(body.decode())), headers)
             if not in_batch or path.startswith("/batch"):
                 self._check_token(headers)
             if path.startswith("/batch/"):
@@ -392,8 +392,13 @@ class FakeGoogle:
             {"state": query.get("state", ""), "code": code, "scope": query.get("scope", "")})
         return Response(302, b"", {"Location": location})
 
-    def _token(self, form: dict[str, str]) -> Response:
+    def _token(self, form: dict[str, str], headers: dict[str, str]) -> Response:
         invalid_grant = Response.json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+        basic = headers.get("authorization", "")
+        if basic.startswith("Basic "):  # client authentication by HTTP Basic (RFC 6749 2.3.1), as requests-oauthlib does
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+            form.setdefault("client_id", urllib.parse.unquote_plus(client_id))
+            form.setdefault("client_secret", urllib.parse.unquote_plus(client_secret))
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
             return Response.json(401, {"error": "invalid_client"})
         with self.lock:

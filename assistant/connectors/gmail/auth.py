@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from google.oauth2.credentials import Credentials
+from googleapiclient.errors import HttpError
 from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
@@ -106,6 +107,8 @@ def run_consent(client_secrets: Path, *, open_browser: bool, print_fn: Callable[
         raise UserError("Google sign-in timed out waiting for the browser") from exc
     except OAuth2Error as exc:
         raise UserError(f"Google refused the sign-in: {exc.description or exc.error}") from exc
+    finally:
+        flow.oauth2session.close()
 
 
 def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser: bool,
@@ -121,7 +124,19 @@ def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser
     store.principal(principal_id)
     credentials = run_consent(client_secrets, open_browser=open_browser, print_fn=print_fn,
                               timeout_seconds=timeout_seconds)
-    profile = build_service("gmail", credentials).users().getProfile(userId="me").execute()
+    service = build_service("gmail", credentials)
+    try:
+        profile = service.users().getProfile(userId="me").execute()
+    except HttpError as exc:
+        from assistant.connectors.gmail.ratelimit import error_message, error_reason
+
+        if error_reason(exc.content) in ("accessNotConfigured", "SERVICE_DISABLED"):
+            raise UserError("signed in, but the Gmail API is not enabled in your Google Cloud project: enable the"
+                            " Gmail API and the Google Calendar API there, then sign in again") from exc
+        raise UserError(f"signed in, but Google refused to read the mailbox: "
+                        f"{error_message(exc.content) or exc.resp.status}") from exc
+    finally:
+        service.close()
     address = profile["emailAddress"]
     key = credential_key(principal_id, address)
     credential_store.set(key, credentials.to_json())
