@@ -478,6 +478,24 @@ def test_event_create_update_delete_are_idempotent(workspace, google, server, ac
     assert google.events[created["remote_id"]]["status"] == "cancelled"
 
 
+def test_free_busy_for_the_slot_finder(google, server, account):
+    from datetime import datetime, timezone
+
+    google.add_event({"summary": "Board", "start": {"dateTime": "2026-03-02T15:00:00Z"},
+                      "end": {"dateTime": "2026-03-02T16:00:00Z"}})
+    google.add_event({"summary": "Next week", "start": {"dateTime": "2026-03-09T15:00:00Z"},
+                      "end": {"dateTime": "2026-03-09T16:00:00Z"}})
+    busy = server.connector(account).free_busy(
+        [server.address, "stranger@elsewhere.example"],
+        datetime(2026, 3, 2, tzinfo=timezone.utc), datetime(2026, 3, 3, tzinfo=timezone.utc))
+    assert busy == {
+        server.address: [(datetime(2026, 3, 2, 15, tzinfo=timezone.utc), datetime(2026, 3, 2, 16, tzinfo=timezone.utc),
+                          "busy")],
+        "stranger@elsewhere.example": [],
+    }
+    assert google.calls("POST", "^/freeBusy$") == 1
+
+
 # -- quota ------------------------------------------------------------------------------------------------------------
 def test_full_sync_stays_within_the_per_user_quota(workspace, google, server, account, clock):
     seed(server, 300)

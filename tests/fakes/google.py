@@ -8,6 +8,7 @@ expired history ids (404), expired sync tokens (410), revoked grants (``invalid_
 from __future__ import annotations
 
 import base64
+import calendar as calendar_module
 import email
 import email.parser
 import email.policy
@@ -354,6 +355,8 @@ class FakeGoogle:
                 if path.startswith("/gmail/v1/users/me/"):
                     return self._gmail(method, path[len("/gmail/v1/users/me/"):], query, body)
                 calendar_path = path[len("/calendar/v3"):] if path.startswith("/calendar/v3/") else path
+                if calendar_path == "/freeBusy" and method == "POST":
+                    return self._free_busy(json.loads(body))
                 if calendar_path.startswith("/calendars/"):
                     return self._calendar(method, calendar_path[len("/calendars/"):], query, body)
             raise _ApiError(404, NOT_FOUND)
@@ -651,6 +654,33 @@ class FakeGoogle:
         else:
             out["nextSyncToken"] = f"sync-{self.event_seq}"
         return Response.json(200, out)
+
+    def _free_busy(self, query: dict[str, Any]) -> Response:
+        """Busy times of this user's own calendar (single events only); any other calendar is "notFound"."""
+        def moment(value: dict[str, Any]) -> str:
+            return value.get("dateTime") or value["date"] + "T00:00:00Z"
+
+        def utc(text: str) -> float:
+            return calendar_module.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - (
+                0 if text.endswith("Z") or len(text) == 19 else
+                (1 if text[-6] == "+" else -1) * (int(text[-5:-3]) * 3600 + int(text[-2:]) * 60))
+
+        low, high = utc(query["timeMin"]), utc(query["timeMax"])
+        calendars: dict[str, Any] = {}
+        for item in query.get("items", []):
+            if item["id"] not in ("primary", self.email_address):
+                calendars[item["id"]] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+                continue
+            busy = []
+            for event in sorted(self.events.values(), key=lambda e: moment(e["start"]) if "start" in e else ""):
+                if event["status"] == "cancelled" or "start" not in event or event.get("transparency") == "transparent":
+                    continue
+                start, end = moment(event["start"]), moment(event["end"])
+                if utc(start) < high and utc(end) > low:
+                    busy.append({"start": start, "end": end})
+            calendars[item["id"]] = {"busy": busy}
+        return Response.json(200, {"kind": "calendar#freeBusy", "timeMin": query["timeMin"],
+                                   "timeMax": query["timeMax"], "calendars": calendars})
 
     # -- batch ----------------------------------------------------------------------------------------------------
     def _batch(self, headers: dict[str, str], body: bytes) -> Response:

@@ -24,6 +24,7 @@ from assistant.errors import InvalidInput, NeedsSignIn, NotFound, UserError
 SCOPES = [
     "https://www.googleapis.com/auth/gmail.modify",
     "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.freebusy",  # the slot finder: others' busy times, nothing more
 ]
 API_ROOT_ENV = "ASSISTANT_GOOGLE_API_ROOT"
 KIND = "gmail"

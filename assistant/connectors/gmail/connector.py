@@ -516,6 +516,28 @@ class GmailConnector(Connector):
             pass  # already deleted
         return {"remote_id": remote_id}
 
+    def free_busy(self, addresses: list[str], start: datetime, end: datetime
+                  ) -> dict[str, list[tuple[datetime, datetime, str]]]:
+        """Busy intervals (UTC start, end, "busy") per address, for the slot finder: ``freebusy.query``.
+
+        An address Google will not show (another domain, not shared) gets no intervals rather than failing the rest.
+        """
+        def rfc3339(moment: datetime) -> str:
+            return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        answer = self.execute(self.calendar.freebusy().query(body={
+            "timeMin": rfc3339(start), "timeMax": rfc3339(end), "items": [{"id": a} for a in addresses],
+        }), "reading free/busy")
+        busy: dict[str, list[tuple[datetime, datetime, str]]] = {a: [] for a in addresses}
+        for address, calendar in (answer.get("calendars") or {}).items():
+            intervals = busy.setdefault(address, [])
+            for item in calendar.get("busy", []):
+                intervals.append((datetime.fromisoformat(item["start"].replace("Z", "+00:00")).astimezone(timezone.utc),
+                                  datetime.fromisoformat(item["end"].replace("Z", "+00:00")).astimezone(timezone.utc),
+                                  "busy"))
+            intervals.sort()
+        return busy
+
     # -- the rest -------------------------------------------------------------------------------------------------
     def health(self) -> str:
         try:
