@@ -24,7 +24,8 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
 from assistant.domain import Account, Folder, Message, OutboxEntry
@@ -87,11 +88,16 @@ class MailItem:
     flags: str  # maildir letters: S seen, F flagged, R replied, T trashed, D draft
     location: Any  # maildir: Path of the file; mbox: (mbox path, mailbox key)
     raw: bytes | None = None
+    content_sha: str = ""  # known without keeping the bytes (mbox: hashed while listing)
+    reader: Callable[[], bytes] | None = None
 
     def load(self) -> bytes:
         if self.raw is None:
-            self.raw = Path(self.location).read_bytes()
+            self.raw = self.reader() if self.reader else Path(self.location).read_bytes()
         return self.raw
+
+    def sha(self) -> str:
+        return self.content_sha or _sha(self.load())
 
 
 @dataclass
@@ -148,6 +154,10 @@ class _MaildirStore:
                     fingerprint = f"{folder.remote_id}/{sub}/{name}:{st.st_size}:{st.st_mtime_ns}"
                     out.append(MailItem(key, folder.remote_id, fingerprint, flags, path))
         return out
+
+    @contextmanager
+    def listing(self) -> Iterator[list[MailItem]]:
+        yield self.items()
 
     def find(self, remote_id: str) -> MailItem | None:
         for item in self.items():
@@ -208,30 +218,46 @@ class _MboxStore:
                 out.append(FolderInfo(name, name, role, path))
         return out
 
-    def items(self) -> list[MailItem]:
-        seen: set[str] = set()
-        out = []
-        for folder in self.folders():
-            box = mailbox.mbox(folder.path, factory=None, create=False)
-            try:
-                for mkey in box.iterkeys():
-                    raw = box.get_bytes(mkey)
-                    headers = _header_parser.parsebytes(raw.split(b"\n\n", 1)[0] + b"\n\n")
-                    flags = "".join(sorted(
-                        {"R": "S", "F": "F", "A": "R", "D": "T"}[c]
-                        for c in str(headers.get("Status", "")) + str(headers.get("X-Status", ""))
-                        if c in "RFAD"
-                    ))
-                    stable = str(headers.get("Message-ID", "")).strip() or f"sha-{_sha(_STATUS_LINE.sub(b'', raw))[:32]}"
-                    key, n = stable, 1
-                    while key in seen:
-                        n += 1
-                        key = f"{folder.remote_id}/{stable}#{n}"
-                    seen.add(key)
-                    out.append(MailItem(key, folder.remote_id, "", flags, (folder.path, mkey), raw))
-            finally:
+    @contextmanager
+    def listing(self) -> Iterator[list[MailItem]]:
+        """Items whose bytes are read on demand from mboxes held open meanwhile: a big mbox is never all in memory."""
+        boxes = []
+        try:
+            seen: set[str] = set()
+            out = []
+            for folder in self.folders():
+                box = mailbox.mbox(folder.path, factory=None, create=False)
+                boxes.append(box)
+                out.extend(self._items(folder, box, seen))
+            yield out
+        finally:
+            for box in boxes:
                 box.close()
-        return out
+
+    def items(self) -> list[MailItem]:
+        with self.listing() as items:
+            for item in items:
+                item.load()
+            return items
+
+    @staticmethod
+    def _items(folder: FolderInfo, box: mailbox.mbox, seen: set[str]) -> Iterator[MailItem]:
+        for mkey in box.iterkeys():
+            raw = box.get_bytes(mkey)
+            headers = _header_parser.parsebytes(raw.split(b"\n\n", 1)[0] + b"\n\n")
+            flags = "".join(sorted(
+                {"R": "S", "F": "F", "A": "R", "D": "T"}[c]
+                for c in str(headers.get("Status", "")) + str(headers.get("X-Status", ""))
+                if c in "RFAD"
+            ))
+            stable = str(headers.get("Message-ID", "")).strip() or f"sha-{_sha(_STATUS_LINE.sub(b'', raw))[:32]}"
+            key, n = stable, 1
+            while key in seen:
+                n += 1
+                key = f"{folder.remote_id}/{stable}#{n}"
+            seen.add(key)
+            yield MailItem(key, folder.remote_id, "", flags, (folder.path, mkey), content_sha=_sha(raw),
+                           reader=lambda box=box, mkey=mkey: box.get_bytes(mkey))
 
     def find(self, remote_id: str) -> MailItem | None:
         for item in self.items():
@@ -340,9 +366,13 @@ class LocalConnector(Connector):
 
     def mail_changes(self, cursor: str | None) -> Iterator[MailPage]:
         source = self._mail_store()
+        with source.listing() as items:
+            yield from self._mail_pages(source, items, cursor)
+
+    def _mail_pages(self, source: _MaildirStore | _MboxStore, items: list[MailItem], cursor: str | None
+                    ) -> Iterator[MailPage]:
         previous = _load_state(cursor)
         known: dict[str, list[str]] = previous["items"]
-        items = source.items()
         folders = [Folder(self.account.id, f.remote_id, f.name, f.role) for f in source.folders()]
         # A full listing (no cursor, an interrupted full listing, or a source that now shows nothing) reports what it
         # saw, so the engine can remove what is gone — or refuse to, when nothing is left.
@@ -354,7 +384,8 @@ class LocalConnector(Connector):
             if old and old[0] == item.fingerprint and item.fingerprint:
                 current[item.key] = old
                 continue
-            digest = _sha(f"{item.folder}\0{item.flags}\0".encode() + item.load())
+            digest = _sha(f"{item.folder}\0{item.flags}\0{item.sha()}".encode())
+            item.raw = None  # read again when its page is built: memory stays one page deep
             current[item.key] = [item.fingerprint, digest]
             if not old or old[1] != digest:
                 changed.append((item, digest))
