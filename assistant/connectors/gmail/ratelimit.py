@@ -88,10 +88,14 @@ class QuotaBudget:
     units fit in both windows, so a long sync runs at the quota-bound rate without being refused."""
 
     def __init__(self, per_second: float | None = 250, per_minute: float | None = 15000, *,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 margin: float = 0.05):
         self.clock = clock
         self.sleep = sleep
-        self.windows = [(float(limit), seconds) for limit, seconds in ((per_second, 1.0), (per_minute, 60.0)) if limit]
+        # The server counts a call when it arrives, a little after we spent it: windows a little longer than the
+        # server's keep us from being refused for that difference.
+        self.windows = [(float(limit), seconds * (1 + margin))
+                        for limit, seconds in ((per_second, 1.0), (per_minute, 60.0)) if limit]
         self.log: deque[tuple[float, int]] = deque()
         self.spent = 0
         self.waited = 0.0
