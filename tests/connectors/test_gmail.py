@@ -508,3 +508,24 @@ def test_full_sync_stays_within_the_per_user_quota(workspace, google, server, ac
     # Paced at the quota-bound rate: the simulated time is close to units / 250 per second, not far beyond it.
     elapsed = sum(clock.sleeps)
     assert (units - 250) / 250 * 0.9 <= elapsed <= units / 250 * 1.1
+
+
+def test_quota_budget_waits_for_the_oldest_units_to_leave_the_window(clock):
+    from assistant.connectors.gmail.ratelimit import QuotaBudget
+
+    budget = QuotaBudget(250, None, clock=clock, sleep=clock.sleep, margin=0)
+    for _ in range(50):
+        budget.spend(5)
+    assert clock.sleeps == []
+    budget.spend(5)  # the 51st get in the same second waits for the first to leave the window
+    assert clock.sleeps == [pytest.approx(1.0)]
+    for _ in range(49):
+        budget.spend(5)
+    assert clock.now - 1000.0 == pytest.approx(1.0)  # the rest of the second batch fits once the first has left
+
+
+def test_backoff_is_truncated_exponential_with_jitter():
+    from assistant.connectors.gmail.ratelimit import Backoff
+
+    assert [Backoff(rand=lambda: 0.0).delay(n) for n in range(7)] == [1, 2, 4, 8, 16, 32, 32]
+    assert Backoff(rand=lambda: 0.5).delay(2) == 4.5

@@ -149,5 +149,5 @@ def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser
             return store.account(account.id)
     return store.add_account(Account(
         principal_id=principal_id, kind=KIND, address=address,
-        settings={"credential_key": key, "calendar_id": "primary"},
+        settings={"credential_key": key, "calendar_id": "primary", "poll_interval_s": 60},
     ))

@@ -94,37 +94,46 @@ class QuotaBudget:
         self.sleep = sleep
         # The server counts a call when it arrives, a little after we spent it: windows a little longer than the
         # server's keep us from being refused for that difference.
-        self.windows = [(float(limit), seconds * (1 + margin))
+        self.windows = [_Window(float(limit), seconds * (1 + margin))
                         for limit, seconds in ((per_second, 1.0), (per_minute, 60.0)) if limit]
-        self.log: deque[tuple[float, int]] = deque()
         self.spent = 0
         self.waited = 0.0
-
-    def _wait_needed(self, units: int, now: float) -> float:
-        longest = max((seconds for _limit, seconds in self.windows), default=0.0)
-        while self.log and now - self.log[0][0] >= longest:
-            self.log.popleft()
-        wait = 0.0
-        for limit, seconds in self.windows:
-            inside = [(t, u) for t, u in self.log if now - t < seconds]
-            total = sum(u for _t, u in inside) + min(units, limit)
-            for t, u in inside:  # oldest first: wait until enough of them have left the window
-                if total <= limit:
-                    break
-                total -= u
-                wait = max(wait, t + seconds - now)
-        return wait
 
     def spend(self, units: int) -> None:
         if not units or not self.windows:
             return
         while True:
             now = self.clock()
-            wait = self._wait_needed(units, now)
+            wait = max(window.wait_for(units, now) for window in self.windows)
             if wait <= 0:
-                self.log.append((now, units))
+                for window in self.windows:
+                    window.add(now, units)
                 self.spent += units
                 return
             wait = max(wait, 0.001)  # float dust after an exact wait must not loop forever
             self.waited += wait
             self.sleep(wait)
+
+
+class _Window:
+    def __init__(self, limit: float, seconds: float):
+        self.limit = limit
+        self.seconds = seconds
+        self.log: deque[tuple[float, int]] = deque()
+        self.total = 0
+
+    def wait_for(self, units: int, now: float) -> float:
+        while self.log and now - self.log[0][0] >= self.seconds:
+            self.total -= self.log.popleft()[1]
+        excess = self.total + min(units, self.limit) - self.limit
+        if excess <= 0:
+            return 0.0
+        for t, u in self.log:  # oldest first: wait until enough of them have left the window
+            excess -= u
+            if excess <= 0:
+                return t + self.seconds - now
+        return self.seconds
+
+    def add(self, now: float, units: int) -> None:
+        self.log.append((now, units))
+        self.total += units
