@@ -16,6 +16,7 @@ from assistant.errors import InvalidInput, NotFound
 from assistant.mail import compose
 from assistant.mail.mime import parse_message
 from assistant.store import Store
+from assistant.sync.engine import STAND_IN_PREFIX
 
 
 def new_key() -> str:
@@ -100,7 +101,7 @@ def send_message(
         references=compose.references_for(parent, in_reply_to or ""), attachments=attachments,
     )
     raw = msg.as_bytes()
-    stand_in = f"outbox:{key}"
+    stand_in = f"{STAND_IN_PREFIX}{key}"
     local = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=stand_in)
     local.is_read = True
     if parent is not None:
@@ -168,7 +169,7 @@ def create_event(
     if not all_day:
         start, end = timezones.to_utc(start), timezones.to_utc(end)
     ics = _event_ics(uid, summary, start, end, location, description, rrule)
-    stand_in = f"outbox:{key}"
+    stand_in = f"{STAND_IN_PREFIX}{key}"
     event = _parsed_event(ics, principal_id, account_id, stand_in)
     with store.transaction():
         scope.upsert_event(event)

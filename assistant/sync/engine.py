@@ -7,7 +7,6 @@ which is safe because connectors apply entries idempotently.
 """
 from __future__ import annotations
 
-import json
 import logging
 import random
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 3600.0
+# Local copies of things not yet at the provider (a queued send, a new event) carry this id prefix until it is known.
+STAND_IN_PREFIX = "outbox:"
 # Remote ops whose result may carry the provider's id for something we created locally under a stand-in id.
 _RENAMES = {"send": "message", "event-create": "event"}
 
@@ -230,7 +231,7 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
                 scope.upsert_folder(folder)
             if page.full:
                 seen = (seen or set()) | set(page.seen)
-            _guard_removals(scope.message_remote_ids(account.id), page, "messages", allow_empty, seen, last)
+            _guard_removals(_provider_ids(scope.message_remote_ids(account.id)), page, "messages", allow_empty, seen, last)
             for message, raw in page.upserted:
                 if seen is not None:
                     seen.add(message.remote_id)
@@ -243,7 +244,7 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
                     report.warnings.append(f"message {message.remote_id}: {message.parse_error}")
             report.mail["removed"] += scope.remove_messages(account.id, page.removed)
             if last and seen is not None:
-                stale = scope.message_remote_ids(account.id) - seen
+                stale = _provider_ids(scope.message_remote_ids(account.id)) - seen
                 report.mail["removed"] += scope.remove_messages(account.id, stale)
             if page.cursor is not None:
                 store.set_cursor(account.id, "mail", page.cursor)
@@ -260,7 +261,7 @@ def _pull_calendar(store: Store, account: Account, connector: Connector, report:
         with store.transaction():
             if page.full:
                 seen = (seen or set()) | set(page.seen)
-            _guard_removals(scope.event_remote_ids(account.id), page, "events", allow_empty, seen, last)
+            _guard_removals(_provider_ids(scope.event_remote_ids(account.id)), page, "events", allow_empty, seen, last)
             for event in page.upserted:
                 if seen is not None:
                     seen.add(event.remote_id)
@@ -269,11 +270,16 @@ def _pull_calendar(store: Store, account: Account, connector: Connector, report:
                     report.events[outcome] += 1
             report.events["removed"] += scope.remove_events(account.id, page.removed)
             if last and seen is not None:
-                stale = scope.event_remote_ids(account.id) - seen
+                stale = _provider_ids(scope.event_remote_ids(account.id)) - seen
                 report.events["removed"] += scope.remove_events(account.id, stale)
             if page.cursor is not None:
                 store.set_cursor(account.id, "calendar", page.cursor)
         say(f"calendar: page {number}, {report.events['added']} new")
+
+
+def _provider_ids(remote_ids: set[str]) -> set[str]:
+    """Ids a provider listing can vouch for: a queued send's local copy is not on the server yet, and must stay."""
+    return {r for r in remote_ids if not r.startswith(STAND_IN_PREFIX)}
 
 
 def _guard_removals(held: set[str], page: Any, what: str, allow_empty: bool, seen: set[str] | None,

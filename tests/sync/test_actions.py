@@ -111,6 +111,23 @@ def test_queued_flag_survives_a_pull_while_the_push_fails(local):
     assert path.name.endswith(":2,S")
 
 
+def test_queued_send_keeps_its_local_copy_through_a_full_listing(local):
+    from assistant.connectors.local import LocalConnector
+
+    class Offline(LocalConnector):
+        def apply(self, entry):
+            raise TransientError("network is unreachable")
+
+    _synced(local, 1)
+    entry = actions.send_message(local.store, local.account.principal_id, local.account.id, to="zoe@example.org",
+                                 subject="Later", body_text="Queued.")
+    local.store.set_cursor(local.account.id, "mail", None)  # the next pull lists everything
+    account = local.store.account(local.account.id)
+    report = sync_account(local.store, account.id, Offline(account))
+    assert report.errors == [] and report.mail["removed"] == 0 and report.outbox["pending"] == 1
+    assert local.scope.message_by_header_id(entry.payload["message_id_header"]).folders == ["Sent"]
+
+
 def test_move_to_archive_creates_the_folder_and_moves_the_file(local):
     _synced(local, 1, 2)
     message = local.scope.message_by_header_id("<contract-2@example.org>")
