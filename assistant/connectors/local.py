@@ -398,7 +398,14 @@ class LocalConnector(Connector):
             last = number == len(pages) - 1
             page = MailPage(folders=folders if number == 0 else [], full=full)
             for item, _ in chunk:
-                page.upserted.append(self._message(item))
+                try:
+                    page.upserted.append(self._message(item))
+                except FileNotFoundError:  # a mail client renamed or removed it since we listed: next sync sees it
+                    if item.key in known:
+                        current[item.key] = known[item.key]
+                    else:
+                        current.pop(item.key, None)
+                    continue
                 progress_state[item.key] = current[item.key]
             if full:
                 page.seen = list(current) if number == 0 else []

@@ -244,3 +244,20 @@ def test_real_world_mbox_syncs_every_message(tmp_path, workspace):
     report = sync_account(workspace, account.id)
     assert report.errors == [] and report.mail["added"] == expected > 0
     assert sync_account(workspace, account.id).mail == {"added": 0, "updated": 0, "removed": 0}
+
+
+def test_message_renamed_by_a_mail_client_during_the_sync_arrives_next_time(tmp_path):
+    root = tmp_path / "md"
+    box = mailbox.Maildir(root, create=True)
+    keys = [box.add(make_raw(n)) for n in range(4)]
+    connector = LocalConnector(_account({"maildir": str(root)}), page_size=2)
+    pages = connector.mail_changes(None)
+    first = next(pages)
+    late = next(k for k in keys if k not in {m.remote_id for m, _ in first.upserted})
+    path = root / "new" / late
+    path.rename(root / "cur" / f"{late}:2,S")  # the MUA marks it read between our listing and its page
+    rest = list(pages)
+    delivered = [m.remote_id for p in [first, *rest] for m, _ in p.upserted]
+    assert late not in delivered and len(delivered) == 3
+    again = list(connector.mail_changes(rest[-1].cursor))
+    assert [(m.remote_id, m.is_read) for p in again for m, _ in p.upserted] == [(late, True)]
