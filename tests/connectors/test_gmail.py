@@ -529,3 +529,19 @@ def test_backoff_is_truncated_exponential_with_jitter():
 
     assert [Backoff(rand=lambda: 0.0).delay(n) for n in range(7)] == [1, 2, 4, 8, 16, 32, 32]
     assert Backoff(rand=lambda: 0.5).delay(2) == 4.5
+
+
+def test_send_whose_answer_was_lost_is_found_not_sent_again(google, server, account):
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = server.address, "zoe@example.org", "Hello"
+    msg["Message-ID"] = "<k-lost@example.com>"
+    msg.set_content("Hi")
+    entry = OutboxEntry(account.principal_id, account.id, "send",
+                        {"raw": base64.b64encode(msg.as_bytes()).decode(), "message_id_header": "<k-lost@example.com>"},
+                        "k-lost", id=8)
+    google.lose_responses(r"POST /gmail/v1/users/me/messages/send$")
+    with pytest.raises(TransientError):
+        server.connector(account).apply(entry)
+    assert server.sent_message_ids() == ["<k-lost@example.com>"]
+    result = server.connector(account).apply(entry)  # the outbox's retry
+    assert server.sent_message_ids() == ["<k-lost@example.com>"] and result["remote_id"]

@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 import urllib.parse
@@ -120,6 +121,7 @@ class FakeGoogle:
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, str], bool]] = []  # method, path, query, inside a batch
         self.batch_sizes: list[int] = []
+        self.lost: list[list] = []
         self.statuses: list[int] = []  # every status answered, batch parts included
         self.quota_per_second: int | None = None
         self.quota_per_minute: int | None = None
@@ -197,6 +199,19 @@ class FakeGoogle:
         """Access tokens time out (the client refreshes them with its refresh token)."""
         with self.lock:
             self.access_tokens.clear()
+
+    def lose_responses(self, match: str, count: int = 1) -> None:
+        """The next ``count`` matching requests are carried out, then the connection drops before the answer."""
+        with self.lock:
+            self.lost.append([re.compile(match), count])
+
+    def _lose(self, method: str, path: str) -> bool:
+        with self.lock:
+            for rule in self.lost:
+                if rule[1] > 0 and rule[0].search(f"{method} {path}"):
+                    rule[1] -= 1
+                    return True
+        return False
 
     def revoke_grants(self) -> None:
         """The user removed the app's access: every token stops working and refreshing answers ``invalid_grant``."""
@@ -727,6 +742,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         response = self.google.handle(self.command, self.path, headers, body)
+        if self.google._lose(self.command, urllib.parse.urlsplit(self.path).path):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -76,6 +76,7 @@ class GmailConnector(Connector):
         self._gmail: Any = None
         self._calendar: Any = None
         self._labels: dict[str, dict[str, Any]] | None = None
+        self._session: Any = None
         self.calendar_time_zone = account.settings.get("time_zone", "UTC")
 
     # -- plumbing -------------------------------------------------------------------------------------------------
@@ -122,14 +123,8 @@ class GmailConnector(Connector):
             return TransientError(text)
         return PermanentError(text)
 
-    def execute(self, request: HttpRequest, what: str, *, passthrough: Iterable[int] = (),
-                resend_when_unsure: bool = True) -> Any:
-        """One call with quota pacing and backoff; statuses in ``passthrough`` re-raise the HttpError for the caller.
-
-        ``resend_when_unsure=False`` is for calls that must not happen twice (sending): only a rate-limit refusal, which
-        means the call was not performed, is retried here; after a 5xx or a lost connection the outbox retries later,
-        and ``apply`` first looks for the message it may have sent.
-        """
+    def execute(self, request: HttpRequest, what: str, *, passthrough: Iterable[int] = ()) -> Any:
+        """One call with quota pacing and backoff; statuses in ``passthrough`` re-raise the HttpError for the caller."""
         passthrough = set(passthrough)
         attempt = 0
         while True:
@@ -138,18 +133,50 @@ class GmailConnector(Connector):
             try:
                 return request.execute(num_retries=0)
             except HttpError as exc:
-                status = exc.resp.status
-                if status in passthrough:
+                if exc.resp.status in passthrough:
                     raise
-                refused = status == 429 or (status == 403 and is_retryable(status, exc.content))
-                if (not is_retryable(status, exc.content) or attempt + 1 >= self.backoff.attempts
-                        or (not resend_when_unsure and not refused)):
+                if not is_retryable(exc.resp.status, exc.content) or attempt + 1 >= self.backoff.attempts:
                     raise self._failure(exc, what) from exc
             except RefreshError as exc:
                 raise self._signed_out(exc) from exc
             except TRANSPORT_ERRORS as exc:
-                if attempt + 1 >= self.backoff.attempts or not resend_when_unsure:
+                if attempt + 1 >= self.backoff.attempts:
                     raise TransientError(f"cannot reach Google for {what}: {exc}") from exc
+            self.backoff.wait(attempt)
+            attempt += 1
+
+    def execute_once(self, request: HttpRequest, what: str) -> Any:
+        """A call that must not be carried out twice (sending, creating a draft), over ``requests``.
+
+        httplib2, under google-api-python-client, silently sends a request again when the connection drops before
+        the answer (its "stale connection" retry): for a send that is a second copy in the recipients' inboxes. So
+        these calls go through google-auth's ``AuthorizedSession``, which never re-sends a POST; the URL and body still
+        come from the discovery document. Only a rate-limit refusal is retried here; after a 5xx or a lost answer the
+        outbox retries later, and ``apply`` first looks for what it may already have done.
+        """
+        import requests
+        from google.auth.transport.requests import AuthorizedSession
+
+        if self._session is None:
+            self._session = AuthorizedSession(self._credentials())
+        attempt = 0
+        while True:
+            self.quota.spend(units_for(request.methodId or ""))
+            self.requests_made += 1
+            try:
+                answer = self._session.request(request.method, request.uri, data=request.body,
+                                               headers=request.headers, timeout=60)
+            except RefreshError as exc:
+                raise self._signed_out(exc) from exc
+            except (requests.RequestException, *TRANSPORT_ERRORS) as exc:
+                raise TransientError(f"lost the connection to Google while {what}; will check and retry") from exc
+            if answer.status_code < 300:
+                return answer.json() if answer.content else {}
+            refused = answer.status_code == 429 or (
+                answer.status_code == 403 and is_retryable(403, answer.content))
+            if not refused or attempt + 1 >= self.backoff.attempts:
+                response = httplib2.Response({"status": answer.status_code})
+                raise self._failure(HttpError(response, answer.content, uri=request.uri), what)
             self.backoff.wait(attempt)
             attempt += 1
 
@@ -382,8 +409,7 @@ class GmailConnector(Connector):
         body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
         if payload.get("remote_thread_id"):
             body["threadId"] = payload["remote_thread_id"]
-        answer = self.execute(self.gmail.users().messages().send(userId="me", body=body), "sending a message",
-                              resend_when_unsure=False)
+        answer = self.execute_once(self.gmail.users().messages().send(userId="me", body=body), "sending a message")
         return {"remote_id": answer["id"], "remote_thread_id": answer.get("threadId", "")}
 
     def _is_sent(self, remote_id: str) -> bool:
@@ -412,7 +438,7 @@ class GmailConnector(Connector):
             existing = self.execute(drafts.list(userId="me", q=query), "looking for an already-saved draft")
             for draft in existing.get("drafts", []):
                 return {"draft_remote_id": draft["id"], "remote_id": draft["message"]["id"]}
-        answer = self.execute(drafts.create(userId="me", body={"message": message}), "saving a draft")
+        answer = self.execute_once(drafts.create(userId="me", body={"message": message}), "saving a draft")
         return {"draft_remote_id": answer["id"], "remote_id": answer["message"]["id"]}
 
     def _delete_draft(self, entry: OutboxEntry) -> dict[str, Any]:
@@ -553,3 +579,6 @@ class GmailConnector(Connector):
             if service is not None:
                 service.close()
         self._gmail = self._calendar = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
