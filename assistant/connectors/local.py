@@ -191,6 +191,9 @@ class _MaildirStore:
         if target != path:
             os.rename(path, target)
 
+    def remove(self, item: MailItem) -> None:
+        Path(item.location).unlink(missing_ok=True)
+
     def move(self, item: MailItem, folder: str) -> None:
         path = Path(item.location)
         target_dir = self.ensure_folder(folder) / path.parent.name
@@ -307,6 +310,10 @@ class _MboxStore:
 
         self._rewrite(path, change)
 
+    def remove(self, item: MailItem) -> None:
+        path, mkey = item.location
+        self._rewrite(path, lambda box: box.remove(mkey))
+
     def move(self, item: MailItem, folder: str) -> None:
         path, mkey = item.location
         raw = item.load()
@@ -343,7 +350,7 @@ def _uid_of(ics_text: str) -> str:
 class LocalConnector(Connector):
     kind = "local"
     display_name = "Local maildir / mbox"
-    capabilities = frozenset({Capability.MAIL, Capability.CALENDAR, Capability.SEND})
+    capabilities = frozenset({Capability.MAIL, Capability.CALENDAR, Capability.SEND, Capability.DRAFTS})
 
     def __init__(self, account: Account, *, credentials: Any = None, page_size: int = 200, **options: Any):
         super().__init__(account, credentials=credentials, **options)
@@ -570,6 +577,14 @@ class LocalConnector(Connector):
             if item.folder != target:
                 source.move(item, target)
             return {"remote_id": item.key, "folder": target}
+        if entry.op == "save-draft":
+            return self._save_draft(p)
+        if entry.op == "delete-draft":
+            source = self._mail_store()
+            item = source.find(p["draft_remote_id"])
+            if item is not None:  # gone already: a retry, or the user sent or deleted it elsewhere
+                source.remove(item)
+            return {"draft_remote_id": p["draft_remote_id"]}
         if entry.op in ("event-create", "event-update"):
             return {"remote_id": self._write_event(p["ics"])}
         if entry.op == "event-delete":
@@ -612,6 +627,27 @@ class LocalConnector(Connector):
         item = source.message_ids(sent)[message_id]
         return {"remote_id": item.key, "folder": sent}
 
+    def _save_draft(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Replace the draft (by its id, or its Message-ID) with this version; saving the same version twice is a no-op."""
+        source = self._mail_store()
+        raw = base64.b64decode(payload["raw"])
+        message_id = _header_message_id(raw) or payload.get("message_id_header", "")
+        drafts = self._folder_for("drafts")
+        if isinstance(source, _MaildirStore):
+            source.ensure_folder(drafts)
+        same = source.message_ids(drafts).get(message_id) if message_id else None
+        if same is not None and _same_text(same.load(), raw):
+            return {"draft_remote_id": same.key}
+        for old_key in {payload.get("draft_remote_id"), same.key if same else None} - {None}:
+            old = source.find(old_key)
+            if old is not None:
+                source.remove(old)
+        source.add(drafts, raw, "DS")
+        for item in source.items():
+            if item.folder == drafts and _same_text(item.load(), raw):
+                return {"draft_remote_id": item.key}
+        raise PermanentError("the draft could not be found after saving it")
+
     def health(self) -> str:
         try:
             self._mail_store()
@@ -619,6 +655,14 @@ class LocalConnector(Connector):
         except InvalidInput as exc:
             return str(exc)
         return "ok"
+
+
+def _same_text(stored: bytes, raw: bytes) -> bool:
+    """Equal apart from what storing adds: mbox status headers, line endings, a trailing newline."""
+    def norm(data: bytes) -> bytes:
+        return _STATUS_LINE.sub(b"", data.replace(b"\r\n", b"\n")).rstrip(b"\n")
+
+    return norm(stored) == norm(raw)
 
 
 def _load_state(cursor: str | None) -> dict[str, Any]:

@@ -261,3 +261,39 @@ def test_message_renamed_by_a_mail_client_during_the_sync_arrives_next_time(tmp_
     assert late not in delivered and len(delivered) == 3
     again = list(connector.mail_changes(rest[-1].cursor))
     assert [(m.remote_id, m.is_read) for p in again for m, _ in p.upserted] == [(late, True)]
+
+
+@pytest.mark.parametrize("kind", ["maildir", "mbox"])
+def test_drafts_are_saved_replaced_and_deleted_idempotently(tmp_path, kind):
+    import base64
+
+    from assistant.domain import OutboxEntry
+
+    if kind == "maildir":
+        mailbox.Maildir(tmp_path / "md", create=True)
+        settings = {"maildir": str(tmp_path / "md")}
+    else:
+        mailbox.mbox(tmp_path / "in.mbox", create=True).close()
+        settings = {"mbox": str(tmp_path / "in.mbox")}
+    connector = LocalConnector(_account(settings))
+
+    def save(version: int, draft_remote_id=None):
+        raw = make_raw(9, subject=f"Draft v{version}")
+        payload = {"raw": base64.b64encode(raw).decode(), "message_id_header": "<contract-9@example.org>"}
+        if draft_remote_id:
+            payload["draft_remote_id"] = draft_remote_id
+        return connector.apply(OutboxEntry(1, 1, "save-draft", payload, f"draft-{version}"))["draft_remote_id"]
+
+    def drafts():
+        pages = list(LocalConnector(_account(settings)).mail_changes(None))
+        return [(m.subject, m.folders) for p in pages for m, _ in p.upserted]
+
+    first = save(1)
+    assert save(1) == first  # the same entry again
+    assert drafts() == [("Draft v1", ["Drafts"])]
+    second = save(2, draft_remote_id=first)
+    assert drafts() == [("Draft v2", ["Drafts"])]
+    delete = OutboxEntry(1, 1, "delete-draft", {"draft_remote_id": second}, "draft-delete")
+    connector.apply(delete)
+    connector.apply(delete)
+    assert drafts() == []
