@@ -142,17 +142,17 @@ def test_registered_under_the_entry_point_group():
     assert Capability.LABELS in GmailConnector.capabilities
 
 
-def test_full_sync_streams_newest_first_in_batches_of_at_most_50(google, server, account):
+def test_full_sync_streams_newest_first_in_small_batches(google, server, account):
     seed(server, 120)
     pages = list(server.connector(account).mail_changes(None))
     dates = [m.date_utc for page in pages for m, _ in page.upserted]
     assert len(dates) == 120
     assert dates == sorted(dates, reverse=True)
-    # The first screenful in two half batches (both within the first second's quota), then batches of 50.
-    assert all(page.full for page in pages) and [len(p.upserted) for p in pages] == [25, 25, 50, 20]
-    assert [p.cursor is not None for p in pages] == [False, False, False, True]
-    assert google.batch_sizes == [25, 25, 50, 20]
-    assert google.calls("GET", r"/batch") == 0 and google.calls("POST", r"^/batch/gmail/v1$") == 4
+    # Half-second batches (two fit in a second's quota), each a page stored as it arrives.
+    assert all(page.full for page in pages) and [len(p.upserted) for p in pages] == [25, 25, 25, 25, 20]
+    assert [p.cursor is not None for p in pages] == [False, False, False, False, True]
+    assert google.batch_sizes == [25, 25, 25, 25, 20]
+    assert google.calls("GET", r"/batch") == 0 and google.calls("POST", r"^/batch/gmail/v1$") == 5
     raw_fetches = [q for m, p, q, b in google.requests if b and p.startswith("/gmail/v1/users/me/messages/")]
     assert len(raw_fetches) == 120 and {q.get("format") for q in raw_fetches} == {"raw"}
 
@@ -546,3 +546,15 @@ def test_send_whose_answer_was_lost_is_found_not_sent_again(google, server, acco
     assert server.sent_message_ids() == ["<k-lost@example.com>"]
     result = server.connector(account).apply(entry)  # the outbox's retry
     assert server.sent_message_ids() == ["<k-lost@example.com>"] and result["remote_id"]
+
+
+def test_quota_counts_a_call_from_its_answer_not_from_when_it_left(clock):
+    from assistant.connectors.gmail.ratelimit import QuotaBudget
+
+    budget = QuotaBudget(250, None, clock=clock, sleep=clock.sleep)
+    for _ in range(50):
+        budget.spend(5)
+    clock.now += 0.3  # the batch was on the way; the server counted it somewhere in these 0.3 s
+    budget.settle(50)
+    budget.spend(5)
+    assert clock.now - 1000.0 == pytest.approx(1.3)  # a window after the answer, when the server has surely let go

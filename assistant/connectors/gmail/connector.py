@@ -22,7 +22,9 @@ from assistant.errors import InvalidInput, NeedsSignIn, PermanentError, Transien
 from assistant.mail.mime import parse_message
 
 BATCH_SIZE = 50  # Google: more than 50 calls per batch is "not recommended"
-FIRST_SCREEN = 25
+# Half of a second's quota of gets per batch: a batch's units are counted from its answer (see QuotaBudget.settle), so
+# with two batches per second one is on the way while the other's units are waiting out the window.
+STREAM_BATCH = 25
 LIST_PAGE = 500
 EVENTS_PAGE = 2500
 # System labels that are states of a message, not places it is in.
@@ -56,15 +58,11 @@ def _decode_raw(text: str) -> bytes:
         raise InvalidInput(f"the message source is not valid base64: {exc}") from exc
 
 
-def _chunks(count: int, *, first: bool) -> Iterator[tuple[int, int]]:
-    """Batch bounds. The first screenful comes as two half batches: both fit in the first second's quota, so the
-    engine (which reads one page ahead) can store the newest messages without waiting for the quota to refill."""
-    sizes = [FIRST_SCREEN, FIRST_SCREEN] if first else []
-    start = 0
-    while start < count:
-        size = sizes.pop(0) if sizes else BATCH_SIZE
+def _chunks(count: int, size: int = STREAM_BATCH) -> Iterator[tuple[int, int]]:
+    """Batch bounds. Two batches fit in the first second's quota, so the engine (which reads one page ahead) stores
+    the newest messages without waiting for the quota to refill."""
+    for start in range(0, count, size):
         yield start, min(count, start + size)
-        start += size
 
 
 class GmailConnector(Connector):
@@ -140,7 +138,8 @@ class GmailConnector(Connector):
         passthrough = set(passthrough)
         attempt = 0
         while True:
-            self.quota.spend(units_for(request.methodId or ""))
+            units = units_for(request.methodId or "")
+            self.quota.spend(units)
             self.requests_made += 1
             try:
                 return request.execute(num_retries=0)
@@ -154,6 +153,8 @@ class GmailConnector(Connector):
             except TRANSPORT_ERRORS as exc:
                 if attempt + 1 >= self.backoff.attempts:
                     raise TransientError(f"cannot reach Google for {what}: {exc}") from exc
+            finally:
+                self.quota.settle(1 if units else 0)
             self.backoff.wait(attempt)
             attempt += 1
 
@@ -182,6 +183,8 @@ class GmailConnector(Connector):
                 raise self._signed_out(exc) from exc
             except (requests.RequestException, *TRANSPORT_ERRORS) as exc:
                 raise TransientError(f"lost the connection to Google while {what}; will check and retry") from exc
+            finally:
+                self.quota.settle(1)
             if answer.status_code < 300:
                 return answer.json() if answer.content else {}
             refused = answer.status_code == 429 or (
@@ -215,8 +218,11 @@ class GmailConnector(Connector):
                     else:
                         failures[request_id] = exception
 
+                charged = 0
                 for key in pending:
-                    self.quota.spend(units_for(requests[key].methodId or ""))
+                    units = units_for(requests[key].methodId or "")
+                    self.quota.spend(units)
+                    charged += 1 if units else 0
                     batch.add(requests[key], callback=collect, request_id=key)
                 self.requests_made += 1
                 try:
@@ -231,6 +237,8 @@ class GmailConnector(Connector):
                     retry = list(pending)
                     if attempt + 1 >= self.backoff.attempts:
                         raise TransientError(f"cannot reach Google for {what}: {exc}") from exc
+                finally:
+                    self.quota.settle(charged)
                 if not retry:
                     break
                 if attempt + 1 >= self.backoff.attempts:
@@ -299,7 +307,7 @@ class GmailConnector(Connector):
                 "listing messages")
             ids = [m["id"] for m in answer.get("messages", [])]
             page_token = answer.get("nextPageToken")
-            for start, end in _chunks(len(ids), first=not yielded):
+            for start, end in _chunks(len(ids)):
                 fetched, _gone = self._fetch(ids[start:end])
                 last = page_token is None and end >= len(ids)
                 yield MailPage(folders=folders if not yielded else [], upserted=fetched, full=True,

@@ -89,15 +89,22 @@ class QuotaBudget:
 
     def __init__(self, per_second: float | None = 250, per_minute: float | None = 15000, *,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 margin: float = 0.05):
+                 margin: float = 0.0):
         self.clock = clock
         self.sleep = sleep
-        # The server counts a call when it arrives, a little after we spent it: windows a little longer than the
-        # server's keep us from being refused for that difference.
+        # ``margin`` lengthens our windows beyond the server's; ``settle`` makes that unnecessary in practice.
         self.windows = [_Window(float(limit), seconds * (1 + margin))
                         for limit, seconds in ((per_second, 1.0), (per_minute, 60.0)) if limit]
         self.spent = 0
         self.waited = 0.0
+
+    def settle(self, calls: int) -> None:
+        """The last ``calls`` spends got their answer: the server counted them by now at the latest. Moving them to
+        now keeps our windows from closing before the server's do, however long the calls were on the way."""
+        if calls and self.windows:
+            now = self.clock()
+            for window in self.windows:
+                window.restamp(calls, now)
 
     def spend(self, units: int) -> None:
         if not units or not self.windows:
@@ -133,6 +140,10 @@ class _Window:
             if excess <= 0:
                 return t + self.seconds - now
         return self.seconds
+
+    def restamp(self, calls: int, now: float) -> None:
+        for index in range(max(0, len(self.log) - calls), len(self.log)):
+            self.log[index] = (now, self.log[index][1])
 
     def add(self, now: float, units: int) -> None:
         self.log.append((now, units))
