@@ -75,12 +75,17 @@ class GmailConnector(Connector):
 
     def __init__(self, account: Account, *, credentials: Any = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] | None = None,
-                 quota_per_second: float | None = 250, quota_per_minute: float | None = 15000,
+                 quota_per_second: float | None | str = "settings", quota_per_minute: float | None | str = "settings",
                  max_attempts: int = 6, credential_store: Any = None, **options: Any):
         super().__init__(account, credentials=credentials, **options)
         self.calendar_id = account.settings.get("calendar_id", "primary")
         backoff_options = {"rand": rand} if rand is not None else {}
         self.backoff = Backoff(sleep=sleep, attempts=max_attempts, **backoff_options)
+        # The account's settings may name a project's own quota (6,000 units/min for projects made after May 2026).
+        if quota_per_second == "settings":
+            quota_per_second = account.settings.get("quota_per_second", 250)
+        if quota_per_minute == "settings":
+            quota_per_minute = account.settings.get("quota_per_minute", 15000)
         self.quota = QuotaBudget(quota_per_second, quota_per_minute, clock=clock, sleep=sleep)
         self._credential_store = credential_store
         self._gmail: Any = None
