@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 from keyring.compat import properties  # noqa: E402
 
@@ -14,6 +15,13 @@ from assistant import timezones  # noqa: E402
 from assistant.store import Store  # noqa: E402
 
 timezones.configure()
+
+# CI must be reproducible on a loaded two-core machine: the same examples every run (a failure there can be replayed
+# here), no per-example time limit. Locally, Hypothesis explores new examples on every run.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 class InMemoryKeyring(KeyringBackend):
