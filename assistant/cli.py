@@ -244,6 +244,45 @@ def cmd_account_add_local(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def _say(text: str) -> None:
+    """Sign-in instructions go to stderr, so ``--json`` output on stdout stays one JSON object."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def _signed_in(out: Output, account, principal) -> int:
+    out.emit(
+        {"account": _account_json(account, principal)},
+        lambda: f"Signed in: {account.kind} account {account.id} ({account.address}) for {principal.name}.",
+    )
+    return 0
+
+
+def cmd_account_add_gmail(args: argparse.Namespace, out: Output) -> int:
+    from assistant.connectors.gmail.auth import sign_in
+
+    secrets = _existing(args.client_secrets, "client secrets file", False)
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        account = sign_in(store, principal.id, secrets, open_browser=not args.no_browser, print_fn=_say)
+    finally:
+        store.close()
+    return _signed_in(out, account, principal)
+
+
+def cmd_account_add_outlook(args: argparse.Namespace, out: Output) -> int:
+    from assistant.connectors.outlook.auth import sign_in
+
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        account = sign_in(store, principal.id, args.client_id, tenant=args.tenant, device_code=args.device_code,
+                          print_fn=_say)
+    finally:
+        store.close()
+    return _signed_in(out, account, principal)
+
+
 def cmd_account_list(args: argparse.Namespace, out: Output) -> int:
     store = _open_store(args)
     try:
@@ -467,6 +506,20 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--mbox", metavar="FILE")
     local.add_argument("--calendar", metavar="PATH", help="one .ics file or a folder of them")
     local.set_defaults(handler=cmd_account_add_local)
+    gmail = kinds.add_parser("gmail", help="a Google account: Gmail and Google Calendar (signs in)")
+    gmail.add_argument("--principal", metavar="NAME", required=True)
+    gmail.add_argument("--client-secrets", metavar="FILE", required=True,
+                       help="the Desktop OAuth client's JSON downloaded from Google Cloud")
+    gmail.add_argument("--no-browser", action="store_true",
+                       help="print the consent URL instead of opening a browser (still waits for the redirect)")
+    gmail.set_defaults(handler=cmd_account_add_gmail)
+    outlook = kinds.add_parser("outlook", help="a Microsoft 365 / Outlook.com account (signs in)")
+    outlook.add_argument("--principal", metavar="NAME", required=True)
+    outlook.add_argument("--client-id", metavar="ID", required=True, help="the app registration's client id in Entra ID")
+    outlook.add_argument("--tenant", metavar="T", default="common", help="tenant id or domain (default: common)")
+    outlook.add_argument("--device-code", action="store_true",
+                         help="sign in with a code on another device instead of opening a browser")
+    outlook.set_defaults(handler=cmd_account_add_outlook)
     account_commands.add_parser("list", help="list accounts").set_defaults(handler=cmd_account_list)
 
     sync = commands.add_parser("sync", help="one sync pass over every account (or one principal's)")
