@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from assistant.errors import InvalidInput
-from assistant.store import _split_query
+from assistant.store.fts import phrase as _phrase
+from assistant.store.fts import split_query as _split_query
 from assistant.timezones import UTC
 
 
@@ -66,10 +67,6 @@ def parse(query: str) -> ParsedQuery:
                 continue
         q.words.append(token)
     return q
-
-
-def _phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
 
 
 def build_message_query(query: str, principal_id: int, limit: int) -> tuple[str, list]:

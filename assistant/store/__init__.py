@@ -43,6 +43,7 @@ from assistant.domain import (
     Thread,
 )
 from assistant.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew
+from assistant.store import fts
 from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
 from assistant.timezones import from_epoch, to_epoch
 
@@ -92,30 +93,11 @@ def default_workspace_dir() -> Path:
 
 
 def fts_query(words: str) -> str:
-    """Quote user words for FTS5 MATCH so that operators and punctuation in them are literal."""
-    tokens = []
-    for part in _split_query(words):
-        tokens.append('"' + part.replace('"', '""') + '"')
-    return " ".join(tokens)
+    """User words as an FTS5 MATCH expression: every word must match, operators and punctuation in them are literal."""
+    return " ".join(fts.phrase(part) for part in fts.split_query(words))
 
 
-def _split_query(text: str) -> list[str]:
-    out, buf, quoted = [], [], False
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-            if not quoted and buf:
-                out.append("".join(buf))
-                buf = []
-        elif ch.isspace() and not quoted:
-            if buf:
-                out.append("".join(buf))
-                buf = []
-        else:
-            buf.append(ch)
-    if buf:
-        out.append("".join(buf))
-    return [t for t in out if t.strip()]
+_split_query = fts.split_query
 
 
 class Store:
@@ -508,8 +490,8 @@ class PrincipalScope:
             self.db.execute(
                 "INSERT INTO messages_fts(rowid, subject, sender, recipients, body) VALUES (?,?,?,?,?)",
                 (
-                    message_id, m.subject, str(m.sender or ""), " ".join(str(a) for a in m.to + m.cc),
-                    m.body_text or "",
+                    message_id, fts.index_text(m.subject), fts.index_text(str(m.sender or "")),
+                    fts.index_text(" ".join(str(a) for a in m.to + m.cc)), fts.index_text(m.body_text),
                 ),
             )
             self.db.execute(
@@ -800,7 +782,7 @@ class PrincipalScope:
                 outcome = "added"
             self.db.execute(
                 "INSERT INTO events_fts(rowid, summary, location, description) VALUES (?,?,?,?)",
-                (event_id, e.summary, e.location, e.description),
+                (event_id, fts.index_text(e.summary), fts.index_text(e.location), fts.index_text(e.description)),
             )
         e.id = event_id
         return event_id, outcome
@@ -892,7 +874,7 @@ class PrincipalScope:
             c.id = cur.lastrowid
             self.db.execute(
                 "INSERT INTO calls_fts(rowid, caller_name, number, notes) VALUES (?,?,?,?)",
-                (c.id, c.caller_name, f"{c.number_raw} {c.number_e164}", c.notes),
+                (c.id, fts.index_text(c.caller_name), f"{c.number_raw} {c.number_e164}", fts.index_text(c.notes)),
             )
         return c.id, True
 
@@ -939,7 +921,8 @@ class PrincipalScope:
             )
             t.id, t.position = cur.lastrowid, position
             self.db.execute(
-                "INSERT INTO tasks_fts(rowid, title, notes) VALUES (?,?,?)", (t.id, t.title, t.notes)
+                "INSERT INTO tasks_fts(rowid, title, notes) VALUES (?,?,?)",
+                (t.id, fts.index_text(t.title), fts.index_text(t.notes)),
             )
         return t
 

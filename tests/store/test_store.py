@@ -181,3 +181,18 @@ def test_outbox_is_idempotent_by_key(two):
     got = store.outbox_entry(e.id)
     assert (got.state, got.last_error, got.attempts) == ("failed", "550 mailbox unavailable", 1)
     assert json.loads(store.db.execute("SELECT payload FROM outbox").fetchone()[0]) == {"x": 1}
+
+
+def test_japanese_words_inside_a_run_are_found(two):
+    store, _, ken, _, a2 = two
+    s = store.scope(ken.id)
+    s.upsert_message(_message(ken, a2, "1", "構造計算書の送付について（Nakameguro）", body="ご確認ください。"))
+    s.upsert_message(_message(ken, a2, "2", "打ち合わせ日程のご相談", body="来週の月曜日はいかがですか"))
+    subjects = lambda q: [m.subject for m in s.search_messages(q)]  # noqa: E731
+    assert subjects("構造計算書") == ["構造計算書の送付について（Nakameguro）"]
+    assert subjects("計算") == ["構造計算書の送付について（Nakameguro）"]
+    assert subjects("subject:日程") == ["打ち合わせ日程のご相談"]
+    assert subjects("月曜日") == ["打ち合わせ日程のご相談"]
+    assert subjects("算構") == []  # characters present, but not in that order
+    assert subjects("nakameguro 確認") == ["構造計算書の送付について（Nakameguro）"]
+    assert len(subjects("書")) == 1  # one ideograph alone
