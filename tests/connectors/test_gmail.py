@@ -558,3 +558,13 @@ def test_quota_counts_a_call_from_its_answer_not_from_when_it_left(clock):
     budget.settle(50)
     budget.spend(5)
     assert clock.now - 1000.0 == pytest.approx(1.3)  # a window after the answer, when the server has surely let go
+
+
+def test_newer_projects_quota_comes_from_the_account_settings(workspace, google, server, account, clock):
+    seed(server, 320)
+    workspace.update_account_settings(account.id, {**account.settings, "quota_per_minute": 6000, "units_per_get": 20})
+    connector = server.connector(workspace.account(account.id))
+    report = sync_account(workspace, account.id, connector)
+    assert report.errors == [] and report.mail["added"] == 320
+    assert connector.quota.spent == 1 + 1 + 5 + 320 * 20  # 6,407 units: more than a minute's 6,000
+    assert clock.now - 1000.0 >= 60.0  # so part of it waited for the first minute's units to leave the window

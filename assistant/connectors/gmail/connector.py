@@ -87,6 +87,8 @@ class GmailConnector(Connector):
         if quota_per_minute == "settings":
             quota_per_minute = account.settings.get("quota_per_minute", 15000)
         self.quota = QuotaBudget(quota_per_second, quota_per_minute, clock=clock, sleep=sleep)
+        self.unit_overrides = {"messages.get": int(account.settings["units_per_get"])} if account.settings.get(
+            "units_per_get") else {}
         self._credential_store = credential_store
         self._gmail: Any = None
         self._calendar: Any = None
@@ -143,7 +145,7 @@ class GmailConnector(Connector):
         passthrough = set(passthrough)
         attempt = 0
         while True:
-            units = units_for(request.methodId or "")
+            units = units_for(request.methodId or "", self.unit_overrides)
             self.quota.spend(units)
             self.requests_made += 1
             try:
@@ -179,7 +181,7 @@ class GmailConnector(Connector):
             self._session = AuthorizedSession(self._credentials())
         attempt = 0
         while True:
-            self.quota.spend(units_for(request.methodId or ""))
+            self.quota.spend(units_for(request.methodId or "", self.unit_overrides))
             self.requests_made += 1
             try:
                 answer = self._session.request(request.method, request.uri, data=request.body,
@@ -225,7 +227,7 @@ class GmailConnector(Connector):
 
                 charged = 0
                 for key in pending:
-                    units = units_for(requests[key].methodId or "")
+                    units = units_for(requests[key].methodId or "", self.unit_overrides)
                     self.quota.spend(units)
                     charged += 1 if units else 0
                     batch.add(requests[key], callback=collect, request_id=key)

@@ -24,12 +24,14 @@ UNITS = {
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 
 
-def units_for(method_id: str) -> int:
+def units_for(method_id: str, overrides: dict[str, int] | None = None) -> int:
     """Quota units of one call, by its discovery method id (``gmail.users.messages.get``); Calendar costs no Gmail units."""
     if not method_id.startswith("gmail."):
         return 0
-    parts = method_id.split(".")
-    return UNITS.get(".".join(parts[-2:]), 5)
+    name = ".".join(method_id.split(".")[-2:])
+    if overrides and name in overrides:
+        return overrides[name]
+    return UNITS.get(name, 5)
 
 
 def error_reason(content: bytes | str | None) -> str:
