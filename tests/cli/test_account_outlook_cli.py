@@ -1,0 +1,104 @@
+"""Issue 5's "done when", as a user types it: `assistant account add outlook --device-code` against a
+Microsoft-compatible authority and Graph (the fake, over HTTPS on loopback), then `assistant --json sync`."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from assistant.cli import main
+from tests.fakes.microsoft import FakeMicrosoft, make_self_signed_cert
+
+CLIENT_ID = "3f0c9a51-6b55-4d1e-8f1b-1d2f7b9e0c11"
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    cert, key = make_self_signed_cert(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with FakeMicrosoft(cert, key, user="dana@contoso.example") as ms:
+        monkeypatch.setenv("ASSISTANT_MS_AUTHORITY", ms.authority)
+        monkeypatch.setenv("ASSISTANT_GRAPH_ROOT", ms.graph_root)
+        yield ms
+
+
+class UserApprovesDeviceCode(threading.Thread):
+    """The principal, on their phone, entering whatever code the verification page is waiting for."""
+
+    def __init__(self, fake: FakeMicrosoft):
+        super().__init__(daemon=True)
+        self.fake, self.stop = fake, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            with self.fake.lock:
+                for flow in self.fake.device_codes.values():
+                    flow["approved"] = True
+
+
+def run(ws, *args, capsys):
+    code = main(["--workspace", str(ws), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path, fake, capsys):
+    ws = tmp_path / "ws"
+    start = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0, tzinfo=None)
+    fake.add_message(subject="Deposition schedule", body={"contentType": "text", "content": "Tuesday works"},
+                     **{"from": {"emailAddress": {"name": "Opposing Counsel", "address": "oc@law.example"}}})
+    fake.add_message(subject="Retainer invoice", hasAttachments=False)
+    fake.add_event(subject="Client lunch", start={"dateTime": start.isoformat(), "timeZone": "UTC"},
+                   end={"dateTime": (start + timedelta(hours=1)).isoformat(), "timeZone": "UTC"})
+
+    assert run(ws, "principal", "add", "Dana", "--email", "dana@contoso.example", "--timezone", "America/New_York",
+               capsys=capsys)[0] == 0
+    user = UserApprovesDeviceCode(fake)
+    user.start()
+    try:
+        code, out, err = run(ws, "--json", "account", "add", "outlook", "--principal", "Dana", "--client-id", CLIENT_ID,
+                             "--device-code", capsys=capsys)
+    finally:
+        user.stop.set()
+    assert code == 0, err
+    assert "enter the code" in err  # the instructions reached the user, on stderr
+    account = json.loads(out)["account"]
+    assert account["kind"] == "outlook" and account["address"] == "dana@contoso.example"
+
+    code, out, err = run(ws, "--json", "sync", capsys=capsys)
+    assert code == 0, err
+    (report,) = json.loads(out)["accounts"]
+    assert report["errors"] == []
+    assert report["messages"]["added"] == 2 and report["events"]["added"] == 1
+
+    code, out, _ = run(ws, "--json", "search", "deposition", "--principal", "Dana", capsys=capsys)
+    assert code == 0 and "Deposition schedule" in out
+
+    # A change made on the server arrives with the next sync, and nothing else moves.
+    fake.add_message(subject="Settlement draft")
+    code, out, _ = run(ws, "--json", "sync", capsys=capsys)
+    (report,) = json.loads(out)["accounts"]
+    assert report["messages"] == {"added": 1, "updated": 0, "removed": 0}
+
+
+def test_revoked_sign_in_is_one_line_and_marks_the_account(tmp_path, fake, capsys):
+    ws = tmp_path / "ws"
+    run(ws, "principal", "add", "Dana", "--email", "dana@contoso.example", "--timezone", "America/New_York",
+        capsys=capsys)
+    user = UserApprovesDeviceCode(fake)
+    user.start()
+    try:
+        assert run(ws, "account", "add", "outlook", "--principal", "Dana", "--client-id", CLIENT_ID, "--device-code",
+                   capsys=capsys)[0] == 0
+    finally:
+        user.stop.set()
+    fake.revoke_refresh_tokens()
+    fake.expire_access_tokens()
+    code, out, err = run(ws, "sync", capsys=capsys)
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "sign" in err.lower()
+    code, out, _ = run(ws, "--json", "account", "list", capsys=capsys)
+    assert json.loads(out)["accounts"][0]["status"] == "needs-sign-in"
