@@ -568,3 +568,9 @@ def test_newer_projects_quota_comes_from_the_account_settings(workspace, google,
     assert report.errors == [] and report.mail["added"] == 320
     assert connector.quota.spent == 1 + 1 + 5 + 320 * 20  # 6,407 units: more than a minute's 6,000
     assert clock.now - 1000.0 >= 60.0  # so part of it waited for the first minute's units to leave the window
+
+
+def test_health_says_who_is_signed_in_or_what_to_do(google, server, account):
+    assert server.connector(account).health() == "ok: signed in as principal@example.com"
+    google.revoke_grants()
+    assert "sign in again" in server.connector(account).health()
