@@ -137,6 +137,8 @@ def _event_ics(uid: str, summary: str, start: datetime | date, end: datetime | d
     if rrule:
         ev.add("rrule", icalendar.vRecur.from_ical(rrule.removeprefix("RRULE:")))
     cal.add_component(ev)
+    if isinstance(start, datetime) and start.tzinfo is not timezones.UTC:
+        cal.add_missing_timezones()  # a VTIMEZONE for the TZID, so every reader gets the same rules
     return cal.to_ical().decode("utf-8")
 
 
@@ -152,7 +154,11 @@ def create_event(
     description: str = "",
     rrule: str = "",
 ) -> OutboxEntry:
-    """A timed event (aware datetimes, written in UTC) or an all-day one (dates; ``end`` exclusive)."""
+    """A timed event (aware datetimes) or an all-day one (dates; ``end`` exclusive).
+
+    Timed events are written in the principal's own zone (TZID + VTIMEZONE), not UTC: a weekly 09:00 meeting must stay at
+    09:00 their time across daylight-saving changes, which a UTC start cannot express.
+    """
     scope = store.scope(principal_id)
     account = store.account(account_id)
     if account.principal_id != principal_id:
@@ -167,7 +173,8 @@ def create_event(
     key = new_key()
     uid = f"{key}@assistant"
     if not all_day:
-        start, end = timezones.to_utc(start), timezones.to_utc(end)
+        zone = timezones.get_zone(store.principal(principal_id).timezone)
+        start, end = start.astimezone(zone), end.astimezone(zone)
     ics = _event_ics(uid, summary, start, end, location, description, rrule)
     stand_in = f"{STAND_IN_PREFIX}{key}"
     event = _parsed_event(ics, principal_id, account_id, stand_in)

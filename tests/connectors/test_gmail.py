@@ -464,7 +464,8 @@ def test_event_create_update_delete_are_idempotent(workspace, google, server, ac
     assert connector.apply(entry) == created  # retried after a crash: Google answers 409, no copy
     assert [e["summary"] for e in google.events.values()] == ["Call with Tokyo"]
     event = google.events[created["remote_id"]]
-    assert event["start"] == {"dateTime": "2026-04-01T08:00:00+00:00", "timeZone": "UTC"}  # actions write UTC
+    # written in the principal's own zone, so a recurrence would keep its wall-clock time across DST
+    assert event["start"] == {"dateTime": "2026-04-01T04:00:00-04:00", "timeZone": "America/New_York"}
     report = sync(workspace, server, account)
     assert report.errors == []
     (stored,) = workspace.scope(account.principal_id).events()

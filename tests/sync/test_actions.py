@@ -230,3 +230,28 @@ def test_single_ics_file_is_rewritten_atomically(local, tmp_path):
     sync_account(local.store, local.account.id)
     assert b"Offsite" not in calendar.read_bytes() and calendar.exists()
     assert len(local.scope.events()) == before
+
+
+def test_a_weekly_event_keeps_its_local_time_across_daylight_saving(local):
+    """Created in March before New York springs forward: still 09:00 local the week after."""
+    from datetime import datetime, timezone
+
+    from assistant.calendar.ics import expand
+    from assistant.timezones import get_zone
+
+    store, principal_id = local.store, local.account.principal_id
+    store.update_principal(_with_zone(store.principal(principal_id), "America/New_York"))
+    start = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # 09:00 EST, a Monday
+    actions.create_event(store, principal_id, local.account.id, summary="Weekly review", start=start,
+                         end=start.replace(hour=15), rrule="FREQ=WEEKLY;COUNT=3")
+    (event,) = [e for e in store.scope(principal_id).events() if e.summary == "Weekly review"]
+    assert "TZID=America/New_York" in event.ics and "BEGIN:VTIMEZONE" in event.ics
+    occurrences = expand(event, start, datetime(2026, 3, 30, tzinfo=timezone.utc))
+    local_hours = [o.start_utc.astimezone(get_zone("America/New_York")).hour for o in occurrences]
+    assert local_hours == [9, 9, 9]
+    assert [o.start_utc.hour for o in occurrences] == [14, 13, 13]  # UTC moves; the wall clock does not
+
+
+def _with_zone(principal, zone):
+    principal.timezone = zone
+    return principal
