@@ -94,21 +94,17 @@ def sync_account(
         if connector is None:
             connector = make_connector(account, credentials)
         _push_outbox(store, account, connector, now, report, say)
-        if connector.has(Capability.MAIL):
+        # Each resource is pulled on its own: a failing calendar must not keep the mail from syncing, nor the reverse.
+        pulls = [(Capability.MAIL, "mail", _pull_mail), (Capability.CALENDAR, "calendar", _pull_calendar)]
+        for capability, resource, pull in pulls:
+            if not connector.has(capability):
+                continue
             try:
-                _pull_mail(store, account, connector, report, allow_empty, say)
+                pull(store, account, connector, report, allow_empty, say)
+            except NeedsSignIn:
+                raise
             except (UserError, TransientError) as exc:
-                if isinstance(exc, NeedsSignIn):
-                    raise
-                report.errors.append(f"mail: {_one_line(exc)}")
-                final_status = AccountStatus.OFFLINE if isinstance(exc, TransientError) else AccountStatus.ERROR
-        if connector.has(Capability.CALENDAR):
-            try:
-                _pull_calendar(store, account, connector, report, allow_empty, say)
-            except (UserError, TransientError) as exc:
-                if isinstance(exc, NeedsSignIn):
-                    raise
-                report.errors.append(f"calendar: {_one_line(exc)}")
+                report.errors.append(f"{resource}: {_one_line(exc)}")
                 if final_status is AccountStatus.OK:
                     final_status = AccountStatus.OFFLINE if isinstance(exc, TransientError) else AccountStatus.ERROR
     except NeedsSignIn as exc:
