@@ -9,21 +9,11 @@ import re
 import sys
 import threading
 
-import pytest
 import requests
 
 from assistant.cli import main
 from tests.connectors.contract import make_raw
-from tests.fakes.google import FakeGoogle
-
-
-@pytest.fixture
-def google(monkeypatch):
-    fake = FakeGoogle(email_address="ada@example.com").start()
-    monkeypatch.setenv("ASSISTANT_GOOGLE_API_ROOT", fake.root)
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake's token endpoint is plain http on 127.0.0.1
-    yield fake
-    fake.stop()
+from tests.connectors.test_gmail_auth import google  # noqa: F401  (the fake Google, as a fixture)
 
 
 class Terminal(io.StringIO):

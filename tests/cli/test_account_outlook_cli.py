@@ -6,23 +6,9 @@ import json
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from assistant.cli import main
-from tests.fakes.microsoft import FakeMicrosoft, make_self_signed_cert
-
-CLIENT_ID = "3f0c9a51-6b55-4d1e-8f1b-1d2f7b9e0c11"
-
-
-@pytest.fixture
-def fake(tmp_path, monkeypatch):
-    cert, key = make_self_signed_cert(tmp_path)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    with FakeMicrosoft(cert, key, user="dana@contoso.example") as ms:
-        monkeypatch.setenv("ASSISTANT_MS_AUTHORITY", ms.authority)
-        monkeypatch.setenv("ASSISTANT_GRAPH_ROOT", ms.graph_root)
-        yield ms
+from tests.connectors.test_outlook import CLIENT_ID, fake  # noqa: F401  (the fake Microsoft, as a fixture)
+from tests.fakes.microsoft import FakeMicrosoft
 
 
 class UserApprovesDeviceCode(threading.Thread):
@@ -54,7 +40,7 @@ def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path,
     fake.add_event(subject="Client lunch", start={"dateTime": start.isoformat(), "timeZone": "UTC"},
                    end={"dateTime": (start + timedelta(hours=1)).isoformat(), "timeZone": "UTC"})
 
-    assert run(ws, "principal", "add", "Dana", "--email", "dana@contoso.example", "--timezone", "America/New_York",
+    assert run(ws, "principal", "add", "Dana", "--email", "principal@example.com", "--timezone", "America/New_York",
                capsys=capsys)[0] == 0
     user = UserApprovesDeviceCode(fake)
     user.start()
@@ -66,7 +52,7 @@ def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path,
     assert code == 0, err
     assert "enter the code" in err  # the instructions reached the user, on stderr
     account = json.loads(out)["account"]
-    assert account["kind"] == "outlook" and account["address"] == "dana@contoso.example"
+    assert account["kind"] == "outlook" and account["address"] == "principal@example.com"
 
     code, out, err = run(ws, "--json", "sync", capsys=capsys)
     assert code == 0, err
@@ -86,7 +72,7 @@ def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path,
 
 def test_revoked_sign_in_is_one_line_and_marks_the_account(tmp_path, fake, capsys):
     ws = tmp_path / "ws"
-    run(ws, "principal", "add", "Dana", "--email", "dana@contoso.example", "--timezone", "America/New_York",
+    run(ws, "principal", "add", "Dana", "--email", "principal@example.com", "--timezone", "America/New_York",
         capsys=capsys)
     user = UserApprovesDeviceCode(fake)
     user.start()
