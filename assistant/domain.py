@@ -166,6 +166,13 @@ class Draft:
     created_utc: datetime | None = None
     updated_utc: datetime | None = None
     id: int | None = None
+    version: int = 1
+    content_hash: str = ""
+    approved_hash: str = ""  # the content hash the principal approved; an edit since then needs approval again
+    approval: str = ""  # per-draft override of the principal's ApprovalPolicy ("" = the principal's)
+    comment: str = ""  # the principal's last comment (a rejection's reason)
+    send_at_utc: datetime | None = None
+    send_where: str = ""  # "server" (provider sends later) or "app"
 
 
 @dataclass

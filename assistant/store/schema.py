@@ -251,6 +251,83 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_account_state ON outbox(account_id, state);
     """,
+    # 2: drafts that principals approve (versions by content hash, approval requests with an unguessable reference,
+    # decisions, send-later), see assistant/approvals/
+    """
+    ALTER TABLE drafts ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE drafts ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN approved_hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN approval TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN comment TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN send_at_utc INTEGER;
+    ALTER TABLE drafts ADD COLUMN send_where TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN send_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN submitted_utc INTEGER;
+    CREATE INDEX drafts_principal_state ON drafts(principal_id, state);
+
+    CREATE TABLE draft_versions (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        draft_id INTEGER NOT NULL REFERENCES drafts(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        content TEXT NOT NULL,
+        author TEXT NOT NULL DEFAULT 'assistant',
+        created_utc INTEGER NOT NULL,
+        UNIQUE (draft_id, version)
+    );
+
+    CREATE TABLE approval_requests (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        draft_id INTEGER NOT NULL REFERENCES drafts(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        reference TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'open',
+        message_id_header TEXT NOT NULL DEFAULT '',
+        outbox_key TEXT NOT NULL DEFAULT '',
+        created_utc INTEGER NOT NULL,
+        closed_utc INTEGER
+    );
+    CREATE INDEX approval_requests_draft ON approval_requests(principal_id, draft_id, state);
+
+    CREATE TABLE approval_decisions (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        draft_id INTEGER NOT NULL REFERENCES drafts(id) ON DELETE CASCADE,
+        request_id INTEGER REFERENCES approval_requests(id) ON DELETE SET NULL,
+        version INTEGER NOT NULL,
+        decision TEXT NOT NULL,
+        comment TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        source_message_id TEXT NOT NULL DEFAULT '',
+        at_utc INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX approval_decisions_source ON approval_decisions(principal_id, source_message_id)
+        WHERE source_message_id != '';
+
+    -- Replies that looked like approvals but were not applied (wrong sender, unknown or ambiguous reference).
+    CREATE TABLE approval_flags (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        message_id INTEGER,
+        source_message_id TEXT NOT NULL,
+        sender TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL,
+        at_utc INTEGER NOT NULL,
+        UNIQUE (principal_id, source_message_id)
+    );
+
+    CREATE TABLE approval_settings (
+        principal_id INTEGER PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+        short_forms INTEGER NOT NULL DEFAULT 0,
+        undo_seconds INTEGER NOT NULL DEFAULT 10,
+        usual_answer_minutes INTEGER NOT NULL DEFAULT 240
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
