@@ -543,6 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help="check Qt, the credential store, time zones, the database and accounts") \
         .set_defaults(handler=cmd_doctor)
+
+    from assistant import cli_drafts
+
+    cli_drafts.register(commands, principal_commands)
+
+    from assistant import cli_calls
+
+    cli_calls.register(commands)
     return parser
 
 

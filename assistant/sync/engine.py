@@ -96,6 +96,9 @@ def sync_account(
         _push_outbox(store, account, connector, now, report, say)
         # Each resource is pulled on its own: a failing calendar must not keep the mail from syncing, nor the reverse.
         pulls = [(Capability.MAIL, "mail", _pull_mail), (Capability.CALENDAR, "calendar", _pull_calendar)]
+        from assistant.approvals import channels as approval_channels
+
+        approvals_mark = approval_channels.mail_mark(store, account)
         for capability, resource, pull in pulls:
             if not connector.has(capability):
                 continue
@@ -107,6 +110,9 @@ def sync_account(
                 report.errors.append(f"{resource}: {_one_line(exc)}")
                 if final_status is AccountStatus.OK:
                     final_status = AccountStatus.OFFLINE if isinstance(exc, TransientError) else AccountStatus.ERROR
+        # Approval answers that arrived in this pass are applied, and what they release is pushed in this pass too.
+        report.warnings += approval_channels.after_mail_pull(
+            store, account, approvals_mark, now, lambda: _push_outbox(store, account, connector, now, report, say))
     except NeedsSignIn as exc:
         final_status = AccountStatus.NEEDS_SIGN_IN
         report.errors.append(_one_line(exc))

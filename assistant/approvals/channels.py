@@ -1,0 +1,152 @@
+"""The sync hook: after a mail pull, apply the principal's e-mailed answers and watch their Drafts folder.
+
+Channel 1 (e-mail): a new message that carries one of our ``APR-`` references is an answer only when
+  - it comes From one of that principal's own addresses (the principal's addresses and their accounts' addresses), and
+  - the references in it name exactly one approval request of this principal.
+Otherwise it is flagged (an ``approval_flags`` row, shown in the Approvals view, and an audit entry) and nothing
+happens. The same answer seen twice (Inbox and Sent copies, or a re-sync) is applied once: decisions are unique by the
+answer's Message-ID, and a second "approve" for a draft that is no longer awaiting approval is recorded and ignored.
+
+Channel 2 (Drafts folder): our copy in the principal's Drafts carries its own Message-ID. When a message with that
+Message-ID shows up in the account's Sent folder, the principal sent it themselves ("approved and sent by principal");
+when the copy is gone from Drafts and is not in Sent, they withdrew it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from assistant.approvals import lifecycle, outgoing, replies
+from assistant.domain import Account
+from assistant.errors import UserError
+from assistant.store import Store
+from assistant.store import drafts as sql
+
+log = logging.getLogger(__name__)
+_REFERENCE = __import__("re").compile(r"APR-([A-Za-z0-9_-]{20,40})")
+
+
+def mail_mark(store: Store, account: Account) -> int:
+    return sql.max_message_id(store.scope(account.principal_id), account.id)
+
+
+def after_mail_pull(store: Store, account: Account, mark: int, now: datetime, push: Callable[[], None]) -> list[str]:
+    """Returns one line per thing the assistant should look at; never raises for bad mail."""
+    notes: list[str] = []
+    try:
+        scope = store.scope(account.principal_id)
+        for message_id in sql.message_ids_after(scope, account.id, mark):
+            note = handle_message(store, account, message_id, now)
+            if note:
+                notes.append(note)
+        watch_drafts_folder(store, account, now)
+        lifecycle.run_due(store, now, account.principal_id)
+        push()
+        lifecycle.reconcile(store, account.principal_id, now)
+    except UserError as exc:
+        notes.append(f"approvals: {exc}")
+    return notes
+
+
+def own_addresses(store: Store, principal_id: int) -> set[str]:
+    principal = store.principal(principal_id)
+    return {a.lower() for a in principal.addresses} | {a.address.lower() for a in store.accounts(principal_id)
+                                                       if a.address}
+
+
+def _flag(store: Store, principal_id: int, message_id: int, header: str, sender: str, reason: str) -> str:
+    scope = store.scope(principal_id)
+    if sql.add_flag(scope, message_id=message_id, source_message_id=header or f"message:{message_id}", sender=sender,
+                    reason=reason):
+        store.audit(principal_id, "sync", "approval-reply-flagged", reason, message_id=message_id,
+                    source_message_id=header, sender=sender, channel="email")
+    return f"approval reply from {sender or 'unknown sender'} not applied: {reason}"
+
+
+def handle_message(store: Store, account: Account, message_id: int, now: datetime) -> str:
+    scope = store.scope(account.principal_id)
+    m = scope.message(message_id, with_body=True)
+    if outgoing.is_own_approval_mail(m.message_id_header):
+        return ""
+    refs = set(_REFERENCE.findall(f"{m.subject}\n{m.body_text}"))
+    if not refs:
+        return ""
+    sender = m.sender.email.lower() if m.sender else ""
+    requests = sql.requests_by_reference(scope, refs)
+    if sender not in own_addresses(store, account.principal_id):
+        return _flag(store, account.principal_id, message_id, m.message_id_header, sender,
+                     "not from the principal's own address")
+    if len(refs) != 1 or len(requests) != 1:
+        reason = "the reference matches no approval request" if not requests else \
+            "the references match more than one approval request"
+        return _flag(store, account.principal_id, message_id, m.message_id_header, sender, reason)
+    req = requests[0]
+    if sql.decision_seen(scope, m.message_id_header):
+        return ""
+    settings = sql.settings(scope)
+    answer = replies.parse_reply(m.body_text, short_forms=settings.short_forms)
+    d = sql.get_draft(scope, req.draft_id)
+    if answer.kind == "edit" and answer.body.strip() == d.body_text.strip():
+        answer = replies.ReplyDecision("approve")
+    if answer.kind == "unknown":
+        reason = "a short answer, and this principal's settings do not accept short forms" if answer.short_form \
+            else "no decision could be read from the reply"
+        return _flag(store, account.principal_id, message_id, m.message_id_header, sender, reason)
+    before = d.state
+    state = lifecycle.decide(
+        store, account.principal_id, req.draft_id, answer.kind, channel="email", actor=f"principal <{sender}>",
+        comment=answer.comment, edited_body=answer.body if answer.kind == "edit" else None, request_id=req.id,
+        source_message_id=m.message_id_header, now=now,
+    )
+    d = sql.get_draft(scope, req.draft_id)
+    if before == "awaiting-approval" and state != before:
+        outgoing.enqueue_confirmation(store, d, req.reference, _confirmation_text(answer.kind, d),
+                                      in_reply_to=m.message_id_header)
+    return ""
+
+
+def _confirmation_text(kind: str, d) -> str:
+    if kind == "reject":
+        return f"Rejected: your assistant will revise it.\n\nYour comment: {d.comment}" if d.comment else \
+            "Rejected: your assistant will revise it."
+    what = "Approved with your edits" if kind == "edit" else "Approved"
+    if d.state == "scheduled":
+        return f"{what}: it will be sent at {d.send_at_utc:%Y-%m-%d %H:%M} UTC."
+    if d.state == "needs-confirmation":
+        return f"{what}: its send time has passed, so your assistant will confirm before sending."
+    return f"{what}: it is being sent now."
+
+
+def watch_drafts_folder(store: Store, account: Account, now: datetime) -> None:
+    scope = store.scope(account.principal_id)
+    present = scope.message_remote_ids(account.id)
+    sent_folder = scope.folder_by_role(account.id, "sent")
+    drafts_folder = scope.folder_by_role(account.id, "drafts")
+    for req in sql.requests_for(scope, states=("open",), channel="drafts-folder"):
+        d = sql.get_draft(scope, req.draft_id)
+        if d.account_id != account.id:
+            continue
+        saved = sql.outbox_by_key(scope, req.outbox_key)
+        if saved is None or saved["state"] != "done":
+            continue
+        copies = sql.messages_with_header(scope, account.id, req.message_id_header)
+        in_sent = [c for c in copies if sent_folder is not None and sent_folder.remote_id in c[1]]
+        in_drafts = [c for c in copies if drafts_folder is None or drafts_folder.remote_id in c[1]]
+        remote = saved["result"].get("draft_remote_id")
+        if in_sent:
+            with store.transaction():
+                sql.close_request(scope, req.id, "decided")
+                sql.add_decision(scope, draft_id=d.id, request_id=req.id, version=req.version, decision="sent",
+                                 comment="", channel="drafts-folder", actor="principal",
+                                 source_message_id=req.message_id_header)
+                lifecycle.withdraw_requests(store, d, actor="principal", reason="sent by principal", state="decided")
+                d.approved_hash = d.content_hash
+                lifecycle._set_state(store, d, "sent-by-principal", "principal", "approved-and-sent-by-principal",
+                                     "drafts-folder", request_id=req.id)
+        elif not in_drafts and remote and remote not in present and not copies:
+            with store.transaction():
+                sql.close_request(scope, req.id, "withdrawn")
+                lifecycle.withdraw_requests(store, d, actor="principal", reason="deleted from Drafts")
+                lifecycle._set_state(store, d, "withdrawn", "principal", "withdrawn-by-principal", "drafts-folder",
+                                     request_id=req.id)
