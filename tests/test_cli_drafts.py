@@ -191,3 +191,20 @@ def test_in_person_decision_and_never_policy(env):
 
     code, out, err = run(capsys, "--workspace", str(ws), "approvals", "decide", str(other), "reject")
     assert code == 1 and "reason" in err and len(err.splitlines()) == 1
+
+
+def test_reply_with_edited_text_sends_the_principals_version(env):
+    cli, maildir, ws, capsys = env
+    draft_id = new_draft(cli, "Offer")
+    cli("draft", "submit", str(draft_id))
+    cli("sync")
+    ref = request_reference(maildir, "Offer")
+    drop_reply(maildir, sender="ann@example.com", subject=f"Re: [{ref}]",
+               text=f"edit: Bob, yes. Ann\n\nOn Mon, Ann <ann@example.com> wrote:\n> Reference: {ref}",
+               message_id="<edit@phone.example>")
+    cli("sync")
+    shown = cli("draft", "show", str(draft_id))
+    assert shown["draft"]["state"] == "sent" and shown["draft"]["version"] == 2
+    assert [(v["version"], v["author"]) for v in shown["versions"]] == [(1, "assistant"), (2, "principal")]
+    [message] = to_bob(maildir, "Offer")
+    assert message.get_payload(decode=True).decode().strip() == "Bob, yes. Ann"

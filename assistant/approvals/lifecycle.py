@@ -55,7 +55,7 @@ def _send_key(store: Store, d: Draft) -> str:
     scope = store.scope(d.principal_id)
     key = sql.send_key(scope, d.id)
     if not key:
-        key = f"draft-{uuid.uuid4().hex}"
+        key = f"draft-{uuid.uuid4().hex[:20]}"
         sql.set_send_key(scope, d.id, key)
     return key
 
@@ -107,7 +107,7 @@ def ask(store: Store, d: Draft, channel: str, reasons: list[str], *, actor: str 
         elif channel == "drafts-folder":
             if not connectors.load(store.account(d.account_id).kind).capabilities & {Capability.DRAFTS}:
                 raise InvalidInput("this account cannot hold drafts on the server")
-            key = outgoing.new_key("principal-draft")
+            key = outgoing.new_key("draft")
             entry, message_id = outgoing.enqueue_principal_draft(store, d, key)
             req = sql.add_request(scope, draft=d, channel=channel, reference=reference, message_id_header=message_id,
                                   outbox_key=key)

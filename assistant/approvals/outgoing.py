@@ -99,7 +99,8 @@ def enqueue_principal_draft(store: Store, d: Draft, key: str) -> tuple[OutboxEnt
 
 
 def new_key(kind: str) -> str:
-    return f"{APPROVAL_KEY_PREFIX}{kind}-{uuid.uuid4().hex}"
+    """Short enough that the Message-ID made from it stays on one header line (a folded one is harder to match)."""
+    return f"{APPROVAL_KEY_PREFIX}{kind}-{uuid.uuid4().hex[:20]}"
 
 
 def _principal_address(store: Store, d: Draft) -> Address:
@@ -123,7 +124,7 @@ def _draft_text(d: Draft) -> str:
 
 def enqueue_approval_request(store: Store, d: Draft, reference: str, reasons: list[str]) -> tuple[OutboxEntry, str]:
     """Channel 1: ask the principal by e-mail, from their own account to their own address."""
-    key = new_key("request")
+    key = new_key("ask")
     sender = _sender(store, d)
     message_id = compose.message_id_for(key, sender.email)
     code = REFERENCE_PREFIX + reference
@@ -150,7 +151,7 @@ def enqueue_approval_request(store: Store, d: Draft, reference: str, reasons: li
 def enqueue_confirmation(store: Store, d: Draft, reference: str, text: str, *, in_reply_to: str = "",
                          when: datetime | None = None) -> OutboxEntry:
     """Tell the principal what was done with their answer."""
-    key = new_key("confirmation")
+    key = new_key("ok")
     sender = _sender(store, d)
     message_id = compose.message_id_for(key, sender.email)
     code = REFERENCE_PREFIX + reference

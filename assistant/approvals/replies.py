@@ -65,7 +65,7 @@ _ATTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _HEADER_BLOCK = re.compile(r"^(from|de|von|da|van|från|fra)\s*:\s", re.IGNORECASE)
-_STOPS = ("-----original message-----", "________________________________", "-- ", REPLY_ABOVE.lower(),
+_STOPS = ("-----original message-----", "________________________________", REPLY_ABOVE.lower(),
           "sent from my", "envoyé de mon", "enviado desde mi", "von meinem")
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
 
@@ -79,7 +79,7 @@ def unquoted_text(body: str) -> str:
         low = stripped.lower()
         if line.startswith(">"):
             break
-        if any(low.startswith(stop.strip()) and stop.strip() for stop in _STOPS) or line == "-- ":
+        if low.startswith(_STOPS) or line.rstrip() == "--":
             break
         if _ATTRIBUTION.search(stripped) and (low.startswith(("on ", "le ", "el ", "em ", "am ", "il ", "op ", "den "))
                                               or (out and out[-1].strip().lower().startswith(("on ", "le ", "el ")))):
