@@ -1,0 +1,101 @@
+"""The Approvals tab with real widgets: the queue per principal and across principals, history, in-person decisions."""
+from __future__ import annotations
+
+import mailbox
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QAbstractItemModelTester
+
+from assistant import drafts
+from assistant.domain import Account, Principal
+from assistant.store import Store
+from assistant.timezones import now_utc
+from assistant.ui.approvals import ApprovalQueueModel, ApprovalsView, QueueRow, waited_text
+from assistant.ui.workers import TaskManager
+
+
+@pytest.fixture
+def two_waiting(tmp_path):
+    store = Store(tmp_path / "approvals-ws")
+    ids = {}
+    for name, zone in (("Ann", "America/New_York"), ("Kenji", "Asia/Tokyo")):
+        maildir = tmp_path / f"{name}-mail"
+        mailbox.Maildir(maildir, create=True)
+        p = store.add_principal(Principal(name, zone, [f"{name.lower()}@example.com"]))
+        a = store.add_account(Account(p.id, "local", f"{name.lower()}@example.com", settings={"maildir": str(maildir)}))
+        d = drafts.save_draft(store, p.id, a.id, to="bob@example.org", subject=f"For {name}", body_text="Hello")
+        drafts.submit_draft(store, p.id, d.id)
+        ids[name] = (p.id, d.id)
+    store.close()
+    return tmp_path / "approvals-ws", ids
+
+
+@pytest.fixture
+def view(qtbot, two_waiting):
+    ws, ids = two_waiting
+    tasks = TaskManager(ws)
+    widget = ApprovalsView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    QAbstractItemModelTester(widget.model, QAbstractItemModelTester.FailureReportingMode.Warning)
+    QAbstractItemModelTester(widget.history_model, QAbstractItemModelTester.FailureReportingMode.Warning)
+    yield widget, ids, ws
+    qtbot.waitUntil(lambda: not tasks.busy)
+    tasks.shutdown()
+
+
+def rows(model):
+    return [[model.index(r, c).data() for c in (0, 1, 3)] for r in range(model.rowCount())]
+
+
+def test_queue_per_principal_and_across_principals(qtbot, view):
+    widget, ids, _ = view
+    with qtbot.waitSignal(widget.queue_loaded):
+        widget.set_principal_id(ids["Ann"][0])
+    assert rows(widget.model) == [["Ann", "For Ann", "awaiting approval"]]
+    with qtbot.waitSignal(widget.queue_loaded):
+        widget.all_principals.setChecked(True)
+    assert sorted(rows(widget.model)) == [["Ann", "For Ann", "awaiting approval"],
+                                          ["Kenji", "For Kenji", "awaiting approval"]]
+    assert widget.model.index(0, 4).data() == "0 min"
+    assert "2 drafts waiting — all principals" == widget.summary.text()
+
+
+def test_history_and_in_person_approval(qtbot, view):
+    widget, ids, ws = view
+    with qtbot.waitSignal(widget.queue_loaded):
+        widget.set_principal_id(ids["Kenji"][0])
+    assert not widget.approve_button.isEnabled()
+    with qtbot.waitSignal(widget.history_loaded):
+        widget.table.selectRow(0)
+    actions = [widget.history_model.index(r, 2).data() for r in range(widget.history_model.rowCount())]
+    assert actions == ["draft created", "approval requested", "approval request sent"]
+    assert widget.history_model.index(0, 0).data().endswith("JST")
+    assert widget.approve_button.isEnabled()
+
+    widget.reject_button.click()  # no comment yet: nothing recorded, the user is told why
+    assert "comment" in widget.status.text()
+    with qtbot.waitSignal(widget.decision_recorded), qtbot.waitSignal(widget.queue_loaded):
+        widget.approve_button.click()
+    assert rows(widget.model) == []
+    store = Store(ws)
+    try:
+        d = drafts.get_draft(store, *ids["Kenji"])
+        assert d.state == "sending"
+    finally:
+        store.close()
+
+
+def test_waiting_longer_than_usual_is_marked(qtbot):
+    model = ApprovalQueueModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
+    now = now_utc()
+    row = QueueRow(1, "Ann", "#ff0000", "America/New_York", 7, "Late one", "bob@example.org", "awaiting-approval",
+                   1, ["email"], "", now - timedelta(hours=5), overdue_after_s=4 * 3600)
+    model.set_rows([row], now)
+    assert model.index(0, 4).data() == "5 h 00 min"
+    assert model.index(0, 4).data(Qt.ItemDataRole.ForegroundRole) is not None
+    assert "longer than their usual answer time" in model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole)
+    assert waited_text(3 * 86400 + 7200) == "3 d 2 h"
