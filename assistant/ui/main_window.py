@@ -144,6 +144,11 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([290, 1110])
         self.splitter.setChildrenCollapsible(False)
         self.pages.addWidget(self.splitter)
+        from assistant.ui.approvals import ApprovalsView
+
+        self.approvals = ApprovalsView(self.tasks)  # drafts waiting for principals; reloads when shown
+        self.views.addTab(self.approvals, "A&pprovals")
+        self.principal_changed.connect(self.approvals.set_principal_id)
         self.setCentralWidget(self.pages)
         # The layout would otherwise push a new minimum size to the window system whenever a child is shown or
         # hidden; size hints are the window manager's business, and the offscreen platform warns about each push.
