@@ -119,6 +119,7 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
             scope = store.scope(principal_ids[src.spec["slug"]])
             for call in _calls(src.spec, calls_data, rng, now, scope.principal_id):
                 scope.add_call(call)
+            _add_contacts(scope, src.spec)
             columns = {c.name: c.id for c in scope.columns()}
             for t in tasks_data[src.spec["templates"]]:
                 scope.add_task(Task(
@@ -594,6 +595,18 @@ def _calls(spec: dict[str, Any], data: dict[str, Any], rng: random.Random, now: 
             notes=rng.choice(data["notes"][direction.value]), source="demo", source_key=f"demo-{spec['slug']}-{i}",
         ))
     return calls
+
+
+def _add_contacts(scope: Any, spec: dict[str, Any]) -> None:
+    """The principal's address book: correspondents with a phone, so a call from them shows their name and threads."""
+    from assistant.calls.numbers import normalise
+    from assistant.domain import Contact
+
+    for person in spec["correspondents"]:
+        if person.get("phone"):
+            number = normalise(person["phone"], spec["region"])
+            scope.add_contact(Contact(principal_id=scope.principal_id, name=person["name"], emails=[person["email"]],
+                                      phones=[number.e164 or person["phone"]], source="demo"))
 
 
 def _due(text: str | None, zone_name: str, now: datetime) -> datetime | None:

@@ -402,5 +402,10 @@ def import_path(store: Any, principal_id: int, path: str | os.PathLike[str]) -> 
         raise NotFound(f"{path} does not exist")
     if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
         raise InvalidInput(f"cannot read {path}: permission denied")
+    from assistant.calls.importers import detect_for_import, import_calls
+
+    call_log = detect_for_import(store, path)  # call-log exports (Google Voice, Android, Twilio, RingCentral, mapped CSV)
+    if call_log:
+        return import_calls(store, principal_id, path, kind=call_log)
     return _Importer(store, principal_id, path).run(path)
 

@@ -328,6 +328,17 @@ MIGRATIONS: list[str] = [
         usual_answer_minutes INTEGER NOT NULL DEFAULT 240
     );
     """,
+    # calls: the column mapping a user confirmed for a generic CSV call export, remembered by its header signature;
+    # calls looked up by party for contact matching and the principal picker
+    """
+    CREATE TABLE call_csv_mappings (
+        signature TEXT PRIMARY KEY,
+        header TEXT NOT NULL,
+        mapping TEXT NOT NULL,
+        saved_utc INTEGER NOT NULL
+    );
+    CREATE INDEX calls_party ON calls(number_e164, principal_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -68,6 +68,16 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
                     written.append(shoot(window, out_dir / f"reader-attachment-{slug(principal.name)}.png"))
                 window.views.setCurrentIndex(window.CALENDAR_TAB)
                 written.append(shoot(window, out_dir / f"calendar-week-{slug(principal.name)}.png"))
+            if number < 2 and hasattr(window, "calls"):
+                window.views.setCurrentIndex(window.views.indexOf(window.calls))
+                written.append(shoot(window, out_dir / f"calls-{slug(principal.name)}.png"))
+                if number == 0:
+                    dialog = window.calls.open_quick_log()
+                    dialog.number.setText(window.calls.model.call_at(0).number_raw if window.calls.model.rowCount() else "")
+                    settle(window)
+                    dialog.grab().save(str(out_dir / "calls-quick-log.png"))
+                    written.append(out_dir / "calls-quick-log.png")
+                    dialog.reject()
     finally:
         window.close()
         window.deleteLater()

@@ -134,6 +134,9 @@ class MainWindow(QMainWindow):
         self.views.setDocumentMode(True)
         self.views.addTab(self.inbox, "&Inbox")
         self.views.addTab(self.calendar, "&Calendar")
+        from assistant.ui import calls as calls_tab
+
+        calls_tab.install(self)  # the Calls tab (self.calls) and the quick-log shortcut Ctrl+Shift+L
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main-splitter")

@@ -1,0 +1,202 @@
+"""Call-log queries beyond ``PrincipalScope.add_call/calls``: pages with filters, one party's history, talk-time totals,
+who a number belongs to, and the remembered column mappings of generic CSV call exports.
+
+Every function that reads a principal's rows takes a :class:`PrincipalScope` and filters on its id. The only
+workspace-wide question is :func:`principals_knowing`, which answers with principal ids and nothing else.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from assistant import timezones
+from assistant.domain import Call, CallDirection
+from assistant.errors import NotFound
+from assistant.timezones import from_epoch, to_epoch
+
+
+@dataclass
+class CallFilter:
+    direction: str = ""  # "", "in", "out", "missed", "voicemail"
+    since_utc: datetime | None = None
+    until_utc: datetime | None = None
+    party_key: str = ""  # E.164 number, SIP address or client identity
+    text: str = ""  # full-text over name, number and notes
+
+
+def _call(r: Any) -> Call:
+    return Call(
+        id=r["id"], principal_id=r["principal_id"], direction=CallDirection(r["direction"]),
+        number_raw=r["number_raw"], number_e164=r["number_e164"], number_valid=bool(r["number_valid"]),
+        caller_name=r["caller_name"], started_utc=from_epoch(r["started_utc"]), duration_s=r["duration_s"],
+        outcome=r["outcome"], notes=r["notes"], source=r["source"], source_key=r["source_key"],
+    )
+
+
+def _where(scope: Any, f: CallFilter) -> tuple[str, list[Any]]:
+    clauses, params = ["c.principal_id=?"], [scope.principal_id]
+    if f.direction:
+        clauses.append("c.direction=?")
+        params.append(CallDirection(f.direction).value)
+    if f.since_utc is not None:
+        clauses.append("c.started_utc>=?")
+        params.append(to_epoch(f.since_utc))
+    if f.until_utc is not None:
+        clauses.append("c.started_utc<?")
+        params.append(to_epoch(f.until_utc))
+    if f.party_key:
+        clauses.append("(c.number_e164=? OR (c.number_e164='' AND lower(trim(c.number_raw))=?))")
+        params += [f.party_key, f.party_key.lower()]
+    if f.text.strip():
+        from assistant.store import fts_query
+
+        clauses.append("c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
+        params.append(fts_query(f.text))
+    return " AND ".join(clauses), params
+
+
+def count_calls(scope: Any, f: CallFilter | None = None) -> int:
+    where, params = _where(scope, f or CallFilter())
+    return scope.db.execute(f"SELECT COUNT(*) FROM calls c WHERE {where}", params).fetchone()[0]
+
+
+def calls_page(scope: Any, f: CallFilter | None = None, *, offset: int = 0, limit: int = 200) -> list[Call]:
+    where, params = _where(scope, f or CallFilter())
+    rows = scope.db.execute(
+        f"SELECT c.* FROM calls c WHERE {where} ORDER BY c.started_utc DESC, c.id DESC LIMIT ? OFFSET ?",
+        params + [limit, offset],
+    )
+    return [_call(r) for r in rows]
+
+
+def get_call(scope: Any, call_id: int) -> Call:
+    row = scope.db.execute("SELECT * FROM calls WHERE id=? AND principal_id=?", (call_id, scope.principal_id)).fetchone()
+    if row is None:
+        raise NotFound(f"no call {call_id} for this principal")
+    return _call(row)
+
+
+def update_call(scope: Any, call_id: int, *, caller_name: str | None = None, outcome: str | None = None,
+                notes: str | None = None) -> Call:
+    call = get_call(scope, call_id)
+    call.caller_name = call.caller_name if caller_name is None else caller_name
+    call.outcome = call.outcome if outcome is None else outcome
+    call.notes = call.notes if notes is None else notes
+    from assistant.store import fts
+
+    with scope.store.transaction():
+        scope.db.execute(
+            "UPDATE calls SET caller_name=?, outcome=?, notes=? WHERE id=? AND principal_id=?",
+            (call.caller_name, call.outcome, call.notes, call_id, scope.principal_id),
+        )
+        scope.db.execute("DELETE FROM calls_fts WHERE rowid=?", (call_id,))
+        scope.db.execute(
+            "INSERT INTO calls_fts(rowid, caller_name, number, notes) VALUES (?,?,?,?)",
+            (call_id, fts.index_text(call.caller_name), f"{call.number_raw} {call.number_e164}",
+             fts.index_text(call.notes)),
+        )
+    return call
+
+
+def names_by_party(scope: Any) -> dict[str, str]:
+    """The latest non-empty caller name seen for each party (E.164, or the lowered raw SIP/client id)."""
+    rows = scope.db.execute(
+        "SELECT number_e164, lower(trim(number_raw)) AS raw, caller_name FROM calls"
+        " WHERE principal_id=? AND caller_name!='' ORDER BY started_utc",
+        (scope.principal_id,),
+    )
+    names: dict[str, str] = {}
+    for r in rows:
+        names[r["number_e164"] or r["raw"]] = r["caller_name"]
+    return names
+
+
+def principals_knowing(store: Any, key: str) -> list[int]:
+    """Ids of the principals that have this party in their contacts or their call log (workspace-wide on purpose:
+    the quick log picks the principal from it). Returns ids only, never another principal's rows."""
+    if not key:
+        return []
+    rows = store.db.execute(
+        "SELECT principal_id FROM calls WHERE number_e164=? OR (number_e164='' AND lower(trim(number_raw))=?)"
+        " UNION SELECT principal_id FROM contacts WHERE instr(phones, ?) > 0",
+        (key, key.lower(), json.dumps(key)),
+    )
+    return sorted({r[0] for r in rows})
+
+
+def talk_time(scope: Any, zone: str, *, by: str = "day", since_utc: datetime | None = None,
+              until_utc: datetime | None = None) -> list[dict[str, Any]]:
+    """Talk time per day or ISO week in ``zone``, newest first: ``{"period", "calls", "seconds"}``."""
+    if by not in ("day", "week"):
+        raise ValueError(by)
+    rows = scope.db.execute(
+        "SELECT started_utc, duration_s FROM calls WHERE principal_id=? AND (? IS NULL OR started_utc>=?)"
+        " AND (? IS NULL OR started_utc<?)",
+        (scope.principal_id, to_epoch(since_utc), to_epoch(since_utc), to_epoch(until_utc), to_epoch(until_utc)),
+    )
+    totals: dict[str, list[int]] = {}
+    for r in rows:
+        local = timezones.in_zone(from_epoch(r["started_utc"]), zone).date()
+        if by == "week":
+            year, week, _ = local.isocalendar()
+            period = f"{year}-W{week:02d}"
+        else:
+            period = local.isoformat()
+        entry = totals.setdefault(period, [0, 0])
+        entry[0] += 1
+        entry[1] += max(0, r["duration_s"])
+    return [{"period": p, "calls": c, "seconds": s} for p, (c, s) in sorted(totals.items(), reverse=True)]
+
+
+def today_bounds(zone: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    now = now or timezones.now_utc()
+    return timezones.day_bounds_utc(timezones.in_zone(now, zone).date(), zone)
+
+
+def threads_with(scope: Any, emails: list[str], limit: int = 20) -> list[dict[str, Any]]:
+    """Threads where one of ``emails`` wrote or was written to, newest first."""
+    emails = [e.lower() for e in emails if e]
+    if not emails:
+        return []
+    like = " OR ".join(["instr(lower(m.recipients), ?) > 0"] * len(emails))
+    rows = scope.db.execute(
+        "SELECT t.id, t.subject, t.last_date_utc, t.message_count FROM threads t WHERE t.principal_id=? AND t.id IN"
+        f" (SELECT m.thread_id FROM messages m WHERE m.principal_id=? AND (lower(m.sender_email) IN"
+        f" ({','.join('?' * len(emails))}) OR {like})) ORDER BY t.last_date_utc DESC LIMIT ?",
+        [scope.principal_id, scope.principal_id, *emails, *[json.dumps(e)[1:-1] for e in emails], limit],
+    )
+    return [{"thread_id": r["id"], "subject": r["subject"], "last_date_utc": from_epoch(r["last_date_utc"]),
+             "messages": r["message_count"]} for r in rows]
+
+
+def emails_for_name(scope: Any, name: str) -> list[str]:
+    """Addresses a correspondent of this principal used under ``name`` (how a call's caller is found in the mail)."""
+    if not name.strip():
+        return []
+    rows = scope.db.execute(
+        "SELECT DISTINCT lower(sender_email) FROM messages WHERE principal_id=? AND sender_name=? COLLATE NOCASE"
+        " AND sender_email!='' LIMIT 5",
+        (scope.principal_id, name.strip()),
+    )
+    return [r[0] for r in rows]
+
+
+# -- remembered column mappings for generic CSV exports -----------------------------------------------------------------
+def saved_mapping(store: Any, signature: str) -> dict[str, str] | None:
+    row = store.db.execute("SELECT mapping FROM call_csv_mappings WHERE signature=?", (signature,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def save_mapping(store: Any, signature: str, header: list[str], mapping: dict[str, str]) -> None:
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO call_csv_mappings(signature, header, mapping, saved_utc) VALUES (?,?,?,?)"
+            " ON CONFLICT(signature) DO UPDATE SET mapping=excluded.mapping, saved_utc=excluded.saved_utc",
+            (signature, json.dumps(header), json.dumps(mapping), to_epoch(timezones.now_utc())),
+        )
+
+
+def week_start(day: datetime) -> datetime:
+    return day - timedelta(days=day.weekday())

@@ -1,0 +1,468 @@
+"""The Calls tab: the current principal's call log with filters, talk time, the history and threads with the selected
+caller, and follow-ups (call back at…, make a task). The quick log (Ctrl+Shift+L anywhere in the window) writes through
+the TaskManager; the GUI thread reads one page of calls at a time.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QSize, Qt, QTime, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant import timezones
+from assistant.calls.matching import ContactMatcher, pick_principal
+from assistant.calls.numbers import classify, normalise
+from assistant.domain import Call, CallDirection, Principal
+from assistant.store import Store
+from assistant.store import calls as call_store
+from assistant.ui.quick_log import QuickLogDialog, QuickLogResult, format_elapsed
+from assistant.ui.workers import TaskManager, describe_error
+
+PAGE = 500
+QUICK_LOG_SHORTCUT = "Ctrl+Shift+L"
+DIRECTION_TEXT = {"in": "↙ in", "out": "↗ out", "missed": "✕ missed", "voicemail": "✉ voicemail"}
+FILTERS = [("All calls", "all"), ("Missed", "missed"), ("Today", "today"), ("This week", "week")]
+
+
+def talk_text(seconds: int) -> str:
+    hours, rest = divmod(max(0, seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+
+class CallLogModel(QAbstractTableModel):
+    HEADERS = ["When", "Your time", "", "Name", "Number", "E.164", "Duration", "Outcome", "Notes"]
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._calls: list[Call] = []
+        self._names: dict[int, str] = {}  # call id → matched contact name when the call has none
+        self.zone = "UTC"
+        self.assistant_zone = timezones.assistant_zone_name()
+
+    def set_calls(self, calls: list[Call], zone: str, names: dict[int, str]) -> None:
+        self.beginResetModel()
+        self._calls, self.zone, self._names = list(calls), zone, dict(names)
+        self.endResetModel()
+
+    def call_at(self, row: int) -> Call | None:
+        return self._calls[row] if 0 <= row < len(self._calls) else None
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._calls)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(
+                self.HEADERS):
+            if section == 0:
+                return f"When ({self.zone})"
+            if section == 1:
+                return f"Your time ({self.assistant_zone})"
+            return self.HEADERS[section]
+        return None
+
+    def display_name(self, call: Call) -> str:
+        return call.caller_name or self._names.get(call.id or -1, "")
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._calls):
+            return None
+        call, column = self._calls[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return f"{timezones.in_zone(call.started_utc, self.zone):%a %d %b %Y %H:%M}"
+            if column == 1:
+                return f"{timezones.in_zone(call.started_utc, self.assistant_zone):%a %H:%M}"
+            if column == 2:
+                return DIRECTION_TEXT[call.direction.value]
+            if column == 3:
+                return self.display_name(call)
+            if column == 4:
+                return call.number_raw or "Withheld"
+            if column == 5:
+                kind = classify(call.number_raw, call.number_e164)
+                return call.number_e164 or {"invalid": "invalid — kept as typed", "withheld": "—", "sip": "SIP address",
+                                            "client": "client identity"}.get(kind, "")
+            if column == 6:
+                return format_elapsed(call.duration_s) if call.direction != CallDirection.MISSED else ""
+            if column == 7:
+                return call.outcome
+            if column == 8:
+                return " ".join(call.notes.split())[:200]
+        if role == Qt.ItemDataRole.ToolTipRole and column in (5, 8):
+            return call.notes if column == 8 else None
+        if role == Qt.ItemDataRole.ForegroundRole and call.direction == CallDirection.MISSED and column in (2, 3, 4):
+            from PySide6.QtGui import QColor
+
+            return QColor("#c62828")
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 6:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class CallBackDialog(QDialog):
+    """Pick when to call back, in the principal's zone; the assistant's own time is shown beside it."""
+
+    def __init__(self, principal: Principal, who: str, now: datetime | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Call back {who}")
+        self.principal = principal
+        self.assistant_zone = timezones.assistant_zone_name()
+        now = now or timezones.now_utc()
+        local = timezones.in_zone(now + timedelta(hours=1), principal.timezone).replace(minute=0, second=0,
+                                                                                        microsecond=0)
+        self.when = QDateTimeEdit(self)
+        self.when.setAccessibleName(f"Call-back time in {principal.timezone}")
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setCalendarPopup(True)
+        self.when.setDateTime(QDateTime(local.date(), QTime(local.hour, local.minute)))
+        self.both = QLabel(self)
+        self.when.dateTimeChanged.connect(self._update)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                   parent=self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"When, in {principal.name}'s time ({principal.timezone}):", self))
+        layout.addWidget(self.when)
+        layout.addWidget(self.both)
+        layout.addWidget(buttons)
+        self._update()
+
+    def due_utc(self) -> datetime:
+        value = self.when.dateTime()
+        naive = datetime(value.date().year(), value.date().month(), value.date().day(), value.time().hour(),
+                         value.time().minute())
+        return timezones.local_to_utc(naive, self.principal.timezone)
+
+    def _update(self) -> None:
+        due = self.due_utc()
+        self.both.setText(f"{timezones.in_zone(due, self.principal.timezone):%a %d %b %H:%M %Z} for {self.principal.name}"
+                          f" · {timezones.in_zone(due, self.assistant_zone):%a %d %b %H:%M %Z} your time")
+
+
+class CallsView(QWidget):
+    call_logged = Signal(int)  # call id
+    follow_up_made = Signal(str)  # one line for the status bar
+
+    def __init__(self, store: Store, tasks: TaskManager, parent=None):
+        super().__init__(parent)
+        self.setObjectName("calls")
+        self.store = store
+        self.tasks = tasks
+        self.principal: Principal | None = None
+        self.quick_log: QuickLogDialog | None = None
+        self.model = CallLogModel(self)
+
+        self.filter = QComboBox(self)
+        self.filter.setAccessibleName("Show")
+        for label, value in FILTERS:
+            self.filter.addItem(label, value)
+        self.filter.currentIndexChanged.connect(lambda _i: self.reload())
+        self.contact_filter = QLineEdit(self)
+        self.contact_filter.setAccessibleName("Filter by contact")
+        self.contact_filter.setPlaceholderText("Contact, number or notes…")
+        self.contact_filter.setClearButtonEnabled(True)
+        self.contact_filter.returnPressed.connect(self.reload)
+        self.contact_filter.textChanged.connect(lambda text: None if text else self.reload())
+        self.log_button = QPushButton("&Log a call…", self)
+        self.log_button.setToolTip(f"Open the quick log with a running timer ({QUICK_LOG_SHORTCUT})")
+        self.log_button.clicked.connect(self.open_quick_log)
+        self.call_back_button = QPushButton("Call &back at…", self)
+        self.call_back_button.clicked.connect(self.on_call_back)
+        self.task_button = QPushButton("Make a &task", self)
+        self.task_button.clicked.connect(self.on_make_task)
+        self.export_button = QPushButton("E&xport CSV…", self)
+        self.export_button.clicked.connect(self.on_export)
+
+        self.table = QTableView(self)
+        self.table.setObjectName("call-log")
+        self.table.setAccessibleName("Call log")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_details(current.row()))
+
+        self.totals = QLabel(self)
+        self.totals.setObjectName("talk-time")
+        self.totals.setWordWrap(True)
+        self.person = QLabel(self)
+        self.person.setObjectName("call-person")
+        self.person.setWordWrap(True)
+        self.history = QListWidget(self)
+        self.history.setAccessibleName("Calls with this person")
+        self.threads = QListWidget(self)
+        self.threads.setAccessibleName("Threads with this person")
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter)
+        bar.addWidget(self.contact_filter, 1)
+        bar.addWidget(self.log_button)
+        bar.addWidget(self.call_back_button)
+        bar.addWidget(self.task_button)
+        bar.addWidget(self.export_button)
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.person)
+        side_layout.addWidget(QLabel("Calls with them", side))
+        side_layout.addWidget(self.history, 1)
+        side_layout.addWidget(QLabel("Threads with them", side))
+        side_layout.addWidget(self.threads, 1)
+        side_layout.addWidget(QLabel("Talk time", side))
+        side_layout.addWidget(self.totals)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([800, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+        # The tab must not widen the window's minimum: the bar and the table squeeze (and scroll) instead.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self._update_buttons()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, 200)
+
+    # -- loading ---------------------------------------------------------------------------------------------------
+    def set_principal(self, principal: Principal | None) -> None:
+        self.principal = principal
+        self.reload()
+
+    def current_filter(self) -> call_store.CallFilter:
+        f = call_store.CallFilter()
+        principal = self.principal
+        choice = self.filter.currentData()
+        if choice == "missed":
+            f.direction = "missed"
+        elif choice in ("today", "week") and principal is not None:
+            start, end = call_store.today_bounds(principal.timezone)
+            if choice == "week":
+                local_day = timezones.in_zone(start, principal.timezone).date()
+                start, _ = timezones.day_bounds_utc(local_day - timedelta(days=local_day.weekday()), principal.timezone)
+            f.since_utc, f.until_utc = start, end
+        text = self.contact_filter.text().strip()
+        if text and principal is not None:
+            info = normalise(text, principal.region)
+            if info.kind == "phone":
+                f.party_key = info.key
+            else:
+                f.text = text
+        return f
+
+    def reload(self) -> None:
+        principal = self.principal
+        if principal is None:
+            self.model.set_calls([], "UTC", {})
+            self.totals.setText("")
+            self.show_details(-1)
+            return
+        scope = self.store.scope(principal.id)
+        calls = call_store.calls_page(scope, self.current_filter(), limit=PAGE)
+        matcher = ContactMatcher(scope, principal.region)
+        names = {c.id: matcher.match(normalise(c.number_raw, principal.region)).name for c in calls if not c.caller_name}
+        self.model.set_calls(calls, principal.timezone, {k: v for k, v in names.items() if v})
+        self.table.resizeColumnsToContents()
+        self._show_totals(scope, principal)
+        if calls:
+            self.table.selectRow(0)
+        else:
+            self.show_details(-1)
+        self._update_buttons()
+
+    def _show_totals(self, scope: Any, principal: Principal) -> None:
+        days = call_store.talk_time(scope, principal.timezone, by="day")
+        weeks = call_store.talk_time(scope, principal.timezone, by="week")
+        today = f"{timezones.in_zone(timezones.now_utc(), principal.timezone).date():%Y-%m-%d}"
+        today_total = next((d for d in days if d["period"] == today), {"calls": 0, "seconds": 0})
+        lines = [f"Today: {today_total['calls']} calls, {talk_text(today_total['seconds'])}"]
+        lines += [f"{w['period']}: {w['calls']} calls, {talk_text(w['seconds'])}" for w in weeks[:4]]
+        lines += ["Per day:"] + [f"  {d['period']}: {talk_text(d['seconds'])}" for d in days[:5]]
+        self.totals.setText("\n".join(lines))
+
+    def selected_call(self) -> Call | None:
+        return self.model.call_at(self.table.currentIndex().row())
+
+    def show_details(self, row: int) -> None:
+        self.history.clear()
+        self.threads.clear()
+        call = self.model.call_at(row)
+        principal = self.principal
+        self._update_buttons()
+        if call is None or principal is None:
+            self.person.setText("")
+            return
+        scope = self.store.scope(principal.id)
+        info = normalise(call.number_raw, principal.region)
+        match = ContactMatcher(scope, principal.region).match(info)
+        name = call.caller_name or match.name
+        self.person.setText(f"<b>{_escape(name or info.shown or 'Withheld')}</b><br>{_escape(info.shown)}"
+                            + (" (from contacts)" if match.source == "contact" else ""))
+        if info.key:
+            for other in call_store.calls_page(scope, call_store.CallFilter(party_key=info.key), limit=50):
+                when = timezones.in_zone(other.started_utc, principal.timezone)
+                self.history.addItem(f"{when:%Y-%m-%d %H:%M}  {DIRECTION_TEXT[other.direction.value]}  "
+                                     f"{format_elapsed(other.duration_s)}  {' '.join(other.notes.split())[:60]}")
+        emails = list(match.emails) or call_store.emails_for_name(scope, name)
+        for thread in call_store.threads_with(scope, emails):
+            when = thread["last_date_utc"]
+            stamp = f"{timezones.in_zone(when, principal.timezone):%Y-%m-%d}" if when else ""
+            self.threads.addItem(f"{stamp}  {thread['subject'] or '(no subject)'}  ({thread['messages']})")
+        if not emails:
+            self.threads.addItem("No e-mail address known for this caller.")
+
+    def _update_buttons(self) -> None:
+        has_call = self.selected_call() is not None
+        self.call_back_button.setEnabled(has_call)
+        self.task_button.setEnabled(has_call)
+        self.export_button.setEnabled(self.principal is not None)
+        self.log_button.setEnabled(self.principal is not None)
+
+    # -- quick log -------------------------------------------------------------------------------------------------
+    def lookup(self, number: str, principal_id: int | None) -> tuple[int | None, str]:
+        owner = pick_principal(self.store, number, None)
+        pid = principal_id if principal_id is not None else owner
+        if pid is None:
+            return owner, ""
+        principal = self.store.principal(pid)
+        return owner, ContactMatcher(self.store.scope(pid), principal.region).match(number).name
+
+    def open_quick_log(self, **clock: Any) -> QuickLogDialog | None:
+        principals = self.store.principals()
+        if not principals:
+            return None
+        if self.quick_log is not None and self.quick_log.isVisible():
+            self.quick_log.raise_()
+            self.quick_log.activateWindow()
+            return self.quick_log
+        dialog = QuickLogDialog(principals, self.principal.id if self.principal else None, lookup=self.lookup,
+                                parent=self, **clock)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.call_logged.connect(self.save_quick_log)
+        dialog.finished.connect(lambda _r: setattr(self, "quick_log", None))
+        self.quick_log = dialog
+        dialog.show()
+        return dialog
+
+    def save_quick_log(self, result: QuickLogResult) -> None:
+        from assistant.calls.manual import log_call
+
+        def save(store: Store) -> Call:
+            return log_call(store, result.principal_id, number=result.number, direction=result.direction,
+                            started_utc=result.started_utc, duration_s=result.duration_s,
+                            caller_name=result.caller_name, outcome=result.outcome, notes=result.notes)
+
+        self.tasks.run(save, on_done=self._on_call_saved,
+                       on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
+
+    def _on_call_saved(self, call: Call) -> None:
+        if self.principal is not None and call.principal_id == self.principal.id:
+            self.reload()
+        self.call_logged.emit(call.id)
+        self.follow_up_made.emit(f"Call logged ({format_elapsed(call.duration_s)}).")
+
+    # -- follow-ups --------------------------------------------------------------------------------------------------
+    def on_call_back(self) -> CallBackDialog | None:
+        call, principal = self.selected_call(), self.principal
+        if call is None or principal is None:
+            return None
+        who = self.model.display_name(call) or call.number_e164 or call.number_raw or "the caller"
+        dialog = CallBackDialog(principal, who, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.add_call_back(call, dialog.due_utc()))
+        dialog.open()
+        return dialog
+
+    def add_call_back(self, call: Call, due_utc: datetime) -> None:
+        from assistant.calls.manual import call_back
+
+        principal = self.principal
+        if principal is None:
+            return
+        when = f"{timezones.in_zone(due_utc, principal.timezone):%a %d %b %H:%M %Z}"
+        self.tasks.run(lambda store: call_back(store, call.principal_id, call, due_utc),
+                       on_done=lambda _r: self.follow_up_made.emit(f"Reminder set: call back {when}."),
+                       on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
+
+    def on_make_task(self) -> None:
+        from assistant.calls.manual import task_from_call
+
+        call = self.selected_call()
+        if call is None:
+            return
+        self.tasks.run(lambda store: task_from_call(store, call.principal_id, call),
+                       on_done=lambda task: self.follow_up_made.emit(f"Task made: {task.title}"),
+                       on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
+
+    def on_export(self, path: str | None = None) -> None:
+        from assistant.cli_calls import write_csv
+
+        principal = self.principal
+        if principal is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export calls", f"calls-{principal.name}.csv", "CSV (*.csv)")
+            if not path:
+                return
+        principal_id, f, zone = principal.id, self.current_filter(), principal.timezone
+
+        def export(store: Store) -> int:
+            scope = store.scope(principal_id)
+            calls = call_store.calls_page(scope, f, limit=max(1, call_store.count_calls(scope, f)))
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                write_csv(handle, calls, zone)
+            return len(calls)
+
+        self.tasks.run(export, on_done=lambda n: self.follow_up_made.emit(f"Exported {n} calls to {Path(path).name}."),
+                       on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def install(window: Any) -> CallsView:
+    """Add the Calls tab and the window-wide quick-log shortcut to the main window."""
+    view = CallsView(window.store, window.tasks)
+    window.calls = view
+    window.views.addTab(view, "Ca&lls")
+    window.principal_changed.connect(lambda _pid: view.set_principal(window.current_principal))
+    view.follow_up_made.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.quick_log_shortcut = QShortcut(QKeySequence(QUICK_LOG_SHORTCUT), window, view.open_quick_log)
+    window.quick_log_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+    return view

@@ -1,0 +1,125 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assistant.calls.manual import call_back, log_call, task_from_call
+from assistant.calls.matching import ContactMatcher, pick_principal
+from assistant.domain import Account, Address, Call, CallDirection, Contact, Message, Principal
+from assistant.store import calls as call_store
+
+
+@pytest.fixture
+def two(workspace):
+    ann = workspace.add_principal(Principal(name="Ann", timezone="America/New_York", addresses=["ann@example.org"]))
+    ken = workspace.add_principal(Principal(name="Ken", timezone="Asia/Tokyo", region="JP", addresses=["k@example.jp"]))
+    return workspace, ann, ken
+
+
+def test_contact_numbers_match_in_any_spelling(two):
+    store, ann, _ken = two
+    store.scope(ann.id).add_contact(Contact(principal_id=ann.id, name="Grace Hopper", emails=["grace@navy.example"],
+                                            phones=["+1 (212) 555-0123"]))
+    matcher = ContactMatcher(store.scope(ann.id), "US")
+    for spelling in ("212-555-0123", "+12125550123", "1 212 555 0123", "tel:+1-212-555-0123"):
+        match = matcher.match(spelling)
+        assert (match.name, match.emails, match.source) == ("Grace Hopper", ["grace@navy.example"], "contact")
+    assert matcher.match("212-555-0199").name == ""
+    assert matcher.match("Anonymous").name == ""
+
+
+def test_names_from_earlier_calls_and_never_from_another_principal(two):
+    store, ann, ken = two
+    log_call(store, ken.id, number="+12125550123", direction="in", started_utc=datetime(2026, 1, 1, tzinfo=UTC),
+             caller_name="Secret Name")
+    call = log_call(store, ann.id, number="(212) 555-0123", direction="in", started_utc=datetime(2026, 1, 2, tzinfo=UTC))
+    assert call.caller_name == ""  # Ken's contact is not Ann's
+    log_call(store, ann.id, number="sip:Bob@PBX.example", direction="out", started_utc=datetime(2026, 1, 3, tzinfo=UTC),
+             caller_name="Bob")
+    again = log_call(store, ann.id, number="sip:bob@pbx.example", direction="in",
+                     started_utc=datetime(2026, 1, 4, tzinfo=UTC))
+    assert again.caller_name == "Bob"
+
+
+def test_the_principal_is_picked_when_exactly_one_knows_the_number(two):
+    store, ann, ken = two
+    store.scope(ken.id).add_contact(Contact(principal_id=ken.id, name="山本", phones=["+81312345678"]))
+    assert pick_principal(store, "+81 3-1234-5678", ann.id) == ken.id
+    assert pick_principal(store, "03-1234-5678", ann.id) == ken.id  # read in Ken's region too
+    assert pick_principal(store, "+12125550100", ann.id) == ann.id  # nobody knows it: the current one
+    log_call(store, ann.id, number="+81312345678", direction="out", started_utc=datetime(2026, 1, 1, tzinfo=UTC))
+    assert pick_principal(store, "+81312345678", ken.id) == ken.id  # both know it: the current one
+    assert pick_principal(store, "+81312345678", ann.id) == ann.id
+
+
+def test_threads_with_a_caller_are_found_by_their_address_within_the_principal(two):
+    store, ann, ken = two
+    for p in (ann, ken):
+        account = store.add_account(Account(principal_id=p.id, kind="local", address=p.primary_address))
+        store.scope(p.id).upsert_message(Message(
+            principal_id=p.id, account_id=account.id, remote_id="m1", subject=f"Contract for {p.name}",
+            sender=Address("Grace Hopper", "Grace@Navy.example"), to=[Address(p.name, p.primary_address)],
+            date_utc=datetime(2026, 1, 1, tzinfo=UTC), message_id_header=f"<m1-{p.id}@x>",
+        ))
+        store.scope(p.id).upsert_message(Message(
+            principal_id=p.id, account_id=account.id, remote_id="m2", subject=f"To Grace from {p.name}",
+            sender=Address(p.name, p.primary_address), to=[Address("", "grace@navy.example")],
+            date_utc=datetime(2026, 1, 2, tzinfo=UTC), message_id_header=f"<m2-{p.id}@x>",
+        ))
+    threads = call_store.threads_with(store.scope(ann.id), ["grace@navy.example"])
+    assert sorted(t["subject"] for t in threads) == ["Contract for Ann", "To Grace from Ann"]
+    assert call_store.emails_for_name(store.scope(ann.id), "grace hopper") == ["grace@navy.example"]
+    assert call_store.threads_with(store.scope(ann.id), []) == []
+
+
+def test_talk_time_per_day_is_counted_in_the_principals_zone_across_the_dst_change(two):
+    store, ann, _ken = two
+    # New York springs forward on 2026-03-08; 23:30 local on the 7th is 04:30 UTC on the 8th
+    for when, seconds in [(datetime(2026, 3, 8, 4, 30, tzinfo=UTC), 100), (datetime(2026, 3, 8, 5, 30, tzinfo=UTC), 20),
+                          (datetime(2026, 3, 8, 12, 0, tzinfo=UTC), 7)]:
+        log_call(store, ann.id, number="+12125550123", direction="in", started_utc=when, duration_s=seconds)
+    days = call_store.talk_time(store.scope(ann.id), "America/New_York")
+    assert days == [{"period": "2026-03-08", "calls": 2, "seconds": 27},
+                    {"period": "2026-03-07", "calls": 1, "seconds": 100}]
+    start, end = call_store.today_bounds("America/New_York", now=datetime(2026, 3, 8, 16, 0, tzinfo=UTC))
+    assert end - start == timedelta(hours=23)
+    today = call_store.calls_page(store.scope(ann.id), call_store.CallFilter(since_utc=start, until_utc=end))
+    assert len(today) == 2
+
+
+def test_filters_and_paging(two):
+    store, ann, ken = two
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    for i, direction in enumerate(["in", "missed", "out", "missed", "voicemail"]):
+        log_call(store, ann.id, number=f"+1212555010{i}", direction=direction, started_utc=base + timedelta(hours=i),
+                 notes="pricing" if i == 2 else "")
+    log_call(store, ken.id, number="+12125550101", direction="missed", started_utc=base)
+    scope = store.scope(ann.id)
+    assert call_store.count_calls(scope) == 5
+    assert call_store.count_calls(scope, call_store.CallFilter(direction="missed")) == 2
+    assert [c.number_raw for c in call_store.calls_page(scope, call_store.CallFilter(party_key="+12125550101"))] == [
+        "+12125550101"]
+    assert [c.notes for c in call_store.calls_page(scope, call_store.CallFilter(text="pricing"))] == ["pricing"]
+    page = call_store.calls_page(scope, offset=1, limit=2)
+    assert [c.number_raw for c in page] == ["+12125550103", "+12125550102"]
+    with pytest.raises(Exception):
+        call_store.get_call(store.scope(ken.id), page[0].id)
+
+
+def test_call_back_and_task_carry_the_link(two):
+    store, ann, _ken = two
+    call = log_call(store, ann.id, number="+12125550123", direction="missed", started_utc=datetime(2026, 1, 1, tzinfo=UTC),
+                    caller_name="Grace")
+    due = datetime(2026, 1, 2, 14, 0, tzinfo=UTC)
+    reminder = call_back(store, ann.id, call, due)
+    assert (reminder.kind, reminder.link, reminder.due_utc) == ("call-back", f"call:{call.id}", due)
+    assert "Grace" in reminder.text
+    task = task_from_call(store, ann.id, call)
+    assert task.link == f"call:{call.id}" and task.title == "Follow up: Missed call from Grace"
+
+
+def test_update_call_keeps_the_search_index_in_step(two):
+    store, ann, _ken = two
+    call = log_call(store, ann.id, number="+12125550123", direction="in", started_utc=datetime(2026, 1, 1, tzinfo=UTC))
+    call_store.update_call(store.scope(ann.id), call.id, notes="discussed the lease", outcome="done")
+    found = call_store.calls_page(store.scope(ann.id), call_store.CallFilter(text="lease"))
+    assert [(c.id, c.outcome) for c in found] == [(call.id, "done")]

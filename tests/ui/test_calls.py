@@ -1,0 +1,211 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QDateTime, Qt, QTime
+from PySide6.QtTest import QAbstractItemModelTester
+from PySide6.QtWidgets import QDialog
+
+from assistant.domain import Call, CallDirection, Contact, Principal
+from assistant.store import Store
+from assistant.ui.calls import CallBackDialog, CallLogModel
+from assistant.ui.quick_log import QuickLogDialog, format_elapsed
+
+
+class FakeClock:
+    def __init__(self):
+        self.seconds = 1000.0
+
+    def __call__(self):
+        return self.seconds
+
+
+NOW = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)
+
+
+def _principals():
+    return [Principal(name="Ann", timezone="America/New_York", id=1),
+            Principal(name="Ken", timezone="Asia/Tokyo", region="JP", id=2)]
+
+
+def test_quick_log_timer_runs_on_the_injected_clock(qtbot):
+    clock = FakeClock()
+    dialog = QuickLogDialog(_principals(), 1, clock=clock, now=lambda: NOW)
+    qtbot.addWidget(dialog)
+    assert dialog.timer_label.text() == "00:00"
+    clock.seconds += 75
+    dialog.ticker.timeout.emit()
+    assert dialog.timer_label.text() == "01:15"
+    dialog.stop_button.click()  # hang up: the timer stops
+    clock.seconds += 600
+    dialog.ticker.timeout.emit()
+    assert dialog.timer_label.text() == "01:15" and not dialog.ticker.isActive()
+    dialog.stop_button.click()  # resume counts on from where it stopped
+    clock.seconds += 5
+    dialog.tick()
+    assert dialog.timer_label.text() == "01:20"
+    clock.seconds += 3600
+    dialog.tick()
+    assert dialog.timer_label.text() == "1:01:20" == format_elapsed(3680)
+
+
+def test_quick_log_emits_what_was_typed(qtbot):
+    clock = FakeClock()
+    dialog = QuickLogDialog(_principals(), 2, clock=clock, now=lambda: NOW)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.number, "03-1234-5678")
+    assert dialog.number_hint.text() == "→ +81312345678"  # read in Ken's region
+    dialog.direction.setCurrentIndex(dialog.direction.findData("out"))
+    dialog.caller_name.setText("山本 大輔")  # QTest types ASCII only
+    qtbot.keyClicks(dialog.outcome, "booked")
+    qtbot.keyClicks(dialog.notes, "Site visit Tuesday")
+    clock.seconds += 42
+    with qtbot.waitSignal(dialog.call_logged) as logged:
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    result = logged.args[0]
+    assert (result.principal_id, result.direction.value, result.number, result.caller_name, result.outcome,
+            result.notes, result.duration_s, result.started_utc) == (
+        2, "out", "03-1234-5678", "山本 大輔", "booked", "Site visit Tuesday", 42, NOW)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+
+def test_quick_log_marks_invalid_sip_and_withheld_numbers(qtbot):
+    dialog = QuickLogDialog(_principals(), 1, clock=FakeClock(), now=lambda: NOW)
+    qtbot.addWidget(dialog)
+    for text, hint in [("12", "not a valid number here: kept as typed"), ("sip:bob@pbx.example", "SIP address"),
+                       ("client:kevin", "client identity"), ("Anonymous", "withheld number")]:
+        dialog.number.setText(text)
+        assert dialog.number_hint.text() == hint
+
+
+def test_quick_log_picks_the_principal_who_knows_the_number_and_fills_the_name(qtbot):
+    def lookup(number, principal_id):
+        owner = 2 if number.endswith("5678") else None
+        return owner, ("Daisuke" if principal_id == 2 and owner == 2 else "")
+
+    dialog = QuickLogDialog(_principals(), 1, lookup=lookup, clock=FakeClock(), now=lambda: NOW)
+    qtbot.addWidget(dialog)
+    dialog.number.setText("+81 3-1234-5678")
+    assert dialog.principal.currentData() == 2
+    assert dialog.caller_name.text() == "Daisuke"
+    assert "Ken" in dialog.principal_hint.text()
+
+
+def test_a_principal_chosen_by_hand_is_kept(qtbot):
+    dialog = QuickLogDialog(_principals(), 1, lookup=lambda n, p: (2, ""), clock=FakeClock(), now=lambda: NOW)
+    qtbot.addWidget(dialog)
+    dialog.principal.setCurrentIndex(0)
+    dialog.principal.activated.emit(0)
+    dialog.number.setText("+81 3-1234-5678")
+    assert dialog.principal.currentData() == 1
+
+
+def test_call_back_dialog_reads_the_time_in_the_principals_zone_across_dst(qtbot):
+    ann = _principals()[0]
+    dialog = CallBackDialog(ann, "Bob", now=NOW)
+    qtbot.addWidget(dialog)
+    # 2026-03-08 is the spring-forward day in New York: 09:00 is EDT (UTC-4), the day before is EST (UTC-5)
+    dialog.when.setDateTime(QDateTime(datetime(2026, 3, 8).date(), QTime(9, 0)))
+    assert dialog.due_utc() == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
+    dialog.when.setDateTime(QDateTime(datetime(2026, 3, 7).date(), QTime(9, 0)))
+    assert dialog.due_utc() == datetime(2026, 3, 7, 14, 0, tzinfo=UTC)
+    assert "EST" in dialog.both.text()
+
+
+def test_call_log_model_passes_the_model_tester(qtbot):
+    model = CallLogModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    calls = [Call(principal_id=1, direction=CallDirection.MISSED, number_raw="12", started_utc=NOW, id=1),
+             Call(principal_id=1, direction=CallDirection.INCOMING, number_raw="+12125550123",
+                  number_e164="+12125550123", number_valid=True, started_utc=NOW, duration_s=61, id=2)]
+    model.set_calls(calls, "America/New_York", {2: "Grace"})
+    assert model.rowCount() == 2
+    assert model.index(0, 5).data() == "invalid — kept as typed"
+    assert model.index(1, 3).data() == "Grace" and model.index(1, 6).data() == "01:01"
+    assert model.index(1, 0).data() == "Sat 07 Mar 2026 10:00"
+
+
+# -- the tab in the main window ---------------------------------------------------------------------------------------
+@pytest.fixture
+def call_workspace(workspace):
+    ws, ann, ken = workspace
+    store = Store(ws)
+    store.scope(ann.id).add_contact(Contact(principal_id=ann.id, name="Sender 0", emails=["s0@example.org"],
+                                            phones=["+12125550123"]))
+    store.scope(ann.id).add_call(Call(principal_id=ann.id, direction=CallDirection.INCOMING, number_raw="212 555 0123",
+                                      number_e164="+12125550123", number_valid=True,
+                                      started_utc=datetime.now(UTC) - timedelta(hours=1), duration_s=300))
+    store.scope(ken.id).add_call(Call(principal_id=ken.id, direction=CallDirection.MISSED, number_raw="03-1234-5678",
+                                      number_e164="+81312345678", number_valid=True, caller_name="Daisuke",
+                                      started_utc=datetime.now(UTC) - timedelta(hours=2)))
+    store.close()
+    return ws, ann, ken
+
+
+def test_calls_tab_shows_only_the_current_principals_calls_with_matched_names(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    view = window.calls
+    QAbstractItemModelTester(view.model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    assert view.model.rowCount() == 1
+    assert view.model.index(0, 3).data() == "Sender 0"  # from the contacts: the call itself had no name
+    assert view.history.count() == 1
+    assert any("Ann matter 0" in view.threads.item(i).text() for i in range(view.threads.count()))
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert [view.model.call_at(r).caller_name for r in range(view.model.rowCount())] == ["Daisuke"]
+    view.filter.setCurrentIndex(view.filter.findData("missed"))
+    assert view.model.rowCount() == 1
+    window.select_principal(ann.id)
+    assert view.model.rowCount() == 0  # Ann has no missed calls
+
+
+def test_shortcut_opens_the_quick_log_and_saving_logs_through_the_worker(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    dialog = window.calls.quick_log
+    assert dialog is not None and dialog.isVisible()
+    dialog.number.setText("+81 3 1234 5678")  # only Ken knows this number
+    assert dialog.principal.currentData() == ken.id and dialog.caller_name.text() == "Daisuke"
+    dialog.direction.setCurrentIndex(dialog.direction.findData("in"))
+    with qtbot.waitSignal(window.calls.call_logged, timeout=5000):
+        dialog.accept()
+    store = Store(ws)
+    try:
+        calls = store.scope(ken.id).calls()
+        assert len(calls) == 2 and calls[0].number_e164 == "+81312345678" and calls[0].caller_name == "Daisuke"
+        assert len(store.scope(ann.id).calls()) == 1
+    finally:
+        store.close()
+
+
+def test_call_back_and_make_task_from_the_tab(make_window, call_workspace, qtbot, tmp_path):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    view = window.calls
+    call = view.selected_call()
+    due = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    with qtbot.waitSignal(view.follow_up_made, timeout=5000) as said:
+        view.add_call_back(call, due)
+    assert "call back" in said.args[0]
+    with qtbot.waitSignal(view.follow_up_made, timeout=5000) as said:
+        view.on_make_task()
+    assert said.args[0].startswith("Task made")
+    out = tmp_path / "calls.csv"
+    with qtbot.waitSignal(view.follow_up_made, timeout=5000):
+        view.on_export(str(out))
+    assert out.read_text().splitlines()[1].split(",")[5] == "+12125550123"
+    store = Store(ws)
+    try:
+        (reminder,) = [r for r in store.scope(ann.id).reminders() if r.kind == "call-back"]
+        assert reminder.due_utc == due and reminder.link == f"call:{call.id}" and "Sender 0" in reminder.text
+        assert [t.link for t in store.scope(ann.id).tasks()] == [f"call:{call.id}"]
+    finally:
+        store.close()
