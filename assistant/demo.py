@@ -126,6 +126,10 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
                     principal_id=scope.principal_id, title=t["title"], column_id=columns.get(t["column"]),
                     due_utc=_due(t["due"], src.spec["timezone"], now), priority=t["priority"], labels=t["labels"],
                 ))
+        from assistant.approvals.demo import add_demo_drafts
+
+        add_demo_drafts(store, now)  # replies waiting for approval; the next sync puts the requests in each Sent folder
+        sync_all(store)
     finally:
         store.close()
 

@@ -91,24 +91,25 @@ def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime 
         d.comment = ""
         _set_state(store, d, "awaiting-approval", actor, "approval-requested", ",".join(channels), reasons=reasons)
         for channel in channels:
-            ask(store, d, channel, reasons, actor=actor)
+            ask(store, d, channel, reasons, actor=actor, now=now)
     return d.state
 
 
-def ask(store: Store, d: Draft, channel: str, reasons: list[str], *, actor: str = "assistant") -> sql.ApprovalRequest:
+def ask(store: Store, d: Draft, channel: str, reasons: list[str], *, actor: str = "assistant",
+        now: datetime | None = None) -> sql.ApprovalRequest:
     """Open one approval request for the draft's current version through ``channel``."""
     scope = store.scope(d.principal_id)
     reference = secrets.token_urlsafe(18)
     with store.transaction():
         if channel == "email":
-            entry, message_id = outgoing.enqueue_approval_request(store, d, reference, reasons)
+            entry, message_id = outgoing.enqueue_approval_request(store, d, reference, reasons, date=now)
             req = sql.add_request(scope, draft=d, channel=channel, reference=reference, message_id_header=message_id,
                                   outbox_key=entry.idempotency_key)
         elif channel == "drafts-folder":
             if not connectors.load(store.account(d.account_id).kind).capabilities & {Capability.DRAFTS}:
                 raise InvalidInput("this account cannot hold drafts on the server")
             key = outgoing.new_key("draft")
-            entry, message_id = outgoing.enqueue_principal_draft(store, d, key)
+            entry, message_id = outgoing.enqueue_principal_draft(store, d, key, date=now)
             req = sql.add_request(scope, draft=d, channel=channel, reference=reference, message_id_header=message_id,
                                   outbox_key=key)
         else:

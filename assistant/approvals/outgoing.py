@@ -67,12 +67,12 @@ def _enqueue(store: Store, principal_id: int, account_id: int, op: str, raw: byt
     return entry
 
 
-def draft_message(store: Store, d: Draft, key: str) -> tuple[bytes, str]:
+def draft_message(store: Store, d: Draft, key: str, date: datetime | None = None) -> tuple[bytes, str]:
     sender = _sender(store, d)
     message_id = compose.message_id_for(key, sender.email)
     msg = compose.build_message(
         sender=sender, to=d.to, cc=d.cc, subject=d.subject, body_text=d.body_text, message_id=message_id,
-        in_reply_to=d.in_reply_to, references=d.references, attachments=d.attachments,
+        in_reply_to=d.in_reply_to, references=d.references, attachments=d.attachments, date=date,
     )
     return msg.as_bytes(), message_id
 
@@ -91,9 +91,10 @@ def enqueue_send(store: Store, d: Draft, key: str, *, due: datetime | None = Non
                     extra=extra)
 
 
-def enqueue_principal_draft(store: Store, d: Draft, key: str) -> tuple[OutboxEntry, str]:
+def enqueue_principal_draft(store: Store, d: Draft, key: str, date: datetime | None = None
+                            ) -> tuple[OutboxEntry, str]:
     """Channel 2: the draft as a real draft in the principal's own Drafts folder."""
-    raw, message_id = draft_message(store, d, key)
+    raw, message_id = draft_message(store, d, key, date)
     return _enqueue(store, d.principal_id, d.account_id, "save-draft", raw, key, message_id, local_copy=False), \
         message_id
 
@@ -122,7 +123,8 @@ def _draft_text(d: Draft) -> str:
     return "\n".join(lines) + "\n\n" + DRAFT_BEGINS + "\n" + d.body_text.rstrip("\n") + "\n" + DRAFT_ENDS
 
 
-def enqueue_approval_request(store: Store, d: Draft, reference: str, reasons: list[str]) -> tuple[OutboxEntry, str]:
+def enqueue_approval_request(store: Store, d: Draft, reference: str, reasons: list[str], *,
+                             date: datetime | None = None) -> tuple[OutboxEntry, str]:
     """Channel 1: ask the principal by e-mail, from their own account to their own address."""
     key = new_key("ask")
     sender = _sender(store, d)
@@ -142,7 +144,7 @@ def enqueue_approval_request(store: Store, d: Draft, reference: str, reasons: li
     )
     msg = compose.build_message(
         sender=sender, to=[_principal_address(store, d)], subject=f"Approval needed [{code}]: {d.subject}",
-        body_text=body, message_id=message_id,
+        body_text=body, message_id=message_id, date=date,
     )
     return _enqueue(store, d.principal_id, d.account_id, "send", msg.as_bytes(), key, message_id,
                     local_copy=True), message_id
