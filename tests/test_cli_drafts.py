@@ -101,7 +101,7 @@ def test_approve_by_reply_sends_once_and_is_confirmed(env):
     assert len([m for m in sent(maildir) if m["Subject"].startswith(f"[{ref}]")]) == 1
     actions = [h["action"] for h in cli("draft", "show", str(draft_id))["history"]]
     assert actions[:2] == ["draft-created", "approval-requested"]
-    for expected in ("approval-request-sent", "approved", "queued-for-sending", "sent", "decision-ignored"):
+    for expected in ("approval-request-queued", "approved", "queued-for-sending", "sent", "decision-ignored"):
         assert expected in actions
     approved = next(h for h in cli("draft", "show", str(draft_id))["history"] if h["action"] == "approved")
     assert approved["channel"] == "email" and approved["actor"] == "principal <ann@phone.example>"

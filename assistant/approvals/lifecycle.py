@@ -114,7 +114,7 @@ def ask(store: Store, d: Draft, channel: str, reasons: list[str], *, actor: str 
                                   outbox_key=key)
         else:
             raise InvalidInput(f"unknown approval channel {channel!r}")
-        _audit(store, d, actor, "approval-request-sent", channel, request_id=req.id)
+        _audit(store, d, actor, "approval-request-queued", channel, request_id=req.id)
     return req
 
 

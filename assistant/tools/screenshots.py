@@ -78,6 +78,13 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
                     dialog.grab().save(str(out_dir / "calls-quick-log.png"))
                     written.append(out_dir / "calls-quick-log.png")
                     dialog.reject()
+        if principals:  # the Approvals tab across principals, a rejected draft's history selected
+            window.select_principal(principals[0].id)
+            window.views.setCurrentIndex(window.views.indexOf(window.approvals))
+            window.approvals.all_principals.setChecked(True)
+            settle(window)
+            window.approvals.table.selectRow(1 if window.approvals.model.rowCount() > 1 else 0)
+            written.append(shoot(window, out_dir / "approvals-all-principals.png"))
     finally:
         window.close()
         window.deleteLater()

@@ -128,8 +128,9 @@ class ApprovalQueueModel(QAbstractTableModel):
         r, column = self._rows[index.row()], index.column()
         overdue = r.state == "awaiting-approval" and self.waited_s(r) > r.overdue_after_s
         if role == Qt.ItemDataRole.DisplayRole:
-            return [r.principal, r.subject or "(no subject)", r.to, r.state.replace("-", " "),
-                    waited_text(self.waited_s(r)), ", ".join(r.channels)][column]
+            waiting = waited_text(self.waited_s(r)) if r.state == "awaiting-approval" else ""
+            return [r.principal, r.subject or "(no subject)", r.to, r.state.replace("-", " "), waiting,
+                    ", ".join(r.channels)][column]
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 4 and r.submitted_utc:
                 theirs = timezones.in_zone(r.submitted_utc, r.zone)

@@ -36,4 +36,4 @@ def test_approved_draft_with_a_send_time_goes_to_the_server_and_is_sent_there(wo
     assert drafts.get_draft(workspace, principal.id, d.id).state == "sent"
     assert len([m for m in fake.messages_in("outbox") if m["subject"] == "Proposal"]) == 1
     actions = [h["action"] for h in lifecycle.history(workspace, principal.id, d.id)]
-    assert actions == ["draft-created", "approval-requested", "approval-request-sent", "approved", "scheduled", "sent"]
+    assert actions == ["draft-created", "approval-requested", "approval-request-queued", "approved", "scheduled", "sent"]

@@ -71,7 +71,7 @@ def test_history_and_in_person_approval(qtbot, view):
     with qtbot.waitSignal(widget.history_loaded):
         widget.table.selectRow(0)
     actions = [widget.history_model.index(r, 2).data() for r in range(widget.history_model.rowCount())]
-    assert actions == ["draft created", "approval requested", "approval request sent"]
+    assert actions == ["draft created", "approval requested", "approval request queued"]
     assert widget.history_model.index(0, 0).data().endswith("JST")
     assert widget.approve_button.isEnabled()
 
