@@ -371,3 +371,24 @@ def cross_principal_queue(store: Any, states: Iterable[str]) -> list[tuple[int, 
 
 
 __all__ = ["ApprovalRequest", "ApprovalFlag", "ApprovalSettings", "Address"]
+
+
+NOTIFIED_ACTIONS = ("approved", "rejected", "approved-and-sent-by-principal", "withdrawn-by-principal",
+                    "approval-reply-flagged", "send-time-passed")
+
+
+def audit_since(store: Any, after_id: int, actions: Iterable[str] = NOTIFIED_ACTIONS) -> list[dict[str, Any]]:
+    """Explicitly cross-principal: decisions recorded after audit row ``after_id``, each labelled with its principal."""
+    actions = list(actions)
+    rows = store.db.execute(
+        f"SELECT a.id, a.principal_id, p.name, a.action, a.subject, a.actor, a.detail FROM audit a"
+        f" JOIN principals p ON p.id=a.principal_id WHERE a.id>? AND a.action IN ({','.join('?' * len(actions))})"
+        " ORDER BY a.id",
+        [after_id, *actions],
+    )
+    return [{"id": r[0], "principal_id": r[1], "principal": r[2], "action": r[3], "subject": r[4], "actor": r[5],
+             "detail": json.loads(r[6])} for r in rows]
+
+
+def last_audit_id(store: Any) -> int:
+    return store.db.execute("SELECT COALESCE(MAX(id), 0) FROM audit").fetchone()[0]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QSystemTrayIcon,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -75,6 +76,32 @@ def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
         for f in sql.flags(store.scope(p.id))[:20]:
             snapshot.flagged.append(f"{p.name}: reply from {f.sender or 'unknown'} not applied — {f.reason}")
     return snapshot
+
+
+def load_notifications(store: Store, after_id: int | None, already_overdue: set[int], now: datetime
+                       ) -> tuple[int, list[str], set[int]]:
+    """What to tell the assistant: decisions recorded since ``after_id`` (None: only remember where we are) and drafts
+    newly past their principal's usual answer time. Runs on the worker thread."""
+    from assistant.approvals import lifecycle
+    from assistant.store import drafts as sql
+
+    last = sql.last_audit_id(store)
+    lines: list[str] = []
+    if after_id is not None:
+        for e in sql.audit_since(store, after_id):
+            what = e["action"].replace("-", " ")
+            comment = f" — “{e['detail']['comment']}”" if e["detail"].get("comment") else ""
+            lines.append(f"{e['principal']}: {what}: {e['subject']}{comment}")
+    overdue = set()
+    for item in lifecycle.queue(store):
+        d, submitted = item["draft"], item["submitted_utc"]
+        usual = sql.settings(store.scope(item["principal_id"])).usual_answer_minutes * 60
+        if d.state == "awaiting-approval" and submitted and (now - submitted).total_seconds() > usual:
+            overdue.add(d.id)
+            if d.id not in already_overdue:
+                lines.append(f"{item['principal']} has not answered about “{d.subject}” for "
+                             f"{waited_text((now - submitted).total_seconds())}")
+    return last, lines, overdue
 
 
 def load_history(store: Store, principal_id: int, draft_id: int) -> list[dict[str, Any]]:
@@ -195,6 +222,8 @@ class ApprovalsView(QWidget):
     decision_recorded = Signal(int)  # draft id
     queue_loaded = Signal()
     history_loaded = Signal()
+    notified = Signal(str)  # a decision arrived, or a draft waits longer than usual (also shown in the tray)
+    CHECK_EVERY_MS = 60_000
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None):
         super().__init__(parent)
@@ -279,6 +308,35 @@ class ApprovalsView(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         self._update_buttons()
+
+        self._last_audit_id: int | None = None
+        self._overdue: set[int] = set()
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.setToolTip("Assistant — approvals")
+            self.tray.show()
+        self.check_timer = QTimer(self)
+        self.check_timer.setInterval(self.CHECK_EVERY_MS)
+        self.check_timer.timeout.connect(self.check_notifications)
+        self.check_timer.start()
+        self.check_notifications()
+
+    # -- notifications -------------------------------------------------------------------------------------------------
+    def check_notifications(self) -> None:
+        after, overdue = self._last_audit_id, set(self._overdue)
+        self.tasks.run(lambda store: load_notifications(store, after, overdue, timezones.now_utc()),
+                       on_done=self._apply_notifications, on_error=self._on_error)
+
+    def _apply_notifications(self, result: tuple[int, list[str], set[int]]) -> None:
+        self._last_audit_id, lines, self._overdue = result
+        for line in lines:
+            if self.tray is not None:
+                self.tray.showMessage("Approvals", line, QSystemTrayIcon.MessageIcon.Information)
+            self.status.setText(line)
+            self.notified.emit(line)
+        if lines and self.isVisible():
+            self.reload()
 
     # -- loading ---------------------------------------------------------------------------------------------------
     def set_principal_id(self, principal_id: int | None) -> None:

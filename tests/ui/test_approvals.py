@@ -99,3 +99,37 @@ def test_waiting_longer_than_usual_is_marked(qtbot):
     assert model.index(0, 4).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert "longer than their usual answer time" in model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole)
     assert waited_text(3 * 86400 + 7200) == "3 d 2 h"
+
+
+def test_a_decision_arriving_is_notified_once(qtbot, view):
+    widget, ids, ws = view
+    qtbot.waitUntil(lambda: widget._last_audit_id is not None)
+    store = Store(ws)
+    try:
+        from assistant.approvals import lifecycle
+
+        lifecycle.approve_in_person(store, *ids["Ann"], decision="reject", comment="too formal")
+    finally:
+        store.close()
+    with qtbot.waitSignal(widget.notified) as blocker:
+        widget.check_notifications()
+    assert blocker.args == ["Ann: rejected: For Ann — “too formal”"]
+    with qtbot.assertNotEmitted(widget.notified):
+        widget.check_notifications()
+        qtbot.waitUntil(lambda: not widget.tasks.busy)
+
+
+def test_a_draft_waiting_longer_than_usual_is_notified_once(two_waiting):
+    from assistant.ui.approvals import load_notifications
+
+    ws, ids = two_waiting
+    store = Store(ws)
+    try:
+        later = now_utc() + timedelta(hours=5)  # the default usual answer time is 4 hours
+        last, lines, overdue = load_notifications(store, None, set(), later)
+        assert sorted(lines) == ["Ann has not answered about “For Ann” for 5 h 00 min",
+                                 "Kenji has not answered about “For Kenji” for 5 h 00 min"]
+        assert load_notifications(store, last, overdue, later)[1] == []
+        assert load_notifications(store, None, set(), now_utc())[1] == []
+    finally:
+        store.close()
