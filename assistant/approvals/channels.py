@@ -150,3 +150,22 @@ def watch_drafts_folder(store: Store, account: Account, now: datetime) -> None:
                 lifecycle.withdraw_requests(store, d, actor="principal", reason="deleted from Drafts")
                 lifecycle._set_state(store, d, "withdrawn", "principal", "withdrawn-by-principal", "drafts-folder",
                                      request_id=req.id)
+
+
+def send_due(store: Store, now: datetime) -> list[int]:
+    """What the running app does every few seconds: queue send-later drafts whose time has come (a long-missed one
+    waits for confirmation instead), and sync the accounts whose queued sends are due (their undo window is over), so
+    they go out without waiting for the next full sync. Returns the ids of the accounts synced."""
+    from assistant.sync.engine import sync_account
+
+    lifecycle.run_due(store, now)
+    due_accounts: set[int] = set()
+    for principal_id, d in sql.cross_principal_queue(store, ("sending",)):
+        scope = store.scope(principal_id)
+        entry = sql.outbox_by_key(scope, sql.send_key(scope, d.id))
+        if entry is not None and entry["state"] in ("pending", "in-flight") and \
+                any(e.id == entry["id"] for e in store.due_outbox(d.account_id, now)):
+            due_accounts.add(d.account_id)
+    for account_id in sorted(due_accounts):
+        sync_account(store, account_id, now=now)
+    return sorted(due_accounts)

@@ -223,7 +223,7 @@ class ApprovalsView(QWidget):
     queue_loaded = Signal()
     history_loaded = Signal()
     notified = Signal(str)  # a decision arrived, or a draft waits longer than usual (also shown in the tray)
-    CHECK_EVERY_MS = 60_000
+    CHECK_EVERY_MS = 15_000
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None):
         super().__init__(parent)
@@ -324,9 +324,18 @@ class ApprovalsView(QWidget):
 
     # -- notifications -------------------------------------------------------------------------------------------------
     def check_notifications(self) -> None:
+        """Also the app's own send-later: due drafts are queued and sends past their undo window go out."""
         after, overdue = self._last_audit_id, set(self._overdue)
-        self.tasks.run(lambda store: load_notifications(store, after, overdue, timezones.now_utc()),
-                       on_done=self._apply_notifications, on_error=self._on_error)
+
+        def check(store: Store) -> tuple[int, list[str], set[int]]:
+            from assistant.approvals.channels import send_due
+
+            now = timezones.now_utc()
+            if after is not None:
+                send_due(store, now)
+            return load_notifications(store, after, overdue, now)
+
+        self.tasks.run(check, on_done=self._apply_notifications, on_error=self._on_error)
 
     def _apply_notifications(self, result: tuple[int, list[str], set[int]]) -> None:
         self._last_audit_id, lines, self._overdue = result

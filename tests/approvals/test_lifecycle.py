@@ -169,3 +169,22 @@ def test_undo_send_within_the_window_and_not_after(workspace, ann, local_account
 def test_send_later_times_read_in_the_chosen_zone(text, zone, expected):
     now = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)
     assert parse_send_at(text, zone, now).isoformat() == expected
+
+
+def test_running_app_sends_due_messages_without_a_full_sync_being_asked(workspace, ann, local_account, maildir):
+    from assistant.approvals.channels import send_due
+
+    ann.approval_policy = ApprovalPolicy.NEVER
+    workspace.update_principal(ann)
+    now = datetime.now(UTC)
+    later = new(workspace, ann, local_account, subject="At ten")
+    right_away = new(workspace, ann, local_account, subject="Now")
+    drafts.submit_draft(workspace, ann.id, later.id, send_at=now + timedelta(minutes=10))
+    drafts.submit_draft(workspace, ann.id, right_away.id, now=now)
+    assert send_due(workspace, now) == []  # "Now" is inside its undo window, "At ten" not due
+    assert send_due(workspace, now + timedelta(seconds=11)) == [local_account.id]
+    assert [m["Subject"] for m in folder_files(maildir, "Sent")] == ["Now"]
+    assert send_due(workspace, now + timedelta(minutes=10, seconds=5)) == [local_account.id]
+    assert sorted(m["Subject"] for m in folder_files(maildir, "Sent")) == ["At ten", "Now"]
+    assert send_due(workspace, now + timedelta(minutes=11)) == []
+    assert drafts.get_draft(workspace, ann.id, later.id).state == "sent"
