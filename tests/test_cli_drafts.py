@@ -132,6 +132,7 @@ def test_reject_returns_the_draft_with_the_comment_and_sends_nothing(env):
     cli("sync")
     assert cli("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
     assert to_bob(maildir, "Board dinner") == []
+    assert "replaced by a newer version" in cli("approvals", "list")["flagged"][0]["reason"]
 
 
 def test_spoofed_approval_does_nothing_and_is_flagged(env):

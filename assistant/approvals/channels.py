@@ -93,12 +93,15 @@ def handle_message(store: Store, account: Account, message_id: int, now: datetim
         reason = "a short answer, and this principal's settings do not accept short forms" if answer.short_form \
             else "no decision could be read from the reply"
         return _flag(store, account.principal_id, message_id, m.message_id_header, sender, reason)
-    before = d.state
+    before, stale = d.state, req.state != "open" or req.content_hash != d.content_hash
     state = lifecycle.decide(
         store, account.principal_id, req.draft_id, answer.kind, channel="email", actor=f"principal <{sender}>",
         comment=answer.comment, edited_body=answer.body if answer.kind == "edit" else None, request_id=req.id,
         source_message_id=m.message_id_header, now=now,
     )
+    if stale:
+        return _flag(store, account.principal_id, message_id, m.message_id_header, sender,
+                     "the request was answered already or replaced by a newer version; nothing changed")
     d = sql.get_draft(scope, req.draft_id)
     if before == "awaiting-approval" and state != before:
         outgoing.enqueue_confirmation(store, d, req.reference, _confirmation_text(answer.kind, d),
