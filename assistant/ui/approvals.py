@@ -12,6 +12,10 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -454,3 +458,82 @@ class ApprovalsView(QWidget):
 
     def _on_error(self, error: BaseException) -> None:
         self.status.setText(describe_error(error))
+
+
+class SendLaterDialog(QDialog):
+    """When to send: words ("tomorrow 9:00", "in 2 hours", "2026-11-24 09:00") read in the principal's zone, the
+    recipient's ("their time") or the assistant's own."""
+
+    ZONES = (("principal", "the principal's time"), ("recipient", "the recipient's time"), ("assistant", "my time"))
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Send later")
+        self.when = QLineEdit("tomorrow 9:00")
+        self.when.setAccessibleName("When to send")
+        self.zone = QComboBox()
+        self.zone.setAccessibleName("In whose time")
+        for key, label in self.ZONES:
+            self.zone.addItem(label, key)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Send at", self.when)
+        form.addRow("In", self.zone)
+        form.addRow(QLabel("A message whose time passes while the app is closed waits for your confirmation."))
+        form.addRow(buttons)
+
+    def choice(self) -> tuple[str, str]:
+        return self.when.text().strip(), self.zone.currentData()
+
+
+class ComposeApprovalButtons(QWidget):
+    """"Ask approval" and "Send later…" for the compose window's button row.
+
+    ``draft_ref()`` returns ``(principal_id, draft_id)`` of the draft as last saved (the compose window autosaves
+    through ``assistant.drafts.save_draft``), or None when there is nothing saved yet. Submitting follows the
+    principal's policy: it asks for approval, or sends (after the undo window), or schedules."""
+
+    submitted = Signal(str)  # the draft's new state
+    failed = Signal(str)
+
+    def __init__(self, tasks: TaskManager, draft_ref, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.draft_ref = draft_ref
+        self.ask_button = QPushButton("Ask approval")
+        self.ask_button.setToolTip("Send the draft to the principal for approval, as their policy says")
+        self.later_button = QPushButton("Send later…")
+        self.ask_button.clicked.connect(lambda: self.submit(None))
+        self.later_button.clicked.connect(self.on_send_later)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.ask_button)
+        layout.addWidget(self.later_button)
+        self.dialog: SendLaterDialog | None = None
+
+    def on_send_later(self) -> SendLaterDialog:
+        self.dialog = SendLaterDialog(self)
+        self.dialog.accepted.connect(lambda: self.submit(self.dialog.choice()))
+        self.dialog.open()
+        return self.dialog
+
+    def submit(self, when: tuple[str, str] | None) -> None:
+        ref = self.draft_ref()
+        if ref is None:
+            self.failed.emit("Nothing to submit yet: the draft has not been saved.")
+            return
+        principal_id, draft_id = ref
+
+        def run(store: Store) -> str:
+            from assistant import drafts
+            from assistant.approvals.schedule import parse_send_at, zone_for
+
+            send_at = None
+            if when is not None:
+                d = drafts.get_draft(store, principal_id, draft_id)
+                send_at = parse_send_at(when[0], zone_for(store, d, when[1]), timezones.now_utc())
+            return drafts.submit_draft(store, principal_id, draft_id, send_at=send_at)
+
+        self.tasks.run(run, on_done=self.submitted.emit, on_error=lambda e: self.failed.emit(describe_error(e)))

@@ -133,3 +133,41 @@ def test_a_draft_waiting_longer_than_usual_is_notified_once(two_waiting):
         assert load_notifications(store, None, set(), now_utc())[1] == []
     finally:
         store.close()
+
+
+def test_compose_buttons_ask_approval_and_send_later_in_the_recipients_zone(qtbot, tmp_path):
+    from assistant.domain import ApprovalPolicy
+    from assistant.ui.approvals import ComposeApprovalButtons
+
+    store = Store(tmp_path / "compose-ws")
+    maildir = tmp_path / "mail"
+    mailbox.Maildir(maildir, create=True)
+    ann = store.add_principal(Principal("Ann", "America/New_York", ["ann@example.com"],
+                                        approval_policy=ApprovalPolicy.NEVER))
+    store.add_principal(Principal("Kenji", "Asia/Tokyo", ["kenji@example.jp"]))
+    a = store.add_account(Account(ann.id, "local", "ann@example.com", settings={"maildir": str(maildir)}))
+    d = drafts.save_draft(store, ann.id, a.id, to="kenji@example.jp", subject="Call", body_text="Tomorrow?")
+    tasks = TaskManager(tmp_path / "compose-ws")
+    ref = {"value": None}
+    buttons = ComposeApprovalButtons(tasks, lambda: ref["value"])
+    qtbot.addWidget(buttons)
+    try:
+        with qtbot.waitSignal(buttons.failed) as blocker:
+            buttons.ask_button.click()
+        assert "not been saved" in blocker.args[0]
+        ref["value"] = (ann.id, d.id)
+        dialog = buttons.on_send_later()
+        dialog.when.setText("tomorrow 9:00")
+        dialog.zone.setCurrentIndex(dialog.zone.findData("recipient"))
+        with qtbot.waitSignal(buttons.submitted) as blocker:
+            dialog.accept()
+        assert blocker.args == ["scheduled"]
+        saved = drafts.get_draft(store, ann.id, d.id)
+        from assistant.timezones import in_zone
+
+        local = in_zone(saved.send_at_utc, "Asia/Tokyo")
+        assert (local.hour, local.minute) == (9, 0) and saved.send_where == "app"
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()
+        store.close()
