@@ -111,6 +111,7 @@ def save_draft(
     from assistant.approvals import lifecycle
 
     with store.transaction():
+        lifecycle.take_back_server_schedule(store, d)
         d.account_id = account_id
         if approval is not None:
             d.approval = approval
@@ -144,6 +145,7 @@ def delete_draft(store: Store, principal_id: int, draft_id: int, *, actor: str =
     if d.state == "sending" and not lifecycle.undo_send(store, principal_id, draft_id, actor=actor):
         raise InvalidInput(f"draft {draft_id} is being sent already and cannot be discarded")
     with store.transaction():
+        lifecycle.take_back_server_schedule(store, d)
         lifecycle.withdraw_requests(store, d, actor=actor, reason="draft discarded")
         # the audit history outlives the draft row
         store.audit(principal_id, actor, "draft-deleted", d.subject, draft_id=d.id, version=d.version,

@@ -118,6 +118,19 @@ def ask(store: Store, d: Draft, channel: str, reasons: list[str], *, actor: str 
     return req
 
 
+def take_back_server_schedule(store: Store, d: Draft) -> None:
+    """A draft the provider holds for deferred send cannot change any more; one still in our outbox is taken back."""
+    if d.state != "scheduled" or d.send_where != "server":
+        return
+    scope = store.scope(d.principal_id)
+    key = sql.send_key(scope, d.id)
+    if not sql.remove_outbox_entry(scope, key):
+        raise InvalidInput(f"draft {d.id} is already with the provider for sending at its time; it cannot be changed here")
+    scope.remove_messages(d.account_id, [f"outbox:{key}"])
+    sql.set_send_key(scope, d.id, "")
+    d.send_where = ""
+
+
 def content_changed(store: Store, d: Draft, *, actor: str) -> None:
     """Called by ``drafts.save_draft`` (in its transaction) after a new version was written."""
     if d.state in ("draft", "revised"):
@@ -125,8 +138,6 @@ def content_changed(store: Store, d: Draft, *, actor: str) -> None:
         return
     was_approved = bool(d.approved_hash)
     withdraw_requests(store, d, actor=actor, reason="the draft changed", state="superseded")
-    if d.state == "scheduled" and d.send_where == "server":
-        sql.remove_outbox_entry(store.scope(d.principal_id), sql.send_key(store.scope(d.principal_id), d.id))
     if d.state in ("scheduled", "approved", "needs-confirmation"):
         sql.set_send_key(store.scope(d.principal_id), d.id, "")
     _set_state(store, d, "revised", actor, "revised", "app",

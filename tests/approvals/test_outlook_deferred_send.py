@@ -37,3 +37,25 @@ def test_approved_draft_with_a_send_time_goes_to_the_server_and_is_sent_there(wo
     assert len([m for m in fake.messages_in("outbox") if m["subject"] == "Proposal"]) == 1
     actions = [h["action"] for h in lifecycle.history(workspace, principal.id, d.id)]
     assert actions == ["draft-created", "approval-requested", "approval-request-queued", "approved", "scheduled", "sent"]
+
+
+def test_a_deferred_send_at_the_server_cannot_be_edited_but_one_still_queued_can(workspace, principal, account,
+                                                                                 connector, fake):
+    import pytest
+
+    from assistant.errors import InvalidInput
+
+    principal.approval_policy = "never"
+    workspace.update_principal(principal)
+    send_at = now_utc() + timedelta(days=1)
+    fields = dict(to="client@example.org", subject="Terms")
+    d = drafts.save_draft(workspace, principal.id, account.id, body_text="v1", **fields)
+    assert drafts.submit_draft(workspace, principal.id, d.id, send_at=send_at) == "scheduled"
+    edited = drafts.save_draft(workspace, principal.id, account.id, body_text="v2", draft_id=d.id, **fields)
+    assert edited.state == "revised" and workspace.outbox(account.id) == []
+    assert drafts.submit_draft(workspace, principal.id, d.id, send_at=send_at) == "scheduled"
+    sync_account(workspace, account.id, connector)
+    with pytest.raises(InvalidInput, match="already with the provider"):
+        drafts.save_draft(workspace, principal.id, account.id, body_text="v3", draft_id=d.id, **fields)
+    assert drafts.get_draft(workspace, principal.id, d.id).body_text == "v2"
+    assert len([m for m in fake.messages_in("outbox") if m["subject"] == "Terms"]) == 1
