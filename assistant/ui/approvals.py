@@ -498,10 +498,11 @@ class ComposeApprovalButtons(QWidget):
     submitted = Signal(str)  # the draft's new state
     failed = Signal(str)
 
-    def __init__(self, tasks: TaskManager, draft_ref, parent: QWidget | None = None):
+    def __init__(self, tasks: TaskManager, draft_ref, parent: QWidget | None = None, *, before_submit=None):
         super().__init__(parent)
         self.tasks = tasks
         self.draft_ref = draft_ref
+        self.before_submit = before_submit  # e.g. the compose window's "save now", queued ahead of the submit
         self.ask_button = QPushButton("Ask approval")
         self.ask_button.setToolTip("Send the draft to the principal for approval, as their policy says")
         self.later_button = QPushButton("Send later…")
@@ -520,6 +521,15 @@ class ComposeApprovalButtons(QWidget):
         return self.dialog
 
     def submit(self, when: tuple[str, str] | None) -> None:
+        if self.before_submit is None:
+            self._submit_saved(when)
+            return
+        self.before_submit()
+        # The worker runs tasks in order and their results come back in order: once this no-op's answer is here, the
+        # save queued just before it has landed and the compose window knows its draft id.
+        self.tasks.run(lambda _store: None, on_done=lambda _none: self._submit_saved(when))
+
+    def _submit_saved(self, when: tuple[str, str] | None) -> None:
         ref = self.draft_ref()
         if ref is None:
             self.failed.emit("Nothing to submit yet: the draft has not been saved.")

@@ -150,12 +150,19 @@ def test_compose_buttons_ask_approval_and_send_later_in_the_recipients_zone(qtbo
     tasks = TaskManager(tmp_path / "compose-ws")
     ref = {"value": None}
     buttons = ComposeApprovalButtons(tasks, lambda: ref["value"])
+    saved_first = ComposeApprovalButtons(
+        tasks, lambda: ref["value"],
+        before_submit=lambda: tasks.run(lambda _store: (ann.id, d.id), on_done=lambda ids: ref.update(value=ids)))
+    qtbot.addWidget(saved_first)
     qtbot.addWidget(buttons)
     try:
         with qtbot.waitSignal(buttons.failed) as blocker:
             buttons.ask_button.click()
         assert "not been saved" in blocker.args[0]
-        ref["value"] = (ann.id, d.id)
+        with qtbot.waitSignal(saved_first.failed) as blocker:  # a state error, proving the save landed first
+            saved_first.submit(("the day after", "principal"))
+        assert "cannot read the time" in blocker.args[0]
+        assert ref["value"] == (ann.id, d.id)
         dialog = buttons.on_send_later()
         dialog.when.setText("tomorrow 9:00")
         dialog.zone.setCurrentIndex(dialog.zone.findData("recipient"))
