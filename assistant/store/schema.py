@@ -339,6 +339,26 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX calls_party ON calls(number_e164, principal_id);
     """,
+    # compose: per-principal snippets with {{variables}}, the reply signature (the principal's own `signature` is the
+    # one for new messages), and the senders whose remote images the principal's reader always loads
+    """
+    CREATE TABLE snippets (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT '',
+        UNIQUE (principal_id, name)
+    );
+    CREATE TABLE compose_settings (
+        principal_id INTEGER PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+        reply_signature TEXT
+    );
+    CREATE TABLE remote_image_senders (
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        sender_email TEXT NOT NULL,
+        PRIMARY KEY (principal_id, sender_email)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,7 +12,16 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QFont, QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from assistant import timezones
 from assistant.domain import Principal, Thread
@@ -27,6 +36,8 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 FLAG_MARK = "\u2691"  # ⚑
 ATTACHMENT_MARK = "\U0001F4CE"  # 📎
 UNREAD_MARK = "\u25CF"  # ●
+PENDING_MARK = "\u23F3"  # ⏳
+FolderIdRole = Qt.ItemDataRole.UserRole + 2
 
 
 def format_when(when: datetime | None, zone: str, now_utc: datetime | None = None) -> str:
@@ -56,6 +67,8 @@ class ThreadListModel(QAbstractTableModel):
         self._exhausted = True
         self._fetching = False
         self._search: str = ""
+        self.folder: str | None = None  # a remote folder/label id; None = every thread
+        self.pending_thread_ids: set[int] = set()  # threads with changes not yet pushed by a sync
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -73,11 +86,12 @@ class ThreadListModel(QAbstractTableModel):
         finally:
             self._fetching = False
 
-    def set_principal(self, principal: Principal | None) -> None:
+    def set_principal(self, principal: Principal | None, folder: str | None = None) -> None:
         self.beginResetModel()
         self._principal = principal
+        self.folder = folder
         self._search = ""
-        self._threads = self._store.scope(principal.id).threads(0, PAGE_SIZE) if principal else []
+        self._threads = self._store.scope(principal.id).threads(0, PAGE_SIZE, folder=folder) if principal else []
         self._exhausted = len(self._threads) < PAGE_SIZE
         self._end_reset()
 
@@ -101,7 +115,7 @@ class ThreadListModel(QAbstractTableModel):
         self._threads = []
         self._exhausted = self._principal is None
         if self._principal is not None:
-            self._threads = self._store.scope(self._principal.id).threads(0, keep)
+            self._threads = self._store.scope(self._principal.id).threads(0, keep, folder=self.folder)
             self._exhausted = len(self._threads) < keep
         self._end_reset()
 
@@ -114,7 +128,7 @@ class ThreadListModel(QAbstractTableModel):
         # Views (and QAbstractItemModelTester) may ask for more from inside the insertion signals: one fetch at a time.
         self._fetching = True
         try:
-            page = self._store.scope(self._principal.id).threads(len(self._threads), PAGE_SIZE)
+            page = self._store.scope(self._principal.id).threads(len(self._threads), PAGE_SIZE, folder=self.folder)
             self._exhausted = len(page) < PAGE_SIZE
             if page:
                 first = len(self._threads)
@@ -147,6 +161,7 @@ class ThreadListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.MARKERS:
                 return "".join((
+                    PENDING_MARK if t.id in self.pending_thread_ids else "",
                     UNREAD_MARK if t.unread_count else "",
                     FLAG_MARK if t.is_flagged else "",
                     ATTACHMENT_MARK if t.has_attachments else "",
@@ -167,7 +182,7 @@ class ThreadListModel(QAbstractTableModel):
             if column == self.SUBJECT:
                 return t.snippet or None
             if column == self.MARKERS:
-                marks = [("unread", t.unread_count), ("flagged", t.is_flagged), ("has attachments", t.has_attachments)]
+                marks = [("changes waiting to sync", t.id in self.pending_thread_ids), ("unread", t.unread_count), ("flagged", t.is_flagged), ("has attachments", t.has_attachments)]
                 return ", ".join(name for name, on in marks if on) or None
         elif role == Qt.ItemDataRole.TextAlignmentRole and column in (self.MARKERS, self.DATE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if column == self.DATE else int(
@@ -211,7 +226,7 @@ class ThreadTableView(QTableView):
         super().setModel(model)
         header = self.horizontalHeader()
         header.setSectionResizeMode(ThreadListModel.MARKERS, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(ThreadListModel.MARKERS, self.fontMetrics().horizontalAdvance("●⚑📎") + 16)
+        header.resizeSection(ThreadListModel.MARKERS, self.fontMetrics().horizontalAdvance("⏳●⚑📎") + 16)
         header.resizeSection(ThreadListModel.PARTICIPANTS, 180)
         header.setSectionResizeMode(ThreadListModel.SUBJECT, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(ThreadListModel.DATE, 80)
@@ -256,12 +271,19 @@ class InboxView(QWidget):
         self.threads = ThreadTableView(self)
         self.threads.setModel(self.model)
         self.reader = Reader(tasks, self)
+        self._store = store
+        self.folders = QListWidget(self)
+        self.folders.setObjectName("folders")
+        self.folders.setAccessibleName("Folders")
+        self.folders.currentItemChanged.connect(self.on_folder_changed)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("inbox-splitter")
+        self.splitter.addWidget(self.folders)
         self.splitter.addWidget(self.threads)
         self.splitter.addWidget(self.reader)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 4)
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -272,14 +294,62 @@ class InboxView(QWidget):
         self.model.modelAboutToBeReset.connect(self.on_model_about_to_be_reset)
         self.model.modelReset.connect(self.on_model_reset)
         self.reader.message_marked_read.connect(lambda thread_id, _message_id: self.model.note_message_read(thread_id))
-        self.splitter.setSizes([700, 560])
+        self.splitter.setSizes([150, 600, 520])
 
     def set_principal(self, principal: Principal | None) -> None:
         self.reader.clear()
-        self.model.set_principal(principal)
+        folder = self._fill_folders(principal)
+        self.model.set_principal(principal, folder)
         self._current_thread_id = None
         if self.model.rowCount():
             self.threads.select_row(0)
+
+    def _fill_folders(self, principal: Principal | None) -> str | None:
+        """The principal's folders/labels (a handful of rows); the inbox is chosen first. Returns its remote id."""
+        self.folders.blockSignals(True)
+        self.folders.clear()
+        chosen = None
+        if principal is not None:
+            everything = QListWidgetItem("All mail")
+            everything.setData(FolderIdRole, None)
+            self.folders.addItem(everything)
+            chosen_item = everything
+            for f in self._store.scope(principal.id).folders():
+                item = QListWidgetItem(f.name or f.remote_id)
+                item.setData(FolderIdRole, f.remote_id)
+                item.setToolTip(f.role or f.remote_id)
+                self.folders.addItem(item)
+                if f.role == "inbox" and chosen is None:
+                    chosen, chosen_item = f.remote_id, item
+            self.folders.setCurrentItem(chosen_item)
+        self.folders.blockSignals(False)
+        return chosen
+
+    def refresh_folders(self) -> None:
+        """Re-read the folder list (an action may have made a folder), keeping the one shown."""
+        shown = self.model.folder
+        self._fill_folders(self.model.principal)
+        self.folders.blockSignals(True)
+        for row in range(self.folders.count()):
+            if self.folders.item(row).data(FolderIdRole) == shown:
+                self.folders.setCurrentRow(row)
+        self.folders.blockSignals(False)
+
+    def on_folder_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
+        principal = self.model.principal
+        if current is None or principal is None:
+            return
+        self.reader.clear()
+        self.model.set_principal(principal, current.data(FolderIdRole))
+        self._current_thread_id = None
+        if self.model.rowCount():
+            self.threads.select_row(0)
+
+    def select_folder(self, remote_id: str | None) -> None:
+        for row in range(self.folders.count()):
+            if self.folders.item(row).data(FolderIdRole) == remote_id:
+                self.folders.setCurrentRow(row)
+                return
 
     def on_model_about_to_be_reset(self) -> None:
         current = self.model.thread_at(self.threads.currentIndex().row())

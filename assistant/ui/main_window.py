@@ -103,6 +103,9 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_actions()
         self._build_status_bar()
+        from assistant.ui import inbox_actions
+
+        inbox_actions.install(self)  # compose windows, the inbox's mail keys (r a f e # u s) and the Message menu
 
         self.clock = QTimer(self)
         self.clock.setInterval(60_000)

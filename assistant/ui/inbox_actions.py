@@ -1,0 +1,327 @@
+"""What the inbox's keys and menus do: compose (n, r, a, f), archive (e), delete (#), read (u), flag (s, !).
+
+Every change goes through ``assistant.sync.actions`` on the TaskManager (local effect + outbox entry in one
+transaction), so it works offline; the threads it touched show a pending mark until a sync has pushed their entries.
+"""
+from __future__ import annotations
+
+import getpass
+import pwd
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Signal
+from PySide6.QtGui import QKeyEvent
+
+from assistant.domain import Account, Draft, Message, Principal, Thread
+from assistant.store import Store
+from assistant.ui.compose import ComposeStart, ComposeWindow, start_for, start_from_draft
+from assistant.ui.workers import TaskManager, describe_error
+
+KEY_ACTIONS = {
+    "n": "new", "r": "reply", "a": "reply-all", "f": "forward",
+    "e": "archive", "#": "delete", "u": "toggle-read", "s": "toggle-flag", "!": "toggle-flag",
+}
+DONE_STATES = {"done", "cancelled"}
+
+
+def assistant_name() -> str:
+    """The assistant's own name for ``{{my_name}}``: the setting, else the account's full name, else the login."""
+    name = QSettings().value("compose/my_name", "")
+    if name:
+        return str(name)
+    try:
+        gecos = pwd.getpwuid(__import__("os").getuid()).pw_gecos.split(",")[0].strip()
+    except (KeyError, OSError):
+        gecos = ""
+    return gecos or getpass.getuser()
+
+
+def _reply_target(messages: list[Message], principal: Principal) -> Message | None:
+    """The newest message not written by the principal (else the newest): what "reply" answers."""
+    own = {a.lower() for a in principal.addresses}
+    others = [m for m in messages if not (m.sender and m.sender.email.lower() in own)]
+    return (others or messages or [None])[-1]
+
+
+class InboxActions(QObject):
+    """Runs the inbox's actions for the current principal; owns the open compose windows."""
+
+    status_message = Signal(str)
+    changed = Signal()  # the list needs re-reading (an action's local effect is stored)
+    compose_opened = Signal(object)  # the ComposeWindow
+    message_submitted = Signal(int, str)  # draft id, state
+
+    def __init__(self, tasks: TaskManager, store: Store, inbox, principal: Callable[[], Principal | None],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._tasks = tasks
+        self._store = store
+        self._inbox = inbox
+        self._principal = principal
+        self.windows: list[ComposeWindow] = []
+        self.pending: dict[int, set[int]] = {}  # thread id -> outbox entry ids not yet pushed
+        inbox.threads.installEventFilter(self)
+        inbox.reader.browser.installEventFilter(self)
+        inbox.reader.message_list.installEventFilter(self)
+
+    # -- keys ----------------------------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            mods = event.modifiers() & ~(event.modifiers().ShiftModifier | event.modifiers().KeypadModifier)
+            action = KEY_ACTIONS.get(event.text()) if mods == event.modifiers().NoModifier else None
+            if action is not None:
+                self.trigger(action)
+                return True
+        return False
+
+    def trigger(self, action: str) -> None:
+        if action in ("new", "reply", "reply-all", "forward"):
+            self.compose(action)
+        elif action == "archive":
+            self.archive()
+        elif action == "delete":
+            self.delete()
+        elif action == "toggle-read":
+            self.toggle_read()
+        elif action == "toggle-flag":
+            self.toggle_flag()
+
+    # -- selection -----------------------------------------------------------------------------------------------
+    def selected_threads(self) -> list[Thread]:
+        view, model = self._inbox.threads, self._inbox.model
+        rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
+        if not rows and view.currentIndex().isValid():
+            rows = [view.currentIndex().row()]
+        return [t for t in (model.thread_at(r) for r in rows) if t is not None]
+
+    # -- mail actions --------------------------------------------------------------------------------------------
+    def _run_on_threads(self, verb: str, per_thread: Callable[[Store, int, Thread, list[Message]], list[int]]) -> None:
+        principal = self._principal()
+        threads = self.selected_threads()
+        if principal is None or not threads:
+            return
+        principal_id = principal.id
+
+        def work(store: Store) -> dict[int, list[int]]:
+            scope = store.scope(principal_id)
+            return {t.id: per_thread(store, principal_id, t, scope.thread_messages(t.id)) for t in threads}
+
+        def done(entries: dict[int, list[int]]) -> None:
+            for thread_id, ids in entries.items():
+                if ids:
+                    self.pending.setdefault(thread_id, set()).update(ids)
+            self._inbox.model.pending_thread_ids = set(self.pending)
+            count = len(threads)
+            self.status_message.emit(f"{verb} {count} thread{'s' if count != 1 else ''} — waiting to sync")
+            self.changed.emit()
+
+        self._tasks.run(work, on_done=done, on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def archive(self) -> None:
+        folder = self._inbox.model.folder
+
+        def archive(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import move_message
+
+            scope = store.scope(principal_id)
+            inboxes = {f.remote_id for f in scope.folders() if f.role == "inbox"}
+            here = {folder} if folder else inboxes
+            return [move_message(store, m.id, principal_id, "archive").id
+                    for m in messages if here & set(m.folders)]
+
+        self._run_on_threads("Archived", archive)
+
+    def delete(self) -> None:
+        def delete(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import move_message
+
+            trash = {f.remote_id for f in store.scope(principal_id).folders() if f.role == "trash"}
+            return [move_message(store, m.id, principal_id, "trash").id
+                    for m in messages if not (trash & set(m.folders))]
+
+        self._run_on_threads("Moved to trash", delete)
+
+    def toggle_read(self) -> None:
+        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import mark_read
+
+            any_unread = any(not m.is_read for m in messages)
+            return [mark_read(store, m.id, principal_id, any_unread).id for m in messages if m.is_read != any_unread]
+
+        self._run_on_threads("Marked", toggle)
+
+    def toggle_flag(self) -> None:
+        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import set_flagged
+
+            flagged = [m for m in messages if m.is_flagged]
+            if flagged:
+                return [set_flagged(store, m.id, principal_id, False).id for m in flagged]
+            return [set_flagged(store, messages[-1].id, principal_id, True).id] if messages else []
+
+        self._run_on_threads("Flagged or unflagged", toggle)
+
+    def on_sync_finished(self) -> None:
+        """Drop the pending marks of entries the sync has pushed."""
+        ids = {i for entries in self.pending.values() for i in entries}
+        if not ids:
+            return
+
+        def states(store: Store) -> set[int]:
+            done = set()
+            for entry_id in ids:
+                try:
+                    if store.outbox_entry(entry_id).state in DONE_STATES:
+                        done.add(entry_id)
+                except Exception:  # an entry the engine removed is no longer pending
+                    done.add(entry_id)
+            return done
+
+        def apply(done: set[int]) -> None:
+            for thread_id in list(self.pending):
+                self.pending[thread_id] -= done
+                if not self.pending[thread_id]:
+                    del self.pending[thread_id]
+            self._inbox.model.pending_thread_ids = set(self.pending)
+            self.changed.emit()
+
+        self._tasks.run(states, on_done=apply)
+
+    # -- compose -------------------------------------------------------------------------------------------------
+    def compose(self, mode: str, message_id: int | None = None) -> None:
+        """Open a compose window; a reply/forward answers ``message_id``, else the message being read, else the
+        newest message of the current thread. A saved draft of the same reply is restored (with "Start over")."""
+        principal = self._principal()
+        if principal is None:
+            return
+        principal_id = principal.id
+        thread_id = None
+        if mode != "new" and message_id is None:
+            shown = self._inbox.reader._message
+            threads = self.selected_threads()
+            if shown is not None and (not threads or shown.thread_id == threads[0].id):
+                message_id = shown.id
+            elif threads:
+                thread_id = threads[0].id
+            else:
+                return
+
+        def load(store: Store):
+            from assistant.drafts import list_drafts
+            from assistant.store import snippets as snippet_store
+
+            scope = store.scope(principal_id)
+            p = scope.principal
+            original = None
+            if message_id is not None:
+                original = scope.message(message_id)
+            elif thread_id is not None:
+                original = _reply_target(scope.thread_messages(thread_id), p)
+            reply_signature = snippet_store.reply_signature(scope)
+            saved = None
+            if mode in ("reply", "reply-all") and original is not None and original.message_id_header:
+                saved = next((d for d in list_drafts(store, principal_id, ["draft", "revised", "rejected"])
+                              if d.in_reply_to == original.message_id_header), None)
+            return p, store.accounts(principal_id), original, reply_signature, saved
+
+        def open_window(result) -> None:
+            p, accounts, original, reply_signature, saved = result
+            fresh = start_for(mode, p, original, new_signature=p.signature,
+                              reply_signature=p.signature if reply_signature is None else reply_signature)
+            self.open_compose(p, accounts, fresh, saved)
+
+        self._tasks.run(load, on_done=open_window, on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def open_draft(self, principal_id: int, draft_id: int) -> None:
+        def load(store: Store):
+            from assistant.drafts import get_draft
+
+            return store.principal(principal_id), store.accounts(principal_id), get_draft(store, principal_id, draft_id)
+
+        self._tasks.run(load, on_done=lambda r: self.open_compose(r[0], r[1], start_from_draft(r[2]), r[2]),
+                        on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def open_compose(self, principal: Principal, accounts: list[Account], fresh: ComposeStart,
+                     saved: Draft | None = None) -> ComposeWindow:
+        start = start_from_draft(saved) if saved is not None else fresh
+        window = ComposeWindow(self._tasks, self._store, principal, accounts, start, draft=saved,
+                               my_name=assistant_name())
+        if saved is not None:
+            window.offer_fresh_start(fresh)
+        window.submitted.connect(self.on_submitted)
+        window.closed.connect(lambda: self._forget(window))
+        self.windows.append(window)
+        window.show()
+        self.compose_opened.emit(window)
+        return window
+
+    def _forget(self, window: ComposeWindow) -> None:
+        # Kept until its last save has been delivered; the window object itself is small.
+        if window in self.windows and not window._saving:
+            self.windows.remove(window)
+
+    def on_submitted(self, draft_id: int, state: str) -> None:
+        text = {
+            "sending": "Message queued — it goes out with the next sync (undo from the Approvals tab)",
+            "awaiting-approval": "Waiting for the principal's approval",
+            "scheduled": "Message scheduled",
+            "needs-confirmation": "The send time has passed: confirm it in the Approvals tab",
+        }.get(state, f"Draft is now {state}")
+        self.status_message.emit(text)
+        self.message_submitted.emit(draft_id, state)
+        self.changed.emit()
+
+
+class _SaveComposeOnClose(QObject):
+    """Before the main window shuts its worker down: compose windows close (their last typing is saved) and the
+    reader stops its timer."""
+
+    def __init__(self, actions: InboxActions, parent: QObject):
+        super().__init__(parent)
+        self._actions = actions
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close:
+            for window in list(self._actions.windows):
+                window.close()
+            self._actions._inbox.reader.clear()  # its mark-read timer must not fire once the worker is gone
+        return False
+
+
+def install(window) -> InboxActions:
+    """Wire the inbox actions into the main window: keys, the Message menu, status messages, refreshes."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    actions = InboxActions(window.tasks, window.store, window.inbox, lambda: window.current_principal, window)
+    window.inbox_actions = actions
+    actions.status_message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+
+    def reload() -> None:
+        window.inbox.refresh_folders()
+        window.inbox.model.reload()
+        window.refresh_counts()
+
+    actions.changed.connect(reload)
+    window.sync_finished.connect(lambda _reports: actions.on_sync_finished())
+    menu = window.menuBar().addMenu("&Message")
+    items = [
+        ("&New message", "new", "Ctrl+N"), ("&Reply", "reply", "R"), ("Reply to &all", "reply-all", "A"),
+        ("&Forward", "forward", "F"), (None, None, None), ("Ar&chive", "archive", "E"),
+        ("&Delete", "delete", "#"), ("Toggle &read", "toggle-read", "U"), ("Toggle f&lag", "toggle-flag", "S"),
+    ]
+    window.message_actions = {}
+    for text, name, key in items:
+        if text is None:
+            menu.addSeparator()
+            continue
+        action = QAction(text, window)
+        if name == "new":
+            action.setShortcut(QKeySequence(key))
+        else:
+            # Single keys act in the thread list and the reader only (the event filter), never while typing elsewhere.
+            action.setText(f"{text}\t{key}")
+        action.triggered.connect(lambda _checked=False, name=name: actions.trigger(name))
+        menu.addAction(action)
+        window.message_actions[name] = action
+    window.installEventFilter(_SaveComposeOnClose(actions, window))
+    return actions
