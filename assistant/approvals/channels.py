@@ -46,6 +46,9 @@ def after_mail_pull(store: Store, account: Account, mark: int, now: datetime, pu
         lifecycle.reconcile(store, account.principal_id, now)
     except UserError as exc:
         notes.append(f"approvals: {exc}")
+    except Exception as exc:  # a bug here must not fail the mail sync that already landed; logged with its traceback
+        log.exception("approval processing for account %s failed", account.id)
+        notes.append(f"approvals: internal error: {type(exc).__name__}: {exc}")
     return notes
 
 
