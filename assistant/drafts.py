@@ -162,13 +162,15 @@ def submit_draft(
     channels: Iterable[str] = ("email",),
     actor: str = "assistant",
     now: datetime | None = None,
+    require_approval: bool = False,
 ) -> str:
     """Ask for approval if the policy says so, else send (or schedule). Returns the draft's new state:
-    "awaiting-approval", "scheduled", "sending" (in the outbox, within the undo window) or "needs-confirmation"."""
+    "awaiting-approval", "scheduled", "sending" (in the outbox, within the undo window) or "needs-confirmation".
+    ``require_approval`` asks the principal even when the policy would not."""
     from assistant.approvals import lifecycle
 
     return lifecycle.submit(store, principal_id, draft_id, send_at=send_at, channels=tuple(channels), actor=actor,
-                            now=now or timezones.now_utc())
+                            now=now or timezones.now_utc(), require_approval=require_approval)
 
 
 __all__ = ["save_draft", "get_draft", "list_drafts", "delete_draft", "submit_draft", "draft_hash", "Draft"]

@@ -61,7 +61,7 @@ def _send_key(store: Store, d: Draft) -> str:
 
 
 def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime | None, channels: tuple[str, ...],
-           actor: str, now: datetime) -> str:
+           actor: str, now: datetime, require_approval: bool = False) -> str:
     scope = store.scope(principal_id)
     d = sql.get_draft(scope, draft_id)
     if d.state == "awaiting-approval":
@@ -83,6 +83,8 @@ def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime 
             _audit(store, d, actor, "submitted", "app", note="this version is approved already")
             return _release(store, d, actor=actor, channel="app", now=now, undo=True)
         reasons = policy.approval_reasons(store, d)
+        if require_approval and not reasons:
+            reasons = ["the assistant asked for the principal's approval"]
         if not reasons:
             d.approved_hash = d.content_hash
             _audit(store, d, actor, "submitted", "app", note="no approval needed by the policy",

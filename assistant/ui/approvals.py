@@ -504,9 +504,9 @@ class ComposeApprovalButtons(QWidget):
         self.draft_ref = draft_ref
         self.before_submit = before_submit  # e.g. the compose window's "save now", queued ahead of the submit
         self.ask_button = QPushButton("Ask approval")
-        self.ask_button.setToolTip("Send the draft to the principal for approval, as their policy says")
+        self.ask_button.setToolTip("Ask the principal to approve this draft, even if their policy would not")
         self.later_button = QPushButton("Send later…")
-        self.ask_button.clicked.connect(lambda: self.submit(None))
+        self.ask_button.clicked.connect(lambda: self.submit(None, require_approval=True))
         self.later_button.clicked.connect(self.on_send_later)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -520,16 +520,34 @@ class ComposeApprovalButtons(QWidget):
         self.dialog.open()
         return self.dialog
 
-    def submit(self, when: tuple[str, str] | None) -> None:
+    @classmethod
+    def install(cls, compose: Any) -> "ComposeApprovalButtons":
+        """Put the buttons in a compose window's ``extra_actions`` row; a submit there finishes the window like Send."""
+        buttons = cls(compose._tasks, lambda: (compose.principal.id, compose.draft_id) if compose.draft_id else None,
+                      compose, before_submit=compose.save_now)
+
+        def finished(state: str) -> None:
+            compose._finished = True
+            compose.autosave.stop()
+            compose.submitted.emit(compose.draft_id, state)
+            compose.close()
+
+        buttons.submitted.connect(finished)
+        buttons.failed.connect(compose.show_error)
+        compose.extra_actions.addWidget(buttons)
+        compose.approval_buttons = buttons
+        return buttons
+
+    def submit(self, when: tuple[str, str] | None, *, require_approval: bool = False) -> None:
         if self.before_submit is None:
-            self._submit_saved(when)
+            self._submit_saved(when, require_approval)
             return
         self.before_submit()
         # The worker runs tasks in order and their results come back in order: once this no-op's answer is here, the
         # save queued just before it has landed and the compose window knows its draft id.
-        self.tasks.run(lambda _store: None, on_done=lambda _none: self._submit_saved(when))
+        self.tasks.run(lambda _store: None, on_done=lambda _none: self._submit_saved(when, require_approval))
 
-    def _submit_saved(self, when: tuple[str, str] | None) -> None:
+    def _submit_saved(self, when: tuple[str, str] | None, require_approval: bool = False) -> None:
         ref = self.draft_ref()
         if ref is None:
             self.failed.emit("Nothing to submit yet: the draft has not been saved.")
@@ -544,6 +562,7 @@ class ComposeApprovalButtons(QWidget):
             if when is not None:
                 d = drafts.get_draft(store, principal_id, draft_id)
                 send_at = parse_send_at(when[0], zone_for(store, d, when[1]), timezones.now_utc())
-            return drafts.submit_draft(store, principal_id, draft_id, send_at=send_at)
+            return drafts.submit_draft(store, principal_id, draft_id, send_at=send_at,
+                                       require_approval=require_approval)
 
         self.tasks.run(run, on_done=self.submitted.emit, on_error=lambda e: self.failed.emit(describe_error(e)))

@@ -258,6 +258,9 @@ class ComposeWindow(QWidget):
         self.button_row.addWidget(self.send_button)
         self.extra_actions = QHBoxLayout()
         self.button_row.addLayout(self.extra_actions)
+        from assistant.ui.approvals import ComposeApprovalButtons
+
+        ComposeApprovalButtons.install(self)  # "Ask approval" and "Send later…" (the approvals feature)
         self.button_row.addStretch(1)
         self.button_row.addWidget(self.status, 2)
         self.button_row.addWidget(self.save_button)

@@ -1,0 +1,55 @@
+"""The compose window's "Ask approval" and "Send later…" buttons, through the real main window and compose widgets."""
+from __future__ import annotations
+
+import email
+import email.policy
+
+from PySide6.QtCore import Qt
+
+from assistant.domain import ApprovalPolicy
+from tests.ui.test_compose import build_workspace, open_reply, sent_files
+
+
+def test_ask_approval_from_compose_sends_the_request_even_when_the_policy_would_not(qtbot, tmp_path, make_window):
+    ws, maildir, ann_id, _ = build_workspace(tmp_path, policy=ApprovalPolicy.NEVER)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    compose = open_reply(qtbot, window)
+    assert compose.approval_buttons.ask_button.isVisibleTo(compose)
+    qtbot.keyClicks(compose.body, "Figures on Friday.")
+    with qtbot.wait_signal(compose.submitted, timeout=5000) as submitted:
+        qtbot.mouseClick(compose.approval_buttons.ask_button, Qt.MouseButton.LeftButton)
+    assert submitted.args[1] == "awaiting-approval"
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    with qtbot.wait_signal(window.sync_finished, timeout=20000):
+        window.on_sync_now()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    [request] = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in sent_files(maildir)]
+    assert request["Subject"].startswith("Approval needed [APR-") and request["To"] == "Ann Lee <ann@ann.example>"
+    assert "Figures on Friday." in request.get_body(("plain",)).get_content()
+    window.views.setCurrentIndex(window.views.indexOf(window.approvals))
+    qtbot.waitUntil(lambda: window.approvals.model.rowCount() == 1)
+    assert window.approvals.model.index(0, 1).data() == "Re: Budget for Q3"
+
+
+def test_send_later_from_compose_schedules_in_the_principals_time(qtbot, tmp_path, make_window):
+    ws, maildir, ann_id, _ = build_workspace(tmp_path, policy=ApprovalPolicy.NEVER)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    compose = open_reply(qtbot, window)
+    dialog = compose.approval_buttons.on_send_later()
+    dialog.when.setText("tomorrow 8:30")
+    with qtbot.wait_signal(compose.submitted, timeout=5000) as submitted:
+        dialog.accept()
+    assert submitted.args[1] == "scheduled"
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    from assistant import drafts
+    from assistant.timezones import in_zone
+
+    d = drafts.get_draft(window.store, ann_id, submitted.args[0])
+    local = in_zone(d.send_at_utc, "America/New_York")
+    assert (local.hour, local.minute) == (8, 30) and d.send_where == "app"
+    with qtbot.wait_signal(window.sync_finished, timeout=20000):
+        window.on_sync_now()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert sent_files(maildir) == []  # not before its time
