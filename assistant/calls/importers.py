@@ -116,9 +116,9 @@ def detect(path: Path) -> str:
         head = _head(path)
     except OSError:
         return ""
-    if _is_gv_html(head):
-        return "google-voice"
     text = _decode(head).lstrip()
+    if text.startswith("<") and _is_gv_html(head):
+        return "google-voice"
     if text.startswith("<"):
         if re.search(r"<(calls|smses)[\s>]", text[:4096]):
             return "android"
@@ -452,7 +452,7 @@ def _columns(header: list[str], wanted: dict[str, tuple[str, ...]]) -> dict[str,
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:
     """(first line of the row, its cells) for each record; a string instead of cells when the row is unreadable."""
-    text = _decode(path.read_bytes()).replace("\x00", "")
+    text = _decode(path.read_bytes())
     first = text.lstrip().splitlines()[0] if text.strip() else ""
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(first))
     line = 1

@@ -1,7 +1,10 @@
 """Who is on the line: a number matched to the principal's contacts, then to names seen in earlier calls."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+import phonenumbers
 from typing import Any
 
 from assistant.calls.numbers import NumberInfo, normalise
@@ -12,14 +15,16 @@ from assistant.store import calls as call_store
 class Match:
     name: str = ""
     emails: list[str] = field(default_factory=list)
-    source: str = ""  # "contact", "calls", ""
+    source: str = ""  # "contact", "calls", "mail", ""
 
 
 class ContactMatcher:
     """Built once per principal (contacts and the names of earlier calls), then asked per number, without SQL."""
 
-    def __init__(self, scope: Any, region: str):
+    def __init__(self, scope: Any, region: str, *, search_mail: bool = True):
         self.region = region
+        self._scope = scope if search_mail else None
+        self._from_mail: dict[str, Match] = {}
         self._contacts: dict[str, tuple[str, list[str]]] = {}
         for contact in scope.contacts():
             for phone in contact.phones:
@@ -38,7 +43,24 @@ class ContactMatcher:
             return Match(name, emails, "contact")
         if key in self._from_calls:
             return Match(self._from_calls[key], [], "calls")
+        if self._scope is not None and info.valid:
+            if key not in self._from_mail:
+                self._from_mail[key] = self._match_in_mail(info)
+            return self._from_mail[key]
         return Match()
+
+    def _match_in_mail(self, info: NumberInfo) -> Match:
+        """A number found in someone's mail (their signature) names them; one indexed query per spelling."""
+        parsed = phonenumbers.parse(info.e164)
+        spellings = [
+            re.findall(r"\d+", phonenumbers.format_number(parsed, fmt))
+            for fmt in (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        ]
+        found = call_store.sender_mentioning(self._scope, spellings, self._scope.principal.addresses)
+        if found is None:
+            return Match()
+        name, email = found
+        return Match(name or email, [email], "mail")
 
 
 def pick_principal(store: Any, number: str, current_id: int | None) -> int | None:

@@ -171,6 +171,31 @@ def threads_with(scope: Any, emails: list[str], limit: int = 20) -> list[dict[st
              "messages": r["message_count"]} for r in rows]
 
 
+def sender_mentioning(scope: Any, digit_groups: list[list[str]], own_addresses: list[str]) -> tuple[str, str] | None:
+    """(name, address) of the correspondent whose mail most often carries a number, e.g. in a signature.
+
+    ``digit_groups`` are the number as the full-text index sees it (``["212", "555", "0147"]``), one list per way of
+    writing it (national, international); one indexed phrase query each, so this stays cheap on a large mailbox.
+    """
+    own = {a.lower() for a in own_addresses}
+    counts: dict[tuple[str, str], int] = {}
+    for groups in digit_groups:
+        if not groups:
+            continue
+        rows = scope.db.execute(
+            "SELECT m.sender_name, lower(m.sender_email) AS email FROM messages_fts JOIN messages m ON m.id=messages_fts.rowid"
+            " WHERE messages_fts MATCH ? AND m.principal_id=? LIMIT 200",
+            ('body : "' + " ".join(groups) + '"', scope.principal_id),
+        )
+        for r in rows:
+            if r["email"] and r["email"] not in own:
+                key = (r["sender_name"], r["email"])
+                counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return None
+    return max(counts.items(), key=lambda item: item[1])[0]
+
+
 def emails_for_name(scope: Any, name: str) -> list[str]:
     """Addresses a correspondent of this principal used under ``name`` (how a call's caller is found in the mail)."""
     if not name.strip():

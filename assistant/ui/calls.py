@@ -78,10 +78,12 @@ class CallLogModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(
                 self.HEADERS):
             if section == 0:
-                return f"When ({self.zone})"
+                return f"When ({self.zone.rsplit('/', 1)[-1].replace('_', ' ')})"
             if section == 1:
-                return f"Your time ({self.assistant_zone})"
+                return "Your time"
             return self.HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and section in (0, 1):
+            return f"The principal's time ({self.zone})" if section == 0 else f"Your time ({self.assistant_zone})"
         return None
 
     def display_name(self, call: Call) -> str:
@@ -93,7 +95,7 @@ class CallLogModel(QAbstractTableModel):
         call, column = self._calls[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return f"{timezones.in_zone(call.started_utc, self.zone):%a %d %b %Y %H:%M}"
+                return f"{timezones.in_zone(call.started_utc, self.zone):%Y-%m-%d %H:%M}"
             if column == 1:
                 return f"{timezones.in_zone(call.started_utc, self.assistant_zone):%a %H:%M}"
             if column == 2:
@@ -112,8 +114,11 @@ class CallLogModel(QAbstractTableModel):
                 return call.outcome
             if column == 8:
                 return " ".join(call.notes.split())[:200]
-        if role == Qt.ItemDataRole.ToolTipRole and column in (5, 8):
-            return call.notes if column == 8 else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 0:
+                return f"{timezones.in_zone(call.started_utc, self.zone):%A %d %B %Y %H:%M %Z}"
+            if column == 8:
+                return call.notes or None
         if role == Qt.ItemDataRole.ForegroundRole and call.direction == CallDirection.MISSED and column in (2, 3, 4):
             from PySide6.QtGui import QColor
 
@@ -208,8 +213,9 @@ class CallsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        header.setMinimumSectionSize(40)
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_details(current.row()))
 
         self.totals = QLabel(self)
@@ -245,7 +251,7 @@ class CallsView(QWidget):
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([800, 300])
+        self.splitter.setSizes([880, 260])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
@@ -292,10 +298,12 @@ class CallsView(QWidget):
             return
         scope = self.store.scope(principal.id)
         calls = call_store.calls_page(scope, self.current_filter(), limit=PAGE)
-        matcher = ContactMatcher(scope, principal.region)
+        matcher = ContactMatcher(scope, principal.region, search_mail=False)  # the mail is searched per selected call
         names = {c.id: matcher.match(normalise(c.number_raw, principal.region)).name for c in calls if not c.caller_name}
         self.model.set_calls(calls, principal.timezone, {k: v for k, v in names.items() if v})
         self.table.resizeColumnsToContents()
+        for column, most in ((0, 140), (1, 90), (2, 90), (3, 160), (4, 130), (5, 120), (7, 90)):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
         self._show_totals(scope, principal)
         if calls:
             self.table.selectRow(0)
@@ -330,7 +338,8 @@ class CallsView(QWidget):
         match = ContactMatcher(scope, principal.region).match(info)
         name = call.caller_name or match.name
         self.person.setText(f"<b>{_escape(name or info.shown or 'Withheld')}</b><br>{_escape(info.shown)}"
-                            + (" (from contacts)" if match.source == "contact" else ""))
+                            + {"contact": " (from contacts)", "mail": " (found in their mail)", "calls": " (from earlier calls)"}.get(
+                                match.source, ""))
         if info.key:
             for other in call_store.calls_page(scope, call_store.CallFilter(party_key=info.key), limit=50):
                 when = timezones.in_zone(other.started_utc, principal.timezone)

@@ -223,3 +223,24 @@ def test_arbitrary_csv_never_raises_and_every_row_imports_or_is_rejected_with_it
 def test_samples_are_valid_json():
     json.loads((SAMPLES / "ringcentral-call-log.json").read_text())
     assert list(read_export(SAMPLES / "ringcentral-call-log.json", "ringcentral-json", "UTC"))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+          deadline=None)
+@given(prefix=st.sampled_from([b"", b"<calls>", b'{"calls": [', b'{"records": [{"startTime": ', b"Sid,From,To,Direction\n",
+                               b'<html><div class="haudio">', b"\xef\xbb\xbf"]),
+       body=st.binary(max_size=300))
+def test_any_file_content_is_imported_or_refused_in_one_line(workspace, ada, prefix, body, tmp_path_factory):
+    from assistant.errors import UserError
+
+    path = tmp_path_factory.mktemp("any") / "export"
+    path.write_bytes(prefix + body)
+    kind = detect(path)
+    if not kind:
+        return
+    try:
+        report = import_calls(workspace, ada.id, path)
+    except UserError as exc:
+        assert "\n" not in str(exc).strip() or isinstance(exc, MappingNeeded)
+        return
+    assert report.imported >= 0 and all(reason for _item, reason in report.rejected)

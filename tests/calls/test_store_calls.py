@@ -123,3 +123,24 @@ def test_update_call_keeps_the_search_index_in_step(two):
     call_store.update_call(store.scope(ann.id), call.id, notes="discussed the lease", outcome="done")
     found = call_store.calls_page(store.scope(ann.id), call_store.CallFilter(text="lease"))
     assert [(c.id, c.outcome) for c in found] == [(call.id, "done")]
+
+
+def test_a_number_in_someones_mail_signature_names_them(two):
+    store, ann, ken = two
+    account = store.add_account(Account(principal_id=ann.id, kind="local", address="ann@example.org"))
+    store.scope(ann.id).upsert_message(Message(
+        principal_id=ann.id, account_id=account.id, remote_id="sig", subject="Lease",
+        sender=Address("Marcus Bell", "mbell@harlow.example"), to=[Address("Ann", "ann@example.org")],
+        date_utc=datetime(2026, 1, 1, tzinfo=UTC), message_id_header="<sig@x>",
+        body_text="See you then.\n\n--\nMarcus Bell | Harlow Group\nT (212) 555-0147",
+    ))
+    store.scope(ann.id).upsert_message(Message(
+        principal_id=ann.id, account_id=account.id, remote_id="own", subject="My number",
+        sender=Address("Ann", "ann@example.org"), to=[Address("", "x@example.org")],
+        date_utc=datetime(2026, 1, 2, tzinfo=UTC), message_id_header="<own@x>", body_text="Call me on 212 555 0199",
+    ))
+    matcher = ContactMatcher(store.scope(ann.id), "US")
+    match = matcher.match("+1 212-555-0147")
+    assert (match.name, match.emails, match.source) == ("Marcus Bell", ["mbell@harlow.example"], "mail")
+    assert matcher.match("+12125550199").name == ""  # the principal's own mail does not name anyone
+    assert ContactMatcher(store.scope(ken.id), "JP").match("+12125550147").name == ""  # Ann's mail, not Ken's

@@ -121,7 +121,7 @@ def test_call_log_model_passes_the_model_tester(qtbot):
     assert model.rowCount() == 2
     assert model.index(0, 5).data() == "invalid — kept as typed"
     assert model.index(1, 3).data() == "Grace" and model.index(1, 6).data() == "01:01"
-    assert model.index(1, 0).data() == "Sat 07 Mar 2026 10:00"
+    assert model.index(1, 0).data() == "2026-03-07 10:00"  # New York time
 
 
 # -- the tab in the main window ---------------------------------------------------------------------------------------
@@ -209,3 +209,11 @@ def test_call_back_and_make_task_from_the_tab(make_window, call_workspace, qtbot
         assert [t.link for t in store.scope(ann.id).tasks()] == [f"call:{call.id}"]
     finally:
         store.close()
+
+
+def test_call_log_headers_name_both_zones(qtbot):
+    model = CallLogModel()
+    model.set_calls([], "America/New_York", {})
+    headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
+    assert headers[0] == "When (New York)" and headers[1] == "Your time" and headers[4:6] == ["Number", "E.164"]
+    assert "America/New_York" in model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
