@@ -295,6 +295,8 @@ def install(window) -> InboxActions:
     actions = InboxActions(window.tasks, window.store, window.inbox, lambda: window.current_principal, window)
     window.inbox_actions = actions
     actions.status_message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.inbox.reader.attachment_saved.connect(lambda path: window.statusBar().showMessage(f"Saved {path}", 8000))
+    window.inbox.reader.attachment_failed.connect(window.show_error)
 
     def reload() -> None:
         window.inbox.refresh_folders()

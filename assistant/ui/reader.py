@@ -8,14 +8,26 @@ from __future__ import annotations
 import base64
 import html
 import re
+import tempfile
 import unicodedata
 import urllib.parse
+from pathlib import Path
 
 import nh3
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QStandardPaths,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QDesktopServices, QFont, QImage, QTextDocument
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import (
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -28,8 +40,10 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import timezones
-from assistant.domain import Message, Principal, Thread
-from assistant.ui.workers import TaskManager
+from assistant.domain import Attachment, Message, Principal, Thread
+from assistant.errors import InvalidInput, NotFound
+from assistant.mail.mime import attachment_bytes, safe_filename
+from assistant.ui.workers import TaskManager, describe_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 REMOTE_SCHEMES = {"http", "https"}
@@ -107,6 +121,62 @@ def _image_from_data_url(url: str) -> QImage | None:
     return None if image.isNull() else image
 
 
+def attachment_target(folder: Path, filename: str) -> Path:
+    """Where an attachment named ``filename`` goes inside ``folder``: its sanitised name, never outside it."""
+    folder = folder.resolve()
+    target = (folder / safe_filename(filename)).resolve()
+    if target.parent != folder:
+        raise InvalidInput(f"refusing to save {filename!r} outside {folder}")
+    return target
+
+
+def unique_target(folder: Path, filename: str) -> Path:
+    """Like :func:`attachment_target`, with " (2)", " (3)"… added when the name is taken: nothing is overwritten."""
+    target = attachment_target(folder, filename)
+    stem, suffix, n = target.stem, target.suffix, 2
+    while target.exists():
+        target = target.with_name(f"{stem} ({n}){suffix}")
+        n += 1
+    return target
+
+
+_open_folder: Path | None = None
+
+
+def open_folder() -> Path:
+    """A folder readable by the user alone, for attachments opened in this session."""
+    global _open_folder
+    if _open_folder is None:
+        _open_folder = Path(tempfile.mkdtemp(prefix="assistant-attachments-"))
+    return _open_folder
+
+
+def write_attachment(store, principal_id: int, message_id: int, attachment: Attachment, path: Path, *,
+                     overwrite: bool = False) -> Path:
+    """Worker side: the attachment's bytes from the stored message, written to ``path`` (exclusively unless told)."""
+    raw = store.scope(principal_id).raw_message(message_id)
+    data = attachment_bytes(raw, attachment.part_id) if raw else b""
+    if not data and attachment.size:
+        raise NotFound(f"the content of {safe_filename(attachment.filename)} is not stored in this workspace")
+    try:
+        with open(path, "wb" if overwrite else "xb") as f:
+            f.write(data)
+    except FileExistsError:
+        raise InvalidInput(f"{path.name} exists already in {path.parent}: not replaced") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def allowed_remote_senders(store, principal_id: int, thread_id: int) -> set[str]:
+    """Worker side: which senders of this thread the principal always loads remote images from."""
+    from assistant.store import snippets as compose_store
+
+    scope = store.scope(principal_id)
+    senders = {m.sender.email.lower() for m in scope.thread_messages(thread_id) if m.sender}
+    return {s for s in senders if compose_store.loads_remote_images_from(scope, s)}
+
+
 class SafeTextBrowser(QTextBrowser):
     """A QTextBrowser that loads no resource from outside the message unless told to for this message."""
 
@@ -178,6 +248,7 @@ class ThreadMessagesModel(QAbstractListModel):
 
 class RemoteContentBar(QFrame):
     load_requested = Signal()
+    always_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -187,10 +258,14 @@ class RemoteContentBar(QFrame):
         self.button = QPushButton("Load for this message", self)
         self.button.setAccessibleName("Load remote images for this message")
         self.button.clicked.connect(self.load_requested)
+        self.always_button = QPushButton("Always load from this sender", self)
+        self.always_button.setAccessibleName("Always load remote images from this sender")
+        self.always_button.clicked.connect(self.always_requested)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.button)
+        layout.addWidget(self.always_button)
 
 
 class Reader(QWidget):
@@ -198,6 +273,8 @@ class Reader(QWidget):
 
     message_shown = Signal(int)  # message id, once its body is in the browser
     message_marked_read = Signal(int, int)  # thread id, message id: the read flag is stored and queued for the server
+    attachment_saved = Signal(str)  # the path written
+    attachment_failed = Signal(str)  # one line for the user
 
     MARK_READ_AFTER_MS = 800  # shown this long counts as read; skimming past with j/k does not
 
@@ -241,6 +318,7 @@ class Reader(QWidget):
 
         self.remote_bar = RemoteContentBar(self)
         self.remote_bar.load_requested.connect(self.on_load_remote_requested)
+        self.remote_bar.always_requested.connect(self.on_always_load_requested)
         self.remote_bar.hide()
 
         self.browser = SafeTextBrowser(self)
@@ -251,6 +329,12 @@ class Reader(QWidget):
         self.attachments.setWordWrap(True)
         self.attachments.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.attachments.hide()
+        self.attachment_actions = QWidget(self)
+        self.attachment_actions.setObjectName("reader-attachment-actions")
+        self._attachment_layout = QHBoxLayout(self.attachment_actions)
+        self._attachment_layout.setContentsMargins(0, 0, 0, 0)
+        self.attachment_actions.hide()
+        self.allowed_senders: set[str] = set()  # senders whose remote images this principal always loads
 
         self.placeholder = QLabel("Select a thread to read it.", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -263,6 +347,7 @@ class Reader(QWidget):
         layout.addWidget(self.remote_bar)
         layout.addWidget(self.browser, 1)
         layout.addWidget(self.attachments)
+        layout.addWidget(self.attachment_actions)
         layout.addWidget(self.placeholder, 1)
         self.clear()
 
@@ -272,7 +357,8 @@ class Reader(QWidget):
         self._mark_read_timer.stop()
         self._message = None
         self.messages.set_messages([], "UTC")
-        for w in (self.subject, self.message_list, self.header, self.remote_bar, self.browser, self.attachments):
+        for w in (self.subject, self.message_list, self.header, self.remote_bar, self.browser, self.attachments,
+                  self.attachment_actions):
             w.hide()
         self.browser.clear()
         self.placeholder.show()
@@ -281,6 +367,8 @@ class Reader(QWidget):
         self._request += 1
         request, principal_id, thread_id = self._request, principal.id, thread.id
         self._principal = principal
+        self._tasks.run(lambda store: allowed_remote_senders(store, principal_id, thread_id),
+                        on_done=lambda senders: self._on_allowed_senders(request, senders))
         self._tasks.run(
             lambda store: store.scope(principal_id).thread_messages(thread_id),
             on_done=lambda messages: self._on_thread_loaded(request, thread, messages),
@@ -337,8 +425,14 @@ class Reader(QWidget):
             ]
             self.attachments.setText("<br>".join(lines))
             self.attachments.show()
+            self._fill_attachment_actions(message)
         else:
             self.attachments.hide()
+            self.attachment_actions.hide()
+        sender = message.sender.email.lower() if message.sender else ""
+        self.remote_bar.always_button.setEnabled(bool(sender))
+        if self.remote_urls and sender and sender in self.allowed_senders:
+            self.on_load_remote_requested()
         if message.id is not None:
             self.message_shown.emit(message.id)
         if message.id is not None and not message.is_read and self._principal is not None:
@@ -409,6 +503,80 @@ class Reader(QWidget):
         reply.deleteLater()
         if not self._replies:
             self.remote_bar.hide()
+
+    def _on_allowed_senders(self, request: int, senders: set[str]) -> None:
+        if request == self._request:
+            self.allowed_senders = senders
+
+    def on_always_load_requested(self) -> None:
+        """Remember the sender for this principal, then load this message's images."""
+        message, principal = self._message, self._principal
+        if message is None or principal is None or message.sender is None:
+            return
+        sender, principal_id = message.sender.email.lower(), principal.id
+
+        def remember(store) -> None:
+            from assistant.store import snippets as compose_store
+
+            compose_store.always_load_remote_images(store.scope(principal_id), sender)
+
+        self.allowed_senders.add(sender)
+        self._tasks.run(remember)
+        self.on_load_remote_requested()
+
+    # -- attachments ---------------------------------------------------------------------------------------------
+    def _fill_attachment_actions(self, message: Message) -> None:
+        while self._attachment_layout.count():
+            item = self._attachment_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for index, a in enumerate(message.attachments):
+            name = safe_filename(a.filename)
+            save = QPushButton(f"Save {name}…", self.attachment_actions)
+            save.setAccessibleName(f"Save attachment {name}")
+            save.clicked.connect(lambda _checked=False, index=index: self.save_attachment(index))
+            open_button = QPushButton(f"Open {name}", self.attachment_actions)
+            open_button.setAccessibleName(f"Open attachment {name}")
+            open_button.clicked.connect(lambda _checked=False, index=index: self.open_attachment(index))
+            self._attachment_layout.addWidget(save)
+            self._attachment_layout.addWidget(open_button)
+        self._attachment_layout.addStretch(1)
+        self.attachment_actions.show()
+
+    def save_attachment(self, index: int) -> None:
+        """Ask where (the safe name suggested in the Downloads folder; the dialog asks before replacing a file)."""
+        message, principal = self._message, self._principal
+        if message is None or principal is None or not 0 <= index < len(message.attachments):
+            return
+        attachment = message.attachments[index]
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation) or str(Path.home())
+        suggested = attachment_target(Path(folder), attachment.filename)
+        path, _ = QFileDialog.getSaveFileName(self, "Save attachment", str(suggested))
+        if not path:
+            return
+        principal_id, message_id = principal.id, message.id
+        self._tasks.run(lambda store: write_attachment(store, principal_id, message_id, attachment, Path(path),
+                                                       overwrite=True),
+                        on_done=lambda written: self.attachment_saved.emit(str(written)),
+                        on_error=lambda error: self.attachment_failed.emit(describe_error(error)))
+
+    def open_attachment(self, index: int) -> None:
+        """Write it into a private folder of this session (never over another file) and open it."""
+        message, principal = self._message, self._principal
+        if message is None or principal is None or not 0 <= index < len(message.attachments):
+            return
+        attachment = message.attachments[index]
+        principal_id, message_id = principal.id, message.id
+        folder = open_folder()
+
+        def write(store) -> Path:
+            return write_attachment(store, principal_id, message_id, attachment, unique_target(folder, attachment.filename))
+
+        def opened(path: Path) -> None:
+            self.attachment_saved.emit(str(path))
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+        self._tasks.run(write, on_done=opened, on_error=lambda error: self.attachment_failed.emit(describe_error(error)))
 
     def _abort_remote_fetches(self) -> None:
         replies, self._replies = self._replies, []

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
+from assistant.errors import InvalidInput
 from assistant.store import Store
 from assistant.ui.inbox import PENDING_MARK, ThreadListModel
 from tests.ui.test_compose import BOB_MAIL, build_workspace
@@ -112,3 +114,113 @@ def test_u_and_s_toggle_read_and_flag_through_the_outbox(qtbot, tmp_path, make_w
     flags = [p for op, p in outbox_ops(ws) if op == "set-flags"]
     assert flags[0].get("is_read") is True
     assert [f.get("is_flagged") for f in flags[1:]] == [True, False]
+
+
+EVIL_ATTACHMENT = """From: Bob Stone <bob@client.example>
+To: Ann Lee <ann@ann.example>
+Subject: Contract
+Date: Mon, 02 Mar 2026 13:00:00 -0500
+Message-ID: <contract-1@client.example>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+The contract, signed.
+--b
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="../../etc/passwd"
+Content-Transfer-Encoding: base64
+
+c2lnbmVkIGNvbnRyYWN0
+--b--
+"""
+
+
+def test_attachment_save_never_leaves_the_chosen_folder(qtbot, tmp_path, make_window, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from assistant.ui import reader as reader_module
+
+    ws, maildir, ann_id = three_threads(tmp_path)
+    (maildir / "new" / "4.contract:2,").write_text(EVIL_ATTACHMENT)
+    from assistant.sync.engine import sync_all
+
+    store = Store(ws)
+    sync_all(store, ann_id)
+    store.close()
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "passwd").write_text("mine")
+    monkeypatch.setattr(reader_module.QStandardPaths, "writableLocation", lambda _where: str(downloads))
+    asked = []
+
+    def fake_dialog(_parent, _title, suggested):
+        asked.append(suggested)
+        return str(Path(suggested).with_name("contract.bin")), ""  # the user picks another name
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_dialog)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    reader = window.inbox.reader
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() == 4)
+    window.inbox.threads.select_row(0)
+    qtbot.waitUntil(lambda: reader.attachment_actions.isVisible())
+    save = reader.attachment_actions.findChildren(reader_module.QPushButton)[0]
+    assert save.text() == "Save passwd…"
+    with qtbot.wait_signal(reader.attachment_saved, timeout=5000) as saved:
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert asked == [str(downloads / "passwd")]
+    assert Path(saved.args[0]) == downloads / "contract.bin"
+    assert (downloads / "contract.bin").read_bytes() == b"signed contract"
+    assert (downloads / "passwd").read_text() == "mine"
+
+    # Written without a dialog (Open): a fresh name, never over an existing file, never outside the folder.
+    with pytest.raises(InvalidInput):
+        reader_module.write_attachment(window.store, ann_id, reader._message.id, reader._message.attachments[0],
+                                       downloads / "passwd")
+    assert reader_module.unique_target(downloads, "../../etc/passwd") == downloads / "passwd (2)"
+    assert reader_module.attachment_target(downloads, "..\\..\\boot.ini") == downloads / "boot.ini"
+
+
+HTML_NEWSLETTER = """From: News <news@letter.example>
+To: Ann Lee <ann@ann.example>
+Subject: Weekly news
+Date: Mon, 02 Mar 2026 14:00:00 -0500
+Message-ID: <news-1@letter.example>
+MIME-Version: 1.0
+Content-Type: text/html; charset=utf-8
+
+<p>Hello<img src="http://127.0.0.1:9/pixel.png"></p>
+"""
+
+
+def test_always_load_remote_images_is_remembered_per_principal(qtbot, tmp_path, make_window, monkeypatch):
+    from assistant.store import snippets as compose_store
+    from assistant.ui.reader import Reader
+
+    loads = []
+    monkeypatch.setattr(Reader, "on_load_remote_requested", lambda self: loads.append(self._message.subject))
+    ws, maildir, ann_id = three_threads(tmp_path)
+    (maildir / "new" / "5.news:2,").write_text(HTML_NEWSLETTER)
+    from assistant.sync.engine import sync_all
+
+    store = Store(ws)
+    sync_all(store, ann_id)
+    store.close()
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    reader = window.inbox.reader
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() == 4)
+    window.inbox.threads.select_row(0)
+    qtbot.waitUntil(lambda: reader.remote_bar.isVisible())
+    assert loads == []  # blocked until asked
+    qtbot.mouseClick(reader.remote_bar.always_button, Qt.MouseButton.LeftButton)
+    assert loads == ["Weekly news"]
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert compose_store.loads_remote_images_from(window.store.scope(ann_id), "news@letter.example")
+    window.inbox.threads.select_row(1)
+    qtbot.waitUntil(lambda: reader._message is not None and reader._message.subject != "Weekly news")
+    window.inbox.threads.select_row(0)
+    qtbot.waitUntil(lambda: len(loads) == 2)  # loaded by itself this time
