@@ -52,13 +52,18 @@ def cmd_principal_set(args: argparse.Namespace, out: Output) -> int:
         settings = sql.settings(scope)
         if args.short_forms is not None:
             settings.short_forms = args.short_forms == "yes"
+        if args.usual_answer_minutes is not None:
+            if args.usual_answer_minutes <= 0:
+                raise InvalidInput("--usual-answer-minutes must be more than 0")
+            settings.usual_answer_minutes = args.usual_answer_minutes
         if args.undo_seconds is not None:
             if args.undo_seconds < 0:
                 raise InvalidInput("--undo-seconds cannot be negative")
             settings.undo_seconds = args.undo_seconds
         sql.save_settings(scope, settings)
         data = {"principal": {"id": p.id, "name": p.name, "approval_policy": p.approval_policy.value,
-                              "short_forms": settings.short_forms, "undo_seconds": settings.undo_seconds}}
+                              "short_forms": settings.short_forms, "undo_seconds": settings.undo_seconds,
+                              "usual_answer_minutes": settings.usual_answer_minutes}}
     finally:
         store.close()
     out.emit(data, lambda: f"{p.name}: approval {p.approval_policy.value}, short forms "
@@ -311,6 +316,8 @@ def register(commands: Any, principal_commands: Any) -> None:
     p_set.add_argument("--short-forms", choices=["yes", "no"],
                        help="accept yes/ok/👍… in e-mailed answers as approval")
     p_set.add_argument("--undo-seconds", type=int, metavar="N", help="undo-send window (default 10)")
+    p_set.add_argument("--usual-answer-minutes", type=int, metavar="N",
+                       help="after this long without an answer the app tells you (default 240)")
     p_set.set_defaults(handler=cmd_principal_set)
 
     draft = commands.add_parser("draft", help="drafts written for a principal: new, list, show, submit…")

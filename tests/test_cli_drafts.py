@@ -183,7 +183,9 @@ def test_in_person_decision_and_never_policy(env):
     approved = next(h for h in history if h["action"] == "approved")
     assert approved["channel"] == "in-person" and "confirmed by Sam" in approved["actor"]
 
-    cli("principal", "set", "Ann Lee", "--approval", "never", "--undo-seconds", "0")
+    settings = cli("principal", "set", "Ann Lee", "--approval", "never", "--undo-seconds", "0",
+                   "--usual-answer-minutes", "90")["principal"]
+    assert (settings["approval_policy"], settings["undo_seconds"], settings["usual_answer_minutes"]) == ("never", 0, 90)
     other = new_draft(cli, "No approval needed")
     assert cli("draft", "submit", str(other))["state"] == "sending"
     cli("sync")
