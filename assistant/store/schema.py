@@ -359,6 +359,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (principal_id, sender_email)
     );
     """,
+    # board: a card's checklist, estimate, archiving and whether its due time gets a reminder; per-principal board settings
+    """
+    ALTER TABLE tasks ADD COLUMN checklist TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE tasks ADD COLUMN estimate_min INTEGER;
+    ALTER TABLE tasks ADD COLUMN archived_utc INTEGER;
+    ALTER TABLE tasks ADD COLUMN remind INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE board_settings (
+        principal_id INTEGER PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+        archive_after_days INTEGER NOT NULL DEFAULT 7
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
