@@ -165,8 +165,9 @@ def test_short_forms_count_only_when_the_principal_allows_them(env):
     assert cli("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
     assert "short forms" in cli("approvals", "list")["flagged"][0]["reason"]
     cli("principal", "set", "Ann Lee", "--short-forms", "yes")
-    drop_reply(maildir, sender="ann@example.com", subject=f"Re: [{ref}]", text="oui\n\nLe lun. 23 nov. a écrit :\n> x",
-               message_id="<oui@x>")
+    # the reference only in the quoted request, the subject rewritten by the principal's phone
+    drop_reply(maildir, sender="ann@example.com", subject="RE: quick one",
+               text=f"oui\n\nLe lun. 23 nov. a écrit :\n> Reference: {ref}", message_id="<oui@x>")
     cli("sync")
     assert cli("draft", "show", str(draft_id))["draft"]["state"] == "sent"
     assert len(to_bob(maildir, "Quick one")) == 1

@@ -36,7 +36,7 @@ def after_mail_pull(store: Store, account: Account, mark: int, now: datetime, pu
     notes: list[str] = []
     try:
         scope = store.scope(account.principal_id)
-        for message_id in sql.message_ids_after(scope, account.id, mark):
+        for message_id in sql.approval_candidates(scope, account.id, mark):
             note = handle_message(store, account, message_id, now)
             if note:
                 notes.append(note)

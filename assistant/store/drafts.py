@@ -392,3 +392,16 @@ def audit_since(store: Any, after_id: int, actions: Iterable[str] = NOTIFIED_ACT
 
 def last_audit_id(store: Any) -> int:
     return store.db.execute("SELECT COALESCE(MAX(id), 0) FROM audit").fetchone()[0]
+
+
+def approval_candidates(scope: PrincipalScope, account_id: int, after_id: int) -> list[int]:
+    """Messages newer than ``after_id`` that may carry an approval reference (``APR-`` in the subject or the text):
+    a first sync of a large mailbox must not read every body to find none."""
+    if scope.db.execute("SELECT 1 FROM approval_requests WHERE principal_id=? LIMIT 1",
+                        (scope.principal_id,)).fetchone() is None:
+        return []
+    return [r[0] for r in scope.db.execute(
+        "SELECT id FROM messages WHERE principal_id=? AND account_id=? AND id>? AND (subject LIKE '%APR-%'"
+        " OR id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'body:apr' AND rowid>?)) ORDER BY id",
+        (scope.principal_id, account_id, after_id, after_id),
+    )]
