@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QListWidget,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
@@ -202,6 +204,14 @@ class CallsView(QWidget):
         self.task_button.clicked.connect(self.on_make_task)
         self.export_button = QPushButton("E&xport CSV…", self)
         self.export_button.clicked.connect(self.on_export)
+        self.import_button = QPushButton("&Import…", self)
+        self.import_button.setToolTip("Import a phone system's call log: Google Voice Takeout, Android backup XML, Twilio, "
+                                      "RingCentral, or any CSV")
+        import_menu = QMenu(self.import_button)
+        import_menu.addAction("A file (XML, JSON, CSV, HTML)…", self.on_import_file)
+        import_menu.addAction("A folder (Google Voice Takeout)…", self.on_import_folder)
+        self.import_button.setMenu(import_menu)
+        self.mapping_dialog: ColumnMappingDialog | None = None
 
         self.table = QTableView(self)
         self.table.setObjectName("call-log")
@@ -235,6 +245,7 @@ class CallsView(QWidget):
         bar.addWidget(self.log_button)
         bar.addWidget(self.call_back_button)
         bar.addWidget(self.task_button)
+        bar.addWidget(self.import_button)
         bar.addWidget(self.export_button)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
@@ -358,6 +369,7 @@ class CallsView(QWidget):
         self.call_back_button.setEnabled(has_call)
         self.task_button.setEnabled(has_call)
         self.export_button.setEnabled(self.principal is not None)
+        self.import_button.setEnabled(self.principal is not None)
         self.log_button.setEnabled(self.principal is not None)
 
     # -- quick log -------------------------------------------------------------------------------------------------
@@ -436,6 +448,53 @@ class CallsView(QWidget):
                        on_done=lambda task: self.follow_up_made.emit(f"Task made: {task.title}"),
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
 
+    def on_import_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a call log")
+        if path:
+            self.import_path(Path(path))
+
+    def on_import_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Import a Google Voice Takeout folder")
+        if path:
+            self.import_path(Path(path))
+
+    def import_path(self, path: Path, mapping: dict[str, str] | None = None) -> None:
+        """Import on the worker; an unknown CSV asks for its columns once (:class:`ColumnMappingDialog`)."""
+        from assistant.calls.importers import MappingNeeded, import_calls
+
+        principal = self.principal
+        if principal is None:
+            return
+        principal_id = principal.id
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, MappingNeeded):
+                self.ask_mapping(path, error.header)
+            else:
+                self.follow_up_made.emit(describe_error(error))
+
+        def done(report: Any) -> None:
+            if self.principal is not None and self.principal.id == principal_id:
+                self.reload()
+            text = (f"Imported {report.imported} calls from {path.name}; skipped {report.skipped}"
+                    f" (already there, or texts); rejected {len(report.rejected)}.")
+            if report.rejected:
+                item, reason = report.rejected[0]
+                text += f" First rejected: {item}: {reason}"
+            self.follow_up_made.emit(text)
+
+        self.tasks.run(lambda store: import_calls(store, principal_id, path, mapping=mapping), on_done=done,
+                       on_error=failed)
+
+    def ask_mapping(self, path: Path, header: list[str]) -> ColumnMappingDialog:
+        dialog = ColumnMappingDialog(path, header, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.import_path(path, dialog.mapping()))
+        dialog.finished.connect(lambda _r: setattr(self, "mapping_dialog", None))
+        self.mapping_dialog = dialog
+        dialog.open()
+        return dialog
+
     def on_export(self, path: str | None = None) -> None:
         from assistant.cli_calls import write_csv
 
@@ -457,6 +516,70 @@ class CallsView(QWidget):
 
         self.tasks.run(export, on_done=lambda n: self.follow_up_made.emit(f"Exported {n} calls to {Path(path).name}."),
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
+
+
+class ColumnMappingDialog(QDialog):
+    """Which column of an unknown CSV holds what; confirmed once per header, then remembered."""
+
+    GUESSES = {
+        "start": ("start", "date", "time", "when", "datetime"), "number": ("number", "phone", "from", "caller", "tel"),
+        "direction": ("direction", "type", "kind"), "duration": ("duration", "length", "seconds", "secs"),
+        "name": ("name", "contact", "who"), "notes": ("notes", "memo", "comment", "description"),
+        "outcome": ("outcome", "result", "status"), "time": (), "id": ("id", "sid", "callid"),
+    }
+    LABELS = {"start": "Start (date or date and time) *", "number": "Number *", "direction": "Direction",
+              "duration": "Duration", "name": "Caller name", "notes": "Notes", "outcome": "Outcome",
+              "time": "Time (if apart from the date)", "id": "Call id"}
+
+    def __init__(self, path: Path, header: list[str], parent=None):
+        super().__init__(parent)
+        from assistant.calls.importers import MAPPING_FIELDS
+
+        self.setWindowTitle(f"Columns of {path.name}")
+        self.header = header
+        self.combos: dict[str, QComboBox] = {}
+        form = QFormLayout()
+        taken: set[int] = set()
+        for field_name in MAPPING_FIELDS:
+            combo = QComboBox(self)
+            combo.setAccessibleName(self.LABELS[field_name])
+            combo.addItem("(none)", "")
+            for column in header:
+                combo.addItem(column, column)
+            guess = self._guess(field_name, taken)
+            if guess is not None:
+                taken.add(guess)
+                combo.setCurrentIndex(guess + 1)
+            combo.currentIndexChanged.connect(self._update)
+            self.combos[field_name] = combo
+            form.addRow(self.LABELS[field_name], combo)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        parent=self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("This CSV is not an export Assistant knows. Say once which column holds what; CSVs with the "
+                       "same columns are then read the same way.", self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self._update()
+
+    def _guess(self, field_name: str, taken: set[int]) -> int | None:
+        normed = ["".join(ch for ch in h.lower() if ch.isalnum()) for h in self.header]
+        for word in self.GUESSES[field_name]:
+            for index, name in enumerate(normed):
+                if index not in taken and (name == word or (len(word) > 3 and word in name)):
+                    return index
+        return None
+
+    def mapping(self) -> dict[str, str]:
+        return {name: combo.currentData() for name, combo in self.combos.items() if combo.currentData()}
+
+    def _update(self) -> None:
+        chosen = self.mapping()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled("start" in chosen and "number" in chosen)
 
 
 def _escape(text: str) -> str:

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDateTime, Qt, QTime
@@ -217,3 +218,44 @@ def test_call_log_headers_name_both_zones(qtbot):
     headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
     assert headers[0] == "When (New York)" and headers[1] == "Your time" and headers[4:6] == ["Number", "E.164"]
     assert "America/New_York" in model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+
+
+SAMPLES = Path(__file__).parents[1] / "calls" / "samples"
+TAKEOUT = Path(__file__).parents[2].parent / "shared" / "testdata" / "calllogs" / "google_voice_takeout"
+
+
+def test_import_from_the_tab_asks_for_csv_columns_once(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    view = window.calls
+    path = SAMPLES / "generic-phone-system.csv"
+    view.import_path(path)
+    qtbot.waitUntil(lambda: view.mapping_dialog is not None)
+    dialog = view.mapping_dialog
+    guessed = dialog.mapping()
+    assert guessed["start"] == "Date" and guessed["number"] == "Phone" and guessed["duration"] == "Length"
+    assert guessed["direction"] == "Kind" and guessed["notes"] == "Memo" and guessed["name"] == "Who"
+    dialog.combos["start"].setCurrentIndex(0)
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()  # a start column is needed
+    dialog.combos["start"].setCurrentIndex(dialog.combos["start"].findData("Date"))
+    dialog.combos["time"].setCurrentIndex(dialog.combos["time"].findData("Time"))
+    with qtbot.waitSignal(view.follow_up_made, timeout=5000) as said:
+        dialog.accept()
+    assert said.args[0].startswith("Imported 4 calls") and "line 6" in said.args[0]
+    assert view.model.rowCount() == 5
+    with qtbot.waitSignal(view.follow_up_made, timeout=5000) as said:  # remembered: no question the second time
+        view.import_path(path)
+    assert said.args[0].startswith("Imported 0 calls") and view.mapping_dialog is None
+
+
+def test_import_a_google_voice_folder_from_the_tab(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    with qtbot.waitSignal(window.calls.follow_up_made, timeout=5000) as said:
+        window.calls.import_path(TAKEOUT)
+    assert said.args[0].startswith("Imported 12 calls") and "skipped 13" in said.args[0]
+    assert window.calls.model.rowCount() == 13
