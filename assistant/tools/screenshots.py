@@ -44,6 +44,26 @@ def shoot(window, path: Path) -> Path:
     return path
 
 
+def calendar_shots(window, out_dir: Path, name: str) -> list[Path]:
+    """Day and agenda views, the event dialog and the free-time finder of the principal shown."""
+    from assistant.ui.calendar_view import CalendarMode
+
+    calendar, written = window.calendar, []
+    for mode in (CalendarMode.DAY, CalendarMode.AGENDA):
+        calendar.set_mode(mode)
+        written.append(shoot(window, out_dir / f"calendar-{mode.value}-{name}.png"))
+    calendar.set_mode(CalendarMode.WEEK)
+    settle(window)
+    for open_dialog, file_name in ((calendar.open_new_event, "calendar-event-dialog.png"),
+                                   (calendar.open_free_time, "calendar-free-time.png")):
+        dialog = open_dialog()
+        settle(window)
+        dialog.grab().save(str(out_dir / file_name))
+        written.append(out_dir / file_name)
+        dialog.reject()
+    return written
+
+
 def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> list[Path]:
     from assistant.ui.main_window import MainWindow
 
@@ -68,6 +88,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
                     written.append(shoot(window, out_dir / f"reader-attachment-{slug(principal.name)}.png"))
                 window.views.setCurrentIndex(window.CALENDAR_TAB)
                 written.append(shoot(window, out_dir / f"calendar-week-{slug(principal.name)}.png"))
+                written.extend(calendar_shots(window, out_dir, slug(principal.name)))
             if number < 2 and hasattr(window, "calls"):
                 window.views.setCurrentIndex(window.views.indexOf(window.calls))
                 written.append(shoot(window, out_dir / f"calls-{slug(principal.name)}.png"))
@@ -104,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.tools.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--workspace", type=Path, help="an existing workspace (default: a fresh demo)")
+    parser.add_argument("--dark", action="store_true", help="with a dark palette (the Fusion style's colours)")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -119,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         tmp_dir = Path(tmp)
         app = QApplication.instance() or QApplication([sys.argv[0]])
         configure_application(app)
+        if args.dark:
+            from assistant.ui.style import dark_palette
+
+            app.setStyle("Fusion")
+            app.setPalette(dark_palette())
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_dir / "settings"))
         workspace = args.workspace

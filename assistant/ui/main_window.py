@@ -27,6 +27,7 @@ from assistant.domain import Account, AccountStatus, Message, Principal, Thread
 from assistant.errors import UserError
 from assistant.store import Store
 from assistant.ui.calendar_view import CalendarView
+from assistant.ui import style
 from assistant.ui.first_run import AddPrincipalDialog, FirstRunPage
 from assistant.ui.inbox import InboxView
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
@@ -201,6 +202,12 @@ class MainWindow(QMainWindow):
         self.toolbar.setObjectName("main-toolbar")
         self.toolbar.setMovable(False)
         self.toolbar.addAction(self.sync_action)
+        self.toolbar.addAction(self.inbox_action)
+        self.toolbar.addAction(self.calendar_action)
+        for action, icon_name in ((self.sync_action, "sync"), (self.inbox_action, "inbox"),
+                                  (self.calendar_action, "calendar")):
+            action.setIcon(style.icon(icon_name))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         spacer = QWidget(self.toolbar)
         spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
         self.toolbar.addWidget(spacer)
@@ -209,6 +216,7 @@ class MainWindow(QMainWindow):
         self.search.setAccessibleName("Search mail")
         self.search.setPlaceholderText("Search  (from:  to:  subject:  has:attachment  before:  after:)")
         self.search.setClearButtonEnabled(True)
+        self.search.addAction(style.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.setMinimumWidth(420)
         self.search.returnPressed.connect(self.on_search)
         self.search.textChanged.connect(self.on_search_text_changed)
