@@ -123,3 +123,20 @@ def test_export_totals_call_back_and_task(capsys, tmp_path):
     assert exported["exported"] == 2
     rows = list(csv.DictReader(io.StringIO(out_file.read_text())))
     assert [r["direction"] for r in rows] == ["out", "in"] and rows[0]["number_e164"] == "+12125550123"
+
+
+def test_on_the_demo_a_logged_number_is_recognised_and_a_call_back_lands_in_the_principals_zone(capsys, tmp_path):
+    ws = tmp_path / "demo"
+    assert run(capsys, ws, "demo", "--no-gui")[0] == 0
+    call = run_json(capsys, ws, "call", "log", "--principal", "Dana Whitfield", "--number", "212.555.0147",
+                    "--direction", "in", "--duration", "65")["call"]
+    assert (call["caller_name"], call["number_e164"]) == ("Marcus Bell", "+12125550147")
+    # 2026-11-01 is the day New York falls back: 09:00 that morning is EST, 14:00 UTC
+    back = run_json(capsys, ws, "call", "back", str(call["id"]), "--principal", "Dana Whitfield", "--at",
+                    "2026-11-01 09:00")
+    assert back["due_utc"] == "2026-11-01T14:00:00Z" and back["due_local"] == "2026-11-01T09:00:00-05:00"
+    assert "Marcus Bell" in back["text"]
+    # the same number is not Kenji's: his log does not name it
+    other = run_json(capsys, ws, "call", "log", "--principal", "Kenji Sato", "--number", "+1 212 555 0147",
+                     "--direction", "out")["call"]
+    assert other["caller_name"] == ""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMenu,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -227,6 +228,9 @@ class CallsView(QWidget):
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_details(current.row()))
+        self.table.doubleClicked.connect(lambda _index: self.on_edit())
+        self.edit_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.on_edit)
+        self.edit_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
 
         self.totals = QLabel(self)
         self.totals.setObjectName("talk-time")
@@ -438,6 +442,31 @@ class CallsView(QWidget):
                        on_done=lambda _r: self.follow_up_made.emit(f"Reminder set: call back {when}."),
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
 
+    def on_edit(self) -> "EditCallDialog | None":
+        """Name, outcome and notes of the selected call, as they become known after the call."""
+        call = self.selected_call()
+        if call is None:
+            return None
+        dialog = EditCallDialog(call, self.model.display_name(call), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.save_edit(call, *dialog.values()))
+        dialog.open()
+        return dialog
+
+    def save_edit(self, call: Call, caller_name: str, outcome: str, notes: str) -> None:
+        def save(store: Store) -> Call:
+            return call_store.update_call(store.scope(call.principal_id), call.id, caller_name=caller_name,
+                                          outcome=outcome, notes=notes)
+
+        def done(updated: Call) -> None:
+            row = self.table.currentIndex().row()
+            self.reload()
+            if 0 <= row < self.model.rowCount():
+                self.table.selectRow(row)
+            self.follow_up_made.emit("Call updated.")
+
+        self.tasks.run(save, on_done=done, on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
+
     def on_make_task(self) -> None:
         from assistant.calls.manual import task_from_call
 
@@ -516,6 +545,33 @@ class CallsView(QWidget):
 
         self.tasks.run(export, on_done=lambda n: self.follow_up_made.emit(f"Exported {n} calls to {Path(path).name}."),
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
+
+
+class EditCallDialog(QDialog):
+    def __init__(self, call: Call, shown_name: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Edit call")
+        self.caller_name = QLineEdit(call.caller_name or shown_name, self)
+        self.caller_name.setAccessibleName("Caller name")
+        self.outcome = QLineEdit(call.outcome, self)
+        self.outcome.setAccessibleName("Outcome")
+        self.notes = QPlainTextEdit(call.notes, self)
+        self.notes.setAccessibleName("Notes")
+        self.notes.setTabChangesFocus(True)
+        form = QFormLayout()
+        form.addRow("&Name", self.caller_name)
+        form.addRow("&Outcome", self.outcome)
+        form.addRow("No&tes", self.notes)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                   parent=self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def values(self) -> tuple[str, str, str]:
+        return self.caller_name.text().strip(), self.outcome.text().strip(), self.notes.toPlainText().strip()
 
 
 class ColumnMappingDialog(QDialog):

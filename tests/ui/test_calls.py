@@ -259,3 +259,22 @@ def test_import_a_google_voice_folder_from_the_tab(make_window, call_workspace, 
         window.calls.import_path(TAKEOUT)
     assert said.args[0].startswith("Imported 12 calls") and "skipped 13" in said.args[0]
     assert window.calls.model.rowCount() == 13
+
+
+def test_a_call_is_edited_after_the_fact(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    view = window.calls
+    dialog = view.on_edit()
+    assert dialog.caller_name.text() == "Sender 0"  # the contact's name, offered for the call
+    dialog.outcome.setText("call back Tuesday")
+    dialog.notes.setPlainText("Wants the lease draft")
+    with qtbot.waitSignal(view.follow_up_made, timeout=5000):
+        dialog.accept()
+    call = view.selected_call()
+    assert (call.caller_name, call.outcome, call.notes) == ("Sender 0", "call back Tuesday", "Wants the lease draft")
+    view.contact_filter.setText("lease")
+    view.reload()
+    assert view.model.rowCount() == 1
