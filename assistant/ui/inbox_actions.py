@@ -326,4 +326,7 @@ def install(window) -> InboxActions:
         menu.addAction(action)
         window.message_actions[name] = action
     window.installEventFilter(_SaveComposeOnClose(actions, window))
+    from assistant.ui import principal_dialog
+
+    principal_dialog.install(window)  # add/edit principal and add account: File menu and the principal list's menu
     return actions
