@@ -286,6 +286,22 @@ def parse_google_voice(path: Path) -> Iterator[Parsed]:
     base = path.parent if path.is_file() else path
     for file in files:
         yield parse_google_voice_file(file, str(file.relative_to(base)))
+    if path.is_dir():
+        yield from _mail_beside_takeout(path)
+
+
+def _mail_beside_takeout(folder: Path) -> Iterator[Parsed]:
+    """A whole Takeout folder may hold mail too: say so rather than pass over it in silence."""
+    from assistant.importer import is_maildir, sniff
+
+    for entry in sorted(folder.rglob("*")):
+        try:
+            if entry.is_dir() and is_maildir(entry):
+                yield Problem(str(entry.relative_to(folder)), "a maildir, not a call log: import it on its own")
+            elif entry.is_file() and entry.suffix.lower() != ".html" and sniff(_head(entry)):
+                yield Problem(str(entry.relative_to(folder)), "mail or a calendar, not a call log: import it on its own")
+        except OSError:
+            continue
 
 
 # -- Android (SMS Backup & Restore / Call Logs Backup & Restore) -----------------------------------------------------------

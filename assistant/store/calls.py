@@ -118,10 +118,12 @@ def principals_knowing(store: Any, key: str) -> list[int]:
     the quick log picks the principal from it). Returns ids only, never another principal's rows."""
     if not key:
         return []
+    if key.startswith("+") and key[1:].isdigit():  # E.164: the calls_party index answers
+        calls_sql, params = "SELECT principal_id FROM calls WHERE number_e164=?", [key]
+    else:
+        calls_sql, params = "SELECT principal_id FROM calls WHERE number_e164='' AND lower(trim(number_raw))=?", [key.lower()]
     rows = store.db.execute(
-        "SELECT principal_id FROM calls WHERE number_e164=? OR (number_e164='' AND lower(trim(number_raw))=?)"
-        " UNION SELECT principal_id FROM contacts WHERE instr(phones, ?) > 0",
-        (key, key.lower(), json.dumps(key)),
+        f"{calls_sql} UNION SELECT principal_id FROM contacts WHERE instr(phones, ?) > 0", (*params, json.dumps(key)),
     )
     return sorted({r[0] for r in rows})
 

@@ -244,3 +244,15 @@ def test_any_file_content_is_imported_or_refused_in_one_line(workspace, ada, pre
         assert "\n" not in str(exc).strip() or isinstance(exc, MappingNeeded)
         return
     assert report.imported >= 0 and all(reason for _item, reason in report.rejected)
+
+
+def test_mail_inside_a_takeout_folder_is_reported_not_passed_over(workspace, ada, tmp_path):
+    import shutil
+
+    takeout = tmp_path / "Takeout"
+    shutil.copytree(GOOGLE_VOICE / "psanford", takeout / "Voice" / "Calls")
+    (takeout / "Mail").mkdir()
+    (takeout / "Mail" / "All mail.mbox").write_bytes(b"From a@b Mon Jan  1 00:00:00 2024\nSubject: hi\n\nbody\n")
+    report = import_calls(workspace, ada.id, takeout)
+    assert report.imported == 2
+    assert report.rejected == [("Mail/All mail.mbox", "mail or a calendar, not a call log: import it on its own")]
