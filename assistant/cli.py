@@ -551,6 +551,10 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant import cli_calls
 
     cli_calls.register(commands)
+
+    from assistant import cli_tasks
+
+    cli_tasks.register(commands)
     return parser
 
 
