@@ -68,7 +68,7 @@ def cmd_call_log(args: argparse.Namespace, out: Any) -> int:
 
 def _filter(args: argparse.Namespace, store: Any, principal: Any):
     from assistant.calls.numbers import normalise
-    from assistant.store.calls import CallFilter, today_bounds
+    from assistant.store.calls import CallFilter, contact_keys_named, today_bounds
 
     f = CallFilter(direction="missed" if args.missed else (args.direction or ""))
     if args.today:
@@ -77,6 +77,7 @@ def _filter(args: argparse.Namespace, store: Any, principal: Any):
         f.party_key = normalise(args.number, principal.region).key
     if args.contact:
         f.text = args.contact
+        f.also_keys = contact_keys_named(store.scope(principal.id), args.contact, principal.region)
     return f
 
 

@@ -7,7 +7,7 @@ workspace-wide question is :func:`principals_knowing`, which answers with princi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ class CallFilter:
     until_utc: datetime | None = None
     party_key: str = ""  # E.164 number, SIP address or client identity
     text: str = ""  # full-text over name, number and notes
+    also_keys: list[str] = field(default_factory=list)  # with ``text``: calls with these parties match as well
 
 
 def _call(r: Any) -> Call:
@@ -52,8 +53,13 @@ def _where(scope: Any, f: CallFilter) -> tuple[str, list[Any]]:
     if f.text.strip():
         from assistant.store import fts_query
 
-        clauses.append("c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
+        text_clause = "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)"
         params.append(fts_query(f.text))
+        keys = [k for k in f.also_keys if k]
+        if keys:
+            text_clause = f"({text_clause} OR c.number_e164 IN ({','.join('?' * len(keys))}))"
+            params += keys
+        clauses.append(text_clause)
     return " AND ".join(clauses), params
 
 
@@ -196,6 +202,18 @@ def sender_mentioning(scope: Any, digit_groups: list[list[str]], own_addresses: 
     if not counts:
         return None
     return max(counts.items(), key=lambda item: item[1])[0]
+
+
+def contact_keys_named(scope: Any, text: str, region: str) -> list[str]:
+    """E.164 numbers of the principal's contacts whose name contains ``text`` (so "by contact" finds their calls
+    even when a call was logged without a name)."""
+    from assistant.calls.numbers import normalise
+
+    needle = text.strip().casefold()
+    if not needle:
+        return []
+    return sorted({normalise(phone, region).e164 for c in scope.contacts() if needle in c.name.casefold()
+                   for phone in c.phones} - {""})
 
 
 def emails_for_name(scope: Any, name: str) -> list[str]:

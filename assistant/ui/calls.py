@@ -302,6 +302,7 @@ class CallsView(QWidget):
                 f.party_key = info.key
             else:
                 f.text = text
+                f.also_keys = call_store.contact_keys_named(self.store.scope(principal.id), text, principal.region)
         return f
 
     def reload(self) -> None:

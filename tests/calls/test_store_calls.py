@@ -144,3 +144,20 @@ def test_a_number_in_someones_mail_signature_names_them(two):
     assert (match.name, match.emails, match.source) == ("Marcus Bell", ["mbell@harlow.example"], "mail")
     assert matcher.match("+12125550199").name == ""  # the principal's own mail does not name anyone
     assert ContactMatcher(store.scope(ken.id), "JP").match("+12125550147").name == ""  # Ann's mail, not Ken's
+
+
+def test_by_contact_finds_calls_logged_without_the_name(two):
+    store, ann, ken = two
+    store.scope(ann.id).add_contact(Contact(principal_id=ann.id, name="Grace Hopper", phones=["+12125550123"]))
+    store.scope(ken.id).add_contact(Contact(principal_id=ken.id, name="Grace Other", phones=["+12125550999"]))
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    from assistant.store import calls as cs
+
+    store.scope(ann.id).add_call(Call(principal_id=ann.id, direction=CallDirection.INCOMING, number_raw="2125550123",
+                                      number_e164="+12125550123", number_valid=True, started_utc=base))
+    log_call(store, ann.id, number="+12125550100", direction="out", started_utc=base, notes="about Grace's visit")
+    log_call(store, ann.id, number="+12125550999", direction="out", started_utc=base)
+    scope = store.scope(ann.id)
+    f = cs.CallFilter(text="grace", also_keys=cs.contact_keys_named(scope, "grace", "US"))
+    assert f.also_keys == ["+12125550123"]  # Ken's Grace is not Ann's contact
+    assert sorted(c.number_e164 for c in cs.calls_page(scope, f)) == ["+12125550100", "+12125550123"]
