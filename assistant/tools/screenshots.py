@@ -64,6 +64,29 @@ def calendar_shots(window, out_dir: Path, name: str) -> list[Path]:
     return written
 
 
+def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
+    """A reply to the thread being read, and the principal dialog; neither saves anything to the workspace."""
+    written = []
+    actions = window.inbox_actions
+    before = len(actions.windows)
+    actions.compose("reply")
+    settle(window)
+    if len(actions.windows) > before:
+        compose = actions.windows[-1]
+        compose._finished = True  # a screenshot is not typing worth keeping
+        compose.grab().save(str(out_dir / f"compose-reply-{name}.png"))
+        written.append(out_dir / f"compose-reply-{name}.png")
+        compose.close()
+    window.edit_principal_action.trigger()
+    settle(window)
+    dialog = getattr(window, "principal_dialog", None)
+    if dialog is not None:
+        dialog.grab().save(str(out_dir / f"principal-dialog-{name}.png"))
+        written.append(out_dir / f"principal-dialog-{name}.png")
+        dialog.reject()
+    return written
+
+
 def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> list[Path]:
     from assistant.ui.main_window import MainWindow
 
@@ -86,6 +109,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
                 if with_attachment is not None:
                     window.inbox.threads.select_row(with_attachment)
                     written.append(shoot(window, out_dir / f"reader-attachment-{slug(principal.name)}.png"))
+                    written.extend(compose_shots(window, out_dir, slug(principal.name)))
                 window.views.setCurrentIndex(window.CALENDAR_TAB)
                 written.append(shoot(window, out_dir / f"calendar-week-{slug(principal.name)}.png"))
                 written.extend(calendar_shots(window, out_dir, slug(principal.name)))

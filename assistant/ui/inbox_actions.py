@@ -269,7 +269,32 @@ class InboxActions(QObject):
         }.get(state, f"Draft is now {state}")
         self.status_message.emit(text)
         self.message_submitted.emit(draft_id, state)
-        self.changed.emit()
+        principal = self._principal()
+        if principal is None:
+            self.changed.emit()
+            return
+        principal_id = principal.id
+
+        def queued_send(store: Store) -> tuple[int, int] | None:
+            """The outbox entry carrying this draft, and the thread its local copy joined."""
+            from assistant.store import drafts as draft_sql
+
+            scope = store.scope(principal_id)
+            key = draft_sql.send_key(scope, draft_id)
+            entry = next((e for e in store.outbox(states=["pending", "in-flight"])
+                          if key and e.idempotency_key == key and e.principal_id == principal_id), None)
+            if entry is None:
+                return None
+            local = scope.message_by_header_id(entry.payload.get("message_id_header", ""))
+            return (local.thread_id, entry.id) if local is not None and local.thread_id else None
+
+        def mark(found: tuple[int, int] | None) -> None:
+            if found is not None:
+                self.pending.setdefault(found[0], set()).add(found[1])
+                self._inbox.model.pending_thread_ids = set(self.pending)
+            self.changed.emit()
+
+        self._tasks.run(queued_send, on_done=mark, on_error=lambda _e: self.changed.emit())
 
 
 class _SaveComposeOnClose(QObject):

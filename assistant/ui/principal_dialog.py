@@ -132,8 +132,8 @@ class PrincipalDialog(QDialog):
         form.addRow("&E-mail addresses:", self.addresses)
         form.addRow("&Time zone:", self.zone)
         form.addRow("Phone &region:", self.region)
-        form.addRow("&Colour:", colour_row)
-        form.addRow("&Business hours:", hours_row)
+        form.addRow("Colour:", colour_row)
+        form.addRow("Business hours:", hours_row)
         form.addRow("&Approval:", self.policy)
         self.tabs.addTab(general, "General")
 

@@ -532,10 +532,13 @@ class Reader(QWidget):
                 item.widget().deleteLater()
         for index, a in enumerate(message.attachments):
             name = safe_filename(a.filename)
-            save = QPushButton(f"Save {name}…", self.attachment_actions)
+            short = name if len(name) <= 32 else f"{name[:20]}…{name[-10:]}"
+            save = QPushButton(f"Save {short}…", self.attachment_actions)
             save.setAccessibleName(f"Save attachment {name}")
             save.clicked.connect(lambda _checked=False, index=index: self.save_attachment(index))
-            open_button = QPushButton(f"Open {name}", self.attachment_actions)
+            open_button = QPushButton(f"Open {short}", self.attachment_actions)
+            save.setToolTip(name)
+            open_button.setToolTip(name)
             open_button.setAccessibleName(f"Open attachment {name}")
             open_button.clicked.connect(lambda _checked=False, index=index: self.open_attachment(index))
             self._attachment_layout.addWidget(save)

@@ -94,10 +94,16 @@ def test_reply_lands_once_in_sent_threaded_with_the_reply_signature(qtbot, tmp_p
     sent = next(f for f in scope.folders() if f.role == "sent")
     threads = scope.threads(folder=sent.remote_id)
     assert len(threads) == 1 and threads[0].message_count == 2
+    # … and the thread shows that something waits for the sync.
+    from assistant.ui.inbox import PENDING_MARK, ThreadListModel
+
+    qtbot.waitUntil(lambda: bool(window.inbox_actions.pending))
+    assert window.inbox.model.index(0, ThreadListModel.MARKERS).data().startswith(PENDING_MARK)
 
     with qtbot.wait_signal(window.sync_finished, timeout=20000):
         window.on_sync_now()
-    qtbot.waitUntil(lambda: not window.tasks.busy)
+    qtbot.waitUntil(lambda: not window.tasks.busy and not window.inbox_actions.pending)
+    assert not window.inbox.model.index(0, ThreadListModel.MARKERS).data().startswith(PENDING_MARK)
     files = sent_files(maildir)
     assert len(files) == 1
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
