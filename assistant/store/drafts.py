@@ -326,13 +326,6 @@ def max_message_id(scope: PrincipalScope, account_id: int) -> int:
     return r[0]
 
 
-def message_ids_after(scope: PrincipalScope, account_id: int, after_id: int) -> list[int]:
-    return [r[0] for r in scope.db.execute(
-        "SELECT id FROM messages WHERE principal_id=? AND account_id=? AND id>? ORDER BY id",
-        (scope.principal_id, account_id, after_id),
-    )]
-
-
 def messages_with_header(scope: PrincipalScope, account_id: int, message_id_header: str) -> list[tuple[int, list[str]]]:
     """(message id, folders) of every copy of a Message-ID in one account."""
     return [(r[0], json.loads(r[1])) for r in scope.db.execute(
