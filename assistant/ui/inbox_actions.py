@@ -43,6 +43,31 @@ def _reply_target(messages: list[Message], principal: Principal) -> Message | No
     return (others or messages or [None])[-1]
 
 
+def forwarded_attachments(store: Store, principal_id: int, original: Message) -> list[str]:
+    """Worker side: the original's attachments as files in the workspace (drafts refer to files, and a draft must
+    still find them after a restart), under their sanitised names in a folder of their own."""
+    import uuid
+
+    from assistant.mail.mime import attachment_bytes
+    from assistant.store import ensure_private_dir
+    from assistant.ui.reader import unique_target
+
+    if not original.attachments or original.id is None:
+        return []
+    raw = store.scope(principal_id).raw_message(original.id)
+    folder = ensure_private_dir(store.dir / "outgoing-attachments" / uuid.uuid4().hex[:12])
+    paths = []
+    for a in original.attachments:
+        data = attachment_bytes(raw, a.part_id) if raw else b""
+        if not data:
+            continue
+        target = unique_target(folder, a.filename)
+        with open(target, "xb") as f:
+            f.write(data)
+        paths.append(str(target))
+    return paths
+
+
 class InboxActions(QObject):
     """Runs the inbox's actions for the current principal; owns the open compose windows."""
 
@@ -222,12 +247,14 @@ class InboxActions(QObject):
             if mode in ("reply", "reply-all") and original is not None and original.message_id_header:
                 saved = next((d for d in list_drafts(store, principal_id, ["draft", "revised", "rejected"])
                               if d.in_reply_to == original.message_id_header), None)
-            return p, store.accounts(principal_id), original, reply_signature, saved
+            forwarded = forwarded_attachments(store, principal_id, original) if mode == "forward" and original else []
+            return p, store.accounts(principal_id), original, reply_signature, saved, forwarded
 
         def open_window(result) -> None:
-            p, accounts, original, reply_signature, saved = result
+            p, accounts, original, reply_signature, saved, forwarded = result
             fresh = start_for(mode, p, original, new_signature=p.signature,
                               reply_signature=p.signature if reply_signature is None else reply_signature)
+            fresh.attachments = forwarded
             self.open_compose(p, accounts, fresh, saved)
 
         self._tasks.run(load, on_done=open_window, on_error=lambda e: self.status_message.emit(describe_error(e)))

@@ -230,3 +230,34 @@ def test_forward_subject(subject, expected):
     from assistant.ui.compose import forward_subject
 
     assert forward_subject(subject) == expected
+
+
+def test_forward_carries_the_attachments_under_safe_names(qtbot, tmp_path, make_window):
+    from tests.ui.test_inbox_actions import EVIL_ATTACHMENT
+
+    ws, maildir, ann_id, _ = build_workspace(tmp_path)
+    (maildir / "new" / "1.bob:2,").unlink()  # the contract is then the one message in the inbox
+    (maildir / "new" / "2.contract:2,").write_text(EVIL_ATTACHMENT)
+    store = Store(ws)
+    sync_all(store, ann_id)
+    store.close()
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    compose = open_reply(qtbot, window, "f")
+    assert compose.subject_edit.text() == "Fwd: Contract"
+    assert compose.to_edit.text() == ""
+    assert "---------- Forwarded message ----------" in compose.body.toPlainText()
+    assert len(compose.attachments) == 1
+    forwarded = Path(compose.attachments[0])
+    assert forwarded.name == "passwd" and ws in forwarded.parents
+    assert forwarded.read_bytes() == b"signed contract"
+    compose.to_edit.setText("dana@elsewhere.example")
+    with qtbot.wait_signal(compose.submitted, timeout=5000):
+        qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
+    with qtbot.wait_signal(window.sync_finished, timeout=20000):
+        window.on_sync_now()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    files = sent_files(maildir)
+    assert len(files) == 1
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert [part.get_filename() for part in msg.iter_attachments()] == ["passwd"]
