@@ -407,9 +407,17 @@ class CallsView(QWidget):
         from assistant.calls.manual import log_call
 
         def save(store: Store) -> Call:
-            return log_call(store, result.principal_id, number=result.number, direction=result.direction,
-                            started_utc=result.started_utc, duration_s=result.duration_s,
-                            caller_name=result.caller_name, outcome=result.outcome, notes=result.notes)
+            from assistant.calls.manual import call_back, task_from_call
+
+            with store.transaction():  # the call and its follow-ups land together
+                call = log_call(store, result.principal_id, number=result.number, direction=result.direction,
+                                started_utc=result.started_utc, duration_s=result.duration_s,
+                                caller_name=result.caller_name, outcome=result.outcome, notes=result.notes)
+                if result.call_back_utc is not None:
+                    call_back(store, result.principal_id, call, result.call_back_utc)
+                if result.make_task:
+                    task_from_call(store, result.principal_id, call)
+            return call
 
         self.tasks.run(save, on_done=self._on_call_saved,
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))

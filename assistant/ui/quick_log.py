@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QDateTime, QTime, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -48,6 +50,8 @@ class QuickLogResult:
     notes: str
     started_utc: datetime
     duration_s: int
+    call_back_utc: datetime | None = None  # a call-back reminder, read in the principal's zone
+    make_task: bool = False
 
 
 def format_elapsed(seconds: float) -> str:
@@ -102,6 +106,18 @@ class QuickLogDialog(QDialog):
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
 
+        self.call_back = QCheckBox("Call &back at", self)
+        self.call_back_at = QDateTimeEdit(self)
+        self.call_back_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.call_back_at.setCalendarPopup(True)
+        self.call_back_at.setEnabled(False)
+        self.call_back.toggled.connect(self.call_back_at.setEnabled)
+        self.call_back_at.dateTimeChanged.connect(lambda _dt: self._show_zone())
+        self.make_task = QCheckBox("Make a &task from this call", self)
+        self.zone_hint = QLabel(self)
+        self.zone_hint.setObjectName("zone-hint")
+        self._reset_call_back_time()
+
         self.timer_label = QLabel("00:00", self)
         self.timer_label.setObjectName("call-timer")
         self.timer_label.setAccessibleName("Call duration")
@@ -129,6 +145,12 @@ class QuickLogDialog(QDialog):
         form.addRow("&Name", self.caller_name)
         form.addRow("&Outcome", self.outcome)
         form.addRow("No&tes", self.notes)
+        call_back_row = QHBoxLayout()
+        call_back_row.addWidget(self.call_back)
+        call_back_row.addWidget(self.call_back_at, 1)
+        form.addRow("", call_back_row)
+        form.addRow("", self.zone_hint)
+        form.addRow("", self.make_task)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
                                         parent=self)
         self.buttons.accepted.connect(self.accept)
@@ -178,9 +200,34 @@ class QuickLogDialog(QDialog):
         pid = self.principal.currentData()
         return next((p for p in self._principals if p.id == pid), None)
 
+    def _reset_call_back_time(self) -> None:
+        principal = self.current_principal()
+        zone = principal.timezone if principal else "UTC"
+        local = timezones.in_zone(self._now() + timedelta(hours=1), zone)
+        self.call_back_at.setDateTime(QDateTime(local.date(), QTime(local.hour, 0)))
+        self._show_zone()
+
+    def _show_zone(self) -> None:
+        principal = self.current_principal()
+        if principal is None:
+            self._hint(self.zone_hint, "")
+            return
+        due = self.call_back_utc_value()
+        mine = timezones.assistant_zone_name()
+        self._hint(self.zone_hint, f"in {principal.name}'s time ({principal.timezone}); "
+                                   f"{timezones.in_zone(due, mine):%a %H:%M} your time")
+
+    def call_back_utc_value(self) -> datetime:
+        principal = self.current_principal()
+        value = self.call_back_at.dateTime()
+        naive = datetime(value.date().year(), value.date().month(), value.date().day(), value.time().hour(),
+                         value.time().minute())
+        return timezones.local_to_utc(naive, principal.timezone if principal else "UTC")
+
     def _on_principal_picked(self, _index: int) -> None:
         self._principal_chosen_by_hand = True
         self._hint(self.principal_hint, "")
+        self._show_zone()
         self._on_number_changed(self.number.text())
 
     def _on_name_edited(self, _text: str) -> None:
@@ -197,6 +244,7 @@ class QuickLogDialog(QDialog):
         owner, name = self._lookup(text, self.principal.currentData())
         if owner is not None and not self._principal_chosen_by_hand and owner != self.principal.currentData():
             self._select_principal(owner)
+            self._show_zone()
             picked = self.current_principal()
             self._hint(self.principal_hint, f"picked: this number is {picked.name}'s" if picked else "")
             owner, name = self._lookup(text, self.principal.currentData())
@@ -209,6 +257,8 @@ class QuickLogDialog(QDialog):
             number=self.number.text().strip(), caller_name=self.caller_name.text().strip(),
             outcome=self.outcome.text().strip(), notes=self.notes.toPlainText().strip(),
             started_utc=self.started_utc, duration_s=int(self.elapsed()),
+            call_back_utc=self.call_back_utc_value() if self.call_back.isChecked() else None,
+            make_task=self.make_task.isChecked(),
         )
 
     def accept(self) -> None:

@@ -278,3 +278,27 @@ def test_a_call_is_edited_after_the_fact(make_window, call_workspace, qtbot):
     view.contact_filter.setText("lease")
     view.reload()
     assert view.model.rowCount() == 1
+
+
+def test_quick_log_sets_a_call_back_in_the_principals_zone_and_a_task(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    dialog = window.calls.open_quick_log(clock=FakeClock(), now=lambda: NOW)
+    dialog.number.setText("+81 3-1234-5678")  # this fixture's Ken has the default region, US
+    dialog.call_back.setChecked(True)
+    dialog.call_back_at.setDateTime(QDateTime(datetime(2026, 3, 9).date(), QTime(9, 30)))  # Tokyo time
+    assert "Asia/Tokyo" in dialog.zone_hint.text()
+    dialog.make_task.setChecked(True)
+    with qtbot.waitSignal(window.calls.call_logged, timeout=5000) as logged:
+        dialog.accept()
+    store = Store(ws)
+    try:
+        (reminder,) = store.scope(ken.id).reminders()
+        assert reminder.due_utc == datetime(2026, 3, 9, 0, 30, tzinfo=UTC) and reminder.link == f"call:{logged.args[0]}"
+        assert "Daisuke" in reminder.text
+        assert [t.link for t in store.scope(ken.id).tasks()] == [f"call:{logged.args[0]}"]
+        assert store.scope(ann.id).reminders() == []
+    finally:
+        store.close()
