@@ -402,6 +402,11 @@ def import_path(store: Any, principal_id: int, path: str | os.PathLike[str]) -> 
         raise NotFound(f"{path} does not exist")
     if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
         raise InvalidInput(f"cannot read {path}: permission denied")
+    from assistant import board_io
+
+    board_kind = board_io.detect(path)  # a Trello board export (JSON) or a board CSV (a header with a title column)
+    if board_kind:
+        return board_io.import_board(store, principal_id, path, board_kind)
     from assistant.calls.importers import detect_for_import, import_calls
 
     call_log = detect_for_import(store, path)  # call-log exports (Google Voice, Android, Twilio, RingCentral, mapped CSV)
