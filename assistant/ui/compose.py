@@ -133,7 +133,7 @@ class AddressEdit(QLineEdit):
 
     def __init__(self, lookup, parent=None):
         super().__init__(parent)
-        self._lookup = lookup  # prefix -> list[str], for this principal only
+        self._lookup = lookup  # lookup(prefix, on_found(prefix, [str])), for this principal only, off the GUI thread
         self.suggestions = QStringListModel(self)
         self.completer = QCompleter(self.suggestions, self)
         self.completer.setWidget(self)
@@ -150,8 +150,13 @@ class AddressEdit(QLineEdit):
         if len(token) < 1:
             self.completer.popup().hide()
             return
-        self.suggestions.setStringList(self._lookup(token))
-        if self.suggestions.rowCount():
+        self._lookup(token, self.on_found)
+
+    def on_found(self, prefix: str, found: list[str]) -> None:
+        if prefix != self.current_token():
+            return  # typed on meanwhile: a later answer follows
+        self.suggestions.setStringList(found)
+        if found and self.hasFocus():
             self.completer.complete()
         else:
             self.completer.popup().hide()
@@ -178,7 +183,7 @@ class ComposeWindow(QWidget):
         self.setObjectName("compose")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self._tasks = tasks
-        self._store = store  # the GUI's read-only store: completion reads at most one page of rows
+        self._store = store  # the GUI's read-only store, for at most a page of rows
         self.principal = principal
         self.my_name = my_name
         self.start = start
@@ -364,12 +369,16 @@ class ComposeWindow(QWidget):
         for s in snippets:
             self.snippet_box.addItem(s.name, s.body)
 
-    def completions(self, prefix: str) -> list[str]:
-        """The principal's contacts and past correspondents starting with ``prefix`` (name or address)."""
+    def completions(self, prefix: str, on_found) -> None:
+        """The principal's contacts and past correspondents starting with ``prefix`` (name or address), looked up
+        on the worker (the correspondents query scans the principal's mail) and handed to ``on_found(prefix, list)``."""
         p = prefix.lower()
-        found = [c for c in self._contacts if c.lower().startswith(p) or f"<{p}" in c.lower()]
-        found += [str(a) for a in self._store.scope(self.principal.id).correspondents(prefix, 20)]
-        return list(dict.fromkeys(found))[:20]
+        contacts = [c for c in self._contacts if c.lower().startswith(p) or f"<{p}" in c.lower()]
+        principal_id = self.principal.id
+        self._tasks.run(
+            lambda store: [str(a) for a in store.scope(principal_id).correspondents(prefix, 20)],
+            on_done=lambda found: on_found(prefix, list(dict.fromkeys(contacts + found))[:20]),
+        )
 
     # -- snippets and attachments --------------------------------------------------------------------------------
     def on_snippet_chosen(self, index: int) -> None:
@@ -459,7 +468,7 @@ class ComposeWindow(QWidget):
 
     def show_error(self, text: str) -> None:
         self.last_error = text
-        self.status.setText(f"<span style='color: palette(bright-text)'><b>{html.escape(text)}</b></span>")
+        self.status.setText(f"<b>{html.escape(text)}</b>")
 
     # -- send / discard / close ----------------------------------------------------------------------------------
     def on_send(self) -> None:

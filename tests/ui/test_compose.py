@@ -199,6 +199,7 @@ def test_completion_offers_only_this_principals_correspondents(qtbot, tmp_path, 
     qtbot.addWidget(compose)
     compose.to_edit.setFocus()
     qtbot.keyClicks(compose.to_edit, "bo")
+    qtbot.waitUntil(lambda: compose.to_edit.suggestions.rowCount() > 0)
     offered = compose.to_edit.suggestions.stringList()
     assert "Bob Stone <bob@client.example>" in offered
     assert not any("bobby@secret.example" in s for s in offered)
