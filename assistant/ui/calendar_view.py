@@ -692,7 +692,16 @@ class CalendarView(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.problems = QLabel(self)
         self.problems.setWordWrap(True)
-        self.problems.hide()
+        self.problems_icon = QLabel(self)
+        self.problems_icon.setPixmap(style.icon("warning").pixmap(16))
+        self.problems_icon.setAccessibleName("Warning")
+        problems_row = QHBoxLayout()
+        problems_row.addWidget(self.problems_icon, 0, Qt.AlignmentFlag.AlignTop)
+        problems_row.addWidget(self.problems, 1)
+        self.problems_box = QWidget(self)
+        self.problems_box.setLayout(problems_row)
+        problems_row.setContentsMargins(0, 0, 0, 0)
+        self.problems_box.hide()
         self.status = QLabel(self)
         self.status.setObjectName("calendar-status")
         self.status.setMinimumWidth(40)
@@ -745,7 +754,7 @@ class CalendarView(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
         layout.addLayout(title_row)
-        layout.addWidget(self.problems)
+        layout.addWidget(self.problems_box)
         layout.addWidget(self.pages, 1)
         self._scrolled_for: int | None = None
         for a, b in ((self.previous_button, self.today_button), (self.today_button, self.next_button),
@@ -825,11 +834,11 @@ class CalendarView(QWidget):
         return text
 
     def _on_loaded(self, request: int, principal: Principal, monday: date, data: CalendarData) -> None:
-        if request != self._request or principal is not self._principal:
+        if request != self._request:
             return
         self._apply(principal, monday, data)
         self.problems.setText("Could not read: " + "; ".join(data.problems) if data.problems else "")
-        self.problems.setVisible(bool(data.problems))
+        self.problems_box.setVisible(bool(data.problems))
         if self._scrolled_for != principal.id:
             self._scrolled_for = principal.id
             hours = principal.business_hours

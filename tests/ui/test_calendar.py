@@ -355,3 +355,23 @@ def test_controls_have_accessible_names(qtbot, view):
                    dialog.all_day, dialog.location, dialog.description, dialog.repeat):
         assert widget.accessibleName()
     assert dialog.title.nextInFocusChain() is dialog.start_date
+
+
+def test_in_the_main_window_sync_now_takes_a_new_event_to_the_calendar_folder(qtbot, make_window, local_workspace):
+    ws, ann, _account, calendar_dir = local_workspace
+    window = make_window(ws)
+    window.calendar_action.trigger()
+    calendar = window.calendar
+    assert window.views.currentWidget() is calendar and calendar.principal.id == ann.id
+    calendar.show_day(date(2026, 3, 10))
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    dialog = calendar.open_new_event(datetime(2026, 3, 10, 15, tzinfo=UTC), datetime(2026, 3, 10, 16, tzinfo=UTC))
+    dialog.title.setText("Dentist")
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: [o.summary for _, o in calendar.grid.event_rects()] == ["Dentist"])
+    assert calendar.data.pending
+    with qtbot.waitSignal(window.sync_finished, timeout=30_000):
+        window.sync_action.trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy and not calendar.data.pending)
+    assert [o.summary for _, o in calendar.grid.event_rects()] == ["Dentist"]
+    assert ["SUMMARY:Dentist" in f.read_text() for f in calendar_dir.glob("*.ics")] == [True]
