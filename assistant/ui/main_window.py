@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
         from assistant.ui import calls as calls_tab
 
         calls_tab.install(self)  # the Calls tab (self.calls) and the quick-log shortcut Ctrl+Shift+L
+        from assistant.ui import board as board_tab
+
+        board_tab.install(self)  # the Board tab (self.board) and "Make a task" (Ctrl+T) from the inbox
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main-splitter")

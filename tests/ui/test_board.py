@@ -1,0 +1,177 @@
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtCore import QMimeData, QModelIndex, Qt
+from PySide6.QtTest import QAbstractItemModelTester
+
+from assistant import board
+from assistant.store import Store
+from assistant.store import board as board_store
+from assistant.store.board import Card
+from assistant.ui.board import CARD_MIME, CardListModel
+
+
+def model_cards(n, principal_id=1):
+    return [Card(principal_id=principal_id, title=f"card {i}", column_id=7, position=i, id=i + 1,
+                 labels=["x"] if i % 2 else [], due_utc=datetime(2026, 3, 8, 7, tzinfo=UTC) if i % 3 else None)
+            for i in range(n)]
+
+
+def test_card_model_passes_the_model_tester_and_drops_only_its_principals_cards(qtbot):
+    model = CardListModel(7, 1)
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    model.set_cards(model_cards(5), "America/New_York", datetime(2026, 3, 8, tzinfo=UTC))
+    assert model.rowCount() == 5 and model.index(2).data() == "card 2"
+    assert "Labels: x" in model.index(1).data(Qt.ItemDataRole.ToolTipRole)
+    mime = model.mimeData([model.index(3)])
+    assert mime.hasFormat(CARD_MIME)
+    other = CardListModel(9, 1)
+    with qtbot.wait_signal(other.card_dropped) as dropped:
+        assert other.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex()) is False
+    assert dropped.args == [4, 9, 0]
+    foreign = CardListModel(11, 2)
+    assert not foreign.canDropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
+    with qtbot.assert_not_emitted(foreign.card_dropped):
+        foreign.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
+    assert not other.canDropMimeData(QMimeData(), Qt.DropAction.MoveAction, 0, 0, QModelIndex())
+    model.set_cards([], "UTC", None)
+    assert model.rowCount() == 0
+
+
+@pytest.fixture
+def boards(workspace):
+    ws, ann, ken = workspace
+    store = Store(ws)
+    board.make_task(store, ann.id, "Ann: book dentist", column="To do", labels=["health"],
+                    due_utc=datetime(2026, 1, 5, 15, tzinfo=UTC))
+    board.make_task(store, ann.id, "Ann: quarterly taxes", column="To do", repeat="first monday of the month",
+                    due_utc=datetime(2026, 2, 2, 14, tzinfo=UTC))
+    board.make_task(store, ann.id, "Ann: renew passport", column="Doing")
+    board.make_task(store, ken.id, "Ken: visa papers", column="Inbox")
+    store.close()
+    return ws, ann, ken
+
+
+def open_board(make_window, ws, qtbot):
+    window = make_window(ws)
+    window.views.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: window.board.snapshot is not None and not window.tasks.busy)
+    return window
+
+
+def stored(ws, pid):
+    store = Store(ws)
+    try:
+        scope = store.scope(pid)
+        names = {c.id: c.name for c in scope.columns()}
+        out: dict[str, list[str]] = {c.name: [] for c in scope.columns()}
+        for c in board_store.cards(scope):
+            out[names[c.column_id]].append(c.title)
+        return out
+    finally:
+        store.close()
+
+
+def test_each_principal_sees_only_their_own_board(boards, make_window, qtbot):
+    ws, ann, ken = boards
+    window = open_board(make_window, ws, qtbot)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: window.board.snapshot.principal.id == ann.id and not window.tasks.busy)
+    shown = window.board.titles()
+    assert shown["To do"] == ["Ann: book dentist", "Ann: quarterly taxes"] and shown["Inbox"] == []
+    assert all("Ken" not in t for titles in shown.values() for t in titles)
+    for widget in window.board.column_widgets:
+        QAbstractItemModelTester(widget.model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: window.board.snapshot.principal.id == ken.id and not window.tasks.busy)
+    shown = window.board.titles()
+    assert shown["Inbox"] == ["Ken: visa papers"]
+    assert sum(len(t) for t in shown.values()) == 1
+
+
+def test_keyboard_move_open_delete_undo_and_restart(boards, make_window, qtbot):
+    ws, ann, _ = boards
+    window = open_board(make_window, ws, qtbot)
+    window.select_principal(ann.id)
+    view = window.board
+    qtbot.waitUntil(lambda: view.snapshot.principal.id == ann.id and not window.tasks.busy)
+    store = Store(ws)
+    dentist = [c for c in board_store.cards(store.scope(ann.id)) if c.title == "Ann: book dentist"][0]
+    store.close()
+    assert view.select_card(dentist.id)
+    qtbot.keyClick(view.column_widgets[1].view, Qt.Key.Key_L)
+    qtbot.waitUntil(lambda: view.column_of(dentist.id) == "Doing" and not window.tasks.busy)
+    qtbot.keyClick(view.focusWidget(), Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.column_of(dentist.id) == "Waiting on principal" and not window.tasks.busy)
+    qtbot.keyClick(view.focusWidget(), Qt.Key.Key_H)
+    qtbot.waitUntil(lambda: view.column_of(dentist.id) == "Doing" and not window.tasks.busy)
+    assert stored(ws, ann.id)["Doing"] == ["Ann: renew passport", "Ann: book dentist"]
+
+    qtbot.keyClick(view.focusWidget(), Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: view.column_of(dentist.id) is None and not window.tasks.busy)
+    assert view.undo_bar.isVisible() and "Deleted" in view.undo_text.text()
+    assert "Ann: book dentist" not in stored(ws, ann.id)["Doing"]
+    qtbot.mouseClick(view.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Ann: book dentist" in view.titles()["Doing"] and not window.tasks.busy)
+    assert stored(ws, ann.id)["Doing"] == ["Ann: renew passport", "Ann: book dentist"]
+
+    before = stored(ws, ann.id)
+    window.close()
+    again = open_board(make_window, ws, qtbot)
+    again.select_principal(ann.id)
+    qtbot.waitUntil(lambda: again.board.snapshot.principal.id == ann.id and not again.tasks.busy)
+    assert {k: v for k, v in again.board.titles().items()} == before
+
+
+def test_drop_into_done_repeats_and_new_card_dialog(boards, make_window, qtbot):
+    ws, ann, _ = boards
+    window = open_board(make_window, ws, qtbot)
+    window.select_principal(ann.id)
+    view = window.board
+    qtbot.waitUntil(lambda: view.snapshot.principal.id == ann.id and not window.tasks.busy)
+    todo, done = view.column_widgets[1], view.column_widgets[4]
+    row = [todo.model.card_at(r).title for r in range(todo.model.rowCount())].index("Ann: quarterly taxes")
+    mime = todo.model.mimeData([todo.model.index(row)])
+    done.model.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
+    qtbot.waitUntil(lambda: view.titles()["Done"] == ["Ann: quarterly taxes"] and not window.tasks.busy)
+    assert view.titles()["To do"] == ["Ann: book dentist", "Ann: quarterly taxes"]
+    assert "next one is due Mon 02 Mar" in view.undo_text.text()
+
+    view.column_widgets[0].view.setFocus()
+    qtbot.keyClick(view.column_widgets[0].view, Qt.Key.Key_N)
+    dialog = view.findChild(type(view._dialog(None)), "task-dialog")
+    assert dialog is not None and dialog.isVisible()
+    dialog.title.setText("Call the bank")
+    dialog.labels.setText("money, urgent")
+    dialog.repeat.setText("sometimes")
+    dialog.accept()
+    assert dialog.isVisible() and "repeat rule" in dialog.error.text()
+    dialog.repeat.setText("every weekday")
+    dialog.accept()
+    qtbot.waitUntil(lambda: "Call the bank" in view.titles()["Inbox"] and not window.tasks.busy)
+    view.label_filter.setCurrentIndex(view.label_filter.findData("money"))
+    qtbot.waitUntil(lambda: sum(len(t) for t in view.titles().values()) == 1 and not window.tasks.busy)
+    view.label_filter.setCurrentIndex(0)
+    view.search.setText("passport")
+    qtbot.waitUntil(lambda: view.titles()["Doing"] == ["Ann: renew passport"]
+                    and sum(len(t) for t in view.titles().values()) == 1 and not window.tasks.busy)
+
+
+def test_make_a_task_from_the_open_thread_links_back(boards, make_window, qtbot):
+    ws, ann, _ = boards
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() > 0 and not window.tasks.busy)
+    window.inbox.threads.select_row(0)
+    subject = window.inbox.model.thread_at(0).subject
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    window.make_task_action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "task_made", None) is not None and not window.tasks.busy)
+    card = window.task_made
+    assert card.title.endswith(subject) and board.parse_link(card.link)[0] in ("message", "thread")
+    window.views.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: card.title in window.board.titles()["Inbox"] and not window.tasks.busy)
+    window.inbox.reader.clear()
+    window.board.link_activated.emit(ann.id, card.link)
+    qtbot.waitUntil(lambda: window.views.currentWidget() is window.inbox and not window.tasks.busy)
+    assert subject in window.inbox.reader.subject.text()
