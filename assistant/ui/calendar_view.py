@@ -763,6 +763,13 @@ class CalendarView(QWidget):
             self.setTabOrder(a, b)
         self._update_enabled()
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the system switched between light and dark
+            self.new_button.setIcon(style.icon("calendar", self.palette()))
+            self.free_button.setIcon(style.icon("search", self.palette()))
+            self.problems_icon.setPixmap(style.icon("warning", self.palette()).pixmap(16))
+        super().changeEvent(event)
+
     # -- what is shown -----------------------------------------------------------------------------------------------
     @property
     def principal(self) -> Principal | None:

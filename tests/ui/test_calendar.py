@@ -46,8 +46,11 @@ def view(qtbot, local_workspace):
     qtbot.addWidget(calendar)
     calendar.resize(1100, 800)
     calendar.show()
+    testers = [QAbstractItemModelTester(m, QAbstractItemModelTester.FailureReportingMode.Warning)
+               for m in (calendar.model, calendar.agenda.model_)]
     yield calendar, tasks
     tasks.shutdown()
+    del testers
 
 
 def settle(qtbot, tasks):
@@ -331,6 +334,9 @@ def test_views_follow_the_palette_light_and_dark(qtbot, view, local_workspace):
         empty = image.pixelColor(int(grid.day_x(4) + 20), int(grid.y_of(12 * 60 + 15)))
         assert empty.name() == palette.color(QPalette.ColorRole.Base).name()
     assert style.is_dark(style.dark_palette()) and not style.is_dark(QApplication.palette())
+    image = calendar.new_button.icon().pixmap(48).toImage()  # redrawn for the dark palette set last
+    ink = [image.pixelColor(x, y) for x in range(48) for y in range(48) if image.pixelColor(x, y).alpha() == 255]
+    assert ink and all(p.lightnessF() > 0.6 for p in ink)
     assert style.event_colours(ann.colour, style.dark_palette())[0] != style.event_colours(
         ann.colour, QApplication.palette())[0]
 
