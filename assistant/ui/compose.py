@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -303,7 +303,11 @@ class ComposeWindow(QWidget):
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.on_autosave_due)
         self.autosave.start()
-        self.resize(760, 620)
+        geometry = QSettings().value("compose/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(760, 620)
         self._load_side_data()
 
     # -- content -------------------------------------------------------------------------------------------------
@@ -529,6 +533,7 @@ class ComposeWindow(QWidget):
         self._tasks.run(delete, on_error=lambda error: None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        QSettings().setValue("compose/geometry", self.saveGeometry())
         self.autosave.stop()
         if not self._finished and self.content() != self._saved_content and not self.is_blank():
             if self._saving:
