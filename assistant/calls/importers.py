@@ -222,6 +222,9 @@ def read_time(text: str, zone: str) -> datetime:
     text = " ".join(text.split())
     if not text:
         raise InvalidInput("no start time")
+    utc_suffix = re.fullmatch(r"(.*\d)\s*(?:UTC|GMT)", text)
+    if utc_suffix:  # "2026-11-20 15:04:05 UTC", as some consoles export
+        return read_time(utc_suffix.group(1), "UTC")
     if re.fullmatch(r"\d{9,13}", text):
         value = int(text)
         return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, UTC)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QSize, Qt, QTime, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QSize, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -660,6 +660,18 @@ def install(window: Any) -> CallsView:
     window.views.addTab(view, "Ca&lls")
     window.principal_changed.connect(lambda _pid: view.set_principal(window.current_principal))
     view.follow_up_made.connect(lambda text: window.statusBar().showMessage(text, 8000))
-    window.quick_log_shortcut = QShortcut(QKeySequence(QUICK_LOG_SHORTCUT), window, view.open_quick_log)
-    window.quick_log_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+    action = QAction("Log a &call…", window)
+    action.setShortcut(QKeySequence(QUICK_LOG_SHORTCUT))
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.setStatusTip("Open the quick log with a running timer, for the call that is starting")
+    action.triggered.connect(lambda: view.open_quick_log())
+    window.addAction(action)
+    window.quick_log_action = action
+
+    def add_to_file_menu() -> None:  # the window builds its menus after its views: once it is built
+        file_menu = next((a.menu() for a in window.menuBar().actions() if a.menu() and a.text() == "&File"), None)
+        if file_menu is not None:
+            file_menu.insertAction(file_menu.actions()[0] if file_menu.actions() else None, action)
+
+    QTimer.singleShot(0, window, add_to_file_menu)
     return view

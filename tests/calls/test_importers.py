@@ -256,3 +256,17 @@ def test_mail_inside_a_takeout_folder_is_reported_not_passed_over(workspace, ada
     report = import_calls(workspace, ada.id, takeout)
     assert report.imported == 2
     assert report.rejected == [("Mail/All mail.mbox", "mail or a calendar, not a call log: import it on its own")]
+
+
+@pytest.mark.parametrize("text,zone,expected", [
+    ("2026-11-20 15:04:05 UTC", "Asia/Tokyo", datetime(2026, 11, 20, 15, 4, 5, tzinfo=UTC)),
+    ("Fri, 20 Nov 2026 15:04:05 +0000", "Asia/Tokyo", datetime(2026, 11, 20, 15, 4, 5, tzinfo=UTC)),
+    ("2026-11-20T15:04:05.000Z", "Asia/Tokyo", datetime(2026, 11, 20, 15, 4, 5, tzinfo=UTC)),
+    ("1795340000000", "Asia/Tokyo", datetime.fromtimestamp(1795340000, UTC)),
+    ("11/20/2026 7:04 AM", "America/New_York", datetime(2026, 11, 20, 12, 4, tzinfo=UTC)),
+    ("2026-03-08 02:30", "America/New_York", datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),  # the skipped hour, moved on
+])
+def test_times_in_exports(text, zone, expected):
+    from assistant.calls.importers import read_time
+
+    assert read_time(text, zone) == expected

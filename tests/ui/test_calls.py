@@ -171,6 +171,8 @@ def test_shortcut_opens_the_quick_log_and_saving_logs_through_the_worker(make_wi
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     dialog = window.calls.quick_log
     assert dialog is not None and dialog.isVisible()
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    assert file_menu.actions()[0] is window.quick_log_action
     dialog.number.setText("+81 3 1234 5678")  # only Ken knows this number
     assert dialog.principal.currentData() == ken.id and dialog.caller_name.text() == "Daisuke"
     dialog.direction.setCurrentIndex(dialog.direction.findData("in"))
