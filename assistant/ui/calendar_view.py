@@ -1,7 +1,7 @@
 """The calendar: day, week and agenda views of one principal's events in their own zone, the assistant's time beside it.
 
-Events are painted on a time grid (overlapping ones side by side); loading and every change run on the TaskManager, and a
-change goes through the outbox (``assistant.sync.actions``), shown as waiting until a sync has taken it.
+Events are painted on a time grid (overlapping ones side by side); loading and every change run on the TaskManager,
+and a change goes through the outbox (``assistant.sync.actions``), shown as waiting until a sync has taken it.
 """
 from __future__ import annotations
 
@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    QSettings,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -284,7 +295,8 @@ def lay_out_columns(spans: list[tuple[float, float]]) -> list[tuple[int, int]]:
 MIN_EVENT_MINUTES = 20
 
 
-def day_segments(occurrences: list[EventOccurrence], day: date, zone: str) -> list[tuple[EventOccurrence, float, float]]:
+def day_segments(occurrences: list[EventOccurrence], day: date, zone: str
+                 ) -> list[tuple[EventOccurrence, float, float]]:
     """The timed occurrences on one day of a zone as wall-clock minutes from its midnight (DST days included)."""
     day_start, day_end = timezones.day_bounds_utc(day, zone)
     segments = []
@@ -457,8 +469,8 @@ class TimeGrid(QWidget):
             painter.setPen(palette.color(roles.WindowText))
             painter.drawText(QRectF(0, y + 2, one - 7, fm.height()), Qt.AlignmentFlag.AlignRight, f"{hour:02d}:00")
             if self.assistant_zone != self.zone:
-                mine = timezones.in_zone(
-                    timezones.local_to_utc(datetime.combine(self.first_day, time(hour)), self.zone), self.assistant_zone)
+                instant = timezones.local_to_utc(datetime.combine(self.first_day, time(hour)), self.zone)
+                mine = timezones.in_zone(instant, self.assistant_zone)
                 painter.setPen(palette.color(roles.PlaceholderText))
                 painter.drawText(QRectF(one, y + 2, one - 7, fm.height()), Qt.AlignmentFlag.AlignRight,
                                  f"{mine:%H:%M}")
@@ -485,8 +497,8 @@ class TimeGrid(QWidget):
                 label += f"\n{o.location}"
             painter.save()
             painter.setClipRect(inner)
-            painter.drawText(inner, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
-                             label)
+            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+            painter.drawText(inner, int(flags), label)
             painter.restore()
 
         now = self.now_line()
@@ -640,7 +652,8 @@ class CalendarView(QWidget):
         self._principal: Principal | None = None
         self._request = 0
         self.assistant_zone = timezones.assistant_zone_name()
-        self.mode = CalendarMode.WEEK
+        saved_mode = QSettings().value("calendar/mode", CalendarMode.WEEK.value)
+        self.mode = CalendarMode(saved_mode) if saved_mode in {m.value for m in CalendarMode} else CalendarMode.WEEK
         self.anchor = timezones.now_utc().date()
         self.data = CalendarData([], [])
         self.model = WeekModel(self)
@@ -733,6 +746,7 @@ class CalendarView(QWidget):
         self.pages = QStackedWidget(self)
         self.pages.addWidget(grid_page)
         self.pages.addWidget(self.agenda)
+        self.pages.setCurrentIndex(1 if self.mode == CalendarMode.AGENDA else 0)
         self.grid.event_activated.connect(self.open_occurrence)
         self.header.event_activated.connect(self.open_occurrence)
         self.agenda.occurrence_activated.connect(self.open_occurrence)
@@ -789,6 +803,7 @@ class CalendarView(QWidget):
 
     def set_mode(self, mode: CalendarMode) -> None:
         self.mode = CalendarMode(mode)
+        QSettings().setValue("calendar/mode", self.mode.value)
         for button in self.mode_buttons.buttons():
             button.setChecked(button.property("mode") == self.mode.value)
         self.pages.setCurrentIndex(1 if self.mode == CalendarMode.AGENDA else 0)

@@ -1,7 +1,7 @@
 """Dialogs of the calendar: an event (times in the principal's zone, the assistant's shown as a hint) and free time."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from PySide6.QtCore import QDate, QTime, Signal

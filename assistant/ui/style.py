@@ -60,7 +60,7 @@ def blend(colour: QColor, onto: QColor, amount: float) -> QColor:
 
 
 def event_colours(principal_colour: str, palette: QPalette) -> tuple[QColor, QColor, QColor]:
-    """Fill, border and text of an event: the principal's colour softened into the palette's base, the palette's text."""
+    """An event's fill, border and text: the principal's colour blended into the palette's base; the palette's text."""
     colour = QColor(principal_colour)
     if not colour.isValid():
         colour = palette.color(QPalette.ColorRole.Highlight)

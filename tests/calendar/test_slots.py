@@ -4,7 +4,7 @@ import pytest
 
 from assistant import timezones
 from assistant.calendar.slots import free_slots
-from assistant.domain import Account, BusinessHours, CalendarEvent, Principal
+from assistant.domain import Account, BusinessHours, Principal
 from assistant.errors import InvalidInput
 from assistant.store import Store
 from assistant.sync import actions

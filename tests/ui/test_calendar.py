@@ -1,7 +1,7 @@
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QAbstractItemModelTester, QTest
 from PySide6.QtWidgets import QApplication
@@ -246,7 +246,8 @@ def test_the_free_time_finder_lists_business_hours_slots_and_creates_an_event_th
     monday_first = dialog.slots[1]  # Friday has room for one hour only
     assert monday_first[0] == datetime(2026, 3, 9, 15, tzinfo=UTC)  # 11:00 EDT, after the busy morning
     item = dialog.list.topLevelItem(1)
-    assert item.text(0).startswith("Mon 09 Mar 11:00–12:00 EDT") and item.text(1).startswith("Tue 10 Mar 00:00–01:00 JST")
+    assert item.text(0).startswith("Mon 09 Mar 11:00–12:00 EDT")
+    assert item.text(1).startswith("Tue 10 Mar 00:00–01:00 JST")
     dialog.list.setCurrentItem(item)
     dialog.create_button.click()
     event_dialog = calendar.findChild(EventDialog)
@@ -381,3 +382,13 @@ def test_in_the_main_window_sync_now_takes_a_new_event_to_the_calendar_folder(qt
     qtbot.waitUntil(lambda: not window.tasks.busy and not calendar.data.pending)
     assert [o.summary for _, o in calendar.grid.event_rects()] == ["Dentist"]
     assert ["SUMMARY:Dentist" in f.read_text() for f in calendar_dir.glob("*.ics")] == [True]
+
+
+def test_the_view_chosen_is_kept_for_next_time(qtbot, view, local_workspace):
+    _ws, ann, _account, _calendar = local_workspace
+    calendar, tasks = view
+    show(qtbot, calendar, tasks, ann, date(2026, 3, 10), CalendarMode.AGENDA)
+    again = CalendarView(tasks)
+    qtbot.addWidget(again)
+    assert again.mode == CalendarMode.AGENDA and again.pages.currentWidget() is again.agenda
+    assert [b.isChecked() for b in again.mode_buttons.buttons()] == [False, False, True]
