@@ -179,6 +179,21 @@ def test_a_weekly_nine_o_clock_series_stays_at_nine_in_the_week_new_york_changes
     assert rect.top() == pytest.approx(calendar.grid.y_of(9 * 60) + 1)
 
 
+
+def test_on_the_day_itself_a_daily_series_stays_at_nine(qtbot, view, local_workspace):
+    ws, ann, account, _calendar = local_workspace
+    calendar, tasks = view
+    first = datetime(2026, 3, 7, 9, tzinfo=timezones.get_zone(NEW_YORK))
+    write(ws, lambda s: actions.create_event(s, ann.id, account.id, summary="Daily", start=first,
+                                             end=first + timedelta(minutes=30), rrule="FREQ=DAILY;COUNT=3"))
+    show(qtbot, calendar, tasks, ann, date(2026, 3, 8), CalendarMode.DAY)  # the 23-hour Sunday, 02:00 skipped
+    (rect, occurrence), = calendar.grid.event_rects()
+    assert occurrence.start_utc == datetime(2026, 3, 8, 13, tzinfo=UTC)
+    assert rect.top() == pytest.approx(calendar.grid.y_of(9 * 60) + 1)  # by the wall clock, not 8 hours from midnight
+    calendar.grid.now = lambda: datetime(2026, 3, 8, 14, 15, tzinfo=UTC)
+    assert calendar.grid.now_line() == (0, pytest.approx(calendar.grid.y_of(10.25 * 60)))
+
+
 def test_overlapping_events_sit_side_by_side(qtbot, view, local_workspace):
     ws, ann, account, _calendar = local_workspace
     calendar, tasks = view
