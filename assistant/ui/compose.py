@@ -210,7 +210,12 @@ class ComposeWindow(QWidget):
         self.start_over_button.clicked.connect(self.on_start_over)
         bar.addWidget(self.restored_label, 1)
         bar.addWidget(self.start_over_button)
+        self.open_saved_button = QPushButton("Open it", self.restored_bar)
+        self.open_saved_button.clicked.connect(self.on_open_saved)
+        bar.addWidget(self.open_saved_button)
+        self.open_saved_button.hide()
         self.restored_bar.hide()
+        self._saved_offer: Draft | None = None
         self._fresh_start: ComposeStart | None = None
 
         self.from_box = QComboBox(self)
@@ -330,6 +335,30 @@ class ComposeWindow(QWidget):
         """A saved draft was restored; "Start over" replaces it with ``fresh`` (and discards the saved one)."""
         self._fresh_start = fresh
         self.restored_bar.show()
+
+    def offer_saved_draft(self, saved: Draft) -> None:
+        """A new message was asked for while an unsent one is saved (after a crash, say): offer to open that instead."""
+        self._saved_offer = saved
+        when = timezones.in_zone(saved.updated_utc, self.principal.timezone) if saved.updated_utc else None
+        subject = saved.subject or "(no subject)"
+        self.restored_label.setText(f"An unsent message is saved: “{subject}”" + (f", {when:%d %b %H:%M}." if when else "."))
+        self.start_over_button.hide()
+        self.open_saved_button.show()
+        self.restored_bar.show()
+
+    def on_open_saved(self) -> None:
+        d = self._saved_offer
+        if d is None:
+            return
+        self._saved_offer = None
+        self.draft_id = d.id
+        self.in_reply_to = d.in_reply_to
+        self._apply_start(start_from_draft(d))
+        index = self.from_box.findData(d.account_id)
+        if index >= 0:
+            self.from_box.setCurrentIndex(index)
+        self._saved_content = self.content()
+        self.restored_bar.hide()
 
     def on_start_over(self) -> None:
         if self._fresh_start is None:

@@ -231,6 +231,8 @@ class InboxActions(QObject):
             else:
                 return
 
+        open_ids = {w.draft_id for w in self.windows if w.draft_id is not None}
+
         def load(store: Store):
             from assistant.drafts import list_drafts
             from assistant.store import snippets as snippet_store
@@ -243,19 +245,25 @@ class InboxActions(QObject):
             elif thread_id is not None:
                 original = _reply_target(scope.thread_messages(thread_id), p)
             reply_signature = snippet_store.reply_signature(scope)
-            saved = None
+            saved = unsent_new = None
             if mode in ("reply", "reply-all") and original is not None and original.message_id_header:
                 saved = next((d for d in list_drafts(store, principal_id, ["draft", "revised", "rejected"])
                               if d.in_reply_to == original.message_id_header), None)
+            elif mode == "new":
+                unsent_new = max((d for d in list_drafts(store, principal_id, ["draft"])
+                                  if not d.in_reply_to and d.id not in open_ids),
+                                 key=lambda d: (d.updated_utc is not None, d.updated_utc or 0, d.id or 0), default=None)
             forwarded = forwarded_attachments(store, principal_id, original) if mode == "forward" and original else []
-            return p, store.accounts(principal_id), original, reply_signature, saved, forwarded
+            return p, store.accounts(principal_id), original, reply_signature, saved, forwarded, unsent_new
 
         def open_window(result) -> None:
-            p, accounts, original, reply_signature, saved, forwarded = result
+            p, accounts, original, reply_signature, saved, forwarded, unsent_new = result
             fresh = start_for(mode, p, original, new_signature=p.signature,
                               reply_signature=p.signature if reply_signature is None else reply_signature)
             fresh.attachments = forwarded
-            self.open_compose(p, accounts, fresh, saved)
+            window = self.open_compose(p, accounts, fresh, saved)
+            if unsent_new is not None:
+                window.offer_saved_draft(unsent_new)
 
         self._tasks.run(load, on_done=open_window, on_error=lambda e: self.status_message.emit(describe_error(e)))
 
@@ -283,8 +291,8 @@ class InboxActions(QObject):
         return window
 
     def _forget(self, window: ComposeWindow) -> None:
-        # Kept until its last save has been delivered; the window object itself is small.
-        if window in self.windows and not window._saving:
+        # A save still on its way keeps the window object alive through its callback until it is delivered.
+        if window in self.windows:
             self.windows.remove(window)
 
     def on_submitted(self, draft_id: int, state: str) -> None:

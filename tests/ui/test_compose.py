@@ -262,3 +262,43 @@ def test_forward_carries_the_attachments_under_safe_names(qtbot, tmp_path, make_
     assert len(files) == 1
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert [part.get_filename() for part in msg.iter_attachments()] == ["passwd"]
+
+
+def test_a_new_message_offers_the_unsent_one_saved_before(qtbot, tmp_path, make_window):
+    ws, maildir, ann_id, _ = build_workspace(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+
+    def new_message() -> ComposeWindow:
+        with qtbot.wait_signal(window.inbox_actions.compose_opened, timeout=5000) as opened:
+            window.message_actions["new"].trigger()
+        qtbot.addWidget(opened.args[0])
+        return opened.args[0]
+
+    first = new_message()
+    assert first.restored_bar.isHidden()
+    first.to_edit.setText("dana@elsewhere.example")
+    first.subject_edit.setText("Keys for Friday")
+    first.body.moveCursor(first.body.textCursor().MoveOperation.Start)
+    qtbot.keyClicks(first.body, "The keys are with the porter.")
+    first.close()  # the app "crashes" here as far as the window knows: the close-save is all there is
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+
+    second = new_message()
+    assert not second.restored_bar.isHidden()
+    assert "Keys for Friday" in second.restored_label.text()
+    assert second.subject_edit.text() == ""  # nothing replaced without asking
+    qtbot.mouseClick(second.open_saved_button, Qt.MouseButton.LeftButton)
+    assert second.subject_edit.text() == "Keys for Friday"
+    assert second.body.toPlainText().startswith("The keys are with the porter.")
+    with qtbot.wait_signal(second.submitted, timeout=5000):
+        qtbot.mouseClick(second.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+
+    third = new_message()
+    assert third.restored_bar.isHidden()  # sent: nothing left to offer
+    third._finished = True
+    third.close()
+    from assistant.drafts import list_drafts
+
+    assert [d.state for d in list_drafts(window.store, ann_id)] == ["sending"]
