@@ -264,7 +264,8 @@ def cmd_account_add_gmail(args: argparse.Namespace, out: Output) -> int:
     store = _open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
-        account = sign_in(store, principal.id, secrets, open_browser=not args.no_browser, print_fn=_say)
+        account = sign_in(store, principal.id, secrets, open_browser=not args.no_browser, print_fn=_say,
+                          contacts=args.contacts)
     finally:
         store.close()
     return _signed_in(out, account, principal)
@@ -277,7 +278,7 @@ def cmd_account_add_outlook(args: argparse.Namespace, out: Output) -> int:
     try:
         principal = store.principal_by_name(args.principal)
         account = sign_in(store, principal.id, args.client_id, tenant=args.tenant, device_code=args.device_code,
-                          print_fn=_say)
+                          print_fn=_say, contacts=args.contacts)
     finally:
         store.close()
     return _signed_in(out, account, principal)
@@ -512,6 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the Desktop OAuth client's JSON downloaded from Google Cloud")
     gmail.add_argument("--no-browser", action="store_true",
                        help="print the consent URL instead of opening a browser (still waits for the redirect)")
+    gmail.add_argument("--contacts", action="store_true",
+                       help="also read the principal's Google contacts (asks for the contacts.readonly scope)")
     gmail.set_defaults(handler=cmd_account_add_gmail)
     outlook = kinds.add_parser("outlook", help="a Microsoft 365 / Outlook.com account (signs in)")
     outlook.add_argument("--principal", metavar="NAME", required=True)
@@ -519,6 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     outlook.add_argument("--tenant", metavar="T", default="common", help="tenant id or domain (default: common)")
     outlook.add_argument("--device-code", action="store_true",
                          help="sign in with a code on another device instead of opening a browser")
+    outlook.add_argument("--contacts", action="store_true",
+                         help="also read the principal's Outlook contacts (asks for Contacts.Read)")
     outlook.set_defaults(handler=cmd_account_add_outlook)
     account_commands.add_parser("list", help="list accounts").set_defaults(handler=cmd_account_list)
 

@@ -11,7 +11,7 @@ Terms
     a Graph delta link, a Calendar sync token, or the local connector's content-hash state. ``None`` means "never synced":
     the connector then enumerates everything (a *full* listing).
 Pages
-    ``mail_changes`` and ``calendar_changes`` yield pages. The engine applies each page and saves its cursor in one
+    ``mail_changes``, ``calendar_changes`` and ``contacts_changes`` yield pages. The engine applies each page and saves its cursor in one
     transaction, so a crash between pages loses nothing and repeats nothing (upserts are idempotent by remote id).
     ``cursor`` on a page may be ``None`` for all but the last page, meaning "not resumable here yet": a crash then redoes
     the listing, which upserts the same items again harmlessly.
@@ -77,6 +77,25 @@ class CalendarPage:
     errors: list[str] = field(default_factory=list)  # one line per item the connector could not read
 
 
+@dataclass
+class RemoteContact:
+    """A contact as the provider holds it: phones as typed there (the store normalises them to E.164)."""
+
+    remote_id: str
+    name: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ContactsPage:
+    upserted: list[RemoteContact] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    full: bool = False
+    seen: list[str] = field(default_factory=list)
+
+
 class Connector(ABC):
     """One provider account. Subclasses set ``kind``, ``display_name`` and ``capabilities``."""
 
@@ -99,6 +118,11 @@ class Connector(ABC):
 
     def calendar_changes(self, cursor: str | None) -> Iterator[CalendarPage]:
         """Pages of calendar changes since ``cursor``; connectors without ``CALENDAR`` yield nothing."""
+        return iter(())
+
+    def contacts_changes(self, cursor: str | None) -> Iterator[ContactsPage]:
+        """Pages of the principal's address-book changes since ``cursor``; connectors without ``CONTACTS`` yield
+        nothing. The engine asks only when the account's ``contacts`` setting is on (its scope is asked for then)."""
         return iter(())
 
     @abstractmethod

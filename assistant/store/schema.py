@@ -370,6 +370,12 @@ MIGRATIONS: list[str] = [
         archive_after_days INTEGER NOT NULL DEFAULT 7
     );
     """,
+    # contacts synced from a provider's address book: which account and which remote contact (NULL for manual ones)
+    """
+    ALTER TABLE contacts ADD COLUMN account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE;
+    ALTER TABLE contacts ADD COLUMN remote_id TEXT;
+    CREATE UNIQUE INDEX contacts_remote ON contacts(account_id, remote_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,6 +1,7 @@
 """The sync engine: one plain function per account, no Qt (vdirsyncer's shape; the UI runs it on a worker).
 
-Order of a pass: push the outbox (so the pull sees the server after our changes), then pull mail, then calendar pages.
+Order of a pass: push the outbox (so the pull sees the server after our changes), then pull mail, then calendar pages,
+then contacts (only for accounts whose ``contacts`` setting is on).
 Each page and its cursor land in one transaction, so a crash between pages loses nothing and repeats nothing. An outbox
 entry is marked in flight before the remote call; one found in flight at the start was interrupted and is re-applied,
 which is safe because connectors apply entries idempotently.
@@ -38,6 +39,7 @@ class SyncReport:
     address: str
     mail: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
     events: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
+    contacts: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
     outbox: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "pending": 0})
     requests: int = 0
     errors: list[str] = field(default_factory=list)
@@ -96,6 +98,8 @@ def sync_account(
         _push_outbox(store, account, connector, now, report, say)
         # Each resource is pulled on its own: a failing calendar must not keep the mail from syncing, nor the reverse.
         pulls = [(Capability.MAIL, "mail", _pull_mail), (Capability.CALENDAR, "calendar", _pull_calendar)]
+        if account.settings.get("contacts"):  # only when the user turned contacts on (its scope is asked for then)
+            pulls.append((Capability.CONTACTS, "contacts", _pull_contacts))
         from assistant.approvals import channels as approval_channels
 
         approvals_mark = approval_channels.mail_mark(store, account)
@@ -277,6 +281,35 @@ def _pull_calendar(store: Store, account: Account, connector: Connector, report:
             if page.cursor is not None:
                 store.set_cursor(account.id, "calendar", page.cursor)
         say(f"calendar: page {number}, {report.events['added']} new")
+
+
+def _pull_contacts(store: Store, account: Account, connector: Connector, report: SyncReport, allow_empty: bool,
+                   say: Callable[[str], None]) -> None:
+    from assistant.store import contacts as contact_store
+
+    scope = store.scope(account.principal_id)
+    region = scope.principal.region
+    cursor = store.get_cursor(account.id, "contacts")
+    seen: set[str] | None = None
+    for number, (page, last) in enumerate(_pages(connector.contacts_changes(cursor)), 1):
+        with store.transaction():
+            if page.full:
+                seen = (seen or set()) | set(page.seen)
+            _guard_removals(contact_store.contact_remote_ids(scope, account.id), page, "contacts", allow_empty, seen,
+                            last)
+            for contact in page.upserted:
+                if seen is not None:
+                    seen.add(contact.remote_id)
+                outcome = contact_store.upsert_contact(scope, account.id, contact, region=region)
+                if outcome != "unchanged":
+                    report.contacts[outcome] += 1
+            report.contacts["removed"] += contact_store.remove_contacts(scope, account.id, page.removed)
+            if last and seen is not None:
+                stale = contact_store.contact_remote_ids(scope, account.id) - seen
+                report.contacts["removed"] += contact_store.remove_contacts(scope, account.id, stale)
+            if page.cursor is not None:
+                store.set_cursor(account.id, "contacts", page.cursor)
+        say(f"contacts: page {number}, {report.contacts['added']} new")
 
 
 def _provider_ids(remote_ids: set[str]) -> set[str]:

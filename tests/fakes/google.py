@@ -113,6 +113,11 @@ class FakeGoogle:
         self.events: dict[str, dict[str, Any]] = {}
         self.event_seq = 0
         self.oldest_sync_seq = 0
+        # People (the principal's contacts)
+        self.people: dict[str, dict[str, Any]] = {}
+        self.people_seq = 0
+        self.oldest_people_seq = 0
+        self.people_expiry_status = 400
         # OAuth
         self.codes: dict[str, dict[str, str]] = {}
         self.access_tokens: set[str] = set()
@@ -229,6 +234,13 @@ class FakeGoogle:
         with self.lock:
             self.oldest_sync_seq = self.event_seq + 1
 
+    def expire_contact_sync_tokens(self, status: int = 400) -> None:
+        """People sync tokens issued so far expire: 400 ``EXPIRED_SYNC_TOKEN`` (what Google answers after 7 days), or
+        ``status`` 410."""
+        with self.lock:
+            self.oldest_people_seq = self.people_seq + 1
+            self.people_expiry_status = status
+
     def set_quota(self, per_second: int | None = 250, per_minute: int | None = 15000) -> None:
         with self.lock:
             self.quota_per_second, self.quota_per_minute = per_second, per_minute
@@ -336,6 +348,40 @@ class FakeGoogle:
         event["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
         event["etag"] = f'"{self.event_seq}"'
 
+    def add_person(self, name: str, emails: list[str] | tuple[str, ...] = (), phones: list[str] | tuple[str, ...] = ()
+                   ) -> str:
+        """A contact in the principal's Google address book; returns its resource name."""
+        with self.lock:
+            resource_name = f"people/c{next(self._ids)}"
+            self.people[resource_name] = {"resourceName": resource_name}
+            self.update_person(resource_name, name=name, emails=emails, phones=phones)
+            return resource_name
+
+    def update_person(self, resource_name: str, *, name: str | None = None, emails: Any = None, phones: Any = None
+                      ) -> None:
+        with self.lock:
+            person = self.people[resource_name]
+            if name is not None:
+                person["names"] = [{"displayName": name, "metadata": {"primary": True}}]
+            if emails is not None:
+                person["emailAddresses"] = [{"value": e, "type": "home"} for e in emails]
+            if phones is not None:
+                person["phoneNumbers"] = [{"value": p, "type": "mobile"} for p in phones]
+            self._touch_person(person)
+
+    def delete_person(self, resource_name: str) -> None:
+        with self.lock:
+            person = self.people[resource_name]
+            for key in ("names", "emailAddresses", "phoneNumbers"):
+                person.pop(key, None)
+            person["_deleted"] = True
+            self._touch_person(person)
+
+    def _touch_person(self, person: dict[str, Any]) -> None:
+        self.people_seq += 1
+        person["_seq"] = self.people_seq
+        person["etag"] = f"%E{self.people_seq}"
+
     # -- dispatch -------------------------------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes, *, in_batch: bool = False
                ) -> Response:
@@ -367,6 +413,8 @@ class FakeGoogle:
             if path.startswith("/batch/"):
                 return self._batch(headers, body)
             with self.lock:
+                if path == "/v1/people/me/connections" and method == "GET":
+                    return self._connections(query)
                 if path.startswith("/gmail/v1/users/me/"):
                     return self._gmail(method, path[len("/gmail/v1/users/me/"):], query, body)
                 calendar_path = path[len("/calendar/v3"):] if path.startswith("/calendar/v3/") else path
@@ -668,6 +716,41 @@ class FakeGoogle:
             out["nextPageToken"] = next_page
         else:
             out["nextSyncToken"] = f"sync-{self.event_seq}"
+        return Response.json(200, out)
+
+    # -- People -------------------------------------------------------------------------------------------------
+    def _connections(self, query: dict[str, str]) -> Response:
+        if not query.get("personFields"):
+            raise _ApiError(400, {"error": {"code": 400, "message": "personFields mask is required.",
+                                            "status": "INVALID_ARGUMENT"}})
+        token = query.get("syncToken")
+        if token:
+            since = int(token.removeprefix("people-"))
+            if since < self.oldest_people_seq:
+                if self.people_expiry_status == 410:
+                    raise _ApiError(410, GONE)
+                raise _ApiError(400, {"error": {
+                    "code": 400, "status": "FAILED_PRECONDITION",
+                    "message": "Sync token is expired. Clear local cache and retry call without the sync token.",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "EXPIRED_SYNC_TOKEN",
+                                 "domain": "people.googleapis.com"}]}})
+            people = [p for p in self.people.values() if p["_seq"] > since]
+        else:
+            people = [p for p in self.people.values() if not p.get("_deleted")]
+        people.sort(key=lambda p: p["_seq"])
+        start = int(query.get("pageToken") or 0)
+        size = min(int(query.get("pageSize") or 100), 1000)
+        out: dict[str, Any] = {"totalPeople": len(people), "totalItems": len(people), "connections": []}
+        for person in people[start:start + size]:
+            if person.get("_deleted"):
+                out["connections"].append({"resourceName": person["resourceName"], "etag": person["etag"],
+                                           "metadata": {"deleted": True}})
+            else:
+                out["connections"].append({k: v for k, v in person.items() if not k.startswith("_")})
+        if start + size < len(people):
+            out["nextPageToken"] = str(start + size)
+        elif query.get("requestSyncToken") == "true":
+            out["nextSyncToken"] = f"people-{self.people_seq}"
         return Response.json(200, out)
 
     def _free_busy(self, query: dict[str, Any]) -> Response:

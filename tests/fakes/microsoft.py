@@ -130,6 +130,10 @@ class FakeMicrosoft:
         self.events: dict[str, dict[str, Any]] = {}
         self.event_seq: dict[str, int] = {}
         self.event_removals: list[tuple[int, str]] = []
+        self.contacts: dict[str, dict[str, Any]] = {}
+        self.contact_seq: dict[str, int] = {}
+        self.contact_removals: list[tuple[int, str]] = []
+        self.requested_scopes: list[str] = []  # the scope of every sign-in started (device code or browser)
         self.skip_pages: dict[str, tuple[list[dict[str, Any]], str]] = {}
         self.sent: list[dict[str, Any]] = []
         self.schedules: list[dict[str, Any]] = []  # what calendar/getSchedule knows of other people's calendars
@@ -341,6 +345,34 @@ class FakeMicrosoft:
         self.events[event["id"]] = event
         self.event_seq[event["id"]] = next(self.seq)
 
+    def add_contact(self, **fields: Any) -> str:
+        """A contact in the mailbox's default contacts folder (Graph's field names); returns its id."""
+        with self.lock:
+            contact_id = "AAMkADct" + _b64url(uuid.uuid4().bytes) + "="
+            contact = {"id": contact_id, "displayName": "", "emailAddresses": [], "businessPhones": [],
+                       "homePhones": [], "mobilePhone": None, "companyName": None}
+            contact.update(fields)
+            contact["id"] = contact_id
+            self._touch_contact(contact)
+            return contact_id
+
+    def update_contact(self, contact_id: str, **fields: Any) -> None:
+        with self.lock:
+            self.contacts[contact_id].update(fields)
+            self._touch_contact(self.contacts[contact_id])
+
+    def delete_contact(self, contact_id: str) -> None:
+        with self.lock:
+            self.contacts.pop(contact_id)
+            self.contact_seq.pop(contact_id)
+            self.contact_removals.append((next(self.seq), contact_id))
+
+    def _touch_contact(self, contact: dict[str, Any]) -> None:
+        contact["lastModifiedDateTime"] = _now_iso()
+        contact["@odata.etag"] = f'W/"{secrets.token_hex(8)}"'
+        self.contacts[contact["id"]] = contact
+        self.contact_seq[contact["id"]] = next(self.seq)
+
     # -- switches --------------------------------------------------------------------------------------------------
     def approve(self, user_code: str) -> None:
         with self.lock:
@@ -424,6 +456,7 @@ class FakeMicrosoft:
             # The user signs in and consents at once; the answer goes back to the loopback redirect as a form POST.
             code = secrets.token_urlsafe(16)
             with self.lock:
+                self.requested_scopes.append(form.get("scope", ""))
                 self.auth_codes[code] = {"nonce": form.get("nonce", ""), "scope": form.get("scope", ""),
                                          "redirect_uri": form.get("redirect_uri", "")}
             fields = {"code": code, "state": form.get("state", "")}
@@ -435,6 +468,7 @@ class FakeMicrosoft:
             return 200, {"Content-Type": "text/html"}, page.encode()
         if rest == "oauth2/v2.0/devicecode" and method == "POST":
             with self.lock:
+                self.requested_scopes.append(form.get("scope", ""))
                 device_code = secrets.token_urlsafe(16)
                 user_code = secrets.token_hex(4).upper()
                 self.device_codes[device_code] = {
@@ -540,6 +574,8 @@ class FakeMicrosoft:
             return 200, {}, {"value": [s for s in self.schedules if s.get("scheduleId", "").lower() in wanted]}
         if p == "/calendarView/delta":
             return self._event_delta(query, page_size)
+        if p == "/contacts/delta" and method == "GET":
+            return self._contact_delta(query, page_size)
         if p == "/events" and method == "POST":
             body = body or {}
             for existing in self.events.values():
@@ -662,6 +698,23 @@ class FakeMicrosoft:
                 ]
             extra = {"startDateTime": window[0], "endDateTime": window[1]} if window[0] else None
             return self._page(items, self._delta_link(route, extra), page_size, route)
+
+    def _contact_delta(self, query: dict[str, str], page_size: int):
+        route = "/me/contacts/delta"
+        with self.lock:
+            if "$skiptoken" in query:
+                return self._skip(query, page_size, route)
+            try:
+                since = self._since(query)
+            except _Gone:
+                return _graph_error(410, "SyncStateNotFound", "The sync state generation is not found.")
+            select = query.get("$select", "")
+            items = [self._public(c, select) for cid, c in self.contacts.items()
+                     if since is None or self.contact_seq[cid] > since]
+            if since is not None:
+                items += [{"@odata.type": "#microsoft.graph.contact", "id": cid, "@removed": {"reason": "deleted"}}
+                          for seq, cid in self.contact_removals if seq > since]
+            return self._page(items, self._delta_link(route, {"$select": select} if select else None), page_size, route)
 
     def _find_messages(self, query: dict[str, str]):
         flt = query.get("$filter", "")

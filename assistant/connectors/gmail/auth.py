@@ -26,6 +26,8 @@ SCOPES = [
     "https://www.googleapis.com/auth/calendar.events",
     "https://www.googleapis.com/auth/calendar.freebusy",  # the slot finder: others' busy times, nothing more
 ]
+# Asked for only when the user turns contacts on for the account (address completion, naming callers).
+CONTACTS_SCOPE = "https://www.googleapis.com/auth/contacts.readonly"
 API_ROOT_ENV = "ASSISTANT_GOOGLE_API_ROOT"
 KIND = "gmail"
 
@@ -36,6 +38,10 @@ def api_root() -> str | None:
     if not root:
         return None
     return root if root.endswith("/") else root + "/"
+
+
+def scopes_for(*, contacts: bool = False) -> list[str]:
+    return [*SCOPES, CONTACTS_SCOPE] if contacts else list(SCOPES)
 
 
 def credential_key(principal_id: int, address: str) -> str:
@@ -87,13 +93,13 @@ class _LoopbackFlow(InstalledAppFlow):
 
 
 def run_consent(client_secrets: Path, *, open_browser: bool, print_fn: Callable[[str], Any] = print,
-                timeout_seconds: float | None = None) -> Credentials:
+                timeout_seconds: float | None = None, scopes: list[str] | None = None) -> Credentials:
     """The loopback flow with PKCE on an ephemeral port; blocks until the browser comes back (run it off the GUI thread)."""
     client_secrets = Path(client_secrets)
     if not client_secrets.is_file():
         raise NotFound(f"no client-secrets file at {client_secrets}")
     try:
-        flow = _LoopbackFlow.from_client_secrets_file(str(client_secrets), scopes=SCOPES)
+        flow = _LoopbackFlow.from_client_secrets_file(str(client_secrets), scopes=scopes or SCOPES)
     except (ValueError, KeyError) as exc:
         raise InvalidInput(
             f"{client_secrets} is not a Google OAuth client-secrets file for a Desktop app ({exc})") from exc
@@ -114,8 +120,11 @@ def run_consent(client_secrets: Path, *, open_browser: bool, print_fn: Callable[
 
 def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser: bool,
             print_fn: Callable[[str], Any] = print, timeout_seconds: float | None = None,
-            credential_store: CredentialStore | None = None) -> Account:
+            credential_store: CredentialStore | None = None, contacts: bool = False) -> Account:
     """Sign a principal in and create (or, for a re-sign-in, refresh) their Gmail account; returns the Account.
+
+    ``contacts``: also ask to read the principal's Google contacts, and sync them (the account's ``contacts``
+    setting); a re-sign-in sets it to what was asked this time, since only that was granted.
 
     The credential store is opened first, so a machine without a secure keyring fails before the browser opens.
     """
@@ -124,7 +133,7 @@ def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser
     credential_store = credential_store or CredentialStore()
     store.principal(principal_id)
     credentials = run_consent(client_secrets, open_browser=open_browser, print_fn=print_fn,
-                              timeout_seconds=timeout_seconds)
+                              timeout_seconds=timeout_seconds, scopes=scopes_for(contacts=contacts))
     service = build_service("gmail", credentials)
     try:
         profile = service.users().getProfile(userId="me").execute()
@@ -143,11 +152,11 @@ def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser
     credential_store.set(key, credentials.to_json())
     for account in store.accounts(principal_id):
         if account.kind == KIND and account.address.lower() == address.lower():
-            account.settings = {**account.settings, "credential_key": key}
+            account.settings = {**account.settings, "credential_key": key, "contacts": contacts}
             store.update_account_settings(account.id, account.settings)
             store.set_account_status(account.id, AccountStatus.OK)
             return store.account(account.id)
     return store.add_account(Account(
         principal_id=principal_id, kind=KIND, address=address,
-        settings={"credential_key": key, "calendar_id": "primary", "poll_interval_s": 60},
+        settings={"credential_key": key, "calendar_id": "primary", "poll_interval_s": 60, "contacts": contacts},
     ))

@@ -14,7 +14,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
-from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
+from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage, MailPage, RemoteContact
 from assistant.connectors.gmail import auth, events
 from assistant.connectors.gmail.ratelimit import Backoff, QuotaBudget, error_message, error_reason, is_retryable, units_for
 from assistant.domain import Account, Folder, Message, OutboxEntry
@@ -27,6 +27,8 @@ BATCH_SIZE = 50  # Google: more than 50 calls per batch is "not recommended"
 STREAM_BATCH = 25
 LIST_PAGE = 500
 EVENTS_PAGE = 2500
+CONTACTS_PAGE = 1000  # the People API's largest connections page
+PERSON_FIELDS = "names,emailAddresses,phoneNumbers"
 # System labels that are states of a message, not places it is in.
 STATE_LABELS = frozenset({"UNREAD", "STARRED", "IMPORTANT", "CHAT"})
 ROLES = {"INBOX": "inbox", "SENT": "sent", "DRAFT": "drafts", "TRASH": "trash", "SPAM": "spam"}
@@ -35,8 +37,9 @@ TRANSPORT_ERRORS = (httplib2.HttpLib2Error, OSError, socket.timeout, TransportEr
 
 
 def build_service(api: str, credentials: Any) -> Any:
-    """A Gmail ("gmail") or Calendar ("calendar") service on its bundled discovery document, honouring the root override."""
-    version = {"gmail": "v1", "calendar": "v3"}[api]
+    """A Gmail ("gmail"), Calendar ("calendar") or People ("people") service on its bundled discovery document,
+    honouring the root override."""
+    version = {"gmail": "v1", "calendar": "v3", "people": "v1"}[api]
     root = auth.api_root()
     options = {"api_endpoint": root} if root else None
     return build(api, version, credentials=credentials, static_discovery=True, cache_discovery=False,
@@ -70,7 +73,7 @@ class GmailConnector(Connector):
     display_name = "Gmail and Google Calendar"
     capabilities = frozenset({
         Capability.MAIL, Capability.CALENDAR, Capability.SEND, Capability.DRAFTS, Capability.LABELS,
-        Capability.ATTACHMENTS_ON_DEMAND,
+        Capability.ATTACHMENTS_ON_DEMAND, Capability.CONTACTS,
     })
 
     def __init__(self, account: Account, *, credentials: Any = None, sleep: Callable[[float], None] = time.sleep,
@@ -92,6 +95,7 @@ class GmailConnector(Connector):
         self._credential_store = credential_store
         self._gmail: Any = None
         self._calendar: Any = None
+        self._people: Any = None
         self._labels: dict[str, dict[str, Any]] | None = None
         self._session: Any = None
         self.calendar_time_zone = account.settings.get("time_zone", "UTC")
@@ -116,6 +120,12 @@ class GmailConnector(Connector):
         if self._calendar is None:
             self._calendar = build_service("calendar", self._credentials())
         return self._calendar
+
+    @property
+    def people(self) -> Any:
+        if self._people is None:
+            self._people = build_service("people", self._credentials())
+        return self._people
 
     def _batch_uri(self, api: str) -> str | None:
         root = auth.api_root()
@@ -590,6 +600,47 @@ class GmailConnector(Connector):
             intervals.sort()
         return busy
 
+    # -- contacts -------------------------------------------------------------------------------------------------
+    def contacts_changes(self, cursor: str | None) -> Iterator[ContactsPage]:
+        """``people.connections.list`` with its sync token; an expired token (410, or 400 ``EXPIRED_SYNC_TOKEN``
+        after seven days) lists everything again, and the engine drops what that listing did not show."""
+        full = not cursor
+        while True:
+            try:
+                yield from self._connections(None if full else cursor)
+                return
+            except HttpError as exc:
+                expired = exc.resp.status == 410 or (
+                    exc.resp.status == 400 and b"EXPIRED_SYNC_TOKEN" in (exc.content or b""))
+                if full or not expired:
+                    raise self._failure(exc, "listing contacts") from exc
+                full = True
+
+    def _connections(self, sync_token: str | None) -> Iterator[ContactsPage]:
+        params: dict[str, Any] = {"resourceName": "people/me", "personFields": PERSON_FIELDS,
+                                  "pageSize": CONTACTS_PAGE, "requestSyncToken": True}
+        if sync_token:
+            params["syncToken"] = sync_token
+        pages: list[ContactsPage] = []
+        while True:
+            answer = self.execute(self.people.people().connections().list(**params), "listing contacts",
+                                  passthrough=(400, 410))
+            page = ContactsPage(full=sync_token is None)
+            for person in answer.get("connections", []):
+                if (person.get("metadata") or {}).get("deleted"):
+                    page.removed.append(person["resourceName"])
+                    continue
+                page.upserted.append(_remote_contact(person))
+                page.seen.append(person["resourceName"])
+            pages.append(page)
+            if not answer.get("nextPageToken"):
+                page.cursor = answer.get("nextSyncToken")
+                break
+            params["pageToken"] = answer["nextPageToken"]
+        # Held back until the listing is complete: an expired token can only be found out on its first page, and the
+        # engine must not mix pages of an incremental pass into the full listing that replaces it.
+        yield from pages
+
     # -- the rest -------------------------------------------------------------------------------------------------
     def health(self) -> str:
         try:
@@ -601,10 +652,20 @@ class GmailConnector(Connector):
         return f"ok: signed in as {profile.get('emailAddress', self.account.address)}"
 
     def close(self) -> None:
-        for service in (self._gmail, self._calendar):
+        for service in (self._gmail, self._calendar, self._people):
             if service is not None:
                 service.close()
-        self._gmail = self._calendar = None
+        self._gmail = self._calendar = self._people = None
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def _remote_contact(person: dict[str, Any]) -> RemoteContact:
+    def values(key: str) -> list[str]:
+        return [str(item.get("value") or "") for item in person.get(key) or [] if item.get("value")]
+
+    names = person.get("names") or []
+    primary = next((n for n in names if (n.get("metadata") or {}).get("primary")), names[0] if names else {})
+    return RemoteContact(remote_id=person["resourceName"], name=str(primary.get("displayName") or ""),
+                         emails=values("emailAddresses"), phones=values("phoneNumbers"))

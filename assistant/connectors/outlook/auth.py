@@ -23,6 +23,12 @@ DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
 # msal adds openid, profile and offline_access itself (and refuses them if we pass them).
 SCOPES = ["Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite"]
+# Asked for only when the user turns contacts on for the account (address completion, naming callers).
+CONTACTS_SCOPE = "Contacts.Read"
+
+
+def scopes_for(*, contacts: bool = False) -> list[str]:
+    return [*SCOPES, CONTACTS_SCOPE] if contacts else list(SCOPES)
 
 
 def account_key(account_id: int) -> str:
@@ -114,7 +120,8 @@ class TokenProvider:
         with self.lock:
             try:
                 result = self.app.acquire_token_silent_with_error(
-                    SCOPES, account=self._msal_account(), force_refresh=force_refresh
+                    scopes_for(contacts=bool(self.account.settings.get("contacts"))), account=self._msal_account(),
+                    force_refresh=force_refresh,
                 )
             except requests.RequestException as exc:
                 raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
@@ -144,29 +151,32 @@ def sign_in(
     device_code: bool,
     print_fn: Callable[[str], Any] = print,
     credentials: CredentialStore | None = None,
+    contacts: bool = False,
 ) -> Account:
     """Sign a principal's Microsoft account in (blocks: run it off the GUI thread) and remember it.
 
     ``device_code``: show a code to enter at the verification page (printed through ``print_fn``); otherwise open the
     system browser with a loopback redirect. Signing in again to an account already added for this principal refreshes
-    its saved sign-in and clears "needs sign-in".
+    its saved sign-in and clears "needs sign-in". ``contacts``: also ask for ``Contacts.Read`` and sync the
+    principal's contacts (the account's ``contacts`` setting, set to what was asked this time).
     """
     if not client_id:
         raise UserError("an Outlook sign-in needs the client id of an app registered in Entra ID (--client-id)")
     credentials = credentials if credentials is not None else CredentialStore()  # fails early without a keyring
     authority, overridden = authority_url(tenant)
+    scopes = scopes_for(contacts=contacts)
     cache = msal.SerializableTokenCache()
     with requests.Session() as session:
         app = _application(client_id, authority, overridden, cache, session)
         try:
             if device_code:
-                flow = app.initiate_device_flow(scopes=SCOPES)
+                flow = app.initiate_device_flow(scopes=scopes)
                 if "user_code" not in flow:
                     raise UserError(f"Microsoft refused to start a device-code sign-in: {_error_text(flow)}")
                 print_fn(flow["message"])
                 result = app.acquire_token_by_device_flow(flow)
             else:
-                result = app.acquire_token_interactive(SCOPES, prompt="select_account", timeout=600)
+                result = app.acquire_token_interactive(scopes, prompt="select_account", timeout=600)
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
     if "access_token" not in result:
@@ -182,6 +192,7 @@ def sign_in(
         "home_account_id": home_account_id,
         "authority": authority,
         "authority_overridden": overridden,
+        "contacts": contacts,
     }
     existing = next(
         (
