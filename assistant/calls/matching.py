@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import phonenumbers
-from typing import Any
 
 from assistant.calls.numbers import NumberInfo, normalise
 from assistant.store import calls as call_store
@@ -19,34 +19,35 @@ class Match:
 
 
 class ContactMatcher:
-    """Built once per principal (contacts and the names of earlier calls), then asked per number, without SQL."""
+    """Asked per number: the principal's contacts, then the name of their latest call, then a signature in their mail.
+
+    Each step is one indexed query returning a row or two (answers are cached), so the GUI thread may ask it for a page.
+    """
 
     def __init__(self, scope: Any, region: str, *, search_mail: bool = True):
         self.region = region
-        self._scope = scope if search_mail else None
-        self._from_mail: dict[str, Match] = {}
-        self._contacts: dict[str, tuple[str, list[str]]] = {}
-        for contact in scope.contacts():
-            for phone in contact.phones:
-                key = normalise(phone, region).key
-                if key:
-                    self._contacts.setdefault(key, (contact.name, list(contact.emails)))
-        self._from_calls = call_store.names_by_party(scope)
+        self._scope = scope
+        self._search_mail = search_mail
+        self._cache: dict[str, Match] = {}
 
     def match(self, number: NumberInfo | str) -> Match:
         info = number if isinstance(number, NumberInfo) else normalise(number, self.region)
         key = info.key
         if not key:
             return Match()
-        if key in self._contacts:
-            name, emails = self._contacts[key]
-            return Match(name, emails, "contact")
-        if key in self._from_calls:
-            return Match(self._from_calls[key], [], "calls")
-        if self._scope is not None and info.valid:
-            if key not in self._from_mail:
-                self._from_mail[key] = self._match_in_mail(info)
-            return self._from_mail[key]
+        if key not in self._cache:
+            self._cache[key] = self._lookup(info)
+        return self._cache[key]
+
+    def _lookup(self, info: NumberInfo) -> Match:
+        contact = call_store.contact_by_phone(self._scope, info.key)
+        if contact is not None:
+            return Match(contact[0], contact[1], "contact")
+        name = call_store.latest_name(self._scope, info.key)
+        if name:
+            return Match(name, [], "calls")
+        if self._search_mail and info.valid:
+            return self._match_in_mail(info)
         return Match()
 
     def _match_in_mail(self, info: NumberInfo) -> Match:

@@ -106,17 +106,27 @@ def update_call(scope: Any, call_id: int, *, caller_name: str | None = None, out
     return call
 
 
-def names_by_party(scope: Any) -> dict[str, str]:
-    """The latest non-empty caller name seen for each party (E.164, or the lowered raw SIP/client id)."""
-    rows = scope.db.execute(
-        "SELECT number_e164, lower(trim(number_raw)) AS raw, caller_name FROM calls"
-        " WHERE principal_id=? AND caller_name!='' ORDER BY started_utc",
-        (scope.principal_id,),
-    )
-    names: dict[str, str] = {}
-    for r in rows:
-        names[r["number_e164"] or r["raw"]] = r["caller_name"]
-    return names
+def contact_by_phone(scope: Any, key: str) -> tuple[str, list[str]] | None:
+    """(name, e-mail addresses) of the principal's contact with this number (phones are stored as E.164)."""
+    row = scope.db.execute(
+        "SELECT name, emails FROM contacts WHERE principal_id=? AND instr(phones, ?) > 0 ORDER BY id LIMIT 1",
+        (scope.principal_id, json.dumps(key)),
+    ).fetchone()
+    return (row["name"], json.loads(row["emails"])) if row else None
+
+
+def latest_name(scope: Any, key: str) -> str:
+    """The caller name of the principal's latest named call with this party."""
+    if key.startswith("+") and key[1:].isdigit():
+        where, params = "number_e164=?", [key]
+    else:
+        where, params = "number_e164='' AND lower(trim(number_raw))=?", [key.lower()]
+    row = scope.db.execute(
+        f"SELECT caller_name FROM calls WHERE {where} AND principal_id=? AND caller_name!=''"
+        " ORDER BY started_utc DESC LIMIT 1",
+        (*params, scope.principal_id),
+    ).fetchone()
+    return row[0] if row else ""
 
 
 def principals_knowing(store: Any, key: str) -> list[int]:

@@ -320,16 +320,29 @@ class CallsView(QWidget):
         self.table.resizeColumnsToContents()
         for column, most in ((0, 140), (1, 90), (2, 90), (3, 160), (4, 130), (5, 120), (7, 90)):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
-        self._show_totals(scope, principal)
+        self._load_totals(principal)
         if calls:
             self.table.selectRow(0)
         else:
             self.show_details(-1)
         self._update_buttons()
 
-    def _show_totals(self, scope: Any, principal: Principal) -> None:
-        days = call_store.talk_time(scope, principal.timezone, by="day")
-        weeks = call_store.talk_time(scope, principal.timezone, by="week")
+    def _load_totals(self, principal: Principal) -> None:
+        """Talk time reads every call of the principal: on the worker, not the GUI thread."""
+        self._totals_request = getattr(self, "_totals_request", 0) + 1
+        request, principal_id, zone = self._totals_request, principal.id, principal.timezone
+
+        def load(store: Store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            scope = store.scope(principal_id)
+            return call_store.talk_time(scope, zone, by="day"), call_store.talk_time(scope, zone, by="week")
+
+        def show(result: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+            if request == self._totals_request and self.principal is not None and self.principal.id == principal_id:
+                self._show_totals(principal, *result)
+
+        self.tasks.run(load, on_done=show)
+
+    def _show_totals(self, principal: Principal, days: list[dict[str, Any]], weeks: list[dict[str, Any]]) -> None:
         today = f"{timezones.in_zone(timezones.now_utc(), principal.timezone).date():%Y-%m-%d}"
         today_total = next((d for d in days if d["period"] == today), {"calls": 0, "seconds": 0})
         lines = [f"Today: {today_total['calls']} calls, {talk_text(today_total['seconds'])}"]

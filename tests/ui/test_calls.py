@@ -304,3 +304,15 @@ def test_quick_log_sets_a_call_back_in_the_principals_zone_and_a_task(make_windo
         assert store.scope(ann.id).reminders() == []
     finally:
         store.close()
+
+
+def test_talk_time_is_summed_on_the_worker_and_shown(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    text = window.calls.totals.text()
+    assert "W" in text and ": 1 calls, 5 min 00 s" in text  # Ann's one call of 300 s, in its ISO week
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert ": 1 calls, 0 min 00 s" in window.calls.totals.text()  # Ken's missed call: no talk time
