@@ -246,3 +246,19 @@ def test_cli_contacts_flag_is_passed_through():
                                "--contacts"])
     outlook = parser.parse_args(["account", "add", "outlook", "--principal", "Ada", "--client-id", "x"])
     assert gmail.contacts is True and outlook.contacts is False
+
+
+def test_synced_contacts_name_callers_and_turning_contacts_on_later_asks_again(workspace, google, ada, tmp_path):
+    from assistant.calls.matching import ContactMatcher
+
+    google.add_person("Grace Hopper", ["grace@example.com"], ["020 7946 0018"])
+    account, scopes = google_account(workspace, ada, google, tmp_path, contacts=False)
+    gmail_sync(workspace, account)
+    assert ContactMatcher(workspace.scope(ada.id), "GB", search_mail=False).match("020 7946 0018").name == ""
+
+    # The same command again with contacts on: the same account, the wider scope, and the contacts come in.
+    again, scopes = google_account(workspace, ada, google, tmp_path, contacts=True)
+    assert again.id == account.id and CONTACTS_SCOPE in scopes and again.settings["contacts"] is True
+    assert gmail_sync(workspace, again).contacts["added"] == 1
+    match = ContactMatcher(workspace.scope(ada.id), "GB", search_mail=False).match("+44 20 7946 0018")
+    assert (match.name, match.emails, match.source) == ("Grace Hopper", ["grace@example.com"], "contact")
