@@ -126,6 +126,15 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
                     principal_id=scope.principal_id, title=t["title"], column_id=columns.get(t["column"]),
                     due_utc=_due(t["due"], src.spec["timezone"], now), priority=t["priority"], labels=t["labels"],
                 ))
+            from assistant import board as task_board  # a repeating card, and a task made from the newest message
+
+            task_board.make_task(store, scope.principal_id, "Weekly status summary for the principal", column="To do",
+                                 due_utc=_due("+1d 09:00", src.spec["timezone"], now), repeat="every friday",
+                                 labels=["routine"])
+            newest = scope.threads(limit=1)
+            if newest:
+                task_board.make_task_from(store, scope.principal_id, "message",
+                                          scope.thread_messages(newest[0].id)[-1].id)
         from assistant.approvals.demo import add_demo_drafts
 
         add_demo_drafts(store, now)  # replies waiting for approval; the next sync puts the requests in each Sent folder

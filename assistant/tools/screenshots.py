@@ -123,6 +123,15 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
                     dialog.grab().save(str(out_dir / "calls-quick-log.png"))
                     written.append(out_dir / "calls-quick-log.png")
                     dialog.reject()
+            if hasattr(window, "board"):  # every principal's own board; the first with a card's editor open
+                window.views.setCurrentIndex(window.views.indexOf(window.board))
+                written.append(shoot(window, out_dir / f"board-{slug(principal.name)}.png"))
+                if number == 0 and window.board.snapshot and window.board.snapshot.cards:
+                    dialog = window.board.open_card(window.board.snapshot.cards[0])
+                    settle(window)
+                    dialog.grab().save(str(out_dir / "board-card.png"))
+                    written.append(out_dir / "board-card.png")
+                    dialog.reject()
         if principals:  # the Approvals tab across principals, a rejected draft's history selected
             window.select_principal(principals[0].id)
             window.views.setCurrentIndex(window.views.indexOf(window.approvals))

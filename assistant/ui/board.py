@@ -157,11 +157,25 @@ class CardListModel(QAbstractListModel):
         return False  # the store moves it; the source view must not remove a row of its own
 
 
+def _split_line(text: str, metrics: Any, width: int) -> tuple[str, str]:
+    """The words of ``text`` that fit on one line of ``width``, and the rest (a title gets two lines)."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text, ""
+    words = text.split(" ")
+    for n in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:n])
+        if metrics.horizontalAdvance(head) <= width:
+            return head, " ".join(words[n:])
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width), ""
+
+
 class CardDelegate(QStyledItemDelegate):
-    HEIGHT = 66
+    HEIGHT = 84
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        return QSize(max(option.rect.width(), 180), self.HEIGHT)
+        view = self.parent()
+        width = view.viewport().width() if isinstance(view, QListView) else option.rect.width()
+        return QSize(max(width - 2, 120), self.HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         c: Card | None = index.data(CardRole)
@@ -186,15 +200,20 @@ class CardDelegate(QStyledItemDelegate):
         painter.setFont(title_font)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         metrics = painter.fontMetrics()
-        title = metrics.elidedText(c.title, Qt.TextElideMode.ElideRight, inner.width() - (18 if c.link else 0))
-        painter.drawText(QRect(inner.left(), inner.top(), inner.width(), metrics.height()),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        width = inner.width() - (18 if c.link else 0)
+        first, rest = _split_line(c.title, metrics, width)
+        painter.drawText(QRect(inner.left(), inner.top(), width, metrics.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, first)
+        if rest:
+            painter.drawText(QRect(inner.left(), inner.top() + metrics.height(), width, metrics.height()),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
         if c.link:
             painter.drawText(QRect(inner.right() - 14, inner.top(), 14, metrics.height()),
                              Qt.AlignmentFlag.AlignRight, "↗")
         painter.setFont(option.font)
         small = painter.fontMetrics()
-        y = inner.top() + metrics.height() + 6
+        y = inner.top() + 2 * metrics.height() + 4
         x = inner.left()
         parts = []
         if c.due_utc is not None:
@@ -214,8 +233,11 @@ class CardDelegate(QStyledItemDelegate):
             width = small.horizontalAdvance(text)
             painter.drawText(QRect(x, y, width + 2, small.height()), Qt.AlignmentFlag.AlignLeft, text)
             x += width + 10
+        wrapped = False
         for label in c.labels:
             width = small.horizontalAdvance(label) + 10
+            if x + width > inner.right() and not wrapped and x > inner.left():
+                x, y, wrapped = inner.left(), y + small.height() + 4, True
             if x + width > inner.right():
                 break
             chip = QRect(x, y, width, small.height())
@@ -246,6 +268,8 @@ class CardListView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setItemDelegate(CardDelegate(self))
         self.setSpacing(0)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
 
 
 class ColumnWidget(QFrame):
@@ -276,7 +300,7 @@ class ColumnWidget(QFrame):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
-        self.setMinimumWidth(230)
+        self.setMinimumWidth(205)
         self.setMaximumWidth(320)
 
     def set_cards(self, cards: list[Card], zone: str, now: datetime | None) -> None:
@@ -486,6 +510,7 @@ class BoardView(QWidget):
     def _set_columns(self, columns: list[Any]) -> None:
         for widget in self.column_widgets:
             self.columns_layout.removeWidget(widget)
+            widget.hide()
             widget.deleteLater()
         self.column_widgets = []
         if self.principal is None:

@@ -118,7 +118,7 @@ class TaskDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Title", self.title)
         form.addRow("&Column", self.column)
-        form.addRow("Du&e", due_row)
+        form.addRow("When", due_row)
         form.addRow("", self.assistant_time)
         form.addRow("&Priority", self.priority)
         form.addRow("&Labels", self.labels)

@@ -186,3 +186,37 @@ def test_make_task_from_a_message_thread_and_event(workspace):
     assert thread.title == "Follow up: Board meeting agenda"
     with pytest.raises(NotFound):
         board.make_task_from(workspace, ann.id, "message", 987654)
+
+
+class RecordingReminders:
+    def __init__(self):
+        self.pending: dict[str, tuple] = {}
+        self.calls: list[tuple] = []
+
+    def add_reminder(self, store, principal_id, *, kind, text, due_utc, link="", rrule=""):
+        self.calls.append(("add", principal_id, kind, link))
+        self.pending[link] = (principal_id, kind, text, due_utc)
+
+    def cancel_reminders(self, store, principal_id, link):
+        self.calls.append(("cancel", principal_id, link))
+        self.pending.pop(link, None)
+        return 1
+
+
+def test_due_cards_get_one_reminder_which_follows_edits_and_done(two, monkeypatch):
+    store, ann, _ = two
+    fake = RecordingReminders()
+    monkeypatch.setattr(board, "_reminders", lambda: fake)
+    due = datetime(2026, 5, 1, 13, tzinfo=UTC)
+    card = board.make_task(store, ann.id, "Pay rent", due_utc=due)
+    board.make_task(store, ann.id, "No due")
+    quiet = board.make_task(store, ann.id, "Quiet", due_utc=due, remind=False)
+    assert fake.pending == {f"task:{card.id}": (ann.id, "task", "Pay rent", due)}
+    later = datetime(2026, 5, 2, 13, tzinfo=UTC)
+    board.edit_task(store, ann.id, card.id, due_utc=later, title="Pay the rent")
+    assert fake.pending == {f"task:{card.id}": (ann.id, "task", "Pay the rent", later)}
+    board.edit_task(store, ann.id, quiet.id, remind=True)
+    assert set(fake.pending) == {f"task:{card.id}", f"task:{quiet.id}"}
+    board.complete_task(store, ann.id, card.id)
+    board.delete_task(store, ann.id, quiet.id)
+    assert fake.pending == {}
