@@ -275,6 +275,7 @@ class InboxView(QWidget):
         self.folders = QListWidget(self)
         self.folders.setObjectName("folders")
         self.folders.setAccessibleName("Folders")
+        self.folders.setMaximumWidth(220)
         self.folders.currentItemChanged.connect(self.on_folder_changed)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("inbox-splitter")
@@ -294,7 +295,7 @@ class InboxView(QWidget):
         self.model.modelAboutToBeReset.connect(self.on_model_about_to_be_reset)
         self.model.modelReset.connect(self.on_model_reset)
         self.reader.message_marked_read.connect(lambda thread_id, _message_id: self.model.note_message_read(thread_id))
-        self.splitter.setSizes([150, 600, 520])
+        self.splitter.setSizes([110, 560, 420])
 
     def set_principal(self, principal: Principal | None) -> None:
         self.reader.clear()

@@ -9,7 +9,7 @@ import getpass
 import pwd
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 
 from assistant.domain import Account, Draft, Message, Principal, Thread
@@ -385,6 +385,36 @@ def install(window) -> InboxActions:
         action.triggered.connect(lambda _checked=False, name=name: actions.trigger(name))
         menu.addAction(action)
         window.message_actions[name] = action
+    new_action = window.message_actions["new"]
+    new_action.setStatusTip("Write a new message for the current principal")
+    try:
+        from assistant.ui.style import icon
+
+        new_action.setIcon(icon("compose", window.palette()))
+    except (ImportError, OSError):
+        pass
+    toolbar_actions = window.toolbar.actions()
+    if len(toolbar_actions) > 1:
+        window.toolbar.insertAction(toolbar_actions[1], new_action)
+    else:
+        window.toolbar.addAction(new_action)
+
+    def thread_menu(pos) -> None:
+        if not window.inbox.threads.indexAt(pos).isValid():
+            return
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(window.inbox.threads)
+        for name in ("reply", "reply-all", "forward", None, "archive", "delete", "toggle-read", "toggle-flag"):
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(window.message_actions[name])
+        window.inbox_thread_menu = menu
+        menu.popup(window.inbox.threads.viewport().mapToGlobal(pos))
+
+    window.inbox.threads.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    window.inbox.threads.customContextMenuRequested.connect(thread_menu)
     window.installEventFilter(_SaveComposeOnClose(actions, window))
     from assistant.ui import principal_dialog
 
