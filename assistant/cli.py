@@ -560,6 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant import cli_tasks
 
     cli_tasks.register(commands)
+
+    from assistant import cli_reminders
+
+    cli_reminders.register(commands)
     return parser
 
 

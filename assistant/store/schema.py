@@ -376,6 +376,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE contacts ADD COLUMN remote_id TEXT;
     CREATE UNIQUE INDEX contacts_remote ON contacts(account_id, remote_id);
     """,
+    # reminders: when one was created/fired, a missed one seen at start, follow-up targets, a recurrence's wall-clock
+    # anchor in the principal's zone, urgency; per-principal notification settings and quiet hours; the assistant's own
+    """
+    ALTER TABLE reminders ADD COLUMN created_utc INTEGER;
+    ALTER TABLE reminders ADD COLUMN fired_utc INTEGER;
+    ALTER TABLE reminders ADD COLUMN missed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE reminders ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE reminders ADD COLUMN anchor_local TEXT NOT NULL DEFAULT '';
+    ALTER TABLE reminders ADD COLUMN message_header_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE reminders ADD COLUMN thread_id INTEGER;
+    CREATE INDEX reminders_link ON reminders(principal_id, link);
+    CREATE TABLE reminder_settings (
+        principal_id INTEGER PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+        notify TEXT NOT NULL DEFAULT 'on',
+        quiet_start TEXT NOT NULL DEFAULT '',
+        quiet_end TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE assistant_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from assistant import connectors, timezones
+from assistant import connectors, reminders, timezones
 from assistant.connectors.base import Capability, Connector
 from assistant.domain import Account, AccountStatus, OutboxEntry
 from assistant.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError
@@ -232,6 +232,7 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
     overrides = _pending_overrides(store, account.id)
     seen: set[str] | None = None
     for number, (page, last) in enumerate(_pages(connector.mail_changes(cursor)), 1):
+        new_message_ids: list[int] = []
         with store.transaction():
             for folder in page.folders:
                 scope.upsert_folder(folder)
@@ -243,12 +244,15 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
                     seen.add(message.remote_id)
                 for key, value in overrides.get(message.remote_id, {}).items():
                     setattr(message, key, value)
-                _, outcome = scope.upsert_message(message, raw)
+                message_id, outcome = scope.upsert_message(message, raw)
+                if outcome == "added":
+                    new_message_ids.append(message_id)
                 if outcome != "unchanged":
                     report.mail[outcome] += 1
                 if message.parse_error:
                     report.warnings.append(f"message {message.remote_id}: {message.parse_error}")
             report.mail["removed"] += scope.remove_messages(account.id, page.removed)
+            reminders.cancel_follow_ups_for_replies(store, account.principal_id, new_message_ids)
             if last and seen is not None:
                 stale = _provider_ids(scope.message_remote_ids(account.id)) - seen
                 report.mail["removed"] += scope.remove_messages(account.id, stale)

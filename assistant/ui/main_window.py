@@ -159,6 +159,9 @@ class MainWindow(QMainWindow):
         self.approvals = ApprovalsView(self.tasks)  # drafts waiting for principals; reloads when shown
         self.views.addTab(self.approvals, "A&pprovals")
         self.principal_changed.connect(self.approvals.set_principal_id)
+        from assistant.ui import today
+
+        today.install(self)  # the Today tab, the tray icon and the reminder scheduler (self.reminders)
         self.setCentralWidget(self.pages)
         # The layout would otherwise push a new minimum size to the window system whenever a child is shown or
         # hidden; size hints are the window manager's business, and the offscreen platform warns about each push.

@@ -1,0 +1,171 @@
+"""Reminder rows, notification settings and quiet hours. Every per-principal query goes through a ``PrincipalScope``.
+
+The only cross-principal reads are :func:`pending_all` (what the scheduler loads at start) and :func:`due_between`
+(the Today view); both return rows that carry their ``principal_id``.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Iterable
+
+from assistant.domain import Reminder
+from assistant.timezones import from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from assistant.store import PrincipalScope, Store
+
+NOTIFY_CHOICES = ("on", "urgent", "off")
+
+
+@dataclass
+class StoredReminder(Reminder):
+    """A reminder row with the state the scheduler keeps on it."""
+
+    created_utc: datetime | None = None
+    fired_utc: datetime | None = None
+    missed: bool = False
+    urgent: bool = False
+    anchor_local: str = ""  # a recurrence's first wall-clock time in the principal's zone, ISO without offset
+    message_header_id: str = ""  # a follow-up's sent message
+    thread_id: int | None = None
+
+
+@dataclass
+class NotificationSettings:
+    principal_id: int
+    notify: str = "on"
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+
+
+_COLUMNS = ("principal_id, kind, text, due_utc, state, link, rrule, created_utc, fired_utc, missed, urgent, anchor_local,"
+            " message_header_id, thread_id")
+
+
+def _row(r: sqlite3.Row) -> StoredReminder:
+    return StoredReminder(
+        id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"], due_utc=from_epoch(r["due_utc"]),
+        state=r["state"], link=r["link"], rrule=r["rrule"], created_utc=from_epoch(r["created_utc"]),
+        fired_utc=from_epoch(r["fired_utc"]), missed=bool(r["missed"]), urgent=bool(r["urgent"]),
+        anchor_local=r["anchor_local"], message_header_id=r["message_header_id"], thread_id=r["thread_id"],
+    )
+
+
+def insert(scope: "PrincipalScope", r: StoredReminder) -> StoredReminder:
+    r.principal_id = scope.principal_id
+    with scope.store.transaction():
+        cur = scope.db.execute(
+            f"INSERT INTO reminders({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (scope.principal_id, r.kind, r.text, to_epoch(r.due_utc), r.state, r.link, r.rrule, to_epoch(r.created_utc),
+             to_epoch(r.fired_utc), int(r.missed), int(r.urgent), r.anchor_local, r.message_header_id, r.thread_id),
+        )
+        r.id = cur.lastrowid
+    return r
+
+
+def get(scope: "PrincipalScope", reminder_id: int) -> StoredReminder | None:
+    row = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND id=?",
+                           (scope.principal_id, reminder_id)).fetchone()
+    return _row(row) if row else None
+
+
+def listed(scope: "PrincipalScope", *, states: Iterable[str] | None = ("pending",),
+           due_before: datetime | None = None) -> list[StoredReminder]:
+    sql = "SELECT * FROM reminders WHERE principal_id=?"
+    params: list[object] = [scope.principal_id]
+    if states is not None:
+        states = list(states)
+        sql += f" AND state IN ({','.join('?' * len(states))})"
+        params += states
+    if due_before is not None:
+        sql += " AND due_utc<?"
+        params.append(to_epoch(due_before))
+    return [_row(r) for r in scope.db.execute(sql + " ORDER BY due_utc, id", params)]
+
+
+def pending_with_link(scope: "PrincipalScope", link: str) -> list[StoredReminder]:
+    rows = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND link=? AND state='pending'",
+                            (scope.principal_id, link))
+    return [_row(r) for r in rows]
+
+
+def pending_follow_ups(scope: "PrincipalScope") -> list[StoredReminder]:
+    rows = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND kind='follow-up' AND state='pending'",
+                            (scope.principal_id,))
+    return [_row(r) for r in rows]
+
+
+def set_state(scope: "PrincipalScope", reminder_id: int, state: str, *, fired_utc: datetime | None = None,
+              missed: bool | None = None) -> bool:
+    """Move a reminder to ``state``; ``False`` when it was not pending (so nothing fires twice)."""
+    with scope.store.transaction():
+        cur = scope.db.execute(
+            "UPDATE reminders SET state=?, fired_utc=COALESCE(?, fired_utc), missed=COALESCE(?, missed)"
+            " WHERE principal_id=? AND id=? AND state='pending'",
+            (state, to_epoch(fired_utc), None if missed is None else int(missed), scope.principal_id, reminder_id),
+        )
+    return cur.rowcount == 1
+
+
+def reschedule(scope: "PrincipalScope", reminder_id: int, due_utc: datetime) -> bool:
+    with scope.store.transaction():
+        cur = scope.db.execute(
+            "UPDATE reminders SET due_utc=?, state='pending', missed=0 WHERE principal_id=? AND id=?",
+            (to_epoch(due_utc), scope.principal_id, reminder_id),
+        )
+    return cur.rowcount == 1
+
+
+def pending_all(store: "Store") -> list[StoredReminder]:
+    """Every pending reminder of every principal, each carrying its ``principal_id`` (for the scheduler at start)."""
+    return [_row(r) for r in store.db.execute("SELECT * FROM reminders WHERE state='pending' ORDER BY due_utc, id")]
+
+
+def fired_unseen_missed(store: "Store") -> list[StoredReminder]:
+    return [_row(r) for r in store.db.execute(
+        "SELECT * FROM reminders WHERE state='fired' AND missed=1 ORDER BY due_utc, id")]
+
+
+def due_between(store: "Store", start: datetime, end: datetime,
+                states: Iterable[str] = ("pending", "fired")) -> list[StoredReminder]:
+    states = list(states)
+    rows = store.db.execute(
+        f"SELECT * FROM reminders WHERE state IN ({','.join('?' * len(states))}) AND due_utc>=? AND due_utc<?"
+        " ORDER BY due_utc, id", [*states, to_epoch(start), to_epoch(end)])
+    return [_row(r) for r in rows]
+
+
+# -- settings -----------------------------------------------------------------------------------------------------
+def _time(text: str) -> time | None:
+    return time.fromisoformat(text) if text else None
+
+
+def settings(scope: "PrincipalScope") -> NotificationSettings:
+    row = scope.db.execute("SELECT * FROM reminder_settings WHERE principal_id=?", (scope.principal_id,)).fetchone()
+    if row is None:
+        return NotificationSettings(scope.principal_id)
+    return NotificationSettings(scope.principal_id, row["notify"], _time(row["quiet_start"]), _time(row["quiet_end"]))
+
+
+def save_settings(scope: "PrincipalScope", s: NotificationSettings) -> None:
+    with scope.store.transaction():
+        scope.db.execute(
+            "INSERT INTO reminder_settings(principal_id, notify, quiet_start, quiet_end) VALUES (?,?,?,?)"
+            " ON CONFLICT(principal_id) DO UPDATE SET notify=excluded.notify, quiet_start=excluded.quiet_start,"
+            " quiet_end=excluded.quiet_end",
+            (scope.principal_id, s.notify, s.quiet_start.strftime("%H:%M") if s.quiet_start else "",
+             s.quiet_end.strftime("%H:%M") if s.quiet_end else ""),
+        )
+
+
+def assistant_setting(store: "Store", key: str, default: str = "") -> str:
+    row = store.db.execute("SELECT value FROM assistant_settings WHERE key=?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_assistant_setting(store: "Store", key: str, value: str) -> None:
+    with store.transaction():
+        store.db.execute("INSERT INTO assistant_settings(key, value) VALUES (?,?)"
+                         " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))

@@ -1,0 +1,163 @@
+"""The reminder scheduler (APScheduler under a fake clock), the Today tab, the tray menu and clicking a notification."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from PySide6.QtTest import QAbstractItemModelTester
+
+from assistant import reminders
+from assistant.store import Store
+from assistant.store import reminders as rstore
+from assistant.timezones import local_to_utc
+from assistant.ui.notifications import NotificationItem
+from assistant.ui.scheduler import ReminderScheduler
+from assistant.ui.workers import TaskManager
+
+UTC = timezone.utc
+
+
+class FakeClock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _add(ws, principal, text, due, **kw):
+    store = Store(ws)
+    try:
+        return reminders.add_reminder(store, principal.id, kind=kw.pop("kind", "free"), text=text, due_utc=due, **kw)
+    finally:
+        store.close()
+
+
+def _state(ws, principal, reminder_id):
+    store = Store(ws)
+    try:
+        return rstore.get(store.scope(principal.id), reminder_id)
+    finally:
+        store.close()
+
+
+def test_scheduler_fires_at_the_utc_instant_once_across_both_zones_dst(workspace, qtbot):
+    ws, ann, ken = workspace
+    # 09:00 New York on the day it springs forward (2026-03-08) and 09:00 Tokyo (no DST) the same day
+    ny = _add(ws, ann, "Ann's stand-up", local_to_utc(datetime(2026, 3, 8, 9, 0), "America/New_York"),
+              rrule="FREQ=DAILY")
+    tokyo = _add(ws, ken, "Ken's call", local_to_utc(datetime(2026, 3, 8, 9, 0), "Asia/Tokyo"))
+    clock = FakeClock(datetime(2026, 3, 7, 0, 0, tzinfo=UTC))
+    tasks = TaskManager(ws)
+    scheduler = ReminderScheduler(tasks.run, clock, assistant_zone=lambda: "Europe/Berlin")
+    try:
+        with qtbot.wait_signal(scheduler.started) as started:
+            scheduler.start(paused=True)
+        assert started.args == [[]]
+        assert scheduler.next_run_times() == {
+            f"reminder:{ny.id}": datetime(2026, 3, 8, 13, 0, tzinfo=UTC),  # EDT already: 13:00 UTC, not 14:00
+            f"reminder:{tokyo.id}": datetime(2026, 3, 8, 0, 0, tzinfo=UTC),
+        }
+        clock.now = datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
+        with qtbot.wait_signal(scheduler.fired) as fired:
+            scheduler.due_reached.emit()  # what the APScheduler job does
+        (notice,) = fired.args[0]
+        assert notice.principal_name == "Ken" and not notice.missed
+        assert _state(ws, ken, tokyo.id).state == "fired"
+        with qtbot.assert_not_emitted(scheduler.fired, wait=200):
+            scheduler.fire_due()
+            qtbot.waitUntil(lambda: not tasks.busy)
+        clock.now = datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
+        with qtbot.wait_signal(scheduler.fired) as fired:
+            scheduler.fire_due()
+        assert fired.args[0][0].principal_name == "Ann"
+        qtbot.waitUntil(lambda: not tasks.busy)
+        # the next day's occurrence is scheduled again, still 09:00 New York
+        qtbot.waitUntil(lambda: len(scheduler.next_run_times()) == 1)
+        assert list(scheduler.next_run_times().values()) == [datetime(2026, 3, 9, 13, 0, tzinfo=UTC)]
+    finally:
+        scheduler.stop()
+        tasks.shutdown()
+
+
+def test_missed_while_closed_shows_at_start_in_the_window(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    due = datetime.now(UTC) - timedelta(hours=2)
+    missed = _add(ws, ken, "Send the signed contract", due, kind="task", link="task:99")
+    window = make_window(ws)
+    notes = window.reminders.notifications
+    qtbot.waitUntil(lambda: len(notes.items) == 1)
+    item = notes.items[0]
+    assert item.missed and item.principal_name == "Ken" and item.title == "Ken — Missed"
+    assert "was due" in item.body and item.body.endswith("Send the signed contract")
+    assert _state(ws, ken, missed.id).missed
+    # the Today tab lists it, labelled with the principal, in both zones
+    model = window.today.model
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
+    qtbot.waitUntil(lambda: any(r["reminder_id"] == missed.id for r in model.rows))
+    row = next(i for i, r in enumerate(model.rows) if r["reminder_id"] == missed.id)
+    assert model.index(row, 0).data() == "Ken"
+    assert model.index(row, 3).data().endswith("JST")
+    assert model.index(row, 5).data() == "missed"
+    assert "1 overdue" in window.reminders.tray.tooltip or "overdue" in window.reminders.tray.tooltip
+    window.close()
+    # a restart does not show it again
+    again = make_window(ws)
+    qtbot.waitUntil(lambda: not again.tasks.busy)
+    assert again.reminders.notifications.items == []
+
+
+def test_clicking_a_notification_opens_the_item_in_its_principal(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    store = Store(ws)
+    message = store.scope(ken.id).message_by_header_id("<ken1-0@example.org>")
+    store.close()
+    it = NotificationItem(ken.id, "Ken", "Ken — Follow up", "No reply", f"message:{message.id}", None,
+                          datetime.now(UTC), "Asia/Tokyo")
+    window.reminders.chain.clicked.emit(it)
+    assert window.current_principal.id == ken.id
+    assert window.views.currentWidget() is window.inbox
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.threads.currentIndex().isValid()
+                    and inbox.model.thread_at(inbox.threads.currentIndex().row()).subject == "Ken matter 1")
+    qtbot.waitUntil(lambda: "Ken matter 1" in inbox.reader.subject.text())
+
+
+def test_tray_menu_actions_and_pause(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    _add(ws, ann, "Call the bank", datetime.now(UTC) + timedelta(minutes=1))
+    window = make_window(ws)
+    tray = window.reminders.tray
+    assert not tray.has_tray  # offscreen
+    labels = [a.text() for a in tray.menu.actions() if not a.isSeparator()]
+    assert labels == ["&Open Assistant", "&Sync now", "&Today's due items", "&Pause notifications", "&Quit"]
+    qtbot.waitUntil(lambda: any("Call the bank" in a.text() for a in tray.due_menu.actions()))
+    entry = next(a for a in tray.due_menu.actions() if "Call the bank" in a.text())
+    assert entry.text().startswith("Ann: ")
+    with qtbot.wait_signal(tray.item_requested) as requested:
+        entry.trigger()
+    assert requested.args[0] == ann.id
+    tray.pause_action.trigger()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    store = Store(ws)
+    try:
+        assert reminders.is_paused(store)
+    finally:
+        store.close()
+    assert "paused" in tray.tooltip
+
+
+def test_snooze_from_today_moves_it_to_the_principals_next_business_morning(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    r = _add(ws, ken, "Chase the invoice", datetime.now(UTC) + timedelta(minutes=30))
+    window = make_window(ws)
+    view = window.today
+    qtbot.waitUntil(lambda: any(row["reminder_id"] == r.id for row in view.model.rows))
+    row = next(i for i, x in enumerate(view.model.rows) if x["reminder_id"] == r.id)
+    view.table.setCurrentIndex(view.model.index(row, 0))
+    assert view.snooze_button.isEnabled()
+    view.snooze_button.click()
+    qtbot.waitUntil(lambda: _state(ws, ken, r.id).due_utc > r.due_utc)
+    moved = _state(ws, ken, r.id).due_utc.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    assert (moved.hour, moved.minute) == (9, 0) and moved.isoweekday() <= 5
