@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from assistant import timezones
@@ -129,6 +130,48 @@ def cmd_task_done(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def cmd_task_export(args: argparse.Namespace, out: Any) -> int:
+    import io
+
+    from assistant import board_io
+
+    store = _cli()._open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        buffer = io.StringIO()
+        count = board_io.export_csv(store, principal.id, buffer, include_archived=args.archived)
+    finally:
+        store.close()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            f.write(buffer.getvalue())
+        out.emit({"principal": principal.name, "tasks": count, "path": args.output},
+                 lambda: f"Wrote {count} tasks of {principal.name}'s board to {args.output}.")
+    elif out.as_json:
+        out.emit({"principal": principal.name, "tasks": count, "csv": buffer.getvalue()}, lambda: "")
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+def cmd_task_archive(args: argparse.Namespace, out: Any) -> int:
+    from assistant.store import board as board_store
+
+    store = _cli()._open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        scope = store.scope(principal.id)
+        if args.after_days is not None:
+            board_store.set_archive_after_days(scope, args.after_days)
+        days = board_store.archive_after_days(scope)
+        archived = board_store.archive_done(scope)
+    finally:
+        store.close()
+    out.emit({"principal": principal.name, "archive_after_days": days, "archived": archived},
+             lambda: f"Archived {archived} done tasks of {principal.name} (done more than {days} days ago).")
+    return 0
+
+
 def register(commands: Any) -> None:
     parser_class = commands._parser_class
     task = commands.add_parser("task", help="add, list, move and finish tasks on a principal's board")
@@ -162,3 +205,14 @@ def register(commands: Any) -> None:
     done = actions.add_parser("done", help="mark a card done (into Done; a repeating card makes the next one)")
     done.add_argument("id", metavar="ID", type=int)
     done.set_defaults(handler=cmd_task_done)
+
+    export = actions.add_parser("export", help="write a principal's board as CSV (the format 'assistant import' reads)")
+    export.add_argument("--principal", metavar="NAME", required=True)
+    export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    export.add_argument("--archived", action="store_true", help="include archived cards")
+    export.set_defaults(handler=cmd_task_export)
+
+    archive = actions.add_parser("archive", help="archive cards done more than N days ago (the board's setting)")
+    archive.add_argument("--principal", metavar="NAME", required=True)
+    archive.add_argument("--after-days", metavar="N", type=int, help="change the board's N (default 7) first")
+    archive.set_defaults(handler=cmd_task_archive)

@@ -60,3 +60,23 @@ def test_errors_are_one_line(capsys, tmp_path):
     assert code == 1 and "repeat rule" in err
     code, _, err = run(capsys, ws, "task", "add", "y", "--principal", "Ann", "--due", "soonish")
     assert code == 1 and "cannot read the time" in err
+
+
+def test_export_reimport_and_archive(capsys, tmp_path):
+    ws = tmp_path / "w"
+    setup(capsys, ws)
+    run_json(capsys, ws, "task", "add", "Renew lease, flat 3", "--principal", "Ann", "--due", "2026-12-01 09:00",
+             "--label", "home", "--column", "Doing")
+    first = run_json(capsys, ws, "task", "add", "Old thing", "--principal", "Ann")["task"]
+    run_json(capsys, ws, "task", "done", str(first["id"]))
+    target = tmp_path / "ann.csv"
+    assert run_json(capsys, ws, "task", "export", "--principal", "Ann", "-o", str(target))["tasks"] == 2
+    report = run_json(capsys, ws, "import", str(target), "--principal", "Ken")
+    assert report["kind"] == "board-csv" and report["imported"] == 2 and report["rejected"] == []
+    ken = run_json(capsys, ws, "task", "list", "--principal", "Ken")["tasks"]  # the instant is kept (the CSV has the offset)
+    assert [(t["title"], t["column"], t["due_local"]) for t in ken] == [
+        ("Renew lease, flat 3", "Doing", "2026-12-01T23:00:00+09:00"), ("Old thing", "Done", None)]
+    archived = run_json(capsys, ws, "task", "archive", "--principal", "Ann", "--after-days", "0")
+    assert archived == {"principal": "Ann", "archive_after_days": 0, "archived": 1}
+    assert [t["title"] for t in run_json(capsys, ws, "task", "list", "--principal", "Ann")["tasks"]] == [
+        "Renew lease, flat 3"]
