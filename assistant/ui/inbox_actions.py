@@ -6,7 +6,7 @@ transaction), so it works offline; the threads it touched show a pending mark un
 from __future__ import annotations
 
 import getpass
-import pwd
+import os
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
@@ -30,8 +30,10 @@ def assistant_name() -> str:
     if name:
         return str(name)
     try:
-        gecos = pwd.getpwuid(__import__("os").getuid()).pw_gecos.split(",")[0].strip()
-    except (KeyError, OSError):
+        import pwd  # POSIX only
+
+        gecos = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError, OSError):
         gecos = ""
     return gecos or getpass.getuser()
 
@@ -136,8 +138,9 @@ class InboxActions(QObject):
                 if ids:
                     self.pending.setdefault(thread_id, set()).update(ids)
             self._inbox.model.pending_thread_ids = set(self.pending)
-            count = len(threads)
-            self.status_message.emit(f"{verb} {count} thread{'s' if count != 1 else ''} — waiting to sync")
+            count = sum(1 for ids in entries.values() if ids)
+            self.status_message.emit(f"{verb} {count} thread{'s' if count != 1 else ''} — waiting to sync" if count
+                                     else "Nothing to change")
             self.changed.emit()
 
         self._tasks.run(work, on_done=done, on_error=lambda e: self.status_message.emit(describe_error(e)))
