@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal,
+)
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QPainter, QPalette, QPen, QShortcut, QUndoCommand, \
     QUndoStack
 from PySide6.QtWidgets import (
@@ -738,6 +740,25 @@ def open_link(window: Any, principal_id: int, link: str) -> None:
         window.views.setCurrentWidget(window.calls)
 
 
+def _join_inbox_menus(window: Any, action: QAction) -> None:
+    for menu_action in window.menuBar().actions():
+        if menu_action.menu() is not None and menu_action.text().replace("&", "") == "Message":
+            menu_action.menu().addSeparator()
+            menu_action.menu().addAction(action)
+    threads = window.inbox.threads
+    if threads.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu:
+        def add_to_thread_menu(_pos: Any) -> None:  # runs after the inbox's own handler has built its menu
+            menu = getattr(window, "inbox_thread_menu", None)
+            if menu is not None and action not in menu.actions():
+                menu.addSeparator()
+                menu.addAction(action)
+
+        threads.customContextMenuRequested.connect(add_to_thread_menu)
+    else:
+        threads.addAction(action)
+        threads.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+
 def install(window: Any) -> BoardView:
     """Add the Board tab, and "Make a task" (Ctrl+T) for the thread or message open in the inbox."""
     view = BoardView(window.tasks)
@@ -783,9 +804,7 @@ def install(window: Any) -> BoardView:
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     action.triggered.connect(make_task)
     window.addAction(action)
-    window.inbox.threads.addAction(action)
-    if window.inbox.threads.contextMenuPolicy() == Qt.ContextMenuPolicy.DefaultContextMenu:
-        window.inbox.threads.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-    window.inbox.reader.addAction(action)
+    # The Message menu and the thread list's context menu are made after the views; join them once the window is built.
+    QTimer.singleShot(0, window, lambda: _join_inbox_menus(window, action))
     window.make_task_action = action
     return view

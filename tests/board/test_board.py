@@ -220,3 +220,16 @@ def test_due_cards_get_one_reminder_which_follows_edits_and_done(two, monkeypatc
     board.complete_task(store, ann.id, card.id)
     board.delete_task(store, ann.id, quiet.id)
     assert fake.pending == {}
+
+
+def test_due_card_reminder_through_the_reminders_store(two):
+    from assistant import reminders
+
+    store, ann, ken = two
+    due = datetime(2026, 5, 1, 13, tzinfo=UTC)
+    card = board.make_task(store, ann.id, "Pay rent", due_utc=due)
+    [pending] = reminders.pending(store, ann.id)
+    assert (pending.kind, pending.text, pending.due_utc, pending.link) == ("task", "Pay rent", due, f"task:{card.id}")
+    assert reminders.pending(store, ken.id) == []
+    board.complete_task(store, ann.id, card.id)
+    assert reminders.pending(store, ann.id) == []

@@ -175,3 +175,18 @@ def test_make_a_task_from_the_open_thread_links_back(boards, make_window, qtbot)
     window.board.link_activated.emit(ann.id, card.link)
     qtbot.waitUntil(lambda: window.views.currentWidget() is window.inbox and not window.tasks.busy)
     assert subject in window.inbox.reader.subject.text()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")  # the offscreen platform cannot raise or grab for a popup
+def test_make_a_task_is_in_the_message_menu_and_the_thread_menu(boards, make_window, qtbot):
+    ws, ann, _ = boards
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() > 0 and not window.tasks.busy)
+    message_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Message")
+    assert window.make_task_action in message_menu.actions()
+    threads = window.inbox.threads
+    rect = threads.visualRect(window.inbox.model.index(0, 0))
+    threads.customContextMenuRequested.emit(rect.center())
+    assert window.make_task_action in window.inbox_thread_menu.actions()
+    window.inbox_thread_menu.close()
