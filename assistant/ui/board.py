@@ -173,6 +173,22 @@ def _split_line(text: str, metrics: Any, width: int) -> tuple[str, str]:
 
 class CardDelegate(QStyledItemDelegate):
     HEIGHT = 84
+    link_clicked = Signal(object)  # the Card whose ↗ was clicked
+
+    @staticmethod
+    def link_rect(rect: QRect) -> QRect:
+        inner = rect.adjusted(4, 3, -4, -3).adjusted(10, 6, -8, -6)
+        return QRect(inner.right() - 22, inner.top() - 4, 28, 26)
+
+    def editorEvent(self, event: Any, model: Any, option: QStyleOptionViewItem, index: AnyIndex) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
+            c = index.data(CardRole)
+            if c is not None and c.link and self.link_rect(option.rect).contains(event.position().toPoint()):
+                self.link_clicked.emit(c)
+                return True
+        return super().editorEvent(event, model, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         view = self.parent()
@@ -521,6 +537,8 @@ class BoardView(QWidget):
             widget = ColumnWidget(column, self.principal.id, self.columns_host)
             widget.model.card_dropped.connect(self.on_card_dropped)
             widget.view.doubleClicked.connect(lambda index, w=widget: self.open_card(w.model.card_at(index.row())))
+            widget.view.itemDelegate().link_clicked.connect(
+                lambda c: self.link_activated.emit(c.principal_id, c.link))
             self._fill_column_menu(widget, i, len(columns))
             self.columns_layout.insertWidget(i, widget, 1)
             self.column_widgets.append(widget)

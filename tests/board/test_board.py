@@ -233,3 +233,21 @@ def test_due_card_reminder_through_the_reminders_store(two):
     assert reminders.pending(store, ken.id) == []
     board.complete_task(store, ann.id, card.id)
     assert reminders.pending(store, ann.id) == []
+
+
+def test_make_task_from_an_event_and_a_call(workspace):
+    from assistant.calls.manual import log_call
+    from assistant.domain import CalendarEvent
+    from tests.ui.conftest import add_principal
+
+    ann, account = add_principal(workspace, "Ann", "America/New_York")
+    start = datetime(2026, 4, 2, 15, tzinfo=UTC)
+    event_id, _ = workspace.scope(ann.id).upsert_event(CalendarEvent(
+        principal_id=ann.id, account_id=account.id, remote_id="e1", uid="e1", summary="Board dinner",
+        start_utc=start, end_utc=start))
+    call = log_call(workspace, ann.id, number="+12125550123", direction="missed", started_utc=start,
+                    caller_name="Grace Hopper")
+    from_event = board.make_task_from(workspace, ann.id, "event", event_id)
+    from_call = board.make_task_from(workspace, ann.id, "call", call.id)
+    assert (from_event.title, from_event.link) == ("Prepare: Board dinner", f"event:{event_id}")
+    assert (from_call.title, from_call.link) == ("Call back: Grace Hopper", f"call:{call.id}")

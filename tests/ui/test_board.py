@@ -8,7 +8,7 @@ from assistant import board
 from assistant.store import Store
 from assistant.store import board as board_store
 from assistant.store.board import Card
-from assistant.ui.board import CARD_MIME, CardListModel
+from assistant.ui.board import CARD_MIME, CardDelegate, CardListModel
 
 
 def model_cards(n, principal_id=1):
@@ -190,3 +190,23 @@ def test_make_a_task_is_in_the_message_menu_and_the_thread_menu(boards, make_win
     threads.customContextMenuRequested.emit(rect.center())
     assert window.make_task_action in window.inbox_thread_menu.actions()
     window.inbox_thread_menu.close()
+
+
+def test_one_click_on_a_cards_link_opens_what_it_came_from(boards, make_window, qtbot):
+    ws, ann, _ = boards
+    store = Store(ws)
+    message = store.scope(ann.id).search_messages("matter")[0]
+    card = board.make_task_from(store, ann.id, "message", message.id)
+    store.close()
+    window = open_board(make_window, ws, qtbot)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: window.board.snapshot.principal.id == ann.id and not window.tasks.busy)
+    inbox_column = window.board.column_widgets[0]
+    row = inbox_column.model.row_of(card.id)
+    rect = inbox_column.view.visualRect(inbox_column.model.index(row))
+    with qtbot.wait_signal(window.board.link_activated) as opened:
+        qtbot.mouseClick(inbox_column.view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=CardDelegate.link_rect(rect).center())
+    assert opened.args == [ann.id, f"message:{message.id}"]
+    qtbot.waitUntil(lambda: window.views.currentWidget() is window.inbox and not window.tasks.busy)
+    assert message.subject in window.inbox.reader.subject.text()
