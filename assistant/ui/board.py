@@ -400,6 +400,16 @@ class BoardView(QWidget):
         self.new_button.clicked.connect(self.on_new_card)
         self.add_column_button = QPushButton("Add column")
         self.add_column_button.clicked.connect(self.on_add_column)
+        self.board_menu_button = QToolButton()
+        self.board_menu_button.setText("Board ▾")
+        self.board_menu_button.setAccessibleName("Board menu")
+        self.board_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        board_menu = QMenu(self)
+        board_menu.addAction("Import Trello JSON or board CSV…", self.on_import)
+        board_menu.addAction("Export CSV…", self.on_export)
+        board_menu.addSeparator()
+        board_menu.addAction("Archive Done after…", self.on_archive_setting)
+        self.board_menu_button.setMenu(board_menu)
         self.zone_label = QLabel()
         self.zone_label.setObjectName("board-zone")
         bar = QHBoxLayout()
@@ -407,6 +417,7 @@ class BoardView(QWidget):
         bar.addWidget(self.label_filter)
         bar.addWidget(self.due_filter)
         bar.addWidget(self.zone_label, 1)
+        bar.addWidget(self.board_menu_button)
         bar.addWidget(self.add_column_button)
         bar.addWidget(self.new_button)
 
@@ -695,6 +706,78 @@ class BoardView(QWidget):
         card = self.current_card()
         if card is not None:
             self.undo_stack.push(DeleteCardCommand(self, card))
+
+    # -- import, export, archiving ----------------------------------------------------------------------------------------
+    def on_import(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Import a board", "", "Trello JSON or board CSV (*.json *.csv);;All (*)")
+        if path:
+            self.import_from(path)
+
+    def import_from(self, path: str) -> None:
+        if self.principal is None:
+            return
+        principal_id = self.principal.id
+
+        def run(store: Any) -> Any:
+            from pathlib import Path
+
+            from assistant import board_io
+
+            kind = board_io.detect(Path(path))
+            if not kind:
+                from assistant.errors import InvalidInput
+
+                raise InvalidInput(f"{Path(path).name} is neither a Trello board export nor a CSV with a title column")
+            return board_io.import_board(store, principal_id, Path(path), kind)
+
+        def done(report: Any) -> None:
+            text = f"Imported {report.imported} cards"
+            if report.skipped:
+                text += f", skipped {report.skipped} archived"
+            if report.rejected:
+                text += f"; {len(report.rejected)} rejected — " + "; ".join(f"{i}: {r}" for i, r in report.rejected[:3])
+            self.last_import = report
+            self.show_undo_bar(text + ".")
+            self.undo_button.hide()
+            self.reload()
+
+        self.tasks.run(run, on_done=done, on_error=self.show_error)
+
+    def on_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        if self.principal is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export the board", f"{self.principal.name} board.csv", "CSV (*.csv)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        if self.principal is None:
+            return
+        principal_id = self.principal.id
+
+        def run(store: Any) -> int:
+            from assistant import board_io
+
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                return board_io.export_csv(store, principal_id, f)
+
+        def done(count: int) -> None:
+            self.show_undo_bar(f"Wrote {count} cards to {path}.")
+            self.undo_button.hide()
+
+        self.tasks.run(run, on_done=done, on_error=self.show_error)
+
+    def on_archive_setting(self) -> None:
+        if self.principal is None:
+            return
+        days, ok = QInputDialog.getInt(self, "Archive Done cards", "Archive cards done more than this many days ago:",
+                                       board_store.DEFAULT_ARCHIVE_AFTER_DAYS, 0, 3650)
+        if ok:
+            self._column_op(board_store.set_archive_after_days, days)
 
     # -- columns ---------------------------------------------------------------------------------------------------------
     def _column_op(self, fn: Any, *args: Any) -> None:

@@ -210,3 +210,21 @@ def test_one_click_on_a_cards_link_opens_what_it_came_from(boards, make_window, 
     assert opened.args == [ann.id, f"message:{message.id}"]
     qtbot.waitUntil(lambda: window.views.currentWidget() is window.inbox and not window.tasks.busy)
     assert message.subject in window.inbox.reader.subject.text()
+
+
+def test_import_trello_and_export_csv_from_the_board(boards, make_window, qtbot, tmp_path):
+    from pathlib import Path
+
+    ws, _, ken = boards
+    window = open_board(make_window, ws, qtbot)
+    window.select_principal(ken.id)
+    view = window.board
+    qtbot.waitUntil(lambda: view.snapshot.principal.id == ken.id and not window.tasks.busy)
+    view.import_from(str(Path(__file__).parents[1] / "board" / "samples" / "trello_board.json"))
+    qtbot.waitUntil(lambda: "Renew car insurance" in view.titles().get("To do", []) and not window.tasks.busy)
+    assert "Imported 3 cards, skipped 1 archived; 2 rejected" in view.undo_text.text()
+    assert "Backlog" in view.titles()
+    target = tmp_path / "ken.csv"
+    view.export_to(str(target))
+    qtbot.waitUntil(lambda: not window.tasks.busy and target.exists())
+    assert "Renew car insurance" in target.read_text() and "Ken: visa papers" in target.read_text()
