@@ -219,16 +219,26 @@ def update_event(
             master.pop(name, None)
             if value:
                 master.add(name, value)
+    # New times are written in the series' own zone (else the principal's), never UTC: a moved weekly 09:00 must stay at
+    # 09:00 local across daylight-saving changes.
+    current = master.get("DTSTART").dt if master.get("DTSTART") is not None else None
+    if isinstance(current, datetime) and current.tzinfo is not None and current.utcoffset() is not None \
+            and current.tzinfo is not timezones.UTC and getattr(current.tzinfo, "key", "") != "UTC":
+        series_zone = current.tzinfo
+    else:
+        series_zone = timezones.get_zone(store.principal(principal_id).timezone)
     for name, value in (("DTSTART", start), ("DTEND", end)):
         if value is not None:
             if isinstance(value, datetime):
                 if value.tzinfo is None:
                     raise InvalidInput("event times need a time zone")
-                value = timezones.to_utc(value)
+                value = value.astimezone(series_zone)
             master.pop(name, None)
             if name == "DTEND":
                 master.pop("DURATION", None)
             master.add(name, value)
+    if isinstance(start, datetime) or isinstance(end, datetime):
+        cal.add_missing_timezones()
     ics = cal.to_ical().decode("utf-8")
     updated = _parsed_event(ics, principal_id, event.account_id, event.remote_id)
     updated.calendar_id = event.calendar_id

@@ -255,3 +255,24 @@ def test_a_weekly_event_keeps_its_local_time_across_daylight_saving(local):
 def _with_zone(principal, zone):
     principal.timezone = zone
     return principal
+
+
+def test_moving_a_weekly_event_keeps_it_on_local_time_across_daylight_saving(local):
+    """Moved to 10:00 New York time in February: still 10:00 local after the March change, not 11:00."""
+    from datetime import datetime, timezone
+
+    from assistant.calendar.ics import expand
+    from assistant.timezones import get_zone
+
+    store, principal_id = local.store, local.account.principal_id
+    store.update_principal(_with_zone(store.principal(principal_id), "America/New_York"))
+    start = datetime(2026, 2, 23, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 EST
+    actions.create_event(store, principal_id, local.account.id, summary="Standing call", start=start,
+                         end=start.replace(hour=15), rrule="FREQ=WEEKLY;COUNT=4")
+    (event,) = [e for e in store.scope(principal_id).events() if e.summary == "Standing call"]
+    moved = datetime(2026, 2, 23, 15, 0, tzinfo=timezone.utc)  # 10:00 EST, given in UTC as a UI might
+    actions.update_event(store, principal_id, event.id, start=moved, end=moved.replace(hour=16))
+    event = store.scope(principal_id).event(event.id)
+    assert "TZID=America/New_York" in event.ics
+    occurrences = expand(event, moved, datetime(2026, 3, 31, tzinfo=timezone.utc))
+    assert [o.start_utc.astimezone(get_zone("America/New_York")).hour for o in occurrences] == [10, 10, 10, 10]
