@@ -135,6 +135,9 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
             if newest:
                 task_board.make_task_from(store, scope.principal_id, "message",
                                           scope.thread_messages(newest[0].id)[-1].id)
+        from assistant.reminders.demo import add_demo_reminders
+
+        add_demo_reminders(store, now)  # a follow-up on an unanswered sent message, meetings, one a minute away
         from assistant.approvals.demo import add_demo_drafts
 
         add_demo_drafts(store, now)  # replies waiting for approval; the next sync puts the requests in each Sent folder

@@ -217,13 +217,12 @@ def start_up(store: "Store", now: datetime | None = None,
     returned for the scheduler."""
     now = now or timezones.now_utc()
     missed: list[Notice] = []
-    for r in rstore.pending_all(store):
-        if r.due_utc <= now:
-            notice = fire(store, r.principal_id, r.id, now, assistant_zone)
-            if notice is not None:
-                notice.missed = True
-                missed.append(notice)
-    future = [r for r in rstore.pending_all(store) if r.due_utc > now]
+    for r in rstore.pending_before(store, now + timedelta(seconds=1)):
+        notice = fire(store, r.principal_id, r.id, now, assistant_zone)
+        if notice is not None:
+            notice.missed = True
+            missed.append(notice)
+    future = [r for r in rstore.pending_all(store) if r.due_utc > now]  # and the next of any recurring missed one
     return missed, future
 
 

@@ -123,6 +123,12 @@ def pending_all(store: "Store") -> list[StoredReminder]:
     return [_row(r) for r in store.db.execute("SELECT * FROM reminders WHERE state='pending' ORDER BY due_utc, id")]
 
 
+def pending_before(store: "Store", until: datetime) -> list[StoredReminder]:
+    """Every principal's pending reminders due before ``until`` (the scheduler's horizon), each with its principal."""
+    return [_row(r) for r in store.db.execute(
+        "SELECT * FROM reminders WHERE state='pending' AND due_utc<? ORDER BY due_utc, id", (to_epoch(until),))]
+
+
 def fired_unseen_missed(store: "Store") -> list[StoredReminder]:
     return [_row(r) for r in store.db.execute(
         "SELECT * FROM reminders WHERE state='fired' AND missed=1 ORDER BY due_utc, id")]
@@ -169,3 +175,16 @@ def set_assistant_setting(store: "Store", key: str, value: str) -> None:
     with store.transaction():
         store.db.execute("INSERT INTO assistant_settings(key, value) VALUES (?,?)"
                          " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
+
+def sent_without_reply(scope: "PrincipalScope", addresses: list[str], limit: int = 1) -> list[int]:
+    """Ids of the principal's newest own messages that nobody has answered (by In-Reply-To), newest first."""
+    if not addresses:
+        return []
+    marks = ",".join("?" * len(addresses))
+    rows = scope.db.execute(
+        f"SELECT m.id FROM messages m WHERE m.principal_id=? AND lower(m.sender_email) IN ({marks})"
+        " AND m.message_id_header<>'' AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.principal_id=m.principal_id"
+        " AND r.in_reply_to=m.message_id_header) ORDER BY m.date_utc DESC LIMIT ?",
+        (scope.principal_id, *[a.lower() for a in addresses], limit))
+    return [r[0] for r in rows]

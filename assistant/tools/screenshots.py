@@ -139,6 +139,11 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
             settle(window)
             window.approvals.table.selectRow(1 if window.approvals.model.rowCount() > 1 else 0)
             written.append(shoot(window, out_dir / "approvals-all-principals.png"))
+        if hasattr(window, "today"):  # due and overdue today across principals, with the notifications below
+            window.views.setCurrentIndex(window.views.indexOf(window.today))
+            window.today.reload()
+            settle(window)
+            written.append(shoot(window, out_dir / "today.png"))
     finally:
         window.close()
         window.deleteLater()

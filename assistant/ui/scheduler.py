@@ -1,6 +1,8 @@
 """APScheduler 3.x wiring: the store says what is due, APScheduler says when to look.
 
-Each pending reminder is one ``DateTrigger`` job at its UTC instant (so a change of the laptop's zone moves nothing).
+Each pending reminder due within :data:`HORIZON` is one ``DateTrigger`` job at its UTC instant (so a change of the
+laptop's zone moves nothing); the rest wait in the store, and the minute timer brings them in as they come near, so
+10,000 pending reminders cost the GUI thread no more than the few due soon.
 A job does no work of its own: it emits :attr:`ReminderScheduler.due_reached`, and the scheduler asks the worker to
 fire every reminder due by ``clock()`` — persisted as fired before anyone is notified. A minute timer does the same, so
 a laptop that slept through an instant catches up, and it reloads the pending set to pick up reminders other parts
@@ -9,7 +11,7 @@ a laptop that slept through an instant catches up, and it reloads the pending se
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from apscheduler.executors.debug import DebugExecutor
@@ -23,25 +25,26 @@ from assistant.store import reminders as rstore
 
 log = logging.getLogger(__name__)
 
+HORIZON = timedelta(hours=6)
+MEETINGS_EVERY_TICKS = 15
 Clock = Callable[[], datetime]
 RunFn = Callable[..., Any]  # TaskManager.run: run(fn(store), on_done=..., on_error=...)
 
 
 def _fire_due(store, now: datetime, assistant_zone: str) -> list[reminders.Notice]:
     notices = []
-    for r in rstore.pending_all(store):
-        if r.due_utc > now:
-            break
+    for r in rstore.pending_before(store, now + timedelta(seconds=1)):
         notice = reminders.fire(store, r.principal_id, r.id, now, assistant_zone)
         if notice is not None:
             notices.append(notice)
     return notices
 
 
-def _meetings_then_pending(store, now: datetime) -> list[rstore.StoredReminder]:
-    for p in store.principals():
-        reminders.sync_meeting_reminders(store, p.id, now)
-    return [r for r in rstore.pending_all(store) if r.due_utc > now]
+def _pending_soon(store, now: datetime, meetings: bool) -> list[rstore.StoredReminder]:
+    if meetings:
+        for p in store.principals():
+            reminders.sync_meeting_reminders(store, p.id, now)
+    return [r for r in rstore.pending_before(store, now + HORIZON) if r.due_utc > now]
 
 
 class ReminderScheduler(QObject):
@@ -63,6 +66,7 @@ class ReminderScheduler(QObject):
         self.tick = QTimer(self)
         self.tick.setInterval(tick_ms)
         self.tick.timeout.connect(self.on_tick)
+        self.ticks = 0
 
     # -- start and stop ------------------------------------------------------------------------------------------
     def start(self, paused: bool = False) -> None:
@@ -79,9 +83,10 @@ class ReminderScheduler(QObject):
 
     def _on_started(self, result: tuple[list[reminders.Notice], list[rstore.StoredReminder]]) -> None:
         missed, pending = result
-        self.schedule_all(pending)
+        horizon = self.clock() + HORIZON
+        self.schedule_all([r for r in pending if r.due_utc < horizon])
         self.started.emit(missed)
-        self.reload()  # meeting reminders from the synced calendars
+        self.reload(meetings=True)  # meeting reminders from the synced calendars
 
     # -- scheduling ----------------------------------------------------------------------------------------------
     @staticmethod
@@ -104,9 +109,10 @@ class ReminderScheduler(QObject):
     def next_run_times(self) -> dict[str, datetime]:
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs() if job.id in self.job_ids}
 
-    def reload(self) -> None:
+    def reload(self, meetings: bool = False) -> None:
+        """Re-read what is due within the horizon (and, with ``meetings``, make the synced meetings' reminders)."""
         now = self.clock()
-        self.run(lambda store: _meetings_then_pending(store, now), on_done=self.schedule_all)
+        self.run(lambda store: _pending_soon(store, now, meetings), on_done=self.schedule_all)
 
     # -- firing --------------------------------------------------------------------------------------------------
     def fire_due(self) -> None:
@@ -119,5 +125,6 @@ class ReminderScheduler(QObject):
             self.reload()  # a recurring one has its next occurrence now
 
     def on_tick(self) -> None:
+        self.ticks += 1
         self.fire_due()
-        self.reload()
+        self.reload(meetings=self.ticks % MEETINGS_EVERY_TICKS == 0)

@@ -149,6 +149,7 @@ class TodayView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)  # sized with room for the colour mark
         self.table.doubleClicked.connect(self.on_open)
 
         self.notifications = notifications
@@ -218,6 +219,7 @@ class TodayView(QWidget):
         rows, colours = result
         self.model.colours = colours
         self.model.set_rows(rows, zone)
+        self.table.setColumnWidth(0, max(self.table.sizeHintForColumn(0), 80) + 16)
         due, overdue = self.model.counts()
         self.summary.setText(f"{due} due today across principals, {overdue} overdue or missed")
         self._update_buttons()
@@ -337,7 +339,7 @@ class ReminderWiring(QObject):
         self.tray.quit_requested.connect(self.quit)
         self.tray.pause_toggled.connect(self.on_pause_toggled)
         self.tray.item_requested.connect(lambda pid, link: open_item(window, pid, link))
-        window.sync_finished.connect(lambda _reports: (self.scheduler.reload(), self.view.reload()))
+        window.sync_finished.connect(lambda _reports: (self.scheduler.reload(meetings=True), self.view.reload()))
         self.keep_in_tray = _KeepInTray(window, self)
         window.installEventFilter(self.keep_in_tray)
         if self.tray.has_tray:

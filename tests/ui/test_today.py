@@ -46,17 +46,22 @@ def test_scheduler_fires_at_the_utc_instant_once_across_both_zones_dst(workspace
     ny = _add(ws, ann, "Ann's stand-up", local_to_utc(datetime(2026, 3, 8, 9, 0), "America/New_York"),
               rrule="FREQ=DAILY")
     tokyo = _add(ws, ken, "Ken's call", local_to_utc(datetime(2026, 3, 8, 9, 0), "Asia/Tokyo"))
-    clock = FakeClock(datetime(2026, 3, 7, 0, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 3, 7, 20, 0, tzinfo=UTC))
     tasks = TaskManager(ws)
     scheduler = ReminderScheduler(tasks.run, clock, assistant_zone=lambda: "Europe/Berlin")
+
+    def reload_at(now: datetime) -> dict[str, datetime]:
+        clock.now = now
+        with qtbot.wait_signal(scheduler.scheduled_changed):
+            scheduler.reload()
+        return scheduler.next_run_times()
+
     try:
         with qtbot.wait_signal(scheduler.started) as started:
             scheduler.start(paused=True)
         assert started.args == [[]]
-        assert scheduler.next_run_times() == {
-            f"reminder:{ny.id}": datetime(2026, 3, 8, 13, 0, tzinfo=UTC),  # EDT already: 13:00 UTC, not 14:00
-            f"reminder:{tokyo.id}": datetime(2026, 3, 8, 0, 0, tzinfo=UTC),
-        }
+        # only what falls within the scheduler's horizon is handed to APScheduler
+        assert scheduler.next_run_times() == {f"reminder:{tokyo.id}": datetime(2026, 3, 8, 0, 0, tzinfo=UTC)}
         clock.now = datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
         with qtbot.wait_signal(scheduler.fired) as fired:
             scheduler.due_reached.emit()  # what the APScheduler job does
@@ -66,14 +71,18 @@ def test_scheduler_fires_at_the_utc_instant_once_across_both_zones_dst(workspace
         with qtbot.assert_not_emitted(scheduler.fired, wait=200):
             scheduler.fire_due()
             qtbot.waitUntil(lambda: not tasks.busy)
+        # EDT already on 2026-03-08: 09:00 New York is 13:00 UTC, not 14:00
+        assert reload_at(datetime(2026, 3, 8, 8, 0, tzinfo=UTC)) == {
+            f"reminder:{ny.id}": datetime(2026, 3, 8, 13, 0, tzinfo=UTC)}
         clock.now = datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
         with qtbot.wait_signal(scheduler.fired) as fired:
             scheduler.fire_due()
         assert fired.args[0][0].principal_name == "Ann"
         qtbot.waitUntil(lambda: not tasks.busy)
-        # the next day's occurrence is scheduled again, still 09:00 New York
-        qtbot.waitUntil(lambda: len(scheduler.next_run_times()) == 1)
-        assert list(scheduler.next_run_times().values()) == [datetime(2026, 3, 9, 13, 0, tzinfo=UTC)]
+        # the next day's occurrence, still 09:00 New York, is scheduled once it comes within the horizon
+        assert reload_at(datetime(2026, 3, 8, 14, 0, tzinfo=UTC)) == {}
+        (nxt,) = reload_at(datetime(2026, 3, 9, 8, 0, tzinfo=UTC)).values()
+        assert nxt == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
     finally:
         scheduler.stop()
         tasks.shutdown()

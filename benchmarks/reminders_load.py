@@ -1,0 +1,97 @@
+"""How long loading and scheduling the pending reminders takes at start.
+
+    .venv/bin/python benchmarks/reminders_load.py [--counts 1000 10000] [--json FILE]
+
+For each count: a workspace with that many pending reminders (three principals, future instants, some recurring),
+then the time of ``reminders.start_up`` (the store read, nothing missed, on the worker), and of handing those due within
+the scheduler's horizon to APScheduler as date jobs (what the app's ``ReminderScheduler`` does on the GUI thread at
+start), beside what scheduling every one of them would cost. Offscreen; prints one line per count.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def build(workspace: Path, count: int, now: datetime) -> None:
+    from assistant import reminders
+    from assistant.domain import Principal
+    from assistant.store import Store
+
+    store = Store(workspace)
+    try:
+        ids = [store.add_principal(Principal(name, zone, [f"{name.lower()}@example.com"])).id
+               for name, zone in (("Ann", "America/New_York"), ("Ken", "Asia/Tokyo"), ("Ada", "Africa/Lagos"))]
+        with store.transaction():
+            for i in range(count):
+                reminders.add_reminder(store, ids[i % 3], kind="free", text=f"Reminder {i}",
+                                       due_utc=now + timedelta(minutes=5 + i), rrule="FREQ=WEEKLY" if i % 10 == 0 else "",
+                                       now=now)
+    finally:
+        store.close()
+
+
+def measure(count: int) -> dict[str, float]:
+    from PySide6.QtCore import QCoreApplication
+
+    from assistant import reminders, timezones
+    from assistant.store import Store
+    from assistant.ui.scheduler import HORIZON, ReminderScheduler
+
+    timezones.configure()
+    app = QCoreApplication.instance() or QCoreApplication([])
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp) / "ws"
+        build(ws, count, now)
+        store = Store(ws)
+        try:
+            t0 = time.perf_counter()
+            missed, pending = reminders.start_up(store, now, "UTC")
+            t1 = time.perf_counter()
+        finally:
+            store.close()
+        assert not missed and len(pending) == count
+        scheduler = ReminderScheduler(lambda fn, on_done=None, on_error=None: None, lambda: now)
+        scheduler.scheduler.start(paused=True)
+        t2 = time.perf_counter()
+        horizon = now + HORIZON
+        scheduler.schedule_all([r for r in pending if r.due_utc < horizon])
+        t3 = time.perf_counter()
+        scheduled = len(scheduler.next_run_times())
+        scheduler.schedule_all(pending)  # everything at once, as a scheduler without a horizon would
+        t4 = time.perf_counter()
+        scheduler.stop()
+    del app
+    return {"count": count, "load_s": t1 - t0, "schedule_s": t3 - t2, "scheduled": scheduled, "total_s": t3 - t0,
+            "schedule_all_s": t4 - t3}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--json", metavar="FILE")
+    args = parser.parse_args(argv)
+    results = []
+    for count in args.counts:
+        r = measure(count)
+        results.append(r)
+        print(f"{count:>6} pending reminders: load {r['load_s'] * 1000:7.1f} ms (worker), schedule the"
+              f" {r['scheduled']} within the horizon {r['schedule_s'] * 1000:6.1f} ms (GUI thread), total"
+              f" {r['total_s'] * 1000:7.1f} ms; scheduling all {count} would take {r['schedule_all_s'] * 1000:7.1f} ms")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
