@@ -861,7 +861,8 @@ def _join_inbox_menus(window: Any, action: QAction) -> None:
 
 
 def install(window: Any) -> BoardView:
-    """Add the Board tab, and "Make a task" (Ctrl+T) for the thread or message open in the inbox."""
+    """Add the Board tab, and "Make a task" (Ctrl+T) for the message or thread open in the inbox, or the event last
+    opened on the Calendar tab when that tab is showing."""
     view = BoardView(window.tasks)
     window.board = view
     window.views.addTab(view, "&Board")
@@ -876,6 +877,11 @@ def install(window: Any) -> BoardView:
     view.error.connect(lambda text: window.statusBar().showMessage(text, 8000))
     window.inbox.reader.message_shown.connect(lambda message_id: shown.__setitem__("message", message_id))
 
+    picked: dict[str, Any] = {"event": None}  # the calendar's last opened event (an EventOccurrence)
+    window.calendar.grid.event_activated.connect(lambda o: picked.__setitem__("event", o))
+    window.calendar.header.event_activated.connect(lambda o: picked.__setitem__("event", o))
+    window.calendar.agenda.occurrence_activated.connect(lambda o: picked.__setitem__("event", o))
+
     def make_task() -> None:
         principal = window.current_principal
         if principal is None:
@@ -883,7 +889,13 @@ def install(window: Any) -> BoardView:
         message_id = shown["message"]
         row = window.inbox.threads.currentIndex().row()
         thread = window.inbox.model.thread_at(row) if row >= 0 else None
-        if message_id is not None:
+        event = picked["event"]
+        if window.views.currentWidget() is window.calendar:
+            if event is None or event.principal_id != principal.id:
+                window.statusBar().showMessage("Open an event first.", 5000)
+                return
+            kind, ident = "event", event.event_id
+        elif message_id is not None:
             kind, ident = "message", message_id
         elif thread is not None:
             kind, ident = "thread", thread.id

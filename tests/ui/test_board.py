@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtCore import QMimeData, QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
+from PySide6.QtWidgets import QDialog
 
 from assistant import board
 from assistant.store import Store
@@ -228,3 +229,24 @@ def test_import_trello_and_export_csv_from_the_board(boards, make_window, qtbot,
     view.export_to(str(target))
     qtbot.waitUntil(lambda: not window.tasks.busy and target.exists())
     assert "Renew car insurance" in target.read_text() and "Ken: visa papers" in target.read_text()
+
+
+def test_make_a_task_from_the_event_opened_in_the_calendar(boards, make_window, qtbot):
+    ws, ann, _ = boards
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    window.views.setCurrentWidget(window.calendar)
+    qtbot.waitUntil(lambda: bool(window.calendar.data.events) and not window.tasks.busy)
+    event = next(iter(window.calendar.data.events.values()))
+    from assistant.domain import EventOccurrence
+
+    occurrence = EventOccurrence(event_id=event.id, principal_id=ann.id, summary=event.summary,
+                                 start_utc=event.start_utc, end_utc=event.end_utc, all_day=False)
+    window.calendar.grid.event_activated.emit(occurrence)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    for dialog in window.calendar.findChildren(QDialog):
+        dialog.reject()
+    window.views.setCurrentWidget(window.calendar)
+    window.make_task_action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "task_made", None) is not None and not window.tasks.busy)
+    assert window.task_made.title == "Prepare: Ann board call" and window.task_made.link == f"event:{event.id}"
