@@ -274,6 +274,28 @@ def _label_colour(label: str) -> QColor:
 
 
 class CardListView(QListView):
+    key_action = Signal(str)  # new, left, right, open, delete
+
+    KEYS = {
+        (Qt.Key.Key_N, Qt.KeyboardModifier.NoModifier): "new",
+        (Qt.Key.Key_H, Qt.KeyboardModifier.NoModifier): "left",
+        (Qt.Key.Key_L, Qt.KeyboardModifier.NoModifier): "right",
+        (Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier): "left",
+        (Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier): "right",
+        (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier): "open",
+        (Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier): "open",
+        (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier): "delete",
+    }
+
+    def keyPressEvent(self, event: Any) -> None:
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+        name = self.KEYS.get((Qt.Key(event.key()), modifiers))
+        if name is None:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        self.key_action.emit(name)
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
@@ -455,13 +477,9 @@ class BoardView(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             return shortcut
 
-        self.shortcuts = [
-            key("N", self.on_new_card), key("H", lambda: self.move_current(-1)), key("L", lambda: self.move_current(1)),
-            key("Ctrl+Left", lambda: self.move_current(-1)), key("Ctrl+Right", lambda: self.move_current(1)),
-            key("Return", self.open_current), key("Enter", self.open_current), key("Delete", self.delete_current),
-            key(QKeySequence.StandardKey.Undo, self.undo_stack.undo),
-            key(QKeySequence.StandardKey.Redo, self.undo_stack.redo),
-        ]
+        # The card keys (n, h/l, Ctrl+←/→, Enter, Delete) live in the column views, so typing in the filter is typing.
+        self.shortcuts = [key(QKeySequence.StandardKey.Undo, self.undo_stack.undo),
+                          key(QKeySequence.StandardKey.Redo, self.undo_stack.redo)]
 
     # -- loading --------------------------------------------------------------------------------------------------------
     def card_filter(self) -> board.CardFilter:
@@ -548,6 +566,7 @@ class BoardView(QWidget):
             widget = ColumnWidget(column, self.principal.id, self.columns_host)
             widget.model.card_dropped.connect(self.on_card_dropped)
             widget.view.doubleClicked.connect(lambda index, w=widget: self.open_card(w.model.card_at(index.row())))
+            widget.view.key_action.connect(self.on_key_action)
             widget.view.itemDelegate().link_clicked.connect(
                 lambda c: self.link_activated.emit(c.principal_id, c.link))
             self._fill_column_menu(widget, i, len(columns))
@@ -637,6 +656,11 @@ class BoardView(QWidget):
 
     def on_card_dropped(self, card_id: int, column_id: int, row: int) -> None:
         self.move_card(card_id, column_id, None if row < 0 else row)
+
+    def on_key_action(self, name: str) -> None:
+        actions = {"new": self.on_new_card, "left": lambda: self.move_current(-1),
+                   "right": lambda: self.move_current(1), "open": self.open_current, "delete": self.delete_current}
+        actions[name]()
 
     def move_current(self, step: int) -> None:
         i = self.current_column_index()

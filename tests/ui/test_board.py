@@ -250,3 +250,20 @@ def test_make_a_task_from_the_event_opened_in_the_calendar(boards, make_window, 
     window.make_task_action.trigger()
     qtbot.waitUntil(lambda: getattr(window, "task_made", None) is not None and not window.tasks.busy)
     assert window.task_made.title == "Prepare: Ann board call" and window.task_made.link == f"event:{event.id}"
+
+
+def test_typing_in_the_filter_never_acts_on_cards(boards, make_window, qtbot):
+    ws, ann, _ = boards
+    window = open_board(make_window, ws, qtbot)
+    window.select_principal(ann.id)
+    view = window.board
+    qtbot.waitUntil(lambda: view.snapshot.principal.id == ann.id and not window.tasks.busy)
+    assert view.select_card(view.column_widgets[2].model.card_at(0).id)
+    view.search.setFocus()
+    qtbot.keyClicks(view.search, "plan hl")
+    qtbot.keyClick(view.search, Qt.Key.Key_Delete)
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert view.search.text() == "plan hl"
+    assert view.findChild(QDialog, "task-dialog") is None
+    assert stored(ws, ann.id)["Doing"] == ["Ann: renew passport"]
