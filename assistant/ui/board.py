@@ -321,6 +321,7 @@ class ColumnWidget(QFrame):
         self.model = CardListModel(column.id, principal_id, self)
         self.header = QLabel(column.name)
         self.header.setObjectName("board-column-header")
+        self.header.setWordWrap(True)
         font = self.header.font()
         font.setBold(True)
         self.header.setFont(font)
