@@ -184,11 +184,14 @@ def test_geometry_and_splitters_are_remembered(make_window, workspace, qtbot):
     ws, ann, ken = workspace
     window = make_window(ws)
     window.resize(760, 580)  # inside the offscreen screen (800×800): restoreGeometry clamps to it
-    window.splitter.setSizes([300, 460])
+    default_sidebar = window.splitter.sizes()[0]
+    window.splitter.setSizes([default_sidebar + 40, 760 - default_sidebar - 40])
+    chosen_sidebar = window.splitter.sizes()[0]  # what the views' minimum widths allowed
+    assert chosen_sidebar != default_sidebar
     window.select_principal(ken.id)
     window.close()
     again = make_window(ws, size=None)
-    assert again.splitter.sizes()[0] == 300
+    assert again.splitter.sizes()[0] == chosen_sidebar
     assert (again.width(), again.height()) == (760, 580)
     assert again.current_principal.id == ken.id
 
