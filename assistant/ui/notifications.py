@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt, Signal, Slot
+from PySide6.QtCore import SLOT, QAbstractListModel, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from assistant import timezones
@@ -98,18 +98,23 @@ class DBusNotifier(Notifier):
         self._by_id: dict[int, NotificationItem] = {}
         try:  # clicks come back as a signal; without it the notice still shows and stays in the in-app list
             bus.connect(self.SERVICE, self.PATH, self.SERVICE, "ActionInvoked", self,
-                        "_on_action_invoked(uint,QString)")
+                        SLOT("_on_action_invoked(uint,QString)"))
         except (TypeError, RuntimeError) as exc:
             log.info("desktop notifications will not report clicks: %s", exc)
 
     def present(self, item: NotificationItem) -> None:
-        reply = self.interface.call("Notify", "Assistant", 0, "", item.title, item.body, ["default", "Open"], {},
-                                    -1)
-        args = reply.arguments() if hasattr(reply, "arguments") else []
-        if args:
-            self._by_id[int(args[0])] = item
+        # The introspected method converts each argument to the service's signature ("susssasa{sv}i"); a plain
+        # call() would send Python ints as "i" and the service would not find the method.
+        from PySide6.QtCore import Q_ARG, Q_RETURN_ARG, QMetaObject, Qt as QtNS
 
-    @Slot(int, str)
+        notification_id = QMetaObject.invokeMethod(
+            self.interface, "Notify", QtNS.ConnectionType.DirectConnection, Q_RETURN_ARG("uint"),
+            Q_ARG(str, "Assistant"), Q_ARG("uint", 0), Q_ARG(str, ""), Q_ARG(str, item.title), Q_ARG(str, item.body),
+            Q_ARG("QStringList", ["default", "Open"]), Q_ARG("QVariantMap", {}), Q_ARG(int, -1))
+        if notification_id:
+            self._by_id[int(notification_id)] = item
+
+    @Slot("uint", str)
     def _on_action_invoked(self, notification_id: int, _action: str) -> None:
         item = self._by_id.pop(int(notification_id), None)
         if item is not None:

@@ -170,3 +170,25 @@ def test_snooze_from_today_moves_it_to_the_principals_next_business_morning(make
     qtbot.waitUntil(lambda: _state(ws, ken, r.id).due_utc > r.due_utc)
     moved = _state(ws, ken, r.id).due_utc.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
     assert (moved.hour, moved.minute) == (9, 0) and moved.isoweekday() <= 5
+
+
+def test_closing_keeps_the_app_in_the_tray_when_there_is_one(make_window, workspace, qtbot, monkeypatch):
+    from assistant.ui.tray import TrayController
+
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    wiring = window.reminders
+    monkeypatch.setattr(TrayController, "has_tray", property(lambda self: True))  # offscreen has none
+    window.close()
+    assert not window.isVisible() and wiring.scheduler.tick.isActive()  # hidden, still watching
+    window.show()
+    wiring.quitting = True  # what the tray's Quit sets before closing
+    window.close()
+    assert not wiring.scheduler.tick.isActive() and not wiring.scheduler.scheduler.running
+
+
+def test_closing_without_a_tray_really_closes(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    window.close()
+    assert not window.reminders.scheduler.tick.isActive()
