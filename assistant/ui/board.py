@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QPainter
     QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListView, QMenu,
-    QMessageBox, QPushButton, QScrollArea, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolButton, QVBoxLayout,
+    QMessageBox, QPushButton, QScrollArea, QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolButton, QVBoxLayout,
     QWidget,
 )
 
@@ -419,10 +419,10 @@ class BoardView(QWidget):
         for text, value in DUE_FILTERS:
             self.due_filter.addItem(text, value)
         self.due_filter.currentIndexChanged.connect(lambda _i: self.reload())
+        for combo in (self.label_filter, self.due_filter):  # narrow enough to fit beside the principal list
+            combo.setMinimumWidth(70)
         self.new_button = QPushButton("&New card")
         self.new_button.clicked.connect(self.on_new_card)
-        self.add_column_button = QPushButton("Add column")
-        self.add_column_button.clicked.connect(self.on_add_column)
         self.board_menu_button = QToolButton()
         self.board_menu_button.setText("Board ▾")
         self.board_menu_button.setAccessibleName("Board menu")
@@ -431,17 +431,20 @@ class BoardView(QWidget):
         board_menu.addAction("Import Trello JSON or board CSV…", self.on_import)
         board_menu.addAction("Export CSV…", self.on_export)
         board_menu.addSeparator()
+        board_menu.addAction("Add column…", self.on_add_column)
         board_menu.addAction("Archive Done after…", self.on_archive_setting)
         self.board_menu_button.setMenu(board_menu)
         self.zone_label = QLabel()
         self.zone_label.setObjectName("board-zone")
+        # the clocks may be cut short rather than widen the window's minimum (the tab must fit beside the principal list)
+        self.zone_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.zone_label.setMinimumWidth(40)
         bar = QHBoxLayout()
-        bar.addWidget(self.search, 2)
+        bar.addWidget(self.search, 1)
         bar.addWidget(self.label_filter)
         bar.addWidget(self.due_filter)
         bar.addWidget(self.zone_label, 1)
         bar.addWidget(self.board_menu_button)
-        bar.addWidget(self.add_column_button)
         bar.addWidget(self.new_button)
 
         self.undo_bar = QFrame()
@@ -537,8 +540,9 @@ class BoardView(QWidget):
         self._fill_labels(snapshot.labels)
         mine = timezones.assistant_zone_name()
         now = snapshot.now or timezones.now_utc()
-        self.zone_label.setText(f"{snapshot.principal.name}: {timezones.in_zone(now, zone):%H:%M} {zone}"
-                                f"  ·  you: {timezones.in_zone(now, mine):%H:%M} {mine}")
+        self.zone_label.setText(f"{timezones.in_zone(now, zone):%H:%M} {zone}  ·  you {timezones.in_zone(now, mine):%H:%M}")
+        self.zone_label.setToolTip(f"{snapshot.principal.name}'s time: {timezones.in_zone(now, zone):%H:%M} ({zone}); "
+                                   f"yours: {timezones.in_zone(now, mine):%H:%M} ({mine}). Due times are in {zone}.")
         self.empty.hide()
         self.scroll.show()
         if self._select_after_load is not None:
