@@ -5,7 +5,7 @@ import argparse
 from typing import Any
 
 from assistant import reminders, timezones
-from assistant.errors import UsageError
+from assistant.errors import NotFound, UsageError
 from assistant.store.reminders import NOTIFY_CHOICES
 
 WHEN_HELP = "ISO 8601 with an offset, or 'YYYY-MM-DD HH:MM' in the principal's zone"
@@ -51,6 +51,28 @@ def cmd_remind_add(args: argparse.Namespace, out: Any) -> int:
     cli = _cli()
     out.emit(data, lambda: f"Reminder {r.id} for {principal.name} at {cli._shown(r.due_utc, principal.timezone)}"
                            f" ({cli._shown(r.due_utc, zone)} here).")
+    return 0
+
+
+def cmd_remind_follow_up(args: argparse.Namespace, out: Any) -> int:
+    store = _cli()._open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        scope = store.scope(principal.id)
+        if args.message.isdigit():
+            message_id = int(args.message)
+        else:
+            found = scope.message_by_header_id(args.message if args.message.startswith("<") else f"<{args.message}>")
+            if found is None:
+                raise NotFound(f"no message {args.message!r} for {principal.name}")
+            message_id = found.id
+        due = timezones.parse_when(args.at, principal.timezone)
+        r = reminders.follow_up_if_no_reply(store, principal.id, message_id, due, text=args.text or "")
+    finally:
+        store.close()
+    data = reminder_json(r, principal, timezones.assistant_zone_name())
+    out.emit(data, lambda: f"Follow-up {r.id} for {principal.name} at {_cli()._shown(r.due_utc, principal.timezone)}"
+                           " unless a reply arrives first.")
     return 0
 
 
@@ -140,6 +162,13 @@ def register(commands: Any) -> None:
     add.add_argument("--kind", choices=reminders.KINDS, default="free")
     add.add_argument("--urgent", action="store_true", help="pops up even in quiet hours and with 'only urgent'")
     add.set_defaults(handler=cmd_remind_add)
+
+    follow = actions.add_parser("follow-up", help="remind unless a reply to a message arrives through sync first")
+    follow.add_argument("message", metavar="MESSAGE", help="the message's id in the workspace, or its Message-ID")
+    follow.add_argument("--principal", metavar="NAME", required=True)
+    follow.add_argument("--at", metavar="WHEN", required=True, help=WHEN_HELP)
+    follow.add_argument("--text", metavar="TEXT")
+    follow.set_defaults(handler=cmd_remind_follow_up)
 
     snooze = actions.add_parser("snooze", help="move a reminder later (default: the principal's next business morning)")
     snooze.add_argument("id", metavar="ID", type=int)

@@ -71,3 +71,37 @@ def test_snooze_and_settings(capsys, tmp_path):
     assert mine["quiet_hours"] == "23:00-06:30"
     code, _, err = run(capsys, ws, "remind", "settings", "--notify", "off")
     assert code == 2 and "--principal" in err
+
+
+def test_follow_up_by_message_id_header_and_cancelled_by_a_synced_reply(capsys, tmp_path):
+    import mailbox
+    from email.message import EmailMessage
+
+    ws = tmp_path / "ws"
+    _setup(capsys, ws)
+    maildir = tmp_path / "Maildir"
+    box = mailbox.Maildir(maildir, create=True)
+    sent = EmailMessage()
+    sent["From"], sent["To"], sent["Subject"] = "ann@example.org", "bob@example.com", "Quote"
+    sent["Message-ID"], sent["Date"] = "<quote-1@example.org>", "Mon, 02 Mar 2026 09:00:00 -0500"
+    sent.set_content("Here it is.\n")
+    box.add_folder("Sent").add(sent.as_bytes())
+    run_json(capsys, ws, "account", "add", "local", "--principal", "Ann", "--maildir", str(maildir))
+    run_json(capsys, ws, "sync")
+    f = run_json(capsys, ws, "remind", "follow-up", "quote-1@example.org", "--principal", "Ann",
+                 "--at", "2026-03-05 09:00")
+    assert f["kind"] == "follow-up" and f["text"] == "No reply yet to “Quote”"
+    assert f["due_principal"] == "2026-03-05T09:00:00-05:00"
+    code, _, err = run(capsys, ws, "remind", "follow-up", "nope@example.org", "--principal", "Ann", "--at",
+                       "2026-03-05 09:00")
+    assert code == 1 and "no message" in err
+    reply = EmailMessage()
+    reply["From"], reply["To"], reply["Subject"] = "bob@example.com", "ann@example.org", "Re: Quote"
+    reply["Message-ID"], reply["In-Reply-To"] = "<re-quote@example.com>", "<quote-1@example.org>"
+    reply["Date"] = "Tue, 03 Mar 2026 09:00:00 -0500"
+    reply.set_content("Thanks.\n")
+    box.add(reply.as_bytes())
+    run_json(capsys, ws, "sync")
+    assert run_json(capsys, ws, "reminders", "list")["reminders"] == []
+    (cancelled,) = run_json(capsys, ws, "reminders", "list", "--all")["reminders"]
+    assert cancelled["state"] == "cancelled"
