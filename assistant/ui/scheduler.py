@@ -62,6 +62,7 @@ class ReminderScheduler(QObject):
         self.scheduler = QtScheduler(timezone=timezones.UTC, executors={"default": DebugExecutor()},
                                      job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.job_ids: set[str] = set()
+        self.stopped = False
         self.due_reached.connect(self.fire_due)
         self.tick = QTimer(self)
         self.tick.setInterval(tick_ms)
@@ -77,11 +78,18 @@ class ReminderScheduler(QObject):
         self.run(lambda store: reminders.start_up(store, now, zone), on_done=self._on_started)
 
     def stop(self) -> None:
+        """Stop for good. APScheduler's Qt timer cannot be cancelled under PySide6 (``singleShot`` returns nothing),
+        so the jobs are removed and nothing reaches the worker after this."""
+        self.stopped = True
         self.tick.stop()
         if self.scheduler.running:
+            self.scheduler.remove_all_jobs()
             self.scheduler.shutdown(wait=False)
+        self.job_ids = set()
 
     def _on_started(self, result: tuple[list[reminders.Notice], list[rstore.StoredReminder]]) -> None:
+        if self.stopped:
+            return
         missed, pending = result
         horizon = self.clock() + HORIZON
         self.schedule_all([r for r in pending if r.due_utc < horizon])
@@ -94,6 +102,8 @@ class ReminderScheduler(QObject):
         return f"reminder:{r.id}"
 
     def schedule_all(self, pending: list[rstore.StoredReminder]) -> None:
+        if self.stopped:
+            return
         wanted = {self.job_id(r): r for r in pending}
         for job_id in self.job_ids - wanted.keys():
             try:
@@ -111,11 +121,15 @@ class ReminderScheduler(QObject):
 
     def reload(self, meetings: bool = False) -> None:
         """Re-read what is due within the horizon (and, with ``meetings``, make the synced meetings' reminders)."""
+        if self.stopped:
+            return
         now = self.clock()
         self.run(lambda store: _pending_soon(store, now, meetings), on_done=self.schedule_all)
 
     # -- firing --------------------------------------------------------------------------------------------------
     def fire_due(self) -> None:
+        if self.stopped:
+            return
         now, zone = self.clock(), self.assistant_zone()
         self.run(lambda store: _fire_due(store, now, zone), on_done=self._on_fired)
 

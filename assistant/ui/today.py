@@ -352,7 +352,8 @@ class ReminderWiring(QObject):
     def on_notices(self, notices: list[reminders.Notice]) -> None:
         for notice in notices:
             self.chain.notify(item_from_notice(notice))
-        self.view.reload()
+        if not self.scheduler.stopped:  # after quitting, the worker is gone
+            self.view.reload()
 
     def on_notification_activated(self, index: QModelIndex) -> None:
         item = self.notifications.data(index, NotificationListModel.ItemRole)

@@ -192,3 +192,16 @@ def test_closing_without_a_tray_really_closes(make_window, workspace, qtbot):
     window = make_window(ws)
     window.close()
     assert not window.reminders.scheduler.tick.isActive()
+
+
+def test_a_stopped_scheduler_asks_the_worker_for_nothing(qtbot):
+    calls = []
+    scheduler = ReminderScheduler(lambda fn, on_done=None, on_error=None: calls.append(fn),
+                                  FakeClock(datetime(2026, 3, 8, tzinfo=UTC)))
+    scheduler.start()
+    assert len(calls) == 1  # start_up
+    scheduler.stop()
+    scheduler.due_reached.emit()  # a job APScheduler's uncancellable Qt timer would still run
+    scheduler.on_tick()
+    scheduler.schedule_all([])
+    assert len(calls) == 1 and not scheduler.tick.isActive() and scheduler.next_run_times() == {}
