@@ -12,6 +12,11 @@ from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -168,6 +173,9 @@ class TodayView(QWidget):
         self.dismiss_button.clicked.connect(self.on_dismiss)
         self.refresh_button = QPushButton("&Refresh", self)
         self.refresh_button.clicked.connect(self.reload)
+        self.settings_button = QPushButton("Se&ttings…", self)
+        self.settings_button.setToolTip("Notifications per principal (on, only urgent, off) and quiet hours")
+        self.settings_button.clicked.connect(self.open_settings)
         self.summary = QLabel(self)
         self.summary.setObjectName("today-summary")
         self.summary.setWordWrap(True)
@@ -185,7 +193,10 @@ class TodayView(QWidget):
         bottom = QWidget(self)
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(QLabel("Notifications (double-click to open)", bottom))
+        notifications_bar = QHBoxLayout()
+        notifications_bar.addWidget(QLabel("Notifications (double-click to open)", bottom), 1)
+        notifications_bar.addWidget(self.settings_button)
+        bottom_layout.addLayout(notifications_bar)
         bottom_layout.addWidget(self.notification_list)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(top)
@@ -195,6 +206,12 @@ class TodayView(QWidget):
         layout.addWidget(self.splitter)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
+
+    def open_settings(self) -> "NotificationSettingsDialog":
+        dialog = NotificationSettingsDialog(self.tasks, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _update_buttons(self) -> None:
         row = self.current_row()
@@ -249,6 +266,79 @@ class TodayView(QWidget):
     def _changed(self, reminder_id: int) -> None:
         self.notifications.remove_reminder(reminder_id)
         self.reload()
+
+
+class NotificationSettingsDialog(QDialog):
+    """Per principal: notifications on / only urgent / off and quiet hours in their zone; the assistant's own quiet
+    hours in the laptop's zone. Read and saved on the worker."""
+
+    saved = Signal()
+
+    def __init__(self, tasks: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Notification settings")
+        self.setObjectName("notification-settings")
+        self.tasks = tasks
+        self.rows: dict[int, tuple[QComboBox, QLineEdit]] = {}
+        self.form = QFormLayout()
+        self.assistant_quiet = QLineEdit(self)
+        self.assistant_quiet.setPlaceholderText("e.g. 22:00-07:00")
+        self.assistant_quiet.setAccessibleName("Your quiet hours")
+        self.error = QLabel(self)
+        self.error.setObjectName("settings-error")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+        def load(store):
+            rows = [(p.id, p.name, p.timezone, reminders.notification_settings(store, p.id)) for p in store.principals()]
+            return rows, reminders.assistant_quiet_hours(store)
+
+        tasks.run(load, on_done=self._fill)
+
+    @staticmethod
+    def _hours(start, end) -> str:
+        return f"{start:%H:%M}-{end:%H:%M}" if start and end else ""
+
+    def _fill(self, result) -> None:
+        rows, (a_start, a_end) = result
+        for principal_id, name, zone, settings in rows:
+            notify = QComboBox(self)
+            for value, label in (("on", "On"), ("urgent", "Only urgent"), ("off", "Off")):
+                notify.addItem(label, value)
+            notify.setCurrentIndex(notify.findData(settings.notify))
+            notify.setAccessibleName(f"Notifications for {name}")
+            quiet = QLineEdit(self._hours(settings.quiet_start, settings.quiet_end), self)
+            quiet.setPlaceholderText(f"quiet hours in {zone}, e.g. 22:00-07:00")
+            quiet.setAccessibleName(f"Quiet hours for {name}")
+            row = QHBoxLayout()
+            row.addWidget(notify)
+            row.addWidget(quiet, 1)
+            self.form.addRow(f"{name} ({zone})", row)
+            self.rows[principal_id] = (notify, quiet)
+        self.assistant_quiet.setText(self._hours(a_start, a_end))
+        self.form.addRow(f"Your quiet hours ({timezones.assistant_zone_name()})", self.assistant_quiet)
+
+    def values(self) -> tuple[dict[int, tuple[str, str]], str]:
+        return ({pid: (notify.currentData(), quiet.text()) for pid, (notify, quiet) in self.rows.items()},
+                self.assistant_quiet.text())
+
+    def save(self) -> None:
+        per_principal, mine = self.values()
+
+        def write(store):
+            with store.transaction():  # all or nothing: a bad field leaves every setting as it was
+                for principal_id, (notify, quiet) in per_principal.items():
+                    reminders.set_notification_settings(store, principal_id, notify=notify, quiet_hours=quiet)
+                reminders.set_assistant_quiet_hours(store, mine)
+
+        self.tasks.run(write, on_done=lambda _r: (self.saved.emit(), self.accept()),
+                       on_error=lambda exc: self.error.setText(str(exc)))
 
 
 # -- wiring into the main window -----------------------------------------------------------------------------------

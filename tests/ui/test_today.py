@@ -205,3 +205,32 @@ def test_a_stopped_scheduler_asks_the_worker_for_nothing(qtbot):
     scheduler.on_tick()
     scheduler.schedule_all([])
     assert len(calls) == 1 and not scheduler.tick.isActive() and scheduler.next_run_times() == {}
+
+
+def test_notification_settings_dialog_saves_per_principal_and_refuses_bad_hours(make_window, workspace, qtbot):
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    dialog = window.today.open_settings()
+    qtbot.waitUntil(lambda: len(dialog.rows) == 2)
+    notify, quiet = dialog.rows[ken.id]
+    notify.setCurrentIndex(notify.findData("urgent"))
+    quiet.setText("22:00-07:00")
+    dialog.assistant_quiet.setText("whenever")
+    dialog.save()
+    qtbot.waitUntil(lambda: "quiet hours" in dialog.error.text())
+    store = Store(ws)
+    try:
+        assert reminders.notification_settings(store, ken.id).notify == "on"  # nothing of a bad save landed
+    finally:
+        store.close()
+    dialog.assistant_quiet.setText("23:00-06:00")
+    with qtbot.wait_signal(dialog.saved):
+        dialog.save()
+    store = Store(ws)
+    try:
+        s = reminders.notification_settings(store, ken.id)
+        assert (s.notify, f"{s.quiet_start:%H:%M}-{s.quiet_end:%H:%M}") == ("urgent", "22:00-07:00")
+        assert reminders.notification_settings(store, ann.id).notify == "on"
+        assert [f"{t:%H:%M}" for t in reminders.assistant_quiet_hours(store)] == ["23:00", "06:00"]
+    finally:
+        store.close()
