@@ -429,6 +429,7 @@ class ReminderWiring(QObject):
         self.tray.quit_requested.connect(self.quit)
         self.tray.pause_toggled.connect(self.on_pause_toggled)
         self.tray.item_requested.connect(lambda pid, link: open_item(window, pid, link))
+        self.scheduler.tick.timeout.connect(self.view.reload)  # statuses age, and the laptop's zone may change
         window.sync_finished.connect(lambda _reports: (self.scheduler.reload(meetings=True), self.view.reload()))
         self.keep_in_tray = _KeepInTray(window, self)
         window.installEventFilter(self.keep_in_tray)
