@@ -664,6 +664,25 @@ class PrincipalScope:
         row = self.db.execute("SELECT raw FROM message_bodies WHERE message_id=?", (message_id,)).fetchone()
         return _unz(row["raw"]) if row else b""
 
+    def store_raw_message(self, message_id: int, raw: bytes, attachments: list[Attachment]) -> None:
+        """Keep a source fetched on demand, and the real attachment list parsed from it in place of a placeholder.
+
+        Flags, folders, thread and the content hash stay as they are, so the next unchanged sync leaves the list alone.
+        """
+        self.message(message_id, with_body=False)
+        with self.store.transaction():
+            self.db.execute(
+                "UPDATE messages SET attachments=?, has_attachments=? WHERE id=? AND principal_id=?",
+                (json.dumps([a.__dict__ for a in attachments]), int(bool(attachments)), message_id, self.principal_id),
+            )
+            self.db.execute(
+                "INSERT INTO message_bodies(message_id, raw, body_text, body_html) VALUES (?,?,?,?)"
+                " ON CONFLICT(message_id) DO UPDATE SET raw=excluded.raw",
+                (message_id, _z(raw), _z(""), _z("")),
+            )
+            row = self.db.execute("SELECT thread_id FROM messages WHERE id=?", (message_id,)).fetchone()
+            self._refresh_thread(row["thread_id"])
+
     def thread_messages(self, thread_id: int) -> list[Message]:
         rows = self.db.execute(
             "SELECT * FROM messages WHERE thread_id=? AND principal_id=? ORDER BY date_utc, id",

@@ -43,6 +43,7 @@ from assistant import timezones
 from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.errors import InvalidInput, NotFound
 from assistant.mail.mime import attachment_bytes, safe_filename
+from assistant.sync.fetch import fetch_message_source, is_placeholder
 from assistant.ui.workers import TaskManager, describe_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -166,6 +167,12 @@ def write_attachment(store, principal_id: int, message_id: int, attachment: Atta
     except OSError as exc:
         raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
+
+
+def download_attachments(store, principal_id: int, message_id: int) -> list[Attachment]:
+    """Network pool side: the message's source fetched (if not stored yet), and its real attachment list."""
+    fetch_message_source(store, principal_id, message_id)
+    return store.scope(principal_id).message(message_id, with_body=False).attachments
 
 
 def allowed_remote_senders(store, principal_id: int, thread_id: int) -> set[str]:
@@ -334,6 +341,9 @@ class Reader(QWidget):
         self._attachment_layout = QHBoxLayout(self.attachment_actions)
         self._attachment_layout.setContentsMargins(0, 0, 0, 0)
         self.attachment_actions.hide()
+        self.attachment_status = QLabel(self)  # "Downloading…", or why it could not be
+        self.attachment_status.setObjectName("reader-attachment-status")
+        self.attachment_status.hide()
         self.allowed_senders: set[str] = set()  # senders whose remote images this principal always loads
 
         self.placeholder = QLabel("Select a thread to read it.", self)
@@ -348,6 +358,7 @@ class Reader(QWidget):
         layout.addWidget(self.browser, 1)
         layout.addWidget(self.attachments)
         layout.addWidget(self.attachment_actions)
+        layout.addWidget(self.attachment_status)
         layout.addWidget(self.placeholder, 1)
         self.clear()
 
@@ -358,7 +369,7 @@ class Reader(QWidget):
         self._message = None
         self.messages.set_messages([], "UTC")
         for w in (self.subject, self.message_list, self.header, self.remote_bar, self.browser, self.attachments,
-                  self.attachment_actions):
+                  self.attachment_actions, self.attachment_status):
             w.hide()
         self.browser.clear()
         self.placeholder.show()
@@ -418,17 +429,8 @@ class Reader(QWidget):
         self.remote_bar.button.setEnabled(True)
         self.remote_bar.setVisible(bool(self.remote_urls))
         self.browser.show()
-        if message.attachments:
-            lines = [
-                f"\U0001F4CE {html.escape(safe_attachment_name(a.filename))} ({_human_size(a.size)})"
-                for a in message.attachments
-            ]
-            self.attachments.setText("<br>".join(lines))
-            self.attachments.show()
-            self._fill_attachment_actions(message)
-        else:
-            self.attachments.hide()
-            self.attachment_actions.hide()
+        self.attachment_status.hide()
+        self._show_attachments(message)
         sender = message.sender.email.lower() if message.sender else ""
         self.remote_bar.always_button.setEnabled(bool(sender))
         if self.remote_urls and sender and sender in self.allowed_senders:
@@ -525,13 +527,27 @@ class Reader(QWidget):
         self.on_load_remote_requested()
 
     # -- attachments ---------------------------------------------------------------------------------------------
+    def _show_attachments(self, message: Message) -> None:
+        if message.attachments:
+            lines = [
+                "\U0001F4CE Attachments (downloaded when you save or open them)" if is_placeholder(a) else
+                f"\U0001F4CE {html.escape(safe_attachment_name(a.filename))} ({_human_size(a.size)})"
+                for a in message.attachments
+            ]
+            self.attachments.setText("<br>".join(lines))
+            self.attachments.show()
+            self._fill_attachment_actions(message)
+        else:
+            self.attachments.hide()
+            self.attachment_actions.hide()
+
     def _fill_attachment_actions(self, message: Message) -> None:
         while self._attachment_layout.count():
             item = self._attachment_layout.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
         for index, a in enumerate(message.attachments):
-            name = safe_filename(a.filename)
+            name = "attachments" if is_placeholder(a) else safe_filename(a.filename)
             short = name if len(name) <= 32 else f"{name[:20]}…{name[-10:]}"
             save = QPushButton(f"Save {short}…", self.attachment_actions)
             save.setAccessibleName(f"Save attachment {name}")
@@ -552,6 +568,9 @@ class Reader(QWidget):
         if message is None or principal is None or not 0 <= index < len(message.attachments):
             return
         attachment = message.attachments[index]
+        if is_placeholder(attachment):
+            self._download_then(message, self.save_attachment)
+            return
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation) or str(Path.home())
         suggested = attachment_target(Path(folder), attachment.filename)
         path, _ = QFileDialog.getSaveFileName(self, "Save attachment", str(suggested))
@@ -569,6 +588,9 @@ class Reader(QWidget):
         if message is None or principal is None or not 0 <= index < len(message.attachments):
             return
         attachment = message.attachments[index]
+        if is_placeholder(attachment):
+            self._download_then(message, self.open_attachment)
+            return
         principal_id, message_id = principal.id, message.id
         folder = open_folder()
 
@@ -580,6 +602,40 @@ class Reader(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
         self._tasks.run(write, on_done=opened, on_error=lambda error: self.attachment_failed.emit(describe_error(error)))
+
+    def _download_then(self, message: Message, then) -> None:
+        """Fetch the message's source on the network pool (never the GUI thread nor the store worker), show its real
+        attachments, then ``then(index)`` when there is just one; with several the user picks among them."""
+        principal_id, message_id = self._principal.id, message.id
+        self.attachment_status.setText("Downloading…")
+        self.attachment_status.show()
+        for button in self.attachment_actions.findChildren(QPushButton):
+            button.setEnabled(False)
+
+        def arrived(attachments: list[Attachment]) -> None:
+            message.attachments = attachments
+            self.messages.message_changed(message)
+            if self._message is not message:
+                return
+            self._show_attachments(message)
+            if len(attachments) == 1:
+                self.attachment_status.hide()
+                then(0)
+            else:
+                self.attachment_status.setText(f"{len(attachments)} attachments downloaded: choose one." if attachments
+                                               else "The downloaded message has no attachments to save.")
+
+        def failed(error: BaseException) -> None:
+            line = describe_error(error)
+            if self._message is message:
+                self.attachment_status.setText(line)
+                self.attachment_status.show()
+                for button in self.attachment_actions.findChildren(QPushButton):
+                    button.setEnabled(True)
+            self.attachment_failed.emit(line)
+
+        self._tasks.run_network(lambda store: download_attachments(store, principal_id, message_id),
+                                on_done=arrived, on_error=failed)
 
     def _abort_remote_fetches(self) -> None:
         replies, self._replies = self._replies, []

@@ -40,6 +40,8 @@ class TaskManager(QObject):
         super().__init__(parent)
         self.workspace_dir = Path(workspace_dir)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-store")
+        # Network waits (a message source fetched on demand) must not hold up the serial store worker.
+        self._network = ThreadPoolExecutor(max_workers=2, thread_name_prefix="assistant-network")
         self._worker_store: Store | None = None  # created, used and closed on the worker thread only
         self._pending = 0
         self._closed = False
@@ -62,6 +64,25 @@ class TaskManager(QObject):
         future = self._executor.submit(self._call, fn)
         future.add_done_callback(lambda f: self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error)))
         return future
+
+    def run_network(self, fn: TaskFn, on_done: DoneFn | None = None, on_error: ErrorFn | None = None) -> Future:
+        """Like :meth:`run`, on the network pool: ``fn(store)`` gets a store of its own, opened for this call only
+        (one store per thread), for the short write once the network answered."""
+        if self._closed:
+            raise RuntimeError("the task manager is shut down")
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        future = self._network.submit(self._call_network, fn)
+        future.add_done_callback(lambda f: self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error)))
+        return future
+
+    def _call_network(self, fn: TaskFn) -> Any:
+        store = Store(self.workspace_dir)
+        try:
+            return fn(store)
+        finally:
+            store.close()
 
     def _call(self, fn: TaskFn) -> Any:
         if self._worker_store is None:
@@ -101,3 +122,4 @@ class TaskManager(QObject):
         self._closed = True
         self._executor.submit(self._close_worker_store)
         self._executor.shutdown(wait=True)
+        self._network.shutdown(wait=True, cancel_futures=True)
