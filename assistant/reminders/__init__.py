@@ -36,7 +36,7 @@ PAUSED_KEY = "notifications_paused"
 __all__ = [
     "KINDS", "StoredReminder", "NotificationSettings", "Notice", "add_reminder", "cancel_reminders",
     "follow_up_if_no_reply", "cancel_follow_ups_for_replies", "next_occurrence", "fire", "start_up", "snooze",
-    "next_business_morning", "snooze_to_business_morning", "dismiss", "delivery", "in_quiet_hours",
+    "next_business_morning", "snooze_to_business_morning", "dismiss", "delivery", "delivery_for", "in_quiet_hours",
     "set_notification_settings", "notification_settings", "set_assistant_quiet_hours", "assistant_quiet_hours",
     "sync_meeting_reminders", "pending", "due_today",
 ]
@@ -319,18 +319,24 @@ def delivery(store: "Store", r: StoredReminder, now: datetime, assistant_zone: s
     """``"popup"`` or ``"list"``: every fired reminder goes to the in-app list; it also pops up unless notifications are
     paused, off for the principal (or "only urgent" and it is not), or it is quiet hours for the principal (in their
     zone) or for the assistant (in the laptop's zone) — urgent reminders still pop up in quiet hours."""
+    return delivery_for(store, r.principal_id, r.urgent, now, assistant_zone)
+
+
+def delivery_for(store: "Store", principal_id: int, urgent: bool, now: datetime, assistant_zone: str | None = None
+                 ) -> str:
+    """:func:`delivery` for any notice about a principal (an approval decision too), not only a reminder."""
     if is_paused(store):
         return "list"
-    s = rstore.settings(store.scope(r.principal_id))
-    if s.notify == "off" or (s.notify == "urgent" and not r.urgent):
+    s = rstore.settings(store.scope(principal_id))
+    if s.notify == "off" or (s.notify == "urgent" and not urgent):
         return "list"
-    if r.urgent:
+    if urgent:
         return "popup"
-    p_local = timezones.in_zone(now, store.principal(r.principal_id).timezone).time()
+    p_local = timezones.in_zone(now, store.principal(principal_id).timezone).time()
     if in_quiet_hours(p_local, s.quiet_start, s.quiet_end):
         return "list"
     a_start, a_end = assistant_quiet_hours(store)
-    if in_quiet_hours(timezones.in_zone(now, assistant_zone).time(), a_start, a_end):
+    if in_quiet_hours(timezones.in_zone(now, assistant_zone or timezones.assistant_zone_name()).time(), a_start, a_end):
         return "list"
     return "popup"
 

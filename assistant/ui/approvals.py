@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QSystemTrayIcon,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -82,20 +81,36 @@ def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
     return snapshot
 
 
+@dataclass
+class ApprovalNotice:
+    """One thing to tell the assistant about approvals, labelled with its principal (the list is cross-principal)."""
+
+    principal_id: int
+    principal_name: str
+    principal_timezone: str
+    text: str
+    popup: bool = True  # False in quiet hours, or when the principal's notifications are off: listed in the app only
+
+
 def load_notifications(store: Store, after_id: int | None, already_overdue: set[int], now: datetime
-                       ) -> tuple[int, list[str], set[int]]:
+                       ) -> tuple[int, list[ApprovalNotice], set[int]]:
     """What to tell the assistant: decisions recorded since ``after_id`` (None: only remember where we are) and drafts
     newly past their principal's usual answer time. Runs on the worker thread."""
+    from assistant import reminders
     from assistant.approvals import lifecycle
     from assistant.store import drafts as sql
 
+    def notice(principal_id: int, name: str, text: str) -> ApprovalNotice:
+        popup = reminders.delivery_for(store, principal_id, False, now) == "popup"
+        return ApprovalNotice(principal_id, name, store.principal(principal_id).timezone, text, popup)
+
     last = sql.last_audit_id(store)
-    lines: list[str] = []
+    notices: list[ApprovalNotice] = []
     if after_id is not None:
         for e in sql.audit_since(store, after_id):
             what = e["action"].replace("-", " ")
             comment = f" — “{e['detail']['comment']}”" if e["detail"].get("comment") else ""
-            lines.append(f"{e['principal']}: {what}: {e['subject']}{comment}")
+            notices.append(notice(e["principal_id"], e["principal"], f"{e['principal']}: {what}: {e['subject']}{comment}"))
     overdue = set()
     for item in lifecycle.queue(store):
         d, submitted = item["draft"], item["submitted_utc"]
@@ -103,9 +118,10 @@ def load_notifications(store: Store, after_id: int | None, already_overdue: set[
         if d.state == "awaiting-approval" and submitted and (now - submitted).total_seconds() > usual:
             overdue.add(d.id)
             if d.id not in already_overdue:
-                lines.append(f"{item['principal']} has not answered about “{d.subject}” for "
-                             f"{waited_text((now - submitted).total_seconds())}")
-    return last, lines, overdue
+                notices.append(notice(item["principal_id"], item["principal"],
+                                      f"{item['principal']} has not answered about “{d.subject}” for "
+                                      f"{waited_text((now - submitted).total_seconds())}"))
+    return last, notices, overdue
 
 
 def load_history(store: Store, principal_id: int, draft_id: int) -> list[dict[str, Any]]:
@@ -226,7 +242,8 @@ class ApprovalsView(QWidget):
     decision_recorded = Signal(int)  # draft id
     queue_loaded = Signal()
     history_loaded = Signal()
-    notified = Signal(str)  # a decision arrived, or a draft waits longer than usual (also shown in the tray)
+    notified = Signal(str)  # a decision arrived, or a draft waits longer than usual: the status line
+    notice = Signal(object)  # the same as an ApprovalNotice, for the app's notifications (tray, desktop, Today list)
     CHECK_EVERY_MS = 15_000
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None):
@@ -315,11 +332,6 @@ class ApprovalsView(QWidget):
 
         self._last_audit_id: int | None = None
         self._overdue: set[int] = set()
-        self.tray: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(self.windowIcon(), self)
-            self.tray.setToolTip("Assistant — approvals")
-            self.tray.show()
         self.check_timer = QTimer(self)
         self.check_timer.setInterval(self.CHECK_EVERY_MS)
         self.check_timer.timeout.connect(self.check_notifications)
@@ -329,6 +341,9 @@ class ApprovalsView(QWidget):
     # -- notifications -------------------------------------------------------------------------------------------------
     def check_notifications(self) -> None:
         """Also the app's own send-later: due drafts are queued and sends past their undo window go out."""
+        if self.tasks.closed:  # the window is closing: the worker is gone
+            self.check_timer.stop()
+            return
         after, overdue = self._last_audit_id, set(self._overdue)
 
         def check(store: Store) -> tuple[int, list[str], set[int]]:
@@ -341,14 +356,13 @@ class ApprovalsView(QWidget):
 
         self.tasks.run(check, on_done=self._apply_notifications, on_error=self._on_error)
 
-    def _apply_notifications(self, result: tuple[int, list[str], set[int]]) -> None:
-        self._last_audit_id, lines, self._overdue = result
-        for line in lines:
-            if self.tray is not None:
-                self.tray.showMessage("Approvals", line, QSystemTrayIcon.MessageIcon.Information)
-            self.status.setText(line)
-            self.notified.emit(line)
-        if lines and self.isVisible():
+    def _apply_notifications(self, result: tuple[int, list[ApprovalNotice], set[int]]) -> None:
+        self._last_audit_id, notices, self._overdue = result
+        for notice in notices:
+            self.status.setText(notice.text)
+            self.notified.emit(notice.text)
+            self.notice.emit(notice)
+        if notices and self.isVisible():
             self.reload()
 
     # -- loading ---------------------------------------------------------------------------------------------------

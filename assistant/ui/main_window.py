@@ -487,6 +487,7 @@ class MainWindow(QMainWindow):
             self._closing = True
             self.save_settings()
             self.clock.stop()
+            self.approvals.check_timer.stop()  # its ticks ask the worker, which is going
             self.tasks.shutdown()
             self.store.close()
         super().closeEvent(event)

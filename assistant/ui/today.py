@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import reminders, timezones
-from assistant.ui.notifications import NotificationListModel, default_chain, item_from_notice
+from assistant.ui.notifications import NotificationItem, NotificationListModel, default_chain, item_from_notice
 from assistant.ui.scheduler import ReminderScheduler
 from assistant.ui.tray import TrayController
 
@@ -378,6 +378,8 @@ def open_item(window: Any, principal_id: int, link: str) -> None:
         window.views.setCurrentWidget(window.calls)
     elif kind == "task" and getattr(window, "board", None) is not None:
         window.views.setCurrentWidget(window.board)
+    elif kind == "approvals" and getattr(window, "approvals", None) is not None:
+        window.views.setCurrentWidget(window.approvals)
     else:
         window.views.setCurrentWidget(window.today)
 
@@ -431,6 +433,8 @@ class ReminderWiring(QObject):
         self.tray.item_requested.connect(lambda pid, link: open_item(window, pid, link))
         self.scheduler.tick.timeout.connect(self.view.reload)  # statuses age, and the laptop's zone may change
         window.sync_finished.connect(lambda _reports: (self.scheduler.reload(meetings=True), self.view.reload()))
+        if getattr(window, "approvals", None) is not None:
+            window.approvals.notice.connect(self.on_approval_notice)
         self.keep_in_tray = _KeepInTray(window, self)
         window.installEventFilter(self.keep_in_tray)
         if self.tray.has_tray:
@@ -445,6 +449,12 @@ class ReminderWiring(QObject):
             self.chain.notify(item_from_notice(notice))
         if not self.scheduler.stopped:  # after quitting, the worker is gone
             self.view.reload()
+
+    def on_approval_notice(self, notice) -> None:
+        """A principal's decision, or a draft waiting too long: through the same notifiers as reminders (one tray)."""
+        self.chain.notify(NotificationItem(notice.principal_id, notice.principal_name, "Approvals", notice.text,
+                                           "approvals", None, timezones.now_utc(), notice.principal_timezone,
+                                           popup=notice.popup))
 
     def on_notification_activated(self, index: QModelIndex) -> None:
         item = self.notifications.data(index, NotificationListModel.ItemRole)

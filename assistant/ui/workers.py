@@ -65,6 +65,11 @@ class TaskManager(QObject):
         future.add_done_callback(lambda f: self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error)))
         return future
 
+    @property
+    def closed(self) -> bool:
+        """Shut down: nothing more can run (timers that outlive the window check this)."""
+        return self._closed
+
     def run_network(self, fn: TaskFn, on_done: DoneFn | None = None, on_error: ErrorFn | None = None) -> Future:
         """Like :meth:`run`, on the network pool: ``fn(store)`` gets a store of its own, opened for this call only
         (one store per thread), for the short write once the network answered."""

@@ -127,8 +127,10 @@ def test_a_draft_waiting_longer_than_usual_is_notified_once(two_waiting):
     try:
         later = now_utc() + timedelta(hours=5)  # the default usual answer time is 4 hours
         last, lines, overdue = load_notifications(store, None, set(), later)
-        assert sorted(lines) == ["Ann has not answered about “For Ann” for 5 h 00 min",
+        assert sorted(n.text for n in lines) == ["Ann has not answered about “For Ann” for 5 h 00 min",
                                  "Kenji has not answered about “For Kenji” for 5 h 00 min"]
+        assert {(n.principal_name, n.principal_timezone) for n in lines} == {
+            ("Ann", "America/New_York"), ("Kenji", "Asia/Tokyo")}
         assert load_notifications(store, last, overdue, later)[1] == []
         assert load_notifications(store, None, set(), now_utc())[1] == []
     finally:

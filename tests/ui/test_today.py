@@ -234,3 +234,44 @@ def test_notification_settings_dialog_saves_per_principal_and_refuses_bad_hours(
         assert [f"{t:%H:%M}" for t in reminders.assistant_quiet_hours(store)] == ["23:00", "06:00"]
     finally:
         store.close()
+
+
+def test_an_approval_decision_is_notified_like_a_reminder_and_opens_the_approvals_tab(make_window, workspace, qtbot):
+    from assistant import drafts
+    from assistant.approvals import lifecycle
+
+    ws, ann, ken = workspace
+    store = Store(ws)
+    try:
+        account = store.accounts(ken.id)[0]
+        draft = drafts.save_draft(store, ken.id, account.id, to="bob@example.org", subject="Lease terms", body_text="Hi")
+        drafts.submit_draft(store, ken.id, draft.id)
+    finally:
+        store.close()
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    approvals = window.approvals
+    qtbot.waitUntil(lambda: approvals._last_audit_id is not None)
+    store = Store(ws)
+    try:
+        lifecycle.approve_in_person(store, ken.id, draft.id, decision="reject", comment="call them instead")
+    finally:
+        store.close()
+    presented = []
+    window.reminders.chain.presented.connect(lambda item, by: presented.append(item))
+    approvals.check_notifications()
+    qtbot.waitUntil(lambda: len(presented) == 1)
+    item = presented[0]
+    assert (item.principal_id, item.principal_name, item.link, item.principal_timezone) == (
+        ken.id, "Ken", "approvals", "Asia/Tokyo")
+    assert item.body == "Ken: rejected: Lease terms — “call them instead”" and item.popup
+    notifications = window.reminders.notifications
+    assert notifications.rowCount() == 1  # the Today tab's list: one place for every notice, one tray icon
+
+    window.reminders.on_notification_activated(notifications.index(0))
+    assert window.current_principal.id == ken.id
+    assert window.views.currentWidget() is approvals
+
+    window.close()
+    assert not approvals.check_timer.isActive()
+    approvals.check_timer.timeout.emit()  # a tick already queued when the window closed asks nothing of the worker
