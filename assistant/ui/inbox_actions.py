@@ -14,6 +14,7 @@ from PySide6.QtGui import QKeyEvent
 
 from assistant.domain import Account, Draft, Message, Principal, Thread
 from assistant.store import Store
+from assistant.sync.fetch import fetch_message_source, is_placeholder
 from assistant.ui.compose import ComposeStart, ComposeWindow, start_for, start_from_draft
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -267,8 +268,30 @@ class InboxActions(QObject):
             window = self.open_compose(p, accounts, fresh, saved)
             if unsent_new is not None:
                 window.offer_saved_draft(unsent_new)
+            if mode == "forward" and original is not None and any(is_placeholder(a) for a in original.attachments):
+                self._download_forwarded(window, principal_id, original.id)
 
         self._tasks.run(load, on_done=open_window, on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def _download_forwarded(self, window: ComposeWindow, principal_id: int, message_id: int) -> None:
+        """The original's attachments were not downloaded at sync (Outlook): fetch its source on the network pool,
+        then add them to the open forward; if that fails the user is told the forward has none."""
+        self.status_message.emit("Downloading the forwarded message's attachments…")
+
+        def fetch(store: Store) -> list[str]:
+            fetch_message_source(store, principal_id, message_id)
+            return forwarded_attachments(store, principal_id, store.scope(principal_id).message(message_id))
+
+        def arrived(paths: list[str]) -> None:
+            if window not in self.windows:  # closed meanwhile: the files stay in the workspace, unused
+                return
+            window.add_attachments(paths)
+            self.status_message.emit(f"{len(paths)} attachment(s) added to the forward.")
+
+        def failed(error: BaseException) -> None:
+            self.status_message.emit(f"{describe_error(error)} — the forward has no attachments yet")
+
+        self._tasks.run_network(fetch, on_done=arrived, on_error=failed)
 
     def open_draft(self, principal_id: int, draft_id: int) -> None:
         def load(store: Store):

@@ -101,3 +101,19 @@ def test_a_failed_download_is_one_line_and_the_buttons_come_back(qtbot, make_win
     assert reader.attachment_status.text() == line and reader.attachment_status.isVisible()
     assert all(b.isEnabled() for b in save_buttons(reader))
     assert "downloaded when you save or open them" in reader.attachments.text()
+
+
+def test_forwarding_downloads_the_attachments_into_the_forward(qtbot, make_window, workspace, account, connector,  # noqa: F811
+                                                              fake, monkeypatch):
+    deliver_with_source(fake, mime_with_attachments(), monkeypatch)
+    run_sync(workspace, account, connector)
+    window, reader = open_in_reader(qtbot, make_window, workspace, account)
+    actions = window.inbox_actions
+    with qtbot.wait_signal(actions.compose_opened, timeout=5000) as opened:
+        actions.compose("forward")
+    compose = opened.args[0]
+    qtbot.waitUntil(lambda: len(compose.attachments) == 2, timeout=10000)
+    assert sorted(Path(p).name for p in compose.attachments) == ["contract.pdf", "figures.csv"]
+    assert Path(next(p for p in compose.attachments if p.endswith(".pdf"))).read_bytes() == PDF
+    assert len(fake.requests_to("$value")) == 1
+    compose.close()
