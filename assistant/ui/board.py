@@ -870,7 +870,7 @@ def open_link(window: Any, principal_id: int, link: str) -> None:
         window.views.setCurrentWidget(window.calls)
 
 
-def _join_inbox_menus(window: Any, action: QAction) -> None:
+def join_inbox_menus(window: Any, action: QAction) -> None:
     for menu_action in window.menuBar().actions():
         if menu_action.menu() is not None and menu_action.text().replace("&", "") == "Message":
             menu_action.menu().addSeparator()
@@ -947,6 +947,6 @@ def install(window: Any) -> BoardView:
     action.triggered.connect(make_task)
     window.addAction(action)
     # The Message menu and the thread list's context menu are made after the views; join them once the window is built.
-    QTimer.singleShot(0, window, lambda: _join_inbox_menus(window, action))
+    QTimer.singleShot(0, window, lambda: join_inbox_menus(window, action))
     window.make_task_action = action
     return view

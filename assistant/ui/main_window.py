@@ -162,6 +162,9 @@ class MainWindow(QMainWindow):
         from assistant.ui import today
 
         today.install(self)  # the Today tab, the tray icon and the reminder scheduler (self.reminders)
+        from assistant.ui import follow_up
+
+        follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U) on the open message or thread
         self.setCentralWidget(self.pages)
         # The layout would otherwise push a new minimum size to the window system whenever a child is shown or
         # hidden; size hints are the window manager's business, and the offscreen platform warns about each push.

@@ -378,6 +378,8 @@ def open_item(window: Any, principal_id: int, link: str) -> None:
         window.views.setCurrentWidget(window.calls)
     elif kind == "task" and getattr(window, "board", None) is not None:
         window.views.setCurrentWidget(window.board)
+        if rest.isdigit():
+            window.board.reload(select_card_id=int(rest))
     elif kind == "approvals" and getattr(window, "approvals", None) is not None:
         window.views.setCurrentWidget(window.approvals)
     else:
