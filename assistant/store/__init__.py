@@ -664,6 +664,23 @@ class PrincipalScope:
         row = self.db.execute("SELECT raw FROM message_bodies WHERE message_id=?", (message_id,)).fetchone()
         return _unz(row["raw"]) if row else b""
 
+    def threads_waiting_to_sync(self) -> dict[int, set[int]]:
+        """Thread id -> outbox entries not yet done (pending, in flight or failed) that change one of its messages:
+        what the inbox marks as waiting, also after a restart."""
+        rows = self.db.execute(
+            "SELECT o.id, m.thread_id FROM outbox o JOIN messages m"
+            " ON m.principal_id=o.principal_id AND m.account_id=o.account_id"
+            " AND ((json_extract(o.payload, '$.remote_id') IS NOT NULL AND m.remote_id=json_extract(o.payload, '$.remote_id'))"
+            " OR (json_extract(o.payload, '$.message_id_header') <> '' AND"
+            " m.message_id_header=json_extract(o.payload, '$.message_id_header')))"
+            " WHERE o.principal_id=? AND o.state IN ('pending', 'in-flight', 'failed') AND m.thread_id IS NOT NULL",
+            (self.principal_id,),
+        )
+        out: dict[int, set[int]] = {}
+        for entry_id, thread_id in rows:
+            out.setdefault(thread_id, set()).add(entry_id)
+        return out
+
     def store_raw_message(self, message_id: int, raw: bytes, attachments: list[Attachment]) -> None:
         """Keep a source fetched on demand, and the real attachment list parsed from it in place of a placeholder.
 

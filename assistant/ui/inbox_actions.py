@@ -22,7 +22,6 @@ KEY_ACTIONS = {
     "n": "new", "r": "reply", "a": "reply-all", "f": "forward",
     "e": "archive", "#": "delete", "u": "toggle-read", "s": "toggle-flag", "!": "toggle-flag",
 }
-DONE_STATES = {"done", "cancelled"}
 
 
 def assistant_name() -> str:
@@ -192,29 +191,28 @@ class InboxActions(QObject):
 
     def on_sync_finished(self) -> None:
         """Drop the pending marks of entries the sync has pushed."""
-        ids = {i for entries in self.pending.values() for i in entries}
-        if not ids:
+        self.refresh_pending()
+
+    def refresh_pending(self) -> None:
+        """Mark the threads whose changes still wait in the outbox, as the store has them (also those queued before a
+        restart, or by the command line)."""
+        principal = self._principal()
+        if principal is None:
             return
+        principal_id = principal.id
 
-        def states(store: Store) -> set[int]:
-            done = set()
-            for entry_id in ids:
-                try:
-                    if store.outbox_entry(entry_id).state in DONE_STATES:
-                        done.add(entry_id)
-                except Exception:  # an entry the engine removed is no longer pending
-                    done.add(entry_id)
-            return done
+        def apply(waiting: dict[int, set[int]]) -> None:
+            current = self._principal()
+            if current is None or current.id != principal_id:
+                return
+            changed = waiting != self.pending
+            self.pending = waiting
+            self._inbox.model.pending_thread_ids = set(waiting)
+            if changed:
+                self.changed.emit()
 
-        def apply(done: set[int]) -> None:
-            for thread_id in list(self.pending):
-                self.pending[thread_id] -= done
-                if not self.pending[thread_id]:
-                    del self.pending[thread_id]
-            self._inbox.model.pending_thread_ids = set(self.pending)
-            self.changed.emit()
-
-        self._tasks.run(states, on_done=apply)
+        self._tasks.run(lambda store: store.scope(principal_id).threads_waiting_to_sync(), on_done=apply,
+                        on_error=lambda e: self.status_message.emit(describe_error(e)))
 
     # -- compose -------------------------------------------------------------------------------------------------
     def compose(self, mode: str, message_id: int | None = None) -> None:
@@ -380,6 +378,7 @@ def install(window) -> InboxActions:
 
     actions = InboxActions(window.tasks, window.store, window.inbox, lambda: window.current_principal, window)
     window.inbox_actions = actions
+    window.principal_changed.connect(lambda _pid: actions.refresh_pending())
     actions.status_message.connect(lambda text: window.statusBar().showMessage(text, 8000))
     window.inbox.reader.attachment_saved.connect(lambda path: window.statusBar().showMessage(f"Saved {path}", 8000))
     window.inbox.reader.attachment_failed.connect(window.show_error)

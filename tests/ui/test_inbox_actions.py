@@ -224,3 +224,28 @@ def test_always_load_remote_images_is_remembered_per_principal(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: reader._message is not None and reader._message.subject != "Weekly news")
     window.inbox.threads.select_row(0)
     qtbot.waitUntil(lambda: len(loads) == 2)  # loaded by itself this time
+
+
+def test_changes_queued_before_a_restart_still_show_as_waiting(qtbot, tmp_path, make_window):
+    from assistant.sync.actions import mark_read, move_message
+
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    store = Store(ws)
+    try:  # queued from the command line, or by a session that quit before syncing
+        scope = store.scope(ann_id)
+        budget = next(t for t in scope.threads() if t.subject == "Budget for Q3")
+        message = scope.thread_messages(budget.id)[0]
+        mark_read(store, message.id, ann_id, True)
+        failed = move_message(store, message.id, ann_id, "inbox")
+        store.mark_outbox(failed.id, "failed", error="HTTP 400")  # failed still waits for the user's attention
+    finally:
+        store.close()
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3 and bool(window.inbox_actions.pending))
+    marks = {inbox.model.index(r, ThreadListModel.SUBJECT).data(): inbox.model.index(r, ThreadListModel.MARKERS).data()
+             for r in range(3)}
+    assert marks["Budget for Q3"].startswith(PENDING_MARK)
+    assert not marks["Travel plans"].startswith(PENDING_MARK) and not marks["Board dinner"].startswith(PENDING_MARK)
+    assert list(window.inbox_actions.pending) == [budget.id] and len(window.inbox_actions.pending[budget.id]) == 2
