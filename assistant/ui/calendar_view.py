@@ -343,9 +343,12 @@ class TimeGrid(QWidget):
 
     event_activated = Signal(object)  # EventOccurrence
     slot_activated = Signal(object)  # the UTC instant of the half hour double-clicked
+    page_requested = Signal(int)  # PageUp / PageDown: the previous or next day or week
+    selection_moved = Signal(object)  # the QRectF of the event the keyboard selected, to scroll into view
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.selected: int | None = None  # index in event_rects() of the event the keyboard is on
         self.setObjectName("time-grid")
         self.setAccessibleName("Week")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -371,7 +374,10 @@ class TimeGrid(QWidget):
         self.occurrences = [o for o in occurrences if not o.all_day]
         self.pending = dict(pending)
         self.setAccessibleName("Day" if days == 1 else "Week")
+        selected = self.selected_occurrence()
         self._lay_out()
+        self.selected = next((i for i, (_r, o) in enumerate(self._rects) if selected is not None
+                              and (o.event_id, o.start_utc) == (selected.event_id, selected.start_utc)), None)
         self.update()
 
     # -- geometry ----------------------------------------------------------------------------------------------------
@@ -487,6 +493,10 @@ class TimeGrid(QWidget):
             painter.setBrush(fill)
             painter.drawRoundedRect(rect, 4, 4)
             painter.fillRect(QRectF(rect.left(), rect.top(), 3, rect.height()), border)
+            if self.selected is not None and self._rects[self.selected][0] is rect:
+                painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2.5))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(rect.adjusted(-1, -1, 1, 1), 5, 5)
             painter.setPen(text_colour)
             inner = rect.adjusted(6, 2, -3, -2)
             lines = max(1, int(inner.height() // fm.lineSpacing()))
@@ -511,6 +521,11 @@ class TimeGrid(QWidget):
         painter.end()
 
     # -- interaction -------------------------------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        point = event.position()
+        self.select(next((i for i in reversed(range(len(self._rects))) if self._rects[i][0].contains(point)), None))
+        super().mousePressEvent(event)
+
     def mouseDoubleClickEvent(self, event) -> None:
         point = event.position()
         occurrence = self.occurrence_at(point)
@@ -520,6 +535,54 @@ class TimeGrid(QWidget):
             slot = self.slot_at(point)
             if slot is not None:
                 self.slot_activated.emit(slot)
+        event.accept()
+
+    def selected_occurrence(self) -> EventOccurrence | None:
+        if self.selected is None or not 0 <= self.selected < len(self._rects):
+            return None
+        return self._rects[self.selected][1]
+
+    def select(self, index: int | None) -> None:
+        self.selected = index if index is not None and 0 <= index < len(self._rects) else None
+        occurrence = self.selected_occurrence()
+        if occurrence is not None:
+            self.setAccessibleDescription(describe_occurrence(occurrence, self.zone, self.assistant_zone,
+                                                              self.pending.get(occurrence.event_id)))
+            self.selection_moved.emit(self._rects[self.selected][0])
+        self.update()
+
+    def _day_of(self, index: int) -> int:
+        return int((self._rects[index][0].center().x() - self.gutter_width()) // self.day_width())
+
+    def keyPressEvent(self, event) -> None:
+        """Down/Up (j/k): the next or previous event in time; Right/Left: the first event of the next or previous day
+        that has one; Enter opens it; PageDown/PageUp: the next or previous week (or day)."""
+        key, count = event.key(), len(self._rects)
+        if key in (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
+            self.selected = None
+            self.page_requested.emit(1 if key == Qt.Key.Key_PageDown else -1)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected_occurrence() is not None:
+            self.event_activated.emit(self.selected_occurrence())
+        elif key in (Qt.Key.Key_Down, Qt.Key.Key_J, Qt.Key.Key_Up, Qt.Key.Key_K) and count:
+            forward = key in (Qt.Key.Key_Down, Qt.Key.Key_J)
+            if self.selected is None:
+                self.select(0 if forward else count - 1)
+            else:
+                self.select(min(count - 1, self.selected + 1) if forward else max(0, self.selected - 1))
+        elif key in (Qt.Key.Key_Right, Qt.Key.Key_Left) and count:
+            forward = key == Qt.Key.Key_Right
+            day = self._day_of(self.selected) if self.selected is not None else (-1 if forward else self.days)
+            days = [(i, self._day_of(i)) for i in range(count)]
+            if forward:
+                target = next((i for i, d in days if d > day), None)
+            else:
+                earlier = [d for _i, d in days if d < day]
+                target = next((i for i, d in days if earlier and d == max(earlier)), None)
+            if target is not None:
+                self.select(target)
+        else:
+            super().keyPressEvent(event)
+            return
         event.accept()
 
     def event(self, event: QEvent) -> bool:
@@ -729,6 +792,10 @@ class CalendarView(QWidget):
         self.header = GridHeader(self.grid, self)
         self.scroll = QScrollArea(self)
         self.scroll.setWidget(self.grid)
+        self.grid.page_requested.connect(self.step)
+        self.grid.selection_moved.connect(
+            lambda rect: self.scroll.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0,
+                                                   int(rect.height() / 2) + 24))
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

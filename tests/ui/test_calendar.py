@@ -407,3 +407,57 @@ def test_the_view_chosen_is_kept_for_next_time(qtbot, view, local_workspace):
     qtbot.addWidget(again)
     assert again.mode == CalendarMode.AGENDA and again.pages.currentWidget() is again.agenda
     assert [b.isChecked() for b in again.mode_buttons.buttons()] == [False, False, True]
+
+
+def test_the_week_grid_is_usable_from_the_keyboard(qtbot, view, local_workspace):
+    ws, ann, account, _calendar = local_workspace
+    calendar, tasks = view
+    zone = timezones.get_zone(NEW_YORK)
+    monday = datetime(2026, 3, 9, tzinfo=zone)  # the week after New York's spring-forward
+
+    def add(store):
+        for name, day, hour in (("Mon call", 0, 9), ("Mon lunch", 0, 12), ("Wed review", 2, 15), ("Fri late", 4, 18)):
+            s = monday + timedelta(days=day, hours=hour)
+            actions.create_event(store, ann.id, account.id, summary=name, start=s, end=s + timedelta(minutes=45))
+
+    write(ws, add)
+    show(qtbot, calendar, tasks, ann, monday.date())
+    grid = calendar.grid
+    grid.setFocus()
+
+    def picked():
+        occurrence = grid.selected_occurrence()
+        return occurrence.summary if occurrence else None
+
+    qtbot.keyClick(grid, Qt.Key.Key_Down)
+    assert picked() == "Mon call"
+    assert "09:00" in grid.accessibleDescription()  # what a screen reader says: the time in Ann's zone
+    qtbot.keyClick(grid, Qt.Key.Key_J)
+    assert picked() == "Mon lunch"
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    assert picked() == "Wed review"
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    assert picked() == "Fri late"
+    qtbot.keyClick(grid, Qt.Key.Key_Right)  # nothing later this week: stays
+    assert picked() == "Fri late"
+    qtbot.keyClick(grid, Qt.Key.Key_Left)
+    assert picked() == "Wed review"
+    qtbot.keyClick(grid, Qt.Key.Key_Left)
+    assert picked() == "Mon call"  # the first event of the previous day that has one
+    qtbot.keyClick(grid, Qt.Key.Key_K)
+    assert picked() == "Mon call"
+    with qtbot.waitSignal(grid.event_activated) as opened:
+        qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert opened.args[0].summary == "Mon call"
+    from assistant.ui.event_dialog import EventDialog
+
+    dialogs = [d for d in calendar.findChildren(EventDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].reject()
+
+    qtbot.keyClick(grid, Qt.Key.Key_PageDown)
+    settle(qtbot, tasks)
+    assert calendar.first_day() == monday.date() + timedelta(days=7) and grid.selected_occurrence() is None
+    qtbot.keyClick(grid, Qt.Key.Key_PageUp)
+    settle(qtbot, tasks)
+    assert calendar.first_day() == monday.date()
