@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from assistant.domain import Address, Principal
+from assistant.domain import Address, ApprovalPolicy, Principal
 from assistant.errors import InvalidInput
 from assistant.snippets import expand, first_name
 from assistant.store import Store
@@ -46,5 +46,27 @@ def test_snippets_are_per_principal(tmp_path):
         snippet_store.always_load_remote_images(store.scope(ann.id), "News@Letter.example")
         assert snippet_store.loads_remote_images_from(store.scope(ann.id), "news@letter.example")
         assert not snippet_store.loads_remote_images_from(store.scope(ken.id), "news@letter.example")
+    finally:
+        store.close()
+
+
+def test_a_snippets_approval_override_round_trips_and_is_checked(tmp_path):
+    store = Store(tmp_path / "ws")
+    try:
+        ann = store.add_principal(Principal("Ann", "America/New_York", ["ann@a.example"]))
+        scope = store.scope(ann.id)
+        saved = snippet_store.save_snippet(scope, "confirm", "Confirmed, see you then.", "never")
+        assert saved.approval == "never"
+        snippet_store.save_snippet(scope, "thanks", "Thank you", ApprovalPolicy.ALWAYS)
+        snippet_store.save_snippet(scope, "plain", "Hello")
+        assert [(s.name, s.approval) for s in snippet_store.snippets(scope)] == [
+            ("confirm", "never"), ("plain", ""), ("thanks", "always")]
+        snippet_store.save_snippet(scope, "confirm", "Confirmed.", "")  # back to the principal's policy
+        assert [(s.body, s.approval) for s in snippet_store.snippets(scope) if s.name == "confirm"] == [
+            ("Confirmed.", "")]
+        with pytest.raises(InvalidInput, match="not one of always, new-recipients, never") as error:
+            snippet_store.save_snippet(scope, "odd", "x", "sometimes")
+        assert "\n" not in str(error.value)
+        assert "odd" not in {s.name for s in snippet_store.snippets(scope)}
     finally:
         store.close()

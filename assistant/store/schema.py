@@ -398,6 +398,10 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # a snippet's approval override, given to the draft it is inserted into ('' = the principal's policy)
+    """
+    ALTER TABLE snippets ADD COLUMN approval TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.domain import ApprovalPolicy
 from assistant.errors import InvalidInput, NotFound
 from assistant.store import PrincipalScope
 
@@ -16,30 +17,45 @@ class Snippet:
     name: str
     body: str
     id: int | None = None
+    approval: str = ""  # given to the draft it is inserted into; "" = the principal's policy
+
+
+def approval_value(approval: str | ApprovalPolicy | None) -> str:
+    """A stored approval override: '' (the principal's policy) or an ``ApprovalPolicy`` value."""
+    if approval in (None, ""):
+        return ""
+    try:
+        return ApprovalPolicy(approval).value
+    except ValueError:
+        choices = ", ".join(p.value for p in ApprovalPolicy)
+        message = f"approval {approval!r} is not one of {choices}, or empty for the principal's policy"
+        raise InvalidInput(message) from None
 
 
 def snippets(scope: PrincipalScope) -> list[Snippet]:
     rows = scope.db.execute(
-        "SELECT id, name, body FROM snippets WHERE principal_id=? ORDER BY name COLLATE NOCASE", (scope.principal_id,)
+        "SELECT id, name, body, approval FROM snippets WHERE principal_id=? ORDER BY name COLLATE NOCASE",
+        (scope.principal_id,),
     )
-    return [Snippet(scope.principal_id, r["name"], r["body"], r["id"]) for r in rows]
+    return [Snippet(scope.principal_id, r["name"], r["body"], r["id"], r["approval"]) for r in rows]
 
 
-def save_snippet(scope: PrincipalScope, name: str, body: str) -> Snippet:
-    """Add a snippet, or replace the body of the one with this name."""
+def save_snippet(scope: PrincipalScope, name: str, body: str, approval: str | ApprovalPolicy = "") -> Snippet:
+    """Add a snippet, or replace the body and approval override of the one with this name."""
     name = name.strip()
     if not name:
         raise InvalidInput("a snippet needs a name")
+    approval = approval_value(approval)
     with scope.store.transaction():
         scope.db.execute(
-            "INSERT INTO snippets(principal_id, name, body) VALUES (?,?,?)"
-            " ON CONFLICT(principal_id, name) DO UPDATE SET body=excluded.body",
-            (scope.principal_id, name, body),
+            "INSERT INTO snippets(principal_id, name, body, approval) VALUES (?,?,?,?)"
+            " ON CONFLICT(principal_id, name) DO UPDATE SET body=excluded.body, approval=excluded.approval",
+            (scope.principal_id, name, body, approval),
         )
     row = scope.db.execute(
         "SELECT id FROM snippets WHERE principal_id=? AND name=?", (scope.principal_id, name)
     ).fetchone()
-    return Snippet(scope.principal_id, name, body, row["id"])
+    return Snippet(scope.principal_id, name, body, row["id"], approval)
 
 
 def delete_snippet(scope: PrincipalScope, name: str) -> None:
