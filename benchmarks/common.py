@@ -35,6 +35,9 @@ class Context:
     workspace: Path | None = None  # the assistant workspace once everything is imported
     notmuch_db: Path | None = None  # notmuch's database root (its config file inside), None without notmuch
     notmuch_config: Path | None = None
+    # principal name -> their folder under notmuch's root: ``path:<folder>/**`` limits a notmuch query to that principal
+    notmuch_folders: dict[str, str] = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)  # the workload's manifest.json (see benchmarks/generate.py)
 
     @property
     def python(self) -> str:

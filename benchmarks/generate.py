@@ -633,6 +633,33 @@ def load_manifest(root: Path) -> dict | None:
     return manifest
 
 
+def _generate_principal(job: tuple[PrincipalSpec, Path, dict[str, int]]) -> dict:
+    spec, root, sizes = job
+    folder = root / spec.slug
+    folder.mkdir()
+    mail = generate_mail(spec, sizes["messages"], folder / "mail")
+    calendar = generate_calendar(spec, folder / "calendar.ics", sizes["events_single"], sizes["events_recurring"])
+    calls = generate_calls(spec, folder / "calls.xml", sizes["calls"])
+    board = generate_board(spec, folder / "board.csv", sizes["tasks"])
+    return {
+        "name": spec.name, "slug": spec.slug, "addresses": [spec.address], "timezone": spec.timezone,
+        "region": spec.region, "maildir": f"{spec.slug}/mail", "calendar": f"{spec.slug}/calendar.ics",
+        "call_log": f"{spec.slug}/calls.xml", "board": f"{spec.slug}/board.csv",
+        "messages": mail["messages"], "folders": mail["folders"], "mail_bytes": mail["bytes"],
+        "term_counts": mail["term_counts"], "sender_counts": mail["sender_counts"],
+        "senders": [{"name": n, "address": a} for n, a in SENDERS[spec.slug]],
+        "calendar_counts": calendar, "calls": calls["calls"], "call_types": calls["by_type"],
+        "tasks": board["tasks"],
+    }
+
+
+def _progress(entry: dict, quiet: bool) -> None:
+    if not quiet:
+        print(f"  {entry['name']}: {entry['messages']:,} messages ({entry['mail_bytes'] / 2**20:,.0f} MB), "
+              f"{entry['calendar_counts']['events']} events, {entry['calls']} calls, {entry['tasks']} tasks",
+              file=sys.stderr)
+
+
 def generate(small: bool = False, out: Path | None = None, *, principals: int | None = None,
              messages: int | None = None, force: bool = False, quiet: bool = False) -> dict:
     """Build the workload unless a complete one is there; returns the manifest. ``principals``/``messages`` override the
@@ -650,27 +677,22 @@ def generate(small: bool = False, out: Path | None = None, *, principals: int | 
         shutil.rmtree(root)
     root.mkdir(parents=True)
     started = time.perf_counter()
-    entries = []
-    for spec in PRINCIPALS[: sizes["principals"]]:
-        folder = root / spec.slug
-        folder.mkdir()
-        mail = generate_mail(spec, sizes["messages"], folder / "mail")
-        calendar = generate_calendar(spec, folder / "calendar.ics", sizes["events_single"], sizes["events_recurring"])
-        calls = generate_calls(spec, folder / "calls.xml", sizes["calls"])
-        board = generate_board(spec, folder / "board.csv", sizes["tasks"])
-        entries.append({
-            "name": spec.name, "slug": spec.slug, "addresses": [spec.address], "timezone": spec.timezone,
-            "region": spec.region, "maildir": f"{spec.slug}/mail", "calendar": f"{spec.slug}/calendar.ics",
-            "call_log": f"{spec.slug}/calls.xml", "board": f"{spec.slug}/board.csv",
-            "messages": mail["messages"], "folders": mail["folders"], "mail_bytes": mail["bytes"],
-            "term_counts": mail["term_counts"], "sender_counts": mail["sender_counts"],
-            "senders": [{"name": n, "address": a} for n, a in SENDERS[spec.slug]],
-            "calendar_counts": calendar, "calls": calls["calls"], "call_types": calls["by_type"],
-            "tasks": board["tasks"],
-        })
-        if not quiet:
-            print(f"  {spec.name}: {mail['messages']:,} messages ({mail['bytes'] / 2**20:,.0f} MB), "
-                  f"{calendar['events']} events, {calls['calls']} calls, {board['tasks']} tasks", file=sys.stderr)
+    specs = PRINCIPALS[: sizes["principals"]]
+    jobs = [(spec, root, sizes) for spec in specs]
+    workers = min(len(specs), os.cpu_count() or 1)
+    if workers > 1:  # each principal has its own seed, so building them side by side gives the same bytes
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            results = pool.map(_generate_principal, jobs)
+            entries = []
+            for entry in results:
+                entries.append(entry)
+                _progress(entry, quiet)
+    else:
+        entries = [_generate_principal(job) for job in jobs]
+        for entry in entries:
+            _progress(entry, quiet)
     manifest = {
         "generator_version": GENERATOR_VERSION, "seed": SEED, "size": "small" if small else "default",
         "sizes": sizes, "base_date": BASE_DATE.isoformat(), "span_days": SPAN_DAYS,

@@ -1,0 +1,176 @@
+"""The benchmarks at a real assistant's scale, side by side with notmuch: one table, also written as JSON.
+
+    .venv/bin/python benchmarks/run.py [--small] [--json FILE] [--only SECTIONS]
+
+Builds the workload when it is missing (``benchmarks/generate.py``), imports it (section 1 must run first: it builds the
+workspace and notmuch's database the others read; with ``--only`` and no ``import``, the last complete import is
+reused), then runs the sections in order. A section that is missing or fails gets one line and a row saying why; the
+others go on. Without notmuch only the comparison columns are left empty. Nothing is installed.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import generate  # noqa: E402
+from benchmarks.common import Context, Row  # noqa: E402
+
+# (name for --only, section label, module)
+SECTIONS = (
+    ("import", "1. Import", "benchmarks.import_bench"),
+    ("search", "2. Search", "benchmarks.search_bench"),
+    ("ui", "3. Open / 4. Responsiveness", "benchmarks.ui_bench"),
+    ("misc", "5. Reminders / 6. Connectors", "benchmarks.misc_bench"),
+)
+
+
+def build_context(small: bool, manifest: dict, root: Path) -> Context:
+    ctx = Context(root=root, small=small, manifest=manifest)
+    for p in manifest["principals"]:
+        ctx.maildirs[p["name"]] = root / p["maildir"]
+        ctx.calendars[p["name"]] = root / p["calendar"]
+        ctx.call_logs[p["name"]] = root / p["call_log"]
+        ctx.boards[p["name"]] = root / p["board"]
+    return ctx
+
+
+def notmuch_version() -> str:
+    if shutil.which("notmuch") is None:
+        return ""
+    try:
+        return subprocess.run(["notmuch", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "notmuch (version unknown)"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def format_table(rows: list[Row]) -> str:
+    headers = ["section", "figure", "assistant", "notmuch", "ratio", "target", "met"]
+    lines = []
+    for r in rows:
+        unit = f" {r.unit}" if r.unit else ""
+        lines.append([
+            r.section, r.figure + (f" — {r.note}" if r.note and r.assistant is None else ""),
+            (_number(r.assistant) + unit) if r.assistant is not None else "—",
+            (_number(r.notmuch) + unit) if r.notmuch is not None else "—",
+            f"{r.ratio:.2f}×" if r.ratio is not None else "—",
+            r.target or "",
+            "✓" if r.met else "✗" if r.met is False else "",
+        ])
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)]
+    out = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in lines]
+    notes = [f"  {r.section} {r.figure}: {r.note}" for r in rows if r.note and r.assistant is not None]
+    if notes:
+        out += ["", "notes:"] + notes
+    return "\n".join(out)
+
+
+def run_sections(ctx: Context, only: set[str] | None) -> list[Row]:
+    rows: list[Row] = []
+    for name, label, module_name in SECTIONS:
+        if only is not None and name not in only:
+            if name == "import":
+                from benchmarks import import_bench
+
+                if not import_bench.reuse(ctx):
+                    print("No complete import to reuse: run with the import section first.", file=sys.stderr)
+            continue
+        started = time.perf_counter()
+        print(f"{label} …", file=sys.stderr, flush=True)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            print(f"{label}: {module_name} is not there yet; skipped", file=sys.stderr)
+            rows.append(Row(label, "(section not run)", None, "", note=f"{module_name} does not exist yet"))
+            continue
+        try:
+            section_rows = list(module.run(ctx))
+        except Exception as exc:  # noqa: BLE001 - one broken section must not cost the others
+            line = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+            print(f"{label}: failed: {line}", file=sys.stderr)
+            if os.environ.get("BENCH_DEBUG"):
+                traceback.print_exc()
+            rows.append(Row(label, "(section failed)", None, "", note=line))
+            continue
+        rows.extend(section_rows)
+        print(f"{label}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmarks beside notmuch; one table, also as JSON.")
+    parser.add_argument("--small", action="store_true", help="3 principals × 1,000 messages instead of 10 × 10,000")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows and machine info here")
+    parser.add_argument("--only", metavar="SECTIONS",
+                        help="comma-separated: " + ",".join(name for name, _, _ in SECTIONS))
+    args = parser.parse_args(argv)
+    only = None
+    if args.only:
+        only = {part.strip() for part in args.only.split(",") if part.strip()}
+        unknown = only - {name for name, _, _ in SECTIONS}
+        if unknown:
+            parser.error(f"unknown section(s) {', '.join(sorted(unknown))}")
+
+    started = time.perf_counter()
+    root = generate.workload_dir(args.small)
+    if generate.load_manifest(root) is None:
+        print(f"Building the workload in {root} (once) …", file=sys.stderr, flush=True)
+    manifest = generate.generate(args.small)
+    ctx = build_context(args.small, manifest, root)
+    version = notmuch_version()
+    if not version:
+        print("notmuch is not installed: the comparison columns stay empty (sudo apt-get install notmuch).",
+              file=sys.stderr)
+
+    rows = run_sections(ctx, only)
+    elapsed = time.perf_counter() - started
+    print()
+    print(f"Benchmarks ({'small' if args.small else 'default'} workload: {manifest['total_messages']:,} messages, "
+          f"{len(manifest['principals'])} principals; {os.cpu_count()} CPUs; {version or 'no notmuch'}; "
+          f"{elapsed / 60:.1f} min)")
+    print(format_table(rows))
+    if args.json:
+        data = {
+            "machine": {
+                "cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                "notmuch": version or None, "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                "size": "small" if args.small else "default", "messages": manifest["total_messages"],
+                "principals": len(manifest["principals"]), "elapsed_s": round(elapsed, 1),
+            },
+            "rows": [r.as_dict() for r in rows],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"\nWritten to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
