@@ -6,6 +6,17 @@ from assistant.store import Store
 from assistant.store import drafts as sql
 
 
+# Least to most strict. A draft given overrides by several snippets takes the strictest of them: a "never ask" routine
+# confirmation inserted next to an "always ask" paragraph still asks.
+STRICTNESS = (ApprovalPolicy.NEVER, ApprovalPolicy.NEW_RECIPIENTS, ApprovalPolicy.ALWAYS)
+
+
+def strictest(*overrides: str | ApprovalPolicy) -> str:
+    """The strictest of these overrides as a value; '' (no override, the principal's policy) adds nothing to it."""
+    given = [ApprovalPolicy(o) for o in overrides if o]
+    return max(given, key=STRICTNESS.index).value if given else ""
+
+
 def effective_policy(store: Store, d: Draft) -> ApprovalPolicy:
     if d.approval:
         return ApprovalPolicy(d.approval)
