@@ -602,6 +602,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless asked for more
         if args.debug:
             traceback.print_exc()
+        from assistant.errors import disk_full
+
+        full = disk_full(exc, args.workspace)
+        if full is not None:
+            print(f"{PROG}: {full}", file=sys.stderr)
+            return 1
         hint = "" if args.debug else " (run with --debug for the traceback)"
         print(f"{PROG}: {_one_line(f'{type(exc).__name__}: {exc}')}{hint}", file=sys.stderr)
         return 1

@@ -51,3 +51,23 @@ class TransientError(Exception):
 
 class PermanentError(UserError):
     """A remote failure retrying will not fix (400, 403 other than rate limits); kept on the outbox entry and shown."""
+
+
+class DiskFull(UserError):
+    """The disk (or the user's quota) is full: nothing of the step that failed was kept, nothing before it was lost."""
+
+
+def disk_full(exc: BaseException, where: object = None) -> DiskFull | None:
+    """``exc`` as a :class:`DiskFull` when it says the disk is full (SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from a file
+    write), else None. ``where`` names the folder to free space on."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, DiskFull):
+        return None
+    full = (isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()) or (
+        isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT))
+    if not full:
+        return None
+    place = f" on the drive of {where}" if where else ""
+    return DiskFull(f"the disk is full: free some space{place} and try again (what was saved before is kept)")

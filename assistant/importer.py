@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from assistant.calendar.ics import looks_like_icalendar, read_calendar
 from assistant.domain import Account, CalendarEvent, Folder, Message
-from assistant.errors import InvalidInput, NotFound, UserError
+from assistant.errors import DiskFull, InvalidInput, NotFound, UserError, disk_full
 from assistant.mail.mime import normalise_message_id, parse_message
 
 IMPORT_ACCOUNT_KIND = "import"
@@ -299,7 +299,12 @@ class _Importer:
         self._open_batch()
         try:
             self.scope.upsert_message(message, raw)
+        except DiskFull:
+            raise  # the batch is lost with it: stop, rather than report as imported what was rolled back
         except (sqlite3.Error, ValueError, UserError) as exc:
+            full = disk_full(exc, self.store.dir)
+            if full is not None:
+                raise full from exc
             self.reject(item, _reason(exc))
             return
         self.message_ids.add(remote_id)
@@ -330,7 +335,12 @@ class _Importer:
         self._open_batch()
         try:
             self.scope.upsert_event(event)
+        except DiskFull:
+            raise  # the batch is lost with it: stop, rather than report as imported what was rolled back
         except (sqlite3.Error, ValueError, UserError) as exc:
+            full = disk_full(exc, self.store.dir)
+            if full is not None:
+                raise full from exc
             self.reject(item, _reason(exc))
             return
         self.event_ids.add(event.remote_id)

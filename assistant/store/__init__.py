@@ -42,7 +42,7 @@ from assistant.domain import (
     Task,
     Thread,
 )
-from assistant.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew
+from assistant.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
 from assistant.store import fts
 from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
 from assistant.timezones import from_epoch, to_epoch
@@ -143,15 +143,26 @@ class Store:
         self._depth += 1
         try:
             yield self.db
-        except BaseException:
+        except BaseException as exc:
             self._depth -= 1
-            if self._depth == 0:
+            if self._depth == 0 and self.db.in_transaction:  # SQLite may have rolled back itself (a full disk)
                 self.db.execute("ROLLBACK")
+            full = disk_full(exc, self.dir)
+            if full is not None:
+                raise full from exc
             raise
         else:
             self._depth -= 1
             if self._depth == 0:
-                self.db.execute("COMMIT")
+                try:
+                    self.db.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    full = disk_full(exc, self.dir)
+                    if full is not None:
+                        raise full from exc
+                    raise
 
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 from assistant import connectors, reminders, timezones
 from assistant.connectors.base import Capability, Connector
 from assistant.domain import Account, AccountStatus, OutboxEntry
-from assistant.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError
+from assistant.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError, disk_full
 from assistant.store import Store
 
 log = logging.getLogger(__name__)
@@ -127,9 +127,11 @@ def sync_account(
         final_status = AccountStatus.OFFLINE
         report.errors.append(_one_line(exc))
     except Exception as exc:  # a bug: logged with its traceback, shown as one line, other accounts still sync
-        log.exception("sync of account %s failed", account.id)
+        full = disk_full(exc, store.dir)
+        if full is None:
+            log.exception("sync of account %s failed", account.id)
         final_status = AccountStatus.ERROR
-        report.errors.append(f"internal error: {_one_line(exc)}")
+        report.errors.append(_one_line(full) if full is not None else f"internal error: {_one_line(exc)}")
     finally:
         if connector is not None:
             report.requests = connector.requests_made
@@ -173,6 +175,13 @@ def _push_outbox(store: Store, account: Account, connector: Connector, now: date
             report.errors.append(f"{entry.op}: {_one_line(exc)}")
             continue
         except Exception as exc:  # a bug or an unreadable answer: kept visible, not retried blindly
+            full = disk_full(exc, store.dir)
+            if full is not None:  # a local write (the Sent folder) found the disk full: tried again later
+                attempts = entry.attempts + 1
+                store.mark_outbox(entry.id, "pending", error=_one_line(full),
+                                  next_attempt=now + timedelta(seconds=backoff_delay(attempts)))
+                report.errors.append(f"{entry.op}: {_one_line(full)}")
+                continue
             log.exception("outbox entry %s (%s) failed", entry.id, entry.op)
             store.mark_outbox(entry.id, "failed", error=f"internal error: {_one_line(exc)}")
             report.outbox["failed"] += 1

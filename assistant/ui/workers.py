@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from assistant.errors import UserError
+from assistant.errors import UserError, disk_full
 from assistant.store import Store
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,9 @@ def describe_error(error: BaseException) -> str:
     """One line for the user: a UserError's own sentence, anything else named as a bug."""
     if isinstance(error, UserError):
         return str(error)
+    full = disk_full(error)
+    if full is not None:
+        return str(full)
     return f"Something went wrong ({type(error).__name__}: {error}); details are in the log."
 
 
