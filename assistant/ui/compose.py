@@ -3,6 +3,10 @@
 Typing is saved as a draft (``assistant.drafts``) every few seconds and on close, through the TaskManager, so a crash
 loses at most the last few seconds. Send hands the draft to ``assistant.drafts.submit_draft``, which asks the principal
 for approval when their policy says so, or queues it in the outbox (stored at once in the local Sent folder).
+
+A snippet can carry an approval override ("never ask" for a routine confirmation, say). Inserting it gives the draft
+that override, saved with the draft and shown above the buttons until the user clears it; when several snippets carry
+one, the strictest counts (``assistant.approvals.policy.strictest``).
 """
 from __future__ import annotations
 
@@ -31,7 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import timezones
-from assistant.domain import Account, Address, Draft, Message, Principal
+from assistant.approvals.policy import strictest
+from assistant.domain import Account, Address, ApprovalPolicy, Draft, Message, Principal
 from assistant.errors import InvalidInput, UserError
 from assistant.mail import compose as mail_compose
 from assistant.mail.mime import safe_filename
@@ -41,6 +46,12 @@ from assistant.ui.workers import TaskManager, describe_error
 AUTOSAVE_MS = 3000
 SIGNATURE_DELIMITER = "-- "
 _FORWARD_PREFIX = ("fwd:", "fw:", "wg:", "tr:")
+SNIPPET_APPROVAL_ROLE = Qt.ItemDataRole.UserRole + 1  # the snippet box's items: the snippet's approval override
+APPROVAL_WORDS = {
+    ApprovalPolicy.ALWAYS.value: "always asked",
+    ApprovalPolicy.NEW_RECIPIENTS.value: "asked only for new recipients or attachments",
+    ApprovalPolicy.NEVER.value: "never asked",
+}
 
 
 def forward_subject(subject: str) -> str:
@@ -68,6 +79,17 @@ def forward_block(message: Message, zone: str) -> str:
     return "\n".join(lines) + "\n\n" + (message.body_text or message.snippet or "") + "\n"
 
 
+def approval_note(approval: str, snippet_names: list[str], principal: Principal) -> str:
+    """What the compose window says about a draft's approval override; '' when there is none."""
+    if not approval:
+        return ""
+    quoted = ", ".join(f"“{name}”" for name in snippet_names)
+    source = (f"snippet {quoted}" if len(snippet_names) == 1 else f"snippets {quoted}") if snippet_names \
+        else "set on this draft"
+    own = APPROVAL_WORDS[ApprovalPolicy(principal.approval_policy).value]
+    return f"Approval: {APPROVAL_WORDS[approval]} ({source}); {principal.name}'s policy: {own}"
+
+
 def with_signature(signature: str) -> str:
     signature = signature.strip("\n")
     if not signature:
@@ -90,6 +112,7 @@ class ComposeStart:
     cursor_at: int = 0
     attachments: list[str] = field(default_factory=list)
     account_id: int | None = None
+    approval: str = ""  # the draft's approval override; "" = the principal's policy
 
 
 def start_for(mode: str, principal: Principal, original: Message | None, *, new_signature: str,
@@ -121,7 +144,8 @@ def start_for(mode: str, principal: Principal, original: Message | None, *, new_
 
 def start_from_draft(d: Draft) -> ComposeStart:
     return ComposeStart("draft", to=list(d.to), cc=list(d.cc), subject=d.subject, body=d.body_text,
-                        in_reply_to=d.in_reply_to, attachments=list(d.attachments), account_id=d.account_id)
+                        in_reply_to=d.in_reply_to, attachments=list(d.attachments), account_id=d.account_id,
+                        approval=d.approval)
 
 
 def _join(addresses: list[Address]) -> str:
@@ -190,6 +214,8 @@ class ComposeWindow(QWidget):
         self.draft_id: int | None = draft.id if draft else None
         self.in_reply_to = start.in_reply_to
         self.attachments: list[str] = list(start.attachments)
+        self.approval = start.approval  # the draft's approval override, saved with it; "" = the principal's policy
+        self.approval_snippets: list[str] = []  # the inserted snippets that set it; none: the saved draft had it
         self._saved_content: tuple | None = None
         self._saving = False
         self._save_again = False
@@ -250,6 +276,20 @@ class ComposeWindow(QWidget):
         self.remove_attachment_button = QPushButton("Remove attachment", self)
         self.remove_attachment_button.clicked.connect(self.on_remove_attachment)
 
+        self.approval_bar = QFrame(self)
+        self.approval_bar.setObjectName("approval-override")
+        approval_row = QHBoxLayout(self.approval_bar)
+        approval_row.setContentsMargins(0, 0, 0, 0)
+        self.approval_label = QLabel(self.approval_bar)
+        self.approval_label.setWordWrap(True)
+        self.clear_approval_button = QPushButton("Clear", self.approval_bar)
+        self.clear_approval_button.setAccessibleName("Clear the approval override")
+        self.clear_approval_button.setToolTip("Ask for approval as the principal's policy says")
+        self.clear_approval_button.clicked.connect(self.on_clear_approval)
+        approval_row.addWidget(self.approval_label, 1)
+        approval_row.addWidget(self.clear_approval_button)
+        self.approval_bar.hide()
+
         self.status = QLabel(self)
         self.status.setObjectName("compose-status")
         self.status.setWordWrap(True)
@@ -292,6 +332,7 @@ class ComposeWindow(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.body, 1)
         layout.addWidget(self.attachment_list)
+        layout.addWidget(self.approval_bar)
         layout.addLayout(self.button_row)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.on_send)
         self.setTabOrder(self.to_edit, self.cc_edit)
@@ -326,6 +367,8 @@ class ComposeWindow(QWidget):
         self.body.setTextCursor(cursor)
         self.attachments = list(start.attachments)
         self._show_attachments()
+        self.approval, self.approval_snippets = start.approval, []
+        self._show_approval()
         if start.mode in ("reply", "reply-all"):
             self.body.setFocus()
         else:
@@ -373,13 +416,13 @@ class ComposeWindow(QWidget):
 
     def content(self) -> tuple:
         return (self.account_id(), self.to_edit.text().strip(), self.cc_edit.text().strip(),
-                self.subject_edit.text(), self.body.toPlainText(), tuple(self.attachments))
+                self.subject_edit.text(), self.body.toPlainText(), tuple(self.attachments), self.approval)
 
     def account_id(self) -> int | None:
         return self.from_box.currentData()
 
     def is_blank(self) -> bool:
-        account, to, cc, subject, body, attachments = self.content()
+        account, to, cc, subject, body, attachments, _approval = self.content()
         start_body = self.start.body if self.start.mode != "draft" else ""
         return not (to or cc or subject.strip() or attachments) and body.strip() == start_body.strip()
 
@@ -401,6 +444,7 @@ class ComposeWindow(QWidget):
         self._contacts = contacts
         for s in snippets:
             self.snippet_box.addItem(s.name, s.body)
+            self.snippet_box.setItemData(self.snippet_box.count() - 1, s.approval, SNIPPET_APPROVAL_ROLE)
 
     def completions(self, prefix: str, on_found) -> None:
         """The principal's contacts and past correspondents starting with ``prefix`` (name or address), looked up
@@ -416,13 +460,24 @@ class ComposeWindow(QWidget):
     # -- snippets and attachments --------------------------------------------------------------------------------
     def on_snippet_chosen(self, index: int) -> None:
         body = self.snippet_box.itemData(index)
+        name = self.snippet_box.itemText(index)
+        approval = self.snippet_box.itemData(index, SNIPPET_APPROVAL_ROLE) or ""
         self.snippet_box.setCurrentIndex(0)
         if body is None:
             return
-        self.insert_snippet(body)
+        self.insert_snippet(body, name=name, approval=approval)
 
-    def insert_snippet(self, body: str) -> None:
+    def insert_snippet(self, body: str, *, name: str = "", approval: str = "") -> None:
+        """Insert a snippet's text; its approval override, if any, goes to the draft (the strictest one counts)."""
         from assistant.snippets import expand
+
+        if approval:
+            combined = strictest(self.approval, approval)
+            if combined != self.approval:
+                self.approval, self.approval_snippets = combined, [name]
+            elif approval == combined and name not in self.approval_snippets:
+                self.approval_snippets.append(name)
+            self._show_approval()
 
         try:
             to = mail_compose.parse_addresses(self.to_edit.text())
@@ -430,6 +485,15 @@ class ComposeWindow(QWidget):
             to = []
         self.body.insertPlainText(expand(body, principal=self.principal, recipient=to[0] if to else None,
                                          my_name=self.my_name))
+
+    def on_clear_approval(self) -> None:
+        self.approval, self.approval_snippets = "", []
+        self._show_approval()
+
+    def _show_approval(self) -> None:
+        note = approval_note(self.approval, self.approval_snippets, self.principal)
+        self.approval_label.setText(note)
+        self.approval_bar.setVisible(bool(note))
 
     def on_attach(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Attach files")
@@ -469,7 +533,7 @@ class ComposeWindow(QWidget):
             self._save_again = True
             return
         content = self.content()
-        account_id, to, cc, subject, body, attachments = content
+        account_id, to, cc, subject, body, attachments, approval = content
         principal_id, draft_id, in_reply_to = self.principal.id, self.draft_id, self.in_reply_to
         self._saving = True
 
@@ -477,7 +541,8 @@ class ComposeWindow(QWidget):
             from assistant.drafts import save_draft
 
             return save_draft(store, principal_id, account_id, to=_lenient(to), cc=_lenient(cc), subject=subject,
-                              body_text=body, in_reply_to=in_reply_to, attachments=attachments, draft_id=draft_id)
+                              body_text=body, in_reply_to=in_reply_to, attachments=attachments, draft_id=draft_id,
+                              approval=approval)
 
         def done(d: Draft) -> None:
             self._saving = False

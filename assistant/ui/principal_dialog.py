@@ -41,22 +41,31 @@ POLICY_TEXT = {
     ApprovalPolicy.NEW_RECIPIENTS: "Only messages to new recipients or with attachments",
     ApprovalPolicy.NEVER: "No approval needed",
 }
+# A snippet's override is given to the draft it is inserted into ("" = the principal's policy above).
+SNIPPET_APPROVAL_TEXT = {
+    "": "As the principal's policy",
+    ApprovalPolicy.ALWAYS.value: "Always ask",
+    ApprovalPolicy.NEW_RECIPIENTS.value: "Only new recipients or attachments",
+    ApprovalPolicy.NEVER.value: "Never ask",
+}
 
 
 @dataclass
 class PrincipalForm:
     principal: Principal
     reply_signature: str | None = None  # None: the signature serves replies too
-    snippets: dict[str, str] = field(default_factory=dict)
+    snippets: dict[str, str] = field(default_factory=dict)  # name -> body
     deleted_snippets: set[str] = field(default_factory=set)
+    snippet_approvals: dict[str, str] = field(default_factory=dict)  # name -> override; absent = the principal's policy
 
 
 def load_principal_form(store: Store, principal_id: int) -> PrincipalForm:
     from assistant.store import snippets as compose_store
 
     scope = store.scope(principal_id)
-    return PrincipalForm(scope.principal, compose_store.reply_signature(scope),
-                         {s.name: s.body for s in compose_store.snippets(scope)})
+    snippets = compose_store.snippets(scope)
+    return PrincipalForm(scope.principal, compose_store.reply_signature(scope), {s.name: s.body for s in snippets},
+                         snippet_approvals={s.name: s.approval for s in snippets if s.approval})
 
 
 def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
@@ -75,7 +84,7 @@ def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
         for name in form.deleted_snippets & existing:
             compose_store.delete_snippet(scope, name)
         for name, body in form.snippets.items():
-            compose_store.save_snippet(scope, name, body)
+            compose_store.save_snippet(scope, name, body, form.snippet_approvals.get(name, ""))
     return p
 
 
@@ -159,6 +168,14 @@ class PrincipalDialog(QDialog):
         self.snippet_name.setPlaceholderText("Name, e.g. thanks")
         self.snippet_body = QPlainTextEdit(snippets)
         self.snippet_body.setPlaceholderText("Dear {{first_name}}, … {{principal}} {{my_name}} {{date}}")
+        self.snippet_approval = QComboBox(snippets)
+        for value, text in SNIPPET_APPROVAL_TEXT.items():
+            self.snippet_approval.addItem(text, value)
+        self.snippet_approval.setToolTip("A draft this snippet is inserted into asks for approval this way; with "
+                                         "several snippets, the strictest one counts")
+        approval_row = QHBoxLayout()
+        approval_row.addWidget(QLabel("Approval:", snippets))
+        approval_row.addWidget(self.snippet_approval, 1)
         self.snippet_save = QPushButton("Keep snippet", snippets)
         self.snippet_save.clicked.connect(self.on_keep_snippet)
         self.snippet_delete = QPushButton("Delete snippet", snippets)
@@ -170,6 +187,7 @@ class PrincipalDialog(QDialog):
         right = QVBoxLayout()
         right.addWidget(self.snippet_name)
         right.addWidget(self.snippet_body, 1)
+        right.addLayout(approval_row)
         right.addLayout(snippet_buttons)
         snippet_layout = QHBoxLayout(snippets)
         snippet_layout.addWidget(self.snippet_list, 1)
@@ -186,7 +204,8 @@ class PrincipalDialog(QDialog):
                              (self.region, "Phone region"), (self.colour, "Colour"), (self.policy, "Approval policy"),
                              (self.signature, "Signature"), (self.reply_signature, "Reply signature"),
                              (self.snippet_list, "Snippets"), (self.snippet_name, "Snippet name"),
-                             (self.snippet_body, "Snippet text"), (self.notes, "Notes")):
+                             (self.snippet_body, "Snippet text"), (self.snippet_approval, "Snippet approval"),
+                             (self.notes, "Notes")):
             widget.setAccessibleName(name)
         self.error = QLabel(self)
         self.error.setObjectName("dialog-error")
@@ -207,6 +226,8 @@ class PrincipalDialog(QDialog):
         if name in self.form.snippets:
             self.snippet_name.setText(name)
             self.snippet_body.setPlainText(self.form.snippets[name])
+            self.snippet_approval.setCurrentIndex(
+                self.snippet_approval.findData(self.form.snippet_approvals.get(name, "")))
 
     def on_keep_snippet(self) -> None:
         name = self.snippet_name.text().strip()
@@ -216,17 +237,24 @@ class PrincipalDialog(QDialog):
         if name not in self.form.snippets:
             self.snippet_list.addItem(name)
         self.form.snippets[name] = self.snippet_body.toPlainText()
+        approval = self.snippet_approval.currentData()
+        if approval:
+            self.form.snippet_approvals[name] = approval
+        else:
+            self.form.snippet_approvals.pop(name, None)
         self.form.deleted_snippets.discard(name)
 
     def on_delete_snippet(self) -> None:
         name = self.snippet_name.text().strip()
         if name in self.form.snippets:
             del self.form.snippets[name]
+            self.form.snippet_approvals.pop(name, None)
             self.form.deleted_snippets.add(name)
             for item in self.snippet_list.findItems(name, Qt.MatchFlag.MatchExactly):
                 self.snippet_list.takeItem(self.snippet_list.row(item))
             self.snippet_name.clear()
             self.snippet_body.clear()
+            self.snippet_approval.setCurrentIndex(0)
 
     def on_choose_colour(self) -> None:
         colour = QColorDialog.getColor(QColor(self.colour.text()), self, "Principal's colour")
@@ -272,7 +300,8 @@ class PrincipalDialog(QDialog):
             approval_policy=ApprovalPolicy(self.policy.currentData()), notes=self.notes.toPlainText().rstrip(),
         )
         reply = self.reply_signature.toPlainText().rstrip() if self.separate_reply.isChecked() else None
-        return PrincipalForm(principal, reply, dict(self.form.snippets), set(self.form.deleted_snippets))
+        return PrincipalForm(principal, reply, dict(self.form.snippets), set(self.form.deleted_snippets),
+                             dict(self.form.snippet_approvals))
 
     def accept(self) -> None:
         problem = self.problem()
