@@ -1,4 +1,5 @@
-"""A message's source on demand: connectors that sync without MIME (Outlook) fetch it the first time it is needed.
+"""A message's source on demand: connectors that sync without the attachments (Outlook's JSON, Gmail's ``format=full``)
+fetch it the first time it is needed.
 
 Called off the GUI thread and off the serial store worker (the UI runs it on the task manager's network pool, with a
 store of that thread's own); the only write is one short transaction once the source has arrived.
@@ -16,6 +17,27 @@ ON_DEMAND_SUFFIX = ":on-demand"  # the part id of a connector's placeholder ("it
 
 def is_placeholder(attachment: Attachment) -> bool:
     return attachment.part_id.endswith(ON_DEMAND_SUFFIX)
+
+
+def downloaded_match(placeholder: Attachment, index: int, placeholders: list[Attachment],
+                     downloaded: list[Attachment]) -> int | None:
+    """Which of the ``downloaded`` attachments the user asked for by clicking ``placeholder`` (the ``index``-th of
+    ``placeholders``): the same MIME part (Gmail's placeholders carry it, ``gmail:2:on-demand``), else the one file of
+    that name, else the same place in a list as long; a nameless placeholder (Outlook's one for all) is the only one
+    downloaded or none, and then the user chooses."""
+    if not downloaded:
+        return None
+    if placeholder.filename:
+        part = placeholder.part_id[:-len(ON_DEMAND_SUFFIX)].partition(":")[2] if is_placeholder(placeholder) else ""
+        for position, attachment in enumerate(downloaded):
+            if part and attachment.part_id == part:
+                return position
+        named = [position for position, a in enumerate(downloaded) if a.filename == placeholder.filename]
+        if len(named) == 1:
+            return named[0]
+        if len(placeholders) == len(downloaded) and 0 <= index < len(downloaded):
+            return index
+    return 0 if len(downloaded) == 1 else None
 
 
 def needs_download(store: Store, principal_id: int, message_id: int) -> bool:

@@ -43,7 +43,7 @@ from assistant import timezones
 from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.errors import InvalidInput, NotFound
 from assistant.mail.mime import attachment_bytes, safe_filename
-from assistant.sync.fetch import fetch_message_source, is_placeholder
+from assistant.sync.fetch import downloaded_match, fetch_message_source, is_placeholder
 from assistant.ui.workers import TaskManager, describe_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -530,8 +530,9 @@ class Reader(QWidget):
     def _show_attachments(self, message: Message) -> None:
         if message.attachments:
             lines = [
-                "\U0001F4CE Attachments (downloaded when you save or open them)" if is_placeholder(a) else
-                f"\U0001F4CE {html.escape(safe_attachment_name(a.filename))} ({_human_size(a.size)})"
+                "\U0001F4CE Attachments (downloaded when you save or open them)" if is_placeholder(a) and not a.filename
+                else f"\U0001F4CE {html.escape(safe_attachment_name(a.filename))} ({_human_size(a.size)})"
+                + (" — downloaded when you save or open it" if is_placeholder(a) else "")
                 for a in message.attachments
             ]
             self.attachments.setText("<br>".join(lines))
@@ -547,7 +548,7 @@ class Reader(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         for index, a in enumerate(message.attachments):
-            name = "attachments" if is_placeholder(a) else safe_filename(a.filename)
+            name = "attachments" if is_placeholder(a) and not a.filename else safe_filename(a.filename)
             short = name if len(name) <= 32 else f"{name[:20]}…{name[-10:]}"
             save = QPushButton(f"Save {short}…", self.attachment_actions)
             save.setAccessibleName(f"Save attachment {name}")
@@ -569,7 +570,7 @@ class Reader(QWidget):
             return
         attachment = message.attachments[index]
         if is_placeholder(attachment):
-            self._download_then(message, self.save_attachment)
+            self._download_then(message, index, self.save_attachment)
             return
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation) or str(Path.home())
         suggested = attachment_target(Path(folder), attachment.filename)
@@ -589,7 +590,7 @@ class Reader(QWidget):
             return
         attachment = message.attachments[index]
         if is_placeholder(attachment):
-            self._download_then(message, self.open_attachment)
+            self._download_then(message, index, self.open_attachment)
             return
         principal_id, message_id = principal.id, message.id
         folder = open_folder()
@@ -603,10 +604,12 @@ class Reader(QWidget):
 
         self._tasks.run(write, on_done=opened, on_error=lambda error: self.attachment_failed.emit(describe_error(error)))
 
-    def _download_then(self, message: Message, then) -> None:
+    def _download_then(self, message: Message, index: int, then) -> None:
         """Fetch the message's source on the network pool (never the GUI thread nor the store worker), show its real
-        attachments, then ``then(index)`` when there is just one; with several the user picks among them."""
+        attachments, then ``then`` on the one the user clicked (a named placeholder), or on the only one; when a
+        nameless placeholder stood for several the user picks among them."""
         principal_id, message_id = self._principal.id, message.id
+        placeholders = list(message.attachments)
         self.attachment_status.setText("Downloading…")
         self.attachment_status.show()
         for button in self.attachment_actions.findChildren(QPushButton):
@@ -618,9 +621,10 @@ class Reader(QWidget):
             if self._message is not message:
                 return
             self._show_attachments(message)
-            if len(attachments) == 1:
+            chosen = downloaded_match(placeholders[index], index, placeholders, attachments)
+            if chosen is not None:
                 self.attachment_status.hide()
-                then(0)
+                then(chosen)
             else:
                 self.attachment_status.setText(f"{len(attachments)} attachments downloaded: choose one." if attachments
                                                else "The downloaded message has no attachments to save.")

@@ -153,8 +153,8 @@ def test_full_sync_streams_newest_first_in_small_batches(google, server, account
     assert [p.cursor is not None for p in pages] == [False, False, False, False, True]
     assert google.batch_sizes == [25, 25, 25, 25, 20]
     assert google.calls("GET", r"/batch") == 0 and google.calls("POST", r"^/batch/gmail/v1$") == 5
-    raw_fetches = [q for m, p, q, b in google.requests if b and p.startswith("/gmail/v1/users/me/messages/")]
-    assert len(raw_fetches) == 120 and {q.get("format") for q in raw_fetches} == {"raw"}
+    full_fetches = [q for m, p, q, b in google.requests if b and p.startswith("/gmail/v1/users/me/messages/")]
+    assert len(full_fetches) == 120 and {q.get("format") for q in full_fetches} == {"full"}
 
 
 def test_full_then_incremental_sync(workspace, google, server, account):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import calendar as calendar_module
 import email
+import email.header
 import email.parser
 import email.policy
 import email.utils
@@ -130,6 +131,10 @@ class FakeGoogle:
         self.statuses: list[int] = []  # every status answered, batch parts included
         self.quota_per_second: int | None = None
         self.quota_per_minute: int | None = None
+        # format=full: header values decoded from RFC 2047 (as Gmail shows them) or as written; leaf bodies larger
+        # than this are kept as attachments (``body.attachmentId``) even without a file name, as Gmail does.
+        self.decode_headers = True
+        self.max_inline_body = 2 * 1024 * 1024
         self._spent: list[tuple[float, int]] = []
         self.clock: Callable[[], float] = time.monotonic
         self.server: ThreadingHTTPServer | None = None
@@ -510,6 +515,44 @@ class FakeGoogle:
                "sizeEstimate": len(message["raw"]), "snippet": ""}
         if fmt == "raw":
             out["raw"] = _b64url(message["raw"])
+        elif fmt == "full":
+            out["payload"] = self._payload(email.message_from_bytes(message["raw"], policy=email.policy.default))
+        return out
+
+    def _payload(self, part: email.message.Message, part_id: str = "") -> dict[str, Any]:
+        """A ``MessagePart`` as Gmail's ``format=full`` gives it: the part's headers, children of a multipart (ids
+        "0", "1", "1.0"…), bodies inline as base64url (``body.data``) except attachments — a part with a file name, or a
+        large one — which come as ``body.attachmentId`` and ``body.size`` only."""
+        headers = []
+        for name, value in part.raw_items():
+            text = re.sub(r"\r?\n(?=[ \t])", "", str(value)).strip()
+            if self.decode_headers and "=?" in text:
+                try:
+                    text = str(email.header.make_header(email.header.decode_header(text)))
+                except Exception:  # noqa: BLE001 - Gmail shows a header it cannot decode as written
+                    pass
+            headers.append({"name": name, "value": text})
+        try:
+            filename = part.get_filename() or ""
+        except Exception:  # noqa: BLE001
+            filename = ""
+        out: dict[str, Any] = {"partId": part_id, "mimeType": part.get_content_type(), "filename": filename,
+                               "headers": headers, "body": {"size": 0}}
+        payload = part.get_payload()
+        if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+            out["parts"] = [self._payload(child, f"{part_id}.{index}" if part_id else str(index))
+                            for index, child in enumerate(payload)]
+            return out
+        if isinstance(payload, list):  # message/*: the enclosed message (or delivery-status blocks) as text
+            blocks = payload[:1] if part.get_content_type() == "message/rfc822" else payload
+            data = b"\n".join(block.as_bytes(policy=email.policy.compat32) for block in blocks)
+        else:
+            data = part.get_payload(decode=True) or b""
+        out["body"]["size"] = len(data)
+        if filename or len(data) > self.max_inline_body:
+            out["body"]["attachmentId"] = "ANGjdJ" + hashlib.sha256(f"{part_id}:".encode() + data).hexdigest()[:40]
+        else:
+            out["body"]["data"] = _b64url(data)
         return out
 
     def _page(self, items: list, query: dict[str, str], default: int, limit: int) -> tuple[list, str | None]:

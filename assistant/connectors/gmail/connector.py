@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.message
 import socket
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
@@ -20,6 +22,7 @@ from assistant.connectors.gmail.ratelimit import Backoff, QuotaBudget, error_mes
 from assistant.domain import Account, Folder, Message, OutboxEntry
 from assistant.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError
 from assistant.mail.mime import parse_message
+from assistant.sync.fetch import ON_DEMAND_SUFFIX
 
 BATCH_SIZE = 50  # Google: more than 50 calls per batch is "not recommended"
 # Half of a second's quota of gets per batch: a batch's units are counted from its answer (see QuotaBudget.settle), so
@@ -59,6 +62,68 @@ def _decode_raw(text: str) -> bytes:
         return base64.b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput(f"the message source is not valid base64: {exc}") from exc
+
+
+MAX_PART_DEPTH = 50  # deeper than the MIME parser reads (it stops at 20): nothing of a real message is lost
+
+
+def _header_line(name: str, value: str) -> bytes:
+    """One header of the skeleton. Gmail may hand values decoded (UTF-8) or still RFC 2047-encoded: both are written as
+    they came (8-bit UTF-8 is what the MIME parser reads raw header bytes as), with no line break that could end the
+    header block early."""
+    value = str(value).replace("\r", " ").replace("\n", " ")
+    name = "".join(ch for ch in str(name) if 32 < ord(ch) < 127 and ch != ":") or "X-Unnamed"
+    return f"{name}: {value}\r\n".encode("utf-8", "surrogateescape")
+
+
+def _skeleton(part: dict[str, Any], on_demand: dict[str, int], mime_id: str = "", depth: int = 0) -> bytes:
+    """A MIME message rebuilt from a ``format="full"`` payload: each part with its own headers, bodies Gmail sent
+    inline decoded and re-encoded as base64, parts Gmail keeps as attachments (``body.attachmentId``) empty.
+
+    ``on_demand`` receives those empty parts' sizes by their MIME part number ("1", "2.1"… as the parser numbers
+    them), so the parsed attachment list can say which ones are still on the server."""
+    headers = [h for h in part.get("headers") or [] if isinstance(h, dict)]
+    mime_type = str(part.get("mimeType") or "text/plain").lower()
+    children = part.get("parts") or []
+    out = bytearray()
+    if mime_type.startswith("multipart/") and children and depth < MAX_PART_DEPTH:
+        boundary = ""
+        lines = []
+        for header in headers:
+            if str(header.get("name", "")).lower() == "content-type":
+                probe = email.message.Message()
+                probe["Content-Type"] = str(header.get("value", ""))
+                boundary = probe.get_boundary() or ""
+                if not boundary:
+                    header = {"name": "Content-Type", "value": f'{mime_type}; boundary="=_gmail_{depth}_{mime_id}"'}
+                    boundary = f"=_gmail_{depth}_{mime_id}"
+            lines.append(_header_line(header.get("name", ""), header.get("value", "")))
+        if not boundary:
+            boundary = f"=_gmail_{depth}_{mime_id}"
+            lines.append(_header_line("Content-Type", f'{mime_type}; boundary="{boundary}"'))
+        out += b"".join(lines) + b"\r\n"
+        for index, child in enumerate(children, 1):
+            if not isinstance(child, dict):
+                continue
+            child_id = f"{mime_id}.{index}" if mime_id else str(index)
+            out += b"--" + boundary.encode("ascii", "replace") + b"\r\n"
+            out += _skeleton(child, on_demand, child_id, depth + 1) + b"\r\n"
+        out += b"--" + boundary.encode("ascii", "replace") + b"--\r\n"
+        return bytes(out)
+    body = part.get("body") or {}
+    enclosed = mime_type.startswith("message/")  # a message or header blocks: never base64 (the parser reads it raw)
+    for header in headers:
+        if str(header.get("name", "")).lower() != "content-transfer-encoding":
+            out += _header_line(header.get("name", ""), header.get("value", ""))
+    if not any(str(h.get("name", "")).lower() == "content-type" for h in headers) and depth:
+        out += _header_line("Content-Type", mime_type)
+    out += _header_line("Content-Transfer-Encoding", "8bit" if enclosed else "base64") + b"\r\n"
+    if body.get("attachmentId"):
+        on_demand[mime_id or "1"] = int(body.get("size") or 0)
+        return bytes(out)
+    data = _decode_raw(str(body.get("data") or "")) if body.get("data") else b""
+    out += data if enclosed else base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return bytes(out)
 
 
 def _chunks(count: int, size: int = STREAM_BATCH) -> Iterator[tuple[int, int]]:
@@ -275,10 +340,30 @@ class GmailConnector(Connector):
             for label in self._labels.values() if _is_folder_label(label["id"])
         ]
 
-    def _to_message(self, resource: dict[str, Any]) -> tuple[Message, bytes]:
-        raw = _decode_raw(resource.get("raw", ""))
-        message = parse_message(raw, principal_id=self.account.principal_id, account_id=self.account.id,
-                                remote_id=resource["id"])
+    def _to_message(self, resource: dict[str, Any]) -> tuple[Message, bytes | None] | None:
+        """A ``format="full"`` answer as a Message, its attachments on demand (``None`` as the source to store) unless
+        Gmail sent them whole; ``None`` when a body part is itself kept as an attachment (a very large text), which
+        only the full source can show. A ``format="raw"`` answer is parsed as it is."""
+        if "raw" in resource or "payload" not in resource:
+            raw: bytes | None = _decode_raw(resource.get("raw", ""))
+            message = parse_message(raw, principal_id=self.account.principal_id, account_id=self.account.id,
+                                    remote_id=resource["id"])
+        else:
+            on_demand: dict[str, int] = {}
+            skeleton = _skeleton(resource["payload"] or {}, on_demand)
+            message = parse_message(skeleton, principal_id=self.account.principal_id, account_id=self.account.id,
+                                    remote_id=resource["id"])
+            if resource.get("sizeEstimate"):
+                message.size = int(resource["sizeEstimate"])
+            if not on_demand:  # everything came inline: the skeleton holds every attachment's content
+                raw = skeleton if message.attachments else None
+            elif set(on_demand) - {a.part_id for a in message.attachments}:
+                return None
+            else:
+                raw = None
+                message.attachments = [
+                    replace(a, size=on_demand.get(a.part_id, a.size), part_id=f"gmail:{a.part_id}{ON_DEMAND_SUFFIX}")
+                    for a in message.attachments]
         labels = resource.get("labelIds", [])
         message.folders = [label for label in labels if _is_folder_label(label)]
         message.is_read = "UNREAD" not in labels
@@ -288,16 +373,26 @@ class GmailConnector(Connector):
             message.date_utc = datetime.fromtimestamp(int(resource["internalDate"]) / 1000, timezone.utc)
         return message, raw
 
-    def _fetch(self, ids: list[str]) -> tuple[list[tuple[Message, bytes]], list[str]]:
-        """Full sources of ``ids`` in one batch; ids the server no longer has come back as gone."""
+    def _fetch(self, ids: list[str]) -> tuple[list[tuple[Message, bytes | None]], list[str]]:
+        """``ids`` in one batch of ``format="full"`` gets (the same 5 units as ``raw``, without the attachments' bytes);
+        the rare message whose body Gmail keeps as an attachment is fetched again whole. Ids the server no longer has
+        come back as gone."""
         users = self.gmail.users()
-        requests = {rid: users.messages().get(userId="me", id=rid, format="raw") for rid in ids}
+        requests = {rid: users.messages().get(userId="me", id=rid, format="full") for rid in ids}
         answers, failures = self.run_batch("gmail", requests, "fetching messages")
+        converted = {rid: self._to_message(answers[rid]) for rid in ids if rid in answers}
+        whole = [rid for rid, result in converted.items() if result is None]
+        if whole:
+            again, more_failures = self.run_batch(
+                "gmail", {rid: users.messages().get(userId="me", id=rid, format="raw") for rid in whole},
+                "fetching messages")
+            failures.update(more_failures)
+            converted.update({rid: self._to_message(answer) for rid, answer in again.items()})
         gone = [rid for rid, exc in failures.items() if exc.resp.status in (404, 410)]
         others = [exc for rid, exc in failures.items() if exc.resp.status not in (404, 410)]
         if others:
             raise self._failure(others[0], "fetching messages")
-        return [self._to_message(answers[rid]) for rid in ids if rid in answers], gone
+        return [result for rid in ids if (result := converted.get(rid)) is not None], gone
 
     def mail_changes(self, cursor: str | None) -> Iterator[MailPage]:
         if cursor:
