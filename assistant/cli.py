@@ -564,6 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant import cli_reminders
 
     cli_reminders.register(commands)
+
+    from assistant import cli_snippets
+
+    cli_snippets.register(commands)
     return parser
 
 
