@@ -171,9 +171,7 @@ class _Importer:
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
         if not kind:
-            raise UnknownImportContent(
-                f"{path} is not a mail message, mbox, maildir or iCalendar file (its content is not recognised)"
-            )
+            raise UnknownImportContent(unknown_content_reason(path))
         self.report.kind = "eml" if kind == "message" else kind
         self.import_file(path, kind)
 
@@ -399,6 +397,23 @@ def _import_account(store: Any, principal_id: int) -> Account:
         if account.kind == IMPORT_ACCOUNT_KIND:
             return account
     return store.add_account(Account(principal_id=principal_id, kind=IMPORT_ACCOUNT_KIND, address=IMPORT_ACCOUNT_ADDRESS))
+
+
+def unknown_content_reason(path: Path) -> str:
+    """One line on a file no importer reads; a CSV in an unknown layout is told how to map its columns."""
+    from assistant.calls.importers import csv_header, detect
+
+    if detect(path) == "csv":
+        try:
+            header = [h.strip() for h in csv_header(path) if h.strip()]
+        except OSError:
+            header = []
+        shown = ", ".join(header[:8]) + (", …" if len(header) > 8 else "")
+        return (f"{path} is a CSV in a layout we do not know (columns: {shown or 'none'}): for a call log, name its "
+                f"columns once with `assistant calls import {path.name} --principal NAME --map "
+                "start=COLUMN,number=COLUMN,…`; a board CSV needs a title column")
+    return (f"{path} is not a mail message, mbox, maildir, iCalendar file, call-log export (Google Voice, Android, "
+            "Twilio, RingCentral, CSV) or board (Trello JSON, CSV): its content is not recognised")
 
 
 def import_path(store: Any, principal_id: int, path: str | os.PathLike[str]) -> ImportReport:

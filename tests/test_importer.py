@@ -222,3 +222,31 @@ def test_unreadable_file_inside_a_folder_is_rejected_and_the_rest_imported(works
         ("dangling.eml", "a link to a file that is not there"),
         ("locked.eml", "cannot read it (Permission denied)"),
     ]
+
+
+def test_a_csv_in_an_unknown_layout_is_told_how_to_map_it(workspace, principal, tmp_path):
+    export = tmp_path / "phone-system.csv"
+    export.write_text("Extension,Party,When,Seconds\n201,+2348031234567,2026-11-20 09:15,64\n")
+    with pytest.raises(UserError) as caught:
+        import_path(workspace, principal.id, export)
+    line = str(caught.value)
+    assert "\n" not in line and "layout we do not know" in line
+    assert "columns: Extension, Party, When, Seconds" in line and "--map start=COLUMN,number=COLUMN" in line
+
+
+@pytest.mark.parametrize("text,imported,rejections", [
+    # Cut inside an event: the whole ones before it are kept, the cut one is named.
+    ("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:w1\nDTSTART:20260105T100000Z\nDTEND:20260105T110000Z\n"
+     "SUMMARY:Whole one\nEND:VEVENT\nBEGIN:VEVENT\nUID:c1\nDTSTART:20260106T100000Z\nSUMMARY:Board call\n",
+     ["Whole one"], ["vevent 'Board call' skipped: the file is cut short (no END line)"]),
+    # Only END:VCALENDAR missing: every event is whole, nothing to say.
+    ("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:w2\nDTSTART:20260105T100000Z\nSUMMARY:Standup\nEND:VEVENT\n",
+     ["Standup"], []),
+    # Cut in the first event: nothing whole, one line.
+    ("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:c2\nDTSTART:20260101T100000Z\nSUMMARY:Lunch\n",
+     [], ["vevent 'Lunch' skipped: the file is cut short (no END line)"]),
+])
+def test_a_calendar_cut_short_keeps_its_whole_events_and_names_the_cut_one(text, imported, rejections):
+    events, warnings, rejected = read_calendar(text.encode(), principal_id=1, account_id=1)
+    assert [e.summary for e in events] == imported
+    assert rejected == rejections and warnings == []

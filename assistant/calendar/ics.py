@@ -89,6 +89,29 @@ def _top_level_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
+def _cut_short(text: str) -> str | None:
+    """What a truncated file leaves open ("vevent 'Board call'"; "" for only the VCALENDAR), or None when every BEGIN
+    has its END."""
+    stack: list[tuple[str, int]] = []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines):
+        begin, end = _BEGIN.match(line), _END.match(line)
+        if begin:
+            stack.append((begin.group(1).upper(), number))
+        elif end and stack and any(name == end.group(1).upper() for name, _ in stack):
+            while stack and stack.pop()[0] != end.group(1).upper():
+                pass
+    inner = [(name, number) for name, number in stack if name != "VCALENDAR"]
+    if not stack:
+        return None
+    if not inner:
+        return ""  # only the calendar itself left open: every component in it is whole
+    name, number = inner[0]
+    summary = next((m.group(1).strip()[:60] for m in (re.match(r"^SUMMARY[^:]*:(.*)$", line, re.I)
+                                                        for line in lines[number:]) if m), "")
+    return name.lower() + (f" {summary!r}" if summary else "")
+
+
 def _wrap(blocks: Iterable[str]) -> str:
     return "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:" + PRODID + "\n" + "".join(blocks) + "END:VCALENDAR\n"
 
@@ -96,6 +119,12 @@ def _wrap(blocks: Iterable[str]) -> str:
 def _components(text: str, errors: list[str]) -> list[icalendar.Component]:
     """Top-level components of every calendar in ``text``. If the file as a whole cannot be read, each component is
     read on its own so that one broken one costs only itself."""
+    open_at_end = _cut_short(text)
+    if open_at_end is not None:
+        # icalendar reads a file cut off before its END lines as nothing at all: keep every complete component instead.
+        if open_at_end:
+            errors.append(f"{open_at_end} skipped: the file is cut short (no END line)")
+        return _blocks_one_by_one(text, None, errors)
     try:
         roots = icalendar.Calendar.from_ical(text, multiple=True)
         out: list[icalendar.Component] = []
@@ -107,9 +136,14 @@ def _components(text: str, errors: list[str]) -> list[icalendar.Component]:
         return out
     except Exception as exc:  # noqa: BLE001 - icalendar raises ValueError, KeyError, IndexError... on junk
         whole_file_error = _short(exc)
+    return _blocks_one_by_one(text, whole_file_error, errors)
+
+
+def _blocks_one_by_one(text: str, whole_file_error: str | None, errors: list[str]) -> list[icalendar.Component]:
     blocks = _top_level_blocks(text)
     if not blocks:
-        errors.append(f"not a readable calendar: {whole_file_error}")
+        if whole_file_error is not None or not errors:
+            errors.append(f"not a readable calendar: {whole_file_error or 'no complete component in it'}")
         return []
     timezones: list[str] = []
     out = []
