@@ -6,11 +6,13 @@ exclusive, ``after`` inclusive, as in Gmail).
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from assistant.errors import InvalidInput
 from assistant.store.fts import phrase as _phrase
+from assistant.store.fts import principal_token as _principal_token
 from assistant.store.fts import split_query as _split_query
 from assistant.timezones import UTC
 
@@ -69,13 +71,25 @@ def parse(query: str) -> ParsedQuery:
     return q
 
 
-def build_message_query(query: str, principal_id: int, limit: int) -> tuple[str, list]:
-    """SQL selecting ``messages`` rows of one principal that match ``query``, newest first."""
+# Words match the text columns only: ``principal`` holds the principal's token, which no one searches for.
+_TEXT_COLUMNS = "{subject sender recipients body}"
+# Above this many index hits (of one principal), walking that principal's messages newest first and keeping those in
+# the hit set finds a page sooner than looking every hit up and sorting them all; below it, the lookups win.
+_WALK_ABOVE = 1000
+
+
+def _message_filter(query: str, principal_id: int) -> tuple[str, list[str], list]:
+    """(FTS5 MATCH expression or "", SQL conditions on ``messages m``, their arguments) for one principal's ``query``.
+
+    The MATCH expression includes the principal's token, so the index alone narrows the hits to that principal.
+    """
     q = parse(query)
-    match: list[str] = [_phrase(w) for w in q.words]
+    match: list[str] = [f"{_TEXT_COLUMNS} : {_phrase(w)}" for w in q.words]
     match += [f"sender:{_phrase(s)}" for s in q.sender]
     match += [f"recipients:{_phrase(s)}" for s in q.recipient]
     match += [f"subject:{_phrase(s)}" for s in q.subject]
+    if match:
+        match.append(f"principal:{_principal_token(principal_id)}")
     where, args = ["m.principal_id=?"], [principal_id]
     if q.has_attachment:
         where.append("m.has_attachments=1")
@@ -89,14 +103,45 @@ def build_message_query(query: str, principal_id: int, limit: int) -> tuple[str,
     if q.after:
         where.append("m.date_utc>=?")
         args.append(int(q.after.timestamp()))
-    if match:
-        sql = (
-            "SELECT m.* FROM messages_fts JOIN messages m ON m.id=messages_fts.rowid WHERE messages_fts MATCH ? AND "
-            + " AND ".join(where)
-        )
-        args.insert(0, " AND ".join(match))
-    else:
-        sql = "SELECT m.* FROM messages m WHERE " + " AND ".join(where)
-    sql += " ORDER BY m.date_utc DESC LIMIT ?"
-    args.append(limit)
-    return sql, args
+    return " AND ".join(match), where, args
+
+
+def _from_where(match: str, where: list[str], args: list, index_hits: int) -> tuple[str, list]:
+    """FROM…WHERE of the messages that match, shaped by how many index hits there are (SQLite's planner, left alone,
+    visits every message of the principal and runs the whole MATCH again for each)."""
+    conditions = " AND ".join(where)
+    if not match:
+        return f"FROM messages m WHERE {conditions}", list(args)
+    if index_hits > _WALK_ABOVE:
+        # The hit set is built once; "+m.id" keeps SQLite walking the (principal, date) index rather than the hits.
+        return (f"FROM messages m WHERE {conditions} AND +m.id IN"
+                " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)", [*args, match])
+    return (f"FROM messages_fts CROSS JOIN messages m ON m.id=messages_fts.rowid WHERE messages_fts MATCH ? AND {conditions}",
+            [match, *args])
+
+
+def index_hits(db: sqlite3.Connection, match: str) -> int:
+    """How many index rows match ``match`` (one principal's, as ``_message_filter`` builds it): cheap, no row read."""
+    if not match:
+        return 0
+    return db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchone()[0]
+
+
+def message_rows(db: sqlite3.Connection, query: str, principal_id: int, limit: int) -> list[sqlite3.Row]:
+    """The ``messages`` rows of one principal that match ``query``, newest first, at most ``limit``."""
+    match, where, args = _message_filter(query, principal_id)
+    hits = index_hits(db, match)
+    if match and not hits:
+        return []
+    from_where, args = _from_where(match, where, args, hits)
+    return db.execute(f"SELECT m.* {from_where} ORDER BY m.date_utc DESC LIMIT ?", [*args, limit]).fetchall()
+
+
+def message_count(db: sqlite3.Connection, query: str, principal_id: int) -> int:
+    """How many messages of one principal match ``query`` (all of them, not a page)."""
+    match, where, args = _message_filter(query, principal_id)
+    hits = index_hits(db, match)
+    if match and (not hits or len(where) == 1):  # words only: the index's count is the answer
+        return hits
+    from_where, args = _from_where(match, where, args, hits)
+    return db.execute(f"SELECT COUNT(*) {from_where}", args).fetchone()[0]

@@ -499,10 +499,11 @@ class PrincipalScope:
                 message_id = cur.lastrowid
                 outcome = "added"
             self.db.execute(
-                "INSERT INTO messages_fts(rowid, subject, sender, recipients, body) VALUES (?,?,?,?,?)",
+                "INSERT INTO messages_fts(rowid, subject, sender, recipients, body, principal) VALUES (?,?,?,?,?,?)",
                 (
                     message_id, fts.index_text(m.subject), fts.index_text(str(m.sender or "")),
                     fts.index_text(" ".join(str(a) for a in m.to + m.cc)), fts.index_text(m.body_text),
+                    fts.principal_token(self.principal_id),
                 ),
             )
             self.db.execute(
@@ -786,10 +787,15 @@ class PrincipalScope:
 
     # -- search --------------------------------------------------------------------------------------------------
     def search_messages(self, query: str, limit: int = 100) -> list[Message]:
-        from assistant.search import build_message_query
+        from assistant.search import message_rows
 
-        sql, args = build_message_query(query, self.principal_id, limit)
-        return [self._message(r) for r in self.db.execute(sql, args)]
+        return [self._message(r) for r in message_rows(self.db, query, self.principal_id, limit)]
+
+    def count_messages(self, query: str) -> int:
+        """How many of this principal's messages match ``query`` (``search_messages`` returns one page of them)."""
+        from assistant.search import message_count
+
+        return message_count(self.db, query, self.principal_id)
 
     # -- events --------------------------------------------------------------------------------------------------
     def upsert_event(self, e: CalendarEvent) -> tuple[int, str]:

@@ -52,3 +52,8 @@ def split_query(text: str) -> list[str]:
     if buf:
         out.append("".join(buf))
     return [t for t in out if t.strip()]
+
+
+def principal_token(principal_id: int) -> str:
+    """What ``messages_fts.principal`` holds for a principal's messages ('p' || id, as the migration that added it)."""
+    return f"p{principal_id}"
