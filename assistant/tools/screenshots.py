@@ -76,6 +76,17 @@ def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
         compose._finished = True  # a screenshot is not typing worth keeping
         compose.grab().save(str(out_dir / f"compose-reply-{name}.png"))
         written.append(out_dir / f"compose-reply-{name}.png")
+        from assistant.ui.compose import SNIPPET_APPROVAL_ROLE
+
+        policy = getattr(compose.principal.approval_policy, "value", compose.principal.approval_policy)
+        # a snippet whose approval override differs from the principal's policy
+        overriding = [i for i in range(1, compose.snippet_box.count())
+                      if compose.snippet_box.itemData(i, SNIPPET_APPROVAL_ROLE) not in ("", None, policy)]
+        if overriding:
+            compose.snippet_box.activated.emit(overriding[0])
+            settle(window)
+            compose.grab().save(str(out_dir / f"compose-snippet-approval-{name}.png"))
+            written.append(out_dir / f"compose-snippet-approval-{name}.png")
         compose.close()
     window.edit_principal_action.trigger()
     settle(window)
@@ -83,6 +94,12 @@ def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
     if dialog is not None:
         dialog.grab().save(str(out_dir / f"principal-dialog-{name}.png"))
         written.append(out_dir / f"principal-dialog-{name}.png")
+        if dialog.snippet_list.count():  # the Snippets tab, the first one's text and approval override shown
+            dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.snippet_list.parentWidget()))
+            dialog.snippet_list.setCurrentRow(0)
+            settle(window)
+            dialog.grab().save(str(out_dir / f"principal-dialog-snippets-{name}.png"))
+            written.append(out_dir / f"principal-dialog-snippets-{name}.png")
         dialog.reject()
     return written
 
