@@ -87,8 +87,9 @@ def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime 
             reasons = ["the assistant asked for the principal's approval"]
         if not reasons:
             d.approved_hash = d.content_hash
+            # "override": the draft's own setting (from a snippet, say) decided, not the principal's policy
             _audit(store, d, actor, "submitted", "app", note="no approval needed by the policy",
-                   policy=policy.effective_policy(store, d).value)
+                   policy=policy.effective_policy(store, d).value, override=bool(d.approval))
             return _release(store, d, actor=actor, channel="app", now=now, undo=True)
         d.comment = ""
         _set_state(store, d, "awaiting-approval", actor, "approval-requested", ",".join(channels), reasons=reasons)

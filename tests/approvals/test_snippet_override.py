@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from assistant import drafts
-from assistant.approvals import policy
+from assistant.approvals import lifecycle, policy
 from assistant.domain import ApprovalPolicy
 from assistant.store import snippets as snippet_store
 from assistant.sync.engine import sync_account
@@ -28,6 +28,8 @@ def test_a_never_ask_snippet_sends_for_a_principal_who_approves_everything(works
     d = draft_from_snippet(workspace, ann, local_account, "confirm")
     assert d.approval == "never" and policy.approval_reasons(workspace, d) == []
     assert drafts.submit_draft(workspace, ann.id, d.id) == "sending"
+    [submitted] = [h for h in lifecycle.history(workspace, ann.id, d.id) if h["action"] == "submitted"]
+    assert (submitted["policy"], submitted["override"]) == ("never", True)  # the record says who decided
     sync_account(workspace, local_account.id, now=datetime.now(UTC) + timedelta(minutes=1))  # past the undo window
     assert [m["Subject"] for m in folder_files(maildir, "Sent")] == ["Thursday"]
     assert drafts.get_draft(workspace, ann.id, d.id).state == "sent"
