@@ -229,6 +229,16 @@ class PrincipalDialog(QDialog):
             self.snippet_approval.setCurrentIndex(
                 self.snippet_approval.findData(self.form.snippet_approvals.get(name, "")))
 
+    def snippet_edited(self) -> bool:
+        """Whether the snippet editor holds text or an approval not yet kept (Save keeps it rather than lose it)."""
+        name = self.snippet_name.text().strip()
+        if not name:
+            return False
+        body, approval = self.snippet_body.toPlainText(), self.snippet_approval.currentData()
+        if name not in self.form.snippets:
+            return bool(body.strip())
+        return body != self.form.snippets[name] or approval != self.form.snippet_approvals.get(name, "")
+
     def on_keep_snippet(self) -> None:
         name = self.snippet_name.text().strip()
         if not name:
@@ -308,6 +318,8 @@ class PrincipalDialog(QDialog):
         if problem:
             self.show_error(problem)
             return
+        if self.snippet_edited():
+            self.on_keep_snippet()
         self.saved.emit(self.result_form())
         super().accept()
 

@@ -98,6 +98,26 @@ def test_set_a_snippets_approval_in_the_principal_dialog(qtbot, tmp_path, make_w
         store.close()
 
 
+def test_save_keeps_an_approval_changed_without_keep_snippet(qtbot, tmp_path, make_window):
+    ws, _maildir, ann_id = workspace_with_snippets(tmp_path, ApprovalPolicy.ALWAYS)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    window.edit_principal_action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "principal_dialog", None) is not None and window.principal_dialog.isVisible())
+    dialog = window.principal_dialog
+    dialog.snippet_list.setCurrentRow([dialog.snippet_list.item(r).text()
+                                       for r in range(dialog.snippet_list.count())].index("terms"))
+    dialog.snippet_approval.setCurrentIndex(dialog.snippet_approval.findData("never"))
+    with qtbot.wait_signal(window.refreshed, timeout=5000):
+        qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)  # no "Keep snippet" first
+    store = Store(ws)
+    try:
+        assert {s.name: (s.body, s.approval) for s in snippet_store.snippets(store.scope(ann_id))} == {
+            **SNIPPETS, "terms": ("Our fee is 2% of the sum.", "never")}
+    finally:
+        store.close()
+
+
 def test_a_never_ask_snippet_sends_without_asking_and_says_so(qtbot, tmp_path, make_window):
     ws, maildir, ann_id = workspace_with_snippets(tmp_path, ApprovalPolicy.ALWAYS)
     window = make_window(ws)
