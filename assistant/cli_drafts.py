@@ -99,7 +99,8 @@ def cmd_draft_edit(args: argparse.Namespace, out: Output) -> int:
             store, pid, d.account_id, to=args.to or d.to, cc=args.cc if args.cc is not None else d.cc,
             subject=args.subject if args.subject is not None else d.subject,
             body_text=args.body if args.body is not None else d.body_text, in_reply_to=d.in_reply_to,
-            attachments=d.attachments, draft_id=d.id, approval=args.approval,
+            attachments=d.attachments, draft_id=d.id,
+            approval="" if args.approval == "principal" else args.approval,
         )
         data = {"draft": _draft_json(store, d)}
     finally:
@@ -340,7 +341,8 @@ def register(commands: Any, principal_commands: Any) -> None:
     edit.add_argument("--cc", metavar="ADDR", action="append")
     edit.add_argument("--subject", metavar="TEXT")
     edit.add_argument("--body", metavar="TEXT")
-    edit.add_argument("--approval", choices=[p.value for p in ApprovalPolicy])
+    edit.add_argument("--approval", choices=[p.value for p in ApprovalPolicy] + ["principal"],
+                      help="override the policy for this draft ('principal': no override)")
     edit.set_defaults(handler=cmd_draft_edit)
 
     lst = sub.add_parser("list", help="list drafts")

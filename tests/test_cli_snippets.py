@@ -49,3 +49,24 @@ def test_snippet_set_list_clear_and_delete(tmp_path, capsys):
     assert [s["name"] for s in as_json("snippet", "list", "--principal", "Ann Lee")["snippets"]] == ["confirm"]
     code, _, err = cli("snippet", "delete", "thanks", "--principal", "Ann Lee")
     assert code != 0 and "no snippet" in err
+
+
+def test_a_drafts_override_is_set_and_cleared_from_the_command_line(tmp_path, capsys):
+    import mailbox
+
+    ws, maildir = str(tmp_path / "ws"), tmp_path / "Maildir"
+    mailbox.Maildir(maildir, create=True)
+
+    def as_json(*argv: str) -> dict:
+        code = main(["--workspace", ws, "--json", *argv])
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        return json.loads(captured.out)
+
+    as_json("principal", "add", "Ann Lee", "--email", "ann@example.com", "--timezone", "America/New_York")
+    as_json("account", "add", "local", "--principal", "Ann Lee", "--maildir", str(maildir))
+    d = as_json("draft", "new", "--principal", "Ann Lee", "--to", "bob@example.org", "--subject", "Thursday",
+                "--body", "Confirmed.", "--approval", "never")["draft"]
+    assert d["approval_override"] == "never"
+    edited = as_json("draft", "edit", str(d["id"]), "--approval", "principal")["draft"]
+    assert edited["approval_override"] is None and edited["version"] == d["version"]
