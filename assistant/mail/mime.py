@@ -14,6 +14,7 @@ import email.policy
 import email.utils
 import mimetypes
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -146,7 +147,7 @@ def _header(msg: email.message.Message, name: str, problems: _Problems) -> str:
         # Nothing encoded: unfolding is all the modern policy would do, and its full parse is the slow part of import.
         return _fix_surrogates(_FOLD.sub("", raw).strip())
     try:
-        value = str(msg.policy.header_fetch_parse(name, raw))
+        value = str(email.policy.default.header_fetch_parse(name, raw))
         if _ENCODED_WORD.search(value):  # left encoded because the encoded word was malformed in some way
             value = _decode_encoded_words(value)
     except Exception:  # noqa: BLE001 - the modern policy raises many kinds of errors on broken headers
@@ -363,10 +364,84 @@ def parse_message(raw: bytes, *, principal_id: int, account_id: int, remote_id: 
     return result
 
 
+# Long runs of base64 lines (attachments): the parser reads a part line by line looking for its boundary, most of the
+# time of a big message. Such a run holds no boundary ("-" is not base64), so it is set aside before parsing, one line
+# left in its place, and put back into the part's payload afterwards: the same parts, payloads and defects, parsed fast.
+_BASE64_RUN = re.compile(rb"(?:^[A-Za-z0-9+/]{40,100}={0,2}\r?\n){256,}", re.M)
+
+
+def _parse_structure(raw: bytes) -> email.message.Message:
+    original = raw
+    runs: dict[str, str] = {}
+    if len(raw) > 64 * 1024:
+        nonce = secrets.token_hex(8)
+        pieces: list[bytes] = []
+        end = 0
+        for match in _BASE64_RUN.finditer(raw):
+            # The run's last line stays: it ends the part's payload, where the parser trims the line break.
+            block = match.group()
+            last = block.rstrip(b"\r\n").rfind(b"\n") + 1
+            token = f"b64run{nonce}{len(runs)}"
+            runs[token] = block[:last].decode("ascii")
+            pieces += [raw[end:match.start()], token.encode("ascii"), b"\r\n" if block.endswith(b"\r\n") else b"\n"]
+            end = match.start() + last
+        if runs:
+            pieces.append(raw[end:])
+            raw = b"".join(pieces)
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if runs and not _restore_runs(msg, runs):
+        msg = email.message_from_bytes(original, policy=email.policy.compat32)  # a run landed where we don't look
+    _modern_where_8bit(msg)
+    return msg
+
+
+def _modern_where_8bit(msg: email.message.Message) -> None:
+    """Parts whose headers carry raw 8-bit bytes are read through the modern policy, as they always were (compat32 would
+    hand their parameters back as surrogate escapes, decoded differently)."""
+    stack = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if not all(str(value).isascii() for _key, value in part.raw_items()):
+            part.policy = email.policy.default
+        if part.is_multipart() and depth < MAX_NESTING:
+            stack.extend((p, depth + 1) for p in part.get_payload() if isinstance(p, email.message.Message))
+
+
+def _restore_runs(msg: email.message.Message, runs: dict[str, str]) -> bool:
+    """Put each run back where its token line is; False when some token was not found."""
+    left = set(runs)
+
+    def restore(text: str) -> str:
+        for token in [t for t in left if t in text]:
+            for newline in ("\r\n", "\n"):
+                if token + newline in text:
+                    text = text.replace(token + newline, runs[token], 1)
+                    left.discard(token)
+                    break
+        return text
+
+    stack = [msg]
+    while stack and left:
+        part = stack.pop()
+        for attribute in ("preamble", "epilogue"):
+            value = getattr(part, attribute, None)
+            if isinstance(value, str) and "b64run" in value:
+                setattr(part, attribute, restore(value))
+        if part.is_multipart():
+            stack.extend(p for p in part.get_payload() if isinstance(p, email.message.Message))
+            continue
+        payload = part._payload  # as parsed: get_payload() would decode raw 8-bit text
+        if isinstance(payload, str) and "b64run" in payload:
+            part.set_payload(restore(payload))  # no charset given: only the text is replaced
+    return not left
+
+
 def _fill(m: Message, raw: bytes, problems: _Problems) -> None:
     if not isinstance(raw, (bytes, bytearray)):
         raw = str(raw).encode("utf-8", "surrogateescape")
-    msg = email.message_from_bytes(bytes(raw), policy=email.policy.default)
+    # compat32 keeps headers as strings while the structure is parsed; the modern policy would build a header object for
+    # every header the parser looks at, most of the parse time. Headers we show are decoded in _header with it.
+    msg = _parse_structure(bytes(raw))
     m.subject = _one_line(_header(msg, "Subject", problems))
     senders = _addresses(msg, "From", problems) or _addresses(msg, "Sender", problems)
     m.sender = senders[0] if senders else None
