@@ -445,6 +445,9 @@ class ComposeWindow(QWidget):
         for s in snippets:
             self.snippet_box.addItem(s.name, s.body)
             self.snippet_box.setItemData(self.snippet_box.count() - 1, s.approval, SNIPPET_APPROVAL_ROLE)
+            if s.approval:
+                self.snippet_box.setItemData(self.snippet_box.count() - 1, f"Approval: {APPROVAL_WORDS[s.approval]}",
+                                             Qt.ItemDataRole.ToolTipRole)
 
     def completions(self, prefix: str, on_found) -> None:
         """The principal's contacts and past correspondents starting with ``prefix`` (name or address), looked up

@@ -124,6 +124,9 @@ def test_a_never_ask_snippet_sends_without_asking_and_says_so(qtbot, tmp_path, m
     window.select_principal(ann_id)
     compose = new_message(qtbot, window)
     assert compose.approval_bar.isHidden()
+    box = compose.snippet_box
+    assert box.itemData(box.findText("confirm"), Qt.ItemDataRole.ToolTipRole) == "Approval: never asked"
+    assert box.itemData(box.findText("thanks"), Qt.ItemDataRole.ToolTipRole) is None
     choose_snippet(compose, "thanks")  # no override of its own
     assert compose.approval_bar.isHidden()
     choose_snippet(compose, "confirm")
