@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from assistant import timezones
 
@@ -28,6 +29,25 @@ def run(workspace_dir: Path, argv: list[str] | None = None) -> int:
     timezones.configure()
     app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv[:1])
     configure_application(app)
-    window = MainWindow(Path(workspace_dir))
+    window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
+    release = ReleaseTasksWhenPainted(window)
     window.show()
-    return app.exec()
+    code = app.exec()
+    del release
+    return code
+
+
+class ReleaseTasksWhenPainted(QObject):
+    """Lets the window's background tasks start once it has been painted the first time (children paint right after
+    their window, in the same pass; the queued call runs after that pass)."""
+
+    def __init__(self, window: QWidget):
+        super().__init__()
+        self.window = window
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.window and event.type() == QEvent.Type.Paint:
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self.window.tasks.release)
+        return False

@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
     FIRST_RUN_PAGE, WORKSPACE_PAGE = 0, 1
     INBOX_TAB, CALENDAR_TAB = 0, 1
 
-    def __init__(self, workspace_dir: Path, parent: QWidget | None = None):
+    def __init__(self, workspace_dir: Path, parent: QWidget | None = None, *, hold_tasks_until_painted: bool = False):
         super().__init__(parent)
         self.workspace_dir = Path(workspace_dir)
         self.demo_dir = self.workspace_dir.parent / "demo-workspace"
@@ -95,6 +95,8 @@ class MainWindow(QMainWindow):
         self.store = Store(self.workspace_dir)
         self.store.db.execute("PRAGMA query_only=ON")  # the GUI thread reads; the task manager writes
         self.tasks = TaskManager(self.workspace_dir, self)
+        if hold_tasks_until_painted:  # at launch: the first paint first (assistant.ui.app releases the worker)
+            self.tasks.hold()
         self.tasks.task_failed.connect(self.show_error)
         self.current_principal: Principal | None = None
         self._accounts: list[Account] = []

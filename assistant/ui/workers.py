@@ -7,6 +7,7 @@ GUI thread through a queued Qt signal, where ``on_done`` / ``on_error`` run. Tas
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
@@ -48,6 +49,7 @@ class TaskManager(QObject):
         self._worker_store: Store | None = None  # created, used and closed on the worker thread only
         self._pending = 0
         self._closed = False
+        self._gate: threading.Event | None = None
         self._closure_ready.connect(self._on_closure_ready, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -123,10 +125,23 @@ class TaskManager(QObject):
             self._worker_store.close()
             self._worker_store = None
 
+    def hold(self, at_most_s: float = 3.0) -> None:
+        """Queued tasks wait (in order) until :meth:`release`, or ``at_most_s`` at the latest. At launch the start-up
+        reads (counts, calendar week, reminders, Today…) would otherwise take turns at the interpreter with the GUI
+        thread building and painting the window, and the first paint would come later by their length."""
+        if self._gate is None and not self._closed:
+            self._gate = threading.Event()
+            self._executor.submit(self._gate.wait, at_most_s)
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+
     def shutdown(self) -> None:
         """Finish queued work, close the worker's store and stop the thread. Results not yet delivered are dropped."""
         if self._closed:
             return
+        self.release()
         self._closed = True
         self._executor.submit(self._close_worker_store)
         self._executor.shutdown(wait=True)

@@ -250,3 +250,57 @@ def test_week_view_expands_a_recurring_series_in_the_principals_zone(qtbot, tmp_
         del tester
     finally:
         store.close()
+
+
+
+def test_launch_paints_the_window_before_background_tasks_start(qtbot, qapp, workspace, monkeypatch):
+    """assistant.ui.app.run: the worker waits for the window's first paint, then runs what the window queued."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from assistant.ui import app as app_module
+    from assistant.ui import main_window
+    from assistant.ui.workers import TaskManager
+
+    order: list[str] = []
+    windows = []
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint and "paint" not in order:
+                order.append("paint")
+            return False
+
+    watcher = FirstPaint()
+
+    class RecordingWindow(main_window.MainWindow):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)  # queues the start-up reads (counts, calendar week, reminders…)
+            self.installEventFilter(watcher)
+            windows.append(self)
+
+    real_call = TaskManager._call
+
+    def recording_call(manager, fn):
+        if "task" not in order:
+            order.append("task")
+        return real_call(manager, fn)
+
+    class RunningApp:  # the real application; exec returns once the queued task ran
+        def __getattr__(self, name):
+            return getattr(qapp, name)
+
+        def exec(self):
+            qtbot.waitUntil(lambda: "task" in order, timeout=10000)
+            return 0
+
+    class Application:
+        @staticmethod
+        def instance():
+            return RunningApp()
+
+    monkeypatch.setattr(main_window, "MainWindow", RecordingWindow)
+    monkeypatch.setattr(TaskManager, "_call", recording_call)
+    monkeypatch.setattr(app_module, "QApplication", Application)
+    assert app_module.run(workspace[0]) == 0
+    windows[0].close()
+    assert order[:2] == ["paint", "task"]

@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 
@@ -62,3 +63,30 @@ def test_shutdown_closes_the_worker_store_and_refuses_new_work(qtbot, tmp_path):
     assert manager._worker_store is None
     with pytest.raises(RuntimeError):
         manager.run(lambda store: None)
+
+
+def test_held_tasks_wait_in_order_until_released(qtbot, tasks):
+    ran = []
+    tasks.hold(at_most_s=30)
+    for n in range(3):
+        tasks.run(lambda _store, n=n: ran.append(n))
+    qtbot.wait(200)
+    assert ran == []  # queued behind the gate, not lost
+    with qtbot.waitSignal(tasks.busy_changed, check_params_cb=lambda busy: busy is False, timeout=5000):
+        tasks.release()
+    assert ran == [0, 1, 2]
+
+
+def test_a_hold_ends_by_itself_and_shutdown_is_not_blocked_by_one(qtbot, tmp_path):
+    manager = TaskManager(tmp_path / "ws")
+    manager.hold(at_most_s=0.2)
+    done = []
+    manager.run(lambda store: store.schema_version(), on_done=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)  # nobody released it: it started after 0.2 s anyway
+    held = TaskManager(tmp_path / "ws")
+    held.hold(at_most_s=60)
+    held.run(lambda store: store.principals())
+    started = time.monotonic()
+    held.shutdown()  # releases the gate instead of waiting a minute
+    assert time.monotonic() - started < 30
+    manager.shutdown()

@@ -1,0 +1,226 @@
+"""The real app started the way the ``assistant`` command starts it, with timings printed (for ``ui_bench``).
+
+    python benchmarks/ui_probe.py open WORKSPACE [--switch-to PRINCIPAL_ID]
+    python benchmarks/ui_probe.py stall WORKSPACE --switch-to PRINCIPAL_ID [--interval-ms 5]
+
+Prints one JSON object on its last line of stdout. Times are ``time.monotonic()`` readings (one clock for the whole
+machine on Linux), so the parent can subtract the moment it started this process.
+
+``open``: runs ``assistant --workspace WORKSPACE`` (``assistant.cli.main``) and stamps the first paint of the inbox's
+thread list once it has rows; then picks PRINCIPAL_ID in the switcher, as a click does, and stamps the first paint of
+its threads; then the peak RSS (VmHWM), and quits.
+
+``stall``: the same window on PRINCIPAL_ID (whose account is synced); once its inbox is painted, a heartbeat timer ticks every ``--interval-ms`` while "Sync now"
+(``MainWindow.on_sync_now``) runs on the task manager's worker, until the sync has finished and the window has
+refreshed; prints the gaps between ticks.
+"""
+from __future__ import annotations
+
+import time
+
+STARTED = time.monotonic()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Probe:
+    """Watches the inbox's thread list for paints; everything else is the app's own behaviour."""
+
+    def __init__(self, args: argparse.Namespace):
+        from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+        from PySide6.QtWidgets import QApplication
+
+        self.args = args
+        self.result: dict = {"started": STARTED}
+        self.window = None
+        self._wanted_principal: int | None = None  # the next paint to stamp: threads of this principal
+        self._on_painted = None
+        self._rows_needed = True
+        probe = self
+
+        class PaintWatcher(QObject):
+            def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+                if event.type() == QEvent.Type.Paint:
+                    probe.on_viewport_paint()
+                return False
+
+        # The app's own entry point makes the QApplication the same way when none exists (assistant.ui.app.run).
+        self.app = QApplication.instance() or QApplication(sys.argv[:1])
+        self.watcher = PaintWatcher()
+        self.QTimer, self.Qt = QTimer, Qt
+        # Runs at the first turn of the event loop: the window is built and shown, nothing painted yet (posted
+        # events are delivered before the window system's expose events).
+        QTimer.singleShot(0, self.on_loop_started)
+
+    def on_loop_started(self) -> None:
+        from assistant.ui.main_window import MainWindow
+
+        windows = [w for w in self.app.topLevelWidgets() if isinstance(w, MainWindow)]
+        if not windows:
+            self.fail("no main window")
+            return
+        self.window = windows[0]
+        self.result["loop_started"] = time.monotonic()
+        self.result["first_principal_id"] = self.window.current_principal.id if self.window.current_principal else None
+        self.window.inbox.threads.viewport().installEventFilter(self.watcher)
+        if self.args.mode == "stall":
+            # The account being synced belongs to this principal: its list is on screen, reloaded after the sync.
+            self.expect_paint(self.args.switch_to, self.on_first_paint, rows_needed=False)
+            self.window.select_principal(self.args.switch_to)
+        else:
+            self.expect_paint(self.window.current_principal.id if self.window.current_principal else -1,
+                              self.on_first_paint)
+        self.window.inbox.threads.viewport().update()  # in case it painted already: the next paint is stamped
+
+    def expect_paint(self, principal_id: int, then, rows_needed: bool = True) -> None:
+        self._wanted_principal, self._on_painted, self._rows_needed = principal_id, then, rows_needed
+
+    def on_viewport_paint(self) -> None:
+        model = self.window.inbox.model
+        if self._on_painted is None or (self._rows_needed and model.rowCount() == 0):
+            return
+        if model.principal is None or model.principal.id != self._wanted_principal:
+            return
+        then, self._on_painted = self._on_painted, None
+        begun = time.monotonic()
+        # The paint runs after this filter returns; the next turn of the loop comes after it is flushed.
+        self.QTimer.singleShot(0, lambda: then(begun, time.monotonic(), model.rowCount()))
+
+    def on_first_paint(self, begun: float, painted: float, rows: int) -> None:
+        self.result.update(first_paint_begun=begun, first_paint=painted, first_rows=rows,
+                           rss_after_first_paint_mb=peak_rss_mb())
+        if self.args.mode == "open":
+            self.switch()
+        else:
+            self.start_stall_watch()
+
+    # -- open ----------------------------------------------------------------------------------------------------
+    def switch(self) -> None:
+        target = self.args.switch_to
+        if target is None or self.window.principals.row_of(target) < 0:
+            self.result["switch_s"] = None
+            self.settle_and_quit()
+            return
+        self.expect_paint(target, self.on_switch_painted)
+        self.result["switch_asked"] = time.monotonic()
+        self.window.select_principal(target)  # as a click in the switcher: currentRowChanged → the inbox loads
+
+    def on_switch_painted(self, begun: float, painted: float, rows: int) -> None:
+        self.result.update(switch_painted=painted, switch_s=painted - self.result["switch_asked"], switch_rows=rows)
+        self.settle_and_quit()
+
+    def settle_and_quit(self) -> None:
+        """Let the window's start-up work (counts, reminders, Today) finish, then read the peak RSS and quit."""
+        deadline = time.monotonic() + self.args.settle_s
+
+        def check() -> None:
+            if self.window.tasks.busy and time.monotonic() < deadline:
+                self.QTimer.singleShot(50, check)
+                return
+            # Scroll the largest inbox's list a few pages, as reading it does: pages are fetched as it scrolls.
+            view = self.window.inbox.threads
+            for _ in range(self.args.scroll_pages):
+                bar = view.verticalScrollBar()
+                bar.setValue(bar.maximum())
+                self.app.processEvents()
+            self.result["rows_loaded"] = self.window.inbox.model.rowCount()
+            self.result["peak_rss_mb"] = peak_rss_mb()
+            self.finish()
+
+        self.QTimer.singleShot(0, check)
+
+    # -- stall ---------------------------------------------------------------------------------------------------
+    def start_stall_watch(self) -> None:
+        self.gaps: list[float] = []
+        self.last_tick = time.monotonic()
+        self.heartbeat = self.QTimer()
+        self.heartbeat.setTimerType(self.Qt.TimerType.PreciseTimer)
+        self.heartbeat.setInterval(self.args.interval_ms)
+        self.heartbeat.timeout.connect(self.on_tick)
+        self.reports = None
+        self.sync_done_at: float | None = None
+        self.window.sync_finished.connect(self.on_sync_finished)
+        self.window.refreshed.connect(self.on_refreshed)
+        self.heartbeat.start()
+        self.result["sync_started"] = time.monotonic()
+        self.window.on_sync_now()  # what File ▸ Sync now (F5) does
+
+    def on_tick(self) -> None:
+        now = time.monotonic()
+        self.gaps.append(now - self.last_tick)
+        self.last_tick = now
+
+    def on_sync_finished(self, reports) -> None:
+        self.sync_done_at = time.monotonic()
+        self.reports = reports
+
+    def on_refreshed(self) -> None:
+        if self.sync_done_at is None:
+            return
+        # One more turn of the loop: whatever the refresh posted (a reloaded list painted) is inside the watch.
+        self.QTimer.singleShot(200, self.end_stall_watch)
+
+    def end_stall_watch(self) -> None:
+        self.heartbeat.stop()
+        reports = self.reports
+        if isinstance(reports, BaseException):
+            self.fail(f"sync failed: {reports!r}")
+            return
+        self.result.update(
+            sync_s=self.sync_done_at - self.result["sync_started"],
+            added=sum(r.mail["added"] for r in reports), sync_errors=[e for r in reports for e in r.errors],
+            gaps_ms=[round(g * 1000, 2) for g in self.gaps], interval_ms=self.args.interval_ms,
+            peak_rss_mb=peak_rss_mb(),
+        )
+        self.finish()
+
+    # -- end -----------------------------------------------------------------------------------------------------
+    def fail(self, text: str) -> None:
+        self.result["error"] = text
+        self.finish()
+
+    def finish(self) -> None:
+        self.result["finished"] = time.monotonic()
+        print(json.dumps(self.result), flush=True)
+        if self.window is not None:
+            self.window.close()
+        self.app.quit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("open", "stall"))
+    parser.add_argument("workspace")
+    parser.add_argument("--switch-to", type=int, metavar="PRINCIPAL_ID")
+    parser.add_argument("--interval-ms", type=int, default=5)
+    parser.add_argument("--settle-s", type=float, default=10.0)
+    parser.add_argument("--scroll-pages", type=int, default=5)
+    args = parser.parse_args(argv)
+    probe = Probe(args)
+    from assistant.cli import main as assistant_main
+
+    code = assistant_main(["--workspace", args.workspace])  # `assistant --workspace DIR`: the app, until it quits
+    if "finished" not in probe.result:
+        print(json.dumps(dict(probe.result, error=f"the app quit ({code}) before the probe finished")), flush=True)
+        return 1
+    return 0 if "error" not in probe.result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
