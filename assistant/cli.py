@@ -34,6 +34,8 @@ def _shown(dt: datetime | None, zone: str) -> str:
 
 
 def _width(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
                for ch in text)
 
@@ -42,6 +44,8 @@ def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if _width(text) <= limit:
         return text
+    if text.isascii():
+        return text[: limit - 1] + "…"
     out, used = [], 0
     for ch in text:
         w = _width(ch)
@@ -378,6 +382,10 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
     rows: list[tuple[Any, Any]] = []
     try:
         principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
+        if args.count:
+            total = sum(store.scope(p.id).count_messages(args.query) for p in principals)
+            out.emit({"query": args.query, "principal": args.principal, "count": total}, lambda: str(total))
+            return 0
         for p in principals:
             rows += [(p, m) for m in store.scope(p.id).search_messages(args.query, limit=args.limit)]
     finally:
@@ -540,6 +548,7 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     search.add_argument("query", metavar="QUERY")
     search.add_argument("--principal", metavar="NAME")
     search.add_argument("--limit", type=int, default=50, help="most results to show (default 50)")
+    search.add_argument("--count", action="store_true", help="print only how many messages match")
     search.set_defaults(handler=cmd_search)
 
     importer = commands.add_parser("import", help="import an mbox, maildir, folder of .eml, or .ics into a principal")

@@ -66,7 +66,7 @@ def check_credentials() -> Check:
 
 def check_time_zones() -> Check:
     timezones.configure()
-    source = "the tzdata package" if not zoneinfo.TZPATH else "the system database (" + ", ".join(zoneinfo.TZPATH) + ")"
+    source = "the tzdata package" if timezones.uses_tzdata_package() else "the system database (" + ", ".join(zoneinfo.TZPATH) + ")"
     return Check("time zones", True, f"tzdata {timezones.tzdata_version()}, read from {source}")
 
 

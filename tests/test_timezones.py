@@ -15,10 +15,12 @@ def _tzdata():
 
 def test_tzdata_package_is_used():
     assert timezones.tzdata_version()[:2] == "20"
-    # the package's own data, not the OS's
+    # the package's own data, not the OS's (read from its folder, or through importlib.resources when it is zipped)
     import zoneinfo
 
-    assert zoneinfo.TZPATH == ()
+    assert timezones.uses_tzdata_package()
+    assert all("tzdata" in path for path in zoneinfo.TZPATH)
+    assert zoneinfo.ZoneInfo("Asia/Tokyo").key == "Asia/Tokyo"
 
 
 def test_unknown_zone_is_a_clear_error():

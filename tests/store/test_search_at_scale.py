@@ -1,0 +1,124 @@
+"""Search as it is shaped for 100,000 messages: the principal's token in the index, the two query plans, counts."""
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from assistant import cli, search
+from assistant.domain import Account, Address, Message, Principal
+from assistant.store import DB_NAME, Store
+from assistant.store.schema import SCHEMA_VERSION
+
+UTC = timezone.utc
+START = datetime(2026, 1, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def two(tmp_path):
+    store = Store(tmp_path / "ws")
+    ann = store.add_principal(Principal(name="Ann", timezone="America/New_York", addresses=["ann@a.example"]))
+    ken = store.add_principal(Principal(name="Ken", timezone="Asia/Tokyo", addresses=["ken@k.example"]))
+    accounts = {p.id: store.add_account(Account(principal_id=p.id, kind="local", address=p.addresses[0]))
+                for p in (ann, ken)}
+    yield store, ann, ken, accounts
+    store.close()
+
+
+def _add(store, principal, account, number: int, body: str, *, subject: str = "Note", read: bool = True) -> None:
+    store.scope(principal.id).upsert_message(Message(
+        principal_id=principal.id, account_id=account.id, remote_id=str(number), subject=subject,
+        sender=Address("Bob", "bob@example.com"), date_utc=START + timedelta(hours=number), body_text=body,
+        is_read=read,
+    ))
+
+
+def test_a_word_never_matches_the_principals_token(two):
+    store, ann, ken, accounts = two
+    _add(store, ann, accounts[ann.id], 1, "nothing here")
+    _add(store, ann, accounts[ann.id], 2, f"room p{ken.id} is booked")
+    ann_scope, ken_scope = store.scope(ann.id), store.scope(ken.id)
+    assert ann_scope.search_messages(f"p{ann.id}") == [] and ann_scope.count_messages(f"p{ann.id}") == 0
+    assert [m.remote_id for m in ann_scope.search_messages(f"p{ken.id}")] == ["2"]
+    assert ken_scope.search_messages(f"p{ken.id}") == [] and ken_scope.count_messages("room") == 0
+
+
+@pytest.mark.parametrize("walk_above", [0, 10_000])  # the walk over the date index, then the lookup of each hit
+def test_both_plans_give_the_newest_page_and_the_full_count(two, monkeypatch, walk_above):
+    monkeypatch.setattr(search, "_WALK_ABOVE", walk_above)
+    store, ann, ken, accounts = two
+    for n in range(40):
+        _add(store, ann, accounts[ann.id], n, "alpha" + (" beta" if n % 2 else ""), read=n % 4 != 0)
+        _add(store, ken, accounts[ken.id], n, "alpha beta")
+    scope = store.scope(ann.id)
+    page = scope.search_messages("alpha", limit=5)
+    assert [m.remote_id for m in page] == ["39", "38", "37", "36", "35"]
+    assert scope.count_messages("alpha") == 40
+    assert scope.count_messages("alpha beta") == 20
+    assert [m.remote_id for m in scope.search_messages("beta is:unread", limit=50)] == []  # odd ones are all read
+    assert scope.count_messages("alpha is:unread") == 10
+    after = (START + timedelta(hours=30)).date().isoformat()  # 2026-01-02: from hour 15 on
+    assert scope.count_messages(f"alpha after:{after}") == 25
+    assert [m.remote_id for m in scope.search_messages(f"beta before:{after}", limit=3)] == ["13", "11", "9"]
+    assert scope.count_messages("gamma") == 0 and scope.search_messages("gamma") == []
+    assert scope.count_messages(f"before:{after}") == 15  # no words: the messages table alone
+
+
+def test_a_message_deleted_any_way_leaves_the_index(two):
+    store, ann, _, accounts = two
+    for n in range(3):
+        _add(store, ann, accounts[ann.id], n, "delta")
+    store.db.execute("DELETE FROM accounts WHERE id=?", (accounts[ann.id].id,))  # cascades to the messages
+    assert store.db.execute("SELECT COUNT(*) FROM messages_fts").fetchone()[0] == 0
+    assert store.scope(ann.id).count_messages("delta") == 0
+
+
+def test_a_workspace_indexed_before_the_token_is_migrated(tmp_path):
+    store = Store(tmp_path / "ws")
+    ann = store.add_principal(Principal(name="Ann", timezone="UTC", addresses=["ann@a.example"]))
+    account = store.add_account(Account(principal_id=ann.id, kind="local", address="ann@a.example"))
+    _add(store, ann, account, 1, "epsilon", subject="Old one")
+    # The index as the previous schema had it: four columns, no trigger.
+    store.db.executescript(
+        "DROP TRIGGER messages_fts_gone; DROP TABLE messages_fts;"
+        " CREATE VIRTUAL TABLE messages_fts USING fts5(subject, sender, recipients, body,"
+        " tokenize = 'unicode61 remove_diacritics 2');"
+        " INSERT INTO messages_fts(rowid, subject, sender, recipients, body) VALUES (1, 'Old one', 'Bob', '', 'epsilon');"
+        f" PRAGMA user_version={SCHEMA_VERSION - 1};"
+    )
+    store.close()
+    store = Store(tmp_path / "ws")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert [m.subject for m in store.scope(ann.id).search_messages("epsilon")] == ["Old one"]
+        assert store.scope(ann.id).count_messages("epsilon") == 1
+    finally:
+        store.close()
+    db = sqlite3.connect(tmp_path / "ws" / DB_NAME)
+    assert db.execute("SELECT principal FROM messages_fts").fetchall() == [(f"p{ann.id}",)]
+    db.close()
+
+
+def test_search_count_on_the_command_line(two, capsys):
+    store, ann, ken, accounts = two
+    for n in range(3):
+        _add(store, ann, accounts[ann.id], n, "zeta")
+        _add(store, ken, accounts[ken.id], n, "zeta" if n else "eta")
+    workspace = str(store.dir)
+    capsys.readouterr()
+    assert cli.main(["--workspace", workspace, "search", "--count", "zeta"]) == 0
+    assert capsys.readouterr().out == "5\n"
+    assert cli.main(["--workspace", workspace, "--json", "search", "zeta", "--count", "--principal", "Ken"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"query": "zeta", "principal": "Ken", "count": 2}
+
+
+def test_search_starts_without_the_other_modules_commands():
+    assert cli._command_word(["--workspace", "/w", "--json", "search", "x"]) == "search"
+    assert cli._command_word(["--workspace=/w", "search"]) == "search"
+    assert cli._command_word(["--debug", "task", "list"]) == "task"
+    assert cli._command_word(["--help"]) is None and cli._command_word([]) is None
+    lean = cli.build_parser(extensions=False)
+    assert lean.parse_args(["search", "x", "--count"]).count
+    with pytest.raises(SystemExit):
+        lean.parse_args(["task", "list"])
+    assert cli.build_parser().parse_args(["task", "list", "--principal", "Ann"]).principal == "Ann"
