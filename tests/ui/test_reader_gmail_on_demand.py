@@ -46,7 +46,7 @@ def open_in_reader(qtbot, make_window, workspace, account):  # noqa: F811
     qtbot.waitUntil(lambda: window.inbox.model.rowCount() == 1)
     window.inbox.threads.select_row(0)
     reader = window.inbox.reader
-    qtbot.waitUntil(lambda: reader.attachment_actions.isVisible())
+    qtbot.waitUntil(lambda: reader.attachment_actions.isVisible() and len(buttons(reader, "Save")) == 2)
     return window, reader
 
 

@@ -78,7 +78,9 @@ def test_with_several_attachments_the_user_picks_one_after_the_download(qtbot, m
 
     window, reader = open_in_reader(qtbot, make_window, workspace, account)
     qtbot.mouseClick(save_buttons(reader)[0], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(save_buttons(reader)) == 2, timeout=10000)
+    # Buttons of an earlier render linger until their deleteLater runs: wait for the download's answer itself.
+    qtbot.waitUntil(lambda: reader.attachment_status.text() != "Downloading…" and len(save_buttons(reader)) == 2,
+                    timeout=10000)
     assert reader.attachment_status.text() == "2 attachments downloaded: choose one."
     assert [b.text() for b in save_buttons(reader)] == ["Save contract.pdf…", "Save figures.csv…"]
     with qtbot.wait_signal(reader.attachment_saved, timeout=5000):
