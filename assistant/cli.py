@@ -387,11 +387,15 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
             out.emit({"query": args.query, "principal": args.principal, "count": total}, lambda: str(total))
             return 0
         for p in principals:
-            rows += [(p, m) for m in store.scope(p.id).search_messages(args.query, limit=args.limit)]
+            # Once a full page is held, the next principal is asked only for messages newer than its oldest.
+            oldest = rows[-1][1].date_utc if len(rows) == args.limit else None
+            newer_than = oldest if oldest is not None and oldest.timestamp() > 0 else None
+            rows += [(p, m) for m in store.scope(p.id).search_messages(args.query, limit=args.limit,
+                                                                        newer_than=newer_than)]
+            rows.sort(key=lambda pm: pm[1].date_utc.timestamp() if pm[1].date_utc else 0, reverse=True)  # stable
+            rows = rows[: args.limit]
     finally:
         store.close()
-    rows.sort(key=lambda pm: pm[1].date_utc.timestamp() if pm[1].date_utc else 0, reverse=True)
-    rows = rows[: args.limit]
     results = [
         {
             "principal": p.name,

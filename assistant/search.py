@@ -127,12 +127,19 @@ def index_hits(db: sqlite3.Connection, match: str) -> int:
     return db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchone()[0]
 
 
-def message_rows(db: sqlite3.Connection, query: str, principal_id: int, limit: int) -> list[sqlite3.Row]:
-    """The ``messages`` rows of one principal that match ``query``, newest first, at most ``limit``."""
+def message_rows(db: sqlite3.Connection, query: str, principal_id: int, limit: int,
+                 newer_than: int | None = None) -> list[sqlite3.Row]:
+    """The ``messages`` rows of one principal that match ``query``, newest first, at most ``limit``; only those dated
+    after ``newer_than`` (epoch seconds) when given: a search over several principals needs no row older than the
+    page it already holds."""
     match, where, args = _message_filter(query, principal_id)
     hits = index_hits(db, match)
     if match and not hits:
         return []
+    if newer_than is not None:
+        where.append("m.date_utc>?")
+        args.append(newer_than)
+        hits = max(hits, _WALK_ABOVE + 1)  # a short walk down the date index, however many hits there are
     from_where, args = _from_where(match, where, args, hits)
     return db.execute(f"SELECT m.* {from_where} ORDER BY m.date_utc DESC LIMIT ?", [*args, limit]).fetchall()
 

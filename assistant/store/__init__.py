@@ -9,7 +9,6 @@ beside the single writer).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -63,6 +62,8 @@ def _unz(blob: bytes | None) -> bytes:
 
 
 def content_hash(*parts: Any) -> str:
+    import hashlib  # here, not at the top: loading OpenSSL costs every command's start a few ms, and reads need none
+
     h = hashlib.sha256()
     for p in parts:
         h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
@@ -786,10 +787,11 @@ class PrincipalScope:
         return [Address(r[0], r[1]) for r in rows]
 
     # -- search --------------------------------------------------------------------------------------------------
-    def search_messages(self, query: str, limit: int = 100) -> list[Message]:
+    def search_messages(self, query: str, limit: int = 100, *, newer_than: datetime | None = None) -> list[Message]:
         from assistant.search import message_rows
 
-        return [self._message(r) for r in message_rows(self.db, query, self.principal_id, limit)]
+        rows = message_rows(self.db, query, self.principal_id, limit, None if newer_than is None else to_epoch(newer_than))
+        return [self._message(r) for r in rows]
 
     def count_messages(self, query: str) -> int:
         """How many of this principal's messages match ``query`` (``search_messages`` returns one page of them)."""

@@ -122,3 +122,16 @@ def test_search_starts_without_the_other_modules_commands():
     with pytest.raises(SystemExit):
         lean.parse_args(["task", "list"])
     assert cli.build_parser().parse_args(["task", "list", "--principal", "Ann"]).principal == "Ann"
+
+
+def test_search_over_every_principal_keeps_the_newest_page(two, capsys):
+    store, ann, ken, accounts = two
+    for n in range(12):  # Ann's at even hours, Ken's at odd ones and, from 8 on, the same hours as Ann's
+        _add(store, ann, accounts[ann.id], 2 * n, "theta")
+        _add(store, ken, accounts[ken.id], 2 * n + (1 if n < 8 else 0), "theta")
+    capsys.readouterr()
+    assert cli.main(["--workspace", str(store.dir), "--json", "search", "theta", "--limit", "5"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    # Newest first; at the same instant, the principals in their order (Ann, then Ken), as one merged sort gives.
+    assert [(r["principal"], r["date_utc"][11:13]) for r in results] == [
+        ("Ann", "07"), ("Ken", "07"), ("Ann", "05"), ("Ken", "05"), ("Ann", "03")]
