@@ -18,7 +18,8 @@ from typing import Any, Iterator
 from assistant.calendar.ics import looks_like_icalendar, read_calendar
 from assistant.domain import Account, CalendarEvent, Folder, Message
 from assistant.errors import DiskFull, InvalidInput, NotFound, UserError, disk_full
-from assistant.mail.mime import normalise_message_id, parse_message
+from assistant.mail import parse_pool
+from assistant.mail.mime import normalise_message_id
 
 IMPORT_ACCOUNT_KIND = "import"
 IMPORT_ACCOUNT_ADDRESS = "imported"
@@ -235,6 +236,7 @@ class _Importer:
             )
         except OSError as exc:
             self.reject(self.label(path), _reason(exc))
+        entries: list[tuple[str, Path, str, str]] = []  # (item, file, folder, flags)
         for folder_name, folder_path in folders:
             display = folder_name.replace(".", "/")  # Maildir++ nests with dots: .Work.Clients is Work/Clients
             for subdir in ("new", "cur"):
@@ -244,17 +246,35 @@ class _Importer:
                     self.reject(self.label(folder_path / subdir), _reason(exc))
                     continue
                 for file in files:
-                    item = self.label(file)
-                    try:
-                        if not file.is_file():
-                            continue
-                        raw = file.read_bytes()
-                    except OSError as exc:
-                        self.reject(item, _reason(exc))
-                        continue
                     # Flags live in the file name after ":2," ("!2," where ":" is not allowed in names).
                     flags = re.split(r"[:!]2,", file.name, maxsplit=1)[1] if re.search(r"[:!]2,", file.name) else ""
-                    self.add_message(item, raw, folder=display, flags=flags)
+                    entries.append((self.label(file), file, display, flags))
+        files = []
+        for entry in entries:
+            try:
+                if entry[1].is_file():
+                    files.append(entry)
+            except OSError as exc:
+                self.reject(entry[0], _reason(exc))
+        processes = parse_pool.workers() if len(files) >= parse_pool.MIN_FILES else 0
+        if processes:  # a big maildir: files are read and parsed in other processes, written here in order
+            prepared = parse_pool.prepared_in_order(
+                [file for _, file, _, _ in files], known=self.message_ids, principal_id=self.principal_id,
+                account_id=self.account.id, processes=processes,
+            )
+            for (item, _file, folder, flags), ready in zip(files, prepared):
+                if ready.error is not None:
+                    self.reject(item, _reason(ready.error))
+                    continue
+                self.add_message(item, None, folder=folder, flags=flags, prepared=ready)
+            return
+        for item, file, folder, flags in files:
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                self.reject(item, _reason(exc))
+                continue
+            self.add_message(item, raw, folder=folder, flags=flags)
 
     def import_mbox(self, path: Path) -> None:
         folder = path.stem or "Imported"
@@ -277,14 +297,15 @@ class _Importer:
             role=_ROLES.get(name.strip().lower(), ""),
         ))
 
-    def add_message(self, item: str, raw: bytes, *, folder: str, flags: str) -> None:
-        remote_id = _message_remote_id(raw)
-        if remote_id in self.message_ids:
+    def add_message(self, item: str, raw: bytes | None, *, folder: str, flags: str,
+                    prepared: parse_pool.Prepared | None = None) -> None:
+        if prepared is None:
+            prepared = parse_pool.prepare(raw or b"", self.message_ids, self.principal_id, self.account.id)
+        remote_id = prepared.remote_id
+        if prepared.message is None or remote_id in self.message_ids:  # known before this run, or met earlier in it
             self.report.skipped += 1
             return
-        message: Message = parse_message(
-            raw, principal_id=self.principal_id, account_id=self.account.id, remote_id=remote_id
-        )
+        message: Message = prepared.message
         if message.message_id_header:
             message.remote_id = remote_id = message.message_id_header
             if remote_id in self.message_ids:
@@ -296,7 +317,7 @@ class _Importer:
         self.ensure_folder(folder)
         self._open_batch()
         try:
-            self.scope.upsert_message(message, raw)
+            self.scope.upsert_message(message, raw, bodies=prepared.bodies)
         except DiskFull:
             raise  # the batch is lost with it: stop, rather than report as imported what was rolled back
         except (sqlite3.Error, ValueError, UserError) as exc:
