@@ -37,6 +37,7 @@ class Query:
     ours: str  # in our language (assistant/search.py)
     notmuch: str  # the same question in notmuch's
     manifest_term: str = ""  # the generator's count of messages holding this marker or phrase, summed over principals
+    differs: str = ""  # why notmuch's count is not expected to equal ours (then both are shown, not compared)
 
 
 _TOP_SENDER = generate.SENDERS["daniel-brooks"][0][1]  # the first principal's most frequent correspondent
@@ -48,6 +49,8 @@ _OTHER_SENDER = generate.SENDERS["amara-okafor"][3][1]  # a less frequent one of
 # words are ones the text only ever spells one way; CJK text is one token to notmuch and bigrams to us, so CJK queries
 # are whole strings the generator inserts between spaces. Dates: our ``before:`` is exclusive, notmuch's range end
 # inclusive (to the end of that day), both in UTC.
+_GMIME_SUBJECTS = ("notmuch (GMime) drops an RFC 2047 encoded-word that follows one ending in base64 padding, so some"
+                   " long CJK subjects lose their end; Python's email package joins them as RFC 2047 says")
 QUERIES: tuple[Query, ...] = (
     Query("rare word", "zorblax", "zorblax", "zorblax"),
     Query("rare word", "vantrook", "vantrook", "vantrook"),
@@ -66,7 +69,7 @@ QUERIES: tuple[Query, ...] = (
     Query("word and date", "quintrel after:2026-01-01", "quintrel and date:2026-01-01.."),
     Query("from: and word", f"from:{_TOP_SENDER} garden", f"from:{_TOP_SENDER} and garden"),
     Query("non-ASCII word", "München", "München"),
-    Query("CJK word", "東京駅", "東京駅"),
+    Query("CJK word", "東京駅", "東京駅", differs=_GMIME_SUBJECTS),
     Query("no hits", "xylophonequark", "xylophonequark"),
     Query("no hits (date)", "zorblax before:2024-01-01", "zorblax and date:..2023-12-31"),
 )
@@ -74,14 +77,17 @@ QUERIES: tuple[Query, ...] = (
 
 # -- our side ---------------------------------------------------------------------------------------------------------
 def search_everyone(store, principals, query: str, limit: int = PAGE) -> tuple[list, int]:
-    """What ``assistant search`` does in-process: every principal's ``limit`` newest hits merged, and the total."""
+    """What ``assistant search`` does in-process (its page: each principal asked only for messages newer than the page
+    held so far), and what ``assistant search --count`` adds up."""
     hits, total = [], 0
     for p in principals:
         scope = store.scope(p.id)
-        hits += scope.search_messages(query, limit)
+        oldest = hits[-1].date_utc if len(hits) == limit else None
+        hits += scope.search_messages(query, limit, newer_than=oldest if oldest and oldest.timestamp() > 0 else None)
+        hits.sort(key=lambda m: m.date_utc.timestamp() if m.date_utc else 0, reverse=True)
+        del hits[limit:]
         total += scope.count_messages(query)
-    hits.sort(key=lambda m: m.date_utc.timestamp() if m.date_utc else 0, reverse=True)
-    return hits[:limit], total
+    return hits, total
 
 
 def our_counts(workspace: Path) -> dict[str, int]:
@@ -123,6 +129,11 @@ def notmuch_counts(config: Path) -> dict[str, int]:
 def count_mismatches(ours: dict[str, int], theirs: dict[str, int], who: str) -> dict[str, str]:
     """Query -> one line, for each query both sides counted and counted differently."""
     return {q: f"{q}: ours {ours[q]}, {who} {theirs[q]}" for q in ours if q in theirs and ours[q] != theirs[q]}
+
+
+def comparable(counts: dict[str, int]) -> dict[str, int]:
+    """Those of notmuch's counts that should equal ours (see ``Query.differs``)."""
+    return {q.ours: counts[q.ours] for q in QUERIES if not q.differs and q.ours in counts}
 
 
 # -- the section ------------------------------------------------------------------------------------------------------
@@ -256,15 +267,21 @@ def run(ctx: Context) -> list[Row]:
                 for q in ours if cli_counts.get(q, ours[q]) != ours[q]}
     compared = ctx.has_notmuch and ctx.notmuch_config is not None
     others = [count_mismatches(ours, manifest_counts(ctx.manifest), "the generator's manifest")]
+    aside = ""
     if compared:
-        others.append(count_mismatches(ours, notmuch_counts(ctx.notmuch_config), "notmuch"))
+        theirs = notmuch_counts(ctx.notmuch_config)
+        others.append(count_mismatches(ours, comparable(theirs), "notmuch"))
+        aside = "; ".join(f"not compared: {q.ours} (ours {ours[q.ours]}, notmuch {theirs[q.ours]}): {q.differs}"
+                          for q in QUERIES if q.differs)
     for found in others:
         for q, line in found.items():
             problems[q] = f"{problems[q]}; {line}" if q in problems else line
+    checked = len(QUERIES) - (sum(1 for q in QUERIES if q.differs) if compared else 0)
     rows.append(Row(
         SECTION, "hit counts equal to notmuch count" if compared else "hit counts (no notmuch: against the manifest)",
-        len(QUERIES) - len(problems), f"of {len(QUERIES)}", f"{len(QUERIES)} of {len(QUERIES)}", met=not problems,
-        note="; ".join(problems.values()) if problems else f"all equal ({sum(ours.values()):,} hits over the queries)",
+        checked - len(problems), f"of {checked}", f"{checked} of {checked}", met=not problems,
+        note="; ".join([*problems.values(), aside] if problems else
+                       [f"all equal ({sum(ours.values()):,} hits over the queries)", aside]).strip("; "),
     ))
     return rows
 
