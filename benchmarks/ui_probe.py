@@ -10,7 +10,8 @@ machine on Linux), so the parent can subtract the moment it started this process
 thread list once it has rows; then picks PRINCIPAL_ID in the switcher, as a click does, and stamps the first paint of
 its threads; then the peak RSS (VmHWM), and quits.
 
-``stall``: the same window on PRINCIPAL_ID (whose account is synced); once its inbox is painted, a heartbeat timer ticks every ``--interval-ms`` while "Sync now"
+``stall``: the same window on PRINCIPAL_ID (whose account is synced); once its inbox is painted and the start-up work
+is done, a heartbeat timer ticks every ``--interval-ms`` while "Sync now"
 (``MainWindow.on_sync_now``) runs on the task manager's worker, until the sync has finished and the window has
 refreshed; prints the gaps between ticks.
 """
@@ -108,7 +109,7 @@ class Probe:
         if self.args.mode == "open":
             self.switch()
         else:
-            self.start_stall_watch()
+            self.when_settled(self.start_stall_watch)
 
     # -- open ----------------------------------------------------------------------------------------------------
     def switch(self) -> None:
@@ -125,14 +126,22 @@ class Probe:
         self.result.update(switch_painted=painted, switch_s=painted - self.result["switch_asked"], switch_rows=rows)
         self.settle_and_quit()
 
-    def settle_and_quit(self) -> None:
-        """Let the window's start-up work (counts, reminders, Today) finish, then read the peak RSS and quit."""
+    def when_settled(self, then) -> None:
+        """``then()`` once the window's start-up work (counts, calendar week, reminders, Today) is done."""
         deadline = time.monotonic() + self.args.settle_s
 
         def check() -> None:
             if self.window.tasks.busy and time.monotonic() < deadline:
                 self.QTimer.singleShot(50, check)
                 return
+            self.QTimer.singleShot(200, then)  # and the results it delivered are shown
+
+        self.QTimer.singleShot(0, check)
+
+    def settle_and_quit(self) -> None:
+        """Let the window's start-up work finish, scroll the list, then read the peak RSS and quit."""
+
+        def measure() -> None:
             # Scroll the largest inbox's list a few pages, as reading it does: pages are fetched as it scrolls.
             view = self.window.inbox.threads
             for _ in range(self.args.scroll_pages):
@@ -143,11 +152,12 @@ class Probe:
             self.result["peak_rss_mb"] = peak_rss_mb()
             self.finish()
 
-        self.QTimer.singleShot(0, check)
+        self.when_settled(measure)
 
     # -- stall ---------------------------------------------------------------------------------------------------
     def start_stall_watch(self) -> None:
         self.gaps: list[float] = []
+        self.long_gaps: list[tuple[float, float]] = []
         self.last_tick = time.monotonic()
         self.heartbeat = self.QTimer()
         self.heartbeat.setTimerType(self.Qt.TimerType.PreciseTimer)
@@ -164,6 +174,18 @@ class Probe:
     def on_tick(self) -> None:
         now = time.monotonic()
         self.gaps.append(now - self.last_tick)
+        if now - self.last_tick > 0.025:  # when the long ones came: during the sync, or in what followed it
+            self.long_gaps.append((round(self.last_tick - self.result["sync_started"], 3),
+                                   round((now - self.last_tick) * 1000, 1)))
+            if os.environ.get("UI_PROBE_STACKS"):  # where the other threads are, right after the gap
+                import threading
+                import traceback
+
+                frames = sys._current_frames()
+                self.long_gaps[-1] += tuple(
+                    f"{t.name}: " + " < ".join(f"{fs.name}({Path(fs.filename).name}:{fs.lineno})"
+                                               for fs in reversed(traceback.extract_stack(frames[t.ident])[-6:]))
+                    for t in threading.enumerate() if t.ident in frames and t is not threading.current_thread())
         self.last_tick = now
 
     def on_sync_finished(self, reports) -> None:
@@ -186,6 +208,7 @@ class Probe:
             sync_s=self.sync_done_at - self.result["sync_started"],
             added=sum(r.mail["added"] for r in reports), sync_errors=[e for r in reports for e in r.errors],
             gaps_ms=[round(g * 1000, 2) for g in self.gaps], interval_ms=self.args.interval_ms,
+            long_gaps=self.long_gaps, sync_done_after_s=self.sync_done_at - self.result["sync_started"],
             peak_rss_mb=peak_rss_mb(),
         )
         self.finish()

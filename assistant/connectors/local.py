@@ -13,6 +13,7 @@ was in flight when the process died.
 from __future__ import annotations
 
 import base64
+import logging
 import email.parser
 import email.policy
 import hashlib
@@ -43,7 +44,10 @@ ROLE_NAMES = {
 }
 # The folder a role is written to when it does not exist yet.
 ROLE_FOLDER = {"sent": "Sent", "drafts": "Drafts", "archive": "Archive", "trash": "Trash", "spam": "Junk"}
+log = logging.getLogger(__name__)
 STATE_VERSION = 1
+# From this many new or changed maildir messages, a sync parses them in other processes (see _ParsingProcesses).
+PARSE_IN_PROCESSES_FROM = 200
 _header_parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 _STATUS_LINE = re.compile(rb"^(?:Status|X-Status):[^\n]*\n", re.IGNORECASE | re.MULTILINE)
 
@@ -347,6 +351,101 @@ def _uid_of(ics_text: str) -> str:
     return uids.pop()
 
 
+def _parse(raw: bytes, principal_id: int, account_id: int, key: str) -> Message:
+    try:
+        return parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=key)
+    except Exception as exc:  # keep what cannot be read: the raw source is stored, the reason shown
+        return Message(principal_id, account_id, key, "(unreadable message)", None, size=len(raw),
+                       parse_error=f"could not read this message: {exc}"[:300])
+
+
+def _yield_to_the_app() -> None:
+    """Parsing processes run at a lower priority: on a busy machine the app's own threads get the CPU first (a thread
+    taken off the CPU while it holds the interpreter lock would keep the window waiting for it)."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
+
+
+def _parse_files(principal_id: int, account_id: int, files: list[tuple[str, str]]) -> list[Message | None]:
+    """In a parsing process: (path, key) → the parsed message, None when the file is gone (the sync then says so)."""
+    out: list[Message | None] = []
+    for path, key in files:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError:
+            out.append(None)
+            continue
+        out.append(_parse(raw, principal_id, account_id, key))
+    return out
+
+
+class _ParsingProcesses:
+    """Messages of the coming pages parsed in other processes while the engine stores the current one.
+
+    Parsing is most of a first sync's work, and the big messages spend it in C calls that keep the interpreter lock
+    (a regular expression over a 6 MB attachment, its base64 decoding) for up to a few hundred milliseconds: on the
+    app's worker thread that froze the window for as long. Processes have locks of their own. The connector still
+    reads each file itself and hands the engine the same (message, raw) pairs in the same order; a parsing process
+    that fails only sends the rest of the sync back to parsing in this process.
+    """
+
+    FILES_PER_TASK = 25
+    PAGES_AHEAD = 2
+
+    def __init__(self, executor: Any, account: Account, items: list[MailItem]):
+        self.executor, self.account = executor, account
+        self.queue = list(items)
+        self.submitted: list[tuple[list[MailItem], list[Any]]] = []
+
+    @classmethod
+    def start(cls, items: list[MailItem], account: Account) -> "_ParsingProcesses | None":
+        """None (parse here) for a few messages, an mbox, or one CPU."""
+        if len(items) < PARSE_IN_PROCESSES_FROM or not all(isinstance(i.location, Path) and i.reader is None
+                                                           for i in items):
+            return None
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cpus = os.cpu_count() or 1
+        if cpus < 2:
+            return None
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a fresh interpreter, nothing of this process (its SQLite connections, its threads, Qt) copied over
+        executor = ProcessPoolExecutor(min(cpus, 4), mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_yield_to_the_app)
+        return cls(executor, account, items)
+
+    def _submit(self, count: int) -> None:
+        batch, self.queue = self.queue[:count], self.queue[count:]
+        futures = [self.executor.submit(_parse_files, self.account.principal_id, self.account.id,
+                                        [(str(i.location), i.key) for i in batch[n:n + self.FILES_PER_TASK]])
+                   for n in range(0, len(batch), self.FILES_PER_TASK)]
+        self.submitted.append((batch, futures))
+
+    def page(self, items: list[MailItem]) -> list[Message | None]:
+        """The parsed messages of ``items`` (the next page, in order); None where this process must parse."""
+        while len(self.submitted) <= self.PAGES_AHEAD and self.queue:
+            self._submit(len(items))
+        if not self.submitted:
+            return [None] * len(items)
+        batch, futures = self.submitted.pop(0)
+        if [i.key for i in batch] != [i.key for i in items]:  # not the page expected: parse it here
+            return [None] * len(items)
+        try:
+            return [m for f in futures for m in f.result()]
+        except Exception as exc:  # noqa: BLE001 - a parsing process died (memory?): the rest is parsed here
+            log.warning("parsing processes failed (%s); parsing in the app from here", exc)
+            self.queue = []
+            return [None] * len(items)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
 class LocalConnector(Connector):
     kind = "local"
     display_name = "Local maildir / mbox"
@@ -401,38 +500,42 @@ class LocalConnector(Connector):
         # the last page, so removed keys stay in it until then.
         progress_state = dict(known)
         pages = [changed[i:i + self.page_size] for i in range(0, len(changed), self.page_size)] or [[]]
-        for number, chunk in enumerate(pages):
-            last = number == len(pages) - 1
-            page = MailPage(folders=folders if number == 0 else [], full=full)
-            for item, _ in chunk:
-                try:
-                    page.upserted.append(self._message(item))
-                except FileNotFoundError:  # a mail client renamed or removed it since we listed: next sync sees it
-                    if item.key in known:
-                        current[item.key] = known[item.key]
-                    else:
-                        current.pop(item.key, None)
-                    continue
-                progress_state[item.key] = current[item.key]
-            if full:
-                page.seen = list(current) if number == 0 else []
-            if last:
-                page.removed = removed
-                page.cursor = _dump_state(current, full=False)
-            else:
-                page.cursor = _dump_state(progress_state, full=full)
-            yield page
-            for item, _ in chunk:
-                item.raw = None
-
-    def _message(self, item: MailItem) -> tuple[Message, bytes]:
-        raw = item.load()
+        parsing = _ParsingProcesses.start([item for item, _ in changed], self.account)
         try:
-            msg = parse_message(raw, principal_id=self.account.principal_id, account_id=self.account.id,
-                                remote_id=item.key)
-        except Exception as exc:  # keep what cannot be read: the raw source is stored, the reason shown
-            msg = Message(self.account.principal_id, self.account.id, item.key, "(unreadable message)", None,
-                          size=len(raw), parse_error=f"could not read this message: {exc}"[:300])
+            for number, chunk in enumerate(pages):
+                last = number == len(pages) - 1
+                page = MailPage(folders=folders if number == 0 else [], full=full)
+                parsed = parsing.page([item for item, _ in chunk]) if parsing else [None] * len(chunk)
+                for (item, _), ready in zip(chunk, parsed):
+                    try:
+                        page.upserted.append(self._message(item, ready))
+                    except FileNotFoundError:  # a mail client renamed or removed it since we listed: next sync sees it
+                        if item.key in known:
+                            current[item.key] = known[item.key]
+                        else:
+                            current.pop(item.key, None)
+                        continue
+                    progress_state[item.key] = current[item.key]
+                if full:
+                    page.seen = list(current) if number == 0 else []
+                if last:
+                    page.removed = removed
+                    page.cursor = _dump_state(current, full=False)
+                else:
+                    page.cursor = _dump_state(progress_state, full=full)
+                yield page
+                for item, _ in chunk:
+                    item.raw = None
+        finally:
+            if parsing:
+                parsing.close()
+
+    def _message(self, item: MailItem, parsed: Message | None = None) -> tuple[Message, bytes]:
+        raw = item.load()
+        if parsed is not None:
+            msg = parsed
+        else:
+            msg = _parse(raw, self.account.principal_id, self.account.id, item.key)
         msg.folders = [item.folder]
         msg.is_read = "S" in item.flags
         msg.is_flagged = "F" in item.flags
@@ -677,5 +780,17 @@ def _load_state(cursor: str | None) -> dict[str, Any]:
     return state
 
 
+STATE_SLICE = 1000  # entries per json.dumps call
+
+
 def _dump_state(items: dict[str, list[str]], *, full: bool) -> str:
-    return json.dumps({"v": STATE_VERSION, "full": full, "items": items}, separators=(",", ":"))
+    """The state as JSON, the entries encoded a slice at a time: one ``json.dumps`` of 10,000 of them holds the
+    interpreter lock for up to 100 ms, which on the app's worker thread is that long a frozen window (a page of a first
+    sync writes its cursor). The text is the same as one ``json.dumps`` would give."""
+    if len(items) <= STATE_SLICE:
+        return json.dumps({"v": STATE_VERSION, "full": full, "items": items}, separators=(",", ":"))
+    head = json.dumps({"v": STATE_VERSION, "full": full, "items": {}}, separators=(",", ":"))[:-3]  # …"items":
+    keys = list(items)
+    slices = [json.dumps({k: items[k] for k in keys[i:i + STATE_SLICE]}, separators=(",", ":"))[1:-1]
+              for i in range(0, len(keys), STATE_SLICE)]
+    return head + "{" + ",".join(slices) + "}}"
