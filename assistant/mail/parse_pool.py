@@ -6,6 +6,7 @@ duplicates exactly what it would without the pool. Workers only read files: they
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from typing import Iterable, Iterator
 from assistant.domain import Message
 
 CHUNK = 16  # files per task: fewer round trips than one each, small enough to keep both workers busy
+CHUNK_BYTES = 8 * 2**20
+AHEAD_CHUNKS = 8  # per process: enough to keep parsing while the writer commits a batch
+AHEAD_BYTES = 128 * 2**20  # of message files being read or waiting to be written
 MIN_FILES = 200  # below this, starting the workers costs more than it saves
 
 
@@ -68,8 +72,6 @@ def workers() -> int:
 
 
 def _cpus() -> set[int]:
-    import os
-
     try:
         return os.sched_getaffinity(0)
     except AttributeError:  # not on Linux
@@ -78,28 +80,46 @@ def _cpus() -> set[int]:
 
 def prepared_in_order(paths: Iterable[Path], *, known: set[str], principal_id: int, account_id: int,
                       processes: int) -> Iterator[Prepared]:
-    """``Prepared`` for each path, in the order given; at most a few chunks are in flight, so memory stays bounded."""
-    chunks: Iterator[list[str]] = _chunks([str(p) for p in paths])
+    """``Prepared`` for each path, in the order given. Workers run ahead of the writer (so they keep going while it
+    commits) by a bounded number of files and bytes, so memory stays bounded whatever the messages weigh."""
+    chunks = _chunks([str(p) for p in paths])
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the importer's process (its SQLite
     # connection, its threads) is copied into the workers
     pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start,
                                initargs=(frozenset(known), principal_id, account_id))
-    pending: deque[Future[list[Prepared]]] = deque()
+    pending: deque[tuple[Future[list[Prepared]], int]] = deque()
+    pending_bytes = 0
     try:
-        for chunk in chunks:
-            pending.append(pool.submit(_prepare_files, chunk))
-            if len(pending) >= processes * 3:
-                break
-        while pending:
-            done = pending.popleft().result()
-            chunk = next(chunks, None)
-            if chunk is not None:
-                pending.append(pool.submit(_prepare_files, chunk))
-            yield from done
+        while True:
+            while len(pending) < processes * AHEAD_CHUNKS and pending_bytes < AHEAD_BYTES:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                files, size = chunk
+                pending.append((pool.submit(_prepare_files, files), size))
+                pending_bytes += size
+            if not pending:
+                return
+            future, size = pending.popleft()
+            pending_bytes -= size
+            yield from future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+def _chunks(items: list[str]) -> Iterator[tuple[list[str], int]]:
+    """Lists of up to CHUNK files and CHUNK_BYTES (one file at least), with their size."""
+    chunk: list[str] = []
+    size = 0
+    for path in items:
+        try:
+            length = os.stat(path).st_size
+        except OSError:
+            length = 0  # the worker says why it cannot read it
+        if chunk and (len(chunk) >= CHUNK or size + length > CHUNK_BYTES):
+            yield chunk, size
+            chunk, size = [], 0
+        chunk.append(path)
+        size += length
+    if chunk:
+        yield chunk, size
