@@ -378,6 +378,12 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
     from assistant.search import parse
 
     parse(args.query)  # a bad operator value is an error before any principal is searched
+    if args.within != "messages":
+        if args.count:
+            raise UsageError("--count counts messages only")
+        from assistant.cli_search import search_everything
+
+        return search_everything(args, out)
     store = _open_store(args)
     rows: list[tuple[Any, Any]] = []
     try:
@@ -553,6 +559,8 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     search.add_argument("--principal", metavar="NAME")
     search.add_argument("--limit", type=int, default=50, help="most results to show (default 50)")
     search.add_argument("--count", action="store_true", help="print only how many messages match")
+    search.add_argument("--in", dest="within", choices=("messages", "tasks", "calls", "events", "all"),
+                        default="messages", help="what to search (default: messages; tasks, calls and events by words)")
     search.set_defaults(handler=cmd_search)
 
     importer = commands.add_parser("import", help="import an mbox, maildir, folder of .eml, or .ics into a principal")

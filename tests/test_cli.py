@@ -357,3 +357,47 @@ def test_import_missing_path_or_principal(capsys, ws, tmp_path):
     assert code == 1 and err == f"assistant: {tmp_path / 'gone.mbox'} does not exist\n"
     code, _, err = run(capsys, "--workspace", str(ws), "import", str(TESTDATA / "mime"), "--principal", "Zoe")
     assert code == 1 and "no principal named 'Zoe'" in err
+
+
+def test_search_in_tasks_calls_events_and_all(capsys, ws):
+    from assistant import board
+    from assistant.domain import CalendarEvent, Call, CallDirection
+
+    _seed_messages(ws)
+    store = Store(ws)
+    try:
+        ada, kenji = store.principal_by_name("Ada"), store.principal_by_name("Kenji")
+        board.make_task(store, ada.id, "Send the budget to Grace", due_utc=datetime(2026, 3, 3, 10, tzinfo=timezone.utc))
+        board.make_task(store, kenji.id, "Book the Osaka hotel", notes="budget under ¥20,000")
+        store.scope(ada.id).add_call(Call(ada.id, CallDirection.INCOMING, "+44 20 7946 0321",
+                                          datetime(2026, 3, 2, 9, tzinfo=timezone.utc), caller_name="Grace Hopper",
+                                          notes="asked about the budget figures"))
+        account = store.accounts(kenji.id)[0]
+        store.scope(kenji.id).upsert_event(CalendarEvent(
+            principal_id=kenji.id, account_id=account.id, remote_id="e1", uid="e1", summary="Budget meeting",
+            start_utc=datetime(2026, 3, 4, 1, tzinfo=timezone.utc), end_utc=datetime(2026, 3, 4, 2, tzinfo=timezone.utc),
+            location="Osaka office"))
+    finally:
+        store.close()
+
+    tasks = run_json(capsys, ws, "search", "budget", "--in", "tasks")["results"]
+    assert sorted((r["principal"], r["title"]) for r in tasks) == [
+        ("Ada", "Send the budget to Grace"), ("Kenji", "Book the Osaka hotel")]  # title or notes
+    assert next(r for r in tasks if r["principal"] == "Ada")["when_local"] == "2026-03-03T10:00:00+00:00"
+    calls = run_json(capsys, ws, "search", "budget", "--in", "calls")["results"]
+    assert [(r["kind"], r["principal"], r["title"]) for r in calls] == [("call", "Ada", "Grace Hopper")]
+    events = run_json(capsys, ws, "search", "budget", "--in", "events", "--principal", "Kenji")["results"]
+    assert [(r["title"], r["detail"], r["when_local"]) for r in events] == [
+        ("Budget meeting", "Osaka office", "2026-03-04T10:00:00+09:00")]
+    assert run_json(capsys, ws, "search", "budget", "--in", "events", "--principal", "Ada")["results"] == []
+
+    everything = run_json(capsys, ws, "search", "budget", "--in", "all")["results"]
+    assert sorted(r["kind"] for r in everything) == ["call", "event", "message", "message", "task", "task"]
+    assert [r["when_utc"] for r in everything if r["when_utc"]] == sorted(
+        (r["when_utc"] for r in everything if r["when_utc"]), reverse=True)  # newest first, each row labelled
+    assert all(r["principal"] in ("Ada", "Kenji") for r in everything)
+
+    code, _out, err = run(capsys, "--workspace", str(ws), "search", "from:grace budget", "--in", "calls")
+    assert code == 2 and "search messages, not calls" in err
+    code, out, _err = run(capsys, "--workspace", str(ws), "search", "budget", "--in", "tasks")
+    assert code == 0 and "KIND" in out and "Send the budget to Grace" in out
