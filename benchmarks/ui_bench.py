@@ -1,8 +1,10 @@
 """Sections 3 (Open) and 4 (Responsiveness): the real app in fresh offscreen processes (``benchmarks/ui_probe.py``).
 
 3. From the moment this process starts the app (interpreter start included) to the first paint of the inbox's thread
-   list with rows, after one warm-up launch (modules compiled, files in the disk cache, as on any launch but the first); then the time from picking the largest other principal in the switcher to the first paint of its
-   threads; the child's peak RSS (VmHWM) once that inbox is open and scrolled a few pages. Median of several launches.
+   list with rows, after one warm-up launch (modules compiled, files in the disk cache, as on any launch but the
+   first); then, once the start-up work is done, the time from picking the largest other principal in the switcher to
+   the first paint of its threads; the child's peak RSS (VmHWM) once that inbox is open and scrolled a few pages.
+   Median of several launches.
 4. The longest gap between the ticks of a 5 ms heartbeat timer on the GUI thread while "Sync now" syncs a local maildir
    account of the workload's largest maildir (10,000 messages at the default size) on the task manager's worker, in a
    workspace of its own (the shared one is not written to).

@@ -7,8 +7,8 @@ Prints one JSON object on its last line of stdout. Times are ``time.monotonic()`
 machine on Linux), so the parent can subtract the moment it started this process.
 
 ``open``: runs ``assistant --workspace WORKSPACE`` (``assistant.cli.main``) and stamps the first paint of the inbox's
-thread list once it has rows; then picks PRINCIPAL_ID in the switcher, as a click does, and stamps the first paint of
-its threads; then the peak RSS (VmHWM), and quits.
+thread list once it has rows; then, once the start-up work is done, picks PRINCIPAL_ID in the switcher, as a click
+does, and stamps the first paint of its threads; then the peak RSS (VmHWM), and quits.
 
 ``stall``: the same window on PRINCIPAL_ID (whose account is synced); once its inbox is painted and the start-up work
 is done, a heartbeat timer ticks every ``--interval-ms``, first ``--idle-s`` with the window idle (the machine's own
@@ -108,7 +108,7 @@ class Probe:
         self.result.update(first_paint_begun=begun, first_paint=painted, first_rows=rows,
                            rss_after_first_paint_mb=peak_rss_mb())
         if self.args.mode == "open":
-            self.switch()
+            self.when_settled(self.switch)  # a click on another principal once the start-up work is done
         else:
             self.when_settled(self.start_stall_watch)
 
