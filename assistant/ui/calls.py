@@ -227,6 +227,9 @@ class CallsView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
+        # Column widths from the first rows (and those in view), not all 500: fitting every cell asked the model for
+        # each one, most of a principal switch's time on the GUI thread.
+        header.setResizeContentsPrecision(60)
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_details(current.row()))
         self.table.doubleClicked.connect(lambda _index: self.on_edit())
         self.edit_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.on_edit)
