@@ -112,12 +112,14 @@ def outlook_figures(count: int) -> dict:
                 for name in ("Clients", "Receipts"):
                     fake.add_message(fake.add_folder(name), subject=f"in {name}")
                 connector = OutlookConnector(account, credentials=CredentialStore(), sleep=time.sleep)
+                graph_before = len(fake.graph_requests)
                 try:
                     started = time.monotonic()
                     first = sync_account(store, account.id, connector)
                     first_s = time.monotonic() - started
                     first_requests = connector.requests_made
                     first_in_flight = fake.max_in_flight
+                    first_paths = [r["path"] for r in fake.graph_requests[graph_before:]]
                     tracked = len(json.loads(store.get_cursor(account.id, "mail"))["folders"])
                     again = sync_account(store, account.id, connector)
                     quiet_requests = connector.requests_made - first_requests
@@ -126,6 +128,7 @@ def outlook_figures(count: int) -> dict:
                 mime_fetches = sum(1 for r in fake.graph_requests if r["path"].endswith("$value"))
                 return {"messages": count + 2, "added": first.mail["added"], "errors": first.errors + again.errors,
                         "first_sync_requests": first_requests, "first_sync_s": round(first_s, 1),
+                        "first_sync_calendar_requests": sum(1 for p in first_paths if p.startswith("/me/calendarView")),
                         "max_in_flight": fake.max_in_flight, "max_in_flight_first_sync": first_in_flight,
                         "tracked_folders": tracked, "no_change_requests": quiet_requests,
                         "no_change_mail": again.mail, "mime_fetches": mime_fetches}
@@ -137,12 +140,14 @@ def outlook_rows(count: int) -> list[Row]:
     f = _child_json([str(Path(__file__).resolve()), "outlook", str(count)], timeout_s=900)
     ok = f["added"] == f["messages"] and not f["errors"]
     quiet_target = f["tracked_folders"] + 1
-    # The Outlook issue's target (docs/PERFORMANCE.md): at most 110 requests for the 10,000-message first sync.
-    first_met = (f["first_sync_requests"] <= 110 and ok) if count == 10_000 else None
+    # The Outlook issue's target (docs/PERFORMANCE.md): at most 110 mail requests for the 10,000-message first sync.
+    mail = f["first_sync_requests"] - f["first_sync_calendar_requests"]
+    first_met = (mail <= 110 and ok) if count == 10_000 else None
     return [
-        Row(CONNECTORS, f"Outlook first sync of {f['messages']:,} messages, requests", f["first_sync_requests"],
-            "requests", "≤ 110" if count == 10_000 else "", met=first_met,
-            note=f"{f['first_sync_s']} s through the engine; {f['mime_fetches']} MIME downloads"
+        Row(CONNECTORS, f"Outlook first sync of {f['messages']:,} messages in {f['tracked_folders']} folders, mail "
+            "requests", mail, "requests", "≤ 110" if count == 10_000 else "", met=first_met,
+            note=f"+ {f['first_sync_calendar_requests']} calendar; {f['first_sync_s']} s through the engine; "
+                 f"{f['mime_fetches']} MIME downloads"
                  + ("" if ok else f"; added {f['added']}, errors {f['errors'][:2]}")),
         Row(CONNECTORS, "Outlook: concurrent requests per mailbox, at most", f["max_in_flight"], "requests", "≤ 4",
             met=f["max_in_flight"] <= 4),
