@@ -182,6 +182,8 @@ class Probe:
         self.last_tick = time.monotonic()
         self.result["sync_started"] = time.monotonic()
         self.window.on_sync_now()  # what File ▸ Sync now (F5) does
+        if self.args.block_ms:  # the probe's self-check: a stall of known length on the GUI thread must be seen
+            self.QTimer.singleShot(0, lambda: time.sleep(self.args.block_ms / 1000))
 
     def on_tick(self) -> None:
         now = time.monotonic()
@@ -245,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switch-to", type=int, metavar="PRINCIPAL_ID")
     parser.add_argument("--interval-ms", type=int, default=5)
     parser.add_argument("--idle-s", type=float, default=0.0, help="stall: watch the idle window this long first")
+    parser.add_argument("--block-ms", type=int, default=0, help="stall: block the GUI thread this long once (a check)")
     parser.add_argument("--settle-s", type=float, default=10.0)
     parser.add_argument("--scroll-pages", type=int, default=5)
     args = parser.parse_args(argv)
