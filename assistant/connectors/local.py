@@ -405,17 +405,16 @@ class _ParsingProcesses:
         if len(items) < PARSE_IN_PROCESSES_FROM or not all(isinstance(i.location, Path) and i.reader is None
                                                            for i in items):
             return None
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            cpus = os.cpu_count() or 1
-        if cpus < 2:
+        from assistant.mail import parse_pool
+
+        processes = parse_pool.workers()  # as many as a big import uses; none with one CPU
+        if not processes:
             return None
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn: a fresh interpreter, nothing of this process (its SQLite connections, its threads, Qt) copied over
-        executor = ProcessPoolExecutor(min(cpus, 4), mp_context=multiprocessing.get_context("spawn"),
+        executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_yield_to_the_app)
         return cls(executor, account, items)
 
