@@ -83,3 +83,28 @@ def test_the_state_written_a_slice_at_a_time_is_the_same_json():
         assert json.loads(_dump_state(items, full=full))["items"] == items
     assert _dump_state({}, full=True) == json.dumps({"v": local.STATE_VERSION, "full": True, "items": {}},
                                                     separators=(",", ":"))
+
+
+def test_when_the_parsing_processes_fail_the_rest_is_parsed_here(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    class DeadPool:  # every task fails, as when a parsing process is killed
+        def __init__(self, *args, **kwargs):
+            self.tasks = 0
+
+        def submit(self, *args, **kwargs):
+            self.tasks += 1
+            future = concurrent.futures.Future()
+            future.set_exception(concurrent.futures.process.BrokenProcessPool("a parsing process died"))
+            return future
+
+        def shutdown(self, **kwargs):
+            pass
+
+    root = tmp_path / "Maildir"
+    count = local.PARSE_IN_PROCESSES_FROM + 30
+    write_maildir(root, count)
+    here, _ = first_sync(root, monkeypatch, processes=False)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", DeadPool)
+    there, _ = first_sync(root, monkeypatch, processes=True)
+    assert [m for m, _ in there] == [m for m, _ in here]
