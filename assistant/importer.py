@@ -7,7 +7,6 @@ messages are keyed by their Message-ID (or the SHA-256 of their bytes when they 
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sqlite3
@@ -19,7 +18,6 @@ from assistant.calendar.ics import looks_like_icalendar, read_calendar
 from assistant.domain import Account, CalendarEvent, Folder, Message
 from assistant.errors import DiskFull, InvalidInput, NotFound, UserError, disk_full
 from assistant.mail import parse_pool
-from assistant.mail.mime import normalise_message_id
 
 IMPORT_ACCOUNT_KIND = "import"
 IMPORT_ACCOUNT_ADDRESS = "imported"
@@ -397,20 +395,6 @@ def _join_mbox(lines: list[bytes]) -> bytes:
     if lines and not lines[-1].strip():
         lines = lines[:-1]
     return b"".join(lines)
-
-
-def _message_remote_id(raw: bytes) -> str:
-    """The key that makes re-imports idempotent, read cheaply before a full parse."""
-    header_end = raw.find(b"\n\n")
-    if header_end < 0:
-        header_end = raw.find(b"\r\n\r\n")
-    headers = raw[: header_end if header_end >= 0 else min(len(raw), 65536)]
-    match = re.search(rb"^Message-ID:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)", headers, re.I | re.M)
-    if match:
-        msgid = normalise_message_id(match.group(1).decode("ascii", "replace"))
-        if msgid and "\ufffd" not in msgid:
-            return msgid
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _import_account(store: Any, principal_id: int) -> Account:

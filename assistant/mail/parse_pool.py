@@ -5,8 +5,10 @@ duplicates exactly what it would without the pool. Workers only read files: they
 """
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import re
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from assistant.domain import Message
+from assistant.mail.mime import normalise_message_id, parse_message
 
 CHUNK = 16  # files per task: fewer round trips than one each, small enough to keep both workers busy
 CHUNK_BYTES = 8 * 2**20
@@ -31,6 +34,7 @@ class Prepared:
     error: OSError | None = None  # the file could not be read
 
 
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)", re.I | re.M)
 _known: frozenset[str] = frozenset()
 _principal_id = 0
 _account_id = 0
@@ -41,12 +45,24 @@ def _start(known: frozenset[str], principal_id: int, account_id: int) -> None:
     _known, _principal_id, _account_id = known, principal_id, account_id
 
 
+def message_remote_id(raw: bytes) -> str:
+    """The key that makes re-imports idempotent, read cheaply before a full parse."""
+    header_end = raw.find(b"\n\n")
+    if header_end < 0:
+        header_end = raw.find(b"\r\n\r\n")
+    headers = raw[: header_end if header_end >= 0 else min(len(raw), 65536)]
+    match = _MESSAGE_ID.search(headers)
+    if match:
+        msgid = normalise_message_id(match.group(1).decode("ascii", "replace"))
+        if msgid and "\ufffd" not in msgid:
+            return msgid
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
 def prepare(raw: bytes, known: frozenset[str] | set[str], principal_id: int, account_id: int) -> Prepared:
-    from assistant.importer import _message_remote_id
-    from assistant.mail.mime import parse_message
     from assistant.store import compressed_bodies
 
-    remote_id = _message_remote_id(raw)
+    remote_id = message_remote_id(raw)
     if remote_id in known:
         return Prepared(remote_id)
     message = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=remote_id)
