@@ -71,3 +71,37 @@ def test_the_pool_writes_what_parsing_in_process_writes(tmp_path, monkeypatch, p
                                                                           for r in serial[:2]]
     assert contents == serial[2]
     assert len(contents) == COUNT - COUNT // 50
+
+
+def test_an_import_killed_midway_then_run_again_has_every_message_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    maildir = _maildir(tmp_path / "mail")
+    workspace = tmp_path / "ws"
+    store = Store(workspace)
+    try:
+        store.add_principal(Principal(name="Ada", timezone="Europe/London"))
+    finally:
+        store.close()
+    command = [sys.executable, "-m", "assistant", "--workspace", str(workspace), "import", str(maildir),
+               "--principal", "Ada"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    time.sleep(1.0)  # somewhere in the run: starting the workers, parsing or writing
+    os.killpg(child.pid, signal.SIGKILL)  # the importer and its workers, no cleanup code
+    child.wait(timeout=30)
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    store = Store(workspace)
+    try:
+        assert store.integrity_check() == "ok"
+        ids = [r[0] for r in store.db.execute("SELECT message_id_header FROM messages")]
+        assert len(ids) == len(set(ids)) == COUNT - COUNT // 50
+        assert store.db.execute("SELECT COUNT(*) FROM messages_fts").fetchone()[0] == len(ids)
+        assert store.db.execute("SELECT COUNT(*) FROM message_bodies WHERE raw IS NOT NULL").fetchone()[0] == len(ids)
+    finally:
+        store.close()
