@@ -45,7 +45,8 @@ def test_a_word_never_matches_the_principals_token(two):
 
 @pytest.mark.parametrize("walk_above", [0, 10_000])  # the walk over the date index, then the lookup of each hit
 def test_both_plans_give_the_newest_page_and_the_full_count(two, monkeypatch, walk_above):
-    monkeypatch.setattr(search, "_WALK_ABOVE", walk_above)
+    for threshold in ("_WALK_PAGE_ABOVE", "_WALK_COUNT_DATED_ABOVE", "_WALK_COUNT_ABOVE"):
+        monkeypatch.setattr(search, threshold, walk_above)
     store, ann, ken, accounts = two
     for n in range(40):
         _add(store, ann, accounts[ann.id], n, "alpha" + (" beta" if n % 2 else ""), read=n % 4 != 0)
