@@ -156,32 +156,36 @@ def _in_process(ctx: Context, rounds: int) -> list[Row]:
             search_everyone(store, principals, q.ours)
         everyone: dict[str, list[float]] = {q.ours: [] for q in QUERIES}
         one: dict[str, list[float]] = {q.ours: [] for q in QUERIES}
+        cpu: dict[str, list[float]] = {"everyone": [], "one": []}  # this process's CPU: the search without the waits
         for _ in range(rounds):
             for q in QUERIES:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 search_everyone(store, principals, q.ours)
                 everyone[q.ours].append(time.perf_counter() - start)
+                cpu["everyone"].append(time.process_time() - start_cpu)
                 for p in principals:
                     scope = store.scope(p.id)
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     scope.search_messages(q.ours, SEARCH_BOX_LIMIT)
                     scope.count_messages(q.ours)
                     one[q.ours].append(time.perf_counter() - start)
+                    cpu["one"].append(time.process_time() - start_cpu)
     finally:
         store.close()
 
-    def row(figure: str, times: dict[str, list[float]], how: str) -> Row:
+    def row(figure: str, times: dict[str, list[float]], cpu_times: list[float], how: str) -> Row:
         flat = [t for ts in times.values() for t in ts]
         p95 = percentile(flat, 95)
         slowest = max(times, key=lambda q: percentile(times[q], 95))
         return Row(SECTION, figure, _ms(p95), "ms", "≤ 20 ms", met=p95 <= 0.020,
-                   note=f"p50 {_ms(median(flat))} ms; {len(flat)} searches ({how}); slowest query {slowest!r}:"
-                        f" p95 {_ms(percentile(times[slowest], 95))} ms")
+                   note=f"p50 {_ms(median(flat))} ms; CPU time p50 {_ms(median(cpu_times))} ms, p95"
+                        f" {_ms(percentile(cpu_times, 95))} ms; {len(flat)} searches ({how}); slowest query"
+                        f" {slowest!r}: p95 {_ms(percentile(times[slowest], 95))} ms")
     messages = ctx.manifest.get("total_messages", 0)
     return [
-        row(f"in-process p95, every principal ({messages:,} messages)", everyone,
+        row(f"in-process p95, every principal ({messages:,} messages)", everyone, cpu["everyone"],
             f"{len(QUERIES)} queries × {rounds}: each principal's {PAGE} newest merged + total count"),
-        row(f"in-process p95, one principal (the search box: {SEARCH_BOX_LIMIT} newest)", one,
+        row(f"in-process p95, one principal (the search box: {SEARCH_BOX_LIMIT} newest)", one, cpu["one"],
             f"{len(QUERIES)} queries × {len(principals)} principals × {rounds}: search_messages({SEARCH_BOX_LIMIT})"
             " + count_messages"),
     ]
@@ -263,7 +267,7 @@ def run(ctx: Context) -> list[Row]:
     if ctx.workspace is None:
         raise RuntimeError("no imported workspace: section 1 (import) builds it")
     rounds = 3 if ctx.small else 5
-    rows = _in_process(ctx, rounds=5 if ctx.small else 3)
+    rows = _in_process(ctx, rounds=5)
     command_rows, cli_counts = _commands(ctx, rounds)
     rows += command_rows
 
