@@ -763,10 +763,14 @@ class PrincipalScope:
                 (self.principal_id, limit, offset),
             )
         else:
+            # Newest threads first, each asked whether one of its messages is in the folder, until the page is full:
+            # a page costs about its own rows (1.6 ms for 10,000 messages) instead of reading every message's folders
+            # (29 ms, on the GUI thread at each switch, reload and scroll). Without INDEXED BY, SQLite looks the
+            # thread's messages up through the principal's index, i.e. all of them, once per thread.
             rows = self.db.execute(
-                "SELECT * FROM threads WHERE principal_id=? AND id IN (SELECT thread_id FROM messages,"
-                " json_each(messages.folders) f WHERE messages.principal_id=? AND f.value=?)"
-                " ORDER BY last_date_utc DESC, id DESC LIMIT ? OFFSET ?",
+                "SELECT * FROM threads t WHERE t.principal_id=? AND EXISTS (SELECT 1 FROM messages m INDEXED BY"
+                " messages_thread, json_each(m.folders) f WHERE m.thread_id=t.id AND m.principal_id=? AND f.value=?)"
+                " ORDER BY t.last_date_utc DESC, t.id DESC LIMIT ? OFFSET ?",
                 (self.principal_id, self.principal_id, folder, limit, offset),
             )
         return [
