@@ -97,10 +97,15 @@ def reuse(ctx: Context) -> bool:
         state = json.loads(done.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if state.get("manifest_messages") != _manifest(ctx).get("total_messages"):
-        return False
+    manifest = _manifest(ctx)
+    if state.get("workload") != _workload_key(manifest):
+        return False  # built from another workload
     _attach(ctx, state)
     return True
+
+
+def _workload_key(manifest: dict) -> list:
+    return [manifest.get("generator_version"), manifest.get("total_messages"), manifest.get("total_mail_bytes")]
 
 
 def _attach(ctx: Context, state: dict) -> None:
@@ -255,7 +260,7 @@ def run(ctx: Context) -> list[Row]:
                     round(notmuch_bytes / maildir_bytes, 2) if notmuch_bytes else None))
 
     folders = {p["name"]: p["slug"] for p in principals} if with_notmuch else {}
-    state = {"workspace": str(workspace), "manifest_messages": messages,
+    state = {"workspace": str(workspace), "workload": _workload_key(manifest),
              "notmuch_db": str(mail_root) if with_notmuch else "", "notmuch_config": str(config) if with_notmuch else "",
              "notmuch_folders": folders}
     (base / "complete.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
