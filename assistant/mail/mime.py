@@ -31,6 +31,7 @@ MAX_NESTING = 20
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # raw 8-bit bytes, as the email package escapes them
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 # Defects that mean the structure was guessed, worth telling the user; the many cosmetic ones are not.
@@ -50,7 +51,7 @@ _CHARSET_ALIASES = {
 # -- text helpers ---------------------------------------------------------------------------------------------------
 def _fix_surrogates(text: str) -> str:
     """Headers with raw 8-bit bytes come back with surrogate escapes: read those bytes as UTF-8, else cp1252."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if text.isascii() or not _SURROGATE.search(text):
         return text
     data = text.encode("utf-8", "surrogateescape")
     return _decode_bytes(data, "")
