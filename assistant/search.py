@@ -120,8 +120,8 @@ def _from_where(match: str, where: list[str], args: list, walk: bool) -> tuple[s
         # The hit set is built once; "+m.id" keeps SQLite walking the (principal, date) index rather than the hits.
         return (f"FROM messages m WHERE {conditions} AND +m.id IN"
                 " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)", [*args, match])
-    return (f"FROM messages_fts CROSS JOIN messages m ON m.id=messages_fts.rowid WHERE messages_fts MATCH ? AND {conditions}",
-            [match, *args])
+    return ("FROM messages_fts CROSS JOIN messages m ON m.id=messages_fts.rowid"
+            f" WHERE messages_fts MATCH ? AND {conditions}", [match, *args])
 
 
 def index_hits(db: sqlite3.Connection, match: str) -> int:
