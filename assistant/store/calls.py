@@ -200,9 +200,9 @@ def sender_mentioning(scope: Any, digit_groups: list[list[str]], own_addresses: 
     for groups in digit_groups:
         if not groups:
             continue
-        rows = scope.db.execute(
-            "SELECT m.sender_name, lower(m.sender_email) AS email FROM messages_fts JOIN messages m ON m.id=messages_fts.rowid"
-            " WHERE messages_fts MATCH ? AND m.principal_id=? LIMIT 200",
+        rows = scope.db.execute(  # CROSS JOIN: the index first; SQLite would run the MATCH once per message instead
+            "SELECT m.sender_name, lower(m.sender_email) AS email FROM messages_fts CROSS JOIN messages m"
+            " ON m.id=messages_fts.rowid WHERE messages_fts MATCH ? AND m.principal_id=? LIMIT 200",
             ('body : "' + " ".join(groups) + '"', scope.principal_id),
         )
         for r in rows:
