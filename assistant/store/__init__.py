@@ -923,7 +923,8 @@ class PrincipalScope:
 
     def search_events(self, query: str, limit: int = 100) -> list[CalendarEvent]:
         rows = self.db.execute(
-            "SELECT e.* FROM events_fts JOIN events e ON e.id=events_fts.rowid WHERE events_fts MATCH ?"
+            # CROSS JOIN: the index first (SQLite would run the MATCH once per event of the principal: 35 ms, not 2)
+            "SELECT e.* FROM events_fts CROSS JOIN events e ON e.id=events_fts.rowid WHERE events_fts MATCH ?"
             " AND e.principal_id=? ORDER BY e.start_utc DESC LIMIT ?",
             (fts_query(query), self.principal_id, limit),
         )

@@ -136,3 +136,16 @@ def test_search_over_every_principal_keeps_the_newest_page(two, capsys):
     # Newest first; at the same instant, the principals in their order (Ann, then Ken), as one merged sort gives.
     assert [(r["principal"], r["date_utc"][11:13]) for r in results] == [
         ("Ann", "07"), ("Ken", "07"), ("Ann", "05"), ("Ken", "05"), ("Ann", "03")]
+
+
+def test_event_search_stays_in_the_principal_newest_first(two):
+    from assistant.domain import CalendarEvent
+
+    store, ann, ken, accounts = two
+    for principal, n, summary in ((ann, 1, "Offsite planning"), (ann, 2, "Offsite travel"), (ken, 3, "Offsite")):
+        store.scope(principal.id).upsert_event(CalendarEvent(
+            principal_id=principal.id, account_id=accounts[principal.id].id, remote_id=str(n), uid=f"{n}@x",
+            summary=summary, start_utc=START + timedelta(days=n), end_utc=START + timedelta(days=n, hours=1),
+        ))
+    assert [e.summary for e in store.scope(ann.id).search_events("offsite")] == ["Offsite travel", "Offsite planning"]
+    assert [e.summary for e in store.scope(ken.id).search_events("offsite")] == ["Offsite"]
