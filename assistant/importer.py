@@ -260,11 +260,12 @@ class _Importer:
                 [file for _, file, _, _ in files], known=self.message_ids, principal_id=self.principal_id,
                 account_id=self.account.id, processes=processes,
             )
-            for (item, _file, folder, flags), ready in zip(files, prepared):
-                if ready.error is not None:
-                    self.reject(item, _reason(ready.error))
-                    continue
-                self.add_message(item, None, folder=folder, flags=flags, prepared=ready)
+            with self.store.bulk_writes():
+                for (item, _file, folder, flags), ready in zip(files, prepared):
+                    if ready.error is not None:
+                        self.reject(item, _reason(ready.error))
+                        continue
+                    self.add_message(item, None, folder=folder, flags=flags, prepared=ready)
             return
         for item, file, folder, flags in files:
             try:

@@ -181,6 +181,17 @@ class Store:
                         raise full from exc
                     raise
 
+    @contextmanager
+    def bulk_writes(self) -> Iterator[None]:
+        """Fewer, larger WAL checkpoints while a big import writes (a checkpoint after every batch of big messages
+        cost a quarter of the writing); each transaction stays as durable as ever."""
+        previous = int(self.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        self.db.execute("PRAGMA wal_autocheckpoint=16000")  # pages: about 64 MB of WAL
+        try:
+            yield
+        finally:
+            self.db.execute(f"PRAGMA wal_autocheckpoint={previous}")
+
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
