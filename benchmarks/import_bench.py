@@ -29,7 +29,8 @@ TIMED_PRINCIPALS = 3
 
 
 def run_dir(ctx: Context) -> Path:
-    return ctx.root / "run"
+    """Where the workspace and notmuch's database are built; ``BENCH_RUN_DIR`` puts a run beside another one in use."""
+    return Path(os.environ["BENCH_RUN_DIR"]) if os.environ.get("BENCH_RUN_DIR") else ctx.root / "run"
 
 
 def notmuch_env(config: Path) -> dict[str, str]:
