@@ -227,9 +227,11 @@ class CallsView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
-        # Column widths from the first rows (and those in view), not all 500: fitting every cell asked the model for
-        # each one, most of a principal switch's time on the GUI thread.
+        # Column widths from the rows in view and 60 more, not all 500: fitting every cell asked the model for each
+        # one, most of a principal switch's time on the GUI thread. A hidden table counts every row as in view, so
+        # behind another tab the fit waits until the tab is shown (showEvent).
         header.setResizeContentsPrecision(60)
+        self._columns_fitted = True
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_details(current.row()))
         self.table.doubleClicked.connect(lambda _index: self.on_edit())
         self.edit_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.on_edit)
@@ -281,6 +283,17 @@ class CallsView(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(240, 200)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._columns_fitted:
+            self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        self._columns_fitted = True
+        self.table.resizeColumnsToContents()
+        for column, most in ((0, 140), (1, 90), (2, 90), (3, 160), (4, 130), (5, 120), (7, 90)):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
+
     # -- loading ---------------------------------------------------------------------------------------------------
     def set_principal(self, principal: Principal | None) -> None:
         self.principal = principal
@@ -320,9 +333,9 @@ class CallsView(QWidget):
         matcher = ContactMatcher(scope, principal.region, search_mail=False)  # the mail is searched per selected call
         names = {c.id: matcher.match(normalise(c.number_raw, principal.region)).name for c in calls if not c.caller_name}
         self.model.set_calls(calls, principal.timezone, {k: v for k, v in names.items() if v})
-        self.table.resizeColumnsToContents()
-        for column, most in ((0, 140), (1, 90), (2, 90), (3, 160), (4, 130), (5, 120), (7, 90)):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
+        self._columns_fitted = False
+        if self.isVisible():
+            self._fit_columns()
         self._load_totals(principal)
         if calls:
             self.table.selectRow(0)
