@@ -316,3 +316,18 @@ def test_talk_time_is_summed_on_the_worker_and_shown(make_window, call_workspace
     window.select_principal(ken.id)
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert ": 1 calls, 0 min 00 s" in window.calls.totals.text()  # Ken's missed call: no talk time
+
+
+def test_a_hidden_calls_tab_fits_its_columns_when_shown(make_window, call_workspace, qtbot):
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    view = window.calls
+    assert not view.isVisible() and view.model.rowCount() == 1
+    view.table.setColumnWidth(3, 400)  # as left by another principal's long names
+    window.select_principal(ann.id)  # reloads behind the inbox: the fit waits
+    assert view.table.columnWidth(3) == 400
+    window.views.setCurrentWidget(view)
+    qtbot.waitUntil(view.isVisible)
+    assert view.table.columnWidth(3) <= 160  # fitted to "Sender 0" on showing, within the column's cap
