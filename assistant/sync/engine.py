@@ -247,7 +247,9 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
                 scope.upsert_folder(folder)
             if page.full:
                 seen = (seen or set()) | set(page.seen)
-            _guard_removals(_provider_ids(scope.message_remote_ids(account.id)), page, "messages", allow_empty, seen, last)
+            if not (allow_empty or page.upserted):  # the guard's early return, before reading every remote id
+                _guard_removals(_provider_ids(scope.message_remote_ids(account.id)), page, "messages", allow_empty, seen,
+                                last)
             for message, raw in page.upserted:
                 if seen is not None:
                     seen.add(message.remote_id)
