@@ -115,7 +115,8 @@ class Probe:
     # -- open ----------------------------------------------------------------------------------------------------
     def switch(self) -> None:
         target = self.args.switch_to
-        if target is None or self.window.principals.row_of(target) < 0:
+        current = self.window.current_principal
+        if target is None or self.window.principals.row_of(target) < 0 or (current and current.id == target):
             self.result["switch_s"] = None
             self.settle_and_quit()
             return
@@ -159,7 +160,7 @@ class Probe:
     def start_stall_watch(self) -> None:
         self.gaps: list[float] = []
         self.long_gaps: list[tuple[float, float]] = []
-        self.last_tick = time.monotonic()
+        self.last_tick, self.last_cpu = time.monotonic(), time.thread_time()
         self.heartbeat = self.QTimer()
         self.heartbeat.setTimerType(self.Qt.TimerType.PreciseTimer)
         self.heartbeat.setInterval(self.args.interval_ms)
@@ -179,18 +180,18 @@ class Probe:
         self.result["idle_gaps_ms"] = [round(g * 1000, 2) for g in self.gaps[1:]]
         self.gaps.clear()
         self.long_gaps.clear()
-        self.last_tick = time.monotonic()
+        self.last_tick, self.last_cpu = time.monotonic(), time.thread_time()
         self.result["sync_started"] = time.monotonic()
         self.window.on_sync_now()  # what File ▸ Sync now (F5) does
         if self.args.block_ms:  # the probe's self-check: a stall of known length on the GUI thread must be seen
             self.QTimer.singleShot(0, lambda: time.sleep(self.args.block_ms / 1000))
 
     def on_tick(self) -> None:
-        now = time.monotonic()
+        now, cpu = time.monotonic(), time.thread_time()
         self.gaps.append(now - self.last_tick)
-        if now - self.last_tick > 0.025:  # when the long ones came: during the sync, or in what followed it
+        if now - self.last_tick > 0.025:  # when the long ones came, and how much of it the GUI thread itself ran
             self.long_gaps.append((round(self.last_tick - self.result["sync_started"], 3),
-                                   round((now - self.last_tick) * 1000, 1)))
+                                   round((now - self.last_tick) * 1000, 1), round((cpu - self.last_cpu) * 1000, 1)))
             if os.environ.get("UI_PROBE_STACKS"):  # where the other threads are, right after the gap
                 import threading
                 import traceback
@@ -200,7 +201,7 @@ class Probe:
                     f"{t.name}: " + " < ".join(f"{fs.name}({Path(fs.filename).name}:{fs.lineno})"
                                                for fs in reversed(traceback.extract_stack(frames[t.ident])[-6:]))
                     for t in threading.enumerate() if t.ident in frames and t is not threading.current_thread())
-        self.last_tick = now
+        self.last_tick, self.last_cpu = now, cpu
 
     def on_sync_finished(self, reports) -> None:
         self.sync_done_at = time.monotonic()
