@@ -18,8 +18,15 @@ from assistant.store import Store
 from assistant.sync.engine import sync_account
 
 
+def say(marker: Path, text: str) -> None:
+    """Write the marker whole or not at all: the test polls for it and reads it at once (write, then rename)."""
+    partial = marker.with_name(marker.name + ".partial")
+    partial.write_text(text)
+    partial.replace(marker)
+
+
 def freeze(marker: Path) -> None:
-    marker.write_text("frozen")
+    say(marker, "frozen")
     while True:
         time.sleep(60)
 
@@ -64,7 +71,7 @@ def main(workspace: str, account_id: str, mode: str, marker: str, k: str = "0") 
     account = store.account(int(account_id))
     connector = FreezingConnector(account, mode=mode, marker=Path(marker), k=int(k), page_size=5)
     sync_account(store, account.id, connector)
-    Path(marker).write_text("finished without freezing")
+    say(Path(marker), "finished without freezing")
 
 
 if __name__ == "__main__":
