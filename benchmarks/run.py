@@ -60,6 +60,8 @@ def _number(value: float | None) -> str:
         return "—"
     if isinstance(value, bool):
         return str(value)
+    if float(value).is_integer() and (isinstance(value, int) or abs(value) < 1000):  # counts: "18 of 18", "2 requests"
+        return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
