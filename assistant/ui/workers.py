@@ -61,12 +61,16 @@ class TaskManager(QObject):
 
         Without ``on_error``, failures are logged and reported through :attr:`task_failed`.
         """
+        return self._submit(self._executor, self._call, fn, on_done, on_error)
+
+    def _submit(self, executor: ThreadPoolExecutor, call: Callable[[TaskFn], Any], fn: TaskFn,
+                on_done: DoneFn | None, on_error: ErrorFn | None) -> Future:
         if self._closed:
             raise RuntimeError("the task manager is shut down")
         self._pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)
-        future = self._executor.submit(self._call, fn)
+        future = executor.submit(call, fn)
         future.add_done_callback(lambda f: self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error)))
         return future
 
@@ -78,14 +82,7 @@ class TaskManager(QObject):
     def run_network(self, fn: TaskFn, on_done: DoneFn | None = None, on_error: ErrorFn | None = None) -> Future:
         """Like :meth:`run`, on the network pool: ``fn(store)`` gets a store of its own, opened for this call only
         (one store per thread), for the short write once the network answered."""
-        if self._closed:
-            raise RuntimeError("the task manager is shut down")
-        self._pending += 1
-        if self._pending == 1:
-            self.busy_changed.emit(True)
-        future = self._network.submit(self._call_network, fn)
-        future.add_done_callback(lambda f: self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error)))
-        return future
+        return self._submit(self._network, self._call_network, fn, on_done, on_error)
 
     def _call_network(self, fn: TaskFn) -> Any:
         store = Store(self.workspace_dir)
