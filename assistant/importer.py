@@ -12,7 +12,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from assistant.calendar.ics import looks_like_icalendar, read_calendar
 from assistant.domain import Account, CalendarEvent, Folder, Message
@@ -315,15 +315,7 @@ class _Importer:
         message.is_flagged = "F" in flags
         self.ensure_folder(folder)
         self._open_batch()
-        try:
-            self.scope.upsert_message(message, raw, bodies=prepared.bodies)
-        except DiskFull:
-            raise  # the batch is lost with it: stop, rather than report as imported what was rolled back
-        except (sqlite3.Error, ValueError, UserError) as exc:
-            full = disk_full(exc, self.store.dir)
-            if full is not None:
-                raise full from exc
-            self.reject(item, _reason(exc))
+        if not self._stored(item, lambda: self.scope.upsert_message(message, raw, bodies=prepared.bodies)):
             return
         self.message_ids.add(remote_id)
         self.report.imported += 1
@@ -351,19 +343,26 @@ class _Importer:
             self.report.skipped += 1
             return
         self._open_batch()
+        if not self._stored(item, lambda: self.scope.upsert_event(event)):
+            return
+        self.event_ids.add(event.remote_id)
+        self.report.imported += 1
+        self._tick()
+
+    def _stored(self, item: str, write: Callable[[], object]) -> bool:
+        """Run one item's write; an item the store refuses is rejected with its reason and the rest goes on. A full
+        disk stops the import instead: the batch is lost with it, and counting it as imported would be false."""
         try:
-            self.scope.upsert_event(event)
+            write()
         except DiskFull:
-            raise  # the batch is lost with it: stop, rather than report as imported what was rolled back
+            raise
         except (sqlite3.Error, ValueError, UserError) as exc:
             full = disk_full(exc, self.store.dir)
             if full is not None:
                 raise full from exc
             self.reject(item, _reason(exc))
-            return
-        self.event_ids.add(event.remote_id)
-        self.report.imported += 1
-        self._tick()
+            return False
+        return True
 
 
 def split_mbox(path: Path) -> Iterator[bytes]:
