@@ -40,6 +40,7 @@ from assistant.domain import Call, CallDirection, Principal
 from assistant.store import Store
 from assistant.store import calls as call_store
 from assistant.ui.quick_log import QuickLogDialog, QuickLogResult, format_elapsed
+from assistant.ui.times import edit_utc
 from assistant.ui.workers import TaskManager, describe_error
 
 PAGE = 500
@@ -161,10 +162,7 @@ class CallBackDialog(QDialog):
         self._update()
 
     def due_utc(self) -> datetime:
-        value = self.when.dateTime()
-        naive = datetime(value.date().year(), value.date().month(), value.date().day(), value.time().hour(),
-                         value.time().minute())
-        return timezones.local_to_utc(naive, self.principal.timezone)
+        return edit_utc(self.when, self.principal.timezone)
 
     def _update(self) -> None:
         due = self.due_utc()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDateTimeEdit, QDialog, QDialogButtonBox, QFormLay
 
 from assistant import timezones
 from assistant.domain import Principal
+from assistant.ui.times import edit_utc
 from assistant.ui.workers import describe_error
 
 
@@ -64,10 +65,7 @@ class FollowUpDialog(QDialog):
         self._show_zone()
 
     def due_utc(self) -> datetime:
-        value = self.when.dateTime()
-        naive = datetime(value.date().year(), value.date().month(), value.date().day(), value.time().hour(),
-                         value.time().minute())
-        return timezones.local_to_utc(naive, self.principal.timezone)
+        return edit_utc(self.when, self.principal.timezone)
 
     def _show_zone(self) -> None:
         due = self.due_utc()

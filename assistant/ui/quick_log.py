@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from assistant import timezones
 from assistant.calls.numbers import normalise
 from assistant.domain import CallDirection, Principal
+from assistant.ui.times import edit_utc
 
 DIRECTION_LABELS = [
     (CallDirection.INCOMING, "Incoming"),
@@ -219,10 +220,7 @@ class QuickLogDialog(QDialog):
 
     def call_back_utc_value(self) -> datetime:
         principal = self.current_principal()
-        value = self.call_back_at.dateTime()
-        naive = datetime(value.date().year(), value.date().month(), value.date().day(), value.time().hour(),
-                         value.time().minute())
-        return timezones.local_to_utc(naive, principal.timezone if principal else "UTC")
+        return edit_utc(self.call_back_at, principal.timezone if principal else "UTC")
 
     def _on_principal_picked(self, _index: int) -> None:
         self._principal_chosen_by_hand = True
