@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 def build(workspace: Path, count: int) -> int:
-    from assistant import board
+    from assistant.board import service as board
     from assistant.domain import Principal
     from assistant.store import Store
     from assistant.store import board as board_store
@@ -63,9 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from assistant import board
+    from assistant.board import service as board
     from assistant.store import Store
-    from assistant.ui.board import BoardView, load_board
+    from assistant.ui.board.view import BoardView, load_board
     from assistant.ui.workers import TaskManager
 
     with tempfile.TemporaryDirectory() as tmp:

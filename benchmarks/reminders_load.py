@@ -43,9 +43,11 @@ def build(workspace: Path, count: int, now: datetime) -> None:
 def measure(count: int) -> dict[str, float]:
     from PySide6.QtCore import QCoreApplication
 
-    from assistant import reminders, timezones
+    from assistant import reminders
+
+    from assistant.core import timezones
     from assistant.store import Store
-    from assistant.ui.scheduler import HORIZON, ReminderScheduler
+    from assistant.ui.reminders.scheduler import HORIZON, ReminderScheduler
 
     timezones.configure()
     app = QCoreApplication.instance() or QCoreApplication([])

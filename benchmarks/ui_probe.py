@@ -6,7 +6,7 @@
 Prints one JSON object on its last line of stdout. Times are ``time.monotonic()`` readings (one clock for the whole
 machine on Linux), so the parent can subtract the moment it started this process.
 
-``open``: runs ``assistant --workspace WORKSPACE`` (``assistant.cli.main``) and stamps the first paint of the inbox's
+``open``: runs ``assistant --workspace WORKSPACE`` (``assistant.cli.main.main``) and stamps the first paint of the inbox's
 thread list once it has rows; then, once the start-up work is done, picks PRINCIPAL_ID in the switcher, as a click
 does, and stamps the first paint of its threads; then the peak RSS (VmHWM), and quits.
 
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scroll-pages", type=int, default=5)
     args = parser.parse_args(argv)
     probe = Probe(args)
-    from assistant.cli import main as assistant_main
+    from assistant.cli.main import main as assistant_main
 
     code = assistant_main(["--workspace", args.workspace])  # `assistant --workspace DIR`: the app, until it quits
     if "finished" not in probe.result:

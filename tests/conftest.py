@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 from keyring.compat import properties  # noqa: E402
 
-from assistant import timezones  # noqa: E402
+from assistant.core import timezones  # noqa: E402
 from assistant.store import Store  # noqa: E402
 
 timezones.configure()

@@ -19,7 +19,7 @@ from typing import Callable
 
 from assistant.approvals import lifecycle, outgoing, replies
 from assistant.domain import Account
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from assistant.store import Store
 from assistant.store import drafts as sql
 

@@ -17,11 +17,13 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from assistant import connectors, timezones
+from assistant import connectors
+
+from assistant.core import timezones
 from assistant.approvals import outgoing, policy
 from assistant.connectors.base import Capability
 from assistant.domain import Draft
-from assistant.errors import InvalidInput, NotFound
+from assistant.core.errors import InvalidInput, NotFound
 from assistant.store import Store
 from assistant.store import drafts as sql
 
@@ -208,7 +210,7 @@ def decide(store: Store, principal_id: int, draft_id: int, decision: str, *, cha
             _set_state(store, d, "rejected", actor, "rejected", channel, comment=comment, request_id=request_id)
             return d.state
         if decision == "edit":
-            from assistant.drafts import draft_hash
+            from assistant.approvals.drafts import draft_hash
 
             d.body_text = edited_body or ""
             d.version += 1

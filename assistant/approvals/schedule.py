@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import Draft
-from assistant.errors import InvalidInput
+from assistant.core.errors import InvalidInput
 from assistant.store import Store
 
 _RELATIVE_DAY = re.compile(r"^(today|tomorrow)\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)

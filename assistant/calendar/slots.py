@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from assistant import timezones
-from assistant.errors import InvalidInput
+from assistant.core import timezones
+from assistant.core.errors import InvalidInput
 from assistant.store import PrincipalScope
 
 STEP = timedelta(minutes=30)  # slots start on the half hour of the principal's working day

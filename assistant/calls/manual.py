@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.calls.matching import ContactMatcher
-from assistant.calls.numbers import normalise
+from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection, Task
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import phonenumbers
 
-from assistant.calls.numbers import NumberInfo, normalise
+from assistant.core.phones import NumberInfo, normalise
 from assistant.store import calls as call_store
 
 

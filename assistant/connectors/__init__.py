@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 
 from assistant.connectors.base import Capability, CalendarPage, Connector, MailPage
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 
 GROUP = "assistant.connectors"
 

@@ -18,14 +18,14 @@ Pages
 Full listings
     A page with ``full=True`` belongs to an enumeration of everything on the server; ``seen`` lists every remote id it
     covered. After the last page the engine removes local items whose ids were not seen, except that an enumeration
-    that sees nothing while the store holds items raises :class:`~assistant.errors.SourceLooksEmpty` instead of wiping.
+    that sees nothing while the store holds items raises :class:`~assistant.core.errors.SourceLooksEmpty` instead of wiping.
 Outbox entries
     ``apply(entry)`` performs one persisted change (ops below). It must be idempotent by ``entry.idempotency_key``: the
     engine retries an entry that was in flight when the process died, and the connector must recognise that it already
     happened (Gmail/local: a Message-ID derived from the key; Graph: the ``transactionId``/singleValueExtendedProperty).
-    It returns a result dict (e.g. ``{"remote_id": ...}``) or raises :class:`~assistant.errors.TransientError` (retry
-    with backoff; ``retry_after`` honoured), :class:`~assistant.errors.PermanentError` (shown, not retried) or
-    :class:`~assistant.errors.NeedsSignIn`.
+    It returns a result dict (e.g. ``{"remote_id": ...}``) or raises :class:`~assistant.core.errors.TransientError` (retry
+    with backoff; ``retry_after`` honoured), :class:`~assistant.core.errors.PermanentError` (shown, not retried) or
+    :class:`~assistant.core.errors.NeedsSignIn`.
 
 Ops and payloads
     ``set-flags``  {"remote_id", "is_read"?: bool, "is_flagged"?: bool}

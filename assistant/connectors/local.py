@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
 from assistant.domain import Account, Folder, Message, OutboxEntry
-from assistant.errors import InvalidInput, PermanentError
+from assistant.core.errors import InvalidInput, PermanentError
 from assistant.mail.mime import parse_message
 
 INBOX = "INBOX"

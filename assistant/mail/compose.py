@@ -10,9 +10,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import Address, Message
-from assistant.errors import InvalidInput
+from assistant.core.errors import InvalidInput
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|vs)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Iterable
 
 from dateutil.rrule import rrulestr
 
-from assistant import timezones
-from assistant.errors import InvalidInput, NotFound
+from assistant.core import timezones
+from assistant.core.errors import InvalidInput, NotFound
 from assistant.store import reminders as rstore
 from assistant.store.reminders import NOTIFY_CHOICES, NotificationSettings, StoredReminder
 

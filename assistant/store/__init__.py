@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import (
     Account,
     AccountStatus,
@@ -41,10 +41,10 @@ from assistant.domain import (
     Task,
     Thread,
 )
-from assistant.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
+from assistant.core.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
 from assistant.store import fts
 from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
-from assistant.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, to_epoch
 
 DB_NAME = "workspace.sqlite3"
 DEFAULT_COLUMNS = ("Inbox", "To do", "Doing", "Waiting on principal", "Done")
@@ -822,14 +822,14 @@ class PrincipalScope:
 
     # -- search --------------------------------------------------------------------------------------------------
     def search_messages(self, query: str, limit: int = 100, *, newer_than: datetime | None = None) -> list[Message]:
-        from assistant.search import message_rows
+        from assistant.store.search import message_rows
 
         rows = message_rows(self.db, query, self.principal_id, limit, None if newer_than is None else to_epoch(newer_than))
         return [self._message(r) for r in rows]
 
     def count_messages(self, query: str) -> int:
         """How many of this principal's messages match ``query`` (``search_messages`` returns one page of them)."""
-        from assistant.search import message_count
+        from assistant.store.search import message_count
 
         return message_count(self.db, query, self.principal_id)
 

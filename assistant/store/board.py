@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from assistant import timezones
-from assistant.errors import InvalidInput, NotFound
+from assistant.core import timezones
+from assistant.core.errors import InvalidInput, NotFound
 from assistant.store import fts, fts_query
-from assistant.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, to_epoch
 
 DEFAULT_ARCHIVE_AFTER_DAYS = 7
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import Call, CallDirection
-from assistant.errors import NotFound
-from assistant.timezones import from_epoch, to_epoch
+from assistant.core.errors import NotFound
+from assistant.core.timezones import from_epoch, to_epoch
 
 
 @dataclass
@@ -217,7 +217,7 @@ def sender_mentioning(scope: Any, digit_groups: list[list[str]], own_addresses: 
 def contact_keys_named(scope: Any, text: str, region: str) -> list[str]:
     """E.164 numbers of the principal's contacts whose name contains ``text`` (so "by contact" finds their calls
     even when a call was logged without a name)."""
-    from assistant.calls.numbers import normalise
+    from assistant.core.phones import normalise
 
     needle = text.strip().casefold()
     if not needle:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from assistant.calls.numbers import normalise
+from assistant.core.phones import normalise
 from assistant.connectors.base import RemoteContact
 from assistant.domain import Contact
 

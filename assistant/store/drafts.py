@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import Address, Draft
-from assistant.errors import NotFound
+from assistant.core.errors import NotFound
 from assistant.store import PrincipalScope, _addr_json, _addrs
-from assistant.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, to_epoch
 
 
 @dataclass

@@ -11,7 +11,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Iterable
 
 from assistant.domain import Reminder
-from assistant.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, to_epoch
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope, Store

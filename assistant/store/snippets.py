@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.domain import ApprovalPolicy
-from assistant.errors import InvalidInput, NotFound
+from assistant.core.errors import InvalidInput, NotFound
 from assistant.store import PrincipalScope
 
 

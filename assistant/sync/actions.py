@@ -10,9 +10,9 @@ import uuid
 from datetime import date, datetime
 from typing import Iterable
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import Address, CalendarEvent, Folder, OutboxEntry
-from assistant.errors import InvalidInput, NotFound
+from assistant.core.errors import InvalidInput, NotFound
 from assistant.mail import compose
 from assistant.mail.mime import parse_message
 from assistant.store import Store

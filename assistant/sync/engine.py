@@ -14,10 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from assistant import connectors, reminders, timezones
+from assistant import connectors, reminders
+
+from assistant.core import timezones
 from assistant.connectors.base import Capability, Connector
 from assistant.domain import Account, AccountStatus, OutboxEntry
-from assistant.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError, disk_full
+from assistant.core.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError, disk_full
 from assistant.store import Store
 
 log = logging.getLogger(__name__)

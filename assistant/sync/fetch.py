@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from assistant.connectors.base import Connector
 from assistant.domain import Attachment
-from assistant.errors import NeedsSignIn, TransientError, UserError
+from assistant.core.errors import NeedsSignIn, TransientError, UserError
 from assistant.mail.mime import parse_message
 from assistant.store import Store
 

@@ -46,7 +46,7 @@ def shoot(window, path: Path) -> Path:
 
 def calendar_shots(window, out_dir: Path, name: str) -> list[Path]:
     """Day and agenda views, the event dialog and the free-time finder of the principal shown."""
-    from assistant.ui.calendar_view import CalendarMode
+    from assistant.ui.calendar.view import CalendarMode
 
     calendar, written = window.calendar, []
     for mode in (CalendarMode.DAY, CalendarMode.AGENDA):
@@ -76,7 +76,7 @@ def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
         compose._finished = True  # a screenshot is not typing worth keeping
         compose.grab().save(str(out_dir / f"compose-reply-{name}.png"))
         written.append(out_dir / f"compose-reply-{name}.png")
-        from assistant.ui.compose import SNIPPET_APPROVAL_ROLE
+        from assistant.ui.mail.compose import SNIPPET_APPROVAL_ROLE
 
         policy = getattr(compose.principal.approval_policy, "value", compose.principal.approval_policy)
         # a snippet whose approval override differs from the principal's policy
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from assistant import timezones
+    from assistant.core import timezones
     from assistant.ui.app import configure_application
 
     timezones.configure()
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         workspace = args.workspace
         if workspace is None:
             try:
-                from assistant.demo import build_demo
+                from assistant.demo.build import build_demo
             except ImportError:
                 print("error: the demo builder is not available; pass --workspace", file=sys.stderr)
                 return 1

@@ -7,8 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from assistant import timezones
-
+from assistant.core import timezones
 APP_NAME = "Assistant"
 ORGANISATION = "Assistant"
 ORGANISATION_DOMAIN = "assistant.invalid"

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.domain import Account, AccountStatus, Message, Principal, Thread
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from assistant.store import Store
-from assistant.ui.calendar_view import CalendarView
+from assistant.ui.calendar.view import CalendarView
 from assistant.ui import style
-from assistant.ui.first_run import AddPrincipalDialog, FirstRunPage
-from assistant.ui.inbox import InboxView
+from assistant.ui.setup.first_run import AddPrincipalDialog, FirstRunPage
+from assistant.ui.mail.inbox import InboxView
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -106,8 +106,7 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_actions()
         self._build_status_bar()
-        from assistant.ui import inbox_actions
-
+        from assistant.ui.mail import actions as inbox_actions
         inbox_actions.install(self)  # compose windows, the inbox's mail keys (r a f e # u s) and the Message menu
 
         self.clock = QTimer(self)
@@ -140,11 +139,9 @@ class MainWindow(QMainWindow):
         self.views.setDocumentMode(True)
         self.views.addTab(self.inbox, "&Inbox")
         self.views.addTab(self.calendar, "&Calendar")
-        from assistant.ui import calls as calls_tab
-
+        from assistant.ui.calls import view as calls_tab
         calls_tab.install(self)  # the Calls tab (self.calls) and the quick-log shortcut Ctrl+Shift+L
-        from assistant.ui import board as board_tab
-
+        from assistant.ui.board import view as board_tab
         board_tab.install(self)  # the Board tab (self.board) and "Make a task" (Ctrl+T) from the inbox
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -156,16 +153,14 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([290, 1110])
         self.splitter.setChildrenCollapsible(False)
         self.pages.addWidget(self.splitter)
-        from assistant.ui.approvals import ApprovalsView
+        from assistant.ui.approvals.view import ApprovalsView
 
         self.approvals = ApprovalsView(self.tasks)  # drafts waiting for principals; reloads when shown
         self.views.addTab(self.approvals, "A&pprovals")
         self.principal_changed.connect(self.approvals.set_principal_id)
-        from assistant.ui import today
-
+        from assistant.ui.reminders import today
         today.install(self)  # the Today tab, the tray icon and the reminder scheduler (self.reminders)
-        from assistant.ui import follow_up
-
+        from assistant.ui.board import follow_up
         follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U) on the open message or thread
         self.setCentralWidget(self.pages)
         # The layout would otherwise push a new minimum size to the window system whenever a child is shown or
@@ -416,7 +411,7 @@ class MainWindow(QMainWindow):
         self.first_run.set_busy("Building the demo workspace — this takes a moment…")
 
         def build(_store: Store) -> Path:
-            from assistant.demo import build_demo
+            from assistant.demo.build import build_demo
 
             build_demo(demo_dir)
             return demo_dir

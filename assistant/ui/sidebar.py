@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import Principal
 
 PrincipalIdRole = Qt.ItemDataRole.UserRole + 1

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from assistant.errors import UserError, disk_full
+from assistant.core.errors import UserError, disk_full
 from assistant.store import Store
 
 log = logging.getLogger(__name__)

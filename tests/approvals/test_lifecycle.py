@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant import drafts
+from assistant.approvals import drafts
 from assistant.approvals import lifecycle, policy
 from assistant.approvals.schedule import parse_send_at
 from assistant.domain import ApprovalPolicy
-from assistant.errors import InvalidInput
+from assistant.core.errors import InvalidInput
 from assistant.store import drafts as sql
 from assistant.sync.engine import sync_account
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assistant import drafts
+from assistant.approvals import drafts
 from assistant.approvals import lifecycle
 from assistant.approvals.schedule import parse_send_at
 from assistant.connectors.outlook.connector import DEFERRED_SEND_PROPERTY
 from assistant.sync.engine import sync_account
-from assistant.timezones import now_utc
+from assistant.core.timezones import now_utc
 from tests.connectors.test_outlook import account, connector, fake, principal, sleeps  # noqa: F401 (fixtures)
 
 
@@ -43,7 +43,7 @@ def test_a_deferred_send_at_the_server_cannot_be_edited_but_one_still_queued_can
                                                                                  connector, fake):
     import pytest
 
-    from assistant.errors import InvalidInput
+    from assistant.core.errors import InvalidInput
 
     principal.approval_policy = "never"
     workspace.update_principal(principal)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant import drafts
+from assistant.approvals import drafts
 from assistant.approvals import lifecycle, policy
 from assistant.domain import ApprovalPolicy
 from assistant.store import snippets as snippet_store

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant import cli
+from assistant.cli import main as cli
 from benchmarks import generate
 
 

@@ -3,8 +3,8 @@
 import shutil
 import subprocess
 
-from assistant import cli
-from assistant.search import parse
+from assistant.cli import main as cli
+from assistant.store.search import parse
 from benchmarks import generate, search_bench
 from benchmarks.import_bench import write_notmuch_config
 

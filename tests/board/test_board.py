@@ -2,9 +2,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assistant import board
+from assistant.board import service as board
 from assistant.domain import Principal
-from assistant.errors import InvalidInput, NotFound
+from assistant.core.errors import InvalidInput, NotFound
 from assistant.store import Store
 from assistant.store import board as board_store
 

@@ -2,10 +2,10 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.calendar.slots import free_slots
 from assistant.domain import Account, BusinessHours, Principal
-from assistant.errors import InvalidInput
+from assistant.core.errors import InvalidInput
 from assistant.store import Store
 from assistant.sync import actions
 

@@ -11,7 +11,7 @@ import threading
 
 import requests
 
-from assistant.cli import main
+from assistant.cli.main import main
 from tests.connectors.contract import make_raw
 from tests.connectors.test_gmail_auth import google  # noqa: F401  (the fake Google, as a fixture)
 

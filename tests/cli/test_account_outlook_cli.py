@@ -6,7 +6,7 @@ import json
 import threading
 from datetime import datetime, timedelta, timezone
 
-from assistant.cli import main
+from assistant.cli.main import main
 from tests.connectors.test_outlook import CLIENT_ID, fake  # noqa: F401  (the fake Microsoft, as a fixture)
 from tests.fakes.microsoft import FakeMicrosoft
 

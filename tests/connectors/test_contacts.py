@@ -7,13 +7,13 @@ import urllib.parse
 
 import pytest
 
-from assistant.cli import build_parser
+from assistant.cli.main import build_parser
 from assistant.connectors.base import RemoteContact
 from assistant.connectors.gmail import GmailConnector
 from assistant.connectors.gmail.auth import CONTACTS_SCOPE, sign_in as google_sign_in
 from assistant.connectors.outlook import OutlookConnector
 from assistant.connectors.outlook.auth import sign_in as outlook_sign_in
-from assistant.credentials import CredentialStore
+from assistant.core.credentials import CredentialStore
 from assistant.domain import Contact, Principal
 from assistant.store import contacts as contact_store
 from assistant.sync.engine import sync_account

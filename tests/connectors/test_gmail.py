@@ -12,9 +12,9 @@ import pytest
 from assistant.connectors import load
 from assistant.connectors.base import Capability
 from assistant.connectors.gmail import GmailConnector
-from assistant.credentials import CredentialStore
+from assistant.core.credentials import CredentialStore
 from assistant.domain import Account, AccountStatus, OutboxEntry, Principal
-from assistant.errors import NeedsSignIn, PermanentError, TransientError
+from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
 from assistant.store import Store
 from assistant.sync import actions
 from assistant.sync.engine import sync_account

@@ -15,7 +15,7 @@ from keyring.backends import fail
 from assistant.connectors.gmail import GmailConnector, SCOPES, sign_in
 from assistant.connectors.gmail.auth import load_credentials
 from assistant.domain import AccountStatus, Principal
-from assistant.errors import CredentialStoreUnavailable, InvalidInput, UserError
+from assistant.core.errors import CredentialStoreUnavailable, InvalidInput, UserError
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import make_raw
 from tests.fakes.google import FakeGoogle

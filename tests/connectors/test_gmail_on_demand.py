@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import UserError
+from assistant.core.errors import UserError
 from assistant.mail.mime import attachment_bytes, parse_message
 from assistant.sync.fetch import fetch_message_source, is_placeholder
 from tests.connectors.contract import make_raw

@@ -199,7 +199,7 @@ def test_unreadable_message_is_kept_with_its_reason(tmp_path):
 
 
 def test_missing_maildir_is_a_clear_error(tmp_path):
-    from assistant.errors import InvalidInput
+    from assistant.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="not a maildir"):
         list(LocalConnector(_account({"maildir": str(tmp_path / "nowhere")})).mail_changes(None))

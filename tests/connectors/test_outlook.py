@@ -17,9 +17,9 @@ from assistant.connectors import load
 from assistant.connectors.outlook import OutlookConnector
 from assistant.connectors.outlook.auth import account_key, sign_in
 from assistant.connectors.outlook.connector import DEFERRED_SEND_PROPERTY, IDEMPOTENCY_PROPERTY
-from assistant.credentials import CredentialStore
+from assistant.core.credentials import CredentialStore
 from assistant.domain import Account, OutboxEntry, Principal
-from assistant.errors import NeedsSignIn, TransientError
+from assistant.core.errors import NeedsSignIn, TransientError
 from assistant.store import Store
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import ConnectorContract, ServerHandle
@@ -551,7 +551,7 @@ class TestOutlookContract(ConnectorContract):
 # -- endpoints ----------------------------------------------------------------------------------------------------------
 def test_authority_and_graph_root_overrides(monkeypatch):
     from assistant.connectors.outlook.auth import authority_url, graph_root
-    from assistant.errors import UserError
+    from assistant.core.errors import UserError
 
     monkeypatch.delenv("ASSISTANT_MS_AUTHORITY", raising=False)
     monkeypatch.delenv("ASSISTANT_GRAPH_ROOT", raising=False)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 from assistant import reminders
-from assistant.demo import build_demo
+from assistant.demo.build import build_demo
 from assistant.store import Store
 from assistant.store import reminders as rstore
 from assistant.sync.engine import sync_all

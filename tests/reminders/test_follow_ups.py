@@ -60,7 +60,7 @@ def test_unrelated_mail_and_the_principals_own_message_leave_it_pending(workspac
 def test_follow_up_on_another_principals_message_is_refused(workspace, ann, kenji, ann_local, maildir):
     import pytest
 
-    from assistant.errors import NotFound
+    from assistant.core.errors import NotFound
 
     _, sent, _ = _sent_and_followed(workspace, ann, ann_local, maildir)
     with pytest.raises(NotFound):

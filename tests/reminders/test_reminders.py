@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from assistant import reminders
-from assistant.errors import InvalidInput, NotFound
+from assistant.core.errors import InvalidInput, NotFound
 from assistant.store import reminders as rstore
-from assistant.timezones import local_to_utc
+from assistant.core.timezones import local_to_utc
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -76,7 +76,7 @@ def test_daily_nine_oclock_stays_nine_across_spring_forward(request, workspace, 
     (nxt,) = reminders.pending(workspace, p.id)
     assert nxt.due_utc == local_to_utc(before.replace(day=after_day, hour=9), zone)
     assert nxt.due_utc - first == timedelta(hours=23)  # the day of the change is an hour short
-    from assistant.timezones import in_zone
+    from assistant.core.timezones import in_zone
 
     assert in_zone(nxt.due_utc, zone).hour == 9
 

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assistant import cli, search
+from assistant.cli import main as cli
+
+from assistant.store import search
 from assistant.domain import Account, Address, Message, Principal
 from assistant.store import DB_NAME, Store
 from assistant.store.schema import SCHEMA_VERSION

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from assistant.domain import Account, Address, Call, CallDirection, Message, Principal, Reminder, Task
-from assistant.errors import InvalidInput, NotFound, UnknownTimeZone, WorkspaceTooNew
+from assistant.core.errors import InvalidInput, NotFound, UnknownTimeZone, WorkspaceTooNew
 from assistant.store import DB_NAME, Store
 from assistant.store.schema import SCHEMA_VERSION
 

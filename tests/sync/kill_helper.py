@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.connectors.local import LocalConnector
 from assistant.store import Store
 from assistant.sync.engine import sync_account

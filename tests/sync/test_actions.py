@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InvalidInput, NotFound, TransientError
+from assistant.core.errors import InvalidInput, NotFound, TransientError
 from assistant.mail.compose import reply_subject
 from assistant.sync import actions
 from assistant.sync.engine import sync_account
@@ -237,7 +237,7 @@ def test_a_weekly_event_keeps_its_local_time_across_daylight_saving(local):
     from datetime import datetime, timezone
 
     from assistant.calendar.ics import expand
-    from assistant.timezones import get_zone
+    from assistant.core.timezones import get_zone
 
     store, principal_id = local.store, local.account.principal_id
     store.update_principal(_with_zone(store.principal(principal_id), "America/New_York"))
@@ -262,7 +262,7 @@ def test_moving_a_weekly_event_keeps_it_on_local_time_across_daylight_saving(loc
     from datetime import datetime, timezone
 
     from assistant.calendar.ics import expand
-    from assistant.timezones import get_zone
+    from assistant.core.timezones import get_zone
 
     store, principal_id = local.store, local.account.principal_id
     store.update_principal(_with_zone(store.principal(principal_id), "America/New_York"))

@@ -9,9 +9,9 @@ import errno
 
 import pytest
 
-from assistant import cli
+from assistant.cli import main as cli
 from assistant.connectors import local as local_connector
-from assistant.errors import DiskFull, disk_full
+from assistant.core.errors import DiskFull, disk_full
 from assistant.store import Store
 from assistant.sync import actions
 from assistant.sync.engine import sync_account

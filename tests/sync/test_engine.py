@@ -8,7 +8,7 @@ import pytest
 
 from assistant.connectors.base import Capability, Connector, MailPage
 from assistant.domain import Account, AccountStatus, OutboxEntry
-from assistant.errors import NeedsSignIn, PermanentError, TransientError
+from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
 from assistant.sync import actions
 from assistant.sync.engine import BACKOFF_CAP_S, backoff_delay, sync_account, sync_all
 

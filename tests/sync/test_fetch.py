@@ -8,8 +8,8 @@ import pytest
 from assistant.connectors.base import Connector
 from assistant.connectors.outlook import OutlookConnector
 from assistant.connectors.outlook.graph import MAX_ATTEMPTS
-from assistant.credentials import CredentialStore
-from assistant.errors import UserError
+from assistant.core.credentials import CredentialStore
+from assistant.core.errors import UserError
 from assistant.mail.mime import attachment_bytes
 from assistant.sync.fetch import fetch_message_source, is_placeholder
 from tests.connectors.test_outlook import account, fake, principal, run_sync  # noqa: F401 - fixtures
@@ -145,7 +145,7 @@ def test_a_connector_that_cannot_fetch_is_one_line(workspace, account, synced): 
 
 def test_another_principals_message_is_not_found(workspace, account, synced):  # noqa: F811
     from assistant.domain import Principal
-    from assistant.errors import NotFound
+    from assistant.core.errors import NotFound
 
     other = workspace.add_principal(Principal("Ken", "Asia/Tokyo", ["ken@example.com"]))
     with pytest.raises(NotFound):

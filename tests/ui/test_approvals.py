@@ -8,11 +8,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from assistant import drafts
+from assistant.approvals import drafts
 from assistant.domain import Account, Principal
 from assistant.store import Store
-from assistant.timezones import now_utc
-from assistant.ui.approvals import ApprovalQueueModel, ApprovalsView, QueueRow, waited_text
+from assistant.core.timezones import now_utc
+from assistant.ui.approvals.view import ApprovalQueueModel, ApprovalsView, QueueRow, waited_text
 from assistant.ui.workers import TaskManager
 
 
@@ -120,7 +120,7 @@ def test_a_decision_arriving_is_notified_once(qtbot, view):
 
 
 def test_a_draft_waiting_longer_than_usual_is_notified_once(two_waiting):
-    from assistant.ui.approvals import load_notifications
+    from assistant.ui.approvals.view import load_notifications
 
     ws, ids = two_waiting
     store = Store(ws)
@@ -139,7 +139,7 @@ def test_a_draft_waiting_longer_than_usual_is_notified_once(two_waiting):
 
 def test_compose_buttons_ask_approval_and_send_later_in_the_recipients_zone(qtbot, tmp_path):
     from assistant.domain import ApprovalPolicy
-    from assistant.ui.approvals import ComposeApprovalButtons
+    from assistant.ui.approvals.view import ComposeApprovalButtons
 
     store = Store(tmp_path / "compose-ws")
     maildir = tmp_path / "mail"
@@ -172,7 +172,7 @@ def test_compose_buttons_ask_approval_and_send_later_in_the_recipients_zone(qtbo
             dialog.accept()
         assert blocker.args == ["scheduled"]
         saved = drafts.get_draft(store, ann.id, d.id)
-        from assistant.timezones import in_zone
+        from assistant.core.timezones import in_zone
 
         local = in_zone(saved.send_at_utc, "Asia/Tokyo")
         assert (local.hour, local.minute) == (9, 0) and saved.send_where == "app"

@@ -43,8 +43,8 @@ def test_send_later_from_compose_schedules_in_the_principals_time(qtbot, tmp_pat
         dialog.accept()
     assert submitted.args[1] == "scheduled"
     qtbot.waitUntil(lambda: not window.tasks.busy)
-    from assistant import drafts
-    from assistant.timezones import in_zone
+    from assistant.approvals import drafts
+    from assistant.core.timezones import in_zone
 
     d = drafts.get_draft(window.store, ann_id, submitted.args[0])
     local = in_zone(d.send_at_utc, "America/New_York")

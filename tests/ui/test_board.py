@@ -5,11 +5,11 @@ from PySide6.QtCore import QMimeData, QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QDialog
 
-from assistant import board
+from assistant.board import service as board
 from assistant.store import Store
 from assistant.store import board as board_store
 from assistant.store.board import Card
-from assistant.ui.board import CARD_MIME, CardDelegate, CardListModel
+from assistant.ui.board.view import CARD_MIME, CardDelegate, CardListModel
 
 
 def model_cards(n, principal_id=1):
@@ -221,7 +221,7 @@ def test_import_trello_and_export_csv_from_the_board(boards, make_window, qtbot,
     window.select_principal(ken.id)
     view = window.board
     qtbot.waitUntil(lambda: view.snapshot.principal.id == ken.id and not window.tasks.busy)
-    view.import_from(str(Path(__file__).parents[1] / "board" / "samples" / "trello_board.json"))
+    view.import_from(str(Path(__file__).parents[1] / "importing" / "samples" / "board" / "trello_board.json"))
     qtbot.waitUntil(lambda: "Renew car insurance" in view.titles().get("To do", []) and not window.tasks.busy)
     assert "Imported 3 cards, skipped 1 archived; 2 rejected" in view.undo_text.text()
     assert "Backlog" in view.titles()

@@ -6,15 +6,15 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QAbstractItemModelTester, QTest
 from PySide6.QtWidgets import QApplication
 
-from assistant import timezones
+from assistant.core import timezones
 from assistant.domain import Account, BusinessHours, EventOccurrence, Principal
 from assistant.store import Store
 from assistant.sync import actions
 from assistant.sync.engine import sync_all
 from assistant.ui import style
-from assistant.ui.agenda import AgendaModel
-from assistant.ui.calendar_view import CalendarMode, CalendarView, lay_out_columns
-from assistant.ui.event_dialog import EventDialog
+from assistant.ui.calendar.agenda import AgendaModel
+from assistant.ui.calendar.view import CalendarMode, CalendarView, lay_out_columns
+from assistant.ui.calendar.event_dialog import EventDialog
 from assistant.ui.workers import TaskManager
 
 UTC = timezone.utc
@@ -449,7 +449,7 @@ def test_the_week_grid_is_usable_from_the_keyboard(qtbot, view, local_workspace)
     with qtbot.waitSignal(grid.event_activated) as opened:
         qtbot.keyClick(grid, Qt.Key.Key_Return)
     assert opened.args[0].summary == "Mon call"
-    from assistant.ui.event_dialog import EventDialog
+    from assistant.ui.calendar.event_dialog import EventDialog
 
     dialogs = [d for d in calendar.findChildren(EventDialog) if d.isVisible()]
     assert len(dialogs) == 1

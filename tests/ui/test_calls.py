@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QDialog
 
 from assistant.domain import Call, CallDirection, Contact, Principal
 from assistant.store import Store
-from assistant.ui.calls import CallBackDialog, CallLogModel
-from assistant.ui.quick_log import QuickLogDialog, format_elapsed
+from assistant.ui.calls.view import CallBackDialog, CallLogModel
+from assistant.ui.calls.quick_log import QuickLogDialog, format_elapsed
 
 
 class FakeClock:
@@ -222,7 +222,7 @@ def test_call_log_headers_name_both_zones(qtbot):
     assert "America/New_York" in model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
 
 
-SAMPLES = Path(__file__).parents[1] / "calls" / "samples"
+SAMPLES = Path(__file__).parents[1] / "importing" / "samples" / "calls"
 TAKEOUT = Path(__file__).parents[2].parent / "shared" / "testdata" / "calllogs" / "google_voice_takeout"
 
 

@@ -13,7 +13,7 @@ from assistant.store import Store
 from assistant.store import drafts as draft_sql
 from assistant.store import snippets as snippet_store
 from assistant.sync.engine import sync_all
-from assistant.ui.compose import ComposeWindow
+from assistant.ui.mail.compose import ComposeWindow
 from tests.ui.conftest import BASE
 
 BOB_MAIL = """From: Bob Stone <bob@client.example>
@@ -95,7 +95,7 @@ def test_reply_lands_once_in_sent_threaded_with_the_reply_signature(qtbot, tmp_p
     threads = scope.threads(folder=sent.remote_id)
     assert len(threads) == 1 and threads[0].message_count == 2
     # … and the thread shows that something waits for the sync.
-    from assistant.ui.inbox import PENDING_MARK, ThreadListModel
+    from assistant.ui.mail.inbox import PENDING_MARK, ThreadListModel
 
     qtbot.waitUntil(lambda: bool(window.inbox_actions.pending))
     assert window.inbox.model.index(0, ThreadListModel.MARKERS).data().startswith(PENDING_MARK)
@@ -154,7 +154,7 @@ def test_autosave_survives_closing_and_the_reply_reopens_with_it(qtbot, tmp_path
     qtbot.waitUntil(lambda: not window.tasks.busy)
     store = Store(ws)
     try:
-        from assistant.drafts import list_drafts
+        from assistant.approvals.drafts import list_drafts
 
         drafts = list_drafts(store, ann_id)
         assert len(drafts) == 1
@@ -228,7 +228,7 @@ def test_send_without_recipient_is_refused_in_one_line(qtbot, tmp_path, make_win
 
 @pytest.mark.parametrize("subject, expected", [("Hello", "Fwd: Hello"), ("Fwd: Hello", "Fwd: Hello")])
 def test_forward_subject(subject, expected):
-    from assistant.ui.compose import forward_subject
+    from assistant.ui.mail.compose import forward_subject
 
     assert forward_subject(subject) == expected
 
@@ -299,6 +299,6 @@ def test_a_new_message_offers_the_unsent_one_saved_before(qtbot, tmp_path, make_
     assert third.restored_bar.isHidden()  # sent: nothing left to offer
     third._finished = True
     third.close()
-    from assistant.drafts import list_drafts
+    from assistant.approvals.drafts import list_drafts
 
     assert [d.state for d in list_drafts(window.store, ann_id)] == ["sending"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from assistant.demo import build_demo
+from assistant.demo.build import build_demo
 from assistant.store import Store
 from assistant.store import drafts as draft_sql
 

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QDateTime, QTime, QTimer
 from PySide6.QtWidgets import QDialog
 
-from assistant import board
+from assistant.board import service as board
 from assistant.domain import BusinessHours, Principal
 from assistant.store import Store
 from assistant.store import reminders as rstore
-from assistant.timezones import local_to_utc
-from assistant.ui.follow_up import FollowUpDialog, default_due
-from assistant.ui.notifications import NotificationItem
+from assistant.core.timezones import local_to_utc
+from assistant.ui.board.follow_up import FollowUpDialog, default_due
+from assistant.ui.reminders.notifications import NotificationItem
 
 
 def test_default_is_the_second_business_morning_in_the_principals_zone():

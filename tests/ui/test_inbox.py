@@ -5,7 +5,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.store import Store
-from assistant.ui.inbox import PAGE_SIZE, InboxView, ThreadListModel, format_when
+from assistant.ui.mail.inbox import PAGE_SIZE, InboxView, ThreadListModel, format_when
 from assistant.ui.workers import TaskManager
 from tests.ui.conftest import BASE, add_principal, add_thread
 

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from assistant.errors import InvalidInput
+from assistant.core.errors import InvalidInput
 from assistant.store import Store
-from assistant.ui.inbox import PENDING_MARK, ThreadListModel
+from assistant.ui.mail.inbox import PENDING_MARK, ThreadListModel
 from tests.ui.test_compose import BOB_MAIL, build_workspace
 
 SECOND = BOB_MAIL.replace("Budget for Q3", "Board dinner").replace("<budget-1@", "<dinner-1@").replace(
@@ -141,8 +141,7 @@ c2lnbmVkIGNvbnRyYWN0
 def test_attachment_save_never_leaves_the_chosen_folder(qtbot, tmp_path, make_window, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from assistant.ui import reader as reader_module
-
+    from assistant.ui.mail import reader as reader_module
     ws, maildir, ann_id = three_threads(tmp_path)
     (maildir / "new" / "4.contract:2,").write_text(EVIL_ATTACHMENT)
     from assistant.sync.engine import sync_all
@@ -198,7 +197,7 @@ Content-Type: text/html; charset=utf-8
 
 def test_always_load_remote_images_is_remembered_per_principal(qtbot, tmp_path, make_window, monkeypatch):
     from assistant.store import snippets as compose_store
-    from assistant.ui.reader import Reader
+    from assistant.ui.mail.reader import Reader
 
     loads = []
     monkeypatch.setattr(Reader, "on_load_remote_requested", lambda self: loads.append(self._message.subject))

@@ -8,8 +8,8 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.domain import AccountStatus, Principal
 from assistant.store import Store
-from assistant.ui.calendar_view import WeekModel
-from assistant.ui.inbox import ThreadListModel
+from assistant.ui.calendar.view import WeekModel
+from assistant.ui.mail.inbox import ThreadListModel
 from assistant.ui.sidebar import PrincipalListModel, UnreadRole, local_time
 
 UTC = timezone.utc
@@ -79,7 +79,7 @@ def test_models_pass_the_qt_model_tester(qtbot, workspace):
         principals.set_principals(store.principals(), store.counts())
         principals.tick()
         principals.set_counts({ann.id: {"unread": 1, "due": 2}})
-        from assistant.ui.calendar_view import load_week, week_start
+        from assistant.ui.calendar.view import load_week, week_start
 
         monday = week_start(datetime.now(UTC).date()) - timedelta(days=7)
         start = datetime.combine(monday, datetime.min.time(), UTC)
@@ -122,7 +122,7 @@ def test_open_demo_builds_through_the_worker(make_window, tmp_path, qtbot, monke
         store.add_principal(Principal(name="Demo Person", timezone="Asia/Tokyo"))
         store.close()
 
-    monkeypatch.setitem(sys.modules, "assistant.demo", types.SimpleNamespace(build_demo=build_demo))
+    monkeypatch.setitem(sys.modules, "assistant.demo.build", types.SimpleNamespace(build_demo=build_demo))
     window = make_window(tmp_path / "empty")
     with qtbot.waitSignal(window.workspace_opened, timeout=5000) as opened:
         window.first_run.demo_button.click()
@@ -219,7 +219,7 @@ def test_reading_a_message_marks_it_read_through_the_outbox(make_window, workspa
 
 def test_week_view_expands_a_recurring_series_in_the_principals_zone(qtbot, tmp_path):
     from assistant.calendar import ics
-    from assistant.ui.calendar_view import load_week
+    from assistant.ui.calendar.view import load_week
     from tests.ui.conftest import add_principal
 
     store = Store(tmp_path / "ws")

@@ -7,7 +7,7 @@ from PySide6.QtCore import QModelIndex
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from assistant.ui.notifications import (
+from assistant.ui.reminders.notifications import (
     InAppNotifier,
     NotificationItem,
     NotificationListModel,
@@ -138,7 +138,7 @@ CLIENT = r"""
 from datetime import datetime, timezone
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 app = QApplication([])
-from assistant.ui.notifications import NotificationItem, NotificationListModel, default_chain
+from assistant.ui.reminders.notifications import NotificationItem, NotificationListModel, default_chain
 chain = default_chain(QSystemTrayIcon(), NotificationListModel())
 print("PICKED", chain.popup_name, chain.reasons, flush=True)
 item = NotificationItem(1, "Ann", "Ann — Task", "Send the deck", "task:1", 3, datetime.now(timezone.utc), "UTC")

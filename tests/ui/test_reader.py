@@ -5,7 +5,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.domain import Address, Attachment, Message
 from assistant.store import Store
-from assistant.ui.reader import (
+from assistant.ui.mail.reader import (
     Reader,
     SafeTextBrowser,
     ThreadMessagesModel,

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from assistant.store import Store
-from assistant.ui import reader as reader_module
+from assistant.ui.mail import reader as reader_module
 from tests.connectors.test_gmail import account, clock, google, server, sync  # noqa: F401 - fixtures
 from tests.connectors.test_gmail_on_demand import CSV, PDF, raw_gets, report_with_attachments
 

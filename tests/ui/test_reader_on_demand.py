@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from assistant.store import Store
-from assistant.ui import reader as reader_module
+from assistant.ui.mail import reader as reader_module
 from tests.connectors.test_outlook import account, connector, fake, principal, run_sync, sleeps  # noqa: F401
 from tests.sync.test_fetch import CSV, PDF, deliver_with_source, mime_with_attachments
 

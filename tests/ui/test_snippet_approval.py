@@ -9,11 +9,11 @@ import email.policy
 
 from PySide6.QtCore import Qt
 
-from assistant import drafts
+from assistant.approvals import drafts
 from assistant.domain import ApprovalPolicy
 from assistant.store import Store
 from assistant.store import snippets as snippet_store
-from assistant.ui.compose import ComposeWindow
+from assistant.ui.mail.compose import ComposeWindow
 from tests.ui.test_compose import build_workspace, sent_files
 from tests.ui.test_principal_dialog import save_button
 

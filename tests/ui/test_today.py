@@ -8,9 +8,9 @@ from PySide6.QtTest import QAbstractItemModelTester
 from assistant import reminders
 from assistant.store import Store
 from assistant.store import reminders as rstore
-from assistant.timezones import local_to_utc
-from assistant.ui.notifications import NotificationItem
-from assistant.ui.scheduler import ReminderScheduler
+from assistant.core.timezones import day_bounds_utc, in_zone, local_to_utc
+from assistant.ui.reminders.notifications import NotificationItem
+from assistant.ui.reminders.scheduler import ReminderScheduler
 from assistant.ui.workers import TaskManager
 
 UTC = timezone.utc
@@ -159,7 +159,11 @@ def test_tray_menu_actions_and_pause(make_window, workspace, qtbot):
 
 def test_snooze_from_today_moves_it_to_the_principals_next_business_morning(make_window, workspace, qtbot):
     ws, ann, ken = workspace
-    r = _add(ws, ken, "Chase the invoice", datetime.now(UTC) + timedelta(minutes=30))
+    # Due later in Ken's today (Today lists what is due by the end of each principal's day): in half an hour, or just
+    # before his midnight when that comes first.
+    now = datetime.now(UTC)
+    _, ken_midnight = day_bounds_utc(in_zone(now, "Asia/Tokyo").date(), "Asia/Tokyo")
+    r = _add(ws, ken, "Chase the invoice", min(now + timedelta(minutes=30), ken_midnight - timedelta(seconds=20)))
     window = make_window(ws)
     view = window.today
     qtbot.waitUntil(lambda: any(row["reminder_id"] == r.id for row in view.model.rows))
@@ -173,7 +177,7 @@ def test_snooze_from_today_moves_it_to_the_principals_next_business_morning(make
 
 
 def test_closing_keeps_the_app_in_the_tray_when_there_is_one(make_window, workspace, qtbot, monkeypatch):
-    from assistant.ui.tray import TrayController
+    from assistant.ui.reminders.tray import TrayController
 
     ws, ann, ken = workspace
     window = make_window(ws)
@@ -237,7 +241,7 @@ def test_notification_settings_dialog_saves_per_principal_and_refuses_bad_hours(
 
 
 def test_an_approval_decision_is_notified_like_a_reminder_and_opens_the_approvals_tab(make_window, workspace, qtbot):
-    from assistant import drafts
+    from assistant.approvals import drafts
     from assistant.approvals import lifecycle
 
     ws, ann, ken = workspace

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from assistant.errors import NotFound
+from assistant.core.errors import NotFound
 from assistant.ui.workers import TaskManager
 
 

@@ -16,9 +16,9 @@ from googleapiclient.errors import HttpError
 from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from assistant.credentials import CredentialStore
+from assistant.core.credentials import CredentialStore
 from assistant.domain import Account, AccountStatus
-from assistant.errors import InvalidInput, NeedsSignIn, NotFound, UserError
+from assistant.core.errors import InvalidInput, NeedsSignIn, NotFound, UserError
 
 # Full scope URIs: short ones ("email") make Google widen them and oauthlib then complains of a scope change.
 SCOPES = [

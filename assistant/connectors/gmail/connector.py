@@ -20,7 +20,7 @@ from assistant.connectors.base import CalendarPage, Capability, Connector, Conta
 from assistant.connectors.gmail import auth, events
 from assistant.connectors.gmail.ratelimit import Backoff, QuotaBudget, error_message, error_reason, is_retryable, units_for
 from assistant.domain import Account, Folder, Message, OutboxEntry
-from assistant.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError
+from assistant.core.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError
 from assistant.mail.mime import parse_message
 from assistant.sync.fetch import ON_DEMAND_SUFFIX
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 
 from assistant.domain import CalendarEvent
-from assistant.errors import InvalidInput
+from assistant.core.errors import InvalidInput
 
 PRODID = "-//Assistant//Google Calendar connector//EN"
 RECURRENCE_PROPERTIES = ("RRULE", "EXRULE", "RDATE", "EXDATE")

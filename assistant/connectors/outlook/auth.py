@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
-from assistant.credentials import CredentialStore
+from assistant.core.credentials import CredentialStore
 from assistant.domain import Account, AccountStatus
-from assistant.errors import NeedsSignIn, TransientError, UserError
+from assistant.core.errors import NeedsSignIn, TransientError, UserError
 
 KIND = "outlook"
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"

@@ -23,7 +23,7 @@ from assistant.connectors.outlook import mapping
 from assistant.connectors.outlook.auth import TokenProvider, graph_root
 from assistant.connectors.outlook.graph import GraphClient, GraphError, SyncStateNotFound
 from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
-from assistant.errors import InvalidInput, PermanentError, TransientError
+from assistant.core.errors import InvalidInput, PermanentError, TransientError
 
 UTC = timezone.utc
 PAGE_SIZE = 100

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import requests
 import requests.structures
 
-from assistant.errors import NeedsSignIn, PermanentError, TransientError
+from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import icalendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from assistant.domain import Address, Attachment, CalendarEvent, Message
-from assistant.errors import InvalidInput
+from assistant.core.errors import InvalidInput
 
 UTC = timezone.utc
 

@@ -1,0 +1,661 @@
+"""The ``assistant`` command: for scripting and support; the same store and engine the app uses.
+
+Exit status: 0 on success, 2 on a usage error, 1 otherwise with one line on stderr (a traceback only with ``--debug``).
+``--json`` prints exactly one JSON object on stdout; its shape per command is documented in README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from assistant.core import timezones
+from assistant.core.errors import InvalidInput, NotFound, UsageError, UserError
+
+PROG = "assistant"
+
+
+# -- output helpers ----------------------------------------------------------------------------------------------------
+def _iso_utc(dt: datetime | None) -> str | None:
+    return None if dt is None else timezones.to_utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso_local(dt: datetime | None, zone: str) -> str | None:
+    return None if dt is None else timezones.in_zone(dt, zone).isoformat(timespec="seconds")
+
+
+def _shown(dt: datetime | None, zone: str) -> str:
+    return "" if dt is None else f"{timezones.in_zone(dt, zone):%Y-%m-%d %H:%M %Z}"
+
+
+def _width(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if _width(text) <= limit:
+        return text
+    if text.isascii():
+        return text[: limit - 1] + "…"
+    out, used = [], 0
+    for ch in text:
+        w = _width(ch)
+        if used + w > limit - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def _table(headers: Sequence[str], rows: list[Sequence[Any]], clip: dict[int, int] | None = None) -> str:
+    clip = clip or {}
+    cells = [[_clip(str(v), clip.get(i, 200)) for i, v in enumerate(row)] for row in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (widths[i] - _width(v)) for i, v in enumerate(values)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+class Output:
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def emit(self, data: dict[str, Any], human: Callable[[], str]) -> None:
+        if self.as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            text = human()
+            if text:
+                print(text)
+
+
+# -- helpers shared by commands ----------------------------------------------------------------------------------------
+def _open_store(args: argparse.Namespace):
+    from assistant.store import Store
+
+    return Store(args.workspace)
+
+
+def _require_display(alternative: str = "") -> None:
+    """Qt aborts the process without a display; say so in one line instead."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise UserError(f"no display to open the app on: set DISPLAY (or QT_QPA_PLATFORM=offscreen){alternative}")
+
+
+def _principal_json(p) -> dict[str, Any]:
+    now = timezones.now_utc()
+    return {
+        "id": p.id,
+        "name": p.name,
+        "addresses": list(p.addresses),
+        "timezone": p.timezone,
+        "region": p.region,
+        "local_time": _iso_local(now, p.timezone),
+    }
+
+
+def _account_json(a, principal) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "principal": principal.name,
+        "principal_id": a.principal_id,
+        "kind": a.kind,
+        "address": a.address,
+        "status": a.status.value,
+        "last_error": a.last_error,
+        "last_sync_utc": _iso_utc(a.last_sync_utc),
+        "settings": a.settings,
+    }
+
+
+def default_demo_dir() -> Path:
+    """``assistant demo`` without ``--workspace`` builds here, never over the user's real workspace."""
+    from assistant.store import default_workspace_dir
+
+    return default_workspace_dir().parent / "demo-workspace"
+
+
+# -- commands ----------------------------------------------------------------------------------------------------------
+def cmd_app(args: argparse.Namespace, out: Output) -> int:
+    _require_display()
+    from assistant.ui.app import run
+
+    return run(Path(args.workspace))
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from assistant.demo.build import build_demo
+
+    workspace = Path(args.workspace) if args.workspace_given else default_demo_dir()
+    if not args.no_gui:
+        _require_display(", or use --no-gui")
+    build_demo(workspace)
+    from assistant.store import Store
+
+    store = Store(workspace, create=False)
+    try:
+        principals = store.principals()
+        counts = {p.id: store.scope(p.id).message_count() for p in principals}
+    finally:
+        store.close()
+    out.emit(
+        {"workspace": str(workspace), "principals": [dict(_principal_json(p), messages=counts[p.id]) for p in principals]},
+        lambda: f"Demo workspace built in {workspace}: "
+        + ", ".join(f"{p.name} ({counts[p.id]} messages)" for p in principals),
+    )
+    if args.no_gui:
+        return 0
+    from assistant.ui.app import run
+
+    return run(workspace)
+
+
+def cmd_principal_add(args: argparse.Namespace, out: Output) -> int:
+    from email.utils import parseaddr
+
+    import phonenumbers
+
+    from assistant.domain import Principal
+
+    addresses = []
+    for raw in args.email:
+        _, address = parseaddr(raw)
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise InvalidInput(f"{raw!r} is not an e-mail address")
+        addresses.append(address)
+    region = args.region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"unknown region {args.region!r}: use a two-letter country code such as US, JP or NG")
+    timezones.validate(args.timezone)
+    store = _open_store(args)
+    try:
+        p = store.add_principal(Principal(name=args.name, timezone=args.timezone, addresses=addresses, region=region))
+    finally:
+        store.close()
+    out.emit({"principal": _principal_json(p)}, lambda: f"Added principal {p.name} ({p.timezone}, {', '.join(addresses)})")
+    return 0
+
+
+def cmd_principal_list(args: argparse.Namespace, out: Output) -> int:
+    store = _open_store(args)
+    try:
+        principals = store.principals()
+    finally:
+        store.close()
+    now = timezones.now_utc()
+    out.emit(
+        {"principals": [_principal_json(p) for p in principals]},
+        lambda: _table(
+            ["ID", "NAME", "TIME ZONE", "LOCAL TIME", "REGION", "ADDRESSES"],
+            [[p.id, p.name, p.timezone, _shown(now, p.timezone), p.region, ", ".join(p.addresses)] for p in principals],
+        ) if principals else "No principals yet: add one with 'assistant principal add'.",
+    )
+    return 0
+
+
+def _existing(path_text: str, what: str, want_dir: bool | None) -> Path:
+    path = Path(path_text).expanduser()
+    if not path.exists():
+        raise NotFound(f"{what} {path} does not exist")
+    if want_dir is True and not path.is_dir():
+        raise InvalidInput(f"{what} {path} is not a directory")
+    if want_dir is False and not path.is_file():
+        raise InvalidInput(f"{what} {path} is not a file")
+    if not os.access(path, os.R_OK):
+        raise InvalidInput(f"{what} {path} cannot be read")
+    return path.resolve()
+
+
+def cmd_account_add_local(args: argparse.Namespace, out: Output) -> int:
+    from assistant.domain import Account
+
+    settings: dict[str, str] = {}
+    if args.maildir:
+        maildir = _existing(args.maildir, "maildir", True)
+        if not ((maildir / "cur").is_dir() and (maildir / "new").is_dir()):
+            raise InvalidInput(f"{maildir} is not a maildir: it has no cur/ and new/ folders")
+        settings["maildir"] = str(maildir)
+    else:
+        settings["mbox"] = str(_existing(args.mbox, "mbox", False))
+    if args.calendar:
+        settings["calendar"] = str(_existing(args.calendar, "calendar", None))
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        account = store.add_account(
+            Account(principal_id=principal.id, kind="local", address=principal.primary_address, settings=settings)
+        )
+    finally:
+        store.close()
+    out.emit(
+        {"account": _account_json(account, principal)},
+        lambda: f"Added local account {account.id} for {principal.name}: "
+        + ", ".join(f"{k} {v}" for k, v in settings.items()),
+    )
+    return 0
+
+
+def _say(text: str) -> None:
+    """Sign-in instructions go to stderr, so ``--json`` output on stdout stays one JSON object."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def _signed_in(out: Output, account, principal) -> int:
+    out.emit(
+        {"account": _account_json(account, principal)},
+        lambda: f"Signed in: {account.kind} account {account.id} ({account.address}) for {principal.name}.",
+    )
+    return 0
+
+
+def cmd_account_add_gmail(args: argparse.Namespace, out: Output) -> int:
+    from assistant.connectors.gmail.auth import sign_in
+
+    secrets = _existing(args.client_secrets, "client secrets file", False)
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        account = sign_in(store, principal.id, secrets, open_browser=not args.no_browser, print_fn=_say,
+                          contacts=args.contacts)
+    finally:
+        store.close()
+    return _signed_in(out, account, principal)
+
+
+def cmd_account_add_outlook(args: argparse.Namespace, out: Output) -> int:
+    from assistant.connectors.outlook.auth import sign_in
+
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        account = sign_in(store, principal.id, args.client_id, tenant=args.tenant, device_code=args.device_code,
+                          print_fn=_say, contacts=args.contacts)
+    finally:
+        store.close()
+    return _signed_in(out, account, principal)
+
+
+def cmd_account_list(args: argparse.Namespace, out: Output) -> int:
+    store = _open_store(args)
+    try:
+        principals = {p.id: p for p in store.principals()}
+        accounts = store.accounts()
+    finally:
+        store.close()
+
+    def human() -> str:
+        if not accounts:
+            return "No accounts yet: add one with 'assistant account add'."
+        rows = []
+        for a in accounts:
+            p = principals[a.principal_id]
+            rows.append([a.id, p.name, a.kind, a.address, a.status.value,
+                         _shown(a.last_sync_utc, p.timezone) or "never", a.last_error])
+        return _table(["ID", "PRINCIPAL", "KIND", "ADDRESS", "STATUS", "LAST SYNC", "LAST ERROR"], rows, {6: 60})
+
+    out.emit({"accounts": [_account_json(a, principals[a.principal_id]) for a in accounts]}, human)
+    return 0
+
+
+def _sync_json(report: Any) -> dict[str, Any]:
+    """The documented per-account shape of ``assistant --json sync`` (README), whatever the engine adds later."""
+    raw = report.to_json()
+    zero = {"added": 0, "updated": 0, "removed": 0}
+    return {
+        "account_id": raw.get("account_id"),
+        "principal": raw.get("principal", ""),
+        "kind": raw.get("kind", ""),
+        "address": raw.get("address", ""),
+        "status": raw.get("status", ""),
+        "messages": {k: int((raw.get("mail") or raw.get("messages") or zero).get(k, 0)) for k in zero},
+        "events": {k: int((raw.get("events") or zero).get(k, 0)) for k in zero},
+        "outbox": raw.get("outbox", {}),
+        "requests": raw.get("requests", 0),
+        "errors": [str(e) for e in report.errors],
+        "warnings": [str(w) for w in raw.get("warnings", [])],
+    }
+
+
+def _counts(part: dict[str, int]) -> str:
+    return f"+{part['added']} ~{part['updated']} -{part['removed']}"
+
+
+def cmd_sync(args: argparse.Namespace, out: Output) -> int:
+    from assistant.sync.engine import sync_all
+
+    store = _open_store(args)
+    try:
+        principal_id = store.principal_by_name(args.principal).id if args.principal else None
+        reports = sync_all(store, principal_id=principal_id)
+    finally:
+        store.close()
+    data = [_sync_json(r) for r in reports]
+    failed = [d for d in data if d["errors"]]
+
+    def human() -> str:
+        if not data:
+            return "No accounts to sync."
+        rows = [
+            [d["account_id"], d["principal"], f"{d['kind']} {d['address']}", _counts(d["messages"]),
+             _counts(d["events"]), d["requests"], "; ".join(d["errors"]) or "ok"]
+            for d in data
+        ]
+        text = _table(["ACCOUNT", "PRINCIPAL", "SOURCE", "MESSAGES", "EVENTS", "REQUESTS", "ERRORS"], rows, {6: 80})
+        warnings = [f"  {d['principal']}, account {d['account_id']}: {w}" for d in data for w in d["warnings"]]
+        if warnings:
+            text += f"\n{len(warnings)} item(s) could not be read (the rest synced):\n" + "\n".join(warnings[:20])
+            if len(warnings) > 20:
+                text += f"\n  … and {len(warnings) - 20} more (see --json)"
+        return text
+
+    out.emit({"ok": not failed, "accounts": data}, human)
+    if failed:
+        raise UserError(
+            f"{len(failed)} of {len(data)} accounts failed to sync; account {failed[0]['account_id']}"
+            f" ({failed[0]['principal']}): {failed[0]['errors'][0]}"
+        )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, out: Output) -> int:
+    if not args.query.strip():
+        raise UsageError("search needs a query")
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    from assistant.store.search import parse
+
+    parse(args.query)  # a bad operator value is an error before any principal is searched
+    if args.within != "messages":
+        if args.count:
+            raise UsageError("--count counts messages only")
+        from assistant.cli.search import search_everything
+
+        return search_everything(args, out)
+    store = _open_store(args)
+    rows: list[tuple[Any, Any]] = []
+    try:
+        principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
+        if args.count:
+            total = sum(store.scope(p.id).count_messages(args.query) for p in principals)
+            out.emit({"query": args.query, "principal": args.principal, "count": total}, lambda: str(total))
+            return 0
+        for p in principals:
+            # Once a full page is held, the next principal is asked only for messages newer than its oldest.
+            oldest = rows[-1][1].date_utc if len(rows) == args.limit else None
+            newer_than = oldest if oldest is not None and oldest.timestamp() > 0 else None
+            rows += [(p, m) for m in store.scope(p.id).search_messages(args.query, limit=args.limit,
+                                                                        newer_than=newer_than)]
+            rows.sort(key=lambda pm: pm[1].date_utc.timestamp() if pm[1].date_utc else 0, reverse=True)  # stable
+            rows = rows[: args.limit]
+    finally:
+        store.close()
+    results = [
+        {
+            "principal": p.name,
+            "principal_id": p.id,
+            "id": m.id,
+            "thread_id": m.thread_id,
+            "date_utc": _iso_utc(m.date_utc),
+            "date_local": _iso_local(m.date_utc, p.timezone),
+            "from": str(m.sender) if m.sender else "",
+            "subject": m.subject,
+            "has_attachments": m.has_attachments,
+        }
+        for p, m in rows
+    ]
+    out.emit(
+        {"query": args.query, "principal": args.principal, "results": results},
+        lambda: _table(
+            ["PRINCIPAL", "DATE (PRINCIPAL'S ZONE)", "FROM", "SUBJECT"],
+            [[p.name, _shown(m.date_utc, p.timezone), str(m.sender or ""), m.subject] for p, m in rows],
+            {2: 36, 3: 70},
+        ) if rows else "No messages match.",
+    )
+    return 0
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else len(value)
+
+
+def _pairs(entries: Any, second: str) -> list[dict[str, str]]:
+    return [{"item": str(item), second: _one_line(str(text))} for item, text in entries or []]
+
+
+def cmd_import(args: argparse.Namespace, out: Output) -> int:
+    from assistant.importing.base import import_path
+
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        raise NotFound(f"{path} does not exist")
+    if not os.access(path, os.R_OK):
+        raise InvalidInput(f"{path} cannot be read")
+    store = _open_store(args)
+    try:
+        principal = store.principal_by_name(args.principal)
+        report = import_path(store, principal.id, path)
+    finally:
+        store.close()
+    data = {
+        "principal": principal.name,
+        "path": str(path.resolve()),
+        "kind": getattr(report, "kind", ""),
+        "imported": _count(report.imported),
+        "skipped": _count(report.skipped),
+        "rejected": _pairs(report.rejected, "reason"),
+        "warnings": _pairs(getattr(report, "warnings", []), "warning"),
+    }
+
+    def human() -> str:
+        lines = [f"Imported {data['imported']}, skipped {data['skipped']} (duplicates), rejected"
+                 f" {len(data['rejected'])} into {principal.name}."]
+        lines += [f"  rejected {r['item']}: {r['reason']}" for r in data["rejected"]]
+        lines += [f"  warning {w['item']}: {w['warning']}" for w in data["warnings"]]
+        return "\n".join(lines)
+
+    out.emit(data, human)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
+    from assistant.cli.doctor import run_checks
+
+    checks = run_checks(Path(args.workspace))
+    failed = [c for c in checks if not c.ok]
+    out.emit(
+        {"ok": not failed, "workspace": str(args.workspace), "checks": [c.to_json() for c in checks]},
+        lambda: f"Workspace: {args.workspace}\n"
+        + _table(["CHECK", "", "DETAIL"], [[c.name, "ok" if c.ok else "FAIL", c.detail] for c in checks], {2: 400}),
+    )
+    if failed:
+        raise UserError(f"{len(failed)} check(s) failed: {', '.join(c.name for c in failed)}")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line after the usage, as argparse does, but with our prefix
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{PROG}: {message}\n")
+
+
+def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
+    """All commands; ``extensions=False`` leaves out the other modules' (``assistant search`` starts faster without them)."""
+    parser = _Parser(prog=PROG, description="A workspace for virtual assistants. Without a command: open the app.")
+    parser.add_argument("--workspace", metavar="DIR", help="workspace folder (default: the user data folder)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.set_defaults(handler=cmd_app)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="build a fresh demo workspace and open the app on it")
+    demo.add_argument("--no-gui", action="store_true", help="build only")
+    demo.set_defaults(handler=cmd_demo)
+
+    principal = commands.add_parser("principal", help="add or list principals")
+    principal_commands = principal.add_subparsers(metavar="ACTION", required=True, parser_class=_Parser)
+    p_add = principal_commands.add_parser("add", help="add a principal")
+    p_add.add_argument("name", metavar="NAME")
+    p_add.add_argument("--email", metavar="ADDR", action="append", required=True, help="repeat for several addresses")
+    p_add.add_argument("--timezone", metavar="IANA", required=True, help="e.g. America/New_York")
+    p_add.add_argument("--region", metavar="CC", default="US", help="phone region, two letters (default US)")
+    p_add.set_defaults(handler=cmd_principal_add)
+    principal_commands.add_parser("list", help="list principals").set_defaults(handler=cmd_principal_list)
+
+    account = commands.add_parser("account", help="add or list accounts")
+    account_commands = account.add_subparsers(metavar="ACTION", required=True, parser_class=_Parser)
+    a_add = account_commands.add_parser("add", help="attach an account to a principal")
+    kinds = a_add.add_subparsers(metavar="KIND", required=True, parser_class=_Parser)
+    local = kinds.add_parser("local", help="a maildir or mbox, and optionally .ics calendars")
+    local.add_argument("--principal", metavar="NAME", required=True)
+    source = local.add_mutually_exclusive_group(required=True)
+    source.add_argument("--maildir", metavar="DIR")
+    source.add_argument("--mbox", metavar="FILE")
+    local.add_argument("--calendar", metavar="PATH", help="one .ics file or a folder of them")
+    local.set_defaults(handler=cmd_account_add_local)
+    gmail = kinds.add_parser("gmail", help="a Google account: Gmail and Google Calendar (signs in)")
+    gmail.add_argument("--principal", metavar="NAME", required=True)
+    gmail.add_argument("--client-secrets", metavar="FILE", required=True,
+                       help="the Desktop OAuth client's JSON downloaded from Google Cloud")
+    gmail.add_argument("--no-browser", action="store_true",
+                       help="print the consent URL instead of opening a browser (still waits for the redirect)")
+    gmail.add_argument("--contacts", action="store_true",
+                       help="also read the principal's Google contacts (asks for the contacts.readonly scope)")
+    gmail.set_defaults(handler=cmd_account_add_gmail)
+    outlook = kinds.add_parser("outlook", help="a Microsoft 365 / Outlook.com account (signs in)")
+    outlook.add_argument("--principal", metavar="NAME", required=True)
+    outlook.add_argument("--client-id", metavar="ID", required=True, help="the app registration's client id in Entra ID")
+    outlook.add_argument("--tenant", metavar="T", default="common", help="tenant id or domain (default: common)")
+    outlook.add_argument("--device-code", action="store_true",
+                         help="sign in with a code on another device instead of opening a browser")
+    outlook.add_argument("--contacts", action="store_true",
+                         help="also read the principal's Outlook contacts (asks for Contacts.Read)")
+    outlook.set_defaults(handler=cmd_account_add_outlook)
+    account_commands.add_parser("list", help="list accounts").set_defaults(handler=cmd_account_list)
+
+    sync = commands.add_parser("sync", help="one sync pass over every account (or one principal's)")
+    sync.add_argument("--principal", metavar="NAME")
+    sync.set_defaults(handler=cmd_sync)
+
+    search = commands.add_parser(
+        "search", help="search messages",
+        description="Words and \"phrases\", from: to: subject: has:attachment is:unread is:flagged "
+        "before:YYYY-MM-DD after:YYYY-MM-DD. Without --principal every principal is searched and each row is labelled.",
+    )
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--principal", metavar="NAME")
+    search.add_argument("--limit", type=int, default=50, help="most results to show (default 50)")
+    search.add_argument("--count", action="store_true", help="print only how many messages match")
+    search.add_argument("--in", dest="within", choices=("messages", "tasks", "calls", "events", "all"),
+                        default="messages", help="what to search (default: messages; tasks, calls and events by words)")
+    search.set_defaults(handler=cmd_search)
+
+    importer = commands.add_parser("import", help="import an mbox, maildir, folder of .eml, or .ics into a principal")
+    importer.add_argument("path", metavar="PATH")
+    importer.add_argument("--principal", metavar="NAME", required=True)
+    importer.set_defaults(handler=cmd_import)
+
+    commands.add_parser("doctor", help="check Qt, the credential store, time zones, the database and accounts") \
+        .set_defaults(handler=cmd_doctor)
+    if not extensions:
+        return parser
+
+    from assistant.cli import drafts as cli_drafts
+    cli_drafts.register(commands, principal_commands)
+
+    from assistant.cli import calls as cli_calls
+    cli_calls.register(commands)
+
+    from assistant.cli import tasks as cli_tasks
+    cli_tasks.register(commands)
+
+    from assistant.cli import reminders as cli_reminders
+    cli_reminders.register(commands)
+
+    from assistant.cli import snippets as cli_snippets
+    cli_snippets.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    timezones.configure()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Scripts call `assistant search` in loops: it needs none of the other modules' commands, whose imports cost ~40 ms.
+    parser = build_parser(extensions=_command_word(argv) != "search")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
+        return exit_.code if isinstance(exit_.code, int) else 2
+    args.workspace_given = args.workspace is not None
+    if args.workspace is None:
+        from assistant.store import default_workspace_dir
+
+        args.workspace = str(default_workspace_dir())
+    out = Output(args.json)
+    try:
+        return args.handler(args, out)
+    except UsageError as exc:
+        if args.debug:
+            _print_traceback()
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except UserError as exc:
+        if args.debug:
+            _print_traceback()
+        print(f"{PROG}: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader of our output went away (`assistant search x | head`): nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # a bug: one line unless asked for more
+        if args.debug:
+            _print_traceback()
+        from assistant.core.errors import disk_full
+
+        full = disk_full(exc, args.workspace)
+        if full is not None:
+            print(f"{PROG}: {full}", file=sys.stderr)
+            return 1
+        hint = "" if args.debug else " (run with --debug for the traceback)"
+        print(f"{PROG}: {_one_line(f'{type(exc).__name__}: {exc}')}{hint}", file=sys.stderr)
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``, past the global options (None for ``--help`` or no command)."""
+    values = iter(argv)
+    for token in values:
+        if token == "--workspace":
+            next(values, None)
+        elif not token.startswith("-"):
+            return token
+        elif token not in ("--json", "--debug") and not token.startswith("--workspace="):
+            return None
+    return None
+
+
+def _print_traceback() -> None:
+    import traceback  # only with --debug: the module costs a few ms at every start
+
+    traceback.print_exc()

@@ -1,0 +1,46 @@
+"""Drafts for the demo workspace: a reply waiting for each principal's approval, asked by e-mail like a real one."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from assistant.approvals import drafts
+from assistant.approvals import lifecycle
+from assistant.store import Store
+from assistant.store import snippets as snippet_store
+
+REPLIES = [
+    ("Thank you, that works for me. I will confirm the details by Friday.\n", None),
+    ("Thanks for the note. Unfortunately the week you propose is full; could we look at the one after?\n",
+     "too formal, and suggest Tuesday instead"),
+]
+# Each principal's snippets: a routine confirmation that needs no approval, a courtesy reply under the principal's own
+# policy, and terms that are always shown to the principal first.
+SNIPPETS = [
+    ("confirm", "Dear {{first_name}},\n\nConfirmed, thank you: {{principal}} will be there.\n\n{{my_name}}\n"
+                "Office of {{principal}}\n", "never"),
+    ("thanks", "Dear {{first_name}},\n\nThank you for your message; {{principal}} will answer in person shortly.\n",
+     ""),
+    ("terms", "Our fee and terms for this engagement are set out in the attached letter of {{date}}.\n", "always"),
+]
+
+
+def add_demo_drafts(store: Store, now: datetime) -> None:
+    """Runs after the demo's first sync; the caller syncs again so the approval requests land in each Sent folder."""
+    for p in store.principals():
+        scope = store.scope(p.id)
+        for name, body, approval in SNIPPETS:
+            snippet_store.save_snippet(scope, name, body, approval)
+        [account] = [a for a in store.accounts(p.id) if a.kind == "local"][:1] or [None]
+        if account is None:
+            continue
+        received = [m for t in scope.threads(limit=10) for m in scope.thread_messages(t.id)
+                    if m.sender and m.sender.email.lower() not in {a.lower() for a in p.addresses}]
+        for (body, rejection), parent in zip(REPLIES, received[:2]):
+            greeting = f"Dear {parent.sender.name.split()[0]},\n\n" if parent.sender.name else ""
+            d = drafts.save_draft(store, p.id, account.id, to=str(parent.sender), subject="",
+                                  body_text=f"{greeting}{body}\nBest regards,\n{p.name}\n",
+                                  in_reply_to=parent.message_id_header, approval="always")
+            drafts.submit_draft(store, p.id, d.id, now=now)
+            if rejection:
+                lifecycle.approve_in_person(store, p.id, d.id, decision="reject", comment=rejection,
+                                            confirmed_by="the demo", now=now)

@@ -1,0 +1,582 @@
+"""The Approvals tab: drafts waiting for a principal (this principal's, or everyone's with each row labelled), how long
+they have waited, the audit history of the selected draft, replies that were flagged instead of applied, and the
+in-person decision ("approved in person", confirmed by the assistant)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.core import timezones
+from assistant.store import Store
+from assistant.ui.workers import TaskManager, describe_error
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+WAITING_STATES = ("awaiting-approval", "needs-confirmation", "rejected")
+
+
+@dataclass
+class QueueRow:
+    principal_id: int
+    principal: str
+    colour: str
+    zone: str
+    draft_id: int
+    subject: str
+    to: str
+    state: str
+    version: int
+    channels: list[str]
+    comment: str
+    submitted_utc: datetime | None
+    overdue_after_s: int
+
+
+@dataclass
+class QueueSnapshot:
+    rows: list[QueueRow] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+
+def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
+    """Runs on the worker thread."""
+    from assistant.approvals import lifecycle
+    from assistant.store import drafts as sql
+
+    principals = {p.id: p for p in store.principals()}
+    snapshot = QueueSnapshot()
+    for item in lifecycle.queue(store, principal_id):
+        d, p = item["draft"], principals[item["principal_id"]]
+        settings = sql.settings(store.scope(p.id))
+        snapshot.rows.append(QueueRow(
+            principal_id=p.id, principal=p.name, colour=p.colour, zone=p.timezone, draft_id=d.id, subject=d.subject,
+            to=", ".join(a.email for a in d.to), state=d.state, version=d.version, channels=item["channels"],
+            comment=d.comment, submitted_utc=item["submitted_utc"], overdue_after_s=settings.usual_answer_minutes * 60,
+        ))
+    for p in principals.values():
+        if principal_id is not None and p.id != principal_id:
+            continue
+        for f in sql.flags(store.scope(p.id))[:20]:
+            snapshot.flagged.append(f"{p.name}: reply from {f.sender or 'unknown'} not applied — {f.reason}")
+    return snapshot
+
+
+@dataclass
+class ApprovalNotice:
+    """One thing to tell the assistant about approvals, labelled with its principal (the list is cross-principal)."""
+
+    principal_id: int
+    principal_name: str
+    principal_timezone: str
+    text: str
+    popup: bool = True  # False in quiet hours, or when the principal's notifications are off: listed in the app only
+
+
+def load_notifications(store: Store, after_id: int | None, already_overdue: set[int], now: datetime
+                       ) -> tuple[int, list[ApprovalNotice], set[int]]:
+    """What to tell the assistant: decisions recorded since ``after_id`` (None: only remember where we are) and drafts
+    newly past their principal's usual answer time. Runs on the worker thread."""
+    from assistant import reminders
+    from assistant.approvals import lifecycle
+    from assistant.store import drafts as sql
+
+    def notice(principal_id: int, name: str, text: str) -> ApprovalNotice:
+        popup = reminders.delivery_for(store, principal_id, False, now) == "popup"
+        return ApprovalNotice(principal_id, name, store.principal(principal_id).timezone, text, popup)
+
+    last = sql.last_audit_id(store)
+    notices: list[ApprovalNotice] = []
+    if after_id is not None:
+        for e in sql.audit_since(store, after_id):
+            what = e["action"].replace("-", " ")
+            comment = f" — “{e['detail']['comment']}”" if e["detail"].get("comment") else ""
+            notices.append(notice(e["principal_id"], e["principal"], f"{e['principal']}: {what}: {e['subject']}{comment}"))
+    overdue = set()
+    for item in lifecycle.queue(store):
+        d, submitted = item["draft"], item["submitted_utc"]
+        usual = sql.settings(store.scope(item["principal_id"])).usual_answer_minutes * 60
+        if d.state == "awaiting-approval" and submitted and (now - submitted).total_seconds() > usual:
+            overdue.add(d.id)
+            if d.id not in already_overdue:
+                notices.append(notice(item["principal_id"], item["principal"],
+                                      f"{item['principal']} has not answered about “{d.subject}” for "
+                                      f"{waited_text((now - submitted).total_seconds())}"))
+    return last, notices, overdue
+
+
+def load_history(store: Store, principal_id: int, draft_id: int) -> list[dict[str, Any]]:
+    from assistant.approvals import lifecycle
+
+    return lifecycle.history(store, principal_id, draft_id)
+
+
+def waited_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+class ApprovalQueueModel(QAbstractTableModel):
+    HEADERS = ("Principal", "Subject", "To", "State", "Waiting", "Via")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[QueueRow] = []
+        self.now = timezones.now_utc()
+
+    def set_rows(self, rows: list[QueueRow], now: datetime) -> None:
+        self.beginResetModel()
+        self._rows, self.now = list(rows), now
+        self.endResetModel()
+
+    def row_at(self, row: int) -> QueueRow:
+        return self._rows[row]
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def waited_s(self, r: QueueRow) -> float:
+        return (self.now - r.submitted_utc).total_seconds() if r.submitted_utc else 0.0
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        r, column = self._rows[index.row()], index.column()
+        overdue = r.state == "awaiting-approval" and self.waited_s(r) > r.overdue_after_s
+        if role == Qt.ItemDataRole.DisplayRole:
+            waiting = waited_text(self.waited_s(r)) if r.state == "awaiting-approval" else ""
+            return [r.principal, r.subject or "(no subject)", r.to, r.state.replace("-", " "), waiting,
+                    ", ".join(r.channels)][column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 4 and r.submitted_utc:
+                theirs = timezones.in_zone(r.submitted_utc, r.zone)
+                mine = timezones.in_zone(r.submitted_utc, timezones.assistant_zone_name())
+                text = f"Asked {theirs:%a %d %b %H:%M %Z} their time, {mine:%H:%M %Z} yours"
+                return text + (" — longer than their usual answer time" if overdue else "")
+            if column == 3 and r.comment:
+                return f"Principal's comment: {r.comment}"
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return QColor(r.colour)
+        if role == Qt.ItemDataRole.ForegroundRole and (overdue and column == 4 or r.state == "needs-confirmation"
+                                                        and column == 3):
+            return QBrush(QColor("#c2410c"))
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{r.principal}: {r.subject}, {r.state}, waiting {waited_text(self.waited_s(r))}"
+        return None
+
+
+class DraftHistoryModel(QAbstractTableModel):
+    HEADERS = ("Their time", "Your time", "What", "Channel", "Version", "Who")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._entries: list[dict[str, Any]] = []
+        self.zone = "UTC"
+
+    def set_entries(self, entries: list[dict[str, Any]], zone: str) -> None:
+        self.beginResetModel()
+        self._entries, self.zone = list(entries), zone
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self._entries)):
+            return None
+        e = self._entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            at = e["at_utc"]
+            what = e["action"].replace("-", " ")
+            if e.get("comment"):
+                what += f": {e['comment']}"
+            return [
+                f"{timezones.in_zone(at, self.zone):%d %b %H:%M %Z}",
+                f"{timezones.in_zone(at, timezones.assistant_zone_name()):%H:%M %Z}",
+                what, e.get("channel", ""), f"v{e['version']}" if "version" in e else "", e["actor"],
+            ][index.column()]
+        return None
+
+
+class ApprovalsView(QWidget):
+    decision_recorded = Signal(int)  # draft id
+    queue_loaded = Signal()
+    history_loaded = Signal()
+    notified = Signal(str)  # a decision arrived, or a draft waits longer than usual: the status line
+    notice = Signal(object)  # the same as an ApprovalNotice, for the app's notifications (tray, desktop, Today list)
+    CHECK_EVERY_MS = 15_000
+
+    def __init__(self, tasks: TaskManager, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.principal_id: int | None = None
+        self._request = 0
+
+        self.all_principals = QCheckBox("All principals")
+        self.all_principals.setAccessibleName("Show drafts of all principals")
+        self.all_principals.toggled.connect(lambda _checked: self.reload())
+        self.summary = QLabel()
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.reload)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.all_principals)
+        top.addWidget(self.refresh_button)
+
+        self.model = ApprovalQueueModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("approval-queue")
+        self.table.setAccessibleName("Drafts waiting for a decision")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((150, 280, 200, 150, 100)):
+            self.table.setColumnWidth(column, width)
+        self.table.selectionModel().currentRowChanged.connect(self.on_row_changed)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+        self.comment = QLineEdit()
+        self.comment.setPlaceholderText("The principal's comment (needed to reject)")
+        self.comment.setAccessibleName("Comment")
+        self.approve_button = QPushButton("Approved in person")
+        self.reject_button = QPushButton("Rejected in person")
+        self.send_now_button = QPushButton("Send now")
+        self.send_now_button.setToolTip("Its send time passed while the app was closed: send it now")
+        self.approve_button.clicked.connect(lambda: self.decide("approve"))
+        self.reject_button.clicked.connect(lambda: self.decide("reject"))
+        self.send_now_button.clicked.connect(self.on_send_now)
+        actions = QHBoxLayout()
+        for button in (self.approve_button, self.reject_button, self.send_now_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+
+        self.history_model = DraftHistoryModel(self)
+        self.history = QTableView()
+        self.history.setObjectName("approval-history")
+        self.history.setAccessibleName("History of the selected draft")
+        self.history.setModel(self.history_model)
+        self.history.verticalHeader().hide()
+        self.history.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((130, 90, 260, 110, 70)):
+            self.history.setColumnWidth(column, width)
+        self.flagged = QLabel()
+        self.flagged.setWordWrap(True)
+        self.flagged.setObjectName("approval-flags")
+        self.status = QLabel()
+
+        upper = QWidget()
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        upper_layout.addLayout(top)
+        upper_layout.addWidget(self.table, 1)
+        upper_layout.addWidget(self.comment)
+        upper_layout.addLayout(actions)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(QLabel("History of the selected draft"))
+        lower_layout.addWidget(self.history, 1)
+        lower_layout.addWidget(self.flagged)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(upper)
+        splitter.addWidget(lower)
+        splitter.setSizes([380, 260])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+        self._update_buttons()
+
+        self._last_audit_id: int | None = None
+        self._overdue: set[int] = set()
+        self.check_timer = QTimer(self)
+        self.check_timer.setInterval(self.CHECK_EVERY_MS)
+        self.check_timer.timeout.connect(self.check_notifications)
+        self.check_timer.start()
+        self.check_notifications()
+
+    # -- notifications -------------------------------------------------------------------------------------------------
+    def check_notifications(self) -> None:
+        """Also the app's own send-later: due drafts are queued and sends past their undo window go out."""
+        if self.tasks.closed:  # the window is closing: the worker is gone
+            self.check_timer.stop()
+            return
+        after, overdue = self._last_audit_id, set(self._overdue)
+
+        def check(store: Store) -> tuple[int, list[str], set[int]]:
+            from assistant.approvals.channels import send_due
+
+            now = timezones.now_utc()
+            if after is not None:
+                send_due(store, now)
+            return load_notifications(store, after, overdue, now)
+
+        self.tasks.run(check, on_done=self._apply_notifications, on_error=self._on_error)
+
+    def _apply_notifications(self, result: tuple[int, list[ApprovalNotice], set[int]]) -> None:
+        self._last_audit_id, notices, self._overdue = result
+        for notice in notices:
+            self.status.setText(notice.text)
+            self.notified.emit(notice.text)
+            self.notice.emit(notice)
+        if notices and self.isVisible():
+            self.reload()
+
+    # -- loading ---------------------------------------------------------------------------------------------------
+    def set_principal_id(self, principal_id: int | None) -> None:
+        self.principal_id = principal_id
+        if self.isVisible():
+            self.reload()
+
+    def showEvent(self, event) -> None:  # decisions arrive with syncs: the queue is read again whenever it is shown
+        super().showEvent(event)
+        self.reload()
+
+    def reload(self) -> None:
+        self._request += 1
+        request = self._request
+        scope = None if self.all_principals.isChecked() else self.principal_id
+        if scope is None and not self.all_principals.isChecked():
+            self._apply_queue(request, QueueSnapshot())
+            return
+        self.tasks.run(lambda store: load_queue(store, scope), on_done=lambda s: self._apply_queue(request, s),
+                       on_error=self._on_error)
+
+    def _apply_queue(self, request: int, snapshot: QueueSnapshot) -> None:
+        if request != self._request:
+            return
+        selected = self.current_row()
+        self.model.set_rows(snapshot.rows, timezones.now_utc())
+        n = len(snapshot.rows)
+        whose = "all principals" if self.all_principals.isChecked() else "this principal"
+        self.summary.setText(f"{n} draft{'s' if n != 1 else ''} waiting — {whose}" if n else
+                             f"Nothing waiting for {whose}.")
+        self.flagged.setText("Flagged replies (not applied):\n" + "\n".join(snapshot.flagged)
+                             if snapshot.flagged else "")
+        if selected is not None:
+            for row in range(self.model.rowCount()):
+                if self.model.row_at(row).draft_id == selected.draft_id:
+                    self.table.selectRow(row)
+                    break
+        if self.current_row() is None:
+            self.history_model.set_entries([], "UTC")
+        self._update_buttons()
+        self.queue_loaded.emit()
+
+    def current_row(self) -> QueueRow | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            return None
+        return self.model.row_at(index.row())
+
+    def on_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._update_buttons()
+        if not current.isValid():
+            return
+        row = self.model.row_at(current.row())
+        self.tasks.run(lambda store: load_history(store, row.principal_id, row.draft_id),
+                       on_done=lambda entries: self._apply_history(row, entries), on_error=self._on_error)
+
+    def _apply_history(self, row: QueueRow, entries: list[dict[str, Any]]) -> None:
+        current = self.current_row()
+        if current is None or current.draft_id != row.draft_id:
+            return
+        self.history_model.set_entries(entries, row.zone)
+        self.history_loaded.emit()
+
+    def _update_buttons(self) -> None:
+        row = self.current_row()
+        waiting = row is not None and row.state == "awaiting-approval"
+        self.approve_button.setEnabled(waiting)
+        self.reject_button.setEnabled(waiting)
+        self.send_now_button.setEnabled(row is not None and row.state == "needs-confirmation")
+
+    # -- decisions ----------------------------------------------------------------------------------------------------
+    def decide(self, decision: str) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        comment = self.comment.text().strip()
+        if decision == "reject" and not comment:
+            self.status.setText("Write the principal's reason in the comment box to record a rejection.")
+            return
+
+        def record(store: Store) -> str:
+            from assistant.approvals import lifecycle
+
+            return lifecycle.approve_in_person(store, row.principal_id, row.draft_id, decision=decision,
+                                               comment=comment)
+
+        self.tasks.run(record, on_done=lambda state: self._decided(row, state), on_error=self._on_error)
+
+    def on_send_now(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+
+        def confirm(store: Store) -> str:
+            from assistant.approvals import lifecycle
+
+            return lifecycle.confirm_late_send(store, row.principal_id, row.draft_id)
+
+        self.tasks.run(confirm, on_done=lambda state: self._decided(row, state), on_error=self._on_error)
+
+    def _decided(self, row: QueueRow, state: str) -> None:
+        self.comment.clear()
+        self.status.setText(f"“{row.subject}” for {row.principal}: {state.replace('-', ' ')}.")
+        self.decision_recorded.emit(row.draft_id)
+        self.reload()
+
+    def _on_error(self, error: BaseException) -> None:
+        self.status.setText(describe_error(error))
+
+
+class SendLaterDialog(QDialog):
+    """When to send: words ("tomorrow 9:00", "in 2 hours", "2026-11-24 09:00") read in the principal's zone, the
+    recipient's ("their time") or the assistant's own."""
+
+    ZONES = (("principal", "the principal's time"), ("recipient", "the recipient's time"), ("assistant", "my time"))
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Send later")
+        self.when = QLineEdit("tomorrow 9:00")
+        self.when.setAccessibleName("When to send")
+        self.zone = QComboBox()
+        self.zone.setAccessibleName("In whose time")
+        for key, label in self.ZONES:
+            self.zone.addItem(label, key)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Send at", self.when)
+        form.addRow("In", self.zone)
+        form.addRow(QLabel("A message whose time passes while the app is closed waits for your confirmation."))
+        form.addRow(buttons)
+
+    def choice(self) -> tuple[str, str]:
+        return self.when.text().strip(), self.zone.currentData()
+
+
+class ComposeApprovalButtons(QWidget):
+    """"Ask approval" and "Send later…" for the compose window's button row.
+
+    ``draft_ref()`` returns ``(principal_id, draft_id)`` of the draft as last saved (the compose window autosaves
+    through ``assistant.approvals.drafts.save_draft``), or None when there is nothing saved yet. Submitting follows the
+    principal's policy: it asks for approval, or sends (after the undo window), or schedules."""
+
+    submitted = Signal(str)  # the draft's new state
+    failed = Signal(str)
+
+    def __init__(self, tasks: TaskManager, draft_ref, parent: QWidget | None = None, *, before_submit=None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.draft_ref = draft_ref
+        self.before_submit = before_submit  # e.g. the compose window's "save now", queued ahead of the submit
+        self.ask_button = QPushButton("Ask approval")
+        self.ask_button.setToolTip("Ask the principal to approve this draft, even if their policy would not")
+        self.later_button = QPushButton("Send later…")
+        self.ask_button.clicked.connect(lambda: self.submit(None, require_approval=True))
+        self.later_button.clicked.connect(self.on_send_later)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.ask_button)
+        layout.addWidget(self.later_button)
+        self.dialog: SendLaterDialog | None = None
+
+    def on_send_later(self) -> SendLaterDialog:
+        self.dialog = SendLaterDialog(self)
+        self.dialog.accepted.connect(lambda: self.submit(self.dialog.choice()))
+        self.dialog.open()
+        return self.dialog
+
+    @classmethod
+    def install(cls, compose: Any) -> "ComposeApprovalButtons":
+        """Put the buttons in a compose window's ``extra_actions`` row; a submit there finishes the window like Send."""
+        buttons = cls(compose._tasks, lambda: (compose.principal.id, compose.draft_id) if compose.draft_id else None,
+                      compose, before_submit=compose.save_now)
+
+        def finished(state: str) -> None:
+            compose._finished = True
+            compose.autosave.stop()
+            compose.submitted.emit(compose.draft_id, state)
+            compose.close()
+
+        buttons.submitted.connect(finished)
+        buttons.failed.connect(compose.show_error)
+        compose.extra_actions.addWidget(buttons)
+        compose.approval_buttons = buttons
+        return buttons
+
+    def submit(self, when: tuple[str, str] | None, *, require_approval: bool = False) -> None:
+        if self.before_submit is None:
+            self._submit_saved(when, require_approval)
+            return
+        self.before_submit()
+        # The worker runs tasks in order and their results come back in order: once this no-op's answer is here, the
+        # save queued just before it has landed and the compose window knows its draft id.
+        self.tasks.run(lambda _store: None, on_done=lambda _none: self._submit_saved(when, require_approval))
+
+    def _submit_saved(self, when: tuple[str, str] | None, require_approval: bool = False) -> None:
+        ref = self.draft_ref()
+        if ref is None:
+            self.failed.emit("Nothing to submit yet: the draft has not been saved.")
+            return
+        principal_id, draft_id = ref
+
+        def run(store: Store) -> str:
+            from assistant.approvals import drafts
+            from assistant.approvals.schedule import parse_send_at, zone_for
+
+            send_at = None
+            if when is not None:
+                d = drafts.get_draft(store, principal_id, draft_id)
+                send_at = parse_send_at(when[0], zone_for(store, d, when[1]), timezones.now_utc())
+            return drafts.submit_draft(store, principal_id, draft_id, send_at=send_at,
+                                       require_approval=require_approval)
+
+        self.tasks.run(run, on_done=self.submitted.emit, on_error=lambda e: self.failed.emit(describe_error(e)))

@@ -1,0 +1,952 @@
+"""The Board tab: the current principal's kanban board, one QListView per column over a :class:`CardListModel`.
+
+Everything is loaded and written on the worker (:class:`TaskManager`); a drop or a key asks the worker to move the card
+(one transaction) and the board reloads from the store, so what is shown is always what is stored.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal,
+)
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QPainter, QPalette, QPen, QShortcut, QUndoCommand, \
+    QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListView, QMenu,
+    QMessageBox, QPushButton, QScrollArea, QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolButton, QVBoxLayout,
+    QWidget,
+)
+
+from assistant.board import service as board
+
+from assistant.core import timezones
+from assistant.domain import Principal
+from assistant.store import board as board_store
+from assistant.store.board import Card
+from assistant.ui.board.task_dialog import TaskDialog
+from assistant.ui.workers import TaskManager, describe_error
+
+CARD_MIME = "application/x-assistant-card"
+CardRole = Qt.ItemDataRole.UserRole + 1
+DUE_FILTERS = [("Any due date", ""), ("Overdue", "overdue"), ("Due today", "today"), ("Due this week", "week")]
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class BoardSnapshot:
+    """What the worker loads for the GUI: the principal, the columns, the cards shown (filtered) and all labels."""
+    principal: Principal
+    columns: list[Any]
+    cards: list[Card]
+    labels: list[str] = field(default_factory=list)
+    now: datetime | None = None
+
+
+def load_board(store: Any, principal_id: int, f: board.CardFilter, now: datetime | None = None) -> BoardSnapshot:
+    now = now or timezones.now_utc()
+    board.ensure_board(store, principal_id)
+    scope = store.scope(principal_id)
+    board_store.archive_done(scope, now)
+    cards = board_store.cards(scope)
+    shown = board.filter_cards(store, principal_id, cards, f, now=now)
+    return BoardSnapshot(scope.principal, scope.columns(), shown, board.labels_in_use(cards), now)
+
+
+class CardListModel(QAbstractListModel):
+    """The cards of one column. Drags carry the card ids and their principal; a drop is turned into
+    :attr:`card_dropped` (the board asks the store), never into a local row change."""
+
+    card_dropped = Signal(int, int, int)  # card id, column id, row (-1: the end)
+
+    def __init__(self, column_id: int, principal_id: int, parent=None):
+        super().__init__(parent)
+        self.column_id = column_id
+        self.principal_id = principal_id
+        self.zone = "UTC"
+        self.now: datetime | None = None
+        self._cards: list[Card] = []
+
+    def set_cards(self, cards: list[Card], zone: str, now: datetime | None) -> None:
+        self.beginResetModel()
+        self._cards = list(cards)
+        self.zone = zone
+        self.now = now
+        self.endResetModel()
+
+    def card_at(self, row: int) -> Card | None:
+        return self._cards[row] if 0 <= row < len(self._cards) else None
+
+    def row_of(self, card_id: int) -> int:
+        return next((i for i, c in enumerate(self._cards) if c.id == card_id), -1)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._cards)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        c = self.card_at(index.row())
+        if c is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return c.title
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            due = board.due_text(c, self.zone)
+            return c.title + (f", due {due}" if due else "")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [c.title]
+            if c.due_utc:
+                mine = timezones.assistant_zone_name()
+                lines.append(f"Due {board.due_text(c, self.zone)} ({self.zone}) — "
+                             f"{timezones.in_zone(c.due_utc, mine):%a %d %b %H:%M} your time")
+            if c.labels:
+                lines.append("Labels: " + ", ".join(c.labels))
+            if c.rrule:
+                lines.append("Repeats: " + c.rrule)
+            return "\n".join(lines)
+        if role == CardRole:
+            return c
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [CARD_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+        ids = [self._cards[i.row()].id for i in indexes if i.isValid() and self.card_at(i.row())]
+        mime = QMimeData()
+        mime.setData(CARD_MIME, json.dumps({"principal_id": self.principal_id, "card_ids": ids}).encode())
+        return mime
+
+    @staticmethod
+    def dropped(mime: QMimeData) -> dict[str, Any] | None:
+        if not mime.hasFormat(CARD_MIME):
+            return None
+        try:
+            data = json.loads(bytes(mime.data(CARD_MIME).data()).decode())
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) and data.get("card_ids") else None
+
+    def canDropMimeData(self, mime: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: AnyIndex) -> bool:
+        data = self.dropped(mime)
+        return data is not None and data.get("principal_id") == self.principal_id
+
+    def dropMimeData(self, mime: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex) -> bool:
+        if action == Qt.DropAction.IgnoreAction:
+            return True
+        data = self.dropped(mime)
+        if data is None or data.get("principal_id") != self.principal_id:
+            return False  # another principal's card (another window) never lands on this board
+        if parent.isValid():
+            row = parent.row()
+        for offset, card_id in enumerate(data["card_ids"]):
+            self.card_dropped.emit(int(card_id), self.column_id, -1 if row < 0 else row + offset)
+        return False  # the store moves it; the source view must not remove a row of its own
+
+
+def _split_line(text: str, metrics: Any, width: int) -> tuple[str, str]:
+    """The words of ``text`` that fit on one line of ``width``, and the rest (a title gets two lines)."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text, ""
+    words = text.split(" ")
+    for n in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:n])
+        if metrics.horizontalAdvance(head) <= width:
+            return head, " ".join(words[n:])
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width), ""
+
+
+class CardDelegate(QStyledItemDelegate):
+    HEIGHT = 84
+    link_clicked = Signal(object)  # the Card whose ↗ was clicked
+
+    @staticmethod
+    def link_rect(rect: QRect) -> QRect:
+        inner = rect.adjusted(4, 3, -4, -3).adjusted(10, 6, -8, -6)
+        return QRect(inner.right() - 22, inner.top() - 4, 28, 26)
+
+    def editorEvent(self, event: Any, model: Any, option: QStyleOptionViewItem, index: AnyIndex) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
+            c = index.data(CardRole)
+            if c is not None and c.link and self.link_rect(option.rect).contains(event.position().toPoint()):
+                self.link_clicked.emit(c)
+                return True
+        return super().editorEvent(event, model, option, index)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        view = self.parent()
+        width = view.viewport().width() if isinstance(view, QListView) else option.rect.width()
+        return QSize(max(width - 2, 120), self.HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        c: Card | None = index.data(CardRole)
+        if c is None:
+            return
+        model = index.model()
+        palette = option.palette
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect.adjusted(4, 3, -4, -3)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight) if selected
+                            else palette.color(QPalette.ColorRole.Mid), 2 if selected else 1))
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(rect, 6, 6)
+        if c.priority:
+            colour = ["#94a3b8", "#3b82f6", "#f59e0b", "#dc2626"][min(c.priority, 3)]
+            painter.fillRect(QRect(rect.left() + 1, rect.top() + 6, 3, rect.height() - 12), QColor(colour))
+        inner = rect.adjusted(10, 6, -8, -6)
+        title_font = QFont(option.font)
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        metrics = painter.fontMetrics()
+        width = inner.width() - (18 if c.link else 0)
+        first, rest = _split_line(c.title, metrics, width)
+        painter.drawText(QRect(inner.left(), inner.top(), width, metrics.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, first)
+        if rest:
+            painter.drawText(QRect(inner.left(), inner.top() + metrics.height(), width, metrics.height()),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+        if c.link:
+            painter.drawText(QRect(inner.right() - 14, inner.top(), 14, metrics.height()),
+                             Qt.AlignmentFlag.AlignRight, "↗")
+        painter.setFont(option.font)
+        small = painter.fontMetrics()
+        y = inner.top() + 2 * metrics.height() + 4
+        x = inner.left()
+        parts = []
+        if c.due_utc is not None:
+            now = getattr(model, "now", None) or timezones.now_utc()
+            overdue = c.done_utc is None and c.due_utc < now
+            parts.append(("⏰ " + board.due_text(c, getattr(model, "zone", "UTC")),
+                          QColor("#dc2626") if overdue else palette.color(QPalette.ColorRole.PlaceholderText)))
+        if c.checklist:
+            done = sum(i.done for i in c.checklist)
+            parts.append((f"☑ {done}/{len(c.checklist)}", palette.color(QPalette.ColorRole.PlaceholderText)))
+        if c.rrule:
+            parts.append(("↻", palette.color(QPalette.ColorRole.PlaceholderText)))
+        if c.estimate_min:
+            parts.append((f"{c.estimate_min} min", palette.color(QPalette.ColorRole.PlaceholderText)))
+        for text, colour in parts:
+            painter.setPen(colour)
+            width = small.horizontalAdvance(text)
+            painter.drawText(QRect(x, y, width + 2, small.height()), Qt.AlignmentFlag.AlignLeft, text)
+            x += width + 10
+        wrapped = False
+        for label in c.labels:
+            width = small.horizontalAdvance(label) + 10
+            if x + width > inner.right() and not wrapped and x > inner.left():
+                x, y, wrapped = inner.left(), y + small.height() + 4, True
+            if x + width > inner.right():
+                break
+            chip = QRect(x, y, width, small.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(_label_colour(label)))
+            painter.drawRoundedRect(chip, 4, 4)
+            painter.setPen(QColor("white"))
+            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, label)
+            x += width + 4
+        painter.restore()
+
+
+def _label_colour(label: str) -> QColor:
+    hue = sum(label.casefold().encode()) * 37 % 360
+    return QColor.fromHsl(hue, 140, 110)
+
+
+class CardListView(QListView):
+    key_action = Signal(str)  # new, left, right, open, delete
+
+    KEYS = {
+        (Qt.Key.Key_N, Qt.KeyboardModifier.NoModifier): "new",
+        (Qt.Key.Key_H, Qt.KeyboardModifier.NoModifier): "left",
+        (Qt.Key.Key_L, Qt.KeyboardModifier.NoModifier): "right",
+        (Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier): "left",
+        (Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier): "right",
+        (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier): "open",
+        (Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier): "open",
+        (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier): "delete",
+    }
+
+    def keyPressEvent(self, event: Any) -> None:
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+        name = self.KEYS.get((Qt.Key(event.key()), modifiers))
+        if name is None:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        self.key_action.emit(name)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setUniformItemSizes(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setItemDelegate(CardDelegate(self))
+        self.setSpacing(0)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+
+
+class ColumnWidget(QFrame):
+    def __init__(self, column: Any, principal_id: int, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"board-column-{column.position}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.column = column
+        self.model = CardListModel(column.id, principal_id, self)
+        self.header = QLabel(column.name)
+        self.header.setObjectName("board-column-header")
+        self.header.setWordWrap(True)
+        font = self.header.font()
+        font.setBold(True)
+        self.header.setFont(font)
+        self.menu_button = QToolButton()
+        self.menu_button.setText("⋯")
+        self.menu_button.setAccessibleName(f"{column.name} column menu")
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self)
+        self.menu_button.setMenu(self.menu)
+        self.view = CardListView(self)
+        self.view.setAccessibleName(f"{column.name} cards")
+        self.view.setModel(self.model)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.menu_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        self.setMinimumWidth(205)
+        self.setMaximumWidth(320)
+
+    def set_cards(self, cards: list[Card], zone: str, now: datetime | None) -> None:
+        self.model.set_cards(cards, zone, now)
+        self.header.setText(f"{self.column.name}  ·  {len(cards)}")
+
+
+class DeleteCardCommand(QUndoCommand):
+    """Delete a card on the worker; undo puts it back (with a new id) where it was."""
+
+    def __init__(self, view: "BoardView", card: Card):
+        super().__init__(f"Delete “{card.title}”")
+        self.view = view
+        self.principal_id = card.principal_id
+        self.card_id = card.id
+        self.gone: Card | None = None
+
+    def redo(self) -> None:
+        principal_id, card_id = self.principal_id, self.card_id
+
+        def done(gone: Card) -> None:
+            self.gone = gone
+            self.view.show_undo_bar(f"Deleted “{gone.title}”.")
+            self.view.reload()
+
+        self.view.tasks.run(lambda store: board.delete_task(store, principal_id, card_id), on_done=done,
+                            on_error=self.view.show_error)
+
+    def undo(self) -> None:
+        principal_id = self.principal_id
+
+        def restore(store: Any) -> Card:
+            if self.gone is None:
+                raise RuntimeError("the deletion has not finished")
+            return board.restore_task(store, principal_id, self.gone)
+
+        def done(back: Card) -> None:
+            self.card_id = back.id
+            self.view.hide_undo_bar()
+            self.view.reload(select_card_id=back.id)
+
+        self.view.tasks.run(restore, on_done=done, on_error=self.view.show_error)
+
+
+class BoardView(QWidget):
+    """The current principal's board. ``n`` new card, ``h``/``l`` or Ctrl+←/→ move the card a column, Enter opens it,
+    Delete deletes it (Ctrl+Z or the Undo bar brings it back)."""
+
+    loaded = Signal()
+    link_activated = Signal(int, str)  # principal id, link ("message:12")
+    error = Signal(str)
+
+    def __init__(self, tasks: TaskManager, parent=None):
+        super().__init__(parent)
+        self.setObjectName("board")
+        self.tasks = tasks
+        self.principal: Principal | None = None
+        self.snapshot: BoardSnapshot | None = None
+        self.column_widgets: list[ColumnWidget] = []
+        self.undo_stack = QUndoStack(self)
+        self._request = 0
+        self._select_after_load: int | None = None
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter cards by text")
+        self.search.setAccessibleName("Filter cards by text")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self.reload())
+        self.label_filter = QComboBox()
+        self.label_filter.setAccessibleName("Filter by label")
+        self.label_filter.addItem("All labels", "")
+        self.label_filter.currentIndexChanged.connect(lambda _i: self.reload())
+        self.due_filter = QComboBox()
+        self.due_filter.setAccessibleName("Filter by due date")
+        for text, value in DUE_FILTERS:
+            self.due_filter.addItem(text, value)
+        self.due_filter.currentIndexChanged.connect(lambda _i: self.reload())
+        for combo in (self.label_filter, self.due_filter):  # narrow enough to fit beside the principal list
+            combo.setMinimumWidth(70)
+        self.new_button = QPushButton("&New card")
+        self.new_button.clicked.connect(self.on_new_card)
+        self.board_menu_button = QToolButton()
+        self.board_menu_button.setText("Board ▾")
+        self.board_menu_button.setAccessibleName("Board menu")
+        self.board_menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        board_menu = QMenu(self)
+        board_menu.addAction("Import Trello JSON or board CSV…", self.on_import)
+        board_menu.addAction("Export CSV…", self.on_export)
+        board_menu.addSeparator()
+        board_menu.addAction("Add column…", self.on_add_column)
+        board_menu.addAction("Archive Done after…", self.on_archive_setting)
+        self.board_menu_button.setMenu(board_menu)
+        self.zone_label = QLabel()
+        self.zone_label.setObjectName("board-zone")
+        # the clocks may be cut short rather than widen the window's minimum (the tab must fit beside the principal list)
+        self.zone_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.zone_label.setMinimumWidth(40)
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.label_filter)
+        bar.addWidget(self.due_filter)
+        bar.addWidget(self.zone_label, 1)
+        bar.addWidget(self.board_menu_button)
+        bar.addWidget(self.new_button)
+
+        self.undo_bar = QFrame()
+        self.undo_bar.setObjectName("undo-bar")
+        self.undo_text = QLabel()
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.clicked.connect(self.undo_stack.undo)
+        undo_layout = QHBoxLayout(self.undo_bar)
+        undo_layout.setContentsMargins(8, 2, 8, 2)
+        undo_layout.addWidget(self.undo_text, 1)
+        undo_layout.addWidget(self.undo_button)
+        self.undo_bar.hide()
+
+        self.columns_host = QWidget()
+        self.columns_layout = QHBoxLayout(self.columns_host)
+        self.columns_layout.setContentsMargins(6, 6, 6, 6)
+        self.columns_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.columns_host)
+        self.empty = QLabel("Pick a principal to see their board.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.undo_bar)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.empty)
+        self.scroll.hide()
+
+        def key(sequence: str | QKeySequence.StandardKey, slot: Any) -> QShortcut:
+            shortcut = QShortcut(QKeySequence(sequence), self, slot)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            return shortcut
+
+        # The card keys (n, h/l, Ctrl+←/→, Enter, Delete) live in the column views, so typing in the filter is typing.
+        self.shortcuts = [key(QKeySequence.StandardKey.Undo, self.undo_stack.undo),
+                          key(QKeySequence.StandardKey.Redo, self.undo_stack.redo)]
+
+    # -- loading --------------------------------------------------------------------------------------------------------
+    def card_filter(self) -> board.CardFilter:
+        return board.CardFilter(label=self.label_filter.currentData() or "", due=self.due_filter.currentData() or "",
+                                text=self.search.text())
+
+    def set_principal(self, principal: Principal | None) -> None:
+        if principal is not None and self.principal is not None and principal.id == self.principal.id:
+            return
+        self.principal = principal
+        self.undo_stack.clear()
+        self.hide_undo_bar()
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.label_filter.blockSignals(True)
+        self.label_filter.setCurrentIndex(0)
+        self.label_filter.blockSignals(False)
+        self.due_filter.blockSignals(True)
+        self.due_filter.setCurrentIndex(0)
+        self.due_filter.blockSignals(False)
+        self._set_columns([])
+        self.reload()
+
+    def reload(self, select_card_id: int | None = None) -> None:
+        if select_card_id is None:
+            current = self.current_card()
+            select_card_id = current.id if current else None
+        self._select_after_load = select_card_id
+        self._request += 1
+        request = self._request
+        if self.principal is None:
+            self.snapshot = None
+            self._set_columns([])
+            self.scroll.hide()
+            self.empty.show()
+            return
+        principal_id, f = self.principal.id, self.card_filter()
+        self.tasks.run(lambda store: load_board(store, principal_id, f),
+                       on_done=lambda snapshot: self._apply(request, snapshot), on_error=self.show_error)
+
+    def _apply(self, request: int, snapshot: BoardSnapshot) -> None:
+        if request != self._request or self.principal is None or snapshot.principal.id != self.principal.id:
+            return  # a newer load or another principal since
+        self.snapshot = snapshot
+        if [(c.id, c.name) for c in snapshot.columns] != [(w.column.id, w.column.name) for w in self.column_widgets]:
+            self._set_columns(snapshot.columns)
+        zone = snapshot.principal.timezone
+        by_column: dict[int, list[Card]] = {c.id: [] for c in snapshot.columns}
+        for card in snapshot.cards:
+            by_column.setdefault(card.column_id, []).append(card)
+        for widget in self.column_widgets:
+            widget.set_cards(by_column.get(widget.column.id, []), zone, snapshot.now)
+        self._fill_labels(snapshot.labels)
+        mine = timezones.assistant_zone_name()
+        now = snapshot.now or timezones.now_utc()
+        self.zone_label.setText(f"{timezones.in_zone(now, zone):%H:%M} {zone}  ·  you {timezones.in_zone(now, mine):%H:%M}")
+        self.zone_label.setToolTip(f"{snapshot.principal.name}'s time: {timezones.in_zone(now, zone):%H:%M} ({zone}); "
+                                   f"yours: {timezones.in_zone(now, mine):%H:%M} ({mine}). Due times are in {zone}.")
+        self.empty.hide()
+        self.scroll.show()
+        if self._select_after_load is not None:
+            self.select_card(self._select_after_load)
+        self.loaded.emit()
+
+    def _fill_labels(self, labels: list[str]) -> None:
+        current = self.label_filter.currentData() or ""
+        self.label_filter.blockSignals(True)
+        self.label_filter.clear()
+        self.label_filter.addItem("All labels", "")
+        for label in labels:
+            self.label_filter.addItem(label, label)
+        self.label_filter.setCurrentIndex(max(0, self.label_filter.findData(current)))
+        self.label_filter.blockSignals(False)
+
+    def _set_columns(self, columns: list[Any]) -> None:
+        for widget in self.column_widgets:
+            self.columns_layout.removeWidget(widget)
+            widget.hide()
+            widget.deleteLater()
+        self.column_widgets = []
+        if self.principal is None:
+            return
+        for i, column in enumerate(columns):
+            widget = ColumnWidget(column, self.principal.id, self.columns_host)
+            widget.model.card_dropped.connect(self.on_card_dropped)
+            widget.view.doubleClicked.connect(lambda index, w=widget: self.open_card(w.model.card_at(index.row())))
+            widget.view.key_action.connect(self.on_key_action)
+            widget.view.itemDelegate().link_clicked.connect(
+                lambda c: self.link_activated.emit(c.principal_id, c.link))
+            self._fill_column_menu(widget, i, len(columns))
+            self.columns_layout.insertWidget(i, widget, 1)
+            self.column_widgets.append(widget)
+
+    def _fill_column_menu(self, widget: ColumnWidget, index: int, count: int) -> None:
+        menu = widget.menu
+        column_id = widget.column.id
+        menu.addAction("Rename…", lambda: self.on_rename_column(column_id))
+        left = menu.addAction("Move left", lambda: self._column_op(board_store.move_column, column_id, index - 1))
+        left.setEnabled(index > 0)
+        right = menu.addAction("Move right", lambda: self._column_op(board_store.move_column, column_id, index + 1))
+        right.setEnabled(index < count - 1)
+        menu.addSeparator()
+        remove = menu.addAction("Remove column…", lambda: self.on_remove_column(column_id, widget.column.name))
+        remove.setEnabled(count > 1)
+
+    # -- current card ----------------------------------------------------------------------------------------------------
+    def current_column_index(self) -> int:
+        for i, widget in enumerate(self.column_widgets):
+            if widget.view.hasFocus():
+                return i
+        for i, widget in enumerate(self.column_widgets):
+            if widget.view.currentIndex().isValid() and widget.view.selectionModel().hasSelection():
+                return i
+        return -1
+
+    def current_card(self) -> Card | None:
+        i = self.current_column_index()
+        if i < 0:
+            return None
+        widget = self.column_widgets[i]
+        return widget.model.card_at(widget.view.currentIndex().row())
+
+    def select_card(self, card_id: int) -> bool:
+        for widget in self.column_widgets:
+            row = widget.model.row_of(card_id)
+            if row >= 0:
+                index = widget.model.index(row)
+                widget.view.setCurrentIndex(index)
+                widget.view.scrollTo(index)
+                widget.view.setFocus()
+                return True
+        return False
+
+    def column_of(self, card_id: int) -> str | None:
+        for widget in self.column_widgets:
+            if widget.model.row_of(card_id) >= 0:
+                return widget.column.name
+        return None
+
+    def titles(self) -> dict[str, list[str]]:
+        return {w.column.name: [w.model.card_at(r).title for r in range(w.model.rowCount())]
+                for w in self.column_widgets}
+
+    # -- actions ---------------------------------------------------------------------------------------------------------
+    def show_error(self, error: BaseException | str) -> None:
+        text = error if isinstance(error, str) else describe_error(error)
+        self.error.emit(text)
+        self.undo_text.setText(text)
+        self.undo_button.hide()
+        self.undo_bar.show()
+
+    def show_undo_bar(self, text: str) -> None:
+        self.undo_text.setText(text)
+        self.undo_button.show()
+        self.undo_bar.show()
+
+    def hide_undo_bar(self) -> None:
+        self.undo_bar.hide()
+
+    def move_card(self, card_id: int, column_id: int, row: int | None) -> None:
+        if self.principal is None:
+            return
+        principal_id = self.principal.id
+
+        def moved(following: Card | None) -> None:
+            if following is not None:
+                self.show_undo_bar(f"Done. It repeats: the next one is due "
+                                   f"{board.due_text(following, self.principal.timezone)}.")
+                self.undo_button.hide()
+            self.reload(select_card_id=card_id)
+
+        self.tasks.run(lambda store: board.move_task(store, principal_id, card_id, column_id, row),
+                       on_done=moved, on_error=self.show_error)
+
+    def on_card_dropped(self, card_id: int, column_id: int, row: int) -> None:
+        self.move_card(card_id, column_id, None if row < 0 else row)
+
+    def on_key_action(self, name: str) -> None:
+        actions = {"new": self.on_new_card, "left": lambda: self.move_current(-1),
+                   "right": lambda: self.move_current(1), "open": self.open_current, "delete": self.delete_current}
+        actions[name]()
+
+    def move_current(self, step: int) -> None:
+        i = self.current_column_index()
+        card = self.current_card()
+        if card is None or not 0 <= i + step < len(self.column_widgets):
+            return
+        self.move_card(card.id, self.column_widgets[i + step].column.id, None)
+
+    def open_current(self) -> None:
+        card = self.current_card()
+        if card is not None:
+            self.open_card(card)
+
+    def _dialog(self, card: Card | None) -> TaskDialog | None:
+        if self.snapshot is None or self.principal is None:
+            return None
+        dialog = TaskDialog(card, self.snapshot.columns, self.principal.timezone, self)
+        principal_id = self.principal.id
+        dialog.link_activated.connect(lambda link: self.link_activated.emit(principal_id, link))
+        return dialog
+
+    def open_card(self, card: Card | None) -> TaskDialog | None:
+        dialog = self._dialog(card)
+        if dialog is None or card is None:
+            return None
+        principal_id, card_id = self.principal.id, card.id
+        old_column = card.column_id
+
+        def save() -> None:
+            changes, column_id = dialog.changes(), dialog.column_id()
+
+            def apply(store: Any) -> None:
+                board.edit_task(store, principal_id, card_id, **changes)
+                if column_id != old_column:
+                    board.move_task(store, principal_id, card_id, column_id, None)
+
+            self.tasks.run(apply, on_done=lambda _r: self.reload(select_card_id=card_id), on_error=self.show_error)
+
+        dialog.accepted.connect(save)
+        dialog.open()
+        return dialog
+
+    def on_new_card(self) -> TaskDialog | None:
+        if self.snapshot is None or self.principal is None:
+            return None
+        i = self.current_column_index()
+        column = self.column_widgets[i].column.id if i >= 0 else self.snapshot.columns[0].id
+        dialog = self._dialog(Card(principal_id=self.principal.id, title="", column_id=column))
+        principal_id = self.principal.id
+
+        def save() -> None:
+            c, column_id = dialog.changes(), dialog.column_id()
+
+            def add(store: Any) -> Card:
+                return board.make_task(store, principal_id, c["title"], column=column_id, due_utc=c["due_utc"],
+                                       repeat=c["rrule"], notes=c["notes"], labels=c["labels"],
+                                       priority=c["priority"], checklist=c["checklist"],
+                                       estimate_min=c["estimate_min"], remind=c["remind"])
+
+            self.tasks.run(add, on_done=lambda card: self.reload(select_card_id=card.id), on_error=self.show_error)
+
+        dialog.accepted.connect(save)
+        dialog.open()
+        return dialog
+
+    def delete_current(self) -> None:
+        card = self.current_card()
+        if card is not None:
+            self.undo_stack.push(DeleteCardCommand(self, card))
+
+    # -- import, export, archiving ----------------------------------------------------------------------------------------
+    def on_import(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Import a board", "", "Trello JSON or board CSV (*.json *.csv);;All (*)")
+        if path:
+            self.import_from(path)
+
+    def import_from(self, path: str) -> None:
+        if self.principal is None:
+            return
+        principal_id = self.principal.id
+
+        def run(store: Any) -> Any:
+            from pathlib import Path
+
+            from assistant.importing import board as board_io
+            kind = board_io.detect(Path(path))
+            if not kind:
+                from assistant.core.errors import InvalidInput
+
+                raise InvalidInput(f"{Path(path).name} is neither a Trello board export nor a CSV with a title column")
+            return board_io.import_board(store, principal_id, Path(path), kind)
+
+        def done(report: Any) -> None:
+            text = f"Imported {report.imported} cards"
+            if report.skipped:
+                text += f", skipped {report.skipped} archived"
+            if report.rejected:
+                text += f"; {len(report.rejected)} rejected — " + "; ".join(f"{i}: {r}" for i, r in report.rejected[:3])
+            self.last_import = report
+            self.show_undo_bar(text + ".")
+            self.undo_button.hide()
+            self.reload()
+
+        self.tasks.run(run, on_done=done, on_error=self.show_error)
+
+    def on_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        if self.principal is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export the board", f"{self.principal.name} board.csv", "CSV (*.csv)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        if self.principal is None:
+            return
+        principal_id = self.principal.id
+
+        def run(store: Any) -> int:
+            from assistant.importing import board as board_io
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                return board_io.export_csv(store, principal_id, f)
+
+        def done(count: int) -> None:
+            self.show_undo_bar(f"Wrote {count} cards to {path}.")
+            self.undo_button.hide()
+
+        self.tasks.run(run, on_done=done, on_error=self.show_error)
+
+    def on_archive_setting(self) -> None:
+        if self.principal is None:
+            return
+        days, ok = QInputDialog.getInt(self, "Archive Done cards", "Archive cards done more than this many days ago:",
+                                       board_store.DEFAULT_ARCHIVE_AFTER_DAYS, 0, 3650)
+        if ok:
+            self._column_op(board_store.set_archive_after_days, days)
+
+    # -- columns ---------------------------------------------------------------------------------------------------------
+    def _column_op(self, fn: Any, *args: Any) -> None:
+        if self.principal is None:
+            return
+        principal_id = self.principal.id
+        self.tasks.run(lambda store: fn(store.scope(principal_id), *args), on_done=lambda _r: self.reload(),
+                       on_error=self.show_error)
+
+    def on_add_column(self) -> None:
+        name, ok = QInputDialog.getText(self, "Add column", "Column name:")
+        if ok and name.strip():
+            self._column_op(board_store.add_column, name.strip())
+
+    def on_rename_column(self, column_id: int) -> None:
+        name, ok = QInputDialog.getText(self, "Rename column", "Column name:")
+        if ok and name.strip():
+            self._column_op(board_store.rename_column, column_id, name.strip())
+
+    def on_remove_column(self, column_id: int, name: str) -> None:
+        answer = QMessageBox.question(self, "Remove column",
+                                      f"Remove “{name}”? Its cards move to the first remaining column.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._column_op(board_store.remove_column, column_id)
+
+
+# -- the main window's part ---------------------------------------------------------------------------------------------
+def open_link(window: Any, principal_id: int, link: str) -> None:
+    """Open what a card links to: the thread in the Inbox tab, the event's week in the Calendar, the Calls tab."""
+    parsed = board.parse_link(link)
+    if parsed is None:
+        return
+    kind, ident = parsed
+    if kind in ("message", "thread"):
+        from assistant.ui.main_window import threads_from_messages
+
+        def load(store: Any) -> Any:
+            scope = store.scope(principal_id)
+            thread_id = scope.message(ident, with_body=False).thread_id if kind == "message" else ident
+            return scope.principal, threads_from_messages(principal_id, scope.thread_messages(thread_id))
+
+        def show(result: Any) -> None:
+            principal, threads = result
+            if threads:
+                window.views.setCurrentWidget(window.inbox)
+                window.inbox.reader.show_thread(principal, threads[0])
+
+        window.tasks.run(load, on_done=show, on_error=lambda e: window.show_error(describe_error(e)))
+    elif kind == "event":
+        def load_event(store: Any) -> Any:
+            return store.scope(principal_id).event(ident)
+
+        def show_event(event: Any) -> None:
+            window.views.setCurrentWidget(window.calendar)
+            from assistant.ui.calendar.view import week_start
+
+            window.calendar.show_week(week_start(event.start_utc.date()))
+
+        window.tasks.run(load_event, on_done=show_event, on_error=lambda e: window.show_error(describe_error(e)))
+    elif kind == "call" and getattr(window, "calls", None) is not None:
+        window.views.setCurrentWidget(window.calls)
+
+
+def join_inbox_menus(window: Any, action: QAction) -> None:
+    for menu_action in window.menuBar().actions():
+        if menu_action.menu() is not None and menu_action.text().replace("&", "") == "Message":
+            menu_action.menu().addSeparator()
+            menu_action.menu().addAction(action)
+    threads = window.inbox.threads
+    if threads.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu:
+        def add_to_thread_menu(_pos: Any) -> None:  # runs after the inbox's own handler has built its menu
+            menu = getattr(window, "inbox_thread_menu", None)
+            if menu is not None and action not in menu.actions():
+                menu.addSeparator()
+                menu.addAction(action)
+
+        threads.customContextMenuRequested.connect(add_to_thread_menu)
+    else:
+        threads.addAction(action)
+        threads.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+
+def install(window: Any) -> BoardView:
+    """Add the Board tab, and "Make a task" (Ctrl+T) for the message or thread open in the inbox, or the event last
+    opened on the Calendar tab when that tab is showing."""
+    view = BoardView(window.tasks)
+    window.board = view
+    window.views.addTab(view, "&Board")
+    shown: dict[str, int | None] = {"message": None}
+
+    def on_principal_changed(_pid: int) -> None:
+        shown["message"] = None
+        view.set_principal(window.current_principal)
+
+    window.principal_changed.connect(on_principal_changed)
+    view.link_activated.connect(lambda pid, link: open_link(window, pid, link))
+    view.error.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.inbox.reader.message_shown.connect(lambda message_id: shown.__setitem__("message", message_id))
+
+    picked: dict[str, Any] = {"event": None}  # the calendar's last opened event (an EventOccurrence)
+    window.calendar.grid.event_activated.connect(lambda o: picked.__setitem__("event", o))
+    window.calendar.header.event_activated.connect(lambda o: picked.__setitem__("event", o))
+    window.calendar.agenda.occurrence_activated.connect(lambda o: picked.__setitem__("event", o))
+
+    def make_task() -> None:
+        principal = window.current_principal
+        if principal is None:
+            return
+        message_id = shown["message"]
+        row = window.inbox.threads.currentIndex().row()
+        thread = window.inbox.model.thread_at(row) if row >= 0 else None
+        event = picked["event"]
+        if window.views.currentWidget() is window.calendar:
+            if event is None or event.principal_id != principal.id:
+                window.statusBar().showMessage("Open an event first.", 5000)
+                return
+            kind, ident = "event", event.event_id
+        elif message_id is not None:
+            kind, ident = "message", message_id
+        elif thread is not None:
+            kind, ident = "thread", thread.id
+        else:
+            window.statusBar().showMessage("Open a message or a thread first.", 5000)
+            return
+
+        def made(card: Card) -> None:
+            window.statusBar().showMessage(f"Task “{card.title}” added to {principal.name}'s board.", 8000)
+            view.reload(select_card_id=card.id)
+            window.task_made = card
+
+        window.tasks.run(lambda store: board.make_task_from(store, principal.id, kind, ident), on_done=made,
+                         on_error=lambda e: window.show_error(describe_error(e)))
+
+    action = QAction("Make a &task", window)
+    action.setObjectName("make-task")
+    action.setShortcut(QKeySequence("Ctrl+T"))
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.triggered.connect(make_task)
+    window.addAction(action)
+    # The Message menu and the thread list's context menu are made after the views; join them once the window is built.
+    QTimer.singleShot(0, window, lambda: join_inbox_menus(window, action))
+    window.make_task_action = action
+    return view

@@ -1,0 +1,112 @@
+"""The agenda: a principal's coming occurrences as a list, each in their zone and the assistant's."""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
+
+from assistant.core import timezones
+from assistant.domain import EventOccurrence
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+OccurrenceRole = Qt.ItemDataRole.UserRole + 1
+
+
+class AgendaModel(QAbstractTableModel):
+    COLUMNS = ("Day", "Time", "Your time", "Event", "Location", "Status")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[EventOccurrence] = []
+        self._zone = "UTC"
+        self._assistant_zone = "UTC"
+        self._pending: set[int] = set()
+        self._colour = "#3b82f6"
+        self._palette = QPalette()
+
+    def set_occurrences(self, occurrences: list[EventOccurrence], zone: str, assistant_zone: str,
+                        pending: set[int] | frozenset[int] = frozenset(), colour: str = "#3b82f6",
+                        palette: QPalette | None = None) -> None:
+        self.beginResetModel()
+        self._rows = sorted(occurrences, key=lambda o: (o.start_utc, o.summary))
+        self._zone, self._assistant_zone = zone, assistant_zone
+        self._pending = set(pending)
+        self._colour = colour
+        self._palette = palette or QPalette()
+        self.endResetModel()
+
+    def occurrence_at(self, row: int) -> EventOccurrence:
+        return self._rows[row]
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.COLUMNS):
+            if section == 1:
+                return f"Time ({self._zone})"
+            if section == 2:
+                return f"Your time ({self._assistant_zone})"
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        o = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            theirs = timezones.in_zone(o.start_utc, self._zone)
+            if column == 0:
+                day = o.start_date if o.all_day and o.start_date else theirs.date()
+                return f"{day:%a %d %b}"
+            if column == 1:
+                if o.all_day:
+                    return "all day"
+                end = timezones.in_zone(o.end_utc, self._zone)
+                return f"{theirs:%H:%M}–{end:%H:%M} {theirs.tzname()}"
+            if column == 2:
+                if o.all_day:
+                    return ""
+                mine, mine_end = (timezones.in_zone(t, self._assistant_zone) for t in (o.start_utc, o.end_utc))
+                day = "" if mine.date() == theirs.date() else f"{mine:%a} "
+                return f"{day}{mine:%H:%M}–{mine_end:%H:%M} {mine.tzname()}"
+            if column == 3:
+                return o.summary or "(no title)"
+            if column == 4:
+                return o.location
+            if column == 5:
+                return "waiting to sync" if o.event_id in self._pending else ""
+        if role == Qt.ItemDataRole.DecorationRole and column == 3:
+            return QColor(self._colour)
+        if role == Qt.ItemDataRole.ForegroundRole and column in (2, 5):
+            return self._palette.color(QPalette.ColorRole.PlaceholderText)
+        if role == OccurrenceRole:
+            return o
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{o.summary}, {self.data(index.siblingAtColumn(0))} {self.data(index.siblingAtColumn(1))}"
+        return None
+
+
+class AgendaView(QTreeView):
+    occurrence_activated = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model_ = AgendaModel(self)
+        self.setModel(self.model_)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAccessibleName("Agenda")
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.header().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.activated.connect(lambda index: self.occurrence_activated.emit(self.model_.occurrence_at(index.row())))
+

@@ -1,0 +1,446 @@
+"""What the inbox's keys and menus do: compose (n, r, a, f), archive (e), delete (#), read (u), flag (s, !).
+
+Every change goes through ``assistant.sync.actions`` on the TaskManager (local effect + outbox entry in one
+transaction), so it works offline; the threads it touched show a pending mark until a sync has pushed their entries.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+
+from assistant.domain import Account, Draft, Message, Principal, Thread
+from assistant.store import Store
+from assistant.sync.fetch import fetch_message_source, is_placeholder
+from assistant.ui.mail.compose import ComposeStart, ComposeWindow, start_for, start_from_draft
+from assistant.ui.workers import TaskManager, describe_error
+
+KEY_ACTIONS = {
+    "n": "new", "r": "reply", "a": "reply-all", "f": "forward",
+    "e": "archive", "#": "delete", "u": "toggle-read", "s": "toggle-flag", "!": "toggle-flag",
+}
+
+
+def assistant_name() -> str:
+    """The assistant's own name for ``{{my_name}}``: the setting, else the account's full name, else the login."""
+    name = QSettings().value("compose/my_name", "")
+    if name:
+        return str(name)
+    try:
+        import pwd  # POSIX only
+
+        gecos = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError, OSError):
+        gecos = ""
+    return gecos or getpass.getuser()
+
+
+def _reply_target(messages: list[Message], principal: Principal) -> Message | None:
+    """The newest message not written by the principal (else the newest): what "reply" answers."""
+    own = {a.lower() for a in principal.addresses}
+    others = [m for m in messages if not (m.sender and m.sender.email.lower() in own)]
+    return (others or messages or [None])[-1]
+
+
+def forwarded_attachments(store: Store, principal_id: int, original: Message) -> list[str]:
+    """Worker side: the original's attachments as files in the workspace (drafts refer to files, and a draft must
+    still find them after a restart), under their sanitised names in a folder of their own."""
+    import uuid
+
+    from assistant.mail.mime import attachment_bytes
+    from assistant.store import ensure_private_dir
+    from assistant.ui.mail.reader import unique_target
+
+    if not original.attachments or original.id is None:
+        return []
+    raw = store.scope(principal_id).raw_message(original.id)
+    folder = ensure_private_dir(store.dir / "outgoing-attachments" / uuid.uuid4().hex[:12])
+    paths = []
+    for a in original.attachments:
+        data = attachment_bytes(raw, a.part_id) if raw else b""
+        if not data:
+            continue
+        target = unique_target(folder, a.filename)
+        with open(target, "xb") as f:
+            f.write(data)
+        paths.append(str(target))
+    return paths
+
+
+class InboxActions(QObject):
+    """Runs the inbox's actions for the current principal; owns the open compose windows."""
+
+    status_message = Signal(str)
+    changed = Signal()  # the list needs re-reading (an action's local effect is stored)
+    compose_opened = Signal(object)  # the ComposeWindow
+    message_submitted = Signal(int, str)  # draft id, state
+
+    def __init__(self, tasks: TaskManager, store: Store, inbox, principal: Callable[[], Principal | None],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._tasks = tasks
+        self._store = store
+        self._inbox = inbox
+        self._principal = principal
+        self.windows: list[ComposeWindow] = []
+        self.pending: dict[int, set[int]] = {}  # thread id -> outbox entry ids not yet pushed
+        inbox.threads.installEventFilter(self)
+        inbox.reader.browser.installEventFilter(self)
+        inbox.reader.message_list.installEventFilter(self)
+
+    # -- keys ----------------------------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            mods = event.modifiers() & ~(event.modifiers().ShiftModifier | event.modifiers().KeypadModifier)
+            action = KEY_ACTIONS.get(event.text()) if mods == event.modifiers().NoModifier else None
+            if action is not None:
+                self.trigger(action)
+                return True
+        return False
+
+    def trigger(self, action: str) -> None:
+        if action in ("new", "reply", "reply-all", "forward"):
+            self.compose(action)
+        elif action == "archive":
+            self.archive()
+        elif action == "delete":
+            self.delete()
+        elif action == "toggle-read":
+            self.toggle_read()
+        elif action == "toggle-flag":
+            self.toggle_flag()
+
+    # -- selection -----------------------------------------------------------------------------------------------
+    def selected_threads(self) -> list[Thread]:
+        view, model = self._inbox.threads, self._inbox.model
+        rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
+        if not rows and view.currentIndex().isValid():
+            rows = [view.currentIndex().row()]
+        return [t for t in (model.thread_at(r) for r in rows) if t is not None]
+
+    # -- mail actions --------------------------------------------------------------------------------------------
+    def _run_on_threads(self, verb: str, per_thread: Callable[[Store, int, Thread, list[Message]], list[int]]) -> None:
+        principal = self._principal()
+        threads = self.selected_threads()
+        if principal is None or not threads:
+            return
+        principal_id = principal.id
+
+        def work(store: Store) -> dict[int, list[int]]:
+            scope = store.scope(principal_id)
+            return {t.id: per_thread(store, principal_id, t, scope.thread_messages(t.id)) for t in threads}
+
+        def done(entries: dict[int, list[int]]) -> None:
+            for thread_id, ids in entries.items():
+                if ids:
+                    self.pending.setdefault(thread_id, set()).update(ids)
+            self._inbox.model.pending_thread_ids = set(self.pending)
+            count = sum(1 for ids in entries.values() if ids)
+            self.status_message.emit(f"{verb} {count} thread{'s' if count != 1 else ''} — waiting to sync" if count
+                                     else "Nothing to change")
+            self.changed.emit()
+
+        self._tasks.run(work, on_done=done, on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def archive(self) -> None:
+        folder = self._inbox.model.folder
+
+        def archive(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import move_message
+
+            scope = store.scope(principal_id)
+            inboxes = {f.remote_id for f in scope.folders() if f.role == "inbox"}
+            here = {folder} if folder else inboxes
+            return [move_message(store, m.id, principal_id, "archive").id
+                    for m in messages if here & set(m.folders)]
+
+        self._run_on_threads("Archived", archive)
+
+    def delete(self) -> None:
+        def delete(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import move_message
+
+            trash = {f.remote_id for f in store.scope(principal_id).folders() if f.role == "trash"}
+            return [move_message(store, m.id, principal_id, "trash").id
+                    for m in messages if not (trash & set(m.folders))]
+
+        self._run_on_threads("Moved to trash", delete)
+
+    def toggle_read(self) -> None:
+        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import mark_read
+
+            any_unread = any(not m.is_read for m in messages)
+            return [mark_read(store, m.id, principal_id, any_unread).id for m in messages if m.is_read != any_unread]
+
+        self._run_on_threads("Marked", toggle)
+
+    def toggle_flag(self) -> None:
+        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
+            from assistant.sync.actions import set_flagged
+
+            flagged = [m for m in messages if m.is_flagged]
+            if flagged:
+                return [set_flagged(store, m.id, principal_id, False).id for m in flagged]
+            return [set_flagged(store, messages[-1].id, principal_id, True).id] if messages else []
+
+        self._run_on_threads("Flagged or unflagged", toggle)
+
+    def on_sync_finished(self) -> None:
+        """Drop the pending marks of entries the sync has pushed."""
+        self.refresh_pending()
+
+    def refresh_pending(self) -> None:
+        """Mark the threads whose changes still wait in the outbox, as the store has them (also those queued before a
+        restart, or by the command line)."""
+        principal = self._principal()
+        if principal is None:
+            return
+        principal_id = principal.id
+
+        def apply(waiting: dict[int, set[int]]) -> None:
+            current = self._principal()
+            if current is None or current.id != principal_id:
+                return
+            changed = waiting != self.pending
+            self.pending = waiting
+            self._inbox.model.pending_thread_ids = set(waiting)
+            if changed:
+                self.changed.emit()
+
+        self._tasks.run(lambda store: store.scope(principal_id).threads_waiting_to_sync(), on_done=apply,
+                        on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    # -- compose -------------------------------------------------------------------------------------------------
+    def compose(self, mode: str, message_id: int | None = None) -> None:
+        """Open a compose window; a reply/forward answers ``message_id``, else the message being read, else the
+        newest message of the current thread. A saved draft of the same reply is restored (with "Start over")."""
+        principal = self._principal()
+        if principal is None:
+            return
+        principal_id = principal.id
+        thread_id = None
+        if mode != "new" and message_id is None:
+            shown = self._inbox.reader._message
+            threads = self.selected_threads()
+            if shown is not None and (not threads or shown.thread_id == threads[0].id):
+                message_id = shown.id
+            elif threads:
+                thread_id = threads[0].id
+            else:
+                return
+
+        open_ids = {w.draft_id for w in self.windows if w.draft_id is not None}
+
+        def load(store: Store):
+            from assistant.approvals.drafts import list_drafts
+            from assistant.store import snippets as snippet_store
+
+            scope = store.scope(principal_id)
+            p = scope.principal
+            original = None
+            if message_id is not None:
+                original = scope.message(message_id)
+            elif thread_id is not None:
+                original = _reply_target(scope.thread_messages(thread_id), p)
+            reply_signature = snippet_store.reply_signature(scope)
+            saved = unsent_new = None
+            if mode in ("reply", "reply-all") and original is not None and original.message_id_header:
+                saved = next((d for d in list_drafts(store, principal_id, ["draft", "revised", "rejected"])
+                              if d.in_reply_to == original.message_id_header), None)
+            elif mode == "new":
+                unsent_new = max((d for d in list_drafts(store, principal_id, ["draft"])
+                                  if not d.in_reply_to and d.id not in open_ids),
+                                 key=lambda d: (d.updated_utc is not None, d.updated_utc or 0, d.id or 0), default=None)
+            forwarded = forwarded_attachments(store, principal_id, original) if mode == "forward" and original else []
+            return p, store.accounts(principal_id), original, reply_signature, saved, forwarded, unsent_new
+
+        def open_window(result) -> None:
+            p, accounts, original, reply_signature, saved, forwarded, unsent_new = result
+            fresh = start_for(mode, p, original, new_signature=p.signature,
+                              reply_signature=p.signature if reply_signature is None else reply_signature)
+            fresh.attachments = forwarded
+            window = self.open_compose(p, accounts, fresh, saved)
+            if unsent_new is not None:
+                window.offer_saved_draft(unsent_new)
+            if mode == "forward" and original is not None and any(is_placeholder(a) for a in original.attachments):
+                self._download_forwarded(window, principal_id, original.id)
+
+        self._tasks.run(load, on_done=open_window, on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def _download_forwarded(self, window: ComposeWindow, principal_id: int, message_id: int) -> None:
+        """The original's attachments were not downloaded at sync (Outlook): fetch its source on the network pool,
+        then add them to the open forward; if that fails the user is told the forward has none."""
+        self.status_message.emit("Downloading the forwarded message's attachments…")
+
+        def fetch(store: Store) -> list[str]:
+            fetch_message_source(store, principal_id, message_id)
+            return forwarded_attachments(store, principal_id, store.scope(principal_id).message(message_id))
+
+        def arrived(paths: list[str]) -> None:
+            if window not in self.windows:  # closed meanwhile: the files stay in the workspace, unused
+                return
+            window.add_attachments(paths)
+            self.status_message.emit(f"{len(paths)} attachment(s) added to the forward.")
+
+        def failed(error: BaseException) -> None:
+            self.status_message.emit(f"{describe_error(error)} — the forward has no attachments yet")
+
+        self._tasks.run_network(fetch, on_done=arrived, on_error=failed)
+
+    def open_draft(self, principal_id: int, draft_id: int) -> None:
+        def load(store: Store):
+            from assistant.approvals.drafts import get_draft
+
+            return store.principal(principal_id), store.accounts(principal_id), get_draft(store, principal_id, draft_id)
+
+        self._tasks.run(load, on_done=lambda r: self.open_compose(r[0], r[1], start_from_draft(r[2]), r[2]),
+                        on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def open_compose(self, principal: Principal, accounts: list[Account], fresh: ComposeStart,
+                     saved: Draft | None = None) -> ComposeWindow:
+        start = start_from_draft(saved) if saved is not None else fresh
+        window = ComposeWindow(self._tasks, self._store, principal, accounts, start, draft=saved,
+                               my_name=assistant_name())
+        if saved is not None:
+            window.offer_fresh_start(fresh)
+        window.submitted.connect(self.on_submitted)
+        window.closed.connect(lambda: self._forget(window))
+        self.windows.append(window)
+        window.show()
+        self.compose_opened.emit(window)
+        return window
+
+    def _forget(self, window: ComposeWindow) -> None:
+        # A save still on its way keeps the window object alive through its callback until it is delivered.
+        if window in self.windows:
+            self.windows.remove(window)
+
+    def on_submitted(self, draft_id: int, state: str) -> None:
+        text = {
+            "sending": "Message queued — it goes out with the next sync (undo from the Approvals tab)",
+            "awaiting-approval": "Waiting for the principal's approval",
+            "scheduled": "Message scheduled",
+            "needs-confirmation": "The send time has passed: confirm it in the Approvals tab",
+        }.get(state, f"Draft is now {state}")
+        self.status_message.emit(text)
+        self.message_submitted.emit(draft_id, state)
+        principal = self._principal()
+        if principal is None:
+            self.changed.emit()
+            return
+        principal_id = principal.id
+
+        def queued_send(store: Store) -> tuple[int, int] | None:
+            """The outbox entry carrying this draft, and the thread its local copy joined."""
+            from assistant.store import drafts as draft_sql
+
+            scope = store.scope(principal_id)
+            key = draft_sql.send_key(scope, draft_id)
+            entry = next((e for e in store.outbox(states=["pending", "in-flight"])
+                          if key and e.idempotency_key == key and e.principal_id == principal_id), None)
+            if entry is None:
+                return None
+            local = scope.message_by_header_id(entry.payload.get("message_id_header", ""))
+            return (local.thread_id, entry.id) if local is not None and local.thread_id else None
+
+        def mark(found: tuple[int, int] | None) -> None:
+            if found is not None:
+                self.pending.setdefault(found[0], set()).add(found[1])
+                self._inbox.model.pending_thread_ids = set(self.pending)
+            self.changed.emit()
+
+        self._tasks.run(queued_send, on_done=mark, on_error=lambda _e: self.changed.emit())
+
+
+class _SaveComposeOnClose(QObject):
+    """Before the main window shuts its worker down: compose windows close (their last typing is saved) and the
+    reader stops its timer."""
+
+    def __init__(self, actions: InboxActions, parent: QObject):
+        super().__init__(parent)
+        self._actions = actions
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close:
+            for window in list(self._actions.windows):
+                window.close()
+            self._actions._inbox.reader.clear()  # its mark-read timer must not fire once the worker is gone
+        return False
+
+
+def install(window) -> InboxActions:
+    """Wire the inbox actions into the main window: keys, the Message menu, status messages, refreshes."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    actions = InboxActions(window.tasks, window.store, window.inbox, lambda: window.current_principal, window)
+    window.inbox_actions = actions
+    window.principal_changed.connect(lambda _pid: actions.refresh_pending())
+    actions.status_message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.inbox.reader.attachment_saved.connect(lambda path: window.statusBar().showMessage(f"Saved {path}", 8000))
+    window.inbox.reader.attachment_failed.connect(window.show_error)
+
+    def reload() -> None:
+        window.inbox.refresh_folders()
+        window.inbox.model.reload()
+        window.refresh_counts()
+
+    actions.changed.connect(reload)
+    window.sync_finished.connect(lambda _reports: actions.on_sync_finished())
+    menu = window.menuBar().addMenu("&Message")
+    items = [
+        ("&New message", "new", "Ctrl+N"), ("&Reply", "reply", "R"), ("Reply to &all", "reply-all", "A"),
+        ("&Forward", "forward", "F"), (None, None, None), ("Ar&chive", "archive", "E"),
+        ("&Delete", "delete", "#"), ("Toggle &read", "toggle-read", "U"), ("Toggle f&lag", "toggle-flag", "S"),
+    ]
+    window.message_actions = {}
+    for text, name, key in items:
+        if text is None:
+            menu.addSeparator()
+            continue
+        action = QAction(text, window)
+        if name == "new":
+            action.setShortcut(QKeySequence(key))
+        else:
+            # Single keys act in the thread list and the reader only (the event filter), never while typing elsewhere.
+            action.setText(f"{text}\t{key}")
+        action.triggered.connect(lambda _checked=False, name=name: actions.trigger(name))
+        menu.addAction(action)
+        window.message_actions[name] = action
+    new_action = window.message_actions["new"]
+    new_action.setStatusTip("Write a new message for the current principal")
+    try:
+        from assistant.ui.style import icon
+
+        new_action.setIcon(icon("compose", window.palette()))
+    except (ImportError, OSError):
+        pass
+    toolbar_actions = window.toolbar.actions()
+    if len(toolbar_actions) > 1:
+        window.toolbar.insertAction(toolbar_actions[1], new_action)
+    else:
+        window.toolbar.addAction(new_action)
+
+    def thread_menu(pos) -> None:
+        if not window.inbox.threads.indexAt(pos).isValid():
+            return
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(window.inbox.threads)
+        for name in ("reply", "reply-all", "forward", None, "archive", "delete", "toggle-read", "toggle-flag"):
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(window.message_actions[name])
+        window.inbox_thread_menu = menu
+        menu.popup(window.inbox.threads.viewport().mapToGlobal(pos))
+
+    window.inbox.threads.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    window.inbox.threads.customContextMenuRequested.connect(thread_menu)
+    window.installEventFilter(_SaveComposeOnClose(actions, window))
+    from assistant.ui.setup import principal_dialog
+    principal_dialog.install(window)  # add/edit principal and add account: File menu and the principal list's menu
+    return actions

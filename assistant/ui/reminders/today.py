@@ -1,0 +1,495 @@
+"""The Today tab: what is due and overdue today across principals (each row names its principal, with the time in
+their zone and in the assistant's), the in-app notification list, and the wiring of the reminder scheduler, the
+notifier chain and the tray into the main window (:func:`install`)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Callable
+
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant import reminders
+
+from assistant.core import timezones
+from assistant.ui.reminders.notifications import NotificationItem, NotificationListModel, default_chain, item_from_notice
+from assistant.ui.reminders.scheduler import ReminderScheduler
+from assistant.ui.reminders.tray import TrayController
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["Principal", "Kind", "What", "Due (their time)", "Due (your time)", "Status"]
+
+
+def load_today(store: Any, now: datetime) -> list[dict[str, Any]]:
+    """Rows for the Today view: reminders due or overdue by the end of each principal's own day, and due tasks that have
+    no reminder of their own."""
+    rows = []
+    links = set()
+    for r, name, zone in reminders.due_today(store, now):
+        links.add((r.principal_id, r.link))
+        rows.append({"principal_id": r.principal_id, "principal": name, "timezone": zone, "kind": r.kind,
+                     "text": r.text, "link": r.link, "due_utc": r.due_utc, "reminder_id": r.id, "state": r.state,
+                     "missed": r.missed})
+    zones = {p.id: p.timezone for p in store.principals()}
+    for item in store.today(now):
+        if item["kind"] != "task" or (item["principal_id"], f"task:{item['id']}") in links:
+            continue  # reminders came above; a task with its own reminder is listed once
+        rows.append({"principal_id": item["principal_id"], "principal": item["principal"],
+                     "timezone": zones[item["principal_id"]], "kind": "task", "text": item["text"],
+                     "link": f"task:{item['id']}", "due_utc": item["due_utc"], "reminder_id": None,
+                     "state": "pending", "missed": False})
+    rows.sort(key=lambda row: row["due_utc"])
+    return rows
+
+
+def status_text(row: dict[str, Any], now: datetime) -> str:
+    if row["missed"]:
+        return "missed"
+    if row["state"] == "fired":
+        return "notified"
+    return "overdue" if row["due_utc"] <= now else "due"
+
+
+class TodayModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None, clock: Callable[[], datetime] = timezones.now_utc):
+        super().__init__(parent)
+        self.rows: list[dict[str, Any]] = []
+        self.clock = clock
+        self.assistant_zone = timezones.assistant_zone_name()
+        self.colours: dict[int, str] = {}
+
+    def set_rows(self, rows: list[dict[str, Any]], assistant_zone: str | None = None) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        if assistant_zone:
+            self.assistant_zone = assistant_zone
+        self.endResetModel()
+
+    def row_at(self, row: int) -> dict[str, Any] | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def counts(self) -> tuple[int, int]:
+        now = self.clock()
+        overdue = sum(1 for r in self.rows if r["state"] == "pending" and r["due_utc"] <= now or r["missed"])
+        return len(self.rows), overdue
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            if section == 4:
+                return f"Due (your time, {self.assistant_zone})"
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(COLUMNS):
+            return None
+        row = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return row["principal"]
+            if col == 1:
+                return row["kind"].replace("-", " ")
+            if col == 2:
+                return row["text"]
+            if col == 3:
+                return f"{timezones.in_zone(row['due_utc'], row['timezone']):%a %H:%M %Z}"
+            if col == 4:
+                return f"{timezones.in_zone(row['due_utc'], self.assistant_zone):%a %H:%M %Z}"
+            return status_text(row, self.clock())
+        if role == Qt.ItemDataRole.ToolTipRole and col in (3, 4):
+            return f"{row['principal']}: {row['timezone']}; you: {self.assistant_zone}"
+        if role == Qt.ItemDataRole.ForegroundRole and col == 5 and status_text(row, self.clock()) in ("overdue",
+                                                                                                        "missed"):
+            return QColor("#c2410c")
+        if role == Qt.ItemDataRole.DecorationRole and col == 0 and row["principal_id"] in self.colours:
+            return QColor(self.colours[row["principal_id"]])
+        return None
+
+
+class TodayView(QWidget):
+    open_requested = Signal(int, str)  # principal id, link
+    reloaded = Signal()
+
+    def __init__(self, tasks: Any, notifications: NotificationListModel, parent: QWidget | None = None,
+                 clock: Callable[[], datetime] = timezones.now_utc):
+        super().__init__(parent)
+        self.setObjectName("today-view")
+        self.tasks = tasks
+        self.clock = clock
+        self.model = TodayModel(self, clock)
+        self.table = QTableView(self)
+        self.table.setObjectName("today-table")
+        self.table.setAccessibleName("Due and overdue today")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)  # sized with room for the colour mark
+        self.table.doubleClicked.connect(self.on_open)
+
+        self.notifications = notifications
+        self.notification_list = QListView(self)
+        self.notification_list.setObjectName("notification-list")
+        self.notification_list.setAccessibleName("Notifications")
+        self.notification_list.setModel(notifications)
+        self.notification_list.setWordWrap(True)
+
+        self.open_button = QPushButton("&Open", self)
+        self.open_button.clicked.connect(self.on_open)
+        self.snooze_button = QPushButton("&Snooze", self)
+        self.snooze_button.setToolTip("Snooze until the principal's next business morning, in their zone")
+        self.snooze_button.clicked.connect(self.on_snooze)
+        self.dismiss_button = QPushButton("&Dismiss", self)
+        self.dismiss_button.clicked.connect(self.on_dismiss)
+        self.refresh_button = QPushButton("&Refresh", self)
+        self.refresh_button.clicked.connect(self.reload)
+        self.settings_button = QPushButton("Se&ttings…", self)
+        self.settings_button.setToolTip("Notifications per principal (on, only urgent, off) and quiet hours")
+        self.settings_button.clicked.connect(self.open_settings)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("today-summary")
+        self.summary.setWordWrap(True)
+        self.summary.setMinimumWidth(60)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        for b in (self.open_button, self.snooze_button, self.dismiss_button, self.refresh_button):
+            buttons.addWidget(b)
+
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(buttons)
+        top_layout.addWidget(self.table)
+        bottom = QWidget(self)
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        notifications_bar = QHBoxLayout()
+        notifications_bar.addWidget(QLabel("Notifications (double-click to open)", bottom), 1)
+        notifications_bar.addWidget(self.settings_button)
+        bottom_layout.addLayout(notifications_bar)
+        bottom_layout.addWidget(self.notification_list)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(bottom)
+        self.splitter.setSizes([500, 200])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        self._update_buttons()
+
+    def open_settings(self) -> "NotificationSettingsDialog":
+        dialog = NotificationSettingsDialog(self.tasks, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _update_buttons(self) -> None:
+        row = self.current_row()
+        self.open_button.setEnabled(row is not None and bool(row["link"]))
+        for b in (self.snooze_button, self.dismiss_button):
+            b.setEnabled(row is not None and row["reminder_id"] is not None)
+
+    def current_row(self) -> dict[str, Any] | None:
+        index = self.table.currentIndex()
+        return self.model.row_at(index.row()) if index.isValid() else None
+
+    def reload(self) -> None:
+        now = self.clock()
+        zone = timezones.assistant_zone_name()
+
+        def load(store):
+            return load_today(store, now), {p.id: p.colour for p in store.principals()}
+
+        self.tasks.run(load, on_done=lambda result: self._apply(result, zone))
+
+    def _apply(self, result: tuple[list[dict[str, Any]], dict[int, str]], zone: str) -> None:
+        rows, colours = result
+        self.model.colours = colours
+        self.model.set_rows(rows, zone)
+        self.table.setColumnWidth(0, max(self.table.sizeHintForColumn(0), 80) + 16)
+        due, overdue = self.model.counts()
+        self.summary.setText(f"{due} due today across principals, {overdue} overdue or missed")
+        self._update_buttons()
+        self.reloaded.emit()
+
+    def on_open(self, *_args: Any) -> None:
+        row = self.current_row()
+        if row is not None and row["link"]:
+            self.open_requested.emit(row["principal_id"], row["link"])
+
+    def on_snooze(self) -> None:
+        row = self.current_row()
+        if row is None or row["reminder_id"] is None:
+            return
+        now = self.clock()
+        self.tasks.run(lambda store: reminders.snooze_to_business_morning(store, row["principal_id"],
+                                                                           row["reminder_id"], now),
+                       on_done=lambda _r: self._changed(row["reminder_id"]))
+
+    def on_dismiss(self) -> None:
+        row = self.current_row()
+        if row is None or row["reminder_id"] is None:
+            return
+        self.tasks.run(lambda store: reminders.dismiss(store, row["principal_id"], row["reminder_id"]),
+                       on_done=lambda _ok: self._changed(row["reminder_id"]))
+
+    def _changed(self, reminder_id: int) -> None:
+        self.notifications.remove_reminder(reminder_id)
+        self.reload()
+
+
+class NotificationSettingsDialog(QDialog):
+    """Per principal: notifications on / only urgent / off and quiet hours in their zone; the assistant's own quiet
+    hours in the laptop's zone. Read and saved on the worker."""
+
+    saved = Signal()
+
+    def __init__(self, tasks: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Notification settings")
+        self.setObjectName("notification-settings")
+        self.tasks = tasks
+        self.rows: dict[int, tuple[QComboBox, QLineEdit]] = {}
+        self.form = QFormLayout()
+        self.assistant_quiet = QLineEdit(self)
+        self.assistant_quiet.setPlaceholderText("e.g. 22:00-07:00")
+        self.assistant_quiet.setAccessibleName("Your quiet hours")
+        self.error = QLabel(self)
+        self.error.setObjectName("settings-error")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+        def load(store):
+            rows = [(p.id, p.name, p.timezone, reminders.notification_settings(store, p.id)) for p in store.principals()]
+            return rows, reminders.assistant_quiet_hours(store)
+
+        tasks.run(load, on_done=self._fill)
+
+    @staticmethod
+    def _hours(start, end) -> str:
+        return f"{start:%H:%M}-{end:%H:%M}" if start and end else ""
+
+    def _fill(self, result) -> None:
+        rows, (a_start, a_end) = result
+        for principal_id, name, zone, settings in rows:
+            notify = QComboBox(self)
+            for value, label in (("on", "On"), ("urgent", "Only urgent"), ("off", "Off")):
+                notify.addItem(label, value)
+            notify.setCurrentIndex(notify.findData(settings.notify))
+            notify.setAccessibleName(f"Notifications for {name}")
+            quiet = QLineEdit(self._hours(settings.quiet_start, settings.quiet_end), self)
+            quiet.setPlaceholderText(f"quiet hours in {zone}, e.g. 22:00-07:00")
+            quiet.setAccessibleName(f"Quiet hours for {name}")
+            row = QHBoxLayout()
+            row.addWidget(notify)
+            row.addWidget(quiet, 1)
+            self.form.addRow(f"{name} ({zone})", row)
+            self.rows[principal_id] = (notify, quiet)
+        self.assistant_quiet.setText(self._hours(a_start, a_end))
+        self.form.addRow(f"Your quiet hours ({timezones.assistant_zone_name()})", self.assistant_quiet)
+
+    def values(self) -> tuple[dict[int, tuple[str, str]], str]:
+        return ({pid: (notify.currentData(), quiet.text()) for pid, (notify, quiet) in self.rows.items()},
+                self.assistant_quiet.text())
+
+    def save(self) -> None:
+        per_principal, mine = self.values()
+
+        def write(store):
+            with store.transaction():  # all or nothing: a bad field leaves every setting as it was
+                for principal_id, (notify, quiet) in per_principal.items():
+                    reminders.set_notification_settings(store, principal_id, notify=notify, quiet_hours=quiet)
+                reminders.set_assistant_quiet_hours(store, mine)
+
+        self.tasks.run(write, on_done=lambda _r: (self.saved.emit(), self.accept()),
+                       on_error=lambda exc: self.error.setText(str(exc)))
+
+
+# -- wiring into the main window -----------------------------------------------------------------------------------
+def bring_up(window: Any) -> None:
+    window.show()
+    window.showNormal()
+    if QGuiApplication.platformName() != "offscreen":  # it has no window stacking, and warns
+        window.raise_()
+        window.activateWindow()
+
+
+def open_item(window: Any, principal_id: int, link: str) -> None:
+    """Bring the window up on ``principal_id`` and show what ``link`` points at."""
+    bring_up(window)
+    window.select_principal(principal_id)
+    kind, _, rest = link.partition(":")
+    if kind == "message" and rest.isdigit():
+        window.views.setCurrentWidget(window.inbox)
+        principal = window.current_principal
+
+        def load(store):
+            return store.scope(principal_id).message(int(rest), with_body=True)
+
+        def show(message) -> None:
+            model = window.inbox.model
+            for row in range(model.rowCount()):
+                thread = model.thread_at(row)
+                if thread is not None and thread.id == message.thread_id:
+                    window.inbox.threads.select_row(row)
+                    return
+            window.inbox.reader.show_message(message, principal.timezone if principal else None)
+
+        window.tasks.run(load, on_done=show)
+    elif kind == "event":
+        window.views.setCurrentWidget(window.calendar)
+    elif kind == "call" and getattr(window, "calls", None) is not None:
+        window.views.setCurrentWidget(window.calls)
+    elif kind == "task" and getattr(window, "board", None) is not None:
+        window.views.setCurrentWidget(window.board)
+        if rest.isdigit():
+            window.board.reload(select_card_id=int(rest))
+    elif kind == "approvals" and getattr(window, "approvals", None) is not None:
+        window.views.setCurrentWidget(window.approvals)
+    else:
+        window.views.setCurrentWidget(window.today)
+
+
+class _KeepInTray(QObject):
+    """Closing the window hides it while a tray icon exists; quitting from the tray closes it for real."""
+
+    def __init__(self, window: Any, wiring: "ReminderWiring"):
+        super().__init__(window)
+        self.window = window
+        self.wiring = wiring
+        self.told = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            if self.wiring.tray.has_tray and not self.wiring.quitting:
+                event.ignore()
+                self.window.hide()
+                if not self.told and self.wiring.tray.icon is not None:
+                    self.told = True
+                    self.wiring.tray.icon.showMessage("Assistant", "Still watching reminders from the tray.")
+                return True
+            self.wiring.shutdown()
+        return False
+
+
+class ReminderWiring(QObject):
+    """What :func:`install` builds: the scheduler, the notifier chain, the tray, and the Today view."""
+
+    def __init__(self, window: Any, clock: Callable[[], datetime] = timezones.now_utc, start: bool = True):
+        super().__init__(window)
+        self.window = window
+        self.quitting = False
+        self.notifications = NotificationListModel(self)
+        self.view = TodayView(window.tasks, self.notifications, clock=clock)
+        self.tray = TrayController(window.windowIcon() if not window.windowIcon().isNull()
+                                   else QApplication.windowIcon(), self)
+        self.chain = default_chain(self.tray.icon, self.notifications, self)
+        self.scheduler = ReminderScheduler(window.tasks.run, clock, parent=self)
+
+        self.scheduler.started.connect(self.on_notices)
+        self.scheduler.fired.connect(self.on_notices)
+        self.chain.clicked.connect(lambda item: open_item(window, item.principal_id, item.link))
+        self.view.open_requested.connect(lambda pid, link: open_item(window, pid, link))
+        self.view.notification_list.doubleClicked.connect(self.on_notification_activated)
+        self.view.reloaded.connect(self.update_tray)
+        self.tray.open_requested.connect(lambda: bring_up(window))
+        self.tray.sync_requested.connect(window.on_sync_now)
+        self.tray.quit_requested.connect(self.quit)
+        self.tray.pause_toggled.connect(self.on_pause_toggled)
+        self.tray.item_requested.connect(lambda pid, link: open_item(window, pid, link))
+        self.scheduler.tick.timeout.connect(self.view.reload)  # statuses age, and the laptop's zone may change
+        window.sync_finished.connect(lambda _reports: (self.scheduler.reload(meetings=True), self.view.reload()))
+        if getattr(window, "approvals", None) is not None:
+            window.approvals.notice.connect(self.on_approval_notice)
+        self.keep_in_tray = _KeepInTray(window, self)
+        window.installEventFilter(self.keep_in_tray)
+        if self.tray.has_tray:
+            QApplication.instance().setQuitOnLastWindowClosed(False)
+        window.tasks.run(reminders.is_paused, on_done=self.tray.set_paused)
+        if start:
+            self.scheduler.start()
+        self.view.reload()
+
+    def on_notices(self, notices: list[reminders.Notice]) -> None:
+        for notice in notices:
+            self.chain.notify(item_from_notice(notice))
+        if not self.scheduler.stopped:  # after quitting, the worker is gone
+            self.view.reload()
+
+    def on_approval_notice(self, notice) -> None:
+        """A principal's decision, or a draft waiting too long: through the same notifiers as reminders (one tray)."""
+        self.chain.notify(NotificationItem(notice.principal_id, notice.principal_name, "Approvals", notice.text,
+                                           "approvals", None, timezones.now_utc(), notice.principal_timezone,
+                                           popup=notice.popup))
+
+    def on_notification_activated(self, index: QModelIndex) -> None:
+        item = self.notifications.data(index, NotificationListModel.ItemRole)
+        if item is not None:
+            self.chain.in_app.clicked.emit(item)
+
+    def on_pause_toggled(self, paused: bool) -> None:
+        self.window.tasks.run(lambda store: reminders.set_paused(store, paused))
+        self.update_tray()
+
+    def update_tray(self) -> None:
+        self.tray.set_counts(*self.view.model.counts())
+        self.tray.set_due_items([
+            (row["principal_id"], row["link"],
+             f"{row['principal']}: {row['text']} — {timezones.in_zone(row['due_utc'], row['timezone']):%H:%M %Z}")
+            for row in self.view.model.rows])
+
+    def quit(self) -> None:
+        self.quitting = True
+        self.window.close()
+        QApplication.instance().quit()
+
+    def shutdown(self) -> None:
+        self.scheduler.stop()
+        self.tray.hide()
+
+
+def install(window: Any, clock: Callable[[], datetime] = timezones.now_utc, start: bool = True) -> ReminderWiring:
+    """Add the Today tab, the tray and the reminder scheduler to the main window."""
+    wiring = ReminderWiring(window, clock, start)
+    window.reminders = wiring
+    window.today = wiring.view
+    window.views.addTab(wiring.view, "&Today")
+    return wiring

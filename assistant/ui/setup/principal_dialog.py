@@ -1,0 +1,392 @@
+"""Add or edit a principal: identity, zone, business hours, colour, signatures, snippets, approval policy, notes.
+
+The form reads nothing from the database itself: the caller loads the principal with its reply signature and snippets
+on the worker (:func:`load_principal_form`) and saves through :func:`save_principal_form` on the worker too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from PySide6.QtCore import QStringListModel, Qt, QTime, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.core import timezones
+from assistant.domain import ApprovalPolicy, BusinessHours, Principal
+from assistant.store import Store
+from assistant.ui.setup.first_run import zone_names
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+POLICY_TEXT = {
+    ApprovalPolicy.ALWAYS: "Every outgoing message needs approval",
+    ApprovalPolicy.NEW_RECIPIENTS: "Only messages to new recipients or with attachments",
+    ApprovalPolicy.NEVER: "No approval needed",
+}
+# A snippet's override is given to the draft it is inserted into ("" = the principal's policy above).
+SNIPPET_APPROVAL_TEXT = {
+    "": "As the principal's policy",
+    ApprovalPolicy.ALWAYS.value: "Always ask",
+    ApprovalPolicy.NEW_RECIPIENTS.value: "Only new recipients or attachments",
+    ApprovalPolicy.NEVER.value: "Never ask",
+}
+
+
+@dataclass
+class PrincipalForm:
+    principal: Principal
+    reply_signature: str | None = None  # None: the signature serves replies too
+    snippets: dict[str, str] = field(default_factory=dict)  # name -> body
+    deleted_snippets: set[str] = field(default_factory=set)
+    snippet_approvals: dict[str, str] = field(default_factory=dict)  # name -> override; absent = the principal's policy
+
+
+def load_principal_form(store: Store, principal_id: int) -> PrincipalForm:
+    from assistant.store import snippets as compose_store
+
+    scope = store.scope(principal_id)
+    snippets = compose_store.snippets(scope)
+    return PrincipalForm(scope.principal, compose_store.reply_signature(scope), {s.name: s.body for s in snippets},
+                         snippet_approvals={s.name: s.approval for s in snippets if s.approval})
+
+
+def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
+    """Worker side: the principal, its reply signature and snippets, in one transaction."""
+    from assistant.store import snippets as compose_store
+
+    with store.transaction():
+        p = form.principal
+        if p.id is None:
+            p = store.add_principal(p)
+        else:
+            store.update_principal(p)
+        scope = store.scope(p.id)
+        compose_store.set_reply_signature(scope, form.reply_signature)
+        existing = {s.name for s in compose_store.snippets(scope)}
+        for name in form.deleted_snippets & existing:
+            compose_store.delete_snippet(scope, name)
+        for name, body in form.snippets.items():
+            compose_store.save_snippet(scope, name, body, form.snippet_approvals.get(name, ""))
+    return p
+
+
+class PrincipalDialog(QDialog):
+    saved = Signal(object)  # the PrincipalForm to save
+
+    def __init__(self, form: PrincipalForm | None = None, parent=None):
+        super().__init__(parent)
+        self.form = form or PrincipalForm(Principal("", timezones.assistant_zone_name()))
+        p = self.form.principal
+        self.setWindowTitle(f"Edit {p.name}" if p.id else "Add a principal")
+        self.tabs = QTabWidget(self)
+
+        general = QWidget(self)
+        self.name = QLineEdit(p.name, general)
+        self.addresses = QLineEdit(", ".join(p.addresses), general)
+        self.addresses.setPlaceholderText("ada@example.com, ada@work.example")
+        self.zone = QComboBox(general)
+        self.zone.setEditable(True)
+        self.zone.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.zone.addItems(zone_names())
+        completer = QCompleter(QStringListModel(zone_names(), self), self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.zone.setCompleter(completer)
+        self.zone.setCurrentText(p.timezone)
+        self.region = QLineEdit(p.region, general)
+        self.region.setMaxLength(2)
+        self.colour = QLineEdit(p.colour, general)
+        self.colour_button = QPushButton("Choose…", general)
+        self.colour_button.clicked.connect(self.on_choose_colour)
+        colour_row = QHBoxLayout()
+        colour_row.addWidget(self.colour, 1)
+        colour_row.addWidget(self.colour_button)
+        hours = p.business_hours
+        self.hours_start = QTimeEdit(QTime(hours.start.hour, hours.start.minute), general)
+        self.hours_end = QTimeEdit(QTime(hours.end.hour, hours.end.minute), general)
+        for edit in (self.hours_start, self.hours_end):
+            edit.setDisplayFormat("HH:mm")
+        self.days = [QCheckBox(name, general) for name in DAY_NAMES]
+        hours_row = QHBoxLayout()
+        hours_row.addWidget(self.hours_start)
+        hours_row.addWidget(QLabel("to", general))
+        hours_row.addWidget(self.hours_end)
+        for i, box in enumerate(self.days, start=1):
+            box.setChecked(i in hours.days)
+            hours_row.addWidget(box)
+        self.policy = QComboBox(general)
+        for policy, text in POLICY_TEXT.items():
+            self.policy.addItem(text, policy.value)
+        self.policy.setCurrentIndex(self.policy.findData(ApprovalPolicy(p.approval_policy).value))
+        form = QFormLayout(general)
+        form.addRow("&Name:", self.name)
+        form.addRow("&E-mail addresses:", self.addresses)
+        form.addRow("&Time zone:", self.zone)
+        form.addRow("Phone &region:", self.region)
+        form.addRow("Colour:", colour_row)
+        form.addRow("Business hours:", hours_row)
+        form.addRow("&Approval:", self.policy)
+        self.tabs.addTab(general, "General")
+
+        signatures = QWidget(self)
+        self.signature = QPlainTextEdit(p.signature, signatures)
+        self.reply_signature = QPlainTextEdit(self.form.reply_signature or "", signatures)
+        self.separate_reply = QCheckBox("A shorter signature for replies", signatures)
+        self.separate_reply.setChecked(self.form.reply_signature is not None)
+        self.reply_signature.setEnabled(self.separate_reply.isChecked())
+        self.separate_reply.toggled.connect(self.reply_signature.setEnabled)
+        sig_layout = QVBoxLayout(signatures)
+        sig_layout.addWidget(QLabel("Signature for new messages:", signatures))
+        sig_layout.addWidget(self.signature)
+        sig_layout.addWidget(self.separate_reply)
+        sig_layout.addWidget(self.reply_signature)
+        self.tabs.addTab(signatures, "Signatures")
+
+        snippets = QWidget(self)
+        self.snippet_list = QListWidget(snippets)
+        self.snippet_list.addItems(sorted(self.form.snippets))
+        self.snippet_list.currentTextChanged.connect(self.on_snippet_selected)
+        self.snippet_name = QLineEdit(snippets)
+        self.snippet_name.setPlaceholderText("Name, e.g. thanks")
+        self.snippet_body = QPlainTextEdit(snippets)
+        self.snippet_body.setPlaceholderText("Dear {{first_name}}, … {{principal}} {{my_name}} {{date}}")
+        self.snippet_approval = QComboBox(snippets)
+        for value, text in SNIPPET_APPROVAL_TEXT.items():
+            self.snippet_approval.addItem(text, value)
+        self.snippet_approval.setToolTip("A draft this snippet is inserted into asks for approval this way; with "
+                                         "several snippets, the strictest one counts")
+        approval_row = QHBoxLayout()
+        approval_row.addWidget(QLabel("Approval:", snippets))
+        approval_row.addWidget(self.snippet_approval, 1)
+        self.snippet_save = QPushButton("Keep snippet", snippets)
+        self.snippet_save.clicked.connect(self.on_keep_snippet)
+        self.snippet_delete = QPushButton("Delete snippet", snippets)
+        self.snippet_delete.clicked.connect(self.on_delete_snippet)
+        snippet_buttons = QHBoxLayout()
+        snippet_buttons.addWidget(self.snippet_save)
+        snippet_buttons.addWidget(self.snippet_delete)
+        snippet_buttons.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.snippet_name)
+        right.addWidget(self.snippet_body, 1)
+        right.addLayout(approval_row)
+        right.addLayout(snippet_buttons)
+        snippet_layout = QHBoxLayout(snippets)
+        snippet_layout.addWidget(self.snippet_list, 1)
+        snippet_layout.addLayout(right, 2)
+        self.tabs.addTab(snippets, "Snippets")
+
+        notes = QWidget(self)
+        self.notes = QPlainTextEdit(p.notes, notes)
+        self.notes.setPlaceholderText("Their standards: tone, sign-off, who may be answered without asking…")
+        QVBoxLayout(notes).addWidget(self.notes)
+        self.tabs.addTab(notes, "Notes")
+
+        for widget, name in ((self.name, "Name"), (self.addresses, "E-mail addresses"), (self.zone, "Time zone"),
+                             (self.region, "Phone region"), (self.colour, "Colour"), (self.policy, "Approval policy"),
+                             (self.signature, "Signature"), (self.reply_signature, "Reply signature"),
+                             (self.snippet_list, "Snippets"), (self.snippet_name, "Snippet name"),
+                             (self.snippet_body, "Snippet text"), (self.snippet_approval, "Snippet approval"),
+                             (self.notes, "Notes")):
+            widget.setAccessibleName(name)
+        self.error = QLabel(self)
+        self.error.setObjectName("dialog-error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.resize(640, 460)
+
+    # -- snippets ------------------------------------------------------------------------------------------------
+    def on_snippet_selected(self, name: str) -> None:
+        if name in self.form.snippets:
+            self.snippet_name.setText(name)
+            self.snippet_body.setPlainText(self.form.snippets[name])
+            self.snippet_approval.setCurrentIndex(
+                self.snippet_approval.findData(self.form.snippet_approvals.get(name, "")))
+
+    def snippet_edited(self) -> bool:
+        """Whether the snippet editor holds text or an approval not yet kept (Save keeps it rather than lose it)."""
+        name = self.snippet_name.text().strip()
+        if not name:
+            return False
+        body, approval = self.snippet_body.toPlainText(), self.snippet_approval.currentData()
+        if name not in self.form.snippets:
+            return bool(body.strip())
+        return body != self.form.snippets[name] or approval != self.form.snippet_approvals.get(name, "")
+
+    def on_keep_snippet(self) -> None:
+        name = self.snippet_name.text().strip()
+        if not name:
+            self.show_error("Give the snippet a name.")
+            return
+        if name not in self.form.snippets:
+            self.snippet_list.addItem(name)
+        self.form.snippets[name] = self.snippet_body.toPlainText()
+        approval = self.snippet_approval.currentData()
+        if approval:
+            self.form.snippet_approvals[name] = approval
+        else:
+            self.form.snippet_approvals.pop(name, None)
+        self.form.deleted_snippets.discard(name)
+
+    def on_delete_snippet(self) -> None:
+        name = self.snippet_name.text().strip()
+        if name in self.form.snippets:
+            del self.form.snippets[name]
+            self.form.snippet_approvals.pop(name, None)
+            self.form.deleted_snippets.add(name)
+            for item in self.snippet_list.findItems(name, Qt.MatchFlag.MatchExactly):
+                self.snippet_list.takeItem(self.snippet_list.row(item))
+            self.snippet_name.clear()
+            self.snippet_body.clear()
+            self.snippet_approval.setCurrentIndex(0)
+
+    def on_choose_colour(self) -> None:
+        colour = QColorDialog.getColor(QColor(self.colour.text()), self, "Principal's colour")
+        if colour.isValid():
+            self.colour.setText(colour.name())
+
+    # -- result --------------------------------------------------------------------------------------------------
+    def problem(self) -> str:
+        if not self.name.text().strip():
+            return "Give the principal a name."
+        for address in self.address_list():
+            if "@" not in address or " " in address:
+                return f"{address!r} does not look like an e-mail address."
+        if self.zone.currentText().strip() not in set(zone_names()):
+            return "Pick a time zone from the list, such as America/New_York."
+        region = self.region.text().strip()
+        if region and not (len(region) == 2 and region.isalpha()):
+            return "The phone region is a two-letter country code, such as US or NG."
+        if not QColor.isValidColorName(self.colour.text().strip()):
+            return "The colour is a name or #rrggbb, such as #3b82f6."
+        if self.hours_end.time() <= self.hours_start.time():
+            return "Business hours end after they start."
+        if not any(box.isChecked() for box in self.days):
+            return "Pick at least one working day."
+        return ""
+
+    def address_list(self) -> list[str]:
+        return [a.strip() for a in self.addresses.text().split(",") if a.strip()]
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def result_form(self) -> PrincipalForm:
+        start, end = self.hours_start.time(), self.hours_end.time()
+        p = self.form.principal
+        principal = Principal(
+            id=p.id, name=self.name.text().strip(), timezone=self.zone.currentText().strip(),
+            addresses=self.address_list(), region=(self.region.text().strip() or "US").upper(),
+            business_hours=BusinessHours(time(start.hour(), start.minute()), time(end.hour(), end.minute()),
+                                         tuple(i for i, box in enumerate(self.days, start=1) if box.isChecked())),
+            colour=QColor(self.colour.text().strip()).name(), signature=self.signature.toPlainText().rstrip(),
+            approval_policy=ApprovalPolicy(self.policy.currentData()), notes=self.notes.toPlainText().rstrip(),
+        )
+        reply = self.reply_signature.toPlainText().rstrip() if self.separate_reply.isChecked() else None
+        return PrincipalForm(principal, reply, dict(self.form.snippets), set(self.form.deleted_snippets),
+                             dict(self.form.snippet_approvals))
+
+    def accept(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.show_error(problem)
+            return
+        if self.snippet_edited():
+            self.on_keep_snippet()
+        self.saved.emit(self.result_form())
+        super().accept()
+
+
+def install(window) -> None:
+    """File menu and the principal list's context menu: add/edit a principal, add an account."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
+    from assistant.ui.setup.account_dialog import AccountDialog
+    from assistant.ui.workers import describe_error
+
+    def save(form: PrincipalForm) -> None:
+        window.tasks.run(lambda store: save_principal_form(store, form),
+                         on_done=lambda p: window.refresh(select_principal_id=p.id),
+                         on_error=lambda error: window.show_error(describe_error(error)))
+
+    def open_dialog(form: PrincipalForm | None) -> PrincipalDialog:
+        dialog = PrincipalDialog(form, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(save)
+        dialog.open()
+        window.principal_dialog = dialog
+        return dialog
+
+    def edit(principal_id: int | None = None) -> None:
+        principal_id = principal_id if principal_id is not None else (
+            window.current_principal.id if window.current_principal else None)
+        if principal_id is None:
+            return
+        window.tasks.run(lambda store: load_principal_form(store, principal_id), on_done=open_dialog)
+
+    def add_account(principal_id: int | None = None) -> None:
+        principal = window.current_principal if principal_id is None else next(
+            (window.principals.principal_at(r) for r in range(window.principals.rowCount())
+             if window.principals.principal_at(r).id == principal_id), None)
+        if principal is None:
+            return
+        dialog = AccountDialog(window.tasks, principal, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.account_added.connect(lambda _account: window.refresh())
+        dialog.open()
+        window.account_dialog = dialog
+
+    window.add_principal_action.triggered.disconnect()
+    window.add_principal_action.triggered.connect(lambda: open_dialog(None))
+    window.edit_principal_action = QAction("&Edit principal…", window)
+    window.edit_principal_action.triggered.connect(lambda: edit())
+    window.add_account_action = QAction("Add a&ccount…", window)
+    window.add_account_action.triggered.connect(lambda: add_account())
+    file_menu = window.menuBar().actions()[0].menu()
+    file_menu.insertAction(window.add_principal_action, window.edit_principal_action)
+    file_menu.insertAction(window.edit_principal_action, window.add_account_action)
+    file_menu.removeAction(window.add_principal_action)
+    file_menu.insertAction(window.add_account_action, window.add_principal_action)
+
+    def context_menu(pos) -> None:
+        index = window.switcher.indexAt(pos)
+        principal = window.principals.principal_at(index.row()) if index.isValid() else None
+        menu = QMenu(window.switcher)
+        if principal is not None:
+            menu.addAction(f"Edit {principal.name}…", lambda: edit(principal.id))
+            menu.addAction(f"Add an account for {principal.name}…", lambda: add_account(principal.id))
+            menu.addSeparator()
+        menu.addAction("Add principal…", lambda: open_dialog(None))
+        window.principal_menu = menu
+        menu.popup(window.switcher.viewport().mapToGlobal(pos))
+
+    window.switcher.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    window.switcher.customContextMenuRequested.connect(context_menu)
