@@ -37,7 +37,7 @@ class BusinessHours:
         return f"{self.start:%H:%M}-{self.end:%H:%M} {','.join(map(str, self.days))}"
 
     @classmethod
-    def from_text(cls, text: str) -> "BusinessHours":
+    def from_text(cls, text: str) -> BusinessHours:
         hours, _, days = text.strip().partition(" ")
         start, _, end = hours.partition("-")
         return cls(

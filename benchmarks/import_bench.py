@@ -227,12 +227,12 @@ def run(ctx: Context) -> list[Row]:
     rate_a = median(rates_a)
     rate_b = median(rates_b) if with_notmuch else None
     # The ratio is the median of each maildir's own ratio (both tools on the same messages, one after the other).
-    ratio = median([a / b for a, b in zip(rates_a, rates_b)]) if with_notmuch else None
+    ratio = median([a / b for a, b in zip(rates_a, rates_b, strict=False)]) if with_notmuch else None
     rows.append(Row(SECTION, f"import rate, median of {len(timed)} maildirs", round(rate_a), "msg/s",
                     "≥ 1.0×", round(rate_b) if rate_b else None, ratio, None if ratio is None else ratio >= 1.0,
                     note=f"{timed_messages:,} messages timed as whole commands"
                          + (f", interleaved (ratio: median of the per-maildir ratios "
-                            f"{', '.join(f'{a / b:.2f}' for a, b in zip(rates_a, rates_b))})" if with_notmuch else "")
+                            f"{', '.join(f'{a / b:.2f}' for a, b in zip(rates_a, rates_b, strict=False))})" if with_notmuch else "")
                          + f"; {messages:,} messages in all ({manifest['total_mail_bytes'] / 2**30:.1f} GB)"))
     rows.append(Row(SECTION, f"import time, {len(timed)} maildirs", round(total_a, 1), "s", "",
                     round(total_b, 1) if with_notmuch else None, (total_b / total_a) if with_notmuch else None,

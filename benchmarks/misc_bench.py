@@ -95,9 +95,9 @@ def outlook_figures(count: int) -> dict:
         with FakeMicrosoft(cert, key, user="principal@example.com") as fake:
             os.environ["ASSISTANT_MS_AUTHORITY"] = fake.authority
             os.environ["ASSISTANT_GRAPH_ROOT"] = fake.graph_root
-            from assistant.core import timezones
             from assistant.connectors.outlook import OutlookConnector
             from assistant.connectors.outlook.auth import sign_in
+            from assistant.core import timezones
             from assistant.core.credentials import CredentialStore
             from assistant.domain import Principal
             from assistant.store import Store

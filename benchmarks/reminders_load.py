@@ -44,7 +44,6 @@ def measure(count: int) -> dict[str, float]:
     from PySide6.QtCore import QCoreApplication
 
     from assistant import reminders
-
     from assistant.core import timezones
     from assistant.store import Store
     from assistant.ui.reminders.scheduler import HORIZON, ReminderScheduler

@@ -297,7 +297,8 @@ def run(ctx: Context) -> list[Row]:
 
 
 if __name__ == "__main__":  # this section alone, on the last complete import: benchmarks/search_bench.py [--small]
-    from benchmarks import import_bench, run as run_module
+    from benchmarks import import_bench
+    from benchmarks import run as run_module
 
     small = "--small" in sys.argv
     root = generate.workload_dir(small)

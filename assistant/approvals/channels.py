@@ -14,12 +14,12 @@ when the copy is gone from Drafts and is not in Sent, they withdrew it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from assistant.approvals import lifecycle, outgoing, replies
-from assistant.domain import Account
 from assistant.core.errors import UserError
+from assistant.domain import Account
 from assistant.store import Store
 from assistant.store import drafts as sql
 

@@ -8,13 +8,13 @@ record in ``draft_versions``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from assistant.core import timezones
-from assistant.domain import Address, ApprovalPolicy, Draft
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import Address, ApprovalPolicy, Draft
 from assistant.mail import compose
 from assistant.store import Store, content_hash
 from assistant.store import drafts as sql

@@ -18,12 +18,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from assistant import connectors
-
-from assistant.core import timezones
 from assistant.approvals import outgoing, policy
 from assistant.connectors.base import Capability
-from assistant.domain import Draft
+from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import Draft
 from assistant.store import Store
 from assistant.store import drafts as sql
 

@@ -5,7 +5,6 @@ from assistant.domain import ApprovalPolicy, Draft
 from assistant.store import Store
 from assistant.store import drafts as sql
 
-
 # Least to most strict. A draft given overrides by several snippets takes the strictest of them: a "never ask" routine
 # confirmation inserted next to an "always ask" paragraph still asks.
 STRICTNESS = (ApprovalPolicy.NEVER, ApprovalPolicy.NEW_RECIPIENTS, ApprovalPolicy.ALWAYS)

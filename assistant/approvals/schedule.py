@@ -6,8 +6,8 @@ import re
 from datetime import datetime, timedelta
 
 from assistant.core import timezones
-from assistant.domain import Draft
 from assistant.core.errors import InvalidInput
+from assistant.domain import Draft
 from assistant.store import Store
 
 _RELATIVE_DAY = re.compile(r"^(today|tomorrow)\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -20,7 +20,7 @@ import recurring_ical_events
 
 from assistant.domain import CalendarEvent, EventOccurrence
 
-UTC = timezone.utc
+UTC = UTC
 PRODID = "-//Assistant//Assistant//EN"
 MAX_ERRORS = 200
 # Long enough to reach a few occurrences of any sane rule, short enough to stay fast on big imports.

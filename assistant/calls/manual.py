@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from assistant.core import timezones
 from assistant.calls.matching import ContactMatcher
+from assistant.core import timezones
 from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection, Task
 

@@ -98,7 +98,7 @@ def cmd_call_list(args: argparse.Namespace, out: Any) -> int:
             ["ID", "WHEN (" + zone + ")", "DIR", "NUMBER AS TYPED", "E.164", "NAME", "DURATION", "NOTES"],
             [[c.id, cli._shown(c.started_utc, zone), c.direction.value, c.number_raw or "—",
               c.number_e164 or ("(invalid)" if r["number_kind"] == "invalid" else f"({r['number_kind']})"),
-              c.caller_name, _duration(c.duration_s), c.notes] for c, r in zip(calls, rows)],
+              c.caller_name, _duration(c.duration_s), c.notes] for c, r in zip(calls, rows, strict=False)],
             {5: 30, 7: 40},
         ) if calls else f"No calls for {principal.name}.",
     )

@@ -5,10 +5,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from assistant.core import timezones
 from assistant.cli.main import Output, _iso_local, _iso_utc, _open_store, _shown, _table
-from assistant.domain import ApprovalPolicy, Draft
+from assistant.core import timezones
 from assistant.core.errors import InvalidInput
+from assistant.domain import ApprovalPolicy, Draft
 
 
 def _draft_json(store, d: Draft) -> dict[str, Any]:
@@ -226,8 +226,7 @@ def cmd_draft_confirm(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_draft_delete(args: argparse.Namespace, out: Output) -> int:
-    from assistant.approvals import drafts
-    from assistant.approvals import lifecycle
+    from assistant.approvals import drafts, lifecycle
 
     store = _open_store(args)
     try:

@@ -10,9 +10,10 @@ import json
 import os
 import sys
 import unicodedata
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound, UsageError, UserError

@@ -5,7 +5,6 @@ import argparse
 from typing import Any
 
 from assistant import reminders
-
 from assistant.core import timezones
 from assistant.core.errors import NotFound, UsageError
 from assistant.store.reminders import NOTIFY_CHOICES

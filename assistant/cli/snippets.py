@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from assistant.domain import ApprovalPolicy
 from assistant.core.errors import InvalidInput
+from assistant.domain import ApprovalPolicy
 
 CLEAR = "principal"  # --approval principal: no override, the principal's policy
 

@@ -6,6 +6,8 @@ import sys
 from typing import Any
 
 from assistant.core import timezones
+
+
 def _cli():
     from assistant.cli import main as cli
     return cli

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from assistant.connectors.base import Capability, CalendarPage, Connector, MailPage
+from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
 from assistant.core.errors import UserError
 
 GROUP = "assistant.connectors"

@@ -40,11 +40,13 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
 
+ON_DEMAND_SUFFIX = ":on-demand"  # the part id of a connector's placeholder ("it has attachments, not fetched yet")
 
 class Capability(str, enum.Enum):
     MAIL = "mail"
@@ -137,5 +139,5 @@ class Connector(ABC):
         """One line for ``assistant doctor``: reachable, signed in, or what is wrong."""
         return "ok"
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional for connectors that hold nothing open
         """Release sockets and files."""

@@ -13,24 +13,25 @@ was in flight when the process died.
 from __future__ import annotations
 
 import base64
-import logging
 import email.parser
 import email.policy
 import hashlib
 import json
+import logging
 import mailbox
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
-from assistant.domain import Account, Folder, Message, OutboxEntry
 from assistant.core.errors import InvalidInput, PermanentError
+from assistant.domain import Account, Folder, Message, OutboxEntry
 from assistant.mail.mime import parse_message
 
 INBOX = "INBOX"
@@ -400,7 +401,7 @@ class _ParsingProcesses:
         self.submitted: list[tuple[list[MailItem], list[Any]]] = []
 
     @classmethod
-    def start(cls, items: list[MailItem], account: Account) -> "_ParsingProcesses | None":
+    def start(cls, items: list[MailItem], account: Account) -> _ParsingProcesses | None:
         """None (parse here) for a few messages, an mbox, or one CPU."""
         if len(items) < PARSE_IN_PROCESSES_FROM or not all(isinstance(i.location, Path) and i.reader is None
                                                            for i in items):
@@ -505,7 +506,7 @@ class LocalConnector(Connector):
                 last = number == len(pages) - 1
                 page = MailPage(folders=folders if number == 0 else [], full=full)
                 parsed = parsing.page([item for item, _ in chunk]) if parsing else [None] * len(chunk)
-                for (item, _), ready in zip(chunk, parsed):
+                for (item, _), ready in zip(chunk, parsed, strict=False):
                     try:
                         page.upserted.append(self._message(item, ready))
                     except FileNotFoundError:  # a mail client renamed or removed it since we listed: next sync sees it

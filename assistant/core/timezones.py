@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import zoneinfo
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from assistant.core.errors import UnknownTimeZone
 
-UTC = timezone.utc
+UTC = UTC
 _configured = False
 
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from assistant.approvals import drafts
-from assistant.approvals import lifecycle
+from assistant.approvals import drafts, lifecycle
 from assistant.store import Store
 from assistant.store import snippets as snippet_store
 
@@ -35,7 +34,7 @@ def add_demo_drafts(store: Store, now: datetime) -> None:
             continue
         received = [m for t in scope.threads(limit=10) for m in scope.thread_messages(t.id)
                     if m.sender and m.sender.email.lower() not in {a.lower() for a in p.addresses}]
-        for (body, rejection), parent in zip(REPLIES, received[:2]):
+        for (body, rejection), parent in zip(REPLIES, received[:2], strict=False):
             greeting = f"Dear {parent.sender.name.split()[0]},\n\n" if parent.sender.name else ""
             d = drafts.save_draft(store, p.id, account.id, to=str(parent.sender), subject="",
                                   body_text=f"{greeting}{body}\nBest regards,\n{p.name}\n",

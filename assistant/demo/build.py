@@ -15,8 +15,8 @@ import html
 import io
 import json
 import logging
-import os
 import mailbox
+import os
 import random
 import re
 import shutil
@@ -37,6 +37,8 @@ import icalendar
 import phonenumbers
 
 from assistant.core import timezones
+from assistant.core.errors import UserError
+from assistant.core.timezones import UTC
 from assistant.domain import (
     Account,
     ApprovalPolicy,
@@ -46,10 +48,8 @@ from assistant.domain import (
     Principal,
     Task,
 )
-from assistant.core.errors import UserError
 from assistant.store import Store
 from assistant.sync.engine import sync_all
-from assistant.core.timezones import UTC
 
 log = logging.getLogger(__name__)
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "demo"
@@ -224,7 +224,6 @@ def _write_maildir(path: Path, spec: dict[str, Any], templates: dict[str, Any], 
 def _generate_mail(spec: dict[str, Any], templates: dict[str, Any], rng: random.Random, now: datetime) -> list[_Mail]:
     zone = timezones.get_zone(spec["timezone"])
     me_name = spec["name"]
-    me_first = me_name.split()[0]
     domain = spec["addresses"][0].split("@", 1)[1]
     target = rng.randint(*MESSAGES_PER_PRINCIPAL)
     mails: list[_Mail] = []
@@ -302,7 +301,7 @@ def _generate_mail(spec: dict[str, Any], templates: dict[str, Any], rng: random.
             if flags is not None and not sent and rng.random() < 0.08:
                 flags += "F"
             thread_mails.append(_Mail(msg, sent, when, flags))
-        for earlier, later in zip(thread_mails, thread_mails[1:]):
+        for earlier, later in zip(thread_mails, thread_mails[1:], strict=False):
             if not earlier.sent and later.sent and earlier.flags is not None and "R" not in earlier.flags:
                 earlier.flags += "R"
         mails.extend(thread_mails)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from assistant import reminders
-
 from assistant.core import timezones
 from assistant.store import reminders as rstore
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from assistant.calendar.ics import looks_like_icalendar, read_calendar
-from assistant.domain import Account, CalendarEvent, Folder, Message
 from assistant.core.errors import DiskFull, InvalidInput, NotFound, UserError, disk_full
+from assistant.domain import Account, CalendarEvent, Folder, Message
 from assistant.mail import parse_pool
 
 IMPORT_ACCOUNT_KIND = "import"
@@ -261,7 +262,7 @@ class _Importer:
                 account_id=self.account.id, processes=processes,
             )
             with self.store.bulk_writes():
-                for (item, _file, folder, flags), ready in zip(files, prepared):
+                for (item, _file, folder, flags), ready in zip(files, prepared, strict=False):
                     if ready.error is not None:
                         self.reject(item, _reason(ready.error))
                         continue

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.board import service as board
-
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, UserError
 from assistant.store import board as board_store

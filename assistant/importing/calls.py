@@ -16,16 +16,17 @@ import io
 import json
 import re
 import xml.parsers.expat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from assistant.core import timezones
+from assistant.core.errors import InvalidInput, UserError
 from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection
-from assistant.core.errors import InvalidInput, UserError
 
 FORMATS = ("google-voice", "android", "twilio-json", "twilio-csv", "ringcentral-json", "ringcentral-csv", "csv")
 MAPPING_FIELDS = ("start", "number", "direction", "duration", "name", "notes", "outcome", "time", "id")

@@ -5,14 +5,14 @@ import email.policy
 import email.utils
 import mimetypes
 import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from assistant.core import timezones
-from assistant.domain import Address, Message
 from assistant.core.errors import InvalidInput
+from assistant.domain import Address, Message
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|vs)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 

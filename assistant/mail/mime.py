@@ -16,11 +16,11 @@ import mimetypes
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import errors as email_errors
 from html.parser import HTMLParser
-from typing import Iterator
 
 from assistant.domain import Address, Attachment, Message
 
@@ -200,8 +200,8 @@ def _date(msg: email.message.Message, problems: _Problems) -> datetime | None:
     try:
         parsed = email.utils.parsedate_to_datetime(text)
         if parsed.tzinfo is None:  # "-0000": the zone is unknown; UTC is the honest guess
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
     except Exception:  # noqa: BLE001 - TypeError, ValueError, OverflowError, IndexError seen in the wild
         problems.add(f"unreadable Date header {text[:60]!r}")
         return None

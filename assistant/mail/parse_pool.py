@@ -10,11 +10,12 @@ import multiprocessing
 import os
 import re
 from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
+from assistant.core.compression import compressed_bodies
 from assistant.domain import Message
 from assistant.mail.mime import normalise_message_id, parse_message
 
@@ -30,7 +31,7 @@ class Prepared:
     """One file, ready for the importer to write."""
     remote_id: str = ""
     message: Message | None = None  # None when ``remote_id`` was already in the workspace (nothing parsed)
-    bodies: tuple[bytes | None, bytes | None, bytes | None] | None = None  # as ``store.compressed_bodies`` gives
+    bodies: tuple[bytes | None, bytes | None, bytes | None] | None = None  # as ``compressed_bodies`` gives
     error: OSError | None = None  # the file could not be read
 
 
@@ -60,13 +61,11 @@ def message_remote_id(raw: bytes) -> str:
 
 
 def prepare(raw: bytes, known: frozenset[str] | set[str], principal_id: int, account_id: int) -> Prepared:
-    from assistant.store import compressed_bodies
-
     remote_id = message_remote_id(raw)
     if remote_id in known:
         return Prepared(remote_id)
     message = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=remote_id)
-    return Prepared(remote_id, message, compressed_bodies(message, raw))
+    return Prepared(remote_id, message, compressed_bodies(raw, message.body_text, message.body_html))
 
 
 def _prepare_files(paths: list[str]) -> list[Prepared]:

@@ -14,9 +14,10 @@ not pending any more, so a reminder is never shown twice, and one due while the 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from dateutil.rrule import rrulestr
 
@@ -74,7 +75,7 @@ def _anchor(due_utc: datetime, zone: str) -> str:
     return timezones.in_zone(due_utc, zone).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def add_reminder(store: "Store", principal_id: int, *, kind: str, text: str, due_utc: datetime, link: str = "",
+def add_reminder(store: Store, principal_id: int, *, kind: str, text: str, due_utc: datetime, link: str = "",
                  rrule: str = "", urgent: bool = False, now: datetime | None = None) -> StoredReminder:
     """A pending reminder for ``principal_id``. With ``rrule`` it recurs in the principal's zone from ``due_utc``."""
     if kind not in KINDS:
@@ -91,7 +92,7 @@ def add_reminder(store: "Store", principal_id: int, *, kind: str, text: str, due
         created_utc=now or timezones.now_utc(), urgent=urgent, anchor_local=anchor))
 
 
-def cancel_reminders(store: "Store", principal_id: int, link: str) -> int:
+def cancel_reminders(store: Store, principal_id: int, link: str) -> int:
     """Cancel every pending reminder of the principal linked to ``link``; the number cancelled."""
     scope = store.scope(principal_id)
     n = 0
@@ -101,12 +102,12 @@ def cancel_reminders(store: "Store", principal_id: int, link: str) -> int:
     return n
 
 
-def pending(store: "Store", principal_id: int, due_before: datetime | None = None) -> list[StoredReminder]:
+def pending(store: Store, principal_id: int, due_before: datetime | None = None) -> list[StoredReminder]:
     return rstore.listed(store.scope(principal_id), due_before=due_before)
 
 
 # -- follow-ups ---------------------------------------------------------------------------------------------------
-def follow_up_if_no_reply(store: "Store", principal_id: int, message_id: int, due_utc: datetime,
+def follow_up_if_no_reply(store: Store, principal_id: int, message_id: int, due_utc: datetime,
                           text: str = "", now: datetime | None = None) -> StoredReminder:
     """Remind at ``due_utc`` unless a reply to message ``message_id`` (a store id) arrives through sync first."""
     scope = store.scope(principal_id)
@@ -119,7 +120,7 @@ def follow_up_if_no_reply(store: "Store", principal_id: int, message_id: int, du
     return rstore.insert(scope, r)
 
 
-def cancel_follow_ups_for_replies(store: "Store", principal_id: int, message_ids: Iterable[int]) -> int:
+def cancel_follow_ups_for_replies(store: Store, principal_id: int, message_ids: Iterable[int]) -> int:
     """Cancel pending follow-ups answered by any of ``message_ids`` (new messages just synced); the number cancelled.
 
     A message answers a follow-up when its In-Reply-To or References name the followed message, or when it joins the
@@ -182,12 +183,12 @@ def next_occurrence(r: StoredReminder, zone: str, after: datetime) -> datetime |
 
 
 # -- firing -------------------------------------------------------------------------------------------------------
-def _notice(store: "Store", r: StoredReminder, missed: bool, now: datetime, assistant_zone: str) -> Notice:
+def _notice(store: Store, r: StoredReminder, missed: bool, now: datetime, assistant_zone: str) -> Notice:
     p = store.principal(r.principal_id)
     return Notice(r, p.name, p.timezone, missed, delivery(store, r, now, assistant_zone))
 
 
-def _follow_recurrence(store: "Store", r: StoredReminder, zone: str, now: datetime) -> None:
+def _follow_recurrence(store: Store, r: StoredReminder, zone: str, now: datetime) -> None:
     nxt = next_occurrence(r, zone, max(now, r.due_utc))
     if nxt is not None:
         rstore.insert(store.scope(r.principal_id), StoredReminder(
@@ -195,7 +196,7 @@ def _follow_recurrence(store: "Store", r: StoredReminder, zone: str, now: dateti
             created_utc=now, urgent=r.urgent, anchor_local=r.anchor_local))
 
 
-def fire(store: "Store", principal_id: int, reminder_id: int, now: datetime | None = None,
+def fire(store: Store, principal_id: int, reminder_id: int, now: datetime | None = None,
          assistant_zone: str | None = None) -> Notice | None:
     """Persist that the reminder fired, then return what to show; ``None`` if it was no longer pending."""
     now = now or timezones.now_utc()
@@ -211,7 +212,7 @@ def fire(store: "Store", principal_id: int, reminder_id: int, now: datetime | No
     return _notice(store, r, missed, now, assistant_zone or timezones.assistant_zone_name())
 
 
-def start_up(store: "Store", now: datetime | None = None,
+def start_up(store: Store, now: datetime | None = None,
              assistant_zone: str | None = None) -> tuple[list[Notice], list[StoredReminder]]:
     """At start: every pending reminder already due becomes a missed notice (persisted as fired first); the rest are
     returned for the scheduler."""
@@ -226,11 +227,11 @@ def start_up(store: "Store", now: datetime | None = None,
     return missed, future
 
 
-def dismiss(store: "Store", principal_id: int, reminder_id: int) -> bool:
+def dismiss(store: Store, principal_id: int, reminder_id: int) -> bool:
     return rstore.set_state(store.scope(principal_id), reminder_id, "dismissed")
 
 
-def snooze(store: "Store", principal_id: int, reminder_id: int, until_utc: datetime) -> StoredReminder:
+def snooze(store: Store, principal_id: int, reminder_id: int, until_utc: datetime) -> StoredReminder:
     scope = store.scope(principal_id)
     r = rstore.get(scope, reminder_id)
     if r is None:
@@ -239,7 +240,7 @@ def snooze(store: "Store", principal_id: int, reminder_id: int, until_utc: datet
     return rstore.get(scope, reminder_id)
 
 
-def next_business_morning(store: "Store", principal_id: int, now: datetime) -> datetime:
+def next_business_morning(store: Store, principal_id: int, now: datetime) -> datetime:
     """The start of the principal's next business day in their zone (today's, if it has not begun yet)."""
     p = store.principal(principal_id)
     hours = p.business_hours
@@ -254,7 +255,7 @@ def next_business_morning(store: "Store", principal_id: int, now: datetime) -> d
     raise InvalidInput(f"{p.name} has no business days to snooze to")
 
 
-def snooze_to_business_morning(store: "Store", principal_id: int, reminder_id: int,
+def snooze_to_business_morning(store: Store, principal_id: int, reminder_id: int,
                                now: datetime | None = None) -> StoredReminder:
     now = now or timezones.now_utc()
     return snooze(store, principal_id, reminder_id, next_business_morning(store, principal_id, now))
@@ -280,7 +281,7 @@ def _parse_hours(text: str) -> tuple[time | None, time | None]:
         raise InvalidInput(f"cannot read quiet hours {text!r}: use HH:MM-HH:MM, e.g. 22:00-07:00") from None
 
 
-def set_notification_settings(store: "Store", principal_id: int, *, notify: str | None = None,
+def set_notification_settings(store: Store, principal_id: int, *, notify: str | None = None,
                               quiet_hours: str | None = None) -> NotificationSettings:
     scope = store.scope(principal_id)
     s = rstore.settings(scope)
@@ -294,35 +295,35 @@ def set_notification_settings(store: "Store", principal_id: int, *, notify: str 
     return s
 
 
-def notification_settings(store: "Store", principal_id: int) -> NotificationSettings:
+def notification_settings(store: Store, principal_id: int) -> NotificationSettings:
     return rstore.settings(store.scope(principal_id))
 
 
-def set_assistant_quiet_hours(store: "Store", text: str) -> None:
+def set_assistant_quiet_hours(store: Store, text: str) -> None:
     _parse_hours(text)
     rstore.set_assistant_setting(store, ASSISTANT_QUIET_KEY, text.strip())
 
 
-def assistant_quiet_hours(store: "Store") -> tuple[time | None, time | None]:
+def assistant_quiet_hours(store: Store) -> tuple[time | None, time | None]:
     return _parse_hours(rstore.assistant_setting(store, ASSISTANT_QUIET_KEY))
 
 
-def set_paused(store: "Store", paused: bool) -> None:
+def set_paused(store: Store, paused: bool) -> None:
     rstore.set_assistant_setting(store, PAUSED_KEY, "1" if paused else "")
 
 
-def is_paused(store: "Store") -> bool:
+def is_paused(store: Store) -> bool:
     return rstore.assistant_setting(store, PAUSED_KEY) == "1"
 
 
-def delivery(store: "Store", r: StoredReminder, now: datetime, assistant_zone: str) -> str:
+def delivery(store: Store, r: StoredReminder, now: datetime, assistant_zone: str) -> str:
     """``"popup"`` or ``"list"``: every fired reminder goes to the in-app list; it also pops up unless notifications are
     paused, off for the principal (or "only urgent" and it is not), or it is quiet hours for the principal (in their
     zone) or for the assistant (in the laptop's zone) — urgent reminders still pop up in quiet hours."""
     return delivery_for(store, r.principal_id, r.urgent, now, assistant_zone)
 
 
-def delivery_for(store: "Store", principal_id: int, urgent: bool, now: datetime, assistant_zone: str | None = None
+def delivery_for(store: Store, principal_id: int, urgent: bool, now: datetime, assistant_zone: str | None = None
                  ) -> str:
     """:func:`delivery` for any notice about a principal (an approval decision too), not only a reminder."""
     if is_paused(store):
@@ -342,7 +343,7 @@ def delivery_for(store: "Store", principal_id: int, urgent: bool, now: datetime,
 
 
 # -- meetings -----------------------------------------------------------------------------------------------------
-def sync_meeting_reminders(store: "Store", principal_id: int, now: datetime | None = None,
+def sync_meeting_reminders(store: Store, principal_id: int, now: datetime | None = None,
                            horizon: timedelta = timedelta(days=2),
                            default_minutes: int = DEFAULT_MEETING_MINUTES) -> int:
     """A reminder before each of the principal's meetings starting within ``horizon`` (the event's own reminder minutes
@@ -379,7 +380,7 @@ def sync_meeting_reminders(store: "Store", principal_id: int, now: datetime | No
 
 
 # -- today --------------------------------------------------------------------------------------------------------
-def due_today(store: "Store", now: datetime | None = None) -> list[tuple[StoredReminder, str, str]]:
+def due_today(store: Store, now: datetime | None = None) -> list[tuple[StoredReminder, str, str]]:
     """Cross-principal: each principal's reminders due or overdue by the end of *their* today, oldest first.
     Rows are ``(reminder, principal name, principal zone)``; overdue ones still pending or fired-but-missed show."""
     now = now or timezones.now_utc()

@@ -13,13 +13,16 @@ import json
 import os
 import sqlite3
 import stat
-import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from assistant.core import timezones
+from assistant.core.compression import compress_source, compress_text, compressed_bodies, decompress
+from assistant.core.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
+from assistant.core.timezones import from_epoch, to_epoch
 from assistant.domain import (
     Account,
     AccountStatus,
@@ -29,9 +32,9 @@ from assistant.domain import (
     AuditEntry,
     BoardColumn,
     BusinessHours,
+    CalendarEvent,
     Call,
     CallDirection,
-    CalendarEvent,
     Contact,
     Folder,
     Message,
@@ -41,40 +44,11 @@ from assistant.domain import (
     Task,
     Thread,
 )
-from assistant.core.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
 from assistant.store import fts
 from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
-from assistant.core.timezones import from_epoch, to_epoch
 
 DB_NAME = "workspace.sqlite3"
 DEFAULT_COLUMNS = ("Inbox", "To do", "Doing", "Waiting on principal", "Done")
-
-
-def _z(text: str | bytes | None) -> bytes | None:
-    if text is None:
-        return None
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    return zlib.compress(data, 6)
-
-
-def compress_source(raw: bytes | None) -> bytes | None:
-    """A message's source as stored. Big ones are mostly base64 attachments, where Huffman coding alone saves as much as
-    full deflate at several times the speed; both read back with ``zlib.decompress``."""
-    if raw is None:
-        return None
-    if len(raw) < 256 * 1024:
-        return zlib.compress(raw, 6)
-    packer = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
-    return packer.compress(raw) + packer.flush()
-
-
-def compressed_bodies(m: Message, raw: bytes | None) -> tuple[bytes | None, bytes | None, bytes | None]:
-    """(source, text, HTML) as ``message_bodies`` stores them: import computes these in its parsing processes."""
-    return compress_source(raw), _z(m.body_text), _z(m.body_html)
-
-
-def _unz(blob: bytes | None) -> bytes:
-    return zlib.decompress(blob) if blob else b""
 
 
 def content_hash(*parts: Any) -> str:
@@ -198,7 +172,7 @@ class Store:
     def integrity_check(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
 
-    def scope(self, principal_id: int) -> "PrincipalScope":
+    def scope(self, principal_id: int) -> PrincipalScope:
         self.principal(principal_id)  # raises NotFound
         return PrincipalScope(self, principal_id)
 
@@ -484,7 +458,7 @@ class PrincipalScope:
                        bodies: tuple[bytes | None, bytes | None, bytes | None] | None = None) -> tuple[int, str]:
         """Insert or update by (account, remote id). Returns (message id, "added" | "updated" | "unchanged").
 
-        ``bodies``: ``compressed_bodies(m, raw)`` when the caller made them already (then ``raw`` is not needed)."""
+        ``bodies``: ``compressed_bodies(raw, m.body_text, m.body_html)`` when the caller made them already (then ``raw`` is not needed)."""
         self._own_account(m.account_id)
         recipients = json.dumps({"to": _addr_json(m.to), "cc": _addr_json(m.cc)})
         attachments = json.dumps([a.__dict__ for a in m.attachments])
@@ -541,7 +515,7 @@ class PrincipalScope:
                 "INSERT INTO message_bodies(message_id, raw, body_text, body_html) VALUES (?,?,?,?)"
                 " ON CONFLICT(message_id) DO UPDATE SET raw=COALESCE(excluded.raw, raw), body_text=excluded.body_text,"
                 " body_html=excluded.body_html",
-                (message_id, *(bodies or compressed_bodies(m, raw))),
+                (message_id, *(bodies or compressed_bodies(raw, m.body_text, m.body_html))),
             )
             self._register_thread_keys(m, thread_id)
             self._refresh_thread(thread_id)
@@ -683,8 +657,8 @@ class PrincipalScope:
                 "SELECT body_text, body_html FROM message_bodies WHERE message_id=?", (m.id,)
             ).fetchone()
             if b:
-                m.body_text = _unz(b["body_text"]).decode("utf-8", "replace")
-                m.body_html = _unz(b["body_html"]).decode("utf-8", "replace")
+                m.body_text = decompress(b["body_text"]).decode("utf-8", "replace")
+                m.body_html = decompress(b["body_html"]).decode("utf-8", "replace")
         return m
 
     def message(self, message_id: int, with_body: bool = True) -> Message:
@@ -705,7 +679,7 @@ class PrincipalScope:
     def raw_message(self, message_id: int) -> bytes:
         self.message(message_id, with_body=False)
         row = self.db.execute("SELECT raw FROM message_bodies WHERE message_id=?", (message_id,)).fetchone()
-        return _unz(row["raw"]) if row else b""
+        return decompress(row["raw"]) if row else b""
 
     def threads_waiting_to_sync(self) -> dict[int, set[int]]:
         """Thread id -> outbox entries not yet done (pending, in flight or failed) that change one of its messages:
@@ -738,7 +712,7 @@ class PrincipalScope:
             self.db.execute(
                 "INSERT INTO message_bodies(message_id, raw, body_text, body_html) VALUES (?,?,?,?)"
                 " ON CONFLICT(message_id) DO UPDATE SET raw=excluded.raw",
-                (message_id, compress_source(raw), _z(""), _z("")),
+                (message_id, compress_source(raw), compress_text(""), compress_text("")),
             )
             row = self.db.execute("SELECT thread_id FROM messages WHERE id=?", (message_id,)).fetchone()
             self._refresh_thread(row["thread_id"])

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
-from assistant.store import fts, fts_query
 from assistant.core.timezones import from_epoch, to_epoch
+from assistant.store import fts, fts_query
 
 DEFAULT_ARCHIVE_AFTER_DAYS = 7
 

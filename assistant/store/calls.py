@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from assistant.core import timezones
-from assistant.domain import Call, CallDirection
 from assistant.core.errors import NotFound
 from assistant.core.timezones import from_epoch, to_epoch
+from assistant.domain import Call, CallDirection
 
 
 @dataclass

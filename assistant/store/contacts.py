@@ -7,10 +7,11 @@ account or remote id and are never touched by a sync.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from assistant.core.phones import normalise
 from assistant.connectors.base import RemoteContact
+from assistant.core.phones import normalise
 from assistant.domain import Contact
 
 

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from assistant.core import timezones
-from assistant.domain import Address, Draft
 from assistant.core.errors import NotFound
-from assistant.store import PrincipalScope, _addr_json, _addrs
 from assistant.core.timezones import from_epoch, to_epoch
+from assistant.domain import Address, Draft
+from assistant.store import PrincipalScope, _addr_json, _addrs
 
 
 @dataclass

@@ -6,12 +6,13 @@ The only cross-principal reads are :func:`pending_all` (what the scheduler loads
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
-from assistant.domain import Reminder
 from assistant.core.timezones import from_epoch, to_epoch
+from assistant.domain import Reminder
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope, Store
@@ -53,7 +54,7 @@ def _row(r: sqlite3.Row) -> StoredReminder:
     )
 
 
-def insert(scope: "PrincipalScope", r: StoredReminder) -> StoredReminder:
+def insert(scope: PrincipalScope, r: StoredReminder) -> StoredReminder:
     r.principal_id = scope.principal_id
     with scope.store.transaction():
         cur = scope.db.execute(
@@ -65,13 +66,13 @@ def insert(scope: "PrincipalScope", r: StoredReminder) -> StoredReminder:
     return r
 
 
-def get(scope: "PrincipalScope", reminder_id: int) -> StoredReminder | None:
+def get(scope: PrincipalScope, reminder_id: int) -> StoredReminder | None:
     row = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND id=?",
                            (scope.principal_id, reminder_id)).fetchone()
     return _row(row) if row else None
 
 
-def listed(scope: "PrincipalScope", *, states: Iterable[str] | None = ("pending",),
+def listed(scope: PrincipalScope, *, states: Iterable[str] | None = ("pending",),
            due_before: datetime | None = None) -> list[StoredReminder]:
     sql = "SELECT * FROM reminders WHERE principal_id=?"
     params: list[object] = [scope.principal_id]
@@ -85,19 +86,19 @@ def listed(scope: "PrincipalScope", *, states: Iterable[str] | None = ("pending"
     return [_row(r) for r in scope.db.execute(sql + " ORDER BY due_utc, id", params)]
 
 
-def pending_with_link(scope: "PrincipalScope", link: str) -> list[StoredReminder]:
+def pending_with_link(scope: PrincipalScope, link: str) -> list[StoredReminder]:
     rows = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND link=? AND state='pending'",
                             (scope.principal_id, link))
     return [_row(r) for r in rows]
 
 
-def pending_follow_ups(scope: "PrincipalScope") -> list[StoredReminder]:
+def pending_follow_ups(scope: PrincipalScope) -> list[StoredReminder]:
     rows = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND kind='follow-up' AND state='pending'",
                             (scope.principal_id,))
     return [_row(r) for r in rows]
 
 
-def set_state(scope: "PrincipalScope", reminder_id: int, state: str, *, fired_utc: datetime | None = None,
+def set_state(scope: PrincipalScope, reminder_id: int, state: str, *, fired_utc: datetime | None = None,
               missed: bool | None = None) -> bool:
     """Move a reminder to ``state``; ``False`` when it was not pending (so nothing fires twice)."""
     with scope.store.transaction():
@@ -109,7 +110,7 @@ def set_state(scope: "PrincipalScope", reminder_id: int, state: str, *, fired_ut
     return cur.rowcount == 1
 
 
-def reschedule(scope: "PrincipalScope", reminder_id: int, due_utc: datetime) -> bool:
+def reschedule(scope: PrincipalScope, reminder_id: int, due_utc: datetime) -> bool:
     with scope.store.transaction():
         cur = scope.db.execute(
             "UPDATE reminders SET due_utc=?, state='pending', missed=0 WHERE principal_id=? AND id=?",
@@ -118,23 +119,23 @@ def reschedule(scope: "PrincipalScope", reminder_id: int, due_utc: datetime) -> 
     return cur.rowcount == 1
 
 
-def pending_all(store: "Store") -> list[StoredReminder]:
+def pending_all(store: Store) -> list[StoredReminder]:
     """Every pending reminder of every principal, each carrying its ``principal_id`` (for the scheduler at start)."""
     return [_row(r) for r in store.db.execute("SELECT * FROM reminders WHERE state='pending' ORDER BY due_utc, id")]
 
 
-def pending_before(store: "Store", until: datetime) -> list[StoredReminder]:
+def pending_before(store: Store, until: datetime) -> list[StoredReminder]:
     """Every principal's pending reminders due before ``until`` (the scheduler's horizon), each with its principal."""
     return [_row(r) for r in store.db.execute(
         "SELECT * FROM reminders WHERE state='pending' AND due_utc<? ORDER BY due_utc, id", (to_epoch(until),))]
 
 
-def fired_unseen_missed(store: "Store") -> list[StoredReminder]:
+def fired_unseen_missed(store: Store) -> list[StoredReminder]:
     return [_row(r) for r in store.db.execute(
         "SELECT * FROM reminders WHERE state='fired' AND missed=1 ORDER BY due_utc, id")]
 
 
-def due_between(store: "Store", start: datetime, end: datetime,
+def due_between(store: Store, start: datetime, end: datetime,
                 states: Iterable[str] = ("pending", "fired")) -> list[StoredReminder]:
     states = list(states)
     rows = store.db.execute(
@@ -148,14 +149,14 @@ def _time(text: str) -> time | None:
     return time.fromisoformat(text) if text else None
 
 
-def settings(scope: "PrincipalScope") -> NotificationSettings:
+def settings(scope: PrincipalScope) -> NotificationSettings:
     row = scope.db.execute("SELECT * FROM reminder_settings WHERE principal_id=?", (scope.principal_id,)).fetchone()
     if row is None:
         return NotificationSettings(scope.principal_id)
     return NotificationSettings(scope.principal_id, row["notify"], _time(row["quiet_start"]), _time(row["quiet_end"]))
 
 
-def save_settings(scope: "PrincipalScope", s: NotificationSettings) -> None:
+def save_settings(scope: PrincipalScope, s: NotificationSettings) -> None:
     with scope.store.transaction():
         scope.db.execute(
             "INSERT INTO reminder_settings(principal_id, notify, quiet_start, quiet_end) VALUES (?,?,?,?)"
@@ -166,18 +167,18 @@ def save_settings(scope: "PrincipalScope", s: NotificationSettings) -> None:
         )
 
 
-def assistant_setting(store: "Store", key: str, default: str = "") -> str:
+def assistant_setting(store: Store, key: str, default: str = "") -> str:
     row = store.db.execute("SELECT value FROM assistant_settings WHERE key=?", (key,)).fetchone()
     return row[0] if row else default
 
 
-def set_assistant_setting(store: "Store", key: str, value: str) -> None:
+def set_assistant_setting(store: Store, key: str, value: str) -> None:
     with store.transaction():
         store.db.execute("INSERT INTO assistant_settings(key, value) VALUES (?,?)"
                          " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
 
 
-def sent_without_reply(scope: "PrincipalScope", addresses: list[str], limit: int = 1) -> list[int]:
+def sent_without_reply(scope: PrincipalScope, addresses: list[str], limit: int = 1) -> list[int]:
     """Ids of the principal's newest own messages that nobody has answered (by In-Reply-To), newest first."""
     if not addresses:
         return []

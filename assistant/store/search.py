@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from assistant.core.errors import InvalidInput
+from assistant.core.timezones import UTC
 from assistant.store.fts import phrase as _phrase
 from assistant.store.fts import principal_token as _principal_token
 from assistant.store.fts import split_query as _split_query
-from assistant.core.timezones import UTC
 
 
 @dataclass

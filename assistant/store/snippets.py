@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.domain import ApprovalPolicy
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import ApprovalPolicy
 from assistant.store import PrincipalScope
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
 
 from assistant.core import timezones
-from assistant.domain import Address, CalendarEvent, Folder, OutboxEntry
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import Address, CalendarEvent, Folder, OutboxEntry
 from assistant.mail import compose
 from assistant.mail.mime import parse_message
 from assistant.store import Store

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from assistant import connectors, reminders
-
-from assistant.core import timezones
 from assistant.connectors.base import Capability, Connector
-from assistant.domain import Account, AccountStatus, OutboxEntry
+from assistant.core import timezones
 from assistant.core.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError, disk_full
+from assistant.domain import Account, AccountStatus, OutboxEntry
 from assistant.store import Store
 
 log = logging.getLogger(__name__)

@@ -6,13 +6,11 @@ store of that thread's own); the only write is one short transaction once the so
 """
 from __future__ import annotations
 
-from assistant.connectors.base import Connector
-from assistant.domain import Attachment
+from assistant.connectors.base import ON_DEMAND_SUFFIX, Connector
 from assistant.core.errors import NeedsSignIn, TransientError, UserError
+from assistant.domain import Attachment
 from assistant.mail.mime import parse_message
 from assistant.store import Store
-
-ON_DEMAND_SUFFIX = ":on-demand"  # the part id of a connector's placeholder ("it has attachments, not fetched yet")
 
 
 def is_placeholder(attachment: Attachment) -> bool:

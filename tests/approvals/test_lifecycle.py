@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import mailbox
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.approvals import drafts
-from assistant.approvals import lifecycle, policy
+from assistant.approvals import drafts, lifecycle, policy
 from assistant.approvals.schedule import parse_send_at
-from assistant.domain import ApprovalPolicy
 from assistant.core.errors import InvalidInput
+from assistant.domain import ApprovalPolicy
 from assistant.store import drafts as sql
 from assistant.sync.engine import sync_account
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def folder_files(maildir, name):

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assistant.approvals import drafts
-from assistant.approvals import lifecycle
+from assistant.approvals import drafts, lifecycle
 from assistant.approvals.schedule import parse_send_at
 from assistant.connectors.outlook.connector import DEFERRED_SEND_PROPERTY
-from assistant.sync.engine import sync_account
 from assistant.core.timezones import now_utc
+from assistant.sync.engine import sync_account
 from tests.connectors.test_outlook import account, connector, fake, principal, sleeps  # noqa: F401 (fixtures)
 
 

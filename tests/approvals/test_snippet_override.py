@@ -1,18 +1,17 @@
 """A snippet's approval override, given to the draft it goes into, decides instead of the principal's policy."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.approvals import drafts
-from assistant.approvals import lifecycle, policy
+from assistant.approvals import drafts, lifecycle, policy
 from assistant.domain import ApprovalPolicy
 from assistant.store import snippets as snippet_store
 from assistant.sync.engine import sync_account
 from tests.approvals.test_lifecycle import folder_files
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def draft_from_snippet(workspace, principal, account, name: str):

@@ -1,10 +1,10 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from assistant.domain import Address, ApprovalPolicy, Principal
-from assistant.core.errors import InvalidInput
 from assistant.approvals.snippets import expand, first_name
+from assistant.core.errors import InvalidInput
+from assistant.domain import Address, ApprovalPolicy, Principal
 from assistant.store import Store
 from assistant.store import snippets as snippet_store
 
@@ -21,7 +21,7 @@ def test_first_name(address, expected):
 
 def test_date_is_the_principals_day_not_the_assistants():
     tokyo = Principal("Ken", "Asia/Tokyo")
-    late_utc = datetime(2026, 3, 1, 20, 0, tzinfo=timezone.utc)  # already 2 March in Tokyo
+    late_utc = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # already 2 March in Tokyo
     text = expand("{{date}} / {{principal}} / {{my_name}} / {{first_name}} / {{unknown}}", principal=tokyo,
                   recipient=Address("Bob Stone", "bob@x.example"), my_name="Sam", now_utc=late_utc)
     assert text == "Monday 2 March 2026 / Ken / Sam / Bob / {{unknown}}"

@@ -7,7 +7,6 @@ from pathlib import Path
 from assistant.cli import main as cli
 from benchmarks import generate
 
-
 BODY_MARKERS = [m for m, spec in generate.MARKERS.items() if spec["where"] == "body"]  # subjects may be RFC 2047
 
 

@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from assistant.board import service as board
-from assistant.domain import Principal
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import Principal
 from assistant.store import Store
 from assistant.store import board as board_store
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from assistant.calendar.ics import expand, parse_calendar
 
 ICS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "ics"
 ALL_FILES = sorted(ICS_DIR.rglob("*.ics"))
-UTC = timezone.utc
+UTC = UTC
 
 
 def parse(text: str | bytes):

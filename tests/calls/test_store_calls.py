@@ -4,6 +4,7 @@ import pytest
 
 from assistant.calls.manual import call_back, log_call, task_from_call
 from assistant.calls.matching import ContactMatcher, pick_principal
+from assistant.core.errors import NotFound
 from assistant.domain import Account, Address, Call, CallDirection, Contact, Message, Principal
 from assistant.store import calls as call_store
 
@@ -101,7 +102,7 @@ def test_filters_and_paging(two):
     assert [c.notes for c in call_store.calls_page(scope, call_store.CallFilter(text="pricing"))] == ["pricing"]
     page = call_store.calls_page(scope, offset=1, limit=2)
     assert [c.number_raw for c in page] == ["+12125550103", "+12125550102"]
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         call_store.get_call(store.scope(ken.id), page[0].id)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from assistant.cli.main import main
 from tests.connectors.test_outlook import CLIENT_ID, fake  # noqa: F401  (the fake Microsoft, as a fixture)
@@ -33,7 +33,7 @@ def run(ws, *args, capsys):
 
 def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path, fake, capsys):
     ws = tmp_path / "ws"
-    start = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0, tzinfo=None)
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0, tzinfo=None)
     fake.add_message(subject="Deposition schedule", body={"contentType": "text", "content": "Tuesday works"},
                      **{"from": {"emailAddress": {"name": "Opposing Counsel", "address": "oc@law.example"}}})
     fake.add_message(subject="Retainer invoice", hasAttachments=False)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import keyring
 import keyring.backends.fail
@@ -67,7 +67,7 @@ def test_accounts_health(workspace):
     broken = workspace.add_account(Account(principal_id=tokyo.id, kind="carrier-pigeon", address="k@coop"))
     workspace.set_account_status(broken.id, AccountStatus.NEEDS_SIGN_IN, "the sign-in expired", synced=False)
     workspace.db.execute("UPDATE accounts SET last_sync_utc=? WHERE id=?",
-                         (int(datetime(2026, 7, 1, 0, 0, tzinfo=timezone.utc).timestamp()), healthy.id))
+                         (int(datetime(2026, 7, 1, 0, 0, tzinfo=UTC).timestamp()), healthy.id))
     checks = by_name(doctor.check_workspace(workspace.dir))
     database = checks["database"]
     assert database.ok and database.detail.startswith(f"integrity ok, schema version {workspace.schema_version()}")

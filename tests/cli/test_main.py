@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import mailbox
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -156,12 +156,12 @@ def _seed_messages(ws: Path) -> None:
             scope = store.scope(p.id)
             scope.upsert_message(Message(
                 principal_id=p.id, account_id=a.id, remote_id="1", subject=subject,
-                sender=Address("Grace", "grace@example.org"), date_utc=datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc),
+                sender=Address("Grace", "grace@example.org"), date_utc=datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
                 message_id_header=f"<{name}@x>", body_text="numbers attached",
             ))
             scope.upsert_message(Message(
                 principal_id=p.id, account_id=a.id, remote_id="2", subject="Lunch", sender=Address("", "bob@example.org"),
-                date_utc=datetime(2026, 2, 1, tzinfo=timezone.utc), message_id_header=f"<{name}2@x>", body_text="soup",
+                date_utc=datetime(2026, 2, 1, tzinfo=UTC), message_id_header=f"<{name}2@x>", body_text="soup",
             ))
     finally:
         store.close()
@@ -367,15 +367,15 @@ def test_search_in_tasks_calls_events_and_all(capsys, ws):
     store = Store(ws)
     try:
         ada, kenji = store.principal_by_name("Ada"), store.principal_by_name("Kenji")
-        board.make_task(store, ada.id, "Send the budget to Grace", due_utc=datetime(2026, 3, 3, 10, tzinfo=timezone.utc))
+        board.make_task(store, ada.id, "Send the budget to Grace", due_utc=datetime(2026, 3, 3, 10, tzinfo=UTC))
         board.make_task(store, kenji.id, "Book the Osaka hotel", notes="budget under ¥20,000")
         store.scope(ada.id).add_call(Call(ada.id, CallDirection.INCOMING, "+44 20 7946 0321",
-                                          datetime(2026, 3, 2, 9, tzinfo=timezone.utc), caller_name="Grace Hopper",
+                                          datetime(2026, 3, 2, 9, tzinfo=UTC), caller_name="Grace Hopper",
                                           notes="asked about the budget figures"))
         account = store.accounts(kenji.id)[0]
         store.scope(kenji.id).upsert_event(CalendarEvent(
             principal_id=kenji.id, account_id=account.id, remote_id="e1", uid="e1", summary="Budget meeting",
-            start_utc=datetime(2026, 3, 4, 1, tzinfo=timezone.utc), end_utc=datetime(2026, 3, 4, 2, tzinfo=timezone.utc),
+            start_utc=datetime(2026, 3, 4, 1, tzinfo=UTC), end_utc=datetime(2026, 3, 4, 2, tzinfo=UTC),
             location="Osaka office"))
     finally:
         store.close()

@@ -10,7 +10,8 @@ import pytest
 from assistant.cli.main import build_parser
 from assistant.connectors.base import RemoteContact
 from assistant.connectors.gmail import GmailConnector
-from assistant.connectors.gmail.auth import CONTACTS_SCOPE, sign_in as google_sign_in
+from assistant.connectors.gmail.auth import CONTACTS_SCOPE
+from assistant.connectors.gmail.auth import sign_in as google_sign_in
 from assistant.connectors.outlook import OutlookConnector
 from assistant.connectors.outlook.auth import sign_in as outlook_sign_in
 from assistant.core.credentials import CredentialStore

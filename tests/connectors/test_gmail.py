@@ -5,6 +5,7 @@ import base64
 import email
 import email.policy
 import json
+from datetime import UTC
 from email.message import EmailMessage
 
 import pytest
@@ -13,8 +14,8 @@ from assistant.connectors import load
 from assistant.connectors.base import Capability
 from assistant.connectors.gmail import GmailConnector
 from assistant.core.credentials import CredentialStore
-from assistant.domain import Account, AccountStatus, OutboxEntry, Principal
 from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
+from assistant.domain import Account, AccountStatus, OutboxEntry, Principal
 from assistant.store import Store
 from assistant.sync import actions
 from assistant.sync.engine import sync_account
@@ -237,7 +238,7 @@ def test_backoff_grows_and_gives_up_as_transient(google, server, account, clock)
     with pytest.raises(TransientError):
         list(connector.mail_changes(None))
     assert len(clock.sleeps) == 5 and connector.requests_made == 6
-    assert all(later > earlier for earlier, later in zip(clock.sleeps, clock.sleeps[1:]))
+    assert all(later > earlier for earlier, later in zip(clock.sleeps, clock.sleeps[1:], strict=False))
     assert max(clock.sleeps) <= 33.0
 
 
@@ -481,7 +482,7 @@ def test_event_create_update_delete_are_idempotent(workspace, google, server, ac
 
 
 def test_free_busy_for_the_slot_finder(google, server, account):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     google.add_event({"summary": "Board", "start": {"dateTime": "2026-03-02T15:00:00Z"},
                       "end": {"dateTime": "2026-03-02T16:00:00Z"}})
@@ -489,9 +490,9 @@ def test_free_busy_for_the_slot_finder(google, server, account):
                       "end": {"dateTime": "2026-03-09T16:00:00Z"}})
     busy = server.connector(account).free_busy(
         [server.address, "stranger@elsewhere.example"],
-        datetime(2026, 3, 2, tzinfo=timezone.utc), datetime(2026, 3, 3, tzinfo=timezone.utc))
+        datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
     assert busy == {
-        server.address: [(datetime(2026, 3, 2, 15, tzinfo=timezone.utc), datetime(2026, 3, 2, 16, tzinfo=timezone.utc),
+        server.address: [(datetime(2026, 3, 2, 15, tzinfo=UTC), datetime(2026, 3, 2, 16, tzinfo=UTC),
                           "busy")],
         "stranger@elsewhere.example": [],
     }

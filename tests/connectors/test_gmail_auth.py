@@ -12,10 +12,10 @@ import pytest
 import requests
 from keyring.backends import fail
 
-from assistant.connectors.gmail import GmailConnector, SCOPES, sign_in
+from assistant.connectors.gmail import SCOPES, GmailConnector, sign_in
 from assistant.connectors.gmail.auth import load_credentials
-from assistant.domain import AccountStatus, Principal
 from assistant.core.errors import CredentialStoreUnavailable, InvalidInput, UserError
+from assistant.domain import AccountStatus, Principal
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import make_raw
 from tests.fakes.google import FakeGoogle

@@ -17,7 +17,7 @@ from tests.connectors.contract import make_raw
 from tests.connectors.test_gmail import account, clock, google, server, sync  # noqa: F401 - fixtures
 
 PDF = b"%PDF-1.4 quarterly report \x00\x01\x02\xff"
-CSV = "Posten;Betrag\nMiete;1200\n".encode()
+CSV = b"Posten;Betrag\nMiete;1200\n"
 SHARED_MIME = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "mime"
 
 

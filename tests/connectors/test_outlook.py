@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import uuid
+from datetime import UTC
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from assistant.connectors.outlook import OutlookConnector
 from assistant.connectors.outlook.auth import account_key, sign_in
 from assistant.connectors.outlook.connector import DEFERRED_SEND_PROPERTY, IDEMPOTENCY_PROPERTY
 from assistant.core.credentials import CredentialStore
-from assistant.domain import Account, OutboxEntry, Principal
 from assistant.core.errors import NeedsSignIn, TransientError
+from assistant.domain import Account, OutboxEntry, Principal
 from assistant.store import Store
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import ConnectorContract, ServerHandle
@@ -443,11 +444,11 @@ def test_calendar_first_sync_series_and_removals(workspace, account, connector, 
     assert "EXDATE;TZID=America/New_York:20261109T090000" in weekly.ics
     assert "BEGIN:VTIMEZONE" in weekly.ics
     # The shared expansion reads it like any .ics: the cancelled Monday gone, the moved one moved.
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from assistant.calendar.ics import expand
 
-    november = expand(weekly, datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc))
+    november = expand(weekly, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
     assert [o.start_utc.isoformat() for o in november] == [
         "2026-11-02T14:00:00+00:00", "2026-11-16T16:00:00+00:00", "2026-11-23T14:00:00+00:00"]
     deltas = fake.requests_to("/calendarView/delta")
@@ -723,11 +724,11 @@ def test_new_and_deleted_folders_are_noticed_when_the_tree_is_checked(workspace,
 
 
 def test_free_busy_for_the_slot_finder(account, connector, fake):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     fake.schedules = doc("v1.0_calendar-getschedule__resp0.json")["body"]["value"]
     busy = connector.free_busy(["adelev@contoso.onmicrosoft.com", "meganb@contoso.onmicrosoft.com", "nobody@x.example"],
-                               datetime(2019, 3, 15, 15, tzinfo=timezone.utc), datetime(2019, 3, 16, 1, tzinfo=timezone.utc))
+                               datetime(2019, 3, 15, 15, tzinfo=UTC), datetime(2019, 3, 16, 1, tzinfo=UTC))
     # "Pacific Standard Time" 12:00-14:00 on 15 March 2019 (PDT, UTC-7) is 19:00-21:00 UTC.
     assert [(s.isoformat(), e.isoformat(), status) for s, e, status in busy["adelev@contoso.onmicrosoft.com"]] == [
         ("2019-03-15T19:00:00+00:00", "2019-03-15T21:00:00+00:00", "busy")]

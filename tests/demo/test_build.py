@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core import timezones
 from assistant.calendar.ics import expand
+from assistant.core import timezones
+from assistant.core.errors import NotFound, UserError
+from assistant.core.timezones import UTC
 from assistant.demo.build import MARKER, RESOURCES, SOURCES_DIR, build_demo, write_demo_sources
 from assistant.domain import Principal
-from assistant.core.errors import NotFound, UserError
 from assistant.store import Store
 from assistant.sync.engine import sync_all
-from assistant.core.timezones import UTC
 
 # A Sunday on which New York moves its clocks forward: the demo's "today" and "tomorrow" must still land right.
 NOW = datetime(2026, 3, 8, 15, 30, tzinfo=UTC)
@@ -92,7 +92,7 @@ def test_each_principal_has_a_few_hundred_threaded_messages(demo: Store) -> None
         assert len(long_threads) >= 10, name
         for thread in long_threads[:5]:
             messages = scope.thread_messages(thread.id)
-            for earlier, later in zip(messages, messages[1:]):
+            for earlier, later in zip(messages, messages[1:], strict=False):
                 assert later.in_reply_to == earlier.message_id_header
                 assert later.references[-1] == earlier.message_id_header
                 assert later.references[: len(earlier.references)] == earlier.references
@@ -147,12 +147,12 @@ def test_calendar_has_recurring_all_day_and_foreign_zone_events(demo: Store) -> 
         assert "EXDATE" in weekly.ics
         occurrences = expand(weekly, NOW - timedelta(weeks=4), NOW + timedelta(weeks=3))
         local_starts = [timezones.in_zone(o.start_utc, p.timezone) for o in occurrences]
-        usual = {(s.hour, s.minute) for s, o in zip(local_starts, occurrences) if "(moved)" not in o.summary}
+        usual = {(s.hour, s.minute) for s, o in zip(local_starts, occurrences, strict=False) if "(moved)" not in o.summary}
         assert len(usual) == 1, "a weekly meeting keeps its wall-clock time across DST"
-        moved = [s for s, o in zip(local_starts, occurrences) if "(moved)" in o.summary]
+        moved = [s for s, o in zip(local_starts, occurrences, strict=False) if "(moved)" in o.summary]
         assert len(moved) == 1
         assert (moved[0].hour, moved[0].minute) == ((min(usual)[0] + 2) % 24, min(usual)[1])
-        gaps = [b.date() - a.date() for a, b in zip(local_starts, local_starts[1:])]
+        gaps = [b.date() - a.date() for a, b in zip(local_starts, local_starts[1:], strict=False)]
         assert timedelta(days=14) in gaps, "one occurrence is cancelled by EXDATE"
 
 

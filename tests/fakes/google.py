@@ -23,10 +23,11 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ERROR_BODIES = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "gmail_json" / "errors"
 
@@ -76,7 +77,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, status: int, data: Any) -> "Response":
+    def json(cls, status: int, data: Any) -> Response:
         return cls(status, json.dumps(data).encode(), {"Content-Type": "application/json; charset=UTF-8"})
 
 
@@ -141,7 +142,7 @@ class FakeGoogle:
         self.thread: threading.Thread | None = None
 
     # -- life cycle -----------------------------------------------------------------------------------------------
-    def start(self) -> "FakeGoogle":
+    def start(self) -> FakeGoogle:
         fake = self
 
         class Handler(_Handler):
@@ -159,7 +160,7 @@ class FakeGoogle:
             self.server.server_close()
             self.thread.join(5)
 
-    def __enter__(self) -> "FakeGoogle":
+    def __enter__(self) -> FakeGoogle:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -56,7 +56,7 @@ def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -85,7 +85,7 @@ def _b64url(data: bytes) -> str:
 
 
 def _now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _graph_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], Any]:
@@ -168,7 +168,7 @@ class FakeMicrosoft:
     def graph_root(self) -> str:
         return f"{self.base}/v1.0"
 
-    def __enter__(self) -> "FakeMicrosoft":
+    def __enter__(self) -> FakeMicrosoft:
         self.thread.start()
         return self
 
@@ -258,7 +258,7 @@ class FakeMicrosoft:
             "contentType": "text", "content": text.get_content() if text is not None else ""}
         date = parsed.get("Date")
         received = (
-            email.utils.parsedate_to_datetime(str(date)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            email.utils.parsedate_to_datetime(str(date)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             if date else None
         )
         return self.add_message(

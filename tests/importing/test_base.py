@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.importing import base as importer
 from assistant.calendar.ics import read_calendar
-from assistant.domain import Principal
 from assistant.core.errors import NotFound, UserError
+from assistant.domain import Principal
+from assistant.importing import base as importer
 from assistant.importing.base import IMPORT_ACCOUNT_KIND, ImportReport, import_path, sniff
 
 TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata"

@@ -4,10 +4,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.board import service as board
-
-from assistant.importing import board as board_io
 from assistant.cli.main import main
 from assistant.domain import Principal
+from assistant.importing import board as board_io
 from assistant.importing.base import import_path
 from assistant.store import board as board_store
 

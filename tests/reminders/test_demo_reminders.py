@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import mailbox
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from assistant import reminders
@@ -11,7 +11,7 @@ from assistant.store import Store
 from assistant.store import reminders as rstore
 from assistant.sync.engine import sync_all
 
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def test_demo_follow_ups(tmp_path):

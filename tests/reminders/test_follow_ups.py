@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import mailbox
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from assistant import reminders
 from assistant.store import reminders as rstore
 from assistant.sync.engine import sync_account
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 

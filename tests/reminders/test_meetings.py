@@ -1,22 +1,21 @@
 """Meeting reminders come from the synced calendars: the event's own reminder minutes, else the default."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from assistant import reminders
 from assistant.domain import CalendarEvent
 from assistant.store import reminders as rstore
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def _event(workspace, principal, account, remote_id, start, minutes=None, summary="Board call", rrule=""):
     ics = ""
     if rrule:
-        ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{0}\r\nDTSTART:{1:%Y%m%dT%H%M%SZ}\r\n"
-               "DTEND:{2:%Y%m%dT%H%M%SZ}\r\nRRULE:{3}\r\nSUMMARY:{4}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").format(
-            remote_id, start, start + timedelta(hours=1), rrule, summary)
+        ics = (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{remote_id}\r\nDTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
+               f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\nRRULE:{rrule}\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
     workspace.scope(principal.id).upsert_event(CalendarEvent(
         principal_id=principal.id, account_id=account.id, remote_id=remote_id, uid=remote_id, summary=summary,
         start_utc=start, end_utc=start + timedelta(hours=1), reminder_minutes=minutes, rrule=rrule, ics=ics,

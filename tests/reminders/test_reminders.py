@@ -1,16 +1,16 @@
 """The reminder domain with a fake clock: every ``now`` is passed in; nothing sleeps."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from assistant import reminders
 from assistant.core.errors import InvalidInput, NotFound
-from assistant.store import reminders as rstore
 from assistant.core.timezones import local_to_utc
+from assistant.store import reminders as rstore
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 

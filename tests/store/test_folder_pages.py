@@ -3,12 +3,12 @@ folders gives, from a query whose cost follows the page, not the mailbox."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from assistant.domain import Account, Address, Message, Principal
 from assistant.store import Store
 
-BASE = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def reference_page(store: Store, principal_id: int, folder: str, offset: int, limit: int) -> list[int]:

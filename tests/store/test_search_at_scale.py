@@ -1,18 +1,16 @@
 """Search as it is shaped for 100,000 messages: the principal's token in the index, the two query plans, counts."""
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from assistant.cli import main as cli
-
-from assistant.store import search
 from assistant.domain import Account, Address, Message, Principal
-from assistant.store import DB_NAME, Store
+from assistant.store import DB_NAME, Store, search
 from assistant.store.schema import SCHEMA_VERSION
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 1, 1, 9, tzinfo=UTC)
 
 

@@ -2,16 +2,16 @@ import json
 import os
 import sqlite3
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.domain import Account, Address, Call, CallDirection, Message, Principal, Reminder, Task
 from assistant.core.errors import InvalidInput, NotFound, UnknownTimeZone, WorkspaceTooNew
+from assistant.domain import Account, Address, Call, CallDirection, Message, Principal, Reminder, Task
 from assistant.store import DB_NAME, Store
 from assistant.store.schema import SCHEMA_VERSION
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _message(p, a, rid, subject, *, sender="bob@example.com", body="", msgid="", reply_to="", when=None, folders=()):

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from assistant.core import timezones
 from assistant.connectors.local import LocalConnector
+from assistant.core import timezones
 from assistant.store import Store
 from assistant.sync.engine import sync_account
 

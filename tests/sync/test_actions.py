@@ -3,7 +3,7 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -106,7 +106,7 @@ def test_queued_flag_survives_a_pull_while_the_push_fails(local):
     report = sync_account(local.store, account.id, Offline(account))
     assert report.outbox["pending"] == 1
     assert local.scope.message(message.id).is_read
-    sync_account(local.store, account.id, now=datetime(2100, 1, 1, tzinfo=timezone.utc))
+    sync_account(local.store, account.id, now=datetime(2100, 1, 1, tzinfo=UTC))
     [path] = [p for p in (local.maildir / "cur").iterdir()]
     assert path.name.endswith(":2,S")
 
@@ -171,8 +171,8 @@ def test_calendar_folder_syncs_create_edit_and_delete(local, tmp_path):
     assert sync_account(local.store, local.account.id).events == {"added": 0, "updated": 0, "removed": 0}
 
     entry = actions.create_event(local.store, local.account.principal_id, local.account.id, summary="Board meeting",
-                                 start=datetime(2026, 3, 3, 15, tzinfo=timezone.utc),
-                                 end=datetime(2026, 3, 3, 16, tzinfo=timezone.utc), location="Lagos")
+                                 start=datetime(2026, 3, 3, 15, tzinfo=UTC),
+                                 end=datetime(2026, 3, 3, 16, tzinfo=UTC), location="Lagos")
     assert any(e.summary == "Board meeting" for e in local.scope.events())  # at once, before any sync
     report = sync_account(local.store, local.account.id)
     assert report.errors == [] and report.outbox["sent"] == 1
@@ -183,13 +183,13 @@ def test_calendar_folder_syncs_create_edit_and_delete(local, tmp_path):
 
     board = next(e for e in local.scope.events() if e.summary == "Board meeting")
     actions.update_event(local.store, local.account.principal_id, board.id, summary="Board meeting (moved)",
-                         start=datetime(2026, 3, 3, 17, tzinfo=timezone.utc),
-                         end=datetime(2026, 3, 3, 18, tzinfo=timezone.utc))
+                         start=datetime(2026, 3, 3, 17, tzinfo=UTC),
+                         end=datetime(2026, 3, 3, 18, tzinfo=UTC))
     assert local.scope.event(board.id).summary == "Board meeting (moved)"
     report = sync_account(local.store, local.account.id)
     assert report.errors == [] and report.events["added"] == report.events["removed"] == 0
     assert b"Board meeting (moved)" in (calendar / f"{uid}.ics").read_bytes()
-    assert local.scope.event(board.id).start_utc == datetime(2026, 3, 3, 17, tzinfo=timezone.utc)
+    assert local.scope.event(board.id).start_utc == datetime(2026, 3, 3, 17, tzinfo=UTC)
 
     # An event that shares a file with others is moved into its own file when edited; the others stay put.
     shared = next(e for e in local.scope.events() if e.calendar_id == "calendar" and e.uid != uid
@@ -234,19 +234,19 @@ def test_single_ics_file_is_rewritten_atomically(local, tmp_path):
 
 def test_a_weekly_event_keeps_its_local_time_across_daylight_saving(local):
     """Created in March before New York springs forward: still 09:00 local the week after."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from assistant.calendar.ics import expand
     from assistant.core.timezones import get_zone
 
     store, principal_id = local.store, local.account.principal_id
     store.update_principal(_with_zone(store.principal(principal_id), "America/New_York"))
-    start = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # 09:00 EST, a Monday
+    start = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 EST, a Monday
     actions.create_event(store, principal_id, local.account.id, summary="Weekly review", start=start,
                          end=start.replace(hour=15), rrule="FREQ=WEEKLY;COUNT=3")
     (event,) = [e for e in store.scope(principal_id).events() if e.summary == "Weekly review"]
     assert "TZID=America/New_York" in event.ics and "BEGIN:VTIMEZONE" in event.ics
-    occurrences = expand(event, start, datetime(2026, 3, 30, tzinfo=timezone.utc))
+    occurrences = expand(event, start, datetime(2026, 3, 30, tzinfo=UTC))
     local_hours = [o.start_utc.astimezone(get_zone("America/New_York")).hour for o in occurrences]
     assert local_hours == [9, 9, 9]
     assert [o.start_utc.hour for o in occurrences] == [14, 13, 13]  # UTC moves; the wall clock does not
@@ -259,20 +259,20 @@ def _with_zone(principal, zone):
 
 def test_moving_a_weekly_event_keeps_it_on_local_time_across_daylight_saving(local):
     """Moved to 10:00 New York time in February: still 10:00 local after the March change, not 11:00."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from assistant.calendar.ics import expand
     from assistant.core.timezones import get_zone
 
     store, principal_id = local.store, local.account.principal_id
     store.update_principal(_with_zone(store.principal(principal_id), "America/New_York"))
-    start = datetime(2026, 2, 23, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 EST
+    start = datetime(2026, 2, 23, 14, 0, tzinfo=UTC)  # Monday 09:00 EST
     actions.create_event(store, principal_id, local.account.id, summary="Standing call", start=start,
                          end=start.replace(hour=15), rrule="FREQ=WEEKLY;COUNT=4")
     (event,) = [e for e in store.scope(principal_id).events() if e.summary == "Standing call"]
-    moved = datetime(2026, 2, 23, 15, 0, tzinfo=timezone.utc)  # 10:00 EST, given in UTC as a UI might
+    moved = datetime(2026, 2, 23, 15, 0, tzinfo=UTC)  # 10:00 EST, given in UTC as a UI might
     actions.update_event(store, principal_id, event.id, start=moved, end=moved.replace(hour=16))
     event = store.scope(principal_id).event(event.id)
     assert "TZID=America/New_York" in event.ics
-    occurrences = expand(event, moved, datetime(2026, 3, 31, tzinfo=timezone.utc))
+    occurrences = expand(event, moved, datetime(2026, 3, 31, tzinfo=UTC))
     assert [o.start_utc.astimezone(get_zone("America/New_York")).hour for o in occurrences] == [10, 10, 10, 10]

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import random
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from assistant.connectors.base import Capability, Connector, MailPage
-from assistant.domain import Account, AccountStatus, OutboxEntry
 from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
+from assistant.domain import Account, AccountStatus, OutboxEntry
 from assistant.sync import actions
 from assistant.sync.engine import BACKOFF_CAP_S, backoff_delay, sync_account, sync_all
 
-T0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
 # -- a source that suddenly looks empty --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from assistant.sync.fetch import fetch_message_source, is_placeholder
 from tests.connectors.test_outlook import account, fake, principal, run_sync  # noqa: F401 - fixtures
 
 PDF = b"%PDF-1.4 contract body \x00\x01\x02"
-CSV = "name,amount\nAnn,12\n".encode()
+CSV = b"name,amount\nAnn,12\n"
 
 
 def mime_with_attachments() -> bytes:
@@ -144,8 +144,8 @@ def test_a_connector_that_cannot_fetch_is_one_line(workspace, account, synced): 
 
 
 def test_another_principals_message_is_not_found(workspace, account, synced):  # noqa: F811
-    from assistant.domain import Principal
     from assistant.core.errors import NotFound
+    from assistant.domain import Principal
 
     other = workspace.add_principal(Principal("Ken", "Asia/Tokyo", ["ken@example.com"]))
     with pytest.raises(NotFound):

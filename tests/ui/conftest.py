@@ -1,6 +1,6 @@
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from datetime import datetime, timedelta, timezone
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -11,7 +11,7 @@ from assistant.domain import Account, Address, Attachment, CalendarEvent, Messag
 from assistant.store import Store
 from assistant.ui.app import configure_application
 
-UTC = timezone.utc
+UTC = UTC
 BASE = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 

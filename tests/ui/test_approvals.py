@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.approvals import drafts
+from assistant.core.timezones import now_utc
 from assistant.domain import Account, Principal
 from assistant.store import Store
-from assistant.core.timezones import now_utc
 from assistant.ui.approvals.view import ApprovalQueueModel, ApprovalsView, QueueRow, waited_text
 from assistant.ui.workers import TaskManager
 

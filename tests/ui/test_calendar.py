@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -13,11 +13,11 @@ from assistant.sync import actions
 from assistant.sync.engine import sync_all
 from assistant.ui import style
 from assistant.ui.calendar.agenda import AgendaModel
-from assistant.ui.calendar.view import CalendarMode, CalendarView, lay_out_columns
 from assistant.ui.calendar.event_dialog import EventDialog
+from assistant.ui.calendar.view import CalendarMode, CalendarView, lay_out_columns
 from assistant.ui.workers import TaskManager
 
-UTC = timezone.utc
+UTC = UTC
 NEW_YORK = "America/New_York"
 
 
@@ -275,16 +275,16 @@ def test_recurring_exceptions_and_all_day_events_in_the_views(qtbot, view, local
     ws, ann, account, _calendar = local_workspace
     calendar, tasks = view
     source = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
-        "BEGIN:VEVENT\r\nUID:s@t\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=America/New_York:20260309T090000\r\n"
-        "DTEND;TZID=America/New_York:20260309T093000\r\nRRULE:FREQ=DAILY;COUNT=5\r\n"
-        "EXDATE;TZID=America/New_York:20260310T090000\r\nSUMMARY:Stand-up\r\nEND:VEVENT\r\n"
-        "BEGIN:VEVENT\r\nUID:s@t\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID;TZID=America/New_York:20260312T090000\r\n"
-        "DTSTART;TZID=America/New_York:20260312T110000\r\nDTEND;TZID=America/New_York:20260312T113000\r\n"
-        "SUMMARY:Stand-up (moved)\r\nEND:VEVENT\r\n"
-        "BEGIN:VEVENT\r\nUID:h@t\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20260311\r\n"
-        "DTEND;VALUE=DATE:20260312\r\nSUMMARY:Holiday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    ).encode()
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+        b"BEGIN:VEVENT\r\nUID:s@t\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=America/New_York:20260309T090000\r\n"
+        b"DTEND;TZID=America/New_York:20260309T093000\r\nRRULE:FREQ=DAILY;COUNT=5\r\n"
+        b"EXDATE;TZID=America/New_York:20260310T090000\r\nSUMMARY:Stand-up\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:s@t\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID;TZID=America/New_York:20260312T090000\r\n"
+        b"DTSTART;TZID=America/New_York:20260312T110000\r\nDTEND;TZID=America/New_York:20260312T113000\r\n"
+        b"SUMMARY:Stand-up (moved)\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:h@t\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20260311\r\n"
+        b"DTEND;VALUE=DATE:20260312\r\nSUMMARY:Holiday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
 
     def add(store):
         from assistant.calendar import ics

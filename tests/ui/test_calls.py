@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QDialog
 
 from assistant.domain import Call, CallDirection, Contact, Principal
 from assistant.store import Store
-from assistant.ui.calls.view import CallBackDialog, CallLogModel
 from assistant.ui.calls.quick_log import QuickLogDialog, format_elapsed
+from assistant.ui.calls.view import CallBackDialog, CallLogModel
 
 
 class FakeClock:

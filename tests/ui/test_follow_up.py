@@ -7,10 +7,10 @@ from PySide6.QtCore import QDateTime, QTime, QTimer
 from PySide6.QtWidgets import QDialog
 
 from assistant.board import service as board
+from assistant.core.timezones import local_to_utc
 from assistant.domain import BusinessHours, Principal
 from assistant.store import Store
 from assistant.store import reminders as rstore
-from assistant.core.timezones import local_to_utc
 from assistant.ui.board.follow_up import FollowUpDialog, default_due
 from assistant.ui.reminders.notifications import NotificationItem
 

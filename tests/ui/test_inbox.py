@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -9,7 +9,7 @@ from assistant.ui.mail.inbox import PAGE_SIZE, InboxView, ThreadListModel, forma
 from assistant.ui.workers import TaskManager
 from tests.ui.conftest import BASE, add_principal, add_thread
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture

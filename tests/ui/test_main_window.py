@@ -1,7 +1,7 @@
 import sys
 import threading
 import types
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
@@ -12,7 +12,7 @@ from assistant.ui.calendar.view import WeekModel
 from assistant.ui.mail.inbox import ThreadListModel
 from assistant.ui.sidebar import PrincipalListModel, UnreadRole, local_time
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def subjects(window) -> list[str]:
@@ -226,11 +226,11 @@ def test_week_view_expands_a_recurring_series_in_the_principals_zone(qtbot, tmp_
     try:
         ann, account = add_principal(store, "Ann", "America/New_York")
         source = (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:standup@test\r\n"
-            "DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=America/New_York:20260302T090000\r\n"
-            "DTEND;TZID=America/New_York:20260302T093000\r\nRRULE:FREQ=DAILY;COUNT=10\r\nSUMMARY:Stand-up\r\n"
-            "END:VEVENT\r\nEND:VCALENDAR\r\n"
-        ).encode()
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:standup@test\r\n"
+            b"DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=America/New_York:20260302T090000\r\n"
+            b"DTEND;TZID=America/New_York:20260302T093000\r\nRRULE:FREQ=DAILY;COUNT=10\r\nSUMMARY:Stand-up\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
         events, problems = ics.parse_calendar(source, principal_id=ann.id, account_id=account.id)
         assert problems == []
         for event in events:

@@ -1,7 +1,7 @@
 """The notifier fallback chain: offscreen has no tray, so the chain must fall through to the next notifier."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QModelIndex
 from PySide6.QtTest import QAbstractItemModelTester
@@ -18,7 +18,7 @@ from assistant.ui.reminders.notifications import (
     default_chain,
 )
 
-DUE = datetime(2026, 3, 8, 13, 0, tzinfo=timezone.utc)
+DUE = datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
 
 
 def item(popup: bool = True, missed: bool = False) -> NotificationItem:

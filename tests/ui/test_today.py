@@ -1,19 +1,19 @@
 """The reminder scheduler (APScheduler under a fake clock), the Today tab, the tray menu and clicking a notification."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant import reminders
+from assistant.core.timezones import day_bounds_utc, in_zone, local_to_utc
 from assistant.store import Store
 from assistant.store import reminders as rstore
-from assistant.core.timezones import day_bounds_utc, in_zone, local_to_utc
 from assistant.ui.reminders.notifications import NotificationItem
 from assistant.ui.reminders.scheduler import ReminderScheduler
 from assistant.ui.workers import TaskManager
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class FakeClock:
@@ -241,8 +241,7 @@ def test_notification_settings_dialog_saves_per_principal_and_refuses_bad_hours(
 
 
 def test_an_approval_decision_is_notified_like_a_reminder_and_opens_the_approvals_tab(make_window, workspace, qtbot):
-    from assistant.approvals import drafts
-    from assistant.approvals import lifecycle
+    from assistant.approvals import drafts, lifecycle
 
     ws, ann, ken = workspace
     store = Store(ws)

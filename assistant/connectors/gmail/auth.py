@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from google.oauth2.credentials import Credentials
-from googleapiclient.errors import HttpError
 from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from assistant.connectors.gmail.ratelimit import error_message, error_reason
 from assistant.core.credentials import CredentialStore
-from assistant.domain import Account, AccountStatus
 from assistant.core.errors import InvalidInput, NeedsSignIn, NotFound, UserError
+from assistant.domain import Account, AccountStatus
 
 # Full scope URIs: short ones ("email") make Google widen them and oauthlib then complains of a scope change.
 SCOPES = [
@@ -38,6 +41,17 @@ def api_root() -> str | None:
     if not root:
         return None
     return root if root.endswith("/") else root + "/"
+
+
+
+def build_service(api: str, credentials: Any) -> Any:
+    """A Gmail ("gmail"), Calendar ("calendar") or People ("people") service on its bundled discovery document,
+    honouring the root override."""
+    version = {"gmail": "v1", "calendar": "v3", "people": "v1"}[api]
+    root = api_root()
+    options = {"api_endpoint": root} if root else None
+    return build(api, version, credentials=credentials, static_discovery=True, cache_discovery=False,
+                 client_options=options)
 
 
 def scopes_for(*, contacts: bool = False) -> list[str]:
@@ -128,8 +142,6 @@ def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser
 
     The credential store is opened first, so a machine without a secure keyring fails before the browser opens.
     """
-    from assistant.connectors.gmail.connector import build_service
-
     credential_store = credential_store or CredentialStore()
     store.principal(principal_id)
     credentials = run_consent(client_secrets, open_browser=open_browser, print_fn=print_fn,
@@ -138,7 +150,6 @@ def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser
     try:
         profile = service.users().getProfile(userId="me").execute()
     except HttpError as exc:
-        from assistant.connectors.gmail.ratelimit import error_message, error_reason
 
         if error_reason(exc.content) in ("accessNotConfigured", "SERVICE_DISABLED"):
             raise UserError("signed in, but the Gmail API is not enabled in your Google Cloud project: enable the"

@@ -6,23 +6,38 @@ import binascii
 import email.message
 import socket
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
-from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage, MailPage, RemoteContact
+from assistant.connectors.base import (
+    ON_DEMAND_SUFFIX,
+    CalendarPage,
+    Capability,
+    Connector,
+    ContactsPage,
+    MailPage,
+    RemoteContact,
+)
 from assistant.connectors.gmail import auth, events
-from assistant.connectors.gmail.ratelimit import Backoff, QuotaBudget, error_message, error_reason, is_retryable, units_for
-from assistant.domain import Account, Folder, Message, OutboxEntry
+from assistant.connectors.gmail.auth import build_service
+from assistant.connectors.gmail.ratelimit import (
+    Backoff,
+    QuotaBudget,
+    error_message,
+    error_reason,
+    is_retryable,
+    units_for,
+)
 from assistant.core.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError
+from assistant.domain import Account, Folder, Message, OutboxEntry
 from assistant.mail.mime import parse_message
-from assistant.sync.fetch import ON_DEMAND_SUFFIX
 
 BATCH_SIZE = 50  # Google: more than 50 calls per batch is "not recommended"
 # Half of a second's quota of gets per batch: a batch's units are counted from its answer (see QuotaBudget.settle), so
@@ -37,16 +52,6 @@ STATE_LABELS = frozenset({"UNREAD", "STARRED", "IMPORTANT", "CHAT"})
 ROLES = {"INBOX": "inbox", "SENT": "sent", "DRAFT": "drafts", "TRASH": "trash", "SPAM": "spam"}
 ROLE_NAMES = {"INBOX": "Inbox", "SENT": "Sent", "DRAFT": "Drafts", "TRASH": "Trash", "SPAM": "Spam"}
 TRANSPORT_ERRORS = (httplib2.HttpLib2Error, OSError, socket.timeout, TransportError)
-
-
-def build_service(api: str, credentials: Any) -> Any:
-    """A Gmail ("gmail"), Calendar ("calendar") or People ("people") service on its bundled discovery document,
-    honouring the root override."""
-    version = {"gmail": "v1", "calendar": "v3", "people": "v1"}[api]
-    root = auth.api_root()
-    options = {"api_endpoint": root} if root else None
-    return build(api, version, credentials=credentials, static_discovery=True, cache_discovery=False,
-                 client_options=options)
 
 
 def _is_folder_label(label_id: str) -> bool:
@@ -370,7 +375,7 @@ class GmailConnector(Connector):
         message.is_flagged = "STARRED" in labels
         message.remote_thread_id = resource.get("threadId", "")
         if message.date_utc is None and resource.get("internalDate"):
-            message.date_utc = datetime.fromtimestamp(int(resource["internalDate"]) / 1000, timezone.utc)
+            message.date_utc = datetime.fromtimestamp(int(resource["internalDate"]) / 1000, UTC)
         return message, raw
 
     def _fetch(self, ids: list[str]) -> tuple[list[tuple[Message, bytes | None]], list[str]]:
@@ -680,7 +685,7 @@ class GmailConnector(Connector):
         An address Google will not show (another domain, not shared) gets no intervals rather than failing the rest.
         """
         def rfc3339(moment: datetime) -> str:
-            return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
         answer = self.execute(self.calendar.freebusy().query(body={
             "timeMin": rfc3339(start), "timeMax": rfc3339(end), "items": [{"id": a} for a in addresses],
@@ -689,8 +694,8 @@ class GmailConnector(Connector):
         for address, calendar in (answer.get("calendars") or {}).items():
             intervals = busy.setdefault(address, [])
             for item in calendar.get("busy", []):
-                intervals.append((datetime.fromisoformat(item["start"].replace("Z", "+00:00")).astimezone(timezone.utc),
-                                  datetime.fromisoformat(item["end"].replace("Z", "+00:00")).astimezone(timezone.utc),
+                intervals.append((datetime.fromisoformat(item["start"].replace("Z", "+00:00")).astimezone(UTC),
+                                  datetime.fromisoformat(item["end"].replace("Z", "+00:00")).astimezone(UTC),
                                   "busy"))
             intervals.sort()
         return busy

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
-from assistant.domain import CalendarEvent
 from assistant.core.errors import InvalidInput
+from assistant.domain import CalendarEvent
 
 PRODID = "-//Assistant//Google Calendar connector//EN"
 RECURRENCE_PROPERTIES = ("RRULE", "EXRULE", "RDATE", "EXDATE")
@@ -37,14 +37,14 @@ def _when(value: dict[str, Any], default_zone: str) -> date | datetime:
     moment = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
     zone = _zone(value.get("timeZone")) or _zone(default_zone)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone or timezone.utc)
+        moment = moment.replace(tzinfo=zone or UTC)
     return moment.astimezone(zone) if zone else moment
 
 
 def _utc(value: date | datetime, zone_name: str) -> datetime:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
-    return datetime.combine(value, time(0), _zone(zone_name) or timezone.utc).astimezone(timezone.utc)
+        return value.astimezone(UTC)
+    return datetime.combine(value, time(0), _zone(zone_name) or UTC).astimezone(UTC)
 
 
 def _vevent(resource: dict[str, Any], calendar_zone: str) -> icalendar.Event:

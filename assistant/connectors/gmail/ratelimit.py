@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import random
-from collections import deque
 import time
-from typing import Callable
+from collections import deque
+from collections.abc import Callable
 
 # Units per call, from the Gmail API's quota table (projects created before May 2026; newer ones pay 20 for a get).
 UNITS = {

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import msal
 import requests
 
 from assistant.core.credentials import CredentialStore
-from assistant.domain import Account, AccountStatus
 from assistant.core.errors import NeedsSignIn, TransientError, UserError
+from assistant.domain import Account, AccountStatus
 
 KIND = "outlook"
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"

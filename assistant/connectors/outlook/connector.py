@@ -11,9 +11,10 @@ import json
 import threading
 import time
 import zoneinfo
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from dateutil.rrule import rrulestr
@@ -22,10 +23,10 @@ from assistant.connectors.base import CalendarPage, Capability, Connector, Conta
 from assistant.connectors.outlook import mapping
 from assistant.connectors.outlook.auth import TokenProvider, graph_root
 from assistant.connectors.outlook.graph import GraphClient, GraphError, SyncStateNotFound
-from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
 from assistant.core.errors import InvalidInput, PermanentError, TransientError
+from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
 
-UTC = timezone.utc
+UTC = UTC
 PAGE_SIZE = 100
 CURSOR_VERSION = 1
 # A named property of our own on drafts: the outbox entry's idempotency key, so a retry finds what it already did.

@@ -9,16 +9,16 @@ import email
 import email.policy
 import email.utils
 import zoneinfo
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from assistant.domain import Address, Attachment, CalendarEvent, Message
 from assistant.core.errors import InvalidInput
+from assistant.domain import Address, Attachment, CalendarEvent, Message
 
-UTC = timezone.utc
+UTC = UTC
 
 # Selected on message delta: everything a list and the reader need, so a first sync needs no per-message request.
 MESSAGE_FIELDS = (
