@@ -134,7 +134,7 @@ def _add_principals(workspace: Path, principals: list[dict]) -> None:
 
 def _import_in_process(workspace: Path, principals: list[dict], root: Path, key: str) -> tuple[int, float]:
     """Everything of one kind (calendars, call logs, boards) through ``import_path``, as ``assistant import`` does."""
-    from assistant.importing.base import import_path
+    from assistant.importing.path import import_path
     from assistant.store import Store
 
     store = Store(workspace)

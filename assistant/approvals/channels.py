@@ -22,13 +22,16 @@ from assistant.core.errors import UserError
 from assistant.domain import Account
 from assistant.store import Store
 from assistant.store import drafts as sql
+from assistant.sync.hooks import MailPulled
 
 log = logging.getLogger(__name__)
 _REFERENCE = __import__("re").compile(r"APR-([A-Za-z0-9_-]{20,40})")
 
 
-def mail_mark(store: Store, account: Account) -> int:
-    return sql.max_message_id(store.scope(account.principal_id), account.id)
+def mail_pull_hook(store: Store, account: Account) -> Callable[[MailPulled], list[str]]:
+    """Registered in the sync engine's ``assistant.after_mail_pull`` hooks: answers that arrive in a pass are applied."""
+    mark = sql.max_message_id(store.scope(account.principal_id), account.id)
+    return lambda pulled: after_mail_pull(pulled.store, pulled.account, mark, pulled.now, pulled.push)
 
 
 def after_mail_pull(store: Store, account: Account, mark: int, now: datetime, push: Callable[[], None]) -> list[str]:

@@ -7,35 +7,22 @@ record in ``draft_versions``.
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from assistant.approvals import lifecycle
+from assistant.approvals.content import draft_hash
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Address, ApprovalPolicy, Draft
 from assistant.mail import compose
-from assistant.store import Store, content_hash
+from assistant.store import Store
 from assistant.store import drafts as sql
 
 # States in which the content may still change without anything being taken back.
 EDITABLE = {"draft", "revised", "rejected", "awaiting-approval", "approved", "scheduled", "needs-confirmation"}
 FINAL = {"sent", "sent-by-principal", "withdrawn"}
-
-
-def _attachment_digest(path: str) -> str:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return "unreadable"
-
-
-def draft_hash(d: Draft) -> str:
-    """What the principal approves: recipients, subject, body, thread, and the attachments' names and bytes."""
-    content = sql.draft_content(d)
-    content["attachments"] = [[Path(a).name, _attachment_digest(a)] for a in d.attachments]
-    return content_hash(content)
 
 
 def _account_for(store: Store, principal_id: int, account_id: int | None) -> int:
@@ -102,14 +89,10 @@ def save_draft(
     if new_hash == d.content_hash and account_id == d.account_id and not approval_changed:
         return d
     if d.state in FINAL or d.state == "sending":
-        from assistant.approvals import lifecycle
-
         if d.state == "sending" and lifecycle.undo_send(store, principal_id, draft_id, actor=actor):
             d = sql.get_draft(scope, draft_id)
         else:
             raise InvalidInput(f"draft {draft_id} is {d.state}: it can no longer be changed")
-    from assistant.approvals import lifecycle
-
     with store.transaction():
         lifecycle.take_back_server_schedule(store, d)
         d.account_id = account_id
@@ -138,8 +121,6 @@ def list_drafts(store: Store, principal_id: int, states: Iterable[str] | None = 
 
 def delete_draft(store: Store, principal_id: int, draft_id: int, *, actor: str = "assistant") -> None:
     """Discard a draft. One already handed to the outbox for sending is taken back first if it has not gone yet."""
-    from assistant.approvals import lifecycle
-
     scope = store.scope(principal_id)
     d = sql.get_draft(scope, draft_id)
     if d.state == "sending" and not lifecycle.undo_send(store, principal_id, draft_id, actor=actor):
@@ -167,8 +148,6 @@ def submit_draft(
     """Ask for approval if the policy says so, else send (or schedule). Returns the draft's new state:
     "awaiting-approval", "scheduled", "sending" (in the outbox, within the undo window) or "needs-confirmation".
     ``require_approval`` asks the principal even when the policy would not."""
-    from assistant.approvals import lifecycle
-
     return lifecycle.submit(store, principal_id, draft_id, send_at=send_at, channels=tuple(channels), actor=actor,
                             now=now or timezones.now_utc(), require_approval=require_approval)
 

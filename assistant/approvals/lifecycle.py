@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from assistant import connectors
 from assistant.approvals import outgoing, policy
+from assistant.approvals.content import draft_hash
 from assistant.connectors.base import Capability
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
@@ -209,8 +210,6 @@ def decide(store: Store, principal_id: int, draft_id: int, decision: str, *, cha
             _set_state(store, d, "rejected", actor, "rejected", channel, comment=comment, request_id=request_id)
             return d.state
         if decision == "edit":
-            from assistant.approvals.drafts import draft_hash
-
             d.body_text = edited_body or ""
             d.version += 1
             d.content_hash = draft_hash(d)

@@ -2,43 +2,18 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 from typing import Any
 
+from assistant.calls.export import call_json, write_csv
+from assistant.cli import format as fmt
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 
 DIRECTIONS = ("in", "out", "missed", "voicemail")
-EXPORT_COLUMNS = ["id", "started_utc", "started_local", "direction", "number_as_typed", "number_e164", "number_kind",
-                  "caller_name", "duration_s", "outcome", "notes", "source"]
-
-
 def _cli():
-    from assistant.cli import main as cli
-    return cli
-
-
-def call_json(call: Any, zone: str) -> dict[str, Any]:
-    from assistant.core.phones import classify
-
-    cli = _cli()
-    return {
-        "id": call.id,
-        "direction": call.direction.value,
-        "number": call.number_raw,
-        "number_e164": call.number_e164 or None,
-        "number_kind": classify(call.number_raw, call.number_e164),
-        "caller_name": call.caller_name,
-        "started_utc": cli._iso_utc(call.started_utc),
-        "started_local": cli._iso_local(call.started_utc, zone),
-        "started_assistant": cli._iso_local(call.started_utc, timezones.assistant_zone_name()),
-        "duration_s": call.duration_s,
-        "outcome": call.outcome,
-        "notes": call.notes,
-        "source": call.source,
-    }
+    return fmt
 
 
 def _principal(store: Any, name: str):
@@ -50,7 +25,7 @@ def cmd_call_log(args: argparse.Namespace, out: Any) -> int:
 
     if args.duration is not None and args.duration < 0:
         raise InvalidInput("--duration must be 0 or more seconds")
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = _principal(store, args.principal)
         started = timezones.parse_when(args.at, principal.timezone) if args.at else timezones.now_utc()
@@ -84,7 +59,7 @@ def cmd_call_list(args: argparse.Namespace, out: Any) -> int:
     from assistant.store.calls import calls_page
 
     cli = _cli()
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     try:
         principal = _principal(store, args.principal)
         calls = calls_page(store.scope(principal.id), _filter(args, store, principal), limit=args.limit)
@@ -94,9 +69,9 @@ def cmd_call_list(args: argparse.Namespace, out: Any) -> int:
     rows = [call_json(c, zone) for c in calls]
     out.emit(
         {"principal": principal.name, "timezone": zone, "calls": rows},
-        lambda: cli._table(
+        lambda: cli.table(
             ["ID", "WHEN (" + zone + ")", "DIR", "NUMBER AS TYPED", "E.164", "NAME", "DURATION", "NOTES"],
-            [[c.id, cli._shown(c.started_utc, zone), c.direction.value, c.number_raw or "—",
+            [[c.id, cli.shown(c.started_utc, zone), c.direction.value, c.number_raw or "—",
               c.number_e164 or ("(invalid)" if r["number_kind"] == "invalid" else f"({r['number_kind']})"),
               c.caller_name, _duration(c.duration_s), c.notes] for c, r in zip(calls, rows, strict=False)],
             {5: 30, 7: 40},
@@ -118,7 +93,7 @@ def cmd_call_import(args: argparse.Namespace, out: Any) -> int:
     if not path.exists():
         raise NotFound(f"{path} does not exist")
     mapping = parse_mapping(args.map) if args.map else None
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     try:
         principal = _principal(store, args.principal)
         report = import_calls(store, principal.id, path, mapping=mapping)
@@ -137,7 +112,7 @@ def cmd_call_export(args: argparse.Namespace, out: Any) -> int:
     from assistant.store.calls import calls_page, count_calls
 
     cli = _cli()
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     try:
         principal = _principal(store, args.principal)
         scope = store.scope(principal.id)
@@ -158,31 +133,18 @@ def cmd_call_export(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
-def write_csv(handle: Any, calls: list[Any], zone: str) -> None:
-    writer = csv.DictWriter(handle, EXPORT_COLUMNS)
-    writer.writeheader()
-    for c in calls:
-        r = call_json(c, zone)
-        writer.writerow({
-            "id": c.id, "started_utc": r["started_utc"], "started_local": r["started_local"], "direction": r["direction"],
-            "number_as_typed": c.number_raw, "number_e164": c.number_e164, "number_kind": r["number_kind"],
-            "caller_name": c.caller_name, "duration_s": c.duration_s, "outcome": c.outcome, "notes": c.notes,
-            "source": c.source,
-        })
-
-
 def cmd_call_totals(args: argparse.Namespace, out: Any) -> int:
     from assistant.store.calls import talk_time
 
     cli = _cli()
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     try:
         principal = _principal(store, args.principal)
         totals = talk_time(store.scope(principal.id), principal.timezone, by=args.by)
     finally:
         store.close()
     out.emit({"principal": principal.name, "by": args.by, "timezone": principal.timezone, "totals": totals},
-             lambda: cli._table([args.by.upper(), "CALLS", "TALK TIME"],
+             lambda: cli.table([args.by.upper(), "CALLS", "TALK TIME"],
                                 [[t["period"], t["calls"], _duration(t["seconds"])] for t in totals])
              if totals else f"No calls for {principal.name}.")
     return 0
@@ -193,7 +155,7 @@ def cmd_call_back(args: argparse.Namespace, out: Any) -> int:
     from assistant.store.calls import get_call
 
     cli = _cli()
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     try:
         principal = _principal(store, args.principal)
         call = get_call(store.scope(principal.id), args.id)
@@ -202,11 +164,11 @@ def cmd_call_back(args: argparse.Namespace, out: Any) -> int:
     finally:
         store.close()
     data = {"principal": principal.name, "call_id": call.id, "reminder_id": getattr(reminder, "id", None),
-            "text": getattr(reminder, "text", ""), "due_utc": cli._iso_utc(due),
-            "due_local": cli._iso_local(due, principal.timezone),
-            "due_assistant": cli._iso_local(due, timezones.assistant_zone_name())}
-    out.emit(data, lambda: f"Reminder to call back at {cli._shown(due, principal.timezone)} "
-                           f"({cli._shown(due, timezones.assistant_zone_name())} your time).")
+            "text": getattr(reminder, "text", ""), "due_utc": cli.iso_utc(due),
+            "due_local": cli.iso_local(due, principal.timezone),
+            "due_assistant": cli.iso_local(due, timezones.assistant_zone_name())}
+    out.emit(data, lambda: f"Reminder to call back at {cli.shown(due, principal.timezone)} "
+                           f"({cli.shown(due, timezones.assistant_zone_name())} your time).")
     return 0
 
 
@@ -214,7 +176,7 @@ def cmd_call_task(args: argparse.Namespace, out: Any) -> int:
     from assistant.calls.manual import task_from_call
     from assistant.store.calls import get_call
 
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = _principal(store, args.principal)
         call = get_call(store.scope(principal.id), args.id)

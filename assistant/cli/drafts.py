@@ -5,7 +5,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from assistant.cli.main import Output, _iso_local, _iso_utc, _open_store, _shown, _table
+from assistant.cli import format as fmt
+from assistant.cli.format import Output
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput
 from assistant.domain import ApprovalPolicy, Draft
@@ -20,9 +21,9 @@ def _draft_json(store, d: Draft) -> dict[str, Any]:
         "approved_hash": d.approved_hash, "approval_override": d.approval or None,
         "to": [str(a) for a in d.to], "cc": [str(a) for a in d.cc], "subject": d.subject, "body": d.body_text,
         "in_reply_to": d.in_reply_to or None, "attachments": [Path(a).name for a in d.attachments],
-        "comment": d.comment or None, "send_at_utc": _iso_utc(d.send_at_utc),
-        "send_at_principal": _iso_local(d.send_at_utc, p.timezone), "send_where": d.send_where or None,
-        "updated_utc": _iso_utc(d.updated_utc),
+        "comment": d.comment or None, "send_at_utc": fmt.iso_utc(d.send_at_utc),
+        "send_at_principal": fmt.iso_local(d.send_at_utc, p.timezone), "send_where": d.send_where or None,
+        "updated_utc": fmt.iso_utc(d.updated_utc),
     }
 
 
@@ -41,7 +42,7 @@ def _send_at(store, d: Draft, args) -> Any:
 def cmd_principal_set(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import drafts as sql
 
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         p = store.principal_by_name(args.name)
         if args.approval is not None:
@@ -73,7 +74,7 @@ def cmd_principal_set(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_draft_new(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import drafts
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         p = store.principal_by_name(args.principal)
         d = drafts.save_draft(store, p.id, args.account, to=args.to, cc=args.cc or (), subject=args.subject,
@@ -90,7 +91,7 @@ def cmd_draft_edit(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import drafts
     from assistant.approvals.lifecycle import find_draft
 
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         pid = find_draft(store, args.id)
         d = drafts.get_draft(store, pid, args.id)
@@ -111,7 +112,7 @@ def cmd_draft_edit(args: argparse.Namespace, out: Output) -> int:
 def cmd_draft_list(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import drafts as sql
 
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         pid = _principal_id(store, args.principal)
         states = [args.state] if args.state else None
@@ -124,7 +125,7 @@ def cmd_draft_list(args: argparse.Namespace, out: Output) -> int:
         names = {p.id: p.name for p in store.principals()}
     finally:
         store.close()
-    out.emit(data, lambda: _table(
+    out.emit(data, lambda: fmt.table(
         ["ID", "PRINCIPAL", "STATE", "V", "TO", "SUBJECT"],
         [[d.id, names[d.principal_id], d.state, d.version, ", ".join(a.email for a in d.to), d.subject] for d in rows],
         clip={5: 50},
@@ -136,7 +137,7 @@ def cmd_draft_show(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import lifecycle
     from assistant.store import drafts as sql
 
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         pid = lifecycle.find_draft(store, args.id)
         scope = store.scope(pid)
@@ -145,10 +146,10 @@ def cmd_draft_show(args: argparse.Namespace, out: Output) -> int:
         history = lifecycle.history(store, pid, d.id)
         data = {
             "draft": _draft_json(store, d),
-            "versions": [{**v, "created_utc": _iso_utc(v["created_utc"])} for v in sql.versions(scope, d.id)],
+            "versions": [{**v, "created_utc": fmt.iso_utc(v["created_utc"])} for v in sql.versions(scope, d.id)],
             "requests": [{"id": r.id, "channel": r.channel, "version": r.version, "state": r.state,
-                          "created_utc": _iso_utc(r.created_utc)} for r in sql.requests_for(scope, d.id)],
-            "history": [{**h, "at_utc": _iso_utc(h["at_utc"])} for h in history],
+                          "created_utc": fmt.iso_utc(r.created_utc)} for r in sql.requests_for(scope, d.id)],
+            "history": [{**h, "at_utc": fmt.iso_utc(h["at_utc"])} for h in history],
         }
     finally:
         store.close()
@@ -159,9 +160,9 @@ def cmd_draft_show(args: argparse.Namespace, out: Output) -> int:
         if d.comment:
             lines.append(f"Principal's comment: {d.comment}")
         if d.send_at_utc:
-            lines.append(f"Send at: {_shown(d.send_at_utc, zone)} ({d.send_where or 'app'})")
+            lines.append(f"Send at: {fmt.shown(d.send_at_utc, zone)} ({d.send_where or 'app'})")
         lines += ["", d.body_text.rstrip(), "", "History:"]
-        lines += [f"  {_shown(h['at_utc'], zone)}  {h['action']:<28} {h.get('channel', ''):<14} v{h.get('version', '')}"
+        lines += [f"  {fmt.shown(h['at_utc'], zone)}  {h['action']:<28} {h.get('channel', ''):<14} v{h.get('version', '')}"
                   f"  {h['actor']}" for h in history]
         return "\n".join(lines)
 
@@ -173,7 +174,7 @@ def _with_draft(args, fn) -> tuple[Any, Draft]:
     from assistant.approvals import lifecycle
     from assistant.store import drafts as sql
 
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         pid = lifecycle.find_draft(store, args.id)
         result = fn(store, pid)
@@ -228,7 +229,7 @@ def cmd_draft_confirm(args: argparse.Namespace, out: Output) -> int:
 def cmd_draft_delete(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import drafts, lifecycle
 
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         pid = lifecycle.find_draft(store, args.id)
         drafts.delete_draft(store, pid, args.id)
@@ -242,7 +243,7 @@ def cmd_approvals_list(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import lifecycle
     from assistant.store import drafts as sql
 
-    store = _open_store(args)
+    store = fmt.open_store(args)
     try:
         pid = _principal_id(store, args.principal)
         now = timezones.now_utc()
@@ -256,11 +257,11 @@ def cmd_approvals_list(args: argparse.Namespace, out: Output) -> int:
                 "draft_id": r["draft"].id, "principal": r["principal"], "principal_id": r["principal_id"],
                 "state": r["draft"].state, "subject": r["draft"].subject, "version": r["draft"].version,
                 "to": [a.email for a in r["draft"].to], "channels": r["channels"], "comment": r["draft"].comment or None,
-                "submitted_utc": _iso_utc(r["submitted_utc"]),
+                "submitted_utc": fmt.iso_utc(r["submitted_utc"]),
                 "waiting_s": int((now - r["submitted_utc"]).total_seconds()) if r["submitted_utc"] else None,
             } for r in rows],
             "flagged": [{"principal": p.name, "id": f.id, "message_id": f.message_id, "sender": f.sender,
-                         "reason": f.reason, "at_utc": _iso_utc(f.at_utc)} for p, f in flagged],
+                         "reason": f.reason, "at_utc": fmt.iso_utc(f.at_utc)} for p, f in flagged],
         }
     finally:
         store.close()
@@ -268,7 +269,7 @@ def cmd_approvals_list(args: argparse.Namespace, out: Output) -> int:
     def human() -> str:
         if not data["queue"] and not data["flagged"]:
             return "Nothing waiting for a principal."
-        text = _table(["DRAFT", "PRINCIPAL", "STATE", "WAITING", "SUBJECT"], [
+        text = fmt.table(["DRAFT", "PRINCIPAL", "STATE", "WAITING", "SUBJECT"], [
             [q["draft_id"], q["principal"], q["state"], _waited(q["waiting_s"]), q["subject"]] for q in data["queue"]
         ], clip={4: 50}) if data["queue"] else "No drafts waiting."
         if data["flagged"]:
@@ -305,7 +306,7 @@ def cmd_approvals_decide(args: argparse.Namespace, out: Output) -> int:
 
 
 def register(commands: Any, principal_commands: Any) -> None:
-    from assistant.cli.main import _Parser
+    from assistant.cli.format import Parser as _Parser
 
     p_set = principal_commands.add_parser("set", help="change a principal's approval settings")
     p_set.add_argument("name", metavar="NAME")

@@ -6,86 +6,22 @@ Exit status: 0 on success, 2 on a usage error, 1 otherwise with one line on stde
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import unicodedata
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.cli.format import PROG, Output
+from assistant.cli.format import Parser as _Parser
+from assistant.cli.format import iso_local as _iso_local
+from assistant.cli.format import iso_utc as _iso_utc
+from assistant.cli.format import one_line as _one_line
+from assistant.cli.format import open_store as _open_store
+from assistant.cli.format import shown as _shown
+from assistant.cli.format import table as _table
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound, UsageError, UserError
-
-PROG = "assistant"
-
-
-# -- output helpers ----------------------------------------------------------------------------------------------------
-def _iso_utc(dt: datetime | None) -> str | None:
-    return None if dt is None else timezones.to_utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _iso_local(dt: datetime | None, zone: str) -> str | None:
-    return None if dt is None else timezones.in_zone(dt, zone).isoformat(timespec="seconds")
-
-
-def _shown(dt: datetime | None, zone: str) -> str:
-    return "" if dt is None else f"{timezones.in_zone(dt, zone):%Y-%m-%d %H:%M %Z}"
-
-
-def _width(text: str) -> int:
-    if text.isascii():
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
-               for ch in text)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if _width(text) <= limit:
-        return text
-    if text.isascii():
-        return text[: limit - 1] + "…"
-    out, used = [], 0
-    for ch in text:
-        w = _width(ch)
-        if used + w > limit - 1:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + "…"
-
-
-def _table(headers: Sequence[str], rows: list[Sequence[Any]], clip: dict[int, int] | None = None) -> str:
-    clip = clip or {}
-    cells = [[_clip(str(v), clip.get(i, 200)) for i, v in enumerate(row)] for row in rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v + " " * (widths[i] - _width(v)) for i, v in enumerate(values)).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
-
-
-class Output:
-    def __init__(self, as_json: bool):
-        self.as_json = as_json
-
-    def emit(self, data: dict[str, Any], human: Callable[[], str]) -> None:
-        if self.as_json:
-            print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        else:
-            text = human()
-            if text:
-                print(text)
-
-
-# -- helpers shared by commands ----------------------------------------------------------------------------------------
-def _open_store(args: argparse.Namespace):
-    from assistant.store import Store
-
-    return Store(args.workspace)
 
 
 def _require_display(alternative: str = "") -> None:
@@ -437,7 +373,7 @@ def _pairs(entries: Any, second: str) -> list[dict[str, str]]:
 
 
 def cmd_import(args: argparse.Namespace, out: Output) -> int:
-    from assistant.importing.base import import_path
+    from assistant.importing.path import import_path
 
     path = Path(args.path).expanduser()
     if not path.exists():
@@ -487,12 +423,6 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line after the usage, as argparse does, but with our prefix
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{PROG}: {message}\n")
-
-
 def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     """All commands; ``extensions=False`` leaves out the other modules' (``assistant search`` starts faster without them)."""
     parser = _Parser(prog=PROG, description="A workspace for virtual assistants. Without a command: open the app.")
@@ -637,10 +567,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = "" if args.debug else " (run with --debug for the traceback)"
         print(f"{PROG}: {_one_line(f'{type(exc).__name__}: {exc}')}{hint}", file=sys.stderr)
         return 1
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _command_word(argv: Sequence[str]) -> str | None:

@@ -5,6 +5,7 @@ import argparse
 from typing import Any
 
 from assistant import reminders
+from assistant.cli import format as fmt
 from assistant.core import timezones
 from assistant.core.errors import NotFound, UsageError
 from assistant.store.reminders import NOTIFY_CHOICES
@@ -13,8 +14,7 @@ WHEN_HELP = "ISO 8601 with an offset, or 'YYYY-MM-DD HH:MM' in the principal's z
 
 
 def _cli():
-    from assistant.cli import main as cli
-    return cli
+    return fmt
 
 
 def reminder_json(r: Any, principal: Any, assistant_zone: str) -> dict[str, Any]:
@@ -29,16 +29,16 @@ def reminder_json(r: Any, principal: Any, assistant_zone: str) -> dict[str, Any]
         "urgent": bool(getattr(r, "urgent", False)),
         "link": r.link,
         "rrule": r.rrule,
-        "due_utc": cli._iso_utc(r.due_utc),
-        "due_principal": cli._iso_local(r.due_utc, principal.timezone),
+        "due_utc": cli.iso_utc(r.due_utc),
+        "due_principal": cli.iso_local(r.due_utc, principal.timezone),
         "principal_timezone": principal.timezone,
-        "due_assistant": cli._iso_local(r.due_utc, assistant_zone),
+        "due_assistant": cli.iso_local(r.due_utc, assistant_zone),
         "assistant_timezone": assistant_zone,
     }
 
 
 def cmd_remind_add(args: argparse.Namespace, out: Any) -> int:
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         due = timezones.parse_when(args.at, principal.timezone)
@@ -49,13 +49,13 @@ def cmd_remind_add(args: argparse.Namespace, out: Any) -> int:
     zone = timezones.assistant_zone_name()
     data = reminder_json(r, principal, zone)
     cli = _cli()
-    out.emit(data, lambda: f"Reminder {r.id} for {principal.name} at {cli._shown(r.due_utc, principal.timezone)}"
-                           f" ({cli._shown(r.due_utc, zone)} here).")
+    out.emit(data, lambda: f"Reminder {r.id} for {principal.name} at {cli.shown(r.due_utc, principal.timezone)}"
+                           f" ({cli.shown(r.due_utc, zone)} here).")
     return 0
 
 
 def cmd_remind_follow_up(args: argparse.Namespace, out: Any) -> int:
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         scope = store.scope(principal.id)
@@ -71,13 +71,13 @@ def cmd_remind_follow_up(args: argparse.Namespace, out: Any) -> int:
     finally:
         store.close()
     data = reminder_json(r, principal, timezones.assistant_zone_name())
-    out.emit(data, lambda: f"Follow-up {r.id} for {principal.name} at {_cli()._shown(r.due_utc, principal.timezone)}"
+    out.emit(data, lambda: f"Follow-up {r.id} for {principal.name} at {_cli().shown(r.due_utc, principal.timezone)}"
                            " unless a reply arrives first.")
     return 0
 
 
 def cmd_remind_snooze(args: argparse.Namespace, out: Any) -> int:
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         if args.until:
@@ -87,12 +87,12 @@ def cmd_remind_snooze(args: argparse.Namespace, out: Any) -> int:
     finally:
         store.close()
     data = reminder_json(r, principal, timezones.assistant_zone_name())
-    out.emit(data, lambda: f"Reminder {r.id} snoozed until {_cli()._shown(r.due_utc, principal.timezone)}.")
+    out.emit(data, lambda: f"Reminder {r.id} snoozed until {_cli().shown(r.due_utc, principal.timezone)}.")
     return 0
 
 
 def cmd_remind_settings(args: argparse.Namespace, out: Any) -> int:
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         if args.principal:
             principal = store.principal_by_name(args.principal)
@@ -116,7 +116,7 @@ def cmd_remind_settings(args: argparse.Namespace, out: Any) -> int:
 
 def cmd_reminders_list(args: argparse.Namespace, out: Any) -> int:
     cli = _cli()
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     zone = timezones.assistant_zone_name()
     try:
         principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
@@ -138,10 +138,10 @@ def cmd_reminders_list(args: argparse.Namespace, out: Any) -> int:
     def human() -> str:
         if not rows:
             return "No reminders."
-        return cli._table(
+        return cli.table(
             ["id", "principal", "kind", "due (UTC)", "due (principal)", f"due ({zone})", "state", "text"],
             [[r.id, p.name, r.kind, f"{timezones.to_utc(r.due_utc):%Y-%m-%d %H:%M}",
-              cli._shown(r.due_utc, p.timezone), cli._shown(r.due_utc, zone),
+              cli.shown(r.due_utc, p.timezone), cli.shown(r.due_utc, zone),
               r.state + (" (missed)" if r.missed else ""), r.text] for r, p in rows],
             clip={7: 50})
 

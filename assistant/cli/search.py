@@ -10,18 +10,19 @@ import argparse
 from datetime import datetime
 from typing import Any
 
+from assistant.cli import format as fmt
 from assistant.core.errors import UsageError
 
 KINDS = ("messages", "tasks", "calls", "events", "all")
 
 
 def _when(cli: Any, moment: datetime | None, zone: str) -> tuple[str | None, str | None, str]:
-    return cli._iso_utc(moment), cli._iso_local(moment, zone), cli._shown(moment, zone) if moment else ""
+    return cli.iso_utc(moment), cli.iso_local(moment, zone), cli.shown(moment, zone) if moment else ""
 
 
 def rows_for(store: Any, principal: Any, kind: str, query: str, limit: int) -> list[dict[str, Any]]:
     """One principal's matches of one kind, newest first, as the rows `search --in` prints."""
-    from assistant.cli import main as cli
+    cli = fmt
     from assistant.store import board as board_store
     from assistant.store import calls as call_store
 
@@ -33,13 +34,13 @@ def rows_for(store: Any, principal: Any, kind: str, query: str, limit: int) -> l
         for c in cards:
             utc, local, shown = _when(cli, c.due_utc, zone)
             out.append({"kind": "task", "id": c.id, "when_utc": utc, "when_local": local, "shown": shown,
-                        "title": c.title, "detail": cli._one_line(c.notes)[:120], "sort": c.due_utc})
+                        "title": c.title, "detail": cli.one_line(c.notes)[:120], "sort": c.due_utc})
     elif kind == "calls":
         for c in call_store.calls_page(scope, call_store.CallFilter(text=query), limit=limit):
             utc, local, shown = _when(cli, c.started_utc, zone)
             out.append({"kind": "call", "id": c.id, "when_utc": utc, "when_local": local, "shown": shown,
                         "title": c.caller_name or c.number_e164 or c.number_raw,
-                        "detail": cli._one_line(c.notes)[:120], "sort": c.started_utc})
+                        "detail": cli.one_line(c.notes)[:120], "sort": c.started_utc})
     elif kind == "events":
         for e in scope.search_events(query, limit=limit):
             utc, local, shown = _when(cli, e.start_utc, zone)
@@ -51,7 +52,7 @@ def rows_for(store: Any, principal: Any, kind: str, query: str, limit: int) -> l
 
 
 def search_everything(args: argparse.Namespace, out: Any) -> int:
-    from assistant.cli import main as cli
+    cli = fmt
     from assistant.store.search import parse
 
     kinds = ["tasks", "calls", "events"] if args.within == "all" else [args.within]
@@ -59,7 +60,7 @@ def search_everything(args: argparse.Namespace, out: Any) -> int:
     if any((parsed.sender, parsed.recipient, parsed.subject, parsed.has_attachment, parsed.unread, parsed.flagged,
             parsed.before, parsed.after)) and args.within != "all":
         raise UsageError(f"from:, to:, subject:, has:, is:, before: and after: search messages, not {args.within}")
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     try:
         principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
         rows: list[dict[str, Any]] = []
@@ -86,7 +87,7 @@ def search_everything(args: argparse.Namespace, out: Any) -> int:
     human_rows = [[r["kind"], r["principal"], r.pop("shown"), r["title"], r["detail"]] for r in rows]
     out.emit(
         {"query": args.query, "principal": args.principal, "in": args.within, "results": rows},
-        lambda: cli._table(["KIND", "PRINCIPAL", "WHEN (PRINCIPAL'S ZONE)", "WHAT", "DETAIL"], human_rows,
+        lambda: cli.table(["KIND", "PRINCIPAL", "WHEN (PRINCIPAL'S ZONE)", "WHAT", "DETAIL"], human_rows,
                            {3: 50, 4: 40}) if rows else "Nothing matches.",
     )
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from assistant.cli import format as fmt
 from assistant.core.errors import InvalidInput
 from assistant.domain import ApprovalPolicy
 
@@ -11,8 +12,7 @@ CLEAR = "principal"  # --approval principal: no override, the principal's policy
 
 
 def _cli():
-    from assistant.cli import main as cli
-    return cli
+    return fmt
 
 
 def snippet_json(s: Any) -> dict[str, Any]:
@@ -23,14 +23,14 @@ def cmd_snippet_list(args: argparse.Namespace, out: Any) -> int:
     from assistant.store import snippets as snippet_store
 
     cli = _cli()
-    store = cli._open_store(args)
+    store = cli.open_store(args)
     try:
         p = store.principal_by_name(args.principal)
         found = snippet_store.snippets(store.scope(p.id))
     finally:
         store.close()
     out.emit({"principal": p.name, "snippets": [snippet_json(s) for s in found]},
-             lambda: cli._table(["NAME", "APPROVAL", "TEXT"],
+             lambda: cli.table(["NAME", "APPROVAL", "TEXT"],
                                 [[s.name, s.approval or "(policy)", s.body] for s in found], {2: 60})
              if found else f"{p.name} has no snippets.")
     return 0
@@ -39,7 +39,7 @@ def cmd_snippet_list(args: argparse.Namespace, out: Any) -> int:
 def cmd_snippet_set(args: argparse.Namespace, out: Any) -> int:
     from assistant.store import snippets as snippet_store
 
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         p = store.principal_by_name(args.principal)
         scope = store.scope(p.id)
@@ -63,7 +63,7 @@ def cmd_snippet_set(args: argparse.Namespace, out: Any) -> int:
 def cmd_snippet_delete(args: argparse.Namespace, out: Any) -> int:
     from assistant.store import snippets as snippet_store
 
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         p = store.principal_by_name(args.principal)
         snippet_store.delete_snippet(store.scope(p.id), args.name)
@@ -74,7 +74,7 @@ def cmd_snippet_delete(args: argparse.Namespace, out: Any) -> int:
 
 
 def register(commands: Any) -> None:
-    from assistant.cli.main import _Parser
+    from assistant.cli.format import Parser as _Parser
 
     snippet = commands.add_parser("snippet", help="a principal's snippets and the approval each gives a draft")
     sub = snippet.add_subparsers(metavar="ACTION", required=True, parser_class=_Parser)

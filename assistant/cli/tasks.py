@@ -5,12 +5,12 @@ import argparse
 import sys
 from typing import Any
 
+from assistant.cli import format as fmt
 from assistant.core import timezones
 
 
 def _cli():
-    from assistant.cli import main as cli
-    return cli
+    return fmt
 
 
 def card_json(card: Any, column_names: dict[int, str], zone: str) -> dict[str, Any]:
@@ -22,16 +22,16 @@ def card_json(card: Any, column_names: dict[int, str], zone: str) -> dict[str, A
         "column": column_names.get(card.column_id),
         "position": card.position,
         "notes": card.notes,
-        "due_utc": cli._iso_utc(card.due_utc),
-        "due_local": cli._iso_local(card.due_utc, zone),
-        "due_assistant": cli._iso_local(card.due_utc, timezones.assistant_zone_name()),
+        "due_utc": cli.iso_utc(card.due_utc),
+        "due_local": cli.iso_local(card.due_utc, zone),
+        "due_assistant": cli.iso_local(card.due_utc, timezones.assistant_zone_name()),
         "priority": card.priority,
         "labels": card.labels,
         "checklist": [{"text": i.text, "done": i.done} for i in card.checklist],
         "estimate_min": card.estimate_min,
         "repeat": card.rrule,
         "link": card.link,
-        "done_utc": cli._iso_utc(card.done_utc),
+        "done_utc": cli.iso_utc(card.done_utc),
         "remind": card.remind,
     }
 
@@ -42,7 +42,7 @@ def _columns(store: Any, principal_id: int) -> dict[int, str]:
 
 def cmd_task_add(args: argparse.Namespace, out: Any) -> int:
     from assistant.board import service as board
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         due = timezones.parse_when(args.due, principal.timezone) if args.due else None
@@ -60,7 +60,7 @@ def cmd_task_list(args: argparse.Namespace, out: Any) -> int:
     from assistant.board import service as board
     from assistant.store import board as board_store
 
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         scope = store.scope(principal.id)
@@ -75,7 +75,7 @@ def cmd_task_list(args: argparse.Namespace, out: Any) -> int:
     def human() -> str:
         cli = _cli()
         rows = [[t["id"], t["column"] or "", t["title"], _due_shown(t), ",".join(t["labels"])] for t in tasks]
-        return cli._table(["ID", "COLUMN", "TITLE", "DUE (" + principal.timezone + ")", "LABELS"], rows, {2: 50})
+        return cli.table(["ID", "COLUMN", "TITLE", "DUE (" + principal.timezone + ")", "LABELS"], rows, {2: 50})
 
     out.emit(data, human)
     return 0
@@ -89,7 +89,7 @@ def cmd_task_move(args: argparse.Namespace, out: Any) -> int:
     from assistant.board import service as board
     from assistant.store import board as board_store
 
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal(board_store.principal_of_card(store, args.id))
         scope = store.scope(principal.id)
@@ -114,7 +114,7 @@ def cmd_task_done(args: argparse.Namespace, out: Any) -> int:
     from assistant.board import service as board
     from assistant.store import board as board_store
 
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal(board_store.principal_of_card(store, args.id))
         following = board.complete_task(store, principal.id, args.id)
@@ -132,7 +132,7 @@ def cmd_task_export(args: argparse.Namespace, out: Any) -> int:
     import io
 
     from assistant.importing import board as board_io
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         buffer = io.StringIO()
@@ -154,7 +154,7 @@ def cmd_task_export(args: argparse.Namespace, out: Any) -> int:
 def cmd_task_archive(args: argparse.Namespace, out: Any) -> int:
     from assistant.store import board as board_store
 
-    store = _cli()._open_store(args)
+    store = _cli().open_store(args)
     try:
         principal = store.principal_by_name(args.principal)
         scope = store.scope(principal.id)

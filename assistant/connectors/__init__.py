@@ -5,7 +5,7 @@ plugin that fails to import is reported, not fatal.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
 from assistant.core.errors import UserError
@@ -14,7 +14,7 @@ GROUP = "assistant.connectors"
 
 
 @lru_cache(maxsize=1)
-def _entry_points() -> dict[str, object]:
+def _entry_points() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 

@@ -42,9 +42,9 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
+from assistant.domain import Account, AccountStatus, CalendarEvent, Folder, Message, OutboxEntry, RemoteContact
 
 ON_DEMAND_SUFFIX = ":on-demand"  # the part id of a connector's placeholder ("it has attachments, not fetched yet")
 
@@ -80,22 +80,23 @@ class CalendarPage:
 
 
 @dataclass
-class RemoteContact:
-    """A contact as the provider holds it: phones as typed there (the store normalises them to E.164)."""
-
-    remote_id: str
-    name: str = ""
-    emails: list[str] = field(default_factory=list)
-    phones: list[str] = field(default_factory=list)
-
-
-@dataclass
 class ContactsPage:
     upserted: list[RemoteContact] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     cursor: str | None = None
     full: bool = False
     seen: list[str] = field(default_factory=list)
+
+
+class AccountStore(Protocol):
+    """What signing in needs of the workspace's store (``assistant.store.Store``, which connectors do not import)."""
+
+    def principal(self, principal_id: int) -> object: ...
+    def accounts(self, principal_id: int | None = None) -> list[Account]: ...
+    def account(self, account_id: int) -> Account: ...
+    def add_account(self, a: Account) -> Account: ...
+    def update_account_settings(self, account_id: int, settings: dict[str, Any]) -> None: ...
+    def set_account_status(self, account_id: int, status: AccountStatus) -> None: ...
 
 
 class Connector(ABC):
@@ -110,6 +111,12 @@ class Connector(ABC):
         self.credentials = credentials
         self.options = options
         self.requests_made = 0  # every remote call counts; reported by `assistant sync --json`
+
+    @property
+    def account_id(self) -> int:
+        """The account's id: a connector is made for an account the store holds, which has one."""
+        assert self.account.id is not None  # accounts come from the store
+        return self.account.id
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities

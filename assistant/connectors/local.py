@@ -26,8 +26,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
 from assistant.core.errors import InvalidInput, PermanentError
@@ -46,6 +47,7 @@ ROLE_NAMES = {
 # The folder a role is written to when it does not exist yet.
 ROLE_FOLDER = {"sent": "Sent", "drafts": "Drafts", "archive": "Archive", "trash": "Trash", "spam": "Junk"}
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 STATE_VERSION = 1
 # From this many new or changed maildir messages, a sync parses them in other processes (see _ParsingProcesses).
 PARSE_IN_PROCESSES_FROM = 200
@@ -232,7 +234,7 @@ class _MboxStore:
         boxes = []
         try:
             seen: set[str] = set()
-            out = []
+            out: list[MailItem] = []
             for folder in self.folders():
                 box = mailbox.mbox(folder.path, factory=None, create=False)
                 boxes.append(box)
@@ -265,7 +267,7 @@ class _MboxStore:
                 key = f"{folder.remote_id}/{stable}#{n}"
             seen.add(key)
             yield MailItem(key, folder.remote_id, "", flags, (folder.path, mkey), content_sha=_sha(raw),
-                           reader=lambda box=box, mkey=mkey: box.get_bytes(mkey))
+                           reader=partial(box.get_bytes, mkey))
 
     def find(self, remote_id: str) -> MailItem | None:
         for item in self.items():
@@ -277,7 +279,7 @@ class _MboxStore:
         return {_header_message_id(i.load()): i for i in self.items() if i.folder == folder}
 
     @staticmethod
-    def _rewrite(path: Path, change) -> Any:
+    def _rewrite(path: Path, change: Callable[[mailbox.mbox], T]) -> T:
         """Apply ``change(box)`` to a copy of the mbox and rename it into place."""
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".mbox")
         os.close(fd)
@@ -479,7 +481,7 @@ class LocalConnector(Connector):
                     ) -> Iterator[MailPage]:
         previous = _load_state(cursor)
         known: dict[str, list[str]] = previous["items"]
-        folders = [Folder(self.account.id, f.remote_id, f.name, f.role) for f in source.folders()]
+        folders = [Folder(self.account_id, f.remote_id, f.name, f.role) for f in source.folders()]
         # A full listing (no cursor, an interrupted full listing, or a source that now shows nothing) reports what it
         # saw, so the engine can remove what is gone — or refuse to, when nothing is left.
         full = cursor is None or previous["full"] or (not items and bool(known))
@@ -535,7 +537,7 @@ class LocalConnector(Connector):
         if parsed is not None:
             msg = parsed
         else:
-            msg = _parse(raw, self.account.principal_id, self.account.id, item.key)
+            msg = _parse(raw, self.account.principal_id, self.account_id, item.key)
         msg.folders = [item.folder]
         msg.is_read = "S" in item.flags
         msg.is_flagged = "F" in item.flags
@@ -572,7 +574,7 @@ class LocalConnector(Connector):
             try:
                 data = file.read_bytes()
                 events, errors = parse_calendar(data, principal_id=self.account.principal_id,
-                                                account_id=self.account.id, calendar_id=calendar_id)
+                                                account_id=self.account_id, calendar_id=calendar_id)
             except OSError as exc:
                 page.errors.append(f"{file.name}: cannot read it ({exc.strerror or exc})")
                 continue
@@ -741,7 +743,7 @@ class LocalConnector(Connector):
         same = source.message_ids(drafts).get(message_id) if message_id else None
         if same is not None and _same_text(same.load(), raw):
             return {"draft_remote_id": same.key}
-        for old_key in {payload.get("draft_remote_id"), same.key if same else None} - {None}:
+        for old_key in {key for key in (payload.get("draft_remote_id"), same.key if same else None) if key is not None}:
             old = source.find(old_key)
             if old is not None:
                 source.remove(old)
@@ -773,7 +775,7 @@ def _load_state(cursor: str | None) -> dict[str, Any]:
         return {"items": {}, "full": True}
     try:
         state = json.loads(cursor)
-        if state.get("v") != STATE_VERSION or not isinstance(state.get("items"), dict):
+        if not isinstance(state, dict) or state.get("v") != STATE_VERSION or not isinstance(state.get("items"), dict):
             raise ValueError
     except (ValueError, AttributeError):
         return {"items": {}, "full": True}  # an unreadable cursor: list everything again, idempotently

@@ -58,7 +58,7 @@ def normalise(raw: str | None, region: str = "US") -> NumberInfo:
     if lowered.startswith("tel:"):
         text = text[4:]
     region = (region or "US").upper()
-    candidates = [(text, region)]
+    candidates: list[tuple[str, str | None]] = [(text, region)]
     digits = re.sub(r"\D", "", text)
     if not text.startswith("+") and len(digits) >= 8:
         candidates.append(("+" + digits, None))  # exports that drop the leading "+" (Google Voice, Android)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC as UTC  # re-exported: ``from assistant.core.timezones import UTC``
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import overload
 
 from assistant.core.errors import UnknownTimeZone
 
-UTC = UTC
 _configured = False
 
 
@@ -80,6 +81,17 @@ def from_epoch(seconds: int | float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
+def from_epoch_required(seconds: int | float) -> datetime:
+    """``from_epoch`` for a value that is never NULL (a ``NOT NULL`` column)."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@overload
+def to_epoch(dt: datetime) -> int: ...
+@overload
+def to_epoch(dt: None) -> None: ...
+@overload
+def to_epoch(dt: datetime | None) -> int | None: ...
 def to_epoch(dt: datetime | None) -> int | None:
     return None if dt is None else int(to_utc(dt).timestamp())
 
@@ -139,3 +151,13 @@ def assistant_zone_name() -> str:
     except (OSError, UnknownTimeZone):
         pass
     return "UTC"
+
+
+def iso_utc(dt: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as every ``*_utc`` field of the JSON output and the CSV exports."""
+    return None if dt is None else to_utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_local(dt: datetime | None, zone: str) -> str | None:
+    """ISO 8601 with the zone's offset, as every ``*_local`` field."""
+    return None if dt is None else in_zone(dt, zone).isoformat(timespec="seconds")

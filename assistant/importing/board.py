@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from assistant.board import service as board
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, UserError
+from assistant.importing.base import ImportReport
 from assistant.store import board as board_store
 from assistant.store.board import ChecklistItem
 
@@ -23,8 +24,6 @@ TITLE_HEADERS = {"title", "task", "name", "card"}
 
 
 def _report(kind: str) -> Any:
-    from assistant.importing.base import ImportReport
-
     return ImportReport(kind=kind)
 
 

@@ -27,6 +27,7 @@ from assistant.core import timezones
 from assistant.core.errors import InvalidInput, UserError
 from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection
+from assistant.importing.base import ImportReport, is_maildir, sniff
 
 FORMATS = ("google-voice", "android", "twilio-json", "twilio-csv", "ringcentral-json", "ringcentral-csv", "csv")
 MAPPING_FIELDS = ("start", "number", "direction", "duration", "name", "notes", "outcome", "time", "id")
@@ -316,8 +317,6 @@ def parse_google_voice(path: Path) -> Iterator[Parsed]:
 
 def _mail_beside_takeout(folder: Path) -> Iterator[Parsed]:
     """A whole Takeout folder may hold mail too: say so rather than pass over it in silence."""
-    from assistant.importing.base import is_maildir, sniff
-
     for entry in sorted(folder.rglob("*")):
         try:
             if entry.is_dir() and is_maildir(entry):
@@ -633,7 +632,6 @@ def read_export(path: Path, kind: str, zone: str, mapping: dict[str, str] | None
 def import_calls(store: Any, principal_id: int, path: str | Path, *, mapping: dict[str, str] | None = None,
                  kind: str | None = None):
     """Import a call-log export; returns an ``importer.ImportReport`` (texts and duplicates counted as skipped)."""
-    from assistant.importing.base import ImportReport
     from assistant.store import calls as call_store
 
     path = Path(path)

@@ -14,7 +14,7 @@ not pending any more, so a reminder is never shown twice, and one due while the 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -23,8 +23,10 @@ from dateutil.rrule import rrulestr
 
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import Account
 from assistant.store import reminders as rstore
 from assistant.store.reminders import NOTIFY_CHOICES, NotificationSettings, StoredReminder
+from assistant.sync.hooks import MailPulled
 
 if TYPE_CHECKING:
     from assistant.store import Store
@@ -118,6 +120,15 @@ def follow_up_if_no_reply(store: Store, principal_id: int, message_id: int, due_
         due_utc=_require_aware(due_utc), link=f"message:{message_id}", created_utc=now or timezones.now_utc(),
         message_header_id=message.message_id_header, thread_id=message.thread_id)
     return rstore.insert(scope, r)
+
+
+def mail_pull_hook(store: Store, account: Account) -> Callable[[MailPulled], list[str]]:
+    """Registered in the sync engine's ``assistant.after_mail_pull`` hooks: a reply that arrives cancels its follow-up."""
+    def after(pulled: MailPulled) -> list[str]:
+        cancel_follow_ups_for_replies(pulled.store, pulled.account.principal_id, pulled.new_message_ids)
+        return []
+
+    return after
 
 
 def cancel_follow_ups_for_replies(store: Store, principal_id: int, message_ids: Iterable[int]) -> int:

@@ -17,12 +17,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from assistant.core import timezones
 from assistant.core.compression import compress_source, compress_text, compressed_bodies, decompress
 from assistant.core.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
-from assistant.core.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import (
     Account,
     AccountStatus,
@@ -167,10 +167,10 @@ class Store:
             self.db.execute(f"PRAGMA wal_autocheckpoint={previous}")
 
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return cast(int, self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def integrity_check(self) -> str:
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+        return cast(str, self.db.execute("PRAGMA integrity_check").fetchone()[0])
 
     def scope(self, principal_id: int) -> PrincipalScope:
         self.principal(principal_id)  # raises NotFound
@@ -331,7 +331,8 @@ class Store:
         return self._outbox(row)
 
     def outbox(self, account_id: int | None = None, states: Iterable[str] | None = None) -> list[OutboxEntry]:
-        sql, args = "SELECT * FROM outbox WHERE 1=1", []
+        sql = "SELECT * FROM outbox WHERE 1=1"
+        args: list[int | str] = []
         if account_id is not None:
             sql += " AND account_id=?"
             args.append(account_id)
@@ -400,7 +401,7 @@ class Store:
 
     def counts(self) -> dict[int, dict[str, int]]:
         """Unread threads and due items per principal, for the principal switcher."""
-        out: dict[int, dict[str, int]] = {p.id: {"unread": 0, "due": 0} for p in self.principals()}
+        out: dict[int, dict[str, int]] = {p.id: {"unread": 0, "due": 0} for p in self.principals() if p.id is not None}
         for r in self.db.execute(
             "SELECT principal_id, COUNT(*) FROM threads WHERE unread_count>0 GROUP BY principal_id"
         ):
@@ -533,10 +534,11 @@ class PrincipalScope:
                 "SELECT thread_id FROM thread_keys WHERE principal_id=? AND key=?", (self.principal_id, key)
             ).fetchone()
             if row:
-                return row[0]
+                return cast(int, row[0])
         cur = self.db.execute(
             "INSERT INTO threads(principal_id, subject) VALUES (?,?)", (self.principal_id, m.subject)
         )
+        assert cur.lastrowid is not None  # set by the INSERT
         return cur.lastrowid
 
     def _register_thread_keys(self, m: Message, thread_id: int) -> None:
@@ -725,20 +727,20 @@ class PrincipalScope:
         return [self._message(r, with_body=True) for r in rows]
 
     def message_count(self) -> int:
-        return self.db.execute(
+        return cast(int, self.db.execute(
             "SELECT COUNT(*) FROM messages WHERE principal_id=?", (self.principal_id,)
-        ).fetchone()[0]
+        ).fetchone()[0])
 
     def thread_count(self, folder: str | None = None) -> int:
         if folder is None:
-            return self.db.execute(
+            return cast(int, self.db.execute(
                 "SELECT COUNT(*) FROM threads WHERE principal_id=?", (self.principal_id,)
-            ).fetchone()[0]
-        return self.db.execute(
+            ).fetchone()[0])
+        return cast(int, self.db.execute(
             "SELECT COUNT(DISTINCT thread_id) FROM messages, json_each(messages.folders) f"
             " WHERE principal_id=? AND f.value=?",
             (self.principal_id, folder),
-        ).fetchone()[0]
+        ).fetchone()[0])
 
     def threads(self, offset: int = 0, limit: int = 100, folder: str | None = None) -> list[Thread]:
         """A page of threads, newest first; ``folder`` is a remote folder/label id."""
@@ -935,12 +937,13 @@ class PrincipalScope:
                     c.caller_name, to_epoch(c.started_utc), c.duration_s, c.outcome, c.notes, c.source, c.source_key,
                 ),
             )
-            c.id = cur.lastrowid
+            assert cur.lastrowid is not None  # set by the INSERT
+            c.id = call_id = cur.lastrowid
             self.db.execute(
                 "INSERT INTO calls_fts(rowid, caller_name, number, notes) VALUES (?,?,?,?)",
                 (c.id, fts.index_text(c.caller_name), f"{c.number_raw} {c.number_e164}", fts.index_text(c.notes)),
             )
-        return c.id, True
+        return call_id, True
 
     def calls(self, limit: int = 500) -> list[Call]:
         rows = self.db.execute(
@@ -950,8 +953,9 @@ class PrincipalScope:
             Call(
                 id=r["id"], principal_id=r["principal_id"], direction=CallDirection(r["direction"]),
                 number_raw=r["number_raw"], number_e164=r["number_e164"], number_valid=bool(r["number_valid"]),
-                caller_name=r["caller_name"], started_utc=from_epoch(r["started_utc"]), duration_s=r["duration_s"],
-                outcome=r["outcome"], notes=r["notes"], source=r["source"], source_key=r["source_key"],
+                caller_name=r["caller_name"], started_utc=from_epoch_required(r["started_utc"]),
+                duration_s=r["duration_s"], outcome=r["outcome"], notes=r["notes"], source=r["source"],
+                source_key=r["source_key"],
             )
             for r in rows
         ]
@@ -1041,7 +1045,7 @@ class PrincipalScope:
         )
         return [
             Reminder(id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"],
-                     due_utc=from_epoch(r["due_utc"]), state=r["state"], link=r["link"], rrule=r["rrule"])
+                     due_utc=from_epoch_required(r["due_utc"]), state=r["state"], link=r["link"], rrule=r["rrule"])
             for r in rows
         ]
 
@@ -1051,8 +1055,8 @@ class PrincipalScope:
             "SELECT * FROM audit WHERE principal_id=? ORDER BY at_utc, id", (self.principal_id,)
         )
         return [
-            AuditEntry(id=r["id"], principal_id=r["principal_id"], at_utc=from_epoch(r["at_utc"]), actor=r["actor"],
-                       action=r["action"], subject=r["subject"], detail=json.loads(r["detail"]))
+            AuditEntry(id=r["id"], principal_id=r["principal_id"], at_utc=from_epoch_required(r["at_utc"]),
+                       actor=r["actor"], action=r["action"], subject=r["subject"], detail=json.loads(r["detail"]))
             for r in rows
         ]
 

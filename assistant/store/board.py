@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.core.timezones import from_epoch, to_epoch
-from assistant.store import fts, fts_query
+from assistant.domain import BoardColumn
+from assistant.store import PrincipalScope, Store, fts, fts_query
 
 DEFAULT_ARCHIVE_AFTER_DAYS = 7
 
@@ -46,7 +48,7 @@ _EDITABLE = {"title", "notes", "due_utc", "priority", "labels", "rrule", "link",
              "done_utc", "archived_utc"}
 
 
-def _card(r: Any) -> Card:
+def _card(r: sqlite3.Row) -> Card:
     return Card(
         id=r["id"], principal_id=r["principal_id"], title=r["title"], column_id=r["column_id"], position=r["position"],
         notes=r["notes"], due_utc=from_epoch(r["due_utc"]), priority=r["priority"], labels=json.loads(r["labels"]),
@@ -69,14 +71,14 @@ def _value(name: str, value: Any) -> Any:
 
 
 # -- columns ----------------------------------------------------------------------------------------------------------
-def _own_column(scope: Any, column_id: int) -> None:
+def _own_column(scope: PrincipalScope, column_id: int) -> None:
     row = scope.db.execute("SELECT 1 FROM board_columns WHERE id=? AND principal_id=?",
                            (column_id, scope.principal_id)).fetchone()
     if row is None:
         raise NotFound(f"no column {column_id} on this principal's board")
 
 
-def column_by_name(scope: Any, name: str) -> Any:
+def column_by_name(scope: PrincipalScope, name: str) -> BoardColumn:
     wanted = name.strip().casefold()
     for column in scope.columns():
         if column.name.casefold() == wanted or str(column.id) == wanted:
@@ -85,7 +87,7 @@ def column_by_name(scope: Any, name: str) -> Any:
     raise NotFound(f"no column {name!r} on {scope.principal.name}'s board (columns: {names})")
 
 
-def add_column(scope: Any, name: str, index: int | None = None) -> int:
+def add_column(scope: PrincipalScope, name: str, index: int | None = None) -> int:
     name = name.strip()
     if not name:
         raise InvalidInput("a column needs a name")
@@ -94,12 +96,13 @@ def add_column(scope: Any, name: str, index: int | None = None) -> int:
                                  (scope.principal_id,)).fetchone()[0]
         column_id = scope.db.execute("INSERT INTO board_columns(principal_id, name, position) VALUES (?,?,?)",
                                      (scope.principal_id, name, count)).lastrowid
+        assert column_id is not None  # set by the INSERT
         if index is not None:
             move_column(scope, column_id, index)
     return column_id
 
 
-def rename_column(scope: Any, column_id: int, name: str) -> None:
+def rename_column(scope: PrincipalScope, column_id: int, name: str) -> None:
     if not name.strip():
         raise InvalidInput("a column needs a name")
     with scope.store.transaction():
@@ -108,7 +111,7 @@ def rename_column(scope: Any, column_id: int, name: str) -> None:
                          (name.strip(), column_id, scope.principal_id))
 
 
-def move_column(scope: Any, column_id: int, index: int) -> None:
+def move_column(scope: PrincipalScope, column_id: int, index: int) -> None:
     with scope.store.transaction():
         _own_column(scope, column_id)
         ids = [c.id for c in scope.columns() if c.id != column_id]
@@ -118,11 +121,11 @@ def move_column(scope: Any, column_id: int, index: int) -> None:
                              (position, cid, scope.principal_id))
 
 
-def remove_column(scope: Any, column_id: int) -> None:
+def remove_column(scope: PrincipalScope, column_id: int) -> None:
     """Remove a column; its cards go to the end of the first remaining column (a board keeps at least one)."""
     with scope.store.transaction():
         _own_column(scope, column_id)
-        others = [c.id for c in scope.columns() if c.id != column_id]
+        others = [c.id for c in scope.columns() if c.id is not None and c.id != column_id]
         if not others:
             raise InvalidInput("a board keeps at least one column")
         for card_id, in scope.db.execute("SELECT id FROM tasks WHERE column_id=? AND principal_id=? ORDER BY position",
@@ -132,13 +135,13 @@ def remove_column(scope: Any, column_id: int) -> None:
         _renumber_columns(scope)
 
 
-def _renumber_columns(scope: Any) -> None:
+def _renumber_columns(scope: PrincipalScope) -> None:
     for position, column in enumerate(scope.columns()):
         scope.db.execute("UPDATE board_columns SET position=? WHERE id=?", (position, column.id))
 
 
 # -- cards ------------------------------------------------------------------------------------------------------------
-def cards(scope: Any, *, include_archived: bool = False, ids: Iterable[int] | None = None) -> list[Card]:
+def cards(scope: PrincipalScope, *, include_archived: bool = False, ids: Iterable[int] | None = None) -> list[Card]:
     sql = ("SELECT t.* FROM tasks t LEFT JOIN board_columns c ON c.id=t.column_id WHERE t.principal_id=?"
            + ("" if include_archived else " AND t.archived_utc IS NULL"))
     params: list[Any] = [scope.principal_id]
@@ -150,23 +153,23 @@ def cards(scope: Any, *, include_archived: bool = False, ids: Iterable[int] | No
     return [_card(r) for r in rows]
 
 
-def card(scope: Any, card_id: int) -> Card:
+def card(scope: PrincipalScope, card_id: int) -> Card:
     row = scope.db.execute("SELECT * FROM tasks WHERE id=? AND principal_id=?", (card_id, scope.principal_id)).fetchone()
     if row is None:
         raise NotFound(f"no task {card_id} for {scope.principal.name}")
     return _card(row)
 
 
-def principal_of_card(store: Any, card_id: int) -> int:
+def principal_of_card(store: Store, card_id: int) -> int:
     """Which principal a card belongs to (the CLI's ``task move ID`` names no principal); everything after goes through
     that principal's scope."""
     row = store.db.execute("SELECT principal_id FROM tasks WHERE id=?", (card_id,)).fetchone()
     if row is None:
         raise NotFound(f"no task {card_id}")
-    return row[0]
+    return cast(int, row[0])
 
 
-def add_card(scope: Any, c: Card, index: int | None = None) -> Card:
+def add_card(scope: PrincipalScope, c: Card, index: int | None = None) -> Card:
     from assistant.domain import Task
 
     with scope.store.transaction():
@@ -174,15 +177,17 @@ def add_card(scope: Any, c: Card, index: int | None = None) -> Card:
                                    due_utc=c.due_utc, priority=c.priority, labels=list(c.labels), rrule=c.rrule,
                                    link=c.link))
         c.id, c.column_id, c.position, c.created_utc = task.id, task.column_id, task.position, task.created_utc
-        update_card(scope, c.id, checklist=c.checklist, estimate_min=c.estimate_min, remind=c.remind,
+        assert task.id is not None  # add_task stored it
+        update_card(scope, task.id, checklist=c.checklist, estimate_min=c.estimate_min, remind=c.remind,
                     done_utc=c.done_utc, archived_utc=c.archived_utc)
         if index is not None:
-            move_card(scope, c.id, c.column_id, index)
-            c.position = card(scope, c.id).position
+            assert task.column_id is not None  # a board keeps at least one column
+            move_card(scope, task.id, task.column_id, index)
+            c.position = card(scope, task.id).position
     return c
 
 
-def update_card(scope: Any, card_id: int, **changes: Any) -> None:
+def update_card(scope: PrincipalScope, card_id: int, **changes: Any) -> None:
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -202,7 +207,7 @@ def update_card(scope: Any, card_id: int, **changes: Any) -> None:
                              (card_id, fts.index_text(row["title"]), fts.index_text(row["notes"])))
 
 
-def move_card(scope: Any, card_id: int, column_id: int, index: int | None) -> None:
+def move_card(scope: PrincipalScope, card_id: int, column_id: int, index: int | None) -> None:
     """Put a card at ``index`` (None: the end) of a column and renumber both columns, in one transaction."""
     with scope.store.transaction():
         current = card(scope, card_id)
@@ -224,7 +229,7 @@ def move_card(scope: Any, card_id: int, column_id: int, index: int | None) -> No
                 scope.db.execute("UPDATE tasks SET position=? WHERE id=?", (position, cid))
 
 
-def delete_card(scope: Any, card_id: int) -> Card:
+def delete_card(scope: PrincipalScope, card_id: int) -> Card:
     """Delete a card and return it whole, so that :func:`restore_card` can put it back (undo)."""
     with scope.store.transaction():
         gone = card(scope, card_id)
@@ -233,7 +238,7 @@ def delete_card(scope: Any, card_id: int) -> Card:
     return gone
 
 
-def restore_card(scope: Any, gone: Card) -> Card:
+def restore_card(scope: PrincipalScope, gone: Card) -> Card:
     column_ids = {c.id for c in scope.columns()}
     column_id = gone.column_id if gone.column_id in column_ids else None
     with scope.store.transaction():
@@ -244,23 +249,23 @@ def restore_card(scope: Any, gone: Card) -> Card:
     return restored
 
 
-def search_ids(scope: Any, text: str) -> set[int]:
+def search_ids(scope: PrincipalScope, text: str) -> set[int]:
     query = fts_query(text)
     if not query:
-        return {c.id for c in cards(scope)}
+        return {c.id for c in cards(scope) if c.id is not None}
     rows = scope.db.execute(  # CROSS JOIN: the index first; SQLite would run the MATCH once per card of the principal
         "SELECT t.id FROM tasks_fts f CROSS JOIN tasks t ON t.id=f.rowid WHERE tasks_fts MATCH ? AND t.principal_id=?",
         (query, scope.principal_id))
     return {r[0] for r in rows}
 
 
-def archive_after_days(scope: Any) -> int:
+def archive_after_days(scope: PrincipalScope) -> int:
     row = scope.db.execute("SELECT archive_after_days FROM board_settings WHERE principal_id=?",
                            (scope.principal_id,)).fetchone()
     return row[0] if row else DEFAULT_ARCHIVE_AFTER_DAYS
 
 
-def set_archive_after_days(scope: Any, days: int) -> None:
+def set_archive_after_days(scope: PrincipalScope, days: int) -> None:
     if days < 0:
         raise InvalidInput("archive after 0 or more days")
     with scope.store.transaction():
@@ -269,7 +274,7 @@ def set_archive_after_days(scope: Any, days: int) -> None:
                          (scope.principal_id, days))
 
 
-def archive_done(scope: Any, now: datetime | None = None) -> int:
+def archive_done(scope: PrincipalScope, now: datetime | None = None) -> int:
     """Archive the cards done more than N days ago (the board's setting); returns how many."""
     now = now or timezones.now_utc()
     cutoff = to_epoch(now) - archive_after_days(scope) * 86400

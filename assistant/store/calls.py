@@ -7,14 +7,18 @@ workspace-wide question is :func:`principals_knowing`, which answers with princi
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from assistant.core import timezones
 from assistant.core.errors import NotFound
-from assistant.core.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import Call, CallDirection
+
+if TYPE_CHECKING:
+    from assistant.store import PrincipalScope, Store
 
 
 @dataclass
@@ -27,17 +31,18 @@ class CallFilter:
     also_keys: list[str] = field(default_factory=list)  # with ``text``: calls with these parties match as well
 
 
-def _call(r: Any) -> Call:
+def _call(r: sqlite3.Row) -> Call:
     return Call(
         id=r["id"], principal_id=r["principal_id"], direction=CallDirection(r["direction"]),
         number_raw=r["number_raw"], number_e164=r["number_e164"], number_valid=bool(r["number_valid"]),
-        caller_name=r["caller_name"], started_utc=from_epoch(r["started_utc"]), duration_s=r["duration_s"],
+        caller_name=r["caller_name"], started_utc=from_epoch_required(r["started_utc"]), duration_s=r["duration_s"],
         outcome=r["outcome"], notes=r["notes"], source=r["source"], source_key=r["source_key"],
     )
 
 
-def _where(scope: Any, f: CallFilter) -> tuple[str, list[Any]]:
-    clauses, params = ["c.principal_id=?"], [scope.principal_id]
+def _where(scope: PrincipalScope, f: CallFilter) -> tuple[str, list[Any]]:
+    clauses = ["c.principal_id=?"]
+    params: list[Any] = [scope.principal_id]
     if f.direction:
         clauses.append("c.direction=?")
         params.append(CallDirection(f.direction).value)
@@ -63,12 +68,12 @@ def _where(scope: Any, f: CallFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def count_calls(scope: Any, f: CallFilter | None = None) -> int:
+def count_calls(scope: PrincipalScope, f: CallFilter | None = None) -> int:
     where, params = _where(scope, f or CallFilter())
-    return scope.db.execute(f"SELECT COUNT(*) FROM calls c WHERE {where}", params).fetchone()[0]
+    return cast(int, scope.db.execute(f"SELECT COUNT(*) FROM calls c WHERE {where}", params).fetchone()[0])
 
 
-def calls_page(scope: Any, f: CallFilter | None = None, *, offset: int = 0, limit: int = 200) -> list[Call]:
+def calls_page(scope: PrincipalScope, f: CallFilter | None = None, *, offset: int = 0, limit: int = 200) -> list[Call]:
     where, params = _where(scope, f or CallFilter())
     rows = scope.db.execute(
         f"SELECT c.* FROM calls c WHERE {where} ORDER BY c.started_utc DESC, c.id DESC LIMIT ? OFFSET ?",
@@ -77,14 +82,14 @@ def calls_page(scope: Any, f: CallFilter | None = None, *, offset: int = 0, limi
     return [_call(r) for r in rows]
 
 
-def get_call(scope: Any, call_id: int) -> Call:
+def get_call(scope: PrincipalScope, call_id: int) -> Call:
     row = scope.db.execute("SELECT * FROM calls WHERE id=? AND principal_id=?", (call_id, scope.principal_id)).fetchone()
     if row is None:
         raise NotFound(f"no call {call_id} for this principal")
     return _call(row)
 
 
-def update_call(scope: Any, call_id: int, *, caller_name: str | None = None, outcome: str | None = None,
+def update_call(scope: PrincipalScope, call_id: int, *, caller_name: str | None = None, outcome: str | None = None,
                 notes: str | None = None) -> Call:
     call = get_call(scope, call_id)
     call.caller_name = call.caller_name if caller_name is None else caller_name
@@ -106,7 +111,7 @@ def update_call(scope: Any, call_id: int, *, caller_name: str | None = None, out
     return call
 
 
-def contact_by_phone(scope: Any, key: str) -> tuple[str, list[str]] | None:
+def contact_by_phone(scope: PrincipalScope, key: str) -> tuple[str, list[str]] | None:
     """(name, e-mail addresses) of the principal's contact with this number (phones are stored as E.164)."""
     row = scope.db.execute(
         "SELECT name, emails FROM contacts WHERE principal_id=? AND instr(phones, ?) > 0 ORDER BY id LIMIT 1",
@@ -115,7 +120,7 @@ def contact_by_phone(scope: Any, key: str) -> tuple[str, list[str]] | None:
     return (row["name"], json.loads(row["emails"])) if row else None
 
 
-def latest_name(scope: Any, key: str) -> str:
+def latest_name(scope: PrincipalScope, key: str) -> str:
     """The caller name of the principal's latest named call with this party."""
     if key.startswith("+") and key[1:].isdigit():
         where, params = "number_e164=?", [key]
@@ -129,7 +134,7 @@ def latest_name(scope: Any, key: str) -> str:
     return row[0] if row else ""
 
 
-def principals_knowing(store: Any, key: str) -> list[int]:
+def principals_knowing(store: Store, key: str) -> list[int]:
     """Ids of the principals that have this party in their contacts or their call log (workspace-wide on purpose:
     the quick log picks the principal from it). Returns ids only, never another principal's rows."""
     if not key:
@@ -144,7 +149,7 @@ def principals_knowing(store: Any, key: str) -> list[int]:
     return sorted({r[0] for r in rows})
 
 
-def talk_time(scope: Any, zone: str, *, by: str = "day", since_utc: datetime | None = None,
+def talk_time(scope: PrincipalScope, zone: str, *, by: str = "day", since_utc: datetime | None = None,
               until_utc: datetime | None = None) -> list[dict[str, Any]]:
     """Talk time per day or ISO week in ``zone``, newest first: ``{"period", "calls", "seconds"}``."""
     if by not in ("day", "week"):
@@ -156,7 +161,7 @@ def talk_time(scope: Any, zone: str, *, by: str = "day", since_utc: datetime | N
     )
     totals: dict[str, list[int]] = {}
     for r in rows:
-        local = timezones.in_zone(from_epoch(r["started_utc"]), zone).date()
+        local = timezones.in_zone(from_epoch_required(r["started_utc"]), zone).date()
         if by == "week":
             year, week, _ = local.isocalendar()
             period = f"{year}-W{week:02d}"
@@ -173,7 +178,7 @@ def today_bounds(zone: str, now: datetime | None = None) -> tuple[datetime, date
     return timezones.day_bounds_utc(timezones.in_zone(now, zone).date(), zone)
 
 
-def threads_with(scope: Any, emails: list[str], limit: int = 20) -> list[dict[str, Any]]:
+def threads_with(scope: PrincipalScope, emails: list[str], limit: int = 20) -> list[dict[str, Any]]:
     """Threads where one of ``emails`` wrote or was written to, newest first."""
     emails = [e.lower() for e in emails if e]
     if not emails:
@@ -189,7 +194,8 @@ def threads_with(scope: Any, emails: list[str], limit: int = 20) -> list[dict[st
              "messages": r["message_count"]} for r in rows]
 
 
-def sender_mentioning(scope: Any, digit_groups: list[list[str]], own_addresses: list[str]) -> tuple[str, str] | None:
+def sender_mentioning(scope: PrincipalScope, digit_groups: list[list[str]],
+                      own_addresses: list[str]) -> tuple[str, str] | None:
     """(name, address) of the correspondent whose mail most often carries a number, e.g. in a signature.
 
     ``digit_groups`` are the number as the full-text index sees it (``["212", "555", "0147"]``), one list per way of
@@ -214,7 +220,7 @@ def sender_mentioning(scope: Any, digit_groups: list[list[str]], own_addresses: 
     return max(counts.items(), key=lambda item: item[1])[0]
 
 
-def contact_keys_named(scope: Any, text: str, region: str) -> list[str]:
+def contact_keys_named(scope: PrincipalScope, text: str, region: str) -> list[str]:
     """E.164 numbers of the principal's contacts whose name contains ``text`` (so "by contact" finds their calls
     even when a call was logged without a name)."""
     from assistant.core.phones import normalise
@@ -226,7 +232,7 @@ def contact_keys_named(scope: Any, text: str, region: str) -> list[str]:
                    for phone in c.phones} - {""})
 
 
-def emails_for_name(scope: Any, name: str) -> list[str]:
+def emails_for_name(scope: PrincipalScope, name: str) -> list[str]:
     """Addresses a correspondent of this principal used under ``name`` (how a call's caller is found in the mail)."""
     if not name.strip():
         return []
@@ -239,12 +245,12 @@ def emails_for_name(scope: Any, name: str) -> list[str]:
 
 
 # -- remembered column mappings for generic CSV exports -----------------------------------------------------------------
-def saved_mapping(store: Any, signature: str) -> dict[str, str] | None:
+def saved_mapping(store: Store, signature: str) -> dict[str, str] | None:
     row = store.db.execute("SELECT mapping FROM call_csv_mappings WHERE signature=?", (signature,)).fetchone()
     return json.loads(row[0]) if row else None
 
 
-def save_mapping(store: Any, signature: str, header: list[str], mapping: dict[str, str]) -> None:
+def save_mapping(store: Store, signature: str, header: list[str], mapping: dict[str, str]) -> None:
     with store.transaction():
         store.db.execute(
             "INSERT INTO call_csv_mappings(signature, header, mapping, saved_utc) VALUES (?,?,?,?)"

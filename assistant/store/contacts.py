@@ -7,12 +7,15 @@ account or remote id and are never touched by a sync.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from assistant.connectors.base import RemoteContact
 from assistant.core.phones import normalise
-from assistant.domain import Contact
+from assistant.domain import Contact, RemoteContact
+
+if TYPE_CHECKING:
+    from assistant.store import PrincipalScope
 
 
 def normalised_phones(phones: Iterable[str], region: str) -> list[str]:
@@ -37,12 +40,12 @@ def normalised_emails(emails: Iterable[str]) -> list[str]:
     return out
 
 
-def _contact(r: Any) -> Contact:
+def _contact(r: sqlite3.Row) -> Contact:
     return Contact(id=r["id"], principal_id=r["principal_id"], name=r["name"], emails=json.loads(r["emails"]),
                    phones=json.loads(r["phones"]), source=r["source"])
 
 
-def upsert_contact(scope: Any, account_id: int, remote: RemoteContact, *, region: str | None = None) -> str:
+def upsert_contact(scope: PrincipalScope, account_id: int, remote: RemoteContact, *, region: str | None = None) -> str:
     """Insert or update one synced contact; returns "added", "updated" or "unchanged"."""
     account = scope._own_account(account_id)
     region = region or scope.principal.region
@@ -70,7 +73,7 @@ def upsert_contact(scope: Any, account_id: int, remote: RemoteContact, *, region
         return "updated"
 
 
-def remove_contacts(scope: Any, account_id: int, remote_ids: Iterable[str]) -> int:
+def remove_contacts(scope: PrincipalScope, account_id: int, remote_ids: Iterable[str]) -> int:
     removed = 0
     with scope.store.transaction():
         for remote_id in remote_ids:
@@ -81,7 +84,7 @@ def remove_contacts(scope: Any, account_id: int, remote_ids: Iterable[str]) -> i
     return removed
 
 
-def contact_remote_ids(scope: Any, account_id: int) -> set[str]:
+def contact_remote_ids(scope: PrincipalScope, account_id: int) -> set[str]:
     rows = scope.db.execute(
         "SELECT remote_id FROM contacts WHERE principal_id=? AND account_id=? AND remote_id IS NOT NULL",
         (scope.principal_id, account_id),
@@ -89,7 +92,7 @@ def contact_remote_ids(scope: Any, account_id: int) -> set[str]:
     return {r[0] for r in rows}
 
 
-def contact_for_phone(scope: Any, number: str) -> Contact | None:
+def contact_for_phone(scope: PrincipalScope, number: str) -> Contact | None:
     """The principal's contact with this number, typed in any form (E.164, national, with spaces…)."""
     region = scope.principal.region
     info = normalise(number, region)
@@ -107,7 +110,7 @@ def contact_for_phone(scope: Any, number: str) -> Contact | None:
     return None
 
 
-def contact_for_email(scope: Any, address: str) -> Contact | None:
+def contact_for_email(scope: PrincipalScope, address: str) -> Contact | None:
     wanted = (address or "").strip().lower()
     if not wanted:
         return None

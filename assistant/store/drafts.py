@@ -6,13 +6,13 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from assistant.core import timezones
 from assistant.core.errors import NotFound
-from assistant.core.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import Address, Draft
-from assistant.store import PrincipalScope, _addr_json, _addrs
+from assistant.store import PrincipalScope, Store, _addr_json, _addrs
 
 
 @dataclass
@@ -118,7 +118,8 @@ def get_draft(scope: PrincipalScope, draft_id: int) -> Draft:
 
 
 def list_drafts(scope: PrincipalScope, states: Iterable[str] | None = None) -> list[Draft]:
-    sql, args = "SELECT * FROM drafts WHERE principal_id=?", [scope.principal_id]
+    sql = "SELECT * FROM drafts WHERE principal_id=?"
+    args: list[int | str] = [scope.principal_id]
     if states is not None:
         states = list(states)
         sql += f" AND state IN ({','.join('?' * len(states))})"
@@ -186,8 +187,8 @@ def _request(r: sqlite3.Row) -> ApprovalRequest:
     return ApprovalRequest(
         id=r["id"], principal_id=r["principal_id"], draft_id=r["draft_id"], version=r["version"],
         content_hash=r["content_hash"], channel=r["channel"], reference=r["reference"], state=r["state"],
-        message_id_header=r["message_id_header"], outbox_key=r["outbox_key"], created_utc=from_epoch(r["created_utc"]),
-        closed_utc=from_epoch(r["closed_utc"]),
+        message_id_header=r["message_id_header"], outbox_key=r["outbox_key"],
+        created_utc=from_epoch_required(r["created_utc"]), closed_utc=from_epoch(r["closed_utc"]),
     )
 
 
@@ -200,6 +201,7 @@ def add_request(scope: PrincipalScope, *, draft: Draft, channel: str, reference:
             (scope.principal_id, draft.id, draft.version, draft.content_hash, channel, reference, message_id_header,
              outbox_key, _now()),
         )
+        assert cur.lastrowid is not None  # set by the INSERT
         return request(scope, cur.lastrowid)
 
 
@@ -225,7 +227,8 @@ def requests_by_reference(scope: PrincipalScope, references: Iterable[str]) -> l
 
 def requests_for(scope: PrincipalScope, draft_id: int | None = None, states: Iterable[str] | None = None,
                  channel: str | None = None) -> list[ApprovalRequest]:
-    sql, args = "SELECT * FROM approval_requests WHERE principal_id=?", [scope.principal_id]
+    sql = "SELECT * FROM approval_requests WHERE principal_id=?"
+    args: list[int | str] = [scope.principal_id]
     if draft_id is not None:
         sql += " AND draft_id=?"
         args.append(draft_id)
@@ -284,7 +287,7 @@ def flags(scope: PrincipalScope) -> list[ApprovalFlag]:
     )
     return [ApprovalFlag(id=r["id"], principal_id=r["principal_id"], message_id=r["message_id"],
                          source_message_id=r["source_message_id"], sender=r["sender"], reason=r["reason"],
-                         at_utc=from_epoch(r["at_utc"])) for r in rows]
+                         at_utc=from_epoch_required(r["at_utc"])) for r in rows]
 
 
 # -- settings -------------------------------------------------------------------------------------------------------
@@ -324,7 +327,7 @@ def max_message_id(scope: PrincipalScope, account_id: int) -> int:
         "SELECT COALESCE(MAX(id), 0) FROM messages WHERE principal_id=? AND account_id=?",
         (scope.principal_id, account_id),
     ).fetchone()
-    return r[0]
+    return cast(int, r[0])
 
 
 def messages_with_header(scope: PrincipalScope, account_id: int, message_id_header: str) -> list[tuple[int, list[str]]]:
@@ -355,7 +358,7 @@ def outbox_by_key(scope: PrincipalScope, key: str) -> dict[str, Any] | None:
     return {"id": r["id"], "state": r["state"], "last_error": r["last_error"], "result": json.loads(r["result"])}
 
 
-def cross_principal_queue(store: Any, states: Iterable[str]) -> list[tuple[int, Draft]]:
+def cross_principal_queue(store: Store, states: Iterable[str]) -> list[tuple[int, Draft]]:
     """Explicitly cross-principal: drafts in ``states`` of every principal, each with its principal id."""
     states = list(states)
     rows = store.db.execute(
@@ -371,7 +374,7 @@ NOTIFIED_ACTIONS = ("approved", "rejected", "approved-and-sent-by-principal", "w
                     "approval-reply-flagged", "send-time-passed")
 
 
-def audit_since(store: Any, after_id: int, actions: Iterable[str] = NOTIFIED_ACTIONS) -> list[dict[str, Any]]:
+def audit_since(store: Store, after_id: int, actions: Iterable[str] = NOTIFIED_ACTIONS) -> list[dict[str, Any]]:
     """Explicitly cross-principal: decisions recorded after audit row ``after_id``, each labelled with its principal."""
     actions = list(actions)
     rows = store.db.execute(
@@ -384,8 +387,8 @@ def audit_since(store: Any, after_id: int, actions: Iterable[str] = NOTIFIED_ACT
              "detail": json.loads(r[6])} for r in rows]
 
 
-def last_audit_id(store: Any) -> int:
-    return store.db.execute("SELECT COALESCE(MAX(id), 0) FROM audit").fetchone()[0]
+def last_audit_id(store: Store) -> int:
+    return cast(int, store.db.execute("SELECT COALESCE(MAX(id), 0) FROM audit").fetchone()[0])
 
 
 def approval_candidates(scope: PrincipalScope, account_id: int, after_id: int) -> list[int]:

@@ -36,7 +36,9 @@ def phrase(term: str) -> str:
 
 def split_query(text: str) -> list[str]:
     """Words and "quoted phrases" of a user's query, in order; an unbalanced quote runs to the end."""
-    out, buf, quoted = [], [], False
+    out: list[str] = []
+    buf: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from assistant.core.timezones import from_epoch, to_epoch
+from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import Reminder
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ _COLUMNS = ("principal_id, kind, text, due_utc, state, link, rrule, created_utc,
 
 def _row(r: sqlite3.Row) -> StoredReminder:
     return StoredReminder(
-        id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"], due_utc=from_epoch(r["due_utc"]),
+        id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"],
+        due_utc=from_epoch_required(r["due_utc"]),
         state=r["state"], link=r["link"], rrule=r["rrule"], created_utc=from_epoch(r["created_utc"]),
         fired_utc=from_epoch(r["fired_utc"]), missed=bool(r["missed"]), urgent=bool(r["urgent"]),
         anchor_local=r["anchor_local"], message_header_id=r["message_header_id"], thread_id=r["thread_id"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import cast
 
 from assistant.core.errors import InvalidInput
 from assistant.core.timezones import UTC
@@ -82,7 +83,7 @@ _WALK_COUNT_DATED_ABOVE = 500
 _WALK_COUNT_ABOVE = 6000
 
 
-def _message_filter(query: str, principal_id: int) -> tuple[str, list[str], list]:
+def _message_filter(query: str, principal_id: int) -> tuple[str, list[str], list[int | str]]:
     """(FTS5 MATCH expression or "", SQL conditions on ``messages m``, their arguments) for one principal's ``query``.
 
     The MATCH expression includes the principal's token, so the index alone narrows the hits to that principal.
@@ -94,7 +95,8 @@ def _message_filter(query: str, principal_id: int) -> tuple[str, list[str], list
     match += [f"subject:{_phrase(s)}" for s in q.subject]
     if match:
         match.append(f"principal:{_principal_token(principal_id)}")
-    where, args = ["m.principal_id=?"], [principal_id]
+    where = ["m.principal_id=?"]
+    args: list[int | str] = [principal_id]
     if q.has_attachment:
         where.append("m.has_attachments=1")
     if q.unread:
@@ -110,7 +112,7 @@ def _message_filter(query: str, principal_id: int) -> tuple[str, list[str], list
     return " AND ".join(match), where, args
 
 
-def _from_where(match: str, where: list[str], args: list, walk: bool) -> tuple[str, list]:
+def _from_where(match: str, where: list[str], args: list[int | str], walk: bool) -> tuple[str, list[int | str]]:
     """FROM…WHERE of the messages that match, as a walk of the date index or a lookup of each hit (SQLite's planner,
     left alone, visits every message of the principal and runs the whole MATCH again for each)."""
     conditions = " AND ".join(where)
@@ -128,7 +130,7 @@ def index_hits(db: sqlite3.Connection, match: str) -> int:
     """How many index rows match ``match`` (one principal's, as ``_message_filter`` builds it): cheap, no row read."""
     if not match:
         return 0
-    return db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchone()[0]
+    return cast(int, db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchone()[0])
 
 
 def message_rows(db: sqlite3.Connection, query: str, principal_id: int, limit: int,
@@ -156,4 +158,4 @@ def message_count(db: sqlite3.Connection, query: str, principal_id: int) -> int:
     dated = any("date_utc" in condition for condition in where)
     walk = hits > (_WALK_COUNT_DATED_ABOVE if dated else _WALK_COUNT_ABOVE)
     from_where, args = _from_where(match, where, args, walk)
-    return db.execute(f"SELECT COUNT(*) {from_where}", args).fetchone()[0]
+    return cast(int, db.execute(f"SELECT COUNT(*) {from_where}", args).fetchone()[0])

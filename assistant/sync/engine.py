@@ -13,14 +13,16 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from assistant import connectors, reminders
+from assistant import connectors
 from assistant.connectors.base import Capability, Connector
 from assistant.core import timezones
 from assistant.core.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError, disk_full
 from assistant.domain import Account, AccountStatus, OutboxEntry
 from assistant.store import Store
+from assistant.sync.hooks import MailPulled, mail_pull_hooks
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +101,12 @@ def sync_account(
             connector = make_connector(account, credentials)
         _push_outbox(store, account, connector, now, report, say)
         # Each resource is pulled on its own: a failing calendar must not keep the mail from syncing, nor the reverse.
-        pulls = [(Capability.MAIL, "mail", _pull_mail), (Capability.CALENDAR, "calendar", _pull_calendar)]
+        new_message_ids: list[int] = []
+        pulls = [(Capability.MAIL, "mail", partial(_pull_mail, new_message_ids=new_message_ids)),
+                 (Capability.CALENDAR, "calendar", _pull_calendar)]
         if account.settings.get("contacts"):  # only when the user turned contacts on (its scope is asked for then)
             pulls.append((Capability.CONTACTS, "contacts", _pull_contacts))
-        from assistant.approvals import channels as approval_channels
-
-        approvals_mark = approval_channels.mail_mark(store, account)
+        after_pull = [(name, hook(store, account)) for name, hook in mail_pull_hooks()]
         for capability, resource, pull in pulls:
             if not connector.has(capability):
                 continue
@@ -116,9 +118,18 @@ def sync_account(
                 report.errors.append(f"{resource}: {_one_line(exc)}")
                 if final_status is AccountStatus.OK:
                     final_status = AccountStatus.OFFLINE if isinstance(exc, TransientError) else AccountStatus.ERROR
-        # Approval answers that arrived in this pass are applied, and what they release is pushed in this pass too.
-        report.warnings += approval_channels.after_mail_pull(
-            store, account, approvals_mark, now, lambda: _push_outbox(store, account, connector, now, report, say))
+        # The features that react to new mail (approval answers, follow-ups a reply cancels); what an approval
+        # releases is pushed in this pass too.
+        pulled = MailPulled(store, account, now, tuple(new_message_ids),
+                            lambda: _push_outbox(store, account, connector, now, report, say))
+        for name, after in after_pull:
+            try:
+                report.warnings += after(pulled)
+            except UserError as exc:
+                report.warnings.append(f"{name}: {_one_line(exc)}")
+            except Exception as exc:  # a feature's bug must not fail the mail sync that already landed
+                log.exception("the %r sync hook failed for account %s", name, account.id)
+                report.warnings.append(f"{name}: internal error: {_one_line(exc)}")
     except NeedsSignIn as exc:
         final_status = AccountStatus.NEEDS_SIGN_IN
         report.errors.append(_one_line(exc))
@@ -237,13 +248,12 @@ def _pages(iterable: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
 
 
 def _pull_mail(store: Store, account: Account, connector: Connector, report: SyncReport, allow_empty: bool,
-               say: Callable[[str], None]) -> None:
+               say: Callable[[str], None], *, new_message_ids: list[int]) -> None:
     scope = store.scope(account.principal_id)
     cursor = store.get_cursor(account.id, "mail")
     overrides = _pending_overrides(store, account.id)
     seen: set[str] | None = None
     for number, (page, last) in enumerate(_pages(connector.mail_changes(cursor)), 1):
-        new_message_ids: list[int] = []
         with store.transaction():
             for folder in page.folders:
                 scope.upsert_folder(folder)
@@ -265,7 +275,6 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
                 if message.parse_error:
                     report.warnings.append(f"message {message.remote_id}: {message.parse_error}")
             report.mail["removed"] += scope.remove_messages(account.id, page.removed)
-            reminders.cancel_follow_ups_for_replies(store, account.principal_id, new_message_ids)
             if last and seen is not None:
                 stale = _provider_ids(scope.message_remote_ids(account.id)) - seen
                 report.mail["removed"] += scope.remove_messages(account.id, stale)

@@ -113,16 +113,17 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
         window.resize(*SIZE)
         window.show()
         settle(window)
-        principals = [window.principals.principal_at(row) for row in range(window.principals.rowCount())]
+        rows = range(window.principals.rowCount())
+        principals = [p for p in map(window.principals.principal_at, rows) if p is not None]  # every row has one
         for number, principal in enumerate(principals):
+            assert principal.id is not None  # principals come from the store
             window.select_principal(principal.id)
             window.views.setCurrentIndex(window.INBOX_TAB)
             written.append(shoot(window, out_dir / f"inbox-{number + 1}-{slug(principal.name)}.png"))
             if number == 0:
                 model = window.inbox.model
-                with_attachment = next(
-                    (row for row in range(model.rowCount()) if model.thread_at(row).has_attachments), None
-                )
+                with_attachment = next((row for row in range(model.rowCount())
+                                        if (t := model.thread_at(row)) is not None and t.has_attachments), None)
                 if with_attachment is not None:
                     window.inbox.threads.select_row(with_attachment)
                     written.append(shoot(window, out_dir / f"reader-attachment-{slug(principal.name)}.png"))
@@ -150,6 +151,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
                     written.append(out_dir / "board-card.png")
                     dialog.reject()
         if principals:  # the Approvals tab across principals, a rejected draft's history selected
+            assert principals[0].id is not None
             window.select_principal(principals[0].id)
             window.views.setCurrentIndex(window.views.indexOf(window.approvals))
             window.approvals.all_principals.setChecked(True)
@@ -195,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="assistant-screenshots-") as tmp:
         tmp_dir = Path(tmp)
         app = QApplication.instance() or QApplication([sys.argv[0]])
+        assert isinstance(app, QApplication)  # widgets are drawn: any instance already there is a QApplication
         configure_application(app)
         if args.dark:
             from assistant.ui.style import dark_palette

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from assistant.core import timezones
+
+if TYPE_CHECKING:
+    from assistant.ui.main_window import MainWindow
+
 APP_NAME = "Assistant"
 ORGANISATION = "Assistant"
 ORGANISATION_DOMAIN = "assistant.invalid"
@@ -26,7 +31,9 @@ def run(workspace_dir: Path, argv: list[str] | None = None) -> int:
     from assistant.ui.main_window import MainWindow
 
     timezones.configure()
-    app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv[:1])
+    # instance() is typed as the QCoreApplication it is declared on; in a widgets app it is a QApplication.
+    existing = cast("QApplication | None", QApplication.instance())
+    app = existing or QApplication(list(argv) if argv is not None else sys.argv[:1])
     configure_application(app)
     window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
     release = ReleaseTasksWhenPainted(window)
@@ -40,7 +47,7 @@ class ReleaseTasksWhenPainted(QObject):
     """Lets the window's background tasks start once it has been painted the first time (children paint right after
     their window, in the same pass; the queued call runs after that pass)."""
 
-    def __init__(self, window: QWidget):
+    def __init__(self, window: MainWindow):
         super().__init__()
         self.window = window
         window.installEventFilter(self)

@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.domain import Account, AccountStatus, Message, Principal, Thread
 from assistant.core.errors import UserError
+from assistant.domain import Account, AccountStatus, Principal, Thread
 from assistant.store import Store
-from assistant.ui.calendar.view import CalendarView
 from assistant.ui import style
+from assistant.ui.calendar.view import CalendarView
+from assistant.ui.mail.inbox import InboxView, threads_from_messages
 from assistant.ui.setup.first_run import AddPrincipalDialog, FirstRunPage
-from assistant.ui.mail.inbox import InboxView
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -52,28 +52,6 @@ def account_state_text(account: Account) -> str:
     elif account.status == AccountStatus.OK and account.last_sync_utc is None:
         text = "not synced yet"
     return f"{account.address or account.kind}: {text}"
-
-
-def threads_from_messages(principal_id: int, messages: list[Message]) -> list[Thread]:
-    """Search hits grouped by thread, newest first; the counts are of matching messages."""
-    grouped: dict[int, list[Message]] = {}
-    for m in messages:
-        if m.thread_id is not None:
-            grouped.setdefault(m.thread_id, []).append(m)
-    threads = []
-    for thread_id, hits in grouped.items():
-        dated = [m.date_utc for m in hits if m.date_utc]
-        senders = list(dict.fromkeys((m.sender.name or m.sender.email) for m in hits if m.sender))
-        by_date = sorted(hits, key=lambda m: (m.date_utc is not None, m.date_utc or 0))
-        oldest, newest = by_date[0], by_date[-1]
-        threads.append(Thread(
-            id=thread_id, principal_id=principal_id, subject=oldest.subject, last_date_utc=max(dated) if dated else None,
-            message_count=len(hits), unread_count=sum(not m.is_read for m in hits),
-            has_attachments=any(m.attachments for m in hits), is_flagged=any(m.is_flagged for m in hits),
-            participants=senders[:4], snippet=newest.snippet,
-        ))
-    threads.sort(key=lambda t: (t.last_date_utc is not None, t.last_date_utc or 0), reverse=True)
-    return threads
 
 
 class MainWindow(QMainWindow):
@@ -165,7 +143,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         # The layout would otherwise push a new minimum size to the window system whenever a child is shown or
         # hidden; size hints are the window manager's business, and the offscreen platform warns about each push.
-        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        layout = self.layout()
+        assert layout is not None  # a QMainWindow always has its own layout
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.setMinimumSize(640, 420)
 
     def _build_actions(self) -> None:
@@ -244,10 +224,11 @@ class MainWindow(QMainWindow):
 
     def refresh(self, select_principal_id: int | None = None) -> None:
         """Re-read principals, counts and account states off the GUI thread, then update every view."""
-        self.tasks.run(
-            lambda store: (store.principals(), store.counts(), store.accounts()),
-            on_done=lambda result: self._apply_principals(*result, reload_views=True, select=select_principal_id),
-        )
+        def apply(result: tuple[list[Principal], dict[int, dict[str, int]], list[Account]]) -> None:
+            principals, counts, accounts = result
+            self._apply_principals(principals, counts, accounts, reload_views=True, select=select_principal_id)
+
+        self.tasks.run(lambda store: (store.principals(), store.counts(), store.accounts()), on_done=apply)
 
     def _apply_principals(self, principals: list[Principal], counts: dict[int, dict[str, int]],
                           accounts: list[Account], reload_views: bool = False, select: int | None = None) -> None:
@@ -270,11 +251,12 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(self.WORKSPACE_PAGE)
         row = self.principals.row_of(keep) if keep is not None else -1
         row = max(row, 0)
-        same = self.principals.principal_at(row).id == current
+        principal = self.principals.principal_at(row)
+        assert principal is not None  # there are principals, and row is one of theirs
+        same = principal.id == current
         self.switcher.selectionModel().blockSignals(True)
         self.switcher.setCurrentIndex(self.principals.index(row))
         self.switcher.selectionModel().blockSignals(False)
-        principal = self.principals.principal_at(row)
         if not same:
             self._set_principal(principal)
         else:
@@ -388,6 +370,7 @@ class MainWindow(QMainWindow):
             self.inbox.model.reload()
             return
         principal_id = principal.id
+        assert principal_id is not None  # principals shown come from the store
         self.views.setCurrentIndex(self.INBOX_TAB)
         self.tasks.run(
             lambda store: threads_from_messages(principal_id, store.scope(principal_id).search_messages(query, SEARCH_LIMIT)),
@@ -421,7 +404,7 @@ class MainWindow(QMainWindow):
                            "The demo is not available in this build yet." if isinstance(error, ImportError)
                            else describe_error(error)))
 
-    def open_workspace(self, workspace_dir: Path) -> "MainWindow":
+    def open_workspace(self, workspace_dir: Path) -> MainWindow:
         """Replace this window by one on another workspace, in the same place and size."""
         self.first_run.set_busy("")
         window = MainWindow(workspace_dir)

@@ -28,6 +28,11 @@ def local_time(principal: Principal, now_utc: datetime) -> tuple[datetime, bool]
     return local, not inside
 
 
+def _counts_of(counts: dict[int, dict[str, int]], principal: Principal) -> dict[str, int]:
+    """The principal's counts; none for a principal not stored yet (it has no id to count under)."""
+    return counts.get(principal.id, {}) if principal.id is not None else {}
+
+
 @dataclass
 class PrincipalRow:
     principal: Principal
@@ -75,14 +80,15 @@ class PrincipalListModel(QAbstractListModel):
         counts = counts or {}
         self.beginResetModel()
         self._rows = [
-            PrincipalRow(p, counts.get(p.id, {}).get("unread", 0), counts.get(p.id, {}).get("due", 0)) for p in principals
+            PrincipalRow(p, _counts_of(counts, p).get("unread", 0), _counts_of(counts, p).get("due", 0))
+            for p in principals
         ]
         self._now_utc = timezones.now_utc()
         self.endResetModel()
 
     def set_counts(self, counts: dict[int, dict[str, int]]) -> None:
         for row in self._rows:
-            c = counts.get(row.principal.id, {})
+            c = _counts_of(counts, row.principal)
             row.unread, row.due = c.get("unread", 0), c.get("due", 0)
         self._changed_all()
 

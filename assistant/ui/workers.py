@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -20,7 +21,7 @@ from assistant.store import Store
 log = logging.getLogger(__name__)
 
 TaskFn = Callable[[Store], Any]
-DoneFn = Callable[[Any], None]
+DoneFn = Callable[[Any], object]  # whatever it returns is ignored
 ErrorFn = Callable[[BaseException], None]
 
 

@@ -52,7 +52,7 @@ def test_open_reports_the_first_paint_the_switch_and_the_peak_memory(tmp_path):
     ui_bench.make_sync_workspace(workspace, maildir)
     store = Store(workspace)
     try:
-        from assistant.importing.base import import_path
+        from assistant.importing.path import import_path
 
         for name in ("Quiet Principal", "Syncing Principal"):
             import_path(store, store.principal_by_name(name).id, maildir)

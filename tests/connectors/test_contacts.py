@@ -8,14 +8,13 @@ import urllib.parse
 import pytest
 
 from assistant.cli.main import build_parser
-from assistant.connectors.base import RemoteContact
 from assistant.connectors.gmail import GmailConnector
 from assistant.connectors.gmail.auth import CONTACTS_SCOPE
 from assistant.connectors.gmail.auth import sign_in as google_sign_in
 from assistant.connectors.outlook import OutlookConnector
 from assistant.connectors.outlook.auth import sign_in as outlook_sign_in
 from assistant.core.credentials import CredentialStore
-from assistant.domain import Contact, Principal
+from assistant.domain import Contact, Principal, RemoteContact
 from assistant.store import contacts as contact_store
 from assistant.sync.engine import sync_account
 from tests.connectors.test_gmail_auth import Browser

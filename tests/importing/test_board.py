@@ -7,7 +7,7 @@ from assistant.board import service as board
 from assistant.cli.main import main
 from assistant.domain import Principal
 from assistant.importing import board as board_io
-from assistant.importing.base import import_path
+from assistant.importing.path import import_path
 from assistant.store import board as board_store
 
 SAMPLES = Path(__file__).parent / "samples" / "board"

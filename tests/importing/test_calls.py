@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from assistant.core.errors import InvalidInput
 from assistant.domain import Principal
-from assistant.importing.base import import_path
 from assistant.importing.calls import MappingNeeded, detect, import_calls, parse_mapping, read_export
+from assistant.importing.path import import_path
 
 SAMPLES = Path(__file__).parent / "samples" / "calls"
 TESTDATA = Path(__file__).parents[2].parent / "shared" / "testdata" / "calllogs"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.domain import Principal
-from assistant.importing.base import import_path
+from assistant.importing.path import import_path
 from assistant.mail import parse_pool
 from assistant.store import Store
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
@@ -18,6 +18,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from assistant.connectors.base import AccountStore
 from assistant.connectors.gmail.ratelimit import error_message, error_reason
 from assistant.core.credentials import CredentialStore
 from assistant.core.errors import InvalidInput, NeedsSignIn, NotFound, UserError
@@ -72,7 +73,8 @@ def credentials_from_json(text: str) -> Credentials:
     expiry = None
     if info.get("expiry"):
         expiry = datetime.strptime(info["expiry"].rstrip("Z").split(".")[0], "%Y-%m-%dT%H:%M:%S")
-    return Credentials(
+    # google-auth ships py.typed but leaves Credentials unannotated (the ignore is used under --strict only)
+    return Credentials(  # type: ignore[no-untyped-call, unused-ignore]
         token=info.get("token"), refresh_token=info["refresh_token"], token_uri=info["token_uri"],
         client_id=info["client_id"], client_secret=info["client_secret"], scopes=info.get("scopes") or SCOPES,
         expiry=expiry,
@@ -92,10 +94,12 @@ def load_credentials(account: Account, store: CredentialStore | None = None) -> 
 
 def save_credentials(account: Account, credentials: Credentials, store: CredentialStore | None = None) -> None:
     key = account.settings.get("credential_key") or credential_key(account.principal_id, account.address)
-    (store or CredentialStore()).set(key, credentials.to_json())
+    # google-auth ships py.typed but leaves Credentials unannotated (the ignore is used under --strict only)
+    (store or CredentialStore()).set(key, credentials.to_json())  # type: ignore[no-untyped-call, unused-ignore]
 
 
-class _LoopbackFlow(InstalledAppFlow):
+# google-auth-oauthlib has no type information, so its class is Any (the ignore is used under --strict only)
+class _LoopbackFlow(InstalledAppFlow):  # type: ignore[misc, unused-ignore]
     """Prints the consent URL through the caller's function (the CLI's stdout, the app's dialog) instead of ``print``."""
 
     print_fn: Callable[[str], Any] = print
@@ -119,11 +123,11 @@ def run_consent(client_secrets: Path, *, open_browser: bool, print_fn: Callable[
             f"{client_secrets} is not a Google OAuth client-secrets file for a Desktop app ({exc})") from exc
     flow.print_fn = print_fn
     try:
-        return flow.run_local_server(
+        return cast(Credentials, flow.run_local_server(  # documented to return the signed-in Credentials
             host="localhost", port=0, open_browser=open_browser, authorization_prompt_message="",
             success_message="Signed in. You can close this window and return to Assistant.",
             timeout_seconds=timeout_seconds,
-        )
+        ))
     except WSGITimeoutError as exc:
         raise UserError("Google sign-in timed out waiting for the browser") from exc
     except OAuth2Error as exc:
@@ -132,7 +136,7 @@ def run_consent(client_secrets: Path, *, open_browser: bool, print_fn: Callable[
         flow.oauth2session.close()
 
 
-def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser: bool,
+def sign_in(store: AccountStore, principal_id: int, client_secrets: Path, *, open_browser: bool,
             print_fn: Callable[[str], Any] = print, timeout_seconds: float | None = None,
             credential_store: CredentialStore | None = None, contacts: bool = False) -> Account:
     """Sign a principal in and create (or, for a re-sign-in, refresh) their Gmail account; returns the Account.
@@ -160,9 +164,10 @@ def sign_in(store: Any, principal_id: int, client_secrets: Path, *, open_browser
         service.close()
     address = profile["emailAddress"]
     key = credential_key(principal_id, address)
-    credential_store.set(key, credentials.to_json())
+    credential_store.set(key, credentials.to_json())  # type: ignore[no-untyped-call, unused-ignore]  # see above
     for account in store.accounts(principal_id):
         if account.kind == KIND and account.address.lower() == address.lower():
+            assert account.id is not None  # accounts come from the store
             account.settings = {**account.settings, "credential_key": key, "contacts": contacts}
             store.update_account_settings(account.id, account.settings)
             store.set_account_status(account.id, AccountStatus.OK)

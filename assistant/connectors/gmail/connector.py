@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
@@ -23,7 +23,6 @@ from assistant.connectors.base import (
     Connector,
     ContactsPage,
     MailPage,
-    RemoteContact,
 )
 from assistant.connectors.gmail import auth, events
 from assistant.connectors.gmail.auth import build_service
@@ -36,7 +35,7 @@ from assistant.connectors.gmail.ratelimit import (
     units_for,
 )
 from assistant.core.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError
-from assistant.domain import Account, Folder, Message, OutboxEntry
+from assistant.domain import Account, Folder, Message, OutboxEntry, RemoteContact
 from assistant.mail.mime import parse_message
 
 BATCH_SIZE = 50  # Google: more than 50 calls per batch is "not recommended"
@@ -148,18 +147,20 @@ class GmailConnector(Connector):
 
     def __init__(self, account: Account, *, credentials: Any = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] | None = None,
-                 quota_per_second: float | None | str = "settings", quota_per_minute: float | None | str = "settings",
+                 quota_per_second: float | Literal["settings"] | None = "settings",
+                 quota_per_minute: float | Literal["settings"] | None = "settings",
                  max_attempts: int = 6, credential_store: Any = None, **options: Any):
         super().__init__(account, credentials=credentials, **options)
         self.calendar_id = account.settings.get("calendar_id", "primary")
-        backoff_options = {"rand": rand} if rand is not None else {}
-        self.backoff = Backoff(sleep=sleep, attempts=max_attempts, **backoff_options)
+        if rand is not None:
+            self.backoff = Backoff(sleep=sleep, attempts=max_attempts, rand=rand)
+        else:
+            self.backoff = Backoff(sleep=sleep, attempts=max_attempts)
         # The account's settings may name a project's own quota (6,000 units/min for projects made after May 2026).
-        if quota_per_second == "settings":
-            quota_per_second = account.settings.get("quota_per_second", 250)
-        if quota_per_minute == "settings":
-            quota_per_minute = account.settings.get("quota_per_minute", 15000)
-        self.quota = QuotaBudget(quota_per_second, quota_per_minute, clock=clock, sleep=sleep)
+        settings = account.settings
+        per_second = settings.get("quota_per_second", 250) if isinstance(quota_per_second, str) else quota_per_second
+        per_minute = settings.get("quota_per_minute", 15000) if isinstance(quota_per_minute, str) else quota_per_minute
+        self.quota = QuotaBudget(per_second, per_minute, clock=clock, sleep=sleep)
         self.unit_overrides = {"messages.get": int(account.settings["units_per_get"])} if account.settings.get(
             "units_per_get") else {}
         self._credential_store = credential_store
@@ -258,7 +259,8 @@ class GmailConnector(Connector):
         from google.auth.transport.requests import AuthorizedSession
 
         if self._session is None:
-            self._session = AuthorizedSession(self._credentials())
+            # google-auth ships py.typed but leaves AuthorizedSession unannotated (the ignore is used under --strict)
+            self._session = AuthorizedSession(self._credentials())  # type: ignore[no-untyped-call, unused-ignore]
         attempt = 0
         while True:
             self.quota.spend(units_for(request.methodId or "", self.unit_overrides))
@@ -340,7 +342,7 @@ class GmailConnector(Connector):
         answer = self.execute(self.gmail.users().labels().list(userId="me"), "listing labels")
         self._labels = {label["id"]: label for label in answer.get("labels", [])}
         return [
-            Folder(self.account.id, label["id"], ROLE_NAMES.get(label["id"], label.get("name", label["id"])),
+            Folder(self.account_id, label["id"], ROLE_NAMES.get(label["id"], label.get("name", label["id"])),
                    ROLES.get(label["id"], ""))
             for label in self._labels.values() if _is_folder_label(label["id"])
         ]
@@ -350,13 +352,14 @@ class GmailConnector(Connector):
         Gmail sent them whole; ``None`` when a body part is itself kept as an attachment (a very large text), which
         only the full source can show. A ``format="raw"`` answer is parsed as it is."""
         if "raw" in resource or "payload" not in resource:
-            raw: bytes | None = _decode_raw(resource.get("raw", ""))
-            message = parse_message(raw, principal_id=self.account.principal_id, account_id=self.account.id,
+            source = _decode_raw(resource.get("raw", ""))
+            message = parse_message(source, principal_id=self.account.principal_id, account_id=self.account_id,
                                     remote_id=resource["id"])
+            raw: bytes | None = source
         else:
             on_demand: dict[str, int] = {}
             skeleton = _skeleton(resource["payload"] or {}, on_demand)
-            message = parse_message(skeleton, principal_id=self.account.principal_id, account_id=self.account.id,
+            message = parse_message(skeleton, principal_id=self.account.principal_id, account_id=self.account_id,
                                     remote_id=resource["id"])
             if resource.get("sizeEstimate"):
                 message.size = int(resource["sizeEstimate"])
@@ -530,7 +533,7 @@ class GmailConnector(Connector):
             self.gmail.users().messages().list(userId="me", q=query, includeSpamTrash=True, maxResults=10),
             "looking for an already-sent message")
         for found in answer.get("messages", []):
-            return found
+            return cast(dict[str, Any], found)  # a Message resource (JSON object) of the list's answer
         return None
 
     def _send(self, entry: OutboxEntry) -> dict[str, Any]:
@@ -588,8 +591,9 @@ class GmailConnector(Connector):
 
     # -- calendar -------------------------------------------------------------------------------------------------
     def _events_list(self, **params: Any) -> dict[str, Any]:
-        return self.execute(self.calendar.events().list(calendarId=self.calendar_id, singleEvents=False, **params),
-                            "listing calendar events", passthrough=(410,))
+        request = self.calendar.events().list(calendarId=self.calendar_id, singleEvents=False, **params)
+        answer = self.execute(request, "listing calendar events", passthrough=(410,))
+        return cast(dict[str, Any], answer)  # an events list resource (a JSON object)
 
     def calendar_changes(self, cursor: str | None) -> Iterator[CalendarPage]:
         items: list[dict[str, Any]] = []
@@ -636,7 +640,7 @@ class GmailConnector(Connector):
             try:
                 event = events.to_calendar_event(
                     components, calendar_zone=self.calendar_time_zone, principal_id=self.account.principal_id,
-                    account_id=self.account.id, calendar_id=self.calendar_id)
+                    account_id=self.account_id, calendar_id=self.calendar_id)
             except (InvalidInput, ValueError, KeyError) as exc:
                 page.errors.append(f"event {uid}: {exc}")
                 continue

@@ -52,6 +52,8 @@ def error_reason(content: bytes | str | None) -> str:
 
 
 def error_message(content: bytes | str | None) -> str:
+    if content is None:
+        return ""
     try:
         return " ".join(str(json.loads(content)["error"]["message"]).split())
     except (ValueError, TypeError, KeyError, AttributeError):
@@ -77,7 +79,7 @@ class Backoff:
         self.waited: list[float] = []
 
     def delay(self, attempt: int) -> float:
-        return min(self.cap, self.base * 2 ** attempt + self.rand())
+        return min(self.cap, self.base * 2.0 ** attempt + self.rand())
 
     def wait(self, attempt: int) -> None:
         seconds = self.delay(attempt)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import msal
 import requests
 
+from assistant.connectors.base import AccountStore
 from assistant.core.credentials import CredentialStore
 from assistant.core.errors import NeedsSignIn, TransientError, UserError
 from assistant.domain import Account, AccountStatus
@@ -114,7 +115,7 @@ class TokenProvider:
             if candidate.get("home_account_id") == wanted or (
                 not wanted and candidate.get("username", "").lower() == self.account.address.lower()
             ):
-                return candidate
+                return cast(dict[str, Any], candidate)  # msal's accounts are JSON objects
         raise NeedsSignIn(f"sign in to Outlook again for {self.account.address}: no saved sign-in")
 
     def token(self, force_refresh: bool = False) -> str:
@@ -132,7 +133,7 @@ class TokenProvider:
                 self._save()
             if not result or "access_token" not in result:
                 raise NeedsSignIn(f"sign in to Outlook again for {self.account.address}: {_error_text(result)}")
-            return result["access_token"]
+            return cast(str, result["access_token"])  # msal's token response (JSON): the token is a string
 
     def _save(self) -> None:
         if self.cache.has_state_changed:
@@ -144,7 +145,7 @@ class TokenProvider:
 
 
 def sign_in(
-    store: Any,
+    store: AccountStore,
     principal_id: int,
     client_id: str,
     *,
@@ -203,11 +204,13 @@ def sign_in(
         None,
     )
     if existing is not None:
+        assert existing.id is not None  # accounts come from the store
         merged = {**existing.settings, **settings}
         store.update_account_settings(existing.id, merged)
         store.set_account_status(existing.id, AccountStatus.OK)
         account = store.account(existing.id)
     else:
         account = store.add_account(Account(principal_id=principal_id, kind=KIND, address=address, settings=settings))
+    assert account.id is not None  # the store gave it one
     credentials.set(account_key(account.id), cache.serialize())
     return account

@@ -14,17 +14,17 @@ import zoneinfo
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import quote
 
 from dateutil.rrule import rrulestr
 
-from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage, MailPage, RemoteContact
+from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage, MailPage
 from assistant.connectors.outlook import mapping
 from assistant.connectors.outlook.auth import TokenProvider, graph_root
 from assistant.connectors.outlook.graph import GraphClient, GraphError, SyncStateNotFound
 from assistant.core.errors import InvalidInput, PermanentError, TransientError
-from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry
+from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry, RemoteContact
 
 UTC = UTC
 PAGE_SIZE = 100
@@ -35,6 +35,11 @@ DEFERRED_SEND_PROPERTY = "SystemTime 0x3FEF"  # PidTagDeferredSendTime: Exchange
 UTC_PREFER = 'outlook.timezone="UTC"'
 PAGE_PREFER = f"odata.maxpagesize={PAGE_SIZE}"
 CONTACT_FIELDS = "displayName,emailAddresses,businessPhones,homePhones,mobilePhone"
+
+
+class _Ids(TypedDict):
+    principal_id: int
+    account_id: int
 
 
 class OutlookConnector(Connector):
@@ -76,7 +81,7 @@ class OutlookConnector(Connector):
             self._tokens = TokenProvider(self.account, self.credentials)
         return self._tokens.token(force_refresh)
 
-    def _ids(self) -> dict[str, int]:
+    def _ids(self) -> _Ids:
         return {"principal_id": self.account.principal_id, "account_id": self.account.id or 0}
 
     def close(self) -> None:
@@ -263,7 +268,8 @@ class OutlookConnector(Connector):
 
     def fetch_raw(self, remote_id: str) -> bytes:
         self.client.refresh_token()
-        return self.client.request("GET", f"/me/messages/{quote(remote_id, safe='')}/$value", raw=True)
+        source = self.client.request("GET", f"/me/messages/{quote(remote_id, safe='')}/$value", raw=True)
+        return cast(bytes, source)  # raw=True: the answer's bytes
 
     # -- calendar ------------------------------------------------------------------------------------------------
     def calendar_changes(self, cursor: str | None) -> Iterator[CalendarPage]:
@@ -489,7 +495,7 @@ class OutlookConnector(Connector):
             if entry.payload.get("message_id_header"):
                 fields["internetMessageId"] = entry.payload["message_id_header"]
             draft = self.client.request("POST", "/me/messages", json_body=fields)
-        return draft["id"]
+        return cast(str, draft["id"])  # a Graph message (JSON): its id is a string
 
     def _send(self, entry: OutboxEntry) -> dict[str, Any]:
         existing = self._find_by_key(entry.idempotency_key)

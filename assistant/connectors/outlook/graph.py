@@ -223,7 +223,7 @@ class GraphClient:
         self.session.close()
 
 
-def _case_insensitive(headers: dict[str, str] | None) -> requests.structures.CaseInsensitiveDict:
+def _case_insensitive(headers: dict[str, str] | None) -> requests.structures.CaseInsensitiveDict[str]:
     """Headers of a ``$batch`` item come as a plain JSON object, in whatever case the server chose."""
     return requests.structures.CaseInsensitiveDict(headers or {})
 

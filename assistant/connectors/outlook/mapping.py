@@ -123,7 +123,9 @@ def message_to_graph(raw_b64: str) -> tuple[dict[str, Any], str]:
     }
     attachments = []
     for part in parsed.iter_attachments():
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # the decoded bytes, or None
+        if not isinstance(payload, bytes):
+            payload = b""
         attachments.append({
             "@odata.type": "#microsoft.graph.fileAttachment",
             "name": part.get_filename() or "attachment",
@@ -200,7 +202,10 @@ def zoned_time(value: dict[str, Any] | None) -> datetime | None:
     """A Graph ``dateTimeTimeZone`` ({"dateTime", "timeZone"}, Windows or IANA zone names) as an aware UTC time."""
     if not value or not value.get("dateTime"):
         return None
-    naive = parse_graph_time(value["dateTime"]).replace(tzinfo=None)
+    parsed = parse_graph_time(value["dateTime"])
+    if parsed is None:  # not reached: the value is not empty
+        return None
+    naive = parsed.replace(tzinfo=None)
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(iana_zone(value.get("timeZone")))).astimezone(UTC)
 
 

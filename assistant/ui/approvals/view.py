@@ -67,6 +67,7 @@ def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
     snapshot = QueueSnapshot()
     for item in lifecycle.queue(store, principal_id):
         d, p = item["draft"], principals[item["principal_id"]]
+        assert p.id is not None  # read from the store
         settings = sql.settings(store.scope(p.id))
         snapshot.rows.append(QueueRow(
             principal_id=p.id, principal=p.name, colour=p.colour, zone=p.timezone, draft_id=d.id, subject=d.subject,
@@ -76,6 +77,7 @@ def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
     for p in principals.values():
         if principal_id is not None and p.id != principal_id:
             continue
+        assert p.id is not None  # read from the store
         for f in sql.flags(store.scope(p.id))[:20]:
             snapshot.flagged.append(f"{p.name}: reply from {f.sender or 'unknown'} not applied — {f.reason}")
     return snapshot
@@ -346,7 +348,7 @@ class ApprovalsView(QWidget):
             return
         after, overdue = self._last_audit_id, set(self._overdue)
 
-        def check(store: Store) -> tuple[int, list[str], set[int]]:
+        def check(store: Store) -> tuple[int, list[ApprovalNotice], set[int]]:
             from assistant.approvals.channels import send_due
 
             now = timezones.now_utc()
@@ -535,7 +537,7 @@ class ComposeApprovalButtons(QWidget):
         return self.dialog
 
     @classmethod
-    def install(cls, compose: Any) -> "ComposeApprovalButtons":
+    def install(cls, compose: Any) -> ComposeApprovalButtons:
         """Put the buttons in a compose window's ``extra_actions`` row; a submit there finishes the window like Send."""
         buttons = cls(compose._tasks, lambda: (compose.principal.id, compose.draft_id) if compose.draft_id else None,
                       compose, before_submit=compose.save_now)

@@ -5,10 +5,11 @@ The dialog does no SQL; the reminder is written on the worker through ``reminder
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTime, QTimer
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
@@ -45,7 +46,7 @@ class FollowUpDialog(QDialog):
         self.when.setCalendarPopup(True)
         self.when.setAccessibleName(f"Follow-up time in {principal.name}'s zone")
         local = timezones.in_zone(default_due(principal, now), principal.timezone)
-        self.when.setDateTime(QDateTime(local.date(), QTime(local.hour, local.minute)))
+        self.when.setDateTime(QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute)))
         self.zone_hint = QLabel(self)
         self.zone_hint.setObjectName("follow-up-zone-hint")
         self.note = QLineEdit(self)

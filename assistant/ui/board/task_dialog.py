@@ -7,12 +7,27 @@ from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox, QTabWidget, QTextBrowser, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
 )
 
 from assistant.board import service as board
-
 from assistant.core import timezones
 from assistant.core.errors import UserError
 from assistant.store.board import Card, ChecklistItem
@@ -54,7 +69,7 @@ class TaskDialog(QDialog):
         notes_tabs = QTabWidget()
         notes_tabs.addTab(self.notes, "Notes (Markdown)")
         notes_tabs.addTab(self.preview, "Preview")
-        notes_tabs.currentChanged.connect(lambda i: i == 1 and self.preview.setMarkdown(self.notes.toPlainText()))
+        notes_tabs.currentChanged.connect(self._on_notes_tab)
 
         self.has_due = QCheckBox("Due")
         self.due = QDateTimeEdit()
@@ -140,6 +155,10 @@ class TaskDialog(QDialog):
         layout.addWidget(buttons)
         self._show_assistant_time()
         self.resize(560, 640)
+
+    def _on_notes_tab(self, index: int) -> None:
+        if index == 1:  # the preview
+            self.preview.setMarkdown(self.notes.toPlainText())
 
     def _add_check_item(self, text: str, done: bool) -> None:
         item = QListWidgetItem(text)

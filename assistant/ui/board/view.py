@@ -6,23 +6,58 @@ Everything is loaded and written on the worker (:class:`TaskManager`); a drop or
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal,
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
 )
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QPainter, QPalette, QPen, QShortcut, QUndoCommand, \
-    QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QFont,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPen,
+    QShortcut,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListView, QMenu,
-    QMessageBox, QPushButton, QScrollArea, QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolButton, QVBoxLayout,
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from assistant.board import service as board
-
 from assistant.core import timezones
 from assistant.domain import Principal
 from assistant.store import board as board_store
@@ -127,7 +162,7 @@ class CardListModel(QAbstractListModel):
     def mimeTypes(self) -> list[str]:
         return [CARD_MIME]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         ids = [self._cards[i.row()].id for i in indexes if i.isValid() and self.card_at(i.row())]
         mime = QMimeData()
         mime.setData(CARD_MIME, json.dumps({"principal_id": self.principal_id, "card_ids": ids}).encode())
@@ -212,8 +247,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.setBrush(palette.color(QPalette.ColorRole.Base))
         painter.drawRoundedRect(rect, 6, 6)
         if c.priority:
-            colour = ["#94a3b8", "#3b82f6", "#f59e0b", "#dc2626"][min(c.priority, 3)]
-            painter.fillRect(QRect(rect.left() + 1, rect.top() + 6, 3, rect.height() - 12), QColor(colour))
+            priority_colour = ["#94a3b8", "#3b82f6", "#f59e0b", "#dc2626"][min(c.priority, 3)]
+            painter.fillRect(QRect(rect.left() + 1, rect.top() + 6, 3, rect.height() - 12), QColor(priority_colour))
         inner = rect.adjusted(10, 6, -8, -6)
         title_font = QFont(option.font)
         title_font.setBold(True)
@@ -308,7 +343,8 @@ class CardListView(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setUniformItemSizes(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setItemDelegate(CardDelegate(self))
+        self.card_delegate = CardDelegate(self)
+        self.setItemDelegate(self.card_delegate)
         self.setSpacing(0)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setResizeMode(QListView.ResizeMode.Adjust)
@@ -354,10 +390,11 @@ class ColumnWidget(QFrame):
 class DeleteCardCommand(QUndoCommand):
     """Delete a card on the worker; undo puts it back (with a new id) where it was."""
 
-    def __init__(self, view: "BoardView", card: Card):
+    def __init__(self, view: BoardView, card: Card):
         super().__init__(f"Delete “{card.title}”")
         self.view = view
         self.principal_id = card.principal_id
+        assert card.id is not None  # the cards shown come from the store
         self.card_id = card.id
         self.gone: Card | None = None
 
@@ -381,6 +418,7 @@ class DeleteCardCommand(QUndoCommand):
             return board.restore_task(store, principal_id, self.gone)
 
         def done(back: Card) -> None:
+            assert back.id is not None  # restore_task stored it
             self.card_id = back.id
             self.view.hide_undo_bar()
             self.view.reload(select_card_id=back.id)
@@ -464,9 +502,9 @@ class BoardView(QWidget):
         self.columns_layout = QHBoxLayout(self.columns_host)
         self.columns_layout.setContentsMargins(6, 6, 6, 6)
         self.columns_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.columns_host)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(self.columns_host)
         self.empty = QLabel("Pick a principal to see their board.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
@@ -474,9 +512,9 @@ class BoardView(QWidget):
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.undo_bar)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.empty)
-        self.scroll.hide()
+        self.scroll_area.hide()
 
         def key(sequence: str | QKeySequence.StandardKey, slot: Any) -> QShortcut:
             shortcut = QShortcut(QKeySequence(sequence), self, slot)
@@ -520,10 +558,11 @@ class BoardView(QWidget):
         if self.principal is None:
             self.snapshot = None
             self._set_columns([])
-            self.scroll.hide()
+            self.scroll_area.hide()
             self.empty.show()
             return
         principal_id, f = self.principal.id, self.card_filter()
+        assert principal_id is not None  # principals come from the store
         self.tasks.run(lambda store: load_board(store, principal_id, f),
                        on_done=lambda snapshot: self._apply(request, snapshot), on_error=self.show_error)
 
@@ -534,7 +573,7 @@ class BoardView(QWidget):
         if [(c.id, c.name) for c in snapshot.columns] != [(w.column.id, w.column.name) for w in self.column_widgets]:
             self._set_columns(snapshot.columns)
         zone = snapshot.principal.timezone
-        by_column: dict[int, list[Card]] = {c.id: [] for c in snapshot.columns}
+        by_column: dict[int | None, list[Card]] = {c.id: [] for c in snapshot.columns}
         for card in snapshot.cards:
             by_column.setdefault(card.column_id, []).append(card)
         for widget in self.column_widgets:
@@ -546,7 +585,7 @@ class BoardView(QWidget):
         self.zone_label.setToolTip(f"{snapshot.principal.name}'s time: {timezones.in_zone(now, zone):%H:%M} ({zone}); "
                                    f"yours: {timezones.in_zone(now, mine):%H:%M} ({mine}). Due times are in {zone}.")
         self.empty.hide()
-        self.scroll.show()
+        self.scroll_area.show()
         if self._select_after_load is not None:
             self.select_card(self._select_after_load)
         self.loaded.emit()
@@ -569,12 +608,13 @@ class BoardView(QWidget):
         self.column_widgets = []
         if self.principal is None:
             return
+        assert self.principal.id is not None  # principals come from the store
         for i, column in enumerate(columns):
             widget = ColumnWidget(column, self.principal.id, self.columns_host)
             widget.model.card_dropped.connect(self.on_card_dropped)
             widget.view.doubleClicked.connect(lambda index, w=widget: self.open_card(w.model.card_at(index.row())))
             widget.view.key_action.connect(self.on_key_action)
-            widget.view.itemDelegate().link_clicked.connect(
+            widget.view.card_delegate.link_clicked.connect(
                 lambda c: self.link_activated.emit(c.principal_id, c.link))
             self._fill_column_menu(widget, i, len(columns))
             self.columns_layout.insertWidget(i, widget, 1)
@@ -627,7 +667,7 @@ class BoardView(QWidget):
         return None
 
     def titles(self) -> dict[str, list[str]]:
-        return {w.column.name: [w.model.card_at(r).title for r in range(w.model.rowCount())]
+        return {w.column.name: [c.title for c in map(w.model.card_at, range(w.model.rowCount())) if c is not None]
                 for w in self.column_widgets}
 
     # -- actions ---------------------------------------------------------------------------------------------------------
@@ -647,14 +687,16 @@ class BoardView(QWidget):
         self.undo_bar.hide()
 
     def move_card(self, card_id: int, column_id: int, row: int | None) -> None:
-        if self.principal is None:
+        principal = self.principal
+        if principal is None:
             return
-        principal_id = self.principal.id
+        principal_id = principal.id
+        assert principal_id is not None  # principals come from the store
 
         def moved(following: Card | None) -> None:
-            if following is not None:
+            if following is not None:  # due in the zone of the card's principal (the one shown may have changed)
                 self.show_undo_bar(f"Done. It repeats: the next one is due "
-                                   f"{board.due_text(following, self.principal.timezone)}.")
+                                   f"{board.due_text(following, principal.timezone)}.")
                 self.undo_button.hide()
             self.reload(select_card_id=card_id)
 
@@ -674,6 +716,7 @@ class BoardView(QWidget):
         card = self.current_card()
         if card is None or not 0 <= i + step < len(self.column_widgets):
             return
+        assert card.id is not None  # the cards shown come from the store
         self.move_card(card.id, self.column_widgets[i + step].column.id, None)
 
     def open_current(self) -> None:
@@ -693,7 +736,9 @@ class BoardView(QWidget):
         dialog = self._dialog(card)
         if dialog is None or card is None:
             return None
+        assert self.principal is not None  # there is a dialog
         principal_id, card_id = self.principal.id, card.id
+        assert principal_id is not None and card_id is not None  # both read from the store
         old_column = card.column_id
 
         def save() -> None:
@@ -701,7 +746,7 @@ class BoardView(QWidget):
 
             def apply(store: Any) -> None:
                 board.edit_task(store, principal_id, card_id, **changes)
-                if column_id != old_column:
+                if column_id is not None and column_id != old_column:  # the dialog lists the board's columns
                     board.move_task(store, principal_id, card_id, column_id, None)
 
             self.tasks.run(apply, on_done=lambda _r: self.reload(select_card_id=card_id), on_error=self.show_error)
@@ -715,8 +760,10 @@ class BoardView(QWidget):
             return None
         i = self.current_column_index()
         column = self.column_widgets[i].column.id if i >= 0 else self.snapshot.columns[0].id
-        dialog = self._dialog(Card(principal_id=self.principal.id, title="", column_id=column))
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
+        dialog = self._dialog(Card(principal_id=principal_id, title="", column_id=column))
+        assert dialog is not None  # it has a board and a principal
 
         def save() -> None:
             c, column_id = dialog.changes(), dialog.column_id()
@@ -750,6 +797,7 @@ class BoardView(QWidget):
         if self.principal is None:
             return
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
 
         def run(store: Any) -> Any:
             from pathlib import Path
@@ -788,6 +836,7 @@ class BoardView(QWidget):
         if self.principal is None:
             return
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
 
         def run(store: Any) -> int:
             from assistant.importing import board as board_io
@@ -813,6 +862,7 @@ class BoardView(QWidget):
         if self.principal is None:
             return
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
         self.tasks.run(lambda store: fn(store.scope(principal_id), *args), on_done=lambda _r: self.reload(),
                        on_error=self.show_error)
 
@@ -841,7 +891,7 @@ def open_link(window: Any, principal_id: int, link: str) -> None:
         return
     kind, ident = parsed
     if kind in ("message", "thread"):
-        from assistant.ui.main_window import threads_from_messages
+        from assistant.ui.mail.inbox import threads_from_messages
 
         def load(store: Any) -> Any:
             scope = store.scope(principal_id)

@@ -73,8 +73,8 @@ class AgendaModel(QAbstractTableModel):
                 if o.all_day:
                     return ""
                 mine, mine_end = (timezones.in_zone(t, self._assistant_zone) for t in (o.start_utc, o.end_utc))
-                day = "" if mine.date() == theirs.date() else f"{mine:%a} "
-                return f"{day}{mine:%H:%M}–{mine_end:%H:%M} {mine.tzname()}"
+                weekday = "" if mine.date() == theirs.date() else f"{mine:%a} "
+                return f"{weekday}{mine:%H:%M}–{mine_end:%H:%M} {mine.tzname()}"
             if column == 3:
                 return o.summary or "(no title)"
             if column == 4:
@@ -88,7 +88,7 @@ class AgendaModel(QAbstractTableModel):
         if role == OccurrenceRole:
             return o
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{o.summary}, {self.data(index.siblingAtColumn(0))} {self.data(index.siblingAtColumn(1))}"
+            return f"{o.summary}, {self.data(index.sibling(index.row(), 0))} {self.data(index.sibling(index.row(), 1))}"
         return None
 
 

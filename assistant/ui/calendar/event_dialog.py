@@ -1,8 +1,9 @@
 """Dialogs of the calendar: an event (times in the principal's zone, the assistant's shown as a hint) and free time."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from PySide6.QtCore import QDate, QTime, Signal
 from PySide6.QtWidgets import (
@@ -30,6 +31,18 @@ from assistant.domain import CalendarEvent, Principal
 from assistant.ui.workers import TaskManager, describe_error
 
 REPEATS = (("Does not repeat", ""), ("Every day", "FREQ=DAILY"), ("Every week", "FREQ=WEEKLY"))
+
+
+def _py_date(value: QDate) -> date:
+    result = value.toPython()  # the stub says object; a QDate gives a date
+    assert isinstance(result, date)
+    return result
+
+
+def _py_time(value: QTime) -> time:
+    result = value.toPython()  # the stub says object; a QTime gives a time
+    assert isinstance(result, time)
+    return result
 
 
 def _hint_text(principal_zone: str, assistant_zone: str, start_utc: datetime, end_utc: datetime | None) -> str:
@@ -168,11 +181,10 @@ class EventDialog(QDialog):
     def _times(self) -> tuple[datetime | date, datetime | date]:
         zone = self.principal.timezone
         if self.all_day.isChecked():
-            first: date = self.start_date.date().toPython()
-            last: date = self.end_date.date().toPython()
+            first, last = _py_date(self.start_date.date()), _py_date(self.end_date.date())
             return first, last + timedelta(days=1)
-        s = datetime.combine(self.start_date.date().toPython(), self.start_time.time().toPython())
-        e = datetime.combine(self.end_date.date().toPython(), self.end_time.time().toPython())
+        s = datetime.combine(_py_date(self.start_date.date()), _py_time(self.start_time.time()))
+        e = datetime.combine(_py_date(self.end_date.date()), _py_time(self.end_time.time()))
         zone_info = timezones.get_zone(zone)
         return (timezones.local_to_utc(s, zone).astimezone(zone_info),
                 timezones.local_to_utc(e, zone).astimezone(zone_info))
@@ -279,16 +291,17 @@ class FreeTimeDialog(QDialog):
         layout.addLayout(bottom)
         self.resize(560, 420)
 
-        self.find_button.clicked.connect(self.find)
+        self.find_button.clicked.connect(self.find_slots)
         self.list.currentItemChanged.connect(lambda item, _previous: self.create_button.setEnabled(item is not None))
         self.list.itemDoubleClicked.connect(lambda _item, _column: self.on_create())
         self.create_button.clicked.connect(self.on_create)
         close.clicked.connect(self.reject)
 
-    def find(self) -> None:
+    def find_slots(self) -> None:  # not find(): that is QWidget's static find(window id)
         from assistant.calendar.slots import free_slots
 
         principal_id, count = self.principal.id, self.count.value()
+        assert principal_id is not None  # principals come from the store
         duration = timedelta(minutes=int(self.duration.currentData()))
         now = self._now()
         self.find_button.setEnabled(False)
@@ -311,8 +324,9 @@ class FreeTimeDialog(QDialog):
         self.status.setText(f"{len(slots)} free slot{'s' if len(slots) != 1 else ''} in {self.principal.name}'s "
                             f"business hours" if slots else "No free time in the next year's business hours.")
         self.list.resizeColumnToContents(0)
-        if slots:
-            self.list.setCurrentItem(self.list.topLevelItem(0))
+        first = self.list.topLevelItem(0)
+        if first is not None:  # there is one item per slot
+            self.list.setCurrentItem(first)
 
     def _on_failed(self, error: BaseException) -> None:
         self.find_button.setEnabled(True)

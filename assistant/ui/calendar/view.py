@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core import timezones
-from assistant.domain import BusinessHours, CalendarEvent, EventOccurrence, Principal
 from assistant.core.errors import UserError
+from assistant.domain import BusinessHours, CalendarEvent, EventOccurrence, Principal
 from assistant.store import Store
 from assistant.ui import style
 from assistant.ui.calendar.agenda import AgendaView
@@ -124,8 +124,10 @@ def load_calendar(store: Store, principal_id: int, start: datetime, end: datetim
         waiting[remote_id] = entry.last_error if entry.state == "failed" else ""
     shown = {o.event_id for o in occurrences}
     return CalendarData(
-        occurrences=occurrences, problems=problems, events={e.id: e for e in events if e.id in shown},
-        pending={e.id: waiting[e.remote_id] for e in events if e.remote_id in waiting}, waiting_changes=changes,
+        occurrences=occurrences, problems=problems,
+        events={e.id: e for e in events if e.id is not None and e.id in shown},
+        pending={e.id: waiting[e.remote_id] for e in events if e.id is not None and e.remote_id in waiting},
+        waiting_changes=changes,
         calendar_account_id=calendar_account_id(store, principal_id),
     )
 
@@ -413,7 +415,7 @@ class TimeGrid(QWidget):
         for index in range(self.days):
             segments = day_segments(self.occurrences, self.first_day + timedelta(days=index), self.zone)
             columns = lay_out_columns([(s, e) for _, s, e in segments])
-            for (o, start, end), (column, count) in zip(segments, columns):
+            for (o, start, end), (column, count) in zip(segments, columns, strict=False):
                 lane = (width - 6) / count
                 rect = QRectF(self.day_x(index) + 1 + column * lane, self.y_of(start) + 1, lane - 1,
                               self.y_of(end) - self.y_of(start) - 2)
@@ -501,8 +503,8 @@ class TimeGrid(QWidget):
             inner = rect.adjusted(6, 2, -3, -2)
             lines = max(1, int(inner.height() // fm.lineSpacing()))
             inner.setHeight(lines * fm.lineSpacing())  # whole lines only: no line cut in half at the bottom
-            start = timezones.in_zone(o.start_utc, self.zone)
-            label = f"{start:%H:%M} {o.summary}" + (" · not synced" if pending else "")
+            starts = timezones.in_zone(o.start_utc, self.zone)
+            label = f"{starts:%H:%M} {o.summary}" + (" · not synced" if pending else "")
             if o.location and inner.height() > fm.height() * 2.2:
                 label += f"\n{o.location}"
             painter.save()
@@ -513,11 +515,11 @@ class TimeGrid(QWidget):
 
         now = self.now_line()
         if now is not None:
-            index, y = now
+            index, now_y = now
             painter.setPen(QPen(style.NOW_LINE, 2))
-            painter.drawLine(QPointF(self.day_x(index), y), QPointF(self.day_x(index) + self.day_width(), y))
+            painter.drawLine(QPointF(self.day_x(index), now_y), QPointF(self.day_x(index) + self.day_width(), now_y))
             painter.setBrush(style.NOW_LINE)
-            painter.drawEllipse(QPointF(self.day_x(index), y), 4, 4)
+            painter.drawEllipse(QPointF(self.day_x(index), now_y), 4, 4)
         painter.end()
 
     # -- interaction -------------------------------------------------------------------------------------------------
@@ -544,11 +546,11 @@ class TimeGrid(QWidget):
 
     def select(self, index: int | None) -> None:
         self.selected = index if index is not None and 0 <= index < len(self._rects) else None
-        occurrence = self.selected_occurrence()
-        if occurrence is not None:
+        if self.selected is not None:
+            rect, occurrence = self._rects[self.selected]
             self.setAccessibleDescription(describe_occurrence(occurrence, self.zone, self.assistant_zone,
                                                               self.pending.get(occurrence.event_id)))
-            self.selection_moved.emit(self._rects[self.selected][0])
+            self.selection_moved.emit(rect)
         self.update()
 
     def _day_of(self, index: int) -> int:
@@ -587,6 +589,7 @@ class TimeGrid(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
+            assert isinstance(event, QHelpEvent)  # what a ToolTip event is
             occurrence = self.occurrence_at(QPointF(event.pos()))
             if occurrence is None:
                 QToolTip.hideText()
@@ -725,7 +728,7 @@ class CalendarView(QWidget):
         self.mode_buttons.setExclusive(True)
         mode_bar = QHBoxLayout()
         mode_bar.setSpacing(0)
-        for mode, label, key in ((CalendarMode.DAY, "&Day", "D"), (CalendarMode.WEEK, "&Week", "W"),
+        for mode, label, _key in ((CalendarMode.DAY, "&Day", "D"), (CalendarMode.WEEK, "&Week", "W"),
                                  (CalendarMode.AGENDA, "&Agenda", "A")):
             button = QToolButton(self)
             button.setText(label)
@@ -790,25 +793,25 @@ class CalendarView(QWidget):
 
         self.grid = TimeGrid(self)
         self.header = GridHeader(self.grid, self)
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidget(self.grid)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidget(self.grid)
         self.grid.page_requested.connect(self.step)
         self.grid.selection_moved.connect(
-            lambda rect: self.scroll.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0,
-                                                   int(rect.height() / 2) + 24))
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+            lambda rect: self.scroll_area.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0,
+                                                        int(rect.height() / 2) + 24))
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         grid_page = QWidget(self)
         grid_layout = QVBoxLayout(grid_page)
         grid_layout.setContentsMargins(0, 0, 0, 0)
         grid_layout.setSpacing(0)
         header_row = QHBoxLayout()
-        header_row.setContentsMargins(0, 0, self.scroll.verticalScrollBar().sizeHint().width(), 0)
+        header_row.setContentsMargins(0, 0, self.scroll_area.verticalScrollBar().sizeHint().width(), 0)
         header_row.addWidget(self.header)
         grid_layout.addLayout(header_row)
-        grid_layout.addWidget(self.scroll, 1)
+        grid_layout.addWidget(self.scroll_area, 1)
         self.agenda = AgendaView(self)
         self.pages = QStackedWidget(self)
         self.pages.addWidget(grid_page)
@@ -907,6 +910,7 @@ class CalendarView(QWidget):
             days=self.day_count())), principal.timezone)
         self._request += 1
         request, principal_id = self._request, principal.id
+        assert principal_id is not None  # principals come from the store
         self.title.setText(self._title(principal))
         self._tasks.run(
             lambda store: load_calendar(store, principal_id, start, end),
@@ -931,7 +935,7 @@ class CalendarView(QWidget):
         if self._scrolled_for != principal.id:
             self._scrolled_for = principal.id
             hours = principal.business_hours
-            self.scroll.verticalScrollBar().setValue(int(self.grid.y_of(max(0, hours.start.hour - 1) * 60)))
+            self.scroll_area.verticalScrollBar().setValue(int(self.grid.y_of(max(0, hours.start.hour - 1) * 60)))
         self.data_loaded.emit()
 
     def _apply(self, principal: Principal | None, monday: date, data: CalendarData) -> None:
@@ -985,6 +989,7 @@ class CalendarView(QWidget):
 
     def _open(self, dialog) -> None:
         principal = self._principal
+        assert principal is not None  # the dialogs open for the principal shown
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_change(principal, *dialog.request()))
         dialog.open()
@@ -998,7 +1003,7 @@ class CalendarView(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.create_requested.connect(self.open_new_event)
         dialog.open()
-        dialog.find()
+        dialog.find_slots()
         return dialog
 
     def apply_change(self, principal: Principal, action: str, kwargs: dict[str, Any]) -> None:
@@ -1007,6 +1012,7 @@ class CalendarView(QWidget):
 
         account_id = self.data.calendar_account_id
         principal_id = principal.id
+        assert principal_id is not None  # principals come from the store
 
         def change(store: Store):
             if action == "create_event":

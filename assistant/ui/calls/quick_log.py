@@ -6,11 +6,11 @@ sleeping. The dialog does no SQL: ``lookup(number)`` answers (principal id or No
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
-from PySide6.QtCore import QDateTime, QTime, QTimer, Signal
+from PySide6.QtCore import QDate, QDateTime, QTime, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -205,7 +205,7 @@ class QuickLogDialog(QDialog):
         principal = self.current_principal()
         zone = principal.timezone if principal else "UTC"
         local = timezones.in_zone(self._now() + timedelta(hours=1), zone)
-        self.call_back_at.setDateTime(QDateTime(local.date(), QTime(local.hour, 0)))
+        self.call_back_at.setDateTime(QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, 0)))
         self._show_zone()
 
     def _show_zone(self) -> None:

@@ -8,7 +8,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QSize, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QDateTime,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTime,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,8 +27,8 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,8 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.core import timezones
 from assistant.calls.matching import ContactMatcher, pick_principal
+from assistant.core import timezones
 from assistant.core.phones import classify, normalise
 from assistant.domain import Call, CallDirection, Principal
 from assistant.store import Store
@@ -43,6 +54,7 @@ from assistant.ui.calls.quick_log import QuickLogDialog, QuickLogResult, format_
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import TaskManager, describe_error
 
+AnyIndex = QModelIndex | QPersistentModelIndex
 PAGE = 500
 QUICK_LOG_SHORTCUT = "Ctrl+Shift+L"
 DIRECTION_TEXT = {"in": "↙ in", "out": "↗ out", "missed": "✕ missed", "voicemail": "✉ voicemail"}
@@ -72,10 +84,10 @@ class CallLogModel(QAbstractTableModel):
     def call_at(self, row: int) -> Call | None:
         return self._calls[row] if 0 <= row < len(self._calls) else None
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._calls)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -93,7 +105,7 @@ class CallLogModel(QAbstractTableModel):
     def display_name(self, call: Call) -> str:
         return call.caller_name or self._names.get(call.id or -1, "")
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._calls):
             return None
         call, column = self._calls[index.row()], index.column()
@@ -147,7 +159,7 @@ class CallBackDialog(QDialog):
         self.when.setAccessibleName(f"Call-back time in {principal.timezone}")
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.when.setCalendarPopup(True)
-        self.when.setDateTime(QDateTime(local.date(), QTime(local.hour, local.minute)))
+        self.when.setDateTime(QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute)))
         self.both = QLabel(self)
         self.when.dateTimeChanged.connect(self._update)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
@@ -315,6 +327,7 @@ class CallsView(QWidget):
             if info.kind == "phone":
                 f.party_key = info.key
             else:
+                assert principal.id is not None  # principals come from the store
                 f.text = text
                 f.also_keys = call_store.contact_keys_named(self.store.scope(principal.id), text, principal.region)
         return f
@@ -326,10 +339,12 @@ class CallsView(QWidget):
             self.totals.setText("")
             self.show_details(-1)
             return
+        assert principal.id is not None  # principals come from the store
         scope = self.store.scope(principal.id)
         calls = call_store.calls_page(scope, self.current_filter(), limit=PAGE)
         matcher = ContactMatcher(scope, principal.region, search_mail=False)  # the mail is searched per selected call
-        names = {c.id: matcher.match(normalise(c.number_raw, principal.region)).name for c in calls if not c.caller_name}
+        names = {c.id: matcher.match(normalise(c.number_raw, principal.region)).name
+                 for c in calls if not c.caller_name and c.id is not None}  # stored calls: all have ids
         self.model.set_calls(calls, principal.timezone, {k: v for k, v in names.items() if v})
         self._columns_fitted = False
         if self.isVisible():
@@ -345,6 +360,7 @@ class CallsView(QWidget):
         """Talk time reads every call of the principal: on the worker, not the GUI thread."""
         self._totals_request = getattr(self, "_totals_request", 0) + 1
         request, principal_id, zone = self._totals_request, principal.id, principal.timezone
+        assert principal_id is not None  # principals come from the store
 
         def load(store: Store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             scope = store.scope(principal_id)
@@ -376,6 +392,7 @@ class CallsView(QWidget):
         if call is None or principal is None:
             self.person.setText("")
             return
+        assert principal.id is not None  # principals come from the store
         scope = self.store.scope(principal.id)
         info = normalise(call.number_raw, principal.region)
         match = ContactMatcher(scope, principal.region).match(info)
@@ -478,7 +495,7 @@ class CallsView(QWidget):
                        on_done=lambda _r: self.follow_up_made.emit(f"Reminder set: call back {when}."),
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
 
-    def on_edit(self) -> "EditCallDialog | None":
+    def on_edit(self) -> EditCallDialog | None:
         """Name, outcome and notes of the selected call, as they become known after the call."""
         call = self.selected_call()
         if call is None:
@@ -490,8 +507,11 @@ class CallsView(QWidget):
         return dialog
 
     def save_edit(self, call: Call, caller_name: str, outcome: str, notes: str) -> None:
+        call_id = call.id
+        assert call_id is not None  # the calls shown come from the store
+
         def save(store: Store) -> Call:
-            return call_store.update_call(store.scope(call.principal_id), call.id, caller_name=caller_name,
+            return call_store.update_call(store.scope(call.principal_id), call_id, caller_name=caller_name,
                                           outcome=outcome, notes=notes)
 
         def done(updated: Call) -> None:
@@ -531,6 +551,7 @@ class CallsView(QWidget):
         if principal is None:
             return
         principal_id = principal.id
+        assert principal_id is not None  # principals come from the store
 
         def failed(error: BaseException) -> None:
             if isinstance(error, MappingNeeded):
@@ -561,7 +582,7 @@ class CallsView(QWidget):
         return dialog
 
     def on_export(self, path: str | None = None) -> None:
-        from assistant.cli.calls import write_csv
+        from assistant.calls.export import write_csv
 
         principal = self.principal
         if principal is None:
@@ -571,6 +592,7 @@ class CallsView(QWidget):
             if not path:
                 return
         principal_id, f, zone = principal.id, self.current_filter(), principal.timezone
+        assert principal_id is not None  # principals come from the store
 
         def export(store: Store) -> int:
             scope = store.scope(principal_id)

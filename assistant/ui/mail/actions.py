@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Callable
+from collections.abc import Callable
+from typing import Protocol
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -22,6 +23,17 @@ KEY_ACTIONS = {
     "n": "new", "r": "reply", "a": "reply-all", "f": "forward",
     "e": "archive", "#": "delete", "u": "toggle-read", "s": "toggle-flag", "!": "toggle-flag",
 }
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def _stored_id(item: _Stored) -> int:
+    """The id of a message, thread or outbox entry read from (or just written to) the store: it has one."""
+    assert item.id is not None
+    return item.id
 
 
 def assistant_name() -> str:
@@ -42,7 +54,8 @@ def _reply_target(messages: list[Message], principal: Principal) -> Message | No
     """The newest message not written by the principal (else the newest): what "reply" answers."""
     own = {a.lower() for a in principal.addresses}
     others = [m for m in messages if not (m.sender and m.sender.email.lower() in own)]
-    return (others or messages or [None])[-1]
+    candidates = others or messages
+    return candidates[-1] if candidates else None
 
 
 def forwarded_attachments(store: Store, principal_id: int, original: Message) -> list[str]:
@@ -128,10 +141,12 @@ class InboxActions(QObject):
         if principal is None or not threads:
             return
         principal_id = principal.id
+        assert principal_id is not None  # principals come from the store
 
         def work(store: Store) -> dict[int, list[int]]:
             scope = store.scope(principal_id)
-            return {t.id: per_thread(store, principal_id, t, scope.thread_messages(t.id)) for t in threads}
+            return {_stored_id(t): per_thread(store, principal_id, t, scope.thread_messages(_stored_id(t)))
+                    for t in threads}
 
         def done(entries: dict[int, list[int]]) -> None:
             for thread_id, ids in entries.items():
@@ -154,7 +169,7 @@ class InboxActions(QObject):
             scope = store.scope(principal_id)
             inboxes = {f.remote_id for f in scope.folders() if f.role == "inbox"}
             here = {folder} if folder else inboxes
-            return [move_message(store, m.id, principal_id, "archive").id
+            return [_stored_id(move_message(store, _stored_id(m), principal_id, "archive"))
                     for m in messages if here & set(m.folders)]
 
         self._run_on_threads("Archived", archive)
@@ -164,7 +179,7 @@ class InboxActions(QObject):
             from assistant.sync.actions import move_message
 
             trash = {f.remote_id for f in store.scope(principal_id).folders() if f.role == "trash"}
-            return [move_message(store, m.id, principal_id, "trash").id
+            return [_stored_id(move_message(store, _stored_id(m), principal_id, "trash"))
                     for m in messages if not (trash & set(m.folders))]
 
         self._run_on_threads("Moved to trash", delete)
@@ -174,7 +189,8 @@ class InboxActions(QObject):
             from assistant.sync.actions import mark_read
 
             any_unread = any(not m.is_read for m in messages)
-            return [mark_read(store, m.id, principal_id, any_unread).id for m in messages if m.is_read != any_unread]
+            return [_stored_id(mark_read(store, _stored_id(m), principal_id, any_unread))
+                    for m in messages if m.is_read != any_unread]
 
         self._run_on_threads("Marked", toggle)
 
@@ -184,8 +200,8 @@ class InboxActions(QObject):
 
             flagged = [m for m in messages if m.is_flagged]
             if flagged:
-                return [set_flagged(store, m.id, principal_id, False).id for m in flagged]
-            return [set_flagged(store, messages[-1].id, principal_id, True).id] if messages else []
+                return [_stored_id(set_flagged(store, _stored_id(m), principal_id, False)) for m in flagged]
+            return [_stored_id(set_flagged(store, _stored_id(messages[-1]), principal_id, True))] if messages else []
 
         self._run_on_threads("Flagged or unflagged", toggle)
 
@@ -200,6 +216,7 @@ class InboxActions(QObject):
         if principal is None:
             return
         principal_id = principal.id
+        assert principal_id is not None  # principals come from the store
 
         def apply(waiting: dict[int, set[int]]) -> None:
             current = self._principal()
@@ -222,6 +239,7 @@ class InboxActions(QObject):
         if principal is None:
             return
         principal_id = principal.id
+        assert principal_id is not None  # principals come from the store
         thread_id = None
         if mode != "new" and message_id is None:
             shown = self._inbox.reader._message
@@ -267,7 +285,7 @@ class InboxActions(QObject):
             if unsent_new is not None:
                 window.offer_saved_draft(unsent_new)
             if mode == "forward" and original is not None and any(is_placeholder(a) for a in original.attachments):
-                self._download_forwarded(window, principal_id, original.id)
+                self._download_forwarded(window, principal_id, _stored_id(original))
 
         self._tasks.run(load, on_done=open_window, on_error=lambda e: self.status_message.emit(describe_error(e)))
 
@@ -333,6 +351,7 @@ class InboxActions(QObject):
             self.changed.emit()
             return
         principal_id = principal.id
+        assert principal_id is not None  # principals come from the store
 
         def queued_send(store: Store) -> tuple[int, int] | None:
             """The outbox entry carrying this draft, and the thread its local copy joined."""
@@ -345,7 +364,7 @@ class InboxActions(QObject):
             if entry is None:
                 return None
             local = scope.message_by_header_id(entry.payload.get("message_id_header", ""))
-            return (local.thread_id, entry.id) if local is not None and local.thread_id else None
+            return (local.thread_id, _stored_id(entry)) if local is not None and local.thread_id else None
 
         def mark(found: tuple[int, int] | None) -> None:
             if found is not None:
@@ -391,16 +410,17 @@ def install(window) -> InboxActions:
     actions.changed.connect(reload)
     window.sync_finished.connect(lambda _reports: actions.on_sync_finished())
     menu = window.menuBar().addMenu("&Message")
-    items = [
+    items: list[tuple[str, str, str] | None] = [  # None: a separator
         ("&New message", "new", "Ctrl+N"), ("&Reply", "reply", "R"), ("Reply to &all", "reply-all", "A"),
-        ("&Forward", "forward", "F"), (None, None, None), ("Ar&chive", "archive", "E"),
+        ("&Forward", "forward", "F"), None, ("Ar&chive", "archive", "E"),
         ("&Delete", "delete", "#"), ("Toggle &read", "toggle-read", "U"), ("Toggle f&lag", "toggle-flag", "S"),
     ]
     window.message_actions = {}
-    for text, name, key in items:
-        if text is None:
+    for item in items:
+        if item is None:
             menu.addSeparator()
             continue
+        text, name, key = item
         action = QAction(text, window)
         if name == "new":
             action.setShortcut(QKeySequence(key))

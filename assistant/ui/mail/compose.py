@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.core import timezones
 from assistant.approvals.policy import strictest
-from assistant.domain import Account, Address, ApprovalPolicy, Draft, Message, Principal
+from assistant.core import timezones
 from assistant.core.errors import InvalidInput, UserError
+from assistant.domain import Account, Address, ApprovalPolicy, Draft, Message, Principal
 from assistant.mail import compose as mail_compose
 from assistant.mail.mime import safe_filename
 from assistant.store import Store
@@ -159,11 +159,12 @@ class AddressEdit(QLineEdit):
         super().__init__(parent)
         self._lookup = lookup  # lookup(prefix, on_found(prefix, [str])), for this principal only, off the GUI thread
         self.suggestions = QStringListModel(self)
-        self.completer = QCompleter(self.suggestions, self)
-        self.completer.setWidget(self)
-        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
-        self.completer.activated[str].connect(self.insert_completion)
+        self.address_completer = QCompleter(self.suggestions, self)
+        self.address_completer.setWidget(self)
+        self.address_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.address_completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        # activated is overloaded (str, QModelIndex); the stub's SignalInstance lacks the [type] that picks one.
+        self.address_completer.activated[str].connect(self.insert_completion)  # type: ignore[index]
         self.textEdited.connect(self.on_text_edited)
 
     def current_token(self) -> str:
@@ -172,7 +173,7 @@ class AddressEdit(QLineEdit):
     def on_text_edited(self, _text: str) -> None:
         token = self.current_token()
         if len(token) < 1:
-            self.completer.popup().hide()
+            self._hide_popup()
             return
         self._lookup(token, self.on_found)
 
@@ -181,9 +182,14 @@ class AddressEdit(QLineEdit):
             return  # typed on meanwhile: a later answer follows
         self.suggestions.setStringList(found)
         if found and self.hasFocus():
-            self.completer.complete()
+            self.address_completer.complete()
         else:
-            self.completer.popup().hide()
+            self._hide_popup()
+
+    def _hide_popup(self) -> None:
+        popup = self.address_completer.popup()
+        assert popup is not None  # QCompleter makes its default popup when first asked
+        popup.hide()
 
     def insert_completion(self, completion: str) -> None:
         before = self.text()[: self.cursorPosition()]
@@ -429,6 +435,7 @@ class ComposeWindow(QWidget):
     # -- completion ----------------------------------------------------------------------------------------------
     def _load_side_data(self) -> None:
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
 
         def load(store: Store):
             from assistant.store import snippets as snippet_store
@@ -455,6 +462,7 @@ class ComposeWindow(QWidget):
         p = prefix.lower()
         contacts = [c for c in self._contacts if c.lower().startswith(p) or f"<{p}" in c.lower()]
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
         self._tasks.run(
             lambda store: [str(a) for a in store.scope(principal_id).correspondents(prefix, 20)],
             on_done=lambda found: on_found(prefix, list(dict.fromkeys(contacts + found))[:20]),
@@ -538,6 +546,7 @@ class ComposeWindow(QWidget):
         content = self.content()
         account_id, to, cc, subject, body, attachments, approval = content
         principal_id, draft_id, in_reply_to = self.principal.id, self.draft_id, self.in_reply_to
+        assert principal_id is not None  # principals come from the store
         self._saving = True
 
         def save(store: Store) -> Draft:
@@ -594,6 +603,8 @@ class ComposeWindow(QWidget):
 
     def _submit(self, d: Draft) -> None:
         principal_id, draft_id = self.principal.id, d.id
+        assert principal_id is not None  # principals come from the store
+        assert draft_id is not None  # save_draft stored it
 
         def submit(store: Store) -> str:
             from assistant.approvals.drafts import submit_draft
@@ -621,6 +632,7 @@ class ComposeWindow(QWidget):
 
     def _delete_draft(self, draft_id: int) -> None:
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
 
         def delete(store: Store) -> None:
             from assistant.approvals.drafts import delete_draft

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core import timezones
-from assistant.domain import Principal, Thread
+from assistant.domain import Message, Principal, Thread
 from assistant.store import Store
 from assistant.ui.mail.reader import Reader
 from assistant.ui.workers import TaskManager
@@ -91,7 +91,10 @@ class ThreadListModel(QAbstractTableModel):
         self._principal = principal
         self.folder = folder
         self._search = ""
-        self._threads = self._store.scope(principal.id).threads(0, PAGE_SIZE, folder=folder) if principal else []
+        self._threads = []
+        if principal:
+            assert principal.id is not None  # principals come from the store
+            self._threads = self._store.scope(principal.id).threads(0, PAGE_SIZE, folder=folder)
         self._exhausted = len(self._threads) < PAGE_SIZE
         self._end_reset()
 
@@ -115,6 +118,7 @@ class ThreadListModel(QAbstractTableModel):
         self._threads = []
         self._exhausted = self._principal is None
         if self._principal is not None:
+            assert self._principal.id is not None  # principals come from the store
             self._threads = self._store.scope(self._principal.id).threads(0, keep, folder=self.folder)
             self._exhausted = len(self._threads) < keep
         self._end_reset()
@@ -125,6 +129,7 @@ class ThreadListModel(QAbstractTableModel):
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:
         if parent.isValid() or self._exhausted or self._fetching or self._principal is None:
             return
+        assert self._principal.id is not None  # principals come from the store
         # Views (and QAbstractItemModelTester) may ask for more from inside the insertion signals: one fetch at a time.
         self._fetching = True
         try:
@@ -315,6 +320,7 @@ class InboxView(QWidget):
             everything.setData(FolderIdRole, None)
             self.folders.addItem(everything)
             chosen_item = everything
+            assert principal.id is not None  # principals come from the store
             for f in self._store.scope(principal.id).folders():
                 item = QListWidgetItem(f.name or f.remote_id)
                 item.setData(FolderIdRole, f.remote_id)
@@ -379,3 +385,25 @@ class InboxView(QWidget):
     def on_open_requested(self, index: QModelIndex) -> None:
         self.on_current_row_changed(index, QModelIndex())
         self.reader.setFocus()
+
+
+def threads_from_messages(principal_id: int, messages: list[Message]) -> list[Thread]:
+    """Search hits grouped by thread, newest first; the counts are of matching messages."""
+    grouped: dict[int, list[Message]] = {}
+    for m in messages:
+        if m.thread_id is not None:
+            grouped.setdefault(m.thread_id, []).append(m)
+    threads = []
+    for thread_id, hits in grouped.items():
+        dated = [m.date_utc for m in hits if m.date_utc]
+        senders = list(dict.fromkeys((m.sender.name or m.sender.email) for m in hits if m.sender))
+        by_date = sorted(hits, key=lambda m: (m.date_utc is not None, m.date_utc or 0))
+        oldest, newest = by_date[0], by_date[-1]
+        threads.append(Thread(
+            id=thread_id, principal_id=principal_id, subject=oldest.subject, last_date_utc=max(dated) if dated else None,
+            message_count=len(hits), unread_count=sum(not m.is_read for m in hits),
+            has_attachments=any(m.attachments for m in hits), is_flagged=any(m.is_flagged for m in hits),
+            participants=senders[:4], snippet=newest.snippet,
+        ))
+    threads.sort(key=lambda t: (t.last_date_utc is not None, t.last_date_utc or 0), reverse=True)
+    return threads

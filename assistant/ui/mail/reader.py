@@ -40,8 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core import timezones
-from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.mail.mime import attachment_bytes, safe_filename
 from assistant.sync.fetch import downloaded_match, fetch_message_source, is_placeholder
 from assistant.ui.workers import TaskManager, describe_error
@@ -98,7 +98,7 @@ def safe_attachment_name(name: str, fallback: str = "attachment") -> str:
     return name or fallback
 
 
-def _human_size(size: int) -> str:
+def _human_size(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
@@ -194,7 +194,8 @@ class SafeTextBrowser(QTextBrowser):
         self.blocked_requests: list[str] = []
         self.anchorClicked.connect(self.on_anchor_clicked)
 
-    def loadResource(self, type: int, name: QUrl):
+    def loadResource(self, type: int, name: QUrl | str):
+        name = QUrl(name)  # Qt passes a QUrl; a caller may pass the text of one
         # A refused image is a null QImage: it draws nothing (None would show a "broken image" icon).
         if name.scheme().lower() == "data":
             image = _image_from_data_url(name.toString(QUrl.ComponentFormattingOption.FullyEncoded))
@@ -377,6 +378,7 @@ class Reader(QWidget):
     def show_thread(self, principal: Principal, thread: Thread) -> None:
         self._request += 1
         request, principal_id, thread_id = self._request, principal.id, thread.id
+        assert principal_id is not None and thread_id is not None  # both read from the store
         self._principal = principal
         self._tasks.run(lambda store: allowed_remote_senders(store, principal_id, thread_id),
                         on_done=lambda senders: self._on_allowed_senders(request, senders))
@@ -447,6 +449,7 @@ class Reader(QWidget):
         if message is None or principal is None or message.is_read or message.id is None:
             return
         message_id, principal_id = message.id, principal.id
+        assert principal_id is not None  # principals come from the store
 
         def mark(store):
             from assistant.sync.actions import mark_read
@@ -545,8 +548,10 @@ class Reader(QWidget):
     def _fill_attachment_actions(self, message: Message) -> None:
         while self._attachment_layout.count():
             item = self._attachment_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            assert item is not None  # count() said there is one
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
         for index, a in enumerate(message.attachments):
             name = "attachments" if is_placeholder(a) and not a.filename else safe_filename(a.filename)
             short = name if len(name) <= 32 else f"{name[:20]}…{name[-10:]}"
@@ -578,6 +583,7 @@ class Reader(QWidget):
         if not path:
             return
         principal_id, message_id = principal.id, message.id
+        assert principal_id is not None and message_id is not None  # both read from the store
         self._tasks.run(lambda store: write_attachment(store, principal_id, message_id, attachment, Path(path),
                                                        overwrite=True),
                         on_done=lambda written: self.attachment_saved.emit(str(written)),
@@ -593,6 +599,7 @@ class Reader(QWidget):
             self._download_then(message, index, self.open_attachment)
             return
         principal_id, message_id = principal.id, message.id
+        assert principal_id is not None and message_id is not None  # both read from the store
         folder = open_folder()
 
         def write(store) -> Path:
@@ -608,7 +615,9 @@ class Reader(QWidget):
         """Fetch the message's source on the network pool (never the GUI thread nor the store worker), show its real
         attachments, then ``then`` on the one the user clicked (a named placeholder), or on the only one; when a
         nameless placeholder stood for several the user picks among them."""
+        assert self._principal is not None  # the callers return early without one
         principal_id, message_id = self._principal.id, message.id
+        assert principal_id is not None and message_id is not None  # both read from the store
         placeholders = list(message.attachments)
         self.attachment_status.setText("Downloading…")
         self.attachment_status.show()

@@ -5,15 +5,18 @@ when made, and the next one is tried. The in-app list gets every notice whicheve
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
 
-from PySide6.QtCore import SLOT, QAbstractListModel, QModelIndex, QObject, Qt, Signal, Slot
+from PySide6.QtCore import SLOT, QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from assistant.core import timezones
+
 log = logging.getLogger(__name__)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class NotifierUnavailable(Exception):
@@ -96,7 +99,8 @@ class DBusNotifier(Notifier):
         self.interface = interface
         self._by_id: dict[int, NotificationItem] = {}
         try:  # clicks come back as a signal; without it the notice still shows and stays in the in-app list
-            bus.connect(self.SERVICE, self.PATH, self.SERVICE, "ActionInvoked", self,
+            # The stub types the slot (a const char*) as bytes; PySide6 takes the str that SLOT() returns.
+            bus.connect(self.SERVICE, self.PATH, self.SERVICE, "ActionInvoked", self,  # type: ignore[call-overload]
                         SLOT("_on_action_invoked(uint,QString)"))
         except (TypeError, RuntimeError) as exc:
             log.info("desktop notifications will not report clicks: %s", exc)
@@ -104,14 +108,16 @@ class DBusNotifier(Notifier):
     def present(self, item: NotificationItem) -> None:
         # The introspected method converts each argument to the service's signature ("susssasa{sv}i"); a plain
         # call() would send Python ints as "i" and the service would not find the method.
-        from PySide6.QtCore import Q_ARG, Q_RETURN_ARG, QMetaObject, Qt as QtNS
+        from PySide6.QtCore import Q_ARG, Q_RETURN_ARG, QMetaObject
+        from PySide6.QtCore import Qt as QtNS
 
         notification_id = QMetaObject.invokeMethod(
             self.interface, "Notify", QtNS.ConnectionType.DirectConnection, Q_RETURN_ARG("uint"),
             Q_ARG(str, "Assistant"), Q_ARG("uint", 0), Q_ARG(str, ""), Q_ARG(str, item.title), Q_ARG(str, item.body),
             Q_ARG("QStringList", ["default", "Open"]), Q_ARG("QVariantMap", {}), Q_ARG(int, -1))
-        if notification_id:
-            self._by_id[int(notification_id)] = item
+        # With a Q_RETURN_ARG, invokeMethod returns the method's result (the stub says bool): the id, an int.
+        if isinstance(notification_id, int) and notification_id:
+            self._by_id[notification_id] = item
 
     @Slot("uint", str)
     def _on_action_invoked(self, notification_id: int, _action: str) -> None:
@@ -142,10 +148,10 @@ class NotificationListModel(QAbstractListModel):
                 self.endRemoveRows()
                 return
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.items)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.items):
             return None
         item = self.items[index.row()]

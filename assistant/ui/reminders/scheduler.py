@@ -11,8 +11,9 @@ a laptop that slept through an instant catches up, and it reloads the pending se
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -21,7 +22,6 @@ from apscheduler.triggers.date import DateTrigger
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from assistant import reminders
-
 from assistant.core import timezones
 from assistant.store import reminders as rstore
 
@@ -36,6 +36,7 @@ RunFn = Callable[..., Any]  # TaskManager.run: run(fn(store), on_done=..., on_er
 def _fire_due(store, now: datetime, assistant_zone: str) -> list[reminders.Notice]:
     notices = []
     for r in rstore.pending_before(store, now + timedelta(seconds=1)):
+        assert r.id is not None  # read from the store
         notice = reminders.fire(store, r.principal_id, r.id, now, assistant_zone)
         if notice is not None:
             notices.append(notice)

@@ -4,10 +4,11 @@ notifier chain and the tray into the main window (:func:`install`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,10 +17,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLineEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QListView,
     QPushButton,
     QSplitter,
@@ -29,21 +30,26 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import reminders
-
 from assistant.core import timezones
-from assistant.ui.reminders.notifications import NotificationItem, NotificationListModel, default_chain, item_from_notice
+from assistant.ui.reminders.notifications import (
+    NotificationItem,
+    NotificationListModel,
+    default_chain,
+    item_from_notice,
+)
 from assistant.ui.reminders.scheduler import ReminderScheduler
 from assistant.ui.reminders.tray import TrayController
 
 log = logging.getLogger(__name__)
 
+AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ["Principal", "Kind", "What", "Due (their time)", "Due (your time)", "Status"]
 
 
 def load_today(store: Any, now: datetime) -> list[dict[str, Any]]:
     """Rows for the Today view: reminders due or overdue by the end of each principal's own day, and due tasks that have
     no reminder of their own."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     links = set()
     for r, name, zone in reminders.due_today(store, now):
         links.add((r.principal_id, r.link))
@@ -93,10 +99,10 @@ class TodayModel(QAbstractTableModel):
         overdue = sum(1 for r in self.rows if r["state"] == "pending" and r["due_utc"] <= now or r["missed"])
         return len(self.rows), overdue
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -106,7 +112,7 @@ class TodayModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(COLUMNS):
             return None
         row = self.rows[index.row()]
@@ -209,7 +215,7 @@ class TodayView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
 
-    def open_settings(self) -> "NotificationSettingsDialog":
+    def open_settings(self) -> NotificationSettingsDialog:
         dialog = NotificationSettingsDialog(self.tasks, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -339,8 +345,11 @@ class NotificationSettingsDialog(QDialog):
                     reminders.set_notification_settings(store, principal_id, notify=notify, quiet_hours=quiet)
                 reminders.set_assistant_quiet_hours(store, mine)
 
-        self.tasks.run(write, on_done=lambda _r: (self.saved.emit(), self.accept()),
-                       on_error=lambda exc: self.error.setText(str(exc)))
+        def done(_result: object) -> None:
+            self.saved.emit()
+            self.accept()
+
+        self.tasks.run(write, on_done=done, on_error=lambda exc: self.error.setText(str(exc)))
 
 
 # -- wiring into the main window -----------------------------------------------------------------------------------
@@ -391,7 +400,7 @@ def open_item(window: Any, principal_id: int, link: str) -> None:
 class _KeepInTray(QObject):
     """Closing the window hides it while a tray icon exists; quitting from the tray closes it for real."""
 
-    def __init__(self, window: Any, wiring: "ReminderWiring"):
+    def __init__(self, window: QWidget, wiring: ReminderWiring):
         super().__init__(window)
         self.window = window
         self.wiring = wiring
@@ -436,16 +445,20 @@ class ReminderWiring(QObject):
         self.tray.pause_toggled.connect(self.on_pause_toggled)
         self.tray.item_requested.connect(lambda pid, link: open_item(window, pid, link))
         self.scheduler.tick.timeout.connect(self.view.reload)  # statuses age, and the laptop's zone may change
-        window.sync_finished.connect(lambda _reports: (self.scheduler.reload(meetings=True), self.view.reload()))
+        window.sync_finished.connect(self._on_sync_finished)
         if getattr(window, "approvals", None) is not None:
             window.approvals.notice.connect(self.on_approval_notice)
         self.keep_in_tray = _KeepInTray(window, self)
         window.installEventFilter(self.keep_in_tray)
         if self.tray.has_tray:
-            QApplication.instance().setQuitOnLastWindowClosed(False)
+            QApplication.setQuitOnLastWindowClosed(False)
         window.tasks.run(reminders.is_paused, on_done=self.tray.set_paused)
         if start:
             self.scheduler.start()
+        self.view.reload()
+
+    def _on_sync_finished(self, _reports: object) -> None:
+        self.scheduler.reload(meetings=True)
         self.view.reload()
 
     def on_notices(self, notices: list[reminders.Notice]) -> None:
@@ -479,7 +492,7 @@ class ReminderWiring(QObject):
     def quit(self) -> None:
         self.quitting = True
         self.window.close()
-        QApplication.instance().quit()
+        QApplication.quit()
 
     def shutdown(self) -> None:
         self.scheduler.stop()

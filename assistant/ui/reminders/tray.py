@@ -5,7 +5,7 @@ testable; the icon is shown only when ``QSystemTrayIcon.isSystemTrayAvailable()`
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon

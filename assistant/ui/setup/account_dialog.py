@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.domain import Account, Principal
 from assistant.core.errors import InvalidInput
+from assistant.domain import Account, Principal
 from assistant.store import Store
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -51,7 +51,7 @@ def add_local_account(store: Store, principal_id: int, mail_path: str, calendar_
         if not calendar.exists():
             raise InvalidInput(f"{calendar_path} does not exist")
         settings["calendar"] = str(calendar.resolve())
-    return store.add_account(Account(principal_id=principal.id, kind="local", address=principal.primary_address,
+    return store.add_account(Account(principal_id=principal_id, kind="local", address=principal.primary_address,
                                      settings=settings))
 
 
@@ -184,6 +184,7 @@ class AccountDialog(QDialog):
 
     def on_add_local(self) -> None:
         principal_id, mail, calendar = self.principal.id, self.mail_path.text().strip(), self.calendar_path.text().strip()
+        assert principal_id is not None  # principals come from the store
         self.error.hide()
         self.add_local_button.setEnabled(False)
 
@@ -200,6 +201,7 @@ class AccountDialog(QDialog):
             self.on_failed("Choose the OAuth client file (JSON) of your Google Cloud project first.")
             return
         principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
 
         def sign_in(store: Store, print_fn) -> Account:
             from assistant.connectors.gmail.auth import sign_in as gmail_sign_in
@@ -214,6 +216,7 @@ class AccountDialog(QDialog):
             self.on_failed("Enter the application (client) ID of your app registered in Entra ID first.")
             return
         principal_id, device_code = self.principal.id, self.device_code.isChecked()
+        assert principal_id is not None  # principals come from the store
 
         def sign_in(store: Store, print_fn) -> Account:
             from assistant.connectors.outlook.auth import sign_in as outlook_sign_in

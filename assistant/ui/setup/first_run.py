@@ -41,14 +41,14 @@ class FirstRunPage(QWidget):
             self,
         )
         intro.setWordWrap(True)
-        
+
         self.demo_button = QPushButton("Open the demo", self)
         self.demo_button.setAccessibleName("Open the demo workspace")
         self.add_button = QPushButton("Add your first principal", self)
         self.add_button.setDefault(True)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        
+
         for button in (self.demo_button, self.add_button):
             button.setMinimumWidth(260)
             button.setMinimumHeight(36)

@@ -78,6 +78,7 @@ def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
             p = store.add_principal(p)
         else:
             store.update_principal(p)
+        assert p.id is not None  # add_principal gave it one
         scope = store.scope(p.id)
         compose_store.set_reply_signature(scope, form.reply_signature)
         existing = {s.name for s in compose_store.snippets(scope)}
@@ -136,14 +137,14 @@ class PrincipalDialog(QDialog):
         for policy, text in POLICY_TEXT.items():
             self.policy.addItem(text, policy.value)
         self.policy.setCurrentIndex(self.policy.findData(ApprovalPolicy(p.approval_policy).value))
-        form = QFormLayout(general)
-        form.addRow("&Name:", self.name)
-        form.addRow("&E-mail addresses:", self.addresses)
-        form.addRow("&Time zone:", self.zone)
-        form.addRow("Phone &region:", self.region)
-        form.addRow("Colour:", colour_row)
-        form.addRow("Business hours:", hours_row)
-        form.addRow("&Approval:", self.policy)
+        general_form = QFormLayout(general)
+        general_form.addRow("&Name:", self.name)
+        general_form.addRow("&E-mail addresses:", self.addresses)
+        general_form.addRow("&Time zone:", self.zone)
+        general_form.addRow("Phone &region:", self.region)
+        general_form.addRow("Colour:", colour_row)
+        general_form.addRow("Business hours:", hours_row)
+        general_form.addRow("&Approval:", self.policy)
         self.tabs.addTab(general, "General")
 
         signatures = QWidget(self)

@@ -6,6 +6,8 @@ from datetime import datetime
 from PySide6.QtWidgets import QDateTimeEdit
 
 from assistant.core import timezones
+
+
 def edit_utc(edit: QDateTimeEdit, zone: str) -> datetime:
     """The instant the editor's date and time (to the minute) name in ``zone``; DST gaps and folds as
     :func:`timezones.local_to_utc` reads them."""

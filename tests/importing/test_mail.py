@@ -9,8 +9,10 @@ import pytest
 from assistant.calendar.ics import read_calendar
 from assistant.core.errors import NotFound, UserError
 from assistant.domain import Principal
-from assistant.importing import base as importer
-from assistant.importing.base import IMPORT_ACCOUNT_KIND, ImportReport, import_path, sniff
+from assistant.importing import mail as importer
+from assistant.importing import path as path_importer
+from assistant.importing.base import IMPORT_ACCOUNT_KIND, ImportReport, sniff
+from assistant.importing.path import import_path
 
 TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata"
 
@@ -196,7 +198,7 @@ def test_report_json_shape():
 def test_unreadable_path_is_a_user_error(workspace, principal, tmp_path, monkeypatch):
     path = tmp_path / "secret.eml"
     path.write_bytes(message("x", "<x@x>"))
-    monkeypatch.setattr(importer.os, "access", lambda p, mode: False)  # tests may run as root, where chmod is moot
+    monkeypatch.setattr(path_importer.os, "access", lambda p, mode: False)  # tests may run as root, where chmod is moot
     with pytest.raises(UserError) as err:
         import_path(workspace, principal.id, path)
     assert "cannot read" in str(err.value)
@@ -208,14 +210,14 @@ def test_unreadable_file_inside_a_folder_is_rejected_and_the_rest_imported(works
     (folder / "good.eml").write_bytes(message("good", "<g@x>"))
     (folder / "locked.eml").write_bytes(message("locked", "<l@x>"))
     (folder / "dangling.eml").symlink_to(tmp_path / "gone.eml")
-    real_read_head = importer._read_head
+    real_read_head = importer.read_head
 
     def read_head(path):
         if path.name == "locked.eml":
             raise PermissionError(13, "Permission denied")
         return real_read_head(path)
 
-    monkeypatch.setattr(importer, "_read_head", read_head)
+    monkeypatch.setattr(importer, "read_head", read_head)
     report = import_path(workspace, principal.id, folder)
     assert report.imported == 1
     assert sorted(report.rejected) == [

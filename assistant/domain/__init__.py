@@ -1,0 +1,48 @@
+"""The domain: plain dataclasses, no Qt, no SQL.
+
+Every instant is an aware ``datetime`` in UTC; the principal's and the assistant's zones are applied only for display and
+for interpreting what a user typed ("9:00 principal time"). All-day things carry a ``date`` instead.
+"""
+from __future__ import annotations
+
+from assistant.domain.board import BoardColumn, Task
+from assistant.domain.calendar import CalendarEvent, EventOccurrence
+from assistant.domain.calls import Call, CallDirection
+from assistant.domain.contacts import Contact, RemoteContact
+from assistant.domain.drafts import Draft
+from assistant.domain.mail import Address, Attachment, Folder, Message, Thread
+from assistant.domain.reminders import Reminder
+from assistant.domain.workspace import (
+    Account,
+    AccountStatus,
+    ApprovalPolicy,
+    AuditEntry,
+    BusinessHours,
+    OutboxEntry,
+    Principal,
+)
+
+__all__ = [
+    "ApprovalPolicy",
+    "AccountStatus",
+    "BusinessHours",
+    "Principal",
+    "Account",
+    "AuditEntry",
+    "OutboxEntry",
+    "Address",
+    "Attachment",
+    "Folder",
+    "Message",
+    "Thread",
+    "Draft",
+    "CalendarEvent",
+    "EventOccurrence",
+    "CallDirection",
+    "Call",
+    "BoardColumn",
+    "Task",
+    "Reminder",
+    "Contact",
+    "RemoteContact",
+]
