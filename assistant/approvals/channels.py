@@ -19,7 +19,7 @@ from datetime import datetime
 
 from assistant.approvals import lifecycle, outgoing, replies
 from assistant.core.errors import UserError
-from assistant.domain import Account
+from assistant.domain import Account, Draft, DraftState
 from assistant.store import Store
 from assistant.store import drafts as sql
 from assistant.sync.hooks import MailPulled
@@ -109,20 +109,20 @@ def handle_message(store: Store, account: Account, message_id: int, now: datetim
         return _flag(store, account.principal_id, message_id, m.message_id_header, sender,
                      "the request was answered already or replaced by a newer version; nothing changed")
     d = sql.get_draft(scope, req.draft_id)
-    if before == "awaiting-approval" and state != before:
+    if before == DraftState.AWAITING_APPROVAL and state != before:
         outgoing.enqueue_confirmation(store, d, req.reference, _confirmation_text(answer.kind, d),
                                       in_reply_to=m.message_id_header)
     return ""
 
 
-def _confirmation_text(kind: str, d) -> str:
+def _confirmation_text(kind: str, d: Draft) -> str:
     if kind == "reject":
         return f"Rejected: your assistant will revise it.\n\nYour comment: {d.comment}" if d.comment else \
             "Rejected: your assistant will revise it."
     what = "Approved with your edits" if kind == "edit" else "Approved"
-    if d.state == "scheduled":
+    if d.state == DraftState.SCHEDULED:
         return f"{what}: it will be sent at {d.send_at_utc:%Y-%m-%d %H:%M} UTC."
-    if d.state == "needs-confirmation":
+    if d.state == DraftState.NEEDS_CONFIRMATION:
         return f"{what}: its send time has passed, so your assistant will confirm before sending."
     return f"{what}: it is being sent now."
 
@@ -146,19 +146,19 @@ def watch_drafts_folder(store: Store, account: Account, now: datetime) -> None:
         if in_sent:
             with store.transaction():
                 sql.close_request(scope, req.id, "decided")
-                sql.add_decision(scope, draft_id=d.id, request_id=req.id, version=req.version, decision="sent",
+                sql.add_decision(scope, draft_id=req.draft_id, request_id=req.id, version=req.version, decision="sent",
                                  comment="", channel="drafts-folder", actor="principal",
                                  source_message_id=req.message_id_header)
                 lifecycle.withdraw_requests(store, d, actor="principal", reason="sent by principal", state="decided")
                 d.approved_hash = d.content_hash
-                lifecycle._set_state(store, d, "sent-by-principal", "principal", "approved-and-sent-by-principal",
-                                     "drafts-folder", request_id=req.id)
+                lifecycle._set_state(store, d, DraftState.SENT_BY_PRINCIPAL, "principal",
+                                     "approved-and-sent-by-principal", "drafts-folder", request_id=req.id)
         elif not in_drafts and remote and remote not in present and not copies:
             with store.transaction():
                 sql.close_request(scope, req.id, "withdrawn")
                 lifecycle.withdraw_requests(store, d, actor="principal", reason="deleted from Drafts")
-                lifecycle._set_state(store, d, "withdrawn", "principal", "withdrawn-by-principal", "drafts-folder",
-                                     request_id=req.id)
+                lifecycle._set_state(store, d, DraftState.WITHDRAWN, "principal", "withdrawn-by-principal",
+                                     "drafts-folder", request_id=req.id)
 
 
 def send_due(store: Store, now: datetime) -> list[int]:
@@ -169,7 +169,7 @@ def send_due(store: Store, now: datetime) -> list[int]:
 
     lifecycle.run_due(store, now)
     due_accounts: set[int] = set()
-    for principal_id, d in sql.cross_principal_queue(store, ("sending",)):
+    for principal_id, d in sql.cross_principal_queue(store, (DraftState.SENDING,)):
         scope = store.scope(principal_id)
         entry = sql.outbox_by_key(scope, sql.send_key(scope, d.id))
         if entry is not None and entry["state"] in ("pending", "in-flight") and \

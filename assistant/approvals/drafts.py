@@ -15,14 +15,15 @@ from assistant.approvals import lifecycle
 from assistant.approvals.content import draft_hash
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
-from assistant.domain import Address, ApprovalPolicy, Draft
+from assistant.domain import Address, ApprovalPolicy, Draft, DraftState
 from assistant.mail import compose
 from assistant.store import Store
 from assistant.store import drafts as sql
 
 # States in which the content may still change without anything being taken back.
-EDITABLE = {"draft", "revised", "rejected", "awaiting-approval", "approved", "scheduled", "needs-confirmation"}
-FINAL = {"sent", "sent-by-principal", "withdrawn"}
+EDITABLE = {DraftState.DRAFT, DraftState.REVISED, DraftState.REJECTED, DraftState.AWAITING_APPROVAL,
+            DraftState.APPROVED, DraftState.SCHEDULED, DraftState.NEEDS_CONFIRMATION}
+FINAL = {DraftState.SENT, DraftState.SENT_BY_PRINCIPAL, DraftState.WITHDRAWN}
 
 
 def _account_for(store: Store, principal_id: int, account_id: int | None) -> int:
@@ -30,7 +31,9 @@ def _account_for(store: Store, principal_id: int, account_id: int | None) -> int
     if account_id is None:
         if not accounts:
             raise NotFound(f"{store.principal(principal_id).name} has no account to send from: add one first")
-        return accounts[0].id
+        first = accounts[0].id
+        assert first is not None  # read from the store
+        return first
     if account_id not in {a.id for a in accounts}:
         raise NotFound(f"no account {account_id} for this principal")
     return account_id
@@ -88,8 +91,8 @@ def save_draft(
     approval_changed = approval is not None and approval != d.approval
     if new_hash == d.content_hash and account_id == d.account_id and not approval_changed:
         return d
-    if d.state in FINAL or d.state == "sending":
-        if d.state == "sending" and lifecycle.undo_send(store, principal_id, draft_id, actor=actor):
+    if d.state in FINAL or d.state == DraftState.SENDING:
+        if d.state == DraftState.SENDING and lifecycle.undo_send(store, principal_id, draft_id, actor=actor):
             d = sql.get_draft(scope, draft_id)
         else:
             raise InvalidInput(f"draft {draft_id} is {d.state}: it can no longer be changed")
@@ -123,7 +126,7 @@ def delete_draft(store: Store, principal_id: int, draft_id: int, *, actor: str =
     """Discard a draft. One already handed to the outbox for sending is taken back first if it has not gone yet."""
     scope = store.scope(principal_id)
     d = sql.get_draft(scope, draft_id)
-    if d.state == "sending" and not lifecycle.undo_send(store, principal_id, draft_id, actor=actor):
+    if d.state == DraftState.SENDING and not lifecycle.undo_send(store, principal_id, draft_id, actor=actor):
         raise InvalidInput(f"draft {draft_id} is being sent already and cannot be discarded")
     with store.transaction():
         lifecycle.take_back_server_schedule(store, d)
@@ -144,7 +147,7 @@ def submit_draft(
     actor: str = "assistant",
     now: datetime | None = None,
     require_approval: bool = False,
-) -> str:
+) -> DraftState:
     """Ask for approval if the policy says so, else send (or schedule). Returns the draft's new state:
     "awaiting-approval", "scheduled", "sending" (in the outbox, within the undo window) or "needs-confirmation".
     ``require_approval`` asks the principal even when the policy would not."""

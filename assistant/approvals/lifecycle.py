@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from assistant import connectors
 from assistant.approvals import outgoing, policy
@@ -23,22 +24,24 @@ from assistant.approvals.content import draft_hash
 from assistant.connectors.base import Capability
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
-from assistant.domain import Draft
+from assistant.domain import Draft, DraftState
 from assistant.store import Store
 from assistant.store import drafts as sql
 
 # A message scheduled by the app is sent if the app comes to it within this long after its time; later, it asks.
 LATE_GRACE = timedelta(minutes=5)
-SUBMITTABLE = {"draft", "revised", "rejected", "approved", "needs-confirmation"}
+SUBMITTABLE = {DraftState.DRAFT, DraftState.REVISED, DraftState.REJECTED, DraftState.APPROVED,
+               DraftState.NEEDS_CONFIRMATION}
 CHANNELS = ("email", "drafts-folder", "in-person")
 
 
-def _audit(store: Store, d: Draft, actor: str, action: str, channel: str, **detail) -> None:
+def _audit(store: Store, d: Draft, actor: str, action: str, channel: str, **detail: Any) -> None:
     store.audit(d.principal_id, actor, action, d.subject, draft_id=d.id, version=d.version,
                 content_hash=d.content_hash, channel=channel, **detail)
 
 
-def _set_state(store: Store, d: Draft, state: str, actor: str, action: str, channel: str, **detail) -> None:
+def _set_state(store: Store, d: Draft, state: DraftState, actor: str, action: str, channel: str,
+               **detail: Any) -> None:
     before = d.state
     d.state = state
     with store.transaction():
@@ -63,10 +66,10 @@ def _send_key(store: Store, d: Draft) -> str:
 
 
 def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime | None, channels: tuple[str, ...],
-           actor: str, now: datetime, require_approval: bool = False) -> str:
+           actor: str, now: datetime, require_approval: bool = False) -> DraftState:
     scope = store.scope(principal_id)
     d = sql.get_draft(scope, draft_id)
-    if d.state == "awaiting-approval":
+    if d.state == DraftState.AWAITING_APPROVAL:
         return d.state
     if d.state not in SUBMITTABLE:
         raise InvalidInput(f"draft {draft_id} is {d.state}: there is nothing to submit")
@@ -80,7 +83,7 @@ def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime 
             raise InvalidInput("a send time needs a time zone")
         d.send_at_utc = timezones.to_utc(send_at)
     with store.transaction():
-        sql.set_submitted(scope, d.id)
+        sql.set_submitted(scope, draft_id)
         if d.approved_hash and d.approved_hash == d.content_hash:
             _audit(store, d, actor, "submitted", "app", note="this version is approved already")
             return _release(store, d, actor=actor, channel="app", now=now, undo=True)
@@ -94,7 +97,8 @@ def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime 
                    policy=policy.effective_policy(store, d).value, override=bool(d.approval))
             return _release(store, d, actor=actor, channel="app", now=now, undo=True)
         d.comment = ""
-        _set_state(store, d, "awaiting-approval", actor, "approval-requested", ",".join(channels), reasons=reasons)
+        _set_state(store, d, DraftState.AWAITING_APPROVAL, actor, "approval-requested", ",".join(channels),
+                   reasons=reasons)
         for channel in channels:
             ask(store, d, channel, reasons, actor=actor, now=now)
     return d.state
@@ -125,7 +129,7 @@ def ask(store: Store, d: Draft, channel: str, reasons: list[str], *, actor: str 
 
 def take_back_server_schedule(store: Store, d: Draft) -> None:
     """A draft the provider holds for deferred send cannot change any more; one still in our outbox is taken back."""
-    if d.state != "scheduled" or d.send_where != "server":
+    if d.state != DraftState.SCHEDULED or d.send_where != "server":
         return
     scope = store.scope(d.principal_id)
     key = sql.send_key(scope, d.id)
@@ -138,14 +142,14 @@ def take_back_server_schedule(store: Store, d: Draft) -> None:
 
 def content_changed(store: Store, d: Draft, *, actor: str) -> None:
     """Called by ``drafts.save_draft`` (in its transaction) after a new version was written."""
-    if d.state in ("draft", "revised"):
+    if d.state in (DraftState.DRAFT, DraftState.REVISED):
         _audit(store, d, actor, "edited", "app")
         return
     was_approved = bool(d.approved_hash)
     withdraw_requests(store, d, actor=actor, reason="the draft changed", state="superseded")
-    if d.state in ("scheduled", "approved", "needs-confirmation"):
+    if d.state in (DraftState.SCHEDULED, DraftState.APPROVED, DraftState.NEEDS_CONFIRMATION):
         sql.set_send_key(store.scope(d.principal_id), d.id, "")
-    _set_state(store, d, "revised", actor, "revised", "app",
+    _set_state(store, d, DraftState.REVISED, actor, "revised", "app",
                approval_invalidated=was_approved and d.approved_hash != d.content_hash)
 
 
@@ -175,7 +179,7 @@ def _remove_principal_copy(store: Store, d: Draft, req: sql.ApprovalRequest) -> 
 
 def decide(store: Store, principal_id: int, draft_id: int, decision: str, *, channel: str, actor: str,
            comment: str = "", edited_body: str | None = None, request_id: int | None = None,
-           source_message_id: str = "", now: datetime | None = None) -> str:
+           source_message_id: str = "", now: datetime | None = None) -> DraftState:
     """Apply a principal's decision ("approve", "reject", "edit"). Idempotent: a second decision for a draft that is no
     longer awaiting approval changes nothing and says so in the audit. Returns the draft's state afterwards."""
     now = now or timezones.now_utc()
@@ -191,23 +195,24 @@ def decide(store: Store, principal_id: int, draft_id: int, decision: str, *, cha
             if req.state != "open" or req.content_hash != d.content_hash:
                 _audit(store, d, actor, "decision-ignored", channel, decision=decision, request_id=request_id,
                        reason=f"request is {req.state}" if req.state != "open" else "the draft changed since")
-                sql.add_decision(scope, draft_id=d.id, request_id=request_id, version=req.version,
+                sql.add_decision(scope, draft_id=draft_id, request_id=request_id, version=req.version,
                                  decision=f"ignored-{decision}", comment=comment, channel=channel, actor=actor,
                                  source_message_id=source_message_id)
                 return d.state
-        if d.state != "awaiting-approval":
+        if d.state != DraftState.AWAITING_APPROVAL:
             _audit(store, d, actor, "decision-ignored", channel, decision=decision,
                    reason=f"the draft is {d.state}, not awaiting approval")
-            sql.add_decision(scope, draft_id=d.id, request_id=request_id, version=d.version,
+            sql.add_decision(scope, draft_id=draft_id, request_id=request_id, version=d.version,
                              decision=f"ignored-{decision}", comment=comment, channel=channel, actor=actor,
                              source_message_id=source_message_id)
             return d.state
-        sql.add_decision(scope, draft_id=d.id, request_id=request_id, version=d.version, decision=decision,
+        sql.add_decision(scope, draft_id=draft_id, request_id=request_id, version=d.version, decision=decision,
                          comment=comment, channel=channel, actor=actor, source_message_id=source_message_id)
         withdraw_requests(store, d, actor=actor, reason="decided", state="decided")
         if decision == "reject":
             d.comment = comment
-            _set_state(store, d, "rejected", actor, "rejected", channel, comment=comment, request_id=request_id)
+            _set_state(store, d, DraftState.REJECTED, actor, "rejected", channel, comment=comment,
+                       request_id=request_id)
             return d.state
         if decision == "edit":
             d.body_text = edited_body or ""
@@ -222,7 +227,7 @@ def decide(store: Store, principal_id: int, draft_id: int, decision: str, *, cha
         return _release(store, d, actor=actor, channel=channel, now=now, undo=channel in ("app", "in-person"))
 
 
-def _release(store: Store, d: Draft, *, actor: str, channel: str, now: datetime, undo: bool) -> str:
+def _release(store: Store, d: Draft, *, actor: str, channel: str, now: datetime, undo: bool) -> DraftState:
     """An approved draft goes on: to the server's deferred send, the app's schedule, or the outbox now."""
     if d.send_at_utc is not None and d.send_at_utc > now:
         if _server_schedules(store, d.account_id):
@@ -230,28 +235,28 @@ def _release(store: Store, d: Draft, *, actor: str, channel: str, now: datetime,
             outgoing.enqueue_send(store, d, _send_key(store, d), server_send_at=d.send_at_utc)
         else:
             d.send_where = "app"
-        _set_state(store, d, "scheduled", actor, "scheduled", channel, send_at=d.send_at_utc.isoformat(),
+        _set_state(store, d, DraftState.SCHEDULED, actor, "scheduled", channel, send_at=d.send_at_utc.isoformat(),
                    where=d.send_where)
         return d.state
     if d.send_at_utc is not None and now - d.send_at_utc > LATE_GRACE:
-        _set_state(store, d, "needs-confirmation", actor, "send-time-passed", channel,
+        _set_state(store, d, DraftState.NEEDS_CONFIRMATION, actor, "send-time-passed", channel,
                    send_at=d.send_at_utc.isoformat())
         return d.state
     seconds = sql.settings(store.scope(d.principal_id)).undo_seconds if undo else 0
     due = outgoing.undo_deadline(now, seconds)
     outgoing.enqueue_send(store, d, _send_key(store, d), due=due)
     d.send_where = "app"
-    _set_state(store, d, "sending", actor, "queued-for-sending", channel,
+    _set_state(store, d, DraftState.SENDING, actor, "queued-for-sending", channel,
                undo_until=due.isoformat() if due else None)
     return d.state
 
 
 def approve_in_person(store: Store, principal_id: int, draft_id: int, *, confirmed_by: str = "assistant",
-                      decision: str = "approve", comment: str = "", now: datetime | None = None) -> str:
+                      decision: str = "approve", comment: str = "", now: datetime | None = None) -> DraftState:
     """Channel 3: the principal said so in person (or on the phone); the assistant confirms it here."""
     scope = store.scope(principal_id)
     d = sql.get_draft(scope, draft_id)
-    if d.state != "awaiting-approval":
+    if d.state != DraftState.AWAITING_APPROVAL:
         raise InvalidInput(f"draft {draft_id} is {d.state}, not awaiting approval")
     return decide(store, principal_id, draft_id, decision, channel="in-person",
                   actor=f"principal (in person, confirmed by {confirmed_by})", comment=comment, now=now)
@@ -261,47 +266,48 @@ def undo_send(store: Store, principal_id: int, draft_id: int, *, actor: str = "a
     """Take back a send still inside its undo window. False when it has gone (or started going) already."""
     scope = store.scope(principal_id)
     d = sql.get_draft(scope, draft_id)
-    if d.state != "sending":
+    if d.state != DraftState.SENDING:
         return False
-    key = sql.send_key(scope, d.id)
+    key = sql.send_key(scope, draft_id)
     with store.transaction():
         if not sql.remove_outbox_entry(scope, key):
             return False
         scope.remove_messages(d.account_id, [f"outbox:{key}"])
-        _set_state(store, d, "approved", actor, "send-undone", "app")
+        _set_state(store, d, DraftState.APPROVED, actor, "send-undone", "app")
     return True
 
 
 def schedule(store: Store, principal_id: int, draft_id: int, send_at: datetime, *, actor: str = "assistant",
-             now: datetime | None = None) -> str:
+             now: datetime | None = None) -> DraftState:
     """Set or move the send time. An approved draft keeps its approval (the content did not change)."""
     now = now or timezones.now_utc()
     scope = store.scope(principal_id)
     d = sql.get_draft(scope, draft_id)
     if send_at.tzinfo is None:
         raise InvalidInput("a send time needs a time zone")
-    if d.state == "sending" and not undo_send(store, principal_id, draft_id, actor=actor):
+    if d.state == DraftState.SENDING and not undo_send(store, principal_id, draft_id, actor=actor):
         raise InvalidInput(f"draft {draft_id} is being sent already")
     d = sql.get_draft(scope, draft_id)
-    if d.state == "scheduled" and d.send_where == "server":
-        if not sql.remove_outbox_entry(scope, sql.send_key(scope, d.id)):
+    if d.state == DraftState.SCHEDULED and d.send_where == "server":
+        if not sql.remove_outbox_entry(scope, sql.send_key(scope, draft_id)):
             raise InvalidInput(f"draft {draft_id} is at the server already; it cannot be moved from here")
-        scope.remove_messages(d.account_id, [f"outbox:{sql.send_key(scope, d.id)}"])
+        scope.remove_messages(d.account_id, [f"outbox:{sql.send_key(scope, draft_id)}"])
     d.send_at_utc = timezones.to_utc(send_at)
     with store.transaction():
         sql.update_draft(scope, d)
         _audit(store, d, actor, "send-time-set", "app", send_at=d.send_at_utc.isoformat())
-        if d.state in ("scheduled", "approved", "needs-confirmation") and d.approved_hash == d.content_hash:
+        if d.state in (DraftState.SCHEDULED, DraftState.APPROVED, DraftState.NEEDS_CONFIRMATION) \
+                and d.approved_hash == d.content_hash:
             return _release(store, d, actor=actor, channel="app", now=now, undo=True)
     return d.state
 
 
 def confirm_late_send(store: Store, principal_id: int, draft_id: int, *, actor: str = "assistant",
-                      now: datetime | None = None) -> str:
+                      now: datetime | None = None) -> DraftState:
     """The assistant's yes to a message whose time passed while the app was closed: send it now."""
     now = now or timezones.now_utc()
     d = sql.get_draft(store.scope(principal_id), draft_id)
-    if d.state != "needs-confirmation":
+    if d.state != DraftState.NEEDS_CONFIRMATION:
         raise InvalidInput(f"draft {draft_id} is {d.state}, not waiting for a late-send confirmation")
     d.send_at_utc = None
     with store.transaction():
@@ -309,42 +315,43 @@ def confirm_late_send(store: Store, principal_id: int, draft_id: int, *, actor: 
         return _release(store, d, actor=actor, channel="app", now=now, undo=True)
 
 
-def run_due(store: Store, now: datetime, principal_id: int | None = None) -> list[tuple[int, str]]:
+def run_due(store: Store, now: datetime, principal_id: int | None = None) -> list[tuple[int, DraftState]]:
     """The app's own send-later: scheduled drafts whose time has come are queued; those long past ask first."""
-    changed: list[tuple[int, str]] = []
-    for pid, d in sql.cross_principal_queue(store, ("scheduled",)):
+    changed: list[tuple[int, DraftState]] = []
+    for pid, d in sql.cross_principal_queue(store, (DraftState.SCHEDULED,)):
         if principal_id is not None and pid != principal_id:
             continue
         if d.send_where != "app" or d.send_at_utc is None or d.send_at_utc > now:
             continue
         if now - d.send_at_utc > LATE_GRACE:
-            _set_state(store, d, "needs-confirmation", "app", "send-time-passed", "app",
+            _set_state(store, d, DraftState.NEEDS_CONFIRMATION, "app", "send-time-passed", "app",
                        send_at=d.send_at_utc.isoformat(), late_by_s=int((now - d.send_at_utc).total_seconds()))
         else:
             with store.transaction():
                 outgoing.enqueue_send(store, d, _send_key(store, d))
-                _set_state(store, d, "sending", "app", "queued-for-sending", "app", scheduled=True)
+                _set_state(store, d, DraftState.SENDING, "app", "queued-for-sending", "app", scheduled=True)
         changed.append((d.id, d.state))
     return changed
 
 
-def reconcile(store: Store, principal_id: int, now: datetime) -> list[tuple[int, str]]:
+def reconcile(store: Store, principal_id: int, now: datetime) -> list[tuple[int, DraftState]]:
     """Drafts whose outbox entry went through are sent; server-scheduled ones once their time has passed."""
     scope = store.scope(principal_id)
-    changed = []
-    for d in sql.list_drafts(scope, ("sending", "scheduled")):
-        if d.state == "scheduled" and (d.send_where != "server" or d.send_at_utc is None or d.send_at_utc > now):
+    changed: list[tuple[int, DraftState]] = []
+    for d in sql.list_drafts(scope, (DraftState.SENDING, DraftState.SCHEDULED)):
+        if d.state == DraftState.SCHEDULED and (d.send_where != "server" or d.send_at_utc is None
+                                                or d.send_at_utc > now):
             continue
         entry = sql.outbox_by_key(scope, sql.send_key(scope, d.id))
         if entry is None:
             continue
         if entry["state"] == "done":
-            _set_state(store, d, "sent", "app", "sent", "app", remote_id=entry["result"].get("remote_id"))
+            _set_state(store, d, DraftState.SENT, "app", "sent", "app", remote_id=entry["result"].get("remote_id"))
             changed.append((d.id, d.state))
     return changed
 
 
-def history(store: Store, principal_id: int, draft_id: int) -> list[dict]:
+def history(store: Store, principal_id: int, draft_id: int) -> list[dict[str, Any]]:
     """The audit entries of one draft, oldest first (they outlive the draft itself)."""
     return [
         {"at_utc": e.at_utc, "actor": e.actor, "action": e.action, **e.detail}
@@ -352,11 +359,12 @@ def history(store: Store, principal_id: int, draft_id: int) -> list[dict]:
     ]
 
 
-def queue(store: Store, principal_id: int | None = None) -> list[dict]:
+def queue(store: Store, principal_id: int | None = None) -> list[dict[str, Any]]:
     """Drafts awaiting the principal (one principal's, or explicitly across principals, each row labelled)."""
-    out = []
+    out: list[dict[str, Any]] = []
     names = {p.id: p for p in store.principals()}
-    for pid, d in sql.cross_principal_queue(store, ("awaiting-approval", "needs-confirmation", "rejected")):
+    waiting = (DraftState.AWAITING_APPROVAL, DraftState.NEEDS_CONFIRMATION, DraftState.REJECTED)
+    for pid, d in sql.cross_principal_queue(store, waiting):
         if principal_id is not None and pid != principal_id:
             continue
         submitted = sql.submitted_utc(store.scope(pid), d.id)

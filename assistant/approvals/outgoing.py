@@ -15,6 +15,7 @@ from assistant.domain import Address, Draft, OutboxEntry
 from assistant.mail import compose
 from assistant.mail.mime import parse_message
 from assistant.store import Store
+from assistant.sync.actions import sent_folder
 from assistant.sync.engine import STAND_IN_PREFIX
 
 APPROVAL_KEY_PREFIX = "approval-"
@@ -34,17 +35,6 @@ def _sender(store: Store, d: Draft) -> Address:
     return Address(principal.name, account.address or principal.primary_address)
 
 
-def _sent_folder(store: Store, principal_id: int, account_id: int) -> str:
-    from assistant.domain import Folder
-
-    scope = store.scope(principal_id)
-    folder = scope.folder_by_role(account_id, "sent")
-    if folder is None:
-        folder = Folder(account_id, "Sent", "Sent", "sent")
-        scope.upsert_folder(folder)
-    return folder.remote_id
-
-
 def _enqueue(store: Store, principal_id: int, account_id: int, op: str, raw: bytes, key: str, message_id: str, *,
              local_copy: bool, due: datetime | None = None, extra: dict | None = None) -> OutboxEntry:
     payload = {"raw": base64.b64encode(raw).decode("ascii"), "message_id_header": message_id, **(extra or {})}
@@ -58,7 +48,7 @@ def _enqueue(store: Store, principal_id: int, account_id: int, op: str, raw: byt
             stand_in = f"{STAND_IN_PREFIX}{key}"
             local = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=stand_in)
             local.is_read = True
-            local.folders = [_sent_folder(store, principal_id, account_id)]
+            local.folders = [sent_folder(store, principal_id, account_id)]
             scope.upsert_message(local, raw)
             payload["local_remote_id"] = stand_in
         entry = store.enqueue(OutboxEntry(principal_id, account_id, op, payload, key))

@@ -11,10 +11,14 @@ from typing import Any
 
 from dateutil import rrule as dateutil_rrule
 
+from assistant import reminders
+from assistant.calls.manual import call_title, named_call
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
+from assistant.domain import Card, ChecklistItem
+from assistant.store import DEFAULT_COLUMNS, Store
 from assistant.store import board as board_store
-from assistant.store.board import Card, ChecklistItem
+from assistant.store import calls as call_store
 
 DONE_COLUMN = "Done"
 REMINDER_KIND = "task"
@@ -92,26 +96,15 @@ def next_due(rule: str, due_utc: datetime | None, zone: str, now: datetime) -> d
     return timezones.local_to_utc(following, zone)
 
 
-# -- reminders (the reminders issue's API, when present) ---------------------------------------------------------------
-def _reminders() -> Any:
-    try:
-        from assistant import reminders
-    except ImportError:
-        return None
-    if not hasattr(reminders, "add_reminder"):
-        return None
-    return reminders
-
-
+# -- reminders -------------------------------------------------------------------------------------------------------
 def sync_reminder(store: Any, c: Card) -> None:
     """A card with a due time gets one pending reminder (unless turned off or done); any earlier one is cancelled."""
-    api = _reminders()
-    if api is None or c.id is None:
+    if not c.id:
         return
-    api.cancel_reminders(store, c.principal_id, reminder_link(c.id))
+    reminders.cancel_reminders(store, c.principal_id, reminder_link(c.id))
     if c.remind and c.due_utc is not None and c.done_utc is None and c.archived_utc is None:
-        api.add_reminder(store, c.principal_id, kind=REMINDER_KIND, text=c.title, due_utc=c.due_utc,
-                         link=reminder_link(c.id))
+        reminders.add_reminder(store, c.principal_id, kind=REMINDER_KIND, text=c.title, due_utc=c.due_utc,
+                               link=reminder_link(c.id))
 
 
 # -- cards ------------------------------------------------------------------------------------------------------------
@@ -119,8 +112,6 @@ def ensure_board(store: Any, principal_id: int) -> list[Any]:
     scope = store.scope(principal_id)
     columns = scope.columns()
     if not columns:
-        from assistant.store import DEFAULT_COLUMNS
-
         for name in DEFAULT_COLUMNS:
             board_store.add_column(scope, name)
         columns = scope.columns()
@@ -217,9 +208,7 @@ def delete_task(store: Any, principal_id: int, card_id: int) -> Card:
     scope = store.scope(principal_id)
     with store.transaction():
         gone = board_store.delete_card(scope, card_id)
-        api = _reminders()
-        if api is not None:
-            api.cancel_reminders(store, principal_id, reminder_link(card_id))
+        reminders.cancel_reminders(store, principal_id, reminder_link(card_id))
     return gone
 
 
@@ -239,18 +228,24 @@ def neighbour_column(store: Any, principal_id: int, column_id: int, step: int) -
     return ids[i] if 0 <= i < len(ids) else None
 
 
+VERBS = {"message": "Reply to", "thread": "Follow up", "event": "Prepare", "call": "Follow up"}
+
+
 def title_for(kind: str, subject: str) -> str:
+    """The one title rule for a card made from something: a verb for the kind, then its subject without Re:/Fwd:."""
     subject = " ".join((subject or "").split())
     for prefix in ("re:", "fwd:", "fw:", "aw:", "wg:"):
         while subject.casefold().startswith(prefix):
             subject = subject[len(prefix):].strip()
-    verbs = {"message": "Reply to", "thread": "Follow up", "event": "Prepare", "call": "Call back"}
-    return f"{verbs.get(kind, 'Do')}: {subject}" if subject else verbs.get(kind, "New task")
+    return f"{VERBS.get(kind, 'Do')}: {subject}" if subject else VERBS.get(kind, "New task")
 
 
-def make_task_from(store: Any, principal_id: int, kind: str, item_id: int) -> Card:
-    """'Make a task' from a message, thread, event or call: the link back and a title from what it came from."""
+def make_task_from(store: Store, principal_id: int, kind: str, item_id: int, title: str = "") -> Card:
+    """'Make a task' from a message, thread, event or call — from the inbox (Ctrl+T), the Calls tab, the quick log and
+    the command line alike: the link back, a title by :func:`title_for` unless one is given, and for a call its outcome
+    and notes."""
     scope = store.scope(principal_id)
+    notes = ""
     if kind == "message":
         m = scope.message(item_id, with_body=False)
         subject = m.subject
@@ -262,13 +257,12 @@ def make_task_from(store: Any, principal_id: int, kind: str, item_id: int) -> Ca
     elif kind == "event":
         subject = scope.event(item_id).summary
     elif kind == "call":
-        call = next((c for c in scope.calls(limit=100000) if c.id == item_id), None)
-        if call is None:
-            raise NotFound(f"no call {item_id} for {scope.principal.name}")
-        subject = call.caller_name or call.number_e164 or call.number_raw
+        call = named_call(scope, call_store.get_call(scope, item_id))
+        subject = call_title(call)
+        notes = f"Outcome: {call.outcome}\n\n{call.notes}".strip() if call.outcome else call.notes
     else:
         raise InvalidInput(f"cannot make a task from a {kind}")
-    return make_task(store, principal_id, title_for(kind, subject), link=link_for(kind, item_id))
+    return make_task(store, principal_id, title or title_for(kind, subject), link=link_for(kind, item_id), notes=notes)
 
 
 # -- filters ----------------------------------------------------------------------------------------------------------
@@ -314,7 +308,7 @@ def filter_cards(store: Any, principal_id: int, cards: list[Card], f: CardFilter
                 continue
             if f.due == "overdue" and (c.done_utc is not None or c.due_utc >= now):
                 continue
-            if f.due != "overdue" and not (start <= c.due_utc < end):
+            if f.due != "overdue" and (start is None or end is None or not start <= c.due_utc < end):
                 continue
         kept.append(c)
     return kept

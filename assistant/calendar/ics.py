@@ -146,7 +146,7 @@ def _blocks_one_by_one(text: str, whole_file_error: str | None, errors: list[str
             errors.append(f"not a readable calendar: {whole_file_error or 'no complete component in it'}")
         return []
     timezones: list[str] = []
-    out = []
+    out: list[icalendar.Component] = []
     for name, source in blocks:
         if name != "VTIMEZONE":
             continue

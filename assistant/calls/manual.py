@@ -1,16 +1,22 @@
-"""Logging one call by hand (the quick log and ``assistant call log``), and the follow-ups made from a call."""
+"""Logging one call by hand (the quick log and ``assistant call log``), and the call-back reminder made from a call.
+
+A task made from a call is the board's (:func:`assistant.board.service.make_task_from` with ``"call"``), like a task made
+from a message or an event.
+"""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
+from assistant import reminders
 from assistant.calls.matching import ContactMatcher
 from assistant.core import timezones
 from assistant.core.phones import normalise
-from assistant.domain import Call, CallDirection, Task
+from assistant.domain import Call, CallDirection, Reminder
+from assistant.store import PrincipalScope, Store
 
 
-def log_call(store: Any, principal_id: int, *, number: str, direction: str | CallDirection, started_utc: datetime,
+def log_call(store: Store, principal_id: int, *, number: str, direction: str | CallDirection, started_utc: datetime,
              duration_s: int = 0, caller_name: str = "", outcome: str = "", notes: str = "") -> Call:
     """Store a call typed in by the assistant; the caller's name comes from the contacts when none was typed."""
     scope = store.scope(principal_id)
@@ -28,15 +34,12 @@ def log_call(store: Any, principal_id: int, *, number: str, direction: str | Cal
     return call
 
 
-def _named(store: Any, principal_id: int, call: Call) -> Call:
+def named_call(scope: PrincipalScope, call: Call) -> Call:
     """The call with the contact's name filled in when the call itself has none (a copy; the row is unchanged)."""
     if call.caller_name:
         return call
-    scope = store.scope(principal_id)
-    name = ContactMatcher(scope, scope.principal.region).match(normalise(call.number_raw, scope.principal.region)).name
-    from dataclasses import replace
-
-    return replace(call, caller_name=name)
+    region = scope.principal.region
+    return replace(call, caller_name=ContactMatcher(scope, region).match(normalise(call.number_raw, region)).name)
 
 
 def call_title(call: Call) -> str:
@@ -45,27 +48,10 @@ def call_title(call: Call) -> str:
     return f"{verb[CallDirection(call.direction).value]} {who}"
 
 
-def call_back(store: Any, principal_id: int, call: Call, due_utc: datetime, text: str = "") -> Any:
+def call_back(store: Store, principal_id: int, call: Call, due_utc: datetime, text: str = "") -> Reminder:
     """A call-back reminder for ``call`` at ``due_utc`` (the UI and CLI read the time in the principal's zone)."""
-    call = _named(store, principal_id, call)
+    call = named_call(store.scope(principal_id), call)
     who = call.caller_name or call.number_e164 or call.number_raw
     text = text or f"Call back {who}" + (f" ({call.number_e164 or call.number_raw})" if call.caller_name else "")
-    try:
-        from assistant.reminders import add_reminder
-    except ImportError:  # the reminders package is not there yet: the row alone is what it would write
-        from assistant.domain import Reminder
-
-        return store.scope(principal_id).add_reminder(Reminder(
-            principal_id=principal_id, kind="call-back", text=text, due_utc=due_utc, link=f"call:{call.id}",
-        ))
-    return add_reminder(store, principal_id, kind="call-back", text=text, due_utc=due_utc, link=f"call:{call.id}")
-
-
-def task_from_call(store: Any, principal_id: int, call: Call, title: str = "") -> Task:
-    call = _named(store, principal_id, call)
-    notes = call.notes
-    if call.outcome:
-        notes = f"Outcome: {call.outcome}\n\n{notes}".strip()
-    task = Task(principal_id=principal_id, title=title or f"Follow up: {call_title(call)}", notes=notes,
-                link=f"call:{call.id}")
-    return store.scope(principal_id).add_task(task)
+    return reminders.add_reminder(store, principal_id, kind="call-back", text=text, due_utc=due_utc,
+                                  link=f"call:{call.id}")

@@ -4,43 +4,40 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.calls.export import call_json, write_csv
 from assistant.cli import format as fmt
+from assistant.cli.format import Output
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 
+if TYPE_CHECKING:
+    from assistant.domain import Principal
+    from assistant.store import Store
+    from assistant.store.calls import CallFilter
+
 DIRECTIONS = ("in", "out", "missed", "voicemail")
-def _cli():
-    return fmt
 
 
-def _principal(store: Any, name: str):
-    return store.principal_by_name(name)
-
-
-def cmd_call_log(args: argparse.Namespace, out: Any) -> int:
+def cmd_call_log(args: argparse.Namespace, out: Output) -> int:
     from assistant.calls.manual import log_call
 
     if args.duration is not None and args.duration < 0:
         raise InvalidInput("--duration must be 0 or more seconds")
-    store = _cli().open_store(args)
-    try:
-        principal = _principal(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         started = timezones.parse_when(args.at, principal.timezone) if args.at else timezones.now_utc()
         call = log_call(store, principal.id, number=args.number, direction=args.direction, started_utc=started,
                         duration_s=args.duration or 0, caller_name=args.name or "", outcome=args.outcome or "",
                         notes=args.notes or "")
-    finally:
-        store.close()
     data = {"principal": principal.name, "call": call_json(call, principal.timezone)}
     who = call.caller_name or call.number_e164 or call.number_raw or "withheld"
     out.emit(data, lambda: f"Logged call {call.id} ({call.direction.value}, {who}) for {principal.name}.")
     return 0
 
 
-def _filter(args: argparse.Namespace, store: Any, principal: Any):
+def _filter(args: argparse.Namespace, store: Store, principal: Principal) -> CallFilter:
     from assistant.core.phones import normalise
     from assistant.store.calls import CallFilter, contact_keys_named, today_bounds
 
@@ -55,27 +52,23 @@ def _filter(args: argparse.Namespace, store: Any, principal: Any):
     return f
 
 
-def cmd_call_list(args: argparse.Namespace, out: Any) -> int:
+def cmd_call_list(args: argparse.Namespace, out: Output) -> int:
     from assistant.store.calls import calls_page
 
-    cli = _cli()
-    store = cli.open_store(args)
-    try:
-        principal = _principal(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         calls = calls_page(store.scope(principal.id), _filter(args, store, principal), limit=args.limit)
-    finally:
-        store.close()
     zone = principal.timezone
     rows = [call_json(c, zone) for c in calls]
     out.emit(
         {"principal": principal.name, "timezone": zone, "calls": rows},
-        lambda: cli.table(
+        lambda: fmt.table(
             ["ID", "WHEN (" + zone + ")", "DIR", "NUMBER AS TYPED", "E.164", "NAME", "DURATION", "NOTES"],
-            [[c.id, cli.shown(c.started_utc, zone), c.direction.value, c.number_raw or "—",
+            [[c.id, fmt.shown(c.started_utc, zone), c.direction.value, c.number_raw or "—",
               c.number_e164 or ("(invalid)" if r["number_kind"] == "invalid" else f"({r['number_kind']})"),
               c.caller_name, _duration(c.duration_s), c.notes] for c, r in zip(calls, rows, strict=False)],
-            {5: 30, 7: 40},
-        ) if calls else f"No calls for {principal.name}.",
+            {5: 30, 7: 40}, empty=f"No calls for {principal.name}.",
+        ),
     )
     return 0
 
@@ -85,20 +78,16 @@ def _duration(seconds: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def cmd_call_import(args: argparse.Namespace, out: Any) -> int:
+def cmd_call_import(args: argparse.Namespace, out: Output) -> int:
     from assistant.importing.calls import import_calls, parse_mapping
 
-    cli = _cli()
     path = Path(args.path).expanduser()
     if not path.exists():
         raise NotFound(f"{path} does not exist")
     mapping = parse_mapping(args.map) if args.map else None
-    store = cli.open_store(args)
-    try:
-        principal = _principal(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         report = import_calls(store, principal.id, path, mapping=mapping)
-    finally:
-        store.close()
     data = {"principal": principal.name, "path": str(path.resolve()), **report.to_json()}
     out.emit(data, lambda: "\n".join(
         [f"Imported {report.imported} calls, skipped {report.skipped} (duplicates and texts), rejected "
@@ -108,19 +97,15 @@ def cmd_call_import(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
-def cmd_call_export(args: argparse.Namespace, out: Any) -> int:
+def cmd_call_export(args: argparse.Namespace, out: Output) -> int:
     from assistant.store.calls import calls_page, count_calls
 
-    cli = _cli()
-    store = cli.open_store(args)
-    try:
-        principal = _principal(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         scope = store.scope(principal.id)
         f = _filter(args, store, principal)
         total = count_calls(scope, f)
         calls = calls_page(scope, f, limit=max(total, 1))
-    finally:
-        store.close()
     target = open(args.output, "w", newline="", encoding="utf-8") if args.output != "-" else sys.stdout
     try:
         write_csv(target, calls, principal.timezone)
@@ -133,56 +118,45 @@ def cmd_call_export(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
-def cmd_call_totals(args: argparse.Namespace, out: Any) -> int:
+def cmd_call_totals(args: argparse.Namespace, out: Output) -> int:
     from assistant.store.calls import talk_time
 
-    cli = _cli()
-    store = cli.open_store(args)
-    try:
-        principal = _principal(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         totals = talk_time(store.scope(principal.id), principal.timezone, by=args.by)
-    finally:
-        store.close()
     out.emit({"principal": principal.name, "by": args.by, "timezone": principal.timezone, "totals": totals},
-             lambda: cli.table([args.by.upper(), "CALLS", "TALK TIME"],
-                                [[t["period"], t["calls"], _duration(t["seconds"])] for t in totals])
-             if totals else f"No calls for {principal.name}.")
+             lambda: fmt.table([args.by.upper(), "CALLS", "TALK TIME"],
+                               [[t["period"], t["calls"], _duration(t["seconds"])] for t in totals],
+                               empty=f"No calls for {principal.name}."))
     return 0
 
 
-def cmd_call_back(args: argparse.Namespace, out: Any) -> int:
+def cmd_call_back(args: argparse.Namespace, out: Output) -> int:
     from assistant.calls.manual import call_back
     from assistant.store.calls import get_call
 
-    cli = _cli()
-    store = cli.open_store(args)
-    try:
-        principal = _principal(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         call = get_call(store.scope(principal.id), args.id)
         due = timezones.parse_when(args.at, principal.timezone)
         reminder = call_back(store, principal.id, call, due, args.text or "")
-    finally:
-        store.close()
     data = {"principal": principal.name, "call_id": call.id, "reminder_id": getattr(reminder, "id", None),
-            "text": getattr(reminder, "text", ""), "due_utc": cli.iso_utc(due),
-            "due_local": cli.iso_local(due, principal.timezone),
-            "due_assistant": cli.iso_local(due, timezones.assistant_zone_name())}
-    out.emit(data, lambda: f"Reminder to call back at {cli.shown(due, principal.timezone)} "
-                           f"({cli.shown(due, timezones.assistant_zone_name())} your time).")
+            "text": getattr(reminder, "text", ""), "due_utc": fmt.iso_utc(due),
+            "due_local": fmt.iso_local(due, principal.timezone),
+            "due_assistant": fmt.iso_local(due, timezones.assistant_zone_name())}
+    out.emit(data, lambda: f"Reminder to call back at {fmt.shown(due, principal.timezone)} "
+                           f"({fmt.shown(due, timezones.assistant_zone_name())} your time).")
     return 0
 
 
-def cmd_call_task(args: argparse.Namespace, out: Any) -> int:
-    from assistant.calls.manual import task_from_call
+def cmd_call_task(args: argparse.Namespace, out: Output) -> int:
+    from assistant.board.service import make_task_from
     from assistant.store.calls import get_call
 
-    store = _cli().open_store(args)
-    try:
-        principal = _principal(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         call = get_call(store.scope(principal.id), args.id)
-        task = task_from_call(store, principal.id, call, args.title or "")
-    finally:
-        store.close()
+        task = make_task_from(store, principal.id, "call", call.id, args.title or "")
     out.emit({"principal": principal.name, "task": {"id": task.id, "title": task.title, "link": task.link}},
              lambda: f"Task {task.id} '{task.title}' made from call {call.id}.")
     return 0

@@ -81,9 +81,10 @@ def _schema_version_read_only(db_path: Path) -> tuple[int, str]:
 
 
 def check_workspace(workspace_dir: Path) -> list[Check]:
+    from assistant.cli.format import open_workspace
     from assistant.connectors import load
     from assistant.domain import AccountStatus
-    from assistant.store import DB_NAME, Store
+    from assistant.store import DB_NAME
     from assistant.store.schema import SCHEMA_VERSION
 
     db_path = Path(workspace_dir) / DB_NAME
@@ -107,8 +108,7 @@ def check_workspace(workspace_dir: Path) -> list[Check]:
     if version < SCHEMA_VERSION:
         return checks
 
-    store = Store(workspace_dir, create=False)
-    try:
+    with open_workspace(workspace_dir, create=False) as store:
         principals = {p.id: p for p in store.principals()}
         for account in store.accounts():
             principal = principals[account.principal_id]
@@ -128,8 +128,6 @@ def check_workspace(workspace_dir: Path) -> list[Check]:
                 parts.append(str(exc))
             name = f"account {account.id} ({principal.name}, {account.kind} {account.address})"
             checks.append(Check(name, ok, ", ".join(parts)))
-    finally:
-        store.close()
     return checks
 
 

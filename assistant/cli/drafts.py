@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from assistant.cli import format as fmt
 from assistant.cli.format import Output
@@ -11,8 +12,13 @@ from assistant.core import timezones
 from assistant.core.errors import InvalidInput
 from assistant.domain import ApprovalPolicy, Draft
 
+if TYPE_CHECKING:
+    from assistant.store import Store
 
-def _draft_json(store, d: Draft) -> dict[str, Any]:
+_T = TypeVar("_T")
+
+
+def _draft_json(store: Store, d: Draft) -> dict[str, Any]:
     p = store.principal(d.principal_id)
     return {
         "id": d.id, "principal": p.name, "principal_id": d.principal_id, "account_id": d.account_id,
@@ -27,11 +33,12 @@ def _draft_json(store, d: Draft) -> dict[str, Any]:
     }
 
 
-def _principal_id(store, name: str | None) -> int | None:
-    return None if name is None else store.principal_by_name(name).id
+def _principal_id(args: argparse.Namespace, store: Store) -> int | None:
+    """The id of the principal ``--principal`` names; None without the option (every principal)."""
+    return None if args.principal is None else fmt.principal_from(args, store).id
 
 
-def _send_at(store, d: Draft, args) -> Any:
+def _send_at(store: Store, d: Draft, args: argparse.Namespace) -> Any:
     if not getattr(args, "at", None):
         return None
     from assistant.approvals.schedule import parse_send_at, zone_for
@@ -42,9 +49,8 @@ def _send_at(store, d: Draft, args) -> Any:
 def cmd_principal_set(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import drafts as sql
 
-    store = fmt.open_store(args)
-    try:
-        p = store.principal_by_name(args.name)
+    with fmt.open_workspace(args) as store:
+        p = fmt.principal_from(args, store, "name")
         if args.approval is not None:
             p.approval_policy = ApprovalPolicy(args.approval)
             store.update_principal(p)
@@ -65,8 +71,6 @@ def cmd_principal_set(args: argparse.Namespace, out: Output) -> int:
         data = {"principal": {"id": p.id, "name": p.name, "approval_policy": p.approval_policy.value,
                               "short_forms": settings.short_forms, "undo_seconds": settings.undo_seconds,
                               "usual_answer_minutes": settings.usual_answer_minutes}}
-    finally:
-        store.close()
     out.emit(data, lambda: f"{p.name}: approval {p.approval_policy.value}, short forms "
                            f"{'accepted' if settings.short_forms else 'not accepted'}, undo {settings.undo_seconds} s")
     return 0
@@ -74,15 +78,12 @@ def cmd_principal_set(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_draft_new(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import drafts
-    store = fmt.open_store(args)
-    try:
-        p = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        p = fmt.principal_from(args, store)
         d = drafts.save_draft(store, p.id, args.account, to=args.to, cc=args.cc or (), subject=args.subject,
                               body_text=args.body, in_reply_to=args.in_reply_to or "", attachments=args.attach or (),
                               approval=args.approval)
         data = {"draft": _draft_json(store, d)}
-    finally:
-        store.close()
     out.emit(data, lambda: f"Draft {d.id} for {p.name}: {d.subject!r} (version {d.version}, {d.state})")
     return 0
 
@@ -91,8 +92,7 @@ def cmd_draft_edit(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import drafts
     from assistant.approvals.lifecycle import find_draft
 
-    store = fmt.open_store(args)
-    try:
+    with fmt.open_workspace(args) as store:
         pid = find_draft(store, args.id)
         d = drafts.get_draft(store, pid, args.id)
         d = drafts.save_draft(
@@ -103,8 +103,6 @@ def cmd_draft_edit(args: argparse.Namespace, out: Output) -> int:
             approval="" if args.approval == "principal" else args.approval,
         )
         data = {"draft": _draft_json(store, d)}
-    finally:
-        store.close()
     out.emit(data, lambda: f"Draft {d.id}: version {d.version}, {d.state}")
     return 0
 
@@ -112,9 +110,8 @@ def cmd_draft_edit(args: argparse.Namespace, out: Output) -> int:
 def cmd_draft_list(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import drafts as sql
 
-    store = fmt.open_store(args)
-    try:
-        pid = _principal_id(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        pid = _principal_id(args, store)
         states = [args.state] if args.state else None
         rows = []
         for p in store.principals():
@@ -123,13 +120,11 @@ def cmd_draft_list(args: argparse.Namespace, out: Output) -> int:
             rows += sql.list_drafts(store.scope(p.id), states)
         data = {"drafts": [_draft_json(store, d) for d in rows]}
         names = {p.id: p.name for p in store.principals()}
-    finally:
-        store.close()
     out.emit(data, lambda: fmt.table(
         ["ID", "PRINCIPAL", "STATE", "V", "TO", "SUBJECT"],
         [[d.id, names[d.principal_id], d.state, d.version, ", ".join(a.email for a in d.to), d.subject] for d in rows],
-        clip={5: 50},
-    ) if rows else "No drafts.")
+        clip={5: 50}, empty="No drafts.",
+    ))
     return 0
 
 
@@ -137,22 +132,19 @@ def cmd_draft_show(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import lifecycle
     from assistant.store import drafts as sql
 
-    store = fmt.open_store(args)
-    try:
+    with fmt.open_workspace(args) as store:
         pid = lifecycle.find_draft(store, args.id)
         scope = store.scope(pid)
         d = sql.get_draft(scope, args.id)
         zone = store.principal(pid).timezone
-        history = lifecycle.history(store, pid, d.id)
+        history = lifecycle.history(store, pid, args.id)
         data = {
             "draft": _draft_json(store, d),
-            "versions": [{**v, "created_utc": fmt.iso_utc(v["created_utc"])} for v in sql.versions(scope, d.id)],
+            "versions": [{**v, "created_utc": fmt.iso_utc(v["created_utc"])} for v in sql.versions(scope, args.id)],
             "requests": [{"id": r.id, "channel": r.channel, "version": r.version, "state": r.state,
-                          "created_utc": fmt.iso_utc(r.created_utc)} for r in sql.requests_for(scope, d.id)],
+                          "created_utc": fmt.iso_utc(r.created_utc)} for r in sql.requests_for(scope, args.id)],
             "history": [{**h, "at_utc": fmt.iso_utc(h["at_utc"])} for h in history],
         }
-    finally:
-        store.close()
 
     def human() -> str:
         lines = [f"Draft {d.id} — {d.state}, version {d.version}", f"To: {', '.join(map(str, d.to))}",
@@ -170,18 +162,16 @@ def cmd_draft_show(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _with_draft(args, fn) -> tuple[Any, Draft]:
+def _with_draft(args: argparse.Namespace, fn: Callable[[Store, int], _T]) -> tuple[_T, dict[str, Any], Draft]:
+    """``fn(store, principal_id)`` on the draft ``args.id``; its result, and the draft after it as JSON and as read."""
     from assistant.approvals import lifecycle
     from assistant.store import drafts as sql
 
-    store = fmt.open_store(args)
-    try:
+    with fmt.open_workspace(args) as store:
         pid = lifecycle.find_draft(store, args.id)
         result = fn(store, pid)
         d = sql.get_draft(store.scope(pid), args.id)
         return result, _draft_json(store, d), d
-    finally:
-        store.close()
 
 
 def cmd_draft_submit(args: argparse.Namespace, out: Output) -> int:
@@ -229,12 +219,9 @@ def cmd_draft_confirm(args: argparse.Namespace, out: Output) -> int:
 def cmd_draft_delete(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import drafts, lifecycle
 
-    store = fmt.open_store(args)
-    try:
+    with fmt.open_workspace(args) as store:
         pid = lifecycle.find_draft(store, args.id)
         drafts.delete_draft(store, pid, args.id)
-    finally:
-        store.close()
     out.emit({"deleted": args.id}, lambda: f"Draft {args.id} deleted")
     return 0
 
@@ -243,9 +230,8 @@ def cmd_approvals_list(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import lifecycle
     from assistant.store import drafts as sql
 
-    store = fmt.open_store(args)
-    try:
-        pid = _principal_id(store, args.principal)
+    with fmt.open_workspace(args) as store:
+        pid = _principal_id(args, store)
         now = timezones.now_utc()
         rows = lifecycle.queue(store, pid)
         flagged = []
@@ -263,8 +249,6 @@ def cmd_approvals_list(args: argparse.Namespace, out: Output) -> int:
             "flagged": [{"principal": p.name, "id": f.id, "message_id": f.message_id, "sender": f.sender,
                          "reason": f.reason, "at_utc": fmt.iso_utc(f.at_utc)} for p, f in flagged],
         }
-    finally:
-        store.close()
 
     def human() -> str:
         if not data["queue"] and not data["flagged"]:

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.core import timezones
+
+if TYPE_CHECKING:
+    from assistant.domain import Principal
+    from assistant.store import Store
 
 PROG = "assistant"
 
@@ -45,7 +51,11 @@ def clip_text(text: str, limit: int) -> str:
     return "".join(out) + "…"
 
 
-def table(headers: Sequence[str], rows: list[Sequence[Any]], clip: dict[int, int] | None = None) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], clip: dict[int, int] | None = None, *,
+          empty: str | None = None) -> str:
+    """Columns as wide as their widest cell (cells clipped to ``clip[column]``); with no rows, ``empty`` if given."""
+    if empty is not None and not rows:
+        return empty
     clip = clip or {}
     cells = [[clip_text(str(v), clip.get(i, 200)) for i, v in enumerate(row)] for row in rows]
     widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
@@ -70,10 +80,28 @@ class Output:
 
 
 # -- helpers shared by commands ----------------------------------------------------------------------------------------
-def open_store(args: argparse.Namespace):
+@contextmanager
+def open_workspace(where: argparse.Namespace | str | os.PathLike[str], *, create: bool = True) -> Iterator[Store]:
+    """The store of ``--workspace`` (or of the default folder) given the parsed arguments, or of a folder; closed when
+    the block ends, however it ends. With ``create=False`` a folder without a workspace is an error."""
     from assistant.store import Store
 
-    return Store(args.workspace)
+    store = Store(where.workspace if isinstance(where, argparse.Namespace) else where, create=create)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def principal_from(args: argparse.Namespace, store: Store, option: str = "principal") -> Principal:
+    """The principal an option names (``--principal NAME`` unless told otherwise); an unknown name is one line that
+    lists the known ones."""
+    return store.principal_by_name(getattr(args, option))
+
+
+def principals_from(args: argparse.Namespace, store: Store) -> list[Principal]:
+    """The principal ``--principal`` names, or without it every principal."""
+    return [principal_from(args, store)] if args.principal else store.principals()
 
 
 class Parser(argparse.ArgumentParser):

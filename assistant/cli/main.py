@@ -17,7 +17,9 @@ from assistant.cli.format import Parser as _Parser
 from assistant.cli.format import iso_local as _iso_local
 from assistant.cli.format import iso_utc as _iso_utc
 from assistant.cli.format import one_line as _one_line
-from assistant.cli.format import open_store as _open_store
+from assistant.cli.format import open_workspace as _open_workspace
+from assistant.cli.format import principal_from as _principal_from
+from assistant.cli.format import principals_from as _principals_from
 from assistant.cli.format import shown as _shown
 from assistant.cli.format import table as _table
 from assistant.core import timezones
@@ -80,14 +82,9 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     if not args.no_gui:
         _require_display(", or use --no-gui")
     build_demo(workspace)
-    from assistant.store import Store
-
-    store = Store(workspace, create=False)
-    try:
+    with _open_workspace(workspace, create=False) as store:
         principals = store.principals()
         counts = {p.id: store.scope(p.id).message_count() for p in principals}
-    finally:
-        store.close()
     out.emit(
         {"workspace": str(workspace), "principals": [dict(_principal_json(p), messages=counts[p.id]) for p in principals]},
         lambda: f"Demo workspace built in {workspace}: "
@@ -117,28 +114,23 @@ def cmd_principal_add(args: argparse.Namespace, out: Output) -> int:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput(f"unknown region {args.region!r}: use a two-letter country code such as US, JP or NG")
     timezones.validate(args.timezone)
-    store = _open_store(args)
-    try:
+    with _open_workspace(args) as store:
         p = store.add_principal(Principal(name=args.name, timezone=args.timezone, addresses=addresses, region=region))
-    finally:
-        store.close()
     out.emit({"principal": _principal_json(p)}, lambda: f"Added principal {p.name} ({p.timezone}, {', '.join(addresses)})")
     return 0
 
 
 def cmd_principal_list(args: argparse.Namespace, out: Output) -> int:
-    store = _open_store(args)
-    try:
+    with _open_workspace(args) as store:
         principals = store.principals()
-    finally:
-        store.close()
     now = timezones.now_utc()
     out.emit(
         {"principals": [_principal_json(p) for p in principals]},
         lambda: _table(
             ["ID", "NAME", "TIME ZONE", "LOCAL TIME", "REGION", "ADDRESSES"],
             [[p.id, p.name, p.timezone, _shown(now, p.timezone), p.region, ", ".join(p.addresses)] for p in principals],
-        ) if principals else "No principals yet: add one with 'assistant principal add'.",
+            empty="No principals yet: add one with 'assistant principal add'.",
+        ),
     )
     return 0
 
@@ -169,14 +161,11 @@ def cmd_account_add_local(args: argparse.Namespace, out: Output) -> int:
         settings["mbox"] = str(_existing(args.mbox, "mbox", False))
     if args.calendar:
         settings["calendar"] = str(_existing(args.calendar, "calendar", None))
-    store = _open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with _open_workspace(args) as store:
+        principal = _principal_from(args, store)
         account = store.add_account(
             Account(principal_id=principal.id, kind="local", address=principal.primary_address, settings=settings)
         )
-    finally:
-        store.close()
     out.emit(
         {"account": _account_json(account, principal)},
         lambda: f"Added local account {account.id} for {principal.name}: "
@@ -202,46 +191,36 @@ def cmd_account_add_gmail(args: argparse.Namespace, out: Output) -> int:
     from assistant.connectors.gmail.auth import sign_in
 
     secrets = _existing(args.client_secrets, "client secrets file", False)
-    store = _open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with _open_workspace(args) as store:
+        principal = _principal_from(args, store)
         account = sign_in(store, principal.id, secrets, open_browser=not args.no_browser, print_fn=_say,
                           contacts=args.contacts)
-    finally:
-        store.close()
     return _signed_in(out, account, principal)
 
 
 def cmd_account_add_outlook(args: argparse.Namespace, out: Output) -> int:
     from assistant.connectors.outlook.auth import sign_in
 
-    store = _open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with _open_workspace(args) as store:
+        principal = _principal_from(args, store)
         account = sign_in(store, principal.id, args.client_id, tenant=args.tenant, device_code=args.device_code,
                           print_fn=_say, contacts=args.contacts)
-    finally:
-        store.close()
     return _signed_in(out, account, principal)
 
 
 def cmd_account_list(args: argparse.Namespace, out: Output) -> int:
-    store = _open_store(args)
-    try:
+    with _open_workspace(args) as store:
         principals = {p.id: p for p in store.principals()}
         accounts = store.accounts()
-    finally:
-        store.close()
 
     def human() -> str:
-        if not accounts:
-            return "No accounts yet: add one with 'assistant account add'."
         rows = []
         for a in accounts:
             p = principals[a.principal_id]
             rows.append([a.id, p.name, a.kind, a.address, a.status.value,
                          _shown(a.last_sync_utc, p.timezone) or "never", a.last_error])
-        return _table(["ID", "PRINCIPAL", "KIND", "ADDRESS", "STATUS", "LAST SYNC", "LAST ERROR"], rows, {6: 60})
+        return _table(["ID", "PRINCIPAL", "KIND", "ADDRESS", "STATUS", "LAST SYNC", "LAST ERROR"], rows, {6: 60},
+                      empty="No accounts yet: add one with 'assistant account add'.")
 
     out.emit({"accounts": [_account_json(a, principals[a.principal_id]) for a in accounts]}, human)
     return 0
@@ -273,12 +252,9 @@ def _counts(part: dict[str, int]) -> str:
 def cmd_sync(args: argparse.Namespace, out: Output) -> int:
     from assistant.sync.engine import sync_all
 
-    store = _open_store(args)
-    try:
-        principal_id = store.principal_by_name(args.principal).id if args.principal else None
+    with _open_workspace(args) as store:
+        principal_id = _principal_from(args, store).id if args.principal else None
         reports = sync_all(store, principal_id=principal_id)
-    finally:
-        store.close()
     data = [_sync_json(r) for r in reports]
     failed = [d for d in data if d["errors"]]
 
@@ -321,10 +297,9 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
         from assistant.cli.search import search_everything
 
         return search_everything(args, out)
-    store = _open_store(args)
     rows: list[tuple[Any, Any]] = []
-    try:
-        principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
+    with _open_workspace(args) as store:
+        principals = _principals_from(args, store)
         if args.count:
             total = sum(store.scope(p.id).count_messages(args.query) for p in principals)
             out.emit({"query": args.query, "principal": args.principal, "count": total}, lambda: str(total))
@@ -337,8 +312,6 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
                                                                         newer_than=newer_than)]
             rows.sort(key=lambda pm: pm[1].date_utc.timestamp() if pm[1].date_utc else 0, reverse=True)  # stable
             rows = rows[: args.limit]
-    finally:
-        store.close()
     results = [
         {
             "principal": p.name,
@@ -358,8 +331,8 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
         lambda: _table(
             ["PRINCIPAL", "DATE (PRINCIPAL'S ZONE)", "FROM", "SUBJECT"],
             [[p.name, _shown(m.date_utc, p.timezone), str(m.sender or ""), m.subject] for p, m in rows],
-            {2: 36, 3: 70},
-        ) if rows else "No messages match.",
+            {2: 36, 3: 70}, empty="No messages match.",
+        ),
     )
     return 0
 
@@ -380,13 +353,10 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
         raise NotFound(f"{path} does not exist")
     if not os.access(path, os.R_OK):
         raise InvalidInput(f"{path} cannot be read")
-    store = _open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with _open_workspace(args) as store:
+        principal = _principal_from(args, store)
         report = import_path(store, principal.id, path)
-    finally:
-        store.close()
-    data = {
+    data: dict[str, Any] = {
         "principal": principal.name,
         "path": str(path.resolve()),
         "kind": getattr(report, "kind", ""),

@@ -2,23 +2,23 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import reminders
 from assistant.cli import format as fmt
+from assistant.cli.format import Output
 from assistant.core import timezones
 from assistant.core.errors import NotFound, UsageError
+from assistant.domain import ReminderState
 from assistant.store.reminders import NOTIFY_CHOICES
+
+if TYPE_CHECKING:
+    from assistant.domain import Principal, Reminder
 
 WHEN_HELP = "ISO 8601 with an offset, or 'YYYY-MM-DD HH:MM' in the principal's zone"
 
 
-def _cli():
-    return fmt
-
-
-def reminder_json(r: Any, principal: Any, assistant_zone: str) -> dict[str, Any]:
-    cli = _cli()
+def reminder_json(r: Reminder, principal: Principal, assistant_zone: str) -> dict[str, Any]:
     return {
         "id": r.id,
         "principal": principal.name,
@@ -29,35 +29,30 @@ def reminder_json(r: Any, principal: Any, assistant_zone: str) -> dict[str, Any]
         "urgent": bool(getattr(r, "urgent", False)),
         "link": r.link,
         "rrule": r.rrule,
-        "due_utc": cli.iso_utc(r.due_utc),
-        "due_principal": cli.iso_local(r.due_utc, principal.timezone),
+        "due_utc": fmt.iso_utc(r.due_utc),
+        "due_principal": fmt.iso_local(r.due_utc, principal.timezone),
         "principal_timezone": principal.timezone,
-        "due_assistant": cli.iso_local(r.due_utc, assistant_zone),
+        "due_assistant": fmt.iso_local(r.due_utc, assistant_zone),
         "assistant_timezone": assistant_zone,
     }
 
 
-def cmd_remind_add(args: argparse.Namespace, out: Any) -> int:
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+def cmd_remind_add(args: argparse.Namespace, out: Output) -> int:
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         due = timezones.parse_when(args.at, principal.timezone)
         r = reminders.add_reminder(store, principal.id, kind=args.kind, text=args.text, due_utc=due,
                                    rrule=args.repeat or "", urgent=args.urgent)
-    finally:
-        store.close()
     zone = timezones.assistant_zone_name()
     data = reminder_json(r, principal, zone)
-    cli = _cli()
-    out.emit(data, lambda: f"Reminder {r.id} for {principal.name} at {cli.shown(r.due_utc, principal.timezone)}"
-                           f" ({cli.shown(r.due_utc, zone)} here).")
+    out.emit(data, lambda: f"Reminder {r.id} for {principal.name} at {fmt.shown(r.due_utc, principal.timezone)}"
+                           f" ({fmt.shown(r.due_utc, zone)} here).")
     return 0
 
 
-def cmd_remind_follow_up(args: argparse.Namespace, out: Any) -> int:
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+def cmd_remind_follow_up(args: argparse.Namespace, out: Output) -> int:
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         scope = store.scope(principal.id)
         if args.message.isdigit():
             message_id = int(args.message)
@@ -68,37 +63,31 @@ def cmd_remind_follow_up(args: argparse.Namespace, out: Any) -> int:
             message_id = found.id
         due = timezones.parse_when(args.at, principal.timezone)
         r = reminders.follow_up_if_no_reply(store, principal.id, message_id, due, text=args.text or "")
-    finally:
-        store.close()
     data = reminder_json(r, principal, timezones.assistant_zone_name())
-    out.emit(data, lambda: f"Follow-up {r.id} for {principal.name} at {_cli().shown(r.due_utc, principal.timezone)}"
+    out.emit(data, lambda: f"Follow-up {r.id} for {principal.name} at {fmt.shown(r.due_utc, principal.timezone)}"
                            " unless a reply arrives first.")
     return 0
 
 
-def cmd_remind_snooze(args: argparse.Namespace, out: Any) -> int:
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+def cmd_remind_snooze(args: argparse.Namespace, out: Output) -> int:
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         if args.until:
             r = reminders.snooze(store, principal.id, args.id, timezones.parse_when(args.until, principal.timezone))
         else:
             r = reminders.snooze_to_business_morning(store, principal.id, args.id)
-    finally:
-        store.close()
     data = reminder_json(r, principal, timezones.assistant_zone_name())
-    out.emit(data, lambda: f"Reminder {r.id} snoozed until {_cli().shown(r.due_utc, principal.timezone)}.")
+    out.emit(data, lambda: f"Reminder {r.id} snoozed until {fmt.shown(r.due_utc, principal.timezone)}.")
     return 0
 
 
-def cmd_remind_settings(args: argparse.Namespace, out: Any) -> int:
-    store = _cli().open_store(args)
-    try:
+def cmd_remind_settings(args: argparse.Namespace, out: Output) -> int:
+    with fmt.open_workspace(args) as store:
         if args.principal:
-            principal = store.principal_by_name(args.principal)
+            principal = fmt.principal_from(args, store)
             s = reminders.set_notification_settings(store, principal.id, notify=args.notify, quiet_hours=args.quiet)
             quiet = f"{s.quiet_start:%H:%M}-{s.quiet_end:%H:%M}" if s.quiet_start and s.quiet_end else ""
-            data = {"principal": principal.name, "notify": s.notify, "quiet_hours": quiet}
+            data: dict[str, str | None] = {"principal": principal.name, "notify": s.notify, "quiet_hours": quiet}
         else:
             if args.notify is not None:
                 raise UsageError("--notify is set per principal: give --principal NAME")
@@ -107,43 +96,35 @@ def cmd_remind_settings(args: argparse.Namespace, out: Any) -> int:
             start, end = reminders.assistant_quiet_hours(store)
             quiet = f"{start:%H:%M}-{end:%H:%M}" if start and end else ""
             data = {"principal": None, "quiet_hours": quiet, "timezone": timezones.assistant_zone_name()}
-    finally:
-        store.close()
     who = data["principal"] or "the assistant"
     out.emit(data, lambda: f"Notifications for {who}: {data.get('notify', 'on')}; quiet hours {quiet or 'none'}.")
     return 0
 
 
-def cmd_reminders_list(args: argparse.Namespace, out: Any) -> int:
-    cli = _cli()
-    store = cli.open_store(args)
-    zone = timezones.assistant_zone_name()
-    try:
-        principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
+def cmd_reminders_list(args: argparse.Namespace, out: Output) -> int:
+    with fmt.open_workspace(args) as store:
+        zone = timezones.assistant_zone_name()
+        principals = fmt.principals_from(args, store)
         before = None
         if args.due_before:
             before = timezones.parse_when(args.due_before, principals[0].timezone if args.principal else zone)
-        states = None if args.all else ("pending",)
+        states = None if args.all else (ReminderState.PENDING,)
         rows = []
         from assistant.store import reminders as rstore
 
         for p in principals:
             for r in rstore.listed(store.scope(p.id), states=states, due_before=before):
                 rows.append((r, p))
-    finally:
-        store.close()
     rows.sort(key=lambda t: (t[0].due_utc, t[0].id))
     data = {"assistant_timezone": zone, "reminders": [reminder_json(r, p, zone) for r, p in rows]}
 
     def human() -> str:
-        if not rows:
-            return "No reminders."
-        return cli.table(
+        return fmt.table(
             ["id", "principal", "kind", "due (UTC)", "due (principal)", f"due ({zone})", "state", "text"],
             [[r.id, p.name, r.kind, f"{timezones.to_utc(r.due_utc):%Y-%m-%d %H:%M}",
-              cli.shown(r.due_utc, p.timezone), cli.shown(r.due_utc, zone),
+              fmt.shown(r.due_utc, p.timezone), fmt.shown(r.due_utc, zone),
               r.state + (" (missed)" if r.missed else ""), r.text] for r, p in rows],
-            clip={7: 50})
+            clip={7: 50}, empty="No reminders.")
 
     out.emit(data, human)
     return 0

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.cli import format as fmt
+from assistant.cli.format import Output
 from assistant.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from assistant.domain import Principal
+    from assistant.store import Store
 
 KINDS = ("messages", "tasks", "calls", "events", "all")
 
 
-def _when(cli: Any, moment: datetime | None, zone: str) -> tuple[str | None, str | None, str]:
-    return cli.iso_utc(moment), cli.iso_local(moment, zone), cli.shown(moment, zone) if moment else ""
+def _when(moment: datetime | None, zone: str) -> tuple[str | None, str | None, str]:
+    return fmt.iso_utc(moment), fmt.iso_local(moment, zone), fmt.shown(moment, zone) if moment else ""
 
 
-def rows_for(store: Any, principal: Any, kind: str, query: str, limit: int) -> list[dict[str, Any]]:
+def rows_for(store: Store, principal: Principal, kind: str, query: str, limit: int) -> list[dict[str, Any]]:
     """One principal's matches of one kind, newest first, as the rows `search --in` prints."""
-    cli = fmt
     from assistant.store import board as board_store
     from assistant.store import calls as call_store
 
@@ -31,19 +35,19 @@ def rows_for(store: Any, principal: Any, kind: str, query: str, limit: int) -> l
     if kind == "tasks":
         ids = board_store.search_ids(scope, query)
         cards = board_store.cards(scope, include_archived=True, ids=ids) if ids else []
-        for c in cards:
-            utc, local, shown = _when(cli, c.due_utc, zone)
-            out.append({"kind": "task", "id": c.id, "when_utc": utc, "when_local": local, "shown": shown,
-                        "title": c.title, "detail": cli.one_line(c.notes)[:120], "sort": c.due_utc})
+        for card in cards:
+            utc, local, shown = _when(card.due_utc, zone)
+            out.append({"kind": "task", "id": card.id, "when_utc": utc, "when_local": local, "shown": shown,
+                        "title": card.title, "detail": fmt.one_line(card.notes)[:120], "sort": card.due_utc})
     elif kind == "calls":
-        for c in call_store.calls_page(scope, call_store.CallFilter(text=query), limit=limit):
-            utc, local, shown = _when(cli, c.started_utc, zone)
-            out.append({"kind": "call", "id": c.id, "when_utc": utc, "when_local": local, "shown": shown,
-                        "title": c.caller_name or c.number_e164 or c.number_raw,
-                        "detail": cli.one_line(c.notes)[:120], "sort": c.started_utc})
+        for call in call_store.calls_page(scope, call_store.CallFilter(text=query), limit=limit):
+            utc, local, shown = _when(call.started_utc, zone)
+            out.append({"kind": "call", "id": call.id, "when_utc": utc, "when_local": local, "shown": shown,
+                        "title": call.caller_name or call.number_e164 or call.number_raw,
+                        "detail": fmt.one_line(call.notes)[:120], "sort": call.started_utc})
     elif kind == "events":
         for e in scope.search_events(query, limit=limit):
-            utc, local, shown = _when(cli, e.start_utc, zone)
+            utc, local, shown = _when(e.start_utc, zone)
             out.append({"kind": "event", "id": e.id, "when_utc": utc, "when_local": local, "shown": shown,
                         "title": e.summary, "detail": e.location, "sort": e.start_utc})
     for row in out:
@@ -51,8 +55,7 @@ def rows_for(store: Any, principal: Any, kind: str, query: str, limit: int) -> l
     return out
 
 
-def search_everything(args: argparse.Namespace, out: Any) -> int:
-    cli = fmt
+def search_everything(args: argparse.Namespace, out: Output) -> int:
     from assistant.store.search import parse
 
     kinds = ["tasks", "calls", "events"] if args.within == "all" else [args.within]
@@ -60,9 +63,8 @@ def search_everything(args: argparse.Namespace, out: Any) -> int:
     if any((parsed.sender, parsed.recipient, parsed.subject, parsed.has_attachment, parsed.unread, parsed.flagged,
             parsed.before, parsed.after)) and args.within != "all":
         raise UsageError(f"from:, to:, subject:, has:, is:, before: and after: search messages, not {args.within}")
-    store = cli.open_store(args)
-    try:
-        principals = [store.principal_by_name(args.principal)] if args.principal else store.principals()
+    with fmt.open_workspace(args) as store:
+        principals = fmt.principals_from(args, store)
         rows: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
         for p in principals:
@@ -71,12 +73,10 @@ def search_everything(args: argparse.Namespace, out: Any) -> int:
                                  args.limit)
             if args.within == "all":
                 for m in store.scope(p.id).search_messages(args.query, limit=args.limit):
-                    utc, local, shown = _when(cli, m.date_utc, p.timezone)
+                    utc, local, shown = _when(m.date_utc, p.timezone)
                     messages.append({"kind": "message", "id": m.id, "when_utc": utc, "when_local": local,
                                      "shown": shown, "title": m.subject, "detail": str(m.sender or ""),
                                      "sort": m.date_utc, "principal": p.name, "principal_id": p.id})
-    finally:
-        store.close()
     if args.within == "all" and not parsed.words:
         rows = []  # operators only: nothing but messages can match them
     rows += messages
@@ -87,7 +87,7 @@ def search_everything(args: argparse.Namespace, out: Any) -> int:
     human_rows = [[r["kind"], r["principal"], r.pop("shown"), r["title"], r["detail"]] for r in rows]
     out.emit(
         {"query": args.query, "principal": args.principal, "in": args.within, "results": rows},
-        lambda: cli.table(["KIND", "PRINCIPAL", "WHEN (PRINCIPAL'S ZONE)", "WHAT", "DETAIL"], human_rows,
-                           {3: 50, 4: 40}) if rows else "Nothing matches.",
+        lambda: fmt.table(["KIND", "PRINCIPAL", "WHEN (PRINCIPAL'S ZONE)", "WHAT", "DETAIL"], human_rows,
+                          {3: 50, 4: 40}, empty="Nothing matches."),
     )
     return 0

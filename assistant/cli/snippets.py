@@ -5,70 +5,60 @@ import argparse
 from typing import Any
 
 from assistant.cli import format as fmt
+from assistant.cli.format import Output
 from assistant.core.errors import InvalidInput
 from assistant.domain import ApprovalPolicy
 
 CLEAR = "principal"  # --approval principal: no override, the principal's policy
 
 
-def _cli():
-    return fmt
-
-
 def snippet_json(s: Any) -> dict[str, Any]:
     return {"name": s.name, "body": s.body, "approval": s.approval or None}
 
 
-def cmd_snippet_list(args: argparse.Namespace, out: Any) -> int:
+def cmd_snippet_list(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import snippets as snippet_store
 
-    cli = _cli()
-    store = cli.open_store(args)
-    try:
-        p = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        p = fmt.principal_from(args, store)
         found = snippet_store.snippets(store.scope(p.id))
-    finally:
-        store.close()
     out.emit({"principal": p.name, "snippets": [snippet_json(s) for s in found]},
-             lambda: cli.table(["NAME", "APPROVAL", "TEXT"],
-                                [[s.name, s.approval or "(policy)", s.body] for s in found], {2: 60})
-             if found else f"{p.name} has no snippets.")
+             lambda: fmt.table(["NAME", "APPROVAL", "TEXT"],
+                               [[s.name, s.approval or "(policy)", s.body] for s in found], {2: 60},
+                               empty=f"{p.name} has no snippets."))
     return 0
 
 
-def cmd_snippet_set(args: argparse.Namespace, out: Any) -> int:
+def cmd_snippet_set(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import snippets as snippet_store
 
-    store = _cli().open_store(args)
-    try:
-        p = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        p = fmt.principal_from(args, store)
         scope = store.scope(p.id)
         existing = next((s for s in snippet_store.snippets(scope) if s.name == args.name.strip()), None)
-        if existing is None and args.body is None:
+        if args.body is not None:
+            body = args.body
+        elif existing is not None:
+            body = existing.body
+        else:
             raise InvalidInput("a new snippet needs its text: --body TEXT")
-        body = args.body if args.body is not None else existing.body
         if args.approval is None:
             approval = existing.approval if existing else ""
         else:
             approval = "" if args.approval == CLEAR else args.approval
         s = snippet_store.save_snippet(scope, args.name, body, approval)
-    finally:
-        store.close()
     asks = s.approval or f"as {p.name}'s policy"
     out.emit({"principal": p.name, "snippet": snippet_json(s)},
              lambda: f"Snippet {s.name!r} for {p.name}: approval {asks}")
     return 0
 
 
-def cmd_snippet_delete(args: argparse.Namespace, out: Any) -> int:
+def cmd_snippet_delete(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import snippets as snippet_store
 
-    store = _cli().open_store(args)
-    try:
-        p = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        p = fmt.principal_from(args, store)
         snippet_store.delete_snippet(store.scope(p.id), args.name)
-    finally:
-        store.close()
     out.emit({"principal": p.name, "deleted": args.name}, lambda: f"Snippet {args.name!r} of {p.name} deleted")
     return 0
 

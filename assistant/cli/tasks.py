@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.cli import format as fmt
+from assistant.cli.format import Output
 from assistant.core import timezones
 
-
-def _cli():
-    return fmt
+if TYPE_CHECKING:
+    from assistant.domain import Principal
+    from assistant.store import Store
 
 
 def card_json(card: Any, column_names: dict[int, str], zone: str) -> dict[str, Any]:
-    cli = _cli()
     return {
         "id": card.id,
         "principal_id": card.principal_id,
@@ -22,60 +22,61 @@ def card_json(card: Any, column_names: dict[int, str], zone: str) -> dict[str, A
         "column": column_names.get(card.column_id),
         "position": card.position,
         "notes": card.notes,
-        "due_utc": cli.iso_utc(card.due_utc),
-        "due_local": cli.iso_local(card.due_utc, zone),
-        "due_assistant": cli.iso_local(card.due_utc, timezones.assistant_zone_name()),
+        "due_utc": fmt.iso_utc(card.due_utc),
+        "due_local": fmt.iso_local(card.due_utc, zone),
+        "due_assistant": fmt.iso_local(card.due_utc, timezones.assistant_zone_name()),
         "priority": card.priority,
         "labels": card.labels,
         "checklist": [{"text": i.text, "done": i.done} for i in card.checklist],
         "estimate_min": card.estimate_min,
         "repeat": card.rrule,
         "link": card.link,
-        "done_utc": cli.iso_utc(card.done_utc),
+        "done_utc": fmt.iso_utc(card.done_utc),
         "remind": card.remind,
     }
 
 
-def _columns(store: Any, principal_id: int) -> dict[int, str]:
-    return {c.id: c.name for c in store.scope(principal_id).columns()}
+def _owner(store: Store, card_id: int) -> Principal:
+    """The principal on whose board card ``card_id`` is."""
+    from assistant.store import board as board_store
+
+    return (store.principal(board_store.principal_of_card(store, card_id)))
 
 
-def cmd_task_add(args: argparse.Namespace, out: Any) -> int:
+def _columns(store: Store, principal_id: int) -> dict[int, str]:
+    return {c.id: c.name for c in store.scope(principal_id).columns() if c.id}
+
+
+def cmd_task_add(args: argparse.Namespace, out: Output) -> int:
     from assistant.board import service as board
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         due = timezones.parse_when(args.due, principal.timezone) if args.due else None
         card = board.make_task(store, principal.id, args.title, column=args.column, due_utc=due,
                                repeat=args.repeat or "", notes=args.notes or "",
                                labels=[x.strip() for x in (args.label or []) if x.strip()])
-        data = {"principal": principal.name, "task": card_json(card, _columns(store, principal.id), principal.timezone)}
-    finally:
-        store.close()
+        data: dict[str, Any] = {"principal": principal.name,
+                                "task": card_json(card, _columns(store, principal.id), principal.timezone)}
     out.emit(data, lambda: f"Added task {card.id} to {data['task']['column']} for {principal.name}.")
     return 0
 
 
-def cmd_task_list(args: argparse.Namespace, out: Any) -> int:
+def cmd_task_list(args: argparse.Namespace, out: Output) -> int:
     from assistant.board import service as board
     from assistant.store import board as board_store
 
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         scope = store.scope(principal.id)
         columns = _columns(store, principal.id)
         cards = board.filter_cards(store, principal.id, board_store.cards(scope, include_archived=args.archived),
                                    board.CardFilter(label=args.label or "", due=args.due or "", text=args.text or ""))
         tasks = [card_json(c, columns, principal.timezone) for c in cards]
-    finally:
-        store.close()
     data = {"principal": principal.name, "columns": list(columns.values()), "tasks": tasks}
 
     def human() -> str:
-        cli = _cli()
         rows = [[t["id"], t["column"] or "", t["title"], _due_shown(t), ",".join(t["labels"])] for t in tasks]
-        return cli.table(["ID", "COLUMN", "TITLE", "DUE (" + principal.timezone + ")", "LABELS"], rows, {2: 50})
+        return fmt.table(["ID", "COLUMN", "TITLE", "DUE (" + principal.timezone + ")", "LABELS"], rows, {2: 50})
 
     out.emit(data, human)
     return 0
@@ -85,13 +86,12 @@ def _due_shown(task: dict[str, Any]) -> str:
     return (task["due_local"] or "")[:16].replace("T", " ")
 
 
-def cmd_task_move(args: argparse.Namespace, out: Any) -> int:
+def cmd_task_move(args: argparse.Namespace, out: Output) -> int:
     from assistant.board import service as board
     from assistant.store import board as board_store
 
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal(board_store.principal_of_card(store, args.id))
+    with fmt.open_workspace(args) as store:
+        principal = _owner(store, args.id)
         scope = store.scope(principal.id)
         column = board_store.column_by_name(scope, args.column)
         following = board.move_task(store, principal.id, args.id, column.id, args.position)
@@ -99,8 +99,6 @@ def cmd_task_move(args: argparse.Namespace, out: Any) -> int:
         data = {"principal": principal.name,
                 "task": card_json(board_store.card(scope, args.id), columns, principal.timezone),
                 "next": card_json(following, columns, principal.timezone) if following else None}
-    finally:
-        store.close()
     out.emit(data, lambda: f"Moved task {args.id} to {column.name}." + _next_text(data))
     return 0
 
@@ -110,35 +108,29 @@ def _next_text(data: dict[str, Any]) -> str:
     return f" It repeats: task {nxt['id']} is due {_due_shown(nxt)}." if nxt else ""
 
 
-def cmd_task_done(args: argparse.Namespace, out: Any) -> int:
+def cmd_task_done(args: argparse.Namespace, out: Output) -> int:
     from assistant.board import service as board
     from assistant.store import board as board_store
 
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal(board_store.principal_of_card(store, args.id))
+    with fmt.open_workspace(args) as store:
+        principal = _owner(store, args.id)
         following = board.complete_task(store, principal.id, args.id)
         columns = _columns(store, principal.id)
         data = {"principal": principal.name,
                 "task": card_json(board_store.card(store.scope(principal.id), args.id), columns, principal.timezone),
                 "next": card_json(following, columns, principal.timezone) if following else None}
-    finally:
-        store.close()
     out.emit(data, lambda: f"Task {args.id} is done." + _next_text(data))
     return 0
 
 
-def cmd_task_export(args: argparse.Namespace, out: Any) -> int:
+def cmd_task_export(args: argparse.Namespace, out: Output) -> int:
     import io
 
     from assistant.importing import board as board_io
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         buffer = io.StringIO()
         count = board_io.export_csv(store, principal.id, buffer, include_archived=args.archived)
-    finally:
-        store.close()
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as f:
             f.write(buffer.getvalue())
@@ -151,19 +143,16 @@ def cmd_task_export(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
-def cmd_task_archive(args: argparse.Namespace, out: Any) -> int:
+def cmd_task_archive(args: argparse.Namespace, out: Output) -> int:
     from assistant.store import board as board_store
 
-    store = _cli().open_store(args)
-    try:
-        principal = store.principal_by_name(args.principal)
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
         scope = store.scope(principal.id)
         if args.after_days is not None:
             board_store.set_archive_after_days(scope, args.after_days)
         days = board_store.archive_after_days(scope)
         archived = board_store.archive_done(scope)
-    finally:
-        store.close()
     out.emit({"principal": principal.name, "archive_after_days": days, "archived": archived},
              lambda: f"Archived {archived} done tasks of {principal.name} (done more than {days} days ago).")
     return 0

@@ -115,7 +115,6 @@ class Connector(ABC):
     @property
     def account_id(self) -> int:
         """The account's id: a connector is made for an account the store holds, which has one."""
-        assert self.account.id is not None  # accounts come from the store
         return self.account.id
 
     def has(self, capability: Capability) -> bool:

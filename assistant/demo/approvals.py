@@ -29,14 +29,16 @@ def add_demo_drafts(store: Store, now: datetime) -> None:
         scope = store.scope(p.id)
         for name, body, approval in SNIPPETS:
             snippet_store.save_snippet(scope, name, body, approval)
-        [account] = [a for a in store.accounts(p.id) if a.kind == "local"][:1] or [None]
+        account = next((a for a in store.accounts(p.id) if a.kind == "local"), None)
         if account is None:
             continue
-        received = [m for t in scope.threads(limit=10) for m in scope.thread_messages(t.id)
-                    if m.sender and m.sender.email.lower() not in {a.lower() for a in p.addresses}]
-        for (body, rejection), parent in zip(REPLIES, received[:2], strict=False):
-            greeting = f"Dear {parent.sender.name.split()[0]},\n\n" if parent.sender.name else ""
-            d = drafts.save_draft(store, p.id, account.id, to=str(parent.sender), subject="",
+        mine = {a.lower() for a in p.addresses}
+        received = [(m, m.sender) for t in scope.threads(limit=10) for m in scope.thread_messages(t.id)
+                    if m.sender and m.sender.email.lower() not in mine]
+        for (body, rejection), (parent, sender) in zip(REPLIES, received[:2], strict=False):
+            assert sender is not None  # kept above
+            greeting = f"Dear {sender.name.split()[0]},\n\n" if sender.name else ""
+            d = drafts.save_draft(store, p.id, account.id, to=str(sender), subject="",
                                   body_text=f"{greeting}{body}\nBest regards,\n{p.name}\n",
                                   in_reply_to=parent.message_id_header, approval="always")
             drafts.submit_draft(store, p.id, d.id, now=now)

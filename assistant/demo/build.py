@@ -36,9 +36,12 @@ from typing import Any
 import icalendar
 import phonenumbers
 
+from assistant.board import service as task_board
 from assistant.core import timezones
 from assistant.core.errors import UserError
 from assistant.core.timezones import UTC
+from assistant.demo.approvals import add_demo_drafts
+from assistant.demo.reminders import add_demo_reminders
 from assistant.domain import (
     Account,
     ApprovalPolicy,
@@ -46,7 +49,6 @@ from assistant.domain import (
     Call,
     CallDirection,
     Principal,
-    Task,
 )
 from assistant.store import Store
 from assistant.sync.engine import sync_all
@@ -110,8 +112,8 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
         for report in reports:
             for warning in report.warnings:
                 log.warning("demo source of %s: %s", report.principal, warning)
-        # Calls and tasks have no connector yet (call-log import and the task board come with later issues), so the
-        # demo writes them through the store API like the app's own "add" actions do.
+        # Calls and cards have no connector: the demo writes them through the same paths as the app's own "add"
+        # actions (a card through the board, so one with a due time gets its reminder).
         rng = random.Random(SEED + 1)
         calls_data = _load("calls.json")
         tasks_data = _load("tasks.json")
@@ -120,25 +122,19 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
             for call in _calls(src.spec, calls_data, rng, now, scope.principal_id):
                 scope.add_call(call)
             _add_contacts(scope, src.spec)
-            columns = {c.name: c.id for c in scope.columns()}
             for t in tasks_data[src.spec["templates"]]:
-                scope.add_task(Task(
-                    principal_id=scope.principal_id, title=t["title"], column_id=columns.get(t["column"]),
-                    due_utc=_due(t["due"], src.spec["timezone"], now), priority=t["priority"], labels=t["labels"],
-                ))
-            from assistant.board import service as task_board  # a repeating card
-            task_board.make_task(store, scope.principal_id, "Weekly status summary for the principal", column="To do",
+                task_board.make_task(store, scope.principal_id, t["title"], column=t["column"],
+                                     due_utc=_due(t["due"], src.spec["timezone"], now), priority=t["priority"],
+                                     labels=t["labels"])
+            task_board.make_task(  # a repeating card
+store, scope.principal_id, "Weekly status summary for the principal", column="To do",
                                  due_utc=_due("+1d 09:00", src.spec["timezone"], now), repeat="every friday",
                                  labels=["routine"])
             newest = scope.threads(limit=1)
             if newest:
                 task_board.make_task_from(store, scope.principal_id, "message",
                                           scope.thread_messages(newest[0].id)[-1].id)
-        from assistant.demo.reminders import add_demo_reminders
-
         add_demo_reminders(store, now)  # a follow-up on an unanswered sent message, meetings, one a minute away
-        from assistant.demo.approvals import add_demo_drafts
-
         add_demo_drafts(store, now)  # replies waiting for approval; the next sync puts the requests in each Sent folder
         sync_all(store)
     finally:
@@ -198,7 +194,7 @@ class _Mail:
     message: MimeMessage
     sent: bool
     when: datetime
-    flags: str
+    flags: str | None  # maildir flags; None: still in new/
 
 
 def _write_maildir(path: Path, spec: dict[str, Any], templates: dict[str, Any], rng: random.Random,
@@ -283,7 +279,8 @@ def _generate_mail(spec: dict[str, Any], templates: dict[str, Any], rng: random.
             msg["To"] = _address(them if sent else me)
             if cc_person and cc_person is not person and n == 0:
                 msg["Cc"] = _address((cc_person["name"], cc_person["email"]))
-            msg["Subject"] = _header(subject if n == 0 or re.match(r"(?i)re:", subject) else f"Re: {subject}")
+            subject_line = subject if n == 0 or re.match(r"(?i)re:", subject) else f"Re: {subject}"
+            msg["Subject"] = _header(subject_line)  # type: ignore[assignment]  # email takes a Header; typeshed: str
             msg["Date"] = format_datetime(when.astimezone(zone))
             msg["Message-ID"] = message_id
             if references:

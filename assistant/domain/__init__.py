@@ -5,13 +5,13 @@ for interpreting what a user typed ("9:00 principal time"). All-day things carry
 """
 from __future__ import annotations
 
-from assistant.domain.board import BoardColumn, Task
+from assistant.domain.board import BoardColumn, Card, ChecklistItem
 from assistant.domain.calendar import CalendarEvent, EventOccurrence
 from assistant.domain.calls import Call, CallDirection
 from assistant.domain.contacts import Contact, RemoteContact
-from assistant.domain.drafts import Draft
+from assistant.domain.drafts import Draft, DraftState
 from assistant.domain.mail import Address, Attachment, Folder, Message, Thread
-from assistant.domain.reminders import Reminder
+from assistant.domain.reminders import Reminder, ReminderState
 from assistant.domain.workspace import (
     Account,
     AccountStatus,
@@ -36,13 +36,16 @@ __all__ = [
     "Message",
     "Thread",
     "Draft",
+    "DraftState",
     "CalendarEvent",
     "EventOccurrence",
     "CallDirection",
     "Call",
     "BoardColumn",
-    "Task",
+    "Card",
+    "ChecklistItem",
     "Reminder",
+    "ReminderState",
     "Contact",
     "RemoteContact",
 ]

@@ -30,8 +30,7 @@ class CalendarEvent:
     ics: str = ""
     calendar_id: str = ""
     reminder_minutes: int | None = None
-    id: int | None = None
-
+    id: int = 0  # 0 until the store gives it one
     @property
     def is_recurring(self) -> bool:
         return bool(self.rrule)

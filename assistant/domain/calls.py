@@ -27,4 +27,4 @@ class Call:
     notes: str = ""
     source: str = "manual"
     source_key: str = ""  # stable key from an import, so re-imports add nothing twice
-    id: int | None = None
+    id: int = 0  # 0 until the store gives it one

@@ -11,9 +11,7 @@ class Contact:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)  # E.164 where valid
     source: str = ""
-    id: int | None = None
-
-
+    id: int = 0  # 0 until the store gives it one
 @dataclass
 class RemoteContact:
     """A contact as the provider holds it: phones as typed there (the store normalises them to E.164)."""

@@ -29,9 +29,7 @@ class Folder:
     remote_id: str
     name: str
     role: str = ""  # inbox, sent, drafts, trash, archive, spam, or "" for a user folder/label
-    id: int | None = None
-
-
+    id: int = 0  # 0 until the store gives it one
 @dataclass
 class Message:
     """One message as the store keeps it. ``raw`` is the RFC 5322 source when we have it."""
@@ -58,8 +56,7 @@ class Message:
     thread_id: int | None = None
     remote_thread_id: str = ""
     parse_error: str = ""
-    id: int | None = None
-
+    id: int = 0  # 0 until the store gives it one
     @property
     def has_attachments(self) -> bool:
         return bool(self.attachments)
@@ -76,4 +73,4 @@ class Thread:
     is_flagged: bool
     participants: list[str] = field(default_factory=list)
     snippet: str = ""
-    id: int | None = None
+    id: int = 0  # 0 until the store gives it one

@@ -54,8 +54,7 @@ class Principal:
     signature: str = ""
     approval_policy: ApprovalPolicy = ApprovalPolicy.ALWAYS
     notes: str = ""
-    id: int | None = None
-
+    id: int = 0  # 0 until the store gives it one
     @property
     def primary_address(self) -> str:
         return self.addresses[0] if self.addresses else ""
@@ -70,9 +69,7 @@ class Account:
     status: AccountStatus = AccountStatus.OK
     last_error: str = ""
     last_sync_utc: datetime | None = None
-    id: int | None = None
-
-
+    id: int = 0  # 0 until the store gives it one
 @dataclass
 class AuditEntry:
     principal_id: int
@@ -81,9 +78,7 @@ class AuditEntry:
     action: str
     subject: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
-
-
+    id: int = 0  # 0 until the store gives it one
 @dataclass
 class OutboxEntry:
     """A local change waiting to reach the provider (Mailspring's task): state and last error are user-visible."""
@@ -99,4 +94,4 @@ class OutboxEntry:
     next_attempt_utc: datetime | None = None
     created_utc: datetime | None = None
     result: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
+    id: int = 0  # 0 until the store gives it one

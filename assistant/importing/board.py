@@ -14,9 +14,9 @@ from typing import Any, TextIO
 from assistant.board import service as board
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, UserError
+from assistant.domain import ChecklistItem
 from assistant.importing.base import ImportReport
 from assistant.store import board as board_store
-from assistant.store.board import ChecklistItem
 
 CSV_COLUMNS = ["title", "column", "position", "notes", "due", "priority", "labels", "checklist", "estimate_min",
                "repeat", "link", "done"]
@@ -201,7 +201,7 @@ def import_trello(store: Any, principal_id: int, path: str | Path) -> Any:
     for label in data.get("labels") or []:
         if isinstance(label, dict) and label.get("id"):
             labels[label["id"]] = label.get("name") or label.get("color") or ""
-    checklists: dict[str, list[ChecklistItem]] = {}
+    checklists: dict[str | None, list[ChecklistItem]] = {}  # by Trello's card id
     for checklist in data.get("checklists") or []:
         if not isinstance(checklist, dict):
             continue
@@ -209,15 +209,17 @@ def import_trello(store: Any, principal_id: int, path: str | Path) -> Any:
                        key=lambda i: i.get("pos") or 0)
         checklists.setdefault(checklist.get("idCard", ""), []).extend(
             ChecklistItem(str(i.get("name", "")), i.get("state") == "complete") for i in items)
-    columns: dict[str, int] = {}
+    columns: dict[str | None, int] = {}  # by Trello's list id
     for i, lst in enumerate(sorted((x for x in data["lists"] if isinstance(x, dict)), key=lambda x: x.get("pos") or 0)):
         if lst.get("closed"):
             continue
         name = str(lst.get("name") or "").strip() or f"List {i + 1}"
         try:
-            columns[lst.get("id")] = board_store.column_by_name(scope, name).id
+            column_id = board_store.column_by_name(scope, name).id
         except UserError:
-            columns[lst.get("id")] = board_store.add_column(scope, name)
+            column_id = board_store.add_column(scope, name)
+        assert column_id is not None  # read from the store
+        columns[lst.get("id")] = column_id
     done_id = board.done_column(store, principal_id).id
     numbered = sorted(enumerate(data["cards"], 1),  # numbered as in the file, imported in each list's order
                       key=lambda nc: (nc[1].get("pos") or 0) if isinstance(nc[1], dict) else 0)

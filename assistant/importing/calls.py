@@ -166,7 +166,7 @@ def detect(path: Path) -> str:
 
 def _dialect(sample: str) -> type[csv.Dialect]:
     counts = {d: sample.count(d) for d in (",", ";", "\t")}
-    delim = max(counts, key=counts.get)
+    delim = max(counts, key=counts.__getitem__)
 
     class Dialect(csv.excel):
         delimiter = delim
@@ -201,8 +201,8 @@ def read_duration(text: str) -> int:
         return hours * 3600 + minutes * 60 + seconds
     match = re.fullmatch(r"P?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?", text.upper())
     if match and any(match.groups()) and text.upper().startswith("P"):
-        hours, minutes, seconds = match.groups()
-        return int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(float(seconds or 0))
+        h, m, s = match.groups()
+        return int(h or 0) * 3600 + int(m or 0) * 60 + int(float(s or 0))
     try:
         value = float(text)
     except ValueError:

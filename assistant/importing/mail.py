@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,13 @@ class MailImporter:
         self.principal_id = principal_id
         self.root = root
         self.account = _import_account(store, principal_id)
+        self.account_id: int = self.account.id
         self.report = ImportReport(kind="")
-        self.message_ids = self.scope.message_remote_ids(self.account.id)
-        self.event_ids = self.scope.event_remote_ids(self.account.id)
+        self.message_ids = self.scope.message_remote_ids(self.account_id)
+        self.event_ids = self.scope.event_remote_ids(self.account_id)
         self.folders_seen: set[str] = set()
         self.pending = 0
-        self._transaction = None
+        self._transaction: AbstractContextManager[sqlite3.Connection] | None = None
 
     def label(self, path: Path, suffix: str = "") -> str:
         try:
@@ -183,27 +185,27 @@ class MailImporter:
                     # Flags live in the file name after ":2," ("!2," where ":" is not allowed in names).
                     flags = re.split(r"[:!]2,", file.name, maxsplit=1)[1] if re.search(r"[:!]2,", file.name) else ""
                     entries.append((self.label(file), file, display, flags))
-        files = []
+        readable: list[tuple[str, Path, str, str]] = []
         for entry in entries:
             try:
                 if entry[1].is_file():
-                    files.append(entry)
+                    readable.append(entry)
             except OSError as exc:
                 self.reject(entry[0], reason(exc))
-        processes = parse_pool.workers() if len(files) >= parse_pool.MIN_FILES else 0
+        processes = parse_pool.workers() if len(readable) >= parse_pool.MIN_FILES else 0
         if processes:  # a big maildir: files are read and parsed in other processes, written here in order
             prepared = parse_pool.prepared_in_order(
-                [file for _, file, _, _ in files], known=self.message_ids, principal_id=self.principal_id,
-                account_id=self.account.id, processes=processes,
+                [file for _, file, _, _ in readable], known=self.message_ids, principal_id=self.principal_id,
+                account_id=self.account_id, processes=processes,
             )
             with self.store.bulk_writes():
-                for (item, _file, folder, flags), ready in zip(files, prepared, strict=False):
+                for (item, _file, folder, flags), ready in zip(readable, prepared, strict=False):
                     if ready.error is not None:
                         self.reject(item, reason(ready.error))
                         continue
                     self.add_message(item, None, folder=folder, flags=flags, prepared=ready)
             return
-        for item, file, folder, flags in files:
+        for item, file, folder, flags in readable:
             try:
                 raw = file.read_bytes()
             except OSError as exc:
@@ -228,14 +230,14 @@ class MailImporter:
         self.folders_seen.add(name)
         self._open_batch()
         self.scope.upsert_folder(Folder(
-            account_id=self.account.id, remote_id=name, name=name.rsplit("/", 1)[-1],
+            account_id=self.account_id, remote_id=name, name=name.rsplit("/", 1)[-1],
             role=_ROLES.get(name.strip().lower(), ""),
         ))
 
     def add_message(self, item: str, raw: bytes | None, *, folder: str, flags: str,
                     prepared: parse_pool.Prepared | None = None) -> None:
         if prepared is None:
-            prepared = parse_pool.prepare(raw or b"", self.message_ids, self.principal_id, self.account.id)
+            prepared = parse_pool.prepare(raw or b"", self.message_ids, self.principal_id, self.account_id)
         remote_id = prepared.remote_id
         if prepared.message is None or remote_id in self.message_ids:  # known before this run, or met earlier in it
             self.report.skipped += 1
@@ -266,7 +268,7 @@ class MailImporter:
             self.reject(label, reason(exc))
             return
         events, warnings, rejections = read_calendar(
-            data, principal_id=self.principal_id, account_id=self.account.id, calendar_id=IMPORT_CALENDAR_ID
+            data, principal_id=self.principal_id, account_id=self.account_id, calendar_id=IMPORT_CALENDAR_ID
         )
         for rejection in rejections:
             self.reject(label, rejection)

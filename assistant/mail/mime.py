@@ -306,25 +306,27 @@ def _filename(part: email.message.Message) -> str:
 
 
 def _payload_bytes(part: email.message.Message) -> bytes:
-    if isinstance(part.get_payload(), list):  # message/rfc822 (the enclosed source) or message/delivery-status blocks
-        blocks = part.get_payload()
-        if _content_type(part) == "message/rfc822":
-            blocks = blocks[:1]
-        out = []
+    payload = part.get_payload()
+    if isinstance(payload, list):  # message/rfc822 (the enclosed source) or message/delivery-status blocks
+        blocks = payload[:1] if _content_type(part) == "message/rfc822" else payload
+        out: list[bytes] = []
         for block in blocks:
-            try:
-                out.append(block.as_bytes(policy=email.policy.compat32))
-            except Exception:  # noqa: BLE001
-                out.append(str(block).encode("utf-8", "surrogateescape"))
+            if isinstance(block, email.message.Message):
+                try:
+                    out.append(block.as_bytes(policy=email.policy.compat32))
+                    continue
+                except Exception:  # noqa: BLE001
+                    pass
+            out.append(str(block).encode("utf-8", "surrogateescape"))
         return b"\n".join(out)
     try:
         data = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken base64 or quoted-printable
         data = None
-    if data is None:
-        raw = part.get_payload()
-        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    return data
+    if isinstance(data, bytes):
+        return data
+    # nothing decoded (no payload, or one the decoder gave up on): the text as it stands
+    return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
 
 
 def _part_text(part: email.message.Message, problems: _Problems) -> str:
@@ -431,7 +433,8 @@ def _restore_runs(msg: email.message.Message, runs: dict[str, str]) -> bool:
         if part.is_multipart():
             stack.extend(p for p in part.get_payload() if isinstance(p, email.message.Message))
             continue
-        payload = part._payload  # as parsed: get_payload() would decode raw 8-bit text
+        # as parsed (a private attribute, so not in the stubs): get_payload() would decode raw 8-bit text
+        payload = getattr(part, "_payload", None)
         if isinstance(payload, str) and "b64run" in payload:
             part.set_payload(restore(payload))  # no charset given: only the text is replaced
     return not left

@@ -23,9 +23,9 @@ from dateutil.rrule import rrulestr
 
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
-from assistant.domain import Account
+from assistant.domain import Account, Reminder, ReminderState
 from assistant.store import reminders as rstore
-from assistant.store.reminders import NOTIFY_CHOICES, NotificationSettings, StoredReminder
+from assistant.store.reminders import NOTIFY_CHOICES, NotificationSettings
 from assistant.sync.hooks import MailPulled
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ ASSISTANT_QUIET_KEY = "assistant_quiet_hours"
 PAUSED_KEY = "notifications_paused"
 
 __all__ = [
-    "KINDS", "StoredReminder", "NotificationSettings", "Notice", "add_reminder", "cancel_reminders",
+    "KINDS", "Reminder", "NotificationSettings", "Notice", "add_reminder", "cancel_reminders",
     "follow_up_if_no_reply", "cancel_follow_ups_for_replies", "next_occurrence", "fire", "start_up", "snooze",
     "next_business_morning", "snooze_to_business_morning", "dismiss", "delivery", "delivery_for", "in_quiet_hours",
     "set_notification_settings", "notification_settings", "set_assistant_quiet_hours", "assistant_quiet_hours",
@@ -49,7 +49,7 @@ __all__ = [
 class Notice:
     """What the UI shows for a reminder that fired: whose it is, what, when it was due, and whether it was missed."""
 
-    reminder: StoredReminder
+    reminder: Reminder
     principal_name: str
     principal_timezone: str
     missed: bool
@@ -78,7 +78,7 @@ def _anchor(due_utc: datetime, zone: str) -> str:
 
 
 def add_reminder(store: Store, principal_id: int, *, kind: str, text: str, due_utc: datetime, link: str = "",
-                 rrule: str = "", urgent: bool = False, now: datetime | None = None) -> StoredReminder:
+                 rrule: str = "", urgent: bool = False, now: datetime | None = None) -> Reminder:
     """A pending reminder for ``principal_id``. With ``rrule`` it recurs in the principal's zone from ``due_utc``."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown reminder kind {kind!r}: one of {', '.join(KINDS)}")
@@ -89,7 +89,7 @@ def add_reminder(store: Store, principal_id: int, *, kind: str, text: str, due_u
         zone = scope.principal.timezone
         anchor = _anchor(due_utc, zone)
         _rule(rrule, anchor)  # raises InvalidInput on a bad rule
-    return rstore.insert(scope, StoredReminder(
+    return rstore.insert(scope, Reminder(
         principal_id=principal_id, kind=kind, text=text.strip() or kind, due_utc=due_utc, link=link, rrule=rrule,
         created_utc=now or timezones.now_utc(), urgent=urgent, anchor_local=anchor))
 
@@ -100,21 +100,21 @@ def cancel_reminders(store: Store, principal_id: int, link: str) -> int:
     n = 0
     with store.transaction():
         for r in rstore.pending_with_link(scope, link):
-            n += rstore.set_state(scope, r.id, "cancelled")
+            n += rstore.set_state(scope, r.id, ReminderState.CANCELLED)
     return n
 
 
-def pending(store: Store, principal_id: int, due_before: datetime | None = None) -> list[StoredReminder]:
+def pending(store: Store, principal_id: int, due_before: datetime | None = None) -> list[Reminder]:
     return rstore.listed(store.scope(principal_id), due_before=due_before)
 
 
 # -- follow-ups ---------------------------------------------------------------------------------------------------
 def follow_up_if_no_reply(store: Store, principal_id: int, message_id: int, due_utc: datetime,
-                          text: str = "", now: datetime | None = None) -> StoredReminder:
+                          text: str = "", now: datetime | None = None) -> Reminder:
     """Remind at ``due_utc`` unless a reply to message ``message_id`` (a store id) arrives through sync first."""
     scope = store.scope(principal_id)
     message = scope.message(message_id, with_body=False)  # NotFound for another principal's message
-    r = StoredReminder(
+    r = Reminder(
         principal_id=principal_id, kind="follow-up",
         text=text.strip() or f"No reply yet to “{message.subject or '(no subject)'}”",
         due_utc=_require_aware(due_utc), link=f"message:{message_id}", created_utc=now or timezones.now_utc(),
@@ -156,12 +156,12 @@ def cancel_follow_ups_for_replies(store: Store, principal_id: int, message_ids: 
                 continue
             keys = {m.in_reply_to, *m.references} - {""}
             for r in follow_ups:
-                if r.state != "pending" or r.link == f"message:{mid}":
+                if r.state != ReminderState.PENDING or r.link == f"message:{mid}":
                     continue
                 if (r.message_header_id and r.message_header_id in keys) or (
                         r.thread_id is not None and r.thread_id == m.thread_id):
-                    if rstore.set_state(scope, r.id, "cancelled"):
-                        r.state = "cancelled"
+                    if rstore.set_state(scope, r.id, ReminderState.CANCELLED):
+                        r.state = ReminderState.CANCELLED
                         cancelled += 1
                         store.audit(principal_id, "sync", "follow-up cancelled", r.text, reminder_id=r.id,
                                     reply_message_id=mid)
@@ -176,7 +176,7 @@ def _rule(rrule: str, anchor_local: str):
         raise InvalidInput(f"cannot read the recurrence {rrule!r}: {exc}") from None
 
 
-def next_occurrence(r: StoredReminder, zone: str, after: datetime) -> datetime | None:
+def next_occurrence(r: Reminder, zone: str, after: datetime) -> datetime | None:
     """The first occurrence strictly after ``after`` (UTC), each occurrence read as wall-clock time in ``zone``."""
     if not r.rrule:
         return None
@@ -194,15 +194,15 @@ def next_occurrence(r: StoredReminder, zone: str, after: datetime) -> datetime |
 
 
 # -- firing -------------------------------------------------------------------------------------------------------
-def _notice(store: Store, r: StoredReminder, missed: bool, now: datetime, assistant_zone: str) -> Notice:
+def _notice(store: Store, r: Reminder, missed: bool, now: datetime, assistant_zone: str) -> Notice:
     p = store.principal(r.principal_id)
     return Notice(r, p.name, p.timezone, missed, delivery(store, r, now, assistant_zone))
 
 
-def _follow_recurrence(store: Store, r: StoredReminder, zone: str, now: datetime) -> None:
+def _follow_recurrence(store: Store, r: Reminder, zone: str, now: datetime) -> None:
     nxt = next_occurrence(r, zone, max(now, r.due_utc))
     if nxt is not None:
-        rstore.insert(store.scope(r.principal_id), StoredReminder(
+        rstore.insert(store.scope(r.principal_id), Reminder(
             principal_id=r.principal_id, kind=r.kind, text=r.text, due_utc=nxt, link=r.link, rrule=r.rrule,
             created_utc=now, urgent=r.urgent, anchor_local=r.anchor_local))
 
@@ -214,17 +214,17 @@ def fire(store: Store, principal_id: int, reminder_id: int, now: datetime | None
     scope = store.scope(principal_id)
     with store.transaction():
         r = rstore.get(scope, reminder_id)
-        if r is None or r.state != "pending":
+        if r is None or r.state != ReminderState.PENDING:
             return None
         missed = r.due_utc < now - timedelta(minutes=1)
-        rstore.set_state(scope, reminder_id, "fired", fired_utc=now, missed=missed)
-        r.state, r.fired_utc, r.missed = "fired", now, missed
+        rstore.set_state(scope, reminder_id, ReminderState.FIRED, fired_utc=now, missed=missed)
+        r.state, r.fired_utc, r.missed = ReminderState.FIRED, now, missed
         _follow_recurrence(store, r, scope.principal.timezone, now)
     return _notice(store, r, missed, now, assistant_zone or timezones.assistant_zone_name())
 
 
 def start_up(store: Store, now: datetime | None = None,
-             assistant_zone: str | None = None) -> tuple[list[Notice], list[StoredReminder]]:
+             assistant_zone: str | None = None) -> tuple[list[Notice], list[Reminder]]:
     """At start: every pending reminder already due becomes a missed notice (persisted as fired first); the rest are
     returned for the scheduler."""
     now = now or timezones.now_utc()
@@ -239,16 +239,17 @@ def start_up(store: Store, now: datetime | None = None,
 
 
 def dismiss(store: Store, principal_id: int, reminder_id: int) -> bool:
-    return rstore.set_state(store.scope(principal_id), reminder_id, "dismissed")
+    return rstore.set_state(store.scope(principal_id), reminder_id, ReminderState.DISMISSED)
 
 
-def snooze(store: Store, principal_id: int, reminder_id: int, until_utc: datetime) -> StoredReminder:
+def snooze(store: Store, principal_id: int, reminder_id: int, until_utc: datetime) -> Reminder:
     scope = store.scope(principal_id)
     r = rstore.get(scope, reminder_id)
     if r is None:
         raise NotFound(f"no reminder {reminder_id} for this principal")
     rstore.reschedule(scope, reminder_id, _require_aware(until_utc))
-    return rstore.get(scope, reminder_id)
+    r.due_utc, r.state, r.missed = _require_aware(until_utc), ReminderState.PENDING, False
+    return r
 
 
 def next_business_morning(store: Store, principal_id: int, now: datetime) -> datetime:
@@ -267,7 +268,7 @@ def next_business_morning(store: Store, principal_id: int, now: datetime) -> dat
 
 
 def snooze_to_business_morning(store: Store, principal_id: int, reminder_id: int,
-                               now: datetime | None = None) -> StoredReminder:
+                               now: datetime | None = None) -> Reminder:
     now = now or timezones.now_utc()
     return snooze(store, principal_id, reminder_id, next_business_morning(store, principal_id, now))
 
@@ -327,7 +328,7 @@ def is_paused(store: Store) -> bool:
     return rstore.assistant_setting(store, PAUSED_KEY) == "1"
 
 
-def delivery(store: Store, r: StoredReminder, now: datetime, assistant_zone: str) -> str:
+def delivery(store: Store, r: Reminder, now: datetime, assistant_zone: str) -> str:
     """``"popup"`` or ``"list"``: every fired reminder goes to the in-app list; it also pops up unless notifications are
     paused, off for the principal (or "only urgent" and it is not), or it is quiet hours for the principal (in their
     zone) or for the assistant (in the laptop's zone) — urgent reminders still pop up in quiet hours."""
@@ -378,7 +379,7 @@ def sync_meeting_reminders(store: Store, principal_id: int, now: datetime | None
                 minutes = event.reminder_minutes if event.reminder_minutes is not None else default_minutes
                 due = max(occ.start_utc - timedelta(minutes=minutes), now)
                 start_local = timezones.in_zone(occ.start_utc, scope.principal.timezone)
-                rstore.insert(scope, StoredReminder(
+                rstore.insert(scope, Reminder(
                     principal_id=principal_id, kind="meeting",
                     text=f"{occ.summary or '(no title)'} at {start_local:%H:%M}"
                          + (f" — {occ.location}" if occ.location else ""),
@@ -386,24 +387,24 @@ def sync_meeting_reminders(store: Store, principal_id: int, now: datetime | None
                 added += 1
         for r in rstore.listed(scope):  # pending ones whose occurrence moved or was cancelled
             if r.kind == "meeting" and r.link not in wanted and r.due_utc > now:
-                rstore.set_state(scope, r.id, "cancelled")
+                rstore.set_state(scope, r.id, ReminderState.CANCELLED)
     return added
 
 
 # -- today --------------------------------------------------------------------------------------------------------
-def due_today(store: Store, now: datetime | None = None) -> list[tuple[StoredReminder, str, str]]:
+def due_today(store: Store, now: datetime | None = None) -> list[tuple[Reminder, str, str]]:
     """Cross-principal: each principal's reminders due or overdue by the end of *their* today, oldest first.
     Rows are ``(reminder, principal name, principal zone)``; overdue ones still pending or fired-but-missed show."""
     now = now or timezones.now_utc()
-    rows: list[tuple[StoredReminder, str, str]] = []
+    rows: list[tuple[Reminder, str, str]] = []
     for p in store.principals():
         _, end = timezones.day_bounds_utc(timezones.in_zone(now, p.timezone).date(), p.timezone)
         scope = store.scope(p.id)
-        for r in rstore.listed(scope, states=("pending",), due_before=end):
+        for r in rstore.listed(scope, states=(ReminderState.PENDING,), due_before=end):
             rows.append((r, p.name, p.timezone))
         start, _ = timezones.day_bounds_utc(timezones.in_zone(now, p.timezone).date(), p.timezone)
-        for r in rstore.listed(scope, states=("fired",), due_before=end):
+        for r in rstore.listed(scope, states=(ReminderState.FIRED,), due_before=end):
             if r.due_utc >= start or r.missed:
                 rows.append((r, p.name, p.timezone))
-    rows.sort(key=lambda t: (t[0].due_utc, t[0].id or 0))
+    rows.sort(key=lambda t: (t[0].due_utc, t[0].id))
     return rows

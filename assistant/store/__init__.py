@@ -40,15 +40,22 @@ from assistant.domain import (
     Message,
     OutboxEntry,
     Principal,
-    Reminder,
-    Task,
     Thread,
 )
 from assistant.store import fts
+from assistant.store.changes import Area, Changes
 from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "workspace.sqlite3"
 DEFAULT_COLUMNS = ("Inbox", "To do", "Doing", "Waiting on principal", "Done")
+
+
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just gave (SQLite always sets it after a one-row INSERT)."""
+    rowid = cur.lastrowid
+    if rowid is None:
+        raise RuntimeError("the INSERT gave no rowid")
+    return rowid
 
 
 def content_hash(*parts: Any) -> str:
@@ -108,6 +115,8 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._depth = 0
+        self._changes: set[tuple[Area, int | None]] = set()  # committed, not yet taken
+        self._uncommitted: set[tuple[Area, int | None]] = set()  # recorded in the open transaction
         self._migrate()
 
     # -- plumbing ------------------------------------------------------------------------------------------------
@@ -136,8 +145,10 @@ class Store:
             yield self.db
         except BaseException as exc:
             self._depth -= 1
-            if self._depth == 0 and self.db.in_transaction:  # SQLite may have rolled back itself (a full disk)
-                self.db.execute("ROLLBACK")
+            if self._depth == 0:
+                self._uncommitted.clear()
+                if self.db.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                    self.db.execute("ROLLBACK")
             full = disk_full(exc, self.dir)
             if full is not None:
                 raise full from exc
@@ -148,12 +159,25 @@ class Store:
                 try:
                     self.db.execute("COMMIT")
                 except sqlite3.OperationalError as exc:
+                    self._uncommitted.clear()
                     if self.db.in_transaction:
                         self.db.execute("ROLLBACK")
                     full = disk_full(exc, self.dir)
                     if full is not None:
                         raise full from exc
                     raise
+                self._changes |= self._uncommitted
+                self._uncommitted.clear()
+
+    def changed(self, area: Area, principal_id: int | None = None) -> None:
+        """Record that ``area`` of ``principal_id`` was written; called by each table's write path. Inside a
+        transaction it counts once the transaction commits."""
+        (self._uncommitted if self._depth else self._changes).add((area, principal_id))
+
+    def take_changes(self) -> Changes:
+        """What was written since the last call (see :mod:`assistant.store.changes`)."""
+        taken, self._changes = Changes(frozenset(self._changes)), set()
+        return taken
 
     @contextmanager
     def bulk_writes(self) -> Iterator[None]:
@@ -183,6 +207,7 @@ class Store:
             raise InvalidInput("a principal needs a name")
         try:
             with self.transaction():
+                self.changed(Area.PRINCIPALS)
                 cur = self.db.execute(
                     "INSERT INTO principals(name, timezone, addresses, region, business_hours, colour, signature,"
                     " approval_policy, notes, created_utc) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -192,7 +217,7 @@ class Store:
                         to_epoch(timezones.now_utc()),
                     ),
                 )
-                p.id = cur.lastrowid
+                p.id = inserted_id(cur)
                 for i, name in enumerate(DEFAULT_COLUMNS):
                     self.db.execute(
                         "INSERT INTO board_columns(principal_id, name, position) VALUES (?,?,?)", (p.id, name, i)
@@ -204,6 +229,7 @@ class Store:
     def update_principal(self, p: Principal) -> None:
         timezones.validate(p.timezone)
         with self.transaction():
+            self.changed(Area.PRINCIPALS, p.id)
             self.db.execute(
                 "UPDATE principals SET name=?, timezone=?, addresses=?, region=?, business_hours=?, colour=?, signature=?,"
                 " approval_policy=?, notes=? WHERE id=?",
@@ -241,11 +267,12 @@ class Store:
     def add_account(self, a: Account) -> Account:
         self.principal(a.principal_id)
         with self.transaction():
+            self.changed(Area.ACCOUNTS, a.principal_id)
             cur = self.db.execute(
                 "INSERT INTO accounts(principal_id, kind, address, settings, status) VALUES (?,?,?,?,?)",
                 (a.principal_id, a.kind, a.address, json.dumps(a.settings), AccountStatus(a.status).value),
             )
-            a.id = cur.lastrowid
+            a.id = inserted_id(cur)
         return a
 
     @staticmethod
@@ -271,6 +298,7 @@ class Store:
 
     def set_account_status(self, account_id: int, status: AccountStatus, error: str = "", synced: bool = False) -> None:
         with self.transaction():
+            self.changed(Area.ACCOUNTS)
             self.db.execute(
                 "UPDATE accounts SET status=?, last_error=?, last_sync_utc=COALESCE(?, last_sync_utc) WHERE id=?",
                 (AccountStatus(status).value, error, to_epoch(timezones.now_utc()) if synced else None, account_id),
@@ -278,6 +306,7 @@ class Store:
 
     def update_account_settings(self, account_id: int, settings: dict[str, Any]) -> None:
         with self.transaction():
+            self.changed(Area.ACCOUNTS)
             self.db.execute("UPDATE accounts SET settings=? WHERE id=?", (json.dumps(settings), account_id))
 
     # -- sync cursors --------------------------------------------------------------------------------------------
@@ -299,6 +328,7 @@ class Store:
     def enqueue(self, entry: OutboxEntry) -> OutboxEntry:
         """Persist a remote change. Re-enqueueing the same idempotency key returns the existing entry."""
         with self.transaction():
+            self.changed(Area.OUTBOX, entry.principal_id)
             row = self.db.execute(
                 "SELECT id FROM outbox WHERE idempotency_key=?", (entry.idempotency_key,)
             ).fetchone()
@@ -312,7 +342,7 @@ class Store:
                     "pending", to_epoch(timezones.now_utc()),
                 ),
             )
-            entry.id = cur.lastrowid
+            entry.id = inserted_id(cur)
         return entry
 
     @staticmethod
@@ -356,6 +386,7 @@ class Store:
         result: dict[str, Any] | None = None, count_attempt: bool = False,
     ) -> None:
         with self.transaction():
+            self.changed(Area.OUTBOX)
             self.db.execute(
                 "UPDATE outbox SET state=?, last_error=?, next_attempt_utc=?, attempts=attempts+?,"
                 " result=COALESCE(?, result) WHERE id=?",
@@ -368,6 +399,7 @@ class Store:
     # -- audit ---------------------------------------------------------------------------------------------------
     def audit(self, principal_id: int, actor: str, action: str, subject: str = "", **detail: Any) -> None:
         with self.transaction():
+            self.changed(Area.AUDIT, principal_id)
             self.db.execute(
                 "INSERT INTO audit(principal_id, at_utc, actor, action, subject, detail) VALUES (?,?,?,?,?,?)",
                 (principal_id, to_epoch(timezones.now_utc()), actor, action, subject, json.dumps(detail, default=str)),
@@ -401,7 +433,7 @@ class Store:
 
     def counts(self) -> dict[int, dict[str, int]]:
         """Unread threads and due items per principal, for the principal switcher."""
-        out: dict[int, dict[str, int]] = {p.id: {"unread": 0, "due": 0} for p in self.principals() if p.id is not None}
+        out: dict[int, dict[str, int]] = {p.id: {"unread": 0, "due": 0} for p in self.principals() if p.id}
         for r in self.db.execute(
             "SELECT principal_id, COUNT(*) FROM threads WHERE unread_count>0 GROUP BY principal_id"
         ):
@@ -433,6 +465,7 @@ class PrincipalScope:
     def upsert_folder(self, f: Folder) -> None:
         self._own_account(f.account_id)
         with self.store.transaction():
+            self.store.changed(Area.MAIL, self.principal_id)
             self.db.execute(
                 "INSERT INTO folders(principal_id, account_id, remote_id, name, role) VALUES (?,?,?,?,?)"
                 " ON CONFLICT(account_id, remote_id) DO UPDATE SET name=excluded.name, role=excluded.role",
@@ -468,6 +501,7 @@ class PrincipalScope:
             m.body_text, m.body_html, to_epoch(m.date_utc), m.parse_error,
         )
         with self.store.transaction():
+            self.store.changed(Area.MAIL, self.principal_id)
             row = self.db.execute(
                 "SELECT id, content_hash, thread_id FROM messages WHERE account_id=? AND remote_id=?",
                 (m.account_id, m.remote_id),
@@ -502,7 +536,7 @@ class PrincipalScope:
                     " content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     values,
                 )
-                message_id = cur.lastrowid
+                message_id = inserted_id(cur)
                 outcome = "added"
             self.db.execute(
                 "INSERT INTO messages_fts(rowid, subject, sender, recipients, body, principal) VALUES (?,?,?,?,?,?)",
@@ -538,8 +572,7 @@ class PrincipalScope:
         cur = self.db.execute(
             "INSERT INTO threads(principal_id, subject) VALUES (?,?)", (self.principal_id, m.subject)
         )
-        assert cur.lastrowid is not None  # set by the INSERT
-        return cur.lastrowid
+        return inserted_id(cur)
 
     def _register_thread_keys(self, m: Message, thread_id: int) -> None:
         keys = [k for k in [m.message_id_header, m.in_reply_to, *m.references] if k]
@@ -587,6 +620,7 @@ class PrincipalScope:
         self._own_account(account_id)
         removed = 0
         with self.store.transaction():
+            self.store.changed(Area.MAIL, self.principal_id)
             for rid in remote_ids:
                 row = self.db.execute(
                     "SELECT id, thread_id FROM messages WHERE account_id=? AND remote_id=? AND principal_id=?",
@@ -609,6 +643,7 @@ class PrincipalScope:
         if old == new:
             return False
         with self.store.transaction():
+            self.store.changed(Area.MAIL if kind == "message" else Area.CALENDAR, self.principal_id)
             if kind == "message":
                 taken = self.db.execute(
                     "SELECT 1 FROM messages WHERE account_id=? AND remote_id=?", (account_id, new)
@@ -707,6 +742,7 @@ class PrincipalScope:
         """
         self.message(message_id, with_body=False)
         with self.store.transaction():
+            self.store.changed(Area.MAIL, self.principal_id)
             self.db.execute(
                 "UPDATE messages SET attachments=?, has_attachments=? WHERE id=? AND principal_id=?",
                 (json.dumps([a.__dict__ for a in attachments]), int(bool(attachments)), message_id, self.principal_id),
@@ -775,6 +811,7 @@ class PrincipalScope:
         """Local effect only; callers pair it with an outbox entry (see ``assistant.sync.actions``)."""
         m = self.message(message_id, with_body=False)
         with self.store.transaction():
+            self.store.changed(Area.MAIL, self.principal_id)
             self.db.execute(
                 "UPDATE messages SET is_read=COALESCE(?, is_read), is_flagged=COALESCE(?, is_flagged), content_hash=''"
                 " WHERE id=? AND principal_id=?",
@@ -814,6 +851,7 @@ class PrincipalScope:
         self._own_account(e.account_id)
         digest = content_hash(e.ics, e.summary, to_epoch(e.start_utc), to_epoch(e.end_utc), e.rrule, e.location)
         with self.store.transaction():
+            self.store.changed(Area.CALENDAR, self.principal_id)
             row = self.db.execute(
                 "SELECT id, content_hash FROM events WHERE account_id=? AND remote_id=?", (e.account_id, e.remote_id)
             ).fetchone()
@@ -843,7 +881,7 @@ class PrincipalScope:
                     " reminder_minutes, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     values,
                 )
-                event_id = cur.lastrowid
+                event_id = inserted_id(cur)
                 outcome = "added"
             self.db.execute(
                 "INSERT INTO events_fts(rowid, summary, location, description) VALUES (?,?,?,?)",
@@ -856,6 +894,7 @@ class PrincipalScope:
         self._own_account(account_id)
         removed = 0
         with self.store.transaction():
+            self.store.changed(Area.CALENDAR, self.principal_id)
             for rid in remote_ids:
                 row = self.db.execute(
                     "SELECT id FROM events WHERE account_id=? AND remote_id=? AND principal_id=?",
@@ -921,6 +960,7 @@ class PrincipalScope:
     def add_call(self, c: Call) -> tuple[int, bool]:
         """Returns (id, added). A call whose (source, source_key) is already here is not added twice."""
         with self.store.transaction():
+            self.store.changed(Area.CALLS, self.principal_id)
             if c.source_key:
                 row = self.db.execute(
                     "SELECT id FROM calls WHERE principal_id=? AND source=? AND source_key=?",
@@ -937,8 +977,7 @@ class PrincipalScope:
                     c.caller_name, to_epoch(c.started_utc), c.duration_s, c.outcome, c.notes, c.source, c.source_key,
                 ),
             )
-            assert cur.lastrowid is not None  # set by the INSERT
-            c.id = call_id = cur.lastrowid
+            c.id = call_id = inserted_id(cur)
             self.db.execute(
                 "INSERT INTO calls_fts(rowid, caller_name, number, notes) VALUES (?,?,?,?)",
                 (c.id, fts.index_text(c.caller_name), f"{c.number_raw} {c.number_e164}", fts.index_text(c.notes)),
@@ -968,56 +1007,15 @@ class PrincipalScope:
         return [BoardColumn(id=r["id"], principal_id=r["principal_id"], name=r["name"], position=r["position"])
                 for r in rows]
 
-    def add_task(self, t: Task) -> Task:
-        columns = self.columns()
-        if t.column_id is None:
-            t.column_id = columns[0].id if columns else None
-        elif t.column_id not in {c.id for c in columns}:
-            raise NotFound(f"no column {t.column_id} on this principal's board")
-        with self.store.transaction():
-            position = self.db.execute(
-                "SELECT COALESCE(MAX(position)+1, 0) FROM tasks WHERE principal_id=? AND column_id IS ?",
-                (self.principal_id, t.column_id),
-            ).fetchone()[0]
-            cur = self.db.execute(
-                "INSERT INTO tasks(principal_id, column_id, position, title, notes, due_utc, priority, labels, rrule, link,"
-                " created_utc) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    self.principal_id, t.column_id, position, t.title, t.notes, to_epoch(t.due_utc), t.priority,
-                    json.dumps(t.labels), t.rrule, t.link, to_epoch(timezones.now_utc()),
-                ),
-            )
-            t.id, t.position = cur.lastrowid, position
-            self.db.execute(
-                "INSERT INTO tasks_fts(rowid, title, notes) VALUES (?,?,?)",
-                (t.id, fts.index_text(t.title), fts.index_text(t.notes)),
-            )
-        return t
-
-    def tasks(self) -> list[Task]:
-        rows = self.db.execute(
-            "SELECT t.* FROM tasks t LEFT JOIN board_columns c ON c.id=t.column_id WHERE t.principal_id=?"
-            " ORDER BY c.position, t.position",
-            (self.principal_id,),
-        )
-        return [
-            Task(
-                id=r["id"], principal_id=r["principal_id"], title=r["title"], column_id=r["column_id"],
-                position=r["position"], notes=r["notes"], due_utc=from_epoch(r["due_utc"]), priority=r["priority"],
-                labels=json.loads(r["labels"]), rrule=r["rrule"], link=r["link"], done_utc=from_epoch(r["done_utc"]),
-                created_utc=from_epoch(r["created_utc"]),
-            )
-            for r in rows
-        ]
-
     # -- contacts ------------------------------------------------------------------------------------------------
     def add_contact(self, c: Contact) -> Contact:
         with self.store.transaction():
+            self.store.changed(Area.CONTACTS, self.principal_id)
             cur = self.db.execute(
                 "INSERT INTO contacts(principal_id, name, emails, phones, source) VALUES (?,?,?,?,?)",
                 (self.principal_id, c.name, json.dumps(c.emails), json.dumps(c.phones), c.source),
             )
-            c.id = cur.lastrowid
+            c.id = inserted_id(cur)
         return c
 
     def contacts(self) -> list[Contact]:
@@ -1025,27 +1023,6 @@ class PrincipalScope:
         return [
             Contact(id=r["id"], principal_id=r["principal_id"], name=r["name"], emails=json.loads(r["emails"]),
                     phones=json.loads(r["phones"]), source=r["source"])
-            for r in rows
-        ]
-
-    # -- reminders -----------------------------------------------------------------------------------------------
-    def add_reminder(self, r: Reminder) -> Reminder:
-        with self.store.transaction():
-            cur = self.db.execute(
-                "INSERT INTO reminders(principal_id, kind, text, due_utc, state, link, rrule) VALUES (?,?,?,?,?,?,?)",
-                (self.principal_id, r.kind, r.text, to_epoch(r.due_utc), r.state, r.link, r.rrule),
-            )
-            r.id = cur.lastrowid
-        return r
-
-    def reminders(self, due_before: datetime | None = None) -> list[Reminder]:
-        rows = self.db.execute(
-            "SELECT * FROM reminders WHERE principal_id=? AND (? IS NULL OR due_utc<?) ORDER BY due_utc",
-            (self.principal_id, to_epoch(due_before), to_epoch(due_before)),
-        )
-        return [
-            Reminder(id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"],
-                     due_utc=from_epoch_required(r["due_utc"]), state=r["state"], link=r["link"], rrule=r["rrule"])
             for r in rows
         ]
 

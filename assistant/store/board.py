@@ -4,44 +4,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.core.timezones import from_epoch, to_epoch
-from assistant.domain import BoardColumn
-from assistant.store import PrincipalScope, Store, fts, fts_query
+from assistant.domain import BoardColumn, Card, ChecklistItem
+from assistant.store import PrincipalScope, Store, fts, fts_query, inserted_id
+from assistant.store.changes import Area
 
 DEFAULT_ARCHIVE_AFTER_DAYS = 7
-
-
-@dataclass
-class ChecklistItem:
-    text: str
-    done: bool = False
-
-
-@dataclass
-class Card:
-    principal_id: int
-    title: str
-    column_id: int | None = None
-    position: int = 0
-    notes: str = ""
-    due_utc: datetime | None = None
-    priority: int = 0
-    labels: list[str] = field(default_factory=list)
-    rrule: str = ""
-    link: str = ""
-    done_utc: datetime | None = None
-    created_utc: datetime | None = None
-    checklist: list[ChecklistItem] = field(default_factory=list)
-    estimate_min: int | None = None
-    archived_utc: datetime | None = None
-    remind: bool = True
-    id: int | None = None
 
 
 _EDITABLE = {"title", "notes", "due_utc", "priority", "labels", "rrule", "link", "checklist", "estimate_min", "remind",
@@ -92,11 +65,11 @@ def add_column(scope: PrincipalScope, name: str, index: int | None = None) -> in
     if not name:
         raise InvalidInput("a column needs a name")
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         count = scope.db.execute("SELECT COUNT(*) FROM board_columns WHERE principal_id=?",
                                  (scope.principal_id,)).fetchone()[0]
-        column_id = scope.db.execute("INSERT INTO board_columns(principal_id, name, position) VALUES (?,?,?)",
-                                     (scope.principal_id, name, count)).lastrowid
-        assert column_id is not None  # set by the INSERT
+        column_id = inserted_id(scope.db.execute(
+            "INSERT INTO board_columns(principal_id, name, position) VALUES (?,?,?)", (scope.principal_id, name, count)))
         if index is not None:
             move_column(scope, column_id, index)
     return column_id
@@ -106,6 +79,7 @@ def rename_column(scope: PrincipalScope, column_id: int, name: str) -> None:
     if not name.strip():
         raise InvalidInput("a column needs a name")
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         _own_column(scope, column_id)
         scope.db.execute("UPDATE board_columns SET name=? WHERE id=? AND principal_id=?",
                          (name.strip(), column_id, scope.principal_id))
@@ -113,6 +87,7 @@ def rename_column(scope: PrincipalScope, column_id: int, name: str) -> None:
 
 def move_column(scope: PrincipalScope, column_id: int, index: int) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         _own_column(scope, column_id)
         ids = [c.id for c in scope.columns() if c.id != column_id]
         ids.insert(max(0, min(index, len(ids))), column_id)
@@ -124,8 +99,9 @@ def move_column(scope: PrincipalScope, column_id: int, index: int) -> None:
 def remove_column(scope: PrincipalScope, column_id: int) -> None:
     """Remove a column; its cards go to the end of the first remaining column (a board keeps at least one)."""
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         _own_column(scope, column_id)
-        others = [c.id for c in scope.columns() if c.id is not None and c.id != column_id]
+        others = [c.id for c in scope.columns() if c.id and c.id != column_id]
         if not others:
             raise InvalidInput("a board keeps at least one column")
         for card_id, in scope.db.execute("SELECT id FROM tasks WHERE column_id=? AND principal_id=? ORDER BY position",
@@ -170,20 +146,40 @@ def principal_of_card(store: Store, card_id: int) -> int:
 
 
 def add_card(scope: PrincipalScope, c: Card, index: int | None = None) -> Card:
-    from assistant.domain import Task
-
+    """Insert a card at the end of its column (the first column when it names none), or at ``index``. The board
+    feature's :func:`~assistant.board.service.make_task` is the write path that applies the card rules around it."""
+    columns = scope.columns()
+    if c.column_id is None:
+        c.column_id = columns[0].id if columns else None
+    elif c.column_id not in {col.id for col in columns}:
+        raise NotFound(f"no column {c.column_id} on this principal's board")
+    c.principal_id = scope.principal_id
     with scope.store.transaction():
-        task = scope.add_task(Task(principal_id=scope.principal_id, title=c.title, column_id=c.column_id, notes=c.notes,
-                                   due_utc=c.due_utc, priority=c.priority, labels=list(c.labels), rrule=c.rrule,
-                                   link=c.link))
-        c.id, c.column_id, c.position, c.created_utc = task.id, task.column_id, task.position, task.created_utc
-        assert task.id is not None  # add_task stored it
-        update_card(scope, task.id, checklist=c.checklist, estimate_min=c.estimate_min, remind=c.remind,
-                    done_utc=c.done_utc, archived_utc=c.archived_utc)
+        position = scope.db.execute(
+            "SELECT COALESCE(MAX(position)+1, 0) FROM tasks WHERE principal_id=? AND column_id IS ?",
+            (scope.principal_id, c.column_id),
+        ).fetchone()[0]
+        c.created_utc = timezones.now_utc()
+        cur = scope.db.execute(
+            "INSERT INTO tasks(principal_id, column_id, position, title, notes, due_utc, priority, labels, rrule, link,"
+            " created_utc, checklist, estimate_min, remind, done_utc, archived_utc)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                scope.principal_id, c.column_id, position, c.title, c.notes, to_epoch(c.due_utc), c.priority,
+                json.dumps(c.labels), c.rrule, c.link, to_epoch(c.created_utc), _value("checklist", c.checklist),
+                c.estimate_min, int(c.remind), to_epoch(c.done_utc), to_epoch(c.archived_utc),
+            ),
+        )
+        c.id, c.position = inserted_id(cur), position
+        scope.db.execute(
+            "INSERT INTO tasks_fts(rowid, title, notes) VALUES (?,?,?)",
+            (c.id, fts.index_text(c.title), fts.index_text(c.notes)),
+        )
+        scope.store.changed(Area.BOARD, scope.principal_id)
         if index is not None:
-            assert task.column_id is not None  # a board keeps at least one column
-            move_card(scope, task.id, task.column_id, index)
-            c.position = card(scope, task.id).position
+            assert c.column_id is not None  # a board keeps at least one column
+            move_card(scope, c.id, c.column_id, index)
+            c.position = card(scope, c.id).position
     return c
 
 
@@ -196,6 +192,7 @@ def update_card(scope: PrincipalScope, card_id: int, **changes: Any) -> None:
     if not changes:
         return
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         card(scope, card_id)
         assignments = ", ".join(f"{name}=?" for name in changes)
         scope.db.execute(f"UPDATE tasks SET {assignments} WHERE id=? AND principal_id=?",
@@ -210,6 +207,7 @@ def update_card(scope: PrincipalScope, card_id: int, **changes: Any) -> None:
 def move_card(scope: PrincipalScope, card_id: int, column_id: int, index: int | None) -> None:
     """Put a card at ``index`` (None: the end) of a column and renumber both columns, in one transaction."""
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         current = card(scope, card_id)
         _own_column(scope, column_id)
         ids = [r[0] for r in scope.db.execute(
@@ -232,6 +230,7 @@ def move_card(scope: PrincipalScope, card_id: int, column_id: int, index: int | 
 def delete_card(scope: PrincipalScope, card_id: int) -> Card:
     """Delete a card and return it whole, so that :func:`restore_card` can put it back (undo)."""
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         gone = card(scope, card_id)
         scope.db.execute("DELETE FROM tasks WHERE id=? AND principal_id=?", (card_id, scope.principal_id))
         scope.db.execute("DELETE FROM tasks_fts WHERE rowid=?", (card_id,))
@@ -242,6 +241,7 @@ def restore_card(scope: PrincipalScope, gone: Card) -> Card:
     column_ids = {c.id for c in scope.columns()}
     column_id = gone.column_id if gone.column_id in column_ids else None
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         position = gone.position
         restored = Card(**{**gone.__dict__, "id": None, "column_id": column_id})
         add_card(scope, restored, index=position)
@@ -252,7 +252,7 @@ def restore_card(scope: PrincipalScope, gone: Card) -> Card:
 def search_ids(scope: PrincipalScope, text: str) -> set[int]:
     query = fts_query(text)
     if not query:
-        return {c.id for c in cards(scope) if c.id is not None}
+        return {c.id for c in cards(scope) if c.id}
     rows = scope.db.execute(  # CROSS JOIN: the index first; SQLite would run the MATCH once per card of the principal
         "SELECT t.id FROM tasks_fts f CROSS JOIN tasks t ON t.id=f.rowid WHERE tasks_fts MATCH ? AND t.principal_id=?",
         (query, scope.principal_id))
@@ -269,6 +269,7 @@ def set_archive_after_days(scope: PrincipalScope, days: int) -> None:
     if days < 0:
         raise InvalidInput("archive after 0 or more days")
     with scope.store.transaction():
+        scope.store.changed(Area.BOARD, scope.principal_id)
         scope.db.execute("INSERT INTO board_settings(principal_id, archive_after_days) VALUES (?,?)"
                          " ON CONFLICT(principal_id) DO UPDATE SET archive_after_days=excluded.archive_after_days",
                          (scope.principal_id, days))
@@ -282,4 +283,6 @@ def archive_done(scope: PrincipalScope, now: datetime | None = None) -> int:
         cur = scope.db.execute(
             "UPDATE tasks SET archived_utc=? WHERE principal_id=? AND archived_utc IS NULL AND done_utc IS NOT NULL"
             " AND done_utc<=?", (to_epoch(now), scope.principal_id, cutoff))
+        if cur.rowcount:  # the board's loader archives on every read: nothing archived is nothing changed
+            scope.store.changed(Area.BOARD, scope.principal_id)
     return cur.rowcount

@@ -16,6 +16,7 @@ from assistant.core import timezones
 from assistant.core.errors import NotFound
 from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import Call, CallDirection
+from assistant.store.changes import Area
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope, Store
@@ -98,6 +99,7 @@ def update_call(scope: PrincipalScope, call_id: int, *, caller_name: str | None 
     from assistant.store import fts
 
     with scope.store.transaction():
+        scope.store.changed(Area.CALLS, scope.principal_id)
         scope.db.execute(
             "UPDATE calls SET caller_name=?, outcome=?, notes=? WHERE id=? AND principal_id=?",
             (call.caller_name, call.outcome, call.notes, call_id, scope.principal_id),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core.phones import normalise
 from assistant.domain import Contact, RemoteContact
+from assistant.store.changes import Area
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope
@@ -53,6 +54,7 @@ def upsert_contact(scope: PrincipalScope, account_id: int, remote: RemoteContact
     emails = json.dumps(normalised_emails(remote.emails))
     phones = json.dumps(normalised_phones(remote.phones, region))
     with scope.store.transaction():
+        scope.store.changed(Area.CONTACTS, scope.principal_id)
         row = scope.db.execute(
             "SELECT id, name, emails, phones FROM contacts WHERE principal_id=? AND account_id=? AND remote_id=?",
             (scope.principal_id, account_id, remote.remote_id),
@@ -76,6 +78,7 @@ def upsert_contact(scope: PrincipalScope, account_id: int, remote: RemoteContact
 def remove_contacts(scope: PrincipalScope, account_id: int, remote_ids: Iterable[str]) -> int:
     removed = 0
     with scope.store.transaction():
+        scope.store.changed(Area.CONTACTS, scope.principal_id)
         for remote_id in remote_ids:
             removed += scope.db.execute(
                 "DELETE FROM contacts WHERE principal_id=? AND account_id=? AND remote_id=?",

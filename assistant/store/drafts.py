@@ -11,8 +11,9 @@ from typing import Any, cast
 from assistant.core import timezones
 from assistant.core.errors import NotFound
 from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
-from assistant.domain import Address, Draft
-from assistant.store import PrincipalScope, Store, _addr_json, _addrs
+from assistant.domain import Address, Draft, DraftState
+from assistant.store import PrincipalScope, Store, _addr_json, _addrs, inserted_id
+from assistant.store.changes import Area
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _draft(r: sqlite3.Row) -> Draft:
     return Draft(
         id=r["id"], principal_id=r["principal_id"], account_id=r["account_id"], to=_addrs(rec.get("to", [])),
         cc=_addrs(rec.get("cc", [])), subject=r["subject"], body_text=r["body_text"], in_reply_to=r["in_reply_to"],
-        references=r["refs"].split(), attachments=json.loads(r["attachments"]), state=r["state"],
+        references=r["refs"].split(), attachments=json.loads(r["attachments"]), state=DraftState(r["state"]),
         created_utc=from_epoch(r["created_utc"]), updated_utc=from_epoch(r["updated_utc"]), version=r["version"],
         content_hash=r["content_hash"], approved_hash=r["approved_hash"], approval=r["approval"], comment=r["comment"],
         send_at_utc=from_epoch(r["send_at_utc"]), send_where=r["send_where"],
@@ -78,6 +79,7 @@ def insert_draft(scope: PrincipalScope, d: Draft) -> Draft:
     scope._own_account(d.account_id)
     now = _now()
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         cur = scope.db.execute(
             "INSERT INTO drafts(principal_id, account_id, recipients, subject, body_text, in_reply_to, refs, attachments,"
             " state, created_utc, updated_utc, version, content_hash, approval) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -87,7 +89,7 @@ def insert_draft(scope: PrincipalScope, d: Draft) -> Draft:
                 d.state, now, now, d.version, d.content_hash, d.approval,
             ),
         )
-        d.id = cur.lastrowid
+        d.id = inserted_id(cur)
     d.created_utc = d.updated_utc = from_epoch(now)
     return d
 
@@ -95,6 +97,7 @@ def insert_draft(scope: PrincipalScope, d: Draft) -> Draft:
 def update_draft(scope: PrincipalScope, d: Draft) -> None:
     """Writes every field of ``d`` (content and lifecycle)."""
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute(
             "UPDATE drafts SET account_id=?, recipients=?, subject=?, body_text=?, in_reply_to=?, refs=?, attachments=?,"
             " state=?, updated_utc=?, version=?, content_hash=?, approved_hash=?, approval=?, comment=?, send_at_utc=?,"
@@ -129,6 +132,7 @@ def list_drafts(scope: PrincipalScope, states: Iterable[str] | None = None) -> l
 
 def delete_draft(scope: PrincipalScope, draft_id: int) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute("DELETE FROM drafts WHERE id=? AND principal_id=?", (draft_id, scope.principal_id))
 
 
@@ -141,6 +145,7 @@ def send_key(scope: PrincipalScope, draft_id: int) -> str:
 
 def set_send_key(scope: PrincipalScope, draft_id: int, key: str) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute(
             "UPDATE drafts SET send_key=? WHERE id=? AND principal_id=?", (key, draft_id, scope.principal_id)
         )
@@ -148,6 +153,7 @@ def set_send_key(scope: PrincipalScope, draft_id: int, key: str) -> None:
 
 def set_submitted(scope: PrincipalScope, draft_id: int) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute(
             "UPDATE drafts SET submitted_utc=? WHERE id=? AND principal_id=?", (_now(), draft_id, scope.principal_id)
         )
@@ -163,6 +169,7 @@ def submitted_utc(scope: PrincipalScope, draft_id: int) -> datetime | None:
 # -- versions -------------------------------------------------------------------------------------------------------
 def add_version(scope: PrincipalScope, d: Draft, author: str) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute(
             "INSERT OR IGNORE INTO draft_versions(principal_id, draft_id, version, content_hash, content, author,"
             " created_utc) VALUES (?,?,?,?,?,?,?)",
@@ -195,14 +202,14 @@ def _request(r: sqlite3.Row) -> ApprovalRequest:
 def add_request(scope: PrincipalScope, *, draft: Draft, channel: str, reference: str, message_id_header: str = "",
                 outbox_key: str = "") -> ApprovalRequest:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         cur = scope.db.execute(
             "INSERT INTO approval_requests(principal_id, draft_id, version, content_hash, channel, reference,"
             " message_id_header, outbox_key, created_utc) VALUES (?,?,?,?,?,?,?,?,?)",
             (scope.principal_id, draft.id, draft.version, draft.content_hash, channel, reference, message_id_header,
              outbox_key, _now()),
         )
-        assert cur.lastrowid is not None  # set by the INSERT
-        return request(scope, cur.lastrowid)
+        return request(scope, inserted_id(cur))
 
 
 def request(scope: PrincipalScope, request_id: int) -> ApprovalRequest:
@@ -244,6 +251,7 @@ def requests_for(scope: PrincipalScope, draft_id: int | None = None, states: Ite
 
 def close_request(scope: PrincipalScope, request_id: int, state: str) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute(
             "UPDATE approval_requests SET state=?, closed_utc=? WHERE id=? AND principal_id=? AND state='open'",
             (state, _now(), request_id, scope.principal_id),
@@ -261,6 +269,7 @@ def decision_seen(scope: PrincipalScope, source_message_id: str) -> bool:
 def add_decision(scope: PrincipalScope, *, draft_id: int, request_id: int | None, version: int, decision: str,
                  comment: str, channel: str, actor: str, source_message_id: str = "") -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute(
             "INSERT INTO approval_decisions(principal_id, draft_id, request_id, version, decision, comment, channel,"
             " actor, source_message_id, at_utc) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -273,6 +282,7 @@ def add_flag(scope: PrincipalScope, *, message_id: int | None, source_message_id
              reason: str) -> bool:
     """Returns False when this message was flagged already (a second sync sees it again)."""
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         cur = scope.db.execute(
             "INSERT OR IGNORE INTO approval_flags(principal_id, message_id, source_message_id, sender, reason, at_utc)"
             " VALUES (?,?,?,?,?,?)",
@@ -302,6 +312,7 @@ def settings(scope: PrincipalScope) -> ApprovalSettings:
 
 def save_settings(scope: PrincipalScope, s: ApprovalSettings) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.DRAFTS, scope.principal_id)
         scope.db.execute(
             "INSERT INTO approval_settings(principal_id, short_forms, undo_seconds, usual_answer_minutes)"
             " VALUES (?,?,?,?) ON CONFLICT(principal_id) DO UPDATE SET short_forms=excluded.short_forms,"
@@ -341,6 +352,7 @@ def messages_with_header(scope: PrincipalScope, account_id: int, message_id_head
 def remove_outbox_entry(scope: PrincipalScope, key: str) -> bool:
     """Take back a queued entry that has not started (undo send). False if it is in flight or done."""
     with scope.store.transaction():
+        scope.store.changed(Area.OUTBOX, scope.principal_id)
         cur = scope.db.execute(
             "DELETE FROM outbox WHERE idempotency_key=? AND principal_id=? AND state='pending' AND attempts=0",
             (key, scope.principal_id),

@@ -12,25 +12,14 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
-from assistant.domain import Reminder
+from assistant.domain import Reminder, ReminderState
+from assistant.store import inserted_id
+from assistant.store.changes import Area
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope, Store
 
 NOTIFY_CHOICES = ("on", "urgent", "off")
-
-
-@dataclass
-class StoredReminder(Reminder):
-    """A reminder row with the state the scheduler keeps on it."""
-
-    created_utc: datetime | None = None
-    fired_utc: datetime | None = None
-    missed: bool = False
-    urgent: bool = False
-    anchor_local: str = ""  # a recurrence's first wall-clock time in the principal's zone, ISO without offset
-    message_header_id: str = ""  # a follow-up's sent message
-    thread_id: int | None = None
 
 
 @dataclass
@@ -45,36 +34,37 @@ _COLUMNS = ("principal_id, kind, text, due_utc, state, link, rrule, created_utc,
             " message_header_id, thread_id")
 
 
-def _row(r: sqlite3.Row) -> StoredReminder:
-    return StoredReminder(
+def _row(r: sqlite3.Row) -> Reminder:
+    return Reminder(
         id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"],
         due_utc=from_epoch_required(r["due_utc"]),
-        state=r["state"], link=r["link"], rrule=r["rrule"], created_utc=from_epoch(r["created_utc"]),
+        state=ReminderState(r["state"]), link=r["link"], rrule=r["rrule"], created_utc=from_epoch(r["created_utc"]),
         fired_utc=from_epoch(r["fired_utc"]), missed=bool(r["missed"]), urgent=bool(r["urgent"]),
         anchor_local=r["anchor_local"], message_header_id=r["message_header_id"], thread_id=r["thread_id"],
     )
 
 
-def insert(scope: PrincipalScope, r: StoredReminder) -> StoredReminder:
+def insert(scope: PrincipalScope, r: Reminder) -> Reminder:
     r.principal_id = scope.principal_id
     with scope.store.transaction():
+        scope.store.changed(Area.REMINDERS, scope.principal_id)
         cur = scope.db.execute(
             f"INSERT INTO reminders({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (scope.principal_id, r.kind, r.text, to_epoch(r.due_utc), r.state, r.link, r.rrule, to_epoch(r.created_utc),
              to_epoch(r.fired_utc), int(r.missed), int(r.urgent), r.anchor_local, r.message_header_id, r.thread_id),
         )
-        r.id = cur.lastrowid
+        r.id = inserted_id(cur)
     return r
 
 
-def get(scope: PrincipalScope, reminder_id: int) -> StoredReminder | None:
+def get(scope: PrincipalScope, reminder_id: int) -> Reminder | None:
     row = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND id=?",
                            (scope.principal_id, reminder_id)).fetchone()
     return _row(row) if row else None
 
 
-def listed(scope: PrincipalScope, *, states: Iterable[str] | None = ("pending",),
-           due_before: datetime | None = None) -> list[StoredReminder]:
+def listed(scope: PrincipalScope, *, states: Iterable[ReminderState] | None = (ReminderState.PENDING,),
+           due_before: datetime | None = None) -> list[Reminder]:
     sql = "SELECT * FROM reminders WHERE principal_id=?"
     params: list[object] = [scope.principal_id]
     if states is not None:
@@ -87,22 +77,23 @@ def listed(scope: PrincipalScope, *, states: Iterable[str] | None = ("pending",)
     return [_row(r) for r in scope.db.execute(sql + " ORDER BY due_utc, id", params)]
 
 
-def pending_with_link(scope: PrincipalScope, link: str) -> list[StoredReminder]:
+def pending_with_link(scope: PrincipalScope, link: str) -> list[Reminder]:
     rows = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND link=? AND state='pending'",
                             (scope.principal_id, link))
     return [_row(r) for r in rows]
 
 
-def pending_follow_ups(scope: PrincipalScope) -> list[StoredReminder]:
+def pending_follow_ups(scope: PrincipalScope) -> list[Reminder]:
     rows = scope.db.execute("SELECT * FROM reminders WHERE principal_id=? AND kind='follow-up' AND state='pending'",
                             (scope.principal_id,))
     return [_row(r) for r in rows]
 
 
-def set_state(scope: PrincipalScope, reminder_id: int, state: str, *, fired_utc: datetime | None = None,
+def set_state(scope: PrincipalScope, reminder_id: int, state: ReminderState, *, fired_utc: datetime | None = None,
               missed: bool | None = None) -> bool:
     """Move a reminder to ``state``; ``False`` when it was not pending (so nothing fires twice)."""
     with scope.store.transaction():
+        scope.store.changed(Area.REMINDERS, scope.principal_id)
         cur = scope.db.execute(
             "UPDATE reminders SET state=?, fired_utc=COALESCE(?, fired_utc), missed=COALESCE(?, missed)"
             " WHERE principal_id=? AND id=? AND state='pending'",
@@ -113,6 +104,7 @@ def set_state(scope: PrincipalScope, reminder_id: int, state: str, *, fired_utc:
 
 def reschedule(scope: PrincipalScope, reminder_id: int, due_utc: datetime) -> bool:
     with scope.store.transaction():
+        scope.store.changed(Area.REMINDERS, scope.principal_id)
         cur = scope.db.execute(
             "UPDATE reminders SET due_utc=?, state='pending', missed=0 WHERE principal_id=? AND id=?",
             (to_epoch(due_utc), scope.principal_id, reminder_id),
@@ -120,24 +112,24 @@ def reschedule(scope: PrincipalScope, reminder_id: int, due_utc: datetime) -> bo
     return cur.rowcount == 1
 
 
-def pending_all(store: Store) -> list[StoredReminder]:
+def pending_all(store: Store) -> list[Reminder]:
     """Every pending reminder of every principal, each carrying its ``principal_id`` (for the scheduler at start)."""
     return [_row(r) for r in store.db.execute("SELECT * FROM reminders WHERE state='pending' ORDER BY due_utc, id")]
 
 
-def pending_before(store: Store, until: datetime) -> list[StoredReminder]:
+def pending_before(store: Store, until: datetime) -> list[Reminder]:
     """Every principal's pending reminders due before ``until`` (the scheduler's horizon), each with its principal."""
     return [_row(r) for r in store.db.execute(
         "SELECT * FROM reminders WHERE state='pending' AND due_utc<? ORDER BY due_utc, id", (to_epoch(until),))]
 
 
-def fired_unseen_missed(store: Store) -> list[StoredReminder]:
+def fired_unseen_missed(store: Store) -> list[Reminder]:
     return [_row(r) for r in store.db.execute(
         "SELECT * FROM reminders WHERE state='fired' AND missed=1 ORDER BY due_utc, id")]
 
 
 def due_between(store: Store, start: datetime, end: datetime,
-                states: Iterable[str] = ("pending", "fired")) -> list[StoredReminder]:
+                states: Iterable[ReminderState] = (ReminderState.PENDING, ReminderState.FIRED)) -> list[Reminder]:
     states = list(states)
     rows = store.db.execute(
         f"SELECT * FROM reminders WHERE state IN ({','.join('?' * len(states))}) AND due_utc>=? AND due_utc<?"
@@ -159,6 +151,7 @@ def settings(scope: PrincipalScope) -> NotificationSettings:
 
 def save_settings(scope: PrincipalScope, s: NotificationSettings) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.REMINDERS, scope.principal_id)
         scope.db.execute(
             "INSERT INTO reminder_settings(principal_id, notify, quiet_start, quiet_end) VALUES (?,?,?,?)"
             " ON CONFLICT(principal_id) DO UPDATE SET notify=excluded.notify, quiet_start=excluded.quiet_start,"
@@ -175,6 +168,7 @@ def assistant_setting(store: Store, key: str, default: str = "") -> str:
 
 def set_assistant_setting(store: Store, key: str, value: str) -> None:
     with store.transaction():
+        store.changed(Area.REMINDERS)
         store.db.execute("INSERT INTO assistant_settings(key, value) VALUES (?,?)"
                          " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
 

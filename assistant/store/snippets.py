@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import ApprovalPolicy
 from assistant.store import PrincipalScope
+from assistant.store.changes import Area
 
 
 @dataclass
@@ -47,6 +48,7 @@ def save_snippet(scope: PrincipalScope, name: str, body: str, approval: str | Ap
         raise InvalidInput("a snippet needs a name")
     approval = approval_value(approval)
     with scope.store.transaction():
+        scope.store.changed(Area.SNIPPETS, scope.principal_id)
         scope.db.execute(
             "INSERT INTO snippets(principal_id, name, body, approval) VALUES (?,?,?,?)"
             " ON CONFLICT(principal_id, name) DO UPDATE SET body=excluded.body, approval=excluded.approval",
@@ -60,6 +62,7 @@ def save_snippet(scope: PrincipalScope, name: str, body: str, approval: str | Ap
 
 def delete_snippet(scope: PrincipalScope, name: str) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.SNIPPETS, scope.principal_id)
         cursor = scope.db.execute("DELETE FROM snippets WHERE principal_id=? AND name=?", (scope.principal_id, name))
     if cursor.rowcount == 0:
         raise NotFound(f"no snippet {name!r} for this principal")
@@ -75,6 +78,7 @@ def reply_signature(scope: PrincipalScope) -> str | None:
 
 def set_reply_signature(scope: PrincipalScope, text: str | None) -> None:
     with scope.store.transaction():
+        scope.store.changed(Area.SNIPPETS, scope.principal_id)
         scope.db.execute(
             "INSERT INTO compose_settings(principal_id, reply_signature) VALUES (?,?)"
             " ON CONFLICT(principal_id) DO UPDATE SET reply_signature=excluded.reply_signature",
@@ -94,6 +98,7 @@ def always_load_remote_images(scope: PrincipalScope, sender_email: str, allow: b
     if "@" not in email:
         raise InvalidInput(f"{sender_email!r} is not an e-mail address")
     with scope.store.transaction():
+        scope.store.changed(Area.SNIPPETS, scope.principal_id)
         if allow:
             scope.db.execute(
                 "INSERT OR IGNORE INTO remote_image_senders(principal_id, sender_email) VALUES (?,?)",

@@ -9,6 +9,7 @@ import base64
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
@@ -23,7 +24,7 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-def _enqueue(store: Store, principal_id: int, account_id: int, op: str, payload: dict, key: str | None = None
+def _enqueue(store: Store, principal_id: int, account_id: int, op: str, payload: dict[str, Any], key: str | None = None
              ) -> OutboxEntry:
     return store.enqueue(OutboxEntry(principal_id, account_id, op, payload, key or new_key()))
 
@@ -55,7 +56,7 @@ def move_message(store: Store, message_id: int, principal_id: int, to: str) -> O
             raise NotFound(f"no folder {to!r} in this account")
         target = Folder(message.account_id, to.capitalize() if to != "inbox" else "INBOX", to.capitalize(), to)
     with store.transaction():
-        if target.id is None:
+        if not target.id:
             scope.upsert_folder(target)
         message.folders = [target.remote_id]
         scope.upsert_message(message)
@@ -63,7 +64,8 @@ def move_message(store: Store, message_id: int, principal_id: int, to: str) -> O
                         {"remote_id": message.remote_id, "to": to, "local_folder": target.remote_id})
 
 
-def _sent_folder(store: Store, principal_id: int, account_id: int) -> str:
+def sent_folder(store: Store, principal_id: int, account_id: int) -> str:
+    """The remote id of the account's Sent folder, where the local copy of a queued send goes; made if missing."""
     scope = store.scope(principal_id)
     folder = scope.folder_by_role(account_id, "sent")
     if folder is None:
@@ -112,7 +114,7 @@ def send_message(
     if parent is not None and parent.remote_thread_id:
         payload["remote_thread_id"] = parent.remote_thread_id
     with store.transaction():
-        local.folders = [_sent_folder(store, principal_id, account_id)]
+        local.folders = [sent_folder(store, principal_id, account_id)]
         scope.upsert_message(local, raw)
         return _enqueue(store, principal_id, account_id, "send", payload, key)
 
@@ -139,7 +141,8 @@ def _event_ics(uid: str, summary: str, start: datetime | date, end: datetime | d
     cal.add_component(ev)
     if isinstance(start, datetime) and start.tzinfo is not timezones.UTC:
         cal.add_missing_timezones()  # a VTIMEZONE for the TZID, so every reader gets the same rules
-    return cal.to_ical().decode("utf-8")
+    ics: str = cal.to_ical().decode("utf-8")
+    return ics
 
 
 def create_event(
@@ -163,16 +166,15 @@ def create_event(
     account = store.account(account_id)
     if account.principal_id != principal_id:
         raise NotFound(f"no account {account_id} for this principal")
-    all_day = not isinstance(start, datetime)
-    if all_day != (not isinstance(end, datetime)):
+    if isinstance(start, datetime) != isinstance(end, datetime):
         raise InvalidInput("an event starts and ends either both on dates (all day) or both at times")
-    if not all_day and (start.tzinfo is None or end.tzinfo is None):
+    if isinstance(start, datetime) and isinstance(end, datetime) and (start.tzinfo is None or end.tzinfo is None):
         raise InvalidInput("event times need a time zone")
     if end <= start:
         raise InvalidInput("an event must end after it starts")
     key = new_key()
     uid = f"{key}@assistant"
-    if not all_day:
+    if isinstance(start, datetime) and isinstance(end, datetime):
         zone = timezones.get_zone(store.principal(principal_id).timezone)
         start, end = start.astimezone(zone), end.astimezone(zone)
     ics = _event_ics(uid, summary, start, end, location, description, rrule)
@@ -227,16 +229,16 @@ def update_event(
         series_zone = current.tzinfo
     else:
         series_zone = timezones.get_zone(store.principal(principal_id).timezone)
-    for name, value in (("DTSTART", start), ("DTEND", end)):
-        if value is not None:
-            if isinstance(value, datetime):
-                if value.tzinfo is None:
+    for name, when in (("DTSTART", start), ("DTEND", end)):
+        if when is not None:
+            if isinstance(when, datetime):
+                if when.tzinfo is None:
                     raise InvalidInput("event times need a time zone")
-                value = value.astimezone(series_zone)
+                when = when.astimezone(series_zone)
             master.pop(name, None)
             if name == "DTEND":
                 master.pop("DURATION", None)
-            master.add(name, value)
+            master.add(name, when)
     if isinstance(start, datetime) or isinstance(end, datetime):
         cal.add_missing_timezones()
     ics = cal.to_ical().decode("utf-8")

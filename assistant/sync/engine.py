@@ -27,6 +27,7 @@ from assistant.sync.hooks import MailPulled, mail_pull_hooks
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]
+Say = Callable[[str], None]
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 3600.0
 # Local copies of things not yet at the provider (a queued send, a new event) carry this id prefix until it is known.
@@ -58,10 +59,14 @@ class SyncReport:
         return asdict(self)
 
 
+# How each resource is pulled: (store, account, connector, report, allow_empty, say).
+_Pull = Callable[[Store, Account, Connector, SyncReport, bool, Say], None]
+
+
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Truncated exponential backoff with full jitter in the upper half: 30 s, 60 s, 120 s … capped at an hour."""
-    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1))
-    return ceiling * (rng or random).uniform(0.5, 1.0)
+    ceiling: float = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1))  # int ** int is Any to mypy
+    return ceiling * (rng.uniform(0.5, 1.0) if rng is not None else random.uniform(0.5, 1.0))
 
 
 def make_connector(account: Account, credentials: Any = None, **options: Any) -> Connector:
@@ -85,14 +90,14 @@ def sync_account(
 ) -> SyncReport:
     account = store.account(account_id)
     principal = store.principal(account.principal_id)
-    report = SyncReport(account.id, principal.name, account.kind, account.address)
+    report = SyncReport(account_id, principal.name, account.kind, account.address)
     now = now or timezones.now_utc()
 
     def say(text: str) -> None:
         if progress is not None:
-            progress(account.id, text)
+            progress(account_id, text)
 
-    store.set_account_status(account.id, AccountStatus.SYNCING, account.last_error)
+    store.set_account_status(account_id, AccountStatus.SYNCING, account.last_error)
     say("syncing")
     own_connector = connector is None
     final_status, reason = AccountStatus.OK, ""
@@ -102,8 +107,9 @@ def sync_account(
         _push_outbox(store, account, connector, now, report, say)
         # Each resource is pulled on its own: a failing calendar must not keep the mail from syncing, nor the reverse.
         new_message_ids: list[int] = []
-        pulls = [(Capability.MAIL, "mail", partial(_pull_mail, new_message_ids=new_message_ids)),
-                 (Capability.CALENDAR, "calendar", _pull_calendar)]
+        pulls: list[tuple[Capability, str, _Pull]] = [
+            (Capability.MAIL, "mail", partial(_pull_mail, new_message_ids=new_message_ids)),
+            (Capability.CALENDAR, "calendar", _pull_calendar)]
         if account.settings.get("contacts"):  # only when the user turned contacts on (its scope is asked for then)
             pulls.append((Capability.CONTACTS, "contacts", _pull_contacts))
         after_pull = [(name, hook(store, account)) for name, hook in mail_pull_hooks()]
@@ -150,10 +156,10 @@ def sync_account(
             report.requests = connector.requests_made
             if own_connector:
                 connector.close()
-    report.outbox["pending"] = len(store.outbox(account.id, states=("pending", "in-flight")))
+    report.outbox["pending"] = len(store.outbox(account_id, states=("pending", "in-flight")))
     if final_status is not AccountStatus.OK:
         reason = report.errors[0] if report.errors else final_status.value
-    store.set_account_status(account.id, final_status, reason, synced=final_status is AccountStatus.OK)
+    store.set_account_status(account_id, final_status, reason, synced=final_status is AccountStatus.OK)
     report.status = final_status.value
     say("up to date" if final_status is AccountStatus.OK else reason)
     return report
@@ -161,12 +167,16 @@ def sync_account(
 
 def sync_all(store: Store, principal_id: int | None = None, **kw: Any) -> list[SyncReport]:
     """One pass over every account (of one principal, if given); imported archives have nothing to sync."""
-    return [sync_account(store, a.id, **kw) for a in store.accounts(principal_id) if a.kind != "import"]
+    reports = []
+    for a in store.accounts(principal_id):
+        if a.kind != "import":
+            reports.append(sync_account(store, a.id, **kw))
+    return reports
 
 
 # -- push ------------------------------------------------------------------------------------------------------------
 def _push_outbox(store: Store, account: Account, connector: Connector, now: datetime, report: SyncReport,
-                 say: Callable[[str], None]) -> None:
+                 say: Say) -> None:
     due = store.due_outbox(account.id, now)
     if due:
         say(f"sending {len(due)} change(s)")
@@ -248,7 +258,7 @@ def _pages(iterable: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
 
 
 def _pull_mail(store: Store, account: Account, connector: Connector, report: SyncReport, allow_empty: bool,
-               say: Callable[[str], None], *, new_message_ids: list[int]) -> None:
+               say: Say, *, new_message_ids: list[int]) -> None:
     scope = store.scope(account.principal_id)
     cursor = store.get_cursor(account.id, "mail")
     overrides = _pending_overrides(store, account.id)
@@ -284,7 +294,7 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
 
 
 def _pull_calendar(store: Store, account: Account, connector: Connector, report: SyncReport, allow_empty: bool,
-                   say: Callable[[str], None]) -> None:
+                   say: Say) -> None:
     scope = store.scope(account.principal_id)
     cursor = store.get_cursor(account.id, "calendar")
     seen: set[str] | None = None
@@ -310,7 +320,7 @@ def _pull_calendar(store: Store, account: Account, connector: Connector, report:
 
 
 def _pull_contacts(store: Store, account: Account, connector: Connector, report: SyncReport, allow_empty: bool,
-                   say: Callable[[str], None]) -> None:
+                   say: Say) -> None:
     from assistant.store import contacts as contact_store
 
     scope = store.scope(account.principal_id)

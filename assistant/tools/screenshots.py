@@ -88,9 +88,9 @@ def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
             compose.grab().save(str(out_dir / f"compose-snippet-approval-{name}.png"))
             written.append(out_dir / f"compose-snippet-approval-{name}.png")
         compose.close()
-    window.edit_principal_action.trigger()
+    window.principal_actions.edit_principal_action.trigger()
     settle(window)
-    dialog = getattr(window, "principal_dialog", None)
+    dialog = window.principal_actions.dialog
     if dialog is not None:
         dialog.grab().save(str(out_dir / f"principal-dialog-{name}.png"))
         written.append(out_dir / f"principal-dialog-{name}.png")
@@ -116,7 +116,6 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
         rows = range(window.principals.rowCount())
         principals = [p for p in map(window.principals.principal_at, rows) if p is not None]  # every row has one
         for number, principal in enumerate(principals):
-            assert principal.id is not None  # principals come from the store
             window.select_principal(principal.id)
             window.views.setCurrentIndex(window.INBOX_TAB)
             written.append(shoot(window, out_dir / f"inbox-{number + 1}-{slug(principal.name)}.png"))
@@ -131,38 +130,39 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
                 window.views.setCurrentIndex(window.CALENDAR_TAB)
                 written.append(shoot(window, out_dir / f"calendar-week-{slug(principal.name)}.png"))
                 written.extend(calendar_shots(window, out_dir, slug(principal.name)))
-            if number < 2 and hasattr(window, "calls"):
+            if number < 2:
                 window.views.setCurrentIndex(window.views.indexOf(window.calls))
                 written.append(shoot(window, out_dir / f"calls-{slug(principal.name)}.png"))
-                if number == 0:
-                    dialog = window.calls.open_quick_log()
-                    dialog.number.setText(window.calls.model.call_at(0).number_raw if window.calls.model.rowCount() else "")
+                quick_log = window.calls.open_quick_log() if number == 0 else None
+                if quick_log is not None:
+                    first = window.calls.model.call_at(0)
+                    quick_log.number.setText(first.number_raw if first is not None else "")
                     settle(window)
-                    dialog.grab().save(str(out_dir / "calls-quick-log.png"))
+                    quick_log.grab().save(str(out_dir / "calls-quick-log.png"))
                     written.append(out_dir / "calls-quick-log.png")
-                    dialog.reject()
-            if hasattr(window, "board"):  # every principal's own board; the first with a card's editor open
-                window.views.setCurrentIndex(window.views.indexOf(window.board))
-                written.append(shoot(window, out_dir / f"board-{slug(principal.name)}.png"))
-                if number == 0 and window.board.snapshot and window.board.snapshot.cards:
-                    dialog = window.board.open_card(window.board.snapshot.cards[0])
+                    quick_log.reject()
+            # every principal's own board; the first with a card's editor open
+            window.views.setCurrentIndex(window.views.indexOf(window.board))
+            written.append(shoot(window, out_dir / f"board-{slug(principal.name)}.png"))
+            if number == 0 and window.board.snapshot and window.board.snapshot.cards:
+                card_dialog = window.board.open_card(window.board.snapshot.cards[0])
+                if card_dialog is not None:
                     settle(window)
-                    dialog.grab().save(str(out_dir / "board-card.png"))
+                    card_dialog.grab().save(str(out_dir / "board-card.png"))
                     written.append(out_dir / "board-card.png")
-                    dialog.reject()
+                    card_dialog.reject()
         if principals:  # the Approvals tab across principals, a rejected draft's history selected
-            assert principals[0].id is not None
             window.select_principal(principals[0].id)
             window.views.setCurrentIndex(window.views.indexOf(window.approvals))
             window.approvals.all_principals.setChecked(True)
             settle(window)
             window.approvals.table.selectRow(1 if window.approvals.model.rowCount() > 1 else 0)
             written.append(shoot(window, out_dir / "approvals-all-principals.png"))
-        if hasattr(window, "today"):  # due and overdue today across principals, with the notifications below
-            window.views.setCurrentIndex(window.views.indexOf(window.today))
-            window.today.reload()
-            settle(window)
-            written.append(shoot(window, out_dir / "today.png"))
+        # due and overdue today across principals, with the notifications below
+        window.views.setCurrentIndex(window.views.indexOf(window.today))
+        window.today.reload()
+        settle(window)
+        written.append(shoot(window, out_dir / "today.png"))
     finally:
         window.close()
         window.deleteLater()

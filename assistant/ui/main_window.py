@@ -6,8 +6,9 @@ goes through the :class:`~assistant.ui.workers.TaskManager`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -26,12 +27,22 @@ from PySide6.QtWidgets import (
 from assistant.core.errors import UserError
 from assistant.domain import Account, AccountStatus, Principal, Thread
 from assistant.store import Store
+from assistant.store.changes import Area, Changes
 from assistant.ui import style
 from assistant.ui.calendar.view import CalendarView
 from assistant.ui.mail.inbox import InboxView, threads_from_messages
 from assistant.ui.setup.first_run import AddPrincipalDialog, FirstRunPage
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
 from assistant.ui.workers import TaskManager, describe_error
+
+if TYPE_CHECKING:
+    from assistant.ui.approvals.view import ApprovalsView
+    from assistant.ui.board.follow_up import FollowUp
+    from assistant.ui.board.view import BoardView
+    from assistant.ui.calls.view import CallsView
+    from assistant.ui.mail.actions import InboxActions
+    from assistant.ui.reminders.today import ReminderWiring, TodayView
+    from assistant.ui.setup.principal_dialog import PrincipalActions
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,16 @@ def account_state_text(account: Account) -> str:
 
 
 class MainWindow(QMainWindow):
+    # the features, made by _install_features
+    inbox_actions: InboxActions
+    principal_actions: PrincipalActions
+    calls: CallsView
+    board: BoardView
+    approvals: ApprovalsView
+    reminders: ReminderWiring
+    today: TodayView
+    follow_up: FollowUp
+
     principal_changed = Signal(int)
     refreshed = Signal()
     sync_finished = Signal(object)  # the list of SyncReport, or the exception
@@ -76,16 +97,23 @@ class MainWindow(QMainWindow):
         if hold_tasks_until_painted:  # at launch: the first paint first (assistant.ui.app releases the worker)
             self.tasks.hold()
         self.tasks.task_failed.connect(self.show_error)
+        self.tasks.changed.connect(self.on_changed)
         self.current_principal: Principal | None = None
+        # extension points (see "extension points" below)
+        self.message_actions: dict[str, QAction] = {}
+        self.thread_menu_names: list[str | None] = []  # the thread list's context menu; None is a separator
+        self.compose_extensions: list[Callable[[Any], QWidget]] = []
+        self._link_openers: dict[str, Callable[[int, int | None], None]] = {}
         self._accounts: list[Account] = []
+        self._refresh_queued = False
+        self._refresh_select: int | None = None
         self._closing = False
         self._syncing = False
 
         self._build_views()
         self._build_actions()
         self._build_status_bar()
-        from assistant.ui.mail import actions as inbox_actions
-        inbox_actions.install(self)  # compose windows, the inbox's mail keys (r a f e # u s) and the Message menu
+        self._install_features()
 
         self.clock = QTimer(self)
         self.clock.setInterval(60_000)
@@ -110,17 +138,12 @@ class MainWindow(QMainWindow):
         self.switcher.selectionModel().currentRowChanged.connect(self.on_switcher_row_changed)
 
         self.inbox = InboxView(self.store, self.tasks)
-        self.inbox.reader.message_marked_read.connect(lambda *_ids: self.refresh_counts())
         self.calendar = CalendarView(self.tasks)
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
         self.views.addTab(self.inbox, "&Inbox")
         self.views.addTab(self.calendar, "&Calendar")
-        from assistant.ui.calls import view as calls_tab
-        calls_tab.install(self)  # the Calls tab (self.calls) and the quick-log shortcut Ctrl+Shift+L
-        from assistant.ui.board import view as board_tab
-        board_tab.install(self)  # the Board tab (self.board) and "Make a task" (Ctrl+T) from the inbox
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main-splitter")
@@ -131,15 +154,6 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([290, 1110])
         self.splitter.setChildrenCollapsible(False)
         self.pages.addWidget(self.splitter)
-        from assistant.ui.approvals.view import ApprovalsView
-
-        self.approvals = ApprovalsView(self.tasks)  # drafts waiting for principals; reloads when shown
-        self.views.addTab(self.approvals, "A&pprovals")
-        self.principal_changed.connect(self.approvals.set_principal_id)
-        from assistant.ui.reminders import today
-        today.install(self)  # the Today tab, the tray icon and the reminder scheduler (self.reminders)
-        from assistant.ui.board import follow_up
-        follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U) on the open message or thread
         self.setCentralWidget(self.pages)
         # The layout would otherwise push a new minimum size to the window system whenever a child is shown or
         # hidden; size hints are the window manager's business, and the offscreen platform warns about each push.
@@ -172,17 +186,18 @@ class MainWindow(QMainWindow):
         self.previous_principal_action.setShortcut(QKeySequence("Alt+Up"))
         self.previous_principal_action.triggered.connect(lambda: self.step_principal(-1))
 
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.sync_action)
-        file_menu.addAction(self.add_principal_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        self.file_menu = self.menuBar().addMenu("&File")
+        self.file_menu.addAction(self.sync_action)
+        self.file_menu.addAction(self.add_principal_action)
+        self._file_principal_end = self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.inbox_action, self.calendar_action):
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.next_principal_action)
         view_menu.addAction(self.previous_principal_action)
+        self.message_menu = self.menuBar().addMenu("&Message")
 
         self.toolbar = QToolBar("Main", self)
         self.toolbar.setObjectName("main-toolbar")
@@ -211,6 +226,119 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("/"), self, self.focus_search)
         view_menu.addAction(self.toolbar.toggleViewAction())
 
+    # -- extension points ----------------------------------------------------------------------------------------------
+    # The window declares where features plug in; each feature's install() registers into these and returns its own
+    # object, which the window keeps (see _install_features). Nothing else reaches into the window.
+    def add_view(self, widget: QWidget, title: str) -> None:
+        """A tab beside the inbox and the calendar."""
+        self.views.addTab(widget, title)
+
+    def add_file_action(self, action: QAction, *, principal: bool = False) -> None:
+        """Into the File menu: at the top (work such as logging a call), or with *principal* beside "Add principal…"."""
+        self.file_menu.insertAction(self._file_principal_end if principal else self.sync_action, action)
+
+    def add_message_action(self, name: str, action: QAction, *, thread_menu: bool = True,
+                           separator: bool = False) -> None:
+        """Into the Message menu and, with ``thread_menu``, the thread list's context menu; kept in
+        :attr:`message_actions` under ``name``. A shortcut the action has works anywhere in the window."""
+        if separator:
+            self.message_menu.addSeparator()
+            if thread_menu:
+                self.thread_menu_names.append(None)
+        self.message_menu.addAction(action)
+        if not action.shortcut().isEmpty():
+            self.addAction(action)
+        self.message_actions[name] = action
+        if thread_menu:
+            self.thread_menu_names.append(name)
+
+    def add_compose_extension(self, extension: Callable[[Any], QWidget]) -> None:
+        """``extension(compose_window)`` makes a widget for every new compose window's button row."""
+        self.compose_extensions.append(extension)
+
+    def register_link(self, kind: str, opener: Callable[[int, int | None], None]) -> None:
+        """``opener(principal_id, item_id)`` shows what a link ``kind:id`` points at (a card's, a reminder's…);
+        the empty kind is the fallback for links nobody else opens."""
+        self._link_openers[kind] = opener
+
+    def open_link(self, principal_id: int, link: str) -> None:
+        """Switch to ``principal_id`` and show what ``link`` points at."""
+        self.select_principal(principal_id)
+        kind, _, rest = link.partition(":")
+        opener = self._link_openers.get(kind) or self._link_openers.get("")
+        if opener is not None:
+            opener(principal_id, int(rest) if rest.isdigit() else None)
+
+    def show_status(self, text: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # -- features --------------------------------------------------------------------------------------------------------
+    def _install_features(self) -> None:
+        """The features, in the order their tabs and menu entries appear. Each registers into the extension points
+        above and returns its object; the wiring between two features is here, where both are known."""
+        from assistant.ui.approvals import view as approvals_tab
+        from assistant.ui.board import follow_up
+        from assistant.ui.board import view as board_tab
+        from assistant.ui.calls import view as calls_tab
+        from assistant.ui.mail import actions as inbox_actions
+        from assistant.ui.reminders import today
+        from assistant.ui.setup import principal_dialog
+
+        self.register_link("message", lambda pid, ident: self._open_mail(pid, ident, message=True))
+        self.register_link("thread", lambda pid, ident: self._open_mail(pid, ident, message=False))
+        self.register_link("event", self._open_event)
+        # compose windows, the inbox's mail keys (r a f e # u s) and the Message menu's first part
+        self.inbox_actions = inbox_actions.install(self)
+        # add/edit a principal, add an account: the File menu and the principal list's menu
+        self.principal_actions = principal_dialog.install(self)
+        self.calls = calls_tab.install(self)  # the Calls tab and the quick log (Ctrl+Shift+L)
+        self.board = board_tab.install(self)  # the Board tab and "Make a task" (Ctrl+T)
+        self.approvals = approvals_tab.install(self)  # drafts waiting for principals; Ask approval / Send later
+        self.reminders = today.install(self)  # the Today tab, the tray icon and the reminder scheduler
+        self.today = self.reminders.view
+        self.follow_up = follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U)
+        self.approvals.notice.connect(self.reminders.on_approval_notice)  # one tray, one notifier chain
+        self.follow_up.set.connect(lambda _reminder: self.reminders.scheduler.reload())
+
+    def _open_mail(self, principal_id: int, item_id: int | None, *, message: bool) -> None:
+        """A message or thread link: the thread, selected in the inbox when it is listed, else shown in the reader."""
+        if item_id is None:
+            return
+        ident = item_id
+        self.views.setCurrentWidget(self.inbox)
+
+        def load(store: Store) -> tuple[Principal, list[Thread]]:
+            scope = store.scope(principal_id)
+            thread_id = scope.message(ident, with_body=False).thread_id if message else ident
+            if thread_id is None:
+                return scope.principal, []
+            return scope.principal, threads_from_messages(principal_id, scope.thread_messages(thread_id))
+
+        def show(result: tuple[Principal, list[Thread]]) -> None:
+            principal, threads = result
+            if not threads:
+                return
+            model = self.inbox.model
+            for row in range(model.rowCount()):
+                listed = model.thread_at(row)
+                if listed is not None and listed.id == threads[0].id:
+                    self.inbox.threads.select_row(row)
+                    return
+            self.inbox.reader.show_thread(principal, threads[0])
+
+        self.tasks.run(load, on_done=show, on_error=lambda e: self.show_error(describe_error(e)))
+
+    def _open_event(self, principal_id: int, item_id: int | None) -> None:
+        """An event link: the calendar on the event's week."""
+        self.views.setCurrentWidget(self.calendar)
+        if item_id is None:
+            return
+        from assistant.ui.calendar.view import week_start
+
+        self.tasks.run(lambda store: store.scope(principal_id).event(item_id),
+                       on_done=lambda event: self.calendar.show_week(week_start(event.start_utc.date())),
+                       on_error=lambda e: self.show_error(describe_error(e)))
+
     def _build_status_bar(self) -> None:
         self.sync_status = QLabel(self)
         self.sync_status.setObjectName("sync-status")
@@ -223,12 +351,26 @@ class MainWindow(QMainWindow):
         self._apply_principals(self.store.principals(), {}, self.store.accounts())
 
     def refresh(self, select_principal_id: int | None = None) -> None:
-        """Re-read principals, counts and account states off the GUI thread, then update every view."""
+        """Re-read principals, counts and account states off the GUI thread, then update every view. Calls while one
+        is queued join it (a change announced and the caller's own refresh after it read once), the last selection
+        asked for winning."""
+        if select_principal_id is not None:
+            self._refresh_select = select_principal_id
+        if self._refresh_queued:
+            return
+        self._refresh_queued = True
+
         def apply(result: tuple[list[Principal], dict[int, dict[str, int]], list[Account]]) -> None:
             principals, counts, accounts = result
-            self._apply_principals(principals, counts, accounts, reload_views=True, select=select_principal_id)
+            select, self._refresh_select, self._refresh_queued = self._refresh_select, None, False
+            self._apply_principals(principals, counts, accounts, reload_views=True, select=select)
 
-        self.tasks.run(lambda store: (store.principals(), store.counts(), store.accounts()), on_done=apply)
+        def failed(error: BaseException) -> None:
+            self._refresh_queued = False
+            self.show_error(describe_error(error))
+
+        self.tasks.run(lambda store: (store.principals(), store.counts(), store.accounts()), on_done=apply,
+                       on_error=failed)
 
     def _apply_principals(self, principals: list[Principal], counts: dict[int, dict[str, int]],
                           accounts: list[Account], reload_views: bool = False, select: int | None = None) -> None:
@@ -300,6 +442,14 @@ class MainWindow(QMainWindow):
         else:
             self.inbox.model.reload()
         self.calendar.show_week(self.calendar.model.monday)
+
+    def on_changed(self, changes: Changes) -> None:
+        """Principals or accounts edited, added or synced: the switcher and the sync line again; mail or anything due
+        changed: the switcher's counts."""
+        if changes.touches(Area.PRINCIPALS, Area.ACCOUNTS):
+            self.refresh()
+        elif changes.touches(Area.MAIL, Area.REMINDERS, Area.BOARD):
+            self.refresh_counts()
 
     def on_minute(self) -> None:
         self.principals.tick()

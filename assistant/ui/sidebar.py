@@ -30,7 +30,7 @@ def local_time(principal: Principal, now_utc: datetime) -> tuple[datetime, bool]
 
 def _counts_of(counts: dict[int, dict[str, int]], principal: Principal) -> dict[str, int]:
     """The principal's counts; none for a principal not stored yet (it has no id to count under)."""
-    return counts.get(principal.id, {}) if principal.id is not None else {}
+    return counts.get(principal.id, {}) if principal.id else {}
 
 
 @dataclass

@@ -3,6 +3,10 @@
 One serial worker thread owns its own :class:`~assistant.store.Store`, so every write and every sync in the app goes
 through one path, in order. A task is a plain callable ``fn(store) -> result``; its result or error is posted back to the
 GUI thread through a queued Qt signal, where ``on_done`` / ``on_error`` run. Task functions never touch widgets.
+
+What a task wrote (:class:`~assistant.store.changes.Changes`, recorded by the store's write paths) is emitted once
+through :attr:`TaskManager.changed` before ``on_done``/``on_error`` run — also when the task failed after some of its
+transactions committed. Views listen to it and refresh what they show; nobody reloads a view by hand after a write.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from assistant.core.errors import UserError, disk_full
 from assistant.store import Store
+from assistant.store.changes import Changes
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +40,28 @@ def describe_error(error: BaseException) -> str:
     return f"Something went wrong ({type(error).__name__}: {error}); details are in the log."
 
 
+class _Finished:
+    """What the worker hands back: the result or the error, and what the task changed."""
+
+    __slots__ = ("result", "error", "changes")
+
+    def __init__(self, result: Any, error: BaseException | None, changes: Changes):
+        self.result, self.error, self.changes = result, error, changes
+
+
+def _finish(store: Store, fn: TaskFn) -> _Finished:
+    try:
+        result = fn(store)
+    except BaseException as error:  # delivered to on_error on the GUI thread
+        return _Finished(None, error, store.take_changes())
+    return _Finished(result, None, store.take_changes())
+
+
 class TaskManager(QObject):
     # Emitted from the worker thread; the queued connection runs the closure on the thread this object lives in.
     _closure_ready = Signal(object)
     task_failed = Signal(str)  # an error nobody handled, as one line for the status bar
+    changed = Signal(object)  # the Changes a task made, once per task that wrote something
     busy_changed = Signal(bool)
 
     def __init__(self, workspace_dir: Path, parent: QObject | None = None):
@@ -72,8 +95,20 @@ class TaskManager(QObject):
         if self._pending == 1:
             self.busy_changed.emit(True)
         future = executor.submit(call, fn)
-        future.add_done_callback(lambda f: self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error)))
-        return future
+        outcome: Future = Future()  # the task's own result or error, for callers that wait (tests, shutdown)
+
+        def finished(f: Future) -> None:
+            error = f.exception()
+            if error is None and f.result().error is not None:
+                error = f.result().error
+            if error is None:
+                outcome.set_result(f.result().result)
+            else:
+                outcome.set_exception(error)
+            self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error))
+
+        future.add_done_callback(finished)
+        return outcome
 
     @property
     def closed(self) -> bool:
@@ -85,25 +120,30 @@ class TaskManager(QObject):
         (one store per thread), for the short write once the network answered."""
         return self._submit(self._network, self._call_network, fn, on_done, on_error)
 
-    def _call_network(self, fn: TaskFn) -> Any:
+    def _call_network(self, fn: TaskFn) -> _Finished:
         store = Store(self.workspace_dir)
         try:
-            return fn(store)
+            return _finish(store, fn)
         finally:
             store.close()
 
-    def _call(self, fn: TaskFn) -> Any:
+    def _call(self, fn: TaskFn) -> _Finished:
         if self._worker_store is None:
             self._worker_store = Store(self.workspace_dir)
-        return fn(self._worker_store)
+        return _finish(self._worker_store, fn)
 
     def _deliver(self, future: Future, on_done: DoneFn | None, on_error: ErrorFn | None) -> None:
         self._pending -= 1
         try:
-            error = future.exception()
+            error = future.exception()  # only when the worker itself failed (opening the store)
+            if error is None:
+                finished: _Finished = future.result()
+                error = finished.error
+                if finished.changes:
+                    self.changed.emit(finished.changes)
             if error is None:
                 if on_done is not None:
-                    on_done(future.result())
+                    on_done(finished.result)
             elif on_error is not None:
                 on_error(error)
             else:

@@ -188,38 +188,28 @@ def test_make_task_from_a_message_thread_and_event(workspace):
         board.make_task_from(workspace, ann.id, "message", 987654)
 
 
-class RecordingReminders:
-    def __init__(self):
-        self.pending: dict[str, tuple] = {}
-        self.calls: list[tuple] = []
+def test_due_cards_get_one_reminder_which_follows_edits_and_done(two):
+    from assistant import reminders
 
-    def add_reminder(self, store, principal_id, *, kind, text, due_utc, link="", rrule=""):
-        self.calls.append(("add", principal_id, kind, link))
-        self.pending[link] = (principal_id, kind, text, due_utc)
-
-    def cancel_reminders(self, store, principal_id, link):
-        self.calls.append(("cancel", principal_id, link))
-        self.pending.pop(link, None)
-        return 1
-
-
-def test_due_cards_get_one_reminder_which_follows_edits_and_done(two, monkeypatch):
     store, ann, _ = two
-    fake = RecordingReminders()
-    monkeypatch.setattr(board, "_reminders", lambda: fake)
+
+    def pending() -> dict[str, tuple]:
+        return {r.link: (r.principal_id, r.kind, r.text, r.due_utc) for r in reminders.pending(store, ann.id)}
+
     due = datetime(2026, 5, 1, 13, tzinfo=UTC)
     card = board.make_task(store, ann.id, "Pay rent", due_utc=due)
     board.make_task(store, ann.id, "No due")
     quiet = board.make_task(store, ann.id, "Quiet", due_utc=due, remind=False)
-    assert fake.pending == {f"task:{card.id}": (ann.id, "task", "Pay rent", due)}
+    assert pending() == {f"task:{card.id}": (ann.id, "task", "Pay rent", due)}
     later = datetime(2026, 5, 2, 13, tzinfo=UTC)
     board.edit_task(store, ann.id, card.id, due_utc=later, title="Pay the rent")
-    assert fake.pending == {f"task:{card.id}": (ann.id, "task", "Pay the rent", later)}
+    assert pending() == {f"task:{card.id}": (ann.id, "task", "Pay the rent", later)}
+    assert len(reminders.pending(store, ann.id)) == 1  # the earlier one was cancelled, not left beside it
     board.edit_task(store, ann.id, quiet.id, remind=True)
-    assert set(fake.pending) == {f"task:{card.id}", f"task:{quiet.id}"}
+    assert set(pending()) == {f"task:{card.id}", f"task:{quiet.id}"}
     board.complete_task(store, ann.id, card.id)
     board.delete_task(store, ann.id, quiet.id)
-    assert fake.pending == {}
+    assert pending() == {}
 
 
 def test_due_card_reminder_through_the_reminders_store(two):
@@ -250,4 +240,4 @@ def test_make_task_from_an_event_and_a_call(workspace):
     from_event = board.make_task_from(workspace, ann.id, "event", event_id)
     from_call = board.make_task_from(workspace, ann.id, "call", call.id)
     assert (from_event.title, from_event.link) == ("Prepare: Board dinner", f"event:{event_id}")
-    assert (from_call.title, from_call.link) == ("Call back: Grace Hopper", f"call:{call.id}")
+    assert (from_call.title, from_call.link) == ("Follow up: Missed call from Grace Hopper", f"call:{call.id}")

@@ -2,7 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.calls.manual import call_back, log_call, task_from_call
+from assistant.board.service import make_task_from
+from assistant.calls.manual import call_back, log_call
 from assistant.calls.matching import ContactMatcher, pick_principal
 from assistant.core.errors import NotFound
 from assistant.domain import Account, Address, Call, CallDirection, Contact, Message, Principal
@@ -114,7 +115,7 @@ def test_call_back_and_task_carry_the_link(two):
     reminder = call_back(store, ann.id, call, due)
     assert (reminder.kind, reminder.link, reminder.due_utc) == ("call-back", f"call:{call.id}", due)
     assert "Grace" in reminder.text
-    task = task_from_call(store, ann.id, call)
+    task = make_task_from(store, ann.id, "call", call.id)
     assert task.link == f"call:{call.id}" and task.title == "Follow up: Missed call from Grace"
 
 

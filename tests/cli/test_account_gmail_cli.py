@@ -42,16 +42,12 @@ def user_opens_the_printed_address(terminal: Terminal, answers: list) -> threadi
     return thread
 
 
-def test_sign_in_without_a_browser_then_sync_brings_mail_and_calendar(tmp_path, google, capsys):
-    ws = tmp_path / "ws"
+def test_sign_in_without_a_browser_then_sync_brings_mail_and_calendar(cli, ada, ws, tmp_path, google, capsys):
     secrets = google.write_client_secrets(tmp_path / "client_secret.json")
     for n in range(3):
         google.add_message(make_raw(n, subject=f"Lease renewal, part {n}"))
     google.add_event({"summary": "Board meeting", "start": {"dateTime": "2026-12-02T15:00:00Z"},
                       "end": {"dateTime": "2026-12-02T16:00:00Z"}})
-    assert main(["--workspace", str(ws), "principal", "add", "Ada", "--email", "ada@example.com",
-                 "--timezone", "Europe/London"]) == 0
-    capsys.readouterr()
 
     terminal, answers, real_stderr = Terminal(), [], sys.stderr
     sys.stderr = terminal
@@ -69,25 +65,18 @@ def test_sign_in_without_a_browser_then_sync_brings_mail_and_calendar(tmp_path, 
     assert (account["kind"], account["address"]) == ("gmail", "ada@example.com")
     assert "refresh" not in json.dumps(account).lower()  # the grant lives in the keyring, not the workspace
 
-    assert main(["--workspace", str(ws), "--json", "sync"]) == 0
-    (report,) = json.loads(capsys.readouterr().out)["accounts"]
+    (report,) = cli.json("sync")["accounts"]
     assert report["errors"] == []
     assert report["messages"]["added"] == 3 and report["events"]["added"] == 1
 
-    assert main(["--workspace", str(ws), "--json", "search", "renewal", "--principal", "Ada"]) == 0
-    assert len(json.loads(capsys.readouterr().out)["results"]) == 3
+    assert len(cli.json("search", "renewal", "--principal", "Ada")["results"]) == 3
 
     google.add_message(make_raw(7, subject="Signed lease attached"))
-    assert main(["--workspace", str(ws), "--json", "sync"]) == 0
-    (report,) = json.loads(capsys.readouterr().out)["accounts"]
+    (report,) = cli.json("sync")["accounts"]
     assert report["messages"] == {"added": 1, "updated": 0, "removed": 0}
 
 
-def test_missing_client_secrets_is_one_line(tmp_path, capsys):
-    ws = tmp_path / "ws"
-    main(["--workspace", str(ws), "principal", "add", "Ada", "--email", "ada@example.com", "--timezone", "UTC"])
-    capsys.readouterr()
-    code = main(["--workspace", str(ws), "account", "add", "gmail", "--principal", "Ada",
-                 "--client-secrets", str(tmp_path / "nope.json"), "--no-browser"])
-    err = capsys.readouterr().err
+def test_missing_client_secrets_is_one_line(cli, ada, tmp_path):
+    code, _, err = cli.run("account", "add", "gmail", "--principal", "Ada",
+                           "--client-secrets", str(tmp_path / "nope.json"), "--no-browser")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "nope.json" in err

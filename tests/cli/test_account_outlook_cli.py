@@ -6,7 +6,6 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
-from assistant.cli.main import main
 from tests.connectors.test_outlook import CLIENT_ID, fake  # noqa: F401  (the fake Microsoft, as a fixture)
 from tests.fakes.microsoft import FakeMicrosoft
 
@@ -25,14 +24,7 @@ class UserApprovesDeviceCode(threading.Thread):
                     flow["approved"] = True
 
 
-def run(ws, *args, capsys):
-    code = main(["--workspace", str(ws), *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path, fake, capsys):
-    ws = tmp_path / "ws"
+def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(cli, fake):
     start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0, tzinfo=None)
     fake.add_message(subject="Deposition schedule", body={"contentType": "text", "content": "Tuesday works"},
                      **{"from": {"emailAddress": {"name": "Opposing Counsel", "address": "oc@law.example"}}})
@@ -40,13 +32,12 @@ def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path,
     fake.add_event(subject="Client lunch", start={"dateTime": start.isoformat(), "timeZone": "UTC"},
                    end={"dateTime": (start + timedelta(hours=1)).isoformat(), "timeZone": "UTC"})
 
-    assert run(ws, "principal", "add", "Dana", "--email", "principal@example.com", "--timezone", "America/New_York",
-               capsys=capsys)[0] == 0
+    cli.add_principal("Dana", "America/New_York", "principal@example.com")
     user = UserApprovesDeviceCode(fake)
     user.start()
     try:
-        code, out, err = run(ws, "--json", "account", "add", "outlook", "--principal", "Dana", "--client-id", CLIENT_ID,
-                             "--device-code", capsys=capsys)
+        code, out, err = cli.run("--json", "account", "add", "outlook", "--principal", "Dana", "--client-id", CLIENT_ID,
+                                 "--device-code")
     finally:
         user.stop.set()
     assert code == 0, err
@@ -54,37 +45,35 @@ def test_sign_in_with_a_device_code_then_sync_brings_mail_and_calendar(tmp_path,
     account = json.loads(out)["account"]
     assert account["kind"] == "outlook" and account["address"] == "principal@example.com"
 
-    code, out, err = run(ws, "--json", "sync", capsys=capsys)
+    code, out, err = cli.run("--json", "sync")
     assert code == 0, err
     (report,) = json.loads(out)["accounts"]
     assert report["errors"] == []
     assert report["messages"]["added"] == 2 and report["events"]["added"] == 1
 
-    code, out, _ = run(ws, "--json", "search", "deposition", "--principal", "Dana", capsys=capsys)
+    code, out, _ = cli.run("--json", "search", "deposition", "--principal", "Dana")
     assert code == 0 and "Deposition schedule" in out
 
     # A change made on the server arrives with the next sync, and nothing else moves.
     fake.add_message(subject="Settlement draft")
-    code, out, _ = run(ws, "--json", "sync", capsys=capsys)
+    code, out, _ = cli.run("--json", "sync")
     (report,) = json.loads(out)["accounts"]
     assert report["messages"] == {"added": 1, "updated": 0, "removed": 0}
 
 
-def test_revoked_sign_in_is_one_line_and_marks_the_account(tmp_path, fake, capsys):
-    ws = tmp_path / "ws"
-    run(ws, "principal", "add", "Dana", "--email", "principal@example.com", "--timezone", "America/New_York",
-        capsys=capsys)
+def test_revoked_sign_in_is_one_line_and_marks_the_account(cli, fake):
+    cli.add_principal("Dana", "America/New_York", "principal@example.com")
     user = UserApprovesDeviceCode(fake)
     user.start()
     try:
-        assert run(ws, "account", "add", "outlook", "--principal", "Dana", "--client-id", CLIENT_ID, "--device-code",
-                   capsys=capsys)[0] == 0
+        assert cli.run("account", "add", "outlook", "--principal", "Dana", "--client-id", CLIENT_ID,
+                       "--device-code")[0] == 0
     finally:
         user.stop.set()
     fake.revoke_refresh_tokens()
     fake.expire_access_tokens()
-    code, out, err = run(ws, "sync", capsys=capsys)
+    code, out, err = cli.run("sync")
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "sign" in err.lower()
-    code, out, _ = run(ws, "--json", "account", "list", capsys=capsys)
+    code, out, _ = cli.run("--json", "account", "list")
     assert json.loads(out)["accounts"][0]["status"] == "needs-sign-in"

@@ -1,142 +1,106 @@
 import csv
 import io
-import json
 from pathlib import Path
-
-from assistant.cli.main import main
 
 TESTDATA = Path(__file__).parents[2].parent / "shared" / "testdata" / "calllogs"
 SAMPLES = Path(__file__).parents[1] / "importing" / "samples" / "calls"
 
 
-def run(capsys, ws, *argv):
-    code = main(["--workspace", str(ws), *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def run_json(capsys, ws, *argv):
-    code, out, err = run(capsys, ws, "--json", *argv)
-    assert code == 0, err
-    return json.loads(out)
-
-
-def _setup(capsys, ws):
-    run_json(capsys, ws, "principal", "add", "Ann", "--email", "ann@example.org", "--timezone", "America/New_York")
-    run_json(capsys, ws, "principal", "add", "Ken", "--email", "ken@example.jp", "--timezone", "Asia/Tokyo",
-             "--region", "JP")
-
-
-def test_call_log_and_list_show_the_number_as_typed_and_as_e164(capsys, tmp_path):
-    ws = tmp_path / "ws"
-    _setup(capsys, ws)
-    logged = run_json(capsys, ws, "call", "log", "--principal", "Ken", "--number", "03-1234-5678", "--direction", "out",
+def test_call_log_and_list_show_the_number_as_typed_and_as_e164(cli, ann_and_ken):
+    logged = cli.json("call", "log", "--principal", "Ken", "--number", "03-1234-5678", "--direction", "out",
                       "--duration", "95", "--at", "2026-03-08 09:00", "--notes", "site visit")
     call = logged["call"]
     assert (call["number"], call["number_e164"], call["number_kind"]) == ("03-1234-5678", "+81312345678", "phone")
     assert call["started_utc"] == "2026-03-08T00:00:00Z" and call["started_local"] == "2026-03-08T09:00:00+09:00"
-    run_json(capsys, ws, "call", "log", "--principal", "Ken", "--number", "12", "--direction", "missed")
-    run_json(capsys, ws, "call", "log", "--principal", "Ken", "--number", "client:kevin", "--direction", "in")
-    listed = run_json(capsys, ws, "call", "list", "--principal", "Ken")["calls"]
+    cli.json("call", "log", "--principal", "Ken", "--number", "12", "--direction", "missed")
+    cli.json("call", "log", "--principal", "Ken", "--number", "client:kevin", "--direction", "in")
+    listed = cli.json("call", "list", "--principal", "Ken")["calls"]
     kinds = {c["number"]: (c["number_e164"], c["number_kind"]) for c in listed}
     assert kinds == {"03-1234-5678": ("+81312345678", "phone"), "12": (None, "invalid"),
                      "client:kevin": (None, "client")}
-    assert run_json(capsys, ws, "call", "list", "--principal", "Ann")["calls"] == []
-    missed = run_json(capsys, ws, "call", "list", "--principal", "Ken", "--missed")["calls"]
+    assert cli.json("call", "list", "--principal", "Ann")["calls"] == []
+    missed = cli.json("call", "list", "--principal", "Ken", "--missed")["calls"]
     assert [c["number"] for c in missed] == ["12"]
-    code, out, _ = run(capsys, ws, "call", "list", "--principal", "Ken")
+    code, out, _ = cli.run("call", "list", "--principal", "Ken")
     assert code == 0 and "+81312345678" in out and "(invalid)" in out
 
 
-def test_call_log_takes_the_name_from_earlier_calls(capsys, tmp_path):
-    ws = tmp_path / "ws"
-    _setup(capsys, ws)
-    run_json(capsys, ws, "call", "log", "--principal", "Ann", "--number", "+1 212 555 0123", "--direction", "in",
+def test_call_log_takes_the_name_from_earlier_calls(cli, ann_and_ken):
+    cli.json("call", "log", "--principal", "Ann", "--number", "+1 212 555 0123", "--direction", "in",
              "--name", "Grace Hopper")
-    again = run_json(capsys, ws, "call", "log", "--principal", "Ann", "--number", "(212) 555-0123", "--direction", "out")
+    again = cli.json("call", "log", "--principal", "Ann", "--number", "(212) 555-0123", "--direction", "out")
     assert again["call"]["caller_name"] == "Grace Hopper"
-    by_number = run_json(capsys, ws, "call", "list", "--principal", "Ann", "--number", "212.555.0123")["calls"]
+    by_number = cli.json("call", "list", "--principal", "Ann", "--number", "212.555.0123")["calls"]
     assert len(by_number) == 2
 
 
-def test_usage_errors(capsys, tmp_path):
-    ws = tmp_path / "ws"
-    _setup(capsys, ws)
-    code, _, err = run(capsys, ws, "call", "log", "--principal", "Ann", "--number", "1", "--direction", "sideways")
+def test_usage_errors(cli, ann_and_ken):
+    code, _, err = cli.run("call", "log", "--principal", "Ann", "--number", "1", "--direction", "sideways")
     assert code == 2
-    code, _, err = run(capsys, ws, "call", "log", "--principal", "Ann", "--number", "1", "--direction", "in",
-                       "--at", "soon")
+    code, _, err = cli.run("call", "log", "--principal", "Ann", "--number", "1", "--direction", "in", "--at", "soon")
     assert code == 1 and "cannot read the time" in err and len(err.strip().splitlines()) == 1
-    code, _, err = run(capsys, ws, "call", "list", "--principal", "Nobody")
+    code, _, err = cli.run("call", "list", "--principal", "Nobody")
     assert code == 1
 
 
-def test_import_google_voice_and_twilio_twice_gives_the_same_counts(capsys, tmp_path):
-    ws = tmp_path / "ws"
-    _setup(capsys, ws)
+def test_import_google_voice_and_twilio_twice_gives_the_same_counts(cli, ann_and_ken):
     for attempt in range(2):
-        gv = run_json(capsys, ws, "import", str(TESTDATA / "google_voice_takeout"), "--principal", "Ann")
-        tw = run_json(capsys, ws, "import", str(TESTDATA / "twilio" / "calls_list_page.json"), "--principal", "Ann")
+        gv = cli.json("import", str(TESTDATA / "google_voice_takeout"), "--principal", "Ann")
+        tw = cli.json("import", str(TESTDATA / "twilio" / "calls_list_page.json"), "--principal", "Ann")
         assert gv["kind"] == "calls:google-voice" and tw["kind"] == "calls:twilio-json"
         assert (gv["imported"], gv["skipped"], gv["rejected"]) == ((12, 13, []) if attempt == 0 else (0, 25, []))
         assert (tw["imported"], tw["skipped"]) == ((1, 0) if attempt == 0 else (0, 1))
-    assert len(run_json(capsys, ws, "call", "list", "--principal", "Ann")["calls"]) == 13
+    assert len(cli.json("call", "list", "--principal", "Ann")["calls"]) == 13
 
 
-def test_generic_csv_asks_for_a_mapping_then_remembers_it(capsys, tmp_path):
-    ws = tmp_path / "ws"
-    _setup(capsys, ws)
+def test_generic_csv_asks_for_a_mapping_then_remembers_it(cli, ann_and_ken):
     path = str(SAMPLES / "generic-phone-system.csv")
-    code, _, err = run(capsys, ws, "call", "import", path, "--principal", "Ann")
+    code, _, err = cli.run("call", "import", path, "--principal", "Ann")
     assert code == 1 and "--map" in err
-    code, _, err = run(capsys, ws, "import", path, "--principal", "Ann")  # the generic import asks the same
+    code, _, err = cli.run("import", path, "--principal", "Ann")  # the generic import asks the same
     assert code == 1 and "--map" in err
-    first = run_json(capsys, ws, "call", "import", path, "--principal", "Ann", "--map",
+    first = cli.json("call", "import", path, "--principal", "Ann", "--map",
                      "start=Date,time=Time,number=Phone,name=Who,direction=Kind,duration=Length,notes=Memo")
     assert first["imported"] == 4 and [r["item"] for r in first["rejected"]] == [
         "generic-phone-system.csv line 6", "generic-phone-system.csv line 7"]
-    again = run_json(capsys, ws, "import", path, "--principal", "Ann")
+    again = cli.json("import", path, "--principal", "Ann")
     assert (again["imported"], again["skipped"]) == (0, 4)
 
 
-def test_export_totals_call_back_and_task(capsys, tmp_path):
-    ws = tmp_path / "ws"
-    _setup(capsys, ws)
-    run_json(capsys, ws, "call", "log", "--principal", "Ann", "--number", "+12125550123", "--direction", "in",
+def test_export_totals_call_back_and_task(cli, ann_and_ken, tmp_path):
+    cli.json("call", "log", "--principal", "Ann", "--number", "+12125550123", "--direction", "in",
              "--duration", "120", "--at", "2026-03-07 23:30")
-    call = run_json(capsys, ws, "call", "log", "--principal", "Ann", "--number", "+12125550123", "--direction", "out",
+    call = cli.json("call", "log", "--principal", "Ann", "--number", "+12125550123", "--direction", "out",
                     "--duration", "60", "--at", "2026-03-08 08:00")["call"]
-    totals = run_json(capsys, ws, "call", "totals", "--principal", "Ann")["totals"]
+    totals = cli.json("call", "totals", "--principal", "Ann")["totals"]
     assert totals == [{"period": "2026-03-08", "calls": 1, "seconds": 60},
                       {"period": "2026-03-07", "calls": 1, "seconds": 120}]
-    weeks = run_json(capsys, ws, "call", "totals", "--principal", "Ann", "--by", "week")["totals"]
+    weeks = cli.json("call", "totals", "--principal", "Ann", "--by", "week")["totals"]
     assert weeks == [{"period": "2026-W10", "calls": 2, "seconds": 180}]
-    back = run_json(capsys, ws, "call", "back", str(call["id"]), "--principal", "Ann", "--at", "2026-03-09 09:00")
+    back = cli.json("call", "back", str(call["id"]), "--principal", "Ann", "--at", "2026-03-09 09:00")
     assert back["due_utc"] == "2026-03-09T13:00:00Z"  # EDT since the 8th
     assert back["due_local"] == "2026-03-09T09:00:00-04:00"
-    task = run_json(capsys, ws, "call", "task", str(call["id"]), "--principal", "Ann")["task"]
+    task = cli.json("call", "task", str(call["id"]), "--principal", "Ann")["task"]
     assert task["link"] == f"call:{call['id']}" and "+12125550123" in task["title"]
-    code, _, err = run(capsys, ws, "call", "task", str(call["id"]), "--principal", "Ken")
+    code, _, err = cli.run("call", "task", str(call["id"]), "--principal", "Ken")
     assert code == 1 and "no call" in err  # another principal's call is not there
     out_file = tmp_path / "calls.csv"
-    exported = run_json(capsys, ws, "call", "export", "--principal", "Ann", "-o", str(out_file))
+    exported = cli.json("call", "export", "--principal", "Ann", "-o", str(out_file))
     assert exported["exported"] == 2
     rows = list(csv.DictReader(io.StringIO(out_file.read_text())))
     assert [r["direction"] for r in rows] == ["out", "in"] and rows[0]["number_e164"] == "+12125550123"
 
 
-def test_on_the_demo_a_logged_number_is_recognised_and_a_call_back_lands_in_the_principals_zone(capsys, tmp_path):
-    ws = tmp_path / "demo"
-    assert run(capsys, ws, "demo", "--no-gui")[0] == 0
-    call = run_json(capsys, ws, "call", "log", "--principal", "Dana Whitfield", "--number", "212.555.0147",
+def test_on_the_demo_a_logged_number_is_recognised_and_a_call_back_lands_in_the_principals_zone(cli):
+    assert cli.run("demo", "--no-gui")[0] == 0
+    call = cli.json("call", "log", "--principal", "Dana Whitfield", "--number", "212.555.0147",
                     "--direction", "in", "--duration", "65")["call"]
     assert (call["caller_name"], call["number_e164"]) == ("Marcus Bell", "+12125550147")
     # 2026-11-01 is the day New York falls back: 09:00 that morning is EST, 14:00 UTC
-    back = run_json(capsys, ws, "call", "back", str(call["id"]), "--principal", "Dana Whitfield", "--at",
-                    "2026-11-01 09:00")
+    back = cli.json("call", "back", str(call["id"]), "--principal", "Dana Whitfield", "--at", "2026-11-01 09:00")
     assert back["due_utc"] == "2026-11-01T14:00:00Z" and back["due_local"] == "2026-11-01T09:00:00-05:00"
     assert "Marcus Bell" in back["text"]
     # the same number is not Kenji's: his log does not name it
-    other = run_json(capsys, ws, "call", "log", "--principal", "Kenji Sato", "--number", "+1 212 555 0147",
+    other = cli.json("call", "log", "--principal", "Kenji Sato", "--number", "+1 212 555 0147",
                      "--direction", "out")["call"]
     assert other["caller_name"] == ""

@@ -1,7 +1,6 @@
 """End to end through the CLI, a real maildir and the local connector's real sync: the approval loop by e-mail."""
 from __future__ import annotations
 
-import json
 import mailbox
 import re
 from email.message import EmailMessage
@@ -9,31 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli.main import main
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.cli.conftest import Cli
 
 
 @pytest.fixture
-def env(tmp_path, capsys):
-    ws, maildir = tmp_path / "ws", tmp_path / "Maildir"
-    mailbox.Maildir(maildir, create=True)
-
-    def cli(*argv: str) -> dict:
-        code, out, err = run(capsys, "--workspace", str(ws), "--json", *argv)
-        assert code == 0, err
-        return json.loads(out)
-
-    cli("principal", "add", "Ann Lee", "--email", "ann@example.com", "--email", "ann@phone.example",
-        "--timezone", "America/New_York")
-    cli("account", "add", "local", "--principal", "Ann Lee", "--maildir", str(maildir))
-    cli("principal", "set", "Ann Lee", "--approval", "always")
-    cli("sync")
-    return cli, maildir, ws, capsys
+def ann_lee(cli: Cli, maildir: Path) -> None:
+    """Ann Lee, two addresses, every message needing her approval; a local account on ``maildir``, synced once."""
+    cli.add_principal("Ann Lee", "America/New_York", "ann@example.com", "ann@phone.example")
+    cli.json("account", "add", "local", "--principal", "Ann Lee", "--maildir", str(maildir))
+    cli.json("principal", "set", "Ann Lee", "--approval", "always")
+    cli.json("sync")
 
 
 def sent(maildir: Path) -> list[EmailMessage]:
@@ -59,33 +43,32 @@ def drop_reply(maildir: Path, *, sender: str, subject: str, text: str, message_i
     mailbox.Maildir(maildir, create=False).add(msg)
 
 
-def new_draft(cli, subject: str, body: str = "Dear Bob,\nThursday works.\nAnn") -> int:
-    return cli("draft", "new", "--principal", "Ann Lee", "--to", "bob@example.org", "--subject", subject,
-               "--body", body)["draft"]["id"]
+def new_draft(cli: Cli, subject: str, body: str = "Dear Bob,\nThursday works.\nAnn") -> int:
+    return cli.json("draft", "new", "--principal", "Ann Lee", "--to", "bob@example.org", "--subject", subject,
+                    "--body", body)["draft"]["id"]
 
 
 def to_bob(maildir: Path, subject: str) -> list[EmailMessage]:
     return [m for m in sent(maildir) if m["To"] == "bob@example.org" and m["Subject"] == subject]
 
 
-def test_approve_by_reply_sends_once_and_is_confirmed(env):
-    cli, maildir, ws, capsys = env
+def test_approve_by_reply_sends_once_and_is_confirmed(cli, maildir, ann_lee):
     draft_id = new_draft(cli, "Lunch on Thursday")
-    assert cli("draft", "submit", str(draft_id))["state"] == "awaiting-approval"
-    cli("sync")
+    assert cli.json("draft", "submit", str(draft_id))["state"] == "awaiting-approval"
+    cli.json("sync")
     ref = request_reference(maildir, "Lunch on Thursday")
     assert to_bob(maildir, "Lunch on Thursday") == []
-    queue = cli("approvals", "list")["queue"]
+    queue = cli.json("approvals", "list")["queue"]
     assert [(q["draft_id"], q["principal"], q["state"]) for q in queue] == [(draft_id, "Ann Lee", "awaiting-approval")]
 
     reply = (f"Approve\n\nOn Mon, 23 Nov 2026 at 10:00, Ann Lee <ann@example.com> wrote:\n"
              f"> reject: <what to change>\n> Reference: {ref}\n")
     drop_reply(maildir, sender="Ann Lee <ann@phone.example>", subject=f"Re: Approval needed [{ref}]: Lunch",
                text=reply, message_id="<reply-1@phone.example>")
-    report = cli("sync")
+    report = cli.json("sync")
     assert report["ok"] and report["accounts"][0]["outbox"]["sent"] == 2  # the draft and the confirmation
     assert len(to_bob(maildir, "Lunch on Thursday")) == 1
-    shown = cli("draft", "show", str(draft_id))
+    shown = cli.json("draft", "show", str(draft_id))
     assert shown["draft"]["state"] == "sent"
     confirmations = [m for m in sent(maildir) if m["Subject"].startswith(f"[{ref}] Approved")]
     assert len(confirmations) == 1 and confirmations[0]["In-Reply-To"] == "<reply-1@phone.example>"
@@ -95,119 +78,114 @@ def test_approve_by_reply_sends_once_and_is_confirmed(env):
                message_id="<reply-1@phone.example>")
     drop_reply(maildir, sender="ann@example.com", subject=f"Re: Approval needed [{ref}]", text="approved",
                message_id="<reply-2@laptop.example>")
-    cli("sync")
-    cli("sync")
+    cli.json("sync")
+    cli.json("sync")
     assert len(to_bob(maildir, "Lunch on Thursday")) == 1
     assert len([m for m in sent(maildir) if m["Subject"].startswith(f"[{ref}]")]) == 1
-    actions = [h["action"] for h in cli("draft", "show", str(draft_id))["history"]]
+    actions = [h["action"] for h in cli.json("draft", "show", str(draft_id))["history"]]
     assert actions[:2] == ["draft-created", "approval-requested"]
     for expected in ("approval-request-queued", "approved", "queued-for-sending", "sent", "decision-ignored"):
         assert expected in actions
-    approved = next(h for h in cli("draft", "show", str(draft_id))["history"] if h["action"] == "approved")
+    approved = next(h for h in cli.json("draft", "show", str(draft_id))["history"] if h["action"] == "approved")
     assert approved["channel"] == "email" and approved["actor"] == "principal <ann@phone.example>"
     assert approved["version"] == 1
 
 
-def test_reject_returns_the_draft_with_the_comment_and_sends_nothing(env):
-    cli, maildir, ws, capsys = env
+def test_reject_returns_the_draft_with_the_comment_and_sends_nothing(cli, maildir, ann_lee):
     draft_id = new_draft(cli, "Board dinner")
-    cli("draft", "submit", str(draft_id))
-    cli("sync")
+    cli.json("draft", "submit", str(draft_id))
+    cli.json("sync")
     ref = request_reference(maildir, "Board dinner")
     drop_reply(maildir, sender="ann@example.com", subject=f"Re: Approval needed [{ref}]: Board dinner",
                text=f"reject: too formal\n\n> Reference: {ref}\n", message_id="<no-1@phone.example>")
-    cli("sync")
-    draft = cli("draft", "show", str(draft_id))["draft"]
+    cli.json("sync")
+    draft = cli.json("draft", "show", str(draft_id))["draft"]
     assert draft["state"] == "rejected" and draft["comment"] == "too formal"
     assert to_bob(maildir, "Board dinner") == []
     assert [m for m in sent(maildir) if m["Subject"].startswith(f"[{ref}] Rejected")]
 
     # revised, then asked again: a new reference; the old one no longer decides anything
-    revised = cli("draft", "edit", str(draft_id), "--body", "Hi Bob, dinner Thursday? Ann")["draft"]
+    revised = cli.json("draft", "edit", str(draft_id), "--body", "Hi Bob, dinner Thursday? Ann")["draft"]
     assert revised["state"] == "revised" and revised["version"] == 2
-    assert cli("draft", "submit", str(draft_id))["state"] == "awaiting-approval"
-    cli("sync")
+    assert cli.json("draft", "submit", str(draft_id))["state"] == "awaiting-approval"
+    cli.json("sync")
     drop_reply(maildir, sender="ann@example.com", subject=f"Re: [{ref}]", text="approve",
                message_id="<old-ref@phone.example>")
-    cli("sync")
-    assert cli("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
+    cli.json("sync")
+    assert cli.json("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
     assert to_bob(maildir, "Board dinner") == []
-    assert "replaced by a newer version" in cli("approvals", "list")["flagged"][0]["reason"]
+    assert "replaced by a newer version" in cli.json("approvals", "list")["flagged"][0]["reason"]
 
 
-def test_spoofed_approval_does_nothing_and_is_flagged(env):
-    cli, maildir, ws, capsys = env
+def test_spoofed_approval_does_nothing_and_is_flagged(cli, maildir, ann_lee):
     draft_id = new_draft(cli, "Wire transfer")
-    cli("draft", "submit", str(draft_id))
-    cli("sync")
+    cli.json("draft", "submit", str(draft_id))
+    cli.json("sync")
     ref = request_reference(maildir, "Wire transfer")
     drop_reply(maildir, sender="Ann Lee <ann@evil.example>", subject=f"Re: Approval needed [{ref}]",
                text=f"approve\n> Reference: {ref}", message_id="<spoof@evil.example>")
-    warnings = cli("sync")["accounts"][0]["warnings"]
+    warnings = cli.json("sync")["accounts"][0]["warnings"]
     assert any("ann@evil.example" in w and "not applied" in w for w in warnings)
-    cli("sync")
-    assert cli("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
+    cli.json("sync")
+    assert cli.json("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
     assert to_bob(maildir, "Wire transfer") == []
-    flagged = cli("approvals", "list", "--principal", "Ann Lee")["flagged"]
+    flagged = cli.json("approvals", "list", "--principal", "Ann Lee")["flagged"]
     assert [(f["sender"], f["reason"]) for f in flagged] == [("ann@evil.example", "not from the principal's own address")]
-    code, out, err = run(capsys, "--workspace", str(ws), "approvals", "list")
+    code, out, err = cli.run("approvals", "list")
     assert "not from the principal's own address" in out
 
 
-def test_short_forms_count_only_when_the_principal_allows_them(env):
-    cli, maildir, ws, capsys = env
+def test_short_forms_count_only_when_the_principal_allows_them(cli, maildir, ann_lee):
     draft_id = new_draft(cli, "Quick one")
-    cli("draft", "submit", str(draft_id))
-    cli("sync")
+    cli.json("draft", "submit", str(draft_id))
+    cli.json("sync")
     ref = request_reference(maildir, "Quick one")
     drop_reply(maildir, sender="ann@example.com", subject=f"Re: [{ref}]", text="👍", message_id="<thumb-1@x>")
-    cli("sync")
-    assert cli("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
-    assert "short forms" in cli("approvals", "list")["flagged"][0]["reason"]
-    cli("principal", "set", "Ann Lee", "--short-forms", "yes")
+    cli.json("sync")
+    assert cli.json("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
+    assert "short forms" in cli.json("approvals", "list")["flagged"][0]["reason"]
+    cli.json("principal", "set", "Ann Lee", "--short-forms", "yes")
     # the reference only in the quoted request, the subject rewritten by the principal's phone
     drop_reply(maildir, sender="ann@example.com", subject="RE: quick one",
                text=f"oui\n\nLe lun. 23 nov. a écrit :\n> Reference: {ref}", message_id="<oui@x>")
-    cli("sync")
-    assert cli("draft", "show", str(draft_id))["draft"]["state"] == "sent"
+    cli.json("sync")
+    assert cli.json("draft", "show", str(draft_id))["draft"]["state"] == "sent"
     assert len(to_bob(maildir, "Quick one")) == 1
 
 
-def test_in_person_decision_and_never_policy(env):
-    cli, maildir, ws, capsys = env
+def test_in_person_decision_and_never_policy(cli, maildir, ann_lee):
     draft_id = new_draft(cli, "Call notes")
-    cli("draft", "submit", str(draft_id))
-    decided = cli("approvals", "decide", str(draft_id), "approve", "--confirmed-by", "Sam")
+    cli.json("draft", "submit", str(draft_id))
+    decided = cli.json("approvals", "decide", str(draft_id), "approve", "--confirmed-by", "Sam")
     assert decided["state"] == "sending"  # inside the undo window
-    assert cli("draft", "undo", str(draft_id))["draft"]["state"] == "approved"
-    history = cli("draft", "show", str(draft_id))["history"]
+    assert cli.json("draft", "undo", str(draft_id))["draft"]["state"] == "approved"
+    history = cli.json("draft", "show", str(draft_id))["history"]
     approved = next(h for h in history if h["action"] == "approved")
     assert approved["channel"] == "in-person" and "confirmed by Sam" in approved["actor"]
 
-    settings = cli("principal", "set", "Ann Lee", "--approval", "never", "--undo-seconds", "0",
-                   "--usual-answer-minutes", "90")["principal"]
+    settings = cli.json("principal", "set", "Ann Lee", "--approval", "never", "--undo-seconds", "0",
+                        "--usual-answer-minutes", "90")["principal"]
     assert (settings["approval_policy"], settings["undo_seconds"], settings["usual_answer_minutes"]) == ("never", 0, 90)
     other = new_draft(cli, "No approval needed")
-    assert cli("draft", "submit", str(other))["state"] == "sending"
-    cli("sync")
-    assert cli("draft", "show", str(other))["draft"]["state"] == "sent"
+    assert cli.json("draft", "submit", str(other))["state"] == "sending"
+    cli.json("sync")
+    assert cli.json("draft", "show", str(other))["draft"]["state"] == "sent"
     assert len(to_bob(maildir, "No approval needed")) == 1
 
-    code, out, err = run(capsys, "--workspace", str(ws), "approvals", "decide", str(other), "reject")
+    code, out, err = cli.run("approvals", "decide", str(other), "reject")
     assert code == 1 and "reason" in err and len(err.splitlines()) == 1
 
 
-def test_reply_with_edited_text_sends_the_principals_version(env):
-    cli, maildir, ws, capsys = env
+def test_reply_with_edited_text_sends_the_principals_version(cli, maildir, ann_lee):
     draft_id = new_draft(cli, "Offer")
-    cli("draft", "submit", str(draft_id))
-    cli("sync")
+    cli.json("draft", "submit", str(draft_id))
+    cli.json("sync")
     ref = request_reference(maildir, "Offer")
     drop_reply(maildir, sender="ann@example.com", subject=f"Re: [{ref}]",
                text=f"edit: Bob, yes. Ann\n\nOn Mon, Ann <ann@example.com> wrote:\n> Reference: {ref}",
                message_id="<edit@phone.example>")
-    cli("sync")
-    shown = cli("draft", "show", str(draft_id))
+    cli.json("sync")
+    shown = cli.json("draft", "show", str(draft_id))
     assert shown["draft"]["state"] == "sent" and shown["draft"]["version"] == 2
     assert [(v["version"], v["author"]) for v in shown["versions"]] == [(1, "assistant"), (2, "principal")]
     [message] = to_bob(maildir, "Offer")

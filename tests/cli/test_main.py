@@ -11,70 +11,44 @@ import pytest
 from assistant.cli.main import main
 from assistant.domain import Account, Address, Message, Principal
 from assistant.store import Store
+from tests.cli.conftest import Cli
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+def test_principal_add_and_list_json(cli):
+    added = cli.add_principal("Ada Lovelace", "Europe/London", "ada@example.com", "Ada <ada@work.example>")
+    assert added["name"] == "Ada Lovelace"
+    assert added["addresses"] == ["ada@example.com", "ada@work.example"]
+    cli.add_principal("Kenji Sato", "Asia/Tokyo", "kenji@example.jp")
 
-
-def run_json(capsys, workspace: Path, *argv: str) -> dict:
-    code, out, err = run(capsys, "--workspace", str(workspace), "--json", *argv)
-    assert code == 0, err
-    assert err == ""
-    return json.loads(out)
-
-
-@pytest.fixture
-def ws(tmp_path) -> Path:
-    return tmp_path / "ws"
-
-
-def add_principal(capsys, ws, name, zone, *emails):
-    args = ["principal", "add", name, "--timezone", zone]
-    for e in emails:
-        args += ["--email", e]
-    return run_json(capsys, ws, *args)
-
-
-def test_principal_add_and_list_json(capsys, ws):
-    added = add_principal(capsys, ws, "Ada Lovelace", "Europe/London", "ada@example.com", "Ada <ada@work.example>")
-    assert added["principal"]["name"] == "Ada Lovelace"
-    assert added["principal"]["addresses"] == ["ada@example.com", "ada@work.example"]
-    add_principal(capsys, ws, "Kenji Sato", "Asia/Tokyo", "kenji@example.jp")
-
-    listed = run_json(capsys, ws, "principal", "list")["principals"]
+    listed = cli.json("principal", "list")["principals"]
     assert [p["name"] for p in listed] == ["Ada Lovelace", "Kenji Sato"]
     kenji = listed[1]
     assert kenji["timezone"] == "Asia/Tokyo" and kenji["region"] == "US"
     assert kenji["local_time"].endswith("+09:00")
 
 
-def test_principal_list_human_table_shows_local_time(capsys, ws):
-    add_principal(capsys, ws, "Kenji Sato", "Asia/Tokyo", "kenji@example.jp")
-    code, out, err = run(capsys, "--workspace", str(ws), "principal", "list")
+def test_principal_list_human_table_shows_local_time(cli):
+    cli.add_principal("Kenji Sato", "Asia/Tokyo", "kenji@example.jp")
+    code, out, err = cli.run("principal", "list")
     assert code == 0 and err == ""
     header, rule, row = out.splitlines()
     assert header.split()[:3] == ["ID", "NAME", "TIME"]
     assert "Kenji Sato" in row and "JST" in row
 
 
-def test_unknown_time_zone_is_one_line_exit_1(capsys, ws):
-    code, out, err = run(capsys, "--workspace", str(ws), "principal", "add", "Zed", "--email", "z@example.org",
-                         "--timezone", "Mars/Olympus_Mons")
+def test_unknown_time_zone_is_one_line_exit_1(cli):
+    code, out, err = cli.run("principal", "add", "Zed", "--email", "z@example.org", "--timezone", "Mars/Olympus_Mons")
     assert code == 1
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("assistant: ") and "Mars/Olympus_Mons" in err
     assert "Traceback" not in err
 
 
-def test_duplicate_principal_and_bad_email_and_region(capsys, ws):
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+def test_duplicate_principal_and_bad_email_and_region(cli, ada):
     for extra in (["--email", "ada@example.com"], ["--email", "not-an-address"],
                   ["--email", "a@example.com", "--region", "XX"]):
         name = "Ada" if extra == ["--email", "ada@example.com"] else "Other"
-        code, out, err = run(capsys, "--workspace", str(ws), "principal", "add", name, "--timezone", "UTC", *extra)
+        code, out, err = cli.run("principal", "add", name, "--timezone", "UTC", *extra)
         assert code == 1, extra
         assert len(err.splitlines()) == 1 and err.startswith("assistant: ")
 
@@ -90,8 +64,8 @@ def test_duplicate_principal_and_bad_email_and_region(capsys, ws):
     ["search", "x", "--limit", "0"],
     ["search", "  "],
 ])
-def test_usage_errors_exit_2(capsys, ws, argv):
-    code, out, err = run(capsys, "--workspace", str(ws), *argv)
+def test_usage_errors_exit_2(cli, ws, argv):
+    code, out, err = cli.run(*argv)
     assert code == 2
     last = err.splitlines()[-1]
     assert last.startswith("assistant: ")
@@ -99,50 +73,41 @@ def test_usage_errors_exit_2(capsys, ws, argv):
     assert not (ws / "workspace.sqlite3").exists()
 
 
-def test_global_options_go_before_the_command(capsys, ws):
-    code, _, err = run(capsys, "principal", "list", "--workspace", str(ws))
+def test_global_options_go_before_the_command(cli, ws):
+    code, _, err = cli.bare("principal", "list", "--workspace", str(ws))
     assert code == 2 and "--workspace" in err
 
 
-def test_help_exits_0(capsys):
-    code, out, _ = run(capsys, "--help")
+def test_help_exits_0(cli):
+    code, out, _ = cli.bare("--help")
     assert code == 0 and "principal" in out
 
 
-def test_account_add_local_missing_path_is_exit_1(capsys, ws, tmp_path):
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+def test_account_add_local_missing_path_is_exit_1(cli, ada, tmp_path, maildir):
     for option, path in (("--maildir", tmp_path / "nope"), ("--mbox", tmp_path / "nope.mbox")):
-        code, out, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Ada",
-                             option, str(path))
+        code, out, err = cli.run("account", "add", "local", "--principal", "Ada", option, str(path))
         assert code == 1 and out == ""
         assert err == f"assistant: {option[2:]} {path} does not exist\n"
-    maildir = tmp_path / "Maildir"
-    mailbox.Maildir(maildir, create=True)
-    code, _, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Ada",
-                       "--maildir", str(maildir), "--calendar", str(tmp_path / "missing.ics"))
+    code, _, err = cli.run("account", "add", "local", "--principal", "Ada",
+                           "--maildir", str(maildir), "--calendar", str(tmp_path / "missing.ics"))
     assert code == 1 and "missing.ics does not exist" in err
-    code, _, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Ada",
-                       "--maildir", str(tmp_path))
+    code, _, err = cli.run("account", "add", "local", "--principal", "Ada", "--maildir", str(tmp_path))
     assert code == 1 and "is not a maildir" in err
-    assert run_json(capsys, ws, "account", "list") == {"accounts": []}
+    assert cli.json("account", "list") == {"accounts": []}
 
 
-def test_account_add_local_and_list(capsys, ws, tmp_path):
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
-    maildir = tmp_path / "Maildir"
-    mailbox.Maildir(maildir, create=True)
+def test_account_add_local_and_list(cli, ada, tmp_path, maildir):
     calendar = tmp_path / "cal.ics"
     calendar.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
-    added = run_json(capsys, ws, "account", "add", "local", "--principal", "ada", "--maildir", str(maildir),
+    added = cli.json("account", "add", "local", "--principal", "ada", "--maildir", str(maildir),
                      "--calendar", str(calendar))["account"]
     assert added["kind"] == "local" and added["principal"] == "Ada" and added["address"] == "ada@example.com"
     assert added["settings"] == {"maildir": str(maildir.resolve()), "calendar": str(calendar.resolve())}
-    listed = run_json(capsys, ws, "account", "list")["accounts"]
+    listed = cli.json("account", "list")["accounts"]
     assert [a["id"] for a in listed] == [added["id"]]
     assert listed[0]["status"] == "ok" and listed[0]["last_sync_utc"] is None
 
-    code, _, err = run(capsys, "--workspace", str(ws), "account", "add", "local", "--principal", "Nobody",
-                       "--maildir", str(maildir))
+    code, _, err = cli.run("account", "add", "local", "--principal", "Nobody", "--maildir", str(maildir))
     assert code == 1 and "no principal named 'Nobody'" in err
 
 
@@ -167,9 +132,9 @@ def _seed_messages(ws: Path) -> None:
         store.close()
 
 
-def test_search_across_principals_labels_every_row(capsys, ws):
+def test_search_across_principals_labels_every_row(cli, ws):
     _seed_messages(ws)
-    data = run_json(capsys, ws, "search", "budget")
+    data = cli.json("search", "budget")
     results = data["results"]
     assert sorted(r["principal"] for r in results) == ["Ada", "Kenji"]
     by_principal = {r["principal"]: r for r in results}
@@ -178,15 +143,15 @@ def test_search_across_principals_labels_every_row(capsys, ws):
     assert by_principal["Kenji"]["date_local"] == "2026-03-02T08:30:00+09:00"
     assert by_principal["Kenji"]["from"] == "Grace <grace@example.org>"
 
-    only = run_json(capsys, ws, "search", "budget", "--principal", "Kenji")["results"]
+    only = cli.json("search", "budget", "--principal", "Kenji")["results"]
     assert [r["principal"] for r in only] == ["Kenji"]
-    assert run_json(capsys, ws, "search", "from:bob subject:lunch", "--principal", "Ada")["results"][0]["subject"] == "Lunch"
-    assert run_json(capsys, ws, "search", "nothing-like-this")["results"] == []
+    assert cli.json("search", "from:bob subject:lunch", "--principal", "Ada")["results"][0]["subject"] == "Lunch"
+    assert cli.json("search", "nothing-like-this")["results"] == []
 
 
-def test_search_human_output_in_principals_zone(capsys, ws):
+def test_search_human_output_in_principals_zone(cli, ws):
     _seed_messages(ws)
-    code, out, err = run(capsys, "--workspace", str(ws), "search", "budget")
+    code, out, err = cli.run("search", "budget")
     assert code == 0 and err == ""
     rows = out.splitlines()[2:]
     kenji = next(r for r in rows if r.startswith("Kenji"))
@@ -195,39 +160,38 @@ def test_search_human_output_in_principals_zone(capsys, ws):
     assert "2026-03-01 23:30 GMT" in ada
 
 
-def test_search_bad_operator_is_exit_1(capsys, ws):
-    code, out, err = run(capsys, "--workspace", str(ws), "search", "after:yesterday")
+def test_search_bad_operator_is_exit_1(cli):
+    code, out, err = cli.run("search", "after:yesterday")
     assert code == 1 and out == "" and err.startswith("assistant: after:")
 
 
-def test_workspace_too_new_is_one_line(capsys, ws):
+def test_workspace_too_new_is_one_line(cli, ws):
     Store(ws).close()
     import sqlite3
 
     db = sqlite3.connect(ws / "workspace.sqlite3")
     db.execute("PRAGMA user_version=999")
     db.close()
-    code, _, err = run(capsys, "--workspace", str(ws), "principal", "list")
+    code, _, err = cli.run("principal", "list")
     assert code == 1 and len(err.splitlines()) == 1 and "newer" in err
 
 
-def test_bug_is_one_line_without_debug_and_traceback_with(capsys, ws, monkeypatch):
+def test_bug_is_one_line_without_debug_and_traceback_with(cli, monkeypatch):
     import assistant.store
 
     def broken(self):
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(assistant.store.Store, "principals", broken)
-    code, _, err = run(capsys, "--workspace", str(ws), "principal", "list")
+    code, _, err = cli.run("principal", "list")
     assert code == 1
     assert err == "assistant: RuntimeError: boom second line (run with --debug for the traceback)\n"
-    code, _, err = run(capsys, "--workspace", str(ws), "--debug", "principal", "list")
+    code, _, err = cli.run("--debug", "principal", "list")
     assert code == 1 and "Traceback" in err and "RuntimeError: boom" in err
 
 
-def test_doctor_json(capsys, ws):
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
-    code, out, err = run(capsys, "--workspace", str(ws), "--json", "doctor")
+def test_doctor_json(cli, ada):
+    code, out, err = cli.run("--json", "doctor")
     data = json.loads(out)
     names = [c["name"] for c in data["checks"]]
     assert names[:4] == ["Qt platform", "credential store", "time zones", "database"]
@@ -247,14 +211,12 @@ def _write_mail(maildir: Path, n: int, subject: str) -> None:
     box.add(msg)
 
 
-def test_sync_json_counts_and_failure(capsys, ws, tmp_path):
-    maildir = tmp_path / "Maildir"
+def test_sync_json_counts_and_failure(cli, ada, maildir):
     for n in range(3):
         _write_mail(maildir, n, f"Zeppelin schedule {n}")
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
-    account = run_json(capsys, ws, "account", "add", "local", "--principal", "Ada", "--maildir", str(maildir))["account"]
+    account = cli.json("account", "add", "local", "--principal", "Ada", "--maildir", str(maildir))["account"]
 
-    first = run_json(capsys, ws, "sync")
+    first = cli.json("sync")
     assert first["ok"] is True
     [report] = first["accounts"]
     assert report["account_id"] == account["id"] and report["principal"] == "Ada"
@@ -263,24 +225,24 @@ def test_sync_json_counts_and_failure(capsys, ws, tmp_path):
     assert report["errors"] == [] and isinstance(report["requests"], int)
 
     _write_mail(maildir, 3, "Zeppelin schedule 3")
-    second = run_json(capsys, ws, "sync", "--principal", "Ada")["accounts"][0]
+    second = cli.json("sync", "--principal", "Ada")["accounts"][0]
     assert second["messages"] == {"added": 1, "updated": 0, "removed": 0}
-    assert len(run_json(capsys, ws, "search", "zeppelin")["results"]) == 4
+    assert len(cli.json("search", "zeppelin")["results"]) == 4
 
-    code, _, err = run(capsys, "--workspace", str(ws), "sync", "--principal", "Nobody")
+    code, _, err = cli.run("sync", "--principal", "Nobody")
     assert code == 1 and "no principal named 'Nobody'" in err
 
     import shutil
 
     shutil.rmtree(maildir)
-    code, out, err = run(capsys, "--workspace", str(ws), "--json", "sync")
+    code, out, err = cli.run("--json", "sync")
     assert code == 1
     failed = json.loads(out)
     assert failed["ok"] is False and failed["accounts"][0]["errors"]
     assert len(err.splitlines()) == 1 and err.startswith("assistant: 1 of 1 accounts failed to sync; account ")
-    assert run_json(capsys, ws, "account", "list")["accounts"][0]["status"] == "error"
+    assert cli.json("account", "list")["accounts"][0]["status"] == "error"
     # Nothing is lost when the source disappears: the four messages are still searchable.
-    assert len(run_json(capsys, ws, "search", "zeppelin")["results"]) == 4
+    assert len(cli.json("search", "zeppelin")["results"]) == 4
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +253,8 @@ def demo_workspace(tmp_path_factory) -> Path:
 
 
 def test_demo_has_three_principals_and_search_finds_a_subject_word(capsys, demo_workspace):
-    principals = run_json(capsys, demo_workspace, "principal", "list")["principals"]
+    demo = Cli(demo_workspace, capsys)
+    principals = demo.json("principal", "list")["principals"]
     assert len(principals) == 3
     assert len({p["timezone"] for p in principals}) == 3
 
@@ -302,17 +265,17 @@ def test_demo_has_three_principals_and_search_finds_a_subject_word(capsys, demo_
     finally:
         store.close()
     word = max(thread.subject.replace("—", " ").split(), key=len).strip(".,:;!?\"'“”()")
-    results = run_json(capsys, demo_workspace, "search", word, "--principal", principal.name)["results"]
+    results = demo.json("search", word, "--principal", principal.name)["results"]
     assert any(r["thread_id"] == thread.id for r in results), (word, thread.subject)
     assert {r["principal"] for r in results} == {principal.name}
-    everyone = run_json(capsys, demo_workspace, "search", word, "--limit", "500")["results"]
+    everyone = demo.json("search", word, "--limit", "500")["results"]
     assert {r["thread_id"] for r in results} <= {r["thread_id"] for r in everyone if r["principal"] == principal.name}
 
 
-def test_demo_refuses_a_folder_that_is_not_a_demo(capsys, tmp_path):
+def test_demo_refuses_a_folder_that_is_not_a_demo(cli, tmp_path):
     precious = tmp_path / "real"
     Store(precious).close()
-    code, out, err = run(capsys, "--workspace", str(precious), "demo", "--no-gui")
+    code, out, err = cli.bare("--workspace", str(precious), "demo", "--no-gui")
     assert code == 1 and len(err.splitlines()) == 1
     assert (precious / "workspace.sqlite3").exists()
 
@@ -327,39 +290,36 @@ def test_demo_without_workspace_never_uses_the_real_workspace(monkeypatch, tmp_p
 TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata"
 
 
-def test_import_real_world_mail_twice_adds_nothing_the_second_time(capsys, ws):
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+def test_import_real_world_mail_twice_adds_nothing_the_second_time(cli, ada):
     folder = TESTDATA / "mime" / "cpython_test_email"
-    first = run_json(capsys, ws, "import", str(folder), "--principal", "Ada")
+    first = cli.json("import", str(folder), "--principal", "Ada")
     assert first["principal"] == "Ada" and first["path"] == str(folder.resolve())
     assert first["imported"] > 20
     assert all(r["item"] and r["reason"] and "\n" not in r["reason"] for r in first["rejected"])
-    second = run_json(capsys, ws, "import", str(folder), "--principal", "Ada")
+    second = cli.json("import", str(folder), "--principal", "Ada")
     assert second["imported"] == 0
     assert second["skipped"] == first["imported"] + first["skipped"]
-    found = run_json(capsys, ws, "search", "subject:digest", "--principal", "Ada")["results"]
+    found = cli.json("search", "subject:digest", "--principal", "Ada")["results"]
     assert any(r["subject"].startswith("Ppp digest") for r in found)
 
 
-def test_import_broken_calendar_reports_the_reason(capsys, ws):
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
+def test_import_broken_calendar_reports_the_reason(cli, ada):
     broken = TESTDATA / "ics" / "collective_icalendar" / "calendars__broken_ical.ics"
-    code, out, err = run(capsys, "--workspace", str(ws), "import", str(broken), "--principal", "Ada")
+    code, out, err = cli.run("import", str(broken), "--principal", "Ada")
     assert code == 0 and err == ""
     summary, *rejections = out.splitlines()
     assert summary.startswith("Imported ") and "rejected 1 into Ada." in summary
     assert rejections[0].startswith("  rejected calendars__broken_ical.ics: ")
 
 
-def test_import_missing_path_or_principal(capsys, ws, tmp_path):
-    add_principal(capsys, ws, "Ada", "Europe/London", "ada@example.com")
-    code, _, err = run(capsys, "--workspace", str(ws), "import", str(tmp_path / "gone.mbox"), "--principal", "Ada")
+def test_import_missing_path_or_principal(cli, ada, tmp_path):
+    code, _, err = cli.run("import", str(tmp_path / "gone.mbox"), "--principal", "Ada")
     assert code == 1 and err == f"assistant: {tmp_path / 'gone.mbox'} does not exist\n"
-    code, _, err = run(capsys, "--workspace", str(ws), "import", str(TESTDATA / "mime"), "--principal", "Zoe")
+    code, _, err = cli.run("import", str(TESTDATA / "mime"), "--principal", "Zoe")
     assert code == 1 and "no principal named 'Zoe'" in err
 
 
-def test_search_in_tasks_calls_events_and_all(capsys, ws):
+def test_search_in_tasks_calls_events_and_all(cli, ws):
     from assistant.board import service as board
     from assistant.domain import CalendarEvent, Call, CallDirection
 
@@ -380,24 +340,24 @@ def test_search_in_tasks_calls_events_and_all(capsys, ws):
     finally:
         store.close()
 
-    tasks = run_json(capsys, ws, "search", "budget", "--in", "tasks")["results"]
+    tasks = cli.json("search", "budget", "--in", "tasks")["results"]
     assert sorted((r["principal"], r["title"]) for r in tasks) == [
         ("Ada", "Send the budget to Grace"), ("Kenji", "Book the Osaka hotel")]  # title or notes
     assert next(r for r in tasks if r["principal"] == "Ada")["when_local"] == "2026-03-03T10:00:00+00:00"
-    calls = run_json(capsys, ws, "search", "budget", "--in", "calls")["results"]
+    calls = cli.json("search", "budget", "--in", "calls")["results"]
     assert [(r["kind"], r["principal"], r["title"]) for r in calls] == [("call", "Ada", "Grace Hopper")]
-    events = run_json(capsys, ws, "search", "budget", "--in", "events", "--principal", "Kenji")["results"]
+    events = cli.json("search", "budget", "--in", "events", "--principal", "Kenji")["results"]
     assert [(r["title"], r["detail"], r["when_local"]) for r in events] == [
         ("Budget meeting", "Osaka office", "2026-03-04T10:00:00+09:00")]
-    assert run_json(capsys, ws, "search", "budget", "--in", "events", "--principal", "Ada")["results"] == []
+    assert cli.json("search", "budget", "--in", "events", "--principal", "Ada")["results"] == []
 
-    everything = run_json(capsys, ws, "search", "budget", "--in", "all")["results"]
+    everything = cli.json("search", "budget", "--in", "all")["results"]
     assert sorted(r["kind"] for r in everything) == ["call", "event", "message", "message", "task", "task"]
     assert [r["when_utc"] for r in everything if r["when_utc"]] == sorted(
         (r["when_utc"] for r in everything if r["when_utc"]), reverse=True)  # newest first, each row labelled
     assert all(r["principal"] in ("Ada", "Kenji") for r in everything)
 
-    code, _out, err = run(capsys, "--workspace", str(ws), "search", "from:grace budget", "--in", "calls")
+    code, _out, err = cli.run("search", "from:grace budget", "--in", "calls")
     assert code == 2 and "search messages, not calls" in err
-    code, out, _err = run(capsys, "--workspace", str(ws), "search", "budget", "--in", "tasks")
+    code, out, _err = cli.run("search", "budget", "--in", "tasks")
     assert code == 0 and "KIND" in out and "Send the budget to Grace" in out

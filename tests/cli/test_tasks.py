@@ -1,82 +1,54 @@
-import json
-
-from assistant.cli.main import main
-
-
-def run(capsys, ws, *argv):
-    code = main(["--workspace", str(ws), *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def run_json(capsys, ws, *argv):
-    code, out, err = run(capsys, ws, "--json", *argv)
-    assert code == 0, err
-    return json.loads(out)
-
-
-def setup(capsys, ws):
-    run_json(capsys, ws, "principal", "add", "Ann", "--email", "ann@example.org", "--timezone", "America/New_York")
-    run_json(capsys, ws, "principal", "add", "Ken", "--email", "ken@example.jp", "--timezone", "Asia/Tokyo")
-
-
-def test_add_list_move_done_with_repeat(capsys, tmp_path):
-    ws = tmp_path / "w"
-    setup(capsys, ws)
-    added = run_json(capsys, ws, "task", "add", "Weekly report", "--principal", "Ann", "--due", "2026-11-27 09:00",
+def test_add_list_move_done_with_repeat(cli, ann_and_ken):
+    added = cli.json("task", "add", "Weekly report", "--principal", "Ann", "--due", "2026-11-27 09:00",
                      "--column", "to do", "--repeat", "every weekday", "--label", "report")["task"]
     assert added["column"] == "To do"
     assert added["due_utc"] == "2026-11-27T14:00:00Z" and added["due_local"] == "2026-11-27T09:00:00-05:00"
     assert added["repeat"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
-    other = run_json(capsys, ws, "task", "add", "Ken's visa", "--principal", "Ken")["task"]
+    other = cli.json("task", "add", "Ken's visa", "--principal", "Ken")["task"]
     assert other["column"] == "Inbox"
 
-    ann = run_json(capsys, ws, "task", "list", "--principal", "Ann")
+    ann = cli.json("task", "list", "--principal", "Ann")
     assert [t["title"] for t in ann["tasks"]] == ["Weekly report"]
     assert ann["columns"] == ["Inbox", "To do", "Doing", "Waiting on principal", "Done"]
 
-    moved = run_json(capsys, ws, "task", "move", str(added["id"]), "Doing")
+    moved = cli.json("task", "move", str(added["id"]), "Doing")
     assert moved["task"]["column"] == "Doing" and moved["next"] is None
-    done = run_json(capsys, ws, "task", "done", str(added["id"]))
+    done = cli.json("task", "done", str(added["id"]))
     assert done["task"]["column"] == "Done" and done["task"]["done_utc"]
     assert done["next"]["due_local"] == "2026-11-30T09:00:00-05:00" and done["next"]["column"] == "Doing"
-    titles = [(t["title"], t["column"]) for t in run_json(capsys, ws, "task", "list", "--principal", "Ann")["tasks"]]
+    titles = [(t["title"], t["column"]) for t in cli.json("task", "list", "--principal", "Ann")["tasks"]]
     assert titles == [("Weekly report", "Doing"), ("Weekly report", "Done")]
-    assert [t["title"] for t in run_json(capsys, ws, "task", "list", "--principal", "Ken")["tasks"]] == ["Ken's visa"]
+    assert [t["title"] for t in cli.json("task", "list", "--principal", "Ken")["tasks"]] == ["Ken's visa"]
 
-    code, out, _ = run(capsys, ws, "task", "list", "--principal", "Ann", "--label", "report")
+    code, out, _ = cli.run("task", "list", "--principal", "Ann", "--label", "report")
     assert code == 0 and "Weekly report" in out
 
 
-def test_errors_are_one_line(capsys, tmp_path):
-    ws = tmp_path / "w"
-    setup(capsys, ws)
-    code, _, err = run(capsys, ws, "task", "move", "42", "Done")
+def test_errors_are_one_line(cli, ann_and_ken):
+    code, _, err = cli.run("task", "move", "42", "Done")
     assert code == 1 and err.strip() == "assistant: no task 42"
-    task = run_json(capsys, ws, "task", "add", "x", "--principal", "Ann")["task"]
-    code, _, err = run(capsys, ws, "task", "move", str(task["id"]), "Nowhere")
+    task = cli.json("task", "add", "x", "--principal", "Ann")["task"]
+    code, _, err = cli.run("task", "move", str(task["id"]), "Nowhere")
     assert code == 1 and "no column 'Nowhere'" in err and len(err.strip().splitlines()) == 1
-    code, _, err = run(capsys, ws, "task", "add", "y", "--principal", "Ann", "--repeat", "now and then")
+    code, _, err = cli.run("task", "add", "y", "--principal", "Ann", "--repeat", "now and then")
     assert code == 1 and "repeat rule" in err
-    code, _, err = run(capsys, ws, "task", "add", "y", "--principal", "Ann", "--due", "soonish")
+    code, _, err = cli.run("task", "add", "y", "--principal", "Ann", "--due", "soonish")
     assert code == 1 and "cannot read the time" in err
 
 
-def test_export_reimport_and_archive(capsys, tmp_path):
-    ws = tmp_path / "w"
-    setup(capsys, ws)
-    run_json(capsys, ws, "task", "add", "Renew lease, flat 3", "--principal", "Ann", "--due", "2026-12-01 09:00",
+def test_export_reimport_and_archive(cli, ann_and_ken, tmp_path):
+    cli.json("task", "add", "Renew lease, flat 3", "--principal", "Ann", "--due", "2026-12-01 09:00",
              "--label", "home", "--column", "Doing")
-    first = run_json(capsys, ws, "task", "add", "Old thing", "--principal", "Ann")["task"]
-    run_json(capsys, ws, "task", "done", str(first["id"]))
+    first = cli.json("task", "add", "Old thing", "--principal", "Ann")["task"]
+    cli.json("task", "done", str(first["id"]))
     target = tmp_path / "ann.csv"
-    assert run_json(capsys, ws, "task", "export", "--principal", "Ann", "-o", str(target))["tasks"] == 2
-    report = run_json(capsys, ws, "import", str(target), "--principal", "Ken")
+    assert cli.json("task", "export", "--principal", "Ann", "-o", str(target))["tasks"] == 2
+    report = cli.json("import", str(target), "--principal", "Ken")
     assert report["kind"] == "board-csv" and report["imported"] == 2 and report["rejected"] == []
-    ken = run_json(capsys, ws, "task", "list", "--principal", "Ken")["tasks"]  # the instant is kept (the CSV has the offset)
+    ken = cli.json("task", "list", "--principal", "Ken")["tasks"]  # the instant is kept (the CSV has the offset)
     assert [(t["title"], t["column"], t["due_local"]) for t in ken] == [
         ("Renew lease, flat 3", "Doing", "2026-12-01T23:00:00+09:00"), ("Old thing", "Done", None)]
-    archived = run_json(capsys, ws, "task", "archive", "--principal", "Ann", "--after-days", "0")
+    archived = cli.json("task", "archive", "--principal", "Ann", "--after-days", "0")
     assert archived == {"principal": "Ann", "archive_after_days": 0, "archived": 1}
-    assert [t["title"] for t in run_json(capsys, ws, "task", "list", "--principal", "Ann")["tasks"]] == [
+    assert [t["title"] for t in cli.json("task", "list", "--principal", "Ann")["tasks"]] == [
         "Renew lease, flat 3"]

@@ -19,6 +19,7 @@ from assistant.core.timezones import UTC
 from assistant.demo.build import MARKER, RESOURCES, SOURCES_DIR, build_demo, write_demo_sources
 from assistant.domain import Principal
 from assistant.store import Store
+from assistant.store import board as board_store
 from assistant.sync.engine import sync_all
 
 # A Sunday on which New York moves its clocks forward: the demo's "today" and "tomorrow" must still land right.
@@ -166,7 +167,7 @@ def test_calls_and_tasks(demo: Store) -> None:
         names = {c["name"] for c in SPECS[p.name]["correspondents"]}
         assert any(c.caller_name in names for c in calls)
         assert all(c.started_utc <= NOW for c in calls)
-        tasks = scope.tasks()
+        tasks = board_store.cards(scope)
         assert 3 <= len(tasks) <= 6
         local_today = timezones.in_zone(NOW, p.timezone).date()
         due_days = [timezones.in_zone(t.due_utc, p.timezone).date() for t in tasks if t.due_utc]
@@ -174,6 +175,17 @@ def test_calls_and_tasks(demo: Store) -> None:
         tomorrow_count += due_days.count(local_today + timedelta(days=1))
     assert today_count >= 3 and tomorrow_count >= 3
     assert {row["principal"] for row in demo.today(NOW)} == {p.name for p in demo.principals()}
+
+
+def test_every_open_card_with_a_due_time_has_its_reminder(demo: Store) -> None:
+    from assistant import reminders
+    from assistant.board.service import reminder_link
+
+    for p in demo.principals():
+        cards = [c for c in board_store.cards(demo.scope(p.id)) if c.due_utc and c.remind and c.done_utc is None]
+        assert len(cards) >= 3
+        pending = {(r.link, r.due_utc) for r in reminders.pending(demo, p.id) if r.kind == "task"}
+        assert {(reminder_link(c.id), c.due_utc) for c in cards} <= pending, p.name
 
 
 def test_no_message_of_one_principal_is_visible_through_another(demo: Store) -> None:

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assistant.core.errors import InvalidInput, NotFound, UnknownTimeZone, WorkspaceTooNew
-from assistant.domain import Account, Address, Call, CallDirection, Message, Principal, Reminder, Task
+from assistant.domain import Account, Address, Call, CallDirection, Card, Message, Principal, Reminder
 from assistant.store import DB_NAME, Store
+from assistant.store import board as board_store
+from assistant.store import reminders as reminder_store
 from assistant.store.schema import SCHEMA_VERSION
 
 UTC = UTC
@@ -87,8 +89,9 @@ def test_scopes_never_see_each_other(two):
         s_ann.message(ken_msg.id)
     with pytest.raises(NotFound):
         s_ann.upsert_message(_message(ann, a2, "x", "written to someone else's account"))
-    s_ann.add_task(Task(principal_id=ann.id, title="File motion"))
-    assert s_ken.tasks() == []
+    board_store.add_column(s_ann, "To do")
+    board_store.add_card(s_ann, Card(principal_id=ann.id, title="File motion"))
+    assert board_store.cards(s_ken) == [] and len(board_store.cards(s_ann)) == 1
     s_ken.add_call(Call(principal_id=ken.id, direction=CallDirection.INCOMING, number_raw="+81 3-1234-5678",
                         started_utc=datetime(2026, 3, 1, tzinfo=UTC)))
     assert s_ann.calls() == []
@@ -159,11 +162,12 @@ def test_transaction_rolls_back_everything(two):
 def test_today_is_each_principals_own_day_and_labelled(two):
     store, ann, ken, _, _ = two
     now = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # 10:00 in New York, 23:00 in Tokyo
-    store.scope(ann.id).add_task(Task(principal_id=ann.id, title="Ann today", due_utc=now + timedelta(hours=8)))
+    board_store.add_card(store.scope(ann.id), Card(principal_id=ann.id, title="Ann today", due_utc=now + timedelta(hours=8)))
     # 01:00 tomorrow in Tokyo: not Ken's today
-    store.scope(ken.id).add_task(Task(principal_id=ken.id, title="Ken tomorrow", due_utc=now + timedelta(hours=2)))
-    store.scope(ken.id).add_reminder(Reminder(principal_id=ken.id, kind="free", text="Ken overdue",
-                                              due_utc=now - timedelta(days=1)))
+    board_store.add_card(store.scope(ken.id), Card(principal_id=ken.id, title="Ken tomorrow",
+                                                   due_utc=now + timedelta(hours=2)))
+    reminder_store.insert(store.scope(ken.id), Reminder(principal_id=ken.id, kind="free", text="Ken overdue",
+                                                        due_utc=now - timedelta(days=1)))
     rows = store.today(now)
     assert [(r["principal"], r["text"]) for r in rows] == [("Ken", "Ken overdue"), ("Ann", "Ann today")]
 

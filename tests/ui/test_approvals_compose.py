@@ -10,15 +10,22 @@ from assistant.domain import ApprovalPolicy
 from tests.ui.test_compose import build_workspace, open_reply, sent_files
 
 
+def approval_buttons(compose):
+    from assistant.ui.approvals.view import ComposeApprovalButtons
+
+    (buttons,) = [w for w in compose.extension_widgets if isinstance(w, ComposeApprovalButtons)]
+    return buttons
+
+
 def test_ask_approval_from_compose_sends_the_request_even_when_the_policy_would_not(qtbot, tmp_path, make_window):
     ws, maildir, ann_id, _ = build_workspace(tmp_path, policy=ApprovalPolicy.NEVER)
     window = make_window(ws)
     window.select_principal(ann_id)
     compose = open_reply(qtbot, window)
-    assert compose.approval_buttons.ask_button.isVisibleTo(compose)
+    assert approval_buttons(compose).ask_button.isVisibleTo(compose)
     qtbot.keyClicks(compose.body, "Figures on Friday.")
     with qtbot.wait_signal(compose.submitted, timeout=5000) as submitted:
-        qtbot.mouseClick(compose.approval_buttons.ask_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(approval_buttons(compose).ask_button, Qt.MouseButton.LeftButton)
     assert submitted.args[1] == "awaiting-approval"
     qtbot.waitUntil(lambda: not window.tasks.busy)
     with qtbot.wait_signal(window.sync_finished, timeout=20000):
@@ -37,7 +44,7 @@ def test_send_later_from_compose_schedules_in_the_principals_time(qtbot, tmp_pat
     window = make_window(ws)
     window.select_principal(ann_id)
     compose = open_reply(qtbot, window)
-    dialog = compose.approval_buttons.on_send_later()
+    dialog = approval_buttons(compose).on_send_later()
     dialog.when.setText("tomorrow 8:30")
     with qtbot.wait_signal(compose.submitted, timeout=5000) as submitted:
         dialog.accept()

@@ -6,9 +6,9 @@ from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QDialog
 
 from assistant.board import service as board
+from assistant.domain import Card
 from assistant.store import Store
 from assistant.store import board as board_store
-from assistant.store.board import Card
 from assistant.ui.board.view import CARD_MIME, CardDelegate, CardListModel
 
 
@@ -166,9 +166,9 @@ def test_make_a_task_from_the_open_thread_links_back(boards, make_window, qtbot)
     window.inbox.threads.select_row(0)
     subject = window.inbox.model.thread_at(0).subject
     qtbot.waitUntil(lambda: not window.tasks.busy)
-    window.make_task_action.trigger()
-    qtbot.waitUntil(lambda: getattr(window, "task_made", None) is not None and not window.tasks.busy)
-    card = window.task_made
+    with qtbot.waitSignal(window.board.card_made, timeout=5000) as made:
+        window.message_actions["make-task"].trigger()
+    card = made.args[0]
     assert card.title.endswith(subject) and board.parse_link(card.link)[0] in ("message", "thread")
     window.views.setCurrentWidget(window.board)
     qtbot.waitUntil(lambda: card.title in window.board.titles()["Inbox"] and not window.tasks.busy)
@@ -184,13 +184,15 @@ def test_make_a_task_is_in_the_message_menu_and_the_thread_menu(boards, make_win
     window = make_window(ws)
     window.select_principal(ann.id)
     qtbot.waitUntil(lambda: window.inbox.model.rowCount() > 0 and not window.tasks.busy)
-    message_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Message")
-    assert window.make_task_action in message_menu.actions()
+    make_task = window.message_actions["make-task"]
+    assert make_task in window.message_menu.actions()
     threads = window.inbox.threads
     rect = threads.visualRect(window.inbox.model.index(0, 0))
     threads.customContextMenuRequested.emit(rect.center())
-    assert window.make_task_action in window.inbox_thread_menu.actions()
-    window.inbox_thread_menu.close()
+    menu = window.inbox_actions.thread_menu
+    assert menu is not None and make_task in menu.actions()
+    assert menu.actions().index(make_task) > menu.actions().index(window.message_actions["reply"])
+    menu.close()
 
 
 def test_one_click_on_a_cards_link_opens_what_it_came_from(boards, make_window, qtbot):
@@ -247,9 +249,9 @@ def test_make_a_task_from_the_event_opened_in_the_calendar(boards, make_window, 
     for dialog in window.calendar.findChildren(QDialog):
         dialog.reject()
     window.views.setCurrentWidget(window.calendar)
-    window.make_task_action.trigger()
-    qtbot.waitUntil(lambda: getattr(window, "task_made", None) is not None and not window.tasks.busy)
-    assert window.task_made.title == "Prepare: Ann board call" and window.task_made.link == f"event:{event.id}"
+    with qtbot.waitSignal(window.board.card_made, timeout=5000) as made:
+        window.message_actions["make-task"].trigger()
+    assert made.args[0].title == "Prepare: Ann board call" and made.args[0].link == f"event:{event.id}"
 
 
 def test_typing_in_the_filter_never_acts_on_cards(boards, make_window, qtbot):

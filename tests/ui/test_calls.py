@@ -6,8 +6,10 @@ from PySide6.QtCore import QDateTime, Qt, QTime
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QDialog
 
+from assistant import reminders
 from assistant.domain import Call, CallDirection, Contact, Principal
 from assistant.store import Store
+from assistant.store import board as board_store
 from assistant.ui.calls.quick_log import QuickLogDialog, format_elapsed
 from assistant.ui.calls.view import CallBackDialog, CallLogModel
 
@@ -171,8 +173,7 @@ def test_shortcut_opens_the_quick_log_and_saving_logs_through_the_worker(make_wi
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     dialog = window.calls.quick_log
     assert dialog is not None and dialog.isVisible()
-    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
-    assert file_menu.actions()[0] is window.quick_log_action
+    assert window.file_menu.actions()[0] is window.calls.quick_log_action
     dialog.number.setText("+81 3 1234 5678")  # only Ken knows this number
     assert dialog.principal.currentData() == ken.id and dialog.caller_name.text() == "Daisuke"
     dialog.direction.setCurrentIndex(dialog.direction.findData("in"))
@@ -207,9 +208,9 @@ def test_call_back_and_make_task_from_the_tab(make_window, call_workspace, qtbot
     assert out.read_text().splitlines()[1].split(",")[5] == "+12125550123"
     store = Store(ws)
     try:
-        (reminder,) = [r for r in store.scope(ann.id).reminders() if r.kind == "call-back"]
+        (reminder,) = [r for r in reminders.pending(store, ann.id) if r.kind == "call-back"]
         assert reminder.due_utc == due and reminder.link == f"call:{call.id}" and "Sender 0" in reminder.text
-        assert [t.link for t in store.scope(ann.id).tasks()] == [f"call:{call.id}"]
+        assert [t.link for t in board_store.cards(store.scope(ann.id))] == [f"call:{call.id}"]
     finally:
         store.close()
 
@@ -297,11 +298,11 @@ def test_quick_log_sets_a_call_back_in_the_principals_zone_and_a_task(make_windo
         dialog.accept()
     store = Store(ws)
     try:
-        (reminder,) = store.scope(ken.id).reminders()
+        (reminder,) = reminders.pending(store, ken.id)
         assert reminder.due_utc == datetime(2026, 3, 9, 0, 30, tzinfo=UTC) and reminder.link == f"call:{logged.args[0]}"
         assert "Daisuke" in reminder.text
-        assert [t.link for t in store.scope(ken.id).tasks()] == [f"call:{logged.args[0]}"]
-        assert store.scope(ann.id).reminders() == []
+        assert [t.link for t in board_store.cards(store.scope(ken.id))] == [f"call:{logged.args[0]}"]
+        assert reminders.pending(store, ann.id) == []
     finally:
         store.close()
 
@@ -331,3 +332,22 @@ def test_a_hidden_calls_tab_fits_its_columns_when_shown(make_window, call_worksp
     window.views.setCurrentWidget(view)
     qtbot.waitUntil(view.isVisible)
     assert view.table.columnWidth(3) <= 160  # fitted to "Sender 0" on showing, within the column's cap
+
+
+def test_a_task_made_from_the_quick_log_shows_on_the_open_board_at_once(make_window, call_workspace, qtbot):
+    """Reported: the card appeared only after switching principal. The board refreshes from what the save changed."""
+    ws, _ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ken.id)
+    window.views.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: window.board.snapshot is not None and window.board.snapshot.principal.id == ken.id
+                    and not window.tasks.busy)
+    assert window.board.snapshot.cards == []
+    dialog = window.calls.open_quick_log(clock=FakeClock(), now=lambda: NOW)
+    dialog.number.setText("+81 3-1234-5678")
+    dialog.make_task.setChecked(True)
+    with qtbot.waitSignal(window.calls.call_logged, timeout=5000):
+        dialog.accept()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    titles = [t for column in window.board.titles().values() for t in column]
+    assert titles == ["Follow up: Call from Daisuke"]

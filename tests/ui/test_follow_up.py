@@ -41,25 +41,25 @@ def test_follow_up_from_the_open_thread_is_a_reminder_on_its_message(make_window
     window.inbox.threads.select_row(0)
     qtbot.waitUntil(lambda: window.inbox.reader._message is not None)
     shown = window.inbox.reader._message
-    message_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Message")
-    assert window.follow_up_action in message_menu.actions()
+    assert window.follow_up.action in window.message_menu.actions()
+    assert window.message_actions["follow-up"] is window.follow_up.action
 
     def answer() -> None:
-        dialog = window.follow_up_dialog
+        dialog = window.follow_up.dialog
         dialog.when.setDateTime(QDateTime(datetime(2026, 12, 2).date(), QTime(10, 30)))
         dialog.note.setText("chase the signed lease")
         dialog.accept()
 
     def when_open() -> None:
-        if isinstance(getattr(window, "follow_up_dialog", None), QDialog) and window.follow_up_dialog.isVisible():
+        if isinstance(window.follow_up.dialog, QDialog) and window.follow_up.dialog.isVisible():
             answer()
         else:
             QTimer.singleShot(20, when_open)
 
     QTimer.singleShot(0, when_open)
-    window.follow_up_action.trigger()
-    qtbot.waitUntil(lambda: getattr(window, "follow_up_set", None) is not None, timeout=5000)
-    made = window.follow_up_set
+    with qtbot.waitSignal(window.follow_up.set, timeout=5000) as set_:
+        window.follow_up.action.trigger()
+    made = set_.args[0]
     store = Store(ws)
     try:
         stored = rstore.get(store.scope(ann.id), made.id)

@@ -16,9 +16,9 @@ def test_edit_principal_from_the_file_menu(qtbot, workspace, make_window):
     ws, ann, ken = workspace
     window = make_window(ws)
     window.select_principal(ann.id)
-    window.edit_principal_action.trigger()
-    qtbot.waitUntil(lambda: getattr(window, "principal_dialog", None) is not None and window.principal_dialog.isVisible())
-    dialog = window.principal_dialog
+    window.principal_actions.edit_principal_action.trigger()
+    qtbot.waitUntil(lambda: window.principal_actions.dialog is not None and window.principal_actions.dialog.isVisible())
+    dialog = window.principal_actions.dialog
     assert dialog.name.text() == "Ann"
     dialog.addresses.setText("ann@ann.example, ann.private@home.example")
     dialog.zone.setCurrentText("Europe/Dublin")
@@ -57,7 +57,7 @@ def test_bad_input_keeps_the_dialog_open_with_one_line(qtbot, workspace, make_wi
     ws, ann, _ = workspace
     window = make_window(ws)
     window.add_principal_action.trigger()
-    dialog = window.principal_dialog
+    dialog = window.principal_actions.dialog
     dialog.name.setText("Zed")
     dialog.addresses.setText("not an address")
     qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
@@ -78,8 +78,8 @@ def test_account_dialog_attaches_a_local_maildir(qtbot, workspace, make_window, 
     ws, ann, _ = workspace
     window = make_window(ws)
     window.select_principal(ann.id)
-    window.add_account_action.trigger()
-    dialog = window.account_dialog
+    window.principal_actions.add_account_action.trigger()
+    dialog = window.principal_actions.account_dialog
     dialog.mail_path.setText(str(tmp_path / "missing"))
     qtbot.mouseClick(dialog.add_local_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.error.isVisible())
@@ -100,8 +100,8 @@ def test_sign_in_runs_off_the_gui_thread_and_shows_the_device_code(qtbot, worksp
     ws, ann, _ = workspace
     window = make_window(ws)
     window.select_principal(ann.id)
-    window.add_account_action.trigger()
-    dialog = window.account_dialog
+    window.principal_actions.add_account_action.trigger()
+    dialog = window.principal_actions.account_dialog
     go = threading.Event()
     threads = []
 

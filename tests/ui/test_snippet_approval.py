@@ -68,9 +68,9 @@ def test_set_a_snippets_approval_in_the_principal_dialog(qtbot, tmp_path, make_w
     ws, _maildir, ann_id = workspace_with_snippets(tmp_path, ApprovalPolicy.ALWAYS)
     window = make_window(ws)
     window.select_principal(ann_id)
-    window.edit_principal_action.trigger()
-    qtbot.waitUntil(lambda: getattr(window, "principal_dialog", None) is not None and window.principal_dialog.isVisible())
-    dialog = window.principal_dialog
+    window.principal_actions.edit_principal_action.trigger()
+    qtbot.waitUntil(lambda: window.principal_actions.dialog is not None and window.principal_actions.dialog.isVisible())
+    dialog = window.principal_actions.dialog
     dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.snippet_list.parentWidget()))
     rows = {dialog.snippet_list.item(r).text(): r for r in range(dialog.snippet_list.count())}
     dialog.snippet_list.setCurrentRow(rows["confirm"])
@@ -102,9 +102,9 @@ def test_save_keeps_an_approval_changed_without_keep_snippet(qtbot, tmp_path, ma
     ws, _maildir, ann_id = workspace_with_snippets(tmp_path, ApprovalPolicy.ALWAYS)
     window = make_window(ws)
     window.select_principal(ann_id)
-    window.edit_principal_action.trigger()
-    qtbot.waitUntil(lambda: getattr(window, "principal_dialog", None) is not None and window.principal_dialog.isVisible())
-    dialog = window.principal_dialog
+    window.principal_actions.edit_principal_action.trigger()
+    qtbot.waitUntil(lambda: window.principal_actions.dialog is not None and window.principal_actions.dialog.isVisible())
+    dialog = window.principal_actions.dialog
     dialog.snippet_list.setCurrentRow([dialog.snippet_list.item(r).text()
                                        for r in range(dialog.snippet_list.count())].index("terms"))
     dialog.snippet_approval.setCurrentIndex(dialog.snippet_approval.findData("never"))

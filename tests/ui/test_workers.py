@@ -90,3 +90,36 @@ def test_a_hold_ends_by_itself_and_shutdown_is_not_blocked_by_one(qtbot, tmp_pat
     held.shutdown()  # releases the gate instead of waiting a minute
     assert time.monotonic() - started < 30
     manager.shutdown()
+
+
+def test_what_a_task_wrote_is_emitted_once_before_on_done_and_reads_emit_nothing(qtbot, tasks):
+    from assistant.domain import Principal
+    from assistant.store.changes import Area
+
+    order: list[str] = []
+    emitted: list = []
+    tasks.changed.connect(lambda changes: (emitted.append(changes), order.append("changed")))
+    with qtbot.waitSignal(tasks.busy_changed, timeout=5000, check_params_cb=lambda busy: not busy):
+        tasks.run(lambda store: store.add_principal(Principal(name="Ann", timezone="UTC")),
+                  on_done=lambda _p: order.append("done"))
+    assert order == ["changed", "done"]
+    assert len(emitted) == 1 and emitted[0].touches(Area.PRINCIPALS)
+    with qtbot.waitSignal(tasks.busy_changed, timeout=5000, check_params_cb=lambda busy: not busy):
+        tasks.run(lambda store: store.principals())
+    assert len(emitted) == 1
+
+
+def test_a_task_that_fails_after_a_commit_still_reports_what_it_changed(qtbot, tasks):
+    from assistant.domain import Principal
+    from assistant.store.changes import Area
+
+    emitted: list = []
+    tasks.changed.connect(emitted.append)
+
+    def half(store):
+        store.add_principal(Principal(name="Ann", timezone="UTC"))
+        raise RuntimeError("after the first write")
+
+    with qtbot.waitSignal(tasks.busy_changed, timeout=5000, check_params_cb=lambda busy: not busy):
+        tasks.run(half, on_error=lambda _e: None)
+    assert len(emitted) == 1 and emitted[0].touches(Area.PRINCIPALS)

@@ -167,7 +167,6 @@ def sign_in(store: AccountStore, principal_id: int, client_secrets: Path, *, ope
     credential_store.set(key, credentials.to_json())  # type: ignore[no-untyped-call, unused-ignore]  # see above
     for account in store.accounts(principal_id):
         if account.kind == KIND and account.address.lower() == address.lower():
-            assert account.id is not None  # accounts come from the store
             account.settings = {**account.settings, "credential_key": key, "contacts": contacts}
             store.update_account_settings(account.id, account.settings)
             store.set_account_status(account.id, AccountStatus.OK)

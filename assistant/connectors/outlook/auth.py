@@ -84,7 +84,7 @@ class TokenProvider:
 
     def __init__(self, account: Account, credentials: CredentialStore | None = None):
         settings = account.settings
-        if account.id is None or not settings.get("client_id"):
+        if not account.id or not settings.get("client_id"):
             raise NeedsSignIn(f"the Outlook account {account.address} has not been signed in yet")
         self.account = account
         self.credentials = credentials if credentials is not None else CredentialStore()
@@ -204,13 +204,11 @@ def sign_in(
         None,
     )
     if existing is not None:
-        assert existing.id is not None  # accounts come from the store
         merged = {**existing.settings, **settings}
         store.update_account_settings(existing.id, merged)
         store.set_account_status(existing.id, AccountStatus.OK)
         account = store.account(existing.id)
     else:
         account = store.add_account(Account(principal_id=principal_id, kind=KIND, address=address, settings=settings))
-    assert account.id is not None  # the store gave it one
     credentials.set(account_key(account.id), cache.serialize())
     return account

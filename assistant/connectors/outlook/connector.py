@@ -82,7 +82,7 @@ class OutlookConnector(Connector):
         return self._tokens.token(force_refresh)
 
     def _ids(self) -> _Ids:
-        return {"principal_id": self.account.principal_id, "account_id": self.account.id or 0}
+        return {"principal_id": self.account.principal_id, "account_id": self.account.id}
 
     def close(self) -> None:
         self.client.close()

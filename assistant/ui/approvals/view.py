@@ -3,11 +3,12 @@ they have waited, the audit history of the selected draft, replies that were fla
 in-person decision ("approved in person", confirmed by the assistant)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,11 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core import timezones
+from assistant.domain import DraftState
 from assistant.store import Store
+from assistant.store.changes import Area, Changes
+from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-WAITING_STATES = ("awaiting-approval", "needs-confirmation", "rejected")
+WAITING_STATES = (DraftState.AWAITING_APPROVAL, DraftState.NEEDS_CONFIRMATION, DraftState.REJECTED)
 
 
 @dataclass
@@ -67,7 +71,6 @@ def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
     snapshot = QueueSnapshot()
     for item in lifecycle.queue(store, principal_id):
         d, p = item["draft"], principals[item["principal_id"]]
-        assert p.id is not None  # read from the store
         settings = sql.settings(store.scope(p.id))
         snapshot.rows.append(QueueRow(
             principal_id=p.id, principal=p.name, colour=p.colour, zone=p.timezone, draft_id=d.id, subject=d.subject,
@@ -77,7 +80,6 @@ def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
     for p in principals.values():
         if principal_id is not None and p.id != principal_id:
             continue
-        assert p.id is not None  # read from the store
         for f in sql.flags(store.scope(p.id))[:20]:
             snapshot.flagged.append(f"{p.name}: reply from {f.sender or 'unknown'} not applied — {f.reason}")
     return snapshot
@@ -117,7 +119,7 @@ def load_notifications(store: Store, after_id: int | None, already_overdue: set[
     for item in lifecycle.queue(store):
         d, submitted = item["draft"], item["submitted_utc"]
         usual = sql.settings(store.scope(item["principal_id"])).usual_answer_minutes * 60
-        if d.state == "awaiting-approval" and submitted and (now - submitted).total_seconds() > usual:
+        if d.state == DraftState.AWAITING_APPROVAL and submitted and (now - submitted).total_seconds() > usual:
             overdue.add(d.id)
             if d.id not in already_overdue:
                 notices.append(notice(item["principal_id"], item["principal"],
@@ -141,45 +143,32 @@ def waited_text(seconds: float) -> str:
     return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
 
 
-class ApprovalQueueModel(QAbstractTableModel):
-    HEADERS = ("Principal", "Subject", "To", "State", "Waiting", "Via")
+class ApprovalQueueModel(RowTableModel[QueueRow]):
+    headers = ("Principal", "Subject", "To", "State", "Waiting", "Via")
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._rows: list[QueueRow] = []
         self.now = timezones.now_utc()
 
-    def set_rows(self, rows: list[QueueRow], now: datetime) -> None:
-        self.beginResetModel()
-        self._rows, self.now = list(rows), now
-        self.endResetModel()
+    def set_rows(self, rows: Iterable[QueueRow], now: datetime | None = None) -> None:
+        """The queue as read at ``now`` (the time waited is counted to then; default: the time now)."""
+        with self.resetting():
+            self.rows, self.now = list(rows), now or timezones.now_utc()
 
     def row_at(self, row: int) -> QueueRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+        """The draft on ``row``, a row the view shows."""
+        return self.rows[row]
 
     def waited_s(self, r: QueueRow) -> float:
         return (self.now - r.submitted_utc).total_seconds() if r.submitted_utc else 0.0
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        r, column = self._rows[index.row()], index.column()
-        overdue = r.state == "awaiting-approval" and self.waited_s(r) > r.overdue_after_s
-        if role == Qt.ItemDataRole.DisplayRole:
-            waiting = waited_text(self.waited_s(r)) if r.state == "awaiting-approval" else ""
-            return [r.principal, r.subject or "(no subject)", r.to, r.state.replace("-", " "), waiting,
-                    ", ".join(r.channels)][column]
+    def display(self, r: QueueRow, column: int) -> Any:
+        waiting = waited_text(self.waited_s(r)) if r.state == DraftState.AWAITING_APPROVAL else ""
+        return [r.principal, r.subject or "(no subject)", r.to, r.state.replace("-", " "), waiting,
+                ", ".join(r.channels)][column]
+
+    def cell_data(self, r: QueueRow, column: int, role: int) -> Any:
+        overdue = r.state == DraftState.AWAITING_APPROVAL and self.waited_s(r) > r.overdue_after_s
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 4 and r.submitted_utc:
                 theirs = timezones.in_zone(r.submitted_utc, r.zone)
@@ -191,53 +180,35 @@ class ApprovalQueueModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return QColor(r.colour)
-        if role == Qt.ItemDataRole.ForegroundRole and (overdue and column == 4 or r.state == "needs-confirmation"
-                                                        and column == 3):
+        if role == Qt.ItemDataRole.ForegroundRole and (overdue and column == 4
+                                                        or r.state == DraftState.NEEDS_CONFIRMATION and column == 3):
             return QBrush(QColor("#c2410c"))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{r.principal}: {r.subject}, {r.state}, waiting {waited_text(self.waited_s(r))}"
         return None
 
 
-class DraftHistoryModel(QAbstractTableModel):
-    HEADERS = ("Their time", "Your time", "What", "Channel", "Version", "Who")
+class DraftHistoryModel(RowTableModel[dict[str, Any]]):
+    headers = ("Their time", "Your time", "What", "Channel", "Version", "Who")
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._entries: list[dict[str, Any]] = []
         self.zone = "UTC"
 
     def set_entries(self, entries: list[dict[str, Any]], zone: str) -> None:
-        self.beginResetModel()
-        self._entries, self.zone = list(entries), zone
-        self.endResetModel()
+        with self.resetting():
+            self.rows, self.zone = list(entries), zone
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self._entries)):
-            return None
-        e = self._entries[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            at = e["at_utc"]
-            what = e["action"].replace("-", " ")
-            if e.get("comment"):
-                what += f": {e['comment']}"
-            return [
-                f"{timezones.in_zone(at, self.zone):%d %b %H:%M %Z}",
-                f"{timezones.in_zone(at, timezones.assistant_zone_name()):%H:%M %Z}",
-                what, e.get("channel", ""), f"v{e['version']}" if "version" in e else "", e["actor"],
-            ][index.column()]
-        return None
+    def display(self, e: dict[str, Any], column: int) -> Any:
+        at = e["at_utc"]
+        what = e["action"].replace("-", " ")
+        if e.get("comment"):
+            what += f": {e['comment']}"
+        return [
+            f"{timezones.in_zone(at, self.zone):%d %b %H:%M %Z}",
+            f"{timezones.in_zone(at, timezones.assistant_zone_name()):%H:%M %Z}",
+            what, e.get("channel", ""), f"v{e['version']}" if "version" in e else "", e["actor"],
+        ][column]
 
 
 class ApprovalsView(QWidget):
@@ -253,6 +224,7 @@ class ApprovalsView(QWidget):
         self.tasks = tasks
         self.principal_id: int | None = None
         self._request = 0
+        tasks.changed.connect(self.on_changed)
 
         self.all_principals = QCheckBox("All principals")
         self.all_principals.setAccessibleName("Show drafts of all principals")
@@ -373,6 +345,12 @@ class ApprovalsView(QWidget):
         if self.isVisible():
             self.reload()
 
+    def on_changed(self, changes: Changes) -> None:
+        """A draft submitted, decided or sent (here, in a compose window, or by a sync): the queue shown again."""
+        if self.isVisible() and changes.touches(Area.DRAFTS, Area.OUTBOX, principal_id=None if
+                                                self.all_principals.isChecked() else self.principal_id):
+            self.reload()
+
     def showEvent(self, event) -> None:  # decisions arrive with syncs: the queue is read again whenever it is shown
         super().showEvent(event)
         self.reload()
@@ -431,10 +409,10 @@ class ApprovalsView(QWidget):
 
     def _update_buttons(self) -> None:
         row = self.current_row()
-        waiting = row is not None and row.state == "awaiting-approval"
+        waiting = row is not None and row.state == DraftState.AWAITING_APPROVAL
         self.approve_button.setEnabled(waiting)
         self.reject_button.setEnabled(waiting)
-        self.send_now_button.setEnabled(row is not None and row.state == "needs-confirmation")
+        self.send_now_button.setEnabled(row is not None and row.state == DraftState.NEEDS_CONFIRMATION)
 
     # -- decisions ----------------------------------------------------------------------------------------------------
     def decide(self, decision: str) -> None:
@@ -469,8 +447,7 @@ class ApprovalsView(QWidget):
     def _decided(self, row: QueueRow, state: str) -> None:
         self.comment.clear()
         self.status.setText(f"“{row.subject}” for {row.principal}: {state.replace('-', ' ')}.")
-        self.decision_recorded.emit(row.draft_id)
-        self.reload()
+        self.decision_recorded.emit(row.draft_id)  # the queue reloads from the change (on_changed)
 
     def _on_error(self, error: BaseException) -> None:
         self.status.setText(describe_error(error))
@@ -537,8 +514,8 @@ class ComposeApprovalButtons(QWidget):
         return self.dialog
 
     @classmethod
-    def install(cls, compose: Any) -> ComposeApprovalButtons:
-        """Put the buttons in a compose window's ``extra_actions`` row; a submit there finishes the window like Send."""
+    def for_compose(cls, compose: Any) -> ComposeApprovalButtons:
+        """The buttons for a compose window's button row; a submit there finishes the window like Send."""
         buttons = cls(compose._tasks, lambda: (compose.principal.id, compose.draft_id) if compose.draft_id else None,
                       compose, before_submit=compose.save_now)
 
@@ -550,8 +527,6 @@ class ComposeApprovalButtons(QWidget):
 
         buttons.submitted.connect(finished)
         buttons.failed.connect(compose.show_error)
-        compose.extra_actions.addWidget(buttons)
-        compose.approval_buttons = buttons
         return buttons
 
     def submit(self, when: tuple[str, str] | None, *, require_approval: bool = False) -> None:
@@ -582,3 +557,13 @@ class ComposeApprovalButtons(QWidget):
                                        require_approval=require_approval)
 
         self.tasks.run(run, on_done=self.submitted.emit, on_error=lambda e: self.failed.emit(describe_error(e)))
+
+
+def install(window: Any) -> ApprovalsView:
+    """The Approvals tab, its link ("approvals"), and "Ask approval" / "Send later…" in every compose window."""
+    view = ApprovalsView(window.tasks)  # drafts waiting for principals; reloads when shown
+    window.add_view(view, "A&pprovals")
+    window.principal_changed.connect(view.set_principal_id)
+    window.add_compose_extension(ComposeApprovalButtons.for_compose)
+    window.register_link("approvals", lambda _pid, _id: window.views.setCurrentWidget(view))
+    return view

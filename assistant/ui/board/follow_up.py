@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer
+from PySide6.QtCore import QDate, QDateTime, QObject, Qt, QTime, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
+from assistant import reminders
 from assistant.core import timezones
 from assistant.domain import Principal
 from assistant.ui.widgets.times import edit_utc
@@ -84,57 +85,63 @@ def target_message(store: Any, principal_id: int, message_id: int | None, thread
     return messages[-1] if messages else None
 
 
-def install(window: Any, clock: Callable[[], datetime] = timezones.now_utc) -> QAction:
-    """"Follow up if no reply…" (Ctrl+Shift+U) in the Message menu and the thread list's menu."""
-    from assistant import reminders
-    from assistant.ui.board.view import join_inbox_menus
+class FollowUp(QObject):
+    """"Follow up if no reply…" (Ctrl+Shift+U) on the message or thread open in the inbox: the Message menu and the
+    thread list's menu."""
 
-    shown: dict[str, int | None] = {"message": None}
-    window.inbox.reader.message_shown.connect(lambda message_id: shown.__setitem__("message", message_id))
-    window.principal_changed.connect(lambda _pid: shown.__setitem__("message", None))
+    set = Signal(object)  # the Reminder made
 
-    def follow_up() -> None:
+    def __init__(self, window: Any, clock: Callable[[], datetime] = timezones.now_utc):
+        super().__init__(window)
+        self.window = window
+        self.clock = clock
+        self.dialog: FollowUpDialog | None = None  # the last one opened
+        self.shown_message: int | None = None
+        window.inbox.reader.message_shown.connect(lambda message_id: setattr(self, "shown_message", message_id))
+        window.principal_changed.connect(lambda _pid: setattr(self, "shown_message", None))
+        self.action = QAction("Follow &up if no reply…", window)
+        self.action.setObjectName("follow-up")
+        self.action.setShortcut(QKeySequence("Ctrl+Shift+U"))
+        self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.action.setStatusTip("Remind me if nobody replies to this message by a time in the principal's zone")
+        self.action.triggered.connect(self.follow_up)
+        window.add_message_action("follow-up", self.action, separator=True)
+
+    def follow_up(self) -> None:
+        window = self.window
         principal = window.current_principal
-        if principal is None:
+        if principal is None or not principal.id:
             return
         row = window.inbox.threads.currentIndex().row()
         thread = window.inbox.model.thread_at(row) if row >= 0 else None
-        message_id, thread_id = shown["message"], thread.id if thread is not None else None
+        message_id, thread_id = self.shown_message, thread.id if thread is not None else None
         if message_id is None and thread_id is None:
-            window.statusBar().showMessage("Open a message or a thread first.", 5000)
+            window.show_status("Open a message or a thread first.", 5000)
             return
-
-        def ask(message) -> None:
-            if message is None:
-                return
-            dialog = FollowUpDialog(principal, message.subject, clock(), window)
-            window.follow_up_dialog = dialog
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-            due, note = dialog.due_utc(), dialog.note.text()
-
-            def done(reminder) -> None:
-                when = timezones.in_zone(reminder.due_utc, principal.timezone)
-                window.statusBar().showMessage(
-                    f"Follow-up set for {when:%a %d %b %H:%M %Z} ({principal.name}'s time); a reply cancels it.", 8000)
-                window.follow_up_set = reminder
-                if getattr(window, "reminders", None) is not None:
-                    window.reminders.scheduler.reload()
-                    window.today.reload()
-
-            window.tasks.run(lambda store: reminders.follow_up_if_no_reply(store, principal.id, message.id, due, note),
-                             on_done=done, on_error=lambda e: window.show_error(describe_error(e)))
-
-        window.tasks.run(lambda store: target_message(store, principal.id, message_id, thread_id), on_done=ask,
+        window.tasks.run(lambda store: target_message(store, principal.id, message_id, thread_id),
+                         on_done=lambda message: self.ask(principal, message),
                          on_error=lambda e: window.show_error(describe_error(e)))
 
-    action = QAction("Follow &up if no reply…", window)
-    action.setObjectName("follow-up")
-    action.setShortcut(QKeySequence("Ctrl+Shift+U"))
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    action.setStatusTip("Remind me if nobody replies to this message by a time in the principal's zone")
-    action.triggered.connect(follow_up)
-    window.addAction(action)
-    QTimer.singleShot(0, window, lambda: join_inbox_menus(window, action))
-    window.follow_up_action = action
-    return action
+    def ask(self, principal: Principal, message: Any) -> None:
+        principal_id = principal.id
+        if message is None or principal_id is None:
+            return
+        window = self.window
+        dialog = FollowUpDialog(principal, message.subject, self.clock(), window)
+        self.dialog = dialog
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        due, note = dialog.due_utc(), dialog.note.text()
+
+        def done(reminder: Any) -> None:
+            when = timezones.in_zone(reminder.due_utc, principal.timezone)
+            window.show_status(
+                f"Follow-up set for {when:%a %d %b %H:%M %Z} ({principal.name}'s time); a reply cancels it.")
+            self.set.emit(reminder)
+
+        window.tasks.run(lambda store: reminders.follow_up_if_no_reply(store, principal_id, message.id, due, note),
+                         on_done=done, on_error=lambda e: window.show_error(describe_error(e)))
+
+
+def install(window: Any, clock: Callable[[], datetime] = timezones.now_utc) -> FollowUp:
+    return FollowUp(window, clock)

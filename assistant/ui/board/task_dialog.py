@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from assistant.board import service as board
 from assistant.core import timezones
 from assistant.core.errors import UserError
-from assistant.store.board import Card, ChecklistItem
+from assistant.domain import Card, ChecklistItem
 
 PRIORITIES = ["None", "Low", "Medium", "High"]
 

@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -59,9 +58,9 @@ from PySide6.QtWidgets import (
 
 from assistant.board import service as board
 from assistant.core import timezones
-from assistant.domain import Principal
+from assistant.domain import Card, Principal
 from assistant.store import board as board_store
-from assistant.store.board import Card
+from assistant.store.changes import Area, Changes
 from assistant.ui.board.task_dialog import TaskDialog
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -394,7 +393,6 @@ class DeleteCardCommand(QUndoCommand):
         super().__init__(f"Delete “{card.title}”")
         self.view = view
         self.principal_id = card.principal_id
-        assert card.id is not None  # the cards shown come from the store
         self.card_id = card.id
         self.gone: Card | None = None
 
@@ -403,8 +401,7 @@ class DeleteCardCommand(QUndoCommand):
 
         def done(gone: Card) -> None:
             self.gone = gone
-            self.view.show_undo_bar(f"Deleted “{gone.title}”.")
-            self.view.reload()
+            self.view.show_undo_bar(f"Deleted “{gone.title}”.")  # the board reloads from the change
 
         self.view.tasks.run(lambda store: board.delete_task(store, principal_id, card_id), on_done=done,
                             on_error=self.view.show_error)
@@ -418,7 +415,6 @@ class DeleteCardCommand(QUndoCommand):
             return board.restore_task(store, principal_id, self.gone)
 
         def done(back: Card) -> None:
-            assert back.id is not None  # restore_task stored it
             self.card_id = back.id
             self.view.hide_undo_bar()
             self.view.reload(select_card_id=back.id)
@@ -433,6 +429,7 @@ class BoardView(QWidget):
     loaded = Signal()
     link_activated = Signal(int, str)  # principal id, link ("message:12")
     error = Signal(str)
+    card_made = Signal(object)  # the Card made from a message, thread or event ("Make a task")
 
     def __init__(self, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -444,6 +441,7 @@ class BoardView(QWidget):
         self.undo_stack = QUndoStack(self)
         self._request = 0
         self._select_after_load: int | None = None
+        tasks.changed.connect(self.on_changed)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter cards by text")
@@ -548,6 +546,11 @@ class BoardView(QWidget):
         self._set_columns([])
         self.reload()
 
+    def on_changed(self, changes: Changes) -> None:
+        """Whoever changed this principal's board (the quick log, Ctrl+T, an import, a sync), it is shown at once."""
+        if self.principal is not None and changes.touches(Area.BOARD, principal_id=self.principal.id):
+            self.reload()
+
     def reload(self, select_card_id: int | None = None) -> None:
         if select_card_id is None:
             current = self.current_card()
@@ -608,7 +611,6 @@ class BoardView(QWidget):
         self.column_widgets = []
         if self.principal is None:
             return
-        assert self.principal.id is not None  # principals come from the store
         for i, column in enumerate(columns):
             widget = ColumnWidget(column, self.principal.id, self.columns_host)
             widget.model.card_dropped.connect(self.on_card_dropped)
@@ -716,7 +718,6 @@ class BoardView(QWidget):
         card = self.current_card()
         if card is None or not 0 <= i + step < len(self.column_widgets):
             return
-        assert card.id is not None  # the cards shown come from the store
         self.move_card(card.id, self.column_widgets[i + step].column.id, None)
 
     def open_current(self) -> None:
@@ -817,9 +818,8 @@ class BoardView(QWidget):
             if report.rejected:
                 text += f"; {len(report.rejected)} rejected — " + "; ".join(f"{i}: {r}" for i, r in report.rejected[:3])
             self.last_import = report
-            self.show_undo_bar(text + ".")
+            self.show_undo_bar(text + ".")  # the board reloads from the change
             self.undo_button.hide()
-            self.reload()
 
         self.tasks.run(run, on_done=done, on_error=self.show_error)
 
@@ -863,7 +863,7 @@ class BoardView(QWidget):
             return
         principal_id = self.principal.id
         assert principal_id is not None  # principals come from the store
-        self.tasks.run(lambda store: fn(store.scope(principal_id), *args), on_done=lambda _r: self.reload(),
+        self.tasks.run(lambda store: fn(store.scope(principal_id), *args),  # the board reloads from the change
                        on_error=self.show_error)
 
     def on_add_column(self) -> None:
@@ -884,76 +884,26 @@ class BoardView(QWidget):
 
 
 # -- the main window's part ---------------------------------------------------------------------------------------------
-def open_link(window: Any, principal_id: int, link: str) -> None:
-    """Open what a card links to: the thread in the Inbox tab, the event's week in the Calendar, the Calls tab."""
-    parsed = board.parse_link(link)
-    if parsed is None:
-        return
-    kind, ident = parsed
-    if kind in ("message", "thread"):
-        from assistant.ui.mail.inbox import threads_from_messages
-
-        def load(store: Any) -> Any:
-            scope = store.scope(principal_id)
-            thread_id = scope.message(ident, with_body=False).thread_id if kind == "message" else ident
-            return scope.principal, threads_from_messages(principal_id, scope.thread_messages(thread_id))
-
-        def show(result: Any) -> None:
-            principal, threads = result
-            if threads:
-                window.views.setCurrentWidget(window.inbox)
-                window.inbox.reader.show_thread(principal, threads[0])
-
-        window.tasks.run(load, on_done=show, on_error=lambda e: window.show_error(describe_error(e)))
-    elif kind == "event":
-        def load_event(store: Any) -> Any:
-            return store.scope(principal_id).event(ident)
-
-        def show_event(event: Any) -> None:
-            window.views.setCurrentWidget(window.calendar)
-            from assistant.ui.calendar.view import week_start
-
-            window.calendar.show_week(week_start(event.start_utc.date()))
-
-        window.tasks.run(load_event, on_done=show_event, on_error=lambda e: window.show_error(describe_error(e)))
-    elif kind == "call" and getattr(window, "calls", None) is not None:
-        window.views.setCurrentWidget(window.calls)
-
-
-def join_inbox_menus(window: Any, action: QAction) -> None:
-    for menu_action in window.menuBar().actions():
-        if menu_action.menu() is not None and menu_action.text().replace("&", "") == "Message":
-            menu_action.menu().addSeparator()
-            menu_action.menu().addAction(action)
-    threads = window.inbox.threads
-    if threads.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu:
-        def add_to_thread_menu(_pos: Any) -> None:  # runs after the inbox's own handler has built its menu
-            menu = getattr(window, "inbox_thread_menu", None)
-            if menu is not None and action not in menu.actions():
-                menu.addSeparator()
-                menu.addAction(action)
-
-        threads.customContextMenuRequested.connect(add_to_thread_menu)
-    else:
-        threads.addAction(action)
-        threads.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-
-
 def install(window: Any) -> BoardView:
-    """Add the Board tab, and "Make a task" (Ctrl+T) for the message or thread open in the inbox, or the event last
-    opened on the Calendar tab when that tab is showing."""
+    """The Board tab, "task:" links, and "Make a task" (Ctrl+T) for the message or thread open in the inbox, or the event
+    last opened on the Calendar tab when that tab is showing."""
     view = BoardView(window.tasks)
-    window.board = view
-    window.views.addTab(view, "&Board")
+    window.add_view(view, "&Board")
     shown: dict[str, int | None] = {"message": None}
 
     def on_principal_changed(_pid: int) -> None:
         shown["message"] = None
         view.set_principal(window.current_principal)
 
+    def open_card(_principal_id: int, card_id: int | None) -> None:
+        window.views.setCurrentWidget(view)
+        if card_id is not None:
+            view.reload(select_card_id=card_id)
+
     window.principal_changed.connect(on_principal_changed)
-    view.link_activated.connect(lambda pid, link: open_link(window, pid, link))
-    view.error.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.register_link("task", open_card)
+    view.link_activated.connect(window.open_link)
+    view.error.connect(window.show_status)
     window.inbox.reader.message_shown.connect(lambda message_id: shown.__setitem__("message", message_id))
 
     picked: dict[str, Any] = {"event": None}  # the calendar's last opened event (an EventOccurrence)
@@ -971,7 +921,7 @@ def install(window: Any) -> BoardView:
         event = picked["event"]
         if window.views.currentWidget() is window.calendar:
             if event is None or event.principal_id != principal.id:
-                window.statusBar().showMessage("Open an event first.", 5000)
+                window.show_status("Open an event first.", 5000)
                 return
             kind, ident = "event", event.event_id
         elif message_id is not None:
@@ -979,13 +929,13 @@ def install(window: Any) -> BoardView:
         elif thread is not None:
             kind, ident = "thread", thread.id
         else:
-            window.statusBar().showMessage("Open a message or a thread first.", 5000)
+            window.show_status("Open a message or a thread first.", 5000)
             return
 
         def made(card: Card) -> None:
-            window.statusBar().showMessage(f"Task “{card.title}” added to {principal.name}'s board.", 8000)
+            window.show_status(f"Task “{card.title}” added to {principal.name}'s board.")
             view.reload(select_card_id=card.id)
-            window.task_made = card
+            view.card_made.emit(card)
 
         window.tasks.run(lambda store: board.make_task_from(store, principal.id, kind, ident), on_done=made,
                          on_error=lambda e: window.show_error(describe_error(e)))
@@ -995,8 +945,5 @@ def install(window: Any) -> BoardView:
     action.setShortcut(QKeySequence("Ctrl+T"))
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     action.triggered.connect(make_task)
-    window.addAction(action)
-    # The Message menu and the thread list's context menu are made after the views; join them once the window is built.
-    QTimer.singleShot(0, window, lambda: join_inbox_menus(window, action))
-    window.make_task_action = action
+    window.add_message_action("make-task", action, separator=True)
     return view

@@ -1,23 +1,25 @@
 """The agenda: a principal's coming occurrences as a list, each in their zone and the assistant's."""
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
 from assistant.core import timezones
 from assistant.domain import EventOccurrence
+from assistant.ui.widgets.tables import RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 OccurrenceRole = Qt.ItemDataRole.UserRole + 1
 
 
-class AgendaModel(QAbstractTableModel):
-    COLUMNS = ("Day", "Time", "Your time", "Event", "Location", "Status")
+class AgendaModel(RowTableModel[EventOccurrence]):
+    headers = ("Day", "Time", "Your time", "Event", "Location", "Status")
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._rows: list[EventOccurrence] = []
         self._zone = "UTC"
         self._assistant_zone = "UTC"
         self._pending: set[int] = set()
@@ -27,60 +29,48 @@ class AgendaModel(QAbstractTableModel):
     def set_occurrences(self, occurrences: list[EventOccurrence], zone: str, assistant_zone: str,
                         pending: set[int] | frozenset[int] = frozenset(), colour: str = "#3b82f6",
                         palette: QPalette | None = None) -> None:
-        self.beginResetModel()
-        self._rows = sorted(occurrences, key=lambda o: (o.start_utc, o.summary))
-        self._zone, self._assistant_zone = zone, assistant_zone
-        self._pending = set(pending)
-        self._colour = colour
-        self._palette = palette or QPalette()
-        self.endResetModel()
+        with self.resetting():
+            self.rows = sorted(occurrences, key=lambda o: (o.start_utc, o.summary))
+            self._zone, self._assistant_zone = zone, assistant_zone
+            self._pending = set(pending)
+            self._colour = colour
+            self._palette = palette or QPalette()
 
     def occurrence_at(self, row: int) -> EventOccurrence:
-        return self._rows[row]
+        return self.rows[row]
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+    def header_data(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and column == 1:
+            return f"Time ({self._zone})"
+        if role == Qt.ItemDataRole.DisplayRole and column == 2:
+            return f"Your time ({self._assistant_zone})"
+        return super().header_data(column, role)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            if section == 1:
-                return f"Time ({self._zone})"
-            if section == 2:
-                return f"Your time ({self._assistant_zone})"
-            return self.COLUMNS[section]
+    def display(self, o: EventOccurrence, column: int) -> Any:
+        theirs = timezones.in_zone(o.start_utc, self._zone)
+        if column == 0:
+            day = o.start_date if o.all_day and o.start_date else theirs.date()
+            return f"{day:%a %d %b}"
+        if column == 1:
+            if o.all_day:
+                return "all day"
+            end = timezones.in_zone(o.end_utc, self._zone)
+            return f"{theirs:%H:%M}–{end:%H:%M} {theirs.tzname()}"
+        if column == 2:
+            if o.all_day:
+                return ""
+            mine, mine_end = (timezones.in_zone(t, self._assistant_zone) for t in (o.start_utc, o.end_utc))
+            weekday = "" if mine.date() == theirs.date() else f"{mine:%a} "
+            return f"{weekday}{mine:%H:%M}–{mine_end:%H:%M} {mine.tzname()}"
+        if column == 3:
+            return o.summary or "(no title)"
+        if column == 4:
+            return o.location
+        if column == 5:
+            return "waiting to sync" if o.event_id in self._pending else ""
         return None
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        o = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            theirs = timezones.in_zone(o.start_utc, self._zone)
-            if column == 0:
-                day = o.start_date if o.all_day and o.start_date else theirs.date()
-                return f"{day:%a %d %b}"
-            if column == 1:
-                if o.all_day:
-                    return "all day"
-                end = timezones.in_zone(o.end_utc, self._zone)
-                return f"{theirs:%H:%M}–{end:%H:%M} {theirs.tzname()}"
-            if column == 2:
-                if o.all_day:
-                    return ""
-                mine, mine_end = (timezones.in_zone(t, self._assistant_zone) for t in (o.start_utc, o.end_utc))
-                weekday = "" if mine.date() == theirs.date() else f"{mine:%a} "
-                return f"{weekday}{mine:%H:%M}–{mine_end:%H:%M} {mine.tzname()}"
-            if column == 3:
-                return o.summary or "(no title)"
-            if column == 4:
-                return o.location
-            if column == 5:
-                return "waiting to sync" if o.event_id in self._pending else ""
+    def cell_data(self, o: EventOccurrence, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DecorationRole and column == 3:
             return QColor(self._colour)
         if role == Qt.ItemDataRole.ForegroundRole and column in (2, 5):
@@ -88,7 +78,7 @@ class AgendaModel(QAbstractTableModel):
         if role == OccurrenceRole:
             return o
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{o.summary}, {self.data(index.sibling(index.row(), 0))} {self.data(index.sibling(index.row(), 1))}"
+            return f"{o.summary}, {self.display(o, 0)} {self.display(o, 1)}"
         return None
 
 

@@ -41,6 +41,7 @@ from assistant.core import timezones
 from assistant.core.errors import UserError
 from assistant.domain import BusinessHours, CalendarEvent, EventOccurrence, Principal
 from assistant.store import Store
+from assistant.store.changes import Area, Changes
 from assistant.ui import style
 from assistant.ui.calendar.agenda import AgendaView
 from assistant.ui.workers import TaskManager, describe_error
@@ -65,7 +66,7 @@ def _fallback_occurrences(event: CalendarEvent, start: datetime, end: datetime) 
         return []
     if s >= end or e < start:
         return []
-    return [EventOccurrence(event_id=event.id or 0, principal_id=event.principal_id, summary=event.summary, start_utc=s,
+    return [EventOccurrence(event_id=event.id, principal_id=event.principal_id, summary=event.summary, start_utc=s,
                             end_utc=e, all_day=event.all_day, location=event.location, start_date=event.start_date)]
 
 
@@ -125,8 +126,8 @@ def load_calendar(store: Store, principal_id: int, start: datetime, end: datetim
     shown = {o.event_id for o in occurrences}
     return CalendarData(
         occurrences=occurrences, problems=problems,
-        events={e.id: e for e in events if e.id is not None and e.id in shown},
-        pending={e.id: waiting[e.remote_id] for e in events if e.id is not None and e.remote_id in waiting},
+        events={e.id: e for e in events if e.id and e.id in shown},
+        pending={e.id: waiting[e.remote_id] for e in events if e.id and e.remote_id in waiting},
         waiting_changes=changes,
         calendar_account_id=calendar_account_id(store, principal_id),
     )
@@ -717,6 +718,7 @@ class CalendarView(QWidget):
         self._tasks = tasks
         self._principal: Principal | None = None
         self._request = 0
+        tasks.changed.connect(self.on_changed)
         self.assistant_zone = timezones.assistant_zone_name()
         saved_mode = QSettings().value("calendar/mode", CalendarMode.WEEK.value)
         self.mode = CalendarMode(saved_mode) if saved_mode in {m.value for m in CalendarMode} else CalendarMode.WEEK
@@ -897,6 +899,12 @@ class CalendarView(QWidget):
         self.anchor = day
         self.reload()
 
+    def on_changed(self, changes: Changes) -> None:
+        """An event saved, moved or synced for this principal (or their business hours edited): the days shown again."""
+        if self._principal is not None and changes.touches(Area.CALENDAR, Area.PRINCIPALS,
+                                                           principal_id=self._principal.id):
+            self.reload()
+
     def reload(self) -> None:
         principal = self._principal
         if principal is None:
@@ -1021,8 +1029,7 @@ class CalendarView(QWidget):
                 return actions.create_event(store, principal_id, account_id, **kwargs)
             return getattr(actions, action)(store, principal_id, **kwargs)
 
-        def done(entry) -> None:
+        def done(entry) -> None:  # the week reloads from the change (on_changed)
             self.event_saved.emit(entry)
-            self.reload()
 
         self._tasks.run(change, on_done=done, on_error=lambda error: self.status.setText(describe_error(error)))

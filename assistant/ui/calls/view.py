@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
     QDateTime,
     QModelIndex,
@@ -17,10 +16,9 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QTime,
-    QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -44,13 +42,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.board import service as board
 from assistant.calls.matching import ContactMatcher, pick_principal
 from assistant.core import timezones
 from assistant.core.phones import classify, normalise
 from assistant.domain import Call, CallDirection, Principal
 from assistant.store import Store
 from assistant.store import calls as call_store
+from assistant.store.changes import Area, Changes
 from assistant.ui.calls.quick_log import QuickLogDialog, QuickLogResult, format_elapsed
+from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -66,78 +67,62 @@ def talk_text(seconds: int) -> str:
     return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
 
 
-class CallLogModel(QAbstractTableModel):
-    HEADERS = ["When", "Your time", "", "Name", "Number", "E.164", "Duration", "Outcome", "Notes"]
+class CallLogModel(RowTableModel[Call]):
+    headers = ("When", "Your time", "", "Name", "Number", "E.164", "Duration", "Outcome", "Notes")
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._calls: list[Call] = []
         self._names: dict[int, str] = {}  # call id → matched contact name when the call has none
         self.zone = "UTC"
         self.assistant_zone = timezones.assistant_zone_name()
 
     def set_calls(self, calls: list[Call], zone: str, names: dict[int, str]) -> None:
-        self.beginResetModel()
-        self._calls, self.zone, self._names = list(calls), zone, dict(names)
-        self.endResetModel()
+        with self.resetting():
+            self.rows, self.zone, self._names = list(calls), zone, dict(names)
 
     def call_at(self, row: int) -> Call | None:
-        return self._calls[row] if 0 <= row < len(self._calls) else None
+        return self.row_at(row)
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._calls)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(
-                self.HEADERS):
-            if section == 0:
-                return f"When ({self.zone.rsplit('/', 1)[-1].replace('_', ' ')})"
-            if section == 1:
-                return "Your time"
-            return self.HEADERS[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and section in (0, 1):
-            return f"The principal's time ({self.zone})" if section == 0 else f"Your time ({self.assistant_zone})"
-        return None
+    def header_data(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and column == 0:
+            return f"When ({self.zone.rsplit('/', 1)[-1].replace('_', ' ')})"
+        if role == Qt.ItemDataRole.ToolTipRole and column in (0, 1):
+            return f"The principal's time ({self.zone})" if column == 0 else f"Your time ({self.assistant_zone})"
+        return super().header_data(column, role)
 
     def display_name(self, call: Call) -> str:
         return call.caller_name or self._names.get(call.id or -1, "")
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._calls):
-            return None
-        call, column = self._calls[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return f"{timezones.in_zone(call.started_utc, self.zone):%Y-%m-%d %H:%M}"
-            if column == 1:
-                return f"{timezones.in_zone(call.started_utc, self.assistant_zone):%a %H:%M}"
-            if column == 2:
-                return DIRECTION_TEXT[call.direction.value]
-            if column == 3:
-                return self.display_name(call)
-            if column == 4:
-                return call.number_raw or "Withheld"
-            if column == 5:
-                kind = classify(call.number_raw, call.number_e164)
-                return call.number_e164 or {"invalid": "invalid — kept as typed", "withheld": "—", "sip": "SIP address",
-                                            "client": "client identity"}.get(kind, "")
-            if column == 6:
-                return format_elapsed(call.duration_s) if call.direction != CallDirection.MISSED else ""
-            if column == 7:
-                return call.outcome
-            if column == 8:
-                return " ".join(call.notes.split())[:200]
+    def display(self, call: Call, column: int) -> Any:
+        if column == 0:
+            return f"{timezones.in_zone(call.started_utc, self.zone):%Y-%m-%d %H:%M}"
+        if column == 1:
+            return f"{timezones.in_zone(call.started_utc, self.assistant_zone):%a %H:%M}"
+        if column == 2:
+            return DIRECTION_TEXT[call.direction.value]
+        if column == 3:
+            return self.display_name(call)
+        if column == 4:
+            return call.number_raw or "Withheld"
+        if column == 5:
+            kind = classify(call.number_raw, call.number_e164)
+            return call.number_e164 or {"invalid": "invalid — kept as typed", "withheld": "—", "sip": "SIP address",
+                                        "client": "client identity"}.get(kind, "")
+        if column == 6:
+            return format_elapsed(call.duration_s) if call.direction != CallDirection.MISSED else ""
+        if column == 7:
+            return call.outcome
+        if column == 8:
+            return " ".join(call.notes.split())[:200]
+        return None
+
+    def cell_data(self, call: Call, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 0:
                 return f"{timezones.in_zone(call.started_utc, self.zone):%A %d %B %Y %H:%M %Z}"
             if column == 8:
                 return call.notes or None
         if role == Qt.ItemDataRole.ForegroundRole and call.direction == CallDirection.MISSED and column in (2, 3, 4):
-            from PySide6.QtGui import QColor
-
             return QColor("#c62828")
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 6:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -193,6 +178,8 @@ class CallsView(QWidget):
         self.tasks = tasks
         self.principal: Principal | None = None
         self.quick_log: QuickLogDialog | None = None
+        self.quick_log_action: QAction | None = None  # the window-wide shortcut, once installed in a window
+        tasks.changed.connect(self.on_changed)
         self.model = CallLogModel(self)
 
         self.filter = QComboBox(self)
@@ -327,7 +314,6 @@ class CallsView(QWidget):
             if info.kind == "phone":
                 f.party_key = info.key
             else:
-                assert principal.id is not None  # principals come from the store
                 f.text = text
                 f.also_keys = call_store.contact_keys_named(self.store.scope(principal.id), text, principal.region)
         return f
@@ -339,12 +325,11 @@ class CallsView(QWidget):
             self.totals.setText("")
             self.show_details(-1)
             return
-        assert principal.id is not None  # principals come from the store
         scope = self.store.scope(principal.id)
         calls = call_store.calls_page(scope, self.current_filter(), limit=PAGE)
         matcher = ContactMatcher(scope, principal.region, search_mail=False)  # the mail is searched per selected call
         names = {c.id: matcher.match(normalise(c.number_raw, principal.region)).name
-                 for c in calls if not c.caller_name and c.id is not None}  # stored calls: all have ids
+                 for c in calls if not c.caller_name and c.id}  # stored calls: all have ids
         self.model.set_calls(calls, principal.timezone, {k: v for k, v in names.items() if v})
         self._columns_fitted = False
         if self.isVisible():
@@ -392,7 +377,6 @@ class CallsView(QWidget):
         if call is None or principal is None:
             self.person.setText("")
             return
-        assert principal.id is not None  # principals come from the store
         scope = self.store.scope(principal.id)
         info = normalise(call.number_raw, principal.region)
         match = ContactMatcher(scope, principal.region).match(info)
@@ -451,7 +435,7 @@ class CallsView(QWidget):
         from assistant.calls.manual import log_call
 
         def save(store: Store) -> Call:
-            from assistant.calls.manual import call_back, task_from_call
+            from assistant.calls.manual import call_back
 
             with store.transaction():  # the call and its follow-ups land together
                 call = log_call(store, result.principal_id, number=result.number, direction=result.direction,
@@ -460,15 +444,17 @@ class CallsView(QWidget):
                 if result.call_back_utc is not None:
                     call_back(store, result.principal_id, call, result.call_back_utc)
                 if result.make_task:
-                    task_from_call(store, result.principal_id, call)
+                    board.make_task_from(store, result.principal_id, "call", call.id)
             return call
 
         self.tasks.run(save, on_done=self._on_call_saved,
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
 
-    def _on_call_saved(self, call: Call) -> None:
-        if self.principal is not None and call.principal_id == self.principal.id:
+    def on_changed(self, changes: Changes) -> None:
+        if self.principal is not None and changes.touches(Area.CALLS, Area.CONTACTS, principal_id=self.principal.id):
             self.reload()
+
+    def _on_call_saved(self, call: Call) -> None:
         self.call_logged.emit(call.id)
         self.follow_up_made.emit(f"Call logged ({format_elapsed(call.duration_s)}).")
 
@@ -514,9 +500,9 @@ class CallsView(QWidget):
             return call_store.update_call(store.scope(call.principal_id), call_id, caller_name=caller_name,
                                           outcome=outcome, notes=notes)
 
-        def done(updated: Call) -> None:
-            row = self.table.currentIndex().row()
-            self.reload()
+        row = self.table.currentIndex().row()
+
+        def done(updated: Call) -> None:  # the table has reloaded from the change (on_changed): select it again
             if 0 <= row < self.model.rowCount():
                 self.table.selectRow(row)
             self.follow_up_made.emit("Call updated.")
@@ -524,12 +510,11 @@ class CallsView(QWidget):
         self.tasks.run(save, on_done=done, on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
 
     def on_make_task(self) -> None:
-        from assistant.calls.manual import task_from_call
-
         call = self.selected_call()
-        if call is None:
+        if call is None or not call.id:
             return
-        self.tasks.run(lambda store: task_from_call(store, call.principal_id, call),
+        call_id = call.id
+        self.tasks.run(lambda store: board.make_task_from(store, call.principal_id, "call", call_id),
                        on_done=lambda task: self.follow_up_made.emit(f"Task made: {task.title}"),
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
 
@@ -559,9 +544,7 @@ class CallsView(QWidget):
             else:
                 self.follow_up_made.emit(describe_error(error))
 
-        def done(report: Any) -> None:
-            if self.principal is not None and self.principal.id == principal_id:
-                self.reload()
+        def done(report: Any) -> None:  # the table reloads from the change (on_changed)
             text = (f"Imported {report.imported} calls from {path.name}; skipped {report.skipped}"
                     f" (already there, or texts); rejected {len(report.rejected)}.")
             if report.rejected:
@@ -703,24 +686,18 @@ def _escape(text: str) -> str:
 
 
 def install(window: Any) -> CallsView:
-    """Add the Calls tab and the window-wide quick-log shortcut to the main window."""
+    """The Calls tab, the window-wide quick log (Ctrl+Shift+L) at the top of the File menu, and "call:" links."""
     view = CallsView(window.store, window.tasks)
-    window.calls = view
-    window.views.addTab(view, "Ca&lls")
+    window.add_view(view, "Ca&lls")
     window.principal_changed.connect(lambda _pid: view.set_principal(window.current_principal))
-    view.follow_up_made.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    view.follow_up_made.connect(window.show_status)
     action = QAction("Log a &call…", window)
     action.setShortcut(QKeySequence(QUICK_LOG_SHORTCUT))
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     action.setStatusTip("Open the quick log with a running timer, for the call that is starting")
     action.triggered.connect(lambda: view.open_quick_log())
     window.addAction(action)
-    window.quick_log_action = action
-
-    def add_to_file_menu() -> None:  # the window builds its menus after its views: once it is built
-        file_menu = next((a.menu() for a in window.menuBar().actions() if a.menu() and a.text() == "&File"), None)
-        if file_menu is not None:
-            file_menu.insertAction(file_menu.actions()[0] if file_menu.actions() else None, action)
-
-    QTimer.singleShot(0, window, add_to_file_menu)
+    window.add_file_action(action)
+    view.quick_log_action = action
+    window.register_link("call", lambda _pid, _id: window.views.setCurrentWidget(view))
     return view

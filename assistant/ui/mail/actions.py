@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QMenu
 
-from assistant.domain import Account, Draft, Message, Principal, Thread
+from assistant.domain import Account, Draft, DraftState, Message, Principal, Thread
 from assistant.store import Store
 from assistant.sync.fetch import fetch_message_source, is_placeholder
+from assistant.ui import style
 from assistant.ui.mail.compose import ComposeStart, ComposeWindow, start_for, start_from_draft
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -23,17 +25,6 @@ KEY_ACTIONS = {
     "n": "new", "r": "reply", "a": "reply-all", "f": "forward",
     "e": "archive", "#": "delete", "u": "toggle-read", "s": "toggle-flag", "!": "toggle-flag",
 }
-
-
-class _Stored(Protocol):
-    @property
-    def id(self) -> int | None: ...
-
-
-def _stored_id(item: _Stored) -> int:
-    """The id of a message, thread or outbox entry read from (or just written to) the store: it has one."""
-    assert item.id is not None
-    return item.id
 
 
 def assistant_name() -> str:
@@ -67,7 +58,7 @@ def forwarded_attachments(store: Store, principal_id: int, original: Message) ->
     from assistant.store import ensure_private_dir
     from assistant.ui.mail.reader import unique_target
 
-    if not original.attachments or original.id is None:
+    if not original.attachments or not original.id:
         return []
     raw = store.scope(principal_id).raw_message(original.id)
     folder = ensure_private_dir(store.dir / "outgoing-attachments" / uuid.uuid4().hex[:12])
@@ -92,8 +83,10 @@ class InboxActions(QObject):
     message_submitted = Signal(int, str)  # draft id, state
 
     def __init__(self, tasks: TaskManager, store: Store, inbox, principal: Callable[[], Principal | None],
-                 parent: QObject | None = None):
+                 parent: QObject | None = None, compose_extensions: Sequence[Callable[[Any], Any]] = ()):
         super().__init__(parent)
+        self.compose_extensions = compose_extensions  # the main window's list: features add to it after this is made
+        self.thread_menu: QMenu | None = None  # the thread list's context menu, while it is open
         self._tasks = tasks
         self._store = store
         self._inbox = inbox
@@ -145,7 +138,7 @@ class InboxActions(QObject):
 
         def work(store: Store) -> dict[int, list[int]]:
             scope = store.scope(principal_id)
-            return {_stored_id(t): per_thread(store, principal_id, t, scope.thread_messages(_stored_id(t)))
+            return {t.id: per_thread(store, principal_id, t, scope.thread_messages(t.id))
                     for t in threads}
 
         def done(entries: dict[int, list[int]]) -> None:
@@ -169,7 +162,7 @@ class InboxActions(QObject):
             scope = store.scope(principal_id)
             inboxes = {f.remote_id for f in scope.folders() if f.role == "inbox"}
             here = {folder} if folder else inboxes
-            return [_stored_id(move_message(store, _stored_id(m), principal_id, "archive"))
+            return [move_message(store, m.id, principal_id, "archive").id
                     for m in messages if here & set(m.folders)]
 
         self._run_on_threads("Archived", archive)
@@ -179,7 +172,7 @@ class InboxActions(QObject):
             from assistant.sync.actions import move_message
 
             trash = {f.remote_id for f in store.scope(principal_id).folders() if f.role == "trash"}
-            return [_stored_id(move_message(store, _stored_id(m), principal_id, "trash"))
+            return [move_message(store, m.id, principal_id, "trash").id
                     for m in messages if not (trash & set(m.folders))]
 
         self._run_on_threads("Moved to trash", delete)
@@ -189,7 +182,7 @@ class InboxActions(QObject):
             from assistant.sync.actions import mark_read
 
             any_unread = any(not m.is_read for m in messages)
-            return [_stored_id(mark_read(store, _stored_id(m), principal_id, any_unread))
+            return [mark_read(store, m.id, principal_id, any_unread).id
                     for m in messages if m.is_read != any_unread]
 
         self._run_on_threads("Marked", toggle)
@@ -200,8 +193,8 @@ class InboxActions(QObject):
 
             flagged = [m for m in messages if m.is_flagged]
             if flagged:
-                return [_stored_id(set_flagged(store, _stored_id(m), principal_id, False)) for m in flagged]
-            return [_stored_id(set_flagged(store, _stored_id(messages[-1]), principal_id, True))] if messages else []
+                return [set_flagged(store, m.id, principal_id, False).id for m in flagged]
+            return [set_flagged(store, messages[-1].id, principal_id, True).id] if messages else []
 
         self._run_on_threads("Flagged or unflagged", toggle)
 
@@ -267,12 +260,13 @@ class InboxActions(QObject):
             reply_signature = snippet_store.reply_signature(scope)
             saved = unsent_new = None
             if mode in ("reply", "reply-all") and original is not None and original.message_id_header:
-                saved = next((d for d in list_drafts(store, principal_id, ["draft", "revised", "rejected"])
+                saved = next((d for d in list_drafts(store, principal_id,
+                                                     [DraftState.DRAFT, DraftState.REVISED, DraftState.REJECTED])
                               if d.in_reply_to == original.message_id_header), None)
             elif mode == "new":
-                unsent_new = max((d for d in list_drafts(store, principal_id, ["draft"])
+                unsent_new = max((d for d in list_drafts(store, principal_id, [DraftState.DRAFT])
                                   if not d.in_reply_to and d.id not in open_ids),
-                                 key=lambda d: (d.updated_utc is not None, d.updated_utc or 0, d.id or 0), default=None)
+                                 key=lambda d: (d.updated_utc is not None, d.updated_utc or 0, d.id), default=None)
             forwarded = forwarded_attachments(store, principal_id, original) if mode == "forward" and original else []
             return p, store.accounts(principal_id), original, reply_signature, saved, forwarded, unsent_new
 
@@ -285,7 +279,7 @@ class InboxActions(QObject):
             if unsent_new is not None:
                 window.offer_saved_draft(unsent_new)
             if mode == "forward" and original is not None and any(is_placeholder(a) for a in original.attachments):
-                self._download_forwarded(window, principal_id, _stored_id(original))
+                self._download_forwarded(window, principal_id, original.id)
 
         self._tasks.run(load, on_done=open_window, on_error=lambda e: self.status_message.emit(describe_error(e)))
 
@@ -322,7 +316,7 @@ class InboxActions(QObject):
                      saved: Draft | None = None) -> ComposeWindow:
         start = start_from_draft(saved) if saved is not None else fresh
         window = ComposeWindow(self._tasks, self._store, principal, accounts, start, draft=saved,
-                               my_name=assistant_name())
+                               my_name=assistant_name(), extensions=self.compose_extensions)
         if saved is not None:
             window.offer_fresh_start(fresh)
         window.submitted.connect(self.on_submitted)
@@ -338,12 +332,13 @@ class InboxActions(QObject):
             self.windows.remove(window)
 
     def on_submitted(self, draft_id: int, state: str) -> None:
-        text = {
-            "sending": "Message queued — it goes out with the next sync (undo from the Approvals tab)",
-            "awaiting-approval": "Waiting for the principal's approval",
-            "scheduled": "Message scheduled",
-            "needs-confirmation": "The send time has passed: confirm it in the Approvals tab",
-        }.get(state, f"Draft is now {state}")
+        texts: dict[str, str] = {  # by the state the draft is in now
+            DraftState.SENDING: "Message queued — it goes out with the next sync (undo from the Approvals tab)",
+            DraftState.AWAITING_APPROVAL: "Waiting for the principal's approval",
+            DraftState.SCHEDULED: "Message scheduled",
+            DraftState.NEEDS_CONFIRMATION: "The send time has passed: confirm it in the Approvals tab",
+        }
+        text = texts.get(state, f"Draft is now {state}")
         self.status_message.emit(text)
         self.message_submitted.emit(draft_id, state)
         principal = self._principal()
@@ -364,7 +359,7 @@ class InboxActions(QObject):
             if entry is None:
                 return None
             local = scope.message_by_header_id(entry.payload.get("message_id_header", ""))
-            return (local.thread_id, _stored_id(entry)) if local is not None and local.thread_id else None
+            return (local.thread_id, entry.id) if local is not None and local.thread_id else None
 
         def mark(found: tuple[int, int] | None) -> None:
             if found is not None:
@@ -391,15 +386,13 @@ class _SaveComposeOnClose(QObject):
         return False
 
 
-def install(window) -> InboxActions:
-    """Wire the inbox actions into the main window: keys, the Message menu, status messages, refreshes."""
-    from PySide6.QtGui import QAction, QKeySequence
-
-    actions = InboxActions(window.tasks, window.store, window.inbox, lambda: window.current_principal, window)
-    window.inbox_actions = actions
+def install(window: Any) -> InboxActions:
+    """Wire the inbox actions into the main window: keys, the Message menu, the thread menu, status messages."""
+    actions = InboxActions(window.tasks, window.store, window.inbox, lambda: window.current_principal, window,
+                           compose_extensions=window.compose_extensions)
     window.principal_changed.connect(lambda _pid: actions.refresh_pending())
-    actions.status_message.connect(lambda text: window.statusBar().showMessage(text, 8000))
-    window.inbox.reader.attachment_saved.connect(lambda path: window.statusBar().showMessage(f"Saved {path}", 8000))
+    actions.status_message.connect(window.show_status)
+    window.inbox.reader.attachment_saved.connect(lambda path: window.show_status(f"Saved {path}"))
     window.inbox.reader.attachment_failed.connect(window.show_error)
 
     def reload() -> None:
@@ -409,16 +402,15 @@ def install(window) -> InboxActions:
 
     actions.changed.connect(reload)
     window.sync_finished.connect(lambda _reports: actions.on_sync_finished())
-    menu = window.menuBar().addMenu("&Message")
     items: list[tuple[str, str, str] | None] = [  # None: a separator
         ("&New message", "new", "Ctrl+N"), ("&Reply", "reply", "R"), ("Reply to &all", "reply-all", "A"),
         ("&Forward", "forward", "F"), None, ("Ar&chive", "archive", "E"),
         ("&Delete", "delete", "#"), ("Toggle &read", "toggle-read", "U"), ("Toggle f&lag", "toggle-flag", "S"),
     ]
-    window.message_actions = {}
+    separator = False
     for item in items:
         if item is None:
-            menu.addSeparator()
+            separator = True
             continue
         text, name, key = item
         action = QAction(text, window)
@@ -428,39 +420,30 @@ def install(window) -> InboxActions:
             # Single keys act in the thread list and the reader only (the event filter), never while typing elsewhere.
             action.setText(f"{text}\t{key}")
         action.triggered.connect(lambda _checked=False, name=name: actions.trigger(name))
-        menu.addAction(action)
-        window.message_actions[name] = action
+        window.add_message_action(name, action, thread_menu=name != "new", separator=separator)
+        separator = False
     new_action = window.message_actions["new"]
     new_action.setStatusTip("Write a new message for the current principal")
-    try:
-        from assistant.ui.style import icon
-
-        new_action.setIcon(icon("compose", window.palette()))
-    except (ImportError, OSError):
-        pass
+    new_action.setIcon(style.icon("compose", window.palette()))
     toolbar_actions = window.toolbar.actions()
     if len(toolbar_actions) > 1:
         window.toolbar.insertAction(toolbar_actions[1], new_action)
     else:
         window.toolbar.addAction(new_action)
 
-    def thread_menu(pos) -> None:
+    def thread_menu(pos: QPoint) -> None:
         if not window.inbox.threads.indexAt(pos).isValid():
             return
-        from PySide6.QtWidgets import QMenu
-
         menu = QMenu(window.inbox.threads)
-        for name in ("reply", "reply-all", "forward", None, "archive", "delete", "toggle-read", "toggle-flag"):
+        for name in window.thread_menu_names:  # the inbox's own actions, then what other features registered
             if name is None:
                 menu.addSeparator()
             else:
                 menu.addAction(window.message_actions[name])
-        window.inbox_thread_menu = menu
+        actions.thread_menu = menu
         menu.popup(window.inbox.threads.viewport().mapToGlobal(pos))
 
     window.inbox.threads.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     window.inbox.threads.customContextMenuRequested.connect(thread_menu)
     window.installEventFilter(_SaveComposeOnClose(actions, window))
-    from assistant.ui.setup import principal_dialog
-    principal_dialog.install(window)  # add/edit principal and add account: File menu and the principal list's menu
     return actions

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import html
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,7 +209,8 @@ class ComposeWindow(QWidget):
     closed = Signal()
 
     def __init__(self, tasks: TaskManager, store: Store, principal: Principal, accounts: list[Account],
-                 start: ComposeStart, *, draft: Draft | None = None, my_name: str = "", parent=None):
+                 start: ComposeStart, *, draft: Draft | None = None, my_name: str = "",
+                 extensions: Sequence[Callable[[ComposeWindow], QWidget]] = (), parent=None):
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("compose")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
@@ -314,9 +316,10 @@ class ComposeWindow(QWidget):
         self.button_row.addWidget(self.send_button)
         self.extra_actions = QHBoxLayout()
         self.button_row.addLayout(self.extra_actions)
-        from assistant.ui.approvals.view import ComposeApprovalButtons
-
-        ComposeApprovalButtons.install(self)  # "Ask approval" and "Send later…" (the approvals feature)
+        # What other features add to the row ("Ask approval", "Send later…" from the approvals feature).
+        self.extension_widgets = [extension(self) for extension in extensions]
+        for widget in self.extension_widgets:
+            self.extra_actions.addWidget(widget)
         self.button_row.addStretch(1)
         self.button_row.addWidget(self.status, 2)
         self.button_row.addWidget(self.save_button)

@@ -1,10 +1,12 @@
 """The inbox: a lazily paged thread list beside the reader."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -27,6 +29,7 @@ from assistant.core import timezones
 from assistant.domain import Message, Principal, Thread
 from assistant.store import Store
 from assistant.ui.mail.reader import Reader
+from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager
 
 PAGE_SIZE = 100
@@ -53,17 +56,16 @@ def format_when(when: datetime | None, zone: str, now_utc: datetime | None = Non
     return f"{local:%Y-%m-%d}"
 
 
-class ThreadListModel(QAbstractTableModel):
+class ThreadListModel(RowTableModel[Thread]):
     """Threads of one principal, newest first, read a page at a time as the view scrolls (``canFetchMore``)."""
 
     MARKERS, PARTICIPANTS, SUBJECT, DATE = range(4)
-    HEADERS = ("", "From", "Subject", "Date")
+    headers = ("", "From", "Subject", "Date")
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
         self._store = store
         self._principal: Principal | None = None
-        self._threads: list[Thread] = []
         self._exhausted = True
         self._fetching = False
         self._search: str = ""
@@ -77,34 +79,39 @@ class ThreadListModel(QAbstractTableModel):
     def principal(self) -> Principal | None:
         return self._principal
 
-    def _end_reset(self) -> None:
+    @contextmanager
+    def resetting(self) -> Iterator[None]:
         # Slots of modelReset (QAbstractItemModelTester's among them) may call fetchMore; rows inserted while they
         # run would be a change nested inside the reset.
         self._fetching = True
         try:
-            self.endResetModel()
+            with super().resetting():
+                yield
         finally:
             self._fetching = False
 
+    def set_rows(self, rows: Iterable[Thread]) -> None:
+        """A fixed list of threads: no more pages to fetch."""
+        with self.resetting():
+            self.rows = list(rows)
+            self._exhausted = True
+
     def set_principal(self, principal: Principal | None, folder: str | None = None) -> None:
-        self.beginResetModel()
-        self._principal = principal
-        self.folder = folder
-        self._search = ""
-        self._threads = []
-        if principal:
-            assert principal.id is not None  # principals come from the store
-            self._threads = self._store.scope(principal.id).threads(0, PAGE_SIZE, folder=folder)
-        self._exhausted = len(self._threads) < PAGE_SIZE
-        self._end_reset()
+        with self.resetting():
+            self._principal = principal
+            self.folder = folder
+            self._search = ""
+            self.rows = []
+            if principal:
+                self.rows = self._store.scope(principal.id).threads(0, PAGE_SIZE, folder=folder)
+            self._exhausted = len(self.rows) < PAGE_SIZE
 
     def show_search_results(self, query: str, threads: list[Thread]) -> None:
         """Replace the paged list with a fixed result list (cleared by :meth:`reload` with no query)."""
-        self.beginResetModel()
-        self._search = query
-        self._threads = list(threads)
-        self._exhausted = True
-        self._end_reset()
+        with self.resetting():
+            self._search = query
+            self.rows = list(threads)
+            self._exhausted = True
 
     @property
     def search_query(self) -> str:
@@ -112,16 +119,14 @@ class ThreadListModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Re-read as many rows as are loaded now (after a sync), from the top."""
-        keep = max(PAGE_SIZE, len(self._threads))
-        self.beginResetModel()
-        self._search = ""
-        self._threads = []
-        self._exhausted = self._principal is None
-        if self._principal is not None:
-            assert self._principal.id is not None  # principals come from the store
-            self._threads = self._store.scope(self._principal.id).threads(0, keep, folder=self.folder)
-            self._exhausted = len(self._threads) < keep
-        self._end_reset()
+        keep = max(PAGE_SIZE, len(self.rows))
+        with self.resetting():
+            self._search = ""
+            self.rows = []
+            self._exhausted = self._principal is None
+            if self._principal is not None:
+                self.rows = self._store.scope(self._principal.id).threads(0, keep, folder=self.folder)
+                self._exhausted = len(self.rows) < keep
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:
         return not parent.isValid() and not self._exhausted and not self._fetching
@@ -129,58 +134,46 @@ class ThreadListModel(QAbstractTableModel):
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:
         if parent.isValid() or self._exhausted or self._fetching or self._principal is None:
             return
-        assert self._principal.id is not None  # principals come from the store
         # Views (and QAbstractItemModelTester) may ask for more from inside the insertion signals: one fetch at a time.
         self._fetching = True
         try:
-            page = self._store.scope(self._principal.id).threads(len(self._threads), PAGE_SIZE, folder=self.folder)
+            page = self._store.scope(self._principal.id).threads(len(self.rows), PAGE_SIZE, folder=self.folder)
             self._exhausted = len(page) < PAGE_SIZE
             if page:
-                first = len(self._threads)
+                first = len(self.rows)
                 self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-                self._threads.extend(page)
+                self.rows.extend(page)
                 self.endInsertRows()
         finally:
             self._fetching = False
 
     # -- model ---------------------------------------------------------------------------------------------------
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._threads)
+    def header_data(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.MARKERS:
+            return "Unread, flagged, attachment"
+        return super().header_data(column, role)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.HEADERS[section]
-            if role == Qt.ItemDataRole.ToolTipRole and section == self.MARKERS:
-                return "Unread, flagged, attachment"
+    def display(self, t: Thread, column: int) -> Any:
+        if column == self.MARKERS:
+            return "".join((
+                PENDING_MARK if t.id in self.pending_thread_ids else "",
+                UNREAD_MARK if t.unread_count else "",
+                FLAG_MARK if t.is_flagged else "",
+                ATTACHMENT_MARK if t.has_attachments else "",
+            ))
+        if column == self.PARTICIPANTS:
+            return ", ".join(t.participants)
+        if column == self.SUBJECT:
+            subject = t.subject or "(no subject)"
+            return f"{subject}  ({t.message_count})" if t.message_count > 1 else subject
+        if column == self.DATE:
+            return format_when(t.last_date_utc, self._principal.timezone if self._principal else "UTC")
         return None
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._threads):
-            return None
-        t = self._threads[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.MARKERS:
-                return "".join((
-                    PENDING_MARK if t.id in self.pending_thread_ids else "",
-                    UNREAD_MARK if t.unread_count else "",
-                    FLAG_MARK if t.is_flagged else "",
-                    ATTACHMENT_MARK if t.has_attachments else "",
-                ))
-            if column == self.PARTICIPANTS:
-                return ", ".join(t.participants)
-            if column == self.SUBJECT:
-                subject = t.subject or "(no subject)"
-                return f"{subject}  ({t.message_count})" if t.message_count > 1 else subject
-            if column == self.DATE:
-                return format_when(t.last_date_utc, self._principal.timezone if self._principal else "UTC")
-        elif role == Qt.ItemDataRole.FontRole:
+    def cell_data(self, t: Thread, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.FontRole:
             return self._bold if t.unread_count else None
-        elif role == Qt.ItemDataRole.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.DATE and t.last_date_utc and self._principal:
                 local = timezones.in_zone(t.last_date_utc, self._principal.timezone)
                 return f"{local:%A %d %B %Y %H:%M} ({self._principal.timezone})"
@@ -197,11 +190,11 @@ class ThreadListModel(QAbstractTableModel):
         return None
 
     def thread_at(self, row: int) -> Thread | None:
-        return self._threads[row] if 0 <= row < len(self._threads) else None
+        return self.row_at(row)
 
     def note_message_read(self, thread_id: int) -> None:
         """One more message of a thread was read: update its row without re-reading the list."""
-        for row, thread in enumerate(self._threads):
+        for row, thread in enumerate(self.rows):
             if thread.id == thread_id and thread.unread_count:
                 thread.unread_count -= 1
                 self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
@@ -320,7 +313,6 @@ class InboxView(QWidget):
             everything.setData(FolderIdRole, None)
             self.folders.addItem(everything)
             chosen_item = everything
-            assert principal.id is not None  # principals come from the store
             for f in self._store.scope(principal.id).folders():
                 item = QListWidgetItem(f.name or f.remote_id)
                 item.setData(FolderIdRole, f.remote_id)

@@ -437,16 +437,16 @@ class Reader(QWidget):
         self.remote_bar.always_button.setEnabled(bool(sender))
         if self.remote_urls and sender and sender in self.allowed_senders:
             self.on_load_remote_requested()
-        if message.id is not None:
+        if message.id:
             self.message_shown.emit(message.id)
-        if message.id is not None and not message.is_read and self._principal is not None:
+        if message.id and not message.is_read and self._principal is not None:
             self._mark_read_timer.start()
         else:
             self._mark_read_timer.stop()
 
     def on_mark_read_due(self) -> None:
         message, principal = self._message, self._principal
-        if message is None or principal is None or message.is_read or message.id is None:
+        if message is None or principal is None or message.is_read or not message.id:
             return
         message_id, principal_id = message.id, principal.id
         assert principal_id is not None  # principals come from the store

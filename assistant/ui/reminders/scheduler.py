@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from assistant import reminders
 from assistant.core import timezones
+from assistant.domain import Reminder
 from assistant.store import reminders as rstore
 
 log = logging.getLogger(__name__)
@@ -36,14 +37,13 @@ RunFn = Callable[..., Any]  # TaskManager.run: run(fn(store), on_done=..., on_er
 def _fire_due(store, now: datetime, assistant_zone: str) -> list[reminders.Notice]:
     notices = []
     for r in rstore.pending_before(store, now + timedelta(seconds=1)):
-        assert r.id is not None  # read from the store
         notice = reminders.fire(store, r.principal_id, r.id, now, assistant_zone)
         if notice is not None:
             notices.append(notice)
     return notices
 
 
-def _pending_soon(store, now: datetime, meetings: bool) -> list[rstore.StoredReminder]:
+def _pending_soon(store, now: datetime, meetings: bool) -> list[Reminder]:
     if meetings:
         for p in store.principals():
             reminders.sync_meeting_reminders(store, p.id, now)
@@ -90,7 +90,7 @@ class ReminderScheduler(QObject):
             self.scheduler.shutdown(wait=False)
         self.job_ids = set()
 
-    def _on_started(self, result: tuple[list[reminders.Notice], list[rstore.StoredReminder]]) -> None:
+    def _on_started(self, result: tuple[list[reminders.Notice], list[Reminder]]) -> None:
         if self.stopped:
             return
         missed, pending = result
@@ -101,10 +101,10 @@ class ReminderScheduler(QObject):
 
     # -- scheduling ----------------------------------------------------------------------------------------------
     @staticmethod
-    def job_id(r: rstore.StoredReminder) -> str:
+    def job_id(r: Reminder) -> str:
         return f"reminder:{r.id}"
 
-    def schedule_all(self, pending: list[rstore.StoredReminder]) -> None:
+    def schedule_all(self, pending: list[Reminder]) -> None:
         if self.stopped:
             return
         wanted = {self.job_id(r): r for r in pending}

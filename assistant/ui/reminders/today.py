@@ -4,11 +4,11 @@ notifier chain and the tray into the main window (:func:`install`)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from assistant import reminders
 from assistant.core import timezones
+from assistant.store.changes import Area, Changes
 from assistant.ui.reminders.notifications import (
     NotificationItem,
     NotificationListModel,
@@ -39,6 +40,7 @@ from assistant.ui.reminders.notifications import (
 )
 from assistant.ui.reminders.scheduler import ReminderScheduler
 from assistant.ui.reminders.tray import TrayController
+from assistant.ui.widgets.tables import RowTableModel
 
 log = logging.getLogger(__name__)
 
@@ -76,65 +78,51 @@ def status_text(row: dict[str, Any], now: datetime) -> str:
     return "overdue" if row["due_utc"] <= now else "due"
 
 
-class TodayModel(QAbstractTableModel):
+class TodayModel(RowTableModel[dict[str, Any]]):
+    headers = tuple(COLUMNS)
+
     def __init__(self, parent: QObject | None = None, clock: Callable[[], datetime] = timezones.now_utc):
         super().__init__(parent)
-        self.rows: list[dict[str, Any]] = []
         self.clock = clock
         self.assistant_zone = timezones.assistant_zone_name()
         self.colours: dict[int, str] = {}
 
-    def set_rows(self, rows: list[dict[str, Any]], assistant_zone: str | None = None) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        if assistant_zone:
-            self.assistant_zone = assistant_zone
-        self.endResetModel()
-
-    def row_at(self, row: int) -> dict[str, Any] | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+    def set_rows(self, rows: Iterable[dict[str, Any]], assistant_zone: str | None = None) -> None:
+        with self.resetting():
+            self.rows = list(rows)
+            if assistant_zone:
+                self.assistant_zone = assistant_zone
 
     def counts(self) -> tuple[int, int]:
         now = self.clock()
         overdue = sum(1 for r in self.rows if r["state"] == "pending" and r["due_utc"] <= now or r["missed"])
         return len(self.rows), overdue
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
+    def header_data(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and column == 4:
+            return f"Due (your time, {self.assistant_zone})"
+        return super().header_data(column, role)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
+    def display(self, row: dict[str, Any], column: int) -> Any:
+        if column == 0:
+            return row["principal"]
+        if column == 1:
+            return row["kind"].replace("-", " ")
+        if column == 2:
+            return row["text"]
+        if column == 3:
+            return f"{timezones.in_zone(row['due_utc'], row['timezone']):%a %H:%M %Z}"
+        if column == 4:
+            return f"{timezones.in_zone(row['due_utc'], self.assistant_zone):%a %H:%M %Z}"
+        return status_text(row, self.clock())
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            if section == 4:
-                return f"Due (your time, {self.assistant_zone})"
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(COLUMNS):
-            return None
-        row = self.rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return row["principal"]
-            if col == 1:
-                return row["kind"].replace("-", " ")
-            if col == 2:
-                return row["text"]
-            if col == 3:
-                return f"{timezones.in_zone(row['due_utc'], row['timezone']):%a %H:%M %Z}"
-            if col == 4:
-                return f"{timezones.in_zone(row['due_utc'], self.assistant_zone):%a %H:%M %Z}"
-            return status_text(row, self.clock())
-        if role == Qt.ItemDataRole.ToolTipRole and col in (3, 4):
+    def cell_data(self, row: dict[str, Any], column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and column in (3, 4):
             return f"{row['principal']}: {row['timezone']}; you: {self.assistant_zone}"
-        if role == Qt.ItemDataRole.ForegroundRole and col == 5 and status_text(row, self.clock()) in ("overdue",
-                                                                                                        "missed"):
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5 and status_text(row, self.clock()) in ("overdue",
+                                                                                                           "missed"):
             return QColor("#c2410c")
-        if role == Qt.ItemDataRole.DecorationRole and col == 0 and row["principal_id"] in self.colours:
+        if role == Qt.ItemDataRole.DecorationRole and column == 0 and row["principal_id"] in self.colours:
             return QColor(self.colours[row["principal_id"]])
         return None
 
@@ -271,9 +259,8 @@ class TodayView(QWidget):
         self.tasks.run(lambda store: reminders.dismiss(store, row["principal_id"], row["reminder_id"]),
                        on_done=lambda _ok: self._changed(row["reminder_id"]))
 
-    def _changed(self, reminder_id: int) -> None:
+    def _changed(self, reminder_id: int) -> None:  # the list reloads from the change (ReminderWiring.on_changed)
         self.notifications.remove_reminder(reminder_id)
-        self.reload()
 
 
 class NotificationSettingsDialog(QDialog):
@@ -362,39 +349,9 @@ def bring_up(window: Any) -> None:
 
 
 def open_item(window: Any, principal_id: int, link: str) -> None:
-    """Bring the window up on ``principal_id`` and show what ``link`` points at."""
+    """Bring the window up on ``principal_id`` and show what ``link`` points at (a notification, the tray, Today)."""
     bring_up(window)
-    window.select_principal(principal_id)
-    kind, _, rest = link.partition(":")
-    if kind == "message" and rest.isdigit():
-        window.views.setCurrentWidget(window.inbox)
-        principal = window.current_principal
-
-        def load(store):
-            return store.scope(principal_id).message(int(rest), with_body=True)
-
-        def show(message) -> None:
-            model = window.inbox.model
-            for row in range(model.rowCount()):
-                thread = model.thread_at(row)
-                if thread is not None and thread.id == message.thread_id:
-                    window.inbox.threads.select_row(row)
-                    return
-            window.inbox.reader.show_message(message, principal.timezone if principal else None)
-
-        window.tasks.run(load, on_done=show)
-    elif kind == "event":
-        window.views.setCurrentWidget(window.calendar)
-    elif kind == "call" and getattr(window, "calls", None) is not None:
-        window.views.setCurrentWidget(window.calls)
-    elif kind == "task" and getattr(window, "board", None) is not None:
-        window.views.setCurrentWidget(window.board)
-        if rest.isdigit():
-            window.board.reload(select_card_id=int(rest))
-    elif kind == "approvals" and getattr(window, "approvals", None) is not None:
-        window.views.setCurrentWidget(window.approvals)
-    else:
-        window.views.setCurrentWidget(window.today)
+    window.open_link(principal_id, link)
 
 
 class _KeepInTray(QObject):
@@ -446,8 +403,7 @@ class ReminderWiring(QObject):
         self.tray.item_requested.connect(lambda pid, link: open_item(window, pid, link))
         self.scheduler.tick.timeout.connect(self.view.reload)  # statuses age, and the laptop's zone may change
         window.sync_finished.connect(self._on_sync_finished)
-        if getattr(window, "approvals", None) is not None:
-            window.approvals.notice.connect(self.on_approval_notice)
+        window.tasks.changed.connect(self.on_changed)
         self.keep_in_tray = _KeepInTray(window, self)
         window.installEventFilter(self.keep_in_tray)
         if self.tray.has_tray:
@@ -458,8 +414,15 @@ class ReminderWiring(QObject):
         self.view.reload()
 
     def _on_sync_finished(self, _reports: object) -> None:
-        self.scheduler.reload(meetings=True)
-        self.view.reload()
+        self.scheduler.reload(meetings=True)  # the synced meetings get their reminders
+
+    def on_changed(self, changes: Changes) -> None:
+        """Any principal's reminders or cards changed (a follow-up set, a card made, a reminder fired): Today lists
+        every principal's, and the scheduler arms what is due."""
+        if changes.touches(Area.REMINDERS):
+            self.scheduler.reload()
+        if changes.touches(Area.REMINDERS, Area.BOARD, Area.PRINCIPALS):
+            self.view.reload()
 
     def on_notices(self, notices: list[reminders.Notice]) -> None:
         for notice in notices:
@@ -500,9 +463,8 @@ class ReminderWiring(QObject):
 
 
 def install(window: Any, clock: Callable[[], datetime] = timezones.now_utc, start: bool = True) -> ReminderWiring:
-    """Add the Today tab, the tray and the reminder scheduler to the main window."""
+    """The Today tab, the tray and the reminder scheduler; links nobody else opens show Today."""
     wiring = ReminderWiring(window, clock, start)
-    window.reminders = wiring
-    window.today = wiring.view
-    window.views.addTab(wiring.view, "&Today")
+    window.add_view(wiring.view, "&Today")
+    window.register_link("", lambda _pid, _id: window.views.setCurrentWidget(wiring.view))
     return wiring

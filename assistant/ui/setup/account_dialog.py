@@ -8,7 +8,9 @@ in the dialog.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -27,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.core.errors import InvalidInput
+from assistant.core.errors import InvalidInput, UserError
 from assistant.domain import Account, Principal
 from assistant.store import Store
 from assistant.ui.workers import TaskManager, describe_error
@@ -53,6 +56,41 @@ def add_local_account(store: Store, principal_id: int, mail_path: str, calendar_
         settings["calendar"] = str(calendar.resolve())
     return store.add_account(Account(principal_id=principal_id, kind="local", address=principal.primary_address,
                                      settings=settings))
+
+
+SignInFn = Callable[[Store, Callable[[str], Any]], Account]  # (store, print_fn) -> the account signed in
+
+
+class SignInSection(QWidget):
+    """A provider's tab: the fields its sign-in needs (``rows``, made without a parent: the tab adopts them, in this
+    order for the Tab key too), then its sign-in button.
+
+    When the button is pressed, ``prepare`` reads the fields and returns the sign-in to run (``sign_in_ready``, with
+    the first line to show while it runs), or raises a :class:`UserError` saying what to fill in first (``refused``).
+    """
+
+    sign_in_ready = Signal(object, str)  # SignInFn, first line
+    refused = Signal(str)
+
+    def __init__(self, button_text: str, first_line: str, prepare: Callable[[], SignInFn],
+                 rows: Sequence[tuple[str, QWidget | QLayout]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.first_line = first_line
+        self.prepare = prepare
+        form = QFormLayout(self)
+        for label, field in rows:
+            form.addRow(label, field)
+        self.button = QPushButton(button_text, self)
+        self.button.clicked.connect(self.on_button)
+        form.addRow("", self.button)
+
+    def on_button(self) -> None:
+        try:
+            fn = self.prepare()
+        except UserError as error:
+            self.refused.emit(str(error))
+            return
+        self.sign_in_ready.emit(fn, self.first_line)
 
 
 class _SignIn(QObject):
@@ -118,36 +156,33 @@ class AccountDialog(QDialog):
         form.addRow("", self.add_local_button)
         self.tabs.addTab(local, "Local")
 
-        gmail = QWidget(self)
-        self.client_secrets = QLineEdit(gmail)
+        self.client_secrets = QLineEdit()
         self.client_secrets.setAccessibleName("Google OAuth client file")
         self.client_secrets.setPlaceholderText("client_secret_….json (a Desktop app client)")
-        pick_secrets = QPushButton("Choose…", gmail)
+        pick_secrets = QPushButton("Choose…")
         pick_secrets.clicked.connect(lambda: self._pick(self.client_secrets, folder=False, filter="JSON (*.json)"))
         secrets_row = QHBoxLayout()
         secrets_row.addWidget(self.client_secrets, 1)
         secrets_row.addWidget(pick_secrets)
-        self.gmail_button = QPushButton("Sign in with Google", gmail)
-        self.gmail_button.clicked.connect(self.on_gmail)
-        gmail_form = QFormLayout(gmail)
-        gmail_form.addRow("&Client file:", secrets_row)
-        gmail_form.addRow("", self.gmail_button)
-        self.tabs.addTab(gmail, "Gmail")
+        self.gmail = SignInSection("Sign in with Google", "Opening Google's sign-in page in your browser…",
+                                   self.gmail_sign_in, [("&Client file:", secrets_row)], self)
+        self.tabs.addTab(self.gmail, "Gmail")
 
-        outlook = QWidget(self)
-        self.client_id = QLineEdit(outlook)
+        self.client_id = QLineEdit()
         self.client_id.setAccessibleName("Entra ID application (client) ID")
-        self.tenant = QLineEdit("common", outlook)
+        self.tenant = QLineEdit("common")
         self.tenant.setAccessibleName("Tenant")
-        self.device_code = QCheckBox("Use a device code (sign in from any device)", outlook)
-        self.outlook_button = QPushButton("Sign in with Microsoft", outlook)
-        self.outlook_button.clicked.connect(self.on_outlook)
-        outlook_form = QFormLayout(outlook)
-        outlook_form.addRow("Client &ID:", self.client_id)
-        outlook_form.addRow("&Tenant:", self.tenant)
-        outlook_form.addRow("", self.device_code)
-        outlook_form.addRow("", self.outlook_button)
-        self.tabs.addTab(outlook, "Outlook")
+        self.device_code = QCheckBox("Use a device code (sign in from any device)")
+        self.outlook = SignInSection("Sign in with Microsoft", "Signing in with Microsoft…", self.outlook_sign_in,
+                                     [("Client &ID:", self.client_id), ("&Tenant:", self.tenant),
+                                      ("", self.device_code)], self)
+        self.tabs.addTab(self.outlook, "Outlook")
+
+        self.sign_in_sections = (self.gmail, self.outlook)
+        self.gmail_button, self.outlook_button = self.gmail.button, self.outlook.button
+        for section in self.sign_in_sections:
+            section.sign_in_ready.connect(self._start_sign_in)
+            section.refused.connect(self.on_failed)
 
         self.log = QPlainTextEdit(self)
         self.log.setObjectName("sign-in-log")
@@ -195,11 +230,10 @@ class AccountDialog(QDialog):
         self._tasks.run(lambda store: add_local_account(store, principal_id, mail, calendar),
                         on_done=self.on_added, on_error=failed)
 
-    def on_gmail(self) -> None:
+    def gmail_sign_in(self) -> SignInFn:
         secrets = self.client_secrets.text().strip()
         if not secrets or not Path(secrets).expanduser().is_file():
-            self.on_failed("Choose the OAuth client file (JSON) of your Google Cloud project first.")
-            return
+            raise UserError("Choose the OAuth client file (JSON) of your Google Cloud project first.")
         principal_id = self.principal.id
         assert principal_id is not None  # principals come from the store
 
@@ -208,13 +242,12 @@ class AccountDialog(QDialog):
 
             return gmail_sign_in(store, principal_id, Path(secrets).expanduser(), open_browser=True, print_fn=print_fn)
 
-        self._start_sign_in(sign_in, "Opening Google's sign-in page in your browser…")
+        return sign_in
 
-    def on_outlook(self) -> None:
+    def outlook_sign_in(self) -> SignInFn:
         client_id, tenant = self.client_id.text().strip(), self.tenant.text().strip() or "common"
         if not client_id:
-            self.on_failed("Enter the application (client) ID of your app registered in Entra ID first.")
-            return
+            raise UserError("Enter the application (client) ID of your app registered in Entra ID first.")
         principal_id, device_code = self.principal.id, self.device_code.isChecked()
         assert principal_id is not None  # principals come from the store
 
@@ -224,29 +257,31 @@ class AccountDialog(QDialog):
             return outlook_sign_in(store, principal_id, client_id, tenant=tenant, device_code=device_code,
                                    print_fn=print_fn)
 
-        self._start_sign_in(sign_in, "Signing in with Microsoft…")
+        return sign_in
 
-    def _start_sign_in(self, fn, first_line: str) -> None:
+    def _start_sign_in(self, fn: SignInFn, first_line: str) -> None:
         self.error.hide()
         self.log.clear()
         self.log.show()
         self.on_printed(first_line)
-        for button in (self.gmail_button, self.outlook_button):
-            button.setEnabled(False)
+        self._enable_sign_in(False)
         self.sign_in_thread = run_sign_in(self._tasks.workspace_dir, fn, self._signals)
 
     def on_printed(self, text: str) -> None:
         self.log.show()
         self.log.appendPlainText(str(text))
 
+    def _enable_sign_in(self, enabled: bool) -> None:
+        for section in self.sign_in_sections:
+            section.button.setEnabled(enabled)
+
     def on_added(self, account: Account) -> None:
-        for button in (self.gmail_button, self.outlook_button, self.add_local_button):
-            button.setEnabled(True)
+        self._enable_sign_in(True)
+        self.add_local_button.setEnabled(True)
         self.account_added.emit(account)
         self.accept()
 
     def on_failed(self, text: str) -> None:
-        for button in (self.gmail_button, self.outlook_button):
-            button.setEnabled(True)
+        self._enable_sign_in(True)
         self.error.setText(text)
         self.error.show()

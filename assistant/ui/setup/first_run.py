@@ -1,12 +1,8 @@
 """What an empty workspace shows: open the demo, or add the first principal."""
 from __future__ import annotations
 
-import zoneinfo
-
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -18,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.core import timezones
 from assistant.domain import Principal
+from assistant.ui.widgets.zones import ZonePicker
 
 
 class FirstRunPage(QWidget):
@@ -86,17 +82,6 @@ class FirstRunPage(QWidget):
         self.add_button.setEnabled(True)
 
 
-_ZONES: list[str] | None = None
-
-
-def zone_names() -> list[str]:
-    global _ZONES
-    if _ZONES is None:
-        timezones.configure()
-        _ZONES = sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
-    return _ZONES
-
-
 class AddPrincipalDialog(QDialog):
     """Name, address, IANA zone (completed as you type) and phone region; builds a :class:`Principal`."""
 
@@ -107,15 +92,7 @@ class AddPrincipalDialog(QDialog):
         self.name.setPlaceholderText("e.g. Ada Okafor")
         self.email = QLineEdit(self)
         self.email.setPlaceholderText("ada@example.com")
-        self.zone = QComboBox(self)
-        self.zone.setEditable(True)
-        self.zone.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.zone.addItems(zone_names())
-        completer = QCompleter(QStringListModel(zone_names(), self), self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.zone.setCompleter(completer)
-        self.zone.setCurrentText(default_zone or timezones.assistant_zone_name())
+        self.zone = ZonePicker(default_zone, self)
         self.region = QLineEdit(self)
         self.region.setMaxLength(2)
         self.region.setPlaceholderText("US")
@@ -150,8 +127,8 @@ class AddPrincipalDialog(QDialog):
         email = self.email.text().strip()
         if email and ("@" not in email or " " in email):
             return f"{email!r} does not look like an e-mail address."
-        if self.zone.currentText().strip() not in set(zone_names()):
-            return "Pick a time zone from the list, such as America/New_York."
+        if not self.zone.is_valid():
+            return self.zone.problem()
         region = self.region.text().strip()
         if region and not (len(region) == 2 and region.isalpha()):
             return "The phone region is a two-letter country code, such as US or NG."
@@ -169,7 +146,7 @@ class AddPrincipalDialog(QDialog):
         email = self.email.text().strip()
         return Principal(
             name=self.name.text().strip(),
-            timezone=self.zone.currentText().strip(),
+            timezone=self.zone.zone(),
             addresses=[email] if email else [],
             region=(self.region.text().strip() or "US").upper(),
         )

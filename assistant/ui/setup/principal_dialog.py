@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, QTime, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QObject, QPoint, Qt, QTime, Signal
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
     QComboBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -33,7 +34,9 @@ from PySide6.QtWidgets import (
 from assistant.core import timezones
 from assistant.domain import ApprovalPolicy, BusinessHours, Principal
 from assistant.store import Store
-from assistant.ui.setup.first_run import zone_names
+from assistant.ui.setup.account_dialog import AccountDialog
+from assistant.ui.widgets.zones import ZonePicker
+from assistant.ui.workers import describe_error
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 POLICY_TEXT = {
@@ -74,11 +77,10 @@ def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
 
     with store.transaction():
         p = form.principal
-        if p.id is None:
+        if not p.id:
             p = store.add_principal(p)
         else:
             store.update_principal(p)
-        assert p.id is not None  # add_principal gave it one
         scope = store.scope(p.id)
         compose_store.set_reply_signature(scope, form.reply_signature)
         existing = {s.name for s in compose_store.snippets(scope)}
@@ -103,15 +105,7 @@ class PrincipalDialog(QDialog):
         self.name = QLineEdit(p.name, general)
         self.addresses = QLineEdit(", ".join(p.addresses), general)
         self.addresses.setPlaceholderText("ada@example.com, ada@work.example")
-        self.zone = QComboBox(general)
-        self.zone.setEditable(True)
-        self.zone.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.zone.addItems(zone_names())
-        completer = QCompleter(QStringListModel(zone_names(), self), self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.zone.setCompleter(completer)
-        self.zone.setCurrentText(p.timezone)
+        self.zone = ZonePicker(p.timezone, general)
         self.region = QLineEdit(p.region, general)
         self.region.setMaxLength(2)
         self.colour = QLineEdit(p.colour, general)
@@ -279,8 +273,8 @@ class PrincipalDialog(QDialog):
         for address in self.address_list():
             if "@" not in address or " " in address:
                 return f"{address!r} does not look like an e-mail address."
-        if self.zone.currentText().strip() not in set(zone_names()):
-            return "Pick a time zone from the list, such as America/New_York."
+        if not self.zone.is_valid():
+            return self.zone.problem()
         region = self.region.text().strip()
         if region and not (len(region) == 2 and region.isalpha()):
             return "The phone region is a two-letter country code, such as US or NG."
@@ -303,7 +297,7 @@ class PrincipalDialog(QDialog):
         start, end = self.hours_start.time(), self.hours_end.time()
         p = self.form.principal
         principal = Principal(
-            id=p.id, name=self.name.text().strip(), timezone=self.zone.currentText().strip(),
+            id=p.id, name=self.name.text().strip(), timezone=self.zone.zone(),
             addresses=self.address_list(), region=(self.region.text().strip() or "US").upper(),
             business_hours=BusinessHours(time(start.hour(), start.minute()), time(end.hour(), end.minute()),
                                          tuple(i for i, box in enumerate(self.days, start=1) if box.isChecked())),
@@ -325,35 +319,50 @@ class PrincipalDialog(QDialog):
         super().accept()
 
 
-def install(window) -> None:
-    """File menu and the principal list's context menu: add/edit a principal, add an account."""
-    from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QMenu
+class PrincipalActions(QObject):
+    """Add or edit a principal and add an account: the File menu and the principal list's context menu."""
 
-    from assistant.ui.setup.account_dialog import AccountDialog
-    from assistant.ui.workers import describe_error
+    def __init__(self, window: Any):
+        super().__init__(window)
+        self.window = window
+        self.dialog: PrincipalDialog | None = None  # the last one opened
+        self.account_dialog: AccountDialog | None = None
+        self.menu: QMenu | None = None  # the principal list's context menu, while it is open
+        window.add_principal_action.triggered.disconnect()  # the full dialog instead of the first-run form
+        window.add_principal_action.triggered.connect(lambda: self.open_dialog(None))
+        self.add_account_action = QAction("Add a&ccount…", window)
+        self.add_account_action.triggered.connect(lambda: self.add_account())
+        self.edit_principal_action = QAction("&Edit principal…", window)
+        self.edit_principal_action.triggered.connect(lambda: self.edit())
+        window.add_file_action(self.add_account_action, principal=True)
+        window.add_file_action(self.edit_principal_action, principal=True)
+        window.switcher.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        window.switcher.customContextMenuRequested.connect(self.context_menu)
 
-    def save(form: PrincipalForm) -> None:
+    def save(self, form: PrincipalForm) -> None:
+        window = self.window
         window.tasks.run(lambda store: save_principal_form(store, form),
                          on_done=lambda p: window.refresh(select_principal_id=p.id),
                          on_error=lambda error: window.show_error(describe_error(error)))
 
-    def open_dialog(form: PrincipalForm | None) -> PrincipalDialog:
-        dialog = PrincipalDialog(form, window)
+    def open_dialog(self, form: PrincipalForm | None) -> PrincipalDialog:
+        dialog = PrincipalDialog(form, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(save)
+        dialog.saved.connect(self.save)
         dialog.open()
-        window.principal_dialog = dialog
+        self.dialog = dialog
         return dialog
 
-    def edit(principal_id: int | None = None) -> None:
-        principal_id = principal_id if principal_id is not None else (
-            window.current_principal.id if window.current_principal else None)
+    def edit(self, principal_id: int | None = None) -> None:
+        window = self.window
+        if principal_id is None:
+            principal_id = window.current_principal.id if window.current_principal else None
         if principal_id is None:
             return
-        window.tasks.run(lambda store: load_principal_form(store, principal_id), on_done=open_dialog)
+        window.tasks.run(lambda store: load_principal_form(store, principal_id), on_done=self.open_dialog)
 
-    def add_account(principal_id: int | None = None) -> None:
+    def add_account(self, principal_id: int | None = None) -> None:
+        window = self.window
         principal = window.current_principal if principal_id is None else next(
             (window.principals.principal_at(r) for r in range(window.principals.rowCount())
              if window.principals.principal_at(r).id == principal_id), None)
@@ -363,31 +372,21 @@ def install(window) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.account_added.connect(lambda _account: window.refresh())
         dialog.open()
-        window.account_dialog = dialog
+        self.account_dialog = dialog
 
-    window.add_principal_action.triggered.disconnect()
-    window.add_principal_action.triggered.connect(lambda: open_dialog(None))
-    window.edit_principal_action = QAction("&Edit principal…", window)
-    window.edit_principal_action.triggered.connect(lambda: edit())
-    window.add_account_action = QAction("Add a&ccount…", window)
-    window.add_account_action.triggered.connect(lambda: add_account())
-    file_menu = window.menuBar().actions()[0].menu()
-    file_menu.insertAction(window.add_principal_action, window.edit_principal_action)
-    file_menu.insertAction(window.edit_principal_action, window.add_account_action)
-    file_menu.removeAction(window.add_principal_action)
-    file_menu.insertAction(window.add_account_action, window.add_principal_action)
-
-    def context_menu(pos) -> None:
+    def context_menu(self, pos: QPoint) -> None:
+        window = self.window
         index = window.switcher.indexAt(pos)
         principal = window.principals.principal_at(index.row()) if index.isValid() else None
         menu = QMenu(window.switcher)
         if principal is not None:
-            menu.addAction(f"Edit {principal.name}…", lambda: edit(principal.id))
-            menu.addAction(f"Add an account for {principal.name}…", lambda: add_account(principal.id))
+            menu.addAction(f"Edit {principal.name}…", lambda: self.edit(principal.id))
+            menu.addAction(f"Add an account for {principal.name}…", lambda: self.add_account(principal.id))
             menu.addSeparator()
-        menu.addAction("Add principal…", lambda: open_dialog(None))
-        window.principal_menu = menu
+        menu.addAction("Add principal…", lambda: self.open_dialog(None))
+        self.menu = menu
         menu.popup(window.switcher.viewport().mapToGlobal(pos))
 
-    window.switcher.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-    window.switcher.customContextMenuRequested.connect(context_menu)
+
+def install(window: Any) -> PrincipalActions:
+    return PrincipalActions(window)
