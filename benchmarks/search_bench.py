@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assistant.store import mail as mail_store
 from benchmarks import generate  # noqa: E402
 from benchmarks.common import Context, Row, median, percentile  # noqa: E402
 
@@ -88,10 +89,10 @@ def search_everyone(store, principals, query: str, limit: int = PAGE) -> tuple[l
     for p in principals:
         scope = store.scope(p.id)
         oldest = hits[-1].date_utc if len(hits) == limit else None
-        hits += scope.search_messages(query, limit, newer_than=oldest if oldest and oldest.timestamp() > 0 else None)
+        hits += mail_store.search_messages(scope, query, limit, newer_than=oldest if oldest and oldest.timestamp() > 0 else None)
         hits.sort(key=lambda m: m.date_utc.timestamp() if m.date_utc else 0, reverse=True)
         del hits[limit:]
-        total += scope.count_messages(query)
+        total += mail_store.count_messages(scope, query)
     return hits, total
 
 
@@ -102,7 +103,7 @@ def our_counts(workspace: Path) -> dict[str, int]:
     store = Store(workspace, create=False)
     try:
         principals = store.principals()
-        return {q.ours: sum(store.scope(p.id).count_messages(q.ours) for p in principals) for q in QUERIES}
+        return {q.ours: sum(mail_store.count_messages(store.scope(p.id), q.ours) for p in principals) for q in QUERIES}
     finally:
         store.close()
 
@@ -166,8 +167,8 @@ def _in_process(ctx: Context, rounds: int) -> list[Row]:
                 for p in principals:
                     scope = store.scope(p.id)
                     start, start_cpu = time.perf_counter(), time.process_time()
-                    scope.search_messages(q.ours, SEARCH_BOX_LIMIT)
-                    scope.count_messages(q.ours)
+                    mail_store.search_messages(scope, q.ours, SEARCH_BOX_LIMIT)
+                    mail_store.count_messages(scope, q.ours)
                     one[q.ours].append(time.perf_counter() - start)
                     cpu["one"].append(time.process_time() - start_cpu)
     finally:

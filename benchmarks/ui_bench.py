@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assistant.store import mail as mail_store
 from benchmarks.common import Context, Row, median, percentile  # noqa: E402
 
 OPEN = "3. Open"
@@ -70,7 +71,7 @@ def principal_sizes(workspace: Path) -> list[tuple[int, str, int]]:
 
     store = Store(workspace, create=False)
     try:
-        return [(p.id, p.name, store.scope(p.id).message_count()) for p in store.principals()]
+        return [(p.id, p.name, mail_store.message_count(store.scope(p.id))) for p in store.principals()]
     finally:
         store.close()
 

@@ -22,6 +22,7 @@ from assistant.core.errors import UserError
 from assistant.domain import Account, Draft, DraftState
 from assistant.store import Store
 from assistant.store import drafts as sql
+from assistant.store import mail as mail_store
 from assistant.sync.hooks import MailPulled
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _flag(store: Store, principal_id: int, message_id: int, header: str, sender:
 
 def handle_message(store: Store, account: Account, message_id: int, now: datetime) -> str:
     scope = store.scope(account.principal_id)
-    m = scope.message(message_id, with_body=True)
+    m = mail_store.message(scope, message_id, with_body=True)
     if outgoing.is_own_approval_mail(m.message_id_header):
         return ""
     refs = set(_REFERENCE.findall(f"{m.subject}\n{m.body_text}"))
@@ -129,9 +130,9 @@ def _confirmation_text(kind: str, d: Draft) -> str:
 
 def watch_drafts_folder(store: Store, account: Account, now: datetime) -> None:
     scope = store.scope(account.principal_id)
-    present = scope.message_remote_ids(account.id)
-    sent_folder = scope.folder_by_role(account.id, "sent")
-    drafts_folder = scope.folder_by_role(account.id, "drafts")
+    present = mail_store.message_remote_ids(scope, account.id)
+    sent_folder = mail_store.folder_by_role(scope, account.id, "sent")
+    drafts_folder = mail_store.folder_by_role(scope, account.id, "drafts")
     for req in sql.requests_for(scope, states=("open",), channel="drafts-folder"):
         d = sql.get_draft(scope, req.draft_id)
         if d.account_id != account.id:

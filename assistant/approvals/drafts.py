@@ -19,6 +19,7 @@ from assistant.domain import Address, ApprovalPolicy, Draft, DraftState
 from assistant.mail import compose
 from assistant.store import Store
 from assistant.store import drafts as sql
+from assistant.store import mail as mail_store
 
 # States in which the content may still change without anything being taken back.
 EDITABLE = {DraftState.DRAFT, DraftState.REVISED, DraftState.REJECTED, DraftState.AWAITING_APPROVAL,
@@ -70,7 +71,7 @@ def save_draft(
         approval = ApprovalPolicy(approval).value
     references: list[str] = []
     if in_reply_to:
-        parent = scope.message_by_header_id(in_reply_to)
+        parent = mail_store.message_by_header_id(scope, in_reply_to)
         references = compose.references_for(parent, in_reply_to)
         if parent is not None and not subject:
             subject = compose.reply_subject(parent.subject)

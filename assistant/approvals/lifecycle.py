@@ -26,7 +26,9 @@ from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Draft, DraftState
 from assistant.store import Store
+from assistant.store import audit as audit_store
 from assistant.store import drafts as sql
+from assistant.store import mail as mail_store
 
 # A message scheduled by the app is sent if the app comes to it within this long after its time; later, it asks.
 LATE_GRACE = timedelta(minutes=5)
@@ -135,7 +137,7 @@ def take_back_server_schedule(store: Store, d: Draft) -> None:
     key = sql.send_key(scope, d.id)
     if not sql.remove_outbox_entry(scope, key):
         raise InvalidInput(f"draft {d.id} is already with the provider for sending at its time; it cannot be changed here")
-    scope.remove_messages(d.account_id, [f"outbox:{key}"])
+    mail_store.remove_messages(scope, d.account_id, [f"outbox:{key}"])
     sql.set_send_key(scope, d.id, "")
     d.send_where = ""
 
@@ -272,7 +274,7 @@ def undo_send(store: Store, principal_id: int, draft_id: int, *, actor: str = "a
     with store.transaction():
         if not sql.remove_outbox_entry(scope, key):
             return False
-        scope.remove_messages(d.account_id, [f"outbox:{key}"])
+        mail_store.remove_messages(scope, d.account_id, [f"outbox:{key}"])
         _set_state(store, d, DraftState.APPROVED, actor, "send-undone", "app")
     return True
 
@@ -291,7 +293,7 @@ def schedule(store: Store, principal_id: int, draft_id: int, send_at: datetime, 
     if d.state == DraftState.SCHEDULED and d.send_where == "server":
         if not sql.remove_outbox_entry(scope, sql.send_key(scope, draft_id)):
             raise InvalidInput(f"draft {draft_id} is at the server already; it cannot be moved from here")
-        scope.remove_messages(d.account_id, [f"outbox:{sql.send_key(scope, draft_id)}"])
+        mail_store.remove_messages(scope, d.account_id, [f"outbox:{sql.send_key(scope, draft_id)}"])
     d.send_at_utc = timezones.to_utc(send_at)
     with store.transaction():
         sql.update_draft(scope, d)
@@ -355,7 +357,7 @@ def history(store: Store, principal_id: int, draft_id: int) -> list[dict[str, An
     """The audit entries of one draft, oldest first (they outlive the draft itself)."""
     return [
         {"at_utc": e.at_utc, "actor": e.actor, "action": e.action, **e.detail}
-        for e in store.scope(principal_id).audit_entries() if e.detail.get("draft_id") == draft_id
+        for e in audit_store.entries(store.scope(principal_id)) if e.detail.get("draft_id") == draft_id
     ]
 
 

@@ -15,6 +15,7 @@ from assistant.domain import Address, Draft, OutboxEntry
 from assistant.mail import compose
 from assistant.mail.mime import parse_message
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.sync.actions import sent_folder
 from assistant.sync.engine import STAND_IN_PREFIX
 
@@ -49,7 +50,7 @@ def _enqueue(store: Store, principal_id: int, account_id: int, op: str, raw: byt
             local = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=stand_in)
             local.is_read = True
             local.folders = [sent_folder(store, principal_id, account_id)]
-            scope.upsert_message(local, raw)
+            mail_store.upsert_message(scope, local, raw)
             payload["local_remote_id"] = stand_in
         entry = store.enqueue(OutboxEntry(principal_id, account_id, op, payload, key))
         if due is not None:
@@ -74,7 +75,7 @@ def enqueue_send(store: Store, d: Draft, key: str, *, due: datetime | None = Non
     extra: dict = {}
     if server_send_at is not None:
         extra["send_at"] = server_send_at.isoformat()
-    parent = store.scope(d.principal_id).message_by_header_id(d.in_reply_to) if d.in_reply_to else None
+    parent = mail_store.message_by_header_id(store.scope(d.principal_id), d.in_reply_to) if d.in_reply_to else None
     if parent is not None and parent.remote_thread_id:
         extra["remote_thread_id"] = parent.remote_thread_id
     return _enqueue(store, d.principal_id, d.account_id, "send", raw, key, message_id, local_copy=True, due=due,

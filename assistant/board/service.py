@@ -15,10 +15,12 @@ from assistant import reminders
 from assistant.calls.manual import call_title, named_call
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
-from assistant.domain import Card, ChecklistItem
+from assistant.domain import BoardColumn, Card, ChecklistItem
 from assistant.store import DEFAULT_COLUMNS, Store
 from assistant.store import board as board_store
+from assistant.store import calendar as calendar_store
 from assistant.store import calls as call_store
+from assistant.store import mail as mail_store
 
 DONE_COLUMN = "Done"
 REMINDER_KIND = "task"
@@ -97,7 +99,7 @@ def next_due(rule: str, due_utc: datetime | None, zone: str, now: datetime) -> d
 
 
 # -- reminders -------------------------------------------------------------------------------------------------------
-def sync_reminder(store: Any, c: Card) -> None:
+def sync_reminder(store: Store, c: Card) -> None:
     """A card with a due time gets one pending reminder (unless turned off or done); any earlier one is cancelled."""
     if not c.id:
         return
@@ -108,17 +110,17 @@ def sync_reminder(store: Any, c: Card) -> None:
 
 
 # -- cards ------------------------------------------------------------------------------------------------------------
-def ensure_board(store: Any, principal_id: int) -> list[Any]:
+def ensure_board(store: Store, principal_id: int) -> list[BoardColumn]:
     scope = store.scope(principal_id)
-    columns = scope.columns()
+    columns = board_store.columns(scope)
     if not columns:
         for name in DEFAULT_COLUMNS:
             board_store.add_column(scope, name)
-        columns = scope.columns()
+        columns = board_store.columns(scope)
     return columns
 
 
-def done_column(store: Any, principal_id: int) -> Any:
+def done_column(store: Store, principal_id: int) -> BoardColumn:
     columns = ensure_board(store, principal_id)
     for column in columns:
         if column.name.casefold() == DONE_COLUMN.casefold():
@@ -126,11 +128,11 @@ def done_column(store: Any, principal_id: int) -> Any:
     return columns[-1]
 
 
-def is_done_column(store: Any, principal_id: int, column_id: int | None) -> bool:
+def is_done_column(store: Store, principal_id: int, column_id: int | None) -> bool:
     return column_id is not None and done_column(store, principal_id).id == column_id
 
 
-def make_task(store: Any, principal_id: int, title: str, *, column: str | int | None = None,
+def make_task(store: Store, principal_id: int, title: str, *, column: str | int | None = None,
               due_utc: datetime | None = None, repeat: str = "", link: str = "", notes: str = "",
               labels: list[str] | None = None, priority: int = 0, checklist: list[ChecklistItem] | None = None,
               estimate_min: int | None = None, remind: bool = True, index: int | None = None) -> Card:
@@ -155,7 +157,7 @@ def make_task(store: Any, principal_id: int, title: str, *, column: str | int | 
     return board_store.card(scope, c.id)
 
 
-def edit_task(store: Any, principal_id: int, card_id: int, **changes: Any) -> Card:
+def edit_task(store: Store, principal_id: int, card_id: int, **changes: Any) -> Card:
     scope = store.scope(principal_id)
     if "rrule" in changes and changes["rrule"]:
         changes["rrule"] = parse_repeat(changes["rrule"])
@@ -166,7 +168,7 @@ def edit_task(store: Any, principal_id: int, card_id: int, **changes: Any) -> Ca
     return c
 
 
-def move_task(store: Any, principal_id: int, card_id: int, column_id: int, index: int | None = None,
+def move_task(store: Store, principal_id: int, card_id: int, column_id: int, index: int | None = None,
               now: datetime | None = None) -> Card | None:
     """Move a card (one transaction). Into Done: it is marked done and, if it repeats, the next card is made in the
     column it left; returns that next card. Out of Done: it is open again."""
@@ -186,7 +188,7 @@ def move_task(store: Any, principal_id: int, card_id: int, column_id: int, index
     return following
 
 
-def _repeat(store: Any, finished: Card, now: datetime) -> Card | None:
+def _repeat(store: Store, finished: Card, now: datetime) -> Card | None:
     if not finished.rrule:
         return None
     zone = store.principal(finished.principal_id).timezone
@@ -200,11 +202,11 @@ def _repeat(store: Any, finished: Card, now: datetime) -> Card | None:
                      estimate_min=finished.estimate_min, remind=finished.remind)
 
 
-def complete_task(store: Any, principal_id: int, card_id: int, now: datetime | None = None) -> Card | None:
+def complete_task(store: Store, principal_id: int, card_id: int, now: datetime | None = None) -> Card | None:
     return move_task(store, principal_id, card_id, done_column(store, principal_id).id, None, now=now)
 
 
-def delete_task(store: Any, principal_id: int, card_id: int) -> Card:
+def delete_task(store: Store, principal_id: int, card_id: int) -> Card:
     scope = store.scope(principal_id)
     with store.transaction():
         gone = board_store.delete_card(scope, card_id)
@@ -212,7 +214,7 @@ def delete_task(store: Any, principal_id: int, card_id: int) -> Card:
     return gone
 
 
-def restore_task(store: Any, principal_id: int, gone: Card) -> Card:
+def restore_task(store: Store, principal_id: int, gone: Card) -> Card:
     scope = store.scope(principal_id)
     with store.transaction():
         back = board_store.restore_card(scope, gone)
@@ -220,8 +222,8 @@ def restore_task(store: Any, principal_id: int, gone: Card) -> Card:
     return back
 
 
-def neighbour_column(store: Any, principal_id: int, column_id: int, step: int) -> int | None:
-    ids = [c.id for c in store.scope(principal_id).columns()]
+def neighbour_column(store: Store, principal_id: int, column_id: int, step: int) -> int | None:
+    ids = [c.id for c in board_store.columns(store.scope(principal_id))]
     if column_id not in ids:
         return None
     i = ids.index(column_id) + step
@@ -247,15 +249,15 @@ def make_task_from(store: Store, principal_id: int, kind: str, item_id: int, tit
     scope = store.scope(principal_id)
     notes = ""
     if kind == "message":
-        m = scope.message(item_id, with_body=False)
+        m = mail_store.message(scope, item_id, with_body=False)
         subject = m.subject
     elif kind == "thread":
-        messages = scope.thread_messages(item_id)
+        messages = mail_store.thread_messages(scope, item_id)
         if not messages:
             raise NotFound(f"no thread {item_id} for {scope.principal.name}")
         subject = messages[-1].subject
     elif kind == "event":
-        subject = scope.event(item_id).summary
+        subject = calendar_store.event(scope, item_id).summary
     elif kind == "call":
         call = named_call(scope, call_store.get_call(scope, item_id))
         subject = call_title(call)
@@ -288,7 +290,7 @@ def due_bounds(due: str, zone: str, now: datetime) -> tuple[datetime | None, dat
     raise InvalidInput(f"unknown due filter {due!r} (overdue, today, week)")
 
 
-def filter_cards(store: Any, principal_id: int, cards: list[Card], f: CardFilter, now: datetime | None = None) -> list[Card]:
+def filter_cards(store: Store, principal_id: int, cards: list[Card], f: CardFilter, now: datetime | None = None) -> list[Card]:
     if f.is_empty():
         return cards
     now = now or timezones.now_utc()

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput
 from assistant.store import PrincipalScope
+from assistant.store import calendar as calendar_store
 
 STEP = timedelta(minutes=30)  # slots start on the half hour of the principal's working day
 HORIZON_DAYS = 370
@@ -23,7 +24,7 @@ def busy_intervals(scope: PrincipalScope, start: datetime, end: datetime) -> lis
     from assistant.calendar import ics
 
     spans = []
-    for event in scope.events_between(start, end):
+    for event in calendar_store.events_between(scope, start, end):
         for occurrence in ics.expand(event, start, end):
             if not occurrence.all_day and occurrence.end_utc > occurrence.start_utc:
                 spans.append((occurrence.start_utc, occurrence.end_utc))

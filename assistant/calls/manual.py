@@ -14,6 +14,7 @@ from assistant.core import timezones
 from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection, Reminder
 from assistant.store import PrincipalScope, Store
+from assistant.store import calls as call_store
 
 
 def log_call(store: Store, principal_id: int, *, number: str, direction: str | CallDirection, started_utc: datetime,
@@ -30,7 +31,7 @@ def log_call(store: Store, principal_id: int, *, number: str, direction: str | C
         number_valid=info.valid, caller_name=caller_name.strip(), outcome=outcome.strip(), notes=notes.strip(),
         source="manual",
     )
-    scope.add_call(call)
+    call_store.add_call(scope, call)
     return call
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import phonenumbers
 
 from assistant.core.phones import NumberInfo, normalise
+from assistant.store import PrincipalScope, Store
 from assistant.store import calls as call_store
 
 
@@ -24,7 +24,7 @@ class ContactMatcher:
     Each step is one indexed query returning a row or two (answers are cached), so the GUI thread may ask it for a page.
     """
 
-    def __init__(self, scope: Any, region: str, *, search_mail: bool = True):
+    def __init__(self, scope: PrincipalScope, region: str, *, search_mail: bool = True):
         self.region = region
         self._scope = scope
         self._search_mail = search_mail
@@ -64,7 +64,7 @@ class ContactMatcher:
         return Match(name or email, [email], "mail")
 
 
-def pick_principal(store: Any, number: str, current_id: int | None) -> int | None:
+def pick_principal(store: Store, number: str, current_id: int | None) -> int | None:
     """The principal a number belongs to when exactly one principal knows it, else the current one."""
     principals = {p.id: p for p in store.principals()}
     owners: set[int] = set()

@@ -24,6 +24,7 @@ from assistant.cli.format import shown as _shown
 from assistant.cli.format import table as _table
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound, UsageError, UserError
+from assistant.store import mail as mail_store
 
 
 def _require_display(alternative: str = "") -> None:
@@ -84,7 +85,7 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     build_demo(workspace)
     with _open_workspace(workspace, create=False) as store:
         principals = store.principals()
-        counts = {p.id: store.scope(p.id).message_count() for p in principals}
+        counts = {p.id: mail_store.message_count(store.scope(p.id)) for p in principals}
     out.emit(
         {"workspace": str(workspace), "principals": [dict(_principal_json(p), messages=counts[p.id]) for p in principals]},
         lambda: f"Demo workspace built in {workspace}: "
@@ -301,14 +302,14 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
     with _open_workspace(args) as store:
         principals = _principals_from(args, store)
         if args.count:
-            total = sum(store.scope(p.id).count_messages(args.query) for p in principals)
+            total = sum(mail_store.count_messages(store.scope(p.id), args.query) for p in principals)
             out.emit({"query": args.query, "principal": args.principal, "count": total}, lambda: str(total))
             return 0
         for p in principals:
             # Once a full page is held, the next principal is asked only for messages newer than its oldest.
             oldest = rows[-1][1].date_utc if len(rows) == args.limit else None
             newer_than = oldest if oldest is not None and oldest.timestamp() > 0 else None
-            rows += [(p, m) for m in store.scope(p.id).search_messages(args.query, limit=args.limit,
+            rows += [(p, m) for m in mail_store.search_messages(store.scope(p.id), args.query, limit=args.limit,
                                                                         newer_than=newer_than)]
             rows.sort(key=lambda pm: pm[1].date_utc.timestamp() if pm[1].date_utc else 0, reverse=True)  # stable
             rows = rows[: args.limit]

@@ -10,6 +10,7 @@ from assistant.cli.format import Output
 from assistant.core import timezones
 from assistant.core.errors import NotFound, UsageError
 from assistant.domain import ReminderState
+from assistant.store import mail as mail_store
 from assistant.store.reminders import NOTIFY_CHOICES
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def cmd_remind_follow_up(args: argparse.Namespace, out: Output) -> int:
         if args.message.isdigit():
             message_id = int(args.message)
         else:
-            found = scope.message_by_header_id(args.message if args.message.startswith("<") else f"<{args.message}>")
+            found = mail_store.message_by_header_id(scope, args.message if args.message.startswith("<") else f"<{args.message}>")
             if found is None:
                 raise NotFound(f"no message {args.message!r} for {principal.name}")
             message_id = found.id

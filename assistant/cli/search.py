@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.cli import format as fmt
 from assistant.cli.format import Output
 from assistant.core.errors import UsageError
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 
 if TYPE_CHECKING:
     from assistant.domain import Principal
@@ -46,7 +48,7 @@ def rows_for(store: Store, principal: Principal, kind: str, query: str, limit: i
                         "title": call.caller_name or call.number_e164 or call.number_raw,
                         "detail": fmt.one_line(call.notes)[:120], "sort": call.started_utc})
     elif kind == "events":
-        for e in scope.search_events(query, limit=limit):
+        for e in calendar_store.search_events(scope, query, limit=limit):
             utc, local, shown = _when(e.start_utc, zone)
             out.append({"kind": "event", "id": e.id, "when_utc": utc, "when_local": local, "shown": shown,
                         "title": e.summary, "detail": e.location, "sort": e.start_utc})
@@ -72,7 +74,7 @@ def search_everything(args: argparse.Namespace, out: Output) -> int:
                 rows += rows_for(store, p, kind, " ".join(parsed.words) if args.within == "all" else args.query,
                                  args.limit)
             if args.within == "all":
-                for m in store.scope(p.id).search_messages(args.query, limit=args.limit):
+                for m in mail_store.search_messages(store.scope(p.id), args.query, limit=args.limit):
                     utc, local, shown = _when(m.date_utc, p.timezone)
                     messages.append({"kind": "message", "id": m.id, "when_utc": utc, "when_local": local,
                                      "shown": shown, "title": m.subject, "detail": str(m.sender or ""),

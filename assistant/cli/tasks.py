@@ -40,11 +40,13 @@ def _owner(store: Store, card_id: int) -> Principal:
     """The principal on whose board card ``card_id`` is."""
     from assistant.store import board as board_store
 
-    return (store.principal(board_store.principal_of_card(store, card_id)))
+    return store.principal(board_store.principal_of_card(store, card_id))
 
 
 def _columns(store: Store, principal_id: int) -> dict[int, str]:
-    return {c.id: c.name for c in store.scope(principal_id).columns() if c.id}
+    from assistant.store import board as board_store
+
+    return {c.id: c.name for c in board_store.columns(store.scope(principal_id)) if c.id}
 
 
 def cmd_task_add(args: argparse.Namespace, out: Output) -> int:

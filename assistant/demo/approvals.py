@@ -5,6 +5,7 @@ from datetime import datetime
 
 from assistant.approvals import drafts, lifecycle
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.store import snippets as snippet_store
 
 REPLIES = [
@@ -33,7 +34,7 @@ def add_demo_drafts(store: Store, now: datetime) -> None:
         if account is None:
             continue
         mine = {a.lower() for a in p.addresses}
-        received = [(m, m.sender) for t in scope.threads(limit=10) for m in scope.thread_messages(t.id)
+        received = [(m, m.sender) for t in mail_store.threads(scope, limit=10) for m in mail_store.thread_messages(scope, t.id)
                     if m.sender and m.sender.email.lower() not in mine]
         for (body, rejection), (parent, sender) in zip(REPLIES, received[:2], strict=False):
             assert sender is not None  # kept above

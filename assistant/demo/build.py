@@ -50,7 +50,10 @@ from assistant.domain import (
     CallDirection,
     Principal,
 )
-from assistant.store import Store
+from assistant.store import PrincipalScope, Store
+from assistant.store import calls as call_store
+from assistant.store import contacts as contact_store
+from assistant.store import mail as mail_store
 from assistant.sync.engine import sync_all
 
 log = logging.getLogger(__name__)
@@ -120,7 +123,7 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
         for src in sources:
             scope = store.scope(principal_ids[src.spec["slug"]])
             for call in _calls(src.spec, calls_data, rng, now, scope.principal_id):
-                scope.add_call(call)
+                call_store.add_call(scope, call)
             _add_contacts(scope, src.spec)
             for t in tasks_data[src.spec["templates"]]:
                 task_board.make_task(store, scope.principal_id, t["title"], column=t["column"],
@@ -130,10 +133,10 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
 store, scope.principal_id, "Weekly status summary for the principal", column="To do",
                                  due_utc=_due("+1d 09:00", src.spec["timezone"], now), repeat="every friday",
                                  labels=["routine"])
-            newest = scope.threads(limit=1)
+            newest = mail_store.threads(scope, limit=1)
             if newest:
                 task_board.make_task_from(store, scope.principal_id, "message",
-                                          scope.thread_messages(newest[0].id)[-1].id)
+                                          mail_store.thread_messages(scope, newest[0].id)[-1].id)
         add_demo_reminders(store, now)  # a follow-up on an unanswered sent message, meetings, one a minute away
         add_demo_drafts(store, now)  # replies waiting for approval; the next sync puts the requests in each Sent folder
         sync_all(store)
@@ -608,7 +611,7 @@ def _calls(spec: dict[str, Any], data: dict[str, Any], rng: random.Random, now: 
     return calls
 
 
-def _add_contacts(scope: Any, spec: dict[str, Any]) -> None:
+def _add_contacts(scope: PrincipalScope, spec: dict[str, Any]) -> None:
     """The principal's address book: correspondents with a phone, so a call from them shows their name and threads."""
     from assistant.core.phones import normalise
     from assistant.domain import Contact
@@ -616,7 +619,7 @@ def _add_contacts(scope: Any, spec: dict[str, Any]) -> None:
     for person in spec["correspondents"]:
         if person.get("phone"):
             number = normalise(person["phone"], spec["region"])
-            scope.add_contact(Contact(principal_id=scope.principal_id, name=person["name"], emails=[person["email"]],
+            contact_store.add_contact(scope, Contact(principal_id=scope.principal_id, name=person["name"], emails=[person["email"]],
                                       phones=[number.e164 or person["phone"]], source="demo"))
 
 

@@ -16,6 +16,7 @@ from assistant.core import timezones
 from assistant.core.errors import InvalidInput, UserError
 from assistant.domain import ChecklistItem
 from assistant.importing.base import ImportReport
+from assistant.store import PrincipalScope, Store
 from assistant.store import board as board_store
 
 CSV_COLUMNS = ["title", "column", "position", "notes", "due", "priority", "labels", "checklist", "estimate_min",
@@ -45,11 +46,11 @@ def _parse_checklist(text: str) -> list[ChecklistItem]:
     return items
 
 
-def export_csv(store: Any, principal_id: int, out: TextIO, *, include_archived: bool = False) -> int:
+def export_csv(store: Store, principal_id: int, out: TextIO, *, include_archived: bool = False) -> int:
     """Write the board column by column; due times in the principal's zone with their offset. Returns the card count."""
     scope = store.scope(principal_id)
     zone = scope.principal.timezone
-    names = {c.id: c.name for c in scope.columns()}
+    names: dict[int | None, str] = {c.id: c.name for c in board_store.columns(scope)}
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     cards = board_store.cards(scope, include_archived=include_archived)
@@ -93,7 +94,7 @@ def is_board_csv(head: bytes) -> bool:
     return "title" in _header_map(header)
 
 
-def import_csv(store: Any, principal_id: int, source: str | Path | TextIO) -> Any:
+def import_csv(store: Store, principal_id: int, source: str | Path | TextIO) -> Any:
     report = _report("board-csv")
     text = Path(source).read_text(encoding="utf-8-sig") if isinstance(source, (str, Path)) else source.read()
     reader = csv.reader(io.StringIO(text))
@@ -130,7 +131,7 @@ def import_csv(store: Any, principal_id: int, source: str | Path | TextIO) -> An
     return report
 
 
-def _card_from_row(store: Any, principal_id: int, scope: Any, get: Any, zone: str) -> Any:
+def _card_from_row(store: Store, principal_id: int, scope: PrincipalScope, get: Any, zone: str) -> Any:
     title = get("title")
     if not title:
         raise InvalidInput("no title")
@@ -184,7 +185,7 @@ def _trello_due(value: Any) -> datetime | None:
     return timezones.to_utc(dt)
 
 
-def import_trello(store: Any, principal_id: int, path: str | Path) -> Any:
+def import_trello(store: Store, principal_id: int, path: str | Path) -> Any:
     """Trello's board export (Board menu → Print, export and share → Export as JSON): lists become columns (closed
     lists skipped), open cards become cards in list order with their labels, checklists, due and description; archived
     cards (``closed``) are skipped and counted."""
@@ -272,5 +273,5 @@ def detect(path: Path) -> str:
     return ""
 
 
-def import_board(store: Any, principal_id: int, path: Path, kind: str) -> Any:
+def import_board(store: Store, principal_id: int, path: Path, kind: str) -> Any:
     return import_trello(store, principal_id, path) if kind == "trello" else import_csv(store, principal_id, path)

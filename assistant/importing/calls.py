@@ -28,6 +28,7 @@ from assistant.core.errors import InvalidInput, UserError
 from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection
 from assistant.importing.base import ImportReport, is_maildir, sniff
+from assistant.store import Store
 
 FORMATS = ("google-voice", "android", "twilio-json", "twilio-csv", "ringcentral-json", "ringcentral-csv", "csv")
 MAPPING_FIELDS = ("start", "number", "direction", "duration", "name", "notes", "outcome", "time", "id")
@@ -629,7 +630,7 @@ def read_export(path: Path, kind: str, zone: str, mapping: dict[str, str] | None
     raise InvalidInput(f"unknown call-log format {kind!r}")
 
 
-def import_calls(store: Any, principal_id: int, path: str | Path, *, mapping: dict[str, str] | None = None,
+def import_calls(store: Store, principal_id: int, path: str | Path, *, mapping: dict[str, str] | None = None,
                  kind: str | None = None):
     """Import a call-log export; returns an ``importer.ImportReport`` (texts and duplicates counted as skipped)."""
     from assistant.store import calls as call_store
@@ -668,7 +669,7 @@ def import_calls(store: Any, principal_id: int, path: str | Path, *, mapping: di
                 number_valid=info.valid, caller_name=parsed.caller_name, outcome=parsed.outcome, notes=parsed.notes,
                 source=source, source_key=parsed.source_key,
             )
-            _id, added = scope.add_call(call)
+            _id, added = call_store.add_call(scope, call)
             if added:
                 report.imported += 1
             else:
@@ -680,7 +681,7 @@ def duration_text(seconds: int) -> str:
     return str(timedelta(seconds=max(0, int(seconds))))
 
 
-def detect_for_import(store: Any, path: Path) -> str:
+def detect_for_import(store: Store, path: Path) -> str:
     """The call-log format for ``assistant import``: a plain CSV counts only once its columns have a saved mapping (or
     when its header names a phone number and a time, so the user is asked for the mapping instead of told "unknown")."""
     from assistant.store import calls as call_store

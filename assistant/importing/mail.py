@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 from assistant.calendar.ics import read_calendar
 from assistant.core.errors import DiskFull, InvalidInput, UserError, disk_full
@@ -25,6 +24,9 @@ from assistant.importing.base import (
 )
 from assistant.importing.calls import csv_header, detect
 from assistant.mail import parse_pool
+from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 
 BATCH_SIZE = 500
 _FROM_LINE = re.compile(rb"^From \S*[ \t].*\b\d{1,2}:\d{2}")
@@ -39,7 +41,7 @@ _ROLES = {
 
 # -- the run --------------------------------------------------------------------------------------------------------
 class MailImporter:
-    def __init__(self, store: Any, principal_id: int, root: Path):
+    def __init__(self, store: Store, principal_id: int, root: Path):
         self.store = store
         self.scope = store.scope(principal_id)  # raises NotFound for an unknown principal
         self.principal_id = principal_id
@@ -47,8 +49,8 @@ class MailImporter:
         self.account = _import_account(store, principal_id)
         self.account_id: int = self.account.id
         self.report = ImportReport(kind="")
-        self.message_ids = self.scope.message_remote_ids(self.account_id)
-        self.event_ids = self.scope.event_remote_ids(self.account_id)
+        self.message_ids = mail_store.message_remote_ids(self.scope, self.account_id)
+        self.event_ids = calendar_store.event_remote_ids(self.scope, self.account_id)
         self.folders_seen: set[str] = set()
         self.pending = 0
         self._transaction: AbstractContextManager[sqlite3.Connection] | None = None
@@ -229,7 +231,7 @@ class MailImporter:
             return
         self.folders_seen.add(name)
         self._open_batch()
-        self.scope.upsert_folder(Folder(
+        mail_store.upsert_folder(self.scope, Folder(
             account_id=self.account_id, remote_id=name, name=name.rsplit("/", 1)[-1],
             role=_ROLES.get(name.strip().lower(), ""),
         ))
@@ -253,7 +255,7 @@ class MailImporter:
         message.is_flagged = "F" in flags
         self.ensure_folder(folder)
         self._open_batch()
-        if not self._stored(item, lambda: self.scope.upsert_message(message, raw, bodies=prepared.bodies)):
+        if not self._stored(item, lambda: mail_store.upsert_message(self.scope, message, raw, bodies=prepared.bodies)):
             return
         self.message_ids.add(remote_id)
         self.report.imported += 1
@@ -281,7 +283,7 @@ class MailImporter:
             self.report.skipped += 1
             return
         self._open_batch()
-        if not self._stored(item, lambda: self.scope.upsert_event(event)):
+        if not self._stored(item, lambda: calendar_store.upsert_event(self.scope, event)):
             return
         self.event_ids.add(event.remote_id)
         self.report.imported += 1
@@ -335,7 +337,7 @@ def _join_mbox(lines: list[bytes]) -> bytes:
     return b"".join(lines)
 
 
-def _import_account(store: Any, principal_id: int) -> Account:
+def _import_account(store: Store, principal_id: int) -> Account:
     for account in store.accounts(principal_id):
         if account.kind == IMPORT_ACCOUNT_KIND:
             return account

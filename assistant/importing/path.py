@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.importing import board as board_io
 from assistant.importing.base import ImportReport
 from assistant.importing.calls import detect_for_import, import_calls
 from assistant.importing.mail import MailImporter
+from assistant.store import Store
 
 
-def import_path(store: Any, principal_id: int, path: str | os.PathLike[str]) -> ImportReport:
+def import_path(store: Store, principal_id: int, path: str | os.PathLike[str]) -> ImportReport:
     """Import everything readable under ``path`` into the principal's "import" account."""
     path = Path(path).expanduser()
     try:

@@ -24,6 +24,8 @@ from dateutil.rrule import rrulestr
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Account, Reminder, ReminderState
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.store import reminders as rstore
 from assistant.store.reminders import NOTIFY_CHOICES, NotificationSettings
 from assistant.sync.hooks import MailPulled
@@ -113,7 +115,7 @@ def follow_up_if_no_reply(store: Store, principal_id: int, message_id: int, due_
                           text: str = "", now: datetime | None = None) -> Reminder:
     """Remind at ``due_utc`` unless a reply to message ``message_id`` (a store id) arrives through sync first."""
     scope = store.scope(principal_id)
-    message = scope.message(message_id, with_body=False)  # NotFound for another principal's message
+    message = mail_store.message(scope, message_id, with_body=False)  # NotFound for another principal's message
     r = Reminder(
         principal_id=principal_id, kind="follow-up",
         text=text.strip() or f"No reply yet to “{message.subject or '(no subject)'}”",
@@ -149,7 +151,7 @@ def cancel_follow_ups_for_replies(store: Store, principal_id: int, message_ids: 
     with store.transaction():
         for mid in ids:
             try:
-                m = scope.message(mid, with_body=False)
+                m = mail_store.message(scope, mid, with_body=False)
             except NotFound:
                 continue
             if m.sender is not None and m.sender.email.lower() in own:
@@ -368,7 +370,7 @@ def sync_meeting_reminders(store: Store, principal_id: int, now: datetime | None
     wanted: set[str] = set()
     added = 0
     with store.transaction():
-        for event in scope.events_between(now, now + horizon):
+        for event in calendar_store.events_between(scope, now, now + horizon):
             for occ in expand(event, now, now + horizon):
                 if occ.all_day or occ.start_utc <= now:
                     continue

@@ -53,10 +53,10 @@ def _own_column(scope: PrincipalScope, column_id: int) -> None:
 
 def column_by_name(scope: PrincipalScope, name: str) -> BoardColumn:
     wanted = name.strip().casefold()
-    for column in scope.columns():
+    for column in columns(scope):
         if column.name.casefold() == wanted or str(column.id) == wanted:
             return column
-    names = ", ".join(c.name for c in scope.columns())
+    names = ", ".join(c.name for c in columns(scope))
     raise NotFound(f"no column {name!r} on {scope.principal.name}'s board (columns: {names})")
 
 
@@ -89,7 +89,7 @@ def move_column(scope: PrincipalScope, column_id: int, index: int) -> None:
     with scope.store.transaction():
         scope.store.changed(Area.BOARD, scope.principal_id)
         _own_column(scope, column_id)
-        ids = [c.id for c in scope.columns() if c.id != column_id]
+        ids = [c.id for c in columns(scope) if c.id != column_id]
         ids.insert(max(0, min(index, len(ids))), column_id)
         for position, cid in enumerate(ids):
             scope.db.execute("UPDATE board_columns SET position=? WHERE id=? AND principal_id=?",
@@ -101,7 +101,7 @@ def remove_column(scope: PrincipalScope, column_id: int) -> None:
     with scope.store.transaction():
         scope.store.changed(Area.BOARD, scope.principal_id)
         _own_column(scope, column_id)
-        others = [c.id for c in scope.columns() if c.id and c.id != column_id]
+        others = [c.id for c in columns(scope) if c.id and c.id != column_id]
         if not others:
             raise InvalidInput("a board keeps at least one column")
         for card_id, in scope.db.execute("SELECT id FROM tasks WHERE column_id=? AND principal_id=? ORDER BY position",
@@ -112,7 +112,7 @@ def remove_column(scope: PrincipalScope, column_id: int) -> None:
 
 
 def _renumber_columns(scope: PrincipalScope) -> None:
-    for position, column in enumerate(scope.columns()):
+    for position, column in enumerate(columns(scope)):
         scope.db.execute("UPDATE board_columns SET position=? WHERE id=?", (position, column.id))
 
 
@@ -148,10 +148,10 @@ def principal_of_card(store: Store, card_id: int) -> int:
 def add_card(scope: PrincipalScope, c: Card, index: int | None = None) -> Card:
     """Insert a card at the end of its column (the first column when it names none), or at ``index``. The board
     feature's :func:`~assistant.board.service.make_task` is the write path that applies the card rules around it."""
-    columns = scope.columns()
+    board = columns(scope)
     if c.column_id is None:
-        c.column_id = columns[0].id if columns else None
-    elif c.column_id not in {col.id for col in columns}:
+        c.column_id = board[0].id if board else None
+    elif c.column_id not in {col.id for col in board}:
         raise NotFound(f"no column {c.column_id} on this principal's board")
     c.principal_id = scope.principal_id
     with scope.store.transaction():
@@ -238,7 +238,7 @@ def delete_card(scope: PrincipalScope, card_id: int) -> Card:
 
 
 def restore_card(scope: PrincipalScope, gone: Card) -> Card:
-    column_ids = {c.id for c in scope.columns()}
+    column_ids = {c.id for c in columns(scope)}
     column_id = gone.column_id if gone.column_id in column_ids else None
     with scope.store.transaction():
         scope.store.changed(Area.BOARD, scope.principal_id)
@@ -286,3 +286,11 @@ def archive_done(scope: PrincipalScope, now: datetime | None = None) -> int:
         if cur.rowcount:  # the board's loader archives on every read: nothing archived is nothing changed
             scope.store.changed(Area.BOARD, scope.principal_id)
     return cur.rowcount
+
+
+def columns(scope: PrincipalScope) -> list[BoardColumn]:
+    rows = scope.db.execute(
+        "SELECT * FROM board_columns WHERE principal_id=? ORDER BY position", (scope.principal_id,)
+    )
+    return [BoardColumn(id=r["id"], principal_id=r["principal_id"], name=r["name"], position=r["position"])
+            for r in rows]

@@ -1,5 +1,6 @@
-"""Call-log queries beyond ``PrincipalScope.add_call/calls``: pages with filters, one party's history, talk-time totals,
-who a number belongs to, and the remembered column mappings of generic CSV call exports.
+"""A principal's call log in the store: adding a call (once per import key), the recent calls, pages with filters, one
+party's history, talk-time totals, who a number belongs to, and the remembered column mappings of generic CSV call
+exports.
 
 Every function that reads a principal's rows takes a :class:`PrincipalScope` and filters on its id. The only
 workspace-wide question is :func:`principals_knowing`, which answers with principal ids and nothing else.
@@ -16,6 +17,8 @@ from assistant.core import timezones
 from assistant.core.errors import NotFound
 from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import Call, CallDirection
+from assistant.store import contacts as contact_store
+from assistant.store import fts, inserted_id
 from assistant.store.changes import Area
 
 if TYPE_CHECKING:
@@ -230,7 +233,7 @@ def contact_keys_named(scope: PrincipalScope, text: str, region: str) -> list[st
     needle = text.strip().casefold()
     if not needle:
         return []
-    return sorted({normalise(phone, region).e164 for c in scope.contacts() if needle in c.name.casefold()
+    return sorted({normalise(phone, region).e164 for c in contact_store.contacts(scope) if needle in c.name.casefold()
                    for phone in c.phones} - {""})
 
 
@@ -263,3 +266,47 @@ def save_mapping(store: Store, signature: str, header: list[str], mapping: dict[
 
 def week_start(day: datetime) -> datetime:
     return day - timedelta(days=day.weekday())
+
+
+def add_call(scope: PrincipalScope, c: Call) -> tuple[int, bool]:
+    """Returns (id, added). A call whose (source, source_key) is already here is not added twice."""
+    with scope.store.transaction():
+        scope.store.changed(Area.CALLS, scope.principal_id)
+        if c.source_key:
+            row = scope.db.execute(
+                "SELECT id FROM calls WHERE principal_id=? AND source=? AND source_key=?",
+                (scope.principal_id, c.source, c.source_key),
+            ).fetchone()
+            if row:
+                c.id = row[0]
+                return row[0], False
+        cur = scope.db.execute(
+            "INSERT INTO calls(principal_id, direction, number_raw, number_e164, number_valid, caller_name,"
+            " started_utc, duration_s, outcome, notes, source, source_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                scope.principal_id, CallDirection(c.direction).value, c.number_raw, c.number_e164, int(c.number_valid),
+                c.caller_name, to_epoch(c.started_utc), c.duration_s, c.outcome, c.notes, c.source, c.source_key,
+            ),
+        )
+        c.id = call_id = inserted_id(cur)
+        scope.db.execute(
+            "INSERT INTO calls_fts(rowid, caller_name, number, notes) VALUES (?,?,?,?)",
+            (c.id, fts.index_text(c.caller_name), f"{c.number_raw} {c.number_e164}", fts.index_text(c.notes)),
+        )
+    return call_id, True
+
+
+def recent_calls(scope: PrincipalScope, limit: int = 500) -> list[Call]:
+    rows = scope.db.execute(
+        "SELECT * FROM calls WHERE principal_id=? ORDER BY started_utc DESC LIMIT ?", (scope.principal_id, limit)
+    )
+    return [
+        Call(
+            id=r["id"], principal_id=r["principal_id"], direction=CallDirection(r["direction"]),
+            number_raw=r["number_raw"], number_e164=r["number_e164"], number_valid=bool(r["number_valid"]),
+            caller_name=r["caller_name"], started_utc=from_epoch_required(r["started_utc"]),
+            duration_s=r["duration_s"], outcome=r["outcome"], notes=r["notes"], source=r["source"],
+            source_key=r["source_key"],
+        )
+        for r in rows
+    ]

@@ -1,7 +1,7 @@
 """Contacts synced from a provider's address book, keyed by (account, remote id), and lookups by phone or address.
 
 Every statement filters on the scope's principal. Phones are stored as E.164 when they parse in the principal's region
-(a number kept as typed otherwise); addresses lower-cased. Manual contacts (``PrincipalScope.add_contact``) have no
+(a number kept as typed otherwise); addresses lower-cased. Manual contacts (:func:`add_contact`) have no
 account or remote id and are never touched by a sync.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from assistant.core.phones import normalise
 from assistant.domain import Contact, RemoteContact
+from assistant.store import inserted_id
 from assistant.store.changes import Area
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _contact(r: sqlite3.Row) -> Contact:
 
 def upsert_contact(scope: PrincipalScope, account_id: int, remote: RemoteContact, *, region: str | None = None) -> str:
     """Insert or update one synced contact; returns "added", "updated" or "unchanged"."""
-    account = scope._own_account(account_id)
+    account = scope.own_account(account_id)
     region = region or scope.principal.region
     name = remote.name.strip() or (remote.emails[0] if remote.emails else "") or (remote.phones[0] if remote.phones else "")
     emails = json.dumps(normalised_emails(remote.emails))
@@ -125,3 +126,23 @@ def contact_for_email(scope: PrincipalScope, address: str) -> Contact | None:
         if wanted in (e.lower() for e in json.loads(r["emails"])):
             return _contact(r)
     return None
+
+
+def add_contact(scope: PrincipalScope, c: Contact) -> Contact:
+    with scope.store.transaction():
+        scope.store.changed(Area.CONTACTS, scope.principal_id)
+        cur = scope.db.execute(
+            "INSERT INTO contacts(principal_id, name, emails, phones, source) VALUES (?,?,?,?,?)",
+            (scope.principal_id, c.name, json.dumps(c.emails), json.dumps(c.phones), c.source),
+        )
+        c.id = inserted_id(cur)
+    return c
+
+
+def contacts(scope: PrincipalScope) -> list[Contact]:
+    rows = scope.db.execute("SELECT * FROM contacts WHERE principal_id=? ORDER BY name", (scope.principal_id,))
+    return [
+        Contact(id=r["id"], principal_id=r["principal_id"], name=r["name"], emails=json.loads(r["emails"]),
+                phones=json.loads(r["phones"]), source=r["source"])
+        for r in rows
+    ]

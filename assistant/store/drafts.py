@@ -76,7 +76,7 @@ def draft_content(d: Draft) -> dict[str, Any]:
 
 
 def insert_draft(scope: PrincipalScope, d: Draft) -> Draft:
-    scope._own_account(d.account_id)
+    scope.own_account(d.account_id)
     now = _now()
     with scope.store.transaction():
         scope.store.changed(Area.DRAFTS, scope.principal_id)

@@ -17,6 +17,8 @@ from assistant.domain import Address, CalendarEvent, Folder, OutboxEntry
 from assistant.mail import compose
 from assistant.mail.mime import parse_message
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.sync.engine import STAND_IN_PREFIX
 
 
@@ -39,17 +41,17 @@ def set_flagged(store: Store, message_id: int, principal_id: int, flagged: bool 
 
 def _set_flags(store: Store, message_id: int, principal_id: int, **flags: bool) -> OutboxEntry:
     scope = store.scope(principal_id)
-    message = scope.message(message_id, with_body=False)
+    message = mail_store.message(scope, message_id, with_body=False)
     with store.transaction():
-        scope.set_message_flags(message_id, **flags)
+        mail_store.set_message_flags(scope, message_id, **flags)
         return _enqueue(store, principal_id, message.account_id, "set-flags", {"remote_id": message.remote_id, **flags})
 
 
 def move_message(store: Store, message_id: int, principal_id: int, to: str) -> OutboxEntry:
     """Move to a folder (its remote id) or a role ("archive", "trash", "inbox", …)."""
     scope = store.scope(principal_id)
-    message = scope.message(message_id, with_body=True)
-    folders = [f for f in scope.folders() if f.account_id == message.account_id]
+    message = mail_store.message(scope, message_id, with_body=True)
+    folders = [f for f in mail_store.folders(scope) if f.account_id == message.account_id]
     target = next((f for f in folders if f.remote_id == to), None) or next((f for f in folders if f.role == to), None)
     if target is None:
         if to not in ("inbox", "archive", "trash", "sent", "drafts", "spam"):
@@ -57,9 +59,9 @@ def move_message(store: Store, message_id: int, principal_id: int, to: str) -> O
         target = Folder(message.account_id, to.capitalize() if to != "inbox" else "INBOX", to.capitalize(), to)
     with store.transaction():
         if not target.id:
-            scope.upsert_folder(target)
+            mail_store.upsert_folder(scope, target)
         message.folders = [target.remote_id]
-        scope.upsert_message(message)
+        mail_store.upsert_message(scope, message)
         return _enqueue(store, principal_id, message.account_id, "move",
                         {"remote_id": message.remote_id, "to": to, "local_folder": target.remote_id})
 
@@ -67,10 +69,10 @@ def move_message(store: Store, message_id: int, principal_id: int, to: str) -> O
 def sent_folder(store: Store, principal_id: int, account_id: int) -> str:
     """The remote id of the account's Sent folder, where the local copy of a queued send goes; made if missing."""
     scope = store.scope(principal_id)
-    folder = scope.folder_by_role(account_id, "sent")
+    folder = mail_store.folder_by_role(scope, account_id, "sent")
     if folder is None:
         folder = Folder(account_id, "Sent", "Sent", "sent")
-        scope.upsert_folder(folder)
+        mail_store.upsert_folder(scope, folder)
     return folder.remote_id
 
 
@@ -92,7 +94,7 @@ def send_message(
     if account.principal_id != principal_id:
         raise NotFound(f"no account {account_id} for this principal")
     key = new_key()
-    parent = scope.message_by_header_id(in_reply_to) if in_reply_to else None
+    parent = mail_store.message_by_header_id(scope, in_reply_to) if in_reply_to else None
     if in_reply_to:
         subject = compose.reply_subject(subject or (parent.subject if parent else ""))
     message_id = compose.message_id_for(key, account.address)
@@ -115,7 +117,7 @@ def send_message(
         payload["remote_thread_id"] = parent.remote_thread_id
     with store.transaction():
         local.folders = [sent_folder(store, principal_id, account_id)]
-        scope.upsert_message(local, raw)
+        mail_store.upsert_message(scope, local, raw)
         return _enqueue(store, principal_id, account_id, "send", payload, key)
 
 
@@ -181,7 +183,7 @@ def create_event(
     stand_in = f"{STAND_IN_PREFIX}{key}"
     event = _parsed_event(ics, principal_id, account_id, stand_in)
     with store.transaction():
-        scope.upsert_event(event)
+        calendar_store.upsert_event(scope, event)
         return _enqueue(store, principal_id, account_id, "event-create", {"ics": ics, "local_remote_id": stand_in}, key)
 
 
@@ -211,7 +213,7 @@ def update_event(
     import icalendar
 
     scope = store.scope(principal_id)
-    event = scope.event(event_id)
+    event = calendar_store.event(scope, event_id)
     cal = icalendar.Calendar.from_ical(event.ics)
     master = next((c for c in cal.walk("VEVENT") if "RECURRENCE-ID" not in c), None)
     if master is None:
@@ -245,15 +247,15 @@ def update_event(
     updated = _parsed_event(ics, principal_id, event.account_id, event.remote_id)
     updated.calendar_id = event.calendar_id
     with store.transaction():
-        scope.upsert_event(updated)
+        calendar_store.upsert_event(scope, updated)
         return _enqueue(store, principal_id, event.account_id, "event-update", {"ics": ics, "remote_id": event.remote_id})
 
 
 def delete_event(store: Store, principal_id: int, event_id: int) -> OutboxEntry:
     scope = store.scope(principal_id)
-    event = scope.event(event_id)
+    event = calendar_store.event(scope, event_id)
     with store.transaction():
-        scope.remove_events(event.account_id, [event.remote_id])
+        calendar_store.remove_events(scope, event.account_id, [event.remote_id])
         return _enqueue(store, principal_id, event.account_id, "event-delete", {"remote_id": event.remote_id})
 
 

@@ -22,7 +22,9 @@ from assistant.core import timezones
 from assistant.core.errors import NeedsSignIn, PermanentError, SourceLooksEmpty, TransientError, UserError, disk_full
 from assistant.domain import Account, AccountStatus, OutboxEntry
 from assistant.store import Store
-from assistant.sync.hooks import MailPulled, mail_pull_hooks
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
+from assistant.sync.hooks import AfterMailPull, MailPulled, mail_pull_hooks
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ def sync_account(
             (Capability.CALENDAR, "calendar", _pull_calendar)]
         if account.settings.get("contacts"):  # only when the user turned contacts on (its scope is asked for then)
             pulls.append((Capability.CONTACTS, "contacts", _pull_contacts))
-        after_pull = [(name, hook(store, account)) for name, hook in mail_pull_hooks()]
+        after_pull = _before_pull(store, account, report)
         for capability, resource, pull in pulls:
             if not connector.has(capability):
                 continue
@@ -216,11 +218,27 @@ def _push_outbox(store: Store, account: Account, connector: Connector, now: date
         report.outbox["sent"] += 1
 
 
+def _before_pull(store: Store, account: Account, report: SyncReport) -> list[tuple[str, AfterMailPull]]:
+    """Each feature's hook notes where the mail stood; one that fails is a warning, left out of this pass, and the mail
+    still syncs."""
+    after_pull: list[tuple[str, AfterMailPull]] = []
+    for name, hook in mail_pull_hooks():
+        try:
+            after_pull.append((name, hook(store, account)))
+        except UserError as exc:
+            report.warnings.append(f"{name}: {_one_line(exc)}")
+        except Exception as exc:  # a feature's bug must not stop the mail from syncing
+            log.exception("the %r sync hook failed for account %s", name, account.id)
+            report.warnings.append(f"{name}: internal error: {_one_line(exc)}")
+    return after_pull
+
+
 def _adopt_remote_id(store: Store, entry: OutboxEntry, result: dict[str, Any]) -> None:
     kind = _RENAMES.get(entry.op)
     stand_in = entry.payload.get("local_remote_id")
     if kind and stand_in and result.get("remote_id"):
-        store.scope(entry.principal_id).rename_remote_id(kind, entry.account_id, stand_in, str(result["remote_id"]))
+        rename = mail_store.rename_remote_id if kind == "message" else calendar_store.rename_remote_id
+        rename(store.scope(entry.principal_id), entry.account_id, stand_in, str(result["remote_id"]))
 
 
 def _pending_overrides(store: Store, account_id: int) -> dict[str, dict[str, Any]]:
@@ -266,28 +284,28 @@ def _pull_mail(store: Store, account: Account, connector: Connector, report: Syn
     for number, (page, last) in enumerate(_pages(connector.mail_changes(cursor)), 1):
         with store.transaction():
             for folder in page.folders:
-                scope.upsert_folder(folder)
+                mail_store.upsert_folder(scope, folder)
             if page.full:
                 seen = (seen or set()) | set(page.seen)
             if not (allow_empty or page.upserted):  # the guard's early return, before reading every remote id
-                _guard_removals(_provider_ids(scope.message_remote_ids(account.id)), page, "messages", allow_empty, seen,
+                _guard_removals(_provider_ids(mail_store.message_remote_ids(scope, account.id)), page, "messages", allow_empty, seen,
                                 last)
             for message, raw in page.upserted:
                 if seen is not None:
                     seen.add(message.remote_id)
                 for key, value in overrides.get(message.remote_id, {}).items():
                     setattr(message, key, value)
-                message_id, outcome = scope.upsert_message(message, raw)
+                message_id, outcome = mail_store.upsert_message(scope, message, raw)
                 if outcome == "added":
                     new_message_ids.append(message_id)
                 if outcome != "unchanged":
                     report.mail[outcome] += 1
                 if message.parse_error:
                     report.warnings.append(f"message {message.remote_id}: {message.parse_error}")
-            report.mail["removed"] += scope.remove_messages(account.id, page.removed)
+            report.mail["removed"] += mail_store.remove_messages(scope, account.id, page.removed)
             if last and seen is not None:
-                stale = _provider_ids(scope.message_remote_ids(account.id)) - seen
-                report.mail["removed"] += scope.remove_messages(account.id, stale)
+                stale = _provider_ids(mail_store.message_remote_ids(scope, account.id)) - seen
+                report.mail["removed"] += mail_store.remove_messages(scope, account.id, stale)
             if page.cursor is not None:
                 store.set_cursor(account.id, "mail", page.cursor)
         say(f"mail: page {number}, {report.mail['added']} new")
@@ -303,17 +321,17 @@ def _pull_calendar(store: Store, account: Account, connector: Connector, report:
         with store.transaction():
             if page.full:
                 seen = (seen or set()) | set(page.seen)
-            _guard_removals(_provider_ids(scope.event_remote_ids(account.id)), page, "events", allow_empty, seen, last)
+            _guard_removals(_provider_ids(calendar_store.event_remote_ids(scope, account.id)), page, "events", allow_empty, seen, last)
             for event in page.upserted:
                 if seen is not None:
                     seen.add(event.remote_id)
-                _, outcome = scope.upsert_event(event)
+                _, outcome = calendar_store.upsert_event(scope, event)
                 if outcome != "unchanged":
                     report.events[outcome] += 1
-            report.events["removed"] += scope.remove_events(account.id, page.removed)
+            report.events["removed"] += calendar_store.remove_events(scope, account.id, page.removed)
             if last and seen is not None:
-                stale = _provider_ids(scope.event_remote_ids(account.id)) - seen
-                report.events["removed"] += scope.remove_events(account.id, stale)
+                stale = _provider_ids(calendar_store.event_remote_ids(scope, account.id)) - seen
+                report.events["removed"] += calendar_store.remove_events(scope, account.id, stale)
             if page.cursor is not None:
                 store.set_cursor(account.id, "calendar", page.cursor)
         say(f"calendar: page {number}, {report.events['added']} new")

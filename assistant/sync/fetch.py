@@ -11,6 +11,7 @@ from assistant.core.errors import NeedsSignIn, TransientError, UserError
 from assistant.domain import Attachment
 from assistant.mail.mime import parse_message
 from assistant.store import Store
+from assistant.store import mail as mail_store
 
 
 def is_placeholder(attachment: Attachment) -> bool:
@@ -40,15 +41,15 @@ def downloaded_match(placeholder: Attachment, index: int, placeholders: list[Att
 
 def needs_download(store: Store, principal_id: int, message_id: int) -> bool:
     """Whether saving this message's attachments has to reach the network first (no source stored)."""
-    return not store.scope(principal_id).raw_message(message_id)
+    return not mail_store.raw_message(store.scope(principal_id), message_id)
 
 
 def fetch_message_source(store: Store, principal_id: int, message_id: int, connector: Connector | None = None) -> bytes:
     """The message's raw source: the stored one, or fetched through its account's connector, stored (with the real
     attachment list in place of the placeholder) and returned. Any failure is one ``UserError`` and changes nothing."""
     scope = store.scope(principal_id)
-    message = scope.message(message_id, with_body=False)
-    raw = scope.raw_message(message_id)
+    message = mail_store.message(scope, message_id, with_body=False)
+    raw = mail_store.raw_message(scope, message_id)
     if not raw:
         own = connector is None
         try:
@@ -70,5 +71,5 @@ def fetch_message_source(store: Store, principal_id: int, message_id: int, conne
     elif not any(is_placeholder(a) for a in message.attachments):
         return raw
     parsed = parse_message(raw, principal_id=principal_id, account_id=message.account_id, remote_id=message.remote_id)
-    scope.store_raw_message(message_id, raw, parsed.attachments)
+    mail_store.store_raw_message(scope, message_id, raw, parsed.attachments)
     return raw

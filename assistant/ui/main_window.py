@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from assistant.core.errors import UserError
 from assistant.domain import Account, AccountStatus, Principal, Thread
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.store.changes import Area, Changes
 from assistant.ui import style
 from assistant.ui.calendar.view import CalendarView
@@ -309,10 +311,10 @@ class MainWindow(QMainWindow):
 
         def load(store: Store) -> tuple[Principal, list[Thread]]:
             scope = store.scope(principal_id)
-            thread_id = scope.message(ident, with_body=False).thread_id if message else ident
+            thread_id = mail_store.message(scope, ident, with_body=False).thread_id if message else ident
             if thread_id is None:
                 return scope.principal, []
-            return scope.principal, threads_from_messages(principal_id, scope.thread_messages(thread_id))
+            return scope.principal, threads_from_messages(principal_id, mail_store.thread_messages(scope, thread_id))
 
         def show(result: tuple[Principal, list[Thread]]) -> None:
             principal, threads = result
@@ -335,7 +337,7 @@ class MainWindow(QMainWindow):
             return
         from assistant.ui.calendar.view import week_start
 
-        self.tasks.run(lambda store: store.scope(principal_id).event(item_id),
+        self.tasks.run(lambda store: calendar_store.event(store.scope(principal_id), item_id),
                        on_done=lambda event: self.calendar.show_week(week_start(event.start_utc.date())),
                        on_error=lambda e: self.show_error(describe_error(e)))
 
@@ -523,7 +525,7 @@ class MainWindow(QMainWindow):
         assert principal_id is not None  # principals shown come from the store
         self.views.setCurrentIndex(self.INBOX_TAB)
         self.tasks.run(
-            lambda store: threads_from_messages(principal_id, store.scope(principal_id).search_messages(query, SEARCH_LIMIT)),
+            lambda store: threads_from_messages(principal_id, mail_store.search_messages(store.scope(principal_id), query, SEARCH_LIMIT)),
             on_done=lambda threads: self._on_search_done(principal_id, query, threads),
         )
 

@@ -7,6 +7,8 @@ from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Principal
 from assistant.store import Store
 from assistant.store import board as board_store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 
 
 @pytest.fixture
@@ -17,7 +19,7 @@ def two(workspace: Store):
 
 
 def names(store, pid):
-    return [c.name for c in store.scope(pid).columns()]
+    return [c.name for c in board_store.columns(store.scope(pid))]
 
 
 def titles(store, pid, column):
@@ -75,9 +77,9 @@ def test_one_principal_never_sees_or_touches_anothers_cards(two):
     with pytest.raises(NotFound):
         board_store.card(ken_scope, mine.id)
     with pytest.raises(NotFound):
-        board.move_task(store, ken.id, mine.id, ken_scope.columns()[1].id)
+        board.move_task(store, ken.id, mine.id, board_store.columns(ken_scope)[1].id)
     with pytest.raises(NotFound):  # a card cannot go into another principal's column
-        board.move_task(store, ann.id, mine.id, ken_scope.columns()[1].id)
+        board.move_task(store, ann.id, mine.id, board_store.columns(ken_scope)[1].id)
     with pytest.raises(NotFound):
         board.delete_task(store, ken.id, mine.id)
     assert board_store.card(store.scope(ann.id), mine.id).title == "Ann's secret"
@@ -178,7 +180,7 @@ def test_make_task_from_a_message_thread_and_event(workspace):
 
     ann, account = add_principal(workspace, "Ann", "America/New_York")
     add_thread(workspace, ann, account, "k1", "Re: Board meeting agenda")
-    message = workspace.scope(ann.id).search_messages("agenda")[0]
+    message = mail_store.search_messages(workspace.scope(ann.id), "agenda")[0]
     card = board.make_task_from(workspace, ann.id, "message", message.id)
     assert card.title == "Reply to: Board meeting agenda"
     assert board.parse_link(card.link) == ("message", message.id)
@@ -232,7 +234,7 @@ def test_make_task_from_an_event_and_a_call(workspace):
 
     ann, account = add_principal(workspace, "Ann", "America/New_York")
     start = datetime(2026, 4, 2, 15, tzinfo=UTC)
-    event_id, _ = workspace.scope(ann.id).upsert_event(CalendarEvent(
+    event_id, _ = calendar_store.upsert_event(workspace.scope(ann.id), CalendarEvent(
         principal_id=ann.id, account_id=account.id, remote_id="e1", uid="e1", summary="Board dinner",
         start_utc=start, end_utc=start))
     call = log_call(workspace, ann.id, number="+12125550123", direction="missed", started_utc=start,

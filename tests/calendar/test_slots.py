@@ -7,6 +7,7 @@ from assistant.core import timezones
 from assistant.core.errors import InvalidInput
 from assistant.domain import Account, BusinessHours, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
 from assistant.sync import actions
 
 UTC = UTC
@@ -96,7 +97,7 @@ def test_a_weekly_series_blocks_every_week_and_its_exception_frees_one(store):
     events, problems = ics.parse_calendar(source, principal_id=p.id, account_id=a.id)
     assert problems == []
     events[0].remote_id = "w"
-    store.scope(p.id).upsert_event(events[0])
+    calendar_store.upsert_event(store.scope(p.id), events[0])
     now = datetime(2026, 3, 2, 12, tzinfo=UTC)
     slots = free_slots(store.scope(p.id), now, 3, timedelta(hours=2), now=now)
     assert {local(s, p.timezone)[0].date().isoformat() for s in slots} == {"2026-03-10"}

@@ -8,6 +8,8 @@ from assistant.calls.matching import ContactMatcher, pick_principal
 from assistant.core.errors import NotFound
 from assistant.domain import Account, Address, Call, CallDirection, Contact, Message, Principal
 from assistant.store import calls as call_store
+from assistant.store import contacts as contact_store
+from assistant.store import mail as mail_store
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ def two(workspace):
 
 def test_contact_numbers_match_in_any_spelling(two):
     store, ann, _ken = two
-    store.scope(ann.id).add_contact(Contact(principal_id=ann.id, name="Grace Hopper", emails=["grace@navy.example"],
+    contact_store.add_contact(store.scope(ann.id), Contact(principal_id=ann.id, name="Grace Hopper", emails=["grace@navy.example"],
                                             phones=["+12125550123"]))  # contacts keep E.164
     matcher = ContactMatcher(store.scope(ann.id), "US")
     for spelling in ("212-555-0123", "+12125550123", "1 212 555 0123", "tel:+1-212-555-0123"):
@@ -44,7 +46,7 @@ def test_names_from_earlier_calls_and_never_from_another_principal(two):
 
 def test_the_principal_is_picked_when_exactly_one_knows_the_number(two):
     store, ann, ken = two
-    store.scope(ken.id).add_contact(Contact(principal_id=ken.id, name="山本", phones=["+81312345678"]))
+    contact_store.add_contact(store.scope(ken.id), Contact(principal_id=ken.id, name="山本", phones=["+81312345678"]))
     assert pick_principal(store, "+81 3-1234-5678", ann.id) == ken.id
     assert pick_principal(store, "03-1234-5678", ann.id) == ken.id  # read in Ken's region too
     assert pick_principal(store, "+12125550100", ann.id) == ann.id  # nobody knows it: the current one
@@ -57,12 +59,12 @@ def test_threads_with_a_caller_are_found_by_their_address_within_the_principal(t
     store, ann, ken = two
     for p in (ann, ken):
         account = store.add_account(Account(principal_id=p.id, kind="local", address=p.primary_address))
-        store.scope(p.id).upsert_message(Message(
+        mail_store.upsert_message(store.scope(p.id), Message(
             principal_id=p.id, account_id=account.id, remote_id="m1", subject=f"Contract for {p.name}",
             sender=Address("Grace Hopper", "Grace@Navy.example"), to=[Address(p.name, p.primary_address)],
             date_utc=datetime(2026, 1, 1, tzinfo=UTC), message_id_header=f"<m1-{p.id}@x>",
         ))
-        store.scope(p.id).upsert_message(Message(
+        mail_store.upsert_message(store.scope(p.id), Message(
             principal_id=p.id, account_id=account.id, remote_id="m2", subject=f"To Grace from {p.name}",
             sender=Address(p.name, p.primary_address), to=[Address("", "grace@navy.example")],
             date_utc=datetime(2026, 1, 2, tzinfo=UTC), message_id_header=f"<m2-{p.id}@x>",
@@ -130,13 +132,13 @@ def test_update_call_keeps_the_search_index_in_step(two):
 def test_a_number_in_someones_mail_signature_names_them(two):
     store, ann, ken = two
     account = store.add_account(Account(principal_id=ann.id, kind="local", address="ann@example.org"))
-    store.scope(ann.id).upsert_message(Message(
+    mail_store.upsert_message(store.scope(ann.id), Message(
         principal_id=ann.id, account_id=account.id, remote_id="sig", subject="Lease",
         sender=Address("Marcus Bell", "mbell@harlow.example"), to=[Address("Ann", "ann@example.org")],
         date_utc=datetime(2026, 1, 1, tzinfo=UTC), message_id_header="<sig@x>",
         body_text="See you then.\n\n--\nMarcus Bell | Harlow Group\nT (212) 555-0147",
     ))
-    store.scope(ann.id).upsert_message(Message(
+    mail_store.upsert_message(store.scope(ann.id), Message(
         principal_id=ann.id, account_id=account.id, remote_id="own", subject="My number",
         sender=Address("Ann", "ann@example.org"), to=[Address("", "x@example.org")],
         date_utc=datetime(2026, 1, 2, tzinfo=UTC), message_id_header="<own@x>", body_text="Call me on 212 555 0199",
@@ -150,12 +152,12 @@ def test_a_number_in_someones_mail_signature_names_them(two):
 
 def test_by_contact_finds_calls_logged_without_the_name(two):
     store, ann, ken = two
-    store.scope(ann.id).add_contact(Contact(principal_id=ann.id, name="Grace Hopper", phones=["+12125550123"]))
-    store.scope(ken.id).add_contact(Contact(principal_id=ken.id, name="Grace Other", phones=["+12125550999"]))
+    contact_store.add_contact(store.scope(ann.id), Contact(principal_id=ann.id, name="Grace Hopper", phones=["+12125550123"]))
+    contact_store.add_contact(store.scope(ken.id), Contact(principal_id=ken.id, name="Grace Other", phones=["+12125550999"]))
     base = datetime(2026, 1, 1, tzinfo=UTC)
     from assistant.store import calls as cs
 
-    store.scope(ann.id).add_call(Call(principal_id=ann.id, direction=CallDirection.INCOMING, number_raw="2125550123",
+    call_store.add_call(store.scope(ann.id), Call(principal_id=ann.id, direction=CallDirection.INCOMING, number_raw="2125550123",
                                       number_e164="+12125550123", number_valid=True, started_utc=base))
     log_call(store, ann.id, number="+12125550100", direction="out", started_utc=base, notes="about Grace's visit")
     log_call(store, ann.id, number="+12125550999", direction="out", started_utc=base)

@@ -11,6 +11,9 @@ import pytest
 from assistant.cli.main import main
 from assistant.domain import Account, Address, Message, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import calls as call_store
+from assistant.store import mail as mail_store
 from tests.cli.conftest import Cli
 
 
@@ -119,12 +122,12 @@ def _seed_messages(ws: Path) -> None:
             p = store.add_principal(Principal(name=name, timezone=zone, addresses=[f"{name.lower()}@example.com"]))
             a = store.add_account(Account(principal_id=p.id, kind="local", address=p.primary_address))
             scope = store.scope(p.id)
-            scope.upsert_message(Message(
+            mail_store.upsert_message(scope, Message(
                 principal_id=p.id, account_id=a.id, remote_id="1", subject=subject,
                 sender=Address("Grace", "grace@example.org"), date_utc=datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
                 message_id_header=f"<{name}@x>", body_text="numbers attached",
             ))
-            scope.upsert_message(Message(
+            mail_store.upsert_message(scope, Message(
                 principal_id=p.id, account_id=a.id, remote_id="2", subject="Lunch", sender=Address("", "bob@example.org"),
                 date_utc=datetime(2026, 2, 1, tzinfo=UTC), message_id_header=f"<{name}2@x>", body_text="soup",
             ))
@@ -261,7 +264,7 @@ def test_demo_has_three_principals_and_search_finds_a_subject_word(capsys, demo_
     store = Store(demo_workspace)
     try:
         principal = store.principal_by_name(principals[1]["name"])
-        thread = store.scope(principal.id).threads(limit=1)[0]
+        thread = mail_store.threads(store.scope(principal.id), limit=1)[0]
     finally:
         store.close()
     word = max(thread.subject.replace("—", " ").split(), key=len).strip(".,:;!?\"'“”()")
@@ -329,11 +332,11 @@ def test_search_in_tasks_calls_events_and_all(cli, ws):
         ada, kenji = store.principal_by_name("Ada"), store.principal_by_name("Kenji")
         board.make_task(store, ada.id, "Send the budget to Grace", due_utc=datetime(2026, 3, 3, 10, tzinfo=UTC))
         board.make_task(store, kenji.id, "Book the Osaka hotel", notes="budget under ¥20,000")
-        store.scope(ada.id).add_call(Call(ada.id, CallDirection.INCOMING, "+44 20 7946 0321",
+        call_store.add_call(store.scope(ada.id), Call(ada.id, CallDirection.INCOMING, "+44 20 7946 0321",
                                           datetime(2026, 3, 2, 9, tzinfo=UTC), caller_name="Grace Hopper",
                                           notes="asked about the budget figures"))
         account = store.accounts(kenji.id)[0]
-        store.scope(kenji.id).upsert_event(CalendarEvent(
+        calendar_store.upsert_event(store.scope(kenji.id), CalendarEvent(
             principal_id=kenji.id, account_id=account.id, remote_id="e1", uid="e1", summary="Budget meeting",
             start_utc=datetime(2026, 3, 4, 1, tzinfo=UTC), end_utc=datetime(2026, 3, 4, 2, tzinfo=UTC),
             location="Osaka office"))

@@ -16,6 +16,7 @@ import pytest
 from assistant.connectors.base import Capability, Connector
 from assistant.domain import Account, OutboxEntry, Principal
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.sync.engine import sync_account
 
 SEEDED = 5
@@ -96,10 +97,10 @@ class ConnectorContract:
         assert report.mail == {"added": SEEDED, "updated": 0, "removed": 0}
         assert self.header_ids(workspace, account) == sorted(f"<contract-{n}@example.org>" for n in range(SEEDED))
         scope = workspace.scope(account.principal_id)
-        message = scope.message_by_header_id("<contract-3@example.org>")
+        message = mail_store.message_by_header_id(scope, "<contract-3@example.org>")
         assert message.subject == "Quarterly numbers, part 3"
         assert "Grüße" in message.body_text
-        assert scope.folder_by_role(account.id, "inbox") is not None
+        assert mail_store.folder_by_role(scope, account.id, "inbox") is not None
         assert workspace.account(account.id).status.value == "ok"
 
     def test_second_sync_without_changes_changes_nothing(self, workspace, server, account):
@@ -119,9 +120,9 @@ class ConnectorContract:
         ids = self.header_ids(workspace, account)
         assert "<contract-100@example.org>" in ids and "<contract-0@example.org>" not in ids
         assert len(ids) == SEEDED
-        flagged = workspace.scope(account.principal_id).message_by_header_id("<contract-1@example.org>")
+        flagged = mail_store.message_by_header_id(workspace.scope(account.principal_id), "<contract-1@example.org>")
         assert flagged.is_read and flagged.is_flagged
-        assert [m.subject for m in workspace.scope(account.principal_id).search_messages("dinner")] == [
+        assert [m.subject for m in mail_store.search_messages(workspace.scope(account.principal_id), "dinner")] == [
             "Dinner on Friday?"
         ]
 
@@ -149,14 +150,14 @@ class ConnectorContract:
 
         self.sync(workspace, server, account)
         scope = workspace.scope(account.principal_id)
-        message = scope.message_by_header_id("<contract-2@example.org>")
+        message = mail_store.message_by_header_id(scope, "<contract-2@example.org>")
         actions.mark_read(workspace, message.id, account.principal_id)
         actions.set_flagged(workspace, message.id, account.principal_id)
         assert server.flags("<contract-2@example.org>") == {"read": False, "flagged": False}
         report = self.sync(workspace, server, account)
         assert report.outbox == {"sent": 2, "failed": 0, "pending": 0}
         assert server.flags("<contract-2@example.org>") == {"read": True, "flagged": True}
-        assert scope.message_by_header_id("<contract-2@example.org>").is_read
+        assert mail_store.message_by_header_id(scope, "<contract-2@example.org>").is_read
 
     def test_cursor_resumes(self, workspace, server, account):
         self.sync(workspace, server, account)

@@ -17,6 +17,8 @@ from assistant.core.credentials import CredentialStore
 from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
 from assistant.domain import Account, AccountStatus, OutboxEntry, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.sync import actions
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import ConnectorContract, ServerHandle, make_raw
@@ -174,14 +176,14 @@ def test_full_then_incremental_sync(workspace, google, server, account):
     assert google.calls("GET", "/messages$") == 0  # incremental: no listing
     assert google.calls("GET", "/history$") == 1
     scope = workspace.scope(account.principal_id)
-    filed = scope.message_by_header_id("<contract-1@example.org>")
+    filed = mail_store.message_by_header_id(scope, "<contract-1@example.org>")
     assert label in filed.folders and "INBOX" in filed.folders
-    assert {f.name: f.role for f in scope.folders()}["Clients/Acme"] == ""
-    assert scope.folder_by_role(account.id, "inbox").remote_id == "INBOX"
-    starred = scope.message_by_header_id("<contract-2@example.org>")
+    assert {f.name: f.role for f in mail_store.folders(scope)}["Clients/Acme"] == ""
+    assert mail_store.folder_by_role(scope, account.id, "inbox").remote_id == "INBOX"
+    starred = mail_store.message_by_header_id(scope, "<contract-2@example.org>")
     assert starred.is_read and starred.is_flagged
-    assert scope.message_by_header_id("<contract-3@example.org>") is None
-    assert [m.subject for m in scope.search_messages("fresh")] == ["Fresh news"]
+    assert mail_store.message_by_header_id(scope, "<contract-3@example.org>") is None
+    assert [m.subject for m in mail_store.search_messages(scope, "fresh")] == ["Fresh news"]
 
 
 def test_no_change_pass_costs_one_history_list_and_one_events_list(workspace, google, server, account):
@@ -256,7 +258,7 @@ def test_other_403_is_not_retried(workspace, google, server, account, clock):
 def test_revoked_grant_marks_the_account_needs_sign_in_and_keeps_the_outbox(workspace, google, server, account):
     seed(server, 2)
     sync(workspace, server, account)
-    message = workspace.scope(account.principal_id).message_by_header_id("<contract-0@example.org>")
+    message = mail_store.message_by_header_id(workspace.scope(account.principal_id), "<contract-0@example.org>")
     actions.mark_read(workspace, message.id, account.principal_id)
     google.revoke_grants()
     report = sync(workspace, server, account)
@@ -341,9 +343,9 @@ def test_move_archive_and_trash_change_labels(workspace, google, server, account
     label = google.add_label("Receipts")
     sync(workspace, server, account)
     scope = workspace.scope(account.principal_id)
-    actions.move_message(workspace, scope.message_by_header_id("<contract-0@example.org>").id,
+    actions.move_message(workspace, mail_store.message_by_header_id(scope, "<contract-0@example.org>").id,
                          account.principal_id, "archive")
-    actions.move_message(workspace, scope.message_by_header_id("<contract-1@example.org>").id,
+    actions.move_message(workspace, mail_store.message_by_header_id(scope, "<contract-1@example.org>").id,
                          account.principal_id, label)
     report = sync(workspace, server, account)
     assert report.errors == []
@@ -409,7 +411,7 @@ def test_recurring_series_with_exceptions_is_one_event_with_its_ics(workspace, g
                       "end": {"date": "2026-01-20"}})
     report = sync(workspace, server, account)
     assert report.errors == [] and report.events["added"] == 2
-    events = {e.summary: e for e in workspace.scope(account.principal_id).events()}
+    events = {e.summary: e for e in calendar_store.events(workspace.scope(account.principal_id))}
     standup = events["Stand-up"]
     assert standup.rrule == "FREQ=WEEKLY;BYDAY=MO;COUNT=10" and standup.timezone == "America/New_York"
     assert standup.start_utc.isoformat() == "2026-01-05T14:00:00+00:00"
@@ -427,7 +429,7 @@ def test_changed_occurrence_alone_rebuilds_the_whole_series(workspace, google, s
     google.add_event(CANCELLED)  # someone cancels one Monday: only that exception changes
     report = sync(workspace, server, account)
     assert report.errors == [] and report.events == {"added": 0, "updated": 1, "removed": 0}
-    (standup,) = workspace.scope(account.principal_id).events()
+    (standup,) = calendar_store.events(workspace.scope(account.principal_id))
     assert "EXDATE" in standup.ics and "RECURRENCE-ID" in standup.ics
 
 
@@ -446,7 +448,7 @@ def test_expired_sync_token_falls_back_to_a_full_listing(workspace, google, serv
     assert 410 in google.statuses
     listings = [q for m, p, q, b in google.requests if p == "/calendars/primary/events"]
     assert "syncToken" in listings[0] and "syncToken" not in listings[1]
-    assert [e.summary for e in workspace.scope(account.principal_id).events()] == ["Lunch with Kemi"]
+    assert [e.summary for e in calendar_store.events(workspace.scope(account.principal_id))] == ["Lunch with Kemi"]
     assert report.events == {"added": 0, "updated": 1, "removed": 1}
     assert workspace.get_cursor(account.id, "calendar") == f"sync-{google.event_seq}"
 
@@ -469,7 +471,7 @@ def test_event_create_update_delete_are_idempotent(workspace, google, server, ac
     assert event["start"] == {"dateTime": "2026-04-01T04:00:00-04:00", "timeZone": "America/New_York"}
     report = sync(workspace, server, account)
     assert report.errors == []
-    (stored,) = workspace.scope(account.principal_id).events()
+    (stored,) = calendar_store.events(workspace.scope(account.principal_id))
     assert stored.remote_id == created["remote_id"]
     connector.apply(OutboxEntry(account.principal_id, account.id, "event-update",
                                 {"remote_id": created["remote_id"], "ics": entry.payload["ics"].replace(

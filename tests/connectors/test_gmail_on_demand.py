@@ -12,6 +12,7 @@ import pytest
 
 from assistant.core.errors import UserError
 from assistant.mail.mime import attachment_bytes, parse_message
+from assistant.store import mail as mail_store
 from assistant.sync.fetch import fetch_message_source, is_placeholder
 from tests.connectors.contract import make_raw
 from tests.connectors.test_gmail import account, clock, google, server, sync  # noqa: F401 - fixtures
@@ -60,7 +61,7 @@ def raw_gets(google) -> list[str]:
 
 def stored(workspace, account, header: str):  # noqa: F811
     scope = workspace.scope(account.principal_id)
-    return scope, scope.message_by_header_id(header)
+    return scope, mail_store.message_by_header_id(scope, header)
 
 
 FIELDS = ("subject", "sender", "to", "cc", "date_utc", "message_id_header", "in_reply_to", "references", "body_text",
@@ -88,9 +89,9 @@ def test_sync_keeps_names_and_sizes_and_stores_no_source(workspace, google, serv
         ("zahlen.csv", "text/csv", len(CSV), "gmail:3:on-demand")]
     assert [(a.filename, a.content_type, a.size) for a in original.attachments] == [
         (a.filename, a.content_type, a.size) for a in message.attachments]
-    assert scope.raw_message(message.id) == b""
-    assert scope.threads()[0].has_attachments
-    assert [m.id for m in scope.search_messages("Quartalsbericht")] == [message.id]
+    assert mail_store.raw_message(scope, message.id) == b""
+    assert mail_store.threads(scope)[0].has_attachments
+    assert [m.id for m in mail_store.search_messages(scope, "Quartalsbericht")] == [message.id]
 
 
 def test_without_attachments_nothing_is_stored_as_source_and_the_text_is_as_from_the_source(
@@ -101,7 +102,7 @@ def test_without_attachments_nothing_is_stored_as_source_and_the_text_is_as_from
     scope, message = stored(workspace, account, email.message_from_bytes(raw)["Message-ID"])
     original = parse_message(raw, principal_id=account.principal_id, account_id=account.id, remote_id=remote_id)
     assert {f: getattr(message, f) for f in FIELDS} == {f: getattr(original, f) for f in FIELDS}
-    assert message.attachments == [] and scope.raw_message(message.id) == b""
+    assert message.attachments == [] and mail_store.raw_message(scope, message.id) == b""
     assert message.size == len(raw)  # Gmail's sizeEstimate, not the skeleton's
 
 
@@ -125,7 +126,7 @@ def test_a_body_gmail_keeps_as_an_attachment_is_fetched_whole(workspace, google,
     assert raw_gets(google) == [f"/gmail/v1/users/me/messages/{remote_id}"]
     original = parse_message(raw, principal_id=account.principal_id, account_id=account.id, remote_id=remote_id)
     assert message.body_text == original.body_text and "Body of message 7" in message.body_text
-    assert scope.raw_message(message.id) == raw
+    assert mail_store.raw_message(scope, message.id) == raw
 
 
 def test_first_save_downloads_once_and_stores_the_real_attachments(workspace, google, server, account):  # noqa: F811
@@ -137,8 +138,8 @@ def test_first_save_downloads_once_and_stores_the_real_attachments(workspace, go
 
     source = fetch_message_source(workspace, account.principal_id, synced.id, connector)
     assert source == raw and len(raw_gets(google)) == 1
-    assert scope.raw_message(synced.id) == raw
-    message = scope.message(synced.id)
+    assert mail_store.raw_message(scope, synced.id) == raw
+    message = mail_store.message(scope, synced.id)
     assert [(a.filename, a.part_id, is_placeholder(a)) for a in message.attachments] == [
         ("Bericht Q3 – Köln.pdf", "2", False), ("zahlen.csv", "3", False)]
     assert attachment_bytes(source, "2") == PDF and attachment_bytes(source, "3") == CSV
@@ -147,16 +148,16 @@ def test_first_save_downloads_once_and_stores_the_real_attachments(workspace, go
     assert fetch_message_source(workspace, account.principal_id, synced.id, connector) == raw
     assert len(raw_gets(google)) == 1
     assert sync(workspace, server, account).mail == {"added": 0, "updated": 0, "removed": 0}
-    assert [a.part_id for a in scope.message(synced.id).attachments] == ["2", "3"]
+    assert [a.part_id for a in mail_store.message(scope, synced.id).attachments] == ["2", "3"]
 
     # A label change brings the synced list back; the stored source is kept and gives the real list again.
     google.modify_message(synced.remote_id, add=["STARRED"])
     assert sync(workspace, server, account).mail["updated"] == 1
-    assert [is_placeholder(a) for a in scope.message(synced.id).attachments] == [True, True]
-    assert scope.raw_message(synced.id) == raw
+    assert [is_placeholder(a) for a in mail_store.message(scope, synced.id).attachments] == [True, True]
+    assert mail_store.raw_message(scope, synced.id) == raw
     fetch_message_source(workspace, account.principal_id, synced.id, connector)
     assert len(raw_gets(google)) == 1
-    assert [a.part_id for a in scope.message(synced.id).attachments] == ["2", "3"]
+    assert [a.part_id for a in mail_store.message(scope, synced.id).attachments] == ["2", "3"]
 
 
 @pytest.mark.parametrize("status", [503, 404])
@@ -170,8 +171,8 @@ def test_a_failed_download_is_one_line_and_changes_nothing(workspace, google, se
     line = str(caught.value)
     assert line.startswith("could not download the message: ") and "\n" not in line and str(status) in line
     assert bool(clock.sleeps) == (status == 503)  # a server error is retried with backoff, a 404 is not
-    assert scope.raw_message(synced.id) == b""
-    assert [(a.filename, is_placeholder(a)) for a in scope.message(synced.id).attachments] == [
+    assert mail_store.raw_message(scope, synced.id) == b""
+    assert [(a.filename, is_placeholder(a)) for a in mail_store.message(scope, synced.id).attachments] == [
         ("Bericht Q3 – Köln.pdf", True), ("zahlen.csv", True)]
 
 

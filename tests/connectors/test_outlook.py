@@ -22,6 +22,8 @@ from assistant.core.credentials import CredentialStore
 from assistant.core.errors import NeedsSignIn, TransientError
 from assistant.domain import Account, OutboxEntry, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import ConnectorContract, ServerHandle
 from tests.fakes.microsoft import TENANT_ID, USER_OID, FakeMicrosoft, make_self_signed_cert
@@ -131,7 +133,7 @@ def test_first_sync_maps_graph_json_without_fetching_mime(workspace, account, co
     report = run_sync(workspace, account, connector)
     assert report.mail["added"] == 6
     scope = workspace.scope(account.principal_id)
-    concert = scope.message(scope.message_by_header_id("<MWHPR6E1BE060@MWHPR1120.namprd22.prod.outlook.com>").id)
+    concert = mail_store.message(scope, mail_store.message_by_header_id(scope, "<MWHPR6E1BE060@MWHPR1120.namprd22.prod.outlook.com>").id)
     assert concert.remote_id == ids["9/9/2018: concert"]
     assert concert.subject == "9/9/2018: concert" and concert.is_read and not concert.is_flagged
     assert concert.sender.email == "adelev@contoso.OnMicrosoft.com" and concert.sender.name == "Adele Vance"
@@ -140,8 +142,8 @@ def test_first_sync_maps_graph_json_without_fetching_mime(workspace, account, co
     assert concert.remote_thread_id == "AAQkADOUpag6yWs="
     assert concert.folders == [fake.folder_id("inbox")]
     assert concert.date_utc.isoformat() == "2018-09-09T03:15:08+00:00"
-    assert scope.folder_by_role(account.id, "inbox").remote_id == fake.folder_id("inbox")
-    assert scope.folder_by_role(account.id, "sent").name == "Sent Items"
+    assert mail_store.folder_by_role(scope, account.id, "inbox").remote_id == fake.folder_id("inbox")
+    assert mail_store.folder_by_role(scope, account.id, "sent").name == "Sent Items"
     assert not fake.requests_to("$value")
     for request in fake.graph_requests:
         assert 'IdType="ImmutableId"' in request["headers"].get("Prefer", ""), request["path"]
@@ -159,8 +161,8 @@ def test_server_side_changes_arrive_next_sync_and_a_quiet_pass_costs_one_request
     report = run_sync(workspace, account, connector)
     assert report.mail == {"added": 1, "updated": 1, "removed": 0}
     scope = workspace.scope(account.principal_id)
-    assert [m.remote_id for m in scope.search_messages("board pack")] == [new_id]
-    holiday = next(m for m in scope.search_messages("holiday hours"))
+    assert [m.remote_id for m in mail_store.search_messages(scope, "board pack")] == [new_id]
+    holiday = next(m for m in mail_store.search_messages(scope, "holiday hours"))
     assert holiday.is_read and holiday.is_flagged
 
     tracked = len(json.loads(workspace.get_cursor(account.id, "mail"))["folders"])
@@ -177,10 +179,10 @@ def test_removed_messages_go_and_moved_ones_stay(workspace, account, connector, 
     fake.move_message(ids["Holiday promotion sale"], "archive")
     report = run_sync(workspace, account, connector)
     assert report.mail["removed"] == 1
-    remaining = workspace.scope(account.principal_id).message_remote_ids(account.id)
+    remaining = mail_store.message_remote_ids(workspace.scope(account.principal_id), account.id)
     assert ids["Fabric CDN now available"] not in remaining
     assert ids["Holiday promotion sale"] in remaining
-    moved = workspace.scope(account.principal_id).search_messages("promotion")[0]
+    moved = mail_store.search_messages(workspace.scope(account.principal_id), "promotion")[0]
     assert moved.folders == [fake.folder_id("archive")]
 
 
@@ -201,13 +203,13 @@ def test_removal_seen_after_the_destination_folder_was_read_is_checked_before_de
 def test_expired_delta_token_falls_back_to_a_full_resync_without_duplicates(workspace, account, connector, fake):
     ids = seed_documentation_messages(fake)
     run_sync(workspace, account, connector)
-    count = workspace.scope(account.principal_id).message_count()
+    count = mail_store.message_count(workspace.scope(account.principal_id))
     fake.expire_delta_tokens()
     fake.delete_message(ids["New or modified user account information"])
     fake.add_message("inbox", subject="After the gap")
     report = run_sync(workspace, account, connector)
     assert report.mail == {"added": 1, "updated": 0, "removed": 1}
-    assert workspace.scope(account.principal_id).message_count() == count
+    assert mail_store.message_count(workspace.scope(account.principal_id)) == count
     assert any(r for r in fake.graph_requests if "$deltatoken" in str(r["query"]))
     headers = [r[0] for r in workspace.db.execute("SELECT remote_id FROM messages WHERE account_id=?", (account.id,))]
     assert len(headers) == len(set(headers))
@@ -228,7 +230,7 @@ def test_per_item_429_inside_batch_is_retried_alone(workspace, account, connecto
     fake.fail_next(429, headers={"Retry-After": "1.5"}, path_contains="/mailFolders/inbox", in_batch=True)
     run_sync(workspace, account, connector)
     assert sleeps == [1.5]
-    assert workspace.scope(account.principal_id).folder_by_role(account.id, "inbox") is not None
+    assert mail_store.folder_by_role(workspace.scope(account.principal_id), account.id, "inbox") is not None
     inbox_lookups = [r for r in fake.graph_requests if r["in_batch"] and r["path"].endswith("/mailFolders/inbox")]
     assert len(inbox_lookups) == 2
     assert len([r for r in fake.graph_requests if r["in_batch"] and r["path"].endswith("/mailFolders/drafts")]) == 1
@@ -433,7 +435,7 @@ def test_calendar_first_sync_series_and_removals(workspace, account, connector, 
     report = run_sync(workspace, account, connector)
     assert report.events["added"] == 6
     scope = workspace.scope(account.principal_id)
-    events = {e.summary: e for e in scope.events()}
+    events = {e.summary: e for e in calendar_store.events(scope)}
     rest = events["Rest!"]
     assert rest.location == "Home" and rest.start_utc.isoformat() == "2016-12-12T02:00:00+00:00"
     weekly = events["Weekly sync"]
@@ -460,7 +462,7 @@ def test_calendar_first_sync_series_and_removals(workspace, account, connector, 
     fake.delete_event(exception)  # the moved occurrence is cancelled outright
     report = run_sync(workspace, account, connector)
     assert report.events["removed"] == 1 and report.events["updated"] == 1
-    weekly = next(e for e in scope.events() if e.summary == "Weekly sync")
+    weekly = next(e for e in calendar_store.events(scope) if e.summary == "Weekly sync")
     assert "RECURRENCE-ID" not in weekly.ics and "20261116T090000" in weekly.ics  # now an EXDATE
 
 
@@ -713,13 +715,13 @@ def test_new_and_deleted_folders_are_noticed_when_the_tree_is_checked(workspace,
         fake.add_message(receipts, subject="Invoice 7")
         report = run_sync(workspace, account, connector)
         assert report.mail["added"] == 1
-        assert {f.name for f in workspace.scope(account.principal_id).folders()} >= {"Clients", "Receipts"}
+        assert {f.name for f in mail_store.folders(workspace.scope(account.principal_id))} >= {"Clients", "Receipts"}
         fake.delete_folder(clients)
         report = run_sync(workspace, account, connector)
     finally:
         connector.close()
     assert report.mail["removed"] == 1
-    assert [m.subject for m in workspace.scope(account.principal_id).search_messages("retainer")] == []
+    assert [m.subject for m in mail_store.search_messages(workspace.scope(account.principal_id), "retainer")] == []
     assert str(clients) not in json.loads(workspace.get_cursor(account.id, "mail"))["folders"]
 
 
@@ -761,7 +763,7 @@ def test_a_reply_sent_in_the_app_lands_once_in_sent_items_of_its_conversation(wo
     sent = fake.messages_in("sentitems")
     assert len(sent) == 1 and sent[0]["conversationId"] == fake.find(original)[0]["conversationId"]
     scope = workspace.scope(account.principal_id)
-    local = [m for m in scope.search_messages("count me in")]
+    local = [m for m in mail_store.search_messages(scope, "count me in")]
     assert [m.remote_id for m in local] == [sent[0]["id"]]  # the local stand-in became the server's copy: no twin
     assert local[0].folders == [fake.folder_id("sentitems")]
-    assert scope.message(local[0].id).thread_id == scope.message_by_header_id(original).thread_id
+    assert mail_store.message(scope, local[0].id).thread_id == mail_store.message_by_header_id(scope, original).thread_id

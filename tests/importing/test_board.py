@@ -19,7 +19,7 @@ def ann(store):
 
 def by_title(store, pid):
     scope = store.scope(pid)
-    names = {c.id: c.name for c in scope.columns()}
+    names = {c.id: c.name for c in board_store.columns(scope)}
     return {c.title: (names[c.column_id], c) for c in board_store.cards(scope)}
 
 
@@ -42,7 +42,7 @@ def test_trello_export_imports_lists_cards_labels_checklists_and_due(workspace):
     assert cards["Book piano tuner"][0] == "Backlog"
     column, nanny = cards["Pay nanny — November"]
     assert column == "Done" and nanny.done_utc is not None
-    assert [c.name for c in workspace.scope(p.id).columns()] == [
+    assert [c.name for c in board_store.columns(workspace.scope(p.id))] == [
         "Inbox", "To do", "Doing", "Waiting on principal", "Done", "Backlog"]
 
 

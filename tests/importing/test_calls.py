@@ -10,6 +10,7 @@ from assistant.core.errors import InvalidInput
 from assistant.domain import Principal
 from assistant.importing.calls import MappingNeeded, detect, import_calls, parse_mapping, read_export
 from assistant.importing.path import import_path
+from assistant.store import calls as call_store
 
 SAMPLES = Path(__file__).parent / "samples" / "calls"
 TESTDATA = Path(__file__).parents[2].parent / "shared" / "testdata" / "calllogs"
@@ -23,7 +24,7 @@ def ada(workspace):
 
 
 def _calls(store, principal):
-    return store.scope(principal.id).calls()
+    return call_store.recent_calls(store.scope(principal.id))
 
 
 @pytest.mark.parametrize("path,kind", [
@@ -210,9 +211,9 @@ def test_arbitrary_csv_never_raises_and_every_row_imports_or_is_rejected_with_it
     path.write_bytes(data)
     mapping = {"start": "Start", "number": "Number", "direction": "Direction", "duration": "Duration", "name": "Name",
                "notes": "Notes"}
-    before = len(workspace.scope(ada.id).calls(limit=100000))
+    before = len(call_store.recent_calls(workspace.scope(ada.id), limit=100000))
     report = import_calls(workspace, ada.id, path, mapping=mapping)
-    after = len(workspace.scope(ada.id).calls(limit=100000))
+    after = len(call_store.recent_calls(workspace.scope(ada.id), limit=100000))
     assert after - before == report.imported
     for item, reason in report.rejected:
         assert item.startswith("calls.csv line ") and int(item.rsplit(" ", 1)[1]) >= 2 and reason

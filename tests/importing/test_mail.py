@@ -13,6 +13,8 @@ from assistant.importing import mail as importer
 from assistant.importing import path as path_importer
 from assistant.importing.base import IMPORT_ACCOUNT_KIND, ImportReport, sniff
 from assistant.importing.path import import_path
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 
 TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata"
 
@@ -44,16 +46,16 @@ def test_import_the_real_world_mime_tree_twice(workspace, principal):
     assert report.rejected == [("cpython_test_email/msg_19.txt", "not a mail message, mbox or iCalendar file")]
     assert all("\n" not in reason for _, reason in report.rejected)
     scope = workspace.scope(principal.id)
-    assert scope.message_count() == report.imported
+    assert mail_store.message_count(scope) == report.imported
     (account,) = workspace.accounts(principal.id)
     assert (account.kind, account.address) == ("import", "imported")
-    assert scope.search_messages("Zypernsonne")  # an RFC 2047 subject is searchable
+    assert mail_store.search_messages(scope, "Zypernsonne")  # an RFC 2047 subject is searchable
 
     again = import_path(workspace, principal.id, root)
     assert again.imported == 0
     assert again.skipped == report.imported + report.skipped
     assert again.rejected == report.rejected
-    assert scope.message_count() == report.imported
+    assert mail_store.message_count(scope) == report.imported
     assert len(workspace.accounts(principal.id)) == 1
 
 
@@ -71,7 +73,7 @@ def test_import_the_real_world_ics_tree_twice(workspace, principal):
     assert report.imported > 80
     assert report.imported + report.skipped + len(report.rejected) == expected
     assert any("CUSTOM_tzid" in text for _, text in report.warnings)
-    assert len(workspace.scope(principal.id).events()) == report.imported
+    assert len(calendar_store.events(workspace.scope(principal.id))) == report.imported
 
     again = import_path(workspace, principal.id, root)
     assert again.imported == 0 and again.skipped == report.imported + report.skipped
@@ -89,7 +91,7 @@ def test_garbage_file_is_a_user_error(workspace, principal, tmp_path):
     with pytest.raises(UserError) as err:
         import_path(workspace, principal.id, junk)
     assert "not a mail message" in str(err.value) and "\n" not in str(err.value)
-    assert workspace.scope(principal.id).message_count() == 0
+    assert mail_store.message_count(workspace.scope(principal.id)) == 0
 
 
 def test_empty_folder_is_a_user_error(workspace, principal, tmp_path):
@@ -108,8 +110,8 @@ def test_mbox(workspace, principal, tmp_path):
     report = import_path(workspace, principal.id, path)
     assert (report.kind, report.imported, report.skipped, report.rejected) == ("mbox", 3, 0, [])
     scope = workspace.scope(principal.id)
-    threads = scope.threads()
-    messages = {m.subject: m for t in threads for m in scope.thread_messages(t.id)}
+    threads = mail_store.threads(scope)
+    messages = {m.subject: m for t in threads for m in mail_store.thread_messages(scope, t.id)}
     assert set(messages) == {"first", "second", "third"}
     assert messages["first"].is_read and not messages["second"].is_read
     assert messages["first"].remote_id == "<1@example.com>"
@@ -128,7 +130,7 @@ def test_mbox_split_respects_from_quoting(workspace, principal, tmp_path):
     )
     report = import_path(workspace, principal.id, path)
     assert report.imported == 2
-    first = workspace.scope(principal.id).message_by_header_id("<one@x>")
+    first = mail_store.message_by_header_id(workspace.scope(principal.id), "<one@x>")
     assert first.body_text == "body\n\nFrom the start\n\nFrom time to time\n"
 
 
@@ -146,11 +148,11 @@ def test_maildir_with_maildirplusplus_subfolders(workspace, principal, tmp_path)
     report = import_path(workspace, principal.id, root)
     assert (report.kind, report.imported, report.rejected) == ("maildir", 3, [])
     scope = workspace.scope(principal.id)
-    by_subject = {m.subject: m for t in scope.threads() for m in scope.thread_messages(t.id)}
+    by_subject = {m.subject: m for t in mail_store.threads(scope) for m in mail_store.thread_messages(scope, t.id)}
     assert by_subject["read one"].is_read and by_subject["read one"].is_flagged
     assert not by_subject["new one"].is_read
     assert by_subject["sent one"].folders == ["Sent"] and by_subject["new one"].folders == ["INBOX"]
-    roles = {f.remote_id: f.role for f in scope.folders()}
+    roles = {f.remote_id: f.role for f in mail_store.folders(scope)}
     assert roles == {"INBOX": "inbox", "Sent": "sent"}
     again = import_path(workspace, principal.id, root)
     assert (again.imported, again.skipped) == (0, 3)
@@ -172,8 +174,8 @@ def test_mixed_folder_detects_by_content_and_rejects_the_rest(workspace, princip
     assert report.imported == 3
     assert report.rejected == [("notes.txt", "not a mail message, mbox or iCalendar file")]
     scope = workspace.scope(principal.id)
-    assert [e.summary for e in scope.events()] == ["Dentist"]
-    assert scope.message_count() == 2
+    assert [e.summary for e in calendar_store.events(scope)] == ["Dentist"]
+    assert mail_store.message_count(scope) == 2
 
 
 def test_batches_commit_as_they_go(workspace, principal, tmp_path, monkeypatch):
@@ -184,7 +186,7 @@ def test_batches_commit_as_they_go(workspace, principal, tmp_path, monkeypatch):
         (tmp_path / f"{i}.eml").write_bytes(message(f"m{i}", f"<{i}@x>"))
     report = import_path(workspace, principal.id, tmp_path)
     assert report.imported == 5
-    assert workspace.scope(principal.id).message_count() == 5
+    assert mail_store.message_count(workspace.scope(principal.id)) == 5
     assert workspace._depth == 0  # no transaction left open
 
 

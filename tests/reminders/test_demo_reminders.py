@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from assistant import reminders
 from assistant.demo.build import build_demo
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.store import reminders as rstore
 from assistant.sync.engine import sync_all
 
@@ -24,7 +25,7 @@ def test_demo_follow_ups(tmp_path):
             follow_ups[p.name] = (p, f)
         assert len(follow_ups) == 3
         answered_p, answered = follow_ups["Dana Whitfield"]
-        followed = store.scope(answered_p.id).message(int(answered.link.split(":")[1]), with_body=False)
+        followed = mail_store.message(store.scope(answered_p.id), int(answered.link.split(":")[1]), with_body=False)
         reply = EmailMessage()
         reply["From"] = f"{followed.to[0].name} <{followed.to[0].email}>"
         reply["To"] = answered_p.primary_address

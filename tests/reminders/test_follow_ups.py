@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from assistant import reminders
+from assistant.store import audit as audit_store
+from assistant.store import mail as mail_store
 from assistant.store import reminders as rstore
 from assistant.sync.engine import sync_account
 
@@ -32,7 +34,7 @@ def _sent_and_followed(workspace, ann, ann_local, maildir):
     box.add_folder("Sent").add(_mail("Ann <ann@example.com>", "Contract terms", "<terms-1@example.com>",
                                      to="bob@example.org"))
     sync_account(workspace, ann_local.id, now=NOW)
-    sent = workspace.scope(ann.id).message_by_header_id("<terms-1@example.com>")
+    sent = mail_store.message_by_header_id(workspace.scope(ann.id), "<terms-1@example.com>")
     assert sent is not None
     return box, sent, reminders.follow_up_if_no_reply(workspace, ann.id, sent.id, NOW + timedelta(days=2), now=NOW)
 
@@ -43,7 +45,7 @@ def test_a_reply_through_sync_cancels_the_follow_up(workspace, ann, ann_local, m
     box.add(_mail("Bob <bob@example.org>", "Re: Contract terms", "<reply-1@example.org>", "<terms-1@example.com>"))
     sync_account(workspace, ann_local.id, now=NOW + timedelta(hours=1))
     assert rstore.get(workspace.scope(ann.id), follow_up.id).state == "cancelled"
-    assert any(e.action == "follow-up cancelled" for e in workspace.scope(ann.id).audit_entries())
+    assert any(e.action == "follow-up cancelled" for e in audit_store.entries(workspace.scope(ann.id)))
 
 
 def test_unrelated_mail_and_the_principals_own_message_leave_it_pending(workspace, ann, ann_local, maildir):

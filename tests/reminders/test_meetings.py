@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from assistant import reminders
 from assistant.domain import CalendarEvent
+from assistant.store import calendar as calendar_store
 from assistant.store import reminders as rstore
 
 UTC = UTC
@@ -16,7 +17,7 @@ def _event(workspace, principal, account, remote_id, start, minutes=None, summar
     if rrule:
         ics = (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{remote_id}\r\nDTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
                f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\nRRULE:{rrule}\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
-    workspace.scope(principal.id).upsert_event(CalendarEvent(
+    calendar_store.upsert_event(workspace.scope(principal.id), CalendarEvent(
         principal_id=principal.id, account_id=account.id, remote_id=remote_id, uid=remote_id, summary=summary,
         start_utc=start, end_utc=start + timedelta(hours=1), reminder_minutes=minutes, rrule=rrule, ics=ics,
         location="Room 4"))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from assistant.domain import Account, Address, Message, Principal
 from assistant.store import Store
+from assistant.store import mail as mail_store
 
 BASE = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -33,7 +34,7 @@ def test_folder_pages_are_the_threads_with_a_message_there(tmp_path):
         for n in range(300):
             parent = rng.randrange(n) if n and rng.random() < 0.4 else None
             folders = rng.choice([["INBOX"], ["Sent"], ["INBOX", "Label"], ["Archive"]])
-            scope.upsert_message(Message(
+            mail_store.upsert_message(scope, Message(
                 principal.id, account.id, f"{principal.name}-{n}", f"Subject {n}", Address("S", "s@example.org"),
                 date_utc=BASE + timedelta(minutes=rng.randrange(5000)),  # ties in time too: the id decides
                 message_id_header=f"<{principal.name}-{n}@example.org>",
@@ -44,8 +45,8 @@ def test_folder_pages_are_the_threads_with_a_message_there(tmp_path):
         scope = store.scope(principal.id)
         for folder in ("INBOX", "Sent", "Label", "Archive", "Nowhere"):
             for offset in (0, 50, 100, 250):
-                page = [t.id for t in scope.threads(offset, 50, folder=folder)]
+                page = [t.id for t in mail_store.threads(scope, offset, 50, folder=folder)]
                 assert page == reference_page(store, principal.id, folder, offset, 50)
-                assert all(t.principal_id == principal.id for t in scope.threads(offset, 50, folder=folder))
-        assert scope.threads(0, 50, folder="INBOX") and not scope.threads(0, 50, folder="Nowhere")
+                assert all(t.principal_id == principal.id for t in mail_store.threads(scope, offset, 50, folder=folder))
+        assert mail_store.threads(scope, 0, 50, folder="INBOX") and not mail_store.threads(scope, 0, 50, folder="Nowhere")
     store.close()

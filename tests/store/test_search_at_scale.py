@@ -8,6 +8,8 @@ import pytest
 from assistant.cli import main as cli
 from assistant.domain import Account, Address, Message, Principal
 from assistant.store import DB_NAME, Store, search
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.store.schema import SCHEMA_VERSION
 
 UTC = UTC
@@ -26,7 +28,7 @@ def two(tmp_path):
 
 
 def _add(store, principal, account, number: int, body: str, *, subject: str = "Note", read: bool = True) -> None:
-    store.scope(principal.id).upsert_message(Message(
+    mail_store.upsert_message(store.scope(principal.id), Message(
         principal_id=principal.id, account_id=account.id, remote_id=str(number), subject=subject,
         sender=Address("Bob", "bob@example.com"), date_utc=START + timedelta(hours=number), body_text=body,
         is_read=read,
@@ -38,9 +40,9 @@ def test_a_word_never_matches_the_principals_token(two):
     _add(store, ann, accounts[ann.id], 1, "nothing here")
     _add(store, ann, accounts[ann.id], 2, f"room p{ken.id} is booked")
     ann_scope, ken_scope = store.scope(ann.id), store.scope(ken.id)
-    assert ann_scope.search_messages(f"p{ann.id}") == [] and ann_scope.count_messages(f"p{ann.id}") == 0
-    assert [m.remote_id for m in ann_scope.search_messages(f"p{ken.id}")] == ["2"]
-    assert ken_scope.search_messages(f"p{ken.id}") == [] and ken_scope.count_messages("room") == 0
+    assert mail_store.search_messages(ann_scope, f"p{ann.id}") == [] and mail_store.count_messages(ann_scope, f"p{ann.id}") == 0
+    assert [m.remote_id for m in mail_store.search_messages(ann_scope, f"p{ken.id}")] == ["2"]
+    assert mail_store.search_messages(ken_scope, f"p{ken.id}") == [] and mail_store.count_messages(ken_scope, "room") == 0
 
 
 @pytest.mark.parametrize("walk_above", [0, 10_000])  # the walk over the date index, then the lookup of each hit
@@ -52,17 +54,17 @@ def test_both_plans_give_the_newest_page_and_the_full_count(two, monkeypatch, wa
         _add(store, ann, accounts[ann.id], n, "alpha" + (" beta" if n % 2 else ""), read=n % 4 != 0)
         _add(store, ken, accounts[ken.id], n, "alpha beta")
     scope = store.scope(ann.id)
-    page = scope.search_messages("alpha", limit=5)
+    page = mail_store.search_messages(scope, "alpha", limit=5)
     assert [m.remote_id for m in page] == ["39", "38", "37", "36", "35"]
-    assert scope.count_messages("alpha") == 40
-    assert scope.count_messages("alpha beta") == 20
-    assert [m.remote_id for m in scope.search_messages("beta is:unread", limit=50)] == []  # odd ones are all read
-    assert scope.count_messages("alpha is:unread") == 10
+    assert mail_store.count_messages(scope, "alpha") == 40
+    assert mail_store.count_messages(scope, "alpha beta") == 20
+    assert [m.remote_id for m in mail_store.search_messages(scope, "beta is:unread", limit=50)] == []  # odd ones are all read
+    assert mail_store.count_messages(scope, "alpha is:unread") == 10
     after = (START + timedelta(hours=30)).date().isoformat()  # 2026-01-02: from hour 15 on
-    assert scope.count_messages(f"alpha after:{after}") == 25
-    assert [m.remote_id for m in scope.search_messages(f"beta before:{after}", limit=3)] == ["13", "11", "9"]
-    assert scope.count_messages("gamma") == 0 and scope.search_messages("gamma") == []
-    assert scope.count_messages(f"before:{after}") == 15  # no words: the messages table alone
+    assert mail_store.count_messages(scope, f"alpha after:{after}") == 25
+    assert [m.remote_id for m in mail_store.search_messages(scope, f"beta before:{after}", limit=3)] == ["13", "11", "9"]
+    assert mail_store.count_messages(scope, "gamma") == 0 and mail_store.search_messages(scope, "gamma") == []
+    assert mail_store.count_messages(scope, f"before:{after}") == 15  # no words: the messages table alone
 
 
 def test_a_message_deleted_any_way_leaves_the_index(two):
@@ -71,7 +73,7 @@ def test_a_message_deleted_any_way_leaves_the_index(two):
         _add(store, ann, accounts[ann.id], n, "delta")
     store.db.execute("DELETE FROM accounts WHERE id=?", (accounts[ann.id].id,))  # cascades to the messages
     assert store.db.execute("SELECT COUNT(*) FROM messages_fts").fetchone()[0] == 0
-    assert store.scope(ann.id).count_messages("delta") == 0
+    assert mail_store.count_messages(store.scope(ann.id), "delta") == 0
 
 
 def test_a_workspace_indexed_before_the_token_is_migrated(tmp_path):
@@ -91,8 +93,8 @@ def test_a_workspace_indexed_before_the_token_is_migrated(tmp_path):
     store = Store(tmp_path / "ws")
     try:
         assert store.schema_version() == SCHEMA_VERSION
-        assert [m.subject for m in store.scope(ann.id).search_messages("epsilon")] == ["Old one"]
-        assert store.scope(ann.id).count_messages("epsilon") == 1
+        assert [m.subject for m in mail_store.search_messages(store.scope(ann.id), "epsilon")] == ["Old one"]
+        assert mail_store.count_messages(store.scope(ann.id), "epsilon") == 1
     finally:
         store.close()
     db = sqlite3.connect(tmp_path / "ws" / DB_NAME)
@@ -143,9 +145,9 @@ def test_event_search_stays_in_the_principal_newest_first(two):
 
     store, ann, ken, accounts = two
     for principal, n, summary in ((ann, 1, "Offsite planning"), (ann, 2, "Offsite travel"), (ken, 3, "Offsite")):
-        store.scope(principal.id).upsert_event(CalendarEvent(
+        calendar_store.upsert_event(store.scope(principal.id), CalendarEvent(
             principal_id=principal.id, account_id=accounts[principal.id].id, remote_id=str(n), uid=f"{n}@x",
             summary=summary, start_utc=START + timedelta(days=n), end_utc=START + timedelta(days=n, hours=1),
         ))
-    assert [e.summary for e in store.scope(ann.id).search_events("offsite")] == ["Offsite travel", "Offsite planning"]
-    assert [e.summary for e in store.scope(ken.id).search_events("offsite")] == ["Offsite"]
+    assert [e.summary for e in calendar_store.search_events(store.scope(ann.id), "offsite")] == ["Offsite travel", "Offsite planning"]
+    assert [e.summary for e in calendar_store.search_events(store.scope(ken.id), "offsite")] == ["Offsite"]

@@ -10,6 +10,8 @@ from assistant.core.errors import InvalidInput, NotFound, UnknownTimeZone, Works
 from assistant.domain import Account, Address, Call, CallDirection, Card, Message, Principal, Reminder
 from assistant.store import DB_NAME, Store
 from assistant.store import board as board_store
+from assistant.store import calls as call_store
+from assistant.store import mail as mail_store
 from assistant.store import reminders as reminder_store
 from assistant.store.schema import SCHEMA_VERSION
 
@@ -74,27 +76,27 @@ def test_principal_needs_a_known_time_zone_and_unique_name(tmp_path):
     with pytest.raises(InvalidInput, match="already exists"):
         store.add_principal(Principal(name="ann", timezone="UTC"))
     assert [p.name for p in store.principals()] == ["Ann"]
-    assert [c.name for c in store.scope(store.principals()[0].id).columns()][:2] == ["Inbox", "To do"]
+    assert [c.name for c in board_store.columns(store.scope(store.principals()[0].id))][:2] == ["Inbox", "To do"]
 
 
 def test_scopes_never_see_each_other(two):
     store, ann, ken, a1, a2 = two
     s_ann, s_ken = store.scope(ann.id), store.scope(ken.id)
-    s_ann.upsert_message(_message(ann, a1, "1", "Closing documents", body="escrow"))
-    s_ken.upsert_message(_message(ken, a2, "1", "Site visit", body="escrow"))
-    assert [t.subject for t in s_ann.threads()] == ["Closing documents"]
-    assert [m.subject for m in s_ken.search_messages("escrow")] == ["Site visit"]
-    ken_msg = s_ken.search_messages("escrow")[0]
+    mail_store.upsert_message(s_ann, _message(ann, a1, "1", "Closing documents", body="escrow"))
+    mail_store.upsert_message(s_ken, _message(ken, a2, "1", "Site visit", body="escrow"))
+    assert [t.subject for t in mail_store.threads(s_ann)] == ["Closing documents"]
+    assert [m.subject for m in mail_store.search_messages(s_ken, "escrow")] == ["Site visit"]
+    ken_msg = mail_store.search_messages(s_ken, "escrow")[0]
     with pytest.raises(NotFound):
-        s_ann.message(ken_msg.id)
+        mail_store.message(s_ann, ken_msg.id)
     with pytest.raises(NotFound):
-        s_ann.upsert_message(_message(ann, a2, "x", "written to someone else's account"))
+        mail_store.upsert_message(s_ann, _message(ann, a2, "x", "written to someone else's account"))
     board_store.add_column(s_ann, "To do")
     board_store.add_card(s_ann, Card(principal_id=ann.id, title="File motion"))
     assert board_store.cards(s_ken) == [] and len(board_store.cards(s_ann)) == 1
-    s_ken.add_call(Call(principal_id=ken.id, direction=CallDirection.INCOMING, number_raw="+81 3-1234-5678",
+    call_store.add_call(s_ken, Call(principal_id=ken.id, direction=CallDirection.INCOMING, number_raw="+81 3-1234-5678",
                         started_utc=datetime(2026, 3, 1, tzinfo=UTC)))
-    assert s_ann.calls() == []
+    assert call_store.recent_calls(s_ann) == []
 
 
 def test_upsert_is_idempotent_and_threads_replies(two):
@@ -103,42 +105,42 @@ def test_upsert_is_idempotent_and_threads_replies(two):
     first = _message(ann, a1, "r1", "Lease", msgid="<1@x>", when=datetime(2026, 3, 1, 9, tzinfo=UTC))
     reply = _message(ann, a1, "r2", "Re: Lease", msgid="<2@x>", reply_to="<1@x>",
                      when=datetime(2026, 3, 1, 10, tzinfo=UTC))
-    assert s.upsert_message(first)[1] == "added"
-    assert s.upsert_message(reply)[1] == "added"
-    assert s.upsert_message(reply)[1] == "unchanged"
+    assert mail_store.upsert_message(s, first)[1] == "added"
+    assert mail_store.upsert_message(s, reply)[1] == "added"
+    assert mail_store.upsert_message(s, reply)[1] == "unchanged"
     reply.is_read = True
-    assert s.upsert_message(reply)[1] == "updated"
-    threads = s.threads()
+    assert mail_store.upsert_message(s, reply)[1] == "updated"
+    threads = mail_store.threads(s)
     assert len(threads) == 1 and threads[0].message_count == 2 and threads[0].unread_count == 1
     assert threads[0].subject == "Lease"
-    assert s.message_count() == 2
+    assert mail_store.message_count(s) == 2
     assert store.db.execute("SELECT COUNT(*) FROM messages_fts").fetchone()[0] == 2
 
 
 def test_reply_arriving_before_its_parent_joins_the_same_thread(two):
     store, ann, _, a1, _ = two
     s = store.scope(ann.id)
-    s.upsert_message(_message(ann, a1, "r2", "Re: Offer", msgid="<2@x>", reply_to="<1@x>"))
-    s.upsert_message(_message(ann, a1, "r1", "Offer", msgid="<1@x>"))
-    assert len(s.threads()) == 1
+    mail_store.upsert_message(s, _message(ann, a1, "r2", "Re: Offer", msgid="<2@x>", reply_to="<1@x>"))
+    mail_store.upsert_message(s, _message(ann, a1, "r1", "Offer", msgid="<1@x>"))
+    assert len(mail_store.threads(s)) == 1
 
 
 def test_remove_messages_cleans_threads_and_index(two):
     store, ann, _, a1, _ = two
     s = store.scope(ann.id)
-    s.upsert_message(_message(ann, a1, "r1", "Invoice 42", body="payment"))
-    assert s.remove_messages(a1.id, ["r1", "unknown"]) == 1
-    assert s.threads() == [] and s.search_messages("payment") == []
+    mail_store.upsert_message(s, _message(ann, a1, "r1", "Invoice 42", body="payment"))
+    assert mail_store.remove_messages(s, a1.id, ["r1", "unknown"]) == 1
+    assert mail_store.threads(s) == [] and mail_store.search_messages(s, "payment") == []
 
 
 def test_search_operators(two):
     store, ann, _, a1, _ = two
     s = store.scope(ann.id)
-    s.upsert_message(_message(ann, a1, "1", "Quarterly report", sender="cfo@corp.example", body="numbers attached",
+    mail_store.upsert_message(s, _message(ann, a1, "1", "Quarterly report", sender="cfo@corp.example", body="numbers attached",
                               when=datetime(2026, 1, 10, tzinfo=UTC)))
-    s.upsert_message(_message(ann, a1, "2", "Lunch", sender="friend@pal.example", body="quarterly catch-up",
+    mail_store.upsert_message(s, _message(ann, a1, "2", "Lunch", sender="friend@pal.example", body="quarterly catch-up",
                               when=datetime(2026, 2, 10, tzinfo=UTC)))
-    subjects = lambda q: sorted(m.subject for m in s.search_messages(q))  # noqa: E731
+    subjects = lambda q: sorted(m.subject for m in mail_store.search_messages(s, q))  # noqa: E731
     assert subjects("quarterly") == ["Lunch", "Quarterly report"]
     assert subjects("from:cfo quarterly") == ["Quarterly report"]
     assert subjects("subject:lunch") == ["Lunch"]
@@ -154,9 +156,9 @@ def test_transaction_rolls_back_everything(two):
     s = store.scope(ann.id)
     with pytest.raises(RuntimeError):
         with store.transaction():
-            s.upsert_message(_message(ann, a1, "1", "half-written"))
+            mail_store.upsert_message(s, _message(ann, a1, "1", "half-written"))
             raise RuntimeError("crash")
-    assert s.message_count() == 0 and s.threads() == []
+    assert mail_store.message_count(s) == 0 and mail_store.threads(s) == []
 
 
 def test_today_is_each_principals_own_day_and_labelled(two):
@@ -190,9 +192,9 @@ def test_outbox_is_idempotent_by_key(two):
 def test_japanese_words_inside_a_run_are_found(two):
     store, _, ken, _, a2 = two
     s = store.scope(ken.id)
-    s.upsert_message(_message(ken, a2, "1", "構造計算書の送付について（Nakameguro）", body="ご確認ください。"))
-    s.upsert_message(_message(ken, a2, "2", "打ち合わせ日程のご相談", body="来週の月曜日はいかがですか"))
-    subjects = lambda q: [m.subject for m in s.search_messages(q)]  # noqa: E731
+    mail_store.upsert_message(s, _message(ken, a2, "1", "構造計算書の送付について（Nakameguro）", body="ご確認ください。"))
+    mail_store.upsert_message(s, _message(ken, a2, "2", "打ち合わせ日程のご相談", body="来週の月曜日はいかがですか"))
+    subjects = lambda q: [m.subject for m in mail_store.search_messages(s, q)]  # noqa: E731
     assert subjects("構造計算書") == ["構造計算書の送付について（Nakameguro）"]
     assert subjects("計算") == ["構造計算書の送付について（Nakameguro）"]
     assert subjects("subject:日程") == ["打ち合わせ日程のご相談"]

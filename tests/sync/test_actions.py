@@ -10,6 +10,8 @@ import pytest
 
 from assistant.core.errors import InvalidInput, NotFound, TransientError
 from assistant.mail.compose import reply_subject
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.sync import actions
 from assistant.sync.engine import sync_account
 
@@ -46,15 +48,15 @@ def test_reply_is_threaded_and_shows_in_sent_at_once(local, tmp_path):
     assert [p.get_filename() for p in sent.iter_attachments()] == ["figures Q3.csv"]
 
     scope = local.scope
-    local_copy = scope.message_by_header_id(sent["Message-ID"])
-    parent = scope.message_by_header_id("<contract-1@example.org>")
+    local_copy = mail_store.message_by_header_id(scope, sent["Message-ID"])
+    parent = mail_store.message_by_header_id(scope, "<contract-1@example.org>")
     assert local_copy.folders == ["Sent"] and local_copy.is_read
     assert local_copy.thread_id == parent.thread_id  # threaded with its parent before anything was sent
 
     report = sync_account(local.store, local.account.id)
     assert report.outbox["sent"] == 1 and report.mail["added"] == 0
     assert local.count(f"SELECT COUNT(*) FROM messages WHERE account_id=? AND message_id_header='{sent['Message-ID']}'") == 1
-    assert scope.folder_by_role(local.account.id, "sent").remote_id == "Sent"
+    assert mail_store.folder_by_role(scope, local.account.id, "sent").remote_id == "Sent"
 
 
 def test_reply_subject_is_prefixed_once():
@@ -79,7 +81,7 @@ def test_bad_recipient_or_missing_attachment_writes_nothing(local, tmp_path):
 
 def test_local_effect_and_outbox_entry_land_together(local, monkeypatch):
     _synced(local, 1)
-    message = local.scope.message_by_header_id("<contract-1@example.org>")
+    message = mail_store.message_by_header_id(local.scope, "<contract-1@example.org>")
 
     def broken_enqueue(entry):
         raise RuntimeError("disk full")
@@ -87,12 +89,12 @@ def test_local_effect_and_outbox_entry_land_together(local, monkeypatch):
     monkeypatch.setattr(local.store, "enqueue", broken_enqueue)
     with pytest.raises(RuntimeError):
         actions.mark_read(local.store, message.id, local.account.principal_id)
-    assert not local.scope.message(message.id).is_read  # rolled back with the failed enqueue
+    assert not mail_store.message(local.scope, message.id).is_read  # rolled back with the failed enqueue
 
 
 def test_queued_flag_survives_a_pull_while_the_push_fails(local):
     _synced(local, 1)
-    message = local.scope.message_by_header_id("<contract-1@example.org>")
+    message = mail_store.message_by_header_id(local.scope, "<contract-1@example.org>")
     actions.mark_read(local.store, message.id, local.account.principal_id)
 
     from assistant.connectors.local import LocalConnector
@@ -105,7 +107,7 @@ def test_queued_flag_survives_a_pull_while_the_push_fails(local):
     local.add(2)  # something to pull, so the pull rewrites rows
     report = sync_account(local.store, account.id, Offline(account))
     assert report.outbox["pending"] == 1
-    assert local.scope.message(message.id).is_read
+    assert mail_store.message(local.scope, message.id).is_read
     sync_account(local.store, account.id, now=datetime(2100, 1, 1, tzinfo=UTC))
     [path] = [p for p in (local.maildir / "cur").iterdir()]
     assert path.name.endswith(":2,S")
@@ -125,27 +127,27 @@ def test_queued_send_keeps_its_local_copy_through_a_full_listing(local):
     account = local.store.account(local.account.id)
     report = sync_account(local.store, account.id, Offline(account))
     assert report.errors == [] and report.mail["removed"] == 0 and report.outbox["pending"] == 1
-    assert local.scope.message_by_header_id(entry.payload["message_id_header"]).folders == ["Sent"]
+    assert mail_store.message_by_header_id(local.scope, entry.payload["message_id_header"]).folders == ["Sent"]
 
 
 def test_move_to_archive_creates_the_folder_and_moves_the_file(local):
     _synced(local, 1, 2)
-    message = local.scope.message_by_header_id("<contract-2@example.org>")
+    message = mail_store.message_by_header_id(local.scope, "<contract-2@example.org>")
     actions.move_message(local.store, message.id, local.account.principal_id, "archive")
-    assert local.scope.message(message.id).folders == ["Archive"]
+    assert mail_store.message(local.scope, message.id).folders == ["Archive"]
     report = sync_account(local.store, local.account.id)
     assert report.errors == [] and report.outbox["sent"] == 1
     archived = mailbox.Maildir(local.maildir / ".Archive", create=False)
     assert [m["Message-ID"] for m in archived] == ["<contract-2@example.org>"]
     assert local.count() == 2
-    moved = local.scope.message(message.id)
+    moved = mail_store.message(local.scope, message.id)
     assert moved.folders == ["Archive"]
-    assert local.scope.folder_by_role(local.account.id, "archive").remote_id == "Archive"
+    assert mail_store.folder_by_role(local.scope, local.account.id, "archive").remote_id == "Archive"
 
 
 def test_move_to_unknown_folder_is_refused(local):
     _synced(local, 1)
-    message = local.scope.message_by_header_id("<contract-1@example.org>")
+    message = mail_store.message_by_header_id(local.scope, "<contract-1@example.org>")
     with pytest.raises(NotFound, match="no folder"):
         actions.move_message(local.store, message.id, local.account.principal_id, "Clients/Acme")
 
@@ -173,42 +175,42 @@ def test_calendar_folder_syncs_create_edit_and_delete(local, tmp_path):
     entry = actions.create_event(local.store, local.account.principal_id, local.account.id, summary="Board meeting",
                                  start=datetime(2026, 3, 3, 15, tzinfo=UTC),
                                  end=datetime(2026, 3, 3, 16, tzinfo=UTC), location="Lagos")
-    assert any(e.summary == "Board meeting" for e in local.scope.events())  # at once, before any sync
+    assert any(e.summary == "Board meeting" for e in calendar_store.events(local.scope))  # at once, before any sync
     report = sync_account(local.store, local.account.id)
     assert report.errors == [] and report.outbox["sent"] == 1
     uid = f"{entry.idempotency_key}@assistant"
     assert (calendar / f"{uid}.ics").exists()
-    assert [e.remote_id for e in local.scope.events() if e.summary == "Board meeting"] == [uid]
+    assert [e.remote_id for e in calendar_store.events(local.scope) if e.summary == "Board meeting"] == [uid]
     assert report.events["added"] == 0  # the local copy took the remote id: no second copy
 
-    board = next(e for e in local.scope.events() if e.summary == "Board meeting")
+    board = next(e for e in calendar_store.events(local.scope) if e.summary == "Board meeting")
     actions.update_event(local.store, local.account.principal_id, board.id, summary="Board meeting (moved)",
                          start=datetime(2026, 3, 3, 17, tzinfo=UTC),
                          end=datetime(2026, 3, 3, 18, tzinfo=UTC))
-    assert local.scope.event(board.id).summary == "Board meeting (moved)"
+    assert calendar_store.event(local.scope, board.id).summary == "Board meeting (moved)"
     report = sync_account(local.store, local.account.id)
     assert report.errors == [] and report.events["added"] == report.events["removed"] == 0
     assert b"Board meeting (moved)" in (calendar / f"{uid}.ics").read_bytes()
-    assert local.scope.event(board.id).start_utc == datetime(2026, 3, 3, 17, tzinfo=UTC)
+    assert calendar_store.event(local.scope, board.id).start_utc == datetime(2026, 3, 3, 17, tzinfo=UTC)
 
     # An event that shares a file with others is moved into its own file when edited; the others stay put.
-    shared = next(e for e in local.scope.events() if e.calendar_id == "calendar" and e.uid != uid
+    shared = next(e for e in calendar_store.events(local.scope) if e.calendar_id == "calendar" and e.uid != uid
                   and e.uid.encode() in (calendar / "calendars__example.ics").read_bytes())
     actions.update_event(local.store, local.account.principal_id, shared.id, location="Room 4")
     report = sync_account(local.store, local.account.id)
     assert report.errors == [] and report.events["added"] == report.events["removed"] == 0
     assert shared.uid.encode() not in (calendar / "calendars__example.ics").read_bytes()
-    assert local.scope.event(shared.id).location == "Room 4"
-    assert len(local.scope.events()) == first + 1
+    assert calendar_store.event(local.scope, shared.id).location == "Room 4"
+    assert len(calendar_store.events(local.scope)) == first + 1
 
     actions.delete_event(local.store, local.account.principal_id, board.id)
     report = sync_account(local.store, local.account.id)
     assert report.errors == [] and not (calendar / f"{uid}.ics").exists()
-    assert len(local.scope.events()) == first
+    assert len(calendar_store.events(local.scope)) == first
 
     (calendar / "calendars__example.ics").unlink()
     assert sync_account(local.store, local.account.id).events["removed"] == 2
-    assert len(local.scope.events()) == 2
+    assert len(calendar_store.events(local.scope)) == 2
 
 
 def test_single_ics_file_is_rewritten_atomically(local, tmp_path):
@@ -222,14 +224,14 @@ def test_single_ics_file_is_rewritten_atomically(local, tmp_path):
     assert report.errors == []
     assert b"Offsite" in calendar.read_bytes()
     assert not list(tmp_path.glob(".tmp-*"))
-    events = local.scope.events()
+    events = calendar_store.events(local.scope)
     assert len(events) == before + 1
     offsite = next(e for e in events if e.summary == "Offsite")
     assert offsite.all_day and offsite.start_date == date(2026, 4, 1)
     actions.delete_event(local.store, local.account.principal_id, offsite.id)
     sync_account(local.store, local.account.id)
     assert b"Offsite" not in calendar.read_bytes() and calendar.exists()
-    assert len(local.scope.events()) == before
+    assert len(calendar_store.events(local.scope)) == before
 
 
 def test_a_weekly_event_keeps_its_local_time_across_daylight_saving(local):
@@ -244,7 +246,7 @@ def test_a_weekly_event_keeps_its_local_time_across_daylight_saving(local):
     start = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 EST, a Monday
     actions.create_event(store, principal_id, local.account.id, summary="Weekly review", start=start,
                          end=start.replace(hour=15), rrule="FREQ=WEEKLY;COUNT=3")
-    (event,) = [e for e in store.scope(principal_id).events() if e.summary == "Weekly review"]
+    (event,) = [e for e in calendar_store.events(store.scope(principal_id)) if e.summary == "Weekly review"]
     assert "TZID=America/New_York" in event.ics and "BEGIN:VTIMEZONE" in event.ics
     occurrences = expand(event, start, datetime(2026, 3, 30, tzinfo=UTC))
     local_hours = [o.start_utc.astimezone(get_zone("America/New_York")).hour for o in occurrences]
@@ -269,10 +271,10 @@ def test_moving_a_weekly_event_keeps_it_on_local_time_across_daylight_saving(loc
     start = datetime(2026, 2, 23, 14, 0, tzinfo=UTC)  # Monday 09:00 EST
     actions.create_event(store, principal_id, local.account.id, summary="Standing call", start=start,
                          end=start.replace(hour=15), rrule="FREQ=WEEKLY;COUNT=4")
-    (event,) = [e for e in store.scope(principal_id).events() if e.summary == "Standing call"]
+    (event,) = [e for e in calendar_store.events(store.scope(principal_id)) if e.summary == "Standing call"]
     moved = datetime(2026, 2, 23, 15, 0, tzinfo=UTC)  # 10:00 EST, given in UTC as a UI might
     actions.update_event(store, principal_id, event.id, start=moved, end=moved.replace(hour=16))
-    event = store.scope(principal_id).event(event.id)
+    event = calendar_store.event(store.scope(principal_id), event.id)
     assert "TZID=America/New_York" in event.ics
     occurrences = expand(event, moved, datetime(2026, 3, 31, tzinfo=UTC))
     assert [o.start_utc.astimezone(get_zone("America/New_York")).hour for o in occurrences] == [10, 10, 10, 10]

@@ -11,6 +11,7 @@ from assistant.connectors.outlook.graph import MAX_ATTEMPTS
 from assistant.core.credentials import CredentialStore
 from assistant.core.errors import UserError
 from assistant.mail.mime import attachment_bytes
+from assistant.store import mail as mail_store
 from assistant.sync.fetch import fetch_message_source, is_placeholder
 from tests.connectors.test_outlook import account, fake, principal, run_sync  # noqa: F401 - fixtures
 
@@ -76,9 +77,9 @@ def synced(workspace, account, connector, fake, monkeypatch):  # noqa: F811
     run_sync(workspace, account, connector)
     assert not fake.requests_to("$value")
     scope = workspace.scope(account.principal_id)
-    message = scope.message_by_header_id("<contract-1@example.org>")
+    message = mail_store.message_by_header_id(scope, "<contract-1@example.org>")
     assert [is_placeholder(a) for a in message.attachments] == [True]
-    assert scope.raw_message(message.id) == b""
+    assert mail_store.raw_message(scope, message.id) == b""
     return message
 
 
@@ -87,9 +88,9 @@ def test_first_fetch_downloads_once_and_stores_the_real_attachments(workspace, a
     raw = fetch_message_source(workspace, account.principal_id, synced.id, connector)
     assert len(fake.requests_to("$value")) == 1
     assert b"Signed contract" in raw
-    assert scope.raw_message(synced.id) == raw
+    assert mail_store.raw_message(scope, synced.id) == raw
 
-    message = scope.message(synced.id)
+    message = mail_store.message(scope, synced.id)
     assert [(a.filename, a.content_type) for a in message.attachments] == [
         ("contract.pdf", "application/pdf"), ("figures.csv", "text/csv")]
     assert attachment_bytes(raw, message.attachments[0].part_id) == PDF
@@ -97,14 +98,14 @@ def test_first_fetch_downloads_once_and_stores_the_real_attachments(workspace, a
     # Flags, folders and thread are what the sync left.
     assert (message.is_read, message.is_flagged, message.folders, message.thread_id) == (
         synced.is_read, synced.is_flagged, synced.folders, synced.thread_id)
-    assert scope.threads()[0].has_attachments
+    assert mail_store.threads(scope)[0].has_attachments
 
     assert fetch_message_source(workspace, account.principal_id, synced.id, connector) == raw
     assert len(fake.requests_to("$value")) == 1
 
     # The next sync of the unchanged message keeps the real list.
     run_sync(workspace, account, connector)
-    assert [a.filename for a in scope.message(synced.id).attachments] == ["contract.pdf", "figures.csv"]
+    assert [a.filename for a in mail_store.message(scope, synced.id).attachments] == ["contract.pdf", "figures.csv"]
 
 
 def test_a_changed_message_gets_its_list_back_from_the_stored_source(workspace, account, connector, fake, synced):  # noqa: F811
@@ -112,11 +113,11 @@ def test_a_changed_message_gets_its_list_back_from_the_stored_source(workspace, 
     fetch_message_source(workspace, account.principal_id, synced.id, connector)
     fake.update_message(synced.remote_id, isRead=True)
     run_sync(workspace, account, connector)
-    assert [is_placeholder(a) for a in scope.message(synced.id).attachments] == [True]
+    assert [is_placeholder(a) for a in mail_store.message(scope, synced.id).attachments] == [True]
 
     fetch_message_source(workspace, account.principal_id, synced.id, connector)
     assert len(fake.requests_to("$value")) == 1
-    assert [a.filename for a in scope.message(synced.id).attachments] == ["contract.pdf", "figures.csv"]
+    assert [a.filename for a in mail_store.message(scope, synced.id).attachments] == ["contract.pdf", "figures.csv"]
 
 
 def test_a_busy_server_is_one_line_and_changes_nothing(workspace, account, connector, fake, synced, sleeps):  # noqa: F811
@@ -128,8 +129,8 @@ def test_a_busy_server_is_one_line_and_changes_nothing(workspace, account, conne
     assert "503" in message
     assert sleeps  # retried with backoff before giving up
     scope = workspace.scope(account.principal_id)
-    assert scope.raw_message(synced.id) == b""
-    assert [is_placeholder(a) for a in scope.message(synced.id).attachments] == [True]
+    assert mail_store.raw_message(scope, synced.id) == b""
+    assert [is_placeholder(a) for a in mail_store.message(scope, synced.id).attachments] == [True]
 
 
 def test_without_a_connector_the_accounts_own_is_made(workspace, account, fake, synced):  # noqa: F811
@@ -140,7 +141,7 @@ def test_without_a_connector_the_accounts_own_is_made(workspace, account, fake, 
 def test_a_connector_that_cannot_fetch_is_one_line(workspace, account, synced):  # noqa: F811
     with pytest.raises(UserError, match="^could not download the message: .*cannot fetch"):
         fetch_message_source(workspace, account.principal_id, synced.id, MailOnlyConnector(account))
-    assert workspace.scope(account.principal_id).raw_message(synced.id) == b""
+    assert mail_store.raw_message(workspace.scope(account.principal_id), synced.id) == b""
 
 
 def test_another_principals_message_is_not_found(workspace, account, synced):  # noqa: F811

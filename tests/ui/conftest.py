@@ -9,6 +9,8 @@ from PySide6.QtCore import QSettings
 
 from assistant.domain import Account, Address, Attachment, CalendarEvent, Message, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.ui.app import configure_application
 
 UTC = UTC
@@ -44,7 +46,7 @@ def add_thread(store: Store, p: Principal, a: Account, key: str, subject: str, *
                html: str = "", text: str = "Hello", unread: bool = True, attachments=(), replies: int = 0) -> None:
     scope = store.scope(p.id)
     for i in range(replies + 1):
-        scope.upsert_message(Message(
+        mail_store.upsert_message(scope, Message(
             principal_id=p.id, account_id=a.id, remote_id=f"{key}-{i}", subject=subject if i == 0 else f"Re: {subject}",
             sender=Address(f"Sender {i}", f"s{i}@example.org"), to=[Address(p.name, p.primary_address)],
             date_utc=when + timedelta(minutes=i), message_id_header=f"<{key}-{i}@example.org>",
@@ -68,7 +70,7 @@ def workspace(tmp_path):
                        attachments=[Attachment("../../secret/plan.pdf", "application/pdf", 2048)] if i == 0 else ())
     for p, a in ((ann, ann_account), (ken, ken_account)):
         start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        store.scope(p.id).upsert_event(CalendarEvent(
+        calendar_store.upsert_event(store.scope(p.id), CalendarEvent(
             principal_id=p.id, account_id=a.id, remote_id="e1", uid="e1", summary=f"{p.name} board call",
             start_utc=start, end_utc=start + timedelta(hours=1),
         ))

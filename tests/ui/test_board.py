@@ -9,6 +9,7 @@ from assistant.board import service as board
 from assistant.domain import Card
 from assistant.store import Store
 from assistant.store import board as board_store
+from assistant.store import mail as mail_store
 from assistant.ui.board.view import CARD_MIME, CardDelegate, CardListModel
 
 
@@ -64,8 +65,8 @@ def stored(ws, pid):
     store = Store(ws)
     try:
         scope = store.scope(pid)
-        names = {c.id: c.name for c in scope.columns()}
-        out: dict[str, list[str]] = {c.name: [] for c in scope.columns()}
+        names = {c.id: c.name for c in board_store.columns(scope)}
+        out: dict[str, list[str]] = {c.name: [] for c in board_store.columns(scope)}
         for c in board_store.cards(scope):
             out[names[c.column_id]].append(c.title)
         return out
@@ -198,7 +199,7 @@ def test_make_a_task_is_in_the_message_menu_and_the_thread_menu(boards, make_win
 def test_one_click_on_a_cards_link_opens_what_it_came_from(boards, make_window, qtbot):
     ws, ann, _ = boards
     store = Store(ws)
-    message = store.scope(ann.id).search_messages("matter")[0]
+    message = mail_store.search_messages(store.scope(ann.id), "matter")[0]
     card = board.make_task_from(store, ann.id, "message", message.id)
     store.close()
     window = open_board(make_window, ws, qtbot)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 from assistant.core import timezones
 from assistant.domain import Account, BusinessHours, EventOccurrence, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
 from assistant.sync import actions
 from assistant.sync.engine import sync_all
 from assistant.ui import style
@@ -293,7 +294,7 @@ def test_recurring_exceptions_and_all_day_events_in_the_views(qtbot, view, local
         assert problems == []
         for event in events:
             event.remote_id = event.uid
-            store.scope(ann.id).upsert_event(event)
+            calendar_store.upsert_event(store.scope(ann.id), event)
 
     write(ws, add)
     show(qtbot, calendar, tasks, ann, date(2026, 3, 9))

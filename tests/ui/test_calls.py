@@ -10,6 +10,8 @@ from assistant import reminders
 from assistant.domain import Call, CallDirection, Contact, Principal
 from assistant.store import Store
 from assistant.store import board as board_store
+from assistant.store import calls as call_store
+from assistant.store import contacts as contact_store
 from assistant.ui.calls.quick_log import QuickLogDialog, format_elapsed
 from assistant.ui.calls.view import CallBackDialog, CallLogModel
 
@@ -132,12 +134,12 @@ def test_call_log_model_passes_the_model_tester(qtbot):
 def call_workspace(workspace):
     ws, ann, ken = workspace
     store = Store(ws)
-    store.scope(ann.id).add_contact(Contact(principal_id=ann.id, name="Sender 0", emails=["s0@example.org"],
+    contact_store.add_contact(store.scope(ann.id), Contact(principal_id=ann.id, name="Sender 0", emails=["s0@example.org"],
                                             phones=["+12125550123"]))
-    store.scope(ann.id).add_call(Call(principal_id=ann.id, direction=CallDirection.INCOMING, number_raw="212 555 0123",
+    call_store.add_call(store.scope(ann.id), Call(principal_id=ann.id, direction=CallDirection.INCOMING, number_raw="212 555 0123",
                                       number_e164="+12125550123", number_valid=True,
                                       started_utc=datetime.now(UTC) - timedelta(hours=1), duration_s=300))
-    store.scope(ken.id).add_call(Call(principal_id=ken.id, direction=CallDirection.MISSED, number_raw="03-1234-5678",
+    call_store.add_call(store.scope(ken.id), Call(principal_id=ken.id, direction=CallDirection.MISSED, number_raw="03-1234-5678",
                                       number_e164="+81312345678", number_valid=True, caller_name="Daisuke",
                                       started_utc=datetime.now(UTC) - timedelta(hours=2)))
     store.close()
@@ -181,9 +183,9 @@ def test_shortcut_opens_the_quick_log_and_saving_logs_through_the_worker(make_wi
         dialog.accept()
     store = Store(ws)
     try:
-        calls = store.scope(ken.id).calls()
+        calls = call_store.recent_calls(store.scope(ken.id))
         assert len(calls) == 2 and calls[0].number_e164 == "+81312345678" and calls[0].caller_name == "Daisuke"
-        assert len(store.scope(ann.id).calls()) == 1
+        assert len(call_store.recent_calls(store.scope(ann.id))) == 1
     finally:
         store.close()
 

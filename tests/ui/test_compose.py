@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from assistant.domain import Account, Address, ApprovalPolicy, Message, Principal
 from assistant.store import Store
 from assistant.store import drafts as draft_sql
+from assistant.store import mail as mail_store
 from assistant.store import snippets as snippet_store
 from assistant.sync.engine import sync_all
 from assistant.ui.mail.compose import ComposeWindow
@@ -40,7 +41,7 @@ def build_workspace(tmp_path: Path, *, policy: ApprovalPolicy = ApprovalPolicy.N
     store.add_account(Account(ann.id, "local", "ann@ann.example", settings={"maildir": str(maildir)}))
     ken = store.add_principal(Principal("Ken Sato", "Asia/Tokyo", ["ken@ken.example"]))
     ken_account = store.add_account(Account(ken.id, "local", "ken@ken.example"))
-    store.scope(ken.id).upsert_message(Message(
+    mail_store.upsert_message(store.scope(ken.id), Message(
         principal_id=ken.id, account_id=ken_account.id, remote_id="k1", subject="Private",
         sender=Address("Bobby Secret", "bobby@secret.example"), to=[Address("Ken", "ken@ken.example")],
         date_utc=BASE, message_id_header="<k1@secret.example>", body_text="for Ken only",
@@ -91,8 +92,8 @@ def test_reply_lands_once_in_sent_threaded_with_the_reply_signature(qtbot, tmp_p
 
     # At once, before any sync: the reply is in the principal's Sent folder and in the thread.
     scope = window.store.scope(ann_id)
-    sent = next(f for f in scope.folders() if f.role == "sent")
-    threads = scope.threads(folder=sent.remote_id)
+    sent = next(f for f in mail_store.folders(scope) if f.role == "sent")
+    threads = mail_store.threads(scope, folder=sent.remote_id)
     assert len(threads) == 1 and threads[0].message_count == 2
     # … and the thread shows that something waits for the sync.
     from assistant.ui.mail.inbox import PENDING_MARK, ThreadListModel
@@ -206,7 +207,7 @@ def test_completion_offers_only_this_principals_correspondents(qtbot, tmp_path, 
     compose.to_edit.insert_completion("Bob Stone <bob@client.example>")
     assert compose.to_edit.text() == "Bob Stone <bob@client.example>, "
     # Ken's own window does see his correspondent.
-    assert any("bobby@secret.example" in str(a) for a in window.store.scope(ken_id).correspondents("bo"))
+    assert any("bobby@secret.example" in str(a) for a in mail_store.correspondents(window.store.scope(ken_id), "bo"))
     compose._finished = True
     compose.close()
 

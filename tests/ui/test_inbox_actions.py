@@ -9,6 +9,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.core.errors import InvalidInput
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.ui.mail.inbox import PENDING_MARK, ThreadListModel
 from tests.ui.test_compose import BOB_MAIL, build_workspace
 
@@ -61,7 +62,7 @@ def test_archive_with_e_queues_a_move_and_the_thread_leaves_the_inbox(qtbot, tmp
     assert [op for op, _ in ops] == ["move"] and ops[0][1]["to"] == "archive"
 
     # Shown under Archive, marked as waiting for the sync; the sync pushes it and the mark goes.
-    inbox.select_folder(next(f.remote_id for f in window.store.scope(ann_id).folders() if f.role == "archive"))
+    inbox.select_folder(next(f.remote_id for f in mail_store.folders(window.store.scope(ann_id)) if f.role == "archive"))
     assert subjects(inbox.model) == ["Travel plans"]
     assert inbox.model.index(0, ThreadListModel.MARKERS).data().startswith(PENDING_MARK)
     with qtbot.wait_signal(window.sync_finished, timeout=20000):
@@ -232,8 +233,8 @@ def test_changes_queued_before_a_restart_still_show_as_waiting(qtbot, tmp_path, 
     store = Store(ws)
     try:  # queued from the command line, or by a session that quit before syncing
         scope = store.scope(ann_id)
-        budget = next(t for t in scope.threads() if t.subject == "Budget for Q3")
-        message = scope.thread_messages(budget.id)[0]
+        budget = next(t for t in mail_store.threads(scope) if t.subject == "Budget for Q3")
+        message = mail_store.thread_messages(scope, budget.id)[0]
         mark_read(store, message.id, ann_id, True)
         failed = move_message(store, message.id, ann_id, "inbox")
         store.mark_outbox(failed.id, "failed", error="HTTP 400")  # failed still waits for the user's attention

@@ -8,6 +8,8 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.domain import AccountStatus, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import mail as mail_store
 from assistant.ui.calendar.view import WeekModel
 from assistant.ui.mail.inbox import ThreadListModel
 from assistant.ui.sidebar import PrincipalListModel, UnreadRole, local_time
@@ -210,7 +212,7 @@ def test_reading_a_message_marks_it_read_through_the_outbox(make_window, workspa
     store = Store(ws)
     try:
         assert [e.op for e in store.outbox()] == ["set-flags"]
-        assert store.scope(ann.id).thread_messages(thread.id)[0].is_read
+        assert mail_store.thread_messages(store.scope(ann.id), thread.id)[0].is_read
     finally:
         store.close()
     qtbot.waitUntil(lambda: model.rowCount() and window.principals.index(
@@ -235,7 +237,7 @@ def test_week_view_expands_a_recurring_series_in_the_principals_zone(qtbot, tmp_
         assert problems == []
         for event in events:
             event.remote_id = event.remote_id or event.uid
-            store.scope(ann.id).upsert_event(event)
+            calendar_store.upsert_event(store.scope(ann.id), event)
         # the week of 9 March 2026: New York moves to summer time on Sunday the 8th
         start = datetime(2026, 3, 9, 4, tzinfo=UTC)
         occurrences, problems = load_week(store, ann.id, start, start + timedelta(days=7))

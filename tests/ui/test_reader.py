@@ -5,6 +5,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.domain import Address, Attachment, Message
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.ui.mail.reader import (
     Reader,
     SafeTextBrowser,
@@ -107,7 +108,7 @@ def test_reader_loads_a_thread_through_the_task_manager(qtbot, tmp_path):
     store = Store(tmp_path / "ws")
     p, a = add_principal(store, "Ann", "America/New_York")
     add_thread(store, p, a, "t", "Budget", replies=2, unread=False, html="<p>Budget <img src='http://x.example/a.png'></p>")
-    thread = store.scope(p.id).threads()[0]
+    thread = mail_store.threads(store.scope(p.id))[0]
     tasks = TaskManager(store.dir)
     try:
         widget = Reader(tasks)

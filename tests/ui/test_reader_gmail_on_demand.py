@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.ui.mail import reader as reader_module
 from tests.connectors.test_gmail import account, clock, google, server, sync  # noqa: F401 - fixtures
 from tests.connectors.test_gmail_on_demand import CSV, PDF, raw_gets, report_with_attachments
@@ -99,7 +100,7 @@ def test_a_failed_download_is_one_line_and_the_names_stay(qtbot, make_window, wo
     assert reader.attachment_status.text() == line and reader.attachment_status.isVisible()
     assert all(b.isEnabled() for b in buttons(reader, "Save"))
     assert [b.text() for b in buttons(reader, "Save")] == [f"Save {PDF_NAME}…", "Save zahlen.csv…"]
-    assert workspace.scope(synced.principal_id).raw_message(window.inbox.reader._message.id) == b""
+    assert mail_store.raw_message(workspace.scope(synced.principal_id), window.inbox.reader._message.id) == b""
 
 
 def test_forwarding_downloads_the_attachments_into_the_forward(qtbot, make_window, workspace, google, synced):  # noqa: F811

@@ -8,6 +8,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 from assistant import reminders
 from assistant.core.timezones import day_bounds_utc, in_zone, local_to_utc
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.store import reminders as rstore
 from assistant.ui.reminders.notifications import NotificationItem
 from assistant.ui.reminders.scheduler import ReminderScheduler
@@ -120,7 +121,7 @@ def test_clicking_a_notification_opens_the_item_in_its_principal(make_window, wo
     window = make_window(ws)
     window.select_principal(ann.id)
     store = Store(ws)
-    message = store.scope(ken.id).message_by_header_id("<ken1-0@example.org>")
+    message = mail_store.message_by_header_id(store.scope(ken.id), "<ken1-0@example.org>")
     store.close()
     it = NotificationItem(ken.id, "Ken", "Ken — Follow up", "No reply", f"message:{message.id}", None,
                           datetime.now(UTC), "Asia/Tokyo")

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QDateTimeEdit, QDialog, QDialogButtonBox, QFormLay
 from assistant import reminders
 from assistant.core import timezones
 from assistant.domain import Principal
+from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import describe_error
 
@@ -76,12 +78,12 @@ class FollowUpDialog(QDialog):
                                f"{self.principal.name} = {timezones.in_zone(due, mine):%a %H:%M %Z} your time")
 
 
-def target_message(store: Any, principal_id: int, message_id: int | None, thread_id: int | None):
+def target_message(store: Store, principal_id: int, message_id: int | None, thread_id: int | None):
     """Worker side: the message to follow up — the one open in the reader, else the thread's newest."""
     scope = store.scope(principal_id)
     if message_id is not None:
-        return scope.message(message_id, with_body=False)
-    messages = scope.thread_messages(thread_id) if thread_id is not None else []
+        return mail_store.message(scope, message_id, with_body=False)
+    messages = mail_store.thread_messages(scope, thread_id) if thread_id is not None else []
     return messages[-1] if messages else None
 
 

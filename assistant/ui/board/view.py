@@ -59,6 +59,7 @@ from PySide6.QtWidgets import (
 from assistant.board import service as board
 from assistant.core import timezones
 from assistant.domain import Card, Principal
+from assistant.store import Store
 from assistant.store import board as board_store
 from assistant.store.changes import Area, Changes
 from assistant.ui.board.task_dialog import TaskDialog
@@ -80,14 +81,14 @@ class BoardSnapshot:
     now: datetime | None = None
 
 
-def load_board(store: Any, principal_id: int, f: board.CardFilter, now: datetime | None = None) -> BoardSnapshot:
+def load_board(store: Store, principal_id: int, f: board.CardFilter, now: datetime | None = None) -> BoardSnapshot:
     now = now or timezones.now_utc()
     board.ensure_board(store, principal_id)
     scope = store.scope(principal_id)
     board_store.archive_done(scope, now)
     cards = board_store.cards(scope)
     shown = board.filter_cards(store, principal_id, cards, f, now=now)
-    return BoardSnapshot(scope.principal, scope.columns(), shown, board.labels_in_use(cards), now)
+    return BoardSnapshot(scope.principal, board_store.columns(scope), shown, board.labels_in_use(cards), now)
 
 
 class CardListModel(QAbstractListModel):
@@ -409,7 +410,7 @@ class DeleteCardCommand(QUndoCommand):
     def undo(self) -> None:
         principal_id = self.principal_id
 
-        def restore(store: Any) -> Card:
+        def restore(store: Store) -> Card:
             if self.gone is None:
                 raise RuntimeError("the deletion has not finished")
             return board.restore_task(store, principal_id, self.gone)
@@ -745,7 +746,7 @@ class BoardView(QWidget):
         def save() -> None:
             changes, column_id = dialog.changes(), dialog.column_id()
 
-            def apply(store: Any) -> None:
+            def apply(store: Store) -> None:
                 board.edit_task(store, principal_id, card_id, **changes)
                 if column_id is not None and column_id != old_column:  # the dialog lists the board's columns
                     board.move_task(store, principal_id, card_id, column_id, None)
@@ -769,7 +770,7 @@ class BoardView(QWidget):
         def save() -> None:
             c, column_id = dialog.changes(), dialog.column_id()
 
-            def add(store: Any) -> Card:
+            def add(store: Store) -> Card:
                 return board.make_task(store, principal_id, c["title"], column=column_id, due_utc=c["due_utc"],
                                        repeat=c["rrule"], notes=c["notes"], labels=c["labels"],
                                        priority=c["priority"], checklist=c["checklist"],
@@ -800,7 +801,7 @@ class BoardView(QWidget):
         principal_id = self.principal.id
         assert principal_id is not None  # principals come from the store
 
-        def run(store: Any) -> Any:
+        def run(store: Store) -> Any:
             from pathlib import Path
 
             from assistant.importing import board as board_io
@@ -838,7 +839,7 @@ class BoardView(QWidget):
         principal_id = self.principal.id
         assert principal_id is not None  # principals come from the store
 
-        def run(store: Any) -> int:
+        def run(store: Store) -> int:
             from assistant.importing import board as board_io
             with open(path, "w", encoding="utf-8", newline="") as f:
                 return board_io.export_csv(store, principal_id, f)

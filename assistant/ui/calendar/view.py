@@ -41,6 +41,7 @@ from assistant.core import timezones
 from assistant.core.errors import UserError
 from assistant.domain import BusinessHours, CalendarEvent, EventOccurrence, Principal
 from assistant.store import Store
+from assistant.store import calendar as calendar_store
 from assistant.store.changes import Area, Changes
 from assistant.ui import style
 from assistant.ui.calendar.agenda import AgendaView
@@ -91,7 +92,7 @@ def expand_events(events: list[CalendarEvent], start: datetime, end: datetime
 
 def load_week(store: Store, principal_id: int, start: datetime, end: datetime) -> tuple[list[EventOccurrence], list[str]]:
     """Occurrences in [start, end) and one line per event that could not be expanded. Runs on the worker thread."""
-    return expand_events(store.scope(principal_id).events_between(start, end), start, end)
+    return expand_events(calendar_store.events_between(store.scope(principal_id), start, end), start, end)
 
 
 @dataclass
@@ -113,7 +114,7 @@ def calendar_account_id(store: Store, principal_id: int) -> int | None:
 
 def load_calendar(store: Store, principal_id: int, start: datetime, end: datetime) -> CalendarData:
     """Everything a calendar view shows for [start, end). Runs on the worker thread."""
-    events = store.scope(principal_id).events_between(start, end)
+    events = calendar_store.events_between(store.scope(principal_id), start, end)
     occurrences, problems = expand_events(events, start, end)
     waiting: dict[str, str] = {}
     changes = 0

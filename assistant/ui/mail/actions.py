@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMenu
 
 from assistant.domain import Account, Draft, DraftState, Message, Principal, Thread
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.sync.fetch import fetch_message_source, is_placeholder
 from assistant.ui import style
 from assistant.ui.mail.compose import ComposeStart, ComposeWindow, start_for, start_from_draft
@@ -60,7 +61,7 @@ def forwarded_attachments(store: Store, principal_id: int, original: Message) ->
 
     if not original.attachments or not original.id:
         return []
-    raw = store.scope(principal_id).raw_message(original.id)
+    raw = mail_store.raw_message(store.scope(principal_id), original.id)
     folder = ensure_private_dir(store.dir / "outgoing-attachments" / uuid.uuid4().hex[:12])
     paths = []
     for a in original.attachments:
@@ -138,7 +139,7 @@ class InboxActions(QObject):
 
         def work(store: Store) -> dict[int, list[int]]:
             scope = store.scope(principal_id)
-            return {t.id: per_thread(store, principal_id, t, scope.thread_messages(t.id))
+            return {t.id: per_thread(store, principal_id, t, mail_store.thread_messages(scope, t.id))
                     for t in threads}
 
         def done(entries: dict[int, list[int]]) -> None:
@@ -160,7 +161,7 @@ class InboxActions(QObject):
             from assistant.sync.actions import move_message
 
             scope = store.scope(principal_id)
-            inboxes = {f.remote_id for f in scope.folders() if f.role == "inbox"}
+            inboxes = {f.remote_id for f in mail_store.folders(scope) if f.role == "inbox"}
             here = {folder} if folder else inboxes
             return [move_message(store, m.id, principal_id, "archive").id
                     for m in messages if here & set(m.folders)]
@@ -171,7 +172,7 @@ class InboxActions(QObject):
         def delete(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
             from assistant.sync.actions import move_message
 
-            trash = {f.remote_id for f in store.scope(principal_id).folders() if f.role == "trash"}
+            trash = {f.remote_id for f in mail_store.folders(store.scope(principal_id)) if f.role == "trash"}
             return [move_message(store, m.id, principal_id, "trash").id
                     for m in messages if not (trash & set(m.folders))]
 
@@ -221,7 +222,7 @@ class InboxActions(QObject):
             if changed:
                 self.changed.emit()
 
-        self._tasks.run(lambda store: store.scope(principal_id).threads_waiting_to_sync(), on_done=apply,
+        self._tasks.run(lambda store: mail_store.threads_waiting_to_sync(store.scope(principal_id)), on_done=apply,
                         on_error=lambda e: self.status_message.emit(describe_error(e)))
 
     # -- compose -------------------------------------------------------------------------------------------------
@@ -254,9 +255,9 @@ class InboxActions(QObject):
             p = scope.principal
             original = None
             if message_id is not None:
-                original = scope.message(message_id)
+                original = mail_store.message(scope, message_id)
             elif thread_id is not None:
-                original = _reply_target(scope.thread_messages(thread_id), p)
+                original = _reply_target(mail_store.thread_messages(scope, thread_id), p)
             reply_signature = snippet_store.reply_signature(scope)
             saved = unsent_new = None
             if mode in ("reply", "reply-all") and original is not None and original.message_id_header:
@@ -290,7 +291,7 @@ class InboxActions(QObject):
 
         def fetch(store: Store) -> list[str]:
             fetch_message_source(store, principal_id, message_id)
-            return forwarded_attachments(store, principal_id, store.scope(principal_id).message(message_id))
+            return forwarded_attachments(store, principal_id, mail_store.message(store.scope(principal_id), message_id))
 
         def arrived(paths: list[str]) -> None:
             if window not in self.windows:  # closed meanwhile: the files stay in the workspace, unused
@@ -358,7 +359,7 @@ class InboxActions(QObject):
                           if key and e.idempotency_key == key and e.principal_id == principal_id), None)
             if entry is None:
                 return None
-            local = scope.message_by_header_id(entry.payload.get("message_id_header", ""))
+            local = mail_store.message_by_header_id(scope, entry.payload.get("message_id_header", ""))
             return (local.thread_id, entry.id) if local is not None and local.thread_id else None
 
         def mark(found: tuple[int, int] | None) -> None:

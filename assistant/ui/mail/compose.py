@@ -42,6 +42,8 @@ from assistant.domain import Account, Address, ApprovalPolicy, Draft, Message, P
 from assistant.mail import compose as mail_compose
 from assistant.mail.mime import safe_filename
 from assistant.store import Store
+from assistant.store import contacts as contact_store
+from assistant.store import mail as mail_store
 from assistant.ui.workers import TaskManager, describe_error
 
 AUTOSAVE_MS = 3000
@@ -444,7 +446,7 @@ class ComposeWindow(QWidget):
             from assistant.store import snippets as snippet_store
 
             scope = store.scope(principal_id)
-            contacts = [str(Address(c.name, e)) for c in scope.contacts() for e in c.emails]
+            contacts = [str(Address(c.name, e)) for c in contact_store.contacts(scope) for e in c.emails]
             return contacts, snippet_store.snippets(scope)
 
         self._tasks.run(load, on_done=self._on_side_data)
@@ -467,7 +469,7 @@ class ComposeWindow(QWidget):
         principal_id = self.principal.id
         assert principal_id is not None  # principals come from the store
         self._tasks.run(
-            lambda store: [str(a) for a in store.scope(principal_id).correspondents(prefix, 20)],
+            lambda store: [str(a) for a in mail_store.correspondents(store.scope(principal_id), prefix, 20)],
             on_done=lambda found: on_found(prefix, list(dict.fromkeys(contacts + found))[:20]),
         )
 

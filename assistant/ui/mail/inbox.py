@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from assistant.core import timezones
 from assistant.domain import Message, Principal, Thread
 from assistant.store import Store
+from assistant.store import mail as mail_store
 from assistant.ui.mail.reader import Reader
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager
@@ -103,7 +104,7 @@ class ThreadListModel(RowTableModel[Thread]):
             self._search = ""
             self.rows = []
             if principal:
-                self.rows = self._store.scope(principal.id).threads(0, PAGE_SIZE, folder=folder)
+                self.rows = mail_store.threads(self._store.scope(principal.id), 0, PAGE_SIZE, folder=folder)
             self._exhausted = len(self.rows) < PAGE_SIZE
 
     def show_search_results(self, query: str, threads: list[Thread]) -> None:
@@ -125,7 +126,7 @@ class ThreadListModel(RowTableModel[Thread]):
             self.rows = []
             self._exhausted = self._principal is None
             if self._principal is not None:
-                self.rows = self._store.scope(self._principal.id).threads(0, keep, folder=self.folder)
+                self.rows = mail_store.threads(self._store.scope(self._principal.id), 0, keep, folder=self.folder)
                 self._exhausted = len(self.rows) < keep
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:
@@ -137,7 +138,7 @@ class ThreadListModel(RowTableModel[Thread]):
         # Views (and QAbstractItemModelTester) may ask for more from inside the insertion signals: one fetch at a time.
         self._fetching = True
         try:
-            page = self._store.scope(self._principal.id).threads(len(self.rows), PAGE_SIZE, folder=self.folder)
+            page = mail_store.threads(self._store.scope(self._principal.id), len(self.rows), PAGE_SIZE, folder=self.folder)
             self._exhausted = len(page) < PAGE_SIZE
             if page:
                 first = len(self.rows)
@@ -313,7 +314,7 @@ class InboxView(QWidget):
             everything.setData(FolderIdRole, None)
             self.folders.addItem(everything)
             chosen_item = everything
-            for f in self._store.scope(principal.id).folders():
+            for f in mail_store.folders(self._store.scope(principal.id)):
                 item = QListWidgetItem(f.name or f.remote_id)
                 item.setData(FolderIdRole, f.remote_id)
                 item.setToolTip(f.role or f.remote_id)

@@ -43,6 +43,7 @@ from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.mail.mime import attachment_bytes, safe_filename
+from assistant.store import mail as mail_store
 from assistant.sync.fetch import downloaded_match, fetch_message_source, is_placeholder
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -155,7 +156,7 @@ def open_folder() -> Path:
 def write_attachment(store, principal_id: int, message_id: int, attachment: Attachment, path: Path, *,
                      overwrite: bool = False) -> Path:
     """Worker side: the attachment's bytes from the stored message, written to ``path`` (exclusively unless told)."""
-    raw = store.scope(principal_id).raw_message(message_id)
+    raw = mail_store.raw_message(store.scope(principal_id), message_id)
     data = attachment_bytes(raw, attachment.part_id) if raw else b""
     if not data and attachment.size:
         raise NotFound(f"the content of {safe_filename(attachment.filename)} is not stored in this workspace")
@@ -172,7 +173,7 @@ def write_attachment(store, principal_id: int, message_id: int, attachment: Atta
 def download_attachments(store, principal_id: int, message_id: int) -> list[Attachment]:
     """Network pool side: the message's source fetched (if not stored yet), and its real attachment list."""
     fetch_message_source(store, principal_id, message_id)
-    return store.scope(principal_id).message(message_id, with_body=False).attachments
+    return mail_store.message(store.scope(principal_id), message_id, with_body=False).attachments
 
 
 def allowed_remote_senders(store, principal_id: int, thread_id: int) -> set[str]:
@@ -180,7 +181,7 @@ def allowed_remote_senders(store, principal_id: int, thread_id: int) -> set[str]
     from assistant.store import snippets as compose_store
 
     scope = store.scope(principal_id)
-    senders = {m.sender.email.lower() for m in scope.thread_messages(thread_id) if m.sender}
+    senders = {m.sender.email.lower() for m in mail_store.thread_messages(scope, thread_id) if m.sender}
     return {s for s in senders if compose_store.loads_remote_images_from(scope, s)}
 
 
@@ -383,7 +384,7 @@ class Reader(QWidget):
         self._tasks.run(lambda store: allowed_remote_senders(store, principal_id, thread_id),
                         on_done=lambda senders: self._on_allowed_senders(request, senders))
         self._tasks.run(
-            lambda store: store.scope(principal_id).thread_messages(thread_id),
+            lambda store: mail_store.thread_messages(store.scope(principal_id), thread_id),
             on_done=lambda messages: self._on_thread_loaded(request, thread, messages),
         )
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from assistant import reminders
 from assistant.core import timezones
+from assistant.store import Store
 from assistant.store.changes import Area, Changes
 from assistant.ui.reminders.notifications import (
     NotificationItem,
@@ -48,7 +49,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ["Principal", "Kind", "What", "Due (their time)", "Due (your time)", "Status"]
 
 
-def load_today(store: Any, now: datetime) -> list[dict[str, Any]]:
+def load_today(store: Store, now: datetime) -> list[dict[str, Any]]:
     """Rows for the Today view: reminders due or overdue by the end of each principal's own day, and due tasks that have
     no reminder of their own."""
     rows: list[dict[str, Any]] = []
