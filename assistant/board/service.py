@@ -242,10 +242,12 @@ def title_for(kind: str, subject: str) -> str:
     return f"{VERBS.get(kind, 'Do')}: {subject}" if subject else VERBS.get(kind, "New task")
 
 
-def make_task_from(store: Store, principal_id: int, kind: str, item_id: int, title: str = "") -> Card:
+def make_task_from(store: Store, principal_id: int, kind: str, item_id: int, title: str = "", *, notes: str = "",
+                   **card: Any) -> Card:
     """'Make a task' from a message, thread, event or call — from the inbox (Ctrl+T), the Calls tab, the quick log and
-    the command line alike: the link back, a title by :func:`title_for` unless one is given, and for a call its outcome
-    and notes."""
+    the command line alike: the link back, a title by :func:`title_for` unless one is given, for a call its outcome
+    and notes (before ``notes``), and whatever else :func:`make_task` takes (``column``, ``due_utc``…)."""
+    extra_notes = notes
     scope = store.scope(principal_id)
     notes = ""
     if kind == "message":
@@ -264,7 +266,9 @@ def make_task_from(store: Store, principal_id: int, kind: str, item_id: int, tit
         notes = f"Outcome: {call.outcome}\n\n{call.notes}".strip() if call.outcome else call.notes
     else:
         raise InvalidInput(f"cannot make a task from a {kind}")
-    return make_task(store, principal_id, title or title_for(kind, subject), link=link_for(kind, item_id), notes=notes)
+    notes = "\n\n".join(part for part in (notes, extra_notes) if part)
+    return make_task(store, principal_id, title or title_for(kind, subject), link=link_for(kind, item_id), notes=notes,
+                     **card)
 
 
 # -- filters ----------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.cli import format as fmt
 from assistant.cli.format import Output
 from assistant.core import timezones
+from assistant.core.errors import UsageError
 
 if TYPE_CHECKING:
     from assistant.domain import Principal
@@ -54,9 +55,16 @@ def cmd_task_add(args: argparse.Namespace, out: Output) -> int:
     with fmt.open_workspace(args) as store:
         principal = fmt.principal_from(args, store)
         due = timezones.parse_when(args.due, principal.timezone) if args.due else None
-        card = board.make_task(store, principal.id, args.title, column=args.column, due_utc=due,
-                               repeat=args.repeat or "", notes=args.notes or "",
-                               labels=[x.strip() for x in (args.label or []) if x.strip()])
+        options: dict[str, Any] = {"column": args.column, "due_utc": due, "repeat": args.repeat or "",
+                                   "notes": args.notes or "",
+                                   "labels": [x.strip() for x in (args.label or []) if x.strip()]}
+        if args.source:  # the same card and title rules as Ctrl+T in the inbox and "Make a task" on a call
+            source = board.parse_link(args.source)
+            if source is None or source[0] not in board.VERBS:
+                raise UsageError(f"--from takes message:ID, thread:ID, event:ID or call:ID, not {args.source!r}")
+            card = board.make_task_from(store, principal.id, source[0], source[1], args.title or "", **options)
+        else:
+            card = board.make_task(store, principal.id, args.title or "", **options)
         data: dict[str, Any] = {"principal": principal.name,
                                 "task": card_json(card, _columns(store, principal.id), principal.timezone)}
     out.emit(data, lambda: f"Added task {card.id} to {data['task']['column']} for {principal.name}.")
@@ -166,7 +174,10 @@ def register(commands: Any) -> None:
     actions = task.add_subparsers(metavar="ACTION", required=True, parser_class=parser_class)
 
     add = actions.add_parser("add", help="add a card to a principal's board")
-    add.add_argument("title", metavar="TITLE")
+    add.add_argument("title", metavar="TITLE", nargs="?", default="",
+                     help="the card's title (with --from, default: the title made from what it comes from)")
+    add.add_argument("--from", dest="source", metavar="KIND:ID",
+                     help="make it from a message, thread, event or call (message:12): linked back to it, titled by it")
     add.add_argument("--principal", metavar="NAME", required=True)
     add.add_argument("--due", metavar="WHEN", help="ISO 8601 with an offset, or 'YYYY-MM-DD HH:MM' in the principal's zone")
     add.add_argument("--column", metavar="C", help="column name (default: the first, Inbox)")

@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -399,7 +399,8 @@ class Store:
 
     # -- explicitly cross-principal views ------------------------------------------------------------------------
     def today(self, now: datetime | None = None) -> list[dict[str, Any]]:
-        """What is due or overdue today across principals; every row names its principal.
+        """What is due or overdue today across principals; every row names its principal, and says with ``card``
+        whether it is a card (``id`` a card id) or a reminder (``id`` a reminder id; a card's reminder has kind "task").
 
         "Today" is each principal's own day in their own zone.
         """
@@ -411,14 +412,14 @@ class Store:
                 "SELECT id, title, due_utc FROM tasks WHERE principal_id=? AND done_utc IS NULL AND due_utc<? ORDER BY due_utc",
                 (p.id, to_epoch(end)),
             ):
-                out.append({"principal_id": p.id, "principal": p.name, "kind": "task", "id": r["id"],
+                out.append({"principal_id": p.id, "principal": p.name, "kind": "task", "id": r["id"], "card": True,
                             "text": r["title"], "due_utc": from_epoch(r["due_utc"])})
             for r in self.db.execute(
                 "SELECT id, text, kind, due_utc FROM reminders WHERE principal_id=? AND state='pending' AND due_utc<?"
                 " ORDER BY due_utc",
                 (p.id, to_epoch(end)),
             ):
-                out.append({"principal_id": p.id, "principal": p.name, "kind": r["kind"], "id": r["id"],
+                out.append({"principal_id": p.id, "principal": p.name, "kind": r["kind"], "id": r["id"], "card": False,
                             "text": r["text"], "due_utc": from_epoch(r["due_utc"])})
         out.sort(key=lambda d: d["due_utc"])
         return out
@@ -433,6 +434,26 @@ class Store:
         for item in self.today():
             out[item["principal_id"]]["due"] += 1
         return out
+
+
+def adopt_remote_id(scope: PrincipalScope, table: str, area: Area, account_id: int, old: str, new: str,
+                    remove: Callable[[PrincipalScope, int, Iterable[str]], int]) -> bool:
+    """Give a locally created row of ``table`` (messages, events) the remote id the provider assigned it. If the
+    provider's copy already arrived under ``new``, the local stand-in is dropped (``remove``) instead."""
+    scope.own_account(account_id)
+    if old == new:
+        return False
+    with scope.store.transaction():
+        scope.store.changed(area, scope.principal_id)
+        taken = scope.db.execute(f"SELECT 1 FROM {table} WHERE account_id=? AND remote_id=?", (account_id, new)).fetchone()
+        if taken:
+            remove(scope, account_id, [old])
+            return False
+        cur = scope.db.execute(
+            f"UPDATE {table} SET remote_id=?, content_hash='' WHERE account_id=? AND remote_id=? AND principal_id=?",
+            (new, account_id, old, scope.principal_id),
+        )
+    return cur.rowcount > 0
 
 
 class PrincipalScope:

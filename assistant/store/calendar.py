@@ -11,7 +11,7 @@ from assistant.core.timezones import from_epoch, to_epoch
 from assistant.domain import (
     CalendarEvent,
 )
-from assistant.store import PrincipalScope, content_hash, fts, fts_query, inserted_id
+from assistant.store import PrincipalScope, adopt_remote_id, content_hash, fts, fts_query, inserted_id
 from assistant.store.changes import Area
 
 
@@ -133,21 +133,5 @@ def search_events(scope: PrincipalScope, query: str, limit: int = 100) -> list[C
 
 
 def rename_remote_id(scope: PrincipalScope, account_id: int, old: str, new: str) -> bool:
-    """Give a locally created event the id the provider assigned it. If the provider's copy already arrived under
-    ``new``, the local stand-in is dropped instead."""
-    scope.own_account(account_id)
-    if old == new:
-        return False
-    with scope.store.transaction():
-        scope.store.changed(Area.CALENDAR, scope.principal_id)
-        taken = scope.db.execute(
-            "SELECT 1 FROM events WHERE account_id=? AND remote_id=?", (account_id, new)
-        ).fetchone()
-        if taken:
-            remove_events(scope, account_id, [old])
-            return False
-        cur = scope.db.execute(
-            "UPDATE events SET remote_id=?, content_hash='' WHERE account_id=? AND remote_id=? AND principal_id=?",
-            (new, account_id, old, scope.principal_id),
-        )
-    return cur.rowcount > 0
+    """Give a locally created event the id the provider assigned it (or drop it if the provider's copy is here)."""
+    return adopt_remote_id(scope, "events", Area.CALENDAR, account_id, old, new, remove_events)

@@ -20,7 +20,7 @@ from assistant.domain import (
     Message,
     Thread,
 )
-from assistant.store import PrincipalScope, _addr_json, _addrs, content_hash, fts, inserted_id
+from assistant.store import PrincipalScope, _addr_json, _addrs, adopt_remote_id, content_hash, fts, inserted_id
 from assistant.store.changes import Area
 
 
@@ -394,21 +394,5 @@ def count_messages(scope: PrincipalScope, query: str) -> int:
 
 
 def rename_remote_id(scope: PrincipalScope, account_id: int, old: str, new: str) -> bool:
-    """Give a locally created message the id the provider assigned it. If the provider's copy already arrived under
-    ``new``, the local stand-in is dropped instead."""
-    scope.own_account(account_id)
-    if old == new:
-        return False
-    with scope.store.transaction():
-        scope.store.changed(Area.MAIL, scope.principal_id)
-        taken = scope.db.execute(
-            "SELECT 1 FROM messages WHERE account_id=? AND remote_id=?", (account_id, new)
-        ).fetchone()
-        if taken:
-            remove_messages(scope, account_id, [old])
-            return False
-        cur = scope.db.execute(
-            "UPDATE messages SET remote_id=?, content_hash='' WHERE account_id=? AND remote_id=? AND principal_id=?",
-            (new, account_id, old, scope.principal_id),
-        )
-    return cur.rowcount > 0
+    """Give a locally created message the id the provider assigned it (or drop it if the provider's copy is here)."""
+    return adopt_remote_id(scope, "messages", Area.MAIL, account_id, old, new, remove_messages)

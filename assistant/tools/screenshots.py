@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SIZE = (1400, 900)
+SIZE = (1280, 720)  # the smallest laptop screen the views are checked at
 
 
 def slug(text: str) -> str:
@@ -104,13 +104,13 @@ def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
     return written
 
 
-def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> list[Path]:
+def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     from assistant.ui.main_window import MainWindow
 
     written: list[Path] = []
     window = MainWindow(workspace)
     try:
-        window.resize(*SIZE)
+        window.resize(*size)
         window.show()
         settle(window)
         rows = range(window.principals.rowCount())
@@ -169,7 +169,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path) -> l
 
     first_run = MainWindow(empty_workspace)
     try:
-        first_run.resize(*SIZE)
+        first_run.resize(*size)
         first_run.show()
         written.append(shoot(first_run, out_dir / "first-run.png"))
     finally:
@@ -183,7 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--workspace", type=Path, help="an existing workspace (default: a fresh demo)")
     parser.add_argument("--dark", action="store_true", help="with a dark palette (the Fusion style's colours)")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", metavar="WxH", help="the window's size (default %(default)s)")
     args = parser.parse_args(argv)
+    try:
+        width, height = (int(n) for n in args.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size takes WIDTHxHEIGHT, such as 1280x720, not {args.size!r}")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     from PySide6.QtCore import QSettings
@@ -218,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         elif not workspace.is_dir():
             print(f"error: no workspace at {workspace}", file=sys.stderr)
             return 1
-        take_screenshots(args.outdir, workspace, tmp_dir / "empty")
+        take_screenshots(args.outdir, workspace, tmp_dir / "empty", (width, height))
     return 0
 
 

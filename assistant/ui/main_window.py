@@ -383,9 +383,10 @@ class MainWindow(QMainWindow):
         self.principals.set_principals(principals, counts)
         self.switcher.selectionModel().blockSignals(False)
         has_principals = bool(principals)
-        for widget in (self.search, self.next_principal_action, self.previous_principal_action, self.inbox_action,
-                       self.calendar_action):
-            widget.setEnabled(has_principals)
+        self.search.setEnabled(has_principals)
+        for action in (self.next_principal_action, self.previous_principal_action, self.inbox_action,
+                       self.calendar_action, *self.message_actions.values()):
+            action.setEnabled(has_principals)  # with no principal there is no one to write for, or a message to act on
         self.sync_action.setEnabled(has_principals and not self._syncing)
         if not principals:
             self.pages.setCurrentIndex(self.FIRST_RUN_PAGE)

@@ -52,3 +52,48 @@ def test_export_reimport_and_archive(cli, ann_and_ken, tmp_path):
     assert archived == {"principal": "Ann", "archive_after_days": 0, "archived": 1}
     assert [t["title"] for t in cli.json("task", "list", "--principal", "Ann")["tasks"]] == [
         "Renew lease, flat 3"]
+
+
+def test_a_task_from_a_call_or_a_message_is_the_card_the_app_makes(cli, ann_and_ken, ws):
+    """`task add --from KIND:ID` goes through the board's make_task_from, as Ctrl+T in the inbox and the quick log do:
+    one title rule, the link back, a reminder when it is due."""
+    from datetime import UTC, datetime
+
+    from assistant.domain import Account, Address, Message
+    from assistant.store import Store
+    from assistant.store import mail as mail_store
+
+    call = cli.json("call", "log", "--principal", "Ann", "--number", "+12125550123", "--direction", "missed",
+                    "--name", "Grace Hopper", "--outcome", "left a voicemail", "--at", "2026-11-26 10:00")["call"]
+    from_call = cli.json("task", "add", "--from", f"call:{call['id']}", "--principal", "Ann",
+                         "--due", "2026-11-27 09:00")["task"]
+    assert from_call["title"] == "Follow up: Missed call from Grace Hopper"
+    assert from_call["link"] == f"call:{call['id']}" and from_call["notes"].startswith("Outcome: left a voicemail")
+    via_calls = cli.json("call", "task", str(call["id"]), "--principal", "Ann")["task"]
+    assert via_calls["title"] == from_call["title"]  # the Calls command makes the same card
+
+    store = Store(ws)
+    try:
+        ann = store.principal_by_name("Ann")
+        account = store.add_account(Account(ann.id, "local", "ann@example.com", {}))
+        message = Message(principal_id=ann.id, account_id=account.id, remote_id="m1", subject="Re: Fwd: Lease renewal",
+                          sender=Address("Bob", "bob@example.com"), date_utc=datetime(2026, 11, 25, tzinfo=UTC))
+        message_id, _ = mail_store.upsert_message(store.scope(ann.id), message)
+    finally:
+        store.close()
+    from_message = cli.json("task", "add", "--from", f"message:{message_id}", "--principal", "Ann")["task"]
+    assert from_message["title"] == "Reply to: Lease renewal" and from_message["link"] == f"message:{message_id}"
+    titled = cli.json("task", "add", "Call Bob about the lease", "--from", f"message:{message_id}",
+                      "--principal", "Ann")["task"]
+    assert titled["title"] == "Call Bob about the lease" and titled["link"] == f"message:{message_id}"
+
+    reminders = cli.json("reminders", "list", "--principal", "Ann")
+    assert any(r["link"] == f"task:{from_call['id']}" for r in reminders["reminders"])
+
+    code, _, err = cli.run("task", "add", "--from", "invoice:3", "--principal", "Ann")
+    assert code == 2  # a usage error, as argparse's own
+    assert "--from takes message:ID" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli.run("task", "add", "--from", "call:999", "--principal", "Ken")
+    assert code == 1 and "no call" in err
+    code, _, err = cli.run("task", "add", "--principal", "Ann")
+    assert code == 1 and "a task needs a title" in err

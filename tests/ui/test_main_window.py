@@ -27,6 +27,8 @@ def test_empty_workspace_shows_the_first_run_page(make_window, tmp_path):
     assert window.pages.currentWidget() is window.first_run
     assert window.first_run.demo_button.text() == "Open the demo"
     assert window.first_run.add_button.text() == "Add your first principal"
+    # nobody to write for yet: no mail action is offered (New message was enabled on the first-run page)
+    assert not window.message_actions["new"].isEnabled() and not window.message_actions["make-task"].isEnabled()
     assert not window.sync_action.isEnabled()
 
 

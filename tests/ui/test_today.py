@@ -279,3 +279,23 @@ def test_an_approval_decision_is_notified_like_a_reminder_and_opens_the_approval
     window.close()
     assert not approvals.check_timer.isActive()
     approvals.check_timer.timeout.emit()  # a tick already queued when the window closed asks nothing of the worker
+
+
+def test_a_due_card_and_its_reminder_are_one_row_and_a_card_without_one_still_shows(workspace):
+    """Seen on the demo: a card's reminder (kind "task") came in twice, once as a reminder and once as a card."""
+    from assistant.board import service as board
+    from assistant.ui.reminders.today import load_today
+
+    ws, ann, ken = workspace
+    now = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # 10:00 in New York
+    store = Store(ws)
+    try:
+        reminders.add_reminder(store, ken.id, kind="free", text="Ken's", due_utc=now + timedelta(days=3))
+        reminded = board.make_task(store, ann.id, "Send the deck", due_utc=now + timedelta(hours=2))
+        quiet = board.make_task(store, ann.id, "File the motion", due_utc=now + timedelta(hours=3), remind=False)
+        rows = load_today(store, now)
+        assert reminded.id != rstore.listed(store.scope(ann.id))[0].id  # a card's id is not its reminder's
+    finally:
+        store.close()
+    mine = [(r["text"], r["link"]) for r in rows if r["principal_id"] == ann.id]
+    assert mine == [("Send the deck", f"task:{reminded.id}"), ("File the motion", f"task:{quiet.id}")]

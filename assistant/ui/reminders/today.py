@@ -61,8 +61,8 @@ def load_today(store: Store, now: datetime) -> list[dict[str, Any]]:
                      "missed": r.missed})
     zones = {p.id: p.timezone for p in store.principals()}
     for item in store.today(now):
-        if item["kind"] != "task" or (item["principal_id"], f"task:{item['id']}") in links:
-            continue  # reminders came above; a task with its own reminder is listed once
+        if not item["card"] or (item["principal_id"], f"task:{item['id']}") in links:
+            continue  # reminders came above (a card's too, of kind "task"); a card with its own reminder is listed once
         rows.append({"principal_id": item["principal_id"], "principal": item["principal"],
                      "timezone": zones[item["principal_id"]], "kind": "task", "text": item["text"],
                      "link": f"task:{item['id']}", "due_utc": item["due_utc"], "reminder_id": None,
