@@ -47,6 +47,11 @@ __all__ = [
 ]
 
 
+# What a notification's title calls each kind ("Dana Whitfield — Task due").
+LABELS = {"task": "Task due", "follow-up": "Follow up", "call-back": "Call back", "meeting": "Meeting",
+          "free": "Reminder"}
+
+
 @dataclass
 class Notice:
     """What the UI shows for a reminder that fired: whose it is, what, when it was due, and whether it was missed."""
@@ -59,7 +64,7 @@ class Notice:
 
     @property
     def title(self) -> str:
-        label = "Missed" if self.missed else self.reminder.kind.replace("-", " ").capitalize()
+        label = "Missed" if self.missed else LABELS.get(self.reminder.kind, self.reminder.kind.capitalize())
         return f"{self.principal_name} — {label}"
 
     @property
@@ -241,7 +246,9 @@ def start_up(store: Store, now: datetime | None = None,
 
 
 def dismiss(store: Store, principal_id: int, reminder_id: int) -> bool:
-    return rstore.set_state(store.scope(principal_id), reminder_id, ReminderState.DISMISSED)
+    """Done with it: pending (not yet due) or fired (shown, in Today and the notification list)."""
+    return rstore.set_state(store.scope(principal_id), reminder_id, ReminderState.DISMISSED,
+                            leaving=(ReminderState.PENDING, ReminderState.FIRED))
 
 
 def snooze(store: Store, principal_id: int, reminder_id: int, until_utc: datetime) -> Reminder:

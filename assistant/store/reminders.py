@@ -90,15 +90,19 @@ def pending_follow_ups(scope: PrincipalScope) -> list[Reminder]:
 
 
 def set_state(scope: PrincipalScope, reminder_id: int, state: ReminderState, *, fired_utc: datetime | None = None,
-              missed: bool | None = None) -> bool:
-    """Move a reminder to ``state``; ``False`` when it was not pending (so nothing fires twice)."""
+              missed: bool | None = None, leaving: Iterable[ReminderState] = (ReminderState.PENDING,)) -> bool:
+    """Move a reminder to ``state`` from one of the states in ``leaving`` (by default only from pending, so nothing
+    fires twice); ``False`` when it was in none of them."""
+    leaving = list(leaving)
     with scope.store.transaction():
-        scope.store.changed(Area.REMINDERS, scope.principal_id)
         cur = scope.db.execute(
             "UPDATE reminders SET state=?, fired_utc=COALESCE(?, fired_utc), missed=COALESCE(?, missed)"
-            " WHERE principal_id=? AND id=? AND state='pending'",
-            (state, to_epoch(fired_utc), None if missed is None else int(missed), scope.principal_id, reminder_id),
+            f" WHERE principal_id=? AND id=? AND state IN ({','.join('?' * len(leaving))})",
+            (state, to_epoch(fired_utc), None if missed is None else int(missed), scope.principal_id, reminder_id,
+             *leaving),
         )
+        if cur.rowcount:
+            scope.store.changed(Area.REMINDERS, scope.principal_id)
     return cur.rowcount == 1
 
 

@@ -25,6 +25,9 @@ def configure_application(app: QApplication) -> None:
     app.setOrganizationName(ORGANISATION)
     app.setOrganizationDomain(ORGANISATION_DOMAIN)
     app.setDesktopFileName("assistant")
+    from assistant.ui.style import app_icon
+
+    app.setWindowIcon(app_icon())  # the window's, and the tray's (a tray icon without one is not drawn at all)
 
 
 def run(workspace_dir: Path, argv: list[str] | None = None) -> int:

@@ -42,6 +42,16 @@ def _icon(name: str, ink: str) -> QIcon:
     return icon
 
 
+def app_icon() -> QIcon:
+    """The app's own icon (``resources/icons/assistant.svg``) in its own colours: the window's, the tray's."""
+    return _icon("assistant", _INK)
+
+
+def app_icon_path() -> Path:
+    """The same icon as a file, for what takes a path (a desktop notification's icon)."""
+    return ICONS_DIR / "assistant.svg"
+
+
 def icon(name: str, palette: QPalette | None = None) -> QIcon:
     """A toolbar icon from ``resources/icons/NAME.svg``, drawn in the palette's button-text colour."""
     from PySide6.QtWidgets import QApplication

@@ -8,6 +8,7 @@ import pytest
 from assistant import reminders
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.core.timezones import local_to_utc
+from assistant.domain import ReminderState
 from assistant.store import reminders as rstore
 
 UTC = UTC
@@ -37,7 +38,7 @@ def test_fire_persists_first_and_never_twice(workspace, ann):
     r = reminders.add_reminder(workspace, ann.id, kind="free", text="Call the bank", due_utc=T0, now=T0)
     notice = reminders.fire(workspace, ann.id, r.id, now=T0, assistant_zone="UTC")
     assert notice is not None and not notice.missed and notice.principal_name == "Ann"
-    assert "Ann" in notice.title and notice.body == "Call the bank"
+    assert notice.title == "Ann — Reminder" and notice.body == "Call the bank"
     assert rstore.get(workspace.scope(ann.id), r.id).state == "fired"
     assert reminders.fire(workspace, ann.id, r.id, now=T0, assistant_zone="UTC") is None
 
@@ -167,3 +168,13 @@ def test_today_is_cross_principal_and_each_in_their_own_day(workspace, ann, kenj
                            due_utc=local_to_utc(datetime(2026, 3, 1, 8, 0), "Asia/Tokyo"))
     rows = reminders.due_today(workspace, now)
     assert [(r.text, name) for r, name, _ in rows] == [("Tokyo overdue", "Kenji"), ("NY tonight", "Ann")]
+
+
+def test_a_fired_reminder_can_be_dismissed_and_a_dismissed_one_stays_dismissed(workspace, ann):
+    """Found with a real notification daemon: *Done* on a notification (a fired reminder) left it "fired"."""
+    r = reminders.add_reminder(workspace, ann.id, kind="free", text="Post the cheque", due_utc=T0, now=T0)
+    reminders.fire(workspace, ann.id, r.id, now=T0)
+    assert reminders.dismiss(workspace, ann.id, r.id)
+    assert rstore.get(workspace.scope(ann.id), r.id).state is ReminderState.DISMISSED
+    assert not reminders.dismiss(workspace, ann.id, r.id)  # already dismissed: nothing changes
+    assert reminders.fire(workspace, ann.id, r.id, now=T0) is None  # and it never fires again

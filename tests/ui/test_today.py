@@ -299,3 +299,24 @@ def test_a_due_card_and_its_reminder_are_one_row_and_a_card_without_one_still_sh
         store.close()
     mine = [(r["text"], r["link"]) for r in rows if r["principal_id"] == ann.id]
     assert mine == [("Send the deck", f"task:{reminded.id}"), ("File the motion", f"task:{quiet.id}")]
+
+
+def test_a_change_the_provider_refused_in_a_sync_is_notified_urgently_naming_the_principal(make_window, workspace,
+                                                                                         qtbot):
+    from assistant.sync.engine import SyncReport
+
+    ws, ann, _ken = workspace
+    store = Store(ws)
+    (account,) = store.accounts(ann.id)
+    store.close()
+    window = make_window(ws)
+    report = SyncReport(account.id, "Ann", account.kind, account.address)
+    report.outbox["failed"] = 1
+    report.errors.append("send: 550 5.1.1 mailbox unavailable")
+    fine = SyncReport(account.id, "Ann", account.kind, account.address)
+    with qtbot.waitSignal(window.reminders.chain.presented, timeout=5000) as presented:
+        window.sync_finished.emit([report, fine])
+    item = presented.args[0]
+    assert item.principal_id == ann.id and item.title == "Ann — Send failed" and item.urgent
+    assert item.body == f"1 change from {account.address} did not go through: 550 5.1.1 mailbox unavailable"
+    assert window.reminders.notifications.items[0] is item

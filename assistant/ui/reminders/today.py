@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from assistant import reminders
 from assistant.core import timezones
+from assistant.domain import Principal
 from assistant.store import Store
 from assistant.store.changes import Area, Changes
 from assistant.ui.reminders.notifications import (
@@ -41,6 +42,7 @@ from assistant.ui.reminders.notifications import (
 )
 from assistant.ui.reminders.scheduler import ReminderScheduler
 from assistant.ui.reminders.tray import TrayController
+from assistant.ui.style import app_icon, app_icon_path
 from assistant.ui.widgets.tables import RowTableModel
 
 log = logging.getLogger(__name__)
@@ -383,17 +385,18 @@ class ReminderWiring(QObject):
     def __init__(self, window: Any, clock: Callable[[], datetime] = timezones.now_utc, start: bool = True):
         super().__init__(window)
         self.window = window
+        self.clock = clock
         self.quitting = False
         self.notifications = NotificationListModel(self)
         self.view = TodayView(window.tasks, self.notifications, clock=clock)
-        self.tray = TrayController(window.windowIcon() if not window.windowIcon().isNull()
-                                   else QApplication.windowIcon(), self)
-        self.chain = default_chain(self.tray.icon, self.notifications, self)
+        self.tray = TrayController(app_icon(), self)
+        self.chain = default_chain(self.tray.icon, self.notifications, self, icon_path=str(app_icon_path()))
         self.scheduler = ReminderScheduler(window.tasks.run, clock, parent=self)
 
         self.scheduler.started.connect(self.on_notices)
         self.scheduler.fired.connect(self.on_notices)
         self.chain.clicked.connect(lambda item: open_item(window, item.principal_id, item.link))
+        self.chain.acted.connect(self.on_notification_action)
         self.view.open_requested.connect(lambda pid, link: open_item(window, pid, link))
         self.view.notification_list.doubleClicked.connect(self.on_notification_activated)
         self.view.reloaded.connect(self.update_tray)
@@ -414,8 +417,29 @@ class ReminderWiring(QObject):
             self.scheduler.start()
         self.view.reload()
 
-    def _on_sync_finished(self, _reports: object) -> None:
+    def _on_sync_finished(self, reports: object) -> None:
         self.scheduler.reload(meetings=True)  # the synced meetings get their reminders
+        # the sync's reports (an error instead when the whole sync failed); read by what they carry, so the engine
+        # is not loaded at start-up for its type
+        failed = [r for r in reports if isinstance(getattr(r, "outbox", None), dict) and r.outbox.get("failed")] \
+            if isinstance(reports, list) else []
+        if failed:  # a change the provider refused for good (a send bounced at submission, a move refused)
+            def whose(store: Store) -> list[tuple[Any, Principal]]:
+                return [(r, store.principal(store.account(r.account_id).principal_id)) for r in failed]
+
+            self.window.tasks.run(whose, on_done=self.notify_failed_changes)
+
+    def notify_failed_changes(self, rows: list[tuple[Any, Principal]]) -> None:
+        """One urgent notice per account whose outbox had entries fail for good in this sync, through the same
+        notifiers as reminders (the entries stay in the outbox, failed, with their error)."""
+        for report, principal in rows:
+            sends = [e.split(": ", 1)[1] for e in report.errors if e.startswith("send: ")]
+            what = "Send failed" if sends else "A change was not made"
+            count = report.outbox["failed"]
+            reason = (sends or [e.split(": ", 1)[-1] for e in report.errors] or ["refused by the server"])[0]
+            body = f"{count} change{'s' if count != 1 else ''} from {report.address} did not go through: {reason}"
+            self.chain.notify(NotificationItem(principal.id, principal.name, f"{principal.name} — {what}", body, "",
+                                               None, timezones.now_utc(), principal.timezone, urgent=True))
 
     def on_changed(self, changes: Changes) -> None:
         """Any principal's reminders or cards changed (a follow-up set, a card made, a reminder fired): Today lists
@@ -458,8 +482,22 @@ class ReminderWiring(QObject):
         self.window.close()
         QApplication.quit()
 
+    def on_notification_action(self, item: NotificationItem, action: str) -> None:
+        """*Snooze* (to the principal's next business morning) or *Done* (dismissed) chosen on a desktop notification;
+        Today and the scheduler follow from the change."""
+        reminder_id, principal_id = item.reminder_id, item.principal_id
+        if reminder_id is None:
+            return
+        if action == "snooze":
+            self.window.tasks.run(
+                lambda store: reminders.snooze_to_business_morning(store, principal_id, reminder_id, self.clock()))
+        elif action == "done":
+            self.window.tasks.run(lambda store: reminders.dismiss(store, principal_id, reminder_id))
+        self.notifications.remove_reminder(reminder_id)
+
     def shutdown(self) -> None:
         self.scheduler.stop()
+        self.chain.close()
         self.tray.hide()
 
 

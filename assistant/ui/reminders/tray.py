@@ -40,7 +40,9 @@ class TrayController(QObject):
         self.set_due_items([])
         self.icon: QSystemTrayIcon | None = None
         if available():
-            self.icon = QSystemTrayIcon(icon, self)
+            if icon.isNull():  # Qt would show an empty slot and warn "No Icon set"
+                raise ValueError("the tray icon needs an icon")
+            self.icon = QSystemTrayIcon(icon, self)  # the icon set before it is shown
             self.icon.setContextMenu(self.menu)
             self.icon.activated.connect(self._on_activated)
             self.icon.show()
