@@ -71,7 +71,7 @@ def check_time_zones() -> Check:
 
 
 def _schema_version_read_only(db_path: Path) -> tuple[int, str]:
-    connection = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+    connection = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)  # a URI needs an absolute path
     try:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
@@ -84,6 +84,7 @@ def check_workspace(workspace_dir: Path) -> list[Check]:
     from assistant.cli.format import open_workspace
     from assistant.connectors import load
     from assistant.domain import AccountStatus
+    from assistant.importing.mail import IMPORT_ACCOUNT_KIND
     from assistant.store import DB_NAME
     from assistant.store.schema import SCHEMA_VERSION
 
@@ -121,11 +122,14 @@ def check_workspace(workspace_dir: Path) -> list[Check]:
                 parts.append("never synced")
             if account.last_error:
                 parts.append(f"last error: {account.last_error}")
-            try:
-                load(account.kind)
-            except UserError as exc:
-                ok = False
-                parts.append(str(exc))
+            if account.kind == IMPORT_ACCOUNT_KIND:  # mail brought in by `assistant import`: nothing to sync
+                parts = [f"status {account.status.value}", "holds imported mail; nothing to sync"]
+            else:
+                try:
+                    load(account.kind)
+                except UserError as exc:
+                    ok = False
+                    parts.append(str(exc))
             name = f"account {account.id} ({principal.name}, {account.kind} {account.address})"
             checks.append(Check(name, ok, ", ".join(parts)))
     return checks

@@ -153,6 +153,9 @@ def detect(path: Path) -> str:
             return "twilio-json"
         if '"records"' in text and re.search(r'"(startTime|direction)"', text):
             return "ringcentral-json"
+        if text.startswith("{") and re.search(r'"startTime"', text) and re.search(r'"(sessionId|telephonySessionId)"',
+                                                                                   text):
+            return "ringcentral-json"  # one record, as GET …/call-log/{id} answers
         return ""
     first_line = text.splitlines()[0] if text else ""
     if "," in first_line or "\t" in first_line or ";" in first_line:
@@ -442,6 +445,8 @@ def parse_ringcentral_json(path: Path) -> Iterator[Parsed]:
         yield Problem(path.name, f"not readable JSON ({type(exc).__name__})")
         return
     records = data.get("records") if isinstance(data, dict) else None
+    if records is None and isinstance(data, dict) and "startTime" in data:
+        records = [data]  # one record, as GET …/call-log/{id} answers
     if not isinstance(records, list):
         yield Problem(path.name, "no records[] in it")
         return

@@ -83,3 +83,19 @@ def test_corrupt_database_is_reported_not_raised(tmp_path):
     (tmp_path / "workspace.sqlite3").write_bytes(b"this is not a database" * 100)
     [check] = doctor.check_workspace(tmp_path)
     assert not check.ok and "cannot be read" in check.detail
+
+
+def test_doctor_takes_a_relative_workspace_and_an_import_account_is_not_a_failure(cli, tmp_path, monkeypatch):
+    """Reported: `doctor` with a relative --workspace crashed (a relative path has no file URI), and every workspace
+    that had used `assistant import` was reported failing (its "import" account has no connector, by design)."""
+    import mailbox
+
+    mailbox.Maildir(tmp_path / "mail", create=True)
+    monkeypatch.chdir(tmp_path)
+    assert cli.bare("--workspace", "rel", "principal", "add", "Ann", "--timezone", "UTC", "--email", "a@x.example")[0] == 0
+    assert cli.bare("--workspace", "rel", "import", "mail", "--principal", "Ann")[0] == 0
+    code, out, err = cli.bare("--workspace", "rel", "doctor")
+    assert "Traceback" not in err and "ValueError" not in err, err
+    assert "database" in out and "integrity ok" in out
+    (line,) = [row for row in out.splitlines() if row.startswith("account ")]
+    assert " ok " in line and "import" in line and "no connector" not in line

@@ -578,3 +578,36 @@ def test_health_says_who_is_signed_in_or_what_to_do(google, server, account):
     assert server.connector(account).health() == "ok: signed in as principal@example.com"
     google.revoke_grants()
     assert "sign in again" in server.connector(account).health()
+
+
+def _outgoing(server, header: str, key: str) -> OutboxEntry:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = server.address, "zoe@example.org", "Hello"
+    msg["Message-ID"] = header
+    msg.set_content("Hi")
+    return OutboxEntry(1, 1, "send", {"raw": base64.b64encode(msg.as_bytes()).decode(), "message_id_header": header},
+                       key, id=9)
+
+
+@pytest.mark.parametrize("draft_first", [True, False])
+def test_a_draft_with_the_same_message_id_is_not_taken_for_the_sent_copy_nor_hides_it(google, server, account,
+                                                                                    draft_first):
+    """Reported: the "already sent?" check looked at the first search hit only."""
+    entry = _outgoing(server, "<k-twice@example.com>", "k-twice")
+    raw = base64.b64decode(entry.payload["raw"])
+    copies = [(raw, ["DRAFT"]), (raw, ["SENT"])]
+    ids = [google.add_message(r, labels=labels) for r, labels in (copies if draft_first else copies[::-1])]
+    sent_id = ids[1] if draft_first else ids[0]
+    result = server.connector(account).apply(entry)
+    assert result["remote_id"] == sent_id
+    assert google.calls("POST", "/messages/send$") == 0  # found: not sent a second time
+
+
+def test_a_sent_message_whose_id_only_resembles_ours_is_not_taken_for_it(google, server, account):
+    """Reported: Gmail's search is by words, and the first hit was trusted without comparing its Message-ID."""
+    google.loose_msgid_search = True
+    other = _outgoing(server, "<k-lookalike.extra@example.com>", "other")
+    google.add_message(base64.b64decode(other.payload["raw"]), labels=["SENT"])
+    entry = _outgoing(server, "<k-lookalike@example.com>", "k-lookalike")
+    server.connector(account).apply(entry)
+    assert google.calls("POST", "/messages/send$") == 1  # ours had never gone out: it is sent now

@@ -135,6 +135,7 @@ class FakeGoogle:
         # format=full: header values decoded from RFC 2047 (as Gmail shows them) or as written; leaf bodies larger
         # than this are kept as attachments (``body.attachmentId``) even without a file name, as Gmail does.
         self.decode_headers = True
+        self.loose_msgid_search = False  # rfc822msgid: as Gmail's word search may answer it (see _visible)
         self.max_inline_body = 2 * 1024 * 1024
         self._spent: list[tuple[float, int]] = []
         self.clock: Callable[[], float] = time.monotonic
@@ -507,10 +508,13 @@ class FakeGoogle:
         match = re.search(r"rfc822msgid:(\S+)", q)
         if match:
             header = email.message_from_bytes(message["raw"], policy=email.policy.compat32)["Message-ID"] or ""
+            if self.loose_msgid_search:  # Gmail's search is by words: an id that merely contains the words matches
+                words = set(re.split(r"[^A-Za-z0-9]+", match.group(1))) - {""}
+                return words <= set(re.split(r"[^A-Za-z0-9]+", header))
             return header.strip().strip("<>") == match.group(1).strip("<>")
         return True
 
-    def _resource(self, message: dict[str, Any], fmt: str) -> dict[str, Any]:
+    def _resource(self, message: dict[str, Any], fmt: str, metadata_headers: tuple[str, ...] = ()) -> dict[str, Any]:
         out = {"id": message["id"], "threadId": message["threadId"], "labelIds": list(message["labelIds"]),
                "historyId": message.get("historyId", str(self.history_id)), "internalDate": str(message["internalDate"]),
                "sizeEstimate": len(message["raw"]), "snippet": ""}
@@ -518,6 +522,10 @@ class FakeGoogle:
             out["raw"] = _b64url(message["raw"])
         elif fmt == "full":
             out["payload"] = self._payload(email.message_from_bytes(message["raw"], policy=email.policy.default))
+        elif fmt == "metadata":  # the headers only, those asked for when metadataHeaders names some
+            payload = self._payload(email.message_from_bytes(message["raw"], policy=email.policy.default))
+            wanted = {name.lower() for name in metadata_headers}
+            out["payload"] = {"headers": [h for h in payload["headers"] if not wanted or h["name"].lower() in wanted]}
         return out
 
     def _payload(self, part: email.message.Message, part_id: str = "") -> dict[str, Any]:
@@ -627,7 +635,8 @@ class FakeGoogle:
             return Response(204)
         if len(parts) == 1 and method == "GET":
             self._charge("messages.get")
-            return Response.json(200, self._resource(self._message(parts[0]), query.get("format", "full")))
+            return Response.json(200, self._resource(self._message(parts[0]), query.get("format", "full"),
+                                                     tuple(filter(None, [query.get("metadataHeaders", "")]))))
         if len(parts) == 1 and method == "DELETE":
             self._charge("messages.delete")
             self._message(parts[0])

@@ -271,3 +271,16 @@ def test_times_in_exports(text, zone, expected):
     from assistant.importing.calls import read_time
 
     assert read_time(text, zone) == expected
+
+
+def test_a_single_ringcentral_record_the_apis_one_record_answer_imports(workspace, ada, tmp_path):
+    """Reported: GET …/call-log/{id} answers one record, not records[]: it was "not recognised"."""
+    record = json.loads((SAMPLES / "ringcentral-call-log.json").read_text())["records"][0]
+    one = tmp_path / "call-log-record.json"
+    one.write_text(json.dumps(record))
+    assert detect(one) == "ringcentral-json"
+    report = import_calls(workspace, ada.id, one)
+    assert report.imported == 1 and report.rejected == []
+    (call,) = _calls(workspace, ada)
+    assert call.number_e164 == "+14155550111" and call.caller_name == "Linus Torvalds"
+    assert import_calls(workspace, ada.id, SAMPLES / "ringcentral-call-log.json").imported == 3  # the same call once

@@ -57,6 +57,12 @@ def _is_folder_label(label_id: str) -> bool:
     return label_id not in STATE_LABELS and not label_id.startswith("CATEGORY_")
 
 
+def _normal_message_id(value: str) -> str:
+    """A Message-ID to compare: without its angle brackets and surrounding space; the domain part is case-blind."""
+    local, _, domain = value.strip().strip("<>").strip().rpartition("@")
+    return f"{local}@{domain.lower()}" if local else domain
+
+
 def _decode_raw(text: str) -> bytes:
     """Outbox payloads carry standard base64, Gmail answers base64url: read either."""
     text = text.strip()
@@ -527,13 +533,24 @@ class GmailConnector(Connector):
             add, remove = [target], ["INBOX"]
         return self._modify(entry.payload["remote_id"], add, remove, "moving a message")
 
-    def _find_by_message_id(self, message_id_header: str) -> dict[str, Any] | None:
+    def _sent_copy(self, message_id_header: str) -> dict[str, Any] | None:
+        """Our message, if Gmail has it as sent: a search hit whose own Message-ID is ours and which is labelled SENT.
+        Gmail's search is by words, so a hit is only a candidate; a draft with the same Message-ID is not a sent copy,
+        and must not hide one."""
+        wanted = _normal_message_id(message_id_header)
         query = f"rfc822msgid:{message_id_header.strip().strip('<>')}"
         answer = self.execute(
             self.gmail.users().messages().list(userId="me", q=query, includeSpamTrash=True, maxResults=10),
             "looking for an already-sent message")
         for found in answer.get("messages", []):
-            return cast(dict[str, Any], found)  # a Message resource (JSON object) of the list's answer
+            meta = self.execute(
+                self.gmail.users().messages().get(userId="me", id=found["id"], format="metadata",
+                                                  metadataHeaders=["Message-ID"]),
+                "checking an already-sent message")
+            headers = meta.get("payload", {}).get("headers", [])
+            ids = [h.get("value", "") for h in headers if str(h.get("name", "")).lower() == "message-id"]
+            if "SENT" in meta.get("labelIds", []) and any(_normal_message_id(v) == wanted for v in ids):
+                return cast(dict[str, Any], meta)  # a Message resource (JSON object)
         return None
 
     def _send(self, entry: OutboxEntry) -> dict[str, Any]:
@@ -542,20 +559,14 @@ class GmailConnector(Connector):
         header = payload.get("message_id_header", "")
         if not header:
             raise PermanentError("the outgoing message has no Message-ID; it cannot be sent safely")
-        already = self._find_by_message_id(header)
-        if already is not None and self._is_sent(already["id"]):
+        already = self._sent_copy(header)
+        if already is not None:
             return {"remote_id": already["id"], "remote_thread_id": already.get("threadId", "")}
         body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
         if payload.get("remote_thread_id"):
             body["threadId"] = payload["remote_thread_id"]
         answer = self.execute_once(self.gmail.users().messages().send(userId="me", body=body), "sending a message")
         return {"remote_id": answer["id"], "remote_thread_id": answer.get("threadId", "")}
-
-    def _is_sent(self, remote_id: str) -> bool:
-        """A draft with the same Message-ID is not a sent message; only one labelled SENT counts."""
-        answer = self.execute(self.gmail.users().messages().get(userId="me", id=remote_id, format="minimal"),
-                              "checking an already-sent message")
-        return "SENT" in answer.get("labelIds", [])
 
     def _save_draft(self, entry: OutboxEntry) -> dict[str, Any]:
         payload = entry.payload
