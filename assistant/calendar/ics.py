@@ -139,6 +139,26 @@ def _components(text: str, errors: list[str]) -> list[icalendar.Component]:
     return _blocks_one_by_one(text, whole_file_error, errors)
 
 
+_ALARM_BLOCK = re.compile(r"^BEGIN:VALARM\r?$.*?^END:VALARM\r?$\n?", re.M | re.S | re.I)
+_TRIGGER_LINE = re.compile(r"^(TRIGGER(?:;[^:\r\n]*)?:)([^\r\n]*)$", re.M | re.I)
+
+
+def _repair_triggers(source: str) -> tuple[str, list[str]]:
+    """Alarm triggers whose sign stands inside the duration (``PT-2H``) rewritten as meant (``-PT2H``); what was
+    changed, for the report."""
+    notes: list[str] = []
+
+    def fix(match: re.Match[str]) -> str:
+        value = match.group(2).strip()
+        if re.fullmatch(r"\+?P[0-9WDTHMS]*-[0-9WDTHMS-]*", value, re.I):
+            meant = "-" + value.lstrip("+").replace("-", "")
+            notes.append(f"its alarm's trigger {value} was read as {meant}")
+            return match.group(1) + meant
+        return match.group(0)
+
+    return _TRIGGER_LINE.sub(fix, source), notes
+
+
 def _blocks_one_by_one(text: str, whole_file_error: str | None, errors: list[str]) -> list[icalendar.Component]:
     blocks = _top_level_blocks(text)
     if not blocks:
@@ -158,13 +178,30 @@ def _blocks_one_by_one(text: str, whole_file_error: str | None, errors: list[str
     for name, source in blocks:
         if name == "VTIMEZONE":
             continue
+        summary = re.search(r"^SUMMARY[^:]*:(.*)$", source, re.M | re.I)
+        label = f"{name.lower() or 'component'}{f' {summary.group(1).strip()[:60]!r}' if summary else ''}"
         try:
             cal = icalendar.Calendar.from_ical(_wrap([*timezones, source]))
             out.extend(c for c in cal.subcomponents if c.name != "VTIMEZONE")
+            continue
         except Exception as exc:  # noqa: BLE001
-            summary = re.search(r"^SUMMARY[^:]*:(.*)$", source, re.M | re.I)
-            label = f" {summary.group(1).strip()[:60]!r}" if summary else ""
-            errors.append(f"{name.lower() or 'component'}{label} skipped: {_short(exc)}")
+            error = _short(exc)
+        # A broken alarm costs the alarm, not the event (as calendar apps do): repaired when its trigger only has its
+        # sign inside (PT-2H for -PT2H, a common exporter's slip), else dropped.
+        repaired, notes = _repair_triggers(source)
+        for candidate, said in ((repaired, notes), (_ALARM_BLOCK.sub("", source), ["its alarm could not be read and "
+                                                                                    "was dropped"])):
+            if candidate == source:
+                continue
+            try:
+                cal = icalendar.Calendar.from_ical(_wrap([*timezones, candidate]))
+            except Exception:  # noqa: BLE001 - the next way, or skipped below
+                continue
+            out.extend(c for c in cal.subcomponents if c.name != "VTIMEZONE")
+            errors.extend(f"{label}: {note}" for note in said)
+            break
+        else:
+            errors.append(f"{label} skipped: {error}")
     try:
         out[:0] = icalendar.Calendar.from_ical(_wrap(timezones)).subcomponents
     except Exception:  # noqa: BLE001 - each one parsed alone above; together they still might not
