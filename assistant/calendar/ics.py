@@ -25,6 +25,7 @@ PRODID = "-//Assistant//Assistant//EN"
 MAX_ERRORS = 200
 # Long enough to reach a few occurrences of any sane rule, short enough to stay fast on big imports.
 _VALIDATION_WINDOW = timedelta(days=40)
+_VALIDATION_OCCURRENCES = 500
 _RECURRENCE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
 _BEGIN = re.compile(r"^BEGIN:([A-Za-z0-9-]+)\s*$", re.I)
 _END = re.compile(r"^END:([A-Za-z0-9-]+)\s*$", re.I)
@@ -342,7 +343,19 @@ def _series_calendar(series: _Series, timezones: dict[str, icalendar.Component])
 
 
 def _check_expansion(cal: icalendar.Calendar, start: datetime) -> None:
-    recurring_ical_events.of(cal).between(start - timedelta(days=1), start + _VALIDATION_WINDOW)
+    """Expand the series enough to know it reads: its occurrences within the validation window, at most
+    ``_VALIDATION_OCCURRENCES`` of them (a rule that never ends costs that much, not the window's worth)."""
+    end = start + _VALIDATION_WINDOW
+    for count, occurrence in enumerate(recurring_ical_events.of(cal).after(start - timedelta(days=1))):
+        if count >= _VALIDATION_OCCURRENCES or _as_utc(occurrence.get("DTSTART").dt) >= end:
+            break
+
+
+def _too_frequent(rrule: str) -> str:
+    """"every second" or "every minute" for a rule no calendar event has (what no calendar app schedules either),
+    else ""."""
+    match = re.search(r"(?:^|;)FREQ=(SECONDLY|MINUTELY)(?:;|$)", rrule.upper())
+    return {"SECONDLY": "every second", "MINUTELY": "every minute"}[match.group(1)] if match else ""
 
 
 def _rrule_text(component: icalendar.Component) -> str:
@@ -482,6 +495,15 @@ def _event(
         errors.append(_warning(f"event {label}: ends before it starts, end set to its start"))
         end, end_utc = start, start_utc
 
+    often = _too_frequent(_rrule_text(master))
+    if often:  # bounded work on any input: such a rule is refused before anything expands it
+        for component in series.components:
+            for prop in _RECURRENCE_PROPS:
+                while prop in component:
+                    del component[prop]
+        series.components = [c for c in series.components if "RECURRENCE-ID" not in c] or series.components[:1]
+        errors.append(_warning(f"event {label}: repeats {often}, which no calendar event does; "
+                               "kept as a single event"))
     cal = _series_calendar(series, timezones)
     rrule = _rrule_text(master)
     try:
@@ -520,7 +542,7 @@ def expand(event: CalendarEvent, start: datetime, end: datetime) -> list[EventOc
     occurrences: list[EventOccurrence] = []
     components = []
     expanded = False
-    if event.ics:
+    if event.ics and not _too_frequent(event.rrule):  # one stored before such rules were refused: its first instant
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
