@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
 from assistant.core.errors import InvalidInput, PermanentError
+from assistant.core.processes import exit_with_parent
 from assistant.domain import Account, Folder, Message, OutboxEntry
 from assistant.mail.mime import parse_message
 
@@ -362,9 +363,11 @@ def _parse(raw: bytes, principal_id: int, account_id: int, key: str) -> Message:
                        parse_error=f"could not read this message: {exc}"[:300])
 
 
-def _yield_to_the_app() -> None:
+def _yield_to_the_app(parent: int) -> None:
     """Parsing processes run at a lower priority: on a busy machine the app's own threads get the CPU first (a thread
-    taken off the CPU while it holds the interpreter lock would keep the window waiting for it)."""
+    taken off the CPU while it holds the interpreter lock would keep the window waiting for it). A worker ends with
+    the app or the command that started it, however that ends."""
+    exit_with_parent(parent)
     try:
         os.nice(10)
     except (AttributeError, OSError):
@@ -418,7 +421,7 @@ class _ParsingProcesses:
 
         # spawn: a fresh interpreter, nothing of this process (its SQLite connections, its threads, Qt) copied over
         executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_yield_to_the_app)
+                                       initializer=_yield_to_the_app, initargs=(os.getpid(),))
         return cls(executor, account, items)
 
     def _submit(self, count: int) -> None:

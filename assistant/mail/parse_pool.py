@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.compression import compressed_bodies
+from assistant.core.processes import exit_with_parent
 from assistant.domain import Message
 from assistant.mail.mime import normalise_message_id, parse_message
 
@@ -41,8 +42,9 @@ _principal_id = 0
 _account_id = 0
 
 
-def _start(known: frozenset[str], principal_id: int, account_id: int) -> None:
+def _start(parent: int, known: frozenset[str], principal_id: int, account_id: int) -> None:
     global _known, _principal_id, _account_id
+    exit_with_parent(parent)  # a killed import must not leave its workers behind
     _known, _principal_id, _account_id = known, principal_id, account_id
 
 
@@ -101,7 +103,7 @@ def prepared_in_order(paths: Iterable[Path], *, known: set[str], principal_id: i
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the importer's process (its SQLite
     # connection, its threads) is copied into the workers
     pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start,
-                               initargs=(frozenset(known), principal_id, account_id))
+                               initargs=(os.getpid(), frozenset(known), principal_id, account_id))
     pending: deque[tuple[Future[list[Prepared]], int]] = deque()
     pending_bytes = 0
     try:

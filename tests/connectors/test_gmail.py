@@ -611,3 +611,15 @@ def test_a_sent_message_whose_id_only_resembles_ours_is_not_taken_for_it(google,
     entry = _outgoing(server, "<k-lookalike@example.com>", "k-lookalike")
     server.connector(account).apply(entry)
     assert google.calls("POST", "/messages/send$") == 1  # ours had never gone out: it is sent now
+
+
+def test_a_failing_google_token_endpoint_is_one_readable_line(workspace, google, server, account):
+    """Reported: a 5xx from Google's token endpoint showed a raw Python tuple."""
+    seed(server, 1)
+    sync(workspace, server, account)
+    google.expire_access_tokens()
+    google.inject(503, r"POST /token$", count=10, body={"error": "server_error", "error_description": "Backend Error"})
+    report = sync_account(workspace, account.id, server.connector(workspace.account(account.id)))
+    assert report.status == "offline" and report.errors, report.errors
+    for error in report.errors:  # one a resource (mail, calendar)
+        assert "('" not in error and "{" not in error and error.endswith("server_error: Backend Error"), error

@@ -112,6 +112,14 @@ def test_device_code_sign_in_keeps_the_msal_cache_in_the_credential_store(worksp
     assert again.id == account.id and len(workspace.accounts(principal.id)) == 1
 
 
+def test_a_sign_in_the_service_answers_with_an_outage_says_to_try_again_not_that_it_failed(workspace, principal, fake,
+                                                                                          memory_keyring):
+    fake.token_faults.append((503, {}, {"error": "temporarily_unavailable", "error_description": "AADSTS90033: busy"}))
+    with pytest.raises(TransientError, match="Microsoft sign-in service"):
+        sign_in(workspace, principal.id, CLIENT_ID, device_code=True, print_fn=approver(fake))
+    assert workspace.accounts(principal.id) == []
+
+
 def test_registered_through_entry_point():
     assert load("outlook") is OutlookConnector
 
@@ -767,3 +775,28 @@ def test_a_reply_sent_in_the_app_lands_once_in_sent_items_of_its_conversation(wo
     assert [m.remote_id for m in local] == [sent[0]["id"]]  # the local stand-in became the server's copy: no twin
     assert local[0].folders == [fake.folder_id("sentitems")]
     assert mail_store.message(scope, local[0].id).thread_id == mail_store.message_by_header_id(scope, original).thread_id
+
+
+@pytest.mark.parametrize(("status", "headers", "body"), [
+    (503, {}, {"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred."}),
+    (500, {}, "<html><body>Internal Server Error</body></html>"),
+    (429, {"Retry-After": "5"}, {"error": "temporarily_unavailable",
+                                 "error_description": "AADSTS50196: The server terminated an operation because it "
+                                                      "encountered a client request loop."}),
+])
+def test_a_failing_or_throttling_sign_in_service_is_offline_not_a_bug_nor_a_sign_in(workspace, account, connector,
+                                                                                   fake, status, headers, body, caplog):
+    """Reported: a 500/503 from the token endpoint became "internal error" with an msal traceback; a 429 became
+    "needs sign-in"."""
+    seed_documentation_messages(fake)
+    fake.expire_access_tokens()
+    fake.token_faults.append((status, headers, body))
+    report = sync_account(workspace, account.id, connector)
+    assert report.status == "offline", report.errors
+    assert report.errors and "internal error" not in report.errors[0] and "sign in" not in report.errors[0]
+    assert "Microsoft sign-in service" in report.errors[0]
+    assert not any(r.exc_info for r in caplog.records)  # nothing logged as a bug
+    asked = len(fake.token_requests)
+    again = sync_account(workspace, account.id, connector)  # at once: msal holds off (Retry-After, else 60 s)
+    assert again.status == "offline" and len(fake.token_requests) == asked
+    assert workspace.account(account.id).status.value == "offline"  # still signed in: it is tried again later

@@ -138,6 +138,8 @@ class FakeMicrosoft:
         self.sent: list[dict[str, Any]] = []
         self.schedules: list[dict[str, Any]] = []  # what calendar/getSchedule knows of other people's calendars
         self.faults: deque[Fault] = deque()
+        # the next answers of the token endpoint, before any other: (status, headers, body)
+        self.token_faults: deque[tuple[int, dict[str, str], Any]] = deque()
         self.graph_requests: list[dict[str, Any]] = []  # method, path, query, headers (top-level and $batch items)
         self.shared_with: set[str] = set()  # addresses under /users/{address} that this mailbox answers to
         self.in_flight = 0
@@ -483,6 +485,10 @@ class FakeMicrosoft:
             }
         if rest == "oauth2/v2.0/token" and method == "POST":
             self.token_requests.append(dict(form))
+            with self.lock:
+                fault = self.token_faults.popleft() if self.token_faults else None
+            if fault is not None:
+                return fault
             grant = form.get("grant_type", "")
             client_id = form.get("client_id", "")
             if grant == "urn:ietf:params:oauth:grant-type:device_code":

@@ -211,7 +211,8 @@ class GmailConnector(Connector):
         return root + {"gmail": "batch/gmail/v1", "calendar": "batch/calendar/v3"}[api]
 
     def _signed_out(self, exc: RefreshError) -> Exception:
-        text = str(exc)
+        # google-auth raises RefreshError(message, response data): its message, not the tuple's repr
+        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
         if "invalid_grant" in text or "invalid_client" in text or "unauthorized" in text.lower():
             return NeedsSignIn(f"Google no longer accepts the sign-in of {self.account.address}: sign in again")
         return TransientError(f"could not refresh the Google sign-in: {' '.join(text.split())[:200]}")

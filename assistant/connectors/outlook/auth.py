@@ -69,6 +69,11 @@ def _application(
         raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
 
 
+# OAuth 2.0 error codes that say "try again later" (RFC 6749 5.2, 4.1.2.1), as the token endpoint answers a 429 or
+# an outage; any other error means the saved sign-in no longer works.
+_TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
+
+
 def _error_text(result: dict[str, Any] | None) -> str:
     if not result:
         return "no token in the cache"
@@ -127,10 +132,12 @@ class TokenProvider:
                 )
             except requests.RequestException as exc:
                 raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
-            except RuntimeError as exc:  # msal raises on a 5xx from the token endpoint
+            except (msal.exceptions.MsalServiceError, RuntimeError) as exc:  # a 5xx from the token endpoint
                 raise TransientError(f"the Microsoft sign-in service failed: {_one_line(exc)}") from exc
             finally:
                 self._save()
+            if result and result.get("error") in _TRANSIENT_ERRORS:  # throttled (429) or briefly down: not a sign-in
+                raise TransientError(f"the Microsoft sign-in service is busy: {_error_text(result)}")
             if not result or "access_token" not in result:
                 raise NeedsSignIn(f"sign in to Outlook again for {self.account.address}: {_error_text(result)}")
             return cast(str, result["access_token"])  # msal's token response (JSON): the token is a string
@@ -181,6 +188,10 @@ def sign_in(
                 result = app.acquire_token_interactive(scopes, prompt="select_account", timeout=600)
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
+        except msal.exceptions.MsalServiceError as exc:  # a 5xx from the token endpoint
+            raise TransientError(f"the Microsoft sign-in service failed: {_one_line(exc)}") from exc
+    if result.get("error") in _TRANSIENT_ERRORS:
+        raise TransientError(f"the Microsoft sign-in service is busy, try again shortly: {_error_text(result)}")
     if "access_token" not in result:
         raise NeedsSignIn(f"Microsoft sign-in did not complete: {_error_text(result)}")
     claims = result.get("id_token_claims") or {}
