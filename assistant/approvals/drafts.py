@@ -132,6 +132,7 @@ def delete_draft(store: Store, principal_id: int, draft_id: int, *, actor: str =
     with store.transaction():
         lifecycle.take_back_server_schedule(store, d)
         lifecycle.withdraw_requests(store, d, actor=actor, reason="draft discarded")
+        sql.discard_failed_entries(scope, draft_id)  # what failed for it is not to be tried any more
         # the audit history outlives the draft row
         store.audit(principal_id, actor, "draft-deleted", d.subject, draft_id=d.id, version=d.version,
                     content_hash=d.content_hash, channel="app", state=d.state)

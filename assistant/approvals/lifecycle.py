@@ -7,6 +7,8 @@ States:
   scheduled (by the app) whose time passed while the app was closed → needs-confirmation (never sent silently late)
   sending = in the outbox; until the undo window has passed the assistant can take it back
   awaiting-approval → sent-by-principal (the principal sent the copy in their Drafts) | withdrawn (they deleted it)
+  sending | scheduled | awaiting-approval → failed when the provider refuses the send or the approval request for good;
+  failed → (retry) the state it failed in, the same outbox entry and Message-ID | revised (edited) | deleted
 
 "approved" is a state only while there is nothing to do yet (e.g. a send was undone); a decision normally goes straight
 on to scheduled or sending, with an "approved" audit entry between.
@@ -29,6 +31,7 @@ from assistant.store import Store
 from assistant.store import audit as audit_store
 from assistant.store import drafts as sql
 from assistant.store import mail as mail_store
+from assistant.sync import actions
 
 # A message scheduled by the app is sent if the app comes to it within this long after its time; later, it asks.
 LATE_GRACE = timedelta(minutes=5)
@@ -73,6 +76,8 @@ def submit(store: Store, principal_id: int, draft_id: int, *, send_at: datetime 
     d = sql.get_draft(scope, draft_id)
     if d.state == DraftState.AWAITING_APPROVAL:
         return d.state
+    if d.state == DraftState.FAILED:
+        raise InvalidInput(f"draft {draft_id} failed to send: retry it, or edit it and submit it again")
     if d.state not in SUBMITTABLE:
         raise InvalidInput(f"draft {draft_id} is {d.state}: there is nothing to submit")
     if not d.to and not d.cc:
@@ -149,7 +154,9 @@ def content_changed(store: Store, d: Draft, *, actor: str) -> None:
         return
     was_approved = bool(d.approved_hash)
     withdraw_requests(store, d, actor=actor, reason="the draft changed", state="superseded")
-    if d.state in (DraftState.SCHEDULED, DraftState.APPROVED, DraftState.NEEDS_CONFIRMATION):
+    if d.state == DraftState.FAILED:  # what failed carried the old content: it is not to be tried any more
+        sql.discard_failed_entries(store.scope(d.principal_id), d.id)
+    if d.state in (DraftState.SCHEDULED, DraftState.APPROVED, DraftState.NEEDS_CONFIRMATION, DraftState.FAILED):
         sql.set_send_key(store.scope(d.principal_id), d.id, "")
     _set_state(store, d, DraftState.REVISED, actor, "revised", "app",
                approval_invalidated=was_approved and d.approved_hash != d.content_hash)
@@ -337,20 +344,75 @@ def run_due(store: Store, now: datetime, principal_id: int | None = None) -> lis
 
 
 def reconcile(store: Store, principal_id: int, now: datetime) -> list[tuple[int, DraftState]]:
-    """Drafts whose outbox entry went through are sent; server-scheduled ones once their time has passed."""
+    """Drafts whose outbox entry went through are sent (server-scheduled ones once their time has passed); those
+    whose send or approval request the provider refused for good are failed, with its reason, until the user acts."""
     scope = store.scope(principal_id)
     changed: list[tuple[int, DraftState]] = []
-    for d in sql.list_drafts(scope, (DraftState.SENDING, DraftState.SCHEDULED)):
+    for d in sql.list_drafts(scope, (DraftState.SENDING, DraftState.SCHEDULED, DraftState.AWAITING_APPROVAL)):
+        failed = sql.failed_entries(scope, d.id)
+        key = sql.send_key(scope, d.id)
+        if d.state == DraftState.AWAITING_APPROVAL:
+            open_keys = {r.outbox_key for r in sql.requests_for(scope, d.id, states=("open",))}
+            refused = [f for f in failed if f["key"] in open_keys]
+            if refused:
+                _set_state(store, d, DraftState.FAILED, "app", "approval-request-failed", "app",
+                           reason=refused[0]["last_error"])
+                changed.append((d.id, d.state))
+            continue
+        refused = [f for f in failed if key and f["key"] == key]
+        if refused:
+            _set_state(store, d, DraftState.FAILED, "app", "send-failed", "app", reason=refused[0]["last_error"])
+            changed.append((d.id, d.state))
+            continue
         if d.state == DraftState.SCHEDULED and (d.send_where != "server" or d.send_at_utc is None
                                                 or d.send_at_utc > now):
             continue
-        entry = sql.outbox_by_key(scope, sql.send_key(scope, d.id))
+        entry = sql.outbox_by_key(scope, key)
         if entry is None:
             continue
         if entry["state"] == "done":
             _set_state(store, d, DraftState.SENT, "app", "sent", "app", remote_id=entry["result"].get("remote_id"))
             changed.append((d.id, d.state))
     return changed
+
+
+def failure(store: Store, principal_id: int, draft_id: int) -> str:
+    """Why the draft's send, approval request or confirmation did not go, in one sentence ("" when nothing failed)."""
+    scope = store.scope(principal_id)
+    failed = sql.failed_entries(scope, draft_id)
+    if not failed:
+        return ""
+    key = sql.send_key(scope, draft_id)
+    first = next((f for f in failed if key and f["key"] == key), failed[0])
+    reason = first["last_error"] or "refused by the provider"
+    if key and first["key"] == key:
+        return reason
+    if first["key"].startswith(outgoing.APPROVAL_KEY_PREFIX + "ok-"):
+        return f"the confirmation to the principal could not be sent: {reason}"
+    return f"the approval request could not be sent: {reason}"
+
+
+def retry(store: Store, principal_id: int, draft_id: int, *, actor: str = "assistant") -> DraftState:
+    """Send again what failed for the draft — the same outbox entries, so the same Message-IDs, and the provider's
+    "already sent?" checks still hold — and put the draft back where it failed."""
+    scope = store.scope(principal_id)
+    d = sql.get_draft(scope, draft_id)
+    failed = sql.failed_entries(scope, draft_id)
+    if not failed:
+        raise InvalidInput(f"draft {draft_id} has not failed (it is {d.state}): there is nothing to retry")
+    key = sql.send_key(scope, draft_id)
+    with store.transaction():
+        for f in failed:
+            actions.retry_outbox_entry(store, f["id"])
+        if d.state == DraftState.FAILED:
+            if any(key and f["key"] == key for f in failed):
+                back = DraftState.SCHEDULED if d.send_where == "server" else DraftState.SENDING
+            else:
+                back = DraftState.AWAITING_APPROVAL
+            _set_state(store, d, back, actor, "retried", "app", entries=[f["id"] for f in failed])
+        else:
+            _audit(store, d, actor, "retried", "app", entries=[f["id"] for f in failed])
+    return d.state
 
 
 def history(store: Store, principal_id: int, draft_id: int) -> list[dict[str, Any]]:
@@ -362,17 +424,19 @@ def history(store: Store, principal_id: int, draft_id: int) -> list[dict[str, An
 
 
 def queue(store: Store, principal_id: int | None = None) -> list[dict[str, Any]]:
-    """Drafts awaiting the principal (one principal's, or explicitly across principals, each row labelled)."""
+    """Drafts waiting for someone — the principal's answer, or the assistant (a rejection, a late send to confirm, a
+    send the provider refused: its ``error``) — one principal's, or explicitly across principals, each row labelled."""
     out: list[dict[str, Any]] = []
     names = {p.id: p for p in store.principals()}
-    waiting = (DraftState.AWAITING_APPROVAL, DraftState.NEEDS_CONFIRMATION, DraftState.REJECTED)
+    waiting = (DraftState.AWAITING_APPROVAL, DraftState.NEEDS_CONFIRMATION, DraftState.REJECTED, DraftState.FAILED)
     for pid, d in sql.cross_principal_queue(store, waiting):
         if principal_id is not None and pid != principal_id:
             continue
         submitted = sql.submitted_utc(store.scope(pid), d.id)
         channels = sorted({r.channel for r in sql.requests_for(store.scope(pid), d.id, states=("open",))})
+        error = failure(store, pid, d.id) if d.state == DraftState.FAILED else ""
         out.append({"principal_id": pid, "principal": names[pid].name, "draft": d, "submitted_utc": submitted,
-                    "channels": channels})
+                    "channels": channels, "error": error})
     out.sort(key=lambda row: row["submitted_utc"] or row["draft"].updated_utc)
     return out
 

@@ -13,10 +13,9 @@ from pathlib import Path
 
 from assistant.domain import Address, Draft, OutboxEntry
 from assistant.mail import compose
-from assistant.mail.mime import parse_message
 from assistant.store import Store
 from assistant.store import mail as mail_store
-from assistant.sync.actions import sent_folder
+from assistant.sync.actions import keep_local_copy
 from assistant.sync.engine import STAND_IN_PREFIX
 
 APPROVAL_KEY_PREFIX = "approval-"
@@ -36,10 +35,12 @@ def _sender(store: Store, d: Draft) -> Address:
     return Address(principal.name, account.address or principal.primary_address)
 
 
-def _enqueue(store: Store, principal_id: int, account_id: int, op: str, raw: bytes, key: str, message_id: str, *,
+def _enqueue(store: Store, d: Draft, op: str, raw: bytes, key: str, message_id: str, *,
              local_copy: bool, due: datetime | None = None, extra: dict | None = None) -> OutboxEntry:
-    payload = {"raw": base64.b64encode(raw).decode("ascii"), "message_id_header": message_id, **(extra or {})}
-    scope = store.scope(principal_id)
+    """Every entry names its draft (``draft_id``), so a failure can be shown on the draft and retried from it."""
+    principal_id, account_id = d.principal_id, d.account_id
+    payload = {"raw": base64.b64encode(raw).decode("ascii"), "message_id_header": message_id, "draft_id": d.id,
+               **(extra or {})}
     with store.transaction():
         existing = store.outbox(account_id)
         for e in existing:
@@ -47,10 +48,7 @@ def _enqueue(store: Store, principal_id: int, account_id: int, op: str, raw: byt
                 return e
         if local_copy:
             stand_in = f"{STAND_IN_PREFIX}{key}"
-            local = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=stand_in)
-            local.is_read = True
-            local.folders = [sent_folder(store, principal_id, account_id)]
-            mail_store.upsert_message(scope, local, raw)
+            keep_local_copy(store, principal_id, account_id, raw, stand_in)
             payload["local_remote_id"] = stand_in
         entry = store.enqueue(OutboxEntry(principal_id, account_id, op, payload, key))
         if due is not None:
@@ -78,7 +76,7 @@ def enqueue_send(store: Store, d: Draft, key: str, *, due: datetime | None = Non
     parent = mail_store.message_by_header_id(store.scope(d.principal_id), d.in_reply_to) if d.in_reply_to else None
     if parent is not None and parent.remote_thread_id:
         extra["remote_thread_id"] = parent.remote_thread_id
-    return _enqueue(store, d.principal_id, d.account_id, "send", raw, key, message_id, local_copy=True, due=due,
+    return _enqueue(store, d, "send", raw, key, message_id, local_copy=True, due=due,
                     extra=extra)
 
 
@@ -86,7 +84,7 @@ def enqueue_principal_draft(store: Store, d: Draft, key: str, date: datetime | N
                             ) -> tuple[OutboxEntry, str]:
     """Channel 2: the draft as a real draft in the principal's own Drafts folder."""
     raw, message_id = draft_message(store, d, key, date)
-    return _enqueue(store, d.principal_id, d.account_id, "save-draft", raw, key, message_id, local_copy=False), \
+    return _enqueue(store, d, "save-draft", raw, key, message_id, local_copy=False), \
         message_id
 
 
@@ -137,7 +135,7 @@ def enqueue_approval_request(store: Store, d: Draft, reference: str, reasons: li
         sender=sender, to=[_principal_address(store, d)], subject=f"Approval needed [{code}]: {d.subject}",
         body_text=body, message_id=message_id, date=date,
     )
-    return _enqueue(store, d.principal_id, d.account_id, "send", msg.as_bytes(), key, message_id,
+    return _enqueue(store, d, "send", msg.as_bytes(), key, message_id,
                     local_copy=True), message_id
 
 
@@ -153,7 +151,7 @@ def enqueue_confirmation(store: Store, d: Draft, reference: str, text: str, *, i
         body_text=f"{text}\n\nReference: {code}\n", message_id=message_id, in_reply_to=in_reply_to,
         references=[in_reply_to] if in_reply_to else [],
     )
-    return _enqueue(store, d.principal_id, d.account_id, "send", msg.as_bytes(), key, message_id, local_copy=True,
+    return _enqueue(store, d, "send", msg.as_bytes(), key, message_id, local_copy=True,
                     due=when)
 
 

@@ -30,7 +30,14 @@ def _draft_json(store: Store, d: Draft) -> dict[str, Any]:
         "comment": d.comment or None, "send_at_utc": fmt.iso_utc(d.send_at_utc),
         "send_at_principal": fmt.iso_local(d.send_at_utc, p.timezone), "send_where": d.send_where or None,
         "updated_utc": fmt.iso_utc(d.updated_utc),
+        "error": _failure(store, d) or None,
     }
+
+
+def _failure(store: Store, d: Draft) -> str:
+    from assistant.approvals import lifecycle
+
+    return lifecycle.failure(store, d.principal_id, d.id)
 
 
 def _principal_id(args: argparse.Namespace, store: Store) -> int | None:
@@ -138,6 +145,7 @@ def cmd_draft_show(args: argparse.Namespace, out: Output) -> int:
         d = sql.get_draft(scope, args.id)
         zone = store.principal(pid).timezone
         history = lifecycle.history(store, pid, args.id)
+        error = lifecycle.failure(store, pid, args.id)
         data = {
             "draft": _draft_json(store, d),
             "versions": [{**v, "created_utc": fmt.iso_utc(v["created_utc"])} for v in sql.versions(scope, args.id)],
@@ -151,6 +159,9 @@ def cmd_draft_show(args: argparse.Namespace, out: Output) -> int:
                  f"Subject: {d.subject}"]
         if d.comment:
             lines.append(f"Principal's comment: {d.comment}")
+        if error:
+            lines.append(f"Failed: {error}")
+            lines.append(f"  retry with 'assistant draft retry {d.id}', or edit or delete the draft")
         if d.send_at_utc:
             lines.append(f"Send at: {fmt.shown(d.send_at_utc, zone)} ({d.send_where or 'app'})")
         lines += ["", d.body_text.rstrip(), "", "History:"]
@@ -216,6 +227,14 @@ def cmd_draft_confirm(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_draft_retry(args: argparse.Namespace, out: Output) -> int:
+    from assistant.approvals import lifecycle
+
+    state, data, d = _with_draft(args, lambda store, pid: lifecycle.retry(store, pid, args.id))
+    out.emit({"state": state, "draft": data}, lambda: f"Draft {d.id}: {state}; it goes with the next sync")
+    return 0
+
+
 def cmd_draft_delete(args: argparse.Namespace, out: Output) -> int:
     from assistant.approvals import drafts, lifecycle
 
@@ -243,7 +262,7 @@ def cmd_approvals_list(args: argparse.Namespace, out: Output) -> int:
                 "draft_id": r["draft"].id, "principal": r["principal"], "principal_id": r["principal_id"],
                 "state": r["draft"].state, "subject": r["draft"].subject, "version": r["draft"].version,
                 "to": [a.email for a in r["draft"].to], "channels": r["channels"], "comment": r["draft"].comment or None,
-                "submitted_utc": fmt.iso_utc(r["submitted_utc"]),
+                "submitted_utc": fmt.iso_utc(r["submitted_utc"]), "error": r["error"] or None,
                 "waiting_s": int((now - r["submitted_utc"]).total_seconds()) if r["submitted_utc"] else None,
             } for r in rows],
             "flagged": [{"principal": p.name, "id": f.id, "message_id": f.message_id, "sender": f.sender,
@@ -335,6 +354,7 @@ def register(commands: Any, principal_commands: Any) -> None:
     for name, handler, text in (("show", cmd_draft_show, "a draft with its versions and audit history"),
                                 ("undo", cmd_draft_undo, "take back a send within its undo window"),
                                 ("confirm", cmd_draft_confirm, "send a message whose time passed while closed"),
+                                ("retry", cmd_draft_retry, "send again what the provider refused for a draft"),
                                 ("delete", cmd_draft_delete, "discard a draft")):
         p = sub.add_parser(name, help=text)
         p.add_argument("id", type=int, metavar="ID")

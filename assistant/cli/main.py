@@ -213,17 +213,22 @@ def cmd_account_list(args: argparse.Namespace, out: Output) -> int:
     with _open_workspace(args) as store:
         principals = {p.id: p for p in store.principals()}
         accounts = store.accounts()
+        failed: dict[int, int] = {}
+        for entry in store.outbox(states=("failed",)):  # changes the provider refused, waiting for the user
+            failed[entry.account_id] = failed.get(entry.account_id, 0) + 1
 
     def human() -> str:
         rows = []
         for a in accounts:
             p = principals[a.principal_id]
-            rows.append([a.id, p.name, a.kind, a.address, a.status.value,
+            status = a.status.value + (f", {failed[a.id]} failed" if failed.get(a.id) else "")
+            rows.append([a.id, p.name, a.kind, a.address, status,
                          _shown(a.last_sync_utc, p.timezone) or "never", a.last_error])
         return _table(["ID", "PRINCIPAL", "KIND", "ADDRESS", "STATUS", "LAST SYNC", "LAST ERROR"], rows, {6: 60},
                       empty="No accounts yet: add one with 'assistant account add'.")
 
-    out.emit({"accounts": [_account_json(a, principals[a.principal_id]) for a in accounts]}, human)
+    out.emit({"accounts": [{**_account_json(a, principals[a.principal_id]), "failed": failed.get(a.id, 0)}
+                           for a in accounts]}, human)
     return 0
 
 
@@ -243,6 +248,7 @@ def _sync_json(report: Any) -> dict[str, Any]:
         "requests": raw.get("requests", 0),
         "errors": [str(e) for e in report.errors],
         "warnings": [str(w) for w in raw.get("warnings", [])],
+        "failed": list(raw.get("failed", [])),
     }
 
 
@@ -268,6 +274,10 @@ def cmd_sync(args: argparse.Namespace, out: Output) -> int:
             for d in data
         ]
         text = _table(["ACCOUNT", "PRINCIPAL", "SOURCE", "MESSAGES", "EVENTS", "REQUESTS", "ERRORS"], rows, {6: 80})
+        retry = sorted({f["draft_id"] for d in data for f in d["failed"] if f.get("draft_id")})
+        if retry:
+            text += ("\nRefused by the provider, waiting for you: "
+                     + ", ".join(f"'assistant draft retry {n}'" for n in retry) + " (or edit or delete the draft)")
         warnings = [f"  {d['principal']}, account {d['account_id']}: {w}" for d in data for w in d["warnings"]]
         if warnings:
             text += f"\n{len(warnings)} item(s) could not be read (the rest synced):\n" + "\n".join(warnings[:20])
@@ -276,6 +286,10 @@ def cmd_sync(args: argparse.Namespace, out: Output) -> int:
         return text
 
     out.emit({"ok": not failed, "accounts": data}, human)
+    refused = [f for d in data for f in d["failed"]]
+    if refused and all(len(d["errors"]) == len(d["failed"]) for d in data):  # the sync itself went through
+        raise UserError(f"{len(refused)} change(s) refused by the provider wait for you: "
+                        f"{next(e for d in data for e in d['errors'])}")
     if failed:
         raise UserError(
             f"{len(failed)} of {len(data)} accounts failed to sync; account {failed[0]['account_id']}"

@@ -19,6 +19,7 @@ class DraftState(StrEnum):
     SCHEDULED = "scheduled"
     NEEDS_CONFIRMATION = "needs-confirmation"  # the app's send time passed while it was closed
     SENDING = "sending"  # in the outbox, within the undo window until it goes
+    FAILED = "failed"  # the provider refused its send or its approval request: retry, edit or delete it
     SENT = "sent"
     SENT_BY_PRINCIPAL = "sent-by-principal"
     WITHDRAWN = "withdrawn"

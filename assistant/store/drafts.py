@@ -360,6 +360,26 @@ def remove_outbox_entry(scope: PrincipalScope, key: str) -> bool:
         return cur.rowcount > 0
 
 
+def failed_entries(scope: PrincipalScope, draft_id: int) -> list[dict[str, Any]]:
+    """The draft's outbox entries that failed for good (its send, approval requests, confirmations), oldest first:
+    each {"id", "key", "op", "last_error"}."""
+    return [{"id": r[0], "key": r[1], "op": r[2], "last_error": r[3]} for r in scope.db.execute(
+        "SELECT id, idempotency_key, op, last_error FROM outbox WHERE principal_id=? AND state='failed'"
+        " AND json_extract(payload, '$.draft_id')=? ORDER BY id", (scope.principal_id, draft_id),
+    )]
+
+
+def discard_failed_entries(scope: PrincipalScope, draft_id: int) -> int:
+    """The user edited or discarded a draft whose send failed: what failed is not to be tried any more."""
+    with scope.store.transaction():
+        scope.store.changed(Area.OUTBOX, scope.principal_id)
+        cur = scope.db.execute(
+            "DELETE FROM outbox WHERE principal_id=? AND state='failed' AND json_extract(payload, '$.draft_id')=?",
+            (scope.principal_id, draft_id),
+        )
+        return cur.rowcount
+
+
 def outbox_by_key(scope: PrincipalScope, key: str) -> dict[str, Any] | None:
     r = scope.db.execute(
         "SELECT id, state, last_error, result FROM outbox WHERE idempotency_key=? AND principal_id=?",

@@ -106,19 +106,26 @@ def send_message(
     )
     raw = msg.as_bytes()
     stand_in = f"{STAND_IN_PREFIX}{key}"
-    local = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=stand_in)
-    local.is_read = True
-    if parent is not None:
-        local.remote_thread_id = parent.remote_thread_id
     payload = {
         "raw": base64.b64encode(raw).decode("ascii"), "message_id_header": message_id, "local_remote_id": stand_in,
     }
     if parent is not None and parent.remote_thread_id:
         payload["remote_thread_id"] = parent.remote_thread_id
     with store.transaction():
-        local.folders = [sent_folder(store, principal_id, account_id)]
-        mail_store.upsert_message(scope, local, raw)
+        keep_local_copy(store, principal_id, account_id, raw, stand_in, payload.get("remote_thread_id", ""))
         return _enqueue(store, principal_id, account_id, "send", payload, key)
+
+
+def keep_local_copy(store: Store, principal_id: int, account_id: int, raw: bytes, stand_in: str,
+                    remote_thread_id: str = "") -> None:
+    """A queued send's copy in the account's Sent folder, under its stand-in id until the provider names it."""
+    local = parse_message(raw, principal_id=principal_id, account_id=account_id, remote_id=stand_in)
+    local.is_read = True
+    if remote_thread_id:
+        local.remote_thread_id = remote_thread_id
+    with store.transaction():
+        local.folders = [sent_folder(store, principal_id, account_id)]
+        mail_store.upsert_message(store.scope(principal_id), local, raw)
 
 
 def _event_ics(uid: str, summary: str, start: datetime | date, end: datetime | date, location: str,
@@ -259,8 +266,16 @@ def delete_event(store: Store, principal_id: int, event_id: int) -> OutboxEntry:
         return _enqueue(store, principal_id, event.account_id, "event-delete", {"remote_id": event.remote_id})
 
 
-def retry_outbox_entry(store: Store, entry_id: int) -> None:
-    """Put a failed entry back in the queue, due now (the user fixed what was wrong)."""
+def retry_outbox_entry(store: Store, entry_id: int) -> bool:
+    """Put a failed entry back in the queue, due now (the user fixed what was wrong); a send's copy goes back into
+    Sent while it waits. False when the entry had not failed."""
     entry = store.outbox_entry(entry_id)
-    if entry.state == "failed":
+    if entry.state != "failed":
+        return False
+    with store.transaction():
         store.mark_outbox(entry_id, "pending", error=entry.last_error)
+        stand_in = entry.payload.get("local_remote_id")
+        if entry.op == "send" and stand_in and entry.payload.get("raw"):
+            keep_local_copy(store, entry.principal_id, entry.account_id, base64.b64decode(entry.payload["raw"]),
+                            stand_in, entry.payload.get("remote_thread_id", ""))
+    return True

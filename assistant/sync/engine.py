@@ -49,6 +49,11 @@ class SyncReport:
     contacts: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
     outbox: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "pending": 0})
     requests: int = 0
+    # Outbox entries that failed for good and wait for the user (retry, edit or discard), this pass's and earlier
+    # ones: each {"entry_id", "op", "error", "draft_id"}. ``outbox["failed"]`` counts them; ``failed_now`` counts the
+    # ones that failed in this pass (what a notification announces once).
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    failed_now: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # items that could not be read; the rest synced
     status: str = AccountStatus.OK.value
@@ -159,6 +164,7 @@ def sync_account(
             if own_connector:
                 connector.close()
     report.outbox["pending"] = len(store.outbox(account_id, states=("pending", "in-flight")))
+    _report_failed(store, account_id, report)
     if final_status is not AccountStatus.OK:
         reason = report.errors[0] if report.errors else final_status.value
     store.set_account_status(account_id, final_status, reason, synced=final_status is AccountStatus.OK)
@@ -195,9 +201,8 @@ def _push_outbox(store: Store, account: Account, connector: Connector, now: date
             store.mark_outbox(entry.id, "pending", error=_one_line(exc), next_attempt=now + timedelta(seconds=delay))
             continue
         except PermanentError as exc:
-            store.mark_outbox(entry.id, "failed", error=_one_line(exc))
-            report.outbox["failed"] += 1
-            report.errors.append(f"{entry.op}: {_one_line(exc)}")
+            _failed(store, entry, _one_line(exc))
+            report.failed_now += 1
             continue
         except Exception as exc:  # a bug or an unreadable answer: kept visible, not retried blindly
             full = disk_full(exc, store.dir)
@@ -208,14 +213,44 @@ def _push_outbox(store: Store, account: Account, connector: Connector, now: date
                 report.errors.append(f"{entry.op}: {_one_line(full)}")
                 continue
             log.exception("outbox entry %s (%s) failed", entry.id, entry.op)
-            store.mark_outbox(entry.id, "failed", error=f"internal error: {_one_line(exc)}")
-            report.outbox["failed"] += 1
-            report.errors.append(f"{entry.op}: internal error: {_one_line(exc)}")
+            _failed(store, entry, f"internal error: {_one_line(exc)}")
+            report.failed_now += 1
             continue
         with store.transaction():
             _adopt_remote_id(store, entry, result)
             store.mark_outbox(entry.id, "done", result=result)
         report.outbox["sent"] += 1
+
+
+_WHAT = {"send": "Sending", "save-draft": "Saving a draft", "delete-draft": "Deleting a draft",
+         "set-flags": "Marking a message", "move": "Moving a message", "event-create": "Creating an event",
+         "event-update": "Changing an event", "event-delete": "Deleting an event"}
+
+
+def _failed(store: Store, entry: OutboxEntry, reason: str) -> None:
+    """The provider refused for good: the entry waits for the user, and a send's local copy leaves Sent (it did not
+    go; the retry puts it back)."""
+    stand_in = entry.payload.get("local_remote_id")
+    with store.transaction():
+        store.mark_outbox(entry.id, "failed", error=reason)
+        if entry.op == "send" and stand_in:
+            mail_store.remove_messages(store.scope(entry.principal_id), entry.account_id, [stand_in])
+
+
+def failure_line(entry: OutboxEntry) -> str:
+    """One sentence for a failed entry: what did not happen, for which draft, and the provider's reason."""
+    draft = entry.payload.get("draft_id")
+    what = _WHAT.get(entry.op, entry.op)
+    return f"{what}{f' (draft {draft})' if draft else ''} failed: {entry.last_error or 'refused'}"
+
+
+def _report_failed(store: Store, account_id: int, report: SyncReport) -> None:
+    """Every failed entry is in every report until the user retries, edits or discards it."""
+    for entry in store.outbox(account_id, states=("failed",)):
+        report.failed.append({"entry_id": entry.id, "op": entry.op, "error": entry.last_error,
+                              "draft_id": entry.payload.get("draft_id")})
+        report.errors.append(failure_line(entry))
+    report.outbox["failed"] = len(report.failed)
 
 
 def _before_pull(store: Store, account: Account, report: SyncReport) -> list[tuple[str, AfterMailPull]]:

@@ -42,13 +42,10 @@ def user_opens_the_printed_address(terminal: Terminal, answers: list) -> threadi
     return thread
 
 
-def test_sign_in_without_a_browser_then_sync_brings_mail_and_calendar(cli, ada, ws, tmp_path, google, capsys):
+def add_gmail(ws, tmp_path, google, capsys) -> dict:
+    """``assistant account add gmail --principal Ada --no-browser``, the user opening the printed address: the
+    account as JSON."""
     secrets = google.write_client_secrets(tmp_path / "client_secret.json")
-    for n in range(3):
-        google.add_message(make_raw(n, subject=f"Lease renewal, part {n}"))
-    google.add_event({"summary": "Board meeting", "start": {"dateTime": "2026-12-02T15:00:00Z"},
-                      "end": {"dateTime": "2026-12-02T16:00:00Z"}})
-
     terminal, answers, real_stderr = Terminal(), [], sys.stderr
     sys.stderr = terminal
     user = user_opens_the_printed_address(terminal, answers)
@@ -58,10 +55,19 @@ def test_sign_in_without_a_browser_then_sync_brings_mail_and_calendar(cli, ada, 
     finally:
         sys.stderr = real_stderr
     user.join(30)
-    sys.stderr = real_stderr
     assert code == 0, terminal.getvalue()
     assert answers and answers[0].status_code == 200
-    account = json.loads(capsys.readouterr().out)["account"]
+    account: dict = json.loads(capsys.readouterr().out)["account"]
+    return account
+
+
+def test_sign_in_without_a_browser_then_sync_brings_mail_and_calendar(cli, ada, ws, tmp_path, google, capsys):
+    for n in range(3):
+        google.add_message(make_raw(n, subject=f"Lease renewal, part {n}"))
+    google.add_event({"summary": "Board meeting", "start": {"dateTime": "2026-12-02T15:00:00Z"},
+                      "end": {"dateTime": "2026-12-02T16:00:00Z"}})
+
+    account = add_gmail(ws, tmp_path, google, capsys)
     assert (account["kind"], account["address"]) == ("gmail", "ada@example.com")
     assert "refresh" not in json.dumps(account).lower()  # the grant lives in the keyring, not the workspace
 

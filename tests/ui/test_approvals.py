@@ -9,8 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.approvals import drafts
+from assistant.connectors.local import LocalConnector
+from assistant.core.errors import PermanentError
 from assistant.core.timezones import now_utc
-from assistant.domain import Account, Principal
+from assistant.domain import Account, ApprovalPolicy, Principal
 from assistant.store import Store
 from assistant.ui.approvals.view import ApprovalQueueModel, ApprovalsView, QueueRow, waited_text
 from assistant.ui.workers import TaskManager
@@ -179,4 +181,69 @@ def test_compose_buttons_ask_approval_and_send_later_in_the_recipients_zone(qtbo
     finally:
         qtbot.waitUntil(lambda: not tasks.busy)
         tasks.shutdown()
+        store.close()
+
+
+class RefusingOnce(LocalConnector):
+    """The local connector, but the provider refuses the first send for good (as Gmail's 400 does)."""
+
+    refused = 0
+
+    def apply(self, entry):
+        if entry.op == "send" and not RefusingOnce.refused:
+            RefusingOnce.refused += 1
+            raise PermanentError("550 5.1.1 mailbox unavailable")
+        return super().apply(entry)
+
+
+def test_a_refused_send_shows_as_failed_with_its_reason_and_retry_sends_it(qtbot, tmp_path):
+    """Issue 15, point 1, in the window: the failed draft is in the queue, its reason on show, and Retry send queues
+    the same entry again; the next sync sends it once."""
+    from assistant.sync.engine import sync_account
+
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    maildir = tmp_path / "ann-mail"
+    mailbox.Maildir(maildir, create=True)
+    ann = store.add_principal(Principal("Ann", "America/New_York", ["ann@example.com"],
+                                        approval_policy=ApprovalPolicy.NEVER))
+    account = store.add_account(Account(ann.id, "local", "ann@example.com", settings={"maildir": str(maildir)}))
+    from assistant.store import drafts as sql
+
+    settings = sql.settings(store.scope(ann.id))
+    settings.undo_seconds = 0
+    sql.save_settings(store.scope(ann.id), settings)
+    d = drafts.save_draft(store, ann.id, account.id, to="bob@example.org", subject="Signed lease", body_text="Hi")
+    assert drafts.submit_draft(store, ann.id, d.id) == "sending"
+    RefusingOnce.refused = 0
+    report = sync_account(store, account.id, RefusingOnce(account))
+    assert report.failed_now == 1 and drafts.get_draft(store, ann.id, d.id).state == "failed"
+    store.close()
+
+    tasks = TaskManager(ws)
+    widget = ApprovalsView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    with qtbot.waitSignal(widget.queue_loaded):
+        widget.set_principal_id(ann.id)
+    assert rows(widget.model) == [["Ann", "Signed lease", "failed"]]
+    assert widget.model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole) == "Failed: 550 5.1.1 mailbox unavailable"
+    assert not widget.retry_button.isVisible()
+    widget.table.selectRow(0)
+    assert widget.retry_button.isVisible() and widget.retry_button.isEnabled()
+    assert "550 5.1.1 mailbox unavailable" in widget.status.text()
+    with qtbot.waitSignal(widget.retried), qtbot.waitSignal(widget.queue_loaded):
+        widget.retry_button.click()
+    assert rows(widget.model) == []
+    qtbot.waitUntil(lambda: not tasks.busy)
+    tasks.shutdown()
+
+    store = Store(ws)
+    try:
+        assert drafts.get_draft(store, ann.id, d.id).state == "sending"
+        sync_account(store, account.id, RefusingOnce(account))
+        assert drafts.get_draft(store, ann.id, d.id).state == "sent"
+        sent = mailbox.Maildir(maildir / ".Sent", create=False)
+        assert [m["Subject"] for m in sent] == ["Signed lease"]
+    finally:
         store.close()

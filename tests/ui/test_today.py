@@ -311,8 +311,8 @@ def test_a_change_the_provider_refused_in_a_sync_is_notified_urgently_naming_the
     store.close()
     window = make_window(ws)
     report = SyncReport(account.id, "Ann", account.kind, account.address)
-    report.outbox["failed"] = 1
-    report.errors.append("send: 550 5.1.1 mailbox unavailable")
+    report.failed_now = 1
+    report.failed.append({"entry_id": 1, "op": "send", "error": "550 5.1.1 mailbox unavailable", "draft_id": 3})
     fine = SyncReport(account.id, "Ann", account.kind, account.address)
     with qtbot.waitSignal(window.reminders.chain.presented, timeout=5000) as presented:
         window.sync_finished.emit([report, fine])

@@ -36,7 +36,6 @@ from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-WAITING_STATES = (DraftState.AWAITING_APPROVAL, DraftState.NEEDS_CONFIRMATION, DraftState.REJECTED)
 
 
 @dataclass
@@ -54,6 +53,7 @@ class QueueRow:
     comment: str
     submitted_utc: datetime | None
     overdue_after_s: int
+    error: str = ""  # why its send or approval request failed (state "failed")
 
 
 @dataclass
@@ -76,6 +76,7 @@ def load_queue(store: Store, principal_id: int | None) -> QueueSnapshot:
             principal_id=p.id, principal=p.name, colour=p.colour, zone=p.timezone, draft_id=d.id, subject=d.subject,
             to=", ".join(a.email for a in d.to), state=d.state, version=d.version, channels=item["channels"],
             comment=d.comment, submitted_utc=item["submitted_utc"], overdue_after_s=settings.usual_answer_minutes * 60,
+            error=item["error"],
         ))
     for p in principals.values():
         if principal_id is not None and p.id != principal_id:
@@ -175,13 +176,16 @@ class ApprovalQueueModel(RowTableModel[QueueRow]):
                 mine = timezones.in_zone(r.submitted_utc, timezones.assistant_zone_name())
                 text = f"Asked {theirs:%a %d %b %H:%M %Z} their time, {mine:%H:%M %Z} yours"
                 return text + (" — longer than their usual answer time" if overdue else "")
+            if column == 3 and r.error:
+                return f"Failed: {r.error}"
             if column == 3 and r.comment:
                 return f"Principal's comment: {r.comment}"
             return None
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return QColor(r.colour)
         if role == Qt.ItemDataRole.ForegroundRole and (overdue and column == 4
-                                                        or r.state == DraftState.NEEDS_CONFIRMATION and column == 3):
+                                                        or r.state in (DraftState.NEEDS_CONFIRMATION,
+                                                                       DraftState.FAILED) and column == 3):
             return QBrush(QColor("#c2410c"))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{r.principal}: {r.subject}, {r.state}, waiting {waited_text(self.waited_s(r))}"
@@ -213,6 +217,7 @@ class DraftHistoryModel(RowTableModel[dict[str, Any]]):
 
 class ApprovalsView(QWidget):
     decision_recorded = Signal(int)  # draft id
+    retried = Signal(int)  # draft id whose failed send was queued again: the window syncs to send it
     queue_loaded = Signal()
     history_loaded = Signal()
     notified = Signal(str)  # a decision arrived, or a draft waits longer than usual: the status line
@@ -260,11 +265,14 @@ class ApprovalsView(QWidget):
         self.reject_button = QPushButton("Rejected in person")
         self.send_now_button = QPushButton("Send now")
         self.send_now_button.setToolTip("Its send time passed while the app was closed: send it now")
+        self.retry_button = QPushButton("Retry send")
+        self.retry_button.setToolTip("The provider refused it: send it again with the next sync")
         self.approve_button.clicked.connect(lambda: self.decide("approve"))
         self.reject_button.clicked.connect(lambda: self.decide("reject"))
         self.send_now_button.clicked.connect(self.on_send_now)
+        self.retry_button.clicked.connect(self.on_retry)
         actions = QHBoxLayout()
-        for button in (self.approve_button, self.reject_button, self.send_now_button):
+        for button in (self.approve_button, self.reject_button, self.send_now_button, self.retry_button):
             actions.addWidget(button)
         actions.addStretch(1)
 
@@ -413,6 +421,10 @@ class ApprovalsView(QWidget):
         self.approve_button.setEnabled(waiting)
         self.reject_button.setEnabled(waiting)
         self.send_now_button.setEnabled(row is not None and row.state == DraftState.NEEDS_CONFIRMATION)
+        self.retry_button.setEnabled(row is not None and row.state == DraftState.FAILED)
+        self.retry_button.setVisible(row is not None and row.state == DraftState.FAILED)
+        if row is not None and row.error:
+            self.status.setText(f"“{row.subject}” for {row.principal} failed: {row.error}")
 
     # -- decisions ----------------------------------------------------------------------------------------------------
     def decide(self, decision: str) -> None:
@@ -443,6 +455,22 @@ class ApprovalsView(QWidget):
             return lifecycle.confirm_late_send(store, row.principal_id, row.draft_id)
 
         self.tasks.run(confirm, on_done=lambda state: self._decided(row, state), on_error=self._on_error)
+
+    def on_retry(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+
+        def retry(store: Store) -> str:
+            from assistant.approvals import lifecycle
+
+            return lifecycle.retry(store, row.principal_id, row.draft_id)
+
+        def done(state: str) -> None:
+            self._decided(row, state)
+            self.retried.emit(row.draft_id)
+
+        self.tasks.run(retry, on_done=done, on_error=self._on_error)
 
     def _decided(self, row: QueueRow, state: str) -> None:
         self.comment.clear()
@@ -564,6 +592,7 @@ def install(window: Any) -> ApprovalsView:
     view = ApprovalsView(window.tasks)  # drafts waiting for principals; reloads when shown
     window.add_view(view, "A&pprovals")
     window.principal_changed.connect(view.set_principal_id)
+    view.retried.connect(lambda _draft_id: window.on_sync_now())
     window.add_compose_extension(ComposeApprovalButtons.for_compose)
     window.register_link("approvals", lambda _pid, _id: window.views.setCurrentWidget(view))
     return view

@@ -421,8 +421,7 @@ class ReminderWiring(QObject):
         self.scheduler.reload(meetings=True)  # the synced meetings get their reminders
         # the sync's reports (an error instead when the whole sync failed); read by what they carry, so the engine
         # is not loaded at start-up for its type
-        failed = [r for r in reports if isinstance(getattr(r, "outbox", None), dict) and r.outbox.get("failed")] \
-            if isinstance(reports, list) else []
+        failed = [r for r in reports if getattr(r, "failed_now", 0)] if isinstance(reports, list) else []
         if failed:  # a change the provider refused for good (a send bounced at submission, a move refused)
             def whose(store: Store) -> list[tuple[Any, Principal]]:
                 return [(r, store.principal(store.account(r.account_id).principal_id)) for r in failed]
@@ -431,12 +430,13 @@ class ReminderWiring(QObject):
 
     def notify_failed_changes(self, rows: list[tuple[Any, Principal]]) -> None:
         """One urgent notice per account whose outbox had entries fail for good in this sync, through the same
-        notifiers as reminders (the entries stay in the outbox, failed, with their error)."""
+        notifiers as reminders (the entries stay in the outbox, failed, with their error, until retried or
+        discarded; later syncs report them without notifying again)."""
         for report, principal in rows:
-            sends = [e.split(": ", 1)[1] for e in report.errors if e.startswith("send: ")]
+            sends = [f for f in report.failed if f["op"] == "send"]
             what = "Send failed" if sends else "A change was not made"
-            count = report.outbox["failed"]
-            reason = (sends or [e.split(": ", 1)[-1] for e in report.errors] or ["refused by the server"])[0]
+            count = report.failed_now
+            reason = ((sends or report.failed or [{"error": ""}])[0]["error"]) or "refused by the server"
             body = f"{count} change{'s' if count != 1 else ''} from {report.address} did not go through: {reason}"
             self.chain.notify(NotificationItem(principal.id, principal.name, f"{principal.name} — {what}", body, "",
                                                None, timezones.now_utc(), principal.timezone, urgent=True))
