@@ -1,8 +1,10 @@
 """The sync hook: after a mail pull, apply the principal's e-mailed answers and watch their Drafts folder.
 
 Channel 1 (e-mail): a new message that carries one of our ``APR-`` references is an answer only when
-  - it comes From one of that principal's own addresses (the principal's addresses and their accounts' addresses), and
-  - the references in it name exactly one approval request of this principal.
+  - it comes From one of that principal's own addresses (the principal's addresses and their accounts' addresses),
+  - the references in it name exactly one approval request of this principal, and
+  - its source proves the principal sent it (``origin``: one From, no foreign Sender, the provider's
+    Authentication-Results or a DKIM signature vouching for it).
 Otherwise it is flagged (an ``approval_flags`` row, shown in the Approvals view, and an audit entry) and nothing
 happens. The same answer seen twice (Inbox and Sent copies, or a re-sync) is applied once: decisions are unique by the
 answer's Message-ID, and a second "approve" for a draft that is no longer awaiting approval is recorded and ignored.
@@ -17,9 +19,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from assistant.approvals import lifecycle, outgoing, replies
+from assistant import connectors
+from assistant.approvals import lifecycle, origin, outgoing, replies
+from assistant.connectors.base import Capability
 from assistant.core.errors import UserError
-from assistant.domain import Account, Draft, DraftState
+from assistant.domain import Account, Draft, DraftState, Message
 from assistant.store import Store
 from assistant.store import drafts as sql
 from assistant.store import mail as mail_store
@@ -32,16 +36,17 @@ _REFERENCE = __import__("re").compile(r"APR-([A-Za-z0-9_-]{20,40})")
 def mail_pull_hook(store: Store, account: Account) -> Callable[[MailPulled], list[str]]:
     """Registered in the sync engine's ``assistant.after_mail_pull`` hooks: answers that arrive in a pass are applied."""
     mark = sql.max_message_id(store.scope(account.principal_id), account.id)
-    return lambda pulled: after_mail_pull(pulled.store, pulled.account, mark, pulled.now, pulled.push)
+    return lambda pulled: after_mail_pull(pulled.store, pulled.account, mark, pulled.now, pulled.push, pulled.source)
 
 
-def after_mail_pull(store: Store, account: Account, mark: int, now: datetime, push: Callable[[], None]) -> list[str]:
+def after_mail_pull(store: Store, account: Account, mark: int, now: datetime, push: Callable[[], None],
+                    source: Callable[[int], bytes]) -> list[str]:
     """Returns one line per thing the assistant should look at; never raises for bad mail."""
     notes: list[str] = []
     try:
         scope = store.scope(account.principal_id)
         for message_id in sql.approval_candidates(scope, account.id, mark):
-            note = handle_message(store, account, message_id, now)
+            note = handle_message(store, account, message_id, now, source)
             if note:
                 notes.append(note)
         watch_drafts_folder(store, account, now)
@@ -71,7 +76,26 @@ def _flag(store: Store, principal_id: int, message_id: int, header: str, sender:
     return f"approval reply from {sender or 'unknown sender'} not applied: {reason}"
 
 
-def handle_message(store: Store, account: Account, message_id: int, now: datetime) -> str:
+def _proof(store: Store, account: Account, m: Message, source: Callable[[int], bytes]) -> str:
+    """Why the answer is not proven to be the principal's ("" when it is): see ``origin``. A copy of it in the
+    account's Sent folder was sent by the signed-in account itself; that copy's source is the one read, so a forged
+    message reusing a Message-ID of the principal's gains nothing."""
+    scope = store.scope(account.principal_id)
+    sent = mail_store.folder_by_role(scope, account.id, "sent")
+    copies = sql.messages_with_header(scope, account.id, m.message_id_header) if m.message_id_header else []
+    in_sent = [mid for mid, folders in copies if sent is not None and sent.remote_id in folders]
+    read = in_sent[0] if in_sent else m.id
+    try:
+        raw = source(read)
+    except UserError as exc:
+        return f"its source could not be read to check who sent it ({exc})"
+    vouches = Capability.VOUCHES_FOR_SENDERS in connectors.load(account.kind).capabilities
+    return origin.authenticity(raw, own_addresses(store, account.principal_id), provider_vouches=vouches,
+                               sent_by_account=bool(in_sent))
+
+
+def handle_message(store: Store, account: Account, message_id: int, now: datetime,
+                   source: Callable[[int], bytes]) -> str:
     scope = store.scope(account.principal_id)
     m = mail_store.message(scope, message_id, with_body=True)
     if outgoing.is_own_approval_mail(m.message_id_header):
@@ -91,6 +115,9 @@ def handle_message(store: Store, account: Account, message_id: int, now: datetim
     req = requests[0]
     if sql.decision_seen(scope, m.message_id_header):
         return ""
+    doubt = _proof(store, account, m, source)
+    if doubt:
+        return _flag(store, account.principal_id, message_id, m.message_id_header, sender, doubt)
     settings = sql.settings(scope)
     answer = replies.parse_reply(m.body_text, short_forms=settings.short_forms)
     d = sql.get_draft(scope, req.draft_id)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
 from assistant.core.errors import UserError
+from assistant.domain import Account
 
 GROUP = "assistant.connectors"
 
@@ -35,4 +37,9 @@ def load(kind: str) -> type[Connector]:
     return cls
 
 
-__all__ = ["Capability", "CalendarPage", "Connector", "MailPage", "available", "load", "GROUP"]
+def connect(account: Account, credentials: Any = None, **options: Any) -> Connector:
+    """A connector for ``account``, of the class its kind registers."""
+    return load(account.kind)(account, credentials=credentials, **options)
+
+
+__all__ = ["Capability", "CalendarPage", "Connector", "MailPage", "available", "connect", "load", "GROUP"]

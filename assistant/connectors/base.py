@@ -57,6 +57,9 @@ class Capability(str, enum.Enum):
     LABELS = "labels"  # a message can be in several "folders" at once (Gmail); otherwise folders are exclusive
     SERVER_SCHEDULED_SEND = "server-scheduled-send"  # the provider sends later even with the laptop closed
     ATTACHMENTS_ON_DEMAND = "attachments-on-demand"
+    # the provider stamps every message it receives with Authentication-Results (SPF/DKIM/DMARC) above anything the
+    # message carried: the topmost one is the provider's word on who sent it (approvals/origin.py)
+    VOUCHES_FOR_SENDERS = "vouches-for-senders"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from assistant.domain import Account, AccountStatus, OutboxEntry
 from assistant.store import Store
 from assistant.store import calendar as calendar_store
 from assistant.store import mail as mail_store
+from assistant.sync.fetch import fetch_message_source
 from assistant.sync.hooks import AfterMailPull, MailPulled, mail_pull_hooks
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,7 @@ def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
     return ceiling * (rng.uniform(0.5, 1.0) if rng is not None else random.uniform(0.5, 1.0))
 
 
-def make_connector(account: Account, credentials: Any = None, **options: Any) -> Connector:
-    return connectors.load(account.kind)(account, credentials=credentials, **options)
+make_connector = connectors.connect
 
 
 def _one_line(exc: BaseException) -> str:
@@ -134,7 +134,8 @@ def sync_account(
         # The features that react to new mail (approval answers, follow-ups a reply cancels); what an approval
         # releases is pushed in this pass too.
         pulled = MailPulled(store, account, now, tuple(new_message_ids),
-                            lambda: _push_outbox(store, account, connector, now, report, say))
+                            lambda: _push_outbox(store, account, connector, now, report, say),
+                            partial(fetch_message_source, store, account.principal_id, connector=connector))
         for name, after in after_pull:
             try:
                 report.warnings += after(pulled)

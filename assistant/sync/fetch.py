@@ -6,6 +6,7 @@ store of that thread's own); the only write is one short transaction once the so
 """
 from __future__ import annotations
 
+from assistant import connectors
 from assistant.connectors.base import ON_DEMAND_SUFFIX, Connector
 from assistant.core.errors import NeedsSignIn, TransientError, UserError
 from assistant.domain import Attachment
@@ -54,9 +55,7 @@ def fetch_message_source(store: Store, principal_id: int, message_id: int, conne
         own = connector is None
         try:
             if connector is None:
-                from assistant.sync.engine import make_connector
-
-                connector = make_connector(store.account(message.account_id))
+                connector = connectors.connect(store.account(message.account_id))
             raw = connector.fetch_raw(message.remote_id)
         except NotImplementedError:
             raise UserError(f"could not download the message: {connector.display_name if connector else 'its account'}"

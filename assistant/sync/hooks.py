@@ -29,6 +29,8 @@ class MailPulled:
     now: datetime
     new_message_ids: tuple[int, ...]  # messages this pass added, in every folder
     push: Callable[[], None]  # pushes the account's outbox again (what an approval released goes out in this pass)
+    # a message's RFC 5322 source: the stored one, or fetched through this pass's connector (its headers as received)
+    source: Callable[[int], bytes]
 
 
 AfterMailPull = Callable[[MailPulled], list[str]]

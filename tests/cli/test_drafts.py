@@ -36,11 +36,16 @@ def request_reference(maildir: Path, subject: str) -> str:
     return ref
 
 
-def drop_reply(maildir: Path, *, sender: str, subject: str, text: str, message_id: str) -> None:
+def drop_reply(maildir: Path, *, sender: str, subject: str, text: str, message_id: str,
+               headers: tuple[tuple[str, str], ...] = (), raw: bytes | None = None) -> None:
+    """A reply delivered into the maildir; ``headers`` are put on top (as a receiving server adds them), ``raw``
+    replaces the whole message."""
     msg = EmailMessage()
+    for name, value in headers:
+        msg[name] = value
     msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = sender, "ann@example.com", subject, message_id
     msg.set_content(text)
-    mailbox.Maildir(maildir, create=False).add(msg)
+    mailbox.Maildir(maildir, create=False).add(raw if raw is not None else msg)
 
 
 def new_draft(cli: Cli, subject: str, body: str = "Dear Bob,\nThursday works.\nAnn") -> int:
@@ -190,3 +195,29 @@ def test_reply_with_edited_text_sends_the_principals_version(cli, maildir, ann_l
     assert [(v["version"], v["author"]) for v in shown["versions"]] == [(1, "assistant"), (2, "principal")]
     [message] = to_bob(maildir, "Offer")
     assert message.get_payload(decode=True).decode().strip() == "Bob, yes. Ann"
+
+
+@pytest.mark.parametrize("sender, headers, reason", [
+    ("Ann Lee <ann@example.com>", (("Authentication-Results", "spf=fail; dmarc=fail"),
+                                   ("Sender", "mallory@evil.example")),
+     "sent by mallory@evil.example on the principal's behalf"),
+    ("ann@example.com, mallory@evil.example", (), "it has 2 From addresses"),
+    ("Ann Lee <ann@example.com>", (("Authentication-Results", "mx.example.net; spf=fail smtp.mailfrom=evil.example;"
+                                    " dkim=none; dmarc=fail header.from=example.com"),),
+     "the receiving server's check failed (dmarc=fail)"),
+])
+def test_a_forged_approval_sends_nothing_and_is_flagged_with_its_reason(cli, maildir, ann_lee, sender, headers,
+                                                                         reason):
+    """Issue 15, point 2: the reference travels in the request's subject, so anyone who saw it can forge a reply."""
+    draft_id = new_draft(cli, "Wire transfer")
+    cli.json("draft", "submit", str(draft_id))
+    cli.json("sync")
+    ref = request_reference(maildir, "Wire transfer")
+    drop_reply(maildir, sender=sender, subject=f"Re: Approval needed [{ref}]", text=f"approve\n> Reference: {ref}",
+               message_id="<forged@evil.example>", headers=headers)
+    warnings = cli.json("sync")["accounts"][0]["warnings"]
+    assert any(reason in w and "not applied" in w for w in warnings), warnings
+    assert cli.json("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
+    assert to_bob(maildir, "Wire transfer") == []
+    (flag,) = cli.json("approvals", "list", "--principal", "Ann Lee")["flagged"]
+    assert reason in flag["reason"]

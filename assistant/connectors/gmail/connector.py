@@ -148,7 +148,7 @@ class GmailConnector(Connector):
     display_name = "Gmail and Google Calendar"
     capabilities = frozenset({
         Capability.MAIL, Capability.CALENDAR, Capability.SEND, Capability.DRAFTS, Capability.LABELS,
-        Capability.ATTACHMENTS_ON_DEMAND, Capability.CONTACTS,
+        Capability.ATTACHMENTS_ON_DEMAND, Capability.CONTACTS, Capability.VOUCHES_FOR_SENDERS,
     })
 
     def __init__(self, account: Account, *, credentials: Any = None, sleep: Callable[[float], None] = time.sleep,
