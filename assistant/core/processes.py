@@ -9,6 +9,7 @@ when the *thread* that started the worker ends, and a pool may outlive that thre
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -28,3 +29,29 @@ def exit_with_parent(parent: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id is running (another process's sync, say). A pid the system has handed to a new
+    process reads as alive: callers treat that as the rare, harmless case it is."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        try:
+            code = ctypes.c_ulong()
+            return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from assistant.core import timezones
+from assistant.core import processes, timezones
 from assistant.core.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
 from assistant.core.timezones import from_epoch, to_epoch
 from assistant.domain import (
@@ -40,6 +40,9 @@ from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "workspace.sqlite3"
 DEFAULT_COLUMNS = ("Inbox", "To do", "Doing", "Waiting on principal", "Done")
+INTERRUPTED = "the last sync was interrupted before it finished"
+# (workspace, account id) of the syncs running in this process: its own pid is alive even when a sync of it crashed
+_SYNCING_HERE: set[tuple[str, int]] = set()
 
 
 def inserted_id(cur: sqlite3.Cursor) -> int:
@@ -267,11 +270,24 @@ class Store:
             a.id = inserted_id(cur)
         return a
 
-    @staticmethod
-    def _account(row: sqlite3.Row) -> Account:
+    def _account(self, row: sqlite3.Row) -> Account:
+        """A sync marks the account with its process id (``sync_pid``) instead of overwriting the last outcome: the
+        account is ``syncing`` while that sync lives; one whose process died midway (killed, crashed) shows its last
+        outcome again, saying the last sync was interrupted."""
+        status, last_error = AccountStatus(row["status"]), row["last_error"]
+        pid = row["sync_pid"]
+        if pid:
+            if pid == os.getpid():
+                running = (str(self.dir), row["id"]) in _SYNCING_HERE
+            else:
+                running = processes.alive(pid)
+            if running:
+                status = AccountStatus.SYNCING
+            else:
+                last_error = INTERRUPTED
         return Account(
             id=row["id"], principal_id=row["principal_id"], kind=row["kind"], address=row["address"],
-            settings=json.loads(row["settings"]), status=AccountStatus(row["status"]), last_error=row["last_error"],
+            settings=json.loads(row["settings"]), status=status, last_error=last_error,
             last_sync_utc=from_epoch(row["last_sync_utc"]),
         )
 
@@ -289,10 +305,19 @@ class Store:
         return self._account(row)
 
     def set_account_status(self, account_id: int, status: AccountStatus, error: str = "", synced: bool = False) -> None:
+        """``SYNCING`` marks the account as synced by this process (the last outcome stays); any other status is the
+        outcome, and ends the mark."""
+        key = (str(self.dir), account_id)
         with self.transaction():
             self.changed(Area.ACCOUNTS)
+            if AccountStatus(status) is AccountStatus.SYNCING:
+                _SYNCING_HERE.add(key)
+                self.db.execute("UPDATE accounts SET sync_pid=? WHERE id=?", (os.getpid(), account_id))
+                return
+            _SYNCING_HERE.discard(key)
             self.db.execute(
-                "UPDATE accounts SET status=?, last_error=?, last_sync_utc=COALESCE(?, last_sync_utc) WHERE id=?",
+                "UPDATE accounts SET status=?, last_error=?, last_sync_utc=COALESCE(?, last_sync_utc), sync_pid=0"
+                " WHERE id=?",
                 (AccountStatus(status).value, error, to_epoch(timezones.now_utc()) if synced else None, account_id),
             )
 

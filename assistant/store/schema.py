@@ -418,6 +418,12 @@ MIGRATIONS: list[str] = [
         DELETE FROM messages_fts WHERE rowid = old.id;
     END;
     """,
+    # who is syncing an account: the process id of the sync that runs (0: none). The status column keeps the last
+    # outcome, so a sync killed midway leaves the account as it was, not "syncing" for ever.
+    """
+    ALTER TABLE accounts ADD COLUMN sync_pid INTEGER NOT NULL DEFAULT 0;
+    UPDATE accounts SET status = 'ok' WHERE status = 'syncing';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

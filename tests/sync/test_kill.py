@@ -116,3 +116,52 @@ def test_kill_between_send_requested_and_confirmed_sends_once(local, tmp_path, m
     sync_account(local.store, local.account.id)
     assert _sent_ids(local).count(message_id) == 1
     assert local.count(f"SELECT COUNT(*) FROM messages WHERE account_id=? AND message_id_header='{message_id}'") == 1
+
+
+def test_an_account_killed_mid_sync_does_not_stay_syncing(local, tmp_path):
+    """Issue 15, point 5: the status said `syncing` until the next sync. While the sync lives it is `syncing`; once its
+    process is gone the account shows its last outcome again, with a note that the last sync was interrupted."""
+    from assistant.domain import AccountStatus
+    from assistant.store import Store
+
+    for n in range(TOTAL):
+        local.add(n)
+    sync_account(local.store, local.account.id)
+    assert local.store.account(local.account.id).status is AccountStatus.OK
+    for n in range(TOTAL, TOTAL + 12):  # new mail: the next pass has pages to freeze in
+        local.add(n)
+    marker = tmp_path / "marker-pages"
+    child = subprocess.Popen(
+        [sys.executable, str(HELPER), str(local.store.dir), str(local.account.id), "pages", str(marker), "1"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the sync process never reached the freezing point"
+            time.sleep(0.02)
+        assert marker.read_text() == "frozen"
+        other = Store(local.store.dir)  # another process's view, as `assistant account list` has
+        try:
+            assert other.account(local.account.id).status is AccountStatus.SYNCING
+        finally:
+            other.close()
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stderr.close()
+    after = Store(local.store.dir)
+    try:
+        account = after.account(local.account.id)
+        assert account.status is AccountStatus.OK
+        assert account.last_error == "the last sync was interrupted before it finished"
+        assert [a.status for a in after.accounts()] == [AccountStatus.OK]
+    finally:
+        after.close()
+    sync_account(local.store, local.account.id)
+    account = local.store.account(local.account.id)
+    assert (account.status, account.last_error) == (AccountStatus.OK, "")
