@@ -8,7 +8,7 @@ from assistant.approvals.schedule import parse_send_at
 from assistant.connectors.outlook.connector import DEFERRED_SEND_PROPERTY
 from assistant.core.timezones import now_utc
 from assistant.sync.engine import sync_account
-from tests.connectors.test_outlook import account, connector, fake, principal, sleeps  # noqa: F401 (fixtures)
+from tests.connectors.test_outlook import account, clock, connector, fake, principal, sleeps  # noqa: F401 (fixtures)
 
 
 def test_approved_draft_with_a_send_time_goes_to_the_server_and_is_sent_there(workspace, principal, account,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
+import time
 import uuid
 from datetime import UTC
 from email.message import EmailMessage
@@ -72,14 +74,36 @@ def account(workspace, principal, fake) -> Account:
     return sign_in(workspace, principal.id, CLIENT_ID, device_code=True, print_fn=approver(fake))
 
 
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
+class FakeClock:
+    """Time that passes only when someone sleeps: a Retry-After costs nothing and is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
 
 
 @pytest.fixture
-def connector(account, sleeps):
-    made = OutlookConnector(account, credentials=CredentialStore(), sleep=sleeps.append)
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sleeps(clock) -> list[float]:
+    return clock.sleeps
+
+
+@pytest.fixture
+def connector(account, clock):
+    made = OutlookConnector(account, credentials=CredentialStore(), sleep=clock.sleep, clock=clock)
     yield made
     made.close()
 
@@ -255,6 +279,68 @@ def test_throttling_that_does_not_end_is_a_transient_error(account, connector, f
     with pytest.raises(TransientError) as raised:
         list(connector.mail_changes(None))
     assert raised.value.retry_after == 3.0
+
+
+def early_arrivals(fake: FakeMicrosoft, since: int = 0) -> list[tuple[str, float, float]]:
+    """Requests that reached the mailbox while a 429/503 it answered still said to wait: (path, seconds after the
+    answer, its Retry-After)."""
+    return [(a["path"], round(a["at"] - t["at"], 3), t["retry_after"])
+            for t in fake.throttles for a in fake.arrivals[since:] if a["n"] > t["n"] and a["at"] < t["at"] + t["retry_after"]]
+
+
+def test_a_429_holds_every_worker_of_the_mailbox_until_its_retry_after_has_passed(account, fake):
+    """Reported (issue 15, point 4): after a 429, a request to the same mailbox could still leave from another of the
+    four workers before Retry-After had passed. Two 429s a moment apart in an incremental pass: the workers already
+    waiting out the first must wait out the second too. Real time (four threads), a 1 s Retry-After."""
+    connector = OutlookConnector(account, credentials=CredentialStore())
+    try:
+        cursor = list(connector.mail_changes(None))[-1].cursor
+        assert len(json.loads(cursor)["folders"]) > 4  # more folders than workers: some start while the mailbox is held
+        # The first four folder deltas: 429 at 0.4 s, answers at 0.6 s (those two workers go on to the next folders and
+        # wait), a second 429 at 0.8 s that holds the mailbox until 1.8 s.
+        fake.fail_next(429, headers={"Retry-After": "1"}, path_contains="/messages/delta", delay=0.4)
+        fake.slow_next(0.6, count=2, path_contains="/messages/delta")
+        fake.fail_next(429, headers={"Retry-After": "1"}, path_contains="/messages/delta", delay=0.8)
+        since = len(fake.arrivals)
+        list(connector.mail_changes(cursor))
+    finally:
+        connector.close()
+    assert [t["status"] for t in fake.throttles] == [429, 429]
+    assert early_arrivals(fake, since) == []
+    assert len([a for a in fake.arrivals[since:] if a["at"] > fake.throttles[1]["at"]]) >= 4  # the waiters went on
+
+
+def test_a_429_inside_a_batch_holds_the_rest_of_the_call_too(account, connector, fake, clock):
+    """Twenty-five sub-requests are two ``$batch`` calls: an item of the first answered 429 holds the second."""
+    fake.clock = clock
+    fake.fail_next(429, headers={"Retry-After": "1.5"}, path_contains="/mailFolders/inbox", in_batch=True)
+    answers = connector.client.batch(
+        [{"id": str(n), "method": "GET", "url": "/me/mailFolders/inbox?$select=id"} for n in range(25)])
+    assert len(answers) == 25 and {a["status"] for a in answers.values()} == {200}
+    assert len(fake.requests_to("/$batch")) == 3  # 20 + 5, then the throttled item again
+    assert early_arrivals(fake) == []
+    assert clock.sleeps == [1.5]
+
+
+@pytest.mark.parametrize("retry_after", ["86400", "1e300"])
+def test_an_absurd_retry_after_ends_the_pass_as_offline_at_once_instead_of_stalling(
+    workspace, account, connector, fake, clock, retry_after
+):
+    run_sync(workspace, account, connector)
+    cursor = workspace.get_cursor(account.id, "mail")
+    fake.fail_next(429, headers={"Retry-After": retry_after}, path_contains="/messages/delta")
+    started = time.monotonic()
+    with pytest.raises(TransientError) as raised:
+        list(connector.mail_changes(cursor))
+    assert raised.value.retry_after == 86400.0  # the sync and the outbox back off that long (a day at most)
+    assert clock.sleeps == []  # nobody waited any of it
+    # The mailbox stays held: the next pass ends as "offline" without a request, mail and calendar alike.
+    since = len(fake.arrivals)
+    report = sync_account(workspace, account.id, connector)
+    assert report.status == "offline"
+    assert [line.split(":")[0] for line in report.errors] == ["mail", "calendar"]
+    assert len(fake.arrivals) == since and clock.sleeps == []
+    assert time.monotonic() - started < 10
 
 
 def test_expired_access_token_is_refreshed_once(workspace, account, connector, fake):

@@ -1,6 +1,8 @@
 """A fake Microsoft identity platform + Graph v1.0 mailbox on 127.0.0.1 over HTTPS, for the real msal and the real
 Outlook connector. Only what the connector uses, with Outlook's limits (4 concurrent requests, 10,000 per 10 minutes per
-mailbox) and switches to inject faults (429 with fractional Retry-After, 503, 401, 410 syncStateNotFound, revoked grant).
+mailbox) and switches to inject faults (429 with fractional Retry-After, 503, 401, 410 syncStateNotFound, revoked grant,
+a slow answer). ``arrivals`` and ``throttles`` record when each Graph request came in and when each 429/503 with a
+``Retry-After`` went out, on ``clock`` (``time.monotonic`` unless a test shares its fake clock).
 
 Usage (see tests/connectors/test_outlook.py)::
 
@@ -27,6 +29,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -93,9 +96,12 @@ def _graph_error(status: int, code: str, message: str) -> tuple[int, dict[str, s
 
 
 class Fault:
-    def __init__(self, status: int, body: Any, headers: dict[str, str], path_contains: str, in_batch: bool):
+    """An injected answer; ``status`` 0 answers as usual, only ``delay`` seconds late."""
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str], path_contains: str, in_batch: bool,
+                 delay: float = 0.0):
         self.status, self.body, self.headers = status, body, headers
-        self.path_contains, self.in_batch = path_contains, in_batch
+        self.path_contains, self.in_batch, self.delay = path_contains, in_batch, delay
 
 
 class FakeMicrosoft:
@@ -141,6 +147,13 @@ class FakeMicrosoft:
         # the next answers of the token endpoint, before any other: (status, headers, body)
         self.token_faults: deque[tuple[int, dict[str, str], Any]] = deque()
         self.graph_requests: list[dict[str, Any]] = []  # method, path, query, headers (top-level and $batch items)
+        self.clock: Callable[[], float] = time.monotonic
+        # Every Graph request at the door ({"n", "at", "method", "path"}) and every 429/503 answer (or $batch item)
+        # carrying a Retry-After as it left ({"n", "at", "status", "retry_after", "path"}); "n" orders the two lists
+        # together when a fake clock does not move.
+        self.arrivals: list[dict[str, Any]] = []
+        self.throttles: list[dict[str, Any]] = []
+        self.door_seq = itertools.count()
         self.shared_with: set[str] = set()  # addresses under /users/{address} that this mailbox answers to
         self.in_flight = 0
         self.max_in_flight = 0
@@ -402,15 +415,35 @@ class FakeMicrosoft:
 
     def fail_next(
         self, status: int, *, count: int = 1, body: Any = None, headers: dict[str, str] | None = None,
-        path_contains: str = "", in_batch: bool = False,
+        path_contains: str = "", in_batch: bool = False, delay: float = 0.0,
     ) -> None:
         """The next ``count`` Graph requests whose path contains ``path_contains`` answer ``status`` (inside a
-        ``$batch`` when ``in_batch``: one item of a batch, the batch itself answering 200)."""
+        ``$batch`` when ``in_batch``: one item of a batch, the batch itself answering 200), ``delay`` seconds late."""
         if body is None:
             body = {"error": {"code": "ServiceUnavailable" if status >= 500 else "Failure", "message": "injected"}}
         with self.lock:
             for _ in range(count):
-                self.faults.append(Fault(status, body, headers or {}, path_contains, in_batch))
+                self.faults.append(Fault(status, body, headers or {}, path_contains, in_batch, delay))
+
+    def slow_next(self, seconds: float, *, count: int = 1, path_contains: str = "") -> None:
+        """The next ``count`` Graph requests whose path contains ``path_contains`` are answered as usual, ``seconds``
+        late (queued with the faults: the first matching entry, fault or slow answer, is used)."""
+        with self.lock:
+            for _ in range(count):
+                self.faults.append(Fault(0, None, {}, path_contains, False, seconds))
+
+    def throttled(self, where: str, status: int, headers: dict[str, str]) -> None:
+        """Note a 429/503 leaving now when it carries a Retry-After (what the client has to honour)."""
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        if status not in (429, 503) or value is None:
+            return
+        try:
+            seconds = float(value)
+        except ValueError:
+            return
+        with self.lock:
+            self.throttles.append({"n": next(self.door_seq), "at": self.clock(), "status": status,
+                                   "retry_after": seconds, "path": where})
 
     def requests_to(self, fragment: str) -> list[dict[str, Any]]:
         return [r for r in self.graph_requests if fragment in r["path"]]
@@ -526,11 +559,18 @@ class FakeMicrosoft:
         self.graph_requests.append(
             {"method": method, "path": path, "query": query, "headers": headers, "in_batch": in_batch, "body": body}
         )
+        chosen = None
         with self.lock:
             for fault in list(self.faults):
                 if fault.in_batch == in_batch and fault.path_contains in path:
                     self.faults.remove(fault)
-                    return fault.status, dict(fault.headers), copy.deepcopy(fault.body)
+                    chosen = fault
+                    break
+        if chosen is not None:
+            if chosen.delay:
+                time.sleep(chosen.delay)  # outside the lock: the other requests go on meanwhile
+            if chosen.status:
+                return chosen.status, dict(chosen.headers), copy.deepcopy(chosen.body)
         try:
             return self._route(method, path, query, headers, body)
         except KeyError as exc:
@@ -898,6 +938,10 @@ class _Handler(BaseHTTPRequestHandler):
             form = {**query, **{k: v[0] for k, v in parse_qs(raw.decode()).items()}}
             self._send(*self.fake.identity(method, path, form))
             return
+        graph_path = path[len("/v1.0"):]
+        with self.fake.lock:
+            self.fake.arrivals.append({"n": next(self.fake.door_seq), "at": self.fake.clock(), "method": method,
+                                       "path": graph_path})
         headers = {k: v for k, v in self.headers.items()}
         auth = self.headers.get("Authorization", "")
         with self.fake.lock:
@@ -907,19 +951,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         refused = self.fake.admit()
         if refused is not None:
+            self.fake.throttled(graph_path, refused[0], refused[1])
             self._send(*refused)
             return
         try:
             body = json.loads(raw) if raw else None
-            graph_path = path[len("/v1.0"):]
             if graph_path == "/$batch" and method == "POST":
                 self.fake.graph_requests.append(
                     {"method": method, "path": graph_path, "query": query, "headers": headers, "in_batch": False,
                      "body": body}
                 )
-                self._send(*self.fake.batch(headers, body))
+                answer = self.fake.batch(headers, body)
+                for item in answer[2].get("responses", []):
+                    self.fake.throttled(f"/$batch {item['id']}", item["status"], item.get("headers") or {})
             else:
-                self._send(*self.fake.graph(method, graph_path, query, headers, body, in_batch=False))
+                answer = self.fake.graph(method, graph_path, query, headers, body, in_batch=False)
+                self.fake.throttled(graph_path, answer[0], answer[1])
+            self._send(*answer)
         finally:
             self.fake.release()
 

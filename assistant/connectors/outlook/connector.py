@@ -22,7 +22,7 @@ from dateutil.rrule import rrulestr
 from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage, MailPage
 from assistant.connectors.outlook import mapping
 from assistant.connectors.outlook.auth import TokenProvider, graph_root
-from assistant.connectors.outlook.graph import GraphClient, GraphError, SyncStateNotFound
+from assistant.connectors.outlook.graph import MAX_WAIT_S, GraphClient, GraphError, SyncStateNotFound
 from assistant.core.errors import InvalidInput, PermanentError, TransientError
 from assistant.domain import Account, CalendarEvent, Folder, Message, OutboxEntry, RemoteContact
 
@@ -51,7 +51,8 @@ class OutlookConnector(Connector):
     })
 
     def __init__(self, account: Account, *, credentials: Any = None, **options: Any):
-        """Options: ``sleep`` (injected for tests), ``graph_root``, ``max_concurrency`` (4), ``folder_refresh_s``
+        """Options: ``sleep`` and ``clock`` (injected for tests), ``graph_root``, ``max_concurrency`` (4),
+        ``max_wait_s`` (60: a longer throttling hold ends the pass as a TransientError), ``folder_refresh_s``
         (3600), ``calendar_past_days`` (90), ``calendar_future_days`` (365). Account settings: ``client_id``,
         ``tenant``, ``home_account_id``, ``authority``; ``mailbox`` (an address) syncs a mailbox shared with the
         signed-in user through ``/users/{address}`` instead of ``/me``."""
@@ -63,6 +64,8 @@ class OutlookConnector(Connector):
             options.get("graph_root") or graph_root(),
             self._token,
             sleep=options.get("sleep") or time.sleep,
+            clock=options.get("clock") or time.monotonic,
+            max_wait=float(options.get("max_wait_s", MAX_WAIT_S)),
             max_concurrency=int(options.get("max_concurrency", 4)),
             on_request=self._count_request,
             mailbox=f"/users/{quote(mailbox, safe='@')}" if mailbox else "/me",

@@ -1,12 +1,15 @@
 """Plain HTTP to Microsoft Graph for one mailbox, with Outlook's throttling rules applied on our side.
 
 Outlook allows 4 concurrent requests per mailbox and answers 429 with a ``Retry-After`` in seconds (fractions occur:
-``2.128``). A 429 pauses the *mailbox*: every thread working on it waits until the pause ends, not only the one that got
-the answer. 503/504 are retried with backoff; a 401 gets one token refresh, then "needs sign-in".
+``2.128``). A 429 holds the *mailbox*: no request of any thread working on it leaves before the ``Retry-After`` has
+passed, not only the one that got the answer (:class:`MailboxHold`). A hold longer than one pass should wait ends the
+pass as a :class:`TransientError` carrying it. 503/504 are retried with backoff; a 401 gets one token refresh, then
+"needs sign-in".
 """
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +27,8 @@ RETRYABLE = {429, 503, 504}
 MAX_ATTEMPTS = 6
 BATCH_LIMIT = 20
 TIMEOUT = (10, 60)
+MAX_WAIT_S = 60.0  # the longest hold a pass (or an outbox entry) waits out; beyond it, it gives up and backs off
+MAX_RETRY_AFTER_S = 86400.0  # what a server may ask at most: a day, however absurd the header
 
 
 class GraphError(PermanentError):
@@ -41,10 +46,55 @@ def _retry_after(headers: Any, attempt: int) -> float:
     value = headers.get("Retry-After") if headers else None
     if value is not None:
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
-            pass
+            seconds = math.nan
+        if not math.isnan(seconds):
+            return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
     return float(min(2 ** (attempt - 1), 32))
+
+
+def _how_long(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 90:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+class MailboxHold:
+    """The mailbox's "not before" time, shared by every thread working on it: Microsoft asks that after a 429 *all*
+    requests to the mailbox wait until its ``Retry-After`` has passed. ``extend`` moves it later (never earlier);
+    ``wait`` blocks until it has passed, or raises :class:`TransientError` when what is left exceeds ``max_wait``, so a
+    huge ``Retry-After`` ends the pass (the sync and the outbox back off that long) instead of stalling it."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 max_wait: float = MAX_WAIT_S):
+        self._clock = clock
+        self._sleep = sleep
+        self.max_wait = max_wait
+        self._lock = threading.Lock()
+        self._not_before = -math.inf
+
+    def extend(self, seconds: float) -> None:
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + seconds)
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                target = self._not_before
+                left = target - self._clock()
+            if left <= 0:
+                return
+            if left > self.max_wait:
+                raise TransientError(
+                    f"Microsoft Graph asked to wait {_how_long(left)} before the next request to this mailbox",
+                    retry_after=left)
+            self._sleep(left)
+            with self._lock:
+                if self._not_before <= target:  # nobody extended it meanwhile: that sleep covered it
+                    return
 
 
 def _error_of(body: Any, status: int) -> tuple[str, str]:
@@ -60,6 +110,8 @@ class GraphClient:
         token: Callable[[bool], str],
         *,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        max_wait: float = MAX_WAIT_S,
         max_concurrency: int = 4,
         on_request: Callable[[], None] = lambda: None,
         mailbox: str = "/me",
@@ -68,30 +120,17 @@ class GraphClient:
         self.root_path = urlsplit(self.root).path
         self.mailbox = mailbox
         self._token = token
-        self._sleep = sleep
         self._on_request = on_request
         self.session = requests.Session()
         self.slots = threading.BoundedSemaphore(max_concurrency)
-        self._pause_lock = threading.Lock()
-        self._paused_until = 0.0
+        self.hold = MailboxHold(clock=clock, sleep=sleep, max_wait=max_wait)
         self._access_token: str | None = None
 
     # -- throttling ----------------------------------------------------------------------------------------------
     def pause(self, seconds: float) -> None:
-        """Hold the whole mailbox for ``seconds`` (the calling thread sleeps it; others wait for what is left)."""
-        with self._pause_lock:
-            deadline = time.monotonic() + seconds
-            self._paused_until = max(self._paused_until, deadline)
-        self._sleep(seconds)
-        with self._pause_lock:
-            if self._paused_until <= deadline:  # nobody extended it meanwhile: the pause is over
-                self._paused_until = 0.0
-
-    def _wait_if_paused(self) -> None:
-        with self._pause_lock:
-            remaining = self._paused_until - time.monotonic()
-        if remaining > 0:
-            self._sleep(remaining)
+        """Hold the whole mailbox for ``seconds`` and wait it out (other threads wait for what is left)."""
+        self.hold.extend(seconds)
+        self.hold.wait()
 
     def token(self, force_refresh: bool = False) -> str:
         if self._access_token is None or force_refresh:
@@ -129,9 +168,10 @@ class GraphClient:
         while True:
             attempt += 1
             headers = {"Authorization": f"Bearer {self.token()}", "Prefer": ", ".join(['IdType="ImmutableId"', *(prefer or [])])}
-            self._wait_if_paused()
             try:
                 with self.slots:
+                    # Checked with a slot in hand: a thread that queued for one before a 429 arrived still waits.
+                    self.hold.wait()
                     self._on_request()
                     response = self.session.request(
                         method, url, params=params, json=json_body, headers=headers, timeout=TIMEOUT
@@ -152,10 +192,11 @@ class GraphClient:
             if status in RETRYABLE:
                 wait = _retry_after(response.headers, attempt)
                 response.close()
-                if attempt >= MAX_ATTEMPTS:
-                    raise TransientError(f"Microsoft Graph is busy (HTTP {status})", retry_after=wait)
+                self.hold.extend(wait)  # every thread on this mailbox waits it out, not only this one
+                if attempt >= MAX_ATTEMPTS or wait > self.hold.max_wait:
+                    raise TransientError(
+                        f"Microsoft Graph is busy (HTTP {status}) for the next {_how_long(wait)}", retry_after=wait)
                 log.info("Graph %s on %s %s: waiting %.3fs", status, method, url, wait)
-                self.pause(wait)
                 continue
             if raw and status < 300:
                 return response.content
@@ -182,15 +223,15 @@ class GraphClient:
             url = next_link
 
     def batch(self, requests_: list[dict[str, Any]], *, prefer: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        """Run sub-requests ({"id", "method", "url", "body"?}) in ``$batch`` calls of ≤ 20; items answered 429/503/504
-        are retried after the mailbox pause. Returns the final response per id ({"status", "headers", "body"})."""
+        """Run sub-requests ({"id", "method", "url", "body"?}) in ``$batch`` calls of ≤ 20; an item answered
+        429/503/504 holds the mailbox at once (the next ``$batch`` of this call waits too) and is retried after it.
+        Returns the final response per id ({"status", "headers", "body"})."""
         pending = {r["id"]: r for r in requests_}
         done: dict[str, dict[str, Any]] = {}
         attempt = 0
         while pending:
             attempt += 1
             retry: dict[str, dict[str, Any]] = {}
-            wait = 0.0
             items = list(pending.values())
             for start in range(0, len(items), BATCH_LIMIT):
                 chunk = items[start:start + BATCH_LIMIT]
@@ -200,12 +241,10 @@ class GraphClient:
                     status = response.get("status", 0)
                     if status in RETRYABLE and attempt < MAX_ATTEMPTS:
                         retry[response["id"]] = pending[response["id"]]
-                        wait = max(wait, _retry_after(_case_insensitive(response.get("headers")), attempt))
+                        self.hold.extend(_retry_after(_case_insensitive(response.get("headers")), attempt))
                     else:
                         done[response["id"]] = response
-            pending = retry
-            if pending:
-                self.pause(wait)
+            pending = retry  # the next request waits for the hold (or gives up when it is too long)
         return done
 
     def _batch_item(self, r: dict[str, Any], prefer: list[str] | None) -> dict[str, Any]:
