@@ -131,6 +131,7 @@ class FakeMicrosoft:
         self.folder_seq: dict[str, int] = {}
         self.folder_removals: list[tuple[int, str]] = []
         self.messages: dict[str, dict[str, Any]] = {}
+        self.sources: dict[str, bytes] = {}  # the RFC 5322 source of messages delivered whole (add_mime)
         self.message_seq: dict[str, int] = {}
         self.removals: list[tuple[int, str, str]] = []  # (seq, folder id, message id)
         self.events: dict[str, dict[str, Any]] = {}
@@ -276,7 +277,7 @@ class FakeMicrosoft:
             email.utils.parsedate_to_datetime(str(date)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             if date else None
         )
-        return self.add_message(
+        message_id = self.add_message(
             folder,
             subject=str(parsed.get("Subject", "")),
             internetMessageId=str(parsed.get("Message-ID", "")) or f"<{uuid.uuid4().hex}@fake.example>",
@@ -288,6 +289,9 @@ class FakeMicrosoft:
             ccRecipients=recipients("Cc"),
             **({"from": sender[0]} if sender else {}),
         )
+        with self.lock:
+            self.sources[message_id] = raw  # $value gives it back with every header it arrived with
+        return message_id
 
     def find(self, internet_message_id: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -840,6 +844,8 @@ class FakeMicrosoft:
         return _graph_error(400, "BadRequest", f"unsupported {method} {action}")
 
     def _mime(self, message: dict[str, Any]) -> bytes:
+        if message["id"] in self.sources:
+            return self.sources[message["id"]]
         mime = email.message.EmailMessage()
         sender = message["from"]["emailAddress"]
         mime["From"] = email.utils.formataddr((sender.get("name", ""), sender["address"]))

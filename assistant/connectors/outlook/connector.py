@@ -48,6 +48,7 @@ class OutlookConnector(Connector):
     capabilities = frozenset({
         Capability.MAIL, Capability.CALENDAR, Capability.SEND, Capability.DRAFTS,
         Capability.SERVER_SCHEDULED_SEND, Capability.ATTACHMENTS_ON_DEMAND, Capability.CONTACTS,
+        Capability.VOUCHES_FOR_SENDERS,
     })
 
     def __init__(self, account: Account, *, credentials: Any = None, **options: Any):
