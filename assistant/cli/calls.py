@@ -14,6 +14,7 @@ from assistant.core.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from assistant.domain import Principal
+    from assistant.importing.base import ImportProgress
     from assistant.store import Store
     from assistant.store.calls import CallFilter
 
@@ -85,9 +86,13 @@ def cmd_call_import(args: argparse.Namespace, out: Output) -> int:
     if not path.exists():
         raise NotFound(f"{path} does not exist")
     mapping = parse_mapping(args.map) if args.map else None
-    with fmt.open_workspace(args) as store:
+    with fmt.open_workspace(args) as store, fmt.ProgressLine() as line:
         principal = fmt.principal_from(args, store)
-        report = import_calls(store, principal.id, path, mapping=mapping)
+
+        def progress(p: ImportProgress) -> None:  # after each committed batch
+            line.show(f"{p.items:,} read: {p.imported:,} imported, {p.skipped:,} skipped, {p.rejected:,} rejected")
+
+        report = import_calls(store, principal.id, path, mapping=mapping, progress=progress)
     data = {"principal": principal.name, "path": str(path.resolve()), **report.to_json()}
     out.emit(data, lambda: "\n".join(
         [f"Imported {report.imported} calls, skipped {report.skipped} (duplicates and texts), rejected "

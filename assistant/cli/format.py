@@ -79,6 +79,30 @@ class Output:
                 print(text)
 
 
+class ProgressLine:
+    """One line on stderr, written over in place while a long command works; only on a terminal (a pipe or a log gets
+    nothing, and ``--json`` output on stdout is never touched). A context manager: the line ends with the work."""
+
+    def __init__(self) -> None:
+        self.stream = sys.stderr
+        self.on_terminal = self.stream.isatty()
+        self.shown = False
+
+    def show(self, text: str) -> None:
+        if self.on_terminal:
+            self.stream.write(f"\r{text}")
+            self.stream.flush()
+            self.shown = True
+
+    def __enter__(self) -> ProgressLine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
 # -- helpers shared by commands ----------------------------------------------------------------------------------------
 @contextmanager
 def open_workspace(where: argparse.Namespace | str | os.PathLike[str], *, create: bool = True) -> Iterator[Store]:

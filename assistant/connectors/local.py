@@ -16,13 +16,16 @@ import base64
 import email.parser
 import email.policy
 import hashlib
+import itertools
 import json
 import logging
 import mailbox
 import os
 import re
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, MailPage
-from assistant.core.errors import InvalidInput, PermanentError
+from assistant.core.errors import InvalidInput, PermanentError, disk_full
 from assistant.core.processes import exit_with_parent
 from assistant.domain import Account, Folder, Message, OutboxEntry
 from assistant.mail.mime import parse_message
@@ -185,12 +188,28 @@ class _MaildirStore:
         return {_header_message_id(i.load()): i for i in self.items() if i.folder == folder}
 
     def add(self, folder: str, raw: bytes, flags: str) -> str:
+        """Written and synced under ``tmp/``, then linked into ``cur/``: never half a message. A write that fails (a
+        full disk) takes its file out of ``tmp/`` again (``mailbox.Maildir.add`` leaves it when the flush fails)."""
         path = self.ensure_folder(folder)
-        box = mailbox.Maildir(path, factory=None, create=False)
-        msg = mailbox.MaildirMessage(raw)
-        msg.set_subdir("cur")
-        msg.set_flags(flags)
-        return box.add(msg)  # written to tmp/, then linked into cur/: never half a message
+        unique = _unique_name()
+        tmp = path / "tmp" / unique
+        target = path / "cur" / f"{unique}{mailbox.Maildir.colon}2,{''.join(sorted(set(flags)))}"
+        data = memoryview(raw.replace(b"\r\n", b"\n"))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            try:
+                while data:
+                    data = data[os.write(fd, data):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, target)  # never over another file
+            except PermissionError:  # a file system without hard links
+                os.rename(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return unique
 
     def set_flags(self, item: MailItem, flags: str) -> None:
         path = Path(item.location)
@@ -206,6 +225,16 @@ class _MaildirStore:
         path = Path(item.location)
         target_dir = self.ensure_folder(folder) / path.parent.name
         os.rename(path, target_dir / path.name)
+
+
+_delivered = itertools.count(1)
+
+
+def _unique_name() -> str:
+    """A maildir file name no other delivery uses: time, microseconds, process, a counter and the host."""
+    now = time.time()
+    host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
+    return f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_delivered)}.{host}"
 
 
 class _MboxStore:
@@ -660,6 +689,23 @@ class LocalConnector(Connector):
 
     # -- outbox --------------------------------------------------------------------------------------------------
     def apply(self, entry: OutboxEntry) -> dict[str, Any]:
+        try:
+            return self._apply(entry)
+        except OSError as exc:
+            if disk_full(exc) is None:
+                raise
+            # The maildir, mbox or calendar may be on another drive than the workspace: name the one that is full.
+            place = self.calendar_path if entry.op.startswith("event-") else self._mail_place()
+            raise OSError(exc.errno, exc.strerror, str(place) if place else exc.filename) from exc
+
+    def _mail_place(self) -> Path | None:
+        if isinstance(self.mail, _MaildirStore):
+            return self.mail.root
+        if isinstance(self.mail, _MboxStore):
+            return self.mail.path.parent
+        return None
+
+    def _apply(self, entry: OutboxEntry) -> dict[str, Any]:
         p = entry.payload
         if entry.op == "send":
             return self._send(p)

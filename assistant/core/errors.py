@@ -59,7 +59,8 @@ class DiskFull(UserError):
 
 def disk_full(exc: BaseException, where: object = None) -> DiskFull | None:
     """``exc`` as a :class:`DiskFull` when it says the disk is full (SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from a file
-    write), else None. ``where`` names the folder to free space on."""
+    write), else None. ``where`` names the folder to free space on, unless the OS error names the file it could not
+    write (``OSError.filename``): that file is on the drive that is full, whoever catches the error."""
     import errno
     import sqlite3
 
@@ -69,5 +70,7 @@ def disk_full(exc: BaseException, where: object = None) -> DiskFull | None:
         isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT))
     if not full:
         return None
+    if isinstance(exc, OSError) and exc.filename:
+        where = exc.filename
     place = f" on the drive of {where}" if where else ""
     return DiskFull(f"the disk is full: free some space{place} and try again (what was saved before is kept)")

@@ -8,6 +8,7 @@ messages are keyed by their Message-ID (or the SHA-256 of their bytes when they 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ class ImportReport:
     imported: int = 0
     skipped: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (item, one-line reason)
-    # Items imported with a caveat (e.g. an unknown time zone read as UTC): (item, one line).
+    # Items imported with a caveat (an unknown time zone read as UTC, a message only partly read): (item, one line).
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -43,6 +44,24 @@ class ImportReport:
             "rejected": [{"item": item, "reason": reason} for item, reason in self.rejected],
             "warnings": [{"item": item, "warning": text} for item, text in self.warnings],
         }
+
+    def progress(self) -> ImportProgress:
+        """Where the import stands, as a snapshot a progress callback may keep or hand to another thread."""
+        return ImportProgress(items=self.imported + self.skipped + len(self.rejected), imported=self.imported,
+                              skipped=self.skipped, rejected=len(self.rejected))
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """What an importer that writes in batches tells its ``progress`` callback after each batch has committed: every
+    count covers items whose outcome is final (a crash after this loses none of them)."""
+    items: int  # read so far: imported + skipped + rejected
+    imported: int
+    skipped: int
+    rejected: int
+
+
+ProgressFn = Callable[[ImportProgress], None]
 
 
 class UnknownImportContent(InvalidInput):

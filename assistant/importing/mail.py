@@ -3,9 +3,10 @@ into the principal's "import" account."""
 from __future__ import annotations
 
 import re
+import shlex
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from pathlib import Path
 
 from assistant.calendar.ics import read_calendar
@@ -200,7 +201,9 @@ class MailImporter:
                 [file for _, file, _, _ in readable], known=self.message_ids, principal_id=self.principal_id,
                 account_id=self.account_id, processes=processes,
             )
-            with self.store.bulk_writes():
+            # closing: a write that stops the import (a full disk) shuts the workers down here and now; left to the
+            # garbage collector, that can happen on the pool's own thread, which cannot join itself
+            with closing(prepared), self.store.bulk_writes():
                 for (item, _file, folder, flags), ready in zip(readable, prepared, strict=False):
                     if ready.error is not None:
                         self.reject(item, reason(ready.error))
@@ -259,6 +262,8 @@ class MailImporter:
             return
         self.message_ids.add(remote_id)
         self.report.imported += 1
+        if message.parse_error:  # imported, with what could not be read said as a sync says it
+            self.report.warnings.append((item, message.parse_error))
         self._tick()
 
     # -- calendars ----------------------------------------------------------------------------------------------
@@ -353,7 +358,7 @@ def unknown_contentreason(path: Path) -> str:
             header = []
         shown = ", ".join(header[:8]) + (", …" if len(header) > 8 else "")
         return (f"{path} is a CSV in a layout we do not know (columns: {shown or 'none'}): for a call log, name its "
-                f"columns once with `assistant calls import {path.name} --principal NAME --map "
+                f"columns once with `assistant call import {shlex.quote(str(path))} --principal NAME --map "
                 "start=COLUMN,number=COLUMN,…`; a board CSV needs a title column")
     return (f"{path} is not a mail message, mbox, maildir, iCalendar file, call-log export (Google Voice, Android, "
             "Twilio, RingCentral, CSV) or board (Trello JSON, CSV): its content is not recognised")

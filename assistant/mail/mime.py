@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import codecs
 import email
+import email.feedparser
 import email.header
 import email.message
+import email.parser
 import email.policy
 import email.utils
 import mimetypes
@@ -357,14 +359,58 @@ def parse_message(raw: bytes, *, principal_id: int, account_id: int, remote_id: 
     result = Message(
         principal_id=principal_id, account_id=account_id, remote_id=remote_id, subject="", sender=None, size=len(raw)
     )
+    read = False
     try:
         _fill(result, raw, problems)
+        read = True
     except RecursionError:
         problems.add("message nested too deeply")
     except Exception as exc:  # noqa: BLE001 - the contract is: never raise, keep what we have
         problems.add(f"could not read the whole message ({type(exc).__name__})")
+    if not read and not result.subject and result.sender is None:  # the structure could not be read, the headers can
+        try:
+            _fill_headers(result, email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw),
+                          problems)
+        except Exception:  # noqa: BLE001
+            pass
     result.parse_error = problems.line()
     return result
+
+
+class _NestingParser(email.feedparser.FeedParser):
+    """The email package's parser, reading parts at most MAX_NESTING levels down (as deep as :func:`_walk` goes).
+
+    Unbounded, every level of nesting makes each line slower to read (one more boundary to check) and the parse one
+    frame deeper: a multipart nested a few hundred levels takes seconds, a thousand levels run out of stack and nothing,
+    not even the Subject, is read. A part deeper than that keeps everything below it as text, up to the boundary that
+    ends it (what the package's "headers only" mode does with a message's body); ``cut`` says it happened.
+    ``_parse_headers``, ``_pop_message``, ``_msgstack`` and ``_headersonly`` are the parser's own (private, so not in
+    its stubs), the same from Python 3.11 to 3.13.
+    """
+
+    def __init__(self, policy: email.policy.Policy) -> None:
+        super().__init__(policy=policy)
+        self.cut = False
+
+    def _parse_headers(self, lines: list[str]) -> None:
+        super()._parse_headers(lines)  # type: ignore[misc]
+        if len(self._msgstack) > MAX_NESTING + 1:  # type: ignore[attr-defined]
+            self._headersonly = self.cut = True
+
+    def _pop_message(self) -> email.message.Message:
+        message: email.message.Message = super()._pop_message()  # type: ignore[misc]
+        if len(self._msgstack) <= MAX_NESTING + 1:  # type: ignore[attr-defined]
+            self._headersonly = False
+        return message
+
+
+def _parse_nested(raw: bytes, policy: email.policy.Policy) -> tuple[email.message.Message, bool]:
+    """``email.message_from_bytes(raw, policy=policy)`` with nesting bounded; True when something deeper was cut."""
+    parser = _NestingParser(policy)
+    text = raw.decode("ascii", "surrogateescape")  # as BytesParser reads it
+    for start in range(0, len(text), 8192):  # in pieces, as Parser.parse feeds it
+        parser.feed(text[start:start + 8192])
+    return parser.close(), parser.cut
 
 
 # Long runs of base64 lines (attachments): the parser reads a part line by line looking for its boundary, most of the
@@ -373,7 +419,8 @@ def parse_message(raw: bytes, *, principal_id: int, account_id: int, remote_id: 
 _BASE64_RUN = re.compile(rb"(?:^[A-Za-z0-9+/]{40,100}={0,2}\r?\n){256,}", re.M)
 
 
-def _parse_structure(raw: bytes) -> email.message.Message:
+def _parse_structure(raw: bytes) -> tuple[email.message.Message, bool]:
+    """The parsed message, and whether parts nested deeper than MAX_NESTING were left unread."""
     original = raw
     runs: dict[str, str] = {}
     if len(raw) > 64 * 1024:
@@ -391,11 +438,11 @@ def _parse_structure(raw: bytes) -> email.message.Message:
         if runs:
             pieces.append(raw[end:])
             raw = b"".join(pieces)
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg, cut = _parse_nested(raw, email.policy.compat32)
     if runs and not _restore_runs(msg, runs):
-        msg = email.message_from_bytes(original, policy=email.policy.compat32)  # a run landed where we don't look
+        msg, cut = _parse_nested(original, email.policy.compat32)  # a run landed where we don't look
     _modern_where_8bit(msg)
-    return msg
+    return msg, cut
 
 
 def _modern_where_8bit(msg: email.message.Message) -> None:
@@ -445,7 +492,14 @@ def _fill(m: Message, raw: bytes, problems: _Problems) -> None:
         raw = str(raw).encode("utf-8", "surrogateescape")
     # compat32 keeps headers as strings while the structure is parsed; the modern policy would build a header object for
     # every header the parser looks at, most of the parse time. Headers we show are decoded in _header with it.
-    msg = _parse_structure(bytes(raw))
+    msg, cut = _parse_structure(bytes(raw))
+    _fill_headers(m, msg, problems)
+    if cut:
+        problems.add(f"nested more than {MAX_NESTING} levels deep: the parts below that are not read")
+    _fill_body(m, msg, problems)
+
+
+def _fill_headers(m: Message, msg: email.message.Message, problems: _Problems) -> None:
     m.subject = _one_line(_header(msg, "Subject", problems))
     senders = _addresses(msg, "From", problems) or _addresses(msg, "Sender", problems)
     m.sender = senders[0] if senders else None
@@ -457,6 +511,8 @@ def _fill(m: Message, raw: bytes, problems: _Problems) -> None:
     m.in_reply_to = reply_ids[0] if reply_ids else ""
     m.references = _message_ids(_header(msg, "References", problems))[:200]
 
+
+def _fill_body(m: Message, msg: email.message.Message, problems: _Problems) -> None:
     for defect in _all_defects(msg):
         for kind, text in _SERIOUS_DEFECTS.items():
             if isinstance(defect, kind):
@@ -528,7 +584,7 @@ def _all_defects(msg: email.message.Message) -> Iterator[Exception]:
 def attachment_bytes(raw: bytes, part_id: str) -> bytes:
     """The decoded content of the part numbered ``part_id`` (as in ``Attachment.part_id``); b"" when it is not there."""
     try:
-        msg = email.message_from_bytes(bytes(raw), policy=email.policy.default)
+        msg, _cut = _parse_nested(bytes(raw), email.policy.default)
         for leaf in _walk(msg):
             if leaf.part_id == part_id:
                 return _payload_bytes(leaf.part)

@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,9 +96,12 @@ def _cpus() -> set[int]:
 
 
 def prepared_in_order(paths: Iterable[Path], *, known: set[str], principal_id: int, account_id: int,
-                      processes: int) -> Iterator[Prepared]:
+                      processes: int) -> Generator[Prepared, None, None]:
     """``Prepared`` for each path, in the order given. Workers run ahead of the writer (so they keep going while it
-    commits) by a bounded number of files and bytes, so memory stays bounded whatever the messages weigh."""
+    commits) by a bounded number of files and bytes, so memory stays bounded whatever the messages weigh.
+
+    A caller that may stop before the end closes the generator (``contextlib.closing``) so the workers are shut down
+    at once, on its thread."""
     chunks = _chunks([str(p) for p in paths])
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the importer's process (its SQLite
     # connection, its threads) is copied into the workers

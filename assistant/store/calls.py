@@ -273,8 +273,11 @@ def add_call(scope: PrincipalScope, c: Call) -> tuple[int, bool]:
     with scope.store.transaction():
         scope.store.changed(Area.CALLS, scope.principal_id)
         if c.source_key:
+            # "source_key != ''" is the partial unique index's own condition: SQLite uses a partial index only for a
+            # query that states it (a bound parameter proves nothing), and without it this walked every call of the
+            # principal, which made an import quadratic (issue 15, point 7).
             row = scope.db.execute(
-                "SELECT id FROM calls WHERE principal_id=? AND source=? AND source_key=?",
+                "SELECT id FROM calls WHERE principal_id=? AND source=? AND source_key=? AND source_key != ''",
                 (scope.principal_id, c.source, c.source_key),
             ).fetchone()
             if row:

@@ -1,5 +1,8 @@
 import csv
 import io
+import re
+import shlex
+import sys
 from pathlib import Path
 
 TESTDATA = Path(__file__).parents[2].parent / "shared" / "testdata" / "calllogs"
@@ -104,3 +107,36 @@ def test_on_the_demo_a_logged_number_is_recognised_and_a_call_back_lands_in_the_
     other = cli.json("call", "log", "--principal", "Kenji Sato", "--number", "+1 212 555 0147",
                      "--direction", "out")["call"]
     assert other["caller_name"] == ""
+
+
+def test_the_hint_for_a_csv_of_unknown_columns_names_a_command_that_runs(cli, ann_and_ken, tmp_path):
+    """Reported: the hint named `assistant calls import`, which does not exist; followed as written, it must work."""
+    export = tmp_path / "phone system.csv"
+    export.write_text("Extension,Party,When,Seconds\n201,+2348031234567,2026-11-20 09:15,64\n")
+    code, _, err = cli.run("import", str(export), "--principal", "Ann")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    hint = re.search(r"`assistant ([^`]*)`", err)
+    assert hint, err
+    argv = shlex.split(hint.group(1))
+    assert argv[:3] == ["call", "import", str(export)]  # the path as given, so the line can be run as it is
+    filled = {"NAME": "Ann", "start=COLUMN,number=COLUMN,…": "start=When,number=Party"}
+    report = cli.json(*[filled.get(word, word) for word in argv])
+    assert (report["imported"], report["rejected"]) == (1, [])
+
+
+def test_an_import_on_a_terminal_shows_its_progress(cli, ann_and_ken, tmp_path, monkeypatch):
+    from assistant.importing import calls as calls_io
+
+    monkeypatch.setattr(calls_io, "BATCH_SIZE", 10)
+    export = tmp_path / "twilio.csv"
+    rows = ["Sid,From,To,Direction,Status,Start Time,Duration"]
+    rows += [f"CA{n:032x},+1415555{n:04d},+16505550100,inbound,completed,2026-01-01 10:{n:02d}:00,60" for n in range(25)]
+    export.write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = cli.run("call", "import", str(export), "--principal", "Ann")
+    assert code == 0 and "Imported 25 calls" in out
+    shown = [line for line in err.split("\r") if line.strip()]
+    assert [line.split()[0] for line in shown] == ["10", "20", "25"]
+    assert err.endswith("\n")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)  # not a terminal (a script, a log): nothing
+    assert cli.run("call", "import", str(export), "--principal", "Ann")[2] == ""

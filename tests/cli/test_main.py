@@ -315,6 +315,19 @@ def test_import_broken_calendar_reports_the_reason(cli, ada):
     assert rejections[0].startswith("  rejected calendars__broken_ical.ics: ")
 
 
+def test_import_warns_about_a_message_it_could_only_partly_read(cli, ada):
+    """As `sync` does: the message is imported, and what could not be read is said for its file."""
+    long_header = TESTDATA / "mime" / "flanker" / "long-header.eml"
+    result = cli.json("import", str(long_header), "--principal", "Ada")
+    assert result["imported"] == 1
+    assert result["warnings"] == [{"item": "long-header.eml", "warning": "Subject header too long, cut"}]
+    code, out, err = cli.run("import", str(TESTDATA / "mime" / "flanker"), "--principal", "Ada")
+    assert code == 0 and err == "" and "  warning long-header.eml:" not in out  # imported already: nothing new to say
+    cli.add_principal("Bo", "UTC", "bo@example.com")
+    code, out, err = cli.run("import", str(long_header), "--principal", "Bo")
+    assert code == 0 and out.splitlines()[1:] == ["  warning long-header.eml: Subject header too long, cut"]
+
+
 def test_import_missing_path_or_principal(cli, ada, tmp_path):
     code, _, err = cli.run("import", str(tmp_path / "gone.mbox"), "--principal", "Ada")
     assert code == 1 and err == f"assistant: {tmp_path / 'gone.mbox'} does not exist\n"

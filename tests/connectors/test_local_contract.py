@@ -297,3 +297,52 @@ def test_drafts_are_saved_replaced_and_deleted_idempotently(tmp_path, kind):
     connector.apply(delete)
     connector.apply(delete)
     assert drafts() == []
+
+
+@pytest.mark.parametrize("kind", ["maildir", "mbox"])
+def test_a_full_disk_under_the_sent_folder_names_its_drive_and_leaves_no_file_behind(tmp_path, workspace, monkeypatch,
+                                                                                        kind):
+    """Reported: the error named the workspace's drive, and each try left an empty file in ``.Sent/tmp/``. The disk
+    fills as the copy is committed (``fsync`` says ENOSPC, as the OS does when it cannot place the data)."""
+    import errno
+    import os
+
+    from assistant.domain import Principal
+    from assistant.sync import actions
+    from assistant.sync.engine import sync_account
+
+    mail = tmp_path / "mail"
+    if kind == "maildir":
+        mailbox.Maildir(mail, create=True)
+        settings = {"maildir": str(mail)}
+    else:
+        mail.mkdir()
+        mailbox.mbox(mail / "inbox.mbox", create=True).close()
+        settings = {"mbox": str(mail / "inbox.mbox")}
+    principal = workspace.add_principal(Principal("Ada Obi", "Africa/Lagos", ["ada@example.com"]))
+    account = workspace.add_account(Account(principal.id, "local", "ada@example.com", settings))
+    assert sync_account(workspace, account.id).errors == []
+    before = sorted(p.relative_to(mail) for p in mail.rglob("*"))
+    entry = actions.send_message(workspace, principal.id, account.id, to="bob@example.org", subject="Signed lease",
+                                 body_text="Attached.")
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", no_space)
+        report = sync_account(workspace, account.id)
+    (line,) = [e for e in report.errors if e.startswith("send: the disk is full")]
+    assert f"on the drive of {mail}" in line and str(workspace.dir) not in line
+    assert workspace.outbox_entry(entry.id).state == "pending"
+    empty = [p for p in mail.rglob("*") if p.is_file() and p.stat().st_size == 0 and p.name != "maildirfolder"]
+    assert empty == ([] if kind == "maildir" else [mail / "inbox.mbox"])  # the inbox was empty to start with
+    assert not [p for p in mail.rglob("*") if p.parent.name == "tmp" or p.name.startswith(".tmp-")]
+    if kind == "mbox":
+        assert sorted(p.relative_to(mail) for p in mail.rglob("*")) == before
+
+    workspace.db.execute("UPDATE outbox SET next_attempt_utc=NULL WHERE id=?", (entry.id,))
+    assert sync_account(workspace, account.id).errors == []
+    assert workspace.outbox_entry(entry.id).state == "done"
+    pages = list(LocalConnector(account).mail_changes(None))
+    assert [m.subject for p in pages for m, _ in p.upserted if m.folders == ["Sent"]] == ["Signed lease"]

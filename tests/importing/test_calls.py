@@ -7,9 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.core.errors import InvalidInput
-from assistant.domain import Principal
+from assistant.domain import Call, CallDirection, Principal
+from assistant.importing import calls as calls_io
+from assistant.importing.base import ImportProgress
 from assistant.importing.calls import MappingNeeded, detect, import_calls, parse_mapping, read_export
 from assistant.importing.path import import_path
+from assistant.store import Store
 from assistant.store import calls as call_store
 
 SAMPLES = Path(__file__).parent / "samples" / "calls"
@@ -284,3 +287,124 @@ def test_a_single_ringcentral_record_the_apis_one_record_answer_imports(workspac
     (call,) = _calls(workspace, ada)
     assert call.number_e164 == "+14155550111" and call.caller_name == "Linus Torvalds"
     assert import_calls(workspace, ada.id, SAMPLES / "ringcentral-call-log.json").imported == 3  # the same call once
+
+
+# -- big imports: batches of their own, progress, other writers (issue 15, point 7) ---------------------------------------
+def _twilio_csv(path: Path, count: int, *, repeat: dict[int, int] | None = None, broken: frozenset[int] = frozenset()):
+    """A Twilio console export of ``count`` calls; row ``r`` of ``repeat`` carries the sid of row ``repeat[r]``, the
+    rows in ``broken`` have no start time."""
+    lines = ["Date Created,Sid,From,To,Direction,Status,Start Time,End Time,Duration,Price,Price Unit,Caller Name"]
+    for row in range(1, count + 1):
+        when = datetime(2026, 1, 1, tzinfo=UTC).timestamp() + row * 600
+        stamp = datetime.fromtimestamp(when, UTC).strftime('"%a, %d %b %Y %H:%M:%S +0000"')
+        sid = f"CA{(repeat or {}).get(row, row):032x}"
+        lines.append(f"{stamp},{sid},+1415555{row % 10000:04d},+16505550100,inbound,completed,"
+                     f"{'' if row in broken else stamp},,{row % 600},-0.0085,USD,Caller {row % 50}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _count(store, principal) -> int:
+    return call_store.count_calls(store.scope(principal.id))
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(calls_io, "BATCH_SIZE", 10)
+    return 10
+
+
+@pytest.fixture
+def other_store(workspace):
+    """The same workspace opened a second time, as the app has it open while ``assistant call import`` runs. It waits
+    a quarter of a second for the write lock instead of the store's 30 s: long enough between two batches."""
+    other = Store(workspace.dir)
+    other.db.execute("PRAGMA busy_timeout=250")
+    yield other
+    other.close()
+
+
+def test_other_writes_go_through_while_an_import_reads_its_file(workspace, ada, tmp_path, monkeypatch, small_batches,
+                                                                other_store):
+    """Reported: the whole import was one transaction, and every other write failed with "database is locked". Now
+    the file is read outside any transaction and only a batch's writes hold the lock."""
+    path = _twilio_csv(tmp_path / "calls.csv", 35)
+    reader = calls_io.read_export
+    written = []
+
+    def reading(*args, **kwargs):
+        for n, parsed in enumerate(reader(*args, **kwargs), 1):
+            if n in (5, 15, 25):  # inside the first, second and third batch
+                other_store.add_principal(Principal(name=f"Bob {n}", timezone="Europe/London"))
+                call_store.add_call(other_store.scope(ada.id), Call(
+                    principal_id=ada.id, direction=CallDirection.OUTGOING, number_raw="+442079460958",
+                    started_utc=datetime(2026, 2, 1, tzinfo=UTC)))  # a quick log in the app, say
+                written.append(n)
+            yield parsed
+
+    monkeypatch.setattr(calls_io, "read_export", reading)
+    report = import_calls(workspace, ada.id, path)
+    assert written == [5, 15, 25]
+    assert (report.imported, report.skipped, report.rejected) == (35, 0, [])
+    assert _count(workspace, ada) == 35 + 3
+    assert {p.name for p in workspace.principals()} == {"Ada", "Bob 5", "Bob 15", "Bob 25"}
+
+
+def test_progress_is_reported_after_each_committed_batch(workspace, ada, tmp_path, small_batches, other_store):
+    path = _twilio_csv(tmp_path / "calls.csv", 25, repeat={22: 3}, broken=frozenset({12}))
+    seen = []
+
+    def progress(p: ImportProgress) -> None:
+        # told only once the batch is committed: another connection sees it, and may write at that moment
+        seen.append((p.items, p.imported, p.skipped, p.rejected, _count(other_store, ada)))
+        other_store.add_principal(Principal(name=f"Bob {p.items}", timezone="Europe/London"))
+
+    report = import_calls(workspace, ada.id, path, progress=progress)
+    assert seen == [(10, 10, 0, 0, 10), (20, 19, 0, 1, 19), (25, 23, 1, 1, 23)]
+    assert (report.imported, report.skipped) == (23, 1)
+    assert report.rejected == [("calls.csv line 13", "no start time")]
+    assert len(workspace.principals()) == 4
+
+
+def test_a_file_of_only_rejections_still_reports_its_progress(workspace, ada, tmp_path, small_batches):
+    path = _twilio_csv(tmp_path / "calls.csv", 3, broken=frozenset({1, 2, 3}))
+    seen = []
+    report = import_calls(workspace, ada.id, path, progress=seen.append)
+    assert [(p.items, p.imported, p.rejected) for p in seen] == [(3, 0, 3)] and len(report.rejected) == 3
+
+
+@pytest.mark.parametrize("where", ["reading", "writing"])
+def test_a_crash_keeps_the_committed_batches_and_a_rerun_completes_them_once(workspace, ada, tmp_path, monkeypatch,
+                                                                             small_batches, where):
+    path = _twilio_csv(tmp_path / "calls.csv", 35, repeat={30: 3})
+    if where == "reading":
+        reader = calls_io.read_export
+
+        def crashing_reader(*args, **kwargs):
+            for n, parsed in enumerate(reader(*args, **kwargs), 1):
+                if n == 24:
+                    raise RuntimeError("the power went")
+                yield parsed
+
+        monkeypatch.setattr(calls_io, "read_export", crashing_reader)
+    else:
+        add_call, calls_written = call_store.add_call, []
+
+        def crashing_add_call(scope, call):
+            calls_written.append(call.source_key)
+            if len(calls_written) == 24:
+                raise RuntimeError("the power went")
+            return add_call(scope, call)
+
+        monkeypatch.setattr(call_store, "add_call", crashing_add_call)
+    with pytest.raises(RuntimeError, match="power"):
+        import_calls(workspace, ada.id, path)
+    assert _count(workspace, ada) == 20  # two batches committed; the third, cut short, left nothing
+    monkeypatch.undo()
+    monkeypatch.setattr(calls_io, "BATCH_SIZE", small_batches)
+    rerun = import_calls(workspace, ada.id, path)
+    assert (rerun.imported, rerun.skipped, rerun.rejected) == (14, 21, [])  # row 30 is row 3 again
+    again = import_calls(workspace, ada.id, path)
+    assert (again.imported, again.skipped) == (0, 35)
+    keys = [c.source_key for c in call_store.recent_calls(workspace.scope(ada.id), limit=1000)]
+    assert len(keys) == len(set(keys)) == 34

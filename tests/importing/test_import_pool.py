@@ -105,3 +105,53 @@ def test_an_import_killed_midway_then_run_again_has_every_message_once(tmp_path)
         assert store.db.execute("SELECT COUNT(*) FROM message_bodies WHERE raw IS NOT NULL").fetchone()[0] == len(ids)
     finally:
         store.close()
+
+
+FULL_DISK_IMPORT = r"""
+import sys
+from assistant.cli import main as cli
+from assistant.mail import parse_pool
+from assistant.store import Store
+
+real_init = Store.__init__
+
+
+def capped_init(self, *args, **kwargs):  # SQLite's own SQLITE_FULL once the import has written a few messages
+    real_init(self, *args, **kwargs)
+    pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+    self.db.execute(f"PRAGMA max_page_count = {pages + 20}")
+
+
+Store.__init__ = capped_init
+parse_pool.workers = lambda: 2
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_during_a_pooled_import_says_one_line_and_nothing_else(tmp_path):
+    """Reported: the one line, then ``Exception ignored … RuntimeError: cannot join current thread`` (the parsing pool
+    was shut down from the garbage collector, on the pool's own thread). Run as its own process: that message is
+    printed as the interpreter cleans up."""
+    import os
+    import subprocess
+    import sys
+
+    maildir = tmp_path / "mail"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    for i in range(COUNT):
+        (maildir / "cur" / f"{1700000000 + i}.{i}.host:2,S").write_bytes(
+            f"From: x@example.org\nSubject: item {i}\nMessage-ID: <full-{i}@example.org>\n\n".encode()
+            + b"padding line of text\n" * 200)
+    workspace = tmp_path / "ws"
+    store = Store(workspace)
+    try:
+        store.add_principal(Principal(name="Ada", timezone="Europe/London"))
+    finally:
+        store.close()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    done = subprocess.run([sys.executable, "-c", FULL_DISK_IMPORT, "--workspace", str(workspace), "import",
+                           str(maildir), "--principal", "Ada"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.startswith("assistant: the disk is full: free some space"), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr

@@ -254,3 +254,36 @@ def test_a_calendar_cut_short_keeps_its_whole_events_and_names_the_cut_one(text,
     events, warnings, rejected = read_calendar(text.encode(), principal_id=1, account_id=1)
     assert [e.summary for e in events] == imported
     assert rejected == rejections and warnings == []
+
+
+def _deep(depth: int) -> bytes:
+    levels = "".join(f"Subject: level {i}\nContent-Type: message/rfc822\n\n" for i in range(depth))
+    return ("From: Ann Lee <ann@example.com>\nTo: ada@example.com\nSubject: Deep one\nMessage-ID: <deep@example.com>\n"
+            "MIME-Version: 1.0\nContent-Type: message/rfc822\n\n" + levels + "Subject: bottom\n\nbottom text\n").encode()
+
+
+def test_import_warns_where_sync_does_for_the_same_messages(workspace, principal, tmp_path):
+    """Reported: `sync` warned about a message whose Subject was cut (a real 210 KB header) and `import` of the same
+    file said nothing; and a message nested 1,000 levels deep was stored with an empty Subject and From."""
+    from assistant.domain import Account
+    from assistant.sync.engine import sync_account
+
+    maildir = tmp_path / "Maildir"
+    box = mailbox.Maildir(maildir, create=True)
+    keys = {box.add((TESTDATA / "mime" / "flanker" / "long-header.eml").read_bytes()): "long",
+            box.add(_deep(1_000)): "deep", box.add(message("plain", "<plain@x>")): "plain"}
+    kenji = workspace.add_principal(Principal(name="Kenji", timezone="Asia/Tokyo"))
+    account = workspace.add_account(Account(kenji.id, "local", "kenji@example.jp", {"maildir": str(maildir)}))
+    synced = sync_account(workspace, account.id)
+    by_sync = {keys[w.split(": ", 1)[0].removeprefix("message ")]: w.split(": ", 1)[1] for w in synced.warnings}
+    assert set(by_sync) == {"long", "deep"}
+
+    report = import_path(workspace, principal.id, maildir)
+    assert report.imported == 3
+    by_import = {keys[item.removeprefix("new/")]: text for item, text in report.warnings}
+    assert by_import == by_sync
+    assert by_import["long"] == "Subject header too long, cut"
+    rows = workspace.db.execute("SELECT subject, sender_email FROM messages WHERE principal_id=? AND"
+                                " message_id_header='<deep@example.com>'", (principal.id,)).fetchall()
+    assert [tuple(r) for r in rows] == [("Deep one", "ann@example.com")]
+    assert import_path(workspace, principal.id, maildir).warnings == []  # said once, when it was imported

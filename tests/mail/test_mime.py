@@ -208,3 +208,62 @@ def test_damaged_real_messages_never_raise(path, data):
     assert "\n" not in m.parse_error
     for a in m.attachments:
         attachment_bytes(damaged, a.part_id)
+
+
+def _nested(kind: str, depth: int) -> bytes:
+    """A message with ``depth`` levels of message/rfc822 or multipart inside it, its own headers readable."""
+    top = ("From: Ann Lee <ann@example.com>\nTo: bob@example.org\nSubject: Deep one\nMessage-ID: <deep@example.com>\n"
+           "MIME-Version: 1.0\n")
+    if kind == "message/rfc822":
+        levels = "".join(f"Subject: level {i}\nContent-Type: message/rfc822\n\n" for i in range(depth))
+        return (top + "Content-Type: message/rfc822\n\n" + levels + "Subject: bottom\n\nbottom text\n").encode()
+    opening = "".join(f"--b{i}\nContent-Type: multipart/mixed; boundary=b{i + 1}\n\n" for i in range(depth))
+    closing = "".join(f"--b{i}--\n" for i in range(depth, -1, -1))
+    return (top + "Content-Type: multipart/mixed; boundary=b0\n\n--b0\nContent-Type: text/plain\n\nnear the top\n"
+            + opening + f"--b{depth}\nContent-Type: text/plain\n\nbottom text\n" + closing).encode()
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000])
+@pytest.mark.parametrize("kind", ["message/rfc822", "multipart"])
+def test_a_message_nested_deeper_than_we_read_keeps_its_headers_and_says_it_was_cut(kind, depth):
+    """Reported: a message nested 1,000 levels deep was stored with an empty Subject and From (the parser ran out of
+    stack), after 18 s for a multipart one (each level made every line slower)."""
+    import time
+    import tracemalloc
+
+    raw = _nested(kind, depth)
+    started = time.perf_counter()
+    m = parse(raw)
+    elapsed = time.perf_counter() - started
+    assert (m.subject, m.sender.email, m.message_id_header) == ("Deep one", "ann@example.com", "<deep@example.com>")
+    assert [a.email for a in m.to] == ["bob@example.org"]
+    assert "nested more than" in m.parse_error and "\n" not in m.parse_error
+    if kind == "multipart":
+        assert m.body_text.startswith("near the top")  # what is above the cut is read as before
+    else:
+        assert [a.content_type for a in m.attachments] == ["message/rfc822"]
+        assert attachment_bytes(raw, m.attachments[0].part_id).startswith(b"Subject: level 0")
+    assert elapsed < depth / 1_000 + 1.0, elapsed  # in proportion to the size, not to the depth squared
+    tracemalloc.start()
+    try:
+        parse(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * len(raw) + 2**20, peak
+
+
+def test_a_message_nested_as_deep_as_we_read_has_no_warning():
+    m = parse(_nested("multipart", 15))
+    assert m.parse_error == "" and "bottom text" in m.body_text
+
+
+def test_headers_are_kept_when_the_structure_cannot_be_read(monkeypatch):
+    from assistant.mail import mime
+
+    def fails(raw):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(mime, "_parse_structure", fails)
+    m = parse(b"From: Ann <ann@example.com>\nSubject: Still here\nContent-Type: multipart/mixed; boundary=b\n\n--b--\n")
+    assert (m.subject, m.sender.email, m.parse_error) == ("Still here", "ann@example.com", "message nested too deeply")

@@ -266,6 +266,28 @@ def test_import_a_google_voice_folder_from_the_tab(make_window, call_workspace, 
     assert window.calls.model.rowCount() == 13
 
 
+def test_a_big_import_from_the_tab_shows_its_progress_in_the_status_bar(make_window, call_workspace, qtbot, tmp_path,
+                                                                         monkeypatch):
+    from assistant.importing import calls as calls_io
+
+    monkeypatch.setattr(calls_io, "BATCH_SIZE", 10)
+    export = tmp_path / "twilio.csv"
+    rows = ["Sid,From,To,Direction,Status,Start Time,Duration"]
+    rows += [f"CA{n:032x},+1415555{n:04d},+16505550100,inbound,completed,2026-01-01 10:{n:02d}:00,60" for n in range(25)]
+    export.write_text("\n".join(rows) + "\n")
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    shown: list[str] = []
+    window.calls.import_progress.connect(shown.append)  # emitted on the worker, delivered on the GUI thread
+    with qtbot.waitSignal(window.calls.follow_up_made, timeout=5000) as said:
+        window.calls.import_path(export)
+    assert said.args[0].startswith("Imported 25 calls")
+    assert shown == [f"Importing twilio.csv: {n} read, {n} imported…" for n in (10, 20, 25)]
+    assert window.statusBar().currentMessage() == said.args[0]  # the report replaces the progress
+
+
 def test_a_call_is_edited_after_the_fact(make_window, call_workspace, qtbot):
     ws, ann, ken = call_workspace
     window = make_window(ws)

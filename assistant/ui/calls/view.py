@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QDate,
@@ -54,6 +54,9 @@ from assistant.ui.calls.quick_log import QuickLogDialog, QuickLogResult, format_
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import TaskManager, describe_error
+
+if TYPE_CHECKING:
+    from assistant.importing.base import ImportProgress
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 PAGE = 500
@@ -170,6 +173,7 @@ class CallBackDialog(QDialog):
 class CallsView(QWidget):
     call_logged = Signal(int)  # call id
     follow_up_made = Signal(str)  # one line for the status bar
+    import_progress = Signal(str)  # one line for the status bar after each batch of an import; emitted on the worker
 
     def __init__(self, store: Store, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -552,8 +556,11 @@ class CallsView(QWidget):
                 text += f" First rejected: {item}: {reason}"
             self.follow_up_made.emit(text)
 
-        self.tasks.run(lambda store: import_calls(store, principal_id, path, mapping=mapping), on_done=done,
-                       on_error=failed)
+        def progress(p: ImportProgress) -> None:  # on the worker thread: the signal is queued to the GUI thread
+            self.import_progress.emit(f"Importing {path.name}: {p.items:,} read, {p.imported:,} imported…")
+
+        self.tasks.run(lambda store: import_calls(store, principal_id, path, mapping=mapping, progress=progress),
+                       on_done=done, on_error=failed)
 
     def ask_mapping(self, path: Path, header: list[str]) -> ColumnMappingDialog:
         dialog = ColumnMappingDialog(path, header, self)
@@ -691,6 +698,7 @@ def install(window: Any) -> CallsView:
     window.add_view(view, "Ca&lls")
     window.principal_changed.connect(lambda _pid: view.set_principal(window.current_principal))
     view.follow_up_made.connect(window.show_status)
+    view.import_progress.connect(window.show_status)
     action = QAction("Log a &call…", window)
     action.setShortcut(QKeySequence(QUICK_LOG_SHORTCUT))
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
