@@ -119,12 +119,13 @@ def handle_message(store: Store, account: Account, message_id: int, now: datetim
     if doubt:
         return _flag(store, account.principal_id, message_id, m.message_id_header, sender, doubt)
     settings = sql.settings(scope)
-    answer = replies.parse_reply(m.body_text, short_forms=settings.short_forms)
+    answer = replies.parse_reply(m.body_text, html=m.body_html, short_forms=settings.short_forms)
     d = sql.get_draft(scope, req.draft_id)
     if answer.kind == "edit" and answer.body.strip() == d.body_text.strip():
         answer = replies.ReplyDecision("approve")
     if answer.kind == "unknown":
-        reason = "a short answer, and this principal's settings do not accept short forms" if answer.short_form \
+        reason = "the reply gives different answers in different places" if answer.conflict else \
+            "a short answer, and this principal's settings do not accept short forms" if answer.short_form \
             else "no decision could be read from the reply"
         return _flag(store, account.principal_id, message_id, m.message_id_header, sender, reason)
     before, stale = d.state, req.state != "open" or req.content_hash != d.content_hash

@@ -21,6 +21,7 @@ from assistant.sync.engine import STAND_IN_PREFIX
 APPROVAL_KEY_PREFIX = "approval-"
 REFERENCE_PREFIX = "APR-"
 REPLY_ABOVE = "--- Reply above this line ---"
+REQUEST_ENDS = "(Keep this reference in your reply; it only works from your own address.)"  # the request's last line
 DRAFT_BEGINS = "----- draft begins -----"
 DRAFT_ENDS = "----- draft ends -----"
 
@@ -129,7 +130,7 @@ def enqueue_approval_request(store: Store, d: Draft, reference: str, reasons: li
         "  reject: <what to change>\n"
         "  edit: <the text to send instead, on the following lines>\n\n"
         + _draft_text(d)
-        + f"\n\nReference: {code}\n(Keep this reference in your reply; it only works from your own address.)\n"
+        + f"\n\nReference: {code}\n{REQUEST_ENDS}\n"
     )
     msg = compose.build_message(
         sender=sender, to=[_principal_address(store, d)], subject=f"Approval needed [{code}]: {d.subject}",

@@ -221,3 +221,34 @@ def test_a_forged_approval_sends_nothing_and_is_flagged_with_its_reason(cli, mai
     assert to_bob(maildir, "Wire transfer") == []
     (flag,) = cli.json("approvals", "list", "--principal", "Ann Lee")["flagged"]
     assert reason in flag["reason"]
+
+
+def test_a_reply_written_below_the_quote_is_read_and_its_comment_is_the_principals_words(cli, maildir, ann_lee):
+    """Issue 23: Thunderbird starts a reply below the quote; Outlook copies the request unquoted under a header block."""
+    draft_id = new_draft(cli, "Board dinner")
+    cli.json("draft", "submit", str(draft_id))
+    cli.json("sync")
+    ref = request_reference(maildir, "Board dinner")
+    request = next(m for m in sent(maildir) if ref in m["Subject"]).get_payload(decode=True).decode()
+    quoted = "\n".join("> " + line for line in request.splitlines())
+    body = f"On 07/12/2026 10:00, Ann Lee wrote:\n{quoted}\n\nreject: too formal\nUse first names.\n\n-- \nAnn Lee\n"
+    drop_reply(maildir, sender="ann@example.com", subject=f"Re: Approval needed [{ref}]: Board dinner", text=body,
+               message_id="<bottom-1@example.com>")
+    cli.json("sync")
+    draft = cli.json("draft", "show", str(draft_id))["draft"]
+    assert (draft["state"], draft["comment"]) == ("rejected", "too formal\nUse first names.")
+
+    cli.json("draft", "edit", str(draft_id), "--body", "Hi Bob, dinner Thursday? Ann")
+    cli.json("draft", "submit", str(draft_id))
+    cli.json("sync")
+    (ref,) = {r for m in sent(maildir) if "Board dinner" in m["Subject"] and m["Subject"].startswith("Approval")
+              for r in re.findall(r"APR-[A-Za-z0-9_-]+", m["Subject"])} - {ref}
+    request = next(m for m in sent(maildir) if ref in m["Subject"]).get_payload(decode=True).decode()
+    body = (f"Approved\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n________________________________\nFrom: Ann Lee "
+            f"<ann@example.com>\nSent: Monday, December 7, 2026 10:00:00 AM\nTo: Ann Lee <ann@example.com>\n"
+            f"Subject: Approval needed\n\n{request}")
+    drop_reply(maildir, sender="ann@example.com", subject=f"RE: Approval needed [{ref}]: Board dinner", text=body,
+               message_id="<outlook-1@example.com>")
+    cli.json("sync")
+    assert cli.json("draft", "show", str(draft_id))["draft"]["state"] == "sent"
+    assert len(to_bob(maildir, "Board dinner")) == 1
