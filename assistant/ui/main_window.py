@@ -35,6 +35,7 @@ from assistant.ui.calendar.view import CalendarView
 from assistant.ui.mail.inbox import InboxView, threads_from_messages
 from assistant.ui.setup.first_run import AddPrincipalDialog, FirstRunPage
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
+from assistant.ui.widgets.notice import NoticeBar
 from assistant.ui.workers import TaskManager, describe_error
 
 if TYPE_CHECKING:
@@ -271,8 +272,13 @@ class MainWindow(QMainWindow):
         if opener is not None:
             opener(principal_id, int(rest) if rest.isdigit() else None)
 
-    def show_status(self, text: str, timeout_ms: int = 8000) -> None:
-        self.statusBar().showMessage(text, timeout_ms)
+    def show_status(self, text: str, timeout_ms: int = 6000) -> None:
+        """A transient notice (it goes after ``timeout_ms``)."""
+        self.notice.show_notice(text, timeout_ms=timeout_ms)
+
+    def notify(self, text: str, *, undo: Callable[[], None] | None = None, error: bool = False) -> None:
+        """What an action did, with *Undo* when ``undo`` is given; an error stays until dismissed."""
+        self.notice.show_notice(text, undo=undo, error=error)
 
     # -- features --------------------------------------------------------------------------------------------------------
     def _install_features(self) -> None:
@@ -342,10 +348,14 @@ class MainWindow(QMainWindow):
                        on_error=lambda e: self.show_error(describe_error(e)))
 
     def _build_status_bar(self) -> None:
+        # The notice takes the stretch and the sync state only what it needs: with the sync label stretched, the
+        # message area had no width and no notice was ever seen.
+        self.notice = NoticeBar(self)
+        self.statusBar().addWidget(self.notice, 1)
         self.sync_status = QLabel(self)
         self.sync_status.setObjectName("sync-status")
         self.sync_status.setAccessibleName("Sync state")
-        self.statusBar().addPermanentWidget(self.sync_status, 1)
+        self.statusBar().addPermanentWidget(self.sync_status)
 
     # -- principals ----------------------------------------------------------------------------------------------
     def _load_principals_now(self) -> None:
@@ -493,7 +503,7 @@ class MainWindow(QMainWindow):
     def _on_sync_done(self, reports: Any) -> None:
         self._syncing = False
         self.sync_action.setEnabled(True)
-        self.statusBar().showMessage("Sync finished", 5000)
+        self.show_status("Sync finished", 5000)
         self.sync_finished.emit(reports)
         self.refresh()
 
@@ -534,7 +544,7 @@ class MainWindow(QMainWindow):
         if self.current_principal is None or self.current_principal.id != principal_id:
             return
         self.inbox.model.show_search_results(query, threads)
-        self.statusBar().showMessage(f"{len(threads)} threads match {query!r}", 5000)
+        self.show_status(f"{len(threads)} threads match {query!r}", 5000)
 
     def on_search_text_changed(self, text: str) -> None:
         if not text.strip() and self.inbox.model.search_query:
@@ -582,7 +592,7 @@ class MainWindow(QMainWindow):
         self.tasks.run(add, on_done=lambda added: self.refresh(select_principal_id=added.id), on_error=lambda error: self.show_error(describe_error(error)))
 
     def show_error(self, text: str) -> None:
-        self.statusBar().showMessage(text, 15000)
+        self.notice.show_notice(text, error=True)
         if self.pages.currentIndex() == self.FIRST_RUN_PAGE:
             self.first_run.show_error(text)
 

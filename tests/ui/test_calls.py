@@ -285,7 +285,7 @@ def test_a_big_import_from_the_tab_shows_its_progress_in_the_status_bar(make_win
         window.calls.import_path(export)
     assert said.args[0].startswith("Imported 25 calls")
     assert shown == [f"Importing twilio.csv: {n} read, {n} imported…" for n in (10, 20, 25)]
-    assert window.statusBar().currentMessage() == said.args[0]  # the report replaces the progress
+    assert window.notice.text() == said.args[0]  # the report replaces the progress
 
 
 def test_a_call_is_edited_after_the_fact(make_window, call_workspace, qtbot):

@@ -69,7 +69,7 @@ def test_follow_up_from_the_open_thread_is_a_reminder_on_its_message(make_window
         assert rstore.pending_follow_ups(store.scope(ken.id)) == []  # never on another principal
     finally:
         store.close()
-    assert "a reply cancels it" in window.statusBar().currentMessage()
+    assert "a reply cancels it" in window.notice.text()
 
 
 def test_clicking_a_task_reminder_selects_its_card(make_window, workspace, qtbot):

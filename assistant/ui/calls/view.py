@@ -174,6 +174,7 @@ class CallsView(QWidget):
     call_logged = Signal(int)  # call id
     follow_up_made = Signal(str)  # one line for the status bar
     import_progress = Signal(str)  # one line for the status bar after each batch of an import; emitted on the worker
+    failed = Signal(str)  # an error the user must see (an import that could not be read): it stays until dismissed
 
     def __init__(self, store: Store, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -546,7 +547,7 @@ class CallsView(QWidget):
             if isinstance(error, MappingNeeded):
                 self.ask_mapping(path, error.header)
             else:
-                self.follow_up_made.emit(describe_error(error))
+                self.failed.emit(f"{path.name} could not be imported: {describe_error(error)}")
 
         def done(report: Any) -> None:  # the table reloads from the change (on_changed)
             text = (f"Imported {report.imported} calls from {path.name}; skipped {report.skipped}"
@@ -699,6 +700,7 @@ def install(window: Any) -> CallsView:
     window.principal_changed.connect(lambda _pid: view.set_principal(window.current_principal))
     view.follow_up_made.connect(window.show_status)
     view.import_progress.connect(window.show_status)
+    view.failed.connect(window.show_error)
     action = QAction("Log a &call…", window)
     action.setShortcut(QKeySequence(QUICK_LOG_SHORTCUT))
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
