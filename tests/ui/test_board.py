@@ -270,3 +270,22 @@ def test_typing_in_the_filter_never_acts_on_cards(boards, make_window, qtbot):
     assert view.search.text() == "plan hl"
     assert view.findChild(QDialog, "task-dialog") is None
     assert stored(ws, ann.id)["Doing"] == ["Ann: renew passport"]
+
+
+def test_every_column_fits_at_1280_px(make_window, workspace, qtbot):
+    """Issue 16, point 9: the Done column was off-screen at 1280 px."""
+    ws, _ann, _ken = workspace
+    window = make_window(ws, size=(1280, 720))
+    window.views.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: len(window.board.column_widgets) == 5 and window.board.scroll_area.isVisible())
+    viewport = window.board.scroll_area.viewport()
+    for column in window.board.column_widgets:
+        right = column.mapTo(viewport, column.rect().topRight()).x()
+        assert right <= viewport.width(), column.column.name
+
+
+def test_the_link_of_a_task_reads_as_words_not_an_id():
+    from assistant.ui.board.task_dialog import link_text
+
+    assert link_text("message:365") == "Open the message it came from"
+    assert link_text("call:12") == "Open the call it came from"

@@ -375,3 +375,18 @@ def test_a_task_made_from_the_quick_log_shows_on_the_open_board_at_once(make_win
     qtbot.waitUntil(lambda: not window.tasks.busy)
     titles = [t for column in window.board.titles().values() for t in column]
     assert titles == ["Follow up: Call from Daisuke"]
+
+
+def test_the_notes_column_is_on_screen_at_1280_px(make_window, workspace, qtbot):
+    """Issue 16, point 9: the Calls tab's notes column was off-screen at 1280 px (E.164 repeated the number)."""
+    ws, ann, _ken = workspace
+    window = make_window(ws, size=(1280, 720))
+    window.views.setCurrentWidget(window.calls)
+    qtbot.waitUntil(lambda: window.calls.table.isVisible())
+    table = window.calls.table
+    notes = len(type(table.model()).headers) - 1
+    qtbot.waitUntil(lambda: table.columnViewportPosition(notes) >= 0)
+    assert table.columnViewportPosition(notes) + 60 <= table.viewport().width()
+    assert table.isColumnHidden(5)
+    window.calls.column_actions["E.164"].setChecked(True)  # right-click on the header brings it back
+    assert not table.isColumnHidden(5)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from assistant.store import Store
 from assistant.ui.mail import reader as reader_module
-from tests.connectors.test_outlook import account, connector, fake, principal, run_sync, sleeps  # noqa: F401
+from tests.connectors.test_outlook import account, clock, connector, fake, principal, run_sync, sleeps  # noqa: F401
 from tests.sync.test_fetch import CSV, PDF, deliver_with_source, mime_with_attachments
 
 

@@ -320,3 +320,20 @@ def test_a_change_the_provider_refused_in_a_sync_is_notified_urgently_naming_the
     assert item.principal_id == ann.id and item.title == "Ann — Send failed" and item.urgent
     assert item.body == f"1 change from {account.address} did not go through: 550 5.1.1 mailbox unavailable"
     assert window.reminders.notifications.items[0] is item
+
+
+def test_quiet_hours_fields_are_wide_enough_to_read(make_window, workspace, qtbot):
+    """Issue 16, point 9: the quiet-hours fields were 30 px wide (the rows arrive after the dialog is laid out)."""
+    from assistant.ui.reminders.today import NotificationSettingsDialog
+
+    ws, _ann, _ken = workspace
+    window = make_window(ws, size=(1280, 720))
+    dialog = NotificationSettingsDialog(window.tasks, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: len(dialog.rows) == 2)
+    qtbot.wait(50)
+    needed = dialog.assistant_quiet.fontMetrics().horizontalAdvance("22:00-07:00")
+    for _notify, quiet in dialog.rows.values():
+        assert quiet.width() >= needed
+    assert dialog.assistant_quiet.width() >= needed

@@ -35,12 +35,17 @@ from assistant.domain import Card, ChecklistItem
 PRIORITIES = ["None", "Low", "Medium", "High"]
 
 
+_LINKED = {"message": "the message", "thread": "the conversation", "event": "the meeting", "call": "the call",
+           "task": "the task"}
+
+
 def link_text(link: str) -> str:
+    """The button that opens what the task came from, said as a user says it (not "Open message 365")."""
     parsed = board.parse_link(link)
     if parsed is None:
         return link
-    kind, ident = parsed
-    return f"Open {kind} {ident}"
+    kind, _ident = parsed
+    return f"Open {_LINKED.get(kind, kind)} it came from"
 
 
 class TaskDialog(QDialog):

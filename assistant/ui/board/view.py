@@ -379,7 +379,9 @@ class ColumnWidget(QFrame):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
-        self.setMinimumWidth(205)
+        # five columns side by side at 1280 px beside the principal list; wider windows widen them, up to a card's
+        # comfortable reading width
+        self.setMinimumWidth(168)
         self.setMaximumWidth(320)
 
     def set_cards(self, cards: list[Card], zone: str, now: datetime | None) -> None:

@@ -229,6 +229,15 @@ class CallsView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # right-click: show or hide columns
+        for column, title in enumerate(CallLogModel.headers):
+            if title and column != 0:
+                toggle = QAction(title, header)
+                toggle.setCheckable(True)
+                toggle.setChecked(True)
+                toggle.toggled.connect(lambda shown, c=column: self.table.setColumnHidden(c, not shown))
+                header.addAction(toggle)
+        self.column_actions = {a.text(): a for a in header.actions()}
         # Column widths from the rows in view and 60 more, not all 500: fitting every cell asked the model for each
         # one, most of a principal switch's time on the GUI thread. A hidden table counts every row as in view, so
         # behind another tab the fit waits until the tab is shown (showEvent).
@@ -293,8 +302,11 @@ class CallsView(QWidget):
     def _fit_columns(self) -> None:
         self._columns_fitted = True
         self.table.resizeColumnsToContents()
-        for column, most in ((0, 140), (1, 90), (2, 90), (3, 160), (4, 130), (5, 120), (7, 90)):
+        for column, most in ((0, 132), (1, 82), (2, 82), (3, 140), (4, 124), (6, 64), (7, 80)):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
+        # E.164 repeats the number in another form (the side pane shows it for the selected call): hidden, so the
+        # notes fit at 1280 px; the header's menu brings it back.
+        self.column_actions["E.164"].setChecked(False)
 
     # -- loading ---------------------------------------------------------------------------------------------------
     def set_principal(self, principal: Principal | None) -> None:

@@ -314,13 +314,22 @@ class NotificationSettingsDialog(QDialog):
             quiet = QLineEdit(self._hours(settings.quiet_start, settings.quiet_end), self)
             quiet.setPlaceholderText(f"quiet hours in {zone}, e.g. 22:00-07:00")
             quiet.setAccessibleName(f"Quiet hours for {name}")
+            quiet.setMinimumWidth(self._field_width(quiet))
             row = QHBoxLayout()
             row.addWidget(notify)
             row.addWidget(quiet, 1)
             self.form.addRow(f"{name} ({zone})", row)
             self.rows[principal_id] = (notify, quiet)
         self.assistant_quiet.setText(self._hours(a_start, a_end))
+        self.assistant_quiet.setMinimumWidth(self._field_width(self.assistant_quiet))
         self.form.addRow(f"Your quiet hours ({timezones.assistant_zone_name()})", self.assistant_quiet)
+        self.adjustSize()  # the rows arrived after the dialog was sized: grow to hold them
+
+    @staticmethod
+    def _field_width(field: QLineEdit) -> int:
+        """Wide enough for "22:00-07:00" with room to edit (the rows arrive after the dialog is laid out, and were
+        squeezed to 30 px)."""
+        return field.fontMetrics().horizontalAdvance("00:00-00:00") + 40
 
     def values(self) -> tuple[dict[int, tuple[str, str]], str]:
         return ({pid: (notify.currentData(), quiet.text()) for pid, (notify, quiet) in self.rows.items()},
