@@ -462,3 +462,32 @@ def test_the_week_grid_is_usable_from_the_keyboard(qtbot, view, local_workspace)
     qtbot.keyClick(grid, Qt.Key.Key_PageUp)
     settle(qtbot, tasks)
     assert calendar.first_day() == monday.date()
+
+
+def test_all_day_chip_sits_on_its_day_on_first_show(make_window, workspace, qtbot):
+    """Issue 16, point 9: on a week's first show an all-day event was drawn a few pixels wide under the wrong day
+    (its chip laid out before the grid had its width)."""
+    from assistant.domain import CalendarEvent
+    from assistant.ui.calendar.view import all_day_days
+
+    ws, ann, _ken = workspace
+    store = Store(ws)
+    (account,) = store.accounts(ann.id)
+    today = datetime.now(UTC).date()
+    today = today - timedelta(days=today.weekday()) + timedelta(days=2)  # this week's Wednesday
+    calendar_store.upsert_event(store.scope(ann.id), CalendarEvent(
+        principal_id=ann.id, account_id=account.id, remote_id="holiday", uid="holiday", summary="Firm holiday",
+        start_utc=datetime(today.year, today.month, today.day, tzinfo=UTC), end_utc=datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=1),
+        all_day=True, start_date=today))
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    cal = window.calendar
+    window.views.setCurrentWidget(cal)
+    qtbot.waitUntil(lambda: any(o.summary == "Firm holiday" for o in cal.header.all_day), timeout=5000)
+    qtbot.wait(100)
+    header, grid = cal.header, cal.grid
+    chips = [(rect, o) for rect, o in header._chips if o.summary == "Firm holiday"]
+    assert chips
+    for rect, o in chips:
+        index = (all_day_days(o)[0] - grid.first_day).days
+        assert abs(rect.x() - (grid.day_x(index) + 2)) < 1 and abs(rect.width() - (grid.day_width() - 5)) < 1

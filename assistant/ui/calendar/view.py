@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPointF,
     QRectF,
@@ -614,6 +615,16 @@ class GridHeader(QWidget):
         self.all_day: list[EventOccurrence] = []
         self._chips: list[tuple[QRectF, EventOccurrence]] = []
         self._rows = 0
+        # The chips stand on the grid's columns: when the grid's width changes (it is laid out after the header on a
+        # week's first show) they move with it; laid out on the header's own resize only, they stayed a few pixels
+        # wide under the first day.
+        grid.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.grid and event.type() == QEvent.Type.Resize:
+            self._lay_out()
+            self.update()
+        return False
 
     def set_all_day(self, occurrences: list[EventOccurrence]) -> None:
         self.all_day = [o for o in occurrences if o.all_day]
@@ -639,6 +650,7 @@ class GridHeader(QWidget):
         self._rows = max(rows.values(), default=0)
 
     def chips(self) -> list[tuple[QRectF, EventOccurrence]]:
+        self._lay_out()
         return list(self._chips)
 
     def sizeHint(self) -> QSize:
