@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dateutil.rrule import rrulestr
 
@@ -417,3 +417,35 @@ def due_today(store: Store, now: datetime | None = None) -> list[tuple[Reminder,
                 rows.append((r, p.name, p.timezone))
     rows.sort(key=lambda t: (t[0].due_utc, t[0].id))
     return rows
+
+
+def today_items(store: Store, now: datetime | None = None) -> list[dict[str, Any]]:
+    """What the Today view lists, and what the principal switcher counts as due (one definition for both): reminders
+    due or overdue by the end of each principal's own day, and due cards that have no reminder of their own. Each row:
+    principal_id, principal, timezone, kind, text, link, due_utc, reminder_id (None for a card), state, missed."""
+    now = now or timezones.now_utc()
+    rows: list[dict[str, Any]] = []
+    links = set()
+    for r, name, zone in due_today(store, now):
+        links.add((r.principal_id, r.link))
+        rows.append({"principal_id": r.principal_id, "principal": name, "timezone": zone, "kind": r.kind,
+                     "text": r.text, "link": r.link, "due_utc": r.due_utc, "reminder_id": r.id, "state": r.state,
+                     "missed": r.missed})
+    zones = {p.id: p.timezone for p in store.principals()}
+    for item in store.today(now):
+        if not item["card"] or (item["principal_id"], f"task:{item['id']}") in links:
+            continue  # reminders came above (a card's too, of kind "task"); a card with its own reminder is listed once
+        rows.append({"principal_id": item["principal_id"], "principal": item["principal"],
+                     "timezone": zones[item["principal_id"]], "kind": "task", "text": item["text"],
+                     "link": f"task:{item['id']}", "due_utc": item["due_utc"], "reminder_id": None,
+                     "state": "pending", "missed": False})
+    rows.sort(key=lambda row: row["due_utc"])
+    return rows
+
+
+def counts(store: Store, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Per principal: unread threads, and the items Today lists for them ("due")."""
+    out = {pid: {"unread": c["unread"], "due": 0} for pid, c in store.counts().items()}
+    for row in today_items(store, now):
+        out.setdefault(row["principal_id"], {"unread": 0, "due": 0})["due"] += 1
+    return out

@@ -450,14 +450,13 @@ class Store:
         return out
 
     def counts(self) -> dict[int, dict[str, int]]:
-        """Unread threads and due items per principal, for the principal switcher."""
-        out: dict[int, dict[str, int]] = {p.id: {"unread": 0, "due": 0} for p in self.principals() if p.id}
+        """Unread threads per principal ({"unread": n}); what is due is counted by ``reminders.counts``, the same
+        rows the Today view lists."""
+        out: dict[int, dict[str, int]] = {p.id: {"unread": 0} for p in self.principals() if p.id}
         for r in self.db.execute(
             "SELECT principal_id, COUNT(*) FROM threads WHERE unread_count>0 GROUP BY principal_id"
         ):
-            out.setdefault(r[0], {"unread": 0, "due": 0})["unread"] = r[1]
-        for item in self.today():
-            out[item["principal_id"]]["due"] += 1
+            out.setdefault(r[0], {"unread": 0})["unread"] = r[1]
         return out
 
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant import reminders
 from assistant.core.errors import UserError
 from assistant.domain import Account, AccountStatus, Principal, Thread
 from assistant.store import Store
@@ -381,7 +382,7 @@ class MainWindow(QMainWindow):
             self._refresh_queued = False
             self.show_error(describe_error(error))
 
-        self.tasks.run(lambda store: (store.principals(), store.counts(), store.accounts()), on_done=apply,
+        self.tasks.run(lambda store: (store.principals(), reminders.counts(store), store.accounts()), on_done=apply,
                        on_error=failed)
 
     def _apply_principals(self, principals: list[Principal], counts: dict[int, dict[str, int]],
@@ -469,7 +470,7 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
-        self.tasks.run(lambda store: store.counts(), on_done=self.principals.set_counts)
+        self.tasks.run(lambda store: reminders.counts(store), on_done=self.principals.set_counts)
 
     # -- sync ----------------------------------------------------------------------------------------------------
     def _update_sync_status(self, syncing: bool = False) -> None:

@@ -337,3 +337,26 @@ def test_quiet_hours_fields_are_wide_enough_to_read(make_window, workspace, qtbo
     for _notify, quiet in dialog.rows.values():
         assert quiet.width() >= needed
     assert dialog.assistant_quiet.width() >= needed
+
+
+def test_the_sidebars_due_count_is_the_number_of_rows_today_shows(make_window, workspace, qtbot):
+    """Issue 16, point 9: a card with its own reminder counted twice beside the principal's name, once in Today."""
+    from PySide6.QtCore import Qt
+
+    from assistant.board import service as board
+    from assistant.ui.sidebar import DueRole
+
+    ws, ann, _ken = workspace
+    store = Store(ws)
+    soon = datetime.now(UTC) + timedelta(minutes=30)
+    board.make_task(store, ann.id, "Send the deck", due_utc=soon, remind=True)
+    board.make_task(store, ann.id, "File the motion", due_utc=soon, remind=False)
+    reminders.add_reminder(store, ann.id, kind="free", text="Call the bank", due_utc=soon)
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    qtbot.waitUntil(lambda: window.today.model.rowCount() > 0)
+    shown = sum(1 for r in window.today.model.rows if r["principal_id"] == ann.id)
+    assert shown == 3
+    model = window.principals
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data(Qt.ItemDataRole.DisplayRole) == "Ann")
+    qtbot.waitUntil(lambda: model.index(row, 0).data(DueRole) == shown, timeout=3000)

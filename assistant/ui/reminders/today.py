@@ -52,25 +52,8 @@ COLUMNS = ["Principal", "Kind", "What", "Due (their time)", "Due (your time)", "
 
 
 def load_today(store: Store, now: datetime) -> list[dict[str, Any]]:
-    """Rows for the Today view: reminders due or overdue by the end of each principal's own day, and due tasks that have
-    no reminder of their own."""
-    rows: list[dict[str, Any]] = []
-    links = set()
-    for r, name, zone in reminders.due_today(store, now):
-        links.add((r.principal_id, r.link))
-        rows.append({"principal_id": r.principal_id, "principal": name, "timezone": zone, "kind": r.kind,
-                     "text": r.text, "link": r.link, "due_utc": r.due_utc, "reminder_id": r.id, "state": r.state,
-                     "missed": r.missed})
-    zones = {p.id: p.timezone for p in store.principals()}
-    for item in store.today(now):
-        if not item["card"] or (item["principal_id"], f"task:{item['id']}") in links:
-            continue  # reminders came above (a card's too, of kind "task"); a card with its own reminder is listed once
-        rows.append({"principal_id": item["principal_id"], "principal": item["principal"],
-                     "timezone": zones[item["principal_id"]], "kind": "task", "text": item["text"],
-                     "link": f"task:{item['id']}", "due_utc": item["due_utc"], "reminder_id": None,
-                     "state": "pending", "missed": False})
-    rows.sort(key=lambda row: row["due_utc"])
-    return rows
+    """Rows for the Today view (``reminders.today_items``: the same rows the principal switcher counts)."""
+    return reminders.today_items(store, now)
 
 
 def status_text(row: dict[str, Any], now: datetime) -> str:
