@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from assistant.cli import format as fmt
 from assistant.cli.format import Output
+from assistant.cli.time import add_billing_options, set_billing
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput
 from assistant.domain import ApprovalPolicy, Draft
@@ -75,11 +76,25 @@ def cmd_principal_set(args: argparse.Namespace, out: Output) -> int:
                 raise InvalidInput("--undo-seconds cannot be negative")
             settings.undo_seconds = args.undo_seconds
         sql.save_settings(scope, settings)
+        billing = set_billing(args, store, p.id)
         data = {"principal": {"id": p.id, "name": p.name, "approval_policy": p.approval_policy.value,
                               "short_forms": settings.short_forms, "undo_seconds": settings.undo_seconds,
-                              "usual_answer_minutes": settings.usual_answer_minutes}}
-    out.emit(data, lambda: f"{p.name}: approval {p.approval_policy.value}, short forms "
-                           f"{'accepted' if settings.short_forms else 'not accepted'}, undo {settings.undo_seconds} s")
+                              "usual_answer_minutes": settings.usual_answer_minutes,
+                              **({"billing": billing} if billing is not None else {})}}
+
+    def human() -> str:
+        text = (f"{p.name}: approval {p.approval_policy.value}, short forms "
+                f"{'accepted' if settings.short_forms else 'not accepted'}, undo {settings.undo_seconds} s")
+        if billing is not None:
+            rate = f"{billing['rate']} {billing['currency']}/h" if billing["rate"] else "no rate"
+            retainer = (f", retainer {billing['retainer_hours']:g} h per {billing['retainer_per']}"
+                        if billing["retainer_hours"] else "")
+            rounding = (f"rounded up to {billing['rounding_min']} min per {billing['rounding_per']}"
+                        if billing["rounding_min"] else "exact")
+            text += f"; billing {rate}{retainer}, {rounding}"
+        return text
+
+    out.emit(data, human)
     return 0
 
 
@@ -320,6 +335,7 @@ def register(commands: Any, principal_commands: Any) -> None:
     p_set.add_argument("--undo-seconds", type=int, metavar="N", help="undo-send window (default 10)")
     p_set.add_argument("--usual-answer-minutes", type=int, metavar="N",
                        help="after this long without an answer the app tells you (default 240)")
+    add_billing_options(p_set)
     p_set.set_defaults(handler=cmd_principal_set)
 
     draft = commands.add_parser("draft", help="drafts written for a principal: new, list, show, submit…")

@@ -503,6 +503,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     from assistant.cli import snippets as cli_snippets
     cli_snippets.register(commands)
+
+    from assistant.cli import time as cli_time
+    cli_time.register(commands)
     return parser
 
 

@@ -25,6 +25,7 @@ class Area(StrEnum):
     OUTBOX = "outbox"
     CONTACTS = "contacts"
     SNIPPETS = "snippets"
+    TIME = "time"  # time entries and billing settings
     AUDIT = "audit"
 
 

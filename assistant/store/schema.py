@@ -424,6 +424,44 @@ MIGRATIONS: list[str] = [
     ALTER TABLE accounts ADD COLUMN sync_pid INTEGER NOT NULL DEFAULT 0;
     UPDATE accounts SET status = 'ok' WHERE status = 'syncing';
     """,
+    # time worked per principal, and how each principal is billed. An entry's edits keep what it was before (billing
+    # evidence, as the approvals audit is). A running timer is the one entry with no end.
+    """
+    CREATE TABLE time_entries (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        start_utc INTEGER NOT NULL,
+        end_utc INTEGER,
+        source TEXT NOT NULL,
+        billable INTEGER NOT NULL DEFAULT 1,
+        note TEXT NOT NULL DEFAULT '',
+        item TEXT NOT NULL DEFAULT '',
+        item_title TEXT NOT NULL DEFAULT '',
+        created_utc INTEGER NOT NULL,
+        updated_utc INTEGER NOT NULL
+    );
+    CREATE INDEX time_entries_principal_start ON time_entries(principal_id, start_utc);
+    CREATE UNIQUE INDEX time_entries_one_timer ON time_entries((1)) WHERE end_utc IS NULL;
+    CREATE TABLE time_entry_history (
+        id INTEGER PRIMARY KEY,
+        entry_id INTEGER NOT NULL,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        at_utc INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        before TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE billing (
+        principal_id INTEGER PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+        rate TEXT NOT NULL DEFAULT '',
+        currency TEXT NOT NULL DEFAULT '',
+        retainer_minutes INTEGER,
+        retainer_per TEXT NOT NULL DEFAULT '',
+        rounding_min INTEGER NOT NULL DEFAULT 0,
+        rounding_per TEXT NOT NULL DEFAULT 'entry',
+        billable_default INTEGER NOT NULL DEFAULT 1
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,7 +90,9 @@ def test_a_workspace_indexed_before_the_token_is_migrated(tmp_path):
         " CREATE VIRTUAL TABLE messages_fts USING fts5(subject, sender, recipients, body,"
         " tokenize = 'unicode61 remove_diacritics 2');"
         " INSERT INTO messages_fts(rowid, subject, sender, recipients, body) VALUES (1, 'Old one', 'Bob', '', 'epsilon');"
-        " ALTER TABLE accounts DROP COLUMN sync_pid;"  # a later migration's column, not there yet either
+        # what later migrations add was not there yet either
+        " ALTER TABLE accounts DROP COLUMN sync_pid; DROP TABLE time_entries; DROP TABLE time_entry_history;"
+        " DROP TABLE billing;"
         f" PRAGMA user_version={FTS_TOKEN_MIGRATION};"
     )
     store.close()

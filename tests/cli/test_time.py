@@ -1,0 +1,105 @@
+"""Issue 18, time per principal through the command line: billing settings, the timer, entries typed in afterwards,
+the list with its rounding and amounts, and the timesheet CSV; days are the principal's, across midnight and DST."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+
+@pytest.fixture
+def ann(cli):
+    cli.add_principal("Ann Lee", "America/New_York", "ann@example.com")
+    return "Ann Lee"
+
+
+def add(cli, who, start, end, *extra):
+    return cli.json("time", "add", "--principal", who, "--from", start, "--to", end, *extra)["entry"]
+
+
+def test_billing_settings_and_a_currency_that_does_not_exist(cli, ann):
+    billing = cli.json("principal", "set", ann, "--rate", "90", "--currency", "usd", "--rounding", "6",
+                       "--retainer-hours", "20")["principal"]["billing"]
+    assert billing == {"rate": "90", "currency": "USD", "retainer_hours": 20, "retainer_per": "month",
+                       "rounding_min": 6, "rounding_per": "entry"}
+    code, _, err = cli.run("principal", "set", ann, "--currency", "XYZ")
+    assert code == 1 and "'XYZ' is not a currency code" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli.run("principal", "set", ann, "--rate", "lots")
+    assert code == 1 and "not an amount" in err
+
+
+def test_rounding_per_entry_and_per_day_to_the_cent(cli, ann):
+    cli.json("principal", "set", ann, "--rate", "90", "--currency", "USD", "--rounding", "6")
+    add(cli, ann, "2026-12-01 09:00", "2026-12-01 09:07")  # 7 min -> 12
+    add(cli, ann, "2026-12-01 10:00", "2026-12-01 10:13", "--note", "Re: Deed of assignment")  # 13 -> 18
+    add(cli, ann, "2026-12-01 11:00", "2026-12-01 11:30", "--non-billable")
+    sheet = cli.json("time", "list", "--principal", ann, "--day", "2026-12-01")
+    assert [(e["minutes"], e["billed_minutes"], e["amount"]) for e in sheet["entries"]] == [
+        (7, 12, "18.00"), (13, 18, "27.00"), (30, 0, None)]
+    assert sheet["totals"] == {"billable_minutes": 20, "non_billable_minutes": 30, "billed_minutes": 30,
+                               "amount": "45.00", "currency": "USD"}
+    assert sheet["entries"][0]["start_local"].startswith("2026-12-01T09:00")
+
+    cli.json("principal", "set", ann, "--rounding-per", "day")
+    sheet = cli.json("time", "list", "--principal", ann, "--day", "2026-12-01")
+    assert sheet["totals"]["billed_minutes"] == 24 and sheet["totals"]["amount"] == "36.00"  # 20 min -> 24 once
+
+
+def test_a_currency_without_cents_and_a_principal_without_a_rate(cli, ann):
+    add(cli, ann, "2026-12-02 09:00", "2026-12-02 09:50")
+    sheet = cli.json("time", "list", "--principal", ann, "--day", "2026-12-02")
+    assert sheet["totals"]["amount"] is None and sheet["totals"]["billed_minutes"] == 50
+    cli.json("principal", "set", ann, "--rate", "4999", "--currency", "JPY")
+    sheet = cli.json("time", "list", "--principal", ann, "--day", "2026-12-02")
+    assert sheet["totals"]["amount"] == "4166"  # 50/60 * 4999 = 4165.83 -> no minor units
+
+
+def test_an_entry_belongs_to_the_principals_day_it_started_across_midnight_and_dst(cli, ann):
+    add(cli, ann, "2026-12-03 23:30", "2026-12-04 00:45")
+    assert [e["minutes"] for e in cli.json("time", "list", "--principal", ann, "--day", "2026-12-03")["entries"]] == [75]
+    assert cli.json("time", "list", "--principal", ann, "--day", "2026-12-04")["entries"] == []
+    # New York springs forward at 02:00 on 2026-03-08: 01:30 to 03:30 on the clock is one hour worked
+    add(cli, ann, "2026-03-08 01:30", "2026-03-08 03:30")
+    (entry,) = cli.json("time", "list", "--principal", ann, "--day", "2026-03-08")["entries"]
+    assert entry["minutes"] == 60
+    # Tokyo's day is not New York's: an entry at 09:00 Tokyo on the 5th is the 4th in New York
+    cli.add_principal("Kenji Sato", "Asia/Tokyo", "kenji@example.jp")
+    add(cli, "Kenji Sato", "2026-12-05T09:00:00+09:00", "2026-12-05T10:00:00+09:00")
+    assert len(cli.json("time", "list", "--principal", "Kenji Sato", "--day", "2026-12-05")["entries"]) == 1
+
+
+def test_overlapping_time_is_refused_never_counted_twice(cli, ann):
+    first = add(cli, ann, "2026-12-01 09:00", "2026-12-01 10:00")
+    code, _, err = cli.run("time", "add", "--principal", ann, "--from", "2026-12-01 09:30", "--to", "2026-12-01 11:00")
+    assert code == 1 and f"overlaps entry {first['id']}" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli.run("time", "add", "--principal", ann, "--from", "2026-12-01 12:00", "--to", "2026-12-01 11:00")
+    assert code == 1 and "must end after it starts" in err
+    add(cli, ann, "2026-12-01 10:00", "2026-12-01 10:30")  # touching is not overlapping
+
+
+def test_the_timer_runs_once_and_stops(cli, ann):
+    started = cli.json("time", "start", "--principal", ann, "--note", "phone tree")["entry"]
+    assert started["end_utc"] is None and started["source"] == "timer"
+    code, _, err = cli.run("time", "start", "--principal", ann)
+    assert code == 1 and "already running" in err
+    listed = cli.json("time", "list", "--principal", ann)
+    assert listed["running"]["id"] == started["id"] and listed["entries"] == []
+    stopped = cli.json("time", "stop")
+    assert stopped["principal"] == ann and stopped["entry"]["end_utc"] is not None and stopped["warning"] is None
+    code, _, err = cli.run("time", "stop")
+    assert code == 1 and "no timer is running" in err
+
+
+def test_the_timesheet_csv_is_read_back_and_notes_are_not_formulas(cli, ann, tmp_path):
+    cli.json("principal", "set", ann, "--rate", "60", "--currency", "EUR", "--rounding", "15")
+    add(cli, ann, "2026-11-02 09:00", "2026-11-02 09:20", "--note", "=HYPERLINK(\"http://evil.example\")")
+    add(cli, ann, "2026-11-30 16:00", "2026-11-30 16:05")
+    add(cli, ann, "2026-12-01 09:00", "2026-12-01 09:05")  # the next month: not on this sheet
+    target = tmp_path / "ann-2026-11.csv"
+    result = cli.json("time", "export", "--principal", ann, "--month", "2026-11", "-o", str(target))
+    assert result["entries"] == 2 and result["amount"] == "45.00"  # 30 + 15 min at 60 EUR/h
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert [r["date"] for r in rows] == ["2026-11-02", "2026-11-30", "total"]
+    assert rows[0]["note"].startswith("'=") and rows[0]["amount EUR"] == "30.00"
+    assert rows[-1]["amount EUR"] == "45.00"
