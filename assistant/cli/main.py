@@ -506,6 +506,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     from assistant.cli import time as cli_time
     cli_time.register(commands)
+
+    from assistant.cli import reports as cli_reports
+    cli_reports.register(commands)
     return parser
 
 

@@ -1,0 +1,82 @@
+"""Issue 18, the end-of-day report through the command line: written from the day's facts, in the principal's day and
+time, saved as an ordinary draft to the principal that follows their approval policy."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from assistant.approvals import drafts
+from assistant.board import service as board
+from assistant.demo.build import build_demo
+from assistant.domain import Account, CalendarEvent, Call, CallDirection, Principal
+from assistant.store import Store
+from assistant.store import calendar as calendar_store
+from assistant.store import calls as call_store
+from tests.cli.conftest import Cli
+
+
+@pytest.fixture
+def day_of_work(ws: Path, tmp_path: Path) -> tuple[Store, int]:
+    """Ann in New York, her day 2026-12-07, with a bit of everything done for her."""
+    store = Store(ws)
+    ann = store.add_principal(Principal("Ann Lee", "America/New_York", ["ann@example.com"]))
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    account = store.add_account(Account(ann.id, "local", "ann@example.com", settings={"maildir": str(maildir)}))
+    scope = store.scope(ann.id)
+    at = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # 10:00 in New York
+    call_store.add_call(scope, Call(principal_id=ann.id, direction=CallDirection.OUTGOING, number_raw="+12125550101",
+                                    started_utc=at, duration_s=300))
+    call_store.add_call(scope, Call(principal_id=ann.id, direction=CallDirection.MISSED, number_raw="+12125550102",
+                                    started_utc=at + timedelta(hours=1)))
+    done = board.make_task(store, ann.id, "Book the Lisbon flights")
+    board.complete_task(store, ann.id, done.id, now=at + timedelta(hours=2))
+    board.make_task(store, ann.id, "Send the signed lease", due_utc=datetime(2026, 12, 8, 16, 0, tzinfo=UTC))
+    calendar_store.upsert_event(scope, CalendarEvent(
+        principal_id=ann.id, account_id=account.id, remote_id="m1", uid="m1", summary="Board call",
+        start_utc=datetime(2026, 12, 8, 14, 0, tzinfo=UTC), end_utc=datetime(2026, 12, 8, 15, 0, tzinfo=UTC)))
+    drafts.save_draft(store, ann.id, account.id, to="bob@example.org", subject="Lease terms", body_text="Hi")
+    return store, ann.id
+
+
+def test_the_report_says_what_happened_on_the_principals_day(cli: Cli, day_of_work):
+    store, _ann = day_of_work
+    store.close()
+    cli.json("time", "add", "--principal", "Ann Lee", "--from", "2026-12-07 09:00", "--to", "2026-12-07 10:30")
+    data = cli.json("report", "eod", "--principal", "Ann Lee", "--date", "2026-12-07", "--signed", "Sam")
+    body = data["report"]["body"]
+    assert data["report"]["subject"] == "End of day — Mon 07 Dec 2026" and data["draft"] is None
+    assert body.startswith("Hi Ann,\n")
+    assert "Calls:\n  1 made, 1 missed" in body
+    assert "Done today (1):\n  - Book the Lisbon flights" in body
+    assert "Due tomorrow (1):\n  - Send the signed lease" in body
+    assert "Tomorrow's meetings, your time (1):\n  - 09:00–10:00 Board call" in body  # 14:00 UTC is 09:00 there
+    assert "Time:\n  1 h 30 min on your work today" in body
+    assert body.rstrip().endswith("Best,\nSam")
+    assert "1 h 30" not in cli.json("report", "eod", "--principal", "Ann Lee", "--date", "2026-12-07",
+                                    "--no-time")["report"]["body"]
+    assert "Calls" not in cli.json("report", "eod", "--principal", "Ann Lee", "--date", "2026-12-06")["report"]["body"]
+
+
+def test_saved_and_submitted_it_is_an_ordinary_draft_to_the_principal(cli: Cli, day_of_work):
+    store, _ann = day_of_work
+    store.close()
+    saved = cli.json("report", "eod", "--principal", "Ann Lee", "--date", "2026-12-07", "--save")
+    assert saved["draft"]["to"] == ["Ann Lee <ann@example.com>"] and saved["state"] == "draft"
+    cli.json("principal", "set", "Ann Lee", "--approval", "always")
+    submitted = cli.json("report", "eod", "--principal", "Ann Lee", "--date", "2026-12-07", "--submit")
+    assert submitted["state"] == "awaiting-approval"
+    listed = cli.json("draft", "list", "--principal", "Ann Lee")
+    assert sum(1 for d in listed["drafts"] if d["subject"].startswith("End of day")) == 2
+
+
+def test_a_demo_principals_report_reads_like_one(cli: Cli, ws: Path):
+    build_demo(ws, now=datetime(2026, 3, 8, 15, 30, tzinfo=UTC))
+    names = [p["name"] for p in cli.json("principal", "list")["principals"]]
+    for name in names:
+        body = cli.json("report", "eod", "--principal", name, "--date", "2026-03-08", "--signed", "Sam")["report"]["body"]
+        assert body.startswith(f"Hi {name.split()[0]},") and body.rstrip().endswith("Sam")
+        assert "Waiting for your approval" in body or "Due tomorrow" in body or "meetings" in body, body
