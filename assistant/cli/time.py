@@ -152,10 +152,41 @@ def cmd_time_export(args: argparse.Namespace, out: Output) -> int:
         first, end = timekeeping.month_period(args.month)
         sheet = timekeeping.timesheet(store, p.id, first, end)
     target = Path(args.output)
-    target.write_text(timekeeping.timesheet_csv(sheet), encoding="utf-8")
+    if args.format == "pdf":
+        from assistant.ui.pdf import write_pdf
+
+        write_pdf(timekeeping.timesheet_html(sheet), target, title=f"Timesheet {p.name} {args.month}",
+                  letter=_letter(p))
+    else:
+        target.write_text(timekeeping.timesheet_csv(sheet), encoding="utf-8")
     out.emit({"path": str(target), "entries": len(sheet.lines), "billed_minutes": float(sheet.billed_minutes),
               "amount": None if sheet.amount is None else str(sheet.amount)},
              lambda: f"Wrote {target} ({len(sheet.lines)} entries)")
+    return 0
+
+
+def _letter(p: Any) -> bool:
+    """US Letter paper for principals in the countries that use it, A4 for everyone else."""
+    return (getattr(p, "region", "") or "").upper() in ("US", "CA", "MX", "PH", "CL", "CO", "VE")
+
+
+def cmd_invoice(args: argparse.Namespace, out: Output) -> int:
+    from assistant import timekeeping
+    from assistant.ui.pdf import write_pdf
+
+    with fmt.open_workspace(args) as store:
+        p = fmt.principal_from(args, store)
+        first, end = timekeeping.month_period(args.month)
+        sheet = timekeeping.timesheet(store, p.id, first, end)
+    number = args.number or f"{args.month}-{p.id:03d}"
+    issued = timezones.in_zone(timezones.now_utc(), timezones.assistant_zone_name()).date()
+    html = timekeeping.invoice_html(sheet, number=number, issued=issued, issuer=(args.issuer or "Your assistant").replace("\\n", "\n"),
+                                    group=args.group)
+    target = Path(args.output)
+    write_pdf(html, target, title=f"Invoice {number}", letter=_letter(p))
+    out.emit({"path": str(target), "number": number, "billed_minutes": float(sheet.billed_minutes),
+              "amount": str(sheet.amount), "currency": sheet.billing.currency},
+             lambda: f"Wrote invoice {number} to {target}: {sheet.amount} {sheet.billing.currency}")
     return 0
 
 
@@ -224,9 +255,18 @@ def register(commands: Any) -> None:
     lst.add_argument("--week", action="store_true", help="this week (Monday to Sunday, the principal's)")
     lst.add_argument("--month", metavar="YYYY-MM")
     lst.set_defaults(handler=cmd_time_list)
-    export = sub.add_parser("export", help="a month's timesheet as CSV")
+    export = sub.add_parser("export", help="a month's timesheet as CSV or PDF")
     export.add_argument("--principal", metavar="NAME", required=True)
     export.add_argument("--month", metavar="YYYY-MM", required=True)
-    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--format", choices=["csv", "pdf"], default="csv")
     export.add_argument("-o", "--output", metavar="FILE", required=True)
     export.set_defaults(handler=cmd_time_export)
+
+    invoice = commands.add_parser("invoice", help="a month's invoice to a principal, as PDF")
+    invoice.add_argument("--principal", metavar="NAME", required=True)
+    invoice.add_argument("--month", metavar="YYYY-MM", required=True)
+    invoice.add_argument("-o", "--output", metavar="FILE.pdf", required=True)
+    invoice.add_argument("--number", metavar="N", help="the invoice number (default YYYY-MM-principal id)")
+    invoice.add_argument("--group", choices=["day", "item"], default="day", help="one line per day or per work item")
+    invoice.add_argument("--issuer", metavar="TEXT", help="your name and address, lines separated by \\n")
+    invoice.set_defaults(handler=cmd_invoice)

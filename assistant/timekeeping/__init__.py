@@ -240,3 +240,102 @@ def timesheet_csv(sheet: Timesheet) -> str:
     writer.writerow(["total", "", "", zone, f"{Decimal(sheet.billable_seconds + sheet.non_billable_seconds) / 60:.2f}",
                      f"{sheet.billed_minutes:.2f}", "", "", "", "", "" if amount is None else f"{amount}"])
     return out.getvalue()
+
+
+# -- what goes on paper ---------------------------------------------------------------------------------------------
+@dataclass
+class InvoiceLine:
+    description: str
+    minutes: Decimal  # billed (after rounding)
+    amount: Decimal | None
+
+
+def invoice_lines(sheet: Timesheet, group: str = "day") -> list[InvoiceLine]:
+    """The sheet's billable time as invoice lines: one per day, or one per work item (what was worked on, else the
+    note, else "Other work"). Amounts are the sheet's own, so the lines add up to its total."""
+    if group not in ("day", "item"):
+        raise InvalidInput("invoice lines are grouped by day or by item")
+    if group == "day":
+        return [InvoiceLine(f"{d.day:%a %d %b %Y}", d.billed_minutes, d.amount) for d in sheet.days if d.billed_minutes]
+    if sheet.billing.rounding_per == "day":
+        raise InvalidInput("with rounding per day, an invoice is grouped by day (rounded time belongs to days)")
+    grouped: dict[str, InvoiceLine] = {}
+    for line in sheet.lines:
+        if not line.entry.billable:
+            continue
+        what = line.entry.item_title or line.entry.note or "Other work"
+        g = grouped.setdefault(what, InvoiceLine(what, Decimal(0), None if sheet.billing.rate is None else Decimal(0)))
+        g.minutes += line.billed_minutes
+        if g.amount is not None and line.amount is not None:
+            g.amount += line.amount
+    return list(grouped.values())
+
+
+def _esc(text: object) -> str:
+    import html
+
+    return html.escape(str(text), quote=True)
+
+
+def _hm(minutes: Decimal) -> str:
+    whole = int(minutes.to_integral_value(rounding=ROUND_HALF_UP))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _rounding_text(b: Billing) -> str:
+    return f"rounded up to {b.rounding_min} min per {b.rounding_per}" if b.rounding_min else "exact minutes"
+
+
+_STYLE = ("<style>body{font-family:sans-serif;font-size:10pt} h1{font-size:16pt} td,th{padding:3px 6px}"
+          " th{text-align:left;border-bottom:1px solid #888} .n{text-align:right} .total td{border-top:1px solid #888;"
+          "font-weight:bold}</style>")
+
+
+def timesheet_html(sheet: Timesheet) -> str:
+    p, b = sheet.principal, sheet.billing
+    money = b.rate is not None
+    last = sheet.end_day - timedelta(days=1)
+    rows = []
+    for line in sheet.lines:
+        e = line.entry
+        assert e.end_utc is not None
+        rows.append(
+            f"<tr><td>{line.day:%a %d %b}</td><td>{timezones.in_zone(e.start_utc, p.timezone):%H:%M}–"
+            f"{timezones.in_zone(e.end_utc, p.timezone):%H:%M}</td><td>{_esc(e.item_title or e.note or e.source.value)}"
+            f"</td><td class='n'>{_hm(Decimal(e.seconds) / 60)}</td><td class='n'>"
+            f"{_hm(line.billed_minutes) if e.billable else 'not billed'}</td>"
+            + (f"<td class='n'>{'' if line.amount is None else _esc(line.amount)}</td>" if money else "") + "</tr>")
+    total = sheet.amount
+    head = "<th>Day</th><th>Time</th><th>Work</th><th class='n'>Worked</th><th class='n'>Billed</th>" + (
+        f"<th class='n'>{_esc(b.currency)}</th>" if money else "")
+    return (
+        f"<html><head>{_STYLE}</head><body><h1>Timesheet — {_esc(p.name)}</h1>"
+        f"<p>{sheet.first_day:%d %b %Y} to {last:%d %b %Y}, times in {_esc(p.timezone)}; billed time "
+        f"{_rounding_text(b)}" + (f"; {_esc(b.rate)} {_esc(b.currency)} per hour" if money else "") + ".</p>"
+        f"<table width='100%' cellspacing='0'><tr>{head}</tr>{''.join(rows)}"
+        f"<tr class='total'><td colspan='3'>Total</td><td class='n'>"
+        f"{_hm(Decimal(sheet.billable_seconds + sheet.non_billable_seconds) / 60)}</td>"
+        f"<td class='n'>{_hm(sheet.billed_minutes)}</td>"
+        + (f"<td class='n'>{_esc(total)}</td>" if money else "") + "</tr></table></body></html>")
+
+
+def invoice_html(sheet: Timesheet, *, number: str, issued: date, issuer: str, group: str = "day") -> str:
+    p, b = sheet.principal, sheet.billing
+    if b.rate is None:
+        raise InvalidInput(f"{p.name} has no hourly rate: set one with 'assistant principal set \"{p.name}\" --rate "
+                           "AMOUNT --currency CODE'")
+    lines = invoice_lines(sheet, group)
+    last = sheet.end_day - timedelta(days=1)
+    rows = "".join(f"<tr><td>{_esc(x.description)}</td><td class='n'>{_hm(x.minutes)}</td>"
+                   f"<td class='n'>{_esc(x.amount)}</td></tr>" for x in lines)
+    issuer_html = "<br>".join(_esc(part.strip()) for part in issuer.split("\n") if part.strip())
+    return (
+        f"<html><head>{_STYLE}</head><body><h1>Invoice {_esc(number)}</h1>"
+        f"<table width='100%'><tr><td><b>From</b><br>{issuer_html}</td>"
+        f"<td><b>To</b><br>{_esc(p.name)}<br>{_esc(p.primary_address)}</td>"
+        f"<td class='n'>Issued {issued:%d %b %Y}<br>Period {sheet.first_day:%d %b %Y} – {last:%d %b %Y}</td></tr>"
+        f"</table><p>Hourly rate {_esc(b.rate)} {_esc(b.currency)}; time {_rounding_text(b)}.</p>"
+        f"<table width='100%' cellspacing='0'><tr><th>{'Day' if group == 'day' else 'Work'}</th>"
+        f"<th class='n'>Hours</th><th class='n'>{_esc(b.currency)}</th></tr>{rows}"
+        f"<tr class='total'><td>Total</td><td class='n'>{_hm(sheet.billed_minutes)}</td>"
+        f"<td class='n'>{_esc(sheet.amount)} {_esc(b.currency)}</td></tr></table></body></html>")

@@ -103,3 +103,50 @@ def test_the_timesheet_csv_is_read_back_and_notes_are_not_formulas(cli, ann, tmp
     assert [r["date"] for r in rows] == ["2026-11-02", "2026-11-30", "total"]
     assert rows[0]["note"].startswith("'=") and rows[0]["amount EUR"] == "30.00"
     assert rows[-1]["amount EUR"] == "45.00"
+
+
+def test_the_invoice_and_the_timesheet_as_pdf(cli, ann, tmp_path):
+    code, _, err = cli.run("invoice", "--principal", ann, "--month", "2026-11", "-o", str(tmp_path / "x.pdf"))
+    assert code == 1 and "has no hourly rate" in err and len(err.strip().splitlines()) == 1
+    cli.json("principal", "set", ann, "--rate", "85", "--currency", "USD", "--rounding", "6")
+    add(cli, ann, "2026-11-02 09:00", "2026-11-02 10:07", "--note", "Re: Deed of assignment")  # 67 -> 72 min
+    add(cli, ann, "2026-11-03 14:00", "2026-11-03 14:20", "--note", "Call with the bank <b>")  # 20 -> 24 min
+    add(cli, ann, "2026-11-03 15:00", "2026-11-03 15:30", "--non-billable")
+    result = cli.json("invoice", "--principal", ann, "--month", "2026-11", "-o", str(tmp_path / "inv.pdf"),
+                      "--number", "A-17", "--issuer", "Sam Rivera\\n12 Harbour Road")
+    assert (result["number"], result["amount"], result["currency"]) == ("A-17", "136.00", "USD")
+    assert (tmp_path / "inv.pdf").read_bytes().startswith(b"%PDF")
+    cli.json("time", "export", "--principal", ann, "--month", "2026-11", "--format", "pdf", "-o", str(tmp_path / "t.pdf"))
+    assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_invoice_lines_add_up_to_the_cent_by_day_and_by_item(tmp_path):
+    from datetime import date
+
+    from assistant import timekeeping
+    from assistant.core.timezones import parse_when
+    from assistant.domain import Principal
+    from assistant.store import Store
+    from assistant.store import time as time_store
+
+    store = Store(tmp_path / "ws")
+    try:
+        p = store.add_principal(Principal("Ada Obi", "Africa/Lagos", ["ada@example.ng"]))
+        b = time_store.billing(store.scope(p.id))
+        b.rate, b.currency, b.rounding_min = time_store.parse_rate("12500"), "NGN", 15
+        time_store.save_billing(store.scope(p.id), b)
+        for start, end, note in (("2026-11-02 09:00", "2026-11-02 09:01", "Lease"), ("2026-11-02 10:00",
+                                 "2026-11-02 10:16", "Lease"), ("2026-11-04 08:00", "2026-11-04 08:40", "Visa")):
+            timekeeping.add_entry(store, p.id, parse_when(start, p.timezone), parse_when(end, p.timezone), note=note)
+        sheet = timekeeping.timesheet(store, p.id, date(2026, 11, 1), date(2026, 12, 1))
+        by_day = timekeeping.invoice_lines(sheet, "day")
+        by_item = timekeeping.invoice_lines(sheet, "item")
+        # 1 -> 15, 16 -> 30, 40 -> 45 minutes at 12,500 NGN an hour
+        assert [(x.minutes, str(x.amount)) for x in by_day] == [(45, "9375.00"), (45, "9375.00")]
+        assert [(x.description, x.minutes, str(x.amount)) for x in by_item] == [("Lease", 45, "9375.00"),
+                                                                                 ("Visa", 45, "9375.00")]
+        assert str(sheet.amount) == "18750.00"
+        html = timekeeping.invoice_html(sheet, number="7", issued=date(2026, 12, 1), issuer="Sam <Rivera>")
+        assert "18750.00 NGN" in html and "Sam &lt;Rivera&gt;" in html
+    finally:
+        store.close()
