@@ -6,15 +6,17 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF
-from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtWidgets import QApplication
 
 
 def _application() -> None:
-    """A GUI application for the fonts, also from the command line with no display."""
-    if QGuiApplication.instance() is None:
+    """An application for the fonts, also from the command line with no display (a full QApplication: whoever comes
+    next in the process, the window or a test, needs one, and Qt allows a single application object)."""
+    if QApplication.instance() is None:
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        QGuiApplication(["assistant"])
+        QApplication(["assistant"])
 
 
 def write_pdf(html: str, path: Path, *, title: str = "", letter: bool = False) -> None:
