@@ -5,7 +5,8 @@ States:
   awaiting-approval → rejected (with the principal's comment) → revised (the assistant edits) → awaiting-approval …
   any submitted state → revised when the content changes (an approval covers one content hash only)
   scheduled (by the app) whose time passed while the app was closed → needs-confirmation (never sent silently late)
-  sending = in the outbox; until the undo window has passed the assistant can take it back
+  sending = in the outbox; until the undo window has passed the assistant can take it back (→ approved)
+  scheduled | needs-confirmation | sending → approved when the assistant cancels the send (``cancel_send``)
   awaiting-approval → sent-by-principal (the principal sent the copy in their Drafts) | withdrawn (they deleted it)
   sending | scheduled | awaiting-approval → failed when the provider refuses the send or the approval request for good;
   failed → (retry) the state it failed in, the same outbox entry and Message-ID | revised (edited) | deleted
@@ -308,6 +309,24 @@ def schedule(store: Store, principal_id: int, draft_id: int, send_at: datetime, 
         if d.state in (DraftState.SCHEDULED, DraftState.APPROVED, DraftState.NEEDS_CONFIRMATION) \
                 and d.approved_hash == d.content_hash:
             return _release(store, d, actor=actor, channel="app", now=now, undo=True)
+    return d.state
+
+
+def cancel_send(store: Store, principal_id: int, draft_id: int, *, actor: str = "assistant") -> DraftState:
+    """Stop a scheduled, late or queued send and keep the draft, approved (its content did not change), to be sent,
+    rescheduled, edited or deleted later. Refused when the send has gone, or the provider holds it already."""
+    scope = store.scope(principal_id)
+    d = sql.get_draft(scope, draft_id)
+    if d.state == DraftState.SENDING:
+        if not undo_send(store, principal_id, draft_id, actor=actor):
+            raise InvalidInput(f"“{d.subject}” is being sent already: it can no longer be stopped")
+        return sql.get_draft(scope, draft_id).state
+    if d.state not in (DraftState.SCHEDULED, DraftState.NEEDS_CONFIRMATION):
+        raise InvalidInput(f"draft {draft_id} is {d.state}: there is no send to cancel")
+    with store.transaction():
+        take_back_server_schedule(store, d)
+        d.send_at_utc = None
+        _set_state(store, d, DraftState.APPROVED, actor, "send-cancelled", "app")
     return d.state
 
 

@@ -172,6 +172,23 @@ def _is_signature(line: str) -> bool:
 def own_words(body: str) -> list[str]:
     """The stretches of a reply the principal wrote, top to bottom (quoted history, our request and signatures cut)."""
     lines = body[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kinds = _line_kinds(lines)
+    stretches: list[str] = []
+    current: list[str] = []
+    for line, kind in zip(lines, kinds, strict=True):
+        if kind == "own":
+            current.append(line)
+            continue
+        if "\n".join(current).strip():
+            stretches.append("\n".join(current).strip("\n"))
+        current = []
+    if "\n".join(current).strip():
+        stretches.append("\n".join(current).strip("\n"))
+    return [s.strip() for s in stretches]
+
+
+def _line_kinds(lines: list[str]) -> list[str]:
+    """Each line's part: "own" words, "quote" (quoted history, its headers, our request copied) or "signature"."""
     kinds = ["own"] * len(lines)
     i, in_signature = 0, False
     while i < len(lines):
@@ -193,18 +210,76 @@ def own_words(body: str) -> list[str]:
         if in_signature or _is_signature(lines[i]):
             kinds[i], in_signature = "signature", True
         i += 1
-    stretches: list[str] = []
-    current: list[str] = []
-    for line, kind in zip(lines, kinds, strict=True):
-        if kind == "own":
-            current.append(line)
-            continue
-        if "\n".join(current).strip():
-            stretches.append("\n".join(current).strip("\n"))
-        current = []
-    if "\n".join(current).strip():
-        stretches.append("\n".join(current).strip("\n"))
-    return [s.strip() for s in stretches]
+    return kinds
+
+
+_FORWARDED = re.compile(r"forwarded message|weitergeleitete nachricht|message transféré|begin forwarded message",
+                        re.IGNORECASE)
+
+
+def quoted_history_start(body: str) -> int:
+    """Where the quoted history at the end of a plain-text message starts (an offset into ``body``), or -1: the last
+    run of quoted lines and quote headers ("On … wrote:", "-----Original Message-----", …), below words of the
+    sender's own. The reader folds it. A forwarded message is the content, not history: -1."""
+    if len(body) > MAX_CHARS:
+        return -1
+    lines = body.split("\n")
+    kinds = _line_kinds([line.rstrip("\r") for line in lines])
+    start = len(lines)
+    while start > 0 and (kinds[start - 1] == "quote" or not lines[start - 1].strip()):
+        start -= 1
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start >= len(lines) or _FORWARDED.search(lines[start]):
+        return -1
+    if not any(kind == "own" and line.strip() for line, kind in zip(lines[:start], kinds[:start], strict=True)):
+        return -1
+    return sum(len(line) + 1 for line in lines[:start])
+
+
+_HTML_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w")
+
+
+class _HistoryFinder(HTMLParser):
+    """The first element a mail client quotes history in (``blockquote``, Gmail's ``gmail_quote``, Thunderbird's
+    citation prefix, Outlook's reply header…): where it starts, as (line, column)."""
+
+    CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "zmail_extra")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: tuple[int, int] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.found is not None:
+            return
+        values = {k.lower(): (v or "") for k, v in attrs}
+        classes, ident = values.get("class", "").lower(), values.get("id", "").lower()
+        if tag == "blockquote" or any(c in classes for c in self.CLASSES) or "outlookmessageheader" in classes \
+                or ident in _QuotingText.HISTORY_IDS:
+            self.found = self.getpos()
+
+
+def quoted_history_start_html(html: str) -> int:
+    """The same for an HTML body: where the first quoting element starts, when the sender wrote something above
+    it and it is not a forwarded message; else -1."""
+    if len(html) > MAX_CHARS * 5:
+        return -1
+    finder = _HistoryFinder()
+    try:
+        finder.feed(html)
+        finder.close()
+    except Exception:  # noqa: BLE001 - a body the parser cannot read is shown whole
+        return -1
+    if finder.found is None:
+        return -1
+    line, column = finder.found
+    offset = sum(len(text) + 1 for text in html.split("\n")[:line - 1]) + column
+    above = re.sub(r"(?is)<(style|script|head|title)\b.*?</\1>", " ", html[:offset])
+    if not _WORD.search(_HTML_TAG.sub(" ", above)) or _FORWARDED.search(_HTML_TAG.sub(" ", html[offset:offset + 800])):
+        return -1
+    return offset
 
 
 def unquoted_text(body: str) -> str:

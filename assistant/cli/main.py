@@ -151,6 +151,7 @@ def _existing(path_text: str, what: str, want_dir: bool | None) -> Path:
 
 def cmd_account_add_local(args: argparse.Namespace, out: Output) -> int:
     from assistant.domain import Account
+    from assistant.importing.base import check_calendar, check_mbox
 
     settings: dict[str, str] = {}
     if args.maildir:
@@ -159,9 +160,13 @@ def cmd_account_add_local(args: argparse.Namespace, out: Output) -> int:
             raise InvalidInput(f"{maildir} is not a maildir: it has no cur/ and new/ folders")
         settings["maildir"] = str(maildir)
     else:
-        settings["mbox"] = str(_existing(args.mbox, "mbox", False))
+        mbox = _existing(args.mbox, "mbox", False)
+        check_mbox(mbox)  # what it claims to be, as `assistant import` would read it
+        settings["mbox"] = str(mbox)
     if args.calendar:
-        settings["calendar"] = str(_existing(args.calendar, "calendar", None))
+        calendar = _existing(args.calendar, "calendar", None)
+        check_calendar(calendar)
+        settings["calendar"] = str(calendar)
     with _open_workspace(args) as store:
         principal = _principal_from(args, store)
         account = store.add_account(

@@ -50,7 +50,7 @@ class Principal:
     addresses: list[str] = field(default_factory=list)
     region: str = "US"
     business_hours: BusinessHours = field(default_factory=BusinessHours)
-    colour: str = "#3b82f6"
+    colour: str = ""  # "": the store gives one far from the other principals' (core/colours.py)
     signature: str = ""
     approval_policy: ApprovalPolicy = ApprovalPolicy.ALWAYS
     notes: str = ""

@@ -97,6 +97,39 @@ def read_head(path: Path) -> bytes:
         return handle.read(_SNIFF_BYTES)
 
 
+def _head_or_reason(path: Path) -> bytes:
+    try:
+        return read_head(path)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {reason(exc)}") from None
+
+
+def check_mbox(path: Path) -> None:
+    """Refuse, with the reason, a file given as an mbox that reads as something else (an empty file is an mbox with
+    nothing in it yet). What ``assistant account add local --mbox`` and the app's Add account check before adding."""
+    head = _head_or_reason(path)
+    kind = sniff(head) if head.strip() else "mbox"
+    if kind == "mbox":
+        return
+    if kind == "ics":
+        raise InvalidInput(f"{path} is a calendar, not an mbox: give it as the calendar")
+    if kind == "message":
+        raise InvalidInput(f"{path} is a single message, not an mbox: import it with `assistant import`")
+    raise InvalidInput(f"{path} is not an mbox: it does not start with a “From ” line")
+
+
+def check_calendar(path: Path) -> None:
+    """Refuse a calendar file that is not iCalendar, or a folder whose .ics files none is (a folder without any is
+    an empty calendar, fine)."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".ics" and p.is_file())
+        if files and not any(looks_like_icalendar(_head_or_reason(f)) for f in files):
+            raise InvalidInput(f"{path} holds no iCalendar file: {files[0].name} and the rest are not iCalendar")
+        return
+    if not looks_like_icalendar(_head_or_reason(path)):
+        raise InvalidInput(f"{path} is not an iCalendar (.ics) file: it does not start with BEGIN:VCALENDAR")
+
+
 def reason(exc: BaseException) -> str:
     if isinstance(exc, UserError):
         return str(exc)

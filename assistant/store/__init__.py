@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from assistant.core import processes, timezones
+from assistant.core.colours import distinct_colour
 from assistant.core.errors import InvalidInput, NotFound, UserError, WorkspaceTooNew, disk_full
 from assistant.core.timezones import from_epoch, to_epoch
 from assistant.domain import (
@@ -203,6 +204,8 @@ class Store:
         try:
             with self.transaction():
                 self.changed(Area.PRINCIPALS)
+                if not p.colour.strip():
+                    p.colour = distinct_colour(r[0] for r in self.db.execute("SELECT colour FROM principals"))
                 cur = self.db.execute(
                     "INSERT INTO principals(name, timezone, addresses, region, business_hours, colour, signature,"
                     " approval_policy, notes, created_utc) VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -104,6 +104,59 @@ def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
     return written
 
 
+def approvals_shots(window, out_dir: Path) -> list[Path]:
+    """The Approvals tab across principals: a rejected draft as it would be sent, with the principal's comment, and
+    its history; the question "Approved in person" asks (answered No); Revise's compose window with the comment."""
+    from assistant.domain import DraftState
+
+    approvals, written = window.approvals, []
+    window.views.setCurrentIndex(window.views.indexOf(approvals))
+    approvals.all_principals.setChecked(True)
+    settle(window)
+    states = [row.state for row in approvals.model.rows]
+    if DraftState.REJECTED in states:
+        approvals.table.selectRow(states.index(DraftState.REJECTED))
+        written.append(shoot(window, out_dir / "approvals-all-principals.png"))
+        approvals.details_tabs.setCurrentWidget(approvals.history)
+        written.append(shoot(window, out_dir / "approvals-history.png"))
+        approvals.details_tabs.setCurrentWidget(approvals.preview)
+        before = len(window.inbox_actions.windows)
+        approvals.revise_button.click()
+        settle(window)
+        if len(window.inbox_actions.windows) > before:
+            compose = window.inbox_actions.windows[-1]
+            compose._finished = True  # a screenshot is not typing worth keeping
+            compose.grab().save(str(out_dir / "compose-revise-comment.png"))
+            written.append(out_dir / "compose-revise-comment.png")
+            compose.close()
+    if DraftState.AWAITING_APPROVAL in states:
+        approvals.table.selectRow(states.index(DraftState.AWAITING_APPROVAL))
+        written.append(shoot(window, out_dir / "approvals-awaiting.png"))
+        approvals.approve_button.click()
+        settle(window)
+        box = approvals.confirm_box
+        if box is not None:
+            box.grab().save(str(out_dir / "approvals-confirm-in-person.png"))
+            written.append(out_dir / "approvals-confirm-in-person.png")
+            box.reject()  # answered No: nothing is recorded
+            settle(window)
+    return written
+
+
+def outgoing_shots(window, out_dir: Path) -> list[Path]:
+    """The Outgoing tab across principals, each section with its first row shown as it will be sent."""
+    outgoing, written = window.outgoing, []
+    window.views.setCurrentIndex(window.views.indexOf(outgoing))
+    outgoing.all_principals.setChecked(True)
+    settle(window)
+    for section in ("drafts", "scheduled", "outbox"):
+        outgoing.show_section(section)
+        if outgoing.model.rowCount():
+            outgoing.table.selectRow(0)
+        written.append(shoot(window, out_dir / f"outgoing-{section}.png"))
+    return written
+
+
 def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     from assistant.ui.main_window import MainWindow
 
@@ -151,13 +204,10 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size
                     card_dialog.grab().save(str(out_dir / "board-card.png"))
                     written.append(out_dir / "board-card.png")
                     card_dialog.reject()
-        if principals:  # the Approvals tab across principals, a rejected draft's history selected
+        if principals:
             window.select_principal(principals[0].id)
-            window.views.setCurrentIndex(window.views.indexOf(window.approvals))
-            window.approvals.all_principals.setChecked(True)
-            settle(window)
-            window.approvals.table.selectRow(1 if window.approvals.model.rowCount() > 1 else 0)
-            written.append(shoot(window, out_dir / "approvals-all-principals.png"))
+            written.extend(approvals_shots(window, out_dir))
+            written.extend(outgoing_shots(window, out_dir))
         # due and overdue today across principals, with the notifications below
         window.views.setCurrentIndex(window.views.indexOf(window.today))
         window.today.reload()

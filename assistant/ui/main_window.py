@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QLayout,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -35,7 +37,9 @@ from assistant.ui import style
 from assistant.ui.calendar.view import CalendarView
 from assistant.ui.mail.inbox import InboxView, threads_from_messages
 from assistant.ui.setup.first_run import AddPrincipalDialog, FirstRunPage
+from assistant.ui.shortcuts import CommandRegistry
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
+from assistant.ui.undo import UndoStack
 from assistant.ui.widgets.notice import NoticeBar
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
     from assistant.ui.board.view import BoardView
     from assistant.ui.calls.view import CallsView
     from assistant.ui.mail.actions import InboxActions
+    from assistant.ui.outgoing.view import OutgoingView
     from assistant.ui.reminders.today import ReminderWiring, TodayView
     from assistant.ui.setup.principal_dialog import PrincipalActions
 
@@ -76,6 +81,7 @@ class MainWindow(QMainWindow):
     calls: CallsView
     board: BoardView
     approvals: ApprovalsView
+    outgoing: OutgoingView
     reminders: ReminderWiring
     today: TodayView
     follow_up: FollowUp
@@ -113,6 +119,9 @@ class MainWindow(QMainWindow):
         self._refresh_select: int | None = None
         self._closing = False
         self._syncing = False
+        # the keyboard: every command with its keys (menus, Ctrl+K palette, ? sheet) and what Ctrl+Z takes back
+        self.commands = CommandRegistry(self)
+        self.undo = UndoStack(self)
 
         self._build_views()
         self._build_actions()
@@ -184,10 +193,10 @@ class MainWindow(QMainWindow):
         self.calendar_action.setShortcut(QKeySequence("Ctrl+2"))
         self.calendar_action.triggered.connect(lambda: self.views.setCurrentIndex(self.CALENDAR_TAB))
         self.next_principal_action = QAction("&Next principal", self)
-        self.next_principal_action.setShortcut(QKeySequence("Alt+Down"))
+        self.next_principal_action.setShortcuts([QKeySequence("Ctrl+PgDown"), QKeySequence("Alt+Down")])
         self.next_principal_action.triggered.connect(lambda: self.step_principal(1))
         self.previous_principal_action = QAction("&Previous principal", self)
-        self.previous_principal_action.setShortcut(QKeySequence("Alt+Up"))
+        self.previous_principal_action.setShortcuts([QKeySequence("Ctrl+PgUp"), QKeySequence("Alt+Up")])
         self.previous_principal_action.triggered.connect(lambda: self.step_principal(-1))
 
         self.file_menu = self.menuBar().addMenu("&File")
@@ -195,13 +204,15 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.add_principal_action)
         self._file_principal_end = self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
-        view_menu = self.menuBar().addMenu("&View")
+        self.edit_menu = self.menuBar().addMenu("&Edit")
+        view_menu = self.view_menu = self.menuBar().addMenu("&View")
         for action in (self.inbox_action, self.calendar_action):
             view_menu.addAction(action)
-        view_menu.addSeparator()
+        self._view_tabs_end = view_menu.addSeparator()  # add_view puts each tab's Ctrl+3…9 entry before this
         view_menu.addAction(self.next_principal_action)
         view_menu.addAction(self.previous_principal_action)
         self.message_menu = self.menuBar().addMenu("&Message")
+        self.help_menu = self.menuBar().addMenu("&Help")
 
         self.toolbar = QToolBar("Main", self)
         self.toolbar.setObjectName("main-toolbar")
@@ -227,19 +238,105 @@ class MainWindow(QMainWindow):
         self.search.textChanged.connect(self.on_search_text_changed)
         self.toolbar.addWidget(self.search)
         self.addToolBar(self.toolbar)
-        QShortcut(QKeySequence("/"), self, self.focus_search)
         view_menu.addAction(self.toolbar.toggleViewAction())
+        self._build_keys()
+
+    # -- keys ------------------------------------------------------------------------------------------------------------
+    def _build_keys(self) -> None:
+        """The keyboard (UX.md, "Keys"): the window's own commands in the registry, where single keys work, the Edit and
+        Help menus. Features add theirs through add_message_action / add_file_action / commands.add."""
+        commands = self.commands
+        commands.add_area("mail", "in the thread list and the reader", self.inbox.threads, self.inbox.reader)
+        commands.add_area("list", "in the thread list", self.inbox.threads)
+        for name, action in (("sync", self.sync_action), ("add-principal", self.add_principal_action),
+                             ("quit", self.quit_action)):
+            commands.add_action(name, action, "File")
+        self.undo_action = commands.add("undo", "&Undo", self.undo_last, keys=[QKeySequence.StandardKey.Undo],
+                                        group="Edit", status_tip="Take back the last archive, delete, move or mark")
+        self.undo_action.setEnabled(False)
+        self.undo.changed.connect(self._on_undo_changed)
+        # every undoable action answers in the notice, with Undo (the same entry as Ctrl+Z: it runs once)
+        self.undo.pushed.connect(lambda entry: self.notify(entry.text, undo=lambda: self.undo.undo(entry)))
+        self.search_action = commands.add("search", "&Search mail", self.focus_search,
+                                          keys=[QKeySequence.StandardKey.Find], area="mail", area_keys=["/"],
+                                          group="Edit")
+        self.palette_action = commands.add("command-palette", "&Command palette…", self.open_command_palette,
+                                           keys=["Ctrl+K"], group="Edit",
+                                           status_tip="Every command with its keys; type to filter, Enter runs")
+        self.edit_menu.addAction(self.undo_action)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.search_action)
+        self.edit_menu.addAction(self.palette_action)
+        for name, action in (("tab-1", self.inbox_action), ("tab-2", self.calendar_action),
+                             ("next-principal", self.next_principal_action),
+                             ("previous-principal", self.previous_principal_action)):
+            commands.add_action(name, action, "View")
+        self.shortcut_sheet_action = commands.add("shortcut-sheet", "&Keyboard shortcuts", self.show_shortcut_sheet,
+                                                  keys=[QKeySequence.StandardKey.HelpContents], area="mail",
+                                                  area_keys=["?"], group="Help")
+        self.about_action = commands.add("about", "&About Assistant", self.show_about, group="Help")
+        self.help_menu.addAction(self.shortcut_sheet_action)
+        self.help_menu.addAction(self.palette_action)
+        self.help_menu.addSeparator()
+        self.help_menu.addAction(self.about_action)
+        self.command_palette: QDialog | None = None  # the last one opened
+        self.shortcut_sheet: QDialog | None = None
+
+    def _on_undo_changed(self) -> None:
+        last = self.undo.last()
+        self.undo_action.setEnabled(last is not None)
+        self.undo_action.setText(f"&Undo “{last.text}”" if last is not None else "&Undo")
+
+    def undo_last(self) -> None:
+        """Ctrl+Z: take back the newest undoable action (see ui/undo.py)."""
+        entry = self.undo.undo_last()
+        self.show_status(f"Undoing: {entry.text}" if entry is not None else "Nothing to undo", 5000)
+
+    def open_command_palette(self) -> None:
+        from assistant.ui.palette import CommandPalette
+
+        palette = self.command_palette
+        if not isinstance(palette, CommandPalette):
+            palette = self.command_palette = CommandPalette(self.commands.commands, "Commands", self)
+        who = self.current_principal.name if self.current_principal else "Assistant"
+        palette.setWindowTitle(f"Commands — {who}")
+        palette.filter.clear()
+        palette.refilter("")  # what can run now
+        palette.open()
+        palette.filter.setFocus()
+
+    def show_shortcut_sheet(self) -> None:
+        from assistant.ui.palette import ShortcutSheet
+
+        if self.shortcut_sheet is not None:
+            self.shortcut_sheet.deleteLater()
+        sheet = ShortcutSheet(self.commands.commands(), "Single keys (e, r, #, j, k, /, ?…) work in the thread list "
+                              "and the reader, never while you type in a field. Ctrl+K finds any command.", self)
+        self.shortcut_sheet = sheet
+        sheet.open()
+
+    def show_about(self) -> None:
+        from assistant import __version__
+
+        QMessageBox.about(self, "About Assistant",
+                          f"<b>Assistant</b> {__version__}<br>Mail, calendars, calls and tasks for the people you "
+                          "assist, one workspace on this computer.<br>Keyboard shortcuts: F1 or ?.")
 
     # -- extension points ----------------------------------------------------------------------------------------------
     # The window declares where features plug in; each feature's install() registers into these and returns its own
     # object, which the window keeps (see _install_features). Nothing else reaches into the window.
     def add_view(self, widget: QWidget, title: str) -> None:
-        """A tab beside the inbox and the calendar."""
-        self.views.addTab(widget, title)
+        """A tab beside the inbox and the calendar; the first nine tabs have Ctrl+1…9 (View menu)."""
+        index = self.views.addTab(widget, title)
+        if index < 9:
+            action = self.commands.add(f"tab-{index + 1}", title, lambda: self.views.setCurrentWidget(widget),
+                                       keys=[f"Ctrl+{index + 1}"], group="View")
+            self.view_menu.insertAction(self._view_tabs_end, action)
 
     def add_file_action(self, action: QAction, *, principal: bool = False) -> None:
         """Into the File menu: at the top (work such as logging a call), or with *principal* beside "Add principal…"."""
         self.file_menu.insertAction(self._file_principal_end if principal else self.sync_action, action)
+        self.commands.add_action(action.objectName() or action.text(), action, "File")
 
     def add_message_action(self, name: str, action: QAction, *, thread_menu: bool = True,
                            separator: bool = False) -> None:
@@ -250,9 +347,10 @@ class MainWindow(QMainWindow):
             if thread_menu:
                 self.thread_menu_names.append(None)
         self.message_menu.addAction(action)
-        if not action.shortcut().isEmpty():
-            self.addAction(action)
+        if not action.shortcut().isEmpty() and action.shortcutContext() == Qt.ShortcutContext.WindowShortcut:
+            self.addAction(action)  # single keys stay with the widgets they were given to (see shortcuts.py)
         self.message_actions[name] = action
+        self.commands.add_action(name, action, "Message")
         if thread_menu:
             self.thread_menu_names.append(name)
 
@@ -277,7 +375,7 @@ class MainWindow(QMainWindow):
         """A transient notice (it goes after ``timeout_ms``)."""
         self.notice.show_notice(text, timeout_ms=timeout_ms)
 
-    def notify(self, text: str, *, undo: Callable[[], None] | None = None, error: bool = False) -> None:
+    def notify(self, text: str, *, undo: Callable[[], object] | None = None, error: bool = False) -> None:
         """What an action did, with *Undo* when ``undo`` is given; an error stays until dismissed."""
         self.notice.show_notice(text, undo=undo, error=error)
 
@@ -290,19 +388,24 @@ class MainWindow(QMainWindow):
         from assistant.ui.board import view as board_tab
         from assistant.ui.calls import view as calls_tab
         from assistant.ui.mail import actions as inbox_actions
+        from assistant.ui.outgoing import view as outgoing_tab
         from assistant.ui.reminders import today
         from assistant.ui.setup import principal_dialog
 
         self.register_link("message", lambda pid, ident: self._open_mail(pid, ident, message=True))
         self.register_link("thread", lambda pid, ident: self._open_mail(pid, ident, message=False))
         self.register_link("event", self._open_event)
-        # compose windows, the inbox's mail keys (r a f e # u s) and the Message menu's first part
+        # compose windows, the inbox's mail commands (c r a f e # u s j k, Ctrl+R …) and the Message menu's first part
         self.inbox_actions = inbox_actions.install(self)
         # add/edit a principal, add an account: the File menu and the principal list's menu
         self.principal_actions = principal_dialog.install(self)
         self.calls = calls_tab.install(self)  # the Calls tab and the quick log (Ctrl+Shift+L)
         self.board = board_tab.install(self)  # the Board tab and "Make a task" (Ctrl+T)
+        self.commands.keep_keys_in(self.board, QKeySequence.StandardKey.Undo)  # the board undoes its own card moves
         self.approvals = approvals_tab.install(self)  # drafts waiting for principals; Ask approval / Send later
+        self.outgoing = outgoing_tab.install(self)  # drafts, scheduled sends and the outbox: Undo send, Retry
+        for drafts_view in (self.approvals, self.outgoing):  # Revise / Edit: the draft in a compose window
+            drafts_view.open_draft.connect(self.inbox_actions.open_draft)
         self.reminders = today.install(self)  # the Today tab, the tray icon and the reminder scheduler
         self.today = self.reminders.view
         self.follow_up = follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U)

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 ICONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
-ICON_NAMES = ("sync", "compose", "calendar", "inbox", "search", "warning")
+ICON_NAMES = ("sync", "compose", "calendar", "inbox", "search", "warning", "attachment", "flag", "pending")
 _ICON_SIZES = (16, 20, 24, 32, 48, 64)
 _INK = "#000000"  # the one colour the SVGs are drawn in; replaced by the palette's text colour when loaded
 NOW_LINE = QColor("#e5484d")
@@ -58,6 +58,14 @@ def icon(name: str, palette: QPalette | None = None) -> QIcon:
 
     palette = palette or QApplication.palette()
     return _icon(name, palette.color(QPalette.ColorRole.ButtonText).name())
+
+
+def tinted_icon(name: str, colour: QColor | str) -> QIcon:
+    """An icon from ``resources/icons/NAME.svg`` drawn in a colour of its own (a flag in the flag colour)."""
+    return _icon(name, QColor(colour).name())
+
+
+FLAG_COLOUR = QColor("#e5484d")
 
 
 def blend(colour: QColor, onto: QColor, amount: float) -> QColor:

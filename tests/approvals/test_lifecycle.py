@@ -187,3 +187,24 @@ def test_running_app_sends_due_messages_without_a_full_sync_being_asked(workspac
     assert sorted(m["Subject"] for m in folder_files(maildir, "Sent")) == ["At ten", "Now"]
     assert send_due(workspace, now + timedelta(minutes=11)) == []
     assert drafts.get_draft(workspace, ann.id, later.id).state == "sent"
+
+
+def test_cancel_send_keeps_the_draft_approved_and_nothing_goes(workspace, ann, local_account, maildir):
+    ann.approval_policy = ApprovalPolicy.NEVER
+    workspace.update_principal(ann)
+    now = datetime.now(UTC)
+    scheduled = new(workspace, ann, local_account, subject="At ten")
+    queued = new(workspace, ann, local_account, subject="Now")
+    assert drafts.submit_draft(workspace, ann.id, scheduled.id, send_at=now + timedelta(minutes=10)) == "scheduled"
+    assert drafts.submit_draft(workspace, ann.id, queued.id, now=now) == "sending"
+    assert lifecycle.cancel_send(workspace, ann.id, scheduled.id) == "approved"
+    assert lifecycle.cancel_send(workspace, ann.id, queued.id) == "approved"
+    kept = drafts.get_draft(workspace, ann.id, scheduled.id)
+    assert kept.send_at_utc is None and kept.approved_hash == kept.content_hash
+    assert [h["action"] for h in lifecycle.history(workspace, ann.id, scheduled.id)][-1] == "send-cancelled"
+    sync_account(workspace, local_account.id, now=now + timedelta(minutes=11))
+    assert folder_files(maildir, "Sent") == []
+    with pytest.raises(InvalidInput):  # nothing left to cancel
+        lifecycle.cancel_send(workspace, ann.id, scheduled.id)
+    # still approved: sent again without asking, through its undo window
+    assert drafts.submit_draft(workspace, ann.id, scheduled.id) == "sending"

@@ -62,7 +62,7 @@ def test_queue_per_principal_and_across_principals(qtbot, view):
     assert sorted(rows(widget.model)) == [["Ann", "For Ann", "awaiting approval"],
                                           ["Kenji", "For Kenji", "awaiting approval"]]
     assert widget.model.index(0, 4).data() == "0 min"
-    assert "2 drafts waiting — all principals" == widget.summary.text()
+    assert "2 waiting for principals — all principals" == widget.summary.text()
 
 
 def test_history_and_in_person_approval(qtbot, view):
@@ -79,8 +79,13 @@ def test_history_and_in_person_approval(qtbot, view):
 
     widget.reject_button.click()  # no comment yet: nothing recorded, the user is told why
     assert "comment" in widget.status.text()
+    box = approve_in_person(qtbot, widget)  # it sends: what will go out is shown first, and asked once
+    box.cancel_button.click()
+    qtbot.waitUntil(lambda: not widget.tasks.busy)
+    assert rows(widget.model) == [["Kenji", "For Kenji", "awaiting approval"]]
+    box = approve_in_person(qtbot, widget)
     with qtbot.waitSignal(widget.decision_recorded), qtbot.waitSignal(widget.queue_loaded):
-        widget.approve_button.click()
+        box.send_button.click()
     assert rows(widget.model) == []
     store = Store(ws)
     try:
@@ -88,6 +93,120 @@ def test_history_and_in_person_approval(qtbot, view):
         assert d.state == "sending"
     finally:
         store.close()
+
+
+def approve_in_person(qtbot, widget):
+    widget.approve_button.click()
+    qtbot.waitUntil(lambda: widget.confirm_box is not None and widget.confirm_box.isVisible())
+    return widget.confirm_box
+
+
+def test_approved_in_person_shows_what_will_be_sent_and_asks_once(qtbot, view):
+    widget, ids, ws = view
+    with qtbot.waitSignal(widget.queue_loaded):
+        widget.set_principal_id(ids["Ann"][0])
+    with qtbot.waitSignal(widget.preview_loaded):
+        widget.table.selectRow(0)
+    box = approve_in_person(qtbot, widget)
+    assert box.windowTitle() == "Approved in person — Ann"
+    assert box.headline.text() == "<b>Send “For Ann” for Ann?</b>"
+    assert box.plan.text() == ("Ann approved version 1 in person. It goes to 1 recipient now, after a 10-second "
+                               "undo window.")
+    shown = box.preview.toPlainText()  # the message itself, as it will go out
+    assert "From\nAnn <ann@example.com>" in shown and "To\nbob@example.org" in shown
+    assert "Subject\nFor Ann\n\n\nHello\n" in shown
+    store = Store(ws)
+    try:
+        assert drafts.get_draft(store, *ids["Ann"]).state == "awaiting-approval"  # nothing until it is confirmed
+    finally:
+        store.close()
+    with qtbot.waitSignal(widget.decision_recorded):
+        box.send_button.click()
+    qtbot.waitUntil(lambda: not widget.tasks.busy)
+    store = Store(ws)
+    try:
+        assert drafts.get_draft(store, *ids["Ann"]).state == "sending"
+    finally:
+        store.close()
+
+
+def test_a_draft_changed_after_it_was_shown_is_not_approved_blind(qtbot, view):
+    widget, ids, ws = view
+    with qtbot.waitSignal(widget.queue_loaded):
+        widget.set_principal_id(ids["Ann"][0])
+    widget.table.selectRow(0)
+    box = approve_in_person(qtbot, widget)
+    store = Store(ws)
+    try:  # edited elsewhere (the CLI, another window) while the question is open
+        drafts.save_draft(store, ids["Ann"][0], None, to="bob@example.org", subject="For Ann", body_text="Changed",
+                          draft_id=ids["Ann"][1])
+        drafts.submit_draft(store, *ids["Ann"])
+    finally:
+        store.close()
+    box.send_button.click()
+    qtbot.waitUntil(lambda: "changed after you looked" in widget.status.text())
+    qtbot.waitUntil(lambda: not widget.tasks.busy)
+    store = Store(ws)
+    try:
+        assert drafts.get_draft(store, *ids["Ann"]).state == "awaiting-approval"
+    finally:
+        store.close()
+
+
+def test_the_preview_shows_the_message_in_full_the_comment_and_the_changes_since_the_principal_saw_it(
+        qtbot, tmp_path):
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    maildir = tmp_path / "ann-mail"
+    mailbox.Maildir(maildir, create=True)
+    contract = tmp_path / "contract.pdf"
+    contract.write_bytes(b"%PDF-1.4")
+    ann = store.add_principal(Principal("Ann", "America/New_York", ["ann@example.com"],
+                                        approval_policy=ApprovalPolicy.ALWAYS))
+    account = store.add_account(Account(ann.id, "local", "ann@example.com", settings={"maildir": str(maildir)}))
+    fields = dict(to="Bob Stone <bob@example.org>, Dee <dee@example.org>", cc="Carol <carol@example.org>",
+                  subject="Lease", attachments=[str(contract)])
+    d = drafts.save_draft(store, ann.id, account.id, body_text="Dear Bob,\nWe accept.\nAnn", **fields)
+    drafts.submit_draft(store, ann.id, d.id)
+    from assistant.approvals import lifecycle
+
+    lifecycle.approve_in_person(store, ann.id, d.id, decision="reject", comment="too blunt")
+    store.close()
+
+    tasks = TaskManager(ws)
+    widget = ApprovalsView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    try:
+        with qtbot.waitSignal(widget.queue_loaded):
+            widget.set_principal_id(ann.id)
+        with qtbot.waitSignal(widget.preview_loaded):
+            widget.table.selectRow(0)
+        text = widget.preview.toPlainText()
+        for part in ("From\nAnn <ann@example.com>", "To\nBob Stone <bob@example.org>, Dee <dee@example.org>",
+                     "Cc\nCarol <carol@example.org>", "Subject\nLease", "Attachments\ncontract.pdf",
+                     "Dear Bob,\nWe accept.\nAnn", "Ann’s comment (rejecting version 1): “too blunt”"):
+            assert part in text
+        assert widget.revise_button.isEnabled() and not widget.approve_button.isEnabled()
+        with qtbot.waitSignal(widget.open_draft) as opened:
+            widget.revise_button.click()
+        assert opened.args == [ann.id, d.id]
+
+        store = Store(ws)  # revised and asked again: the principal is shown version 2
+        drafts.save_draft(store, ann.id, account.id, body_text="Dear Bob,\nWe are glad to accept.\nAnn",
+                          draft_id=d.id, **fields)
+        drafts.submit_draft(store, ann.id, d.id)
+        store.close()
+        widget.reload()
+        qtbot.waitUntil(lambda: "version 2" in widget.preview.toPlainText(), timeout=5000)
+        text = widget.preview.toPlainText()
+        assert "Changed since version 1, the one Ann last saw (this is version 2)" in text
+        assert "-We accept." in text and "+We are glad to accept." in text
+        assert "“too blunt”" in text  # the reason they gave stays beside the new version
+        assert not widget.revise_button.isEnabled() and widget.approve_button.isEnabled()
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()
 
 
 def test_waiting_longer_than_usual_is_marked(qtbot):
@@ -247,3 +366,17 @@ def test_a_refused_send_shows_as_failed_with_its_reason_and_retry_sends_it(qtbot
         assert [m["Subject"] for m in sent] == ["Signed lease"]
     finally:
         store.close()
+
+
+def test_the_summary_does_not_count_rejected_drafts_as_waiting_for_the_principal():
+    """Issue 16, point 9: "6 drafts waiting" counted the rejected ones."""
+    from assistant.ui.approvals.view import summary_text
+
+    def row(state):
+        return QueueRow(principal_id=1, principal="Ann", colour="#2563eb", zone="UTC", draft_id=1, subject="s", to="",
+                        state=state, version=1, channels=[], comment="", submitted_utc=None, overdue_after_s=60)
+
+    rows = [row("awaiting-approval")] * 3 + [row("rejected")] * 2 + [row("failed")]
+    assert summary_text(rows, True) == "3 waiting for principals · 2 rejected · 1 failed — all principals"
+    assert summary_text(rows[3:5], False) == "2 rejected — this principal"
+    assert summary_text([], False) == "Nothing waiting for this principal."

@@ -60,3 +60,39 @@ def test_send_later_from_compose_schedules_in_the_principals_time(qtbot, tmp_pat
         window.on_sync_now()
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert sent_files(maildir) == []  # not before its time
+
+
+def test_revise_a_rejected_draft_opens_it_in_compose_with_the_principals_comment(qtbot, tmp_path, make_window):
+    from assistant.approvals import drafts, lifecycle
+    from assistant.store import Store
+    from assistant.ui.approvals.view import PrincipalCommentNote
+
+    ws, _maildir, ann_id, _ = build_workspace(tmp_path, policy=ApprovalPolicy.ALWAYS)
+    store = Store(ws)
+    d = drafts.save_draft(store, ann_id, None, to="bob@client.example", subject="Re: Budget for Q3",
+                          body_text="Figures on Friday.", in_reply_to="<budget-1@client.example>")
+    drafts.submit_draft(store, ann_id, d.id)
+    lifecycle.approve_in_person(store, ann_id, d.id, decision="reject", comment="say Thursday, not Friday")
+    store.close()
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    window.views.setCurrentWidget(window.approvals)
+    qtbot.waitUntil(lambda: window.approvals.model.rowCount() == 1)
+    window.approvals.table.selectRow(0)
+    assert window.approvals.revise_button.isEnabled()
+    with qtbot.wait_signal(window.inbox_actions.compose_opened, timeout=5000) as opened:
+        qtbot.mouseClick(window.approvals.revise_button, Qt.MouseButton.LeftButton)
+    compose = opened.args[0]
+    qtbot.addWidget(compose)
+    assert compose.draft_id == d.id and compose.body.toPlainText() == "Figures on Friday."
+    qtbot.waitUntil(lambda: compose.findChild(PrincipalCommentNote) is not None)
+    note = compose.findChild(PrincipalCommentNote)
+    assert note.text() == "Ann Lee rejected version 1: “say Thursday, not Friday”" and note.isVisibleTo(compose)
+    assert not compose.restored_bar.isVisibleTo(compose)  # no "Start over": it would delete the draft and its history
+    compose.body.selectAll()
+    qtbot.keyClicks(compose.body, "Figures on Thursday.")
+    with qtbot.wait_signal(compose.submitted, timeout=5000) as submitted:
+        qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
+    assert submitted.args == [d.id, "awaiting-approval"]  # version 2 goes to the principal
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert drafts.get_draft(window.store, ann_id, d.id).version == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from assistant.domain import Account, Address, ApprovalPolicy, Message, Principal
 from assistant.store import Store
@@ -64,7 +65,10 @@ def open_reply(qtbot, window, key: str = "r") -> ComposeWindow:
     view = window.inbox.threads
     qtbot.waitUntil(lambda: window.inbox.model.rowCount() == 1)
     view.select_row(0)
+    # Keys act where the focus is, in the window in front; offscreen, a closed compose window hands that to nobody.
+    window.activateWindow()
     view.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view)
     with qtbot.wait_signal(window.inbox_actions.compose_opened, timeout=5000) as opened:
         qtbot.keyClicks(view, key)
     compose = opened.args[0]

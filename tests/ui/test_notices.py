@@ -45,3 +45,36 @@ def test_a_garbage_call_log_from_the_calls_tab_says_why_and_stays(make_window, w
     window.calls.import_path(junk)
     qtbot.waitUntil(lambda: window.notice.isVisible() and window.notice.is_error, timeout=10000)
     assert "calls.csv" in window.notice.text() or "call log" in window.notice.text().lower()
+
+
+def test_archiving_says_so_in_the_notice_and_its_undo_brings_the_thread_back(qtbot, tmp_path, make_window):
+    """Issue 16: "Archived · Ann Lee · Undo" — the notice's Undo is the same as Ctrl+Z, and runs once."""
+    from tests.ui.test_keys import inbox_window, read_workspace, subjects, type_text
+
+    ws, _maildir, ann_id = read_workspace(tmp_path)
+    window = inbox_window(make_window, qtbot, ws, ann_id)
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        type_text(qtbot, "e")
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert window.notice.isVisible() and window.notice.text() == "Archived 1 thread · Ann Lee"
+    assert window.notice.undo_button.isVisible()
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        qtbot.mouseClick(window.notice.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert subjects(window.inbox.model) == ["Travel plans", "Board dinner", "Budget for Q3"]
+    assert not window.undo.can_undo()  # Ctrl+Z now has nothing left to take back twice
+
+
+def test_a_queued_send_can_be_undone_from_the_notice(qtbot, make_window, workspace):
+    from assistant.approvals import drafts
+    from assistant.store import Store
+
+    ws, ann, _ken = workspace
+    store = Store(ws)
+    (account,) = store.accounts(ann.id)
+    d = drafts.save_draft(store, ann.id, account.id, to="bob@example.org", subject="Lunch", body_text="Hi Bob")
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    window.inbox_actions.on_submitted(d.id, "sending")
+    assert "Undo" in window.notice.undo_button.text() and window.notice.undo_button.isVisible()
+    assert "Outgoing" in window.notice.text() and window.undo.last().text.startswith("Message queued · Ann")

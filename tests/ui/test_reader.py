@@ -117,7 +117,8 @@ def test_reader_loads_a_thread_through_the_task_manager(qtbot, tmp_path):
         with qtbot.waitSignal(widget.message_shown, timeout=5000):
             widget.show_thread(p, thread)
         assert widget.messages.rowCount() == 3
-        assert widget.message_list.currentIndex().row() == 2  # all read: the newest is shown
+        assert widget.open_row == 2  # all read: the newest is open, the two before it are lines above it
+        assert not widget.message_list.isRowHidden(1) and widget.message_list.isRowHidden(2)
         assert widget.subject.text() == "Budget"
         assert widget.remote_urls == ["http://x.example/a.png"]
         del tester

@@ -1,8 +1,11 @@
 """The Approvals tab: drafts waiting for a principal (this principal's, or everyone's with each row labelled), how long
-they have waited, the audit history of the selected draft, replies that were flagged instead of applied, and the
-in-person decision ("approved in person", confirmed by the assistant)."""
+they have waited, the selected draft as it will be sent (with the principal's comment and what changed since the
+version they last saw) and its audit history, replies that were flagged instead of applied, and the in-person decision
+("approved in person", confirmed by the assistant after seeing what will be sent). A rejected draft is revised in a
+compose window that shows the principal's comment above it."""
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,11 +15,13 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signa
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,14 +29,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from assistant.core import timezones
-from assistant.domain import DraftState
+from assistant.domain import DraftState, Principal
 from assistant.store import Store
 from assistant.store.changes import Area, Changes
+from assistant.ui.approvals.preview import DraftDetails, DraftPreview, load_details, send_plan
+from assistant.ui.widgets.identity import principal_title
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -144,6 +152,22 @@ def waited_text(seconds: float) -> str:
     return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
 
 
+def summary_text(rows: list[QueueRow], everyone: bool) -> str:
+    """What the tab holds, counted by what each row waits for: the principal's answer, or the assistant (a rejection,
+    a late send, a failure) — "6 drafts waiting" counted rejected ones as waiting for the principal."""
+    whose = "all principals" if everyone else "this principal"
+    if not rows:
+        return f"Nothing waiting for {whose}."
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.state] = counts.get(r.state, 0) + 1
+    waiting = counts.pop(DraftState.AWAITING_APPROVAL, 0)
+    parts = [f"{waiting} waiting for {'principals' if everyone else 'the principal'}"] if waiting else []
+    names = {DraftState.REJECTED: "rejected", DraftState.NEEDS_CONFIRMATION: "to confirm", DraftState.FAILED: "failed"}
+    parts += [f"{n} {names.get(DraftState(state), state)}" for state, n in counts.items()]
+    return " · ".join(parts) + f" — {whose}"
+
+
 class ApprovalQueueModel(RowTableModel[QueueRow]):
     headers = ("Principal", "Subject", "To", "State", "Waiting", "Via")
 
@@ -220,6 +244,8 @@ class ApprovalsView(QWidget):
     retried = Signal(int)  # draft id whose failed send was queued again: the window syncs to send it
     queue_loaded = Signal()
     history_loaded = Signal()
+    preview_loaded = Signal()
+    open_draft = Signal(int, int)  # principal id, draft id: "Revise" — the window opens it in compose
     notified = Signal(str)  # a decision arrived, or a draft waits longer than usual: the status line
     notice = Signal(object)  # the same as an ApprovalNotice, for the app's notifications (tray, desktop, Today list)
     CHECK_EVERY_MS = 15_000
@@ -252,9 +278,10 @@ class ApprovalsView(QWidget):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((150, 280, 200, 150, 100)):
-            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the subject takes what the others leave
+        for column, width in enumerate((150, 0, 200, 140, 90, 80)):
+            if width:
+                self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self.on_row_changed)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
@@ -267,14 +294,21 @@ class ApprovalsView(QWidget):
         self.send_now_button.setToolTip("Its send time passed while the app was closed: send it now")
         self.retry_button = QPushButton("Retry send")
         self.retry_button.setToolTip("The provider refused it: send it again with the next sync")
+        self.revise_button = QPushButton("Revise…")
+        self.revise_button.setToolTip("Open the draft in a compose window, with the principal's comment above it")
+        self.approve_button.setToolTip("The principal approved it in person: see what will be sent, then confirm")
         self.approve_button.clicked.connect(lambda: self.decide("approve"))
         self.reject_button.clicked.connect(lambda: self.decide("reject"))
         self.send_now_button.clicked.connect(self.on_send_now)
         self.retry_button.clicked.connect(self.on_retry)
-        actions = QHBoxLayout()
-        for button in (self.approve_button, self.reject_button, self.send_now_button, self.retry_button):
+        self.revise_button.clicked.connect(self.on_revise)
+        self.table.doubleClicked.connect(lambda _index: self.on_revise())
+        self.action_row = actions = QHBoxLayout()
+        for button in (self.approve_button, self.reject_button, self.revise_button, self.send_now_button,
+                       self.retry_button):
             actions.addWidget(button)
         actions.addStretch(1)
+        self.confirm_box: ConfirmApprovalDialog | None = None  # "Approved in person": what will be sent, asked once
 
         self.history_model = DraftHistoryModel(self)
         self.history = QTableView()
@@ -289,6 +323,13 @@ class ApprovalsView(QWidget):
         self.flagged.setWordWrap(True)
         self.flagged.setObjectName("approval-flags")
         self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.preview = DraftPreview()
+        self.details_tabs = QTabWidget()
+        self.details_tabs.setObjectName("approval-details")
+        self.details_tabs.setDocumentMode(True)
+        self.details_tabs.addTab(self.preview, "Message")
+        self.details_tabs.addTab(self.history, "History")
 
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
@@ -300,8 +341,7 @@ class ApprovalsView(QWidget):
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(QLabel("History of the selected draft"))
-        lower_layout.addWidget(self.history, 1)
+        lower_layout.addWidget(self.details_tabs, 1)
         lower_layout.addWidget(self.flagged)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
@@ -378,10 +418,7 @@ class ApprovalsView(QWidget):
             return
         selected = self.current_row()
         self.model.set_rows(snapshot.rows, timezones.now_utc())
-        n = len(snapshot.rows)
-        whose = "all principals" if self.all_principals.isChecked() else "this principal"
-        self.summary.setText(f"{n} draft{'s' if n != 1 else ''} waiting — {whose}" if n else
-                             f"Nothing waiting for {whose}.")
+        self.summary.setText(summary_text(snapshot.rows, self.all_principals.isChecked()))
         self.flagged.setText("Flagged replies (not applied):\n" + "\n".join(snapshot.flagged)
                              if snapshot.flagged else "")
         if selected is not None:
@@ -391,6 +428,7 @@ class ApprovalsView(QWidget):
                     break
         if self.current_row() is None:
             self.history_model.set_entries([], "UTC")
+            self.preview.show_details(None)
         self._update_buttons()
         self.queue_loaded.emit()
 
@@ -407,6 +445,15 @@ class ApprovalsView(QWidget):
         row = self.model.row_at(current.row())
         self.tasks.run(lambda store: load_history(store, row.principal_id, row.draft_id),
                        on_done=lambda entries: self._apply_history(row, entries), on_error=self._on_error)
+        self.tasks.run(lambda store: load_details(store, row.principal_id, row.draft_id),
+                       on_done=lambda details: self._apply_details(row, details), on_error=self._on_error)
+
+    def _apply_details(self, row: QueueRow, details: DraftDetails) -> None:
+        current = self.current_row()
+        if current is None or current.draft_id != row.draft_id:
+            return
+        self.preview.show_details(details)
+        self.preview_loaded.emit()
 
     def _apply_history(self, row: QueueRow, entries: list[dict[str, Any]]) -> None:
         current = self.current_row()
@@ -422,7 +469,11 @@ class ApprovalsView(QWidget):
         self.reject_button.setEnabled(waiting)
         self.send_now_button.setEnabled(row is not None and row.state == DraftState.NEEDS_CONFIRMATION)
         self.retry_button.setEnabled(row is not None and row.state == DraftState.FAILED)
-        self.retry_button.setVisible(row is not None and row.state == DraftState.FAILED)
+        failed = row is not None and row.state == DraftState.FAILED
+        if self.retry_button.isHidden() == failed:
+            self.retry_button.setVisible(failed)
+            self.action_row.invalidate()  # a layout keeps a hidden button's width until told (the window's minimum)
+        self.revise_button.setEnabled(row is not None and row.state in (DraftState.REJECTED, DraftState.FAILED))
         if row is not None and row.error:
             self.status.setText(f"“{row.subject}” for {row.principal} failed: {row.error}")
 
@@ -435,14 +486,52 @@ class ApprovalsView(QWidget):
         if decision == "reject" and not comment:
             self.status.setText("Write the principal's reason in the comment box to record a rejection.")
             return
+        if decision == "reject":
+            self._record(row, decision, comment, None)
+            return
+        # Approving sends: read the draft as it is now, show what will go out, and ask once.
+        self.tasks.run(lambda store: load_details(store, row.principal_id, row.draft_id),
+                       on_done=lambda details: self._confirm_approval(row, comment, details),
+                       on_error=self._on_error)
+
+    def _confirm_approval(self, row: QueueRow, comment: str, details: DraftDetails) -> ConfirmApprovalDialog:
+        box = ConfirmApprovalDialog(details, self)
+        d = details.draft
+
+        def answered(result: int) -> None:
+            self.confirm_box = None
+            if result == QDialog.DialogCode.Accepted:
+                self._record(row, "approve", comment, d.content_hash)
+            else:
+                self.status.setText(f"Nothing recorded for “{d.subject}”.")
+
+        box.finished.connect(answered)
+        self.confirm_box = box
+        box.open()
+        return box
+
+    def _record(self, row: QueueRow, decision: str, comment: str, content_hash: str | None) -> None:
+        """``content_hash``: what the assistant was shown; a draft changed since is not approved blind."""
 
         def record(store: Store) -> str:
             from assistant.approvals import lifecycle
+            from assistant.core.errors import InvalidInput
+            from assistant.store import drafts as sql
 
+            if content_hash is not None and \
+                    sql.get_draft(store.scope(row.principal_id), row.draft_id).content_hash != content_hash:
+                raise InvalidInput("The draft changed after you looked at it: look at it again before approving.")
             return lifecycle.approve_in_person(store, row.principal_id, row.draft_id, decision=decision,
                                                comment=comment)
 
         self.tasks.run(record, on_done=lambda state: self._decided(row, state), on_error=self._on_error)
+
+    def on_revise(self) -> None:
+        """A rejected (or failed) draft back in compose, the principal's comment shown above it."""
+        row = self.current_row()
+        if row is None or row.state not in (DraftState.REJECTED, DraftState.FAILED):
+            return
+        self.open_draft.emit(row.principal_id, row.draft_id)
 
     def on_send_now(self) -> None:
         row = self.current_row()
@@ -474,11 +563,45 @@ class ApprovalsView(QWidget):
 
     def _decided(self, row: QueueRow, state: str) -> None:
         self.comment.clear()
-        self.status.setText(f"“{row.subject}” for {row.principal}: {state.replace('-', ' ')}.")
+        undo = " — Undo send is in the Outgoing tab until it goes" if state == DraftState.SENDING else ""
+        self.status.setText(f"“{row.subject}” for {row.principal}: {state.replace('-', ' ')}{undo}.")
         self.decision_recorded.emit(row.draft_id)  # the queue reloads from the change (on_changed)
 
     def _on_error(self, error: BaseException) -> None:
         self.status.setText(describe_error(error))
+
+
+class ConfirmApprovalDialog(QDialog):
+    """"Approved in person" sends: the message exactly as it will go out, when it goes, and one question."""
+
+    def __init__(self, details: DraftDetails, parent: QWidget | None = None):
+        super().__init__(parent)
+        d = details.draft
+        self.setWindowTitle(f"Approved in person — {details.principal}")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.headline = QLabel(f"<b>Send “{html.escape(d.subject or '(no subject)')}” for "
+                               f"{html.escape(details.principal)}?</b>")
+        self.headline.setWordWrap(True)
+        attached = f" with {len(d.attachments)} attachment{'s' if len(d.attachments) != 1 else ''}" \
+            if d.attachments else ""
+        self.plan = QLabel(f"{details.principal} approved version {d.version} in person. It goes to "
+                           f"{len(d.to) + len(d.cc)} recipient{'s' if len(d.to) + len(d.cc) != 1 else ''}"
+                           f"{attached} {send_plan(details)}.")
+        self.plan.setWordWrap(True)
+        self.preview = DraftPreview(self)
+        self.preview.show_details(details)
+        buttons = QDialogButtonBox()
+        self.send_button = buttons.addButton("Approve and send", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.send_button.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.plan)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(buttons)
+        self.resize(640, 480)
 
 
 class SendLaterDialog(QDialog):
@@ -487,10 +610,10 @@ class SendLaterDialog(QDialog):
 
     ZONES = (("principal", "the principal's time"), ("recipient", "the recipient's time"), ("assistant", "my time"))
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, *, title: str = "Send later", when: str = "tomorrow 9:00"):
         super().__init__(parent)
-        self.setWindowTitle("Send later")
-        self.when = QLineEdit("tomorrow 9:00")
+        self.setWindowTitle(title)
+        self.when = QLineEdit(when)
         self.when.setAccessibleName("When to send")
         self.zone = QComboBox()
         self.zone.setAccessibleName("In whose time")
@@ -519,8 +642,10 @@ class ComposeApprovalButtons(QWidget):
     submitted = Signal(str)  # the draft's new state
     failed = Signal(str)
 
-    def __init__(self, tasks: TaskManager, draft_ref, parent: QWidget | None = None, *, before_submit=None):
+    def __init__(self, tasks: TaskManager, draft_ref, parent: QWidget | None = None, *, before_submit=None,
+                 principal: Principal | None = None):
         super().__init__(parent)
+        self.principal = principal  # whose draft: named in the Send later dialog's title
         self.tasks = tasks
         self.draft_ref = draft_ref
         self.before_submit = before_submit  # e.g. the compose window's "save now", queued ahead of the submit
@@ -537,6 +662,7 @@ class ComposeApprovalButtons(QWidget):
 
     def on_send_later(self) -> SendLaterDialog:
         self.dialog = SendLaterDialog(self)
+        principal_title(self.dialog, "Send later", self.principal)
         self.dialog.accepted.connect(lambda: self.submit(self.dialog.choice()))
         self.dialog.open()
         return self.dialog
@@ -545,7 +671,7 @@ class ComposeApprovalButtons(QWidget):
     def for_compose(cls, compose: Any) -> ComposeApprovalButtons:
         """The buttons for a compose window's button row; a submit there finishes the window like Send."""
         buttons = cls(compose._tasks, lambda: (compose.principal.id, compose.draft_id) if compose.draft_id else None,
-                      compose, before_submit=compose.save_now)
+                      compose, before_submit=compose.save_now, principal=compose.principal)
 
         def finished(state: str) -> None:
             compose._finished = True
@@ -587,12 +713,67 @@ class ComposeApprovalButtons(QWidget):
         self.tasks.run(run, on_done=self.submitted.emit, on_error=lambda e: self.failed.emit(describe_error(e)))
 
 
+class PrincipalCommentNote(QLabel):
+    """Above a compose window holding a draft the principal commented on (a rejection's reason): their words, so the
+    revision answers them."""
+
+    def __init__(self, principal: str, comment: str, version: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("principal-comment")
+        self.setWordWrap(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMargin(6)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setText(f"{principal} rejected version {version}: “{comment}”")
+        self.setAccessibleName(f"{principal}'s comment")
+
+    @staticmethod
+    def attach(compose: Any) -> None:
+        """Read the draft a compose window opened with; when the principal rejected it (or it was revised since),
+        put their comment at the top of the window."""
+        draft_id, principal = compose.draft_id, compose.principal
+        if not draft_id:
+            return
+
+        def read(store: Store) -> tuple[str, int] | None:
+            from assistant.store import drafts as sql
+
+            d = sql.get_draft(store.scope(principal.id), draft_id)
+            if not d.comment or d.state not in (DraftState.REJECTED, DraftState.REVISED):
+                return None
+            decisions = [e for e in load_history(store, principal.id, draft_id)
+                         if e["action"] in ("rejected", "approved")]
+            last = decisions[-1] if decisions else None
+            if last is None or last["action"] != "rejected" or last.get("comment") != d.comment:
+                return None
+            return d.comment, last["version"]
+
+        def show(found: tuple[str, int] | None) -> None:
+            layout = compose.layout()
+            if found is None or not isinstance(layout, QBoxLayout) \
+                    or compose.findChild(PrincipalCommentNote) is not None:
+                return
+            note = PrincipalCommentNote(principal.name, *found, parent=compose)
+            # above the message's own rows, below whatever heads the window (whose name it is written in)
+            above = layout.indexOf(compose.restored_bar)
+            layout.insertWidget(max(above, 0), note)
+
+        compose._tasks.run(read, on_done=show, on_error=lambda _error: None)
+
+
+def compose_extension(compose: Any) -> QWidget:
+    """What the approvals feature adds to every compose window: its buttons, and the principal's comment on top."""
+    PrincipalCommentNote.attach(compose)
+    return ComposeApprovalButtons.for_compose(compose)
+
+
 def install(window: Any) -> ApprovalsView:
-    """The Approvals tab, its link ("approvals"), and "Ask approval" / "Send later…" in every compose window."""
+    """The Approvals tab, its link ("approvals"), and "Ask approval" / "Send later…" in every compose window (with
+    the principal's comment above a rejected draft's)."""
     view = ApprovalsView(window.tasks)  # drafts waiting for principals; reloads when shown
     window.add_view(view, "A&pprovals")
     window.principal_changed.connect(view.set_principal_id)
     view.retried.connect(lambda _draft_id: window.on_sync_now())
-    window.add_compose_extension(ComposeApprovalButtons.for_compose)
+    window.add_compose_extension(compose_extension)
     window.register_link("approvals", lambda _pid, _id: window.views.setCurrentWidget(view))
     return view

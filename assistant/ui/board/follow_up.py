@@ -18,6 +18,7 @@ from assistant.core import timezones
 from assistant.domain import Principal
 from assistant.store import Store
 from assistant.store import mail as mail_store
+from assistant.ui.widgets.identity import principal_title
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import describe_error
 
@@ -40,7 +41,7 @@ class FollowUpDialog(QDialog):
     def __init__(self, principal: Principal, subject: str, now: datetime, parent: QWidget | None = None):
         super().__init__(parent)
         self.principal = principal
-        self.setWindowTitle(f"Follow up — {principal.name}")
+        principal_title(self, "Follow up", principal)
         self.setAccessibleName("Follow up if no reply")
         self.what = QLabel(f"Remind me if nobody has replied to “{subject or '(no subject)'}” by:", self)
         self.what.setWordWrap(True)

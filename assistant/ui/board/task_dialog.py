@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 from assistant.board import service as board
 from assistant.core import timezones
 from assistant.core.errors import UserError
-from assistant.domain import Card, ChecklistItem
+from assistant.domain import Card, ChecklistItem, Principal
+from assistant.ui.widgets.identity import principal_title
 
 PRIORITIES = ["None", "Low", "Medium", "High"]
 
@@ -51,10 +52,11 @@ def link_text(link: str) -> str:
 class TaskDialog(QDialog):
     link_activated = Signal(str)
 
-    def __init__(self, card: Card | None, columns: list[Any], zone: str, parent: QWidget | None = None):
+    def __init__(self, card: Card | None, columns: list[Any], zone: str, parent: QWidget | None = None, *,
+                 principal: Principal | None = None):
         super().__init__(parent)
         self.setObjectName("task-dialog")
-        self.setWindowTitle("Edit task" if card and card.id else "New task")
+        principal_title(self, "Edit task" if card and card.id else "New task", principal)
         self.zone = zone
         self.card = card or Card(principal_id=0, title="")
         self.title = QLineEdit(self.card.title)

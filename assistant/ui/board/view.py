@@ -731,7 +731,7 @@ class BoardView(QWidget):
     def _dialog(self, card: Card | None) -> TaskDialog | None:
         if self.snapshot is None or self.principal is None:
             return None
-        dialog = TaskDialog(card, self.snapshot.columns, self.principal.timezone, self)
+        dialog = TaskDialog(card, self.snapshot.columns, self.principal.timezone, self, principal=self.principal)
         principal_id = self.principal.id
         dialog.link_activated.connect(lambda link: self.link_activated.emit(principal_id, link))
         return dialog
@@ -793,7 +793,7 @@ class BoardView(QWidget):
     def on_import(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        path, _ = QFileDialog.getOpenFileName(self, "Import a board", "", "Trello JSON or board CSV (*.json *.csv);;All (*)")
+        path, _ = QFileDialog.getOpenFileName(self, self._titled("Import a board"), "", "Trello JSON or board CSV (*.json *.csv);;All (*)")
         if path:
             self.import_from(path)
 
@@ -831,7 +831,7 @@ class BoardView(QWidget):
 
         if self.principal is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export the board", f"{self.principal.name} board.csv", "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self, self._titled("Export the board"), f"{self.principal.name} board.csv", "CSV (*.csv)")
         if path:
             self.export_to(path)
 
@@ -855,12 +855,16 @@ class BoardView(QWidget):
     def on_archive_setting(self) -> None:
         if self.principal is None:
             return
-        days, ok = QInputDialog.getInt(self, "Archive Done cards", "Archive cards done more than this many days ago:",
+        days, ok = QInputDialog.getInt(self, self._titled("Archive Done cards"), "Archive cards done more than this many days ago:",
                                        board_store.DEFAULT_ARCHIVE_AFTER_DAYS, 0, 3650)
         if ok:
             self._column_op(board_store.set_archive_after_days, days)
 
     # -- columns ---------------------------------------------------------------------------------------------------------
+    def _titled(self, title: str) -> str:
+        """A dialog's title naming whose board it changes."""
+        return f"{title} — {self.principal.name}" if self.principal is not None else title
+
     def _column_op(self, fn: Any, *args: Any) -> None:
         if self.principal is None:
             return
@@ -870,17 +874,17 @@ class BoardView(QWidget):
                        on_error=self.show_error)
 
     def on_add_column(self) -> None:
-        name, ok = QInputDialog.getText(self, "Add column", "Column name:")
+        name, ok = QInputDialog.getText(self, self._titled("Add column"), "Column name:")
         if ok and name.strip():
             self._column_op(board_store.add_column, name.strip())
 
     def on_rename_column(self, column_id: int) -> None:
-        name, ok = QInputDialog.getText(self, "Rename column", "Column name:")
+        name, ok = QInputDialog.getText(self, self._titled("Rename column"), "Column name:")
         if ok and name.strip():
             self._column_op(board_store.rename_column, column_id, name.strip())
 
     def on_remove_column(self, column_id: int, name: str) -> None:
-        answer = QMessageBox.question(self, "Remove column",
+        answer = QMessageBox.question(self, self._titled("Remove column"),
                                       f"Remove “{name}”? Its cards move to the first remaining column.")
         if answer == QMessageBox.StandardButton.Yes:
             self._column_op(board_store.remove_column, column_id)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from assistant.core import timezones
 from assistant.domain import CalendarEvent, Principal
+from assistant.ui.widgets.identity import principal_title
 from assistant.ui.workers import TaskManager, describe_error
 
 REPEATS = (("Does not repeat", ""), ("Every day", "FREQ=DAILY"), ("Every week", "FREQ=WEEKLY"))
@@ -66,7 +67,7 @@ class EventDialog(QDialog):
         self.calendar_event = event
         self.deleted = False
         zone = principal.timezone
-        self.setWindowTitle(f"{'Edit' if event else 'New'} event — {principal.name}")
+        principal_title(self, f"{'Edit' if event else 'New'} event", principal)
         self.setObjectName("event-dialog")
 
         if event is not None and event.start_utc is not None:
@@ -242,7 +243,7 @@ class FreeTimeDialog(QDialog):
         self.principal, self.assistant_zone, self._tasks, self._now = principal, assistant_zone, tasks, now
         self.slots: list[tuple[datetime, datetime]] = []
         hours = principal.business_hours
-        self.setWindowTitle(f"Find free time — {principal.name}")
+        principal_title(self, "Find free time", principal)
         self.setObjectName("free-time-dialog")
         self.duration = QComboBox(self)
         self.duration.setAccessibleName("Duration")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from assistant.core import timezones
 from assistant.core.phones import normalise
 from assistant.domain import CallDirection, Principal
+from assistant.ui.widgets.identity import principal_title
 from assistant.ui.widgets.times import edit_utc
 
 DIRECTION_LABELS = [
@@ -84,6 +85,9 @@ class QuickLogDialog(QDialog):
             self.principal.addItem(p.name, p.id)
         self._select_principal(current_principal_id)
         self.principal.activated.connect(self._on_principal_picked)
+        self.principal.currentIndexChanged.connect(lambda _i: principal_title(self, "Log a call",
+                                                                              self.current_principal()))
+        principal_title(self, "Log a call", self.current_principal())
         self.principal_hint = QLabel(self)
         self.principal_hint.setObjectName("principal-hint")
 

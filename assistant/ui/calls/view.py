@@ -51,6 +51,7 @@ from assistant.store import Store
 from assistant.store import calls as call_store
 from assistant.store.changes import Area, Changes
 from assistant.ui.calls.quick_log import QuickLogDialog, QuickLogResult, format_elapsed
+from assistant.ui.widgets.identity import principal_title
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import TaskManager, describe_error
@@ -137,7 +138,7 @@ class CallBackDialog(QDialog):
 
     def __init__(self, principal: Principal, who: str, now: datetime | None = None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle(f"Call back {who}")
+        principal_title(self, f"Call back {who}", principal)
         self.principal = principal
         self.assistant_zone = timezones.assistant_zone_name()
         now = now or timezones.now_utc()
@@ -504,6 +505,7 @@ class CallsView(QWidget):
         if call is None:
             return None
         dialog = EditCallDialog(call, self.model.display_name(call), self)
+        principal_title(dialog, dialog.windowTitle(), self.principal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.save_edit(call, *dialog.values()))
         dialog.open()
@@ -535,13 +537,17 @@ class CallsView(QWidget):
                        on_done=lambda task: self.follow_up_made.emit(f"Task made: {task.title}"),
                        on_error=lambda error: self.follow_up_made.emit(describe_error(error)))
 
+    def _titled(self, title: str) -> str:
+        """A dialog's title naming whose calls it is about."""
+        return f"{title} — {self.principal.name}" if self.principal is not None else title
+
     def on_import_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a call log")
+        path, _ = QFileDialog.getOpenFileName(self, self._titled("Import a call log"))
         if path:
             self.import_path(Path(path))
 
     def on_import_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Import a Google Voice Takeout folder")
+        path = QFileDialog.getExistingDirectory(self, self._titled("Import a Google Voice Takeout folder"))
         if path:
             self.import_path(Path(path))
 
@@ -577,6 +583,7 @@ class CallsView(QWidget):
 
     def ask_mapping(self, path: Path, header: list[str]) -> ColumnMappingDialog:
         dialog = ColumnMappingDialog(path, header, self)
+        principal_title(dialog, dialog.windowTitle(), self.principal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.import_path(path, dialog.mapping()))
         dialog.finished.connect(lambda _r: setattr(self, "mapping_dialog", None))
@@ -591,7 +598,7 @@ class CallsView(QWidget):
         if principal is None:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export calls", f"calls-{principal.name}.csv", "CSV (*.csv)")
+            path, _ = QFileDialog.getSaveFileName(self, self._titled("Export calls"), f"calls-{principal.name}.csv", "CSV (*.csv)")
             if not path:
                 return
         principal_id, f, zone = principal.id, self.current_filter(), principal.timezone

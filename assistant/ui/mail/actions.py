@@ -1,7 +1,12 @@
-"""What the inbox's keys and menus do: compose (n, r, a, f), archive (e), delete (#), read (u), flag (s, !).
+"""What the inbox's keys and menus do: compose (c, r, a, f), archive (e), delete (#, Delete), read (u), flag (s, !).
 
 Every change goes through ``assistant.sync.actions`` on the TaskManager (local effect + outbox entry in one
 transaction), so it works offline; the threads it touched show a pending mark until a sync has pushed their entries.
+Each change also goes on the window's undo stack (``ui/undo.py``): Ctrl+Z moves the messages back to the folder they
+came from, or sets their flags back, through the same outbox actions.
+
+The keys are commands in the window's registry (``ui/shortcuts.py``): the single keys work only in the thread list and
+the reader, never while a text field has the focus; Ctrl+N, Ctrl+R, Ctrl+Shift+R and Ctrl+L anywhere in the window.
 """
 from __future__ import annotations
 
@@ -11,21 +16,33 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from assistant.domain import Account, Draft, DraftState, Message, Principal, Thread
+from assistant.domain import Account, Draft, DraftState, Message, OutboxEntry, Principal, Thread
 from assistant.store import Store
 from assistant.store import mail as mail_store
 from assistant.sync.fetch import fetch_message_source, is_placeholder
 from assistant.ui import style
 from assistant.ui.mail.compose import ComposeStart, ComposeWindow, start_for, start_from_draft
+from assistant.ui.undo import UndoStack
 from assistant.ui.workers import TaskManager, describe_error
 
-KEY_ACTIONS = {
-    "n": "new", "r": "reply", "a": "reply-all", "f": "forward",
-    "e": "archive", "#": "delete", "u": "toggle-read", "s": "toggle-flag", "!": "toggle-flag",
-}
+# The Message menu, in order (None: a separator): name, menu text, keys anywhere in the window, single keys (the
+# thread list and the reader only). The command palette and the shortcut sheet list the same, from the registry.
+MAIL_COMMANDS: list[tuple[str, str, list[str], list[str]] | None] = [
+    ("new", "&New message", ["Ctrl+N"], ["C"]),
+    ("reply", "&Reply", ["Ctrl+R"], ["R"]),
+    ("reply-all", "Reply to &all", ["Ctrl+Shift+R"], ["A"]),
+    ("forward", "&Forward", ["Ctrl+L"], ["F"]),
+    None,
+    ("archive", "Ar&chive", [], ["E"]),
+    ("delete", "&Delete", [], ["Del", "#"]),
+    ("toggle-read", "Toggle &read", [], ["U"]),
+    ("toggle-flag", "Toggle f&lag", [], ["S", "!"]),
+]
+
+Reverse = Callable[[Store], OutboxEntry]  # on the worker: puts one message back as it was
+Change = tuple[int, Reverse]  # the outbox entry an action made, and how to take it back
 
 
 def assistant_name() -> str:
@@ -84,7 +101,8 @@ class InboxActions(QObject):
     message_submitted = Signal(int, str)  # draft id, state
 
     def __init__(self, tasks: TaskManager, store: Store, inbox, principal: Callable[[], Principal | None],
-                 parent: QObject | None = None, compose_extensions: Sequence[Callable[[Any], Any]] = ()):
+                 parent: QObject | None = None, compose_extensions: Sequence[Callable[[Any], Any]] = (),
+                 undo: UndoStack | None = None):
         super().__init__(parent)
         self.compose_extensions = compose_extensions  # the main window's list: features add to it after this is made
         self.thread_menu: QMenu | None = None  # the thread list's context menu, while it is open
@@ -92,22 +110,11 @@ class InboxActions(QObject):
         self._store = store
         self._inbox = inbox
         self._principal = principal
+        self.undo_stack = undo
         self.windows: list[ComposeWindow] = []
         self.pending: dict[int, set[int]] = {}  # thread id -> outbox entry ids not yet pushed
-        inbox.threads.installEventFilter(self)
-        inbox.reader.browser.installEventFilter(self)
-        inbox.reader.message_list.installEventFilter(self)
 
-    # -- keys ----------------------------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            mods = event.modifiers() & ~(event.modifiers().ShiftModifier | event.modifiers().KeypadModifier)
-            action = KEY_ACTIONS.get(event.text()) if mods == event.modifiers().NoModifier else None
-            if action is not None:
-                self.trigger(action)
-                return True
-        return False
-
+    # -- commands ------------------------------------------------------------------------------------------------
     def trigger(self, action: str) -> None:
         if action in ("new", "reply", "reply-all", "forward"):
             self.compose(action)
@@ -129,7 +136,10 @@ class InboxActions(QObject):
         return [t for t in (model.thread_at(r) for r in rows) if t is not None]
 
     # -- mail actions --------------------------------------------------------------------------------------------
-    def _run_on_threads(self, verb: str, per_thread: Callable[[Store, int, Thread, list[Message]], list[int]]) -> None:
+    def _run_on_threads(self, verb: str, per_thread: Callable[[Store, int, Thread, list[Message]], list[Change]]
+                        ) -> None:
+        """Apply ``per_thread`` to each selected thread on the worker; mark what waits for the sync and put the
+        changes on the undo stack as one entry."""
         principal = self._principal()
         threads = self.selected_threads()
         if principal is None or not threads:
@@ -137,19 +147,46 @@ class InboxActions(QObject):
         principal_id = principal.id
         assert principal_id is not None  # principals come from the store
 
-        def work(store: Store) -> dict[int, list[int]]:
+        def work(store: Store) -> dict[int, list[Change]]:
             scope = store.scope(principal_id)
             return {t.id: per_thread(store, principal_id, t, mail_store.thread_messages(scope, t.id))
                     for t in threads}
 
+        def done(changes: dict[int, list[Change]]) -> None:
+            self._mark_pending({thread_id: [entry for entry, _ in made] for thread_id, made in changes.items()})
+            count = sum(1 for made in changes.values() if made)
+            if not count:
+                self.status_message.emit("Nothing to change")
+                self.changed.emit()
+                return
+            text = f"{verb} {count} thread{'s' if count != 1 else ''} · {principal.name}"
+            reverses = [(thread_id, reverse) for thread_id, made in changes.items() for _, reverse in made]
+            if self.undo_stack is not None:  # the window shows the entry as a notice with Undo
+                self.undo_stack.push(text, lambda: self._take_back(text, principal_id, reverses))
+            else:
+                self.status_message.emit(f"{text} — waiting to sync")
+            self.changed.emit()
+
+        self._tasks.run(work, on_done=done, on_error=lambda e: self.status_message.emit(describe_error(e)))
+
+    def _mark_pending(self, entries: dict[int, list[int]]) -> None:
+        for thread_id, ids in entries.items():
+            if ids:
+                self.pending.setdefault(thread_id, set()).update(ids)
+        self._inbox.model.pending_thread_ids = set(self.pending)
+
+    def _take_back(self, text: str, principal_id: int, reverses: list[tuple[int, Reverse]]) -> None:
+        """The undo of one action: each message back as it was, through the outbox like the action itself."""
+        def work(store: Store) -> dict[int, list[int]]:
+            made: dict[int, list[int]] = {}
+            with store.transaction():
+                for thread_id, reverse in reverses:
+                    made.setdefault(thread_id, []).append(reverse(store).id)
+            return made
+
         def done(entries: dict[int, list[int]]) -> None:
-            for thread_id, ids in entries.items():
-                if ids:
-                    self.pending.setdefault(thread_id, set()).update(ids)
-            self._inbox.model.pending_thread_ids = set(self.pending)
-            count = sum(1 for ids in entries.values() if ids)
-            self.status_message.emit(f"{verb} {count} thread{'s' if count != 1 else ''} — waiting to sync" if count
-                                     else "Nothing to change")
+            self._mark_pending(entries)
+            self.status_message.emit(f"Undone: {text}")
             self.changed.emit()
 
         self._tasks.run(work, on_done=done, on_error=lambda e: self.status_message.emit(describe_error(e)))
@@ -157,45 +194,40 @@ class InboxActions(QObject):
     def archive(self) -> None:
         folder = self._inbox.model.folder
 
-        def archive(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
-            from assistant.sync.actions import move_message
-
+        def archive(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[Change]:
             scope = store.scope(principal_id)
             inboxes = {f.remote_id for f in mail_store.folders(scope) if f.role == "inbox"}
             here = {folder} if folder else inboxes
-            return [move_message(store, m.id, principal_id, "archive").id
-                    for m in messages if here & set(m.folders)]
+            return [_move(store, principal_id, m, "archive", came_from[0])
+                    for m in messages if (came_from := [f for f in m.folders if f in here])]
 
         self._run_on_threads("Archived", archive)
 
     def delete(self) -> None:
-        def delete(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
-            from assistant.sync.actions import move_message
+        folder = self._inbox.model.folder
 
+        def delete(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[Change]:
             trash = {f.remote_id for f in mail_store.folders(store.scope(principal_id)) if f.role == "trash"}
-            return [move_message(store, m.id, principal_id, "trash").id
-                    for m in messages if not (trash & set(m.folders))]
+            return [_move(store, principal_id, m, "trash", folder if folder in m.folders else m.folders[0])
+                    for m in messages if m.folders and not (trash & set(m.folders))]
 
         self._run_on_threads("Moved to trash", delete)
 
     def toggle_read(self) -> None:
-        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
-            from assistant.sync.actions import mark_read
-
+        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[Change]:
             any_unread = any(not m.is_read for m in messages)
-            return [mark_read(store, m.id, principal_id, any_unread).id
+            return [_set_flag(store, principal_id, m, "is_read", any_unread)
                     for m in messages if m.is_read != any_unread]
 
+        self._inbox.reader.keep_read_state({t.id for t in self.selected_threads()})  # the reader must not undo it
         self._run_on_threads("Marked", toggle)
 
     def toggle_flag(self) -> None:
-        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[int]:
-            from assistant.sync.actions import set_flagged
-
+        def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[Change]:
             flagged = [m for m in messages if m.is_flagged]
             if flagged:
-                return [set_flagged(store, m.id, principal_id, False).id for m in flagged]
-            return [set_flagged(store, messages[-1].id, principal_id, True).id] if messages else []
+                return [_set_flag(store, principal_id, m, "is_flagged", False) for m in flagged]
+            return [_set_flag(store, principal_id, messages[-1], "is_flagged", True)] if messages else []
 
         self._run_on_threads("Flagged or unflagged", toggle)
 
@@ -296,7 +328,7 @@ class InboxActions(QObject):
         def arrived(paths: list[str]) -> None:
             if window not in self.windows:  # closed meanwhile: the files stay in the workspace, unused
                 return
-            window.add_attachments(paths)
+            window.add_attachments(paths, typed=False)
             self.status_message.emit(f"{len(paths)} attachment(s) added to the forward.")
 
         def failed(error: BaseException) -> None:
@@ -310,15 +342,18 @@ class InboxActions(QObject):
 
             return store.principal(principal_id), store.accounts(principal_id), get_draft(store, principal_id, draft_id)
 
-        self._tasks.run(load, on_done=lambda r: self.open_compose(r[0], r[1], start_from_draft(r[2]), r[2]),
+        # a draft opened for itself (Revise, Edit) has no fresh start to offer: "Start over" would delete it and the
+        # history it carries
+        self._tasks.run(load, on_done=lambda r: self.open_compose(r[0], r[1], start_from_draft(r[2]), r[2],
+                                                                  offer_fresh=False),
                         on_error=lambda e: self.status_message.emit(describe_error(e)))
 
     def open_compose(self, principal: Principal, accounts: list[Account], fresh: ComposeStart,
-                     saved: Draft | None = None) -> ComposeWindow:
+                     saved: Draft | None = None, *, offer_fresh: bool = True) -> ComposeWindow:
         start = start_from_draft(saved) if saved is not None else fresh
         window = ComposeWindow(self._tasks, self._store, principal, accounts, start, draft=saved,
                                my_name=assistant_name(), extensions=self.compose_extensions)
-        if saved is not None:
+        if saved is not None and offer_fresh:
             window.offer_fresh_start(fresh)
         window.submitted.connect(self.on_submitted)
         window.closed.connect(lambda: self._forget(window))
@@ -327,6 +362,18 @@ class InboxActions(QObject):
         self.compose_opened.emit(window)
         return window
 
+    def _undo_send(self, principal_id: int, draft_id: int) -> None:
+        """Take a queued send back while its undo window lasts (the draft stays, approved, in the Outgoing tab)."""
+        from assistant.approvals import lifecycle
+
+        def said(undone: bool) -> None:
+            self.status_message.emit("Send undone: the draft is back in the Outgoing tab" if undone else
+                                     "Too late to undo: the message has gone, or is going")
+            self.changed.emit()
+
+        self._tasks.run(lambda store: lifecycle.undo_send(store, principal_id, draft_id), on_done=said,
+                        on_error=lambda e: self.status_message.emit(describe_error(e)))
+
     def _forget(self, window: ComposeWindow) -> None:
         # A save still on its way keeps the window object alive through its callback until it is delivered.
         if window in self.windows:
@@ -334,15 +381,21 @@ class InboxActions(QObject):
 
     def on_submitted(self, draft_id: int, state: str) -> None:
         texts: dict[str, str] = {  # by the state the draft is in now
-            DraftState.SENDING: "Message queued — it goes out with the next sync (undo from the Approvals tab)",
+            DraftState.SENDING: "Message queued — it goes out with the next sync (Undo send in the Outgoing tab)",
             DraftState.AWAITING_APPROVAL: "Waiting for the principal's approval",
-            DraftState.SCHEDULED: "Message scheduled",
-            DraftState.NEEDS_CONFIRMATION: "The send time has passed: confirm it in the Approvals tab",
+            DraftState.SCHEDULED: "Message scheduled (see the Outgoing tab)",
+            DraftState.NEEDS_CONFIRMATION: "The send time has passed: Send now from the Outgoing tab",
         }
         text = texts.get(state, f"Draft is now {state}")
-        self.status_message.emit(text)
-        self.message_submitted.emit(draft_id, state)
         principal = self._principal()
+        if state == DraftState.SENDING and self.undo_stack is not None and principal is not None:
+            sender_id = principal.id
+            assert sender_id is not None
+            self.undo_stack.push(f"Message queued · {principal.name} — it goes out with the next sync (Outgoing tab)",
+                                 lambda: self._undo_send(sender_id, draft_id))
+        else:
+            self.status_message.emit(text)
+        self.message_submitted.emit(draft_id, state)
         if principal is None:
             self.changed.emit()
             return
@@ -371,6 +424,25 @@ class InboxActions(QObject):
         self._tasks.run(queued_send, on_done=mark, on_error=lambda _e: self.changed.emit())
 
 
+def _move(store: Store, principal_id: int, message: Message, to: str, came_from: str) -> Change:
+    """Worker side: move ``message`` to ``to`` (a role or a folder), and how to move it back where it came from."""
+    from assistant.sync.actions import move_message
+
+    message_id = message.id
+    entry = move_message(store, message_id, principal_id, to)
+    return entry.id, lambda s: move_message(s, message_id, principal_id, came_from)
+
+
+def _set_flag(store: Store, principal_id: int, message: Message, flag: str, on: bool) -> Change:
+    """Worker side: set ``is_read`` or ``is_flagged`` on ``message``, and how to set it back."""
+    from assistant.sync.actions import mark_read, set_flagged
+
+    setter = mark_read if flag == "is_read" else set_flagged
+    message_id, was = message.id, bool(getattr(message, flag))
+    entry = setter(store, message_id, principal_id, on)
+    return entry.id, lambda s: setter(s, message_id, principal_id, was)
+
+
 class _SaveComposeOnClose(QObject):
     """Before the main window shuts its worker down: compose windows close (their last typing is saved) and the
     reader stops its timer."""
@@ -390,7 +462,7 @@ class _SaveComposeOnClose(QObject):
 def install(window: Any) -> InboxActions:
     """Wire the inbox actions into the main window: keys, the Message menu, the thread menu, status messages."""
     actions = InboxActions(window.tasks, window.store, window.inbox, lambda: window.current_principal, window,
-                           compose_extensions=window.compose_extensions)
+                           compose_extensions=window.compose_extensions, undo=window.undo)
     window.principal_changed.connect(lambda _pid: actions.refresh_pending())
     actions.status_message.connect(window.show_status)
     window.inbox.reader.attachment_saved.connect(lambda path: window.show_status(f"Saved {path}"))
@@ -403,26 +475,29 @@ def install(window: Any) -> InboxActions:
 
     actions.changed.connect(reload)
     window.sync_finished.connect(lambda _reports: actions.on_sync_finished())
-    items: list[tuple[str, str, str] | None] = [  # None: a separator
-        ("&New message", "new", "Ctrl+N"), ("&Reply", "reply", "R"), ("Reply to &all", "reply-all", "A"),
-        ("&Forward", "forward", "F"), None, ("Ar&chive", "archive", "E"),
-        ("&Delete", "delete", "#"), ("Toggle &read", "toggle-read", "U"), ("Toggle f&lag", "toggle-flag", "S"),
-    ]
     separator = False
-    for item in items:
+    for item in MAIL_COMMANDS:
         if item is None:
             separator = True
             continue
-        text, name, key = item
-        action = QAction(text, window)
-        if name == "new":
-            action.setShortcut(QKeySequence(key))
-        else:
-            # Single keys act in the thread list and the reader only (the event filter), never while typing elsewhere.
-            action.setText(f"{text}\t{key}")
-        action.triggered.connect(lambda _checked=False, name=name: actions.trigger(name))
+        name, text, keys, single_keys = item
+        action = window.commands.add(name, text, lambda name=name: actions.trigger(name), keys=keys, area="mail",
+                                     area_keys=single_keys, group="Message")
         window.add_message_action(name, action, thread_menu=name != "new", separator=separator)
         separator = False
+    threads = window.inbox.threads
+
+    def open_current() -> None:
+        if threads.currentIndex().isValid():
+            threads.open_requested.emit(threads.currentIndex())
+
+    # Moving through the list (from the reader too): listed in the palette and the sheet, not in the menus.
+    window.commands.add("next-thread", "Next thread", lambda: threads.move_current(1), area="mail", area_keys=["J"],
+                        group="Message")
+    window.commands.add("previous-thread", "Previous thread", lambda: threads.move_current(-1), area="mail",
+                        area_keys=["K"], group="Message")
+    window.commands.add("open-thread", "Open thread", open_current, area="list", area_keys=["O", "Return", "Enter"],
+                        group="Message")
     new_action = window.message_actions["new"]
     new_action.setStatusTip("Write a new message for the current principal")
     new_action.setIcon(style.icon("compose", window.palette()))

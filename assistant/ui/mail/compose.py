@@ -1,7 +1,8 @@
 """The compose window: new message, reply, reply-all and forward for one principal.
 
 Typing is saved as a draft (``assistant.approvals.drafts``) every few seconds and on close, through the TaskManager, so a crash
-loses at most the last few seconds. Send hands the draft to ``assistant.approvals.drafts.submit_draft``, which asks the principal
+loses at most the last few seconds. A window nobody has typed in saves nothing: a reply opened by a stray key and closed
+leaves no empty draft behind. Send hands the draft to ``assistant.approvals.drafts.submit_draft``, which asks the principal
 for approval when their policy says so, or queues it in the outbox (stored at once in the local Sent folder).
 
 A snippet can carry an approval override ("never ask" for a routine confirmation, say). Inserting it gives the draft
@@ -44,6 +45,7 @@ from assistant.mail.mime import safe_filename
 from assistant.store import Store
 from assistant.store import contacts as contact_store
 from assistant.store import mail as mail_store
+from assistant.ui.widgets.identity import WritingAs, principal_title
 from assistant.ui.workers import TaskManager, describe_error
 
 AUTOSAVE_MS = 3000
@@ -227,6 +229,7 @@ class ComposeWindow(QWidget):
         self.approval = start.approval  # the draft's approval override, saved with it; "" = the principal's policy
         self.approval_snippets: list[str] = []  # the inserted snippets that set it; none: the saved draft had it
         self._saved_content: tuple | None = None
+        self._untouched: tuple = ()  # what the window opened with (or started over with): nothing typed yet
         self._saving = False
         self._save_again = False
         self._finished = False  # sent or discarded: nothing more to save
@@ -234,7 +237,7 @@ class ComposeWindow(QWidget):
         self.last_error = ""
         title = {"new": "New message", "reply": "Reply", "reply-all": "Reply to all", "forward": "Forward",
                  "draft": "Draft"}[start.mode]
-        self.setWindowTitle(f"{title} — for {principal.name}")
+        principal_title(self, f"{title} — for {principal.name}", principal)
 
         self.restored_bar = QFrame(self)
         self.restored_bar.setObjectName("restored-draft-bar")
@@ -264,6 +267,7 @@ class ComposeWindow(QWidget):
             index = self.from_box.findData(start.account_id)
             if index >= 0:
                 self.from_box.setCurrentIndex(index)
+        self.writing_as = WritingAs(principal, self.from_box, self)  # "Writing as Kenji Sato <…> · 21:32 in Tokyo"
         self.to_edit = AddressEdit(self.completions, self)
         self.to_edit.setAccessibleName("To")
         self.cc_edit = AddressEdit(self.completions, self)
@@ -338,6 +342,7 @@ class ComposeWindow(QWidget):
         tools.addWidget(self.remove_attachment_button)
         tools.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.writing_as)
         layout.addWidget(self.restored_bar)
         layout.addLayout(form)
         layout.addLayout(tools)
@@ -380,6 +385,7 @@ class ComposeWindow(QWidget):
         self._show_attachments()
         self.approval, self.approval_snippets = start.approval, []
         self._show_approval()
+        self._untouched = self._typed()
         if start.mode in ("reply", "reply-all"):
             self.body.setFocus()
         else:
@@ -432,10 +438,15 @@ class ComposeWindow(QWidget):
     def account_id(self) -> int | None:
         return self.from_box.currentData()
 
+    def _typed(self) -> tuple:
+        """What the user can change by typing, attaching or inserting a snippet (the From box is a choice, not text)."""
+        _account, to, cc, subject, body, attachments, approval = self.content()
+        return to, cc, subject.strip(), body.strip(), attachments, approval
+
     def is_blank(self) -> bool:
-        account, to, cc, subject, body, attachments, _approval = self.content()
-        start_body = self.start.body if self.start.mode != "draft" else ""
-        return not (to or cc or subject.strip() or attachments) and body.strip() == start_body.strip()
+        """Nothing typed since the window opened: a new message's signature, a reply's quote and recipients, a
+        forward's attachments are what it opened with, not something to keep."""
+        return self._typed() == self._untouched
 
     # -- completion ----------------------------------------------------------------------------------------------
     def _load_side_data(self) -> None:
@@ -515,11 +526,16 @@ class ComposeWindow(QWidget):
         paths, _ = QFileDialog.getOpenFileNames(self, "Attach files")
         self.add_attachments(paths)
 
-    def add_attachments(self, paths) -> None:
+    def add_attachments(self, paths, *, typed: bool = True) -> None:
+        """Attach ``paths``; ``typed=False`` for what arrives by itself (a forward's attachments, downloaded after the
+        window opened), which leaves an untouched window untouched."""
+        blank = self.is_blank()
         for path in paths:
             if Path(path).is_file() and str(path) not in self.attachments:
                 self.attachments.append(str(path))
         self._show_attachments()
+        if blank and not typed:
+            self._untouched = self._typed()
 
     def on_remove_attachment(self) -> None:
         row = self.attachment_list.currentRow()
@@ -537,8 +553,13 @@ class ComposeWindow(QWidget):
         self.remove_attachment_button.setVisible(bool(self.attachments))
 
     # -- saving --------------------------------------------------------------------------------------------------
+    def _worth_saving(self) -> bool:
+        """Changed since the last save, and either typed in or already a draft (whose typing was taken back)."""
+        return (not self._finished and self.content() != self._saved_content
+                and (not self.is_blank() or self.draft_id is not None))
+
     def on_autosave_due(self) -> None:
-        if not self._finished and self.content() != self._saved_content and not self.is_blank():
+        if self._worth_saving():
             self.save_now()
 
     def save_now(self, on_saved=None) -> None:
@@ -649,7 +670,7 @@ class ComposeWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         QSettings().setValue("compose/geometry", self.saveGeometry())
         self.autosave.stop()
-        if not self._finished and self.content() != self._saved_content and not self.is_blank():
+        if self._worth_saving():
             if self._saving:
                 self._save_again = True  # the in-flight save's callback saves the rest with the draft's id
             else:

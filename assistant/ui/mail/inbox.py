@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,16 +11,22 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     Qt,
+    QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHeaderView,
     QListWidget,
     QListWidgetItem,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -29,6 +36,7 @@ from assistant.core import timezones
 from assistant.domain import Message, Principal, Thread
 from assistant.store import Store
 from assistant.store import mail as mail_store
+from assistant.ui import style
 from assistant.ui.mail.reader import Reader
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager
@@ -42,15 +50,23 @@ ATTACHMENT_MARK = "\U0001F4CE"  # 📎
 UNREAD_MARK = "\u25CF"  # ●
 PENDING_MARK = "\u23F3"  # ⏳
 FolderIdRole = Qt.ItemDataRole.UserRole + 2
+ThreadRole = Qt.ItemDataRole.UserRole + 3  # the Thread itself, for the row's painter
 
 
 def format_when(when: datetime | None, zone: str, now_utc: datetime | None = None) -> str:
-    """A list date in the principal's zone: time today, day and month this year, the full date before."""
+    """A list date in the principal's zone: minutes ago within the hour, the time today, day and month this year,
+    the full date before."""
     if when is None:
         return ""
+    now_utc = now_utc or timezones.now_utc()
     local = timezones.in_zone(when, zone)
-    now = timezones.in_zone(now_utc or timezones.now_utc(), zone)
+    now = timezones.in_zone(now_utc, zone)
     if local.date() == now.date():
+        minutes = int((now_utc - when).total_seconds() // 60)
+        if 0 <= minutes < 1:
+            return "now"
+        if 0 <= minutes < 60:
+            return f"{minutes} min ago"
         return f"{local:%H:%M}"
     if local.year == now.year:
         return f"{local:%d %b}".lstrip("0")
@@ -58,10 +74,13 @@ def format_when(when: datetime | None, zone: str, now_utc: datetime | None = Non
 
 
 class ThreadListModel(RowTableModel[Thread]):
-    """Threads of one principal, newest first, read a page at a time as the view scrolls (``canFetchMore``)."""
+    """Threads of one principal, newest first, read a page at a time as the view scrolls (``canFetchMore``).
 
-    MARKERS, PARTICIPANTS, SUBJECT, DATE = range(4)
-    headers = ("", "From", "Subject", "Date")
+    The view shows one column, painted in two lines by :class:`ThreadRowDelegate` from the row's thread; the other
+    columns say the same in text (for tests, tooltips and screen readers)."""
+
+    SUBJECT, PARTICIPANTS, DATE, MARKERS = range(4)
+    headers = ("Subject", "From", "Date", "")
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -72,6 +91,7 @@ class ThreadListModel(RowTableModel[Thread]):
         self._search: str = ""
         self.folder: str | None = None  # a remote folder/label id; None = every thread
         self.pending_thread_ids: set[int] = set()  # threads with changes not yet pushed by a sync
+        self._own_names: set[str] = set()  # the principal's name and addresses, folded: not a correspondent
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -100,6 +120,7 @@ class ThreadListModel(RowTableModel[Thread]):
     def set_principal(self, principal: Principal | None, folder: str | None = None) -> None:
         with self.resetting():
             self._principal = principal
+            self._own_names = {n.casefold() for n in [principal.name, *principal.addresses]} if principal else set()
             self.folder = folder
             self._search = ""
             self.rows = []
@@ -163,7 +184,7 @@ class ThreadListModel(RowTableModel[Thread]):
                 ATTACHMENT_MARK if t.has_attachments else "",
             ))
         if column == self.PARTICIPANTS:
-            return ", ".join(t.participants)
+            return self.correspondents(t)
         if column == self.SUBJECT:
             subject = t.subject or "(no subject)"
             return f"{subject}  ({t.message_count})" if t.message_count > 1 else subject
@@ -171,18 +192,42 @@ class ThreadListModel(RowTableModel[Thread]):
             return format_when(t.last_date_utc, self._principal.timezone if self._principal else "UTC")
         return None
 
+    def correspondents(self, t: Thread) -> str:
+        """Who the thread is with: its participants but the principal (whose name is in every thread they answered);
+        the principal only when nobody else wrote in it."""
+        others = [name for name in t.participants if name.casefold() not in self._own_names]
+        return ", ".join(others or t.participants)
+
+    def states(self, t: Thread) -> list[str]:
+        marks = [("changes waiting to sync", t.id in self.pending_thread_ids), ("unread", t.unread_count),
+                 ("flagged", t.is_flagged), ("has attachments", t.has_attachments)]
+        return [name for name, on in marks if on]
+
+    def full_date(self, t: Thread) -> str:
+        if t.last_date_utc is None or self._principal is None:
+            return ""
+        local = timezones.in_zone(t.last_date_utc, self._principal.timezone)
+        return f"{local:%A %d %B %Y %H:%M} ({self._principal.timezone})"
+
     def cell_data(self, t: Thread, column: int, role: int) -> Any:
+        if role == ThreadRole:
+            return t
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if t.unread_count else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.DATE and t.last_date_utc and self._principal:
-                local = timezones.in_zone(t.last_date_utc, self._principal.timezone)
-                return f"{local:%A %d %B %Y %H:%M} ({self._principal.timezone})"
+            if column == self.DATE:
+                return self.full_date(t) or None
             if column == self.SUBJECT:
-                return t.snippet or None
+                lines = [t.subject or "(no subject)", f"With {self.correspondents(t)}", t.snippet, self.full_date(t),
+                         ", ".join(self.states(t)).capitalize()]
+                return "\n".join(line for line in lines if line)
             if column == self.MARKERS:
-                marks = [("changes waiting to sync", t.id in self.pending_thread_ids), ("unread", t.unread_count), ("flagged", t.is_flagged), ("has attachments", t.has_attachments)]
-                return ", ".join(name for name, on in marks if on) or None
+                return ", ".join(self.states(t)) or None
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == self.SUBJECT:
+            count = f", {t.message_count} messages" if t.message_count > 1 else ""
+            return ". ".join(part for part in (
+                ", ".join(self.states(t)).capitalize(), f"From {self.correspondents(t)}{count}",
+                t.subject or "(no subject)", t.snippet, self.display(t, self.DATE)) if part)
         elif role == Qt.ItemDataRole.TextAlignmentRole and column in (self.MARKERS, self.DATE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if column == self.DATE else int(
                 Qt.AlignmentFlag.AlignCenter)
@@ -202,8 +247,115 @@ class ThreadListModel(RowTableModel[Thread]):
                 return
 
 
+@dataclass
+class RowPiece:
+    """One thing a thread row paints: a text (elided to its rect) or an icon, and where."""
+
+    kind: str  # "who", "count", "date", "subject", "snippet", or an icon: "flag", "attachment", "pending"
+    rect: QRect
+    text: str = ""
+
+
+class ThreadRowDelegate(QStyledItemDelegate):
+    """A thread in two lines: who it is with (bold while unread) and how many messages, its state icons (waiting to
+    sync, attachment, flag) and the date on the first; the subject, then the newest message's first words in grey, on
+    the second. Painted from the row's thread with no widget per row, so only the rows in view cost anything."""
+
+    PAD = 5
+    GUTTER = 14  # left of the text: the unread dot
+    ICON = 14
+
+    def __init__(self, model: ThreadListModel, parent=None):
+        super().__init__(parent)
+        self._model = model
+        self._bold_fonts: dict[str, QFont] = {}
+
+    @classmethod
+    def row_height(cls, metrics: QFontMetrics) -> int:
+        return 2 * metrics.height() + 2 * cls.PAD + 3
+
+    def _bold(self, font: QFont) -> QFont:
+        bold = self._bold_fonts.get(font.key())
+        if bold is None:
+            bold = QFont(font)
+            bold.setBold(True)
+            self._bold_fonts[font.key()] = bold
+        return bold
+
+    def pieces(self, thread: Thread, rect: QRect, font: QFont) -> list[RowPiece]:
+        """What the row of ``thread`` shows in ``rect``, each text elided to its room."""
+        model = self._model
+        fm = QFontMetrics(font)
+        sfm = QFontMetrics(self._bold(font) if thread.unread_count else font)
+        rect = rect.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD)
+        line = fm.height()
+        top, second = rect.top(), rect.top() + line + 3
+        left, right = rect.left() + self.GUTTER, rect.right()
+        when = format_when(thread.last_date_utc, model.principal.timezone if model.principal else "UTC")
+        date_width = sfm.horizontalAdvance(when)
+        pieces = [RowPiece("date", QRect(right - date_width, top, date_width, line), when)]
+        x = right - date_width - 8
+        for name, on in (("flag", thread.is_flagged), ("attachment", thread.has_attachments),
+                         ("pending", thread.id in model.pending_thread_ids)):
+            if on:
+                x -= self.ICON
+                pieces.append(RowPiece(name, QRect(x, top + (line - self.ICON) // 2, self.ICON, self.ICON)))
+                x -= 4
+        count = f" ({thread.message_count})" if thread.message_count > 1 else ""
+        count_width = fm.horizontalAdvance(count)
+        room = max(0, x - 6 - left - count_width)
+        who = sfm.elidedText(model.correspondents(thread), Qt.TextElideMode.ElideRight, room)
+        pieces.append(RowPiece("who", QRect(left, top, room, line), who))
+        if count:
+            pieces.append(RowPiece("count", QRect(left + sfm.horizontalAdvance(who), top, count_width, line), count))
+        width = right - left
+        subject = sfm.elidedText(thread.subject or "(no subject)", Qt.TextElideMode.ElideRight, width)
+        pieces.append(RowPiece("subject", QRect(left, second, width, line), subject))
+        used = sfm.horizontalAdvance(subject) + fm.horizontalAdvance("  ")
+        if thread.snippet and width - used > 4 * fm.averageCharWidth():
+            snippet = fm.elidedText(thread.snippet, Qt.TextElideMode.ElideRight, width - used)
+            pieces.append(RowPiece("snippet", QRect(left + used, second, width - used, line), snippet))
+        return pieces
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        thread = index.data(ThreadRole)
+        if not isinstance(thread, Thread):
+            super().paint(painter, option, index)
+            return
+        widget, palette, state = option.widget, option.palette, option.state
+        qstyle = widget.style() if widget is not None else QApplication.style()
+        qstyle.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        group = QPalette.ColorGroup.Normal if state & QStyle.StateFlag.State_Active else QPalette.ColorGroup.Inactive
+        ink = palette.color(group, QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        dim = palette.color(group, QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText)
+        font = option.font
+        strong = self._bold(font) if thread.unread_count else font
+        painter.save()
+        if thread.unread_count:
+            line = QFontMetrics(font).height()
+            size = 8
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(group, QPalette.ColorRole.HighlightedText if selected
+                                           else QPalette.ColorRole.Highlight))
+            painter.drawEllipse(option.rect.left() + self.PAD + (self.GUTTER - size) // 2 - 2,
+                                option.rect.top() + self.PAD + (line - size) // 2, size, size)
+        for piece in self.pieces(thread, option.rect, font):
+            if not piece.text:
+                colour = style.FLAG_COLOUR if piece.kind == "flag" and not selected else ink
+                style.tinted_icon(piece.kind, colour).paint(painter, piece.rect)
+                continue
+            quiet = piece.kind in ("count", "snippet")
+            painter.setFont(font if quiet else strong)
+            painter.setPen(dim if quiet else ink)
+            align = Qt.AlignmentFlag.AlignRight if piece.kind == "date" else Qt.AlignmentFlag.AlignLeft
+            painter.drawText(piece.rect, align | Qt.AlignmentFlag.AlignVCenter, piece.text)
+        painter.restore()
+
+
 class ThreadTableView(QTableView):
-    """The thread list with mail-client keys: j/k move, Enter opens."""
+    """The thread list with mail-client keys: j/k move, Enter opens. One column, each row painted in two lines."""
 
     open_requested = Signal(QModelIndex)
 
@@ -215,20 +367,19 @@ class ThreadTableView(QTableView):
         self.setShowGrid(False)
         self.setWordWrap(False)
         self.setAlternatingRowColors(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verticalHeader().hide()
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.horizontalHeader().setHighlightSections(False)
+        self.verticalHeader().setDefaultSectionSize(ThreadRowDelegate.row_height(self.fontMetrics()))
+        self.horizontalHeader().hide()
         self.setAccessibleName("Threads")
 
     def setModel(self, model) -> None:
         super().setModel(model)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(ThreadListModel.MARKERS, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(ThreadListModel.MARKERS, self.fontMetrics().horizontalAdvance("⏳●⚑📎") + 16)
-        header.resizeSection(ThreadListModel.PARTICIPANTS, 180)
-        header.setSectionResizeMode(ThreadListModel.SUBJECT, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(ThreadListModel.DATE, 80)
+        self.setItemDelegate(ThreadRowDelegate(model, self))
+        for column in (ThreadListModel.MARKERS, ThreadListModel.PARTICIPANTS, ThreadListModel.DATE):
+            self.setColumnHidden(column, True)
+        self.horizontalHeader().setSectionResizeMode(ThreadListModel.SUBJECT, QHeaderView.ResizeMode.Stretch)
 
     def move_current(self, step: int) -> None:
         model = self.model()
@@ -261,7 +412,16 @@ class ThreadTableView(QTableView):
 
 
 class InboxView(QWidget):
-    """Thread list and reader in a splitter; the current thread is shown in the reader as the selection moves."""
+    """Thread list and reader in a splitter; the current thread is shown in the reader as the selection moves.
+
+    Read state follows the user, not the app: a thread the inbox selects by itself (the top one after switching
+    principal or folder) is shown but not marked read until the user picks it, clicks or scrolls in it; re-reading
+    the list (after a sync or an action) keeps the thread open without touching its read state; and when the thread
+    being read leaves the list (archived, deleted, moved) the one below it is opened, so ``e e e`` triages.
+    """
+
+    USER, PREVIEW, REFRESH = "user", "preview", "refresh"  # who moved the selection
+    ADVANCE_LOOKAHEAD = 200  # rows below (and above) the current one remembered across a reset, to advance to
 
     def __init__(self, store: Store, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -288,21 +448,39 @@ class InboxView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
+        self._selection_by = self.USER
+        self._current_thread_id: int | None = None
+        self._below: list[int] = []  # ids of the threads listed below the current one before a reset, nearest first
+        self._above: list[int] = []
+        self._listing: tuple = ()  # whose list, which folder, which search: advancing makes sense only within one
         self.threads.selectionModel().currentRowChanged.connect(self.on_current_row_changed)
         self.threads.open_requested.connect(self.on_open_requested)
-        self._current_thread_id: int | None = None
+        self.threads.pressed.connect(lambda _index: self.reader.start_reading())
         self.model.modelAboutToBeReset.connect(self.on_model_about_to_be_reset)
         self.model.modelReset.connect(self.on_model_reset)
         self.reader.message_marked_read.connect(lambda thread_id, _message_id: self.model.note_message_read(thread_id))
-        self.splitter.setSizes([110, 560, 420])
+        self.splitter.setSizes([100, 460, 520])
+        self._minute = QTimer(self)  # "12 min ago" moves on
+        self._minute.setInterval(60_000)
+        self._minute.timeout.connect(self.threads.viewport().update)
+        self._minute.start()
+
+    @contextmanager
+    def _selecting(self, by: str) -> Iterator[None]:
+        before, self._selection_by = self._selection_by, by
+        try:
+            yield
+        finally:
+            self._selection_by = before
 
     def set_principal(self, principal: Principal | None) -> None:
         self.reader.clear()
-        folder = self._fill_folders(principal)
-        self.model.set_principal(principal, folder)
-        self._current_thread_id = None
-        if self.model.rowCount():
-            self.threads.select_row(0)
+        with self._selecting(self.PREVIEW):
+            folder = self._fill_folders(principal)
+            self.model.set_principal(principal, folder)
+            self._current_thread_id = None
+            if self.model.rowCount():
+                self.threads.select_row(0)
 
     def _fill_folders(self, principal: Principal | None) -> str | None:
         """The principal's folders/labels (a handful of rows); the inbox is chosen first. Returns its remote id."""
@@ -340,10 +518,11 @@ class InboxView(QWidget):
         if current is None or principal is None:
             return
         self.reader.clear()
-        self.model.set_principal(principal, current.data(FolderIdRole))
-        self._current_thread_id = None
-        if self.model.rowCount():
-            self.threads.select_row(0)
+        with self._selecting(self.PREVIEW):
+            self.model.set_principal(principal, current.data(FolderIdRole))
+            self._current_thread_id = None
+            if self.model.rowCount():
+                self.threads.select_row(0)
 
     def select_folder(self, remote_id: str | None) -> None:
         for row in range(self.folders.count()):
@@ -351,19 +530,40 @@ class InboxView(QWidget):
                 self.folders.setCurrentRow(row)
                 return
 
+    def _list_shown(self) -> tuple:
+        principal = self.model.principal
+        return principal.id if principal else None, self.model.folder, self.model.search_query
+
     def on_model_about_to_be_reset(self) -> None:
-        current = self.model.thread_at(self.threads.currentIndex().row())
-        self._current_thread_id = current.id if current else None
+        self._current_thread_id, self._below, self._above = None, [], []
+        self._listing = self._list_shown()
+        if self._selection_by == self.PREVIEW:  # another principal or folder: nothing to keep
+            return
+        row = self.threads.currentIndex().row()
+        current = self.model.thread_at(row)
+        if current is None:
+            return
+        self._current_thread_id = current.id
+        rows = self.model.rows
+        self._below = [t.id for t in rows[row + 1:row + 1 + self.ADVANCE_LOOKAHEAD]]
+        self._above = [t.id for t in reversed(rows[max(0, row - self.ADVANCE_LOOKAHEAD):row])]
 
     def on_model_reset(self) -> None:
-        """Keep the thread being read when the list is re-read (after a sync), or clear the reader if it is gone."""
+        """Keep the thread being read when the list is re-read; if it has left the list, open the one that was below
+        it (else above); clear the reader when none is left."""
         if self._current_thread_id is None:
-            self.reader.clear()
+            if self._selection_by != self.PREVIEW:
+                self.reader.clear()
             return
-        for row in range(self.model.rowCount()):
-            thread = self.model.thread_at(row)
-            if thread and thread.id == self._current_thread_id:
-                self.threads.select_row(row)
+        rows = {t.id: row for row, t in enumerate(self.model.rows)}
+        if self._current_thread_id in rows:
+            with self._selecting(self.REFRESH):
+                self.threads.select_row(rows[self._current_thread_id])
+            return
+        for thread_id in (self._below + self._above) if self._listing == self._list_shown() else []:
+            if thread_id in rows:
+                with self._selecting(self.USER):
+                    self.threads.select_row(rows[thread_id])
                 return
         self.reader.clear()
 
@@ -372,11 +572,17 @@ class InboxView(QWidget):
         principal = self.model.principal
         if thread is None or principal is None:
             self.reader.clear()
+        elif self._selection_by == self.REFRESH and self.reader.thread_id == thread.id:
+            self.reader.refresh_thread(thread)
         else:
-            self.reader.show_thread(principal, thread)
+            self.reader.show_thread(principal, thread, reading=self._selection_by == self.USER)
 
     def on_open_requested(self, index: QModelIndex) -> None:
-        self.on_current_row_changed(index, QModelIndex())
+        thread = self.model.thread_at(index.row())
+        if thread is not None and self.reader.thread_id == thread.id:
+            self.reader.start_reading()
+        else:
+            self.on_current_row_changed(index, QModelIndex())
         self.reader.setFocus()
 
 

@@ -16,35 +16,45 @@ from pathlib import Path
 import nh3
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
+    QRect,
+    QSize,
     QStandardPaths,
     Qt,
     QTimer,
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QDesktopServices, QFont, QImage, QTextDocument
+from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QImage, QPainter, QPalette, QTextDocument
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from assistant.approvals.replies import quoted_history_start, quoted_history_start_html
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.mail.mime import attachment_bytes, safe_filename
 from assistant.store import mail as mail_store
 from assistant.sync.fetch import downloaded_match, fetch_message_source, is_placeholder
+from assistant.ui import style
+from assistant.ui.widgets.flow import FlowLayout
 from assistant.ui.workers import TaskManager, describe_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -227,6 +237,10 @@ class ThreadMessagesModel(QAbstractListModel):
         self._zone = zone
         self.endResetModel()
 
+    @property
+    def zone(self) -> str:
+        return self._zone
+
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._messages)
 
@@ -243,10 +257,16 @@ class ThreadMessagesModel(QAbstractListModel):
             return None if m.is_read else self._bold
         if role == Qt.ItemDataRole.ToolTipRole:
             return m.snippet or None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            state = "" if m.is_read else "Unread. "
+            return f"{state}{self.data(index)}. {m.snippet}"
         return None
 
     def message_at(self, row: int) -> Message | None:
         return self._messages[row] if 0 <= row < len(self._messages) else None
+
+    def row_of(self, message_id: int) -> int | None:
+        return next((row for row, m in enumerate(self._messages) if m.id == message_id), None)
 
     def message_changed(self, message: Message) -> None:
         for row, m in enumerate(self._messages):
@@ -255,7 +275,72 @@ class ThreadMessagesModel(QAbstractListModel):
                 self.dataChanged.emit(index, index)
 
 
+class MessageLineDelegate(QStyledItemDelegate):
+    """A message of the conversation collapsed to one line: sender (bold while unread), its first words in grey, a
+    clip when it has attachments, the date in the principal's zone on the right."""
+
+    PAD = 5
+
+    def __init__(self, model: ThreadMessagesModel, parent=None):
+        super().__init__(parent)
+        self._model = model
+
+    @classmethod
+    def line_height(cls, metrics: QFontMetrics) -> int:
+        return metrics.height() + 2 * cls.PAD
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        return QSize(200, self.line_height(option.fontMetrics))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        message = self._model.message_at(index.row())
+        if message is None:
+            return
+        widget, palette, state = option.widget, option.palette, option.state
+        qstyle = widget.style() if widget is not None else QApplication.style()
+        qstyle.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        ink = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        dim = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText)
+        font = QFont(option.font)
+        strong = QFont(font)
+        strong.setBold(not message.is_read)
+        fm, sfm = QFontMetrics(font), QFontMetrics(strong)
+        rect = option.rect.adjusted(self.PAD + 2, 0, -self.PAD, 0)
+        middle = Qt.AlignmentFlag.AlignVCenter
+        when = f"{timezones.in_zone(message.date_utc, self._model.zone):%a %d %b %H:%M}" if message.date_utc else ""
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(dim)
+        date_width = fm.horizontalAdvance(when)
+        painter.drawText(QRect(rect.right() - date_width, rect.top(), date_width, rect.height()),
+                         Qt.AlignmentFlag.AlignRight | middle, when)
+        right = rect.right() - date_width - 8
+        if message.attachments:
+            size = 14
+            right -= size
+            style.tinted_icon("attachment", dim).paint(painter, QRect(right, rect.center().y() - size // 2, size, size))
+            right -= 6
+        sender = (message.sender.name or message.sender.email) if message.sender else "(unknown sender)"
+        room = right - rect.left()
+        name = sfm.elidedText(sender, Qt.TextElideMode.ElideRight, min(room, max(room // 2, 160)))
+        painter.setFont(strong)
+        painter.setPen(ink)
+        painter.drawText(QRect(rect.left(), rect.top(), room, rect.height()), Qt.AlignmentFlag.AlignLeft | middle, name)
+        used = sfm.horizontalAdvance(name) + fm.horizontalAdvance("   ")
+        if message.snippet and room - used > 4 * fm.averageCharWidth():
+            painter.setFont(font)
+            painter.setPen(dim)
+            painter.drawText(QRect(rect.left() + used, rect.top(), room - used, rect.height()),
+                             Qt.AlignmentFlag.AlignLeft | middle,
+                             fm.elidedText(message.snippet, Qt.TextElideMode.ElideRight, room - used))
+        painter.restore()
+
+
 class RemoteContentBar(QFrame):
+    """"Remote images blocked" and the two ways to load them; its buttons wrap below when the reader is narrow, so
+    showing it never makes the reader wider (the panes beside it would jump)."""
+
     load_requested = Signal()
     always_requested = Signal()
 
@@ -270,22 +355,41 @@ class RemoteContentBar(QFrame):
         self.always_button = QPushButton("Always load from this sender", self)
         self.always_button.setAccessibleName("Always load remote images from this sender")
         self.always_button.clicked.connect(self.always_requested)
-        layout = QHBoxLayout(self)
+        layout = FlowLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self.label, 1)
+        layout.addWidget(self.label)
         layout.addWidget(self.button)
         layout.addWidget(self.always_button)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+
+def _attachment_line(a: Attachment) -> str:
+    if is_placeholder(a) and not a.filename:
+        return "\U0001F4CE Attachments (downloaded when you save or open them)"
+    return (f"\U0001F4CE {html.escape(safe_attachment_name(a.filename))} ({_human_size(a.size)})"
+            + (" — downloaded when you save or open it" if is_placeholder(a) else ""))
 
 
 class Reader(QWidget):
-    """Shows one thread: its subject, a list of its messages, and the selected message."""
+    """One thread as a conversation: its subject, then its messages oldest to newest, each collapsed to one line
+    (:class:`MessageLineDelegate`) but the open one, shown in full in place, its quoted history folded behind
+    *Show quoted text*. The open message is the first unread one, else the newest; a click on a line opens it.
+
+    Reading marks read: the open message shown for :attr:`MARK_READ_AFTER_MS` while the user is reading the thread
+    (they picked it, or clicked, scrolled or typed in it) is marked read through the outbox. A thread the app put here
+    by itself (:meth:`show_thread` with ``reading=False``) is not, nor is one whose read state the user has just set
+    (:meth:`keep_read_state`): nothing flips it back while it stays open.
+    """
 
     message_shown = Signal(int)  # message id, once its body is in the browser
     message_marked_read = Signal(int, int)  # thread id, message id: the read flag is stored and queued for the server
     attachment_saved = Signal(str)  # the path written
     attachment_failed = Signal(str)  # one line for the user
 
-    MARK_READ_AFTER_MS = 800  # shown this long counts as read; skimming past with j/k does not
+    MARK_READ_AFTER_MS = 1000  # shown this long counts as read; skimming past with j/k does not
+    EARLIER_LINES, LATER_LINES = 4, 3  # collapsed lines in view above and below the open message; more scroll
 
     def __init__(self, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -293,7 +397,13 @@ class Reader(QWidget):
         self._tasks = tasks
         self._request = 0
         self._principal: Principal | None = None
+        self._thread: Thread | None = None
         self._message: Message | None = None
+        self._reading = True  # the user chose what is shown: the open message counts as read after a moment
+        self._kept_thread: int | None = None  # the user set this thread's read state: left as they set it
+        self._show_quoted = False
+        self._images_loaded = False  # for the open message: shown again (quoted text unfolded) they load again
+        self.open_row = -1
         self._network: QNetworkAccessManager | None = None
         self._replies: list[QNetworkReply] = []
         self.remote_urls: list[str] = []
@@ -312,12 +422,9 @@ class Reader(QWidget):
         self.subject.setFont(font)
 
         self.messages = ThreadMessagesModel(self)
-        self.message_list = QListView(self)
-        self.message_list.setModel(self.messages)
-        self.message_list.setAccessibleName("Messages in this thread")
-        self.message_list.setUniformItemSizes(True)
-        self.message_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
-        self.message_list.selectionModel().currentRowChanged.connect(self.on_message_row_changed)
+        self.message_list = self._line_list("Earlier messages in this thread")
+        self.later_list = self._line_list("Later messages in this thread")
+        self.later_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys act from the earlier list and the body
 
         self.header = QLabel(self)
         self.header.setObjectName("reader-header")
@@ -332,6 +439,15 @@ class Reader(QWidget):
 
         self.browser = SafeTextBrowser(self)
         self.browser.setAccessibleName("Message body")
+        self.browser.installEventFilter(self)
+        self.browser.viewport().installEventFilter(self)
+
+        self.quoted_button = QPushButton("Show quoted text", self)
+        self.quoted_button.setObjectName("reader-quoted")
+        self.quoted_button.setFlat(True)
+        self.quoted_button.setToolTip("The earlier messages this one quotes")
+        self.quoted_button.clicked.connect(self.on_quoted_toggled)
+        self.quoted_button.hide()
 
         self.attachments = QLabel(self)
         self.attachments.setObjectName("reader-attachments")
@@ -340,11 +456,15 @@ class Reader(QWidget):
         self.attachments.hide()
         self.attachment_actions = QWidget(self)
         self.attachment_actions.setObjectName("reader-attachment-actions")
-        self._attachment_layout = QHBoxLayout(self.attachment_actions)
+        self._attachment_layout = FlowLayout(self.attachment_actions)
         self._attachment_layout.setContentsMargins(0, 0, 0, 0)
+        policy = self.attachment_actions.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.attachment_actions.setSizePolicy(policy)
         self.attachment_actions.hide()
         self.attachment_status = QLabel(self)  # "Downloading…", or why it could not be
         self.attachment_status.setObjectName("reader-attachment-status")
+        self.attachment_status.setWordWrap(True)
         self.attachment_status.hide()
         self.allowed_senders: set[str] = set()  # senders whose remote images this principal always loads
 
@@ -358,96 +478,223 @@ class Reader(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.remote_bar)
         layout.addWidget(self.browser, 1)
+        layout.addWidget(self.quoted_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.attachments)
         layout.addWidget(self.attachment_actions)
         layout.addWidget(self.attachment_status)
+        layout.addWidget(self.later_list)
         layout.addWidget(self.placeholder, 1)
         self.clear()
 
+    def _line_list(self, name: str) -> QListView:
+        view = QListView(self)
+        view.setModel(self.messages)
+        view.setItemDelegate(MessageLineDelegate(self.messages, view))
+        view.setAccessibleName(name)
+        view.setUniformItemSizes(True)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        view.clicked.connect(lambda index: self.open_message_at(index.row()))
+        view.activated.connect(lambda index: self.open_message_at(index.row()))
+        return view
+
     # -- thread --------------------------------------------------------------------------------------------------
+    @property
+    def thread_id(self) -> int | None:
+        """The thread shown (or on its way), None when the reader is empty."""
+        return self._thread.id if self._thread is not None else None
+
     def clear(self) -> None:
         self._request += 1  # results still on their way are for a thread no longer shown
         self._mark_read_timer.stop()
+        self._abort_remote_fetches()
         self._message = None
+        self._thread = None
+        self.open_row = -1
         self.messages.set_messages([], "UTC")
-        for w in (self.subject, self.message_list, self.header, self.remote_bar, self.browser, self.attachments,
-                  self.attachment_actions, self.attachment_status):
+        for w in (self.subject, self.message_list, self.later_list, self.header, self.remote_bar, self.browser,
+                  self.quoted_button, self.attachments, self.attachment_actions, self.attachment_status):
             w.hide()
         self.browser.clear()
         self.placeholder.show()
 
-    def show_thread(self, principal: Principal, thread: Thread) -> None:
+    def show_thread(self, principal: Principal, thread: Thread, *, reading: bool = True) -> None:
+        """Load and show ``thread``. ``reading``: the user chose it (its open message is marked read after a moment);
+        False when the app chose it (the top thread after switching principal): shown, left unread until the user
+        acts in it (:meth:`start_reading`)."""
+        self._reading = reading
+        self._kept_thread = None
+        self._load(principal, thread, keep_open=None)
+
+    def refresh_thread(self, thread: Thread) -> None:
+        """The thread shown, read again (a sync or an action changed it): the same message stays open and nothing
+        about its read state changes."""
+        if self._principal is None or self._thread is None or thread.id != self._thread.id:
+            return
+        self._load(self._principal, thread, keep_open=self._message.id if self._message else None)
+
+    def _load(self, principal: Principal, thread: Thread, keep_open: int | None) -> None:
         self._request += 1
         request, principal_id, thread_id = self._request, principal.id, thread.id
         assert principal_id is not None and thread_id is not None  # both read from the store
-        self._principal = principal
+        self._principal, self._thread = principal, thread
         self._tasks.run(lambda store: allowed_remote_senders(store, principal_id, thread_id),
                         on_done=lambda senders: self._on_allowed_senders(request, senders))
         self._tasks.run(
             lambda store: mail_store.thread_messages(store.scope(principal_id), thread_id),
-            on_done=lambda messages: self._on_thread_loaded(request, thread, messages),
+            on_done=lambda messages: self._on_thread_loaded(request, thread, messages, keep_open),
         )
 
-    def _on_thread_loaded(self, request: int, thread: Thread, messages: list[Message]) -> None:
+    def _on_thread_loaded(self, request: int, thread: Thread, messages: list[Message],
+                          keep_open: int | None = None) -> None:
         if request != self._request or self._principal is None:
             return
         self.placeholder.hide()
         self.subject.setText(thread.subject or "(no subject)")
         self.subject.show()
         self.messages.set_messages(messages, self._principal.timezone)
-        rows = min(len(messages), 6)
-        self.message_list.setFixedHeight(self.message_list.sizeHintForRow(0) * rows + 2 * self.message_list.frameWidth()
-                                         if rows else 0)
-        self.message_list.setVisible(len(messages) > 1)
-        if messages:
-            unread = [i for i, m in enumerate(messages) if not m.is_read]
-            row = unread[0] if unread else len(messages) - 1
-            self.message_list.setCurrentIndex(self.messages.index(row))
+        if not messages:
+            self._open_row(-1)
+            return
+        kept = self.messages.row_of(keep_open) if keep_open is not None else None
+        unread = [i for i, m in enumerate(messages) if not m.is_read]
+        row = kept if kept is not None else unread[0] if unread else len(messages) - 1
+        self._open_row(row, same_message=kept is not None)
 
-    def on_message_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        message = self.messages.message_at(current.row()) if current.isValid() else None
+    def open_message_at(self, row: int) -> None:
+        """The user opens another message of the thread (a click on its line): it is read, whatever came before."""
+        if not 0 <= row < self.messages.rowCount():
+            return
+        self._reading, self._kept_thread = True, None
+        self._open_row(row)
+
+    def _open_row(self, row: int, *, same_message: bool = False) -> None:
+        """Lay the conversation out around the open ``row``: the messages before it as lines above the body, those
+        after it as lines below."""
+        self.open_row = row
+        count = self.messages.rowCount()
+        for r in range(count):
+            self.message_list.setRowHidden(r, r >= row)
+            self.later_list.setRowHidden(r, r <= row)
+        self._fit_lines(self.message_list, row if row > 0 else 0, self.EARLIER_LINES)
+        self._fit_lines(self.later_list, count - row - 1 if row >= 0 else 0, self.LATER_LINES)
+        if row > 0:
+            self.message_list.scrollTo(self.messages.index(row - 1))
+        message = self.messages.message_at(row)
         if message is not None:
-            self.show_message(message)
+            self._show(message, same_message=same_message)
+        else:
+            self._message = None
+            for w in (self.header, self.remote_bar, self.browser, self.quoted_button, self.attachments,
+                      self.attachment_actions, self.attachment_status):
+                w.hide()
+
+    @staticmethod
+    def _fit_lines(view: QListView, lines: int, most: int) -> None:
+        if lines <= 0:
+            view.hide()
+            return
+        height = MessageLineDelegate.line_height(view.fontMetrics())
+        view.setFixedHeight(height * min(lines, most) + 2 * view.frameWidth())
+        view.show()
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def start_reading(self) -> None:
+        """The user is reading what is shown (clicked it, scrolled, typed in it): its open message will count as read,
+        unless they have just set this thread's read state themselves."""
+        if self._thread is not None and self._kept_thread == self._thread.id:
+            return
+        self._reading = True
+        self._arm_mark_read()
+
+    def keep_read_state(self, thread_ids: set[int]) -> None:
+        """The user marked these threads read or unread: if the open one is among them, leave it as they set it."""
+        if self._thread is not None and self._thread.id in thread_ids:
+            self._kept_thread = self._thread.id
+            self._mark_read_timer.stop()
+
+    def _arm_mark_read(self) -> None:
+        m = self._message
+        if (m is not None and m.id and not m.is_read and self._principal is not None and self._reading
+                and (self._thread is None or self._kept_thread != self._thread.id)):
+            if not self._mark_read_timer.isActive():
+                self._mark_read_timer.start()
+        else:
+            self._mark_read_timer.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.Wheel, QEvent.Type.KeyPress) \
+                and self._message is not None:
+            self.start_reading()
+        return False
 
     # -- message -------------------------------------------------------------------------------------------------
     def show_message(self, message: Message, zone: str | None = None) -> None:
+        """Show ``message`` as the open one (on its own when it is not of the thread shown)."""
+        self._show(message, zone=zone)
+
+    def _show(self, message: Message, zone: str | None = None, *, same_message: bool = False) -> None:
         self._abort_remote_fetches()
+        if not same_message:
+            self._show_quoted, self._images_loaded = False, False
         self._message = message
         zone = zone or (self._principal.timezone if self._principal else "UTC")
         self.placeholder.hide()
         self.header.setText(self._header_html(message, zone))
         self.header.show()
-        self.browser.blocked_requests.clear()
-        self.browser.document().clear()
-        if message.body_html.strip():
-            clean = sanitise_html(message.body_html)
-            self.remote_urls = remote_image_urls(clean)
-            self.browser.setHtml(clean)
-        else:
-            self.remote_urls = []
-            self.browser.setPlainText(message.body_text or message.snippet or "(this message has no text)")
-        self.remote_bar.label.setText(
-            f"Remote images blocked ({len(self.remote_urls)})" if len(self.remote_urls) > 1 else "Remote images blocked"
-        )
-        self.remote_bar.button.setEnabled(True)
-        self.remote_bar.setVisible(bool(self.remote_urls))
+        self._render_body()
         self.browser.show()
         self.attachment_status.hide()
         self._show_attachments(message)
         sender = message.sender.email.lower() if message.sender else ""
         self.remote_bar.always_button.setEnabled(bool(sender))
-        if self.remote_urls and sender and sender in self.allowed_senders:
+        if self.remote_urls and (self._images_loaded or (sender and sender in self.allowed_senders)):
             self.on_load_remote_requested()
         if message.id:
             self.message_shown.emit(message.id)
-        if message.id and not message.is_read and self._principal is not None:
-            self._mark_read_timer.start()
+        if same_message and self._mark_read_timer.isActive():
+            return  # the same message, still being read: the wait goes on
+        self._mark_read_timer.stop()
+        self._arm_mark_read()
+
+    def _render_body(self) -> None:
+        message = self._message
+        if message is None:
+            return
+        self.browser.blocked_requests.clear()
+        self.browser.document().clear()
+        if message.body_html.strip():
+            fold = quoted_history_start_html(message.body_html)
+            source = message.body_html[:fold] if fold >= 0 and not self._show_quoted else message.body_html
+            clean = sanitise_html(source)
+            self.remote_urls = remote_image_urls(clean)
+            self.browser.setHtml(clean)
         else:
-            self._mark_read_timer.stop()
+            text = message.body_text or message.snippet or "(this message has no text)"
+            fold = quoted_history_start(text)
+            self.remote_urls = []
+            self.browser.setPlainText(text[:fold].rstrip() if fold >= 0 and not self._show_quoted else text)
+        self.quoted_button.setText("Hide quoted text" if self._show_quoted else "Show quoted text")
+        self.quoted_button.setAccessibleName(self.quoted_button.text())
+        self.quoted_button.setVisible(fold >= 0)
+        self.remote_bar.label.setText(
+            f"Remote images blocked ({len(self.remote_urls)})" if len(self.remote_urls) > 1 else "Remote images blocked"
+        )
+        self.remote_bar.button.setEnabled(True)
+        self.remote_bar.setVisible(bool(self.remote_urls))
+
+    def on_quoted_toggled(self) -> None:
+        self._show_quoted = not self._show_quoted
+        self._abort_remote_fetches()
+        self._render_body()
+        if self.remote_urls and self._images_loaded:
+            self.on_load_remote_requested()
+        self.start_reading()
 
     def on_mark_read_due(self) -> None:
         message, principal = self._message, self._principal
-        if message is None or principal is None or message.is_read or not message.id:
+        if message is None or principal is None or message.is_read or not message.id or not self._reading \
+                or (self._thread is not None and self._kept_thread == self._thread.id):
             return
         message_id, principal_id = message.id, principal.id
         assert principal_id is not None  # principals come from the store
@@ -485,6 +732,7 @@ class Reader(QWidget):
             return
         if self._network is None:
             self._network = QNetworkAccessManager(self)
+        self._images_loaded = True
         self.remote_bar.button.setEnabled(False)
         self.remote_bar.label.setText("Loading remote images…")
         for url in self.remote_urls:
@@ -533,13 +781,7 @@ class Reader(QWidget):
     # -- attachments ---------------------------------------------------------------------------------------------
     def _show_attachments(self, message: Message) -> None:
         if message.attachments:
-            lines = [
-                "\U0001F4CE Attachments (downloaded when you save or open them)" if is_placeholder(a) and not a.filename
-                else f"\U0001F4CE {html.escape(safe_attachment_name(a.filename))} ({_human_size(a.size)})"
-                + (" — downloaded when you save or open it" if is_placeholder(a) else "")
-                for a in message.attachments
-            ]
-            self.attachments.setText("<br>".join(lines))
+            self.attachments.setText("<br>".join(_attachment_line(a) for a in message.attachments))
             self.attachments.show()
             self._fill_attachment_actions(message)
         else:
@@ -566,7 +808,6 @@ class Reader(QWidget):
             open_button.clicked.connect(lambda _checked=False, index=index: self.open_attachment(index))
             self._attachment_layout.addWidget(save)
             self._attachment_layout.addWidget(open_button)
-        self._attachment_layout.addStretch(1)
         self.attachment_actions.show()
 
     def save_attachment(self, index: int) -> None:
@@ -580,7 +821,7 @@ class Reader(QWidget):
             return
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation) or str(Path.home())
         suggested = attachment_target(Path(folder), attachment.filename)
-        path, _ = QFileDialog.getSaveFileName(self, "Save attachment", str(suggested))
+        path, _ = QFileDialog.getSaveFileName(self, f"Save attachment — {principal.name}", str(suggested))
         if not path:
             return
         principal_id, message_id = principal.id, message.id

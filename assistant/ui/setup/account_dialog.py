@@ -33,11 +33,15 @@ from PySide6.QtWidgets import (
 from assistant.core.errors import InvalidInput, UserError
 from assistant.domain import Account, Principal
 from assistant.store import Store
+from assistant.ui.widgets.identity import principal_title
 from assistant.ui.workers import TaskManager, describe_error
 
 
 def add_local_account(store: Store, principal_id: int, mail_path: str, calendar_path: str = "") -> Account:
-    """Worker side: the same checks as ``assistant account add local``."""
+    """Worker side: the same checks as ``assistant account add local``, the content included: a file given as the
+    mail must read as an mbox and the calendar as iCalendar, or nothing is added."""
+    from assistant.importing.base import check_calendar, check_mbox
+
     principal = store.principal(principal_id)
     settings: dict[str, str] = {}
     path = Path(mail_path).expanduser()
@@ -48,11 +52,13 @@ def add_local_account(store: Store, principal_id: int, mail_path: str, calendar_
             raise InvalidInput(f"{path} is not a maildir: it has no cur/ and new/ folders")
         settings["maildir"] = str(path.resolve())
     else:
+        check_mbox(path)
         settings["mbox"] = str(path.resolve())
     if calendar_path.strip():
         calendar = Path(calendar_path).expanduser()
         if not calendar.exists():
             raise InvalidInput(f"{calendar_path} does not exist")
+        check_calendar(calendar)
         settings["calendar"] = str(calendar.resolve())
     return store.add_account(Account(principal_id=principal_id, kind="local", address=principal.primary_address,
                                      settings=settings))
@@ -125,7 +131,7 @@ class AccountDialog(QDialog):
         super().__init__(parent)
         self._tasks = tasks
         self.principal = principal
-        self.setWindowTitle(f"Add an account for {principal.name}")
+        principal_title(self, f"Add an account for {principal.name}", principal)
         self.tabs = QTabWidget(self)
 
         local = QWidget(self)
@@ -151,8 +157,11 @@ class AccountDialog(QDialog):
         self.add_local_button = QPushButton("Add local account", local)
         self.add_local_button.clicked.connect(self.on_add_local)
         form = QFormLayout(local)
-        form.addRow("&Mail:", mail_row)
-        form.addRow("&Calendar:", calendar_row)
+        # A row of several widgets is a layout, which a label cannot take as its buddy: the "&" then showed as is.
+        for text, row, field in (("&Mail:", mail_row, self.mail_path), ("&Calendar:", calendar_row, self.calendar_path)):
+            label = QLabel(text, local)
+            label.setBuddy(field)
+            form.addRow(label, row)
         form.addRow("", self.add_local_button)
         self.tabs.addTab(local, "Local")
 

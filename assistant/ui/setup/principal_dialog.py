@@ -10,7 +10,7 @@ from datetime import time
 from typing import Any
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTime, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction, QColor, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
@@ -30,11 +30,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from assistant.core import timezones
+from assistant.core.colours import distinct_colour
 from assistant.domain import ApprovalPolicy, BusinessHours, Principal
 from assistant.store import Store
 from assistant.ui.setup.account_dialog import AccountDialog
+from assistant.ui.widgets.identity import principal_chip, principal_title
 from assistant.ui.widgets.zones import ZonePicker
 from assistant.ui.workers import describe_error
 
@@ -98,7 +101,10 @@ class PrincipalDialog(QDialog):
         super().__init__(parent)
         self.form = form or PrincipalForm(Principal("", timezones.assistant_zone_name()))
         p = self.form.principal
-        self.setWindowTitle(f"Edit {p.name}" if p.id else "Add a principal")
+        if p.id:
+            principal_title(self, f"Edit {p.name}", p)
+        else:
+            self.setWindowTitle("Add a principal")
         self.tabs = QTabWidget(self)
 
         general = QWidget(self)
@@ -109,9 +115,15 @@ class PrincipalDialog(QDialog):
         self.region = QLineEdit(p.region, general)
         self.region.setMaxLength(2)
         self.colour = QLineEdit(p.colour, general)
+        self.colour.setPlaceholderText("one far from the other principals' colours")
+        self.colour_swatch = QLabel(general)  # the colour itself, as the sidebar will show it
+        self.colour_swatch.setAccessibleName("Colour swatch")
+        self.colour.textChanged.connect(self._show_swatch)
+        self._show_swatch(p.colour)
         self.colour_button = QPushButton("Choose…", general)
         self.colour_button.clicked.connect(self.on_choose_colour)
         colour_row = QHBoxLayout()
+        colour_row.addWidget(self.colour_swatch)
         colour_row.addWidget(self.colour, 1)
         colour_row.addWidget(self.colour_button)
         hours = p.business_hours
@@ -261,6 +273,15 @@ class PrincipalDialog(QDialog):
             self.snippet_body.clear()
             self.snippet_approval.setCurrentIndex(0)
 
+    def suggest_colour(self, colour: str) -> None:
+        """The colour a new principal gets unless the user picks another (read on the worker: far from the others')."""
+        if not self.colour.text().strip():
+            self.colour.setText(colour)
+
+    def _show_swatch(self, text: str) -> None:
+        valid = QColor.isValidColorName(text.strip())
+        self.colour_swatch.setPixmap(principal_chip(QColor(text.strip()).name()).pixmap(20) if valid else QPixmap())
+
     def on_choose_colour(self) -> None:
         colour = QColorDialog.getColor(QColor(self.colour.text()), self, "Principal's colour")
         if colour.isValid():
@@ -278,7 +299,7 @@ class PrincipalDialog(QDialog):
         region = self.region.text().strip()
         if region and not (len(region) == 2 and region.isalpha()):
             return "The phone region is a two-letter country code, such as US or NG."
-        if not QColor.isValidColorName(self.colour.text().strip()):
+        if self.colour.text().strip() and not QColor.isValidColorName(self.colour.text().strip()):
             return "The colour is a name or #rrggbb, such as #3b82f6."
         if self.hours_end.time() <= self.hours_start.time():
             return "Business hours end after they start."
@@ -301,7 +322,7 @@ class PrincipalDialog(QDialog):
             addresses=self.address_list(), region=(self.region.text().strip() or "US").upper(),
             business_hours=BusinessHours(time(start.hour(), start.minute()), time(end.hour(), end.minute()),
                                          tuple(i for i, box in enumerate(self.days, start=1) if box.isChecked())),
-            colour=QColor(self.colour.text().strip()).name(), signature=self.signature.toPlainText().rstrip(),
+            colour=QColor(self.colour.text().strip()).name() if self.colour.text().strip() else "", signature=self.signature.toPlainText().rstrip(),
             approval_policy=ApprovalPolicy(self.policy.currentData()), notes=self.notes.toPlainText().rstrip(),
         )
         reply = self.reply_signature.toPlainText().rstrip() if self.separate_reply.isChecked() else None
@@ -351,6 +372,12 @@ class PrincipalActions(QObject):
         dialog.saved.connect(self.save)
         dialog.open()
         self.dialog = dialog
+        if form is None:
+            def suggest(colour: str) -> None:
+                if isValid(dialog):  # not closed meanwhile
+                    dialog.suggest_colour(colour)
+
+            self.window.tasks.run(lambda store: distinct_colour(p.colour for p in store.principals()), on_done=suggest)
         return dialog
 
     def edit(self, principal_id: int | None = None) -> None:

@@ -46,14 +46,14 @@ class NoticeBar(QFrame):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.dismiss)
-        self._undo: Callable[[], None] | None = None
+        self._undo: Callable[[], object] | None = None
         self.is_error = False
         self.hide()
 
     def text(self) -> str:
         return self.label.text()
 
-    def show_notice(self, text: str, *, undo: Callable[[], None] | None = None, error: bool = False,
+    def show_notice(self, text: str, *, undo: Callable[[], object] | None = None, error: bool = False,
                     timeout_ms: int = INFO_MS) -> None:
         self.label.setText(text)
         self.label.setToolTip(text)

@@ -1,0 +1,1 @@
+"""The Outgoing tab: drafts, scheduled sends and the outbox."""

@@ -1,0 +1,241 @@
+"""Triage through the real widgets: the two-line thread list, read state that follows the user, auto-advance after
+archive and delete, and the reader's conversation view (issue 16, points 5 and 6)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from assistant.domain import Address, Attachment, Message
+from assistant.store import Store
+from assistant.store import mail as mail_store
+from assistant.ui.mail.inbox import ThreadListModel, format_when
+from assistant.ui.mail.reader import Reader
+from assistant.ui.workers import TaskManager
+from tests.ui.conftest import BASE, add_principal, add_thread
+from tests.ui.test_inbox_actions import three_threads
+
+
+def click_row(qtbot, inbox, row: int) -> None:
+    rect = inbox.threads.visualRect(inbox.model.index(row, ThreadListModel.SUBJECT))
+    qtbot.mouseClick(inbox.threads.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def unread_in_store(ws: Path, principal_id: int, subject: str) -> int:
+    store = Store(ws)
+    try:
+        return next(t.unread_count for t in mail_store.threads(store.scope(principal_id)) if t.subject == subject)
+    finally:
+        store.close()
+
+
+def settle(qtbot, window, ms: int = 0) -> None:
+    if ms:
+        qtbot.wait(ms)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+
+
+# -- read state ----------------------------------------------------------------------------------------------------------
+def test_switching_principal_shows_the_top_thread_without_marking_it_read(make_window, workspace, qtbot):
+    ws, _ann, ken = workspace
+    window = make_window(ws)
+    window.select_principal(ken.id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Ken matter 0")
+    settle(qtbot, window, 2 * Reader.MARK_READ_AFTER_MS)
+    assert inbox.model.thread_at(0).unread_count == 1  # shown because the app chose it, not read
+    assert unread_in_store(ws, ken.id, "Ken matter 0") == 1
+
+    click_row(qtbot, inbox, 1)  # skimmed past: not read
+    qtbot.wait(Reader.MARK_READ_AFTER_MS // 4)
+    click_row(qtbot, inbox, 0)  # the user picks it and stays: read after a moment
+    qtbot.waitUntil(lambda: inbox.model.thread_at(0).unread_count == 0, timeout=5000)
+    settle(qtbot, window)
+    assert unread_in_store(ws, ken.id, "Ken matter 0") == 0
+    assert inbox.model.thread_at(1).unread_count == 1
+
+
+def test_u_on_the_open_thread_is_not_undone_by_the_reader(make_window, workspace, qtbot):
+    ws, _ann, ken = workspace
+    window = make_window(ws)
+    window.select_principal(ken.id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    click_row(qtbot, inbox, 1)
+    qtbot.waitUntil(lambda: inbox.model.thread_at(1).unread_count == 0, timeout=5000)
+    settle(qtbot, window)
+    inbox.threads.setFocus()
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        qtbot.keyClicks(inbox.threads, "u")
+    settle(qtbot, window)
+    assert inbox.model.thread_at(1).unread_count == 1
+    settle(qtbot, window, 2 * Reader.MARK_READ_AFTER_MS + 500)  # still open in the reader
+    assert inbox.reader.subject.text() == "Ken matter 1"
+    assert inbox.model.thread_at(1).unread_count == 1
+    assert unread_in_store(ws, ken.id, "Ken matter 1") == 1
+
+
+# -- auto-advance --------------------------------------------------------------------------------------------------------
+def test_archive_and_delete_move_the_selection_to_the_next_thread(qtbot, tmp_path, make_window):
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    click_row(qtbot, inbox, 1)
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Board dinner")
+
+    def press(key: str) -> None:
+        inbox.threads.setFocus()
+        with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+            qtbot.keyClicks(inbox.threads, key)
+        settle(qtbot, window)
+
+    def current() -> str:
+        thread = inbox.model.thread_at(inbox.threads.currentIndex().row())
+        return thread.subject if thread else ""
+
+    press("e")  # the one below comes next
+    assert [inbox.model.thread_at(r).subject for r in range(inbox.model.rowCount())] == ["Travel plans",
+                                                                                          "Budget for Q3"]
+    assert current() == "Budget for Q3"
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Budget for Q3")
+    press("e")  # nothing below: the one above
+    assert current() == "Travel plans"
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Travel plans")
+    press("#")
+    assert inbox.model.rowCount() == 0 and not inbox.threads.currentIndex().isValid()
+    assert inbox.reader.placeholder.isVisible()
+
+
+# -- the thread list -----------------------------------------------------------------------------------------------------
+def test_a_thread_row_says_who_what_when_and_its_state_in_two_lines(make_window, tmp_path, qtbot):
+    from assistant.ui.mail.inbox import ThreadRowDelegate
+
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    ann, account = add_principal(store, "Ann Lee", "America/New_York")
+    now = datetime.now(UTC).replace(microsecond=0)
+    subject = "Signed engagement letter for the Harlow matter"
+    scope = store.scope(ann.id)
+    for i, (sender, minutes) in enumerate(((Address("Bob Stone", "bob@client.example"), 40),
+                                           (Address("Ann Lee", ann.primary_address), 12))):
+        mail_store.upsert_message(scope, Message(
+            principal_id=ann.id, account_id=account.id, remote_id=f"m{i}", subject=subject if not i else f"Re: {subject}",
+            sender=sender, to=[Address("x", "x@example.org")], date_utc=now - timedelta(minutes=minutes),
+            message_id_header=f"<m{i}@example.org>", in_reply_to=f"<m{i - 1}@example.org>" if i else "",
+            is_read=False, is_flagged=i == 1, body_text="Attached are the signed pages", snippet="Attached are the "
+            "signed pages", attachments=[Attachment("letter.pdf", "application/pdf", 10)] if i else [],
+        ))
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 1)
+    view = inbox.threads
+    assert view.rowHeight(0) >= 2 * view.fontMetrics().height()
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, ThreadRowDelegate)
+    thread = inbox.model.thread_at(0)
+    pieces = {p.kind: p for p in delegate.pieces(thread, view.visualRect(inbox.model.index(0, 0)), view.font())}
+    assert pieces["who"].text == "Bob Stone"  # not the principal's own name
+    assert pieces["count"].text == " (2)"
+    assert pieces["subject"].text == subject  # whole at 1280 px
+    assert pieces["snippet"].text.startswith("Att")  # the rest of the line, in grey
+    assert pieces["date"].text == "12 min ago"
+    assert {"flag", "attachment"} <= set(pieces) and "pending" not in pieces
+    assert pieces["subject"].rect.top() > pieces["who"].rect.bottom()  # a second line
+    assert "Bob Stone" in inbox.model.index(0, ThreadListModel.SUBJECT).data(Qt.ItemDataRole.AccessibleTextRole)
+
+
+def test_dates_today_are_relative():
+    now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # 15:00 in Tokyo
+    assert format_when(now - timedelta(seconds=20), "Asia/Tokyo", now) == "now"
+    assert format_when(now - timedelta(minutes=12), "Asia/Tokyo", now) == "12 min ago"
+    assert format_when(now - timedelta(hours=2), "Asia/Tokyo", now) == "13:00"
+    assert format_when(now - timedelta(hours=16), "Asia/Tokyo", now) == "1 Mar"
+
+
+def test_the_remote_images_bar_does_not_move_the_panes(make_window, tmp_path, qtbot):
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    ann, account = add_principal(store, "Ann", "America/New_York")
+    add_thread(store, ann, account, "plain", "Plain", when=BASE)
+    add_thread(store, ann, account, "news", "Newsletter", when=BASE - timedelta(hours=1), unread=False,
+               html='<p>News <img src="https://tracker.example/p.gif"> <img src="https://cdn.example/a.png"></p>')
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Plain")
+    settle(qtbot, window, 100)
+    before = (window.splitter.sizes(), inbox.splitter.sizes())
+    click_row(qtbot, inbox, 1)
+    qtbot.waitUntil(lambda: inbox.reader.remote_bar.isVisible())
+    settle(qtbot, window, 100)
+    assert (window.splitter.sizes(), inbox.splitter.sizes()) == before
+
+
+# -- the conversation ----------------------------------------------------------------------------------------------------
+def test_the_conversation_stacks_older_messages_as_lines_above_the_open_one(qtbot, tmp_path):
+    store = Store(tmp_path / "ws")
+    p, a = add_principal(store, "Ann", "America/New_York")
+    add_thread(store, p, a, "t", "Budget", replies=2, unread=False, text="Figures attached")
+    thread = mail_store.threads(store.scope(p.id))[0]
+    tasks = TaskManager(store.dir)
+    try:
+        reader = Reader(tasks)
+        qtbot.addWidget(reader)
+        reader.resize(700, 600)
+        reader.show()
+        with qtbot.waitSignal(reader.message_shown, timeout=5000):
+            reader.show_thread(p, thread)
+        earlier, later = reader.message_list, reader.later_list
+        assert "Sender 2" in reader.header.text()  # the newest is open
+        assert earlier.isVisible() and not later.isVisible()
+        assert [earlier.isRowHidden(r) for r in range(3)] == [False, False, True]
+        first = earlier.visualRect(reader.messages.index(0))
+        assert 0 < first.height() < 2 * earlier.fontMetrics().height()  # one line
+        with qtbot.waitSignal(reader.message_shown, timeout=5000):
+            qtbot.mouseClick(earlier.viewport(), Qt.MouseButton.LeftButton, pos=first.center())
+        assert "Sender 0" in reader.header.text()  # opened in place
+        assert not earlier.isVisible() and later.isVisible()
+        assert [later.isRowHidden(r) for r in range(3)] == [True, False, False]
+    finally:
+        tasks.shutdown()
+        store.close()
+
+
+def reply(body_text: str = "", body_html: str = "") -> Message:
+    return Message(principal_id=1, account_id=1, remote_id="r1", subject="Re: Numbers",
+                   sender=Address("Bob", "bob@x.org"), to=[Address("Ann", "ann@a.example")], date_utc=BASE, id=9,
+                   body_text=body_text, body_html=body_html)
+
+
+def test_quoted_history_is_folded_until_the_user_asks(qtbot, tmp_path):
+    tasks = TaskManager(tmp_path / "ws")
+    try:
+        reader = Reader(tasks)
+        qtbot.addWidget(reader)
+        reader.resize(700, 600)
+        reader.show()
+        reader.show_message(reply("Done, they are in the folder.\n\nBob\n\n"
+                                  "On Mon, 2 Mar 2026 at 10:00, Ann <ann@a.example> wrote:\n"
+                                  "> Could you send the figures by Friday?\n"), "UTC")
+        assert "Done, they are in the folder." in reader.browser.toPlainText()
+        assert "figures by Friday" not in reader.browser.toPlainText()
+        assert reader.quoted_button.isVisible()
+        qtbot.mouseClick(reader.quoted_button, Qt.MouseButton.LeftButton)
+        assert "> Could you send the figures by Friday?" in reader.browser.toPlainText()
+        assert reader.quoted_button.text() == "Hide quoted text"
+
+        reader.show_message(reply(body_html='<div>Looks right.</div><div class="gmail_quote"><div class="gmail_attr">'
+                                            'On Mon, Ann wrote:</div><blockquote>Old figures</blockquote></div>'), "UTC")
+        assert "Looks right." in reader.browser.toPlainText() and "Old figures" not in reader.browser.toPlainText()
+        qtbot.mouseClick(reader.quoted_button, Qt.MouseButton.LeftButton)
+        assert "Old figures" in reader.browser.toPlainText()
+
+        reader.show_message(reply("Nothing quoted here."), "UTC")
+        assert not reader.quoted_button.isVisible()
+    finally:
+        tasks.shutdown()
+
