@@ -157,6 +157,34 @@ def outgoing_shots(window, out_dir: Path) -> list[Path]:
     return written
 
 
+def shoot_dialog(dialog, path: Path) -> Path:
+    """A dialog is a window of its own: the main window's picture does not hold it."""
+    if not dialog.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    print(path)
+    return path
+
+
+def keys_shots(window, out_dir: Path) -> list[Path]:
+    """The command palette (Ctrl+K) filtered as a user types, and the shortcut sheet (?): each dialog as it shows."""
+    written = []
+    window.views.setCurrentIndex(window.INBOX_TAB)
+    window.open_command_palette()
+    palette = window.command_palette
+    if palette is not None:
+        palette.filter.setText("ar")
+        settle(window)
+        written.append(shoot_dialog(palette, out_dir / "command-palette.png"))
+        palette.reject()
+    window.show_shortcut_sheet()
+    sheet = window.shortcut_sheet
+    if sheet is not None:
+        settle(window)
+        written.append(shoot_dialog(sheet, out_dir / "shortcut-sheet.png"))
+        sheet.reject()
+    return written
+
+
 def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     from assistant.ui.main_window import MainWindow
 
@@ -208,6 +236,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size
             window.select_principal(principals[0].id)
             written.extend(approvals_shots(window, out_dir))
             written.extend(outgoing_shots(window, out_dir))
+            written.extend(keys_shots(window, out_dir))
         # due and overdue today across principals, with the notifications below
         window.views.setCurrentIndex(window.views.indexOf(window.today))
         window.today.reload()

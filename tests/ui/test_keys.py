@@ -354,3 +354,24 @@ def test_the_undo_stack_api(qtbot):
         assert stack.undo_last() is second
     assert undone.args == [second] and ran == ["one", "two"]
     assert stack.undo_last() is None and not stack.can_undo()
+
+
+def test_esc_closes_the_compose_window_keeping_what_was_typed(qtbot, tmp_path, make_window):
+    """UX.md: Esc closes the topmost window. In compose, what was typed stays as a draft; an untouched one leaves none."""
+    ws, _maildir, ann_id = read_workspace(tmp_path)
+    window = inbox_window(make_window, qtbot, ws, ann_id)
+    for typed in ("", "Thursday works."):
+        click_into(qtbot, window, window.inbox.threads)
+        with qtbot.wait_signal(window.inbox_actions.compose_opened, timeout=5000) as opened:
+            type_text(qtbot, "r")
+        compose = opened.args[0]
+        qtbot.addWidget(compose)
+        compose.activateWindow()
+        compose.body.setFocus()
+        if typed:
+            qtbot.keyClicks(compose.body, typed)
+        with qtbot.wait_signal(compose.closed, timeout=5000):
+            qtbot.keyClick(compose.body, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not window.tasks.busy)
+        assert not compose.isVisible()
+        assert len(drafts(ws, ann_id)) == (1 if typed else 0)

@@ -351,6 +351,8 @@ class ComposeWindow(QWidget):
         layout.addWidget(self.approval_bar)
         layout.addLayout(self.button_row)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.on_send)
+        # Esc closes the window, as it closes every dialog: what was typed is kept as a draft, nothing else is saved
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.setTabOrder(self.to_edit, self.cc_edit)
         self.setTabOrder(self.cc_edit, self.subject_edit)
         self.setTabOrder(self.subject_edit, self.body)
