@@ -1,4 +1,5 @@
 """Logging one call by hand (the quick log and ``assistant call log``), and the call-back reminder made from a call.
+An answered call's duration counts as its principal's time (:func:`assistant.timekeeping.auto.record_call`).
 
 A task made from a call is the board's (:func:`assistant.board.service.make_task_from` with ``"call"``), like a task made
 from a message or an event.
@@ -15,11 +16,13 @@ from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection, Reminder
 from assistant.store import PrincipalScope, Store
 from assistant.store import calls as call_store
+from assistant.timekeeping import auto
 
 
 def log_call(store: Store, principal_id: int, *, number: str, direction: str | CallDirection, started_utc: datetime,
              duration_s: int = 0, caller_name: str = "", outcome: str = "", notes: str = "") -> Call:
-    """Store a call typed in by the assistant; the caller's name comes from the contacts when none was typed."""
+    """Store a call typed in by the assistant, and its duration as the principal's time (an answered call); the
+    caller's name comes from the contacts when none was typed."""
     scope = store.scope(principal_id)
     principal = scope.principal
     info = normalise(number, principal.region)
@@ -31,7 +34,9 @@ def log_call(store: Store, principal_id: int, *, number: str, direction: str | C
         number_valid=info.valid, caller_name=caller_name.strip(), outcome=outcome.strip(), notes=notes.strip(),
         source="manual",
     )
-    call_store.add_call(scope, call)
+    with store.transaction():  # the call and its time land together
+        call_store.add_call(scope, call)
+        auto.record_call(store, call, call_title(call))
     return call
 
 

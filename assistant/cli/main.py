@@ -324,14 +324,10 @@ def cmd_search(args: argparse.Namespace, out: Output) -> int:
             total = sum(mail_store.count_messages(store.scope(p.id), args.query) for p in principals)
             out.emit({"query": args.query, "principal": args.principal, "count": total}, lambda: str(total))
             return 0
-        for p in principals:
-            # Once a full page is held, the next principal is asked only for messages newer than its oldest.
-            oldest = rows[-1][1].date_utc if len(rows) == args.limit else None
-            newer_than = oldest if oldest is not None and oldest.timestamp() > 0 else None
-            rows += [(p, m) for m in mail_store.search_messages(store.scope(p.id), args.query, limit=args.limit,
-                                                                        newer_than=newer_than)]
-            rows.sort(key=lambda pm: pm[1].date_utc.timestamp() if pm[1].date_utc else 0, reverse=True)  # stable
-            rows = rows[: args.limit]
+        by_id = {p.id: p for p in principals}
+        found = (mail_store.search_messages(store.scope(principals[0].id), args.query, limit=args.limit)
+                 if args.principal else mail_store.search_across_principals(store, args.query, args.limit))
+        rows = [(by_id[m.principal_id], m) for m in found]
     results = [
         {
             "principal": p.name,

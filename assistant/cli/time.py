@@ -166,8 +166,9 @@ def cmd_time_export(args: argparse.Namespace, out: Output) -> int:
 
 
 def _letter(p: Any) -> bool:
-    """US Letter paper for principals in the countries that use it, A4 for everyone else."""
-    return (getattr(p, "region", "") or "").upper() in ("US", "CA", "MX", "PH", "CL", "CO", "VE")
+    from assistant.timekeeping import letter_paper
+
+    return letter_paper(p)
 
 
 def cmd_invoice(args: argparse.Namespace, out: Output) -> int:

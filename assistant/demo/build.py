@@ -42,6 +42,7 @@ from assistant.core.errors import UserError
 from assistant.core.timezones import UTC
 from assistant.demo.approvals import add_demo_drafts
 from assistant.demo.reminders import add_demo_reminders
+from assistant.demo.time_entries import add_demo_time, save_billing
 from assistant.domain import (
     Account,
     ApprovalPolicy,
@@ -103,6 +104,7 @@ def build_demo(workspace_dir: Path, *, now: datetime | None = None) -> None:
         for src in sources:
             principal = store.add_principal(_principal(src.spec))
             principal_ids[src.spec["slug"]] = principal.id
+            save_billing(store, principal.id, src.spec)  # a rate in their currency, their rounding
             store.add_account(Account(
                 principal_id=principal.id, kind="local", address=principal.primary_address,
                 settings={"maildir": str(src.maildir), "calendar": str(src.calendar)},
@@ -139,6 +141,7 @@ store, scope.principal_id, "Weekly status summary for the principal", column="To
                                           mail_store.thread_messages(scope, newest[0].id)[-1].id)
         add_demo_reminders(store, now)  # a follow-up on an unanswered sent message, meetings, one a minute away
         add_demo_drafts(store, now)  # replies waiting for approval; the next sync puts the requests in each Sent folder
+        add_demo_time(store, now)  # a fortnight of time per principal: calls, the window, the timer, typed in
         sync_all(store)
     finally:
         store.close()

@@ -1,6 +1,7 @@
 """A principal's mail in the store: folders, messages, their bodies and the threads they make. Every statement filters
-on the scope's principal, and every write checks that the account is the principal's. The search language is
-:mod:`assistant.store.search`; the actions a user takes on mail (a local effect and an outbox entry) are
+on the scope's principal, and every write checks that the account is the principal's; the only exceptions are the two
+reads marked explicitly cross-principal (``threads_across_principals``, ``search_across_principals``). The search
+language is :mod:`assistant.store.search`; the actions a user takes on mail (a local effect and an outbox entry) are
 :mod:`assistant.sync.actions`."""
 from __future__ import annotations
 
@@ -20,7 +21,16 @@ from assistant.domain import (
     Message,
     Thread,
 )
-from assistant.store import PrincipalScope, _addr_json, _addrs, adopt_remote_id, content_hash, fts, inserted_id
+from assistant.store import (
+    PrincipalScope,
+    Store,
+    _addr_json,
+    _addrs,
+    adopt_remote_id,
+    content_hash,
+    fts,
+    inserted_id,
+)
 from assistant.store.changes import Area
 
 
@@ -339,16 +349,64 @@ def threads(scope: PrincipalScope, offset: int = 0, limit: int = 100, folder: st
             " ORDER BY t.last_date_utc DESC, t.id DESC LIMIT ? OFFSET ?",
             (scope.principal_id, scope.principal_id, folder, limit, offset),
         )
-    return [
-        Thread(
-            id=r["id"], principal_id=r["principal_id"], subject=r["subject"],
-            last_date_utc=from_epoch(r["last_date_utc"]), message_count=r["message_count"],
-            unread_count=r["unread_count"], has_attachments=bool(r["has_attachments"]),
-            is_flagged=bool(r["is_flagged"]), participants=r["participants"].split(", ") if r["participants"] else [],
-            snippet=r["snippet"],
+    return [_thread(r) for r in rows]
+
+
+def _thread(r: sqlite3.Row) -> Thread:
+    return Thread(
+        id=r["id"], principal_id=r["principal_id"], subject=r["subject"],
+        last_date_utc=from_epoch(r["last_date_utc"]), message_count=r["message_count"],
+        unread_count=r["unread_count"], has_attachments=bool(r["has_attachments"]),
+        is_flagged=bool(r["is_flagged"]), participants=r["participants"].split(", ") if r["participants"] else [],
+        snippet=r["snippet"],
+    )
+
+
+# -- explicitly cross-principal ------------------------------------------------------------------------------------------
+# Every other function here takes one principal's scope. These read every principal's mail at once, for the views that
+# are cross-principal on purpose (the All-principals inbox and its search, ``assistant search`` without --principal);
+# each Thread and Message carries its ``principal_id``, and those views label every row with its principal.
+
+def threads_across_principals(store: Store, offset: int = 0, limit: int = 100, *, inbox_only: bool = True
+                              ) -> list[Thread]:
+    """A page of every principal's threads, newest first (``offset``/``limit`` as :func:`threads`), each with its
+    ``principal_id``. ``inbox_only``: only threads with a message in an inbox folder of that message's own account.
+
+    Explicitly cross-principal. It walks the threads' date index (``threads_date``) newest first and asks each thread
+    whether it is in an inbox until the page is full, so a page costs about its own rows at any mailbox size, like one
+    principal's folder page."""
+    if not inbox_only:
+        rows = store.db.execute(
+            "SELECT * FROM threads INDEXED BY threads_date ORDER BY last_date_utc DESC, id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
         )
-        for r in rows
-    ]
+    else:
+        rows = store.db.execute(
+            # CROSS JOIN keeps the order: the thread's messages, each one's folders, then that folder's role by
+            # (account, remote id): an inbox is an inbox of the message's own account, whatever the others call theirs.
+            "SELECT * FROM threads t INDEXED BY threads_date WHERE EXISTS (SELECT 1 FROM messages m INDEXED BY"
+            " messages_thread CROSS JOIN json_each(m.folders) f CROSS JOIN folders fo ON fo.account_id=m.account_id"
+            " AND fo.remote_id=f.value WHERE m.thread_id=t.id AND m.principal_id=t.principal_id AND fo.role='inbox')"
+            " ORDER BY t.last_date_utc DESC, t.id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+    return [_thread(r) for r in rows]
+
+
+def search_across_principals(store: Store, query: str, limit: int = 100) -> list[Message]:
+    """The ``limit`` newest messages of every principal that match ``query`` (see :mod:`assistant.store.search`),
+    newest first, each with its ``principal_id``.
+
+    Explicitly cross-principal: one principal at a time through the same per-principal search, and once a full page is
+    held the next principal is asked only for messages newer than its oldest."""
+    found: list[Message] = []
+    for p in store.principals():
+        oldest = found[-1].date_utc if len(found) == limit else None
+        newer_than = oldest if oldest is not None and oldest.timestamp() > 0 else None
+        found += search_messages(store.scope(p.id), query, limit, newer_than=newer_than)
+        found.sort(key=lambda m: m.date_utc.timestamp() if m.date_utc else 0, reverse=True)  # stable
+        del found[limit:]
+    return found
 
 
 def set_message_flags(scope: PrincipalScope, message_id: int, *, is_read: bool | None = None, is_flagged: bool | None = None) -> None:

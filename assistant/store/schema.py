@@ -462,6 +462,21 @@ MIGRATIONS: list[str] = [
         billable_default INTEGER NOT NULL DEFAULT 1
     );
     """,
+    # the retainer notices given: 80 % and 100 % are told once per retainer period (its first day, in the principal's
+    # zone), also across restarts
+    """
+    CREATE TABLE retainer_notices (
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        period_start TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        at_utc INTEGER NOT NULL,
+        PRIMARY KEY (principal_id, period_start, level)
+    );
+    """,
+    # the All-principals inbox: every principal's threads newest first, a page at a time (threads_across_principals)
+    """
+    CREATE INDEX threads_date ON threads(last_date_utc DESC, id DESC);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

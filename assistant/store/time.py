@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -142,6 +142,17 @@ def running_timer(store: Store) -> TimeEntry | None:
     """Explicitly cross-principal: the one running timer, whoever's it is."""
     r = store.db.execute("SELECT * FROM time_entries WHERE end_utc IS NULL LIMIT 1").fetchone()
     return _entry(r) if r is not None else None
+
+
+def mark_retainer_notice(scope: PrincipalScope, period_start: date, level: int) -> bool:
+    """Remember that the notice at ``level`` % of the retainer was given for the period starting ``period_start``;
+    whether it is new (False: it was given before). No view shows these rows, so no change is recorded."""
+    with scope.store.transaction():
+        cur = scope.db.execute(
+            "INSERT OR IGNORE INTO retainer_notices(principal_id, period_start, level, at_utc) VALUES (?,?,?,?)",
+            (scope.principal_id, period_start.isoformat(), level, to_epoch(timezones.now_utc())),
+        )
+    return cur.rowcount > 0
 
 
 # -- billing ------------------------------------------------------------------------------------------------------

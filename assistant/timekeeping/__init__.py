@@ -210,6 +210,85 @@ def retainer_used(store: Store, principal_id: int, on: date) -> tuple[Decimal, i
     return timesheet(store, principal_id, first, end).billed_minutes, billing.retainer_minutes
 
 
+RETAINER_LEVELS = (80, 100)  # per cent of a retainer used at which the assistant is told, once per period
+
+
+@dataclass
+class Retainer:
+    """How much of a principal's retainer the period holding a day has used: billed time (after rounding), as the
+    invoice counts it."""
+
+    per: str  # "month" | "week"
+    first_day: date
+    end_day: date  # exclusive
+    minutes: int  # the retainer
+    used_minutes: Decimal  # billed so far
+    days: list[tuple[date, Decimal]] = field(default_factory=list)  # billed minutes of each day with time, in order
+
+    @property
+    def percent(self) -> int:
+        """Whole per cent used, rounded down (79.9 % is not yet 80 %)."""
+        return int(self.used_minutes * 100 / self.minutes) if self.minutes else 0
+
+    @property
+    def level(self) -> int:
+        """The highest of :data:`RETAINER_LEVELS` reached, or 0."""
+        return max((lvl for lvl in RETAINER_LEVELS if self.percent >= lvl), default=0)
+
+    @property
+    def left_minutes(self) -> Decimal:
+        return Decimal(self.minutes) - self.used_minutes
+
+    @property
+    def period_text(self) -> str:
+        return f"{self.first_day:%B %Y}" if self.per == "month" else f"the week of {self.first_day:%d %b %Y}"
+
+
+def retainer_status(store: Store, principal_id: int, on: date) -> Retainer | None:
+    """The retainer's period (month or week, the principal's) that holds ``on``, and how much of it is used; None
+    without a retainer."""
+    billing = time_store.billing(store.scope(principal_id))
+    if billing.retainer_minutes is None:
+        return None
+    per = "week" if billing.retainer_per == "week" else "month"
+    first, end = week_period(on) if per == "week" else month_period(f"{on:%Y-%m}")
+    sheet = timesheet(store, principal_id, first, end)
+    return Retainer(per, first, end, billing.retainer_minutes, sheet.billed_minutes,
+                    [(d.day, d.billed_minutes) for d in sheet.days])
+
+
+def retainer_text(principal: Principal, r: Retainer) -> str:
+    """One line about a retainer at or past 80 %, naming the principal."""
+    used, whole = hours_minutes(r.used_minutes), hours_minutes(Decimal(r.minutes))
+    if r.level >= 100:
+        over = -r.left_minutes
+        return (f"{principal.name}'s retainer for {r.period_text} is used up: {used} of {whole} h"
+                + (f", {hours_minutes(over)} h over" if over > 0 else ""))
+    return (f"{principal.name}'s retainer for {r.period_text} is {r.percent} % used: {used} of {whole} h,"
+            f" {hours_minutes(r.left_minutes)} h left")
+
+
+def retainer_notice_due(store: Store, principal_id: int, now: datetime | None = None) -> str | None:
+    """The notice to give about the principal's retainer now, or None: when the period holding their today has
+    reached 80 % or 100 %, once per period and level (remembered in the store, so neither a reload nor a restart says
+    it again). Reaching 100 % straight away gives the 100 % notice alone."""
+    principal = store.principal(principal_id)
+    today = timezones.in_zone(now or timezones.now_utc(), principal.timezone).date()
+    status = retainer_status(store, principal_id, today)
+    if status is None or not status.level:
+        return None
+    scope = store.scope(principal_id)
+    with store.transaction():
+        new = [lvl for lvl in RETAINER_LEVELS
+               if lvl <= status.level and time_store.mark_retainer_notice(scope, status.first_day, lvl)]
+    return retainer_text(principal, status) if status.level in new else None
+
+
+def letter_paper(principal: Principal) -> bool:
+    """US Letter paper for principals in the countries that use it, A4 for everyone else."""
+    return (principal.region or "").upper() in ("US", "CA", "MX", "PH", "CL", "CO", "VE")
+
+
 def _cell(value: Any) -> str:
     """A CSV cell a spreadsheet shows as text: a note starting with = + - @ is not run as a formula."""
     text = "" if value is None else str(value)
@@ -277,7 +356,8 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _hm(minutes: Decimal) -> str:
+def hours_minutes(minutes: Decimal) -> str:
+    """Minutes as hours and minutes, ``187.5`` → ``3:08`` (half a minute up)."""
     whole = int(minutes.to_integral_value(rounding=ROUND_HALF_UP))
     return f"{whole // 60}:{whole % 60:02d}"
 
@@ -302,8 +382,8 @@ def timesheet_html(sheet: Timesheet) -> str:
         rows.append(
             f"<tr><td>{line.day:%a %d %b}</td><td>{timezones.in_zone(e.start_utc, p.timezone):%H:%M}–"
             f"{timezones.in_zone(e.end_utc, p.timezone):%H:%M}</td><td>{_esc(e.item_title or e.note or e.source.value)}"
-            f"</td><td class='n'>{_hm(Decimal(e.seconds) / 60)}</td><td class='n'>"
-            f"{_hm(line.billed_minutes) if e.billable else 'not billed'}</td>"
+            f"</td><td class='n'>{hours_minutes(Decimal(e.seconds) / 60)}</td><td class='n'>"
+            f"{hours_minutes(line.billed_minutes) if e.billable else 'not billed'}</td>"
             + (f"<td class='n'>{'' if line.amount is None else _esc(line.amount)}</td>" if money else "") + "</tr>")
     total = sheet.amount
     head = "<th>Day</th><th>Time</th><th>Work</th><th class='n'>Worked</th><th class='n'>Billed</th>" + (
@@ -314,8 +394,8 @@ def timesheet_html(sheet: Timesheet) -> str:
         f"{_rounding_text(b)}" + (f"; {_esc(b.rate)} {_esc(b.currency)} per hour" if money else "") + ".</p>"
         f"<table width='100%' cellspacing='0'><tr>{head}</tr>{''.join(rows)}"
         f"<tr class='total'><td colspan='3'>Total</td><td class='n'>"
-        f"{_hm(Decimal(sheet.billable_seconds + sheet.non_billable_seconds) / 60)}</td>"
-        f"<td class='n'>{_hm(sheet.billed_minutes)}</td>"
+        f"{hours_minutes(Decimal(sheet.billable_seconds + sheet.non_billable_seconds) / 60)}</td>"
+        f"<td class='n'>{hours_minutes(sheet.billed_minutes)}</td>"
         + (f"<td class='n'>{_esc(total)}</td>" if money else "") + "</tr></table></body></html>")
 
 
@@ -326,7 +406,7 @@ def invoice_html(sheet: Timesheet, *, number: str, issued: date, issuer: str, gr
                            "AMOUNT --currency CODE'")
     lines = invoice_lines(sheet, group)
     last = sheet.end_day - timedelta(days=1)
-    rows = "".join(f"<tr><td>{_esc(x.description)}</td><td class='n'>{_hm(x.minutes)}</td>"
+    rows = "".join(f"<tr><td>{_esc(x.description)}</td><td class='n'>{hours_minutes(x.minutes)}</td>"
                    f"<td class='n'>{_esc(x.amount)}</td></tr>" for x in lines)
     issuer_html = "<br>".join(_esc(part.strip()) for part in issuer.split("\n") if part.strip())
     return (
@@ -337,5 +417,5 @@ def invoice_html(sheet: Timesheet, *, number: str, issued: date, issuer: str, gr
         f"</table><p>Hourly rate {_esc(b.rate)} {_esc(b.currency)}; time {_rounding_text(b)}.</p>"
         f"<table width='100%' cellspacing='0'><tr><th>{'Day' if group == 'day' else 'Work'}</th>"
         f"<th class='n'>Hours</th><th class='n'>{_esc(b.currency)}</th></tr>{rows}"
-        f"<tr class='total'><td>Total</td><td class='n'>{_hm(sheet.billed_minutes)}</td>"
+        f"<tr class='total'><td>Total</td><td class='n'>{hours_minutes(sheet.billed_minutes)}</td>"
         f"<td class='n'>{_esc(sheet.amount)} {_esc(b.currency)}</td></tr></table></body></html>")

@@ -157,6 +157,30 @@ def outgoing_shots(window, out_dir: Path) -> list[Path]:
     return written
 
 
+def all_principals_shots(window, out_dir: Path) -> list[Path]:
+    """The sidebar's All principals: every principal's inbox in one list, each row tagged, a thread of the second
+    principal listed open in the reader; then a search across them all."""
+    if window.principals.all_row < 0:
+        return []
+    written = []
+    window.show_all_principals()
+    settle(window)
+    model = window.inbox.model
+    first = model.thread_at(0)
+    other = next((row for row in range(model.rowCount()) if (t := model.thread_at(row)) is not None
+                  and first is not None and t.principal_id != first.principal_id), None)
+    if other is not None:
+        window.inbox.threads.select_row(other)
+    written.append(shoot(window, out_dir / "inbox-all-principals.png"))
+    window.search.setText("receipt")  # every principal of the demo has receipts
+    window.on_search()
+    settle(window)
+    written.append(shoot(window, out_dir / "search-all-principals.png"))
+    window.search.clear()
+    settle(window)
+    return written
+
+
 def shoot_dialog(dialog, path: Path) -> Path:
     """A dialog is a window of its own: the main window's picture does not hold it."""
     if not dialog.grab().save(str(path)):
@@ -185,6 +209,34 @@ def keys_shots(window, out_dir: Path) -> list[Path]:
     return written
 
 
+def time_shots(window, out_dir: Path, principals: list) -> list[Path]:
+    """The Time tab: the first two principals' weeks (totals, the retainer's burn-down, the selected entry's history),
+    the first's month; the dialog that adds time and the billing settings. Nothing is written to the workspace."""
+    view, written = window.time_view, []
+    for number, principal in enumerate(principals[:2]):
+        window.select_principal(principal.id)
+        window.views.setCurrentWidget(view)
+        view.go_today()
+        settle(window)
+        if view.model.rowCount():
+            view.table.selectRow(view.model.rowCount() - 1)
+        written.append(shoot(window, out_dir / f"time-week-{slug(principal.name)}.png"))
+        if number == 0:
+            view.period.setCurrentIndex(view.period.findData("month"))
+            written.append(shoot(window, out_dir / f"time-month-{slug(principal.name)}.png"))
+            view.period.setCurrentIndex(view.period.findData("week"))
+            settle(window)
+            for open_dialog, file_name in ((view.open_add, "time-add-dialog.png"),
+                                           (view.open_billing, "time-billing-dialog.png")):
+                dialog = open_dialog()
+                if dialog is not None:
+                    settle(window)
+                    dialog.grab().save(str(out_dir / file_name))
+                    written.append(out_dir / file_name)
+                    dialog.reject()
+    return written
+
+
 def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     from assistant.ui.main_window import MainWindow
 
@@ -195,7 +247,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size
         window.show()
         settle(window)
         rows = range(window.principals.rowCount())
-        principals = [p for p in map(window.principals.principal_at, rows) if p is not None]  # every row has one
+        principals = [p for p in map(window.principals.principal_at, rows) if p is not None]  # not All principals
         for number, principal in enumerate(principals):
             window.select_principal(principal.id)
             window.views.setCurrentIndex(window.INBOX_TAB)
@@ -232,16 +284,24 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size
                     card_dialog.grab().save(str(out_dir / "board-card.png"))
                     written.append(out_dir / "board-card.png")
                     card_dialog.reject()
+        written.extend(all_principals_shots(window, out_dir))
         if principals:
             window.select_principal(principals[0].id)
             written.extend(approvals_shots(window, out_dir))
             written.extend(outgoing_shots(window, out_dir))
+            written.extend(time_shots(window, out_dir, principals))
             written.extend(keys_shots(window, out_dir))
-        # due and overdue today across principals, with the notifications below
+        # every principal's day on one timeline in your time (business hours, meetings, due items, now), what is
+        # due and overdue below it, the notifications at the bottom
         window.views.setCurrentIndex(window.views.indexOf(window.today))
-        window.today.reload()
+        window.today.reload(meetings=True)
         settle(window)
         written.append(shoot(window, out_dir / "today.png"))
+        timeline = window.today.timeline
+        meetings = [number for number, hit in enumerate(timeline.hits()) if hit.meeting is not None]
+        if meetings:  # the first meeting selected, as the keyboard leaves it (its tooltip is the accessible text)
+            timeline.select(meetings[0])
+        written.append(shoot_dialog(timeline, out_dir / "today-timeline.png"))  # the widget alone, at full size
     finally:
         window.close()
         window.deleteLater()

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from assistant.ui.outgoing.view import OutgoingView
     from assistant.ui.reminders.today import ReminderWiring, TodayView
     from assistant.ui.setup.principal_dialog import PrincipalActions
+    from assistant.ui.timekeeping.tracker import TimeTracker
+    from assistant.ui.timekeeping.view import TimeView
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,8 @@ class MainWindow(QMainWindow):
     reminders: ReminderWiring
     today: TodayView
     follow_up: FollowUp
+    time_tracker: TimeTracker
+    time_view: TimeView
 
     principal_changed = Signal(int)
     refreshed = Signal()
@@ -109,6 +113,9 @@ class MainWindow(QMainWindow):
         self.tasks.task_failed.connect(self.show_error)
         self.tasks.changed.connect(self.on_changed)
         self.current_principal: Principal | None = None
+        # The sidebar's "All principals": the inbox lists every principal's; current_principal is then the principal
+        # of the thread open in the reader (the one the Message menu acts for), and another tab goes back to them.
+        self.showing_all_principals = False
         # extension points (see "extension points" below)
         self.message_actions: dict[str, QAction] = {}
         self.thread_menu_names: list[str | None] = []  # the thread list's context menu; None is a separator
@@ -151,12 +158,14 @@ class MainWindow(QMainWindow):
         self.switcher.selectionModel().currentRowChanged.connect(self.on_switcher_row_changed)
 
         self.inbox = InboxView(self.store, self.tasks)
+        self.inbox.thread_principal_changed.connect(self.on_thread_principal_changed)
         self.calendar = CalendarView(self.tasks)
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
         self.views.addTab(self.inbox, "&Inbox")
         self.views.addTab(self.calendar, "&Calendar")
+        self.views.currentChanged.connect(self.on_view_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main-splitter")
@@ -364,12 +373,24 @@ class MainWindow(QMainWindow):
         self._link_openers[kind] = opener
 
     def open_link(self, principal_id: int, link: str) -> None:
-        """Switch to ``principal_id`` and show what ``link`` points at."""
+        """Switch to ``principal_id`` and show what ``link`` points at; ``event:<id>@<start, epoch seconds>`` (a meeting
+        reminder's, Today's timeline's) is one occurrence of a series, shown on its own day."""
         self.select_principal(principal_id)
         kind, _, rest = link.partition(":")
+        event_id, _, start = rest.partition("@")
+        if kind == "event" and event_id.isdigit() and start.isdigit():
+            from assistant.core.timezones import from_epoch_required
+
+            self.views.setCurrentWidget(self.calendar)
+            self.calendar.show_occurrence(int(event_id), from_epoch_required(int(start)))
+            return
         opener = self._link_openers.get(kind) or self._link_openers.get("")
         if opener is not None:
             opener(principal_id, int(rest) if rest.isdigit() else None)
+
+    def add_status_widget(self, widget: QWidget) -> None:
+        """A permanent widget in the status bar, right of the sync state (the automatic clock)."""
+        self.statusBar().addPermanentWidget(widget)
 
     def show_status(self, text: str, timeout_ms: int = 6000) -> None:
         """A transient notice (it goes after ``timeout_ms``)."""
@@ -391,6 +412,8 @@ class MainWindow(QMainWindow):
         from assistant.ui.outgoing import view as outgoing_tab
         from assistant.ui.reminders import today
         from assistant.ui.setup import principal_dialog
+        from assistant.ui.timekeeping import tracker
+        from assistant.ui.timekeeping import view as time_tab
 
         self.register_link("message", lambda pid, ident: self._open_mail(pid, ident, message=True))
         self.register_link("thread", lambda pid, ident: self._open_mail(pid, ident, message=False))
@@ -409,8 +432,11 @@ class MainWindow(QMainWindow):
         self.reminders = today.install(self)  # the Today tab, the tray icon and the reminder scheduler
         self.today = self.reminders.view
         self.follow_up = follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U)
+        self.time_view = time_tab.install(self)  # the Time tab: time per principal, billing, the retainer notices
         self.approvals.notice.connect(self.reminders.on_approval_notice)  # one tray, one notifier chain
         self.follow_up.set.connect(lambda _reminder: self.reminders.scheduler.reload())
+        # automatic time from what is on screen while the window is in use; last, so it sees every tab
+        self.time_tracker = tracker.install(self)
 
     def _open_mail(self, principal_id: int, item_id: int | None, *, message: bool) -> None:
         """A message or thread link: the thread, selected in the inbox when it is listed, else shown in the reader."""
@@ -508,11 +534,25 @@ class MainWindow(QMainWindow):
             self.refreshed.emit()
             return
         self.pages.setCurrentIndex(self.WORKSPACE_PAGE)
+        if self.showing_all_principals and select is None and self.principals.all_row >= 0:
+            self.switcher.selectionModel().blockSignals(True)
+            self.switcher.setCurrentIndex(self.principals.index(self.principals.all_row))
+            self.switcher.selectionModel().blockSignals(False)
+            kept = {p.id: p for p in principals}.get(current) if current is not None else None
+            self.current_principal = kept or principals[0]  # picks up edits to the principal
+            if reload_views:
+                self.inbox.model.update_principals(principals)
+                self._reload_views()
+            self._update_sync_status()
+            self.refreshed.emit()
+            return
         row = self.principals.row_of(keep) if keep is not None else -1
         row = max(row, 0)
         principal = self.principals.principal_at(row)
-        assert principal is not None  # there are principals, and row is one of theirs
-        same = principal.id == current
+        if principal is None:  # the All-principals row: the first principal's
+            row = self.principals.row_of(principals[0].id)
+            principal = principals[0]
+        same = principal.id == current and not self.showing_all_principals
         self.switcher.selectionModel().blockSignals(True)
         self.switcher.setCurrentIndex(self.principals.index(row))
         self.switcher.selectionModel().blockSignals(False)
@@ -537,11 +577,45 @@ class MainWindow(QMainWindow):
             self.switcher.setCurrentIndex(self.principals.index(row))
 
     def on_switcher_row_changed(self, current, _previous) -> None:
+        if current.isValid() and current.row() == self.principals.all_row:
+            self.show_all_principals()
+            return
         principal = self.principals.principal_at(current.row()) if current.isValid() else None
-        if principal is not None and (self.current_principal is None or principal.id != self.current_principal.id):
+        if principal is not None and (self.current_principal is None or principal.id != self.current_principal.id
+                                      or self.showing_all_principals):
             self._set_principal(principal)
 
+    def show_all_principals(self) -> None:
+        """The sidebar's *All principals*: every principal's inbox in one list, each row tagged with its principal;
+        the search box searches them all."""
+        if self.principals.all_row < 0:
+            return
+        if self.switcher.currentIndex().row() != self.principals.all_row:
+            self.switcher.setCurrentIndex(self.principals.index(self.principals.all_row))  # comes back here
+            return
+        self.showing_all_principals = True
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.views.setCurrentWidget(self.inbox)
+        self.inbox.show_all_principals(self.principals.principals())
+        self.setWindowTitle("All principals — Assistant")
+        self._update_sync_status()
+        self.inbox_actions.refresh_pending()
+
+    def on_thread_principal_changed(self, principal: Principal) -> None:
+        """In All principals, the principal of the thread shown is the one the window acts for (the Message menu)."""
+        if self.showing_all_principals:
+            self.current_principal = principal
+
+    def on_view_changed(self, _index: int) -> None:
+        """Another tab than the inbox shows one principal's: All principals gives way to the principal last read."""
+        if self.showing_all_principals and self.views.currentWidget() is not self.inbox \
+                and self.current_principal is not None:
+            self.select_principal(self.current_principal.id)
+
     def _set_principal(self, principal: Principal | None) -> None:
+        self.showing_all_principals = False
         self.current_principal = principal
         self.search.blockSignals(True)
         self.search.clear()
@@ -580,6 +654,15 @@ class MainWindow(QMainWindow):
         principal = self.current_principal
         if principal is None:
             self.sync_status.setText("")
+            return
+        if self.showing_all_principals:  # every account: those to look at by name, the rest counted
+            if syncing:
+                self.sync_status.setText("Syncing every account…")
+                return
+            trouble = [a for a in self._accounts if a.status != AccountStatus.OK]
+            fine = len(self._accounts) - len(trouble)
+            self.sync_status.setText("   ·   ".join([account_state_text(a) for a in trouble]
+                                                   + ([f"{fine} accounts up to date"] if fine else [])))
             return
         mine = [a for a in self._accounts if a.principal_id == principal.id]
         if not mine:
@@ -636,6 +719,13 @@ class MainWindow(QMainWindow):
         if not query:
             self.inbox.model.reload()
             return
+        if self.showing_all_principals:  # every principal's mail, each thread tagged with its principal
+            self.views.setCurrentIndex(self.INBOX_TAB)
+            self.tasks.run(
+                lambda store: threads_from_messages(0, mail_store.search_across_principals(store, query, SEARCH_LIMIT)),
+                on_done=lambda threads: self._on_search_done(None, query, threads),
+            )
+            return
         principal_id = principal.id
         assert principal_id is not None  # principals shown come from the store
         self.views.setCurrentIndex(self.INBOX_TAB)
@@ -644,8 +734,12 @@ class MainWindow(QMainWindow):
             on_done=lambda threads: self._on_search_done(principal_id, query, threads),
         )
 
-    def _on_search_done(self, principal_id: int, query: str, threads: list[Thread]) -> None:
-        if self.current_principal is None or self.current_principal.id != principal_id:
+    def _on_search_done(self, principal_id: int | None, query: str, threads: list[Thread]) -> None:
+        """``principal_id``: whose mail was searched; None: every principal's."""
+        if principal_id is None and not self.showing_all_principals:
+            return
+        if principal_id is not None and (self.showing_all_principals or self.current_principal is None
+                                         or self.current_principal.id != principal_id):
             return
         self.inbox.model.show_search_results(query, threads)
         self.show_status(f"{len(threads)} threads match {query!r}", 5000)
@@ -716,7 +810,9 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         principal_id = settings.value("main_window/principal_id")
-        if principal_id is not None:
+        if principal_id == "all":
+            self.show_all_principals()
+        elif principal_id is not None:
             try:
                 self.select_principal(int(principal_id))
             except (TypeError, ValueError):
@@ -728,7 +824,9 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/state", self.saveState())
         settings.setValue("main_window/splitter", self.splitter.saveState())
         settings.setValue("inbox/splitter", self.inbox.splitter.saveState())
-        if self.current_principal is not None:
+        if self.showing_all_principals:
+            settings.setValue("main_window/principal_id", "all")
+        elif self.current_principal is not None:
             settings.setValue("main_window/principal_id", self.current_principal.id)
         settings.sync()
 
@@ -738,6 +836,7 @@ class MainWindow(QMainWindow):
             self.save_settings()
             self.clock.stop()
             self.approvals.check_timer.stop()  # its ticks ask the worker, which is going
+            self.time_tracker.stop()  # the segment counting is written before the worker stops
             self.tasks.shutdown()
             self.store.close()
         super().closeEvent(event)

@@ -1,11 +1,12 @@
-"""The principal switcher: one row per principal with colour, unread/due counts and their local time right now."""
+"""The principal switcher: one row per principal with colour, unread/due counts and their local time right now; above
+them, when there are two or more, *All principals*: every principal's inbox in one list (the inbox tags each row)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from assistant.core import timezones
@@ -16,6 +17,10 @@ UnreadRole = Qt.ItemDataRole.UserRole + 2
 DueRole = Qt.ItemDataRole.UserRole + 3
 LocalTimeRole = Qt.ItemDataRole.UserRole + 4
 OutsideHoursRole = Qt.ItemDataRole.UserRole + 5
+AllPrincipalsRole = Qt.ItemDataRole.UserRole + 6  # True on the All-principals row
+ColoursRole = Qt.ItemDataRole.UserRole + 7  # the All-principals row: every principal's colour, for its chip
+
+ALL_PRINCIPALS = "All principals"
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -41,18 +46,32 @@ class PrincipalRow:
 
 
 class PrincipalListModel(QAbstractListModel):
+    """The principals, and first the *All principals* row when there are two or more (:attr:`all_row`)."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: list[PrincipalRow] = []
         self._now_utc = timezones.now_utc()
 
+    @property
+    def _first(self) -> int:
+        """The row of the first principal: 1 below the All-principals row, else 0."""
+        return 1 if len(self._rows) >= 2 else 0
+
+    @property
+    def all_row(self) -> int:
+        """The All-principals row, -1 when there is none (fewer than two principals)."""
+        return 0 if self._first else -1
+
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._rows) + self._first
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
             return None
-        row = self._rows[index.row()]
+        if index.row() == self.all_row:
+            return self._all_data(role)
+        row = self._rows[index.row() - self._first]
         p = row.principal
         if role == Qt.ItemDataRole.DisplayRole:
             return p.name
@@ -74,6 +93,27 @@ class PrincipalListModel(QAbstractListModel):
             return (
                 f"{p.name} ({p.timezone}): {local:%A %H:%M}{hint}; {row.unread} unread, {row.due} due"
             )
+        return None
+
+    def _all_data(self, role: int):
+        unread, due = sum(r.unread for r in self._rows), sum(r.due for r in self._rows)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return ALL_PRINCIPALS
+        if role == AllPrincipalsRole:
+            return True
+        if role == ColoursRole:
+            return [r.principal.colour for r in self._rows]
+        if role == UnreadRole:
+            return unread
+        if role == DueRole:
+            return due
+        if role == LocalTimeRole:
+            return "Every inbox, newest first"
+        if role == OutsideHoursRole:
+            return False
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return (f"{ALL_PRINCIPALS}: every principal's inbox in one list, each thread tagged with its principal; "
+                    f"{unread} unread, {due} due")
         return None
 
     def set_principals(self, principals: list[Principal], counts: dict[int, dict[str, int]] | None = None) -> None:
@@ -99,15 +139,20 @@ class PrincipalListModel(QAbstractListModel):
 
     def _changed_all(self) -> None:
         if self._rows:
-            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+            self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1))
 
     def principal_at(self, row: int) -> Principal | None:
+        """The principal of ``row``; None for the All-principals row."""
+        row -= self._first
         return self._rows[row].principal if 0 <= row < len(self._rows) else None
+
+    def principals(self) -> list[Principal]:
+        return [r.principal for r in self._rows]
 
     def row_of(self, principal_id: int) -> int:
         for i, row in enumerate(self._rows):
             if row.principal.id == principal_id:
-                return i
+                return i + self._first
         return -1
 
 
@@ -141,9 +186,21 @@ class PrincipalDelegate(QStyledItemDelegate):
 
         chip = QRect(rect.left(), rect.top() + (line - self.CHIP) // 2, self.CHIP, self.CHIP)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(index.data(Qt.ItemDataRole.DecorationRole))
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawRoundedRect(chip, 3, 3)
+        colours = index.data(ColoursRole)
+        if colours:  # All principals: the chip in every principal's colour, a slice each
+            painter.save()
+            clip = QPainterPath()
+            clip.addRoundedRect(QRectF(chip), 3, 3)
+            painter.setClipPath(clip)
+            width = chip.width() / len(colours)
+            for i, colour in enumerate(colours):
+                painter.setBrush(QColor(colour))
+                painter.drawRect(QRectF(chip.left() + i * width, chip.top(), width + 0.5, chip.height()))
+            painter.restore()
+        else:
+            painter.setBrush(index.data(Qt.ItemDataRole.DecorationRole))
+            painter.drawRoundedRect(chip, 3, 3)
 
         unread, due = index.data(UnreadRole), index.data(DueRole)
         badges = "  ".join(t for t in (f"{unread} unread" if unread else "", f"{due} due" if due else "") if t)

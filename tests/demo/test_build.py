@@ -180,6 +180,37 @@ def test_calls_and_tasks(demo: Store) -> None:
     assert {row["principal"] for row in demo.today(NOW)} == {p.name for p in demo.principals()}
 
 
+def test_every_principal_has_a_fortnight_of_time_of_every_kind_and_no_two_entries_overlap(demo: Store) -> None:
+    from assistant import timekeeping
+    from assistant.domain import TimeSource
+    from assistant.store import time as time_store
+
+    everyone = []
+    for p in demo.principals():
+        scope = demo.scope(p.id)
+        entries = time_store.entries(scope, NOW - timedelta(days=15), NOW + timedelta(days=1))
+        assert {e.source for e in entries} == set(TimeSource), p.name
+        assert all(e.end_utc is not None and e.end_utc <= NOW for e in entries)
+        days = {timezones.in_zone(e.start_utc, p.timezone).date() for e in entries}
+        worked = {timezones.in_zone(e.start_utc, p.timezone).date() for e in entries if e.source != TimeSource.CALL}
+        assert len(days) >= 8 and all(day.isoweekday() in p.business_hours.days for day in worked), p.name
+        subjects = {f"thread:{t.id}": t.subject for t in mail_store.threads(scope, limit=10_000)}
+        calls = {f"call:{c.id}": c for c in call_store.recent_calls(scope)}
+        for e in entries:  # what each entry was about is the principal's own, as it was called
+            if e.item.startswith("thread:"):
+                assert e.item_title == subjects[e.item]
+            if e.source == TimeSource.CALL:
+                assert calls[e.item].duration_s == e.seconds and e.item_title.startswith("Call ")
+        billing = time_store.billing(scope)
+        assert billing.rate is not None and billing.currency == SPECS[p.name]["billing"]["currency"]
+        assert timekeeping.timesheet(demo, p.id, (NOW - timedelta(days=15)).date(), NOW.date()).amount
+        everyone += entries
+    assert {time_store.billing(demo.scope(p.id)).currency for p in demo.principals()} == {"USD", "JPY", "NGN"}
+    everyone.sort(key=lambda e: e.start_utc)
+    for earlier, later in zip(everyone, everyone[1:], strict=False):  # one assistant, one thing at a time
+        assert earlier.end_utc is not None and earlier.end_utc <= later.start_utc, (earlier, later)
+
+
 def test_every_open_card_with_a_due_time_has_its_reminder(demo: Store) -> None:
     from assistant import reminders
     from assistant.board.service import reminder_link

@@ -80,31 +80,31 @@ FTS_TOKEN_MIGRATION = next(n for n, m in enumerate(MIGRATIONS) if "messages_fts_
 
 
 def test_a_workspace_indexed_before_the_token_is_migrated(tmp_path):
-    store = Store(tmp_path / "ws")
-    ann = store.add_principal(Principal(name="Ann", timezone="UTC", addresses=["ann@a.example"]))
-    account = store.add_account(Account(principal_id=ann.id, kind="local", address="ann@a.example"))
-    _add(store, ann, account, 1, "epsilon", subject="Old one")
-    # The index as the previous schema had it: four columns, no trigger.
-    store.db.executescript(
-        "DROP TRIGGER messages_fts_gone; DROP TABLE messages_fts;"
-        " CREATE VIRTUAL TABLE messages_fts USING fts5(subject, sender, recipients, body,"
-        " tokenize = 'unicode61 remove_diacritics 2');"
+    """A workspace made by the schema as it was before the token migration (built here from the migrations before it,
+    so later migrations need no undoing), with a message in its four-column index."""
+    (tmp_path / "ws").mkdir()
+    old = sqlite3.connect(tmp_path / "ws" / DB_NAME)
+    for migration in MIGRATIONS[:FTS_TOKEN_MIGRATION]:
+        old.executescript(migration)
+    old.executescript(
+        "INSERT INTO principals(id, name, timezone, addresses, created_utc) VALUES (1, 'Ann', 'UTC', '[\"ann@a.example\"]', 0);"
+        " INSERT INTO accounts(id, principal_id, kind, address) VALUES (1, 1, 'local', 'ann@a.example');"
+        " INSERT INTO messages(id, principal_id, account_id, remote_id, subject, sender_name, sender_email, date_utc)"
+        " VALUES (1, 1, 1, '1', 'Old one', 'Bob', 'bob@example.com', 0);"
         " INSERT INTO messages_fts(rowid, subject, sender, recipients, body) VALUES (1, 'Old one', 'Bob', '', 'epsilon');"
-        # what later migrations add was not there yet either
-        " ALTER TABLE accounts DROP COLUMN sync_pid; DROP TABLE time_entries; DROP TABLE time_entry_history;"
-        " DROP TABLE billing;"
         f" PRAGMA user_version={FTS_TOKEN_MIGRATION};"
     )
-    store.close()
+    old.commit()
+    old.close()
     store = Store(tmp_path / "ws")
     try:
         assert store.schema_version() == SCHEMA_VERSION
-        assert [m.subject for m in mail_store.search_messages(store.scope(ann.id), "epsilon")] == ["Old one"]
-        assert mail_store.count_messages(store.scope(ann.id), "epsilon") == 1
+        assert [m.subject for m in mail_store.search_messages(store.scope(1), "epsilon")] == ["Old one"]
+        assert mail_store.count_messages(store.scope(1), "epsilon") == 1
     finally:
         store.close()
     db = sqlite3.connect(tmp_path / "ws" / DB_NAME)
-    assert db.execute("SELECT principal FROM messages_fts").fetchall() == [(f"p{ann.id}",)]
+    assert db.execute("SELECT principal FROM messages_fts").fetchall() == [("p1",)]
     db.close()
 
 

@@ -54,3 +54,30 @@ def test_entries_are_one_principals(two):
     timekeeping.add_entry(store, ken.id, T0, T0 + timedelta(minutes=10))  # the same hour for another: allowed
     sheet = timekeeping.timesheet(store, ken.id, T0.date() - timedelta(days=1), T0.date() + timedelta(days=2))
     assert [line.entry.principal_id for line in sheet.lines] == [ken.id]
+
+
+def test_a_retainer_notice_is_given_once_per_period_and_level(two):
+    from decimal import Decimal
+
+    from assistant.domain import Billing
+
+    store, ann, _ken = two
+    time_store.save_billing(store.scope(ann.id), Billing(retainer_minutes=600, retainer_per="month"))
+    december = datetime(2026, 12, 10, 17, 0, tzinfo=UTC)
+    timekeeping.add_entry(store, ann.id, T0, T0 + timedelta(hours=7, minutes=59))
+    assert timekeeping.retainer_notice_due(store, ann.id, december) is None  # 79.8 %: not yet
+    timekeeping.add_entry(store, ann.id, T0 + timedelta(hours=8), T0 + timedelta(hours=8, minutes=1))
+    assert timekeeping.retainer_notice_due(store, ann.id, december) == (
+        "Ann's retainer for December 2026 is 80 % used: 8:00 of 10:00 h, 2:00 h left")
+    assert timekeeping.retainer_notice_due(store, ann.id, december) is None  # said once
+    timekeeping.add_entry(store, ann.id, T0 + timedelta(days=1), T0 + timedelta(days=1, hours=3))
+    assert timekeeping.retainer_notice_due(store, ann.id, december) == (
+        "Ann's retainer for December 2026 is used up: 11:00 of 10:00 h, 1:00 h over")
+    assert timekeeping.retainer_notice_due(store, ann.id, december) is None
+    status = timekeeping.retainer_status(store, ann.id, december.date())
+    assert status is not None and (status.percent, status.level, status.used_minutes) == (110, 100, Decimal(660))
+    # a new period starts afresh; a retainer reached at once is told at 100 % alone
+    january = datetime(2027, 1, 20, 17, 0, tzinfo=UTC)
+    timekeeping.add_entry(store, ann.id, january - timedelta(hours=11), january - timedelta(minutes=30))
+    assert timekeeping.retainer_notice_due(store, ann.id, january).startswith("Ann's retainer for January 2027 is used up")
+    assert timekeeping.retainer_notice_due(store, ann.id, january) is None

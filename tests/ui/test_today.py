@@ -360,3 +360,171 @@ def test_the_sidebars_due_count_is_the_number_of_rows_today_shows(make_window, w
     model = window.principals
     row = next(r for r in range(model.rowCount()) if model.index(r, 0).data(Qt.ItemDataRole.DisplayRole) == "Ann")
     qtbot.waitUntil(lambda: model.index(row, 0).data(DueRole) == shown, timeout=3000)
+
+
+# -- the timeline: every principal's day in the assistant's time (issue 16, "Across principals") --------------------
+def _today_view(ws, qtbot, monkeypatch, now: datetime, zone: str = "Europe/London"):
+    from assistant.ui.reminders.notifications import NotificationListModel
+    from assistant.ui.reminders.today import TodayView
+
+    monkeypatch.setenv("TZ", zone)  # the assistant's zone
+    tasks = TaskManager(ws)
+    view = TodayView(tasks, NotificationListModel(), clock=FakeClock(now))
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    with qtbot.wait_signal(view.reloaded, timeout=5000):
+        view.reload()
+    return view, tasks
+
+
+def _near(a: float, b: float) -> bool:
+    return abs(a - b) < 1.0
+
+
+def _at(timeline, fraction: float) -> float:
+    """The x a fraction of the way along the hours shown."""
+    return timeline.plot_left() + fraction * (timeline.plot_right() - timeline.plot_left())
+
+
+def test_the_timeline_has_a_lane_per_principal_with_their_business_hours_and_meetings_in_your_time(
+        workspace, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from assistant.domain import CalendarEvent
+    from assistant.store import calendar as calendar_store
+
+    ws, ann, ken = workspace
+    now = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)  # Tuesday: 07:00 in New York (EST), 21:00 in Tokyo, 12:00 GMT
+    store = Store(ws)
+    try:
+        start = local_to_utc(datetime(2026, 3, 3, 10, 30), "America/New_York")  # 15:30 in London
+        calendar_store.upsert_event(store.scope(ann.id), CalendarEvent(
+            principal_id=ann.id, account_id=store.accounts(ann.id)[0].id, remote_id="m1", uid="m1",
+            summary="Partners' meeting", start_utc=start, end_utc=start + timedelta(hours=1), location="Boardroom"))
+        # due 13:30 in Tokyo: 04:30 in London, so the day is shown from 04:00
+        reminders.add_reminder(store, ken.id, kind="free", text="Call the site",
+                               due_utc=datetime(2026, 3, 3, 4, 30, tzinfo=UTC), now=now - timedelta(days=1))
+    finally:
+        store.close()
+    view, tasks = _today_view(ws, qtbot, monkeypatch, now)
+    try:
+        timeline = view.timeline
+        assert [(lane.name, lane.colour) for lane in timeline.lanes] == [("Ann", "#e11d48"), ("Ken", "#16a34a")]
+        assert [timeline._local_now(lane) for lane in timeline.lanes] == ["Tue 07:00 EST", "Tue 21:00 JST"]
+        assert [label for _t, label in timeline.hour_ticks()][::6] == ["04:00", "10:00", "16:00", "22:00"]
+        hours = 18  # 04:00 to 22:00 in London
+        # Ken's 09:00-17:00 in Tokyo is 00:00-08:00 in London: shaded from where the day shown begins to 08:00
+        (ken_hours,) = timeline.working_rects(1)
+        assert _near(ken_hours.left(), _at(timeline, 0)) and _near(ken_hours.right(), _at(timeline, 4 / hours))
+        # Ann's 09:00-17:00 in New York is 14:00-22:00 in London
+        (ann_hours,) = timeline.working_rects(0)
+        assert _near(ann_hours.left(), _at(timeline, 10 / hours)) and _near(ann_hours.right(), _at(timeline, 1))
+        assert ann_hours.top() == timeline.lane_top(0) and ken_hours.top() == timeline.lane_top(1)
+        # her 10:30 meeting at 15:30 in London, an hour long; its tooltip gives her time first, yours beside it
+        ((rect, meeting),) = timeline.meeting_rects(0)
+        assert _near(rect.left(), _at(timeline, 11.5 / hours)) and _near(rect.right() + 1, _at(timeline, 12.5 / hours))
+        tip = timeline.describe(next(h for h in timeline.hits() if h.meeting is meeting))
+        assert "Tue 10:30–11:30 EST (Ann's time)" in tip and "Tue 15:30–16:30 GMT (your time)" in tip
+        # Ken's item as a marker at 04:30; every row the list shows is on the timeline
+        ((marker, row),) = timeline.item_rects(1)
+        assert _near(marker.center().x(), _at(timeline, 0.5 / hours)) and row["text"] == "Call the site"
+        assert sum(len(timeline.item_rects(i)) for i in range(2)) == view.model.rowCount() == 1
+        assert _near(timeline.now_x(), _at(timeline, 8 / hours))
+        assert "Tue 03 Mar in your time (Europe/London)" in view.timeline_caption.text()
+        assert not timeline.grab().isNull()
+        # by keyboard: Right walks through the day in time order, Enter opens
+        timeline.setFocus()
+        qtbot.keyClick(timeline, Qt.Key.Key_Right)
+        assert timeline.accessibleDescription().startswith("Ken — free: Call the site")
+        qtbot.keyClick(timeline, Qt.Key.Key_Right)
+        with qtbot.wait_signal(view.open_requested) as opened:
+            qtbot.keyClick(timeline, Qt.Key.Key_Return)
+        assert opened.args == [ann.id, meeting.link]
+    finally:
+        tasks.shutdown()
+
+
+def test_the_timeline_on_the_assistants_dst_day_runs_on_real_time(workspace, qtbot, monkeypatch):
+    from datetime import time
+
+    from assistant.domain import BusinessHours
+
+    ws, ann, ken = workspace
+    store = Store(ws)
+    try:
+        for p in (ann, ken):
+            p.business_hours = BusinessHours(time(9, 0), time(17, 0), (1, 2, 3, 4, 5, 6, 7))
+            store.update_principal(p)
+        # London springs forward at 01:00 UTC on Sunday 29 March 2026; Ken's item is due at 00:30 GMT (09:30 JST)
+        reminders.add_reminder(store, ken.id, kind="free", text="Sign the drawings",
+                               due_utc=datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+                               now=datetime(2026, 3, 28, tzinfo=UTC))
+    finally:
+        store.close()
+    view, tasks = _today_view(ws, qtbot, monkeypatch, datetime(2026, 3, 29, 12, 0, tzinfo=UTC))
+    try:
+        timeline = view.timeline
+        labels = [label for _t, label in timeline.hour_ticks()]
+        assert labels[:4] == ["00:00", "02:00", "03:00", "04:00"] and labels[-1] == "22:00"
+        hours = 21  # 00:00 GMT to 22:00 BST
+        # Ken's 09:00-17:00 in Tokyo reads 00:00-09:00 on your clock today, and is eight hours long
+        (ken_hours,) = timeline.working_rects(1)
+        assert _near(ken_hours.left(), _at(timeline, 0)) and _near(ken_hours.right(), _at(timeline, 8 / hours))
+        # Ann's 09:00-17:00 EDT is 14:00-22:00 BST: 13 to 21 hours after your midnight
+        (ann_hours,) = timeline.working_rects(0)
+        assert _near(ann_hours.left(), _at(timeline, 13 / hours)) and _near(ann_hours.right(), _at(timeline, 1))
+        ((marker, _row),) = timeline.item_rects(1)
+        assert _near(marker.center().x(), _at(timeline, 0.5 / hours))
+        tip = timeline.describe(timeline.hits()[0])
+        assert "Sun 09:30 JST (Ken's time) · Sun 00:30 GMT (your time)" in tip
+    finally:
+        tasks.shutdown()
+
+
+def test_clicking_a_meeting_opens_it_in_the_calendar_and_clicking_a_due_item_opens_it(make_window, workspace, qtbot,
+                                                                                      monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from assistant.board import service as board
+
+    monkeypatch.setenv("TZ", "Europe/London")
+    ws, ann, ken = workspace  # each has an hour-long board call from the start of this hour
+    now = datetime.now(UTC)
+    _, ken_midnight = day_bounds_utc(in_zone(now, "Asia/Tokyo").date(), "Asia/Tokyo")
+    store = Store(ws)
+    card = board.make_task(store, ken.id, "Send the fee proposal", remind=False,
+                           due_utc=min(now + timedelta(minutes=30), ken_midnight - timedelta(seconds=20)))
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    window.select_principal(ken.id)
+    window.views.setCurrentWidget(window.today)
+    timeline = window.today.timeline
+    qtbot.waitUntil(lambda: len(timeline.meeting_rects(0)) == 1 and len(timeline.item_rects(1)) == 1)
+    assert sum(len(timeline.item_rects(i)) for i in range(2)) == window.today.model.rowCount()
+    ((rect, meeting),) = timeline.meeting_rects(0)
+    assert meeting.summary == "Ann board call"
+    qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert window.current_principal.id == ann.id
+    assert window.views.currentWidget() is window.calendar
+    grid = window.calendar.grid
+    qtbot.waitUntil(lambda: grid.selected_occurrence() is not None)
+    assert (grid.selected_occurrence().event_id, grid.selected_occurrence().start_utc) == (meeting.event_id,
+                                                                                          meeting.start_utc)
+
+    window.views.setCurrentWidget(window.today)
+    ((marker, row),) = timeline.item_rects(1)
+    assert row["link"] == f"task:{card.id}"
+    qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=marker.center().toPoint())
+    assert window.current_principal.id == ken.id
+    assert window.views.currentWidget() is window.board
+    assert window.today.current_row() is row  # and it is the row selected in the list
+
+    # a meeting made anywhere shows on the timeline (Today reloads the calendars from the change)
+    from assistant.sync import actions
+
+    start = meeting.start_utc + timedelta(hours=2)
+    account_id = window.calendar.data.calendar_account_id
+    window.tasks.run(lambda store: actions.create_event(store, ann.id, account_id, summary="Lease review",
+                                                        start=start, end=start + timedelta(minutes=30)))
+    qtbot.waitUntil(lambda: any(m.summary == "Lease review" for m in timeline.timeline.lanes[0].meetings))

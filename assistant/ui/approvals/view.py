@@ -757,6 +757,7 @@ class PrincipalCommentNote(QLabel):
             # above the message's own rows, below whatever heads the window (whose name it is written in)
             above = layout.indexOf(compose.restored_bar)
             layout.insertWidget(max(above, 0), note)
+            note.show()  # a layout shows a widget added to a visible window only later, from the event loop
 
         compose._tasks.run(read, on_done=show, on_error=lambda _error: None)
 

@@ -856,6 +856,7 @@ class CalendarView(QWidget):
         layout.addWidget(self.problems_box)
         layout.addWidget(self.pages, 1)
         self._scrolled_for: int | None = None
+        self._select_when_loaded: tuple[int, datetime] | None = None  # an occurrence to select once its days load
         for a, b in ((self.previous_button, self.today_button), (self.today_button, self.next_button),
                      (self.next_button, self.free_button), (self.free_button, self.new_button),
                      (self.new_button, self.grid)):
@@ -883,6 +884,7 @@ class CalendarView(QWidget):
     def set_principal(self, principal: Principal | None) -> None:
         self._principal = principal
         self._scrolled_for = None
+        self._select_when_loaded = None
         self._update_enabled()
         self.show_day(None)
 
@@ -911,6 +913,13 @@ class CalendarView(QWidget):
             day = timezones.in_zone(timezones.now_utc(), zone).date()
         self.anchor = day
         self.reload()
+
+    def show_occurrence(self, event_id: int, start_utc: datetime) -> None:
+        """Show the day or week of one occurrence of an event (its day in the principal's zone), selected in the grid
+        once loaded: what a meeting's link opens (a meeting reminder's, Today's timeline's)."""
+        zone = self._principal.timezone if self._principal else "UTC"
+        self._select_when_loaded = (event_id, start_utc)
+        self.show_day(timezones.in_zone(start_utc, zone).date())
 
     def on_changed(self, changes: Changes) -> None:
         """An event saved, moved or synced for this principal (or their business hours edited): the days shown again."""
@@ -957,6 +966,13 @@ class CalendarView(QWidget):
             self._scrolled_for = principal.id
             hours = principal.business_hours
             self.scroll_area.verticalScrollBar().setValue(int(self.grid.y_of(max(0, hours.start.hour - 1) * 60)))
+        if self._select_when_loaded is not None:
+            wanted, self._select_when_loaded = self._select_when_loaded, None
+            index = next((i for i, (_rect, o) in enumerate(self.grid.event_rects())
+                          if (o.event_id, o.start_utc) == wanted), None)
+            if index is not None:
+                self.grid.select(index)  # scrolled into view
+                self.grid.setFocus()
         self.data_loaded.emit()
 
     def _apply(self, principal: Principal | None, monday: date, data: CalendarData) -> None:

@@ -1,7 +1,9 @@
 """What the inbox's keys and menus do: compose (c, r, a, f), archive (e), delete (#, Delete), read (u), flag (s, !).
 
 Every change goes through ``assistant.sync.actions`` on the TaskManager (local effect + outbox entry in one
-transaction), so it works offline; the threads it touched show a pending mark until a sync has pushed their entries.
+transaction), so it works offline, as the principal whose thread it is (the All-principals list holds several: each
+thread is changed, read and answered as its own principal, never the one the window showed before); the threads it
+touched show a pending mark until a sync has pushed their entries.
 Each change also goes on the window's undo stack (``ui/undo.py``): Ctrl+Z moves the messages back to the folder they
 came from, or sets their flags back, through the same outbox actions.
 
@@ -93,7 +95,8 @@ def forwarded_attachments(store: Store, principal_id: int, original: Message) ->
 
 
 class InboxActions(QObject):
-    """Runs the inbox's actions for the current principal; owns the open compose windows."""
+    """Runs the inbox's actions, each as the principal of the thread it acts on (a new message: the current
+    principal); owns the open compose windows."""
 
     status_message = Signal(str)
     changed = Signal()  # the list needs re-reading (an action's local effect is stored)
@@ -136,21 +139,24 @@ class InboxActions(QObject):
         return [t for t in (model.thread_at(r) for r in rows) if t is not None]
 
     # -- mail actions --------------------------------------------------------------------------------------------
+    def thread_principal(self, thread: Thread) -> Principal | None:
+        """The principal a thread is acted on as: its own (the list knows each row's)."""
+        principal = self._inbox.model.principal_of(thread)
+        return principal if principal is not None and principal.id == thread.principal_id else None
+
     def _run_on_threads(self, verb: str, per_thread: Callable[[Store, int, Thread, list[Message]], list[Change]]
                         ) -> None:
-        """Apply ``per_thread`` to each selected thread on the worker; mark what waits for the sync and put the
-        changes on the undo stack as one entry."""
-        principal = self._principal()
-        threads = self.selected_threads()
-        if principal is None or not threads:
+        """Apply ``per_thread`` to each selected thread on the worker, as the thread's own principal; mark what waits
+        for the sync and put the changes on the undo stack as one entry."""
+        owned = [(t, p) for t in self.selected_threads() if (p := self.thread_principal(t)) is not None]
+        if not owned:
             return
-        principal_id = principal.id
-        assert principal_id is not None  # principals come from the store
+        names = list(dict.fromkeys(p.name for _t, p in owned))  # whose threads, in list order
 
         def work(store: Store) -> dict[int, list[Change]]:
-            scope = store.scope(principal_id)
-            return {t.id: per_thread(store, principal_id, t, mail_store.thread_messages(scope, t.id))
-                    for t in threads}
+            return {t.id: per_thread(store, t.principal_id, t,
+                                     mail_store.thread_messages(store.scope(t.principal_id), t.id))
+                    for t, _p in owned}
 
         def done(changes: dict[int, list[Change]]) -> None:
             self._mark_pending({thread_id: [entry for entry, _ in made] for thread_id, made in changes.items()})
@@ -159,10 +165,10 @@ class InboxActions(QObject):
                 self.status_message.emit("Nothing to change")
                 self.changed.emit()
                 return
-            text = f"{verb} {count} thread{'s' if count != 1 else ''} · {principal.name}"
+            text = f"{verb} {count} thread{'s' if count != 1 else ''} · {', '.join(names)}"
             reverses = [(thread_id, reverse) for thread_id, made in changes.items() for _, reverse in made]
             if self.undo_stack is not None:  # the window shows the entry as a notice with Undo
-                self.undo_stack.push(text, lambda: self._take_back(text, principal_id, reverses))
+                self.undo_stack.push(text, lambda: self._take_back(text, reverses))
             else:
                 self.status_message.emit(f"{text} — waiting to sync")
             self.changed.emit()
@@ -175,8 +181,9 @@ class InboxActions(QObject):
                 self.pending.setdefault(thread_id, set()).update(ids)
         self._inbox.model.pending_thread_ids = set(self.pending)
 
-    def _take_back(self, text: str, principal_id: int, reverses: list[tuple[int, Reverse]]) -> None:
-        """The undo of one action: each message back as it was, through the outbox like the action itself."""
+    def _take_back(self, text: str, reverses: list[tuple[int, Reverse]]) -> None:
+        """The undo of one action: each message back as it was (as its own principal's), through the outbox like the
+        action itself."""
         def work(store: Store) -> dict[int, list[int]]:
             made: dict[int, list[int]] = {}
             with store.transaction():
@@ -237,45 +244,47 @@ class InboxActions(QObject):
 
     def refresh_pending(self) -> None:
         """Mark the threads whose changes still wait in the outbox, as the store has them (also those queued before a
-        restart, or by the command line)."""
-        principal = self._principal()
-        if principal is None:
+        restart, or by the command line), for every principal the list shows."""
+        principal_ids = [p.id for p in self._inbox.model.listed_principals()]
+        if not principal_ids:
             return
-        principal_id = principal.id
-        assert principal_id is not None  # principals come from the store
+
+        def waiting(store: Store) -> dict[int, set[int]]:
+            out: dict[int, set[int]] = {}
+            for principal_id in principal_ids:  # thread ids are the workspace's: no two principals share one
+                out.update(mail_store.threads_waiting_to_sync(store.scope(principal_id)))
+            return out
 
         def apply(waiting: dict[int, set[int]]) -> None:
-            current = self._principal()
-            if current is None or current.id != principal_id:
-                return
+            if [p.id for p in self._inbox.model.listed_principals()] != principal_ids:
+                return  # another list by now
             changed = waiting != self.pending
             self.pending = waiting
             self._inbox.model.pending_thread_ids = set(waiting)
             if changed:
                 self.changed.emit()
 
-        self._tasks.run(lambda store: mail_store.threads_waiting_to_sync(store.scope(principal_id)), on_done=apply,
-                        on_error=lambda e: self.status_message.emit(describe_error(e)))
+        self._tasks.run(waiting, on_done=apply, on_error=lambda e: self.status_message.emit(describe_error(e)))
 
     # -- compose -------------------------------------------------------------------------------------------------
     def compose(self, mode: str, message_id: int | None = None) -> None:
         """Open a compose window; a reply/forward answers ``message_id``, else the message being read, else the
-        newest message of the current thread. A saved draft of the same reply is restored (with "Start over")."""
-        principal = self._principal()
+        newest message of the current thread, and writes as that message's principal (a new message: as the current
+        principal). A saved draft of the same reply is restored (with "Start over")."""
+        principal = self._principal()  # a new message, or the current principal's ``message_id``
+        thread_id = None
+        if mode != "new" and message_id is None:
+            reader = self._inbox.reader
+            shown, threads = reader._message, self.selected_threads()
+            if shown is not None and reader.principal is not None and (not threads or shown.thread_id == threads[0].id):
+                message_id, principal = shown.id, reader.principal
+            elif threads:
+                thread_id, principal = threads[0].id, self.thread_principal(threads[0])
+            else:
+                return
         if principal is None:
             return
         principal_id = principal.id
-        assert principal_id is not None  # principals come from the store
-        thread_id = None
-        if mode != "new" and message_id is None:
-            shown = self._inbox.reader._message
-            threads = self.selected_threads()
-            if shown is not None and (not threads or shown.thread_id == threads[0].id):
-                message_id = shown.id
-            elif threads:
-                thread_id = threads[0].id
-            else:
-                return
 
         open_ids = {w.draft_id for w in self.windows if w.draft_id is not None}
 
@@ -355,7 +364,7 @@ class InboxActions(QObject):
                                my_name=assistant_name(), extensions=self.compose_extensions)
         if saved is not None and offer_fresh:
             window.offer_fresh_start(fresh)
-        window.submitted.connect(self.on_submitted)
+        window.submitted.connect(lambda draft_id, state: self.on_submitted(draft_id, state, window.principal))
         window.closed.connect(lambda: self._forget(window))
         self.windows.append(window)
         window.show()
@@ -379,7 +388,8 @@ class InboxActions(QObject):
         if window in self.windows:
             self.windows.remove(window)
 
-    def on_submitted(self, draft_id: int, state: str) -> None:
+    def on_submitted(self, draft_id: int, state: str, principal: Principal | None = None) -> None:
+        """A compose window sent or submitted its draft; ``principal``: whose it is (the window's), else the current."""
         texts: dict[str, str] = {  # by the state the draft is in now
             DraftState.SENDING: "Message queued — it goes out with the next sync (Undo send in the Outgoing tab)",
             DraftState.AWAITING_APPROVAL: "Waiting for the principal's approval",
@@ -387,7 +397,7 @@ class InboxActions(QObject):
             DraftState.NEEDS_CONFIRMATION: "The send time has passed: Send now from the Outgoing tab",
         }
         text = texts.get(state, f"Draft is now {state}")
-        principal = self._principal()
+        principal = principal or self._principal()
         if state == DraftState.SENDING and self.undo_stack is not None and principal is not None:
             sender_id = principal.id
             assert sender_id is not None

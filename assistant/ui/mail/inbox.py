@@ -1,4 +1,7 @@
-"""The inbox: a lazily paged thread list beside the reader."""
+"""The inbox: a lazily paged thread list beside the reader, of one principal or of all of them.
+
+In the All-principals list every row carries its principal's colour chip and name, and everything done from it — the
+reader, read state, replies, archive and the other keys — acts as the thread's own principal, never another's."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -16,7 +19,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -51,6 +54,8 @@ UNREAD_MARK = "\u25CF"  # ●
 PENDING_MARK = "\u23F3"  # ⏳
 FolderIdRole = Qt.ItemDataRole.UserRole + 2
 ThreadRole = Qt.ItemDataRole.UserRole + 3  # the Thread itself, for the row's painter
+PrincipalRole = Qt.ItemDataRole.UserRole + 4  # the thread's own Principal
+INBOXES = "\x00inboxes"  # the All-principals folder list's "Inbox": every principal's inbox folders, not a remote id
 
 
 def format_when(when: datetime | None, zone: str, now_utc: datetime | None = None) -> str:
@@ -74,10 +79,12 @@ def format_when(when: datetime | None, zone: str, now_utc: datetime | None = Non
 
 
 class ThreadListModel(RowTableModel[Thread]):
-    """Threads of one principal, newest first, read a page at a time as the view scrolls (``canFetchMore``).
+    """Threads of one principal, or of every principal (:meth:`set_all_principals`), newest first, read a page at a
+    time as the view scrolls (``canFetchMore``).
 
     The view shows one column, painted in two lines by :class:`ThreadRowDelegate` from the row's thread; the other
-    columns say the same in text (for tests, tooltips and screen readers)."""
+    columns say the same in text (for tests, tooltips and screen readers). :meth:`principal_of` is each row's own
+    principal: whose zone its date is in, whose names are not correspondents, as whom it is read and answered."""
 
     SUBJECT, PARTICIPANTS, DATE, MARKERS = range(4)
     headers = ("Subject", "From", "Date", "")
@@ -86,19 +93,48 @@ class ThreadListModel(RowTableModel[Thread]):
         super().__init__(parent)
         self._store = store
         self._principal: Principal | None = None
+        self._principals: dict[int, Principal] = {}  # every principal, by id, while the list is All principals
+        self.inbox_only = False  # All principals: only threads in an inbox (else every thread)
         self._exhausted = True
         self._fetching = False
         self._search: str = ""
         self.folder: str | None = None  # a remote folder/label id; None = every thread
         self.pending_thread_ids: set[int] = set()  # threads with changes not yet pushed by a sync
-        self._own_names: set[str] = set()  # the principal's name and addresses, folded: not a correspondent
+        self._own_names: dict[int, set[str]] = {}  # by principal: their name and addresses, folded: not a correspondent
         self._bold = QFont()
         self._bold.setBold(True)
 
     # -- loading -------------------------------------------------------------------------------------------------
     @property
     def principal(self) -> Principal | None:
+        """The principal whose list this is; None for the All-principals list (see :meth:`principal_of`)."""
         return self._principal
+
+    @property
+    def all_principals(self) -> bool:
+        return bool(self._principals)
+
+    def principal_of(self, thread: Thread) -> Principal | None:
+        """The thread's own principal."""
+        if self._principals:
+            return self._principals.get(thread.principal_id)
+        return self._principal if self._principal is not None and thread.principal_id == self._principal.id else None
+
+    def listed_principals(self) -> list[Principal]:
+        """Whose threads the list shows."""
+        if self._principals:
+            return list(self._principals.values())
+        return [self._principal] if self._principal is not None else []
+
+    def _page(self, offset: int, limit: int) -> list[Thread]:
+        if self._principals:
+            return mail_store.threads_across_principals(self._store, offset, limit, inbox_only=self.inbox_only)
+        if self._principal is None:
+            return []
+        return mail_store.threads(self._store.scope(self._principal.id), offset, limit, folder=self.folder)
+
+    def _set_names(self) -> None:
+        self._own_names = {p.id: {n.casefold() for n in [p.name, *p.addresses]} for p in self.listed_principals()}
 
     @contextmanager
     def resetting(self) -> Iterator[None]:
@@ -119,14 +155,31 @@ class ThreadListModel(RowTableModel[Thread]):
 
     def set_principal(self, principal: Principal | None, folder: str | None = None) -> None:
         with self.resetting():
-            self._principal = principal
-            self._own_names = {n.casefold() for n in [principal.name, *principal.addresses]} if principal else set()
-            self.folder = folder
+            self._principal, self._principals = principal, {}
+            self._set_names()
+            self.folder, self.inbox_only = folder, False
             self._search = ""
-            self.rows = []
-            if principal:
-                self.rows = mail_store.threads(self._store.scope(principal.id), 0, PAGE_SIZE, folder=folder)
+            self.rows = self._page(0, PAGE_SIZE)
             self._exhausted = len(self.rows) < PAGE_SIZE
+
+    def set_all_principals(self, principals: Iterable[Principal], inbox_only: bool = True) -> None:
+        """Every principal's threads in one list, newest first (only those in an inbox with ``inbox_only``)."""
+        with self.resetting():
+            self._principal = None
+            self._principals = {p.id: p for p in principals if p.id}
+            self._set_names()
+            self.folder, self.inbox_only = None, inbox_only
+            self._search = ""
+            self.rows = self._page(0, PAGE_SIZE) if self._principals else []
+            self._exhausted = len(self.rows) < PAGE_SIZE
+
+    def update_principals(self, principals: Iterable[Principal]) -> None:
+        """The All-principals list's principals as edited (names, colours, zones); the next read shows who is gone."""
+        if self._principals:
+            self._principals = {p.id: p for p in principals if p.id}
+            self._set_names()
+            if self.rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, self.columnCount() - 1))
 
     def show_search_results(self, query: str, threads: list[Thread]) -> None:
         """Replace the paged list with a fixed result list (cleared by :meth:`reload` with no query)."""
@@ -144,22 +197,19 @@ class ThreadListModel(RowTableModel[Thread]):
         keep = max(PAGE_SIZE, len(self.rows))
         with self.resetting():
             self._search = ""
-            self.rows = []
-            self._exhausted = self._principal is None
-            if self._principal is not None:
-                self.rows = mail_store.threads(self._store.scope(self._principal.id), 0, keep, folder=self.folder)
-                self._exhausted = len(self.rows) < keep
+            self.rows = self._page(0, keep)
+            self._exhausted = len(self.rows) < keep
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:
         return not parent.isValid() and not self._exhausted and not self._fetching
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:
-        if parent.isValid() or self._exhausted or self._fetching or self._principal is None:
+        if parent.isValid() or self._exhausted or self._fetching:
             return
         # Views (and QAbstractItemModelTester) may ask for more from inside the insertion signals: one fetch at a time.
         self._fetching = True
         try:
-            page = mail_store.threads(self._store.scope(self._principal.id), len(self.rows), PAGE_SIZE, folder=self.folder)
+            page = self._page(len(self.rows), PAGE_SIZE)
             self._exhausted = len(page) < PAGE_SIZE
             if page:
                 first = len(self.rows)
@@ -189,13 +239,18 @@ class ThreadListModel(RowTableModel[Thread]):
             subject = t.subject or "(no subject)"
             return f"{subject}  ({t.message_count})" if t.message_count > 1 else subject
         if column == self.DATE:
-            return format_when(t.last_date_utc, self._principal.timezone if self._principal else "UTC")
+            return format_when(t.last_date_utc, self.zone_of(t))
         return None
 
+    def zone_of(self, t: Thread) -> str:
+        principal = self.principal_of(t)
+        return principal.timezone if principal is not None else "UTC"
+
     def correspondents(self, t: Thread) -> str:
-        """Who the thread is with: its participants but the principal (whose name is in every thread they answered);
+        """Who the thread is with: its participants but its principal (whose name is in every thread they answered);
         the principal only when nobody else wrote in it."""
-        others = [name for name in t.participants if name.casefold() not in self._own_names]
+        own = self._own_names.get(t.principal_id, set())
+        others = [name for name in t.participants if name.casefold() not in own]
         return ", ".join(others or t.participants)
 
     def states(self, t: Thread) -> list[str]:
@@ -204,14 +259,22 @@ class ThreadListModel(RowTableModel[Thread]):
         return [name for name, on in marks if on]
 
     def full_date(self, t: Thread) -> str:
-        if t.last_date_utc is None or self._principal is None:
+        principal = self.principal_of(t)
+        if t.last_date_utc is None or principal is None:
             return ""
-        local = timezones.in_zone(t.last_date_utc, self._principal.timezone)
-        return f"{local:%A %d %B %Y %H:%M} ({self._principal.timezone})"
+        local = timezones.in_zone(t.last_date_utc, principal.timezone)
+        return f"{local:%A %d %B %Y %H:%M} ({principal.timezone})"
+
+    def tag(self, t: Thread) -> str:
+        """The principal a row is tagged with in the All-principals list ("" in one principal's own list)."""
+        principal = self.principal_of(t) if self._principals else None
+        return principal.name if principal is not None else ""
 
     def cell_data(self, t: Thread, column: int, role: int) -> Any:
         if role == ThreadRole:
             return t
+        if role == PrincipalRole:
+            return self.principal_of(t)
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if t.unread_count else None
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -219,14 +282,14 @@ class ThreadListModel(RowTableModel[Thread]):
                 return self.full_date(t) or None
             if column == self.SUBJECT:
                 lines = [t.subject or "(no subject)", f"With {self.correspondents(t)}", t.snippet, self.full_date(t),
-                         ", ".join(self.states(t)).capitalize()]
+                         ", ".join(self.states(t)).capitalize(), f"{self.tag(t)}'s mail" if self.tag(t) else ""]
                 return "\n".join(line for line in lines if line)
             if column == self.MARKERS:
                 return ", ".join(self.states(t)) or None
         if role == Qt.ItemDataRole.AccessibleTextRole and column == self.SUBJECT:
             count = f", {t.message_count} messages" if t.message_count > 1 else ""
             return ". ".join(part for part in (
-                ", ".join(self.states(t)).capitalize(), f"From {self.correspondents(t)}{count}",
+                self.tag(t), ", ".join(self.states(t)).capitalize(), f"From {self.correspondents(t)}{count}",
                 t.subject or "(no subject)", t.snippet, self.display(t, self.DATE)) if part)
         elif role == Qt.ItemDataRole.TextAlignmentRole and column in (self.MARKERS, self.DATE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if column == self.DATE else int(
@@ -251,24 +314,33 @@ class ThreadListModel(RowTableModel[Thread]):
 class RowPiece:
     """One thing a thread row paints: a text (elided to its rect) or an icon, and where."""
 
-    kind: str  # "who", "count", "date", "subject", "snippet", or an icon: "flag", "attachment", "pending"
+    # "who", "count", "date", "subject", "snippet", "tag" (the principal), or an icon: "flag", "attachment", "pending"
+    kind: str
     rect: QRect
     text: str = ""
+    colour: str = ""  # the tag's: the principal's colour
 
 
 class ThreadRowDelegate(QStyledItemDelegate):
     """A thread in two lines: who it is with (bold while unread) and how many messages, its state icons (waiting to
     sync, attachment, flag) and the date on the first; the subject, then the newest message's first words in grey, on
-    the second. Painted from the row's thread with no widget per row, so only the rows in view cost anything."""
+    the second. Painted from the row's thread with no widget per row, so only the rows in view cost anything.
+
+    In the All-principals list the first line starts with the thread's principal as a tag — their colour chip and
+    name on a tint of that colour — as wide as the longest name (at most a third of the row), so the tags and the
+    correspondents each line up in a column."""
 
     PAD = 5
     GUTTER = 14  # left of the text: the unread dot
     ICON = 14
+    CHIP = 8  # the principal's colour chip, in the tag
+    TAG_PAD = 5  # inside the tag, left and right
 
     def __init__(self, model: ThreadListModel, parent=None):
         super().__init__(parent)
         self._model = model
         self._bold_fonts: dict[str, QFont] = {}
+        self._widest_names: dict[tuple[str, tuple[str, ...]], int] = {}  # the tag column's width, by font and names
 
     @classmethod
     def row_height(cls, metrics: QFontMetrics) -> int:
@@ -282,6 +354,13 @@ class ThreadRowDelegate(QStyledItemDelegate):
             self._bold_fonts[font.key()] = bold
         return bold
 
+    def _widest(self, font: QFont, fm: QFontMetrics) -> int:
+        names = tuple(p.name for p in self._model.listed_principals())
+        key = (font.key(), names)
+        if key not in self._widest_names:
+            self._widest_names[key] = max((fm.horizontalAdvance(name) for name in names), default=0)
+        return self._widest_names[key]
+
     def pieces(self, thread: Thread, rect: QRect, font: QFont) -> list[RowPiece]:
         """What the row of ``thread`` shows in ``rect``, each text elided to its room."""
         model = self._model
@@ -291,8 +370,18 @@ class ThreadRowDelegate(QStyledItemDelegate):
         line = fm.height()
         top, second = rect.top(), rect.top() + line + 3
         left, right = rect.left() + self.GUTTER, rect.right()
-        when = format_when(thread.last_date_utc, model.principal.timezone if model.principal else "UTC")
+        when = format_when(thread.last_date_utc, model.zone_of(thread))
         date_width = sfm.horizontalAdvance(when)
+        principal = model.principal_of(thread) if model.all_principals else None
+        if principal is not None:
+            widest = self._widest(font, fm) + 2  # elision's rounding
+            extra = self.TAG_PAD + self.CHIP + 4 + self.TAG_PAD
+            tag_width = min(widest + extra, (right - left) // 3)
+            tag = fm.elidedText(principal.name, Qt.TextElideMode.ElideRight, max(0, tag_width - extra))
+            pieces_before = [RowPiece("tag", QRect(left, top, tag_width, line), tag, principal.colour)]
+            left += tag_width + 6
+        else:
+            pieces_before = []
         pieces = [RowPiece("date", QRect(right - date_width, top, date_width, line), when)]
         x = right - date_width - 8
         for name, on in (("flag", thread.is_flagged), ("attachment", thread.has_attachments),
@@ -308,6 +397,8 @@ class ThreadRowDelegate(QStyledItemDelegate):
         pieces.append(RowPiece("who", QRect(left, top, room, line), who))
         if count:
             pieces.append(RowPiece("count", QRect(left + sfm.horizontalAdvance(who), top, count_width, line), count))
+        pieces = pieces_before + pieces
+        left = rect.left() + self.GUTTER  # the second line starts where the first did: the subject keeps its room
         width = right - left
         subject = sfm.elidedText(thread.subject or "(no subject)", Qt.TextElideMode.ElideRight, width)
         pieces.append(RowPiece("subject", QRect(left, second, width, line), subject))
@@ -342,6 +433,9 @@ class ThreadRowDelegate(QStyledItemDelegate):
             painter.drawEllipse(option.rect.left() + self.PAD + (self.GUTTER - size) // 2 - 2,
                                 option.rect.top() + self.PAD + (line - size) // 2, size, size)
         for piece in self.pieces(thread, option.rect, font):
+            if piece.kind == "tag":
+                self._paint_tag(painter, piece, font, ink, selected)
+                continue
             if not piece.text:
                 colour = style.FLAG_COLOUR if piece.kind == "flag" and not selected else ink
                 style.tinted_icon(piece.kind, colour).paint(painter, piece.rect)
@@ -352,6 +446,25 @@ class ThreadRowDelegate(QStyledItemDelegate):
             align = Qt.AlignmentFlag.AlignRight if piece.kind == "date" else Qt.AlignmentFlag.AlignLeft
             painter.drawText(piece.rect, align | Qt.AlignmentFlag.AlignVCenter, piece.text)
         painter.restore()
+
+    def _paint_tag(self, painter: QPainter, piece: RowPiece, font: QFont, ink: QColor, selected: bool) -> None:
+        """The principal's tag: a rounded tint of their colour, their chip, their name."""
+        colour = QColor(piece.colour) if QColor.isValidColorName(piece.colour) else QColor(ink)
+        tint = QColor(ink if selected else colour)
+        tint.setAlphaF(0.22 if selected else 0.18)
+        rect = piece.rect
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(tint)
+        painter.drawRoundedRect(rect.adjusted(0, 1, 0, -1), 4, 4)
+        chip = QRect(rect.left() + self.TAG_PAD, rect.top() + (rect.height() - self.CHIP) // 2, self.CHIP, self.CHIP)
+        painter.setPen(colour.darker(130))
+        painter.setBrush(colour)
+        painter.drawEllipse(chip)
+        painter.setFont(font)
+        painter.setPen(ink)
+        text_rect = rect.adjusted(self.TAG_PAD + self.CHIP + 4, 0, -self.TAG_PAD, 0)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, piece.text)
 
 
 class ThreadTableView(QTableView):
@@ -418,9 +531,13 @@ class InboxView(QWidget):
     principal or folder) is shown but not marked read until the user picks it, clicks or scrolls in it; re-reading
     the list (after a sync or an action) keeps the thread open without touching its read state; and when the thread
     being read leaves the list (archived, deleted, moved) the one below it is opened, so ``e e e`` triages.
+
+    :meth:`show_all_principals` lists every principal's inbox at once; a thread is then shown in the reader as its own
+    principal's (their colour and name above it), and :attr:`thread_principal_changed` says whose thread is open.
     """
 
     USER, PREVIEW, REFRESH = "user", "preview", "refresh"  # who moved the selection
+    thread_principal_changed = Signal(object)  # the Principal whose thread the reader now shows
     ADVANCE_LOOKAHEAD = 200  # rows below (and above) the current one remembered across a reset, to advance to
 
     def __init__(self, store: Store, tasks: TaskManager, parent=None):
@@ -475,6 +592,7 @@ class InboxView(QWidget):
 
     def set_principal(self, principal: Principal | None) -> None:
         self.reader.clear()
+        self.reader.show_owner(False)
         with self._selecting(self.PREVIEW):
             folder = self._fill_folders(principal)
             self.model.set_principal(principal, folder)
@@ -482,12 +600,32 @@ class InboxView(QWidget):
             if self.model.rowCount():
                 self.threads.select_row(0)
 
-    def _fill_folders(self, principal: Principal | None) -> str | None:
-        """The principal's folders/labels (a handful of rows); the inbox is chosen first. Returns its remote id."""
+    def show_all_principals(self, principals: list[Principal]) -> None:
+        """Every principal's inbox in one list, newest first, each row tagged with its principal."""
+        self.reader.clear()
+        self.reader.show_owner(True)
+        with self._selecting(self.PREVIEW):
+            self._fill_folders(None, every=True)
+            self.model.set_all_principals(principals, inbox_only=True)
+            self._current_thread_id = None
+            if self.model.rowCount():
+                self.threads.select_row(0)
+
+    def _fill_folders(self, principal: Principal | None, every: bool = False) -> str | None:
+        """The principal's folders/labels (a handful of rows); the inbox is chosen first. Returns its remote id.
+        ``every``: the All-principals list's two, "Inbox" (every principal's inboxes, chosen) and "All mail"."""
         self.folders.blockSignals(True)
         self.folders.clear()
         chosen = None
-        if principal is not None:
+        if every:
+            for text, data, tip in (("All mail", None, "Every thread of every principal"),
+                                    ("Inbox", INBOXES, "Every principal's inbox")):
+                item = QListWidgetItem(text)
+                item.setData(FolderIdRole, data)
+                item.setToolTip(tip)
+                self.folders.addItem(item)
+            self.folders.setCurrentRow(1)
+        elif principal is not None:
             everything = QListWidgetItem("All mail")
             everything.setData(FolderIdRole, None)
             self.folders.addItem(everything)
@@ -505,6 +643,8 @@ class InboxView(QWidget):
 
     def refresh_folders(self) -> None:
         """Re-read the folder list (an action may have made a folder), keeping the one shown."""
+        if self.model.all_principals:
+            return  # the All-principals list's two entries do not change
         shown = self.model.folder
         self._fill_folders(self.model.principal)
         self.folders.blockSignals(True)
@@ -515,11 +655,15 @@ class InboxView(QWidget):
 
     def on_folder_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
         principal = self.model.principal
-        if current is None or principal is None:
+        if current is None or (principal is None and not self.model.all_principals):
             return
         self.reader.clear()
         with self._selecting(self.PREVIEW):
-            self.model.set_principal(principal, current.data(FolderIdRole))
+            if principal is None:
+                self.model.set_all_principals(self.model.listed_principals(),
+                                              inbox_only=current.data(FolderIdRole) == INBOXES)
+            else:
+                self.model.set_principal(principal, current.data(FolderIdRole))
             self._current_thread_id = None
             if self.model.rowCount():
                 self.threads.select_row(0)
@@ -532,7 +676,8 @@ class InboxView(QWidget):
 
     def _list_shown(self) -> tuple:
         principal = self.model.principal
-        return principal.id if principal else None, self.model.folder, self.model.search_query
+        whose = "all" if self.model.all_principals else principal.id if principal else None
+        return whose, self.model.folder, self.model.inbox_only, self.model.search_query
 
     def on_model_about_to_be_reset(self) -> None:
         self._current_thread_id, self._below, self._above = None, [], []
@@ -569,13 +714,14 @@ class InboxView(QWidget):
 
     def on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         thread = self.model.thread_at(current.row()) if current.isValid() else None
-        principal = self.model.principal
+        principal = self.model.principal_of(thread) if thread is not None else None  # the thread's own, always
         if thread is None or principal is None:
             self.reader.clear()
         elif self._selection_by == self.REFRESH and self.reader.thread_id == thread.id:
             self.reader.refresh_thread(thread)
         else:
             self.reader.show_thread(principal, thread, reading=self._selection_by == self.USER)
+            self.thread_principal_changed.emit(principal)
 
     def on_open_requested(self, index: QModelIndex) -> None:
         thread = self.model.thread_at(index.row())
@@ -587,7 +733,9 @@ class InboxView(QWidget):
 
 
 def threads_from_messages(principal_id: int, messages: list[Message]) -> list[Thread]:
-    """Search hits grouped by thread, newest first; the counts are of matching messages."""
+    """Search hits grouped by thread, newest first; the counts are of matching messages. Each thread is its messages'
+    principal's (hits from several principals stay apart: a thread id is one principal's); ``principal_id`` is for
+    messages that carry none."""
     grouped: dict[int, list[Message]] = {}
     for m in messages:
         if m.thread_id is not None:
@@ -599,7 +747,8 @@ def threads_from_messages(principal_id: int, messages: list[Message]) -> list[Th
         by_date = sorted(hits, key=lambda m: (m.date_utc is not None, m.date_utc or 0))
         oldest, newest = by_date[0], by_date[-1]
         threads.append(Thread(
-            id=thread_id, principal_id=principal_id, subject=oldest.subject, last_date_utc=max(dated) if dated else None,
+            id=thread_id, principal_id=oldest.principal_id or principal_id, subject=oldest.subject,
+            last_date_utc=max(dated) if dated else None,
             message_count=len(hits), unread_count=sum(not m.is_read for m in hits),
             has_attachments=any(m.attachments for m in hits), is_flagged=any(m.is_flagged for m in hits),
             participants=senders[:4], snippet=newest.snippet,

@@ -28,12 +28,23 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QImage, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QTextDocument,
+)
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
@@ -55,6 +66,7 @@ from assistant.store import mail as mail_store
 from assistant.sync.fetch import downloaded_match, fetch_message_source, is_placeholder
 from assistant.ui import style
 from assistant.ui.widgets.flow import FlowLayout
+from assistant.ui.widgets.identity import principal_chip
 from assistant.ui.workers import TaskManager, describe_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -401,6 +413,7 @@ class Reader(QWidget):
         self._message: Message | None = None
         self._reading = True  # the user chose what is shown: the open message counts as read after a moment
         self._kept_thread: int | None = None  # the user set this thread's read state: left as they set it
+        self._show_owner = False  # name the thread's principal above it (the All-principals list)
         self._show_quoted = False
         self._images_loaded = False  # for the open message: shown again (quoted text unfolded) they load again
         self.open_row = -1
@@ -411,6 +424,16 @@ class Reader(QWidget):
         self._mark_read_timer.setSingleShot(True)
         self._mark_read_timer.setInterval(self.MARK_READ_AFTER_MS)
         self._mark_read_timer.timeout.connect(self.on_mark_read_due)
+
+        self.owner = QWidget(self)  # whose thread this is: their chip and name (the All-principals list)
+        self.owner.setObjectName("reader-owner")
+        self.owner_chip = QLabel(self.owner)
+        self.owner_name = QLabel(self.owner)
+        self.owner_name.setTextFormat(Qt.TextFormat.RichText)
+        owner_layout = QHBoxLayout(self.owner)
+        owner_layout.setContentsMargins(0, 0, 0, 0)
+        owner_layout.addWidget(self.owner_chip)
+        owner_layout.addWidget(self.owner_name, 1)
 
         self.subject = QLabel(self)
         self.subject.setObjectName("reader-subject")
@@ -473,6 +496,7 @@ class Reader(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.owner)
         layout.addWidget(self.subject)
         layout.addWidget(self.message_list)
         layout.addWidget(self.header)
@@ -512,11 +536,22 @@ class Reader(QWidget):
         self._thread = None
         self.open_row = -1
         self.messages.set_messages([], "UTC")
-        for w in (self.subject, self.message_list, self.later_list, self.header, self.remote_bar, self.browser,
-                  self.quoted_button, self.attachments, self.attachment_actions, self.attachment_status):
+        for w in (self.owner, self.subject, self.message_list, self.later_list, self.header, self.remote_bar,
+                  self.browser, self.quoted_button, self.attachments, self.attachment_actions, self.attachment_status):
             w.hide()
         self.browser.clear()
         self.placeholder.show()
+
+    def show_owner(self, on: bool) -> None:
+        """Name each thread's principal above it (their colour chip and name): on for the All-principals list."""
+        self._show_owner = on
+        if not on:
+            self.owner.hide()
+
+    @property
+    def principal(self) -> Principal | None:
+        """Whose thread is shown (or on its way): what the reader reads, marks and answers as."""
+        return self._principal if self._thread is not None else None
 
     def show_thread(self, principal: Principal, thread: Thread, *, reading: bool = True) -> None:
         """Load and show ``thread``. ``reading``: the user chose it (its open message is marked read after a moment);
@@ -550,6 +585,14 @@ class Reader(QWidget):
         if request != self._request or self._principal is None:
             return
         self.placeholder.hide()
+        principal = self._principal
+        if self._show_owner:
+            self.owner_chip.setPixmap(principal_chip(principal.colour).pixmap(14) if QColor.isValidColorName(
+                principal.colour) else QPixmap())
+            self.owner_name.setText(f"<b>{html.escape(principal.name)}</b>")
+            self.owner.setToolTip(f"{principal.name}'s mail: read, answered and changed as {principal.name}")
+            self.owner.setAccessibleName(f"{principal.name}'s mail")
+            self.owner.show()
         self.subject.setText(thread.subject or "(no subject)")
         self.subject.show()
         self.messages.set_messages(messages, self._principal.timezone)

@@ -1,11 +1,12 @@
-"""The Today tab: what is due and overdue today across principals (each row names its principal, with the time in
-their zone and in the assistant's), the in-app notification list, and the wiring of the reminder scheduler, the
+"""The Today tab: every principal's day on one timeline in the assistant's own time (business hours shaded, meetings,
+due items, now), what is due and overdue today across principals below it (each row names its principal, with the time
+in their zone and in the assistant's), the in-app notification list, and the wiring of the reminder scheduler, the
 notifier chain and the tray into the main window (:func:`install`)."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
@@ -17,12 +18,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 from assistant import reminders
 from assistant.core import timezones
 from assistant.domain import Principal
+from assistant.reminders.timeline import Meeting, Timeline, day_timeline
 from assistant.store import Store
 from assistant.store.changes import Area, Changes
 from assistant.ui.reminders.notifications import (
@@ -41,6 +45,7 @@ from assistant.ui.reminders.notifications import (
     item_from_notice,
 )
 from assistant.ui.reminders.scheduler import ReminderScheduler
+from assistant.ui.reminders.timeline import TimelineWidget
 from assistant.ui.reminders.tray import TrayController
 from assistant.ui.style import app_icon, app_icon_path
 from assistant.ui.widgets.tables import RowTableModel
@@ -54,6 +59,14 @@ COLUMNS = ["Principal", "Kind", "What", "Due (their time)", "Due (your time)", "
 def load_today(store: Store, now: datetime) -> list[dict[str, Any]]:
     """Rows for the Today view (``reminders.today_items``: the same rows the principal switcher counts)."""
     return reminders.today_items(store, now)
+
+
+def load_day(store: Store, now: datetime, assistant_zone: str, meetings: bool = True
+             ) -> tuple[list[dict[str, Any]], Timeline]:
+    """The Today list's rows and the timeline over the same rows, in one read on the worker (``meetings``: read and
+    expand the calendars too)."""
+    rows = load_today(store, now)
+    return rows, day_timeline(store, now, assistant_zone, rows, meetings=meetings)
 
 
 def status_text(row: dict[str, Any], now: datetime) -> str:
@@ -114,6 +127,10 @@ class TodayModel(RowTableModel[dict[str, Any]]):
 
 
 class TodayView(QWidget):
+    """The timeline on top (the day at a glance: who is working, who meets when, what falls due; every lane in sight
+    up to two fifths of the tab, then they scroll), and below it, split, the list of due items (what to act on: open,
+    snooze, dismiss, in both zones) and the notifications."""
+
     open_requested = Signal(int, str)  # principal id, link
     reloaded = Signal()
 
@@ -154,7 +171,7 @@ class TodayView(QWidget):
         self.dismiss_button = QPushButton("&Dismiss", self)
         self.dismiss_button.clicked.connect(self.on_dismiss)
         self.refresh_button = QPushButton("&Refresh", self)
-        self.refresh_button.clicked.connect(self.reload)
+        self.refresh_button.clicked.connect(lambda: self.reload(meetings=True))
         self.settings_button = QPushButton("Se&ttings…", self)
         self.settings_button.setToolTip("Notifications per principal (on, only urgent, off) and quiet hours")
         self.settings_button.clicked.connect(self.open_settings)
@@ -166,6 +183,20 @@ class TodayView(QWidget):
         buttons.addWidget(self.summary, 1)
         for b in (self.open_button, self.snooze_button, self.dismiss_button, self.refresh_button):
             buttons.addWidget(b)
+
+        self.timeline = TimelineWidget(self, clock)
+        self.timeline.meeting_activated.connect(self.on_meeting_activated)
+        self.timeline.item_activated.connect(self.on_item_activated)
+        self.timeline_caption = QLabel(self)
+        self.timeline_caption.setObjectName("today-timeline-caption")
+        self.timeline_caption.setWordWrap(True)
+        self.timeline_caption.setMinimumWidth(60)
+        self.timeline_scroll = QScrollArea(self)
+        self.timeline_scroll.setWidget(self.timeline)
+        self.timeline_scroll.setWidgetResizable(True)
+        self.timeline_scroll.setFrameShape(QFrame.Shape.StyledPanel)
+        self.timeline_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._meetings_for: tuple[date, str] | None = None  # the day and zone the timeline's meetings were read for
 
         top = QWidget(self)
         top_layout = QVBoxLayout(top)
@@ -185,7 +216,11 @@ class TodayView(QWidget):
         self.splitter.addWidget(bottom)
         self.splitter.setSizes([500, 200])
         layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.timeline_caption)
+        layout.addWidget(self.timeline_scroll)
+        layout.addSpacing(4)
+        layout.addWidget(self.splitter, 1)
+        self._fit_timeline()
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
 
@@ -205,24 +240,71 @@ class TodayView(QWidget):
         index = self.table.currentIndex()
         return self.model.row_at(index.row()) if index.isValid() else None
 
-    def reload(self) -> None:
+    def reload(self, meetings: bool = False) -> None:
+        """Read the rows and the timeline again; the meetings too with ``meetings`` or on a new day (a minute's tick
+        only ages what is due, and expanding every principal's calendar each minute would be waste)."""
         now = self.clock()
         zone = timezones.assistant_zone_name()
+        with_meetings = meetings or self._meetings_for != (timezones.in_zone(now, zone).date(), zone)
+        self.tasks.run(lambda store: load_day(store, now, zone, with_meetings),
+                       on_done=lambda result: self._apply(result, zone))
 
-        def load(store):
-            return load_today(store, now), {p.id: p.colour for p in store.principals()}
-
-        self.tasks.run(load, on_done=lambda result: self._apply(result, zone))
-
-    def _apply(self, result: tuple[list[dict[str, Any]], dict[int, str]], zone: str) -> None:
-        rows, colours = result
-        self.model.colours = colours
+    def _apply(self, result: tuple[list[dict[str, Any]], Timeline], zone: str) -> None:
+        rows, timeline = result
+        previous = self.timeline.timeline
+        if timeline.meetings_loaded:
+            self._meetings_for = (timeline.day, timeline.zone)
+        elif previous is not None and (previous.day, previous.zone) == (timeline.day, timeline.zone):
+            kept = {lane.principal_id: lane.meetings for lane in previous.lanes}
+            for lane in timeline.lanes:
+                lane.meetings = kept.get(lane.principal_id, [])
+            timeline.problems = previous.problems
+        self.model.colours = {lane.principal_id: lane.colour for lane in timeline.lanes}
         self.model.set_rows(rows, zone)
+        self._show_timeline(timeline)
         self.table.setColumnWidth(0, max(self.table.sizeHintForColumn(0), 80) + 16)
         due, overdue = self.model.counts()
         self.summary.setText(f"{due} due today across principals, {overdue} overdue or missed")
         self._update_buttons()
         self.reloaded.emit()
+
+    def _show_timeline(self, timeline: Timeline) -> None:
+        self.timeline.set_timeline(timeline)
+        caption = (f"{timeline.day:%a %d %b} in your time ({timeline.zone}) · shaded: each principal's business "
+                   "hours · click a meeting or a due ◆ to open it")
+        if timeline.problems:
+            count = len(timeline.problems)
+            caption += f" · {count} event{'s' if count != 1 else ''} could not be read"
+        self.timeline_caption.setText(caption)
+        self.timeline_caption.setToolTip("Could not read: " + "; ".join(timeline.problems) if timeline.problems
+                                         else "")
+        self._fit_timeline()
+
+    def _fit_timeline(self) -> None:
+        """Every lane in sight, up to two fifths of the tab (then the lanes scroll), and the list keeps the rest."""
+        timeline = self.timeline
+        frame = 2 * self.timeline_scroll.frameWidth()
+        natural = timeline.sizeHint().height() + frame
+        least = timeline.header_height() + 2 * timeline.lane_height() + frame
+        self.timeline_scroll.setFixedHeight(min(natural, max(least, self.height() * 2 // 5)))
+
+    def resizeEvent(self, event) -> None:
+        self._fit_timeline()
+        super().resizeEvent(event)
+
+    def on_meeting_activated(self, principal_id: int, meeting: Meeting) -> None:
+        """A meeting on the timeline: the calendar, on its day, with it selected."""
+        self.open_requested.emit(principal_id, meeting.link)
+
+    def on_item_activated(self, row: dict[str, Any]) -> None:
+        """A due item on the timeline: its row selected in the list, and opened as the list opens it."""
+        index = next((i for i, r in enumerate(self.model.rows) if r is row), None)
+        if index is not None:
+            self.table.selectRow(index)
+        if row["link"]:
+            self.open_requested.emit(row["principal_id"], row["link"])
+        else:
+            self.table.setFocus()
 
     def on_open(self, *_args: Any) -> None:
         row = self.current_row()
@@ -434,12 +516,12 @@ class ReminderWiring(QObject):
                                                None, timezones.now_utc(), principal.timezone, urgent=True))
 
     def on_changed(self, changes: Changes) -> None:
-        """Any principal's reminders or cards changed (a follow-up set, a card made, a reminder fired): Today lists
-        every principal's, and the scheduler arms what is due."""
+        """Any principal's reminders or cards changed (a follow-up set, a card made, a reminder fired), or their
+        calendars or business hours: Today shows every principal's, and the scheduler arms what is due."""
         if changes.touches(Area.REMINDERS):
             self.scheduler.reload()
-        if changes.touches(Area.REMINDERS, Area.BOARD, Area.PRINCIPALS):
-            self.view.reload()
+        if changes.touches(Area.REMINDERS, Area.BOARD, Area.PRINCIPALS, Area.CALENDAR):
+            self.view.reload(meetings=changes.touches(Area.CALENDAR, Area.PRINCIPALS))
 
     def on_notices(self, notices: list[reminders.Notice]) -> None:
         for notice in notices:

@@ -390,9 +390,8 @@ class PrincipalActions(QObject):
 
     def add_account(self, principal_id: int | None = None) -> None:
         window = self.window
-        principal = window.current_principal if principal_id is None else next(
-            (window.principals.principal_at(r) for r in range(window.principals.rowCount())
-             if window.principals.principal_at(r).id == principal_id), None)
+        principal = window.current_principal if principal_id is None else window.principals.principal_at(
+            window.principals.row_of(principal_id))
         if principal is None:
             return
         dialog = AccountDialog(window.tasks, principal, window)
