@@ -443,6 +443,15 @@ def today_items(store: Store, now: datetime | None = None) -> list[dict[str, Any
     return rows
 
 
+def item_status(row: dict[str, Any], now: datetime) -> str:
+    """What a ``today_items`` row is now: "missed", "notified" (fired, not dismissed), "overdue" or "due"."""
+    if row["missed"]:
+        return "missed"
+    if row["state"] == "fired":
+        return "notified"
+    return "overdue" if row["due_utc"] <= now else "due"
+
+
 def counts(store: Store, now: datetime | None = None) -> dict[int, dict[str, int]]:
     """Per principal: unread threads, and the items Today lists for them ("due")."""
     out = {pid: {"unread": c["unread"], "due": 0} for pid, c in store.counts().items()}

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPa
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from assistant.core import timezones
+from assistant.reminders import item_status
 from assistant.reminders.timeline import Lane, Meeting, Span, Timeline
 from assistant.ui import style
 from assistant.ui.calendar.view import lay_out_columns
@@ -25,14 +26,6 @@ from assistant.ui.calendar.view import lay_out_columns
 OVERDUE = QColor("#c2410c")  # as the Today table's overdue and missed statuses
 MARKER = 11  # a due item's marker, px
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def item_status(row: dict[str, Any], now: datetime) -> str:
-    if row["missed"]:
-        return "missed"
-    if row["state"] == "fired":
-        return "notified"
-    return "overdue" if row["due_utc"] <= now else "due"
 
 
 def _days(days: tuple[int, ...]) -> str:

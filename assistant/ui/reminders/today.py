@@ -69,14 +69,6 @@ def load_day(store: Store, now: datetime, assistant_zone: str, meetings: bool = 
     return rows, day_timeline(store, now, assistant_zone, rows, meetings=meetings)
 
 
-def status_text(row: dict[str, Any], now: datetime) -> str:
-    if row["missed"]:
-        return "missed"
-    if row["state"] == "fired":
-        return "notified"
-    return "overdue" if row["due_utc"] <= now else "due"
-
-
 class TodayModel(RowTableModel[dict[str, Any]]):
     headers = tuple(COLUMNS)
 
@@ -113,13 +105,13 @@ class TodayModel(RowTableModel[dict[str, Any]]):
             return f"{timezones.in_zone(row['due_utc'], row['timezone']):%a %H:%M %Z}"
         if column == 4:
             return f"{timezones.in_zone(row['due_utc'], self.assistant_zone):%a %H:%M %Z}"
-        return status_text(row, self.clock())
+        return reminders.item_status(row, self.clock())
 
     def cell_data(self, row: dict[str, Any], column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column in (3, 4):
             return f"{row['principal']}: {row['timezone']}; you: {self.assistant_zone}"
-        if role == Qt.ItemDataRole.ForegroundRole and column == 5 and status_text(row, self.clock()) in ("overdue",
-                                                                                                           "missed"):
+        late = ("overdue", "missed")
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5 and reminders.item_status(row, self.clock()) in late:
             return QColor("#c2410c")
         if role == Qt.ItemDataRole.DecorationRole and column == 0 and row["principal_id"] in self.colours:
             return QColor(self.colours[row["principal_id"]])
