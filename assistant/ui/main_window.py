@@ -319,8 +319,9 @@ class MainWindow(QMainWindow):
 
         if self.shortcut_sheet is not None:
             self.shortcut_sheet.deleteLater()
-        sheet = ShortcutSheet(self.commands.commands(), "Single keys (e, r, #, j, k, /, ?…) work in the thread list "
-                              "and the reader, never while you type in a field. Ctrl+K finds any command.", self)
+        sheet = ShortcutSheet(self.commands.commands(), "Single keys (e, r, #, j, k, /, ?…) work in the thread list, "
+                              "the reader and on the board's cards, never while you type in a field. Ctrl+K finds any "
+                              "command.", self)
         self.shortcut_sheet = sheet
         sheet.open()
 

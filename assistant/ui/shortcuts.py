@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 KeySpec = str | QKeySequence | QKeySequence.StandardKey
-GROUPS = ("Message", "Edit", "View", "File", "Help")  # how the palette and the sheet order them: mail first
+GROUPS = ("Message", "Board", "Edit", "View", "File", "Help")  # how the palette and the sheet order them: mail first
 
 
 def is_text_field(widget: QWidget | None) -> bool:
@@ -94,6 +94,7 @@ class Command:
     area: Area | None = None
     area_keys: list[QKeySequence] = field(default_factory=list)
     key_action: QAction | None = None  # the hidden action that carries area_keys beside window keys
+    more_areas: list[Area] = field(default_factory=list)  # where else its single keys work (``?`` on the board too)
 
     @property
     def text(self) -> str:
@@ -109,7 +110,9 @@ class Command:
 
     def where(self) -> str:
         """Where the area keys work, for the sheet; '' when the command has none."""
-        return self.area.description if self.area is not None and self.area_keys else ""
+        if self.area is None or not self.area_keys:
+            return ""
+        return ", and ".join(area.description for area in [self.area, *self.more_areas])
 
     def is_enabled(self) -> bool:
         return self.action.isEnabled()
@@ -140,7 +143,7 @@ class CommandRegistry(QObject):
         for widget in widgets:
             area.widgets.append(widget)
             for command in self._commands.values():
-                if command.area is area:
+                if command.area is area or area in command.more_areas:
                     widget.addAction(command.key_action or command.action)
         return area
 
@@ -180,6 +183,15 @@ class CommandRegistry(QObject):
                 widget.addAction(carrier)
         self._commands[name] = command
         return action
+
+    def also_in(self, name: str, area: str) -> None:
+        """The single keys of command ``name`` work in ``area`` as well (the shortcut sheet's ``?`` on the board)."""
+        command, where = self._commands[name], self._areas[area]
+        if command.area is None or where is command.area or where in command.more_areas:
+            return
+        command.more_areas.append(where)
+        for widget in where.widgets:
+            widget.addAction(command.key_action or command.action)
 
     def add_action(self, name: str, action: QAction, group: str = "") -> Command:
         """An action made elsewhere (a feature's menu entry): listed with its own shortcuts. Adding it again (under

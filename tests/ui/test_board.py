@@ -289,3 +289,49 @@ def test_the_link_of_a_task_reads_as_words_not_an_id():
 
     assert link_text("message:365") == "Open the message it came from"
     assert link_text("call:12") == "Open the call it came from"
+
+
+def test_board_keys_are_in_the_palette_and_the_sheet_and_run_from_there(boards, make_window, qtbot):
+    """The board's keys are commands of the window's one registry: the shortcut sheet (? on a card) lists them with
+    their keys, the palette offers them while the Board tab shows, and a command run from the palette acts on the
+    selected card."""
+    from PySide6.QtWidgets import QApplication
+
+    ws, ann, _ = boards
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    board_names = {"board-new-card", "board-open-card", "board-card-left", "board-card-right", "board-delete-card",
+                   "board-undo", "board-redo"}
+    window.open_command_palette()  # the inbox is showing: the board's commands cannot run
+    assert not board_names & {c.name for c in window.command_palette.shown_commands()}
+    window.command_palette.reject()
+
+    window.views.setCurrentWidget(window.board)
+    view = window.board
+    qtbot.waitUntil(lambda: view.snapshot is not None and view.snapshot.principal.id == ann.id
+                    and not window.tasks.busy)
+    dentist = view.column_widgets[1].model.card_at(0)
+    assert view.select_card(dentist.id)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.column_widgets[1].view)
+    qtbot.keyClicks(QApplication.focusWidget(), "?")
+    sheet = window.shortcut_sheet
+    assert sheet is not None and sheet.isVisible()
+    listed = sheet.listed()
+    assert board_names <= set(listed)
+    assert listed["board-card-right"] == "L, Ctrl+Right" and listed["board-delete-card"] == "Del"
+    assert "board's cards" in window.commands.command("shortcut-sheet").where()
+    sheet.close()
+
+    window.activateWindow()
+    view.select_card(dentist.id)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.column_widgets[1].view)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    palette = window.command_palette
+    qtbot.waitUntil(lambda: palette.isVisible() and QApplication.focusWidget() is palette.filter)
+    assert board_names <= {c.name for c in palette.shown_commands()}
+    qtbot.keyClicks(palette.filter, "move card right")
+    assert [c.name for c in palette.shown_commands()] == ["board-card-right"]
+    palette.run_current()
+    qtbot.waitUntil(lambda: view.column_of(dentist.id) == "Doing" and not window.tasks.busy)
+    assert stored(ws, ann.id)["Doing"] == ["Ann: renew passport", "Ann: book dentist"]

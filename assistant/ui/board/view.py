@@ -6,7 +6,7 @@ Everything is loaded and written on the worker (:class:`TaskManager`); a drop or
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,6 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
-    QShortcut,
     QUndoCommand,
     QUndoStack,
 )
@@ -63,6 +62,7 @@ from assistant.store import Store
 from assistant.store import board as board_store
 from assistant.store.changes import Area, Changes
 from assistant.ui.board.task_dialog import TaskDialog
+from assistant.ui.shortcuts import KeySpec
 from assistant.ui.workers import TaskManager, describe_error
 
 CARD_MIME = "application/x-assistant-card"
@@ -311,27 +311,8 @@ def _label_colour(label: str) -> QColor:
 
 
 class CardListView(QListView):
-    key_action = Signal(str)  # new, left, right, open, delete
-
-    KEYS = {
-        (Qt.Key.Key_N, Qt.KeyboardModifier.NoModifier): "new",
-        (Qt.Key.Key_H, Qt.KeyboardModifier.NoModifier): "left",
-        (Qt.Key.Key_L, Qt.KeyboardModifier.NoModifier): "right",
-        (Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier): "left",
-        (Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier): "right",
-        (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier): "open",
-        (Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier): "open",
-        (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier): "delete",
-    }
-
-    def keyPressEvent(self, event: Any) -> None:
-        modifiers = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
-        name = self.KEYS.get((Qt.Key(event.key()), modifiers))
-        if name is None:
-            super().keyPressEvent(event)
-            return
-        event.accept()
-        self.key_action.emit(name)
+    """One column's cards. Its keys (n, h/l, Enter, Delete…) are the window's board commands (:data:`BOARD_KEYS`), so
+    the palette and the shortcut sheet list them and they never act while a text field has the focus."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -517,14 +498,8 @@ class BoardView(QWidget):
         layout.addWidget(self.empty)
         self.scroll_area.hide()
 
-        def key(sequence: str | QKeySequence.StandardKey, slot: Any) -> QShortcut:
-            shortcut = QShortcut(QKeySequence(sequence), self, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            return shortcut
-
-        # The card keys (n, h/l, Ctrl+←/→, Enter, Delete) live in the column views, so typing in the filter is typing.
-        self.shortcuts = [key(QKeySequence.StandardKey.Undo, self.undo_stack.undo),
-                          key(QKeySequence.StandardKey.Redo, self.undo_stack.redo)]
+        # The card keys (n, h/l, Ctrl+←/→, Enter, Delete) and Ctrl+Z / Ctrl+Shift+Z are commands of the window's
+        # registry (install(), BOARD_KEYS): the card keys work on the cards only, so typing in the filter is typing.
 
     # -- loading --------------------------------------------------------------------------------------------------------
     def card_filter(self) -> board.CardFilter:
@@ -618,7 +593,6 @@ class BoardView(QWidget):
             widget = ColumnWidget(column, self.principal.id, self.columns_host)
             widget.model.card_dropped.connect(self.on_card_dropped)
             widget.view.doubleClicked.connect(lambda index, w=widget: self.open_card(w.model.card_at(index.row())))
-            widget.view.key_action.connect(self.on_key_action)
             widget.view.card_delegate.link_clicked.connect(
                 lambda c: self.link_activated.emit(c.principal_id, c.link))
             self._fill_column_menu(widget, i, len(columns))
@@ -710,11 +684,6 @@ class BoardView(QWidget):
 
     def on_card_dropped(self, card_id: int, column_id: int, row: int) -> None:
         self.move_card(card_id, column_id, None if row < 0 else row)
-
-    def on_key_action(self, name: str) -> None:
-        actions = {"new": self.on_new_card, "left": lambda: self.move_current(-1),
-                   "right": lambda: self.move_current(1), "open": self.open_current, "delete": self.delete_current}
-        actions[name]()
 
     def move_current(self, step: int) -> None:
         i = self.current_column_index()
@@ -891,11 +860,46 @@ class BoardView(QWidget):
 
 
 # -- the main window's part ---------------------------------------------------------------------------------------------
+# The board's keys: (command name, text, keys, area, what it does). "cards": while a card list has the focus; "board":
+# anywhere in the Board tab (a text field keeps its own Ctrl+Z). Listed in the palette and the shortcut sheet.
+BOARD_KEYS: list[tuple[str, str, list[KeySpec], str, Callable[[BoardView], object]]] = [
+    ("board-new-card", "New card", ["N"], "cards", BoardView.on_new_card),
+    ("board-open-card", "Open card", ["Return", "Enter"], "cards", BoardView.open_current),
+    ("board-card-left", "Move card to the column on the left", ["H", "Ctrl+Left"], "cards",
+     lambda view: view.move_current(-1)),
+    ("board-card-right", "Move card to the column on the right", ["L", "Ctrl+Right"], "cards",
+     lambda view: view.move_current(1)),
+    ("board-delete-card", "Delete card", ["Del"], "cards", BoardView.delete_current),
+    ("board-undo", "Undo on the board", [QKeySequence.StandardKey.Undo], "board", lambda view: view.undo_stack.undo()),
+    ("board-redo", "Redo on the board", [QKeySequence.StandardKey.Redo], "board", lambda view: view.undo_stack.redo()),
+]
+
+
+def install_keys(window: Any, view: BoardView) -> None:
+    """The board's keys as commands of the window's registry; they can run (and the palette lists them) while the
+    Board tab is showing."""
+    commands = window.commands
+    commands.add_area("cards", "on the board's cards", view.columns_host)
+    commands.add_area("board", "in the Board tab", view)
+    commands.also_in("shortcut-sheet", "cards")
+    actions = []
+    for name, text, keys, area, run in BOARD_KEYS:
+        actions.append(commands.add(name, text, lambda run=run: run(view), area=area, area_keys=keys, group="Board"))
+
+    def on_view_changed(_index: int) -> None:
+        for action in actions:
+            action.setEnabled(window.views.currentWidget() is view)
+
+    window.views.currentChanged.connect(on_view_changed)
+    on_view_changed(window.views.currentIndex())
+
+
 def install(window: Any) -> BoardView:
     """The Board tab, "task:" links, and "Make a task" (Ctrl+T) for the message or thread open in the inbox, or the event
     last opened on the Calendar tab when that tab is showing."""
     view = BoardView(window.tasks)
     window.add_view(view, "&Board")
+    install_keys(window, view)
     shown: dict[str, int | None] = {"message": None}
 
     def on_principal_changed(_pid: int) -> None:
