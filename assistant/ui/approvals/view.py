@@ -16,7 +16,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
-    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -37,9 +36,10 @@ from PySide6.QtWidgets import (
 from assistant.core import timezones
 from assistant.domain import DraftState, Principal
 from assistant.store import Store
-from assistant.store.changes import Area, Changes
+from assistant.store.changes import Area
 from assistant.ui.approvals.preview import DraftDetails, DraftPreview, load_details, send_plan
 from assistant.ui.widgets.identity import principal_title
+from assistant.ui.widgets.scoped import PrincipalScopedView
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -239,7 +239,7 @@ class DraftHistoryModel(RowTableModel[dict[str, Any]]):
         ][column]
 
 
-class ApprovalsView(QWidget):
+class ApprovalsView(PrincipalScopedView):
     decision_recorded = Signal(int)  # draft id
     retried = Signal(int)  # draft id whose failed send was queued again: the window syncs to send it
     queue_loaded = Signal()
@@ -251,15 +251,7 @@ class ApprovalsView(QWidget):
     CHECK_EVERY_MS = 15_000
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.tasks = tasks
-        self.principal_id: int | None = None
-        self._request = 0
-        tasks.changed.connect(self.on_changed)
-
-        self.all_principals = QCheckBox("All principals")
-        self.all_principals.setAccessibleName("Show drafts of all principals")
-        self.all_principals.toggled.connect(lambda _checked: self.reload())
+        super().__init__(tasks, "Show drafts of all principals", parent)
         self.summary = QLabel()
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.reload)
@@ -388,34 +380,20 @@ class ApprovalsView(QWidget):
             self.reload()
 
     # -- loading ---------------------------------------------------------------------------------------------------
-    def set_principal_id(self, principal_id: int | None) -> None:
-        self.principal_id = principal_id
-        if self.isVisible():
-            self.reload()
+    # A draft submitted, decided or sent (here, in a compose window, or by a sync): the queue shown again
+    # (PrincipalScopedView); decisions arrive with syncs, so it is read again whenever it is shown.
+    AREAS = (Area.DRAFTS, Area.OUTBOX)
 
-    def on_changed(self, changes: Changes) -> None:
-        """A draft submitted, decided or sent (here, in a compose window, or by a sync): the queue shown again."""
-        if self.isVisible() and changes.touches(Area.DRAFTS, Area.OUTBOX, principal_id=None if
-                                                self.all_principals.isChecked() else self.principal_id):
-            self.reload()
+    def load(self, store: Store, principal_id: int | None) -> QueueSnapshot:
+        return load_queue(store, principal_id)
 
-    def showEvent(self, event) -> None:  # decisions arrive with syncs: the queue is read again whenever it is shown
-        super().showEvent(event)
-        self.reload()
+    def empty(self) -> QueueSnapshot:
+        return QueueSnapshot()
 
-    def reload(self) -> None:
-        self._request += 1
-        request = self._request
-        scope = None if self.all_principals.isChecked() else self.principal_id
-        if scope is None and not self.all_principals.isChecked():
-            self._apply_queue(request, QueueSnapshot())
-            return
-        self.tasks.run(lambda store: load_queue(store, scope), on_done=lambda s: self._apply_queue(request, s),
-                       on_error=self._on_error)
+    def on_load_error(self, error: BaseException) -> None:
+        self._on_error(error)
 
-    def _apply_queue(self, request: int, snapshot: QueueSnapshot) -> None:
-        if request != self._request:
-            return
+    def show_loaded(self, snapshot: QueueSnapshot) -> None:
         selected = self.current_row()
         self.model.set_rows(snapshot.rows, timezones.now_utc())
         self.summary.setText(summary_text(snapshot.rows, self.all_principals.isChecked()))

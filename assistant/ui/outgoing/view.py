@@ -16,7 +16,6 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,9 +31,10 @@ from PySide6.QtWidgets import (
 from assistant.core import timezones
 from assistant.domain import Address, DraftState
 from assistant.store import Store
-from assistant.store.changes import Area, Changes
+from assistant.store.changes import Area
 from assistant.ui.approvals.preview import DraftDetails, DraftPreview, both_times, load_details, send_progress
 from assistant.ui.approvals.view import SendLaterDialog
+from assistant.ui.widgets.scoped import PrincipalScopedView
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -208,7 +208,7 @@ class OutgoingModel(RowTableModel[OutgoingRow]):
         return None
 
 
-class OutgoingView(QWidget):
+class OutgoingView(PrincipalScopedView):
     loaded = Signal()
     preview_loaded = Signal()
     acted = Signal(int, str)  # draft id, the draft's state afterwards (or "deleted")
@@ -216,20 +216,13 @@ class OutgoingView(QWidget):
     open_draft = Signal(int, int)  # principal id, draft id: the window opens it in compose
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.tasks = tasks
-        self.principal_id: int | None = None
+        super().__init__(tasks, "Show what goes out for all principals", parent)
         self.rows: list[OutgoingRow] = []
-        self._request = 0
         self._follow: int | None = None  # a draft just acted on: shown wherever it went (Outbox, for its Undo)
         self.confirm_box: QMessageBox | None = None
         self.dialog: SendLaterDialog | None = None
-        tasks.changed.connect(self.on_changed)
 
         self.summary = QLabel()
-        self.all_principals = QCheckBox("All principals")
-        self.all_principals.setAccessibleName("Show what goes out for all principals")
-        self.all_principals.toggled.connect(lambda _checked: self.reload())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.reload)
         top = QHBoxLayout()
@@ -338,19 +331,9 @@ class OutgoingView(QWidget):
         return super().eventFilter(watched, event)
 
     # -- loading ---------------------------------------------------------------------------------------------------
-    def set_principal_id(self, principal_id: int | None) -> None:
-        self.principal_id = principal_id
-        if self.isVisible():
-            self.reload()
-
-    def on_changed(self, changes: Changes) -> None:
-        if self.isVisible() and changes.touches(Area.DRAFTS, Area.OUTBOX, principal_id=None if
-                                                self.all_principals.isChecked() else self.principal_id):
-            self.reload()
-
-    def showEvent(self, event) -> None:  # sends go out and fail with syncs: read again whenever it is shown
-        super().showEvent(event)
-        self.reload()
+    # Sends go out and fail with syncs: read again whenever it is shown, and when drafts or the outbox change
+    # (PrincipalScopedView).
+    AREAS = (Area.DRAFTS, Area.OUTBOX)
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
@@ -359,15 +342,16 @@ class OutgoingView(QWidget):
     def reload(self) -> None:
         if self.tasks.closed:  # the window is closing: the worker is gone
             self.countdown.stop()
-            return
-        self._request += 1
-        request = self._request
-        whose = None if self.all_principals.isChecked() else self.principal_id
-        if whose is None and not self.all_principals.isChecked():
-            self._apply(request, [])
-            return
-        self.tasks.run(lambda store: load_outgoing(store, whose), on_done=lambda rows: self._apply(request, rows),
-                       on_error=self._on_error)
+        super().reload()
+
+    def load(self, store: Store, principal_id: int | None) -> list[OutgoingRow]:
+        return load_outgoing(store, principal_id)
+
+    def empty(self) -> list[OutgoingRow]:
+        return []
+
+    def on_load_error(self, error: BaseException) -> None:
+        self._on_error(error)
 
     def current_section(self) -> str:
         return self.sections.tabData(self.sections.currentIndex()) or "drafts"
@@ -375,9 +359,7 @@ class OutgoingView(QWidget):
     def show_section(self, section: str) -> None:
         self.sections.setCurrentIndex(list(SECTIONS).index(section))
 
-    def _apply(self, request: int, rows: list[OutgoingRow]) -> None:
-        if request != self._request:
-            return
+    def show_loaded(self, rows: list[OutgoingRow]) -> None:
         self.rows = rows
         n = {key: sum(1 for r in rows if r.section == key) for key in SECTIONS}
         failed = sum(1 for r in rows if r.state == DraftState.FAILED)
