@@ -265,7 +265,8 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(False)
         self.undo.changed.connect(self._on_undo_changed)
         # every undoable action answers in the notice, with Undo (the same entry as Ctrl+Z: it runs once)
-        self.undo.pushed.connect(lambda entry: self.notify(entry.text, undo=lambda: self.undo.undo(entry)))
+        self.undo.pushed.connect(lambda entry: None if entry.quiet else
+                                 self.notify(entry.text, undo=lambda: self.undo.undo(entry)))
         self.search_action = commands.add("search", "&Search mail", self.focus_search,
                                           keys=[QKeySequence.StandardKey.Find], area="mail", area_keys=["/"],
                                           group="Edit")

@@ -25,6 +25,7 @@ LIMIT = 50  # older entries are dropped
 class UndoEntry:
     text: str  # what was done, as the notice says it: "Archived 1 thread · Ann Lee"
     undo: Callable[[], object]
+    quiet: bool = False  # what the user did by reading (a thread marked read): Ctrl+Z takes it back, no notice says it
 
 
 class UndoStack(QObject):
@@ -36,8 +37,8 @@ class UndoStack(QObject):
         super().__init__(parent)
         self._entries: list[UndoEntry] = []
 
-    def push(self, text: str, undo: Callable[[], object]) -> UndoEntry:
-        entry = UndoEntry(text, undo)
+    def push(self, text: str, undo: Callable[[], object], *, quiet: bool = False) -> UndoEntry:
+        entry = UndoEntry(text, undo, quiet)
         self._entries.append(entry)
         del self._entries[:-LIMIT]
         self.pushed.emit(entry)

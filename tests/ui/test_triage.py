@@ -76,6 +76,44 @@ def test_u_on_the_open_thread_is_not_undone_by_the_reader(make_window, workspace
     assert unread_in_store(ws, ken.id, "Ken matter 1") == 1
 
 
+def test_reading_a_thread_marks_its_collapsed_messages_read_too_and_ctrl_z_takes_it_back(make_window, workspace,
+                                                                                         qtbot):
+    """Gmail and Outlook mark a conversation read when it is read, not only its open message; each through the
+    outbox. The read is undoable (Ctrl+Z, no notice), and what Ctrl+Z made unread stays unread while it is open."""
+    from tests.ui.test_inbox_actions import outbox_ops
+
+    ws, ann, _ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 5 and not window.tasks.busy)
+    assert inbox.model.thread_at(1).subject == "Ann matter 1" and inbox.model.thread_at(1).unread_count == 2
+    click_row(qtbot, inbox, 1)
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Ann matter 1")
+    assert inbox.reader.later_list.isVisible()  # the first unread is open, the newer one a collapsed line
+    qtbot.waitUntil(lambda: inbox.model.thread_at(1).unread_count == 0, timeout=5000)
+    settle(qtbot, window)
+    assert unread_in_store(ws, ann.id, "Ann matter 1") == 0
+    reader_messages = [inbox.reader.messages.message_at(r) for r in range(inbox.reader.messages.rowCount())]
+    assert [m.is_read for m in reader_messages] == [True, True]
+    assert sorted((op, p["remote_id"], p["is_read"]) for op, p in outbox_ops(ws)) == [
+        ("set-flags", "ann1-0", True), ("set-flags", "ann1-1", True)]
+    assert window.undo.last().text == "Marked read “Ann matter 1” · Ann"
+    assert "Marked read" not in window.notice.text()  # reading is not announced
+
+    inbox.threads.setFocus()
+    qtbot.waitUntil(lambda: inbox.threads.hasFocus())
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        qtbot.keyClick(inbox.threads, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    assert unread_in_store(ws, ann.id, "Ann matter 1") == 2
+    settle(qtbot, window, 2 * Reader.MARK_READ_AFTER_MS + 500)  # still open in the reader: it stays as the user set it
+    assert inbox.reader.subject.text() == "Ann matter 1"
+    assert unread_in_store(ws, ann.id, "Ann matter 1") == 2
+    assert inbox.model.thread_at(1).unread_count == 2
+    assert [p["is_read"] for op, p in outbox_ops(ws) if p["remote_id"] == "ann1-1"] == [True, False]
+
+
 # -- auto-advance --------------------------------------------------------------------------------------------------------
 def test_archive_and_delete_move_the_selection_to_the_next_thread(qtbot, tmp_path, make_window):
     ws, _maildir, ann_id = three_threads(tmp_path)

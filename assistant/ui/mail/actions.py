@@ -198,6 +198,25 @@ class InboxActions(QObject):
 
         self._tasks.run(work, on_done=done, on_error=lambda e: self.status_message.emit(describe_error(e)))
 
+    def on_thread_read(self, principal: Principal, thread: Thread, message_ids: list[int]) -> None:
+        """The reader marked a thread read because the user read it: Ctrl+Z (no notice: reading is not an action the
+        user announces) marks those messages unread again, as the user's own ``u`` would, and keeps them so."""
+        if self.undo_stack is None or not message_ids or principal.id is None:
+            return
+        principal_id, thread_id = principal.id, thread.id
+        text = f"Marked read “{thread.subject or '(no subject)'}” · {principal.name}"
+
+        def unread(message_id: int) -> Reverse:
+            from assistant.sync.actions import mark_read
+
+            return lambda store: mark_read(store, message_id, principal_id, False)
+
+        def take_back() -> None:
+            self._inbox.reader.keep_read_state({thread_id})  # the reader must not read it again at once
+            self._take_back(text, [(thread_id, unread(message_id)) for message_id in message_ids])
+
+        self.undo_stack.push(text, take_back, quiet=True)
+
     def archive(self) -> None:
         folder = self._inbox.model.folder
 
@@ -477,6 +496,7 @@ def install(window: Any) -> InboxActions:
     actions.status_message.connect(window.show_status)
     window.inbox.reader.attachment_saved.connect(lambda path: window.show_status(f"Saved {path}"))
     window.inbox.reader.attachment_failed.connect(window.show_error)
+    window.inbox.reader.thread_marked_read.connect(actions.on_thread_read)
 
     def reload() -> None:
         window.inbox.refresh_folders()

@@ -62,6 +62,7 @@ from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.mail.mime import attachment_bytes, safe_filename
+from assistant.store import Store
 from assistant.store import mail as mail_store
 from assistant.sync.fetch import downloaded_match, fetch_message_source, is_placeholder
 from assistant.ui import style
@@ -390,13 +391,15 @@ class Reader(QWidget):
     *Show quoted text*. The open message is the first unread one, else the newest; a click on a line opens it.
 
     Reading marks read: the open message shown for :attr:`MARK_READ_AFTER_MS` while the user is reading the thread
-    (they picked it, or clicked, scrolled or typed in it) is marked read through the outbox. A thread the app put here
+    (they picked it, or clicked, scrolled or typed in it) marks the whole thread read through the outbox, its collapsed
+    messages too, as Gmail and Outlook do (:attr:`thread_marked_read` says which, for the undo). A thread the app put here
     by itself (:meth:`show_thread` with ``reading=False``) is not, nor is one whose read state the user has just set
     (:meth:`keep_read_state`): nothing flips it back while it stays open.
     """
 
     message_shown = Signal(int)  # message id, once its body is in the browser
     message_marked_read = Signal(int, int)  # thread id, message id: the read flag is stored and queued for the server
+    thread_marked_read = Signal(object, object, list)  # Principal, Thread, the ids of the messages it marked read
     attachment_saved = Signal(str)  # the path written
     attachment_failed = Signal(str)  # one line for the user
 
@@ -739,20 +742,29 @@ class Reader(QWidget):
         if message is None or principal is None or message.is_read or not message.id or not self._reading \
                 or (self._thread is not None and self._kept_thread == self._thread.id):
             return
-        message_id, principal_id = message.id, principal.id
+        principal_id, thread = principal.id, self._thread
         assert principal_id is not None  # principals come from the store
+        unread = [m for m in map(self.messages.message_at, range(self.messages.rowCount()))
+                  if m is not None and m.id and not m.is_read]
+        if message not in unread:
+            unread.append(message)  # shown on its own (not of the thread listed)
+        message_ids = [m.id for m in unread]
 
-        def mark(store):
+        def mark(store: Store) -> list[int]:
             from assistant.sync.actions import mark_read
 
-            return mark_read(store, message_id, principal_id)
+            with store.transaction():  # the whole thread, or none of it
+                return [mark_read(store, message_id, principal_id).id for message_id in message_ids]
 
-        self._tasks.run(mark, on_done=lambda _entry: self._on_marked_read(message))
+        self._tasks.run(mark, on_done=lambda _entries: self._on_marked_read(principal, thread, unread))
 
-    def _on_marked_read(self, message: Message) -> None:
-        message.is_read = True
-        self.messages.message_changed(message)
-        self.message_marked_read.emit(message.thread_id or 0, message.id)
+    def _on_marked_read(self, principal: Principal, thread: Thread | None, messages: list[Message]) -> None:
+        for message in messages:
+            message.is_read = True
+            self.messages.message_changed(message)
+            self.message_marked_read.emit(message.thread_id or 0, message.id)
+        if thread is not None:
+            self.thread_marked_read.emit(principal, thread, [m.id for m in messages])
 
     @staticmethod
     def _header_html(m: Message, zone: str) -> str:
