@@ -260,6 +260,15 @@ def message_by_header_id(scope: PrincipalScope, message_id_header: str) -> Messa
     return _message(scope, r, True) if r else None
 
 
+def message_by_remote_id(scope: PrincipalScope, account_id: int, remote_id: str) -> Message | None:
+    """The message an outbox entry changes (its payload names it by the account's remote id), without its body."""
+    r = scope.db.execute(
+        "SELECT * FROM messages WHERE principal_id=? AND account_id=? AND remote_id=? LIMIT 1",
+        (scope.principal_id, account_id, remote_id),
+    ).fetchone()
+    return _message(scope, r) if r else None
+
+
 def raw_message(scope: PrincipalScope, message_id: int) -> bytes:
     message(scope, message_id, with_body=False)
     row = scope.db.execute("SELECT raw FROM message_bodies WHERE message_id=?", (message_id,)).fetchone()

@@ -287,3 +287,111 @@ def test_the_undo_window_counts_down_and_closes(qtbot, view):
     qtbot.waitUntil(lambda: widget.current_row() is not None and widget.current_row().undo_until is None)
     row = widget.table.currentIndex().row()
     assert widget.model.index(row, 5).data() == "sending" and widget.undo_button.text() == "Undo send"
+
+
+# -- the other changes: marks, moves, calendar writes --------------------------------------------------------------------
+class RefusingMoves(LocalConnector):
+    """The local connector, but the provider refuses every move for good."""
+
+    def apply(self, entry):
+        if entry.op == "move":
+            raise PermanentError("403 folder is read-only")
+        return super().apply(entry)
+
+
+@pytest.fixture
+def changes(outgoing, tmp_path):
+    """On top of the drafts: Ann's message marked read and archived (the archive refused by the provider), and an
+    event made for Kenji; none of them sent yet."""
+    from datetime import UTC, datetime
+    from email.message import EmailMessage
+
+    from assistant.store import mail as mail_store
+    from assistant.sync import actions
+
+    ws, ids = outgoing
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Bob <bob@example.org>", "ann@example.com", "Budget figures"
+    message["Message-ID"] = "<budget@example.org>"
+    message.set_content("The numbers.")
+    mailbox.Maildir(tmp_path / "Ann-mail").add(message)
+    store = Store(ws)
+    try:
+        ann_account = next(a for a in store.accounts() if a.principal_id == ids["Ann"])
+        kenji_account = next(a for a in store.accounts() if a.principal_id == ids["Kenji"])
+        sync_account(store, ann_account.id, LocalConnector(ann_account))
+        budget = next(m for m in mail_store.search_messages(store.scope(ids["Ann"]), "Budget"))
+        actions.move_message(store, budget.id, ids["Ann"], "archive")
+        sync_account(store, ann_account.id, RefusingMoves(ann_account))  # the move fails for good; the sends go
+        actions.mark_read(store, budget.id, ids["Ann"])
+        start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+        actions.create_event(store, ids["Kenji"], kenji_account.id, summary="Board call", start=start,
+                             end=start + timedelta(hours=1))
+        ids.update(ann_account=ann_account.id)
+    finally:
+        store.close()
+    return ws, ids
+
+
+def test_other_changes_are_listed_in_a_section_of_their_own_with_retry_for_failed_ones(qtbot, changes):
+    ws, ids = changes
+    tasks = TaskManager(ws)
+    widget = OutgoingView(tasks)
+    qtbot.addWidget(widget)
+    widget.resize(1280, 700)
+    widget.show()
+    QAbstractItemModelTester(widget.changes_model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    try:
+        with qtbot.waitSignal(widget.loaded):
+            widget.set_principal_id(ids["Ann"])
+        assert widget.sections.tabText(3) == "Changes (2)"
+        assert widget.sections.tabTextColor(3) == QColor("#c2410c")  # one of them failed
+        assert "2 other changes (1 failed)" in widget.summary.text()
+        with qtbot.waitSignal(widget.changes_loaded):
+            widget.show_section("changes")
+        assert widget.changes_table.isVisible() and not widget.table.isVisible() and not widget.preview.isVisible()
+        rows = [[widget.changes_model.index(r, c).data() for c in (0, 1, 2, 5)]
+                for r in range(widget.changes_model.rowCount())]
+        assert rows == [["Ann", "Move to Archive: “Budget figures”", "ann@example.com",
+                         "failed: 403 folder is read-only"],
+                        ["Ann", "Mark read: “Budget figures”", "ann@example.com", "waiting for the next sync"]]
+        assert widget.changes_model.index(0, 3).data()  # queued: in her time, and in yours beside it
+        assert widget.changes_model.index(0, 4).data()
+        assert widget.retry_change_button.isVisible() and not widget.retry_change_button.isEnabled()
+        assert not widget.edit_button.isVisible() and not widget.delete_button.isVisible()
+
+        widget.changes_table.selectRow(1)  # waiting: nothing to retry
+        assert not widget.retry_change_button.isEnabled()
+        widget.changes_table.selectRow(0)
+        assert widget.retry_change_button.isEnabled()
+        with qtbot.waitSignal(widget.change_retried) as retried, qtbot.waitSignal(widget.changes_loaded):
+            qtbot.mouseClick(widget.retry_change_button, Qt.MouseButton.LeftButton)
+        store = Store(ws)
+        try:
+            assert store.outbox_entry(retried.args[0]).state == "pending"
+        finally:
+            store.close()
+        assert "queued again" in widget.status.text()
+        assert [widget.changes_model.index(r, 5).data() for r in range(2)] == ["waiting for the next sync"] * 2
+        assert widget.sections.tabText(3) == "Changes (2)" and widget.sections.tabTextColor(3) != QColor("#c2410c")
+
+        with qtbot.waitSignal(widget.changes_loaded):
+            widget.all_principals.setChecked(True)  # everyone's: Kenji's event too, tagged with his name
+        assert [(widget.changes_model.index(r, 0).data(), widget.changes_model.index(r, 1).data())
+                for r in range(widget.changes_model.rowCount())][-1] == ("Kenji", "Create event: “Board call”")
+        assert widget.changes_model.index(2, 0).data(Qt.ItemDataRole.DecorationRole) == QColor("#16a34a")
+
+        # A sync sends them: the list empties by itself (the outbox changed).
+        def sync_ann(store):
+            account = store.account(ids["ann_account"])
+            return sync_account(store, account.id, LocalConnector(account))
+
+        with qtbot.waitSignal(widget.changes_loaded, timeout=10000):
+            tasks.run(sync_ann)
+        assert [widget.changes_model.index(r, 0).data() for r in range(widget.changes_model.rowCount())] == ["Kenji"]
+        widget.show_section("outbox")
+        assert widget.table.isVisible() and widget.preview.isVisible()
+        assert all(r.subject != "Budget figures" for r in widget.rows)  # marks and moves are not drafts
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()

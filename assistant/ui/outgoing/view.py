@@ -1,9 +1,10 @@
 """The Outgoing tab: what will go out, this principal's or everyone's (each row tagged with its principal).
 
-Three sections: **Drafts** (not submitted, revised, rejected, or approved with the send taken back), **Scheduled**
+Four sections: **Drafts** (not submitted, revised, rejected, or approved with the send taken back), **Scheduled**
 (send-later, and those whose time passed while the app was closed, with the send time in the principal's zone and
 yours) and **Outbox** (queued — with *Undo send* while the undo window lasts — and failed, with the provider's reason
-and *Retry send*). The selected draft is shown as it will be sent. Edit opens it in compose; Send now, Send later /
+and *Retry send*), and **Changes**: every other change waiting for a provider (marks, moves, calendar writes…, see
+``changes.py``), with *Retry* for a failed one. The selected draft is shown as it will be sent. Edit opens it in compose; Send now, Send later /
 Reschedule, Cancel send, Undo send, Retry send and Delete call the approvals lifecycle on the worker. What is listed
 is read by :func:`load_outgoing`, a plain function of the store."""
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabBar,
     QTableView,
     QVBoxLayout,
@@ -34,6 +36,7 @@ from assistant.store import Store
 from assistant.store.changes import Area
 from assistant.ui.approvals.preview import DraftDetails, DraftPreview, both_times, load_details, send_progress
 from assistant.ui.approvals.view import SendLaterDialog
+from assistant.ui.outgoing.changes import ChangeRow, ChangesModel, load_changes
 from assistant.ui.widgets.scoped import PrincipalScopedView
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
@@ -43,7 +46,8 @@ SECTIONS: dict[str, tuple[DraftState, ...]] = {
     "scheduled": (DraftState.SCHEDULED, DraftState.NEEDS_CONFIRMATION),
     "outbox": (DraftState.SENDING, DraftState.FAILED),
 }
-TITLES = {"drafts": "Drafts", "scheduled": "Scheduled", "outbox": "Outbox"}
+TITLES = {"drafts": "Drafts", "scheduled": "Scheduled", "outbox": "Outbox", "changes": "Changes"}
+TABS = (*SECTIONS, "changes")  # the section tabs: the draft sections, then the other changes
 EDITABLE = {DraftState.DRAFT, DraftState.REVISED, DraftState.REJECTED, DraftState.APPROVED, DraftState.SCHEDULED,
             DraftState.NEEDS_CONFIRMATION, DraftState.FAILED}
 WARNING = "#c2410c"
@@ -213,11 +217,14 @@ class OutgoingView(PrincipalScopedView):
     preview_loaded = Signal()
     acted = Signal(int, str)  # draft id, the draft's state afterwards (or "deleted")
     retried = Signal(int)  # a failed send queued again: the window syncs to send it
+    change_retried = Signal(int)  # a failed change (outbox entry id) queued again: the window syncs to send it
+    changes_loaded = Signal()
     open_draft = Signal(int, int)  # principal id, draft id: the window opens it in compose
 
     def __init__(self, tasks: TaskManager, parent: QWidget | None = None):
         super().__init__(tasks, "Show what goes out for all principals", parent)
         self.rows: list[OutgoingRow] = []
+        self.changes: list[ChangeRow] = []
         self._follow: int | None = None  # a draft just acted on: shown wherever it went (Outbox, for its Undo)
         self.confirm_box: QMessageBox | None = None
         self.dialog: SendLaterDialog | None = None
@@ -232,10 +239,10 @@ class OutgoingView(PrincipalScopedView):
 
         self.sections = QTabBar()
         self.sections.setObjectName("outgoing-sections")
-        self.sections.setAccessibleName("Drafts, scheduled or outbox")
+        self.sections.setAccessibleName("Drafts, scheduled, outbox or other changes")
         self.sections.setExpanding(False)
         self.sections.setDrawBase(False)
-        for key in SECTIONS:
+        for key in TABS:
             index = self.sections.addTab(TITLES[key])
             self.sections.setTabData(index, key)
         self.sections.currentChanged.connect(lambda _index: self._show_rows())
@@ -261,6 +268,28 @@ class OutgoingView(PrincipalScopedView):
         self.table.doubleClicked.connect(lambda _index: self.on_edit())
         self.table.installEventFilter(self)  # Delete on a row deletes it; Enter edits it
 
+        self.changes_model = ChangesModel(self)
+        self.changes_table = QTableView()
+        self.changes_table.setObjectName("outgoing-changes")
+        self.changes_table.setAccessibleName("Other changes waiting for the provider")
+        self.changes_table.setModel(self.changes_model)
+        self.changes_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.changes_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.changes_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.changes_table.verticalHeader().hide()
+        self.changes_table.setWordWrap(False)
+        changes_header = self.changes_table.horizontalHeader()
+        changes_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        changes_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        changes_header.setStretchLastSection(False)
+        for column, width in enumerate((130, 0, 170, 150, 100, 200)):
+            if width:
+                self.changes_table.setColumnWidth(column, width)
+        self.changes_table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.lists = QStackedWidget()
+        self.lists.addWidget(self.table)
+        self.lists.addWidget(self.changes_table)
+
         self.edit_button = QPushButton("Edit…")
         self.edit_button.setToolTip("Open it in a compose window (a change needs the principal's approval again)")
         self.send_now_button = QPushButton("Send now")
@@ -274,6 +303,9 @@ class OutgoingView(PrincipalScopedView):
         self.retry_button = QPushButton("Retry send")
         self.retry_button.setToolTip("Send the same message again with the next sync")
         self.delete_button = QPushButton("Delete…")
+        self.retry_change_button = QPushButton("Retry")
+        self.retry_change_button.setToolTip("The provider refused this change: send it again with the next sync")
+        self.retry_change_button.clicked.connect(self.on_retry_change)
         self.edit_button.clicked.connect(self.on_edit)
         self.send_now_button.clicked.connect(self.on_send_now)
         self.later_button.clicked.connect(self.on_send_later)
@@ -281,8 +313,8 @@ class OutgoingView(PrincipalScopedView):
         self.undo_button.clicked.connect(self.on_undo)
         self.retry_button.clicked.connect(self.on_retry)
         self.delete_button.clicked.connect(self.on_delete)
-        self.action_row_buttons = (self.undo_button, self.retry_button, self.edit_button, self.send_now_button,
-                                   self.later_button, self.cancel_button, self.delete_button)
+        self.action_row_buttons = (self.undo_button, self.retry_button, self.retry_change_button, self.edit_button,
+                                   self.send_now_button, self.later_button, self.cancel_button, self.delete_button)
         self.action_row = actions = QHBoxLayout()
         for button in self.action_row_buttons[:-1]:
             actions.addWidget(button)
@@ -299,7 +331,7 @@ class OutgoingView(PrincipalScopedView):
         upper_layout.setContentsMargins(0, 0, 0, 0)
         upper_layout.addLayout(top)
         upper_layout.addWidget(self.sections)
-        upper_layout.addWidget(self.table, 1)
+        upper_layout.addWidget(self.lists, 1)
         upper_layout.addLayout(actions)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
@@ -344,11 +376,11 @@ class OutgoingView(PrincipalScopedView):
             self.countdown.stop()
         super().reload()
 
-    def load(self, store: Store, principal_id: int | None) -> list[OutgoingRow]:
-        return load_outgoing(store, principal_id)
+    def load(self, store: Store, principal_id: int | None) -> tuple[list[OutgoingRow], list[ChangeRow]]:
+        return load_outgoing(store, principal_id), load_changes(store, principal_id)
 
-    def empty(self) -> list[OutgoingRow]:
-        return []
+    def empty(self) -> tuple[list[OutgoingRow], list[ChangeRow]]:
+        return [], []
 
     def on_load_error(self, error: BaseException) -> None:
         self._on_error(error)
@@ -357,9 +389,10 @@ class OutgoingView(PrincipalScopedView):
         return self.sections.tabData(self.sections.currentIndex()) or "drafts"
 
     def show_section(self, section: str) -> None:
-        self.sections.setCurrentIndex(list(SECTIONS).index(section))
+        self.sections.setCurrentIndex(TABS.index(section))
 
-    def show_loaded(self, rows: list[OutgoingRow]) -> None:
+    def show_loaded(self, loaded: tuple[list[OutgoingRow], list[ChangeRow]]) -> None:
+        rows, self.changes = loaded
         self.rows = rows
         n = {key: sum(1 for r in rows if r.section == key) for key in SECTIONS}
         failed = sum(1 for r in rows if r.state == DraftState.FAILED)
@@ -367,10 +400,18 @@ class OutgoingView(PrincipalScopedView):
             self.sections.setTabText(index, f"{TITLES[key]} ({n[key]})" if n[key] else TITLES[key])
             has_failed = key == "outbox" and failed > 0
             self.sections.setTabTextColor(index, QColor(WARNING) if has_failed else QColor())  # invalid: the palette's
+        changes_index, changes_failed = TABS.index("changes"), sum(1 for c in self.changes if c.state == "failed")
+        self.sections.setTabText(changes_index, f"{TITLES['changes']} ({len(self.changes)})" if self.changes
+                                 else TITLES["changes"])
+        self.sections.setTabTextColor(changes_index, QColor(WARNING) if changes_failed else QColor())
         whose = "all principals" if self.all_principals.isChecked() else "this principal"
         counts = f"{n['drafts']} draft{'s' if n['drafts'] != 1 else ''} · {n['scheduled']} scheduled · " \
                  f"{n['outbox']} in the outbox" + (f" ({failed} failed)" if failed else "")
-        self.summary.setText(f"{counts} — {whose}" if rows else f"Nothing waiting to go out for {whose}.")
+        if self.changes:
+            counts += f" · {len(self.changes)} other change{'s' if len(self.changes) != 1 else ''}" + \
+                (f" ({changes_failed} failed)" if changes_failed else "")
+        self.summary.setText(f"{counts} — {whose}" if rows or self.changes else
+                             f"Nothing waiting to go out for {whose}.")
         follow = next((r for r in rows if r.draft_id == self._follow), None) if self._follow is not None else None
         if follow is not None and follow.section != self.current_section():
             self.show_section(follow.section)  # its _show_rows selects it
@@ -380,6 +421,11 @@ class OutgoingView(PrincipalScopedView):
         self.loaded.emit()
 
     def _show_rows(self) -> None:
+        if self.current_section() == "changes":
+            self._show_changes()
+            return
+        self.lists.setCurrentWidget(self.table)
+        self.preview.show()
         selected = self.current_row()
         keep = self._follow if self._follow is not None else selected.draft_id if selected else None
         section = self.current_section()
@@ -399,6 +445,45 @@ class OutgoingView(PrincipalScopedView):
             self.countdown.stop()
         self._update_buttons()
 
+    def _show_changes(self) -> None:
+        kept = self.current_change()
+        self.table.clearSelection()  # no draft is acted on from here
+        self.changes_model.set_changes(self.changes, timezones.now_utc())
+        for row, change in enumerate(self.changes):
+            if kept is not None and change.entry_id == kept.entry_id:
+                self.changes_table.selectRow(row)
+                break
+        self.lists.setCurrentWidget(self.changes_table)
+        self.preview.hide()  # a mark or a move has no message to preview: the row says it all
+        self.countdown.stop()
+        self._update_buttons()
+        self.changes_loaded.emit()
+
+    def current_change(self) -> ChangeRow | None:
+        if self.current_section() != "changes":
+            return None
+        rows = self.changes_table.selectionModel().selectedRows()
+        return self.changes_model.row_at(rows[0].row()) if rows else None
+
+    def on_retry_change(self) -> None:
+        change = self.current_change()
+        if change is None or change.state != "failed":
+            return
+        entry_id = change.entry_id
+
+        def retry(store: Store) -> bool:
+            from assistant.sync.actions import retry_outbox_entry
+
+            return retry_outbox_entry(store, entry_id)
+
+        def done(queued: bool) -> None:
+            self.status.setText(f"{change.what} — {change.principal}: queued again; it goes with the next sync."
+                                if queued else f"{change.what} — {change.principal}: it had not failed.")
+            if queued:
+                self.change_retried.emit(entry_id)
+
+        self.tasks.run(retry, on_done=done, on_error=self._on_error)
+
     @staticmethod
     def _empty_text(section: str) -> str:
         return {
@@ -415,6 +500,8 @@ class OutgoingView(PrincipalScopedView):
             self.reload()  # a window has closed: the row says "sending" now, and Undo goes
 
     def current_row(self) -> OutgoingRow | None:
+        if self.current_section() == "changes":
+            return None
         index = self.table.selectionModel().currentIndex()
         if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
             return None
@@ -444,6 +531,7 @@ class OutgoingView(PrincipalScopedView):
             "scheduled": (self.edit_button, self.send_now_button, self.later_button, self.cancel_button,
                           self.delete_button),
             "outbox": (self.undo_button, self.retry_button, self.edit_button, self.delete_button),
+            "changes": (self.retry_change_button,),
         }[section]
         shown_before = [b for b in self.action_row_buttons if not b.isHidden()]
         for button in self.action_row_buttons:
@@ -461,6 +549,8 @@ class OutgoingView(PrincipalScopedView):
         self.undo_button.setEnabled(can_undo)
         self.retry_button.setEnabled(state == DraftState.FAILED)
         self.delete_button.setEnabled(row is not None and (state != DraftState.SENDING or can_undo))
+        change = self.current_change()
+        self.retry_change_button.setEnabled(change is not None and change.state == "failed")
 
     # -- actions -------------------------------------------------------------------------------------------------
     def _run(self, row: OutgoingRow, fn, done_text, *, after=None) -> None:
@@ -620,5 +710,6 @@ def install(window: Any) -> OutgoingView:
     window.add_view(view, "&Outgoing")
     window.principal_changed.connect(view.set_principal_id)
     view.retried.connect(lambda _draft_id: window.on_sync_now())
+    view.change_retried.connect(lambda _entry_id: window.on_sync_now())
     window.register_link("outgoing", lambda _pid, _id: window.views.setCurrentWidget(view))
     return view
