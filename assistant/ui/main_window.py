@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.inbox = InboxView(self.store, self.tasks)
         self.inbox.thread_principal_changed.connect(self.on_thread_principal_changed)
         self.calendar = CalendarView(self.tasks)
+        self.calendar.acting_for.connect(self.on_thread_principal_changed)
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
@@ -544,6 +545,7 @@ class MainWindow(QMainWindow):
             self.current_principal = kept or principals[0]  # picks up edits to the principal
             if reload_views:
                 self.inbox.model.update_principals(principals)
+                self.calendar.show_all_principals(principals)  # their names, colours and zones as edited
                 self._reload_views()
             self._update_sync_status()
             self.refreshed.emit()
@@ -588,8 +590,9 @@ class MainWindow(QMainWindow):
             self._set_principal(principal)
 
     def show_all_principals(self) -> None:
-        """The sidebar's *All principals*: every principal's inbox in one list, each row tagged with its principal;
-        the search box searches them all."""
+        """The sidebar's *All principals*: every principal's inbox in one list and every principal's calendar on one
+        grid, each row and event tagged with its principal; the search box searches them all. The Calendar tab stays
+        if it is showing, else the inbox shows."""
         if self.principals.all_row < 0:
             return
         if self.switcher.currentIndex().row() != self.principals.all_row:
@@ -599,20 +602,24 @@ class MainWindow(QMainWindow):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        self.views.setCurrentWidget(self.inbox)
+        if self.views.currentWidget() is not self.calendar:
+            self.views.setCurrentWidget(self.inbox)
         self.inbox.show_all_principals(self.principals.principals())
+        self.calendar.show_all_principals(self.principals.principals())
         self.setWindowTitle("All principals — Assistant")
         self._update_sync_status()
         self.inbox_actions.refresh_pending()
 
     def on_thread_principal_changed(self, principal: Principal) -> None:
-        """In All principals, the principal of the thread shown is the one the window acts for (the Message menu)."""
+        """In All principals, the principal of the thread shown (or the event selected on the calendar) is the one the
+        window acts for (the Message menu, Make a task)."""
         if self.showing_all_principals:
             self.current_principal = principal
 
     def on_view_changed(self, _index: int) -> None:
-        """Another tab than the inbox shows one principal's: All principals gives way to the principal last read."""
-        if self.showing_all_principals and self.views.currentWidget() is not self.inbox \
+        """Another tab than the inbox and the calendar shows one principal's: All principals gives way to the principal
+        last read."""
+        if self.showing_all_principals and self.views.currentWidget() not in (self.inbox, self.calendar) \
                 and self.current_principal is not None:
             self.select_principal(self.current_principal.id)
 

@@ -333,14 +333,16 @@ def test_search_across_principals_from_the_search_box(make_window, tmp_path, qtb
     assert len(subjects(window)) == 6 and window.showing_all_principals
 
 
-def test_another_tab_goes_back_to_the_principal_last_read(make_window, tmp_path, qtbot):
+def test_a_tab_of_one_principal_goes_back_to_the_principal_last_read(make_window, tmp_path, qtbot):
     ws, ann, ken = build(tmp_path)
     window = make_window(ws)
     click_all_principals(qtbot, window)
     click_row(qtbot, window, row_of(window, "Ken matter 1"))
     qtbot.waitUntil(lambda: window.inbox.reader.subject.text() == "Ken matter 1")
+    window.views.setCurrentWidget(window.calendar)  # the calendar has an All-principals grid: it stays on everyone
+    assert window.showing_all_principals and window.calendar.all_principals
     with qtbot.wait_signal(window.principal_changed) as changed:
-        window.views.setCurrentWidget(window.calendar)
+        window.views.setCurrentWidget(window.board)  # one principal's board: Ken's, whose thread was read
     assert changed.args == [ken["principal"].id]
     assert not window.showing_all_principals and window.windowTitle().startswith("Ken")
     assert window.switcher.currentIndex().row() == window.principals.row_of(ken["principal"].id)

@@ -491,3 +491,111 @@ def test_all_day_chip_sits_on_its_day_on_first_show(make_window, workspace, qtbo
     for rect, o in chips:
         index = (all_day_days(o)[0] - grid.first_day).days
         assert abs(rect.x() - (grid.day_x(index) + 2)) < 1 and abs(rect.width() - (grid.day_width() - 5)) < 1
+
+
+# -- All principals: every principal's week on one grid, in the assistant's time ----------------------------------------
+@pytest.fixture
+def two_calendars(tmp_path, monkeypatch):
+    """Ann (New York, #e11d48) and Ken (Tokyo, #16a34a), each with a local calendar and one meeting in the week of
+    9 March 2026 — New York is on summer time from the 8th, Berlin (the assistant) only from the 29th, so the two are 5
+    hours apart that week, not 6."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    ws = tmp_path / "ws"
+    store = Store(ws)
+    people = {}
+    for name, zone, colour, summary, start in (
+            ("Ann", NEW_YORK, "#e11d48", "Budget review", datetime(2026, 3, 11, 9, tzinfo=timezones.get_zone(NEW_YORK))),
+            ("Ken", "Asia/Tokyo", "#16a34a", "Visa interview",
+             datetime(2026, 3, 11, 18, tzinfo=timezones.get_zone("Asia/Tokyo")))):
+        calendar_dir = tmp_path / f"{name}-calendar"
+        calendar_dir.mkdir()
+        p = store.add_principal(Principal(name=name, timezone=zone, addresses=[f"{name.lower()}@example.com"],
+                                          colour=colour))
+        account = store.add_account(Account(principal_id=p.id, kind="local", address=f"{name.lower()}@example.com",
+                                            settings={"calendar": str(calendar_dir)}))
+        actions.create_event(store, p.id, account.id, summary=summary, start=start, end=start + timedelta(hours=1))
+        people[name] = (p, account)
+    store.close()
+    return ws, people
+
+
+def test_all_principals_shows_every_calendar_in_your_time_each_event_tagged_and_opened_as_its_principal(
+        qtbot, make_window, two_calendars):
+    from assistant.ui.sidebar import ALL_PRINCIPALS
+
+    ws, people = two_calendars
+    (ann, _ann_account), (ken, ken_account) = people["Ann"], people["Ken"]
+    window = make_window(ws, size=(1280, 720))
+    switcher = window.switcher
+    everyone = window.principals.index(0)
+    assert everyone.data() == ALL_PRINCIPALS
+    qtbot.mouseClick(switcher.viewport(), Qt.MouseButton.LeftButton, pos=switcher.visualRect(everyone).center())
+    window.activateWindow()
+    window.views.setFocus()
+    qtbot.keyClick(window.views, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # the Calendar tab
+    calendar = window.calendar
+    assert window.views.currentWidget() is calendar and window.showing_all_principals and calendar.all_principals
+    calendar.set_mode(CalendarMode.WEEK)
+    with qtbot.waitSignal(calendar.data_loaded, timeout=10_000):
+        calendar.show_day(date(2026, 3, 11))
+    assert "All principals" in calendar.title.text() and "Europe/Berlin" in calendar.title.text()
+    assert not calendar.new_button.isEnabled() and "Pick a principal" in calendar.new_button.toolTip()
+
+    grid = calendar.grid
+    shown = {o.summary: (rect, o) for rect, o in grid.event_rects()}
+    assert set(shown) == {"Budget review", "Visa interview"}
+    ann_rect, ann_event = shown["Budget review"]
+    ken_rect, ken_event = shown["Visa interview"]
+    # both on the assistant's own clock: 09:00 in New York is 14:00 in Berlin that week, 18:00 in Tokyo is 10:00
+    assert ann_rect.top() == pytest.approx(grid.y_of(14 * 60) + 1)
+    assert ken_rect.top() == pytest.approx(grid.y_of(10 * 60) + 1)
+    assert grid.day_x(2) < ann_rect.left() < ann_rect.right() < grid.day_x(3)  # Wednesday's column
+    assert grid.colour_of(ann_event) == "#e11d48" and grid.colour_of(ken_event) == "#16a34a"
+    # not synced yet: the local calendars have not been written
+    assert grid.label(ann_event, 3).splitlines()[:2] == ["14:00 Ann: Budget review · not synced",
+                                                         "09:00 EDT, Ann's time"]
+    assert grid.label(ken_event, 1) == "10:00 Ken: Visa interview · not synced"
+    assert grid.describe(ken_event).startswith("Ken — Visa interview: Wed 18:00–19:00 JST (your time Wed 10:00–11:00")
+    # no one's business hours are shaded on everyone's grid
+    image = grid.grab().toImage()
+    x = int(grid.day_x(0) + grid.day_width() / 2)
+    assert image.pixelColor(x, int(grid.y_of(3 * 60 + 15))) == image.pixelColor(x, int(grid.y_of(12 * 60 + 15)))
+
+    calendar.set_mode(CalendarMode.AGENDA)
+    qtbot.waitUntil(lambda: calendar.agenda.model_.rowCount() >= 2 and not window.tasks.busy)
+    agenda = calendar.agenda.model_
+    rows = {agenda.index(r, 3).data(): [agenda.index(r, c).data() for c in (0, 1, 2)] for r in range(agenda.rowCount())}
+    assert rows["Ken · Visa interview"] == ["Wed 11 Mar", "18:00–19:00 JST", "10:00–11:00 CET"]
+    assert rows["Ann · Budget review"][1:] == ["09:00–10:00 EDT", "14:00–15:00 CET"]
+    ken_row = next(r for r in range(agenda.rowCount()) if agenda.index(r, 3).data() == "Ken · Visa interview")
+    assert agenda.index(ken_row, 3).data(Qt.ItemDataRole.DecorationRole) == QColor("#16a34a")
+    calendar.set_mode(CalendarMode.WEEK)
+    qtbot.waitUntil(lambda: len(grid.event_rects()) == 2 and not window.tasks.busy)
+
+    # Opening Ken's meeting opens it as Ken's: his name on the dialog, his account changed, the window acting for him.
+    ken_rect = next(rect for rect, o in grid.event_rects() if o.summary == "Visa interview")
+    QTest.mouseDClick(grid, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, ken_rect.center().toPoint())
+    dialog = next(d for d in calendar.findChildren(EventDialog) if d.isVisible())
+    assert "Ken" in dialog.windowTitle() and dialog.start_time.time().toString("HH:mm") == "18:00"  # in his zone
+    assert window.current_principal.id == ken.id
+    dialog.title.setText("Visa interview (moved room)")
+    with qtbot.waitSignal(calendar.event_saved, timeout=10_000) as saved:
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    entry = saved.args[0]
+    assert (entry.op, entry.principal_id, entry.account_id) == ("event-update", ken.id, ken_account.id)
+    qtbot.waitUntil(lambda: "Visa interview (moved room)" in [o.summary for _r, o in grid.event_rects()]
+                    and not window.tasks.busy)
+    assert calendar.all_principals and "Budget review" in [o.summary for _r, o in grid.event_rects()]
+    stored = write(ws, lambda s: [e.summary for e in calendar_store.events(s.scope(ken.id))])
+    assert stored == ["Visa interview (moved room)"]
+
+    # Picking Ann in the list: her calendar alone, in her zone again.
+    qtbot.mouseClick(switcher.viewport(), Qt.MouseButton.LeftButton,
+                     pos=switcher.visualRect(window.principals.index(window.principals.row_of(ann.id))).center())
+    qtbot.waitUntil(lambda: not calendar.all_principals and not window.tasks.busy)
+    assert window.views.currentWidget() is calendar
+    calendar.show_day(date(2026, 3, 11))
+    qtbot.waitUntil(lambda: [o.summary for _r, o in grid.event_rects()] == ["Budget review"] and not window.tasks.busy)
+    assert grid.zone == NEW_YORK and grid.owners == {}
+    rect = grid.event_rects()[0][0]
+    assert rect.top() == pytest.approx(grid.y_of(9 * 60) + 1)

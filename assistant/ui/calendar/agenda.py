@@ -1,4 +1,5 @@
-"""The agenda: a principal's coming occurrences as a list, each in their zone and the assistant's."""
+"""The agenda: a principal's coming occurrences as a list, each in their zone and the assistant's; with *All
+principals*, everyone's, each row in its principal's colour, named, in their zone and yours."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +9,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
 from assistant.core import timezones
-from assistant.domain import EventOccurrence
+from assistant.domain import EventOccurrence, Principal
 from assistant.ui.widgets.tables import RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -25,36 +26,45 @@ class AgendaModel(RowTableModel[EventOccurrence]):
         self._pending: set[int] = set()
         self._colour = "#3b82f6"
         self._palette = QPalette()
+        self._owners: dict[int, Principal] = {}
 
     def set_occurrences(self, occurrences: list[EventOccurrence], zone: str, assistant_zone: str,
                         pending: set[int] | frozenset[int] = frozenset(), colour: str = "#3b82f6",
-                        palette: QPalette | None = None) -> None:
+                        palette: QPalette | None = None, owners: dict[int, Principal] | None = None) -> None:
+        """``owners`` (All principals): whose each occurrence is; its time is then in its principal's zone and its
+        day in yours."""
         with self.resetting():
             self.rows = sorted(occurrences, key=lambda o: (o.start_utc, o.summary))
             self._zone, self._assistant_zone = zone, assistant_zone
             self._pending = set(pending)
             self._colour = colour
             self._palette = palette or QPalette()
+            self._owners = dict(owners or {})
+
+    def _zone_of(self, o: EventOccurrence) -> str:
+        owner = self._owners.get(o.principal_id)
+        return owner.timezone if owner is not None else self._zone
 
     def occurrence_at(self, row: int) -> EventOccurrence:
         return self.rows[row]
 
     def header_data(self, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and column == 1:
-            return f"Time ({self._zone})"
+            return "Their time" if self._owners else f"Time ({self._zone})"
         if role == Qt.ItemDataRole.DisplayRole and column == 2:
             return f"Your time ({self._assistant_zone})"
         return super().header_data(column, role)
 
     def display(self, o: EventOccurrence, column: int) -> Any:
-        theirs = timezones.in_zone(o.start_utc, self._zone)
-        if column == 0:
-            day = o.start_date if o.all_day and o.start_date else theirs.date()
+        zone = self._zone_of(o)
+        theirs = timezones.in_zone(o.start_utc, zone)
+        if column == 0:  # the day in the zone the list is in: the principal's, or yours for All principals
+            day = o.start_date if o.all_day and o.start_date else timezones.in_zone(o.start_utc, self._zone).date()
             return f"{day:%a %d %b}"
         if column == 1:
             if o.all_day:
                 return "all day"
-            end = timezones.in_zone(o.end_utc, self._zone)
+            end = timezones.in_zone(o.end_utc, zone)
             return f"{theirs:%H:%M}–{end:%H:%M} {theirs.tzname()}"
         if column == 2:
             if o.all_day:
@@ -63,7 +73,8 @@ class AgendaModel(RowTableModel[EventOccurrence]):
             weekday = "" if mine.date() == theirs.date() else f"{mine:%a} "
             return f"{weekday}{mine:%H:%M}–{mine_end:%H:%M} {mine.tzname()}"
         if column == 3:
-            return o.summary or "(no title)"
+            owner = self._owners.get(o.principal_id)
+            return f"{owner.name} · {o.summary or '(no title)'}" if owner is not None else o.summary or "(no title)"
         if column == 4:
             return o.location
         if column == 5:
@@ -72,7 +83,8 @@ class AgendaModel(RowTableModel[EventOccurrence]):
 
     def cell_data(self, o: EventOccurrence, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DecorationRole and column == 3:
-            return QColor(self._colour)
+            owner = self._owners.get(o.principal_id)
+            return QColor(owner.colour if owner is not None else self._colour)
         if role == Qt.ItemDataRole.ForegroundRole and column in (2, 5):
             return self._palette.color(QPalette.ColorRole.PlaceholderText)
         if role == OccurrenceRole:

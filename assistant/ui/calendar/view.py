@@ -1,4 +1,6 @@
-"""The calendar: day, week and agenda views of one principal's events in their own zone, the assistant's time beside it.
+"""The calendar: day, week and agenda views of one principal's events in their own zone, the assistant's time beside it;
+or, with *All principals*, every principal's events on one grid in the assistant's own time, each in its principal's
+colour and tagged with their name, their time beside yours (:meth:`CalendarView.show_all_principals`).
 
 Events are painted on a time grid (overlapping ones side by side); loading and every change run on the TaskManager,
 and a change goes through the outbox (``assistant.sync.actions``), shown as waiting until a sync has taken it.
@@ -104,6 +106,24 @@ class CalendarData:
     pending: dict[int, str] = field(default_factory=dict)  # event id -> "" while waiting, else the last error
     waiting_changes: int = 0
     calendar_account_id: int | None = None
+    account_ids: dict[int, int | None] = field(default_factory=dict)  # All principals: principal id -> its account
+
+
+def load_all_calendars(store: Store, principals: list[Principal], start: datetime, end: datetime) -> CalendarData:
+    """Every principal's :func:`load_calendar` for [start, end), merged: each occurrence keeps its principal's id (event
+    ids are the workspace's, so no two principals share one). Runs on the worker thread."""
+    merged = CalendarData([], [])
+    for principal in principals:
+        assert principal.id is not None  # principals come from the store
+        data = load_calendar(store, principal.id, start, end)
+        merged.occurrences.extend(data.occurrences)
+        merged.problems.extend(f"{principal.name}: {problem}" for problem in data.problems)
+        merged.events.update(data.events)
+        merged.pending.update(data.pending)
+        merged.waiting_changes += data.waiting_changes
+        merged.account_ids[principal.id] = data.calendar_account_id
+    merged.occurrences.sort(key=lambda o: (o.start_utc, o.summary))
+    return merged
 
 
 def calendar_account_id(store: Store, principal_id: int) -> int | None:
@@ -366,13 +386,18 @@ class TimeGrid(QWidget):
         self.business_hours = BusinessHours()
         self.occurrences: list[EventOccurrence] = []
         self.pending: dict[int, str] = {}
+        self.owners: dict[int, Principal] = {}  # All principals: whose each event is (its colour, name and zone)
         self.now = timezones.now_utc
         self._rects: list[tuple[QRectF, EventOccurrence]] = []
 
     def set_range(self, first_day: date, days: int, principal: Principal | None, assistant_zone: str,
-                  occurrences: list[EventOccurrence], pending: dict[int, str]) -> None:
+                  occurrences: list[EventOccurrence], pending: dict[int, str],
+                  owners: dict[int, Principal] | None = None) -> None:
+        """The days shown, in ``principal``'s zone; with ``owners`` (All principals) in the assistant's zone, each
+        event in its owner's colour, with no business hours shaded (they are each principal's own)."""
         self.first_day, self.days = first_day, days
-        self.zone = principal.timezone if principal else "UTC"
+        self.owners = dict(owners or {})
+        self.zone = assistant_zone if self.owners else principal.timezone if principal else "UTC"
         self.colour = principal.colour if principal else "#3b82f6"
         self.business_hours = principal.business_hours if principal else BusinessHours()
         self.assistant_zone = assistant_zone
@@ -384,6 +409,39 @@ class TimeGrid(QWidget):
         self.selected = next((i for i, (_r, o) in enumerate(self._rects) if selected is not None
                               and (o.event_id, o.start_utc) == (selected.event_id, selected.start_utc)), None)
         self.update()
+
+    def owner(self, o: EventOccurrence) -> Principal | None:
+        """Whose event ``o`` is, on the All-principals grid (None on one principal's)."""
+        return self.owners.get(o.principal_id)
+
+    def colour_of(self, o: EventOccurrence) -> str:
+        owner = self.owner(o)
+        return owner.colour if owner is not None else self.colour
+
+    def describe(self, o: EventOccurrence) -> str:
+        """The tooltip and accessible text: in the event's principal's zone first, yours beside it."""
+        owner = self.owner(o)
+        if owner is None:
+            return describe_occurrence(o, self.zone, self.assistant_zone, self.pending.get(o.event_id))
+        return f"{owner.name} — " + describe_occurrence(o, owner.timezone, self.assistant_zone,
+                                                         self.pending.get(o.event_id))
+
+    def label(self, o: EventOccurrence, room_for_lines: int) -> str:
+        """What an event's box says: its start (in the grid's zone) and title; on the All-principals grid the
+        principal's name first and, with room, their own time on the next line."""
+        pending = " · not synced" if o.event_id in self.pending else ""
+        starts = timezones.in_zone(o.start_utc, self.zone)
+        owner = self.owner(o)
+        if owner is None:
+            text = f"{starts:%H:%M} {o.summary}{pending}"
+        else:
+            text = f"{starts:%H:%M} {owner.name}: {o.summary}{pending}"
+            if room_for_lines >= 2 and owner.timezone != self.zone:
+                theirs = timezones.in_zone(o.start_utc, owner.timezone)
+                text += f"\n{theirs:%H:%M} {theirs.tzname()}, {owner.name}'s time"
+        if o.location and room_for_lines >= (3 if owner is not None else 2):
+            text += f"\n{o.location}"
+        return text
 
     # -- geometry ----------------------------------------------------------------------------------------------------
     def hour_height(self) -> int:
@@ -458,7 +516,7 @@ class TimeGrid(QWidget):
         painter.fillRect(QRectF(0, 0, gutter, self.height()), palette.color(roles.Window))
         hours = self.business_hours
         off_hours = style.blend(palette.color(roles.Dark), palette.color(roles.Base), 0.14)
-        for index in range(self.days):
+        for index in range(self.days if not self.owners else 0):  # everyone's: no one's business hours
             day = self.first_day + timedelta(days=index)
             x = self.day_x(index)
             if day.isoweekday() not in hours.days:
@@ -490,8 +548,8 @@ class TimeGrid(QWidget):
             x = self.day_x(index)
             painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
 
-        fill, border, text_colour = style.event_colours(self.colour, palette)
         for rect, o in self._rects:
+            fill, border, text_colour = style.event_colours(self.colour_of(o), palette)
             pending = o.event_id in self.pending
             pen = QPen(border, 1.5, Qt.PenStyle.DashLine if pending else Qt.PenStyle.SolidLine)
             painter.setPen(pen)
@@ -506,10 +564,7 @@ class TimeGrid(QWidget):
             inner = rect.adjusted(6, 2, -3, -2)
             lines = max(1, int(inner.height() // fm.lineSpacing()))
             inner.setHeight(lines * fm.lineSpacing())  # whole lines only: no line cut in half at the bottom
-            starts = timezones.in_zone(o.start_utc, self.zone)
-            label = f"{starts:%H:%M} {o.summary}" + (" · not synced" if pending else "")
-            if o.location and inner.height() > fm.height() * 2.2:
-                label += f"\n{o.location}"
+            label = self.label(o, int(inner.height() // fm.lineSpacing()))
             painter.save()
             painter.setClipRect(inner)
             flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
@@ -551,8 +606,7 @@ class TimeGrid(QWidget):
         self.selected = index if index is not None and 0 <= index < len(self._rects) else None
         if self.selected is not None:
             rect, occurrence = self._rects[self.selected]
-            self.setAccessibleDescription(describe_occurrence(occurrence, self.zone, self.assistant_zone,
-                                                              self.pending.get(occurrence.event_id)))
+            self.setAccessibleDescription(self.describe(occurrence))
             self.selection_moved.emit(rect)
         self.update()
 
@@ -597,8 +651,7 @@ class TimeGrid(QWidget):
             if occurrence is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPos(), describe_occurrence(
-                    occurrence, self.zone, self.assistant_zone, self.pending.get(occurrence.event_id)), self)
+                QToolTip.showText(event.globalPos(), self.describe(occurrence), self)
             return True
         return super().event(event)
 
@@ -693,15 +746,17 @@ class GridHeader(QWidget):
                 painter.setFont(self.font())
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{day:%a %d %b}")
         painter.setFont(self.font())
-        fill, border, text_colour = style.event_colours(grid.colour, palette)
         for rect, o in self._chips:
+            fill, border, text_colour = style.event_colours(grid.colour_of(o), palette)
+            owner = grid.owner(o)
             pending = o.event_id in grid.pending
             painter.setPen(QPen(border, 1, Qt.PenStyle.DashLine if pending else Qt.PenStyle.SolidLine))
             painter.setBrush(fill)
             painter.drawRoundedRect(rect, 3, 3)
             painter.setPen(text_colour)
             painter.drawText(rect.adjusted(5, 0, -3, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                             fm.elidedText(o.summary, Qt.TextElideMode.ElideRight, int(rect.width() - 8)))
+                             fm.elidedText(f"{owner.name}: {o.summary}" if owner is not None else o.summary,
+                                           Qt.TextElideMode.ElideRight, int(rect.width() - 8)))
         painter.end()
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -724,12 +779,14 @@ AGENDA_DAYS = 14
 class CalendarView(QWidget):
     data_loaded = Signal()
     event_saved = Signal(object)  # the OutboxEntry of a create, update or delete
+    acting_for = Signal(object)  # All principals: the Principal of the event selected or opened, who is acted for
 
     def __init__(self, tasks: TaskManager, parent=None):
         super().__init__(parent)
         self.setObjectName("calendar")
         self._tasks = tasks
         self._principal: Principal | None = None
+        self._everyone: dict[int, Principal] | None = None  # All principals: every principal shown, by id
         self._request = 0
         tasks.changed.connect(self.on_changed)
         self.assistant_zone = timezones.assistant_zone_name()
@@ -811,6 +868,7 @@ class CalendarView(QWidget):
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setWidget(self.grid)
         self.grid.page_requested.connect(self.step)
+        self.grid.selection_moved.connect(lambda _rect: self._acting_for(self.grid.selected_occurrence()))
         self.grid.selection_moved.connect(
             lambda rect: self.scroll_area.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0,
                                                         int(rect.height() / 2) + 24))
@@ -875,6 +933,23 @@ class CalendarView(QWidget):
     def principal(self) -> Principal | None:
         return self._principal
 
+    @property
+    def all_principals(self) -> bool:
+        """Every principal's events on one grid in the assistant's time (:meth:`show_all_principals`)."""
+        return self._everyone is not None
+
+    def zone(self) -> str:
+        """The zone the days are shown in: the principal's, or the assistant's for All principals."""
+        if self._everyone is not None:
+            return self.assistant_zone
+        return self._principal.timezone if self._principal else "UTC"
+
+    def owner_of(self, occurrence: EventOccurrence) -> Principal | None:
+        """Whose event this is: what opening or changing it acts as."""
+        if self._everyone is not None:
+            return self._everyone.get(occurrence.principal_id)
+        return self._principal
+
     def first_day(self) -> date:
         return week_start(self.anchor) if self.mode == CalendarMode.WEEK else self.anchor
 
@@ -883,10 +958,31 @@ class CalendarView(QWidget):
 
     def set_principal(self, principal: Principal | None) -> None:
         self._principal = principal
+        self._everyone = None
         self._scrolled_for = None
         self._select_when_loaded = None
         self._update_enabled()
         self.show_day(None)
+
+    def show_all_principals(self, principals: list[Principal]) -> None:
+        """Every principal's events in the assistant's own time; opening or changing one acts as its principal. Shown
+        already, the days stay and the principals (their names, colours, zones) are read again."""
+        already = self._everyone is not None
+        self._principal = None
+        self._everyone = {p.id: p for p in principals if p.id is not None}
+        self._update_enabled()
+        if already:
+            self.reload()
+            return
+        self._scrolled_for = None
+        self._select_when_loaded = None
+        self.show_day(None)
+
+    def _acting_for(self, occurrence: EventOccurrence | None) -> None:
+        if self._everyone is not None and occurrence is not None:
+            owner = self._everyone.get(occurrence.principal_id)
+            if owner is not None:
+                self.acting_for.emit(owner)
 
     def set_mode(self, mode: CalendarMode) -> None:
         self.mode = CalendarMode(mode)
@@ -909,35 +1005,36 @@ class CalendarView(QWidget):
 
     def show_day(self, day: date | None) -> None:
         if day is None:
-            zone = self._principal.timezone if self._principal else "UTC"
-            day = timezones.in_zone(timezones.now_utc(), zone).date()
+            day = timezones.in_zone(timezones.now_utc(), self.zone()).date()
         self.anchor = day
         self.reload()
 
     def show_occurrence(self, event_id: int, start_utc: datetime) -> None:
         """Show the day or week of one occurrence of an event (its day in the principal's zone), selected in the grid
         once loaded: what a meeting's link opens (a meeting reminder's, Today's timeline's)."""
-        zone = self._principal.timezone if self._principal else "UTC"
         self._select_when_loaded = (event_id, start_utc)
-        self.show_day(timezones.in_zone(start_utc, zone).date())
+        self.show_day(timezones.in_zone(start_utc, self.zone()).date())
 
     def on_changed(self, changes: Changes) -> None:
-        """An event saved, moved or synced for this principal (or their business hours edited): the days shown again."""
-        if self._principal is not None and changes.touches(Area.CALENDAR, Area.PRINCIPALS,
-                                                           principal_id=self._principal.id):
+        """An event saved, moved or synced for this principal (or their business hours edited), or for anyone's on the
+        All-principals grid: the days shown again."""
+        if self._everyone is not None:
+            if changes.touches(Area.CALENDAR, principal_id=None):
+                self.reload()
+        elif self._principal is not None and changes.touches(Area.CALENDAR, Area.PRINCIPALS,
+                                                             principal_id=self._principal.id):
             self.reload()
 
     def reload(self) -> None:
+        if self._everyone is not None:
+            self._reload_everyone(list(self._everyone.values()))
+            return
         principal = self._principal
         if principal is None:
             self._apply(None, week_start(self.anchor), CalendarData([], []))
             self.title.setText("")
             return
-        monday = week_start(self.anchor)
-        first = min(monday, self.first_day())
-        start, _ = timezones.day_bounds_utc(first, principal.timezone)
-        end, _ = timezones.day_bounds_utc(max(monday + timedelta(days=7), self.first_day() + timedelta(
-            days=self.day_count())), principal.timezone)
+        monday, start, end = self._days_utc(principal.timezone)
         self._request += 1
         request, principal_id = self._request, principal.id
         assert principal_id is not None  # principals come from the store
@@ -947,25 +1044,45 @@ class CalendarView(QWidget):
             on_done=lambda data: self._on_loaded(request, principal, monday, data),
         )
 
-    def _title(self, principal: Principal) -> str:
+    def _days_utc(self, zone: str) -> tuple[date, datetime, datetime]:
+        """The Monday of the week shown and the UTC bounds of what to read (the week, or the days shown past it)."""
+        monday = week_start(self.anchor)
+        first = min(monday, self.first_day())
+        start, _ = timezones.day_bounds_utc(first, zone)
+        end, _ = timezones.day_bounds_utc(max(monday + timedelta(days=7), self.first_day() + timedelta(
+            days=self.day_count())), zone)
+        return monday, start, end
+
+    def _reload_everyone(self, principals: list[Principal]) -> None:
+        monday, start, end = self._days_utc(self.assistant_zone)
+        self._request += 1
+        request = self._request
+        self.title.setText(self._dates_text() + f" · All principals, in your time ({self.assistant_zone})")
+        self._tasks.run(lambda store: load_all_calendars(store, principals, start, end),
+                        on_done=lambda data: self._on_loaded(request, None, monday, data))
+
+    def _dates_text(self) -> str:
         first = self.first_day()
         last = first + timedelta(days=self.day_count() - 1)
-        dates = f"{first:%a %d %b %Y}" if first == last else f"{first:%d %b} – {last:%d %b %Y}"
-        text = f"{dates} · {principal.name}, {principal.timezone}"
+        return f"{first:%a %d %b %Y}" if first == last else f"{first:%d %b} – {last:%d %b %Y}"
+
+    def _title(self, principal: Principal) -> str:
+        text = f"{self._dates_text()} · {principal.name}, {principal.timezone}"
         if self.assistant_zone != principal.timezone:
             text += f" · you: {self.assistant_zone}"
         return text
 
-    def _on_loaded(self, request: int, principal: Principal, monday: date, data: CalendarData) -> None:
+    def _on_loaded(self, request: int, principal: Principal | None, monday: date, data: CalendarData) -> None:
         if request != self._request:
             return
         self._apply(principal, monday, data)
         self.problems.setText("Could not read: " + "; ".join(data.problems) if data.problems else "")
         self.problems_box.setVisible(bool(data.problems))
-        if self._scrolled_for != principal.id:
-            self._scrolled_for = principal.id
-            hours = principal.business_hours
-            self.scroll_area.verticalScrollBar().setValue(int(self.grid.y_of(max(0, hours.start.hour - 1) * 60)))
+        whose = principal.id if principal is not None else 0  # 0: All principals
+        if self._scrolled_for != whose:
+            self._scrolled_for = whose
+            first_hour = principal.business_hours.start.hour if principal is not None else 8
+            self.scroll_area.verticalScrollBar().setValue(int(self.grid.y_of(max(0, first_hour - 1) * 60)))
         if self._select_when_loaded is not None:
             wanted, self._select_when_loaded = self._select_when_loaded, None
             index = next((i for i, (_rect, o) in enumerate(self.grid.event_rects())
@@ -977,7 +1094,7 @@ class CalendarView(QWidget):
 
     def _apply(self, principal: Principal | None, monday: date, data: CalendarData) -> None:
         self.data = data
-        zone = principal.timezone if principal else "UTC"
+        zone = self.zone()
         self.model.set_week(principal, monday, data.occurrences, self.assistant_zone)
         first, count = self.first_day(), self.day_count()
         if self.mode != CalendarMode.AGENDA:
@@ -985,13 +1102,14 @@ class CalendarView(QWidget):
             end, _ = timezones.day_bounds_utc(first + timedelta(days=count), zone)
             shown = [o for o in data.occurrences if o.start_utc < end and o.end_utc > start or
                      (o.all_day and any(0 <= (d - first).days < count for d in all_day_days(o)))]
-            self.grid.set_range(first, count, principal, self.assistant_zone, shown, data.pending)
+            self.grid.set_range(first, count, principal, self.assistant_zone, shown, data.pending, self._everyone)
             self.header.set_all_day(shown)
         else:
             start, _ = timezones.day_bounds_utc(first, zone)
             self.agenda.model_.set_occurrences([o for o in data.occurrences if o.end_utc > start], zone,
                                                self.assistant_zone, set(data.pending),
-                                               principal.colour if principal else "#3b82f6", self.palette())
+                                               principal.colour if principal else "#3b82f6", self.palette(),
+                                               owners=self._everyone)
         waiting = data.waiting_changes
         failed = sum(1 for error in data.pending.values() if error)
         self.status.setText(
@@ -1001,8 +1119,13 @@ class CalendarView(QWidget):
 
     def _update_enabled(self) -> None:
         has_principal = self._principal is not None
-        for widget in (self.new_button, self.free_button, self.previous_button, self.next_button, self.today_button):
+        for widget in (self.previous_button, self.next_button, self.today_button):
+            widget.setEnabled(has_principal or self._everyone is not None)
+        for widget in (self.new_button, self.free_button):  # whose calendar would it go in? pick a principal first
             widget.setEnabled(has_principal)
+        everyone = "Pick a principal in the list to add to their calendar" if self._everyone is not None else ""
+        self.new_button.setToolTip(everyone or "New event (or double-click an empty slot)")
+        self.free_button.setToolTip(everyone or "Find free time in the principal's business hours")
 
     # -- changes ------------------------------------------------------------------------------------------------------
     def open_new_event(self, start: datetime | None = None, end: datetime | None = None):
@@ -1018,14 +1141,16 @@ class CalendarView(QWidget):
         from assistant.ui.calendar.event_dialog import EventDialog
 
         event = self.data.events.get(occurrence.event_id)
-        if self._principal is None or event is None:
+        principal = self.owner_of(occurrence)
+        if principal is None or event is None:
             return None
-        dialog = EventDialog(self._principal, self.assistant_zone, event=event, parent=self)
-        self._open(dialog)
+        self._acting_for(occurrence)
+        dialog = EventDialog(principal, self.assistant_zone, event=event, parent=self)  # as the event's own principal
+        self._open(dialog, principal)
         return dialog
 
-    def _open(self, dialog) -> None:
-        principal = self._principal
+    def _open(self, dialog, principal: Principal | None = None) -> None:
+        principal = principal or self._principal
         assert principal is not None  # the dialogs open for the principal shown
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_change(principal, *dialog.request()))
@@ -1047,8 +1172,9 @@ class CalendarView(QWidget):
         """Run ``assistant.sync.actions.<action>`` on the worker: local effect and outbox entry, then reload."""
         from assistant.sync import actions
 
-        account_id = self.data.calendar_account_id
         principal_id = principal.id
+        account_id = self.data.account_ids.get(principal_id) if self._everyone is not None and principal_id \
+            else self.data.calendar_account_id
         assert principal_id is not None  # principals come from the store
 
         def change(store: Store):
