@@ -149,9 +149,12 @@ def outgoing_shots(window, out_dir: Path) -> list[Path]:
     window.views.setCurrentIndex(window.views.indexOf(outgoing))
     outgoing.all_principals.setChecked(True)
     settle(window)
-    for section in ("drafts", "scheduled", "outbox"):
+    for section in ("drafts", "scheduled", "outbox", "changes"):
         outgoing.show_section(section)
-        if outgoing.model.rowCount():
+        if section == "changes":
+            if outgoing.changes_model.rowCount():
+                outgoing.changes_table.selectRow(0)
+        elif outgoing.model.rowCount():
             outgoing.table.selectRow(0)
         written.append(shoot(window, out_dir / f"outgoing-{section}.png"))
     return written
@@ -159,7 +162,9 @@ def outgoing_shots(window, out_dir: Path) -> list[Path]:
 
 def all_principals_shots(window, out_dir: Path) -> list[Path]:
     """The sidebar's All principals: every principal's inbox in one list, each row tagged, a thread of the second
-    principal listed open in the reader; then a search across them all."""
+    principal listed open in the reader; then a search across them all; then every principal's calendar."""
+    from assistant.ui.calendar.view import CalendarMode
+
     if window.principals.all_row < 0:
         return []
     written = []
@@ -177,6 +182,17 @@ def all_principals_shots(window, out_dir: Path) -> list[Path]:
     settle(window)
     written.append(shoot(window, out_dir / "search-all-principals.png"))
     window.search.clear()
+    settle(window)
+    # every principal's week on one grid in your time, each event in its principal's colour and name
+    window.views.setCurrentIndex(window.CALENDAR_TAB)
+    window.calendar.set_mode(CalendarMode.WEEK)
+    settle(window)
+    written.append(shoot(window, out_dir / "calendar-all-principals.png"))
+    window.calendar.set_mode(CalendarMode.AGENDA)
+    settle(window)
+    written.append(shoot(window, out_dir / "calendar-agenda-all-principals.png"))
+    window.calendar.set_mode(CalendarMode.WEEK)
+    window.views.setCurrentIndex(window.INBOX_TAB)
     settle(window)
     return written
 

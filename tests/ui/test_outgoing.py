@@ -389,6 +389,10 @@ def test_other_changes_are_listed_in_a_section_of_their_own_with_retry_for_faile
         with qtbot.waitSignal(widget.changes_loaded, timeout=10000):
             tasks.run(sync_ann)
         assert [widget.changes_model.index(r, 0).data() for r in range(widget.changes_model.rowCount())] == ["Kenji"]
+        with qtbot.waitSignal(widget.changes_loaded):
+            widget.all_principals.setChecked(False)  # Ann's alone: nothing left, and it says so
+        assert widget.changes_model.rowCount() == 0 and widget.changes_empty.isVisible()
+        assert not widget.changes_table.isVisible()
         widget.show_section("outbox")
         assert widget.table.isVisible() and widget.preview.isVisible()
         assert all(r.subject != "Budget figures" for r in widget.rows)  # marks and moves are not drafts

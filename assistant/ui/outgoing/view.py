@@ -286,9 +286,17 @@ class OutgoingView(PrincipalScopedView):
             if width:
                 self.changes_table.setColumnWidth(column, width)
         self.changes_table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.changes_empty = QLabel("Nothing else is waiting: every mark, move and calendar change has reached its "
+                                    "provider. What the next sync still has to send is listed here, and what a "
+                                    "provider refused, with its reason and Retry.")
+        self.changes_empty.setObjectName("outgoing-changes-empty")
+        self.changes_empty.setWordWrap(True)
+        self.changes_empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.changes_empty.setContentsMargins(8, 8, 8, 8)
         self.lists = QStackedWidget()
         self.lists.addWidget(self.table)
         self.lists.addWidget(self.changes_table)
+        self.lists.addWidget(self.changes_empty)
 
         self.edit_button = QPushButton("Edit…")
         self.edit_button.setToolTip("Open it in a compose window (a change needs the principal's approval again)")
@@ -453,7 +461,7 @@ class OutgoingView(PrincipalScopedView):
             if kept is not None and change.entry_id == kept.entry_id:
                 self.changes_table.selectRow(row)
                 break
-        self.lists.setCurrentWidget(self.changes_table)
+        self.lists.setCurrentWidget(self.changes_table if self.changes else self.changes_empty)
         self.preview.hide()  # a mark or a move has no message to preview: the row says it all
         self.countdown.stop()
         self._update_buttons()
