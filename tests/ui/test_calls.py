@@ -337,10 +337,12 @@ def test_talk_time_is_summed_on_the_worker_and_shown(make_window, call_workspace
     window.select_principal(ann.id)
     qtbot.waitUntil(lambda: not window.tasks.busy)
     text = window.calls.totals.text()
-    assert "W" in text and ": 1 calls, 5 min 00 s" in text  # Ann's one call of 300 s, in its ISO week
+    assert "W" in text and ": 1 call, 5 min 00 s" in text  # Ann's one call of 300 s, in its ISO week
     window.select_principal(ken.id)
     qtbot.waitUntil(lambda: not window.tasks.busy)
-    assert ": 1 calls, 0 min 00 s" in window.calls.totals.text()  # Ken's missed call: no talk time
+    assert ": 1 call, 0 min 00 s" in window.calls.totals.text()  # Ken's missed call: no talk time
+    for side_list in (window.calls.history, window.calls.threads):  # the side panel never scrolls sideways
+        assert side_list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff and side_list.wordWrap()
 
 
 def test_a_hidden_calls_tab_fits_its_columns_when_shown(make_window, call_workspace, qtbot):

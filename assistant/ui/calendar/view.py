@@ -363,6 +363,11 @@ def describe_occurrence(o: EventOccurrence, zone: str, assistant_zone: str, pend
     return text
 
 
+def short_name(principal: Principal) -> str:
+    """The name an event box has room for on the All-principals grid: the first word of it."""
+    return principal.name.split()[0] if principal.name.split() else principal.name
+
+
 class TimeGrid(QWidget):
     """Hours down, days across; events painted where they fall in the principal's wall-clock day."""
 
@@ -427,19 +432,24 @@ class TimeGrid(QWidget):
                                                          self.pending.get(o.event_id))
 
     def label(self, o: EventOccurrence, room_for_lines: int) -> str:
-        """What an event's box says: its start (in the grid's zone) and title; on the All-principals grid the
-        principal's name first and, with room, their own time on the next line."""
+        """What an event's box says: its start (in the grid's zone) and title; on the All-principals grid also whose it
+        is (the first name: the colour says the rest, the tooltip the full name) and, with room for two lines, the
+        start in the principal's own time beside yours."""
         pending = " · not synced" if o.event_id in self.pending else ""
         starts = timezones.in_zone(o.start_utc, self.zone)
         owner = self.owner(o)
         if owner is None:
             text = f"{starts:%H:%M} {o.summary}{pending}"
+            if o.location and room_for_lines >= 2:
+                text += f"\n{o.location}"
+            return text
+        who = short_name(owner)
+        theirs = timezones.in_zone(o.start_utc, owner.timezone)
+        if room_for_lines >= 2 and owner.timezone != self.zone:
+            text = f"{starts:%H:%M} · {theirs:%H:%M} {theirs.tzname()}\n{who}: {o.summary}{pending}"
         else:
-            text = f"{starts:%H:%M} {owner.name}: {o.summary}{pending}"
-            if room_for_lines >= 2 and owner.timezone != self.zone:
-                theirs = timezones.in_zone(o.start_utc, owner.timezone)
-                text += f"\n{theirs:%H:%M} {theirs.tzname()}, {owner.name}'s time"
-        if o.location and room_for_lines >= (3 if owner is not None else 2):
+            text = f"{starts:%H:%M} {who}: {o.summary}{pending}"
+        if o.location and room_for_lines >= 3:
             text += f"\n{o.location}"
         return text
 
@@ -755,7 +765,7 @@ class GridHeader(QWidget):
             painter.drawRoundedRect(rect, 3, 3)
             painter.setPen(text_colour)
             painter.drawText(rect.adjusted(5, 0, -3, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                             fm.elidedText(f"{owner.name}: {o.summary}" if owner is not None else o.summary,
+                             fm.elidedText(f"{short_name(owner)}: {o.summary}" if owner is not None else o.summary,
                                            Qt.TextElideMode.ElideRight, int(rect.width() - 8)))
         painter.end()
 

@@ -259,6 +259,10 @@ class CallsView(QWidget):
         self.history.setAccessibleName("Calls with this person")
         self.threads = QListWidget(self)
         self.threads.setAccessibleName("Threads with this person")
+        for side_list in (self.history, self.threads):  # a narrow side panel: whole lines, no sideways scrolling
+            side_list.setWordWrap(True)
+            side_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            side_list.setTextElideMode(Qt.TextElideMode.ElideRight)
 
         bar = QHBoxLayout()
         bar.addWidget(self.filter)
@@ -378,8 +382,11 @@ class CallsView(QWidget):
     def _show_totals(self, principal: Principal, days: list[dict[str, Any]], weeks: list[dict[str, Any]]) -> None:
         today = f"{timezones.in_zone(timezones.now_utc(), principal.timezone).date():%Y-%m-%d}"
         today_total = next((d for d in days if d["period"] == today), {"calls": 0, "seconds": 0})
-        lines = [f"Today: {today_total['calls']} calls, {talk_text(today_total['seconds'])}"]
-        lines += [f"{w['period']}: {w['calls']} calls, {talk_text(w['seconds'])}" for w in weeks[:4]]
+        def calls(n: int) -> str:
+            return f"{n} call{'s' if n != 1 else ''}"
+
+        lines = [f"Today: {calls(today_total['calls'])}, {talk_text(today_total['seconds'])}"]
+        lines += [f"{w['period']}: {calls(w['calls'])}, {talk_text(w['seconds'])}" for w in weeks[:4]]
         lines += ["Per day:"] + [f"  {d['period']}: {talk_text(d['seconds'])}" for d in days[:5]]
         self.totals.setText("\n".join(lines))
 
