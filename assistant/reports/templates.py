@@ -53,6 +53,14 @@ def parse_at(text: str) -> time | None:
         raise InvalidInput(f"{text!r} is not a time of day: give it as HH:MM (their time), or 'off'") from None
 
 
+def locale_name(code: str) -> str:
+    """A locale's name in its own language ("Deutsch", "日本語", "English (United Kingdom)")."""
+    try:
+        return str(Locale.parse(code).display_name or code)
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
 def _one_line(text: str, what: str) -> str:
     text = text.strip()
     if "\n" in text or len(text) > LONGEST_TEXT:
