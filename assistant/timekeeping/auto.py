@@ -26,9 +26,10 @@ The rules:
   typed in); a segment that continues the principal's automatic entry on the same item extends that entry instead of
   adding another; a logged call takes its span from the automatic entries that covered it.
 
-The desktop's own idle time (the XScreenSaver extension on X11, ``GetLastInputInfo`` on Windows, IOKit on macOS) is
-not read: input in the app is enough to stop the clock and needs no dependency. Work done in another program is not
-seen; the timer is for that, or the answer to the away question.
+Input is input in the app, and, where the platform reports it (the XScreenSaver extension on X11, GNOME's idle
+monitor under Wayland, ``GetLastInputInfo`` on Windows, IOKit on macOS: :mod:`assistant.core.desktop_idle`), the
+desktop's last input, which the tracker passes to :meth:`AutoClock.input` at the time it happened. Work done in
+another program is not counted; the timer is for that, or the answer to the away question.
 """
 from __future__ import annotations
 
