@@ -12,6 +12,7 @@ from assistant.board import service as board
 from assistant.demo.build import build_demo
 from assistant.domain import Account, CalendarEvent, Call, CallDirection, Principal
 from assistant.store import Store
+from assistant.store import board as board_store
 from assistant.store import calendar as calendar_store
 from assistant.store import calls as call_store
 from tests.cli.conftest import Cli
@@ -76,10 +77,21 @@ def test_saved_and_submitted_it_is_an_ordinary_draft_to_the_principal(cli: Cli, 
 def test_a_demo_principals_report_reads_like_one(cli: Cli, ws: Path):
     build_demo(ws, now=datetime(2026, 3, 8, 15, 30, tzinfo=UTC))
     names = [p["name"] for p in cli.json("principal", "list")["principals"]]
+    store = Store(ws)
+    try:  # what each principal has that a report could name: their cards and drafts
+        owned = {p.name: {c.title for c in board_store.cards(store.scope(p.id), include_archived=True)}
+                 | {d.subject for d in drafts.list_drafts(store, p.id) if d.subject} for p in store.principals()}
+    finally:
+        store.close()
     for name in names:
         body = cli.json("report", "eod", "--principal", name, "--date", "2026-03-08", "--signed", "Sam")["report"]["body"]
         assert body.startswith(f"Hi {name.split()[0]},") and body.rstrip().endswith("Sam")
         assert "Waiting for your approval" in body or "Due tomorrow" in body or "meetings" in body, body
+        listed = {line.strip()[2:] for line in body.splitlines() if line.strip().startswith("- ")}
+        others = set().union(*(titles for other, titles in owned.items() if other != name)) - owned[name]
+        assert listed and not listed & others, (name, listed & others)
+        weekly = cli.json("report", "weekly", "--principal", name, "--week", "2026-03-08", "--signed", "Sam")
+        assert weekly["report"]["subject"].startswith("Your week — Mon, ")
 
 
 def test_a_template_shapes_the_report_and_bad_values_are_one_line_errors(cli: Cli, day_of_work):
