@@ -12,6 +12,7 @@ from datetime import datetime
 from assistant import reminders
 from assistant.calls.matching import ContactMatcher
 from assistant.core import timezones
+from assistant.core.errors import InvalidInput
 from assistant.core.phones import normalise
 from assistant.domain import Call, CallDirection, Reminder
 from assistant.store import PrincipalScope, Store
@@ -37,6 +38,22 @@ def log_call(store: Store, principal_id: int, *, number: str, direction: str | C
     with store.transaction():  # the call and its time land together
         call_store.add_call(scope, call)
         auto.record_call(store, call, call_title(call))
+    return call
+
+
+def edit_call(store: Store, principal_id: int, call_id: int, *, caller_name: str | None = None,
+              outcome: str | None = None, notes: str | None = None, duration_s: int | None = None) -> Call:
+    """Change what became known after a call (the Calls tab's *Edit*, ``assistant call edit``); a new duration moves
+    the call's time entry with it, in the same transaction."""
+    scope = store.scope(principal_id)
+    if duration_s is not None and duration_s < 0:
+        raise InvalidInput("a call's duration is 0 or more seconds")
+    with store.transaction():
+        before = call_store.get_call(scope, call_id)
+        call = call_store.update_call(scope, call_id, caller_name=caller_name, outcome=outcome, notes=notes,
+                                      duration_s=duration_s)
+        if call.duration_s != before.duration_s:
+            auto.record_call(store, call, call_title(call))
     return call
 
 

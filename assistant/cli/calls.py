@@ -38,6 +38,18 @@ def cmd_call_log(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_call_edit(args: argparse.Namespace, out: Output) -> int:
+    from assistant.calls.manual import edit_call
+
+    with fmt.open_workspace(args) as store:
+        principal = fmt.principal_from(args, store)
+        call = edit_call(store, principal.id, args.id, caller_name=args.name, outcome=args.outcome, notes=args.notes,
+                         duration_s=args.duration)
+    out.emit({"principal": principal.name, "call": call_json(call, principal.timezone)},
+             lambda: f"Call {call.id} of {principal.name} updated ({_duration(call.duration_s)}).")
+    return 0
+
+
 def _filter(args: argparse.Namespace, store: Store, principal: Principal) -> CallFilter:
     from assistant.core.phones import normalise
     from assistant.store.calls import CallFilter, contact_keys_named, today_bounds
@@ -182,6 +194,15 @@ def register(commands: Any) -> None:
     log.add_argument("--outcome", metavar="TEXT")
     log.add_argument("--notes", metavar="TEXT")
     log.set_defaults(handler=cmd_call_log)
+
+    edit = actions.add_parser("edit", help="change a call's name, outcome, notes or duration (its time follows)")
+    edit.add_argument("id", type=int, metavar="CALL_ID")
+    edit.add_argument("--principal", metavar="NAME", required=True)
+    edit.add_argument("--duration", metavar="SECONDS", type=int)
+    edit.add_argument("--name", metavar="TEXT")
+    edit.add_argument("--outcome", metavar="TEXT")
+    edit.add_argument("--notes", metavar="TEXT")
+    edit.set_defaults(handler=cmd_call_edit)
 
     def filters(p: argparse.ArgumentParser) -> None:
         p.add_argument("--principal", metavar="NAME", required=True)

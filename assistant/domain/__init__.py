@@ -12,6 +12,7 @@ from assistant.domain.contacts import Contact, RemoteContact
 from assistant.domain.drafts import Draft, DraftState
 from assistant.domain.mail import Address, Attachment, Folder, Message, Thread
 from assistant.domain.reminders import Reminder, ReminderState
+from assistant.domain.reports import ReportKind, ReportTemplate
 from assistant.domain.time import Billing, TimeEntry, TimeSource
 from assistant.domain.workspace import (
     Account,
@@ -24,6 +25,8 @@ from assistant.domain.workspace import (
 )
 
 __all__ = [
+    "ReportKind",
+    "ReportTemplate",
     "Billing",
     "TimeEntry",
     "TimeSource",

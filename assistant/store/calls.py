@@ -94,18 +94,21 @@ def get_call(scope: PrincipalScope, call_id: int) -> Call:
 
 
 def update_call(scope: PrincipalScope, call_id: int, *, caller_name: str | None = None, outcome: str | None = None,
-                notes: str | None = None) -> Call:
+                notes: str | None = None, duration_s: int | None = None) -> Call:
+    """Change what becomes known after a call. Its time entry follows a new duration only through
+    :func:`assistant.calls.manual.edit_call`, which calls this."""
     call = get_call(scope, call_id)
     call.caller_name = call.caller_name if caller_name is None else caller_name
     call.outcome = call.outcome if outcome is None else outcome
     call.notes = call.notes if notes is None else notes
+    call.duration_s = call.duration_s if duration_s is None else max(0, int(duration_s))
     from assistant.store import fts
 
     with scope.store.transaction():
         scope.store.changed(Area.CALLS, scope.principal_id)
         scope.db.execute(
-            "UPDATE calls SET caller_name=?, outcome=?, notes=? WHERE id=? AND principal_id=?",
-            (call.caller_name, call.outcome, call.notes, call_id, scope.principal_id),
+            "UPDATE calls SET caller_name=?, outcome=?, notes=?, duration_s=? WHERE id=? AND principal_id=?",
+            (call.caller_name, call.outcome, call.notes, call.duration_s, call_id, scope.principal_id),
         )
         scope.db.execute("DELETE FROM calls_fts WHERE rowid=?", (call_id,))
         scope.db.execute(

@@ -477,6 +477,31 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX threads_date ON threads(last_date_utc DESC, id DESC);
     """,
+    # reports to principals: each principal's template (sections shown, greeting, sign-off, the language of dates,
+    # time spent shown or not, and when the end-of-day report and the weekly summary are made, in their zone), and
+    # the reports made, one per principal, kind and period (a day, a week's Monday), so none is made twice
+    """
+    CREATE TABLE report_templates (
+        principal_id INTEGER PRIMARY KEY REFERENCES principals(id) ON DELETE CASCADE,
+        sections TEXT NOT NULL,
+        greeting TEXT NOT NULL DEFAULT '',
+        sign_off TEXT NOT NULL DEFAULT '',
+        signed TEXT NOT NULL DEFAULT '',
+        date_locale TEXT NOT NULL DEFAULT '',
+        show_time INTEGER NOT NULL DEFAULT 1,
+        eod_at TEXT NOT NULL DEFAULT '',
+        weekly_at TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE reports_made (
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        period TEXT NOT NULL,
+        draft_id INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        at_utc INTEGER NOT NULL,
+        PRIMARY KEY (principal_id, kind, period)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

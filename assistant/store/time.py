@@ -129,6 +129,15 @@ def entries(scope: PrincipalScope, since_utc: datetime, until_utc: datetime) -> 
     return [_entry(r) for r in rows]
 
 
+def entries_on(scope: PrincipalScope, item: str, source: TimeSource | None = None) -> list[TimeEntry]:
+    """The principal's entries on ``item`` (``call:7``), of one source or any, oldest first."""
+    rows = scope.db.execute(
+        "SELECT * FROM time_entries WHERE principal_id=? AND item=? AND (? IS NULL OR source=?) ORDER BY start_utc",
+        (scope.principal_id, item, None if source is None else source.value, None if source is None else source.value),
+    )
+    return [_entry(r) for r in rows]
+
+
 def history(scope: PrincipalScope, entry_id: int) -> list[dict[str, object]]:
     rows = scope.db.execute(
         "SELECT at_utc, actor, action, before FROM time_entry_history WHERE entry_id=? AND principal_id=? ORDER BY id",

@@ -367,7 +367,7 @@ def _rounding_text(b: Billing) -> str:
 
 
 _STYLE = ("<style>body{font-family:sans-serif;font-size:10pt} h1{font-size:16pt} td,th{padding:3px 6px}"
-          " th{text-align:left;border-bottom:1px solid #888} .n{text-align:right} .total td{border-top:1px solid #888;"
+          " th{text-align:left;border-bottom:1px solid #888} .n{text-align:right} .n,.k{white-space:nowrap} .total td{border-top:1px solid #888;"
           "font-weight:bold}</style>")
 
 
@@ -380,7 +380,7 @@ def timesheet_html(sheet: Timesheet) -> str:
         e = line.entry
         assert e.end_utc is not None
         rows.append(
-            f"<tr><td>{line.day:%a %d %b}</td><td>{timezones.in_zone(e.start_utc, p.timezone):%H:%M}–"
+            f"<tr><td class='k'>{line.day:%a %d %b}</td><td class='k'>{timezones.in_zone(e.start_utc, p.timezone):%H:%M}–"
             f"{timezones.in_zone(e.end_utc, p.timezone):%H:%M}</td><td>{_esc(e.item_title or e.note or e.source.value)}"
             f"</td><td class='n'>{hours_minutes(Decimal(e.seconds) / 60)}</td><td class='n'>"
             f"{hours_minutes(line.billed_minutes) if e.billable else 'not billed'}</td>"

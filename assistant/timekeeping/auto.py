@@ -26,9 +26,10 @@ The rules:
   typed in); a segment that continues the principal's automatic entry on the same item extends that entry instead of
   adding another; a logged call takes its span from the automatic entries that covered it.
 
-The desktop's own idle time (the XScreenSaver extension on X11, ``GetLastInputInfo`` on Windows, IOKit on macOS) is
-not read: input in the app is enough to stop the clock and needs no dependency. Work done in another program is not
-seen; the timer is for that, or the answer to the away question.
+Input is input in the app, and, where the platform reports it (the XScreenSaver extension on X11, GNOME's idle
+monitor under Wayland, ``GetLastInputInfo`` on Windows, IOKit on macOS: :mod:`assistant.core.desktop_idle`), the
+desktop's last input, which the tracker passes to :meth:`AutoClock.input` at the time it happened. Work done in
+another program is not counted; the timer is for that, or the answer to the away question.
 """
 from __future__ import annotations
 
@@ -353,22 +354,38 @@ def record_away(store: Store, principal_id: int, start_utc: datetime, end_utc: d
 
 
 def record_call(store: Store, call: Call, title: str = "") -> list[TimeEntry]:
-    """A logged call's duration as its principal's time (answered calls, in or out): an entry on ``call:ID``. Automatic
+    """A logged call's duration as its principal's time (answered calls, in or out): entries on ``call:ID``. Automatic
     entries of any principal inside its span give way (cut short, split, or deleted; their history keeps what they
-    were); the principal's other entries keep their time and the call's entry takes what they leave."""
-    if call.duration_s <= 0 or CallDirection(call.direction) not in (CallDirection.INCOMING, CallDirection.OUTGOING):
-        return []
-    start = _second(call.started_utc)
-    end = start + timedelta(seconds=call.duration_s)
+    were); the principal's other entries keep their time and the call's entry takes what they leave.
+
+    Called again after the call was edited, it moves the call's entries to its new span through the same write path
+    (so their history keeps what they were): the first entry is changed, parts no longer needed are deleted, new parts
+    added; a call that no longer counts (no duration, or not answered) loses its entries."""
+    item = f"call:{call.id}"
     scope = store.scope(call.principal_id)
+    counts = call.duration_s > 0 and CallDirection(call.direction) in (CallDirection.INCOMING, CallDirection.OUTGOING)
     written = []
     with store.transaction():
-        _give_way(store, start, end)
-        billable = time_store.billing(scope).billable_default
-        for s, e in free_parts(start, end, _taken(store, start, end, principal_id=call.principal_id)):
+        before = time_store.entries_on(scope, item, TimeSource.CALL)
+        parts: list[tuple[datetime, datetime]] = []
+        if counts:
+            start = _second(call.started_utc)
+            end = start + timedelta(seconds=call.duration_s)
+            _give_way(store, start, end)
+            own = {(e.start_utc, e.end_utc) for e in before}
+            taken = [span for span in _taken(store, start, end, principal_id=call.principal_id) if span not in own]
+            parts = free_parts(start, end, taken)
+        billable = before[0].billable if before else time_store.billing(scope).billable_default
+        for old, (s, e) in zip(before, parts, strict=False):
+            if (old.start_utc, old.end_utc, old.item_title) != (s, e, title or old.item_title):
+                old.start_utc, old.end_utc, old.item_title = s, e, title or old.item_title
+                written.append(time_store.update_entry(scope, old, actor=CALL_ACTOR))
+        for old in before[len(parts):]:
+            time_store.delete_entry(scope, old.id, actor=CALL_ACTOR)
+        for s, e in parts[len(before):]:
             written.append(time_store.add_entry(scope, TimeEntry(
-                call.principal_id, s, e, TimeSource.CALL, billable=billable, item=f"call:{call.id}",
-                item_title=title), actor=CALL_ACTOR))
+                call.principal_id, s, e, TimeSource.CALL, billable=billable, item=item, item_title=title),
+                actor=CALL_ACTOR))
     return written
 
 

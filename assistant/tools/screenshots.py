@@ -100,6 +100,13 @@ def compose_shots(window, out_dir: Path, name: str) -> list[Path]:
             settle(window)
             dialog.grab().save(str(out_dir / f"principal-dialog-snippets-{name}.png"))
             written.append(out_dir / f"principal-dialog-snippets-{name}.png")
+        # the Reports tab, as an assistant fills it in (the dialog is cancelled: nothing is saved)
+        dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.report_greeting.parentWidget()))
+        dialog.report_eod.setChecked(True)
+        dialog.report_weekly.setChecked(True)
+        settle(window)
+        dialog.grab().save(str(out_dir / f"principal-dialog-reports-{name}.png"))
+        written.append(out_dir / f"principal-dialog-reports-{name}.png")
         dialog.reject()
     return written
 

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from assistant.ui.mail.actions import InboxActions
     from assistant.ui.outgoing.view import OutgoingView
     from assistant.ui.reminders.today import ReminderWiring, TodayView
+    from assistant.ui.reports.scheduler import ReportScheduler
     from assistant.ui.setup.principal_dialog import PrincipalActions
     from assistant.ui.timekeeping.tracker import TimeTracker
     from assistant.ui.timekeeping.view import TimeView
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
     follow_up: FollowUp
     time_tracker: TimeTracker
     time_view: TimeView
+    report_scheduler: ReportScheduler
 
     principal_changed = Signal(int)
     refreshed = Signal()
@@ -414,6 +416,7 @@ class MainWindow(QMainWindow):
         from assistant.ui.mail import actions as inbox_actions
         from assistant.ui.outgoing import view as outgoing_tab
         from assistant.ui.reminders import today
+        from assistant.ui.reports import scheduler as report_scheduler
         from assistant.ui.setup import principal_dialog
         from assistant.ui.timekeeping import tracker
         from assistant.ui.timekeeping import view as time_tab
@@ -436,6 +439,7 @@ class MainWindow(QMainWindow):
         self.today = self.reminders.view
         self.follow_up = follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U)
         self.time_view = time_tab.install(self)  # the Time tab: time per principal, billing, the retainer notices
+        self.report_scheduler = report_scheduler.install(self)  # each principal's reports, made at their time
         self.approvals.notice.connect(self.reminders.on_approval_notice)  # one tray, one notifier chain
         self.follow_up.set.connect(lambda _reminder: self.reminders.scheduler.reload())
         # automatic time from what is on screen while the window is in use; last, so it sees every tab
@@ -846,6 +850,7 @@ class MainWindow(QMainWindow):
             self.clock.stop()
             self.approvals.check_timer.stop()  # its ticks ask the worker, which is going
             self.time_tracker.stop()  # the segment counting is written before the worker stops
+            self.report_scheduler.stop()
             self.tasks.shutdown()
             self.store.close()
         super().closeEvent(event)

@@ -37,6 +37,22 @@ def test_call_log_takes_the_name_from_earlier_calls(cli, ann_and_ken):
     assert len(by_number) == 2
 
 
+def test_call_edit_changes_the_duration_and_the_time_follows(cli, ann_and_ken):
+    logged = cli.json("call", "log", "--principal", "Ken", "--number", "03-1234-5678", "--direction", "out",
+                      "--duration", "300", "--at", "2026-03-08 09:00")["call"]
+    before = cli.json("time", "list", "--principal", "Ken", "--day", "2026-03-08")["entries"]
+    assert [(e["source"], e["minutes"]) for e in before] == [("call", 5)]
+    edited = cli.json("call", "edit", str(logged["id"]), "--principal", "Ken", "--duration", "1200", "--notes", "long")
+    assert edited["call"]["duration_s"] == 1200 and edited["call"]["notes"] == "long"
+    after = cli.json("time", "list", "--principal", "Ken", "--day", "2026-03-08")["entries"]
+    assert [(e["source"], e["minutes"], e["start_local"]) for e in after] == [
+        ("call", 20, "2026-03-08T09:00:00+09:00")]
+    code, _, err = cli.run("call", "edit", str(logged["id"]), "--principal", "Ann", "--duration", "10")
+    assert code == 1 and "no call" in err  # another principal's call
+    code, _, err = cli.run("call", "edit", str(logged["id"]), "--principal", "Ken", "--duration", "-5")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+
+
 def test_usage_errors(cli, ann_and_ken):
     code, _, err = cli.run("call", "log", "--principal", "Ann", "--number", "1", "--direction", "sideways")
     assert code == 2

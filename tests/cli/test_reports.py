@@ -12,6 +12,7 @@ from assistant.board import service as board
 from assistant.demo.build import build_demo
 from assistant.domain import Account, CalendarEvent, Call, CallDirection, Principal
 from assistant.store import Store
+from assistant.store import board as board_store
 from assistant.store import calendar as calendar_store
 from assistant.store import calls as call_store
 from tests.cli.conftest import Cli
@@ -48,7 +49,7 @@ def test_the_report_says_what_happened_on_the_principals_day(cli: Cli, day_of_wo
     cli.json("time", "add", "--principal", "Ann Lee", "--from", "2026-12-07 09:00", "--to", "2026-12-07 10:30")
     data = cli.json("report", "eod", "--principal", "Ann Lee", "--date", "2026-12-07", "--signed", "Sam")
     body = data["report"]["body"]
-    assert data["report"]["subject"] == "End of day — Mon 07 Dec 2026" and data["draft"] is None
+    assert data["report"]["subject"] == "End of day — Mon, Dec 7, 2026" and data["draft"] is None
     assert body.startswith("Hi Ann,\n")
     assert "Calls:\n  1 made, 1 missed" in body
     assert "Done today (1):\n  - Book the Lisbon flights" in body
@@ -76,7 +77,68 @@ def test_saved_and_submitted_it_is_an_ordinary_draft_to_the_principal(cli: Cli, 
 def test_a_demo_principals_report_reads_like_one(cli: Cli, ws: Path):
     build_demo(ws, now=datetime(2026, 3, 8, 15, 30, tzinfo=UTC))
     names = [p["name"] for p in cli.json("principal", "list")["principals"]]
+    store = Store(ws)
+    try:  # what each principal has that a report could name: their cards and drafts
+        owned = {p.name: {c.title for c in board_store.cards(store.scope(p.id), include_archived=True)}
+                 | {d.subject for d in drafts.list_drafts(store, p.id) if d.subject} for p in store.principals()}
+    finally:
+        store.close()
     for name in names:
         body = cli.json("report", "eod", "--principal", name, "--date", "2026-03-08", "--signed", "Sam")["report"]["body"]
         assert body.startswith(f"Hi {name.split()[0]},") and body.rstrip().endswith("Sam")
         assert "Waiting for your approval" in body or "Due tomorrow" in body or "meetings" in body, body
+        listed = {line.strip()[2:] for line in body.splitlines() if line.strip().startswith("- ")}
+        others = set().union(*(titles for other, titles in owned.items() if other != name)) - owned[name]
+        assert listed and not listed & others, (name, listed & others)
+        weekly = cli.json("report", "weekly", "--principal", name, "--week", "2026-03-08", "--signed", "Sam")
+        assert weekly["report"]["subject"].startswith("Your week — Mon, ")
+
+
+def test_a_template_shapes_the_report_and_bad_values_are_one_line_errors(cli: Cli, day_of_work):
+    store, _ann = day_of_work
+    store.close()
+    cli.json("time", "add", "--principal", "Ann Lee", "--from", "2026-12-07 09:00", "--to", "2026-12-07 10:30")
+    set_ = cli.json("report", "template", "--principal", "Ann Lee", "--sections", "done,calls", "--greeting",
+                    "Guten Abend {name},", "--sign-off", "Viele Grüße", "--signed", "Sam Kim", "--date-language", "de",
+                    "--show-time", "no", "--eod-at", "17:30")
+    assert set_["template"] == {"sections": ["calls", "done"], "greeting": "Guten Abend {name},",
+                                "sign_off": "Viele Grüße", "signed": "Sam Kim", "date_language": "de",
+                                "show_time": False, "eod_at": "17:30", "weekly_at": None}
+    assert cli.json("report", "template", "--principal", "Ann Lee")["template"] == set_["template"]  # kept
+    report = cli.json("report", "eod", "--principal", "Ann Lee", "--date", "2026-12-07")["report"]
+    assert report["subject"] == "End of day — Mo., 7. Dez. 2026"
+    body = report["body"]
+    assert body.startswith("Guten Abend Ann Lee,\n\nHere is where things stand at the end of your Montag.")
+    assert "Calls:" in body and "Done today (1)" in body
+    assert "Due tomorrow" not in body and "meetings" not in body and "Time:" not in body
+    assert body.rstrip().endswith("Viele Grüße\nSam Kim")
+    assert body.index("Calls:") < body.index("Done today")  # the report's order, not the order typed
+    for argv, said in ((["--date-language", "xx_YY"], "not a language"), (["--sections", "mail,gossip"], "gossip"),
+                       (["--eod-at", "25:00"], "not a time of day")):
+        code, _out, err = cli.run("report", "template", "--principal", "Ann Lee", *argv)
+        assert code != 0 and said in err and len(err.strip().splitlines()) == 1
+    assert cli.json("report", "template", "--principal", "Ann Lee")["template"] == set_["template"]  # nothing lost
+
+
+def test_the_weekly_summary_covers_the_principals_week(cli: Cli, day_of_work):
+    store, ann = day_of_work
+    scope = store.scope(ann)
+    call_store.add_call(scope, Call(principal_id=ann, direction=CallDirection.INCOMING, number_raw="+12125550103",
+                                    started_utc=datetime(2026, 12, 9, 15, 0, tzinfo=UTC), duration_s=60))
+    call_store.add_call(scope, Call(principal_id=ann, direction=CallDirection.INCOMING, number_raw="+12125550104",
+                                    started_utc=datetime(2026, 12, 14, 15, 0, tzinfo=UTC), duration_s=60))  # next week
+    store.close()
+    cli.json("time", "add", "--principal", "Ann Lee", "--from", "2026-12-07 09:00", "--to", "2026-12-07 10:00")
+    cli.json("time", "add", "--principal", "Ann Lee", "--from", "2026-12-10 09:00", "--to", "2026-12-10 11:15")
+    data = cli.json("report", "weekly", "--principal", "Ann Lee", "--week", "2026-W50", "--signed", "Sam")
+    report = data["report"]
+    assert data["kind"] == "weekly" and data["date"] == "2026-12-07"
+    assert report["subject"] == "Your week — Mon, Dec 7 to Fri, Dec 11, 2026"
+    assert "Calls:\n  1 made, 1 taken, 1 missed" in report["body"]  # Monday's two and Wednesday's, not next week's
+    assert "Done this week (1)" in report["body"]
+    assert "Time:\n  3 h 15 min on your work this week" in report["body"]
+    assert "Meetings on Mon, Dec 14" not in report["body"]  # the board call is on the 8th: in the week, not after
+    same = cli.json("report", "weekly", "--principal", "Ann Lee", "--week", "2026-12-10", "--signed", "Sam")
+    assert same["report"] == report
+    submitted = cli.json("report", "weekly", "--principal", "Ann Lee", "--week", "2026-W50", "--submit")
+    assert submitted["state"] == "awaiting-approval" and submitted["draft"]["to"] == ["Ann Lee <ann@example.com>"]

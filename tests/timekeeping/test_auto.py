@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assistant import timekeeping
-from assistant.calls.manual import log_call
+from assistant.calls.manual import edit_call, log_call
+from assistant.core.errors import InvalidInput
 from assistant.domain import Principal, TimeSource
 from assistant.store import Store
 from assistant.store import time as time_store
@@ -241,3 +242,35 @@ def test_a_call_logged_over_an_entry_typed_in_takes_only_the_time_left(two):
     timekeeping.add_entry(store, dana.id, at(0), at(10), note="typed in")
     log_call(store, dana.id, number="+1 212 555 0100", direction="out", started_utc=at(5), duration_s=600)
     assert [row[:3] for row in entries(store, dana.id)] == [("manual", 0, 10), ("call", 10, 15)]
+
+
+def test_editing_a_calls_duration_moves_its_time_entry_and_keeps_its_history(two):
+    store, dana, _kenji = two
+    call = log_call(store, dana.id, number="+1 212 555 0100", direction="out", started_utc=at(0), duration_s=600,
+                    caller_name="Grace")
+    (logged,) = time_store.entries_on(store.scope(dana.id), f"call:{call.id}")
+    edit_call(store, dana.id, call.id, duration_s=25 * 60)  # it was longer than the quick log said
+    assert entries(store, dana.id) == [("call", 0, 25, f"call:{call.id}", "Call to Grace")]
+    (moved,) = time_store.entries_on(store.scope(dana.id), f"call:{call.id}")
+    assert moved.id == logged.id  # the same entry, changed through the one write path
+    history = time_store.history(store.scope(dana.id), moved.id)
+    assert [h["action"] for h in history] == ["added", "changed"]
+    assert history[1]["before"]["end_utc"] == int(at(10).timestamp())
+    edit_call(store, dana.id, call.id, duration_s=5 * 60)
+    assert entries(store, dana.id) == [("call", 0, 5, f"call:{call.id}", "Call to Grace")]
+    edit_call(store, dana.id, call.id, notes="no time after all", duration_s=0)
+    assert entries(store, dana.id) == []
+    assert [h["action"] for h in time_store.history(store.scope(dana.id), moved.id)][-1] == "deleted"
+
+
+def test_a_longer_call_takes_time_only_from_automatic_entries_and_other_edits_leave_its_time(two):
+    store, dana, _kenji = two
+    call = log_call(store, dana.id, number="+1 212 555 0100", direction="in", started_utc=at(0), duration_s=300)
+    record_segment(store, Segment(dana.id, at(5), at(20), "thread:1", "A"))
+    timekeeping.add_entry(store, dana.id, at(20), at(25), note="typed in")
+    edit_call(store, dana.id, call.id, duration_s=30 * 60)
+    assert [row[:3] for row in entries(store, dana.id)] == [("call", 0, 20), ("manual", 20, 25), ("call", 25, 30)]
+    edit_call(store, dana.id, call.id, outcome="sorted")  # the duration is not touched: neither is the time
+    assert [row[:3] for row in entries(store, dana.id)] == [("call", 0, 20), ("manual", 20, 25), ("call", 25, 30)]
+    with pytest.raises(InvalidInput):
+        edit_call(store, dana.id, call.id, duration_s=-1)

@@ -307,6 +307,34 @@ def test_a_call_is_edited_after_the_fact(make_window, call_workspace, qtbot):
     assert view.model.rowCount() == 1
 
 
+def test_a_calls_duration_edited_in_the_dialog_moves_its_time(make_window, call_workspace, qtbot):
+    from assistant.store import time as time_store
+
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    view = window.calls
+    dialog = view.on_edit()
+    assert dialog.duration.time() == QTime(0, 5, 0)
+    dialog.duration.setTime(QTime(0, 12, 30))
+    with qtbot.waitSignal(view.follow_up_made, timeout=5000):
+        dialog.accept()
+    call = view.selected_call()
+    assert call.duration_s == 750
+    store = Store(ws)
+    try:
+        (entry,) = time_store.entries_on(store.scope(ann.id), f"call:{call.id}")
+    finally:
+        store.close()
+    assert (entry.source.value, (entry.end_utc - entry.start_utc).total_seconds()) == ("call", 750)
+    window.select_principal(ken.id)  # a missed call has no duration to change
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    missed = view.on_edit()
+    assert not missed.duration.isEnabled() and missed.duration_s() is None
+    missed.reject()
+
+
 def test_quick_log_sets_a_call_back_in_the_principals_zone_and_a_task(make_window, call_workspace, qtbot):
     ws, ann, ken = call_workspace
     window = make_window(ws)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from assistant import timekeeping
 from assistant.board import service as board
+from assistant.core.desktop_idle import IdleUnavailable
 from assistant.store import Store
 from assistant.store import time as time_store
 from assistant.timekeeping.auto import AWAY_NOTE
@@ -207,3 +208,89 @@ def test_a_quick_logged_call_counts_for_its_principal_and_the_timer_pauses_autom
     dana_rows = entries(ws, dana.id)
     assert [row[:3] for row in dana_rows] == [("auto", 0, 1), ("auto", 10, 11), ("auto", 30, 35)]
     assert [(e[0], e[1], e[2]) for e in entries(ws, kenji.id)] == [("call", 1, 10), ("timer", 11, 30)]
+
+
+class FakeDesktop:
+    """The desktop's idle time as a test sets it (None: the source stopped answering)."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.idle: float | None = 0.0
+        self.closed = False
+
+    def idle_seconds(self) -> float:
+        if self.idle is None:
+            raise IdleUnavailable("gone")
+        return self.idle
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_input_elsewhere_on_the_desktop_keeps_the_clock_going_and_desktop_idle_stops_it(make_window, office, clock,
+                                                                                        qtbot):
+    ws, dana, _kenji, _card = office
+    window = make_window(ws)
+    tracker = window.time_tracker
+    assert tracker.desktop is None  # offscreen: no desktop to read
+    desktop = tracker.desktop = FakeDesktop()
+    click_row(qtbot, window.switcher, window.principals.row_of(dana.id))
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    clock.to(2)
+    touch(qtbot, window.inbox.threads)
+    clock.to(10)  # eight minutes without input in the app, but the assistant scrolled a document 30 s ago
+    desktop.idle = 30
+    tracker.on_tick()
+    assert tracker.clock.running and not tracker.clock.idle
+    clock.to(20)  # nothing anywhere since minute 14: the clock stopped there
+    desktop.idle = 6 * 60
+    tracker.on_tick()
+    assert tracker.clock.idle
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert [e[:3] for e in entries(ws, dana.id)] == [("auto", 0, 14)]
+    clock.to(40)  # back at the desktop at minute 39.5 (another program first): asked about minutes 14 to 39.5
+    desktop.idle = 30
+    with qtbot.waitSignal(tracker.asked) as asked:
+        tracker.on_tick()
+    assert asked.args[0].gap.start_utc == T0 + timedelta(minutes=14)
+    assert asked.args[0].gap.end_utc == T0 + timedelta(minutes=39.5)
+    with qtbot.waitSignal(tracker.gap_counted):
+        asked.args[0].not_work_button.click()
+    desktop.idle = None  # the source stopped answering (the session's idle monitor went away): the app's input is used
+    tracker.on_tick()
+    assert tracker.desktop is None and desktop.closed
+    clock.to(45)
+    window.close()
+    assert [e[:3] for e in entries(ws, dana.id)] == [("auto", 0, 14), ("auto", 39.5, 45)]
+
+
+def test_the_window_reads_a_real_x_servers_idle_time(make_window, office, clock, qtbot):
+    """Once against a real X server: its idle time, reset by real input (XTEST), keeps the clock going."""
+    import shutil
+    import subprocess
+
+    from assistant.core.desktop_idle import XScreenSaverIdle
+    from tests.ui.desktop import start_x, stop
+
+    assert shutil.which("Xvfb") and shutil.which("xdotool"), "./dev installs xvfb and xdotool"
+    processes: list[subprocess.Popen] = []
+    display = start_x(processes)
+    try:
+        ws, dana, _kenji, _card = office
+        window = make_window(ws)
+        tracker = window.time_tracker
+        tracker.desktop = XScreenSaverIdle(display)
+        click_row(qtbot, window.switcher, window.principals.row_of(dana.id))
+        qtbot.waitUntil(lambda: not window.tasks.busy)
+        clock.to(1)
+        touch(qtbot, window.inbox.threads)
+        clock.to(30)  # no input in the app for 29 minutes, but the desktop has some now
+        subprocess.run(["xdotool", "mousemove", "40", "40"], env={"DISPLAY": display}, check=True, timeout=20)
+        tracker.on_tick()
+        assert tracker.clock.running and not tracker.clock.idle
+        assert tracker.clock.last_input > T0 + timedelta(minutes=29)
+        window.close()
+        assert tracker.desktop is None  # closed with the window
+    finally:
+        stop(processes)

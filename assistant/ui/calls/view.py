@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -514,17 +515,20 @@ class CallsView(QWidget):
         dialog = EditCallDialog(call, self.model.display_name(call), self)
         principal_title(dialog, dialog.windowTitle(), self.principal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.save_edit(call, *dialog.values()))
+        dialog.accepted.connect(lambda: self.save_edit(call, *dialog.values(), duration_s=dialog.duration_s()))
         dialog.open()
         return dialog
 
-    def save_edit(self, call: Call, caller_name: str, outcome: str, notes: str) -> None:
+    def save_edit(self, call: Call, caller_name: str, outcome: str, notes: str, duration_s: int | None = None) -> None:
+        """Save the dialog's values; a changed duration moves the call's time entry (``calls.manual.edit_call``)."""
+        from assistant.calls.manual import edit_call
+
         call_id = call.id
         assert call_id is not None  # the calls shown come from the store
 
         def save(store: Store) -> Call:
-            return call_store.update_call(store.scope(call.principal_id), call_id, caller_name=caller_name,
-                                          outcome=outcome, notes=notes)
+            return edit_call(store, call.principal_id, call_id, caller_name=caller_name, outcome=outcome, notes=notes,
+                             duration_s=duration_s)
 
         row = self.table.currentIndex().row()
 
@@ -633,8 +637,14 @@ class EditCallDialog(QDialog):
         self.notes = QPlainTextEdit(call.notes, self)
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
+        self.duration = QTimeEdit(QTime(0, 0).addSecs(min(call.duration_s, 23 * 3600 + 59 * 60 + 59)), self)
+        self.duration.setDisplayFormat("H:mm:ss")
+        self.duration.setAccessibleName("Duration (hours, minutes, seconds)")
+        self.duration.setToolTip("How long the call lasted; its time entry follows")
+        self.duration.setEnabled(call.direction in (CallDirection.INCOMING, CallDirection.OUTGOING))
         form = QFormLayout()
         form.addRow("&Name", self.caller_name)
+        form.addRow("&Duration", self.duration)
         form.addRow("&Outcome", self.outcome)
         form.addRow("No&tes", self.notes)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
@@ -647,6 +657,10 @@ class EditCallDialog(QDialog):
 
     def values(self) -> tuple[str, str, str]:
         return self.caller_name.text().strip(), self.outcome.text().strip(), self.notes.toPlainText().strip()
+
+    def duration_s(self) -> int | None:
+        """The duration typed, or None for an unanswered call (which has none to change)."""
+        return QTime(0, 0).secsTo(self.duration.time()) if self.duration.isEnabled() else None
 
 
 class ColumnMappingDialog(QDialog):

@@ -34,7 +34,9 @@ from shiboken6 import isValid
 
 from assistant.core import timezones
 from assistant.core.colours import distinct_colour
-from assistant.domain import ApprovalPolicy, BusinessHours, Principal
+from assistant.core.errors import InvalidInput
+from assistant.domain import ApprovalPolicy, BusinessHours, Principal, ReportTemplate
+from assistant.reports import templates as report_templates
 from assistant.store import Store
 from assistant.ui.setup.account_dialog import AccountDialog
 from assistant.ui.widgets.identity import principal_chip, principal_title
@@ -47,6 +49,13 @@ POLICY_TEXT = {
     ApprovalPolicy.NEW_RECIPIENTS: "Only messages to new recipients or with attachments",
     ApprovalPolicy.NEVER: "No approval needed",
 }
+REPORT_SECTION_TEXT = {
+    "mail": "Mail sent and archived", "approvals": "Drafts waiting for their approval",
+    "calls": "Calls and call-backs", "done": "Tasks done", "due": "Tasks due next",
+    "meetings": "Meetings of their next working day",
+}
+# languages offered for a report's dates (any CLDR locale can be typed)
+REPORT_LOCALES = ("en_US", "en_GB", "de", "fr", "es", "it", "nl", "pt_BR", "ja", "zh_Hans", "ko", "yo", "ha", "ig")
 # A snippet's override is given to the draft it is inserted into ("" = the principal's policy above).
 SNIPPET_APPROVAL_TEXT = {
     "": "As the principal's policy",
@@ -63,6 +72,7 @@ class PrincipalForm:
     snippets: dict[str, str] = field(default_factory=dict)  # name -> body
     deleted_snippets: set[str] = field(default_factory=set)
     snippet_approvals: dict[str, str] = field(default_factory=dict)  # name -> override; absent = the principal's policy
+    report_template: ReportTemplate = field(default_factory=ReportTemplate)
 
 
 def load_principal_form(store: Store, principal_id: int) -> PrincipalForm:
@@ -71,7 +81,8 @@ def load_principal_form(store: Store, principal_id: int) -> PrincipalForm:
     scope = store.scope(principal_id)
     snippets = compose_store.snippets(scope)
     return PrincipalForm(scope.principal, compose_store.reply_signature(scope), {s.name: s.body for s in snippets},
-                         snippet_approvals={s.name: s.approval for s in snippets if s.approval})
+                         snippet_approvals={s.name: s.approval for s in snippets if s.approval},
+                         report_template=report_templates.template(store, principal_id))
 
 
 def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
@@ -91,6 +102,7 @@ def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
             compose_store.delete_snippet(scope, name)
         for name, body in form.snippets.items():
             compose_store.save_snippet(scope, name, body, form.snippet_approvals.get(name, ""))
+        report_templates.save_template(store, p.id, form.report_template)
     return p
 
 
@@ -201,6 +213,8 @@ class PrincipalDialog(QDialog):
         snippet_layout.addLayout(right, 2)
         self.tabs.addTab(snippets, "Snippets")
 
+        self.tabs.addTab(self._reports_tab(self.form.report_template), "Reports")
+
         notes = QWidget(self)
         self.notes = QPlainTextEdit(p.notes, notes)
         self.notes.setPlaceholderText("Their standards: tone, sign-off, who may be answered without asking…")
@@ -227,6 +241,93 @@ class PrincipalDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.resize(640, 460)
+
+    def _reports_tab(self, t: ReportTemplate) -> QWidget:
+        """The end-of-day report and weekly summary: what they say, how they greet and sign, when they are made."""
+        tab = QWidget(self)
+        self.report_sections = {}
+        sections = QVBoxLayout()
+        for name, text in REPORT_SECTION_TEXT.items():
+            box = QCheckBox(text, tab)
+            box.setChecked(name in t.sections)
+            self.report_sections[name] = box
+            sections.addWidget(box)
+        self.report_show_time = QCheckBox("Time spent on their work", tab)
+        self.report_show_time.setChecked(t.show_time)
+        sections.addWidget(self.report_show_time)
+        self.report_greeting = QLineEdit(t.greeting, tab)
+        self.report_greeting.setPlaceholderText("Hi {first},")
+        self.report_greeting.setToolTip("{first} and {name} are the principal's first name and full name")
+        self.report_sign_off = QLineEdit(t.sign_off, tab)
+        self.report_sign_off.setPlaceholderText("Best,")
+        self.report_signed = QLineEdit(t.signed, tab)
+        self.report_signed.setPlaceholderText("your full name")
+        self.report_locale = QComboBox(tab)
+        self.report_locale.setEditable(True)
+        self.report_locale.addItem("English, as written in their region", "")
+        for code in REPORT_LOCALES:
+            self.report_locale.addItem(f"{report_templates.locale_name(code)} ({code})", code)
+        found = self.report_locale.findData(t.date_locale)
+        if found >= 0:
+            self.report_locale.setCurrentIndex(found)
+        else:
+            self.report_locale.setEditText(t.date_locale)
+        self.report_eod = QCheckBox("End-of-day report at", tab)
+        self.report_eod_at = QTimeEdit(QTime(17, 30) if t.eod_at is None else QTime(t.eod_at.hour, t.eod_at.minute),
+                                       tab)
+        self.report_weekly = QCheckBox("Weekly summary at", tab)
+        self.report_weekly_at = QTimeEdit(QTime(17, 30) if t.weekly_at is None
+                                          else QTime(t.weekly_at.hour, t.weekly_at.minute), tab)
+        for box, edit, at in ((self.report_eod, self.report_eod_at, t.eod_at),
+                              (self.report_weekly, self.report_weekly_at, t.weekly_at)):
+            edit.setDisplayFormat("HH:mm")
+            box.setChecked(at is not None)
+            edit.setEnabled(at is not None)
+            box.toggled.connect(edit.setEnabled)
+        eod_row = QHBoxLayout()
+        eod_row.addWidget(self.report_eod)
+        eod_row.addWidget(self.report_eod_at)
+        eod_row.addWidget(QLabel("their time, on their working days", tab), 1)
+        weekly_row = QHBoxLayout()
+        weekly_row.addWidget(self.report_weekly)
+        weekly_row.addWidget(self.report_weekly_at)
+        weekly_row.addWidget(QLabel("on the last working day of their week", tab), 1)
+        form = QFormLayout(tab)
+        form.addRow("It tells them:", sections)
+        form.addRow("&Greeting:", self.report_greeting)
+        form.addRow("Sign-&off:", self.report_sign_off)
+        form.addRow("Si&gned:", self.report_signed)
+        form.addRow("&Dates in:", self.report_locale)
+        form.addRow("Made:", eod_row)
+        form.addRow("", weekly_row)
+        hint = QLabel("Each report is a draft to the principal that follows their approval policy; "
+                      "<i>assistant report eod</i> makes one at any time.", tab)
+        hint.setWordWrap(True)
+        form.addRow("", hint)
+        for widget, name in ((self.report_greeting, "Report greeting"), (self.report_sign_off, "Report sign-off"),
+                             (self.report_signed, "Report signed by"), (self.report_locale, "Language of dates"),
+                             (self.report_eod_at, "End-of-day report time"),
+                             (self.report_weekly_at, "Weekly summary time")):
+            widget.setAccessibleName(name)
+        return tab
+
+    def report_locale_code(self) -> str:
+        """The locale picked (its code), or the one typed."""
+        index = self.report_locale.currentIndex()
+        if index >= 0 and self.report_locale.currentText() == self.report_locale.itemText(index):
+            return str(self.report_locale.itemData(index) or "")
+        return self.report_locale.currentText().strip()
+
+    def report_template(self) -> ReportTemplate:
+        def at(box: QCheckBox, edit: QTimeEdit) -> time | None:
+            return time(edit.time().hour(), edit.time().minute()) if box.isChecked() else None
+
+        return ReportTemplate(
+            sections=tuple(name for name, box in self.report_sections.items() if box.isChecked()),
+            greeting=self.report_greeting.text().strip(), sign_off=self.report_sign_off.text().strip(),
+            signed=self.report_signed.text().strip(), date_locale=self.report_locale_code(),
+            show_time=self.report_show_time.isChecked(), eod_at=at(self.report_eod, self.report_eod_at),
+            weekly_at=at(self.report_weekly, self.report_weekly_at))
 
     # -- snippets ------------------------------------------------------------------------------------------------
     def on_snippet_selected(self, name: str) -> None:
@@ -305,6 +406,10 @@ class PrincipalDialog(QDialog):
             return "Business hours end after they start."
         if not any(box.isChecked() for box in self.days):
             return "Pick at least one working day."
+        try:
+            report_templates.check_locale(self.report_locale_code())
+        except InvalidInput as exc:
+            return f"Reports: {exc}."
         return ""
 
     def address_list(self) -> list[str]:
@@ -327,7 +432,7 @@ class PrincipalDialog(QDialog):
         )
         reply = self.reply_signature.toPlainText().rstrip() if self.separate_reply.isChecked() else None
         return PrincipalForm(principal, reply, dict(self.form.snippets), set(self.form.deleted_snippets),
-                             dict(self.form.snippet_approvals))
+                             dict(self.form.snippet_approvals), self.report_template())
 
     def accept(self) -> None:
         problem = self.problem()

@@ -6,7 +6,10 @@ focused window is ignored, so moving between the app's own windows changes nothi
 shown and what is open in it (the reader's thread, the board's card, the calendar's event, the call, draft or reminder
 selected; a compose window's message), and input in the app: an event filter on the application notes *when* a key was
 pressed or the mouse used, never which key, what was typed or where. No screenshots, no window titles of other
-programs. While the quick log is open (a call is being taken) the assistant counts as present.
+programs. While the quick log is open (a call is being taken) the assistant counts as present. Where the platform
+reports the desktop's idle time (:mod:`assistant.core.desktop_idle`), each tick reads it too: input anywhere on the
+desktop (scrolling a document beside the app) counts as presence, and the clock stops where the desktop's last input
+was, not only the app's.
 
 The away question is :class:`AwayDialog`, non-modal; the clock in the status bar says what is counting.
 """
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core import timezones
+from assistant.core.desktop_idle import IdleSource, IdleUnavailable, desktop_idle
 from assistant.domain import Principal, TimeEntry
 from assistant.store import time as time_store
 from assistant.store.changes import Area, Changes
@@ -45,6 +49,9 @@ log = logging.getLogger(__name__)
 CLOCK: Callable[[], datetime] = timezones.now_utc  # the window's tracker reads the time here (tests put a fake clock)
 SETTING_ON = "timekeeping/automatic"  # bool, default on
 SETTING_IDLE = "timekeeping/idle_minutes"  # int, default 5
+#: which desktop idle source the window's tracker reads (None: none); only on a real display, never offscreen
+DESKTOP_IDLE: Callable[[], IdleSource | None] = desktop_idle
+REAL_DISPLAYS = frozenset({"xcb", "wayland", "windows", "cocoa"})
 TICK_MS = 15_000  # how often idleness is checked (the clock still stops at the last input, not at the check)
 LEAVE_AFTER_MS = 1_000  # no focused window for this long: the app was left (between two of its windows there is none)
 _INPUT = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
@@ -126,10 +133,12 @@ class TimeTracker(QObject):
     asked = Signal(object)  # the AwayDialog just shown
     gap_counted = Signal(object)  # the list of TimeEntry an answer wrote (empty: not work)
 
-    def __init__(self, window: Any, *, clock: Callable[[], datetime] = timezones.now_utc):
+    def __init__(self, window: Any, *, clock: Callable[[], datetime] = timezones.now_utc,
+                 desktop: IdleSource | None = None):
         super().__init__(window)
         self.window = window
         self.now = clock
+        self.desktop = desktop  # the desktop's idle time, where the platform reports it
         settings = QSettings()
         minutes = settings.value(SETTING_IDLE, 5)
         try:
@@ -150,7 +159,8 @@ class TimeTracker(QObject):
         self.label.setAccessibleName("Automatic time")
         self.label.setToolTip(
             "Time counts while you use this window, for the principal whose work is on screen, and is paused after "
-            f"{idle} min without input. Only that there was input is noted — never what you typed.")
+            f"{idle} min without input {'on the desktop' if desktop is not None else 'in the app'}. Only that there was "
+            "input is noted — never what you typed.")
         self.action = QAction("Count time &automatically", window)
         self.action.setObjectName("count-time")
         self.action.setCheckable(True)
@@ -200,6 +210,9 @@ class TimeTracker(QObject):
             timer.stop()
         self.clock.stop(self.now())
         self._flush()
+        if self.desktop is not None:
+            self.desktop.close()
+            self.desktop = None
 
     def set_enabled(self, on: bool) -> None:
         if on == self.enabled:
@@ -297,8 +310,29 @@ class TimeTracker(QObject):
         now = self.now()
         if any(present() for present in self.presence):
             self.clock.input(now)
+        self.read_desktop(now)
         self.clock.tick(now)
         self._flush()
+
+    def read_desktop(self, now: datetime) -> None:
+        """Input elsewhere on the desktop since the app's last: the assistant is here (and back, if the clock had
+        stopped). A source that stops answering is dropped; the app's own input is then all there is."""
+        if self.desktop is None:
+            return
+        try:
+            idle = self.desktop.idle_seconds()
+        except IdleUnavailable as exc:
+            log.info("the desktop's idle time is no longer read: %s", exc)
+            self.desktop.close()
+            self.desktop = None
+            return
+        last = now - timedelta(seconds=max(0.0, idle))
+        known = self.clock.last_input
+        if known is None or last > known + timedelta(seconds=1):
+            was_idle = self.clock.idle
+            self.clock.input(last)
+            if was_idle and not self.clock.idle:
+                self.look()
 
     # -- the manual timer --------------------------------------------------------------------------------------------
     def on_changed(self, changes: Changes) -> None:
@@ -469,7 +503,9 @@ def _today_probe(view: Any) -> Probe:
 def install(window: Any, *, clock: Callable[[], datetime] | None = None) -> TimeTracker:
     """The tracker for ``window``: its clock in the status bar, *Count time automatically* in the File menu, and an
     eye on each tab the window has."""
-    tracker = TimeTracker(window, clock=clock or CLOCK)
+    app = QGuiApplication.instance()
+    real = isinstance(app, QGuiApplication) and app.platformName() in REAL_DISPLAYS
+    tracker = TimeTracker(window, clock=clock or CLOCK, desktop=DESKTOP_IDLE() if real else None)
     tracker.watch(window.inbox, _inbox_probe(window))
     picked: dict[str, Any] = {"event": None}  # the calendar's last opened event (an EventOccurrence)
 
