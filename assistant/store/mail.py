@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import cast
 
@@ -481,3 +481,21 @@ def principals_with_message(store: Store, message_id_header: str) -> set[int]:
     return {r[0] for r in store.db.execute(
         "SELECT DISTINCT principal_id FROM messages WHERE message_id_header=?", (header,)
     )}
+
+
+def messages_with_source(scope: PrincipalScope, batch: int = 200) -> Iterator[tuple[Message, bytes]]:
+    """Every message of the principal with its raw source (``b""`` when only its parsed parts are stored), in id order,
+    read ``batch`` rows at a time so a big mailbox is never in memory at once (an export reads it all)."""
+    after = 0
+    while True:
+        rows = scope.db.execute(
+            "SELECT * FROM messages WHERE principal_id=? AND id>? ORDER BY id LIMIT ?",
+            (scope.principal_id, after, batch),
+        ).fetchall()
+        if not rows:
+            return
+        for r in rows:
+            m = _message(scope, r, with_body=True)
+            b = scope.db.execute("SELECT raw FROM message_bodies WHERE message_id=?", (m.id,)).fetchone()
+            yield m, decompress(b["raw"]) if b and b["raw"] is not None else b""
+        after = rows[-1]["id"]
