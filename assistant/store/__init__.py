@@ -298,8 +298,10 @@ class Store:
                 left = self.principal_rows(principal_id)
                 if left:
                     raise RuntimeError(f"rows of the principal survived their deletion: {left}")
-                for area in Area:
-                    self.changed(area, principal_id)
+                # Announced as a change of the principals, not of the deleted one's areas: a view still showing
+                # them must not read them again; the window re-reads the principals, picks another and reloads all.
+                self.changed(Area.PRINCIPALS)
+                self.changed(Area.ACCOUNTS)
         finally:
             self.db.execute("PRAGMA secure_delete=OFF")
         return deleted
