@@ -56,3 +56,22 @@ def test_send_to_anns_own_correspondent_does_not_ask(qtbot, tmp_path, make_windo
     with qtbot.wait_signal(compose.submitted, timeout=5000) as submitted:
         qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
     assert submitted.args[1] == "sending" and compose.principal_box is None
+
+
+def test_ask_approval_to_kens_correspondent_asks_too(qtbot, tmp_path, make_window):
+    from tests.ui.test_approvals_compose import approval_buttons
+
+    ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    compose = new_message(qtbot, window, "bobby@secret.example")
+    qtbot.mouseClick(approval_buttons(compose).ask_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: compose.principal_box is not None, timeout=5000)
+    assert "never with Ann Lee" in compose.principal_box.text()
+    with qtbot.assert_not_emitted(compose.submitted, wait=300):
+        compose.principal_box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    [d] = draft_sql.list_drafts(window.store.scope(ann_id))
+    assert d.state == "draft"
+    compose._finished = True
+    compose.close()

@@ -640,7 +640,7 @@ class ComposeWindow(QWidget):
 
         def checked(warning: str | None) -> None:
             if warning:
-                self.ask_principal(warning, d)
+                self.ask_principal(warning, lambda: self._submit(d))
             else:
                 self._submit(d)
 
@@ -650,7 +650,8 @@ class ComposeWindow(QWidget):
 
         self._tasks.run(check, on_done=checked, on_error=failed)
 
-    def ask_principal(self, warning: str, d: Draft) -> QMessageBox:
+    def ask_principal(self, warning: str, proceed: Callable[[], None]) -> QMessageBox:
+        """The guard's one line, and *Send anyway* (``proceed()``) or *Cancel* (the draft stays as it is)."""
         box = QMessageBox(QMessageBox.Icon.Warning, "", warning, parent=self)
         principal_title(box, f"Send as {self.principal.name}?", self.principal)
         send = box.addButton("Send anyway", QMessageBox.ButtonRole.AcceptRole)
@@ -662,7 +663,7 @@ class ComposeWindow(QWidget):
         def answered() -> None:
             self.principal_box = None
             if box.clickedButton() is send:
-                self._submit(d)
+                proceed()
             else:
                 self.send_button.setEnabled(True)
                 self.status.setText(f"Not sent: still a draft for {self.principal.name}.")
