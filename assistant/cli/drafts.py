@@ -201,9 +201,13 @@ def _with_draft(args: argparse.Namespace, fn: Callable[[Store, int], _T]) -> tup
 
 
 def cmd_draft_submit(args: argparse.Namespace, out: Output) -> int:
-    from assistant.approvals import drafts
+    from assistant.approvals import drafts, guard
+
     def run(store, pid):
         d = drafts.get_draft(store, pid, args.id)
+        warning = None if args.confirm_principal else guard.wrong_principal(store, pid, d)
+        if warning:
+            raise guard.WrongPrincipal(f"{warning} Run again with --confirm-principal to send it anyway.")
         return drafts.submit_draft(store, pid, args.id, send_at=_send_at(store, d, args),
                                    channels=[c.strip() for c in args.via.split(",") if c.strip()])
 
@@ -383,6 +387,8 @@ def register(commands: Any, principal_commands: Any) -> None:
     submit.add_argument("--at", metavar="WHEN", help=f"send later: {when_help}")
     submit.add_argument("--zone", default="principal", help=zone_help)
     submit.add_argument("--via", default="email", help="approval channels: email, drafts-folder (comma-separated)")
+    submit.add_argument("--confirm-principal", action="store_true",
+                        help="send even though a recipient or the thread belongs to another principal")
     submit.set_defaults(handler=cmd_draft_submit)
 
     sched = sub.add_parser("schedule", help="set or move the send time")

@@ -492,6 +492,8 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     from assistant.cli import drafts as cli_drafts
     cli_drafts.register(commands, principal_commands)
+    from assistant.cli import offboarding as cli_offboarding
+    cli_offboarding.register(principal_commands)
 
     from assistant.cli import calls as cli_calls
     cli_calls.register(commands)

@@ -663,7 +663,7 @@ def import_calls(store: Store, principal_id: int, path: str | Path, *, mapping: 
             resolve_mapping(header, mapping)  # refuse a mapping that does not fit before remembering it
             call_store.save_mapping(store, signature, header, mapping)
         else:
-            mapping = call_store.saved_mapping(store, signature)
+            mapping = call_store.saved_mapping(store, signature) or own_export_mapping(header)
             if mapping is None:
                 raise MappingNeeded(signature, header)
     report = ImportReport(kind=f"calls:{kind}")
@@ -715,6 +715,18 @@ def duration_text(seconds: int) -> str:
     return str(timedelta(seconds=max(0, int(seconds))))
 
 
+# The columns of our own call export (``calls.export``: the Calls tab, ``assistant call export``, an offboarding), read
+# back without asking for a mapping. The UTC time is the one to read: the local one names no zone.
+OWN_EXPORT_MAPPING = {"start": "started_utc", "number": "number_as_typed", "direction": "direction",
+                      "duration": "duration_s", "name": "caller_name", "notes": "notes", "outcome": "outcome"}
+
+
+def own_export_mapping(header: list[str]) -> dict[str, str] | None:
+    from assistant.calls.export import EXPORT_COLUMNS
+
+    return dict(OWN_EXPORT_MAPPING) if [_norm(h) for h in header] == [_norm(c) for c in EXPORT_COLUMNS] else None
+
+
 def detect_for_import(store: Store, path: Path) -> str:
     """The call-log format for ``assistant import``: a plain CSV counts only once its columns have a saved mapping (or
     when its header names a phone number and a time, so the user is asked for the mapping instead of told "unknown")."""
@@ -727,7 +739,7 @@ def detect_for_import(store: Store, path: Path) -> str:
         header = csv_header(path)
     except OSError:
         return ""
-    if call_store.saved_mapping(store, header_signature(header)) is not None:
+    if call_store.saved_mapping(store, header_signature(header)) is not None or own_export_mapping(header):
         return "csv"
     cols = {_norm(h) for h in header}
     phoneish = any(("phone" in c or "number" in c or c in ("caller", "callee", "from", "to")) for c in cols)

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.importing import board as board_io
-from assistant.importing.base import ImportReport
+from assistant.importing.base import ImportReport, read_head
 from assistant.importing.calls import detect_for_import, import_calls
+from assistant.importing.contacts import import_vcards, is_vcard
 from assistant.importing.mail import MailImporter
+from assistant.importing.time import import_time, is_time_csv
 from assistant.store import Store
 
 
@@ -23,6 +25,12 @@ def import_path(store: Store, principal_id: int, path: str | os.PathLike[str]) -
         raise NotFound(f"{path} does not exist")
     if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
         raise InvalidInput(f"cannot read {path}: permission denied")
+    if path.is_file():
+        head = read_head(path)
+        if is_vcard(head):
+            return import_vcards(store, principal_id, path)
+        if is_time_csv(head):
+            return import_time(store, principal_id, path)
     board_kind = board_io.detect(path)  # a Trello board export (JSON) or a board CSV (a header with a title column)
     if board_kind:
         return board_io.import_board(store, principal_id, path, board_kind)

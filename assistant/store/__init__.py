@@ -261,6 +261,63 @@ class Store:
             raise NotFound(f"no principal named {name!r} (known: {known})")
         return self._principal(row)
 
+    def _tables_with_principal(self) -> list[str]:
+        """Every table with a ``principal_id`` column: what a principal owns, found from the schema itself, so a table
+        a later migration adds is included without anyone remembering to."""
+        names = [r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+            " ORDER BY name"
+        )]
+        return [n for n in names if any(c[1] == "principal_id" for c in self.db.execute(f"PRAGMA table_info({n})"))]
+
+    def principal_rows(self, principal_id: int) -> dict[str, int]:
+        """How many rows of each table are the principal's (tables with none left out)."""
+        counts = {t: self.db.execute(f"SELECT COUNT(*) FROM {t} WHERE principal_id=?", (principal_id,)).fetchone()[0]
+                  for t in self._tables_with_principal()}
+        return {t: n for t, n in counts.items() if n}
+
+    # Full-text indexes by the table whose row ids they use (messages_fts also has a trigger; deleting first is harmless).
+    _FTS = {"messages": "messages_fts", "events": "events_fts", "calls": "calls_fts", "tasks": "tasks_fts"}
+
+    def delete_principal(self, principal_id: int) -> dict[str, int]:
+        """Delete a principal and everything of theirs, in one transaction: their index entries first, then their row,
+        which the schema's ``ON DELETE CASCADE`` carries to every table that names them (bodies through their messages,
+        thread keys through their threads, cursors through their accounts). Freed pages are zeroed
+        (``secure_delete``); :meth:`compact` then rewrites the file. Returns the rows deleted per table. The credential
+        store and files are the caller's (``assistant.offboarding``)."""
+        self.principal(principal_id)  # raises NotFound
+        deleted = self.principal_rows(principal_id)
+        self.db.execute("PRAGMA secure_delete=ON")
+        try:
+            with self.transaction():
+                for table, index in self._FTS.items():
+                    self.db.execute(f"DELETE FROM {index} WHERE rowid IN (SELECT id FROM {table} WHERE principal_id=?)",
+                                    (principal_id,))
+                self.db.execute("DELETE FROM thread_keys WHERE principal_id=?", (principal_id,))
+                self.db.execute("DELETE FROM principals WHERE id=?", (principal_id,))
+                left = self.principal_rows(principal_id)
+                if left:
+                    raise RuntimeError(f"rows of the principal survived their deletion: {left}")
+                # Announced as a change of the principals, not of the deleted one's areas: a view still showing
+                # them must not read them again; the window re-reads the principals, picks another and reloads all.
+                self.changed(Area.PRINCIPALS)
+                self.changed(Area.ACCOUNTS)
+        finally:
+            self.db.execute("PRAGMA secure_delete=OFF")
+        return deleted
+
+    def compact(self) -> None:
+        """Leave nothing deleted readable in the files: merge each full-text index into one segment (FTS5 'optimize'
+        drops the entries and terms of deleted rows from the index's pages), rebuild the database (VACUUM, so no free
+        page keeps old content) and fold the write-ahead log into it, truncated to nothing."""
+        for index in self._FTS.values():
+            self.db.execute(f"INSERT INTO {index}({index}) VALUES('optimize')")
+        self.db.execute("VACUUM")
+        busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            raise UserError("another window or command has the workspace open, so its log could not be emptied:"
+                            " close it and run the offboarding again")
+
     # -- accounts ------------------------------------------------------------------------------------------------
     def add_account(self, a: Account) -> Account:
         self.principal(a.principal_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import cast
 
@@ -463,3 +463,48 @@ def count_messages(scope: PrincipalScope, query: str) -> int:
 def rename_remote_id(scope: PrincipalScope, account_id: int, old: str, new: str) -> bool:
     """Give a locally created message the id the provider assigned it (or drop it if the provider's copy is here)."""
     return adopt_remote_id(scope, "messages", Area.MAIL, account_id, old, new, remove_messages)
+
+
+# -- deliberately cross-principal: whose mail an address or a thread is (the wrong-principal guard) -------------------
+def principals_corresponding_with(store: Store, address: str) -> set[int]:
+    """The principals whose mail has ``address`` as its sender or among its recipients, or in whose address book it
+    is. A scan of the message rows (no index on addresses): run it on a worker, once per send."""
+    addr = address.strip().lower()
+    if not addr:
+        return set()
+    found = {r[0] for r in store.db.execute(
+        "SELECT DISTINCT principal_id FROM messages WHERE lower(sender_email)=? OR instr(lower(recipients), ?)>0",
+        (addr, json.dumps(addr)),
+    )}
+    found |= {r[0] for r in store.db.execute(
+        "SELECT DISTINCT principal_id FROM contacts WHERE instr(lower(emails), ?)>0", (json.dumps(addr),)
+    )}
+    return found
+
+
+def principals_with_message(store: Store, message_id_header: str) -> set[int]:
+    """The principals who hold a message with this Message-ID (the one a reply answers)."""
+    header = message_id_header.strip()
+    if not header:
+        return set()
+    return {r[0] for r in store.db.execute(
+        "SELECT DISTINCT principal_id FROM messages WHERE message_id_header=?", (header,)
+    )}
+
+
+def messages_with_source(scope: PrincipalScope, batch: int = 200) -> Iterator[tuple[Message, bytes]]:
+    """Every message of the principal with its raw source (``b""`` when only its parsed parts are stored), in id order,
+    read ``batch`` rows at a time so a big mailbox is never in memory at once (an export reads it all)."""
+    after = 0
+    while True:
+        rows = scope.db.execute(
+            "SELECT * FROM messages WHERE principal_id=? AND id>? ORDER BY id LIMIT ?",
+            (scope.principal_id, after, batch),
+        ).fetchall()
+        if not rows:
+            return
+        for r in rows:
+            m = _message(scope, r, with_body=True)
+            b = scope.db.execute("SELECT raw FROM message_bodies WHERE message_id=?", (m.id,)).fetchone()
+            yield m, decompress(b["raw"]) if b and b["raw"] is not None else b""
+        after = rows[-1]["id"]

@@ -232,6 +232,18 @@ def keys_shots(window, out_dir: Path) -> list[Path]:
     return written
 
 
+def offboard_shots(window, out_dir: Path) -> list[Path]:
+    """File → Offboard principal…: the question that names the principal (answered Cancel: nothing is deleted)."""
+    dialog = window.offboarding.open_dialog()
+    if dialog is None:
+        return []
+    settle(window)
+    try:
+        return [shoot_dialog(dialog, out_dir / "offboard-dialog.png")]
+    finally:
+        dialog.reject()
+
+
 def time_shots(window, out_dir: Path, principals: list) -> list[Path]:
     """The Time tab: the first two principals' weeks (totals, the retainer's burn-down, the selected entry's history),
     the first's month; the dialog that adds time and the billing settings. Nothing is written to the workspace."""
@@ -314,6 +326,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size
             written.extend(outgoing_shots(window, out_dir))
             written.extend(time_shots(window, out_dir, principals))
             written.extend(keys_shots(window, out_dir))
+            written.extend(offboard_shots(window, out_dir))
         # every principal's day on one timeline in your time (business hours, meetings, due items, now), what is
         # due and overdue below it, the notifications at the bottom
         window.views.setCurrentIndex(window.views.indexOf(window.today))

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from assistant.ui.outgoing.view import OutgoingView
     from assistant.ui.reminders.today import ReminderWiring, TodayView
     from assistant.ui.reports.scheduler import ReportScheduler
+    from assistant.ui.setup.offboarding import Offboarding
     from assistant.ui.setup.principal_dialog import PrincipalActions
     from assistant.ui.timekeeping.tracker import TimeTracker
     from assistant.ui.timekeeping.view import TimeView
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
     # the features, made by _install_features
     inbox_actions: InboxActions
     principal_actions: PrincipalActions
+    offboarding: Offboarding
     calls: CallsView
     board: BoardView
     approvals: ApprovalsView
@@ -417,7 +419,7 @@ class MainWindow(QMainWindow):
         from assistant.ui.outgoing import view as outgoing_tab
         from assistant.ui.reminders import today
         from assistant.ui.reports import scheduler as report_scheduler
-        from assistant.ui.setup import principal_dialog
+        from assistant.ui.setup import offboarding, principal_dialog
         from assistant.ui.timekeeping import tracker
         from assistant.ui.timekeeping import view as time_tab
 
@@ -428,6 +430,7 @@ class MainWindow(QMainWindow):
         self.inbox_actions = inbox_actions.install(self)
         # add/edit a principal, add an account: the File menu and the principal list's menu
         self.principal_actions = principal_dialog.install(self)
+        self.offboarding = offboarding.install(self)  # File → Offboard principal…: export, revoke, delete, receipt
         self.calls = calls_tab.install(self)  # the Calls tab and the quick log (Ctrl+Shift+L)
         self.board = board_tab.install(self)  # the Board tab and "Make a task" (Ctrl+T)
         self.commands.keep_keys_in(self.board, QKeySequence.StandardKey.Undo)  # the board undoes its own card moves

@@ -124,6 +124,7 @@ class FakeGoogle:
         self.codes: dict[str, dict[str, str]] = {}
         self.access_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
+        self.revoked: list[str] = []  # tokens revoked at /revoke
         # Switches and observations
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, str], bool]] = []  # method, path, query, inside a batch
@@ -415,6 +416,8 @@ class FakeGoogle:
                 return self._authorize(query)
             if path == "/token":
                 return self._token(dict(urllib.parse.parse_qsl(body.decode())), headers)
+            if path == "/revoke" and method == "POST":
+                return self._revoke(dict(urllib.parse.parse_qsl(body.decode())), query)
             if not in_batch or path.startswith("/batch"):
                 self._check_token(headers)
             if path.startswith("/batch/"):
@@ -464,6 +467,21 @@ class FakeGoogle:
         location = query["redirect_uri"] + "?" + urllib.parse.urlencode(
             {"state": query.get("state", ""), "code": code, "scope": query.get("scope", "")})
         return Response(302, b"", {"Location": location})
+
+    def _revoke(self, form: dict[str, str], query: dict[str, str]) -> Response:
+        """Google's revocation endpoint: a refresh token ends its grant (every access token with it); an unknown or
+        revoked token answers 400 ``invalid_token``, as Google does."""
+        token = form.get("token") or query.get("token", "")
+        with self.lock:
+            if token in self.refresh_tokens:
+                self.refresh_tokens.discard(token)
+                self.access_tokens.clear()
+            elif token in self.access_tokens:
+                self.access_tokens.discard(token)
+            else:
+                return Response.json(400, {"error": "invalid_token", "error_description": "Token expired or revoked"})
+            self.revoked.append(token)
+        return Response.json(200, {})
 
     def _token(self, form: dict[str, str], headers: dict[str, str]) -> Response:
         invalid_grant = Response.json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})

@@ -21,7 +21,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from assistant.connectors.base import AccountStore
 from assistant.connectors.gmail.ratelimit import error_message, error_reason
 from assistant.core.credentials import CredentialStore
-from assistant.core.errors import InvalidInput, NeedsSignIn, NotFound, UserError
+from assistant.core.errors import InvalidInput, NeedsSignIn, NotFound, TransientError, UserError
 from assistant.domain import Account, AccountStatus
 
 # Full scope URIs: short ones ("email") make Google widen them and oauthlib then complains of a scope change.
@@ -175,3 +175,46 @@ def sign_in(store: AccountStore, principal_id: int, client_secrets: Path, *, ope
         principal_id=principal_id, kind=KIND, address=address,
         settings={"credential_key": key, "calendar_id": "primary", "poll_interval_s": 60, "contacts": contacts},
     ))
+
+
+def revoke_uri(token_uri: str) -> str:
+    """Google's token revocation endpoint beside the token endpoint the sign-in used (``https://oauth2.googleapis.com/
+    token`` → ``…/revoke``, as Google documents it for installed apps), so a test server's stands beside its own."""
+    base, _, last = token_uri.rstrip("/").rpartition("/")
+    return f"{base}/revoke" if last == "token" else "https://oauth2.googleapis.com/revoke"
+
+
+def revoke_sign_in(account: Account, store: CredentialStore | None = None, *, timeout: float = 30) -> str:
+    """Revoke the app's grant at Google (the refresh token, which ends every token issued with it), then delete the saved
+    sign-in. Says what was done; a grant Google no longer knows counts as revoked, so running it again is safe.
+    Raises :class:`TransientError` when Google cannot be reached (the sign-in is then kept, to revoke next time)."""
+    import requests
+
+    store = store or CredentialStore()
+    key = account.settings.get("credential_key") or credential_key(account.principal_id, account.address)
+    secret = store.get(key)
+    if not secret:
+        return "no saved sign-in"
+    try:
+        info = json.loads(secret)
+        token, token_uri = info.get("refresh_token") or info.get("token"), info["token_uri"]
+    except (ValueError, KeyError, TypeError):
+        store.delete(key)
+        return "saved sign-in unreadable: deleted"
+    try:
+        response = requests.post(revoke_uri(token_uri), data={"token": token}, timeout=timeout,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    except requests.RequestException as exc:
+        raise TransientError(f"cannot reach Google to revoke the access of {account.address}: "
+                             f"{' '.join(str(exc).split())}") from exc
+    if response.status_code == 200:
+        outcome = "access revoked at Google"
+    elif response.status_code == 400 and "invalid_token" in response.text:
+        outcome = "access already revoked at Google"
+    elif response.status_code >= 500 or response.status_code == 429:
+        raise TransientError(f"Google could not revoke the access of {account.address} now ({response.status_code})")
+    else:
+        raise UserError(f"Google refused to revoke the access of {account.address}: {response.status_code}"
+                        f" {' '.join(response.text.split())[:200]}")
+    store.delete(key)
+    return outcome + "; saved sign-in deleted"

@@ -223,3 +223,28 @@ def sign_in(
         account = store.add_account(Account(principal_id=principal_id, kind=KIND, address=address, settings=settings))
     credentials.set(account_key(account.id), cache.serialize())
     return account
+
+
+def forget_sign_in(account: Account, credentials: CredentialStore | None = None) -> str:
+    """Sign an account out for good: msal's account removal on its token cache (the refresh token with it), then the
+    cache deleted from the credential store. Microsoft has no revocation endpoint for a public client's refresh token;
+    deleting the only copy is what ends it here (the principal can also remove the app at myapps.microsoft.com)."""
+    credentials = credentials if credentials is not None else CredentialStore()
+    key = account_key(account.id)
+    serialized = credentials.get(key)
+    if not serialized:
+        return "no saved sign-in"
+    removed = 0
+    if account.settings.get("client_id"):
+        provider = TokenProvider(account, credentials)
+        try:
+            for known in provider.app.get_accounts():
+                provider.app.remove_account(known)
+                removed += 1
+        except (UserError, TransientError, ValueError, requests.RequestException):
+            pass  # the authority cannot be reached: the cache goes below all the same
+        finally:
+            provider.close()
+    credentials.delete(key)
+    return ("signed out with msal (account removed from the token cache); " if removed else "") + \
+        "saved sign-in and refresh token deleted"

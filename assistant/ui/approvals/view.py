@@ -621,8 +621,10 @@ class ComposeApprovalButtons(QWidget):
     failed = Signal(str)
 
     def __init__(self, tasks: TaskManager, draft_ref, parent: QWidget | None = None, *, before_submit=None,
-                 principal: Principal | None = None):
+                 principal: Principal | None = None, confirm_principal=None):
         super().__init__(parent)
+        # ``confirm_principal(warning, proceed)``: asks when the wrong-principal guard speaks (the compose window's)
+        self.confirm_principal = confirm_principal
         self.principal = principal  # whose draft: named in the Send later dialog's title
         self.tasks = tasks
         self.draft_ref = draft_ref
@@ -649,7 +651,8 @@ class ComposeApprovalButtons(QWidget):
     def for_compose(cls, compose: Any) -> ComposeApprovalButtons:
         """The buttons for a compose window's button row; a submit there finishes the window like Send."""
         buttons = cls(compose._tasks, lambda: (compose.principal.id, compose.draft_id) if compose.draft_id else None,
-                      compose, before_submit=compose.save_now, principal=compose.principal)
+                      compose, before_submit=compose.save_now, principal=compose.principal,
+                      confirm_principal=compose.ask_principal)
 
         def finished(state: str) -> None:
             compose._finished = True
@@ -676,7 +679,25 @@ class ComposeApprovalButtons(QWidget):
             self.failed.emit("Nothing to submit yet: the draft has not been saved.")
             return
         principal_id, draft_id = ref
+        if self.confirm_principal is not None:
+            def check(store: Store) -> str | None:
+                from assistant.approvals.guard import check_draft
 
+                return check_draft(store, principal_id, draft_id)
+
+            def checked(warning: str | None) -> None:
+                if warning:
+                    self.confirm_principal(warning, lambda: self._submit_checked(principal_id, draft_id, when,
+                                                                                 require_approval))
+                else:
+                    self._submit_checked(principal_id, draft_id, when, require_approval)
+
+            self.tasks.run(check, on_done=checked, on_error=lambda e: self.failed.emit(describe_error(e)))
+            return
+        self._submit_checked(principal_id, draft_id, when, require_approval)
+
+    def _submit_checked(self, principal_id: int, draft_id: int, when: tuple[str, str] | None,
+                        require_approval: bool) -> None:
         def run(store: Store) -> str:
             from assistant.approvals import drafts
             from assistant.approvals.schedule import parse_send_at, zone_for

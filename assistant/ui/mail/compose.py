@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -235,6 +236,7 @@ class ComposeWindow(QWidget):
         self._finished = False  # sent or discarded: nothing more to save
         self._contacts: list[str] = []
         self.last_error = ""
+        self.principal_box: QMessageBox | None = None  # the wrong-principal question, while it is open
         title = {"new": "New message", "reply": "Reply", "reply-all": "Reply to all", "forward": "Forward",
                  "draft": "Draft"}[start.mode]
         principal_title(self, f"{title} — for {principal.name}", principal)
@@ -624,7 +626,51 @@ class ComposeWindow(QWidget):
             return
         self.send_button.setEnabled(False)
         self.status.setText("Sending…")
-        self.save_now(on_saved=self._submit)
+        self.save_now(on_saved=self._check_principal)
+
+    def _check_principal(self, d: Draft) -> None:
+        """Before the send, the wrong-principal guard (``approvals.guard``), read on the worker: a recipient or thread
+        of another principal's asks once, naming both (Send anyway / Cancel)."""
+        principal_id = self.principal.id
+
+        def check(store: Store) -> str | None:
+            from assistant.approvals.guard import wrong_principal
+
+            return wrong_principal(store, principal_id, d)
+
+        def checked(warning: str | None) -> None:
+            if warning:
+                self.ask_principal(warning, lambda: self._submit(d))
+            else:
+                self._submit(d)
+
+        def failed(error: BaseException) -> None:
+            self.send_button.setEnabled(True)
+            self.show_error(describe_error(error))
+
+        self._tasks.run(check, on_done=checked, on_error=failed)
+
+    def ask_principal(self, warning: str, proceed: Callable[[], None]) -> QMessageBox:
+        """The guard's one line, and *Send anyway* (``proceed()``) or *Cancel* (the draft stays as it is)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "", warning, parent=self)
+        principal_title(box, f"Send as {self.principal.name}?", self.principal)
+        send = box.addButton("Send anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.principal_box = box
+
+        def answered() -> None:
+            self.principal_box = None
+            if box.clickedButton() is send:
+                proceed()
+            else:
+                self.send_button.setEnabled(True)
+                self.status.setText(f"Not sent: still a draft for {self.principal.name}.")
+
+        box.finished.connect(lambda _result: answered())
+        box.open()
+        return box
 
     def _after_inflight(self, fn) -> None:
         QTimer.singleShot(50, lambda: fn() if not self._saving else self._after_inflight(fn))

@@ -1,0 +1,195 @@
+"""Offboarding a demo principal end to end: the export re-imports into a fresh workspace with the same counts, nothing of
+theirs is left in the database's bytes (the file and its write-ahead log), the other principals are unchanged, a run
+interrupted between any two steps finishes when run again, and a Gmail grant is revoked at (a fake) Google."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.cli.main import main
+from assistant.demo.build import SOURCES_DIR, build_demo
+from assistant.domain import Account, Principal
+from assistant.offboarding import service
+from assistant.offboarding.export import workspace_counts
+from assistant.store import Store
+from assistant.store import mail as mail_store
+from tests.fakes.google import FakeGoogle
+
+DANA = "Dana Whitfield"
+# Dana's addresses, one of her correspondents', and words found only in her mail (her matters), in any case
+DANAS_TRACES = [b"dana@whitfield-law.example", b"dana.whitfield@nyc-bar.example", b"mbell@harlowgroup.example",
+                b"brightline", b"whitfield"]
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "ws"
+    build_demo(path)
+    return path
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path) -> Path:
+    """A copy of the demo workspace of its own, its local accounts pointed at its own copy of the sources."""
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_template, ws)
+    store = Store(ws)
+    for account in store.accounts():
+        settings = {k: (v.replace(str(demo_template), str(ws)) if isinstance(v, str) else v)
+                    for k, v in account.settings.items()}
+        store.update_account_settings(account.id, settings)
+    store.close()
+    return ws
+
+
+def raw_bytes(ws: Path) -> bytes:
+    """The database as a thief would read it: the file and its write-ahead log, lower-cased."""
+    data = b""
+    for name in ("workspace.sqlite3", "workspace.sqlite3-wal"):
+        if (ws / name).exists():
+            data += (ws / name).read_bytes()
+    return data.lower()
+
+
+def snapshot(store: Store) -> dict[str, object]:
+    """Counts and a sample of content of every principal but Dana."""
+    out: dict[str, object] = {}
+    for p in store.principals():
+        if p.name == DANA:
+            continue
+        scope = store.scope(p.id)
+        threads = mail_store.threads(scope, limit=5)
+        first = mail_store.thread_messages(scope, threads[0].id)[0]
+        out[p.name] = {
+            "counts": workspace_counts(store, p.id),
+            "threads": [(t.subject, t.message_count, t.participants) for t in threads],
+            "body": mail_store.message(scope, first.id).body_text,
+            "raw": mail_store.raw_message(scope, first.id),
+            "search": [m.id for m in mail_store.search_messages(scope, "meeting")],
+            "accounts": [(a.kind, a.address, a.settings) for a in store.accounts(p.id)],
+        }
+    return out
+
+
+def test_offboarding_exports_what_reimports_deletes_every_trace_and_leaves_the_others(demo, tmp_path):
+    export = tmp_path / "dana-export"
+    store = Store(demo)
+    before = snapshot(store)
+    dana = store.principal_by_name(DANA)
+    counts = workspace_counts(store, dana.id)
+    assert all(counts[k] > 0 for k in ("messages", "events", "contacts", "calls", "time entries", "cards", "drafts"))
+    raw = raw_bytes(demo)
+    assert all(trace in raw for trace in DANAS_TRACES)  # the check below can fail
+    sources = demo / SOURCES_DIR / "dana-whitfield"
+    assert sources.is_dir()
+
+    record = service.offboard(store, DANA, export)
+    # still open, as the app would be: the log was folded in and truncated, and no page keeps a trace of her
+    raw = raw_bytes(demo)
+    assert [trace for trace in DANAS_TRACES if trace in raw] == []
+    assert not (demo / "workspace.sqlite3-wal").exists() or (demo / "workspace.sqlite3-wal").stat().st_size == 0
+    assert store.principal_rows(dana.id) == {}
+    assert store.db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'brightline'").fetchone()[0] == 0
+    assert snapshot(store) == before
+    store.close()
+    assert not sources.exists()  # her demo sources lived inside the workspace folder
+    assert set(record.done) == set(service.STEPS)
+    assert record.deleted["messages"] == counts["messages"]
+
+    receipt = (export / service.RECEIPT).read_text()
+    assert receipt.startswith("Offboarding receipt for Dana Whitfield (dana@whitfield-law.example")
+    assert f"messages: {counts['messages']}" in receipt and "local dana@whitfield-law.example" in receipt
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert manifest["counts"] == counts
+
+    # The export, imported into a fresh workspace the way a user imports files, gives the same counts.
+    fresh = tmp_path / "fresh"
+    assert main(["--workspace", str(fresh), "principal", "add", DANA, "--email", "dana@whitfield-law.example",
+                 "--timezone", "America/New_York"]) == 0
+    for part in ("mail", "calendar", "contacts.vcf", "calls.csv", "time.csv", "board.csv"):
+        assert main(["--workspace", str(fresh), "import", str(export / part), "--principal", DANA]) == 0, part
+    again = Store(fresh)
+    try:
+        imported = workspace_counts(again, again.principal_by_name(DANA).id)
+    finally:
+        again.close()
+    for area in ("messages", "events", "contacts", "calls", "time entries", "cards"):
+        assert imported[area] == counts[area], area
+
+
+@pytest.mark.parametrize("stop_after", ["exported", "verified", "revoked", "deleted"])
+def test_an_offboarding_interrupted_between_steps_finishes_when_run_again(demo, tmp_path, capsys, stop_after):
+    export = tmp_path / "export"
+    store = Store(demo)
+    before = snapshot(store)
+    dana_id = store.principal_by_name(DANA).id
+
+    def crash(step: str) -> None:
+        if step == stop_after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        service.offboard(store, DANA, export, after_step=crash)
+    store.close()
+    record = json.loads((export / service.RECORD).read_text())
+    assert stop_after in record["done"] and "compacted" not in record["done"]
+
+    # run again, from the command line, as the user would
+    assert main(["--workspace", str(demo), "principal", "offboard", DANA, "--export", str(export)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Offboarding receipt for Dana Whitfield") and "nothing of yours remains" in out
+    store = Store(demo)
+    try:
+        assert [p.name for p in store.principals()] == ["Adaeze Okafor", "Kenji Sato"]
+        assert store.principal_rows(dana_id) == {}
+        assert snapshot(store) == before
+    finally:
+        store.close()
+    assert [trace for trace in DANAS_TRACES if trace in raw_bytes(demo)] == []
+    # a third run has nothing left to do and says so the same way
+    assert main(["--workspace", str(demo), "principal", "offboard", DANA, "--export", str(export)]) == 0
+
+
+def test_offboarding_refuses_a_folder_with_something_else_in_it(demo, tmp_path, capsys):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    assert main(["--workspace", str(demo), "principal", "offboard", DANA, "--export", str(busy)]) == 1
+    assert "is not empty" in capsys.readouterr().err
+    store = Store(demo)
+    try:
+        assert DANA in [p.name for p in store.principals()]
+    finally:
+        store.close()
+
+
+def test_a_gmail_grant_is_revoked_at_google_and_the_sign_in_deleted(tmp_path, memory_keyring):
+    with FakeGoogle() as google:
+        store = Store(tmp_path / "ws")
+        ann = store.add_principal(Principal("Ann Lee", "America/New_York", ["ann@example.com"]))
+        ken = store.add_principal(Principal("Ken Sato", "Asia/Tokyo", ["ken@example.jp"]))
+        keys = {}
+        for p, address in ((ann, "ann@example.com"), (ken, "ken@example.jp")):
+            key = f"gmail:{p.id}:{address}"
+            store.add_account(Account(p.id, "gmail", address, settings={"credential_key": key}))
+            memory_keyring.set_password("assistant", key, json.dumps(google.issue_credentials()))
+            keys[p.name] = key
+        ann_refresh = json.loads(memory_keyring.get_password("assistant", keys["Ann Lee"]))["refresh_token"]
+        ken_refresh = json.loads(memory_keyring.get_password("assistant", keys["Ken Sato"]))["refresh_token"]
+
+        record = service.offboard(store, "Ann Lee", tmp_path / "export")
+        assert google.revoked == [ann_refresh]
+        assert ann_refresh not in google.refresh_tokens and ken_refresh in google.refresh_tokens
+        assert memory_keyring.get_password("assistant", keys["Ann Lee"]) is None
+        assert memory_keyring.get_password("assistant", keys["Ken Sato"]) is not None
+        assert record.revoked == ["gmail ann@example.com: access revoked at Google; saved sign-in deleted"]
+
+        # a grant the user already removed at Google: Google answers invalid_token, which counts as revoked
+        google.revoke_grants()
+        record = service.offboard(store, "Ken Sato", tmp_path / "export-ken")
+        assert record.revoked == ["gmail ken@example.jp: access already revoked at Google; saved sign-in deleted"]
+        assert memory_keyring.get_password("assistant", keys["Ken Sato"]) is None
+        store.close()
