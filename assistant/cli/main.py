@@ -519,7 +519,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     timezones.configure()
     argv = sys.argv[1:] if argv is None else list(argv)
     # Scripts call `assistant search` in loops: it needs none of the other modules' commands, whose imports cost ~40 ms.
-    parser = build_parser(extensions=_command_word(argv) != "search")
+    command = _command_word(argv)
+    parser = build_parser(extensions=command != "search")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
@@ -530,6 +531,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         args.workspace = str(default_workspace_dir())
     out = Output(args.json)
+    if command != "search":  # sync and send errors, and bugs, go to the app's log (a search has none to keep)
+        from assistant.core.logs import setup_logging
+
+        setup_logging()
     try:
         return args.handler(args, out)
     except UsageError as exc:

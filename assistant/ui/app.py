@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from assistant.core import timezones
+from assistant.core.logs import setup_logging
+from assistant.ui.crash import CrashReporter
 
 if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
@@ -34,16 +36,28 @@ def run(workspace_dir: Path, argv: list[str] | None = None) -> int:
     from assistant.ui.main_window import MainWindow
 
     timezones.configure()
+    setup_logging()
     # instance() is typed as the QCoreApplication it is declared on; in a widgets app it is a QApplication.
     existing = cast("QApplication | None", QApplication.instance())
     app = existing or QApplication(list(argv) if argv is not None else sys.argv[:1])
     configure_application(app)
     window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
     release = ReleaseTasksWhenPainted(window)
+    crashes = CrashReporter(lambda: current_window(window))
+    crashes.install()
     window.show()
-    code = app.exec()
-    del release
-    return code
+    try:
+        return app.exec()
+    finally:
+        crashes.uninstall()
+        del release
+
+
+def current_window(window: MainWindow) -> MainWindow:
+    """The window in use: the first one, or the one that replaced it (opening the demo from the first-run page)."""
+    while window.replaced_by is not None:
+        window = window.replaced_by
+    return window
 
 
 class ReleaseTasksWhenPainted(QObject):
