@@ -74,7 +74,7 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
     _require_display()
     from assistant.ui.app import run
 
-    return run(Path(args.workspace))
+    return run(Path(args.workspace), mailto=getattr(args, "mailto", None), tray=args.tray)
 
 
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
@@ -83,6 +83,10 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     workspace = Path(args.workspace) if args.workspace_given else default_demo_dir()
     if not args.no_gui:
         _require_display(", or use --no-gui")
+    from assistant.ui.single_instance import in_use
+
+    if in_use(workspace):  # rebuilding would pull the workspace from under the app
+        raise UserError(f"Assistant is open on {workspace}: quit it (File → Quit, or from the tray) and build again")
     build_demo(workspace)
     with _open_workspace(workspace, create=False) as store:
         principals = store.principals()
@@ -417,6 +421,8 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--tray", action="store_true",
+                        help="start with the window hidden in the tray (how Start at login starts it)")
     parser.set_defaults(handler=cmd_app)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -520,11 +526,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # Scripts call `assistant search` in loops: it needs none of the other modules' commands, whose imports cost ~40 ms.
     command = _command_word(argv)
+    mailto = None
+    if command is not None and command[:7].lower() == "mailto:":  # `assistant mailto:…`: the desktop's mailto handler
+        mailto = command
+        argv.remove(command)
+        command = _command_word(argv)
+        if command is not None:
+            print(f"{PROG}: a mailto: link opens the app; it takes no command ({command!r})", file=sys.stderr)
+            return 2
     parser = build_parser(extensions=command != "search")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
         return exit_.code if isinstance(exit_.code, int) else 2
+    args.mailto = mailto
     args.workspace_given = args.workspace is not None
     if args.workspace is None:
         from assistant.store import default_workspace_dir
@@ -576,7 +591,7 @@ def _command_word(argv: Sequence[str]) -> str | None:
             next(values, None)
         elif not token.startswith("-"):
             return token
-        elif token not in ("--json", "--debug") and not token.startswith("--workspace="):
+        elif token not in ("--json", "--debug", "--tray") and not token.startswith("--workspace="):
             return None
     return None
 
