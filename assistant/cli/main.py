@@ -518,6 +518,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     from assistant.cli import reports as cli_reports
     cli_reports.register(commands)
+
+    from assistant.cli import desktop as cli_desktop
+    cli_desktop.register(commands)
     return parser
 
 
