@@ -43,6 +43,8 @@ class WriteAsDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, p.id)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
+        # every row whole: the name, the address and why it is first
+        self.list.setMinimumWidth(min(900, self.list.sizeHintForColumn(0) + 2 * self.list.frameWidth() + 24))
         self.list.itemActivated.connect(lambda _item: self.accept())
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
