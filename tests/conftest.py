@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the app's log (assistant/core/logs.py) in a folder of the test run's, never the developer's own
+os.environ.setdefault("ASSISTANT_LOG_DIR", __import__("tempfile").mkdtemp(prefix="assistant-test-logs-"))
 
 import keyring  # noqa: E402
 import pytest  # noqa: E402

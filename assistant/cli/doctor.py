@@ -135,5 +135,18 @@ def check_workspace(workspace_dir: Path) -> list[Check]:
     return checks
 
 
+def check_log() -> Check:
+    """Where the app's log is (what a support person asks for next), and whether it can be written."""
+    from assistant.core.logs import log_path
+
+    path = log_path()
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if folder is None or not os.access(folder, os.W_OK):
+        return Check("log", False, f"{path} (its folder cannot be written: nothing can be logged)")
+    if path.exists():
+        return Check("log", True, f"{path} ({path.stat().st_size / 1024:.0f} KB)")
+    return Check("log", True, f"{path} (nothing logged yet)")
+
+
 def run_checks(workspace_dir: Path) -> list[Check]:
-    return [check_qt(), check_credentials(), check_time_zones(), *check_workspace(Path(workspace_dir))]
+    return [check_qt(), check_credentials(), check_time_zones(), check_log(), *check_workspace(Path(workspace_dir))]

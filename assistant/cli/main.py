@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant import __version__
 from assistant.cli.format import PROG, Output
 from assistant.cli.format import Parser as _Parser
 from assistant.cli.format import iso_local as _iso_local
@@ -73,7 +74,7 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
     _require_display()
     from assistant.ui.app import run
 
-    return run(Path(args.workspace))
+    return run(Path(args.workspace), mailto=getattr(args, "mailto", None), tray=args.tray)
 
 
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
@@ -82,6 +83,10 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     workspace = Path(args.workspace) if args.workspace_given else default_demo_dir()
     if not args.no_gui:
         _require_display(", or use --no-gui")
+    from assistant.ui.single_instance import in_use
+
+    if in_use(workspace):  # rebuilding would pull the workspace from under the app
+        raise UserError(f"Assistant is open on {workspace}: quit it (File → Quit, or from the tray) and build again")
     build_demo(workspace)
     with _open_workspace(workspace, create=False) as store:
         principals = store.principals()
@@ -415,6 +420,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--workspace", metavar="DIR", help="workspace folder (default: the user data folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--tray", action="store_true",
+                        help="start with the window hidden in the tray (how Start at login starts it)")
     parser.set_defaults(handler=cmd_app)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -512,6 +520,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     from assistant.cli import reports as cli_reports
     cli_reports.register(commands)
+
+    from assistant.cli import desktop as cli_desktop
+    cli_desktop.register(commands)
     return parser
 
 
@@ -519,17 +530,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     timezones.configure()
     argv = sys.argv[1:] if argv is None else list(argv)
     # Scripts call `assistant search` in loops: it needs none of the other modules' commands, whose imports cost ~40 ms.
-    parser = build_parser(extensions=_command_word(argv) != "search")
+    command = _command_word(argv)
+    mailto = None
+    if command is not None and command[:7].lower() == "mailto:":  # `assistant mailto:…`: the desktop's mailto handler
+        mailto = command
+        argv.remove(command)
+        command = _command_word(argv)
+        if command is not None:
+            print(f"{PROG}: a mailto: link opens the app; it takes no command ({command!r})", file=sys.stderr)
+            return 2
+    parser = build_parser(extensions=command != "search")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
         return exit_.code if isinstance(exit_.code, int) else 2
+    args.mailto = mailto
     args.workspace_given = args.workspace is not None
     if args.workspace is None:
         from assistant.store import default_workspace_dir
 
         args.workspace = str(default_workspace_dir())
     out = Output(args.json)
+    if command != "search":  # sync and send errors, and bugs, go to the app's log (a search has none to keep)
+        from assistant.core.logs import setup_logging
+
+        setup_logging()
     try:
         return args.handler(args, out)
     except UsageError as exc:
@@ -571,7 +596,7 @@ def _command_word(argv: Sequence[str]) -> str | None:
             next(values, None)
         elif not token.startswith("-"):
             return token
-        elif token not in ("--json", "--debug") and not token.startswith("--workspace="):
+        elif token not in ("--json", "--debug", "--tray") and not token.startswith("--workspace="):
             return None
     return None
 

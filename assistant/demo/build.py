@@ -39,6 +39,7 @@ import phonenumbers
 from assistant.board import service as task_board
 from assistant.core import timezones
 from assistant.core.errors import UserError
+from assistant.core.resources import resource
 from assistant.core.timezones import UTC
 from assistant.demo.approvals import add_demo_drafts
 from assistant.demo.reminders import add_demo_reminders
@@ -58,7 +59,7 @@ from assistant.store import mail as mail_store
 from assistant.sync.engine import sync_all
 
 log = logging.getLogger(__name__)
-RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "demo"
+RESOURCES = resource("demo")
 MARKER = "DEMO"
 SOURCES_DIR = "demo-sources"
 SEED = 20260501

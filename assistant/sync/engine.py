@@ -169,6 +169,8 @@ def sync_account(
     if final_status is not AccountStatus.OK:
         reason = report.errors[0] if report.errors else final_status.value
     store.set_account_status(account_id, final_status, reason, synced=final_status is AccountStatus.OK)
+    if report.errors:  # what the user sees as one line, kept in the app's log too (core/logs.py)
+        log.warning("sync of account %s: %s: %s", account_id, final_status.value, "; ".join(report.errors))
     report.status = final_status.value
     say("up to date" if final_status is AccountStatus.OK else reason)
     return report
@@ -202,6 +204,7 @@ def _push_outbox(store: Store, account: Account, connector: Connector, now: date
             store.mark_outbox(entry.id, "pending", error=_one_line(exc), next_attempt=now + timedelta(seconds=delay))
             continue
         except PermanentError as exc:
+            log.warning("outbox entry %s (%s) refused: %s", entry.id, entry.op, _one_line(exc))
             _failed(store, entry, _one_line(exc))
             report.failed_now += 1
             continue

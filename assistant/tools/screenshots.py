@@ -212,6 +212,36 @@ def shoot_dialog(dialog, path: Path) -> Path:
     return path
 
 
+def desktop_shots(window, out_dir: Path) -> list[Path]:
+    """File → Desktop integration… once it has read what is in place (it only reads; nothing is applied)."""
+    from assistant.mail.mailto import parse_mailto
+    from assistant.ui.crash import CrashDialog
+    from assistant.ui.mail.mailto import WriteAsDialog
+
+    written = []
+    dialog = window.open_desktop_dialog()
+    settle(window)  # its reading runs on the worker
+    try:
+        written.append(shoot_dialog(dialog, out_dir / "desktop-integration.png"))
+    finally:
+        dialog.reject()
+    # a mailto: link whose address says nothing about whose it is: which principal writes it
+    principals = window.store.principals()
+    write_as = WriteAsDialog(parse_mailto("mailto:pat@client.example?subject=Deed%20of%20assignment"), principals,
+                             [principals[-1].id], window)
+    write_as.show()
+    written.append(shoot_dialog(write_as, out_dir / "mailto-write-as.png"))
+    write_as.reject()
+    # what the user sees when something breaks (a made-up failure; nothing is logged)
+    crash = CrashDialog("KeyError: 'thread_id'", "Assistant 0.1.0, Python 3.11.7, linux\nTraceback (most recent call "
+                        "last):\n  File \"assistant/ui/mail/inbox.py\", line 212, in on_current_changed\n"
+                        "    thread_id = row['thread_id']\nKeyError: 'thread_id'\n", window)
+    crash.show()
+    written.append(shoot_dialog(crash, out_dir / "crash-dialog.png"))
+    crash.reject()
+    return written
+
+
 def keys_shots(window, out_dir: Path) -> list[Path]:
     """The command palette (Ctrl+K) filtered as a user types, and the shortcut sheet (?): each dialog as it shows."""
     written = []
@@ -327,6 +357,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size
             written.extend(time_shots(window, out_dir, principals))
             written.extend(keys_shots(window, out_dir))
             written.extend(offboard_shots(window, out_dir))
+            written.extend(desktop_shots(window, out_dir))
         # every principal's day on one timeline in your time (business hours, meetings, due items, now), what is
         # due and overdue below it, the notifications at the bottom
         window.views.setCurrentIndex(window.views.indexOf(window.today))

@@ -1,6 +1,7 @@
 """Starting the desktop app."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -9,10 +10,13 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from assistant.core import timezones
+from assistant.core.logs import setup_logging
+from assistant.ui.crash import CrashReporter
 
 if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
 
+log = logging.getLogger(__name__)
 APP_NAME = "Assistant"
 ORGANISATION = "Assistant"
 ORGANISATION_DOMAIN = "assistant.invalid"
@@ -30,20 +34,65 @@ def configure_application(app: QApplication) -> None:
     app.setWindowIcon(app_icon())  # the window's, and the tray's (a tray icon without one is not drawn at all)
 
 
-def run(workspace_dir: Path, argv: list[str] | None = None) -> int:
+def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | None = None, tray: bool = False) -> int:
+    """The app on ``workspace_dir``; when one runs on it already, the request (come forward, open ``mailto``) goes to
+    that one and this returns 0 at once. ``tray``: start with the window hidden in the tray (login autostart)."""
+    from assistant.ui.mail.mailto import open_mailto
     from assistant.ui.main_window import MainWindow
+    from assistant.ui.single_instance import AlreadyRunningNotAnswering, SingleInstance, hand_over
 
     timezones.configure()
+    setup_logging()
     # instance() is typed as the QCoreApplication it is declared on; in a widgets app it is a QApplication.
     existing = cast("QApplication | None", QApplication.instance())
     app = existing or QApplication(list(argv) if argv is not None else sys.argv[:1])
     configure_application(app)
+    instance = SingleInstance(Path(workspace_dir))
+    if not instance.acquire():
+        if hand_over(Path(workspace_dir), {"show": not tray, "mailto": mailto}):
+            return 0
+        raise AlreadyRunningNotAnswering(
+            f"Assistant is already running on {workspace_dir} but does not answer: close it (or end its process) "
+            "and start again")
     window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
-    release = ReleaseTasksWhenPainted(window)
-    window.show()
-    code = app.exec()
-    del release
-    return code
+    instance.request_received.connect(lambda request: on_request(current_window(window), request))
+    crashes = CrashReporter(lambda: current_window(window))
+    crashes.install()
+    release = None
+    if tray and window.reminders.tray.has_tray:
+        window.tasks.release()  # no first paint to wait for: the window stays hidden until asked for
+    else:
+        release = ReleaseTasksWhenPainted(window)
+        window.show()
+    if mailto:
+        QTimer.singleShot(0, lambda: open_mailto(window, mailto))
+    try:
+        return app.exec()
+    finally:
+        crashes.uninstall()
+        instance.release()
+        del release
+
+
+def on_request(window: MainWindow, request: dict) -> None:
+    """Another launch's request (``ui/single_instance.py``): come forward, and open its mailto: link."""
+    from assistant.ui.mail.mailto import open_mailto
+    from assistant.ui.reminders.today import bring_up
+
+    log.info("another launch handed over: %s", "a mailto: link" if request.get("mailto") else
+             ("come forward" if request.get("show", True) else "stay in the tray"))
+    if request.get("show", True) or request.get("mailto"):
+        bring_up(window)
+    mailto = request.get("mailto")
+    if isinstance(mailto, str) and mailto:
+        open_mailto(window, mailto)
+
+
+def current_window(window: MainWindow) -> MainWindow:
+    """The window in use: the first one, or the one that replaced it (opening the demo from the first-run page)."""
+    while window.replaced_by is not None:
+        window = window.replaced_by
+    return window
 
 
 class ReleaseTasksWhenPainted(QObject):

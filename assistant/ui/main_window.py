@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
         from assistant.ui.outgoing import view as outgoing_tab
         from assistant.ui.reminders import today
         from assistant.ui.reports import scheduler as report_scheduler
-        from assistant.ui.setup import offboarding, principal_dialog
+        from assistant.ui.setup import desktop_dialog, offboarding, principal_dialog
         from assistant.ui.timekeeping import tracker
         from assistant.ui.timekeeping import view as time_tab
 
@@ -447,6 +447,7 @@ class MainWindow(QMainWindow):
         self.follow_up.set.connect(lambda _reminder: self.reminders.scheduler.reload())
         # automatic time from what is on screen while the window is in use; last, so it sees every tab
         self.time_tracker = tracker.install(self)
+        desktop_dialog.install(self)  # File → Desktop integration…: menu entry, mailto: handler, start at login
 
     def _open_mail(self, principal_id: int, item_id: int | None, *, message: bool) -> None:
         """A message or thread link: the thread, selected in the inbox when it is listed, else shown in the reader."""

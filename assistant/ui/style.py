@@ -12,7 +12,8 @@ from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-ICONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
+from assistant.core.resources import resource
+
 ICON_NAMES = ("sync", "compose", "calendar", "inbox", "search", "warning", "attachment", "flag", "pending")
 _ICON_SIZES = (16, 20, 24, 32, 48, 64)
 _INK = "#000000"  # the one colour the SVGs are drawn in; replaced by the palette's text colour when loaded
@@ -25,7 +26,7 @@ def is_dark(palette: QPalette) -> bool:
 
 @lru_cache(maxsize=64)
 def _icon(name: str, ink: str) -> QIcon:
-    path = ICONS_DIR / f"{name}.svg"
+    path = resource("icons", f"{name}.svg")
     svg = path.read_text(encoding="utf-8").replace(_INK, ink)
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     if not renderer.isValid():
@@ -49,7 +50,7 @@ def app_icon() -> QIcon:
 
 def app_icon_path() -> Path:
     """The same icon as a file, for what takes a path (a desktop notification's icon)."""
-    return ICONS_DIR / "assistant.svg"
+    return resource("icons", "assistant.svg")
 
 
 def icon(name: str, palette: QPalette | None = None) -> QIcon:

@@ -99,3 +99,15 @@ def test_doctor_takes_a_relative_workspace_and_an_import_account_is_not_a_failur
     assert "database" in out and "integrity ok" in out
     (line,) = [row for row in out.splitlines() if row.startswith("account ")]
     assert " ok " in line and "import" in line and "no connector" not in line
+
+
+def test_doctor_prints_where_the_log_is(tmp_path, monkeypatch, capsys):
+    from assistant.cli.main import main
+
+    monkeypatch.setenv("ASSISTANT_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setattr(doctor, "check_qt", lambda: doctor.Check("Qt platform", True, "offscreen"))
+    main(["--workspace", str(tmp_path / "ws"), "doctor"])
+    printed = capsys.readouterr().out
+    assert str(tmp_path / "logs" / "assistant.log") in printed
+    check = doctor.check_log()
+    assert check.ok and check.detail == f"{tmp_path / 'logs' / 'assistant.log'} (nothing logged yet)"

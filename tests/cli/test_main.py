@@ -197,7 +197,7 @@ def test_doctor_json(cli, ada):
     code, out, err = cli.run("--json", "doctor")
     data = json.loads(out)
     names = [c["name"] for c in data["checks"]]
-    assert names[:4] == ["Qt platform", "credential store", "time zones", "database"]
+    assert names[:5] == ["Qt platform", "credential store", "time zones", "log", "database"]
     assert data["ok"] is (code == 0)
     assert all(c["ok"] for c in data["checks"]), data
 
