@@ -510,6 +510,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     from assistant.cli import reports as cli_reports
     cli_reports.register(commands)
+
+    from assistant.cli import workspace as cli_workspace
+    cli_workspace.register(commands)
     return parser
 
 
