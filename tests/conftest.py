@@ -48,6 +48,17 @@ def memory_keyring(tmp_path_factory, monkeypatch) -> InMemoryKeyring:
     return backend
 
 
+@pytest.fixture(autouse=True)
+def private_folder(tmp_path_factory, monkeypatch) -> Path:
+    """The app's private folder for files outside the database (core/private_files.py), one per test."""
+    from assistant.core import private_files
+
+    base = tmp_path_factory.mktemp("private")
+    monkeypatch.setattr(private_files, "BASE", base)
+    monkeypatch.setattr(private_files, "_mine", None)
+    return base
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Store:
     """A fresh, empty workspace store in a temporary directory."""

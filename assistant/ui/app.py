@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from assistant.core import timezones
+from assistant.core import private_files, timezones
 
 if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
@@ -38,6 +38,8 @@ def run(workspace_dir: Path, argv: list[str] | None = None) -> int:
     existing = cast("QApplication | None", QApplication.instance())
     app = existing or QApplication(list(argv) if argv is not None else sys.argv[:1])
     configure_application(app)
+    private_files.sweep()  # what a crashed run left
+    app.aboutToQuit.connect(private_files.clear)
     window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
     release = ReleaseTasksWhenPainted(window)
     window.show()
