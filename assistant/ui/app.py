@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from assistant.core import private_files, timezones
+from assistant.core.errors import WorkspaceLocked
 
 if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
@@ -40,7 +41,11 @@ def run(workspace_dir: Path, argv: list[str] | None = None) -> int:
     configure_application(app)
     private_files.sweep()  # what a crashed run left
     app.aboutToQuit.connect(private_files.clear)
-    window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
+    try:
+        window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
+    except WorkspaceLocked as exc:  # started from a menu there is no terminal to print the reason on
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        raise
     release = ReleaseTasksWhenPainted(window)
     window.show()
     code = app.exec()
