@@ -69,7 +69,9 @@ def check_encryption(workspace_dir: Path) -> Check:
     if db.is_encrypted(db.db_path(workspace_dir)):
         return Check("encryption", True, f"encrypted with SQLCipher 4, its key in the credential store ({db.key_entry(workspace_dir)})")
     if db.secure_store_available():
-        return Check("encryption", False, "not encrypted: run 'assistant workspace encrypt' (the credential store can keep its key)")
+        # decrypted on purpose, or made before encryption: the user's choice, not a fault
+        return Check("encryption", True, "not encrypted: 'assistant workspace encrypt' encrypts it (the credential store"
+                     " can keep its key)")
     return Check("encryption", False, "not encrypted: there is no secure credential store to keep a key in;"
                  " install and unlock gnome-keyring or KWallet, then run 'assistant workspace encrypt'")
 

@@ -94,7 +94,8 @@ _split_query = fts.split_query
 
 
 class Store:
-    def __init__(self, workspace_dir: str | os.PathLike[str], *, create: bool = True):
+    def __init__(self, workspace_dir: str | os.PathLike[str], *, create: bool = True, encrypt: bool | None = None):
+        """``encrypt`` decides for a new workspace only: None, encrypted when a secure credential store exists."""
         self.dir = Path(workspace_dir)
         if not create and not (self.dir / DB_NAME).exists():
             raise NotFound(f"no workspace at {self.dir}")
@@ -103,7 +104,7 @@ class Store:
         self.path = self.dir / DB_NAME
         old_umask = os.umask(0o077)
         try:
-            self.db = db.connect(self.dir)
+            self.db = db.connect(self.dir, encrypt_new=encrypt)
         finally:
             os.umask(old_umask)
         self.db.row_factory = sqlite.Row

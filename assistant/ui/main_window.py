@@ -490,6 +490,7 @@ class MainWindow(QMainWindow):
 
     NOT_ENCRYPTED = ("This workspace is not encrypted: there is no secure credential store to keep its key in. Install"
                      " and unlock gnome-keyring or KWallet, then run: assistant workspace encrypt")
+    NOT_ENCRYPTED_SHORT = "Not encrypted: no secure credential store for its key"  # fits beside the sync state
 
     def _say_if_not_encrypted(self) -> None:
         """A workspace left plain for want of a credential store says so once, in the notice, and keeps a quiet
@@ -502,7 +503,8 @@ class MainWindow(QMainWindow):
         self.encryption_state.setToolTip(self.NOT_ENCRYPTED)
         self.encryption_state.setAccessibleName("Workspace encryption")
         self.statusBar().addPermanentWidget(self.encryption_state)
-        self.notice.show_notice(self.NOT_ENCRYPTED, timeout_ms=20000)
+        self.notice.show_notice(self.NOT_ENCRYPTED_SHORT, timeout_ms=20000)
+        self.notice.label.setToolTip(self.NOT_ENCRYPTED)
 
     # -- principals ----------------------------------------------------------------------------------------------
     def _load_principals_now(self) -> None:

@@ -20,7 +20,7 @@ def test_an_encrypted_workspace_says_nothing(make_window, tmp_path):
     assert db.is_encrypted(ws / db.DB_NAME)
     window = make_window(ws)
     assert window.encryption_state is None
-    assert window.NOT_ENCRYPTED not in window.notice.label.text()
+    assert window.NOT_ENCRYPTED_SHORT not in window.notice.label.text()
 
 
 def test_without_a_credential_store_the_window_says_so_once(make_window, tmp_path):
@@ -28,7 +28,8 @@ def test_without_a_credential_store_the_window_says_so_once(make_window, tmp_pat
     ws = _workspace(tmp_path / "ws")
     assert not db.is_encrypted(ws / db.DB_NAME)
     window = make_window(ws)
-    assert window.notice.isVisible() and window.notice.label.text() == window.NOT_ENCRYPTED
+    assert window.notice.isVisible() and window.notice.label.text() == window.NOT_ENCRYPTED_SHORT
+    assert "assistant workspace encrypt" in window.notice.label.toolTip()
     assert not window.notice.is_error  # information, not an error that waits to be dismissed
     assert window.encryption_state is not None and window.encryption_state.isVisible()
     assert window.encryption_state.text() == "Not encrypted"
