@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import zoneinfo
@@ -64,14 +63,29 @@ def check_credentials() -> Check:
     )
 
 
+def check_encryption(workspace_dir: Path) -> Check:
+    from assistant.store import db
+
+    if db.is_encrypted(db.db_path(workspace_dir)):
+        return Check("encryption", True, f"encrypted with SQLCipher 4, its key in the credential store ({db.key_entry(workspace_dir)})")
+    if db.secure_store_available():
+        # decrypted on purpose, or made before encryption: the user's choice, not a fault
+        return Check("encryption", True, "not encrypted: 'assistant workspace encrypt' encrypts it (the credential store"
+                     " can keep its key)")
+    return Check("encryption", False, "not encrypted: there is no secure credential store to keep a key in;"
+                 " install and unlock gnome-keyring or KWallet, then run 'assistant workspace encrypt'")
+
+
 def check_time_zones() -> Check:
     timezones.configure()
     source = "the tzdata package" if timezones.uses_tzdata_package() else "the system database (" + ", ".join(zoneinfo.TZPATH) + ")"
     return Check("time zones", True, f"tzdata {timezones.tzdata_version()}, read from {source}")
 
 
-def _schema_version_read_only(db_path: Path) -> tuple[int, str]:
-    connection = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)  # a URI needs an absolute path
+def _schema_version_read_only(workspace_dir: Path) -> tuple[int, str]:
+    from assistant.store import db
+
+    connection = db.connect(workspace_dir, read_only=True)
     try:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
@@ -85,15 +99,17 @@ def check_workspace(workspace_dir: Path) -> list[Check]:
     from assistant.connectors import load
     from assistant.domain import AccountStatus
     from assistant.importing.mail import IMPORT_ACCOUNT_KIND
-    from assistant.store import DB_NAME
+    from assistant.store import DB_NAME, db
     from assistant.store.schema import SCHEMA_VERSION
 
     db_path = Path(workspace_dir) / DB_NAME
     if not db_path.exists():
         return [Check("database", False, f"no workspace at {workspace_dir}: run 'assistant demo' or 'assistant principal add'")]
     try:
-        version, integrity = _schema_version_read_only(db_path)
-    except sqlite3.Error as exc:
+        version, integrity = _schema_version_read_only(Path(workspace_dir))
+    except UserError as exc:
+        return [Check("database", False, str(exc))]
+    except db.sqlite.Error as exc:
         return [Check("database", False, f"{db_path} cannot be read: {exc}")]
     if integrity != "ok":
         return [Check("database", False, f"integrity check failed: {integrity}")]
@@ -105,7 +121,7 @@ def check_workspace(workspace_dir: Path) -> list[Check]:
     detail = f"integrity ok, schema version {version}"
     if version < SCHEMA_VERSION:
         detail += f" (upgraded to {SCHEMA_VERSION} when next opened)"
-    checks = [Check("database", True, f"{detail}, {db_path}")]
+    checks = [Check("database", True, f"{detail}, {db_path}"), check_encryption(Path(workspace_dir))]
     if version < SCHEMA_VERSION:
         return checks
 

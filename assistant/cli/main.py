@@ -523,6 +523,8 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     from assistant.cli import desktop as cli_desktop
     cli_desktop.register(commands)
+    from assistant.cli import workspace as cli_workspace
+    cli_workspace.register(commands)
     return parser
 
 

@@ -33,6 +33,10 @@ class CredentialStoreUnavailable(UserError):
     pass
 
 
+class WorkspaceLocked(UserError):
+    """An encrypted workspace whose key this computer's credential store does not give."""
+
+
 class NeedsSignIn(UserError):
     pass
 
@@ -64,9 +68,12 @@ def disk_full(exc: BaseException, where: object = None) -> DiskFull | None:
     import errno
     import sqlite3
 
+    from sqlcipher3 import dbapi2  # the workspace's driver (store/db.py): its errors are its own classes
+
     if isinstance(exc, DiskFull):
         return None
-    full = (isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()) or (
+    operational = (sqlite3.OperationalError, dbapi2.OperationalError)
+    full = (isinstance(exc, operational) and "full" in str(exc).lower()) or (
         isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT))
     if not full:
         return None

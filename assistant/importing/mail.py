@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
 from pathlib import Path
@@ -28,6 +27,7 @@ from assistant.mail import parse_pool
 from assistant.store import Store
 from assistant.store import calendar as calendar_store
 from assistant.store import mail as mail_store
+from assistant.store.db import sqlite
 
 BATCH_SIZE = 500
 _FROM_LINE = re.compile(rb"^From \S*[ \t].*\b\d{1,2}:\d{2}")
@@ -54,7 +54,7 @@ class MailImporter:
         self.event_ids = calendar_store.event_remote_ids(self.scope, self.account_id)
         self.folders_seen: set[str] = set()
         self.pending = 0
-        self._transaction: AbstractContextManager[sqlite3.Connection] | None = None
+        self._transaction: AbstractContextManager[sqlite.Connection] | None = None
 
     def label(self, path: Path, suffix: str = "") -> str:
         try:
@@ -301,7 +301,7 @@ class MailImporter:
             write()
         except DiskFull:
             raise
-        except (sqlite3.Error, ValueError, UserError) as exc:
+        except (sqlite.Error, ValueError, UserError) as exc:
             full = disk_full(exc, self.store.dir)
             if full is not None:
                 raise full from exc

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -35,18 +34,18 @@ from assistant.domain import (
     OutboxEntry,
     Principal,
 )
-from assistant.store import fts
+from assistant.store import db, fts
 from assistant.store.changes import Area, Changes
+from assistant.store.db import DB_NAME, sqlite
 from assistant.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-DB_NAME = "workspace.sqlite3"
 DEFAULT_COLUMNS = ("Inbox", "To do", "Doing", "Waiting on principal", "Done")
 INTERRUPTED = "the last sync was interrupted before it finished"
 # (workspace, account id) of the syncs running in this process: its own pid is alive even when a sync of it crashed
 _SYNCING_HERE: set[tuple[str, int]] = set()
 
 
-def inserted_id(cur: sqlite3.Cursor) -> int:
+def inserted_id(cur: sqlite.Cursor) -> int:
     """The rowid an INSERT just gave (SQLite always sets it after a one-row INSERT)."""
     rowid = cur.lastrowid
     if rowid is None:
@@ -95,18 +94,20 @@ _split_query = fts.split_query
 
 
 class Store:
-    def __init__(self, workspace_dir: str | os.PathLike[str], *, create: bool = True):
+    def __init__(self, workspace_dir: str | os.PathLike[str], *, create: bool = True, encrypt: bool | None = None):
+        """``encrypt`` decides for a new workspace only: None, encrypted when a secure credential store exists."""
         self.dir = Path(workspace_dir)
         if not create and not (self.dir / DB_NAME).exists():
             raise NotFound(f"no workspace at {self.dir}")
         ensure_private_dir(self.dir)
+        db.remove_stale_copies(self.dir)
         self.path = self.dir / DB_NAME
         old_umask = os.umask(0o077)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db = db.connect(self.dir, encrypt_new=encrypt)
         finally:
             os.umask(old_umask)
-        self.db.row_factory = sqlite3.Row
+        self.db.row_factory = sqlite.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -132,7 +133,7 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite.Connection]:
         """A write transaction; nested uses join the outer one. Everything inside lands together or not at all."""
         if self._depth == 0:
             self.db.execute("BEGIN IMMEDIATE")
@@ -154,7 +155,7 @@ class Store:
             if self._depth == 0:
                 try:
                     self.db.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
+                except sqlite.OperationalError as exc:
                     self._uncommitted.clear()
                     if self.db.in_transaction:
                         self.db.execute("ROLLBACK")
@@ -220,7 +221,7 @@ class Store:
                     self.db.execute(
                         "INSERT INTO board_columns(principal_id, name, position) VALUES (?,?,?)", (p.id, name, i)
                     )
-        except sqlite3.IntegrityError:
+        except sqlite.IntegrityError:
             raise InvalidInput(f"a principal named {p.name!r} already exists") from None
         return p
 
@@ -238,7 +239,7 @@ class Store:
             )
 
     @staticmethod
-    def _principal(row: sqlite3.Row) -> Principal:
+    def _principal(row: sqlite.Row) -> Principal:
         return Principal(
             id=row["id"], name=row["name"], timezone=row["timezone"], addresses=json.loads(row["addresses"]),
             region=row["region"], business_hours=BusinessHours.from_text(row["business_hours"]), colour=row["colour"],
@@ -330,7 +331,7 @@ class Store:
             a.id = inserted_id(cur)
         return a
 
-    def _account(self, row: sqlite3.Row) -> Account:
+    def _account(self, row: sqlite.Row) -> Account:
         """A sync marks the account with its process id (``sync_pid``) instead of overwriting the last outcome: the
         account is ``syncing`` while that sync lives; one whose process died midway (killed, crashed) shows its last
         outcome again, saying the last sync was interrupted."""
@@ -423,7 +424,7 @@ class Store:
         return entry
 
     @staticmethod
-    def _outbox(row: sqlite3.Row) -> OutboxEntry:
+    def _outbox(row: sqlite.Row) -> OutboxEntry:
         return OutboxEntry(
             id=row["id"], principal_id=row["principal_id"], account_id=row["account_id"], op=row["op"],
             payload=json.loads(row["payload"]), idempotency_key=row["idempotency_key"], state=row["state"],
@@ -561,4 +562,4 @@ class PrincipalScope:
         return account
 
 
-__all__ = ["Store", "PrincipalScope", "UserError", "default_workspace_dir", "content_hash", "fts_query"]
+__all__ = ["DB_NAME", "Store", "PrincipalScope", "UserError", "default_workspace_dir", "content_hash", "fts_query"]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
@@ -13,6 +12,7 @@ from assistant.core.timezones import from_epoch, to_epoch
 from assistant.domain import BoardColumn, Card, ChecklistItem
 from assistant.store import PrincipalScope, Store, fts, fts_query, inserted_id
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 DEFAULT_ARCHIVE_AFTER_DAYS = 7
 
@@ -21,7 +21,7 @@ _EDITABLE = {"title", "notes", "due_utc", "priority", "labels", "rrule", "link",
              "done_utc", "archived_utc"}
 
 
-def _card(r: sqlite3.Row) -> Card:
+def _card(r: sqlite.Row) -> Card:
     return Card(
         id=r["id"], principal_id=r["principal_id"], title=r["title"], column_id=r["column_id"], position=r["position"],
         notes=r["notes"], due_utc=from_epoch(r["due_utc"]), priority=r["priority"], labels=json.loads(r["labels"]),

@@ -2,7 +2,6 @@
 :mod:`assistant.calendar.ics`). Every statement filters on the scope's principal."""
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -13,6 +12,7 @@ from assistant.domain import (
 )
 from assistant.store import PrincipalScope, adopt_remote_id, content_hash, fts, fts_query, inserted_id
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 
 def upsert_event(scope: PrincipalScope, e: CalendarEvent) -> tuple[int, str]:
@@ -84,7 +84,7 @@ def event_remote_ids(scope: PrincipalScope, account_id: int) -> set[str]:
     }
 
 
-def _event(scope: PrincipalScope, r: sqlite3.Row) -> CalendarEvent:
+def _event(scope: PrincipalScope, r: sqlite.Row) -> CalendarEvent:
     return CalendarEvent(
         id=r["id"], principal_id=r["principal_id"], account_id=r["account_id"], remote_id=r["remote_id"],
         uid=r["uid"], calendar_id=r["calendar_id"], summary=r["summary"], start_utc=from_epoch(r["start_utc"]),

@@ -8,7 +8,6 @@ workspace-wide question is :func:`principals_knowing`, which answers with princi
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -20,6 +19,7 @@ from assistant.domain import Call, CallDirection
 from assistant.store import contacts as contact_store
 from assistant.store import fts, inserted_id
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope, Store
@@ -35,7 +35,7 @@ class CallFilter:
     also_keys: list[str] = field(default_factory=list)  # with ``text``: calls with these parties match as well
 
 
-def _call(r: sqlite3.Row) -> Call:
+def _call(r: sqlite.Row) -> Call:
     return Call(
         id=r["id"], principal_id=r["principal_id"], direction=CallDirection(r["direction"]),
         number_raw=r["number_raw"], number_e164=r["number_e164"], number_valid=bool(r["number_valid"]),

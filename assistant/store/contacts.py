@@ -7,7 +7,6 @@ account or remote id and are never touched by a sync.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from assistant.core.phones import normalise
 from assistant.domain import Contact, RemoteContact
 from assistant.store import inserted_id
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope
@@ -42,7 +42,7 @@ def normalised_emails(emails: Iterable[str]) -> list[str]:
     return out
 
 
-def _contact(r: sqlite3.Row) -> Contact:
+def _contact(r: sqlite.Row) -> Contact:
     return Contact(id=r["id"], principal_id=r["principal_id"], name=r["name"], emails=json.loads(r["emails"]),
                    phones=json.loads(r["phones"]), source=r["source"])
 

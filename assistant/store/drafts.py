@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import Address, Draft, DraftState
 from assistant.store import PrincipalScope, Store, _addr_json, _addrs, inserted_id
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 
 @dataclass
@@ -55,7 +55,7 @@ def _now() -> int:
     return to_epoch(timezones.now_utc())
 
 
-def _draft(r: sqlite3.Row) -> Draft:
+def _draft(r: sqlite.Row) -> Draft:
     rec = json.loads(r["recipients"])
     return Draft(
         id=r["id"], principal_id=r["principal_id"], account_id=r["account_id"], to=_addrs(rec.get("to", [])),
@@ -190,7 +190,7 @@ def versions(scope: PrincipalScope, draft_id: int) -> list[dict[str, Any]]:
 
 
 # -- approval requests ----------------------------------------------------------------------------------------------
-def _request(r: sqlite3.Row) -> ApprovalRequest:
+def _request(r: sqlite.Row) -> ApprovalRequest:
     return ApprovalRequest(
         id=r["id"], principal_id=r["principal_id"], draft_id=r["draft_id"], version=r["version"],
         content_hash=r["content_hash"], channel=r["channel"], reference=r["reference"], state=r["state"],

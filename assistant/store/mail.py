@@ -32,6 +32,7 @@ from assistant.store import (
     inserted_id,
 )
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 
 def upsert_folder(scope: PrincipalScope, f: Folder) -> None:
@@ -221,7 +222,7 @@ def message_remote_ids(scope: PrincipalScope, account_id: int) -> set[str]:
     }
 
 
-def _message(scope: PrincipalScope, r: sqlite3.Row, with_body: bool = False) -> Message:
+def _message(scope: PrincipalScope, r: sqlite.Row, with_body: bool = False) -> Message:
     rec = json.loads(r["recipients"])
     m = Message(
         id=r["id"], principal_id=r["principal_id"], account_id=r["account_id"], remote_id=r["remote_id"],
@@ -361,7 +362,7 @@ def threads(scope: PrincipalScope, offset: int = 0, limit: int = 100, folder: st
     return [_thread(r) for r in rows]
 
 
-def _thread(r: sqlite3.Row) -> Thread:
+def _thread(r: sqlite.Row) -> Thread:
     return Thread(
         id=r["id"], principal_id=r["principal_id"], subject=r["subject"],
         last_date_utc=from_epoch(r["last_date_utc"]), message_count=r["message_count"],

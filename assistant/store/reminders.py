@@ -5,7 +5,6 @@ The only cross-principal reads are :func:`pending_all` (what the scheduler loads
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -15,6 +14,7 @@ from assistant.core.timezones import from_epoch, from_epoch_required, to_epoch
 from assistant.domain import Reminder, ReminderState
 from assistant.store import inserted_id
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope, Store
@@ -34,7 +34,7 @@ _COLUMNS = ("principal_id, kind, text, due_utc, state, link, rrule, created_utc,
             " message_header_id, thread_id")
 
 
-def _row(r: sqlite3.Row) -> Reminder:
+def _row(r: sqlite.Row) -> Reminder:
     return Reminder(
         id=r["id"], principal_id=r["principal_id"], kind=r["kind"], text=r["text"],
         due_utc=from_epoch_required(r["due_utc"]),

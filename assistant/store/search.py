@@ -6,13 +6,13 @@ exclusive, ``after`` inclusive, as in Gmail).
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import cast
 
 from assistant.core.errors import InvalidInput
 from assistant.core.timezones import UTC
+from assistant.store.db import sqlite
 from assistant.store.fts import phrase as _phrase
 from assistant.store.fts import principal_token as _principal_token
 from assistant.store.fts import split_query as _split_query
@@ -126,15 +126,15 @@ def _from_where(match: str, where: list[str], args: list[int | str], walk: bool)
             f" WHERE messages_fts MATCH ? AND {conditions}", [match, *args])
 
 
-def index_hits(db: sqlite3.Connection, match: str) -> int:
+def index_hits(db: sqlite.Connection, match: str) -> int:
     """How many index rows match ``match`` (one principal's, as ``_message_filter`` builds it): cheap, no row read."""
     if not match:
         return 0
     return cast(int, db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchone()[0])
 
 
-def message_rows(db: sqlite3.Connection, query: str, principal_id: int, limit: int,
-                 newer_than: int | None = None) -> list[sqlite3.Row]:
+def message_rows(db: sqlite.Connection, query: str, principal_id: int, limit: int,
+                 newer_than: int | None = None) -> list[sqlite.Row]:
     """The ``messages`` rows of one principal that match ``query``, newest first, at most ``limit``; only those dated
     after ``newer_than`` (epoch seconds) when given: a search over several principals needs no row older than the
     page it already holds."""
@@ -149,7 +149,7 @@ def message_rows(db: sqlite3.Connection, query: str, principal_id: int, limit: i
     return db.execute(f"SELECT m.* {from_where} ORDER BY m.date_utc DESC LIMIT ?", [*args, limit]).fetchall()
 
 
-def message_count(db: sqlite3.Connection, query: str, principal_id: int) -> int:
+def message_count(db: sqlite.Connection, query: str, principal_id: int) -> int:
     """How many messages of one principal match ``query`` (all of them, not a page)."""
     match, where, args = _message_filter(query, principal_id)
     hits = index_hits(db, match)

@@ -7,7 +7,6 @@ assistant works for one principal at a time); every change to an entry keeps wha
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -19,12 +18,13 @@ from assistant.domain import Billing, TimeEntry, TimeSource
 from assistant.domain.time import ROUNDING_MINUTES
 from assistant.store import inserted_id
 from assistant.store.changes import Area
+from assistant.store.db import sqlite
 
 if TYPE_CHECKING:
     from assistant.store import PrincipalScope, Store
 
 
-def _entry(r: sqlite3.Row) -> TimeEntry:
+def _entry(r: sqlite.Row) -> TimeEntry:
     return TimeEntry(
         id=r["id"], principal_id=r["principal_id"], start_utc=from_epoch_required(r["start_utc"]),
         end_utc=from_epoch(r["end_utc"]), source=TimeSource(r["source"]), billable=bool(r["billable"]),

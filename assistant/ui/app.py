@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from assistant.core import timezones
+from assistant.core import private_files, timezones
+from assistant.core.errors import WorkspaceLocked
 from assistant.core.logs import setup_logging
 from assistant.ui.crash import CrashReporter
 
@@ -54,7 +55,14 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
         raise AlreadyRunningNotAnswering(
             f"Assistant is already running on {workspace_dir} but does not answer: close it (or end its process) "
             "and start again")
-    window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
+    private_files.sweep()  # what a crashed run left
+    app.aboutToQuit.connect(private_files.clear)
+    try:
+        window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
+    except WorkspaceLocked as exc:  # started from a menu there is no terminal to print the reason on
+        instance.release()
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        raise
     instance.request_received.connect(lambda request: on_request(current_window(window), request))
     crashes = CrashReporter(lambda: current_window(window))
     crashes.install()

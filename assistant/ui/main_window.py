@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from assistant import reminders
 from assistant.core.errors import UserError
 from assistant.domain import Account, AccountStatus, Principal, Thread
-from assistant.store import Store
+from assistant.store import Store, db
 from assistant.store import calendar as calendar_store
 from assistant.store import mail as mail_store
 from assistant.store.changes import Area, Changes
@@ -497,6 +497,25 @@ class MainWindow(QMainWindow):
         self.sync_status.setObjectName("sync-status")
         self.sync_status.setAccessibleName("Sync state")
         self.statusBar().addPermanentWidget(self.sync_status)
+        self._say_if_not_encrypted()
+
+    NOT_ENCRYPTED = ("This workspace is not encrypted: there is no secure credential store to keep its key in. Install"
+                     " and unlock gnome-keyring or KWallet, then run: assistant workspace encrypt")
+    NOT_ENCRYPTED_SHORT = "Not encrypted: no secure credential store for its key"  # fits beside the sync state
+
+    def _say_if_not_encrypted(self) -> None:
+        """A workspace left plain for want of a credential store says so once, in the notice, and keeps a quiet
+        "Not encrypted" beside the sync state (a workspace the user decrypted on purpose is not nagged about)."""
+        self.encryption_state: QLabel | None = None
+        if db.is_encrypted(self.store.path) or db.secure_store_available():
+            return
+        self.encryption_state = QLabel("Not encrypted", self)
+        self.encryption_state.setObjectName("encryption-state")
+        self.encryption_state.setToolTip(self.NOT_ENCRYPTED)
+        self.encryption_state.setAccessibleName("Workspace encryption")
+        self.statusBar().addPermanentWidget(self.encryption_state)
+        self.notice.show_notice(self.NOT_ENCRYPTED_SHORT, timeout_ms=20000)
+        self.notice.label.setToolTip(self.NOT_ENCRYPTED)
 
     # -- principals ----------------------------------------------------------------------------------------------
     def _load_principals_now(self) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 import keyring
@@ -10,6 +9,7 @@ import tzdata
 from assistant.cli import doctor
 from assistant.domain import Account, AccountStatus, Principal
 from assistant.store import Store
+from assistant.store.db import connect
 
 
 def by_name(checks):
@@ -33,7 +33,7 @@ def test_qt_check_survives_a_platform_qt_cannot_load(monkeypatch):
 
 def test_credential_check_secure_and_not():
     check = doctor.check_credentials()
-    assert check.ok and check.detail == "tests.conftest.InMemoryKeyring (secure)"
+    assert check.ok and check.detail == "tests.keyring_backend.InMemoryKeyring (secure)"
     keyring.set_keyring(keyring.backends.fail.Keyring())
     check = doctor.check_credentials()
     assert not check.ok
@@ -54,7 +54,7 @@ def test_missing_workspace(tmp_path):
 
 def test_workspace_from_a_newer_version(tmp_path):
     Store(tmp_path).close()
-    db = sqlite3.connect(tmp_path / "workspace.sqlite3")
+    db = connect(tmp_path)
     db.execute("PRAGMA user_version=42")
     db.close()
     [check] = doctor.check_workspace(tmp_path)

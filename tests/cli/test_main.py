@@ -170,9 +170,9 @@ def test_search_bad_operator_is_exit_1(cli):
 
 def test_workspace_too_new_is_one_line(cli, ws):
     Store(ws).close()
-    import sqlite3
+    from assistant.store.db import connect
 
-    db = sqlite3.connect(ws / "workspace.sqlite3")
+    db = connect(ws)
     db.execute("PRAGMA user_version=999")
     db.close()
     code, _, err = cli.run("principal", "list")

@@ -24,7 +24,7 @@ def test_set_get_delete_through_the_test_keyring(memory_keyring):
 
 def test_backend_description_names_the_backend(memory_keyring):
     name, secure = backend_description()
-    assert name == "tests.conftest.InMemoryKeyring" and secure is True
+    assert name == "tests.keyring_backend.InMemoryKeyring" and secure is True
 
 
 class PlaintextKeyring(keyring.backends.null.Keyring):

@@ -33,8 +33,33 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.secret_service
-def test_credential_store_against_a_real_secret_service(tmp_path):
+# A workspace made here is encrypted, its key in the real Secret Service; a second process (nothing remembered) opens it.
+WORKSPACE_CHILD = textwrap.dedent("""
+    import os, subprocess, sys
+    from pathlib import Path
+    import keyring
+    from assistant.domain import Principal
+    from assistant.store import Store, db
+
+    ws = Path(os.environ["HOME"]) / "ws"
+    store = Store(ws)
+    store.add_principal(Principal(name="Ada", timezone="Europe/London", addresses=["ada@example.com"]))
+    store.close()
+    assert db.is_encrypted(ws / db.DB_NAME)
+    entry = db.key_entry(ws)
+    key = keyring.get_password("assistant", entry)
+    assert key is not None and len(key) == 64, key
+    assert key.encode() not in b"".join(p.read_bytes() for p in ws.iterdir())
+    again = subprocess.run([sys.executable, "-m", "assistant", "--workspace", str(ws), "--json", "principal", "list"],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "Ada" in again.stdout, again.stderr
+    print("workspace key ok:", entry)
+""")
+
+
+def _in_secret_service(tmp_path, child: str) -> subprocess.CompletedProcess[str]:
+    """``child`` run by Python inside a D-Bus session of its own, with an unlocked gnome-keyring as its Secret
+    Service, and HOME and the XDG folders in ``tmp_path``."""
     missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
     if missing:
         pytest.fail(
@@ -51,9 +76,21 @@ def test_credential_store_against_a_real_secret_service(tmp_path):
         "echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null && "
         f'exec "{sys.executable}" -c "$CHILD"'
     )
-    env["CHILD"] = CHILD
-    done = subprocess.run(
-        ["dbus-run-session", "--", "bash", "-c", script], env=env, capture_output=True, text=True, timeout=120,
+    env["CHILD"] = child
+    return subprocess.run(
+        ["dbus-run-session", "--", "bash", "-c", script], env=env, capture_output=True, text=True, timeout=180,
     )
+
+
+@pytest.mark.secret_service
+def test_credential_store_against_a_real_secret_service(tmp_path):
+    done = _in_secret_service(tmp_path, CHILD)
     assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
     assert "secret service ok: keyring.backends.SecretService.Keyring" in done.stdout
+
+
+@pytest.mark.secret_service
+def test_workspace_key_in_a_real_secret_service(tmp_path):
+    done = _in_secret_service(tmp_path, WORKSPACE_CHILD)
+    assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
+    assert "workspace key ok: workspace:" in done.stdout

@@ -1,6 +1,5 @@
 import json
 import os
-import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from assistant.store import board as board_store
 from assistant.store import calls as call_store
 from assistant.store import mail as mail_store
 from assistant.store import reminders as reminder_store
+from assistant.store.db import connect
 from assistant.store.schema import SCHEMA_VERSION
 
 UTC = UTC
@@ -58,13 +58,13 @@ def test_schema_is_migrated_and_sound(tmp_path):
 
 def test_newer_workspace_is_refused_untouched(tmp_path):
     Store(tmp_path / "ws").close()
-    db = sqlite3.connect(tmp_path / "ws" / DB_NAME)
+    db = connect(tmp_path / "ws")
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     db.commit()
     db.close()
     with pytest.raises(WorkspaceTooNew, match="newer"):
         Store(tmp_path / "ws")
-    db = sqlite3.connect(tmp_path / "ws" / DB_NAME)
+    db = connect(tmp_path / "ws")
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
 
 

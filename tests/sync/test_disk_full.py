@@ -113,7 +113,11 @@ def test_the_command_line_says_so_in_one_line(tmp_path, capsys, monkeypatch):
 def test_disk_full_recognises_sqlite_and_the_os():
     import sqlite3
 
+    from assistant.store.db import sqlite  # the workspace's driver: SQLCipher's build, its own exception classes
+
     assert disk_full(sqlite3.OperationalError("database or disk is full")) is not None
+    assert disk_full(sqlite.OperationalError("database or disk is full")) is not None
+    assert disk_full(sqlite.OperationalError("database is locked")) is None
     assert disk_full(OSError(errno.ENOSPC, "No space left on device"), "/home/ann/ws") is not None
     assert "/home/ann/ws" in str(disk_full(OSError(errno.EDQUOT, "Disk quota exceeded"), "/home/ann/ws"))
     assert disk_full(OSError(errno.EACCES, "Permission denied")) is None

@@ -2,6 +2,7 @@
 source once (through the real connector against the fake Google, off the GUI thread) and acts on the one clicked."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,8 @@ def test_names_show_before_the_download_and_save_writes_the_one_clicked(qtbot, m
     assert len(raw_gets(google)) == 1
 
 
-def test_open_downloads_then_opens_the_one_clicked(qtbot, make_window, workspace, google, synced, monkeypatch):  # noqa: F811
+def test_open_downloads_then_opens_the_one_clicked(qtbot, make_window, workspace, google, synced, monkeypatch,  # noqa: F811
+                                                   private_folder):
     opened: list[str] = []
     monkeypatch.setattr(reader_module.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
     window, reader = open_in_reader(qtbot, make_window, workspace, synced)
@@ -87,6 +89,7 @@ def test_open_downloads_then_opens_the_one_clicked(qtbot, make_window, workspace
         qtbot.mouseClick(buttons(reader, "Open")[0], Qt.MouseButton.LeftButton)
     assert [Path(p).name for p in opened] == [PDF_NAME]
     assert Path(opened[0]).read_bytes() == PDF
+    assert Path(opened[0]).parent == private_folder / str(os.getpid()) / "attachments"  # emptied when the app quits
     assert len(raw_gets(google)) == 1
 
 

@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.board import service as board
-from assistant.core import timezones
+from assistant.core import private_files, timezones
 from assistant.domain import Card, Principal
 from assistant.store import Store
 from assistant.store import board as board_store
@@ -812,8 +812,9 @@ class BoardView(QWidget):
 
         def run(store: Store) -> int:
             from assistant.importing import board as board_io
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                return board_io.export_csv(store, principal_id, f)
+            with private_files.exporting(path) as scratch, open(scratch, "w", encoding="utf-8", newline="") as f:
+                count = board_io.export_csv(store, principal_id, f)
+            return count
 
         def done(count: int) -> None:
             self.show_undo_bar(f"Wrote {count} cards to {path}.")

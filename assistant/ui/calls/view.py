@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from assistant.board import service as board
 from assistant.calls.matching import ContactMatcher, pick_principal
-from assistant.core import timezones
+from assistant.core import private_files, timezones
 from assistant.core.phones import classify, normalise
 from assistant.domain import Call, CallDirection, Principal
 from assistant.store import Store
@@ -618,7 +618,7 @@ class CallsView(QWidget):
         def export(store: Store) -> int:
             scope = store.scope(principal_id)
             calls = call_store.calls_page(scope, f, limit=max(1, call_store.count_calls(scope, f)))
-            with open(path, "w", newline="", encoding="utf-8") as handle:
+            with private_files.exporting(path) as scratch, open(scratch, "w", newline="", encoding="utf-8") as handle:
                 write_csv(handle, calls, zone)
             return len(calls)
 

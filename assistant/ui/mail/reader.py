@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import html
 import re
-import tempfile
 import unicodedata
 import urllib.parse
 from pathlib import Path
@@ -58,7 +57,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.approvals.replies import quoted_history_start, quoted_history_start_html
-from assistant.core import timezones
+from assistant.core import private_files, timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Attachment, Message, Principal, Thread
 from assistant.mail.mime import attachment_bytes, safe_filename
@@ -165,15 +164,10 @@ def unique_target(folder: Path, filename: str) -> Path:
     return target
 
 
-_open_folder: Path | None = None
-
-
 def open_folder() -> Path:
-    """A folder readable by the user alone, for attachments opened in this session."""
-    global _open_folder
-    if _open_folder is None:
-        _open_folder = Path(tempfile.mkdtemp(prefix="assistant-attachments-"))
-    return _open_folder
+    """A folder readable by the user alone, for attachments opened in this session: in the private folder, emptied
+    when the app quits (``core.private_files``)."""
+    return private_files.subfolder("attachments")
 
 
 def write_attachment(store, principal_id: int, message_id: int, attachment: Attachment, path: Path, *,

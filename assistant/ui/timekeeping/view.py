@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import timekeeping
-from assistant.core import timezones
+from assistant.core import private_files, timezones
 from assistant.core.errors import InvalidInput
 from assistant.domain import Billing, Principal, TimeEntry, TimeSource
 from assistant.store import Store
@@ -1236,7 +1236,8 @@ class TimeView(QWidget):
         def make(store: Store) -> tuple[int, str]:
             sheet = timekeeping.timesheet(store, principal_id, first, end)
             if kind == "csv":
-                target.write_text(timekeeping.timesheet_csv(sheet), encoding="utf-8")
+                with private_files.exporting(target) as scratch:
+                    scratch.write_text(timekeeping.timesheet_csv(sheet), encoding="utf-8")
                 return len(sheet.lines), ""
             return len(sheet.lines), timekeeping.timesheet_html(sheet)
 
@@ -1253,7 +1254,8 @@ class TimeView(QWidget):
         from assistant.ui.pdf import write_pdf
 
         try:
-            write_pdf(html, target, title=title, letter=timekeeping.letter_paper(principal))
+            with private_files.exporting(target) as scratch:
+                write_pdf(html, scratch, title=title, letter=timekeeping.letter_paper(principal))
         except OSError as error:
             self.failed.emit(f"{target.name} could not be written: {error.strerror or error}")
 
