@@ -6,7 +6,6 @@ language is :mod:`assistant.store.search`; the actions a user takes on mail (a l
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import cast
