@@ -28,6 +28,7 @@ from assistant.store import calendar as calendar_store
 from assistant.store import calls as call_store
 from assistant.store import drafts as draft_store
 from assistant.store import reminders as reminder_store
+from assistant.store import reports as report_store
 from assistant.timekeeping import timesheet
 
 
@@ -81,10 +82,12 @@ def facts(store: Store, principal_id: int, day: date, end_day: date | None = Non
     next_day = next_working_day(principal, end_day - timedelta(days=1))
     next_start, next_end = timezones.day_bounds_utc(next_day, zone)
     f = Facts(principal, day, end_day, next_day)
+    reports_before = report_store.report_draft_ids(scope)
     for d in draft_store.list_drafts(scope, (DraftState.SENT, DraftState.SENT_BY_PRINCIPAL)):
-        if _within(d.updated_utc, start, end):
+        if _within(d.updated_utc, start, end) and d.id not in reports_before:
             f.sent.append(d.subject or "(no subject)")
-    f.awaiting = [d.subject or "(no subject)" for d in draft_store.list_drafts(scope, (DraftState.AWAITING_APPROVAL,))]
+    f.awaiting = [d.subject or "(no subject)" for d in draft_store.list_drafts(scope, (DraftState.AWAITING_APPROVAL,))
+                  if d.id not in reports_before]
     for entry in store.outbox(states=("done",)):
         if entry.principal_id == principal_id and entry.op == "move" and entry.payload.get("to") == "archive" \
                 and _within(entry.created_utc, start, end):

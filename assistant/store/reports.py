@@ -63,3 +63,10 @@ def claim(scope: PrincipalScope, kind: ReportKind, period: date, draft_id: int =
             (scope.principal_id, kind.value, period.isoformat(), draft_id, error, to_epoch(timezones.now_utc())),
         )
     return cur.rowcount > 0
+
+
+def report_draft_ids(scope: PrincipalScope) -> set[int]:
+    """The drafts that are the principal's reports (a report does not list the reports before it)."""
+    rows = scope.db.execute("SELECT draft_id FROM reports_made WHERE principal_id=? AND draft_id != 0",
+                            (scope.principal_id,))
+    return {r["draft_id"] for r in rows}

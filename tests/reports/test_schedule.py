@@ -83,6 +83,8 @@ def test_each_report_is_made_once_also_after_a_restart_and_never_late(ws):
     assert sorted(s for s, _ in reports_of(store, ann.id)) == ["End of day — Fri, Dec 11, 2026",
                                                                 "End of day — Mon, Dec 7, 2026",
                                                                 "Your week — Mon, Dec 7 to Fri, Dec 11, 2026"]
+    weekly = next(d for d in drafts.list_drafts(store, ann.id) if d.subject.startswith("Your week"))
+    assert "End of day" not in weekly.body_text  # the reports waiting for approval are not news in the next one
     actions = [e.action for e in audit_store.entries(store.scope(ann.id))]
     assert actions.count("draft-created") == actions.count("approval-requested") == 3  # audited like any draft
     store.close()

@@ -39,7 +39,7 @@ from assistant.domain import ApprovalPolicy, BusinessHours, Principal, ReportTem
 from assistant.reports import templates as report_templates
 from assistant.store import Store
 from assistant.ui.setup.account_dialog import AccountDialog
-from assistant.ui.widgets.identity import principal_chip, principal_title
+from assistant.ui.widgets.identity import principal_chip, principal_title, zone_city
 from assistant.ui.widgets.zones import ZonePicker
 from assistant.ui.workers import describe_error
 
@@ -213,7 +213,7 @@ class PrincipalDialog(QDialog):
         snippet_layout.addLayout(right, 2)
         self.tabs.addTab(snippets, "Snippets")
 
-        self.tabs.addTab(self._reports_tab(self.form.report_template), "Reports")
+        self.tabs.addTab(self._reports_tab(self.form.report_template, p.timezone), "Reports")
 
         notes = QWidget(self)
         self.notes = QPlainTextEdit(p.notes, notes)
@@ -242,7 +242,7 @@ class PrincipalDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(640, 460)
 
-    def _reports_tab(self, t: ReportTemplate) -> QWidget:
+    def _reports_tab(self, t: ReportTemplate, zone: str) -> QWidget:
         """The end-of-day report and weekly summary: what they say, how they greet and sign, when they are made."""
         tab = QWidget(self)
         self.report_sections = {}
@@ -287,7 +287,7 @@ class PrincipalDialog(QDialog):
         eod_row = QHBoxLayout()
         eod_row.addWidget(self.report_eod)
         eod_row.addWidget(self.report_eod_at)
-        eod_row.addWidget(QLabel("their time, on their working days", tab), 1)
+        eod_row.addWidget(QLabel(f"their time ({zone_city(zone)}), on their working days", tab), 1)
         weekly_row = QHBoxLayout()
         weekly_row.addWidget(self.report_weekly)
         weekly_row.addWidget(self.report_weekly_at)
