@@ -28,7 +28,15 @@ from assistant.core import timezones
 from assistant.core.credentials import CredentialStore
 from assistant.core.errors import InvalidInput, NotFound, UserError
 from assistant.domain import Account
-from assistant.offboarding.export import MANIFEST, Manifest, Progress, export_principal, receipt_lines, verify
+from assistant.offboarding.export import (
+    MANIFEST,
+    ExportMismatch,
+    Manifest,
+    Progress,
+    export_principal,
+    receipt_lines,
+    verify,
+)
 from assistant.store import Store, ensure_private_dir
 from assistant.store import drafts as draft_store
 
@@ -163,7 +171,7 @@ def offboard(store: Store, name: str, export_dir: str | Path, *, progress: Progr
         report(name, 0, total)
 
     if "deleted" not in record.done:
-        if "exported" not in record.done:
+        if "verified" not in record.done:  # an export not verified yet is made again, from the workspace as it is now
             step("Exporting")
             export_principal(store, record.principal_id, root, report)
             record.mark(root, "exported")
@@ -183,7 +191,14 @@ def offboard(store: Store, name: str, export_dir: str | Path, *, progress: Progr
             record.mark(root, "revoked")
             _after(after_step, "revoked")
         step("Deleting")
-        verify(store, record.principal_id, root)  # nothing new arrived since the export
+        try:
+            verify(store, record.principal_id, root)  # nothing arrived since the export (a sync between two runs)
+        except ExportMismatch:
+            step("Exporting again: the workspace changed since the export")
+            export_principal(store, record.principal_id, root, report)
+            record.mark(root, "exported")
+            verify(store, record.principal_id, root)
+            record.mark(root, "verified")
         record.files, record.left_in_place = _files_of(store, record.principal_id)
         record.save(root)
         record.deleted = store.delete_principal(record.principal_id)
