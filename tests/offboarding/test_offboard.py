@@ -241,3 +241,29 @@ def test_mail_that_arrived_between_two_runs_is_exported_before_anything_is_delet
     manifest = json.loads((export / "manifest.json").read_text())
     assert manifest["counts"]["messages"] == messages + 1
     assert b"Subject: Late arrival" in b"".join(p.read_bytes() for p in (export / "mail").rglob("*.mbox"))
+
+
+def test_the_copies_of_their_draft_attachments_are_deleted_and_no_one_elses(tmp_path):
+    from assistant.approvals.drafts import save_draft
+
+    store = Store(tmp_path / "ws")
+    folders = {}
+    for name, address in (("Ann Lee", "ann@example.com"), ("Ken Sato", "ken@example.jp")):
+        p = store.add_principal(Principal(name, "UTC", [address]))
+        store.add_account(Account(p.id, "local", address))
+        folder = store.dir / "outgoing-attachments" / f"copy-{p.id}"
+        folder.mkdir(parents=True)
+        (folder / "plan.pdf").write_bytes(b"%PDF-1.4 " + name.encode())
+        save_draft(store, p.id, None, to="bob@example.org", subject="Plan", body_text="Attached.",
+                   attachments=[str(folder / "plan.pdf")])
+        folders[name] = folder
+    outside = tmp_path / "elsewhere.pdf"
+    outside.write_bytes(b"%PDF-1.4 mine")
+    save_draft(store, store.principal_by_name("Ann Lee").id, None, to="bob@example.org", subject="Mine",
+               body_text="x", attachments=[str(outside)])
+
+    record = service.offboard(store, "Ann Lee", tmp_path / "export")
+    store.close()
+    assert not folders["Ann Lee"].exists() and (folders["Ken Sato"] / "plan.pdf").exists()
+    assert outside.exists()  # a file of the user's own, attached from outside the workspace, is not the app's
+    assert record.files_deleted == [str(folders["Ann Lee"])]
