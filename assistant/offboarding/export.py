@@ -21,6 +21,7 @@ import io
 import json
 import mailbox
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +65,7 @@ class ExportedFile:
     count: int
     sha256: str = ""
     bytes: int = 0
+    parts: int = 0  # for .ics: the VEVENT components written (a series' overrides are parts of its one event)
 
 
 @dataclass
@@ -180,6 +182,7 @@ def _export_calendars(store: Store, scope: PrincipalScope, root: Path) -> list[E
     accounts = {a.id: a.address for a in store.accounts(scope.principal_id)}
     calendars: dict[str, icalendar.Calendar] = {}
     counts: dict[str, int] = {}
+    parts: dict[str, int] = {}
     zones: dict[str, set[str]] = {}
     for e in calendar_store.events(scope):
         rel = f"calendar/{_safe(accounts.get(e.account_id, str(e.account_id)))}.ics"
@@ -220,12 +223,14 @@ def _export_calendars(store: Store, scope: PrincipalScope, root: Path) -> list[E
                     continue
                 zones[rel].add(tzid)
             cal.add_component(c)
+            if c.name == "VEVENT":
+                parts[rel] = parts.get(rel, 0) + 1
         counts[rel] = counts.get(rel, 0) + 1
     files = []
     for rel, cal in sorted(calendars.items()):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(cal.to_ical())
-        files.append(ExportedFile(rel, "ics", counts[rel]))
+        files.append(ExportedFile(rel, "ics", counts[rel], parts=parts.get(rel, 0)))
     return files
 
 
@@ -306,9 +311,26 @@ def _export_drafts(scope: PrincipalScope, root: Path) -> ExportedFile:
     return _write_json(root, "drafts.json", items)
 
 
+OUTPUTS = ("mail", "calendar", "contacts.vcf", "calls.csv", "time.csv", "board.csv", "drafts.json",
+           "approval-audit.json", "reminders.json", "flagged-replies.json", "principal.json", MANIFEST)
+
+
+def clear_export(root: Path) -> None:
+    """Remove what an earlier (perhaps interrupted) export wrote in ``root``, and nothing else: an mbox is appended to,
+    so a second export over a first would count its messages twice."""
+    for name in OUTPUTS:
+        path = root / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def export_principal(store: Store, principal_id: int, root: Path, progress: Progress | None = None) -> Manifest:
-    """Write everything of the principal's under ``root`` and its manifest; returns the manifest."""
+    """Write everything of the principal's under ``root`` (replacing an earlier export there) and its manifest;
+    returns the manifest."""
     progress = progress or (lambda _what, _done, _total: None)
+    clear_export(root)
     scope = store.scope(principal_id)
     principal = scope.principal
     ensure_private_dir(root)  # 0700: what is inside is the principal's, readable by the user alone
@@ -344,9 +366,8 @@ def _count(path: Path, kind: str) -> int:
             return len(box)
         finally:
             box.close()
-    if kind == "ics":
-        cal = icalendar.Calendar.from_ical(path.read_bytes())
-        return len({str(c.get("uid")) for c in cal.walk("VEVENT")})
+    if kind == "ics":  # the VEVENT components (compared with ``parts``)
+        return len(icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
     if kind == "vcf":
         return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip().upper() == "BEGIN:VCARD")
     if kind.endswith("csv"):
@@ -390,8 +411,9 @@ def verify(store: Store, principal_id: int, root: Path) -> Manifest:
         except (OSError, ValueError, csv.Error) as exc:
             problems.append(f"{f.path} cannot be read back: {exc}")
             continue
-        if found != f.count:
-            problems.append(f"{f.path} holds {found} items, not {f.count}")
+        wanted = f.parts if f.kind == "ics" else f.count
+        if found != wanted:
+            problems.append(f"{f.path} holds {found} items, not {wanted}")
     now = workspace_counts(store, principal_id)
     if now != manifest.counts:
         changed = [f"{k} {manifest.counts.get(k)} → {v}" for k, v in now.items() if manifest.counts.get(k) != v]

@@ -28,7 +28,15 @@ from assistant.core import timezones
 from assistant.core.credentials import CredentialStore
 from assistant.core.errors import InvalidInput, NotFound, UserError
 from assistant.domain import Account
-from assistant.offboarding.export import MANIFEST, Manifest, Progress, export_principal, receipt_lines, verify
+from assistant.offboarding.export import (
+    MANIFEST,
+    ExportMismatch,
+    Manifest,
+    Progress,
+    export_principal,
+    receipt_lines,
+    verify,
+)
 from assistant.store import Store, ensure_private_dir
 from assistant.store import drafts as draft_store
 
@@ -142,13 +150,25 @@ def _delete_files(store: Store, paths: list[str]) -> list[str]:
     return gone
 
 
+class Cancelled(UserError):
+    """Stopped by the assistant while exporting or verifying: nothing was revoked or deleted."""
+
+
 def offboard(store: Store, name: str, export_dir: str | Path, *, progress: Progress | None = None,
-             credentials: CredentialStore | None = None,
-             after_step: Callable[[str], None] | None = None) -> Offboarding:
+             credentials: CredentialStore | None = None, after_step: Callable[[str], None] | None = None,
+             cancelled: Callable[[], bool] | None = None) -> Offboarding:
     """Offboard the principal ``name`` into ``export_dir`` (new or empty, or holding this offboarding to finish).
-    ``after_step`` is called with each step's name once it is recorded. Returns the record; the receipt is
-    :func:`receipt` of it (also written to ``receipt.txt``)."""
-    report = progress or (lambda _what, _done, _total: None)
+    ``after_step`` is called with each step's name once it is recorded. ``cancelled()`` is asked at every progress
+    report while exporting and verifying (where stopping is safe; from revoking on, the run goes to its end). Returns
+    the record; the receipt is :func:`receipt` of it (also written to ``receipt.txt``)."""
+    told = progress or (lambda _what, _done, _total: None)
+    safe_to_stop = True
+
+    def report(what: str, done: int, total: int) -> None:
+        if safe_to_stop and cancelled is not None and cancelled():
+            raise Cancelled(f"offboarding cancelled: nothing was revoked or deleted ({name} is as before)")
+        told(what, done, total)
+
     root = Path(export_dir).expanduser()
     record = _start(store, name, root)
     try:
@@ -158,12 +178,13 @@ def offboard(store: Store, name: str, export_dir: str | Path, *, progress: Progr
         present = False
     if not present and "deleted" not in record.done:
         raise NotFound(f"{record.principal} is no longer in this workspace, but {root} does not record deleting them")
+    safe_to_stop = not ({"revoked", "deleted"} & set(record.done))
 
     def step(name: str, total: int = 1) -> None:
         report(name, 0, total)
 
     if "deleted" not in record.done:
-        if "exported" not in record.done:
+        if "verified" not in record.done:  # an export not verified yet is made again, from the workspace as it is now
             step("Exporting")
             export_principal(store, record.principal_id, root, report)
             record.mark(root, "exported")
@@ -173,6 +194,8 @@ def offboard(store: Store, name: str, export_dir: str | Path, *, progress: Progr
             verify(store, record.principal_id, root)
             record.mark(root, "verified")
             _after(after_step, "verified")
+        report("Revoking access", 0, 1)
+        safe_to_stop = False
         if "revoked" not in record.done:
             accounts = store.accounts(record.principal_id)
             record.revoked = []
@@ -183,7 +206,14 @@ def offboard(store: Store, name: str, export_dir: str | Path, *, progress: Progr
             record.mark(root, "revoked")
             _after(after_step, "revoked")
         step("Deleting")
-        verify(store, record.principal_id, root)  # nothing new arrived since the export
+        try:
+            verify(store, record.principal_id, root)  # nothing arrived since the export (a sync between two runs)
+        except ExportMismatch:
+            step("Exporting again: the workspace changed since the export")
+            export_principal(store, record.principal_id, root, report)
+            record.mark(root, "exported")
+            verify(store, record.principal_id, root)
+            record.mark(root, "verified")
         record.files, record.left_in_place = _files_of(store, record.principal_id)
         record.save(root)
         record.deleted = store.delete_principal(record.principal_id)
@@ -235,4 +265,4 @@ def describe(record: Offboarding) -> dict[str, Any]:
             "files_deleted": record.files_deleted, "left_in_place": record.left_in_place}
 
 
-__all__ = ["offboard", "receipt", "describe", "Offboarding", "STEPS", "RECORD", "RECEIPT", "UserError"]
+__all__ = ["Cancelled", "offboard", "receipt", "describe", "Offboarding", "STEPS", "RECORD", "RECEIPT", "UserError"]

@@ -193,3 +193,77 @@ def test_a_gmail_grant_is_revoked_at_google_and_the_sign_in_deleted(tmp_path, me
         assert record.revoked == ["gmail ken@example.jp: access already revoked at Google; saved sign-in deleted"]
         assert memory_keyring.get_password("assistant", keys["Ken Sato"]) is None
         store.close()
+
+
+def test_an_export_killed_half_way_is_made_again_whole(demo, tmp_path):
+    export = tmp_path / "export"
+    store = Store(demo)
+    dana_id = store.principal_by_name(DANA).id
+    messages = workspace_counts(store, dana_id)["messages"]
+
+    def crash_in_the_mail(what: str, done: int, total: int) -> None:
+        if what == "Exporting mail" and done >= 100:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        service.offboard(store, DANA, export, progress=crash_in_the_mail)
+    assert list((export / "mail").rglob("*.mbox"))  # half an export is on disk
+    service.offboard(store, DANA, export)
+    store.close()
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert sum(f["count"] for f in manifest["files"] if f["kind"] == "mbox") == messages
+
+
+def test_mail_that_arrived_between_two_runs_is_exported_before_anything_is_deleted(demo, tmp_path):
+    from datetime import UTC, datetime
+
+    from assistant.domain import Address, Message
+
+    export = tmp_path / "export"
+    store = Store(demo)
+    dana = store.principal_by_name(DANA)
+
+    def crash(step: str) -> None:
+        if step == "revoked":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        service.offboard(store, DANA, export, after_step=crash)
+    messages = json.loads((export / "manifest.json").read_text())["counts"]["messages"]
+    account = store.accounts(dana.id)[0]
+    mail_store.upsert_message(store.scope(dana.id), Message(
+        principal_id=dana.id, account_id=account.id, remote_id="late-1", subject="Late arrival",
+        sender=Address("Marcus Bell", "mbell@harlowgroup.example"), to=[Address("Dana", "dana@whitfield-law.example")],
+        date_utc=datetime(2026, 3, 2, 15, tzinfo=UTC), message_id_header="<late-1@harlow.example>",
+        body_text="One more thing", folders=["INBOX"]))
+    service.offboard(store, DANA, export)
+    store.close()
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert manifest["counts"]["messages"] == messages + 1
+    assert b"Subject: Late arrival" in b"".join(p.read_bytes() for p in (export / "mail").rglob("*.mbox"))
+
+
+def test_the_copies_of_their_draft_attachments_are_deleted_and_no_one_elses(tmp_path):
+    from assistant.approvals.drafts import save_draft
+
+    store = Store(tmp_path / "ws")
+    folders = {}
+    for name, address in (("Ann Lee", "ann@example.com"), ("Ken Sato", "ken@example.jp")):
+        p = store.add_principal(Principal(name, "UTC", [address]))
+        store.add_account(Account(p.id, "local", address))
+        folder = store.dir / "outgoing-attachments" / f"copy-{p.id}"
+        folder.mkdir(parents=True)
+        (folder / "plan.pdf").write_bytes(b"%PDF-1.4 " + name.encode())
+        save_draft(store, p.id, None, to="bob@example.org", subject="Plan", body_text="Attached.",
+                   attachments=[str(folder / "plan.pdf")])
+        folders[name] = folder
+    outside = tmp_path / "elsewhere.pdf"
+    outside.write_bytes(b"%PDF-1.4 mine")
+    save_draft(store, store.principal_by_name("Ann Lee").id, None, to="bob@example.org", subject="Mine",
+               body_text="x", attachments=[str(outside)])
+
+    record = service.offboard(store, "Ann Lee", tmp_path / "export")
+    store.close()
+    assert not folders["Ann Lee"].exists() and (folders["Ken Sato"] / "plan.pdf").exists()
+    assert outside.exists()  # a file of the user's own, attached from outside the workspace, is not the app's
+    assert record.files_deleted == [str(folders["Ann Lee"])]

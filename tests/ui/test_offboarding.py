@@ -57,3 +57,28 @@ def test_cancel_offboards_nothing(qtbot, tmp_path, make_window):
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert not (tmp_path / "nothing").exists()
     assert "Ken Sato" in [p.name for p in window.principals.principals()]
+
+
+def test_cancel_while_exporting_stops_before_anything_is_revoked_or_deleted(qtbot, tmp_path, make_window):
+    import threading
+
+    ws, _maildir, _ann_id, ken_id = build_workspace(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ken_id)
+    dialog = window.offboarding.open_dialog()
+    dialog.folder.setText(str(tmp_path / "ken-export"))
+    gate = threading.Event()
+    window.tasks.run(lambda _store: gate.wait(10))  # the worker is busy: the offboarding waits its turn
+    dialog.confirm_button.click()
+    assert dialog.cancel_button.isEnabled()
+    with qtbot.wait_signal(window.offboarding.failed, timeout=10000) as failed:
+        dialog.cancel_button.click()
+        gate.set()
+    assert "nothing was revoked or deleted" in failed.args[0]
+    assert "Stopped" in dialog.status.text() and dialog.isVisible()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    store = Store(ws)
+    try:
+        assert [p.name for p in store.principals()] == ["Ann Lee", "Ken Sato"]
+    finally:
+        store.close()

@@ -2,6 +2,7 @@
 worker with its progress in the dialog; the receipt shown at the end (``assistant.offboarding.service``)."""
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ class OffboardDialog(QDialog):
         layout.addWidget(self.buttons)
         self.progressed.connect(self.on_progress, Qt.ConnectionType.QueuedConnection)
         self.running = False
+        self.cancel_requested = threading.Event()  # read by the worker at each progress report
         self.adjustSize()
 
     def on_browse(self) -> None:
@@ -95,7 +97,8 @@ class OffboardDialog(QDialog):
             self.status.setText("Choose a folder for the export first.")
             return
         self.running = True
-        for widget in (self.confirm_button, self.cancel_button, self.folder, self.browse):
+        self.cancel_requested.clear()
+        for widget in (self.confirm_button, self.folder, self.browse):
             widget.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -103,7 +106,8 @@ class OffboardDialog(QDialog):
         self.offboard.emit(Path(text).expanduser())
 
     def on_progress(self, what: str, done: int, total: int) -> None:
-        if total > 1:
+        if not what.startswith(("Exporting", "Verifying")):
+            self.cancel_button.setEnabled(False)  # from revoking on, stopping would leave it half-told        if total > 1:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
             self.status.setText(f"{what}: {done:,} of {total:,}")
@@ -135,8 +139,14 @@ class OffboardDialog(QDialog):
             widget.setEnabled(True)
 
     def reject(self) -> None:
-        if not self.running:  # deleting must not be left half-told
+        """Cancel: closes before the run; while exporting or verifying, stops the run there (nothing is revoked or
+        deleted yet); after that, the run goes to its end."""
+        if not self.running:
             super().reject()
+        elif self.cancel_button.isEnabled():
+            self.cancel_requested.set()
+            self.cancel_button.setEnabled(False)
+            self.status.setText("Stopping…")
 
 
 class Offboarding(QObject):
@@ -169,7 +179,8 @@ class Offboarding(QObject):
         def work(store: Store) -> str:
             from assistant.offboarding import service
 
-            record = service.offboard(store, principal.name, folder, progress=dialog.progressed.emit)
+            record = service.offboard(store, principal.name, folder, progress=dialog.progressed.emit,
+                                      cancelled=dialog.cancel_requested.is_set)
             return service.receipt(record, folder)
 
         def done(receipt: str) -> None:
