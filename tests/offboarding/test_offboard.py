@@ -16,6 +16,8 @@ from assistant.offboarding import service
 from assistant.offboarding.export import workspace_counts
 from assistant.store import Store
 from assistant.store import mail as mail_store
+from assistant.store.convert import convert
+from assistant.store.db import db_path, is_encrypted
 from tests.fakes.google import FakeGoogle
 
 DANA = "Dana Whitfield"
@@ -26,8 +28,13 @@ DANAS_TRACES = [b"dana@whitfield-law.example", b"dana.whitfield@nyc-bar.example"
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory) -> Path:
+    """The demo workspace, made plain (``assistant workspace decrypt``'s code): in an encrypted file no trace of anyone
+    can be read in the raw bytes, before the offboarding as after, so only a plain one shows what the deletion leaves."""
     path = tmp_path_factory.mktemp("demo") / "ws"
     build_demo(path)
+    if is_encrypted(db_path(path)):
+        convert(path, encrypt=False)
+    assert not is_encrypted(db_path(path))
     return path
 
 
