@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from assistant.core import timezones
@@ -34,9 +34,11 @@ def configure_application(app: QApplication) -> None:
     app.setWindowIcon(app_icon())  # the window's, and the tray's (a tray icon without one is not drawn at all)
 
 
-def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | None = None, tray: bool = False) -> int:
+def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | None = None, tray: bool = False,
+        quit_after: float | None = None) -> int:
     """The app on ``workspace_dir``; when one runs on it already, the request (come forward, open ``mailto``) goes to
-    that one and this returns 0 at once. ``tray``: start with the window hidden in the tray (login autostart)."""
+    that one and this returns 0 at once. ``tray``: start with the window hidden in the tray (login autostart).
+    ``quit_after``: quit that many seconds after the first paint, as File → Quit does (the bundle's start check)."""
     from assistant.ui.mail.mailto import open_mailto
     from assistant.ui.main_window import MainWindow
     from assistant.ui.single_instance import AlreadyRunningNotAnswering, SingleInstance, hand_over
@@ -63,6 +65,8 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
         window.tasks.release()  # no first paint to wait for: the window stays hidden until asked for
     else:
         release = ReleaseTasksWhenPainted(window)
+        if quit_after is not None:
+            release.painted.connect(lambda: QTimer.singleShot(int(quit_after * 1000), lambda: quit_app(window)))
         window.show()
     if mailto:
         QTimer.singleShot(0, lambda: open_mailto(window, mailto))
@@ -72,6 +76,13 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
         crashes.uninstall()
         instance.release()
         del release
+
+
+def quit_app(window: MainWindow) -> None:
+    """What *Quit* does: the window closes for real (not into the tray), its worker finishes, the app ends."""
+    current = current_window(window)
+    log.info("quitting as asked at start")
+    current.reminders.quit()
 
 
 def on_request(window: MainWindow, request: dict) -> None:
@@ -99,6 +110,8 @@ class ReleaseTasksWhenPainted(QObject):
     """Lets the window's background tasks start once it has been painted the first time (children paint right after
     their window, in the same pass; the queued call runs after that pass)."""
 
+    painted = Signal()
+
     def __init__(self, window: MainWindow):
         super().__init__()
         self.window = window
@@ -108,4 +121,6 @@ class ReleaseTasksWhenPainted(QObject):
         if watched is self.window and event.type() == QEvent.Type.Paint:
             self.window.removeEventFilter(self)
             QTimer.singleShot(0, self.window.tasks.release)
+            log.info("first paint")
+            self.painted.emit()
         return False
