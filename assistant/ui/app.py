@@ -63,6 +63,7 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
     release = None
     if tray and window.reminders.tray.has_tray:
         window.tasks.release()  # no first paint to wait for: the window stays hidden until asked for
+        log.info("started in the tray: the window shows when asked for")
     else:
         release = ReleaseTasksWhenPainted(window)
         if quit_after is not None:
@@ -94,6 +95,7 @@ def on_request(window: MainWindow, request: dict) -> None:
              ("come forward" if request.get("show", True) else "stay in the tray"))
     if request.get("show", True) or request.get("mailto"):
         bring_up(window)
+        log.info("the window is %s", "shown" if window.isVisible() else "still hidden")
     mailto = request.get("mailto")
     if isinstance(mailto, str) and mailto:
         open_mailto(window, mailto)
