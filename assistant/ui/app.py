@@ -44,7 +44,7 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
     from assistant.ui.single_instance import AlreadyRunningNotAnswering, SingleInstance, hand_over
 
     timezones.configure()
-    setup_logging()
+    setup_logging(app=True)
     # instance() is typed as the QCoreApplication it is declared on; in a widgets app it is a QApplication.
     existing = cast("QApplication | None", QApplication.instance())
     app = existing or QApplication(list(argv) if argv is not None else sys.argv[:1])
