@@ -58,6 +58,21 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
             "and start again")
     window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
     instance.request_received.connect(lambda request: on_request(current_window(window), request))
+
+    def follow(replacement: MainWindow) -> None:
+        """The first-run page opened the demo: this app now holds the demo's workspace, not the first one."""
+        nonlocal instance
+        moved = SingleInstance(replacement.workspace_dir)
+        if moved.acquire():
+            instance.release()
+            instance = moved
+            moved.request_received.connect(lambda request: on_request(current_window(window), request))
+        else:
+            log.warning("another app holds %s: this one keeps answering for %s", replacement.workspace_dir,
+                        instance.workspace_dir)
+        replacement.workspace_opened.connect(follow)
+
+    window.workspace_opened.connect(follow)
     crashes = CrashReporter(lambda: current_window(window))
     crashes.install()
     release = None
