@@ -74,7 +74,7 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
     _require_display()
     from assistant.ui.app import run
 
-    return run(Path(args.workspace), mailto=getattr(args, "mailto", None), tray=args.tray)
+    return run(Path(args.workspace), mailto=getattr(args, "mailto", None), tray=args.tray, quit_after=args.quit_after)
 
 
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
@@ -100,7 +100,7 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
         return 0
     from assistant.ui.app import run
 
-    return run(workspace)
+    return run(workspace, quit_after=args.quit_after)
 
 
 def cmd_principal_add(args: argparse.Namespace, out: Output) -> int:
@@ -423,6 +423,8 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--tray", action="store_true",
                         help="start with the window hidden in the tray (how Start at login starts it)")
+    parser.add_argument("--quit-after", metavar="SECONDS", type=float, default=None,
+                        help="quit that long after the window first shows (a start-up check)")
     parser.set_defaults(handler=cmd_app)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -594,11 +596,11 @@ def _command_word(argv: Sequence[str]) -> str | None:
     """The command named in ``argv``, past the global options (None for ``--help`` or no command)."""
     values = iter(argv)
     for token in values:
-        if token == "--workspace":
+        if token in ("--workspace", "--quit-after"):
             next(values, None)
         elif not token.startswith("-"):
             return token
-        elif token not in ("--json", "--debug", "--tray") and not token.startswith("--workspace="):
+        elif token not in ("--json", "--debug", "--tray") and not token.startswith(("--workspace=", "--quit-after=")):
             return None
     return None
 

@@ -1,7 +1,7 @@
 """The app's log: one rotating file in the platform's log folder, scrubbed of secrets and message text.
 
 What goes in: unhandled exceptions in the window (``ui/crash.py``), bugs and refused changes in sync and send
-(``sync/engine.py``), anything else logged at WARNING or above, and the ``assistant`` loggers' INFO. What never goes
+(``sync/engine.py``), anything else logged at WARNING or above, and in the app the ``assistant`` loggers' INFO. What never goes
 in: tokens, passwords, authorisation headers (replaced by ``[scrubbed]``) and message bodies — no code logs a body,
 and a line longer than ``MAX_LINE`` (where quoted text would show up in an exception's message) is cut.
 
@@ -74,11 +74,15 @@ class _Handler(logging.handlers.RotatingFileHandler):
     """Ours, so setting up again replaces it instead of adding a second."""
 
 
-def setup_logging() -> Path:
-    """Send warnings (and the app's own INFO) to the rotating log; the file is made at its first line. Idempotent;
+def setup_logging(*, app: bool = False) -> Path:
+    """Send warnings to the rotating log — and with ``app`` (the desktop app's start) the ``assistant`` loggers' INFO
+    too: what another launch asked, when the window first painted. The file is made at its first line. Idempotent;
     called by the command line and the app at start. Returns the log's path."""
     path = log_path()
     root = logging.getLogger()
+    ours = logging.getLogger("assistant")
+    if app and (ours.level == logging.NOTSET or ours.level > logging.INFO):
+        ours.setLevel(logging.INFO)
     for handler in [h for h in root.handlers if isinstance(h, _Handler)]:
         if Path(handler.baseFilename) == path.resolve():
             return path
@@ -94,7 +98,4 @@ def setup_logging() -> Path:
     root.addHandler(handler)
     if root.level > logging.WARNING or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)
-    ours = logging.getLogger("assistant")
-    if ours.level == logging.NOTSET or ours.level > logging.INFO:
-        ours.setLevel(logging.INFO)
     return path

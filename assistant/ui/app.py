@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from assistant.core import private_files, timezones
@@ -35,15 +35,17 @@ def configure_application(app: QApplication) -> None:
     app.setWindowIcon(app_icon())  # the window's, and the tray's (a tray icon without one is not drawn at all)
 
 
-def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | None = None, tray: bool = False) -> int:
+def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | None = None, tray: bool = False,
+        quit_after: float | None = None) -> int:
     """The app on ``workspace_dir``; when one runs on it already, the request (come forward, open ``mailto``) goes to
-    that one and this returns 0 at once. ``tray``: start with the window hidden in the tray (login autostart)."""
+    that one and this returns 0 at once. ``tray``: start with the window hidden in the tray (login autostart).
+    ``quit_after``: quit that many seconds after the first paint, as File → Quit does (the bundle's start check)."""
     from assistant.ui.mail.mailto import open_mailto
     from assistant.ui.main_window import MainWindow
     from assistant.ui.single_instance import AlreadyRunningNotAnswering, SingleInstance, hand_over
 
     timezones.configure()
-    setup_logging()
+    setup_logging(app=True)
     # instance() is typed as the QCoreApplication it is declared on; in a widgets app it is a QApplication.
     existing = cast("QApplication | None", QApplication.instance())
     app = existing or QApplication(list(argv) if argv is not None else sys.argv[:1])
@@ -64,13 +66,31 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
         QMessageBox.critical(None, APP_NAME, str(exc))
         raise
     instance.request_received.connect(lambda request: on_request(current_window(window), request))
+
+    def follow(replacement: MainWindow) -> None:
+        """The first-run page opened the demo: this app now holds the demo's workspace, not the first one."""
+        nonlocal instance
+        moved = SingleInstance(replacement.workspace_dir)
+        if moved.acquire():
+            instance.release()
+            instance = moved
+            moved.request_received.connect(lambda request: on_request(current_window(window), request))
+        else:
+            log.warning("another app holds %s: this one keeps answering for %s", replacement.workspace_dir,
+                        instance.workspace_dir)
+        replacement.workspace_opened.connect(follow)
+
+    window.workspace_opened.connect(follow)
     crashes = CrashReporter(lambda: current_window(window))
     crashes.install()
     release = None
     if tray and window.reminders.tray.has_tray:
         window.tasks.release()  # no first paint to wait for: the window stays hidden until asked for
+        log.info("started in the tray: the window shows when asked for")
     else:
         release = ReleaseTasksWhenPainted(window)
+        if quit_after is not None:
+            release.painted.connect(lambda: QTimer.singleShot(int(quit_after * 1000), lambda: quit_app(window)))
         window.show()
     if mailto:
         QTimer.singleShot(0, lambda: open_mailto(window, mailto))
@@ -82,6 +102,13 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
         del release
 
 
+def quit_app(window: MainWindow) -> None:
+    """What *Quit* does: the window closes for real (not into the tray), its worker finishes, the app ends."""
+    current = current_window(window)
+    log.info("quitting as asked at start")
+    current.reminders.quit()
+
+
 def on_request(window: MainWindow, request: dict) -> None:
     """Another launch's request (``ui/single_instance.py``): come forward, and open its mailto: link."""
     from assistant.ui.mail.mailto import open_mailto
@@ -91,6 +118,7 @@ def on_request(window: MainWindow, request: dict) -> None:
              ("come forward" if request.get("show", True) else "stay in the tray"))
     if request.get("show", True) or request.get("mailto"):
         bring_up(window)
+        log.info("the window is %s", "shown" if window.isVisible() else "still hidden")
     mailto = request.get("mailto")
     if isinstance(mailto, str) and mailto:
         open_mailto(window, mailto)
@@ -107,6 +135,8 @@ class ReleaseTasksWhenPainted(QObject):
     """Lets the window's background tasks start once it has been painted the first time (children paint right after
     their window, in the same pass; the queued call runs after that pass)."""
 
+    painted = Signal()
+
     def __init__(self, window: MainWindow):
         super().__init__()
         self.window = window
@@ -116,4 +146,6 @@ class ReleaseTasksWhenPainted(QObject):
         if watched is self.window and event.type() == QEvent.Type.Paint:
             self.window.removeEventFilter(self)
             QTimer.singleShot(0, self.window.tasks.release)
+            log.info("first paint")
+            self.painted.emit()
         return False

@@ -792,7 +792,10 @@ class MainWindow(QMainWindow):
 
         def build(_store: Store) -> Path:
             from assistant.demo.build import build_demo
+            from assistant.ui.single_instance import in_use
 
+            if in_use(demo_dir):  # another Assistant has the demo open: never rebuilt under it
+                raise UserError(f"Assistant is open on the demo in another window ({demo_dir}): use that one")
             build_demo(demo_dir)
             return demo_dir
 

@@ -146,3 +146,17 @@ def test_the_demo_is_not_rebuilt_under_a_running_app(qapp, ws, capsys):
     finally:
         holder.release()
     assert not in_use(ws)
+
+
+def test_the_first_run_page_does_not_rebuild_a_demo_another_app_has_open(qtbot, make_window, tmp_path):
+    window = make_window(tmp_path / "empty")
+    holder = SingleInstance(window.demo_dir)
+    assert holder.acquire()
+    try:
+        window.on_open_demo()
+        qtbot.waitUntil(lambda: "use that one" in window.first_run.status.text(), timeout=10_000)
+        assert f"Assistant is open on the demo in another window ({window.demo_dir})" in window.first_run.status.text()
+        assert window.replaced_by is None
+        assert not (window.demo_dir / "workspace.sqlite3").exists()
+    finally:
+        holder.release()
