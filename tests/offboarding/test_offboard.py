@@ -274,3 +274,26 @@ def test_the_copies_of_their_draft_attachments_are_deleted_and_no_one_elses(tmp_
     assert not folders["Ann Lee"].exists() and (folders["Ken Sato"] / "plan.pdf").exists()
     assert outside.exists()  # a file of the user's own, attached from outside the workspace, is not the app's
     assert record.files_deleted == [str(folders["Ann Lee"])]
+
+
+def test_at_a_terminal_it_asks_for_the_name_and_a_wrong_answer_changes_nothing(demo, tmp_path):
+    """A person at a terminal is asked once; a script (input not a terminal, or --yes) is not."""
+    import os
+    import subprocess
+    import sys
+
+    primary, secondary = os.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "assistant", "--workspace", str(demo), "principal", "offboard",
+                              DANA, "--export", str(tmp_path / "out")], stdin=secondary, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    os.close(secondary)
+    os.write(primary, b"Kenji\n")
+    _, err = child.communicate(timeout=120)
+    os.close(primary)
+    assert child.returncode == 1 and "Nothing was changed" in err
+    store = Store(demo)
+    try:
+        assert store.principal_by_name(DANA) is not None
+    finally:
+        store.close()
+    assert not (tmp_path / "out").exists()
