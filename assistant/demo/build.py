@@ -52,7 +52,7 @@ from assistant.domain import (
     CallDirection,
     Principal,
 )
-from assistant.store import PrincipalScope, Store
+from assistant.store import PrincipalScope, Store, db
 from assistant.store import calls as call_store
 from assistant.store import contacts as contact_store
 from assistant.store import mail as mail_store
@@ -159,6 +159,10 @@ def _clear_previous_demo(workspace_dir: Path) -> None:
         raise NotADemoWorkspace(
             f"{workspace_dir} is not empty and is not a demo workspace: choose an empty folder for the demo"
         )
+    try:
+        db.forget_key(workspace_dir)  # the old demo's key goes with it, or every rebuild would leave one behind
+    except UserError:
+        pass  # no credential store to forget it from: nothing was kept there
     for child in workspace_dir.iterdir():
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child)

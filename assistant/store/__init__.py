@@ -1,4 +1,5 @@
-"""The workspace store: one SQLite file, every read and write scoped to a principal by the API itself.
+"""The workspace store: one SQLite file (SQLCipher-encrypted where a credential store keeps its key: ``store/db.py``),
+every read and write scoped to a principal by the API itself.
 
 ``Store`` holds workspace-wide things (principals, accounts, sync cursors, the outbox). ``store.scope(principal_id)``
 returns a :class:`PrincipalScope`, the handle every per-principal read and write takes: one module per area holds them

@@ -189,3 +189,18 @@ def test_a_conversion_killed_at_any_step_leaves_one_good_workspace(cli, tmp_path
         assert data["encrypted"] is encrypted_after_swap
         assert _contents(ws) == (40, 40, "ok")
     assert not (ws / db.KEY_FILE).exists()
+
+
+def test_replacing_the_demo_forgets_the_old_demo_key(tmp_path, memory_keyring):
+    """Every `assistant demo` replaces the demo workspace: the old one's key must not stay behind in the keyring."""
+    from assistant.demo.build import MARKER, _clear_previous_demo
+
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / MARKER).write_text("a demo\n")
+    Store(demo).close()
+    assert db.is_encrypted(demo / db.DB_NAME)
+    assert [u for (_, u) in memory_keyring.secrets if u.startswith("workspace:")]
+    _clear_previous_demo(demo)
+    assert list(demo.iterdir()) == []
+    assert [u for (_, u) in memory_keyring.secrets if u.startswith("workspace:")] == []

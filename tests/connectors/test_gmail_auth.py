@@ -16,7 +16,6 @@ from assistant.connectors.gmail import SCOPES, GmailConnector, sign_in
 from assistant.connectors.gmail.auth import load_credentials
 from assistant.core.errors import CredentialStoreUnavailable, InvalidInput, UserError
 from assistant.domain import AccountStatus, Principal
-from assistant.store.db import KEY_ENTRY_PREFIX
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import make_raw
 from tests.fakes.google import FakeGoogle
@@ -76,8 +75,8 @@ def test_sign_in_without_a_browser_stores_the_grant_only_in_the_keyring(workspac
 
     assert (account.kind, account.address, account.principal_id) == ("gmail", "ada@example.com", principal.id)
     assert workspace.accounts(principal.id) == [account]
-    # the grant, beside the workspace's own encryption key (store/db.py)
-    (stored,) = [v for (_s, name), v in memory_keyring.secrets.items() if not name.startswith(KEY_ENTRY_PREFIX)]
+    # the grant, beside the workspace's own encryption key
+    (stored,) = [secret for (_, name), secret in memory_keyring.secrets.items() if not name.startswith("workspace:")]
     grant = json.loads(stored)
     assert grant["refresh_token"] and grant["token_uri"] == google.root + "token"
     # No secret in the account settings or anywhere in the workspace files.
