@@ -15,12 +15,13 @@ from PySide6.QtNetwork import QLocalSocket
 from assistant.domain import Account, Principal
 from assistant.store import Store
 from assistant.ui.single_instance import LOCK_NAME, SingleInstance, hand_over, server_name
+from tests.keyring_backend import FILE_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ws(tmp_path) -> Path:
+def ws(tmp_path, memory_keyring) -> Path:
     path = tmp_path / "ws"
     store = Store(path)
     p = store.add_principal(Principal(name="Dana Whitfield", timezone="America/New_York",
@@ -31,10 +32,13 @@ def ws(tmp_path) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path) -> dict[str, str]:
+def env(tmp_path, memory_keyring) -> dict[str, str]:
+    """An empty environment but for the credential store the workspace's key is in (a file the children read)."""
     home = tmp_path / "home"
     home.mkdir()
     return {
+        "PYTHON_KEYRING_BACKEND": os.environ["PYTHON_KEYRING_BACKEND"],
+        FILE_VARIABLE: os.environ[FILE_VARIABLE],
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(ROOT),
         "HOME": str(home),
