@@ -574,10 +574,14 @@ class TimeGrid(QWidget):
             inner = rect.adjusted(6, 2, -3, -2)
             lines = max(1, int(inner.height() // fm.lineSpacing()))
             inner.setHeight(lines * fm.lineSpacing())  # whole lines only: no line cut in half at the bottom
-            label = self.label(o, int(inner.height() // fm.lineSpacing()))
+            label = self.label(o, lines)
             painter.save()
             painter.setClipRect(inner)
-            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+            if lines == 1:  # one line: cut at its end with "…", not wrapped after the first words
+                label = fm.elidedText(label.splitlines()[0], Qt.TextElideMode.ElideRight, int(inner.width()))
+            else:
+                flags |= Qt.TextFlag.TextWordWrap
             painter.drawText(inner, int(flags), label)
             painter.restore()
 
