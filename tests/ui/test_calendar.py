@@ -554,6 +554,9 @@ def test_all_principals_shows_every_calendar_in_your_time_each_event_tagged_and_
     # not synced yet: the local calendars have not been written
     assert grid.label(ann_event, 2) == "14:00 · 09:00 EDT\nAnn: Budget review · not synced"
     assert grid.label(ken_event, 1) == "10:00 Ken: Visa interview · not synced"
+    one_line, flags = grid.box_text(ken_event, 1, grid.fontMetrics().horizontalAdvance("10:00 Ken: Visa"))
+    assert one_line.startswith("10:00 Ken: ") and one_line.endswith("…") and "\n" not in one_line
+    assert not flags & Qt.TextFlag.TextWordWrap
     assert grid.describe(ken_event).startswith("Ken — Visa interview: Wed 18:00–19:00 JST (your time Wed 10:00–11:00")
     # no one's business hours are shaded on everyone's grid
     image = grid.grab().toImage()

@@ -872,7 +872,7 @@ BOARD_KEYS: list[tuple[str, str, list[KeySpec], str, Callable[[BoardView], objec
      lambda view: view.move_current(1)),
     ("board-delete-card", "Delete card", ["Del"], "cards", BoardView.delete_current),
     ("board-undo", "Undo on the board", [QKeySequence.StandardKey.Undo], "board", lambda view: view.undo_stack.undo()),
-    ("board-redo", "Redo on the board", [QKeySequence.StandardKey.Redo], "board", lambda view: view.undo_stack.redo()),
+    ("board-redo", "Redo on the board", ["Ctrl+Shift+Z", "Ctrl+Y"], "board", lambda view: view.undo_stack.redo()),
 ]
 
 

@@ -453,6 +453,16 @@ class TimeGrid(QWidget):
             text += f"\n{o.location}"
         return text
 
+    def box_text(self, o: EventOccurrence, lines: int, width: float) -> tuple[str, int]:
+        """The text an event's box of ``lines`` whole lines and ``width`` pixels draws, and how: one line is cut at
+        its end with "…" (wrapped, it would stop after its first words); more lines wrap."""
+        label = self.label(o, lines)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        if lines <= 1:
+            return self.fontMetrics().elidedText(label.splitlines()[0], Qt.TextElideMode.ElideRight, int(width)), \
+                int(flags)
+        return label, int(flags | Qt.TextFlag.TextWordWrap)
+
     # -- geometry ----------------------------------------------------------------------------------------------------
     def hour_height(self) -> int:
         return max(40, int(self.fontMetrics().height() * 2.6))
@@ -574,11 +584,10 @@ class TimeGrid(QWidget):
             inner = rect.adjusted(6, 2, -3, -2)
             lines = max(1, int(inner.height() // fm.lineSpacing()))
             inner.setHeight(lines * fm.lineSpacing())  # whole lines only: no line cut in half at the bottom
-            label = self.label(o, int(inner.height() // fm.lineSpacing()))
+            label, flags = self.box_text(o, lines, inner.width())
             painter.save()
             painter.setClipRect(inner)
-            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-            painter.drawText(inner, int(flags), label)
+            painter.drawText(inner, flags, label)
             painter.restore()
 
         now = self.now_line()
