@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 
 from assistant.approvals import lifecycle
-from assistant.approvals.content import draft_hash
+from assistant.approvals.content import attachment_data, draft_hash
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound
 from assistant.domain import Address, ApprovalPolicy, Draft, DraftState
@@ -65,7 +64,7 @@ def save_draft(
     account_id = _account_for(store, principal_id, account_id)
     to_list, cc_list = compose.parse_addresses(to), compose.parse_addresses(cc)
     for a in attachments:
-        if not Path(a).is_file():
+        if attachment_data(store, principal_id, str(a)) is None:
             raise InvalidInput(f"cannot attach {a}: no such file")
     if approval not in (None, ""):
         approval = ApprovalPolicy(approval).value
@@ -78,7 +77,7 @@ def save_draft(
     if draft_id is None:
         d = Draft(principal_id, account_id, to_list, subject, body_text, cc=cc_list, in_reply_to=in_reply_to,
                   references=references, attachments=[str(a) for a in attachments], approval=approval or "")
-        d.content_hash = draft_hash(d)
+        d.content_hash = draft_hash(store, d)
         with store.transaction():
             sql.insert_draft(scope, d)
             sql.add_version(scope, d, actor)
@@ -88,7 +87,7 @@ def save_draft(
     d = sql.get_draft(scope, draft_id)
     new = Draft(principal_id, account_id, to_list, subject, body_text, cc=cc_list, in_reply_to=in_reply_to,
                 references=references, attachments=[str(a) for a in attachments])
-    new_hash = draft_hash(new)
+    new_hash = draft_hash(store, new)
     approval_changed = approval is not None and approval != d.approval
     if new_hash == d.content_hash and account_id == d.account_id and not approval_changed:
         return d

@@ -227,7 +227,7 @@ def decide(store: Store, principal_id: int, draft_id: int, decision: str, *, cha
         if decision == "edit":
             d.body_text = edited_body or ""
             d.version += 1
-            d.content_hash = draft_hash(d)
+            d.content_hash = draft_hash(store, d)
             sql.update_draft(scope, d)
             sql.add_version(scope, d, "principal")
             _audit(store, d, actor, "edited-by-principal", channel, request_id=request_id)

@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from assistant.approvals.content import attachment_files
 from assistant.domain import Address, Draft, OutboxEntry
 from assistant.mail import compose
 from assistant.store import Store
@@ -62,7 +63,8 @@ def draft_message(store: Store, d: Draft, key: str, date: datetime | None = None
     message_id = compose.message_id_for(key, sender.email)
     msg = compose.build_message(
         sender=sender, to=d.to, cc=d.cc, subject=d.subject, body_text=d.body_text, message_id=message_id,
-        in_reply_to=d.in_reply_to, references=d.references, attachments=d.attachments, date=date,
+        in_reply_to=d.in_reply_to, references=d.references,
+        attachments=attachment_files(store, d.principal_id, d.attachments), date=date,
     )
     return msg.as_bytes(), message_id
 

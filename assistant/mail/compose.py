@@ -70,13 +70,18 @@ def build_message(
     message_id: str,
     in_reply_to: str = "",
     references: Sequence[str] = (),
-    attachments: Iterable[str | Path] = (),
+    attachments: Iterable[str | Path | tuple[str, bytes]] = (),
     date: datetime | None = None,
 ) -> EmailMessage:
+    """``attachments``: paths, or (name, bytes) for what is not a file (a forwarded message's attachment kept in the
+    workspace)."""
     if not to and not cc:
         raise InvalidInput("a message needs at least one recipient")
     files = []
     for item in attachments:
+        if isinstance(item, tuple):
+            files.append(item)
+            continue
         path = Path(item)
         try:
             files.append((path.name, path.read_bytes()))

@@ -434,3 +434,31 @@ def approval_candidates(scope: PrincipalScope, account_id: int, after_id: int) -
         " OR id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'body:apr' AND rowid>?)) ORDER BY id",
         (scope.principal_id, account_id, after_id, after_id),
     )]
+
+
+# -- files kept for drafts (a forwarded message's attachments) -------------------------------------------------------
+FILE_PREFIX = "workspace-file:"
+
+
+def is_file_ref(attachment: str) -> bool:
+    """Whether a draft's attachment is a file kept in the workspace (:func:`add_file`) rather than a path."""
+    return attachment.startswith(FILE_PREFIX)
+
+
+def add_file(scope: PrincipalScope, name: str, data: bytes) -> str:
+    """Keep ``data`` for a draft of the principal's; the reference to list in ``Draft.attachments``
+    (``Path(ref).name`` is ``name``)."""
+    name = name.replace("/", "_").replace("\\", "_") or "attachment"
+    cur = scope.db.execute("INSERT INTO draft_files(principal_id, name, data, created_utc) VALUES (?,?,?,?)",
+                           (scope.principal_id, name, data, to_epoch(timezones.now_utc())))
+    return f"{FILE_PREFIX}{inserted_id(cur)}/{name}"
+
+
+def file_data(scope: PrincipalScope, ref: str) -> bytes | None:
+    """The bytes a reference from :func:`add_file` names, or None when it names nothing of this principal's."""
+    number = ref[len(FILE_PREFIX):].split("/", 1)[0] if is_file_ref(ref) else ""
+    if not number.isdigit():
+        return None
+    row = scope.db.execute("SELECT data FROM draft_files WHERE id=? AND principal_id=?",
+                           (int(number), scope.principal_id)).fetchone()
+    return bytes(row[0]) if row else None

@@ -502,6 +502,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (principal_id, kind, period)
     );
     """,
+    # files a draft carries that exist only in the workspace (a forwarded message's attachments): kept here, so an
+    # encrypted workspace holds them encrypted, and a draft finds them after a restart (drafts.attachments names them
+    # "workspace-file:<id>/<name>")
+    """
+    CREATE TABLE draft_files (
+        id INTEGER PRIMARY KEY,
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_utc INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,6 +14,7 @@ from assistant.store import Store
 from assistant.store import drafts as draft_sql
 from assistant.store import mail as mail_store
 from assistant.store import snippets as snippet_store
+from assistant.store.db import DB_NAME, is_encrypted
 from assistant.sync.engine import sync_all
 from assistant.ui.mail.compose import ComposeWindow
 from tests.ui.conftest import BASE
@@ -254,9 +255,11 @@ def test_forward_carries_the_attachments_under_safe_names(qtbot, tmp_path, make_
     assert compose.to_edit.text() == ""
     assert "---------- Forwarded message ----------" in compose.body.toPlainText()
     assert len(compose.attachments) == 1
-    forwarded = Path(compose.attachments[0])
-    assert forwarded.name == "passwd" and ws in forwarded.parents
-    assert forwarded.read_bytes() == b"signed contract"
+    forwarded = compose.attachments[0]
+    assert Path(forwarded).name == "passwd"
+    # kept inside the (encrypted) database, not as a file a copy of the workspace folder would show
+    assert is_encrypted(ws / DB_NAME)
+    assert not any(b"signed contract" in f.read_bytes() for f in ws.rglob("*") if f.is_file())
     compose.to_edit.setText("dana@elsewhere.example")
     with qtbot.wait_signal(compose.submitted, timeout=5000):
         qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
@@ -267,6 +270,7 @@ def test_forward_carries_the_attachments_under_safe_names(qtbot, tmp_path, make_
     assert len(files) == 1
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert [part.get_filename() for part in msg.iter_attachments()] == ["passwd"]
+    assert [part.get_content() for part in msg.iter_attachments()] == [b"signed contract"]
 
 
 def test_a_new_message_offers_the_unsent_one_saved_before(qtbot, tmp_path, make_window):

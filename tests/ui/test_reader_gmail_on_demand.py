@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
+from assistant.approvals.content import attachment_data
 from assistant.store import Store
 from assistant.store import mail as mail_store
 from assistant.ui.mail import reader as reader_module
@@ -114,6 +115,7 @@ def test_forwarding_downloads_the_attachments_into_the_forward(qtbot, make_windo
     compose = opened.args[0]
     qtbot.waitUntil(lambda: len(compose.attachments) == 2, timeout=10000)
     assert sorted(Path(p).name for p in compose.attachments) == sorted([PDF_NAME, "zahlen.csv"])
-    assert Path(next(p for p in compose.attachments if p.endswith(".pdf"))).read_bytes() == PDF
+    pdf = next(p for p in compose.attachments if p.endswith(".pdf"))
+    assert attachment_data(workspace, synced.principal_id, pdf) == PDF  # kept in the workspace, for the draft
     assert len(raw_gets(google)) == 1
     compose.close()

@@ -63,6 +63,7 @@ def message_text(content: dict[str, Any] | Draft) -> str:
 def load_details(store: Store, principal_id: int, draft_id: int, now: datetime | None = None) -> DraftDetails:
     """Runs on the worker thread."""
     from assistant.approvals import lifecycle
+    from assistant.approvals.content import attachment_data
     from assistant.store import drafts as sql
 
     now = now or timezones.now_utc()
@@ -73,7 +74,7 @@ def load_details(store: Store, principal_id: int, draft_id: int, now: datetime |
     details = DraftDetails(
         principal_id=principal_id, principal=p.name, zone=p.timezone, draft=d,
         sender=str(Address(p.name, account.address or p.primary_address)),
-        attachments=[(Path(a).name, Path(a).is_file()) for a in d.attachments],
+        attachments=[(Path(a).name, attachment_data(store, principal_id, a) is not None) for a in d.attachments],
         undo_seconds=sql.settings(scope).undo_seconds, comment=d.comment,
     )
     if d.state == DraftState.FAILED:

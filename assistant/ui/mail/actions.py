@@ -70,28 +70,23 @@ def _reply_target(messages: list[Message], principal: Principal) -> Message | No
 
 
 def forwarded_attachments(store: Store, principal_id: int, original: Message) -> list[str]:
-    """Worker side: the original's attachments as files in the workspace (drafts refer to files, and a draft must
-    still find them after a restart), under their sanitised names in a folder of their own."""
-    import uuid
-
-    from assistant.mail.mime import attachment_bytes
-    from assistant.store import ensure_private_dir
-    from assistant.ui.mail.reader import unique_target
+    """Worker side: the original's attachments kept for the draft inside the workspace database (``draft_files``: a
+    draft must still find them after a restart, and an encrypted workspace keeps them encrypted), under their
+    sanitised names; the references go in ``Draft.attachments``."""
+    from assistant.mail.mime import attachment_bytes, safe_filename
+    from assistant.store import drafts as draft_store
 
     if not original.attachments or not original.id:
         return []
-    raw = mail_store.raw_message(store.scope(principal_id), original.id)
-    folder = ensure_private_dir(store.dir / "outgoing-attachments" / uuid.uuid4().hex[:12])
-    paths = []
-    for a in original.attachments:
-        data = attachment_bytes(raw, a.part_id) if raw else b""
-        if not data:
-            continue
-        target = unique_target(folder, a.filename)
-        with open(target, "xb") as f:
-            f.write(data)
-        paths.append(str(target))
-    return paths
+    scope = store.scope(principal_id)
+    raw = mail_store.raw_message(scope, original.id)
+    refs = []
+    with store.transaction():
+        for a in original.attachments:
+            data = attachment_bytes(raw, a.part_id) if raw else b""
+            if data:
+                refs.append(draft_store.add_file(scope, safe_filename(a.filename), data))
+    return refs
 
 
 class InboxActions(QObject):

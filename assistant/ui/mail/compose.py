@@ -532,10 +532,11 @@ class ComposeWindow(QWidget):
 
     def add_attachments(self, paths, *, typed: bool = True) -> None:
         """Attach ``paths``; ``typed=False`` for what arrives by itself (a forward's attachments, downloaded after the
-        window opened), which leaves an untouched window untouched."""
+        window opened), which leaves an untouched window untouched. Those are files kept in the workspace
+        (``store/drafts.add_file``: references, not paths); what the user picks are files on disk."""
         blank = self.is_blank()
         for path in paths:
-            if Path(path).is_file() and str(path) not in self.attachments:
+            if (not typed or Path(path).is_file()) and str(path) not in self.attachments:
                 self.attachments.append(str(path))
         self._show_attachments()
         if blank and not typed:
