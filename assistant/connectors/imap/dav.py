@@ -598,33 +598,40 @@ def _uid_of(ics: str, *, strict: bool = True) -> str:
     return uids.pop()
 
 
-def _master_marks(ics: str) -> tuple[int, str, str]:
-    """(SEQUENCE, LAST-MODIFIED, summary) of a calendar object's series master, for telling versions apart."""
+def _master_marks(ics: str) -> tuple[int, str, str, str]:
+    """(SEQUENCE, LAST-MODIFIED, DTSTAMP, summary) of a calendar object's series master, for telling versions
+    apart (times as iCalendar UTC text, which sorts as time does)."""
     import icalendar
 
     try:
         cal = icalendar.Calendar.from_ical(ics)
     except ValueError:
-        return 0, "", ""
+        return 0, "", "", ""
     master = next((c for c in cal.walk("VEVENT") if "RECURRENCE-ID" not in c), None)
     if master is None:
-        return 0, "", ""
+        return 0, "", "", ""
     try:
         sequence = int(str(master.get("SEQUENCE", 0)))
     except ValueError:
         sequence = 0
-    modified = master.get("LAST-MODIFIED")
-    return sequence, modified.to_ical().decode() if modified is not None else "", str(master.get("SUMMARY", ""))
+    stamps = []
+    for name in ("LAST-MODIFIED", "DTSTAMP"):
+        value = master.get(name)
+        stamps.append(value.to_ical().decode() if value is not None and hasattr(value, "to_ical") else "")
+    return sequence, stamps[0], stamps[1], str(master.get("SUMMARY", ""))
 
 
 def _newer(server_ics: str, edited_ics: str) -> bool:
-    server_sequence, server_modified, _ = _master_marks(server_ics)
-    edited_sequence, edited_modified, _ = _master_marks(edited_ics)
-    return server_sequence > edited_sequence or bool(server_modified and server_modified > edited_modified)
+    """Whether the server's copy is a later revision than the one the edit was made on. Editing here keeps SEQUENCE,
+    LAST-MODIFIED and DTSTAMP as they were; another client that changes the event raises at least one of them."""
+    server = _master_marks(server_ics)
+    edited = _master_marks(edited_ics)
+    return server[0] > edited[0] or any(mine and theirs > mine or theirs and not mine
+                                        for theirs, mine in zip(server[1:3], edited[1:3], strict=True))
 
 
 def _conflict(ics: str | None) -> str:
-    summary = _master_marks(ics)[2] if ics else ""
+    summary = _master_marks(ics)[3] if ics else ""
     what = f"“{summary}”" if summary else "the event"
     return (f"{what} was changed on the calendar server since it was edited here; the server's version is kept "
             "and comes back with the next sync")

@@ -13,8 +13,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -190,10 +192,8 @@ class CorruptingProxy:
 
 
 def event_ics(uid: str, summary: str, start: str = "20260310T090000", end: str = "20260310T100000",
-              tzid: str = "Europe/Dublin", extra: str = "") -> str:
+              tzid: str = "Europe/Dublin", extra: str = "", stamp: datetime | None = None) -> str:
     """A one-event calendar, times in ``tzid`` with its VTIMEZONE (as real clients send them)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     import icalendar
 
@@ -202,7 +202,7 @@ def event_ics(uid: str, summary: str, start: str = "20260310T090000", end: str =
     cal.add("VERSION", "2.0")
     event = icalendar.Event()
     event.add("UID", uid)
-    event.add("DTSTAMP", datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")))
+    event.add("DTSTAMP", stamp or datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")))
     event.add("SUMMARY", summary)
     zone = ZoneInfo(tzid)
     event.add("DTSTART", datetime.strptime(start, "%Y%m%dT%H%M%S").replace(tzinfo=zone))

@@ -15,7 +15,7 @@ import pytest
 from assistant.calendar.ics import expand
 from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage
 from assistant.connectors.imap.dav import DavCalendars
-from assistant.core.errors import NeedsSignIn
+from assistant.core.errors import NeedsSignIn, PermanentError
 from assistant.domain import Account, OutboxEntry, Principal
 from assistant.store import Store
 from assistant.store import calendar as calendar_store
@@ -249,6 +249,25 @@ def test_create_update_delete_from_the_app_reach_the_server(server, workspace, a
     assert events_by_summary(workspace, account) == {}
 
 
+def test_an_event_made_here_on_the_spring_forward_night_keeps_its_zone_on_the_server(server, workspace, account):
+    sync(workspace, server, account)
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 00:30 GMT; the clocks go to 02:00 IST at 01:00 GMT
+    actions.create_event(workspace, account.principal_id, account.id, summary="Night shift handover", start=start,
+                         end=start + timedelta(hours=2))
+    sync(workspace, server, account)
+    [name] = server.names(CALENDAR)
+    text, _ = server.get(f"/{USER}/{CALENDAR}/{name}")
+    assert "DTSTART;TZID=Europe/Dublin:20260329T003000" in text
+    assert "DTEND;TZID=Europe/Dublin:20260329T033000" in text  # two hours later, one of them skipped by the clocks
+    assert "BEGIN:VTIMEZONE" in text
+    # Read back from the server by a fresh pass, the instants are the ones typed.
+    workspace.set_cursor(account.id, "calendar", None)
+    sync(workspace, server, account)
+    event = events_by_summary(workspace, account)["Night shift handover"]
+    assert (event.start_utc, event.end_utc) == (start, start + timedelta(hours=2))
+    assert event.timezone == DUBLIN
+
+
 def test_a_create_retried_after_a_crash_makes_one_event(server, workspace, account):
     dav = make_dav(server, account)
     ics = event_ics("key-1@assistant", "Once only")
@@ -274,6 +293,31 @@ def test_an_edit_never_overwrites_a_change_made_on_the_server_meanwhile(server, 
     assert "SUMMARY:Board call (moved by Sam)" in server.get(href)[0]
     # The server's version is what the app shows after the same pass.
     assert sorted(events_by_summary(workspace, account)) == ["Board call (moved by Sam)"]
+
+
+def test_without_a_saved_state_an_edit_still_keeps_a_later_revision_on_the_server(server, workspace, account):
+    """A connector that was not handed the saved state cannot send the ETag the edit was based on: it reads the
+    server's copy and writes only when that is no later revision than the edited one (SEQUENCE, LAST-MODIFIED,
+    DTSTAMP, which editing here keeps and other clients raise)."""
+    href = server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call"))
+    sync(workspace, server, account)
+    event = events_by_summary(workspace, account)["Board call"]
+
+    def edit(summary: str) -> OutboxEntry:
+        import icalendar
+
+        cal = icalendar.Calendar.from_ical(event.ics)
+        next(iter(cal.walk("VEVENT")))["SUMMARY"] = summary
+        return OutboxEntry(account.principal_id, account.id, "event-update",
+                           {"ics": cal.to_ical().decode(), "remote_id": href}, summary, id=1)
+
+    make_dav(server, account).apply(edit("Board call with agenda"))  # nobody else touched it: written
+    assert "SUMMARY:Board call with agenda" in server.get(href)[0]
+    server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call (moved by Sam)", "20260310T140000",
+                                            "20260310T150000", stamp=datetime(2026, 2, 1, 8, 0, tzinfo=UTC)))
+    with pytest.raises(PermanentError, match="was changed on the calendar server"):
+        make_dav(server, account).apply(edit("Board call, agenda v2"))
+    assert "SUMMARY:Board call (moved by Sam)" in server.get(href)[0]
 
 
 def test_a_412_with_unchanged_content_is_retried_once_with_the_new_etag(server, workspace, account):
