@@ -88,6 +88,19 @@ def _first_line(exc: BaseException) -> str:
     return text[:200]
 
 
+class _Answer:
+    """What a caller needs of an HTTP answer: status, headers, text, and the XML tree of a multistatus (parsed by
+    caldav's ``DAVResponse``; other answers are not XML and are not handed to it)."""
+
+    def __init__(self, answer: requests.Response) -> None:
+        self.status = answer.status_code
+        self.reason = answer.reason or ""
+        self.headers = answer.headers
+        # iCalendar and vCard are UTF-8 (RFC 5545, 6350), whatever charset a server forgets to name
+        self.text = answer.content.decode("utf-8", "replace") if answer.status_code != 207 else ""
+        self.tree: Any = DAVResponse(answer).tree if answer.status_code == 207 else None
+
+
 @dataclass
 class _Object:
     href: str
@@ -145,7 +158,7 @@ class DavCalendars:
         return urljoin(self.url, quote(href, safe="/@:+,;=~-._"))
 
     def _request(self, method: str, url: str, body: str = "", headers: Mapping[str, str] | None = None,
-                 what: str = "reading calendars") -> Any:
+                 what: str = "reading calendars") -> _Answer:
         """One request on the client's session, with the authentication discovery settled; statuses other than
         401, 429 and 5xx are the caller's to judge (caldav's own ``request`` raises on 403, which a forgotten sync
         token answers)."""
@@ -167,7 +180,7 @@ class DavCalendars:
             retry = answer.headers.get("Retry-After")
             raise TransientError(f"{self._host()} answered {status} while {what}",
                                  retry_after=float(retry) if retry and retry.isdigit() else None)
-        return DAVResponse(answer, self.client)
+        return _Answer(answer)
 
     def _host(self) -> str:
         return urlsplit(self.url).netloc
@@ -393,11 +406,11 @@ class DavCalendars:
         self.state["calendar"]["default"] = next(iter(calendars))
         return str(self.state["calendar"]["default"])
 
-    def _put(self, href: str, ics: str, condition: dict[str, str]) -> Any:
+    def _put(self, href: str, ics: str, condition: dict[str, str]) -> _Answer:
         headers = {"Content-Type": "text/calendar; charset=utf-8", **condition}
         return self._request("PUT", href, ics, headers, "saving an event")
 
-    def _written(self, href: str, answer: Any) -> None:
+    def _written(self, href: str, answer: _Answer) -> None:
         """Remember the ETag the server gave our write; the content is read again on the next pass (the server may
         have rewritten it), so no hash is kept until then."""
         etag = answer.headers.get("ETag")
@@ -427,7 +440,7 @@ class DavCalendars:
             return _Object(href, None, None)
         if answer.status != 200:
             raise self._refused(answer, "reading an event")
-        return _Object(href, answer.headers.get("ETag"), answer.raw)
+        return _Object(href, answer.headers.get("ETag"), answer.text)
 
     def _base_etag(self, href: str, ics: str | None) -> str:
         """The ETag of the version this edit was made on. Without a saved state for the object it is the server's
@@ -495,8 +508,8 @@ class DavCalendars:
                                      "it was not deleted, and the server's version comes back with the next sync")
             etag = retry
 
-    def _refused(self, answer: Any, what: str) -> PermanentError:
-        reason = " ".join((getattr(answer, "reason", "") or "").split())
+    def _refused(self, answer: _Answer, what: str) -> PermanentError:
+        reason = " ".join(answer.reason.split())
         return PermanentError(f"{self._host()} refused {what} (HTTP {answer.status}{': ' + reason if reason else ''})")
 
     # -- contacts ----------------------------------------------------------------------------------------------------
@@ -557,13 +570,13 @@ def _loads(text: str) -> dict[str, Any]:
     return state
 
 
-def _elements(answer: Any, tag: str) -> list[Any]:
+def _elements(answer: _Answer, tag: str) -> list[Any]:
     """Every element named ``tag`` in a multistatus answer (none when the answer was no XML)."""
     tree = answer.tree
     return list(tree.iter(tag)) if tree is not None else []
 
 
-def _responses(answer: Any) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+def _responses(answer: _Answer) -> Iterator[tuple[str, dict[str, Any], str | None]]:
     """(href, {property tag: element} of the 200 propstats, the response's own status) per ``D:response``."""
     for response in _elements(answer, f"{{{_D}}}response"):
         href = response.find(f"{{{_D}}}href")

@@ -321,7 +321,7 @@ def test_without_a_saved_state_an_edit_still_keeps_a_later_revision_on_the_serve
 
 
 def test_a_412_with_unchanged_content_is_retried_once_with_the_new_etag(server, workspace, account):
-    href = server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call"))
+    href = server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call at the Café"))
     dav = make_dav(server, account)
     list(dav.calendar_changes(None))
     items = dav.state["calendar"]["collections"][f"/{USER}/{CALENDAR}/"]["items"]
