@@ -33,6 +33,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any, cast
@@ -164,15 +165,12 @@ class DavCalendars:
         token answers)."""
         self._discover_principal()
         self.requests_made += 1
-        try:
+        with self._network(what):
             answer = self.client.session.request(
                 method, self._absolute(url) if url.startswith("/") else url, data=body.encode("utf-8"),
-                headers={**self.client.headers, **(headers or {})}, auth=self.client.auth,
+                headers={k: v for k, v in {**self.client.headers, **(headers or {})}.items()
+                         if body or k.lower() != "content-type"}, auth=self.client.auth,
                 timeout=self.client.timeout, verify=self.client.ssl_verify_cert)
-        except requests.exceptions.SSLError as exc:
-            raise PermanentError(f"the certificate of {self._host()} is not trusted ({_first_line(exc)})") from exc
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise TransientError(f"cannot reach the calendar server {self._host()} while {what}") from exc
         status = answer.status_code
         if status == 401:
             raise NeedsSignIn(f"{self._host()} did not accept the user name or password of {self.username}")
@@ -185,19 +183,25 @@ class DavCalendars:
     def _host(self) -> str:
         return urlsplit(self.url).netloc
 
+    @contextmanager
+    def _network(self, what: str) -> Iterator[None]:
+        """Faults of the connection as the errors a user reads: an untrusted certificate, an unreachable server."""
+        try:
+            yield
+        except requests.exceptions.SSLError as exc:
+            raise PermanentError(f"the certificate of {self._host()} is not trusted ({_first_line(exc)})") from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise TransientError(f"cannot reach the calendar server {self._host()} while {what}") from exc
+
     def _discover_principal(self) -> Any:
         if self._principal is None:
             self.requests_made += 1
             try:
-                self._principal = cast(Any, self.client).principal()
+                with self._network("signing in"):
+                    self._principal = cast(Any, self.client).principal()
             except dav_error.AuthorizationError as exc:
                 raise NeedsSignIn(f"{self._host()} did not accept the user name or password of {self.username}") \
                     from exc
-            except requests.exceptions.SSLError as exc:
-                raise PermanentError(f"the certificate of {self._host()} is not trusted ({_first_line(exc)})") \
-                    from exc
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                raise TransientError(f"cannot reach the calendar server {self._host()}") from exc
             except dav_error.DAVError as exc:
                 raise PermanentError(f"{self._host()} is not a CalDAV server this account can use "
                                      f"({_first_line(exc)})") from exc
@@ -208,7 +212,8 @@ class DavCalendars:
         principal = self._discover_principal()
         self.requests_made += 2
         try:
-            found = principal.calendars()
+            with self._network("listing the calendars"):
+                found = principal.calendars()
         except dav_error.DAVError as exc:
             raise PermanentError(f"could not list the calendars on {self._host()} ({_first_line(exc)})") from exc
         calendars: dict[str, str] = {}
@@ -217,7 +222,8 @@ class DavCalendars:
             if self.only_calendars is not None and path not in self.only_calendars:
                 continue
             try:
-                components = calendar.get_supported_components()
+                with self._network("listing the calendars"):
+                    components = calendar.get_supported_components()
             except (dav_error.DAVError, KeyError, AttributeError):
                 components = ["VEVENT"]
             if components and "VEVENT" not in components:

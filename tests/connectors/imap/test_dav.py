@@ -15,7 +15,7 @@ import pytest
 from assistant.calendar.ics import expand
 from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage
 from assistant.connectors.imap.dav import DavCalendars
-from assistant.core.errors import NeedsSignIn, PermanentError
+from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
 from assistant.domain import Account, OutboxEntry, Principal
 from assistant.store import Store
 from assistant.store import calendar as calendar_store
@@ -102,6 +102,18 @@ def test_discovery_finds_the_principals_calendars_and_address_books(server, acco
 def test_a_wrong_password_is_one_line_asking_to_sign_in(server, account):
     with pytest.raises(NeedsSignIn, match="did not accept the user name or password"):
         make_dav(server, account, password="wrong").discover_calendars()
+
+
+def test_an_unreachable_server_is_a_transient_one_line_error(server, workspace, account):
+    dav = make_dav(server, account)
+    dav.discover_calendars()
+    server.stop()
+    with pytest.raises(TransientError, match=r"^cannot reach the calendar server 127\.0\.0\.1:\d+ while "):
+        list(dav.calendar_changes(None))
+    report = sync_account(workspace, account.id, DavOnly(account, dav=make_dav(server, account)))
+    assert report.status == "offline" and report.errors
+    assert all(e.startswith(("calendar: cannot reach", "contacts: cannot reach")) and "\n" not in e
+               for e in report.errors), report.errors
 
 
 # -- from the server --------------------------------------------------------------------------------------------------
