@@ -157,6 +157,28 @@ def test_a_forgotten_sync_token_lists_again_without_losing_or_doubling(server, w
     assert sorted(events_by_summary(workspace, account)) == ["Board call", "Dentist"]
 
 
+def test_a_calendar_deleted_on_the_server_takes_only_its_own_events(server, workspace, account):
+    server.make_calendar("family")
+    server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call"))
+    server.put("family", "b.ics", event_ics("b@other", "School play"))
+    sync(workspace, server, account)
+    assert sorted(events_by_summary(workspace, account)) == ["Board call", "School play"]
+    answer = server.http.delete(server.collection_url("family"))
+    assert answer.status_code in (200, 204)
+    report = sync(workspace, server, account)
+    assert report.events == {"added": 0, "updated": 0, "removed": 1}
+    assert sorted(events_by_summary(workspace, account)) == ["Board call"]
+
+
+def test_a_server_that_suddenly_shows_nothing_wipes_nothing(server, workspace, account):
+    server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call"))
+    sync(workspace, server, account)
+    server.http.delete(server.collection_url(CALENDAR))  # a wiped account, a wrong URL, a server restored empty
+    report = sync(workspace, server, account, errors_ok=True)
+    assert len(report.errors) == 1 and report.errors[0].startswith("calendar: "), report.errors
+    assert sorted(events_by_summary(workspace, account)) == ["Board call"]
+
+
 def test_without_sync_tokens_etags_are_compared(server, workspace, account):
     a = server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call"))
     server.put(CALENDAR, "b.ics", event_ics("b@other", "Dentist"))
