@@ -8,7 +8,8 @@
   contacts the same principal's ``addressbook-home-set`` → every address book.
 - **Changes**: a ``sync-collection`` REPORT (RFC 6578) per collection with the token of the last pass; a server that
   offers no token (or has forgotten ours) is listed with its ETags and compared with the ones we hold. What changed is
-  read with one ``*-multiget`` REPORT per hundred objects, each object's data and ETag together.
+  read with one ``*-multiget`` REPORT per hundred objects, each object's data and ETag together, and handed on as one
+  page per batch, so a calendar of any size costs a batch of memory.
 - **State**: per collection the sync token and, per object (href), the ETag and a hash of the content we last read,
   as vdirsyncer keeps both (a changed ETag with the same content is no change). It is plain JSON: every calendar
   page's cursor is the whole calendar state, every contacts page's the contacts state, so the engine saves it with
@@ -32,11 +33,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
@@ -49,6 +50,8 @@ from assistant.calendar.ics import parse_calendar
 from assistant.connectors.base import CalendarPage, ContactsPage
 from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
 from assistant.domain import CalendarEvent, OutboxEntry, RemoteContact
+
+_PageT = TypeVar("_PageT", CalendarPage, ContactsPage)
 
 EVENT_OPS = frozenset({"event-create", "event-update", "event-delete"})
 MULTIGET_BATCH = 100
@@ -313,54 +316,75 @@ class DavCalendars:
 
     # -- calendar ----------------------------------------------------------------------------------------------------
     def calendar_changes(self, cursor: str | None) -> Iterator[CalendarPage]:
-        """One page per calendar; all of them full listings when any calendar has to be listed in full (first sync,
-        a forgotten token, a calendar added or gone), so the engine's removal of what was not seen stays right."""
+        """Pages of at most ``MULTIGET_BATCH`` changed events; all of them full listings when any calendar has to
+        be listed in full (first sync, a forgotten token, a calendar added or gone), so the engine's removal of what
+        was not seen stays right. Only the last page carries the cursor."""
         state = self.state["calendar"] = _loads(cursor) if cursor else _empty()
         calendars = self.discover_calendars()
-        held_collections: dict[str, Any] = state["collections"]
         if self.calendar_url:
             state["default"] = self._path(self.calendar_url)
         elif state.get("default") not in calendars:
             state["default"] = next(iter(calendars), None)
-        full = cursor is None or set(calendars) != set(held_collections)
-        results: list[tuple[str, dict[str, Any], CalendarPage]] = []
-        for path in calendars:
+
+        def convert(obj: _Object, path: str, page: CalendarPage) -> None:
+            event = self._event(obj, path, page.errors)
+            if event is not None:
+                page.upserted.append(event)
+
+        yield from self._pages("calendar", cursor, list(calendars), CalendarPage, convert)
+
+    def _pages(self, part: str, cursor: str | None, collections: list[str], make_page: Callable[[], _PageT],
+               convert: Callable[[_Object, str, _PageT], None]) -> Iterator[_PageT]:
+        """The changes of every collection as pages: first every collection's listing (hrefs and ETags only,
+        with its token where the server keeps one), then the changed objects read a batch at a time."""
+        held_collections: dict[str, Any] = self.state[part]["collections"]
+        full = cursor is None or set(collections) != set(held_collections)
+        plans: list[tuple[str, str | None, dict[str, list[Any]], list[str], list[str]]] = []
+        for path in collections:
             held = held_collections.get(path, {"token": None, "items": {}})
             listed, token, listed_in_full = self._changes(path, held["token"] if not full else None)
             full = full or listed_in_full
             items = dict(held["items"])
-            page = CalendarPage()
             removed = [h for h, e in listed.items() if e is None] + (
                 [h for h in items if h not in listed] if listed_in_full else [])
             for href in removed:
                 items.pop(href, None)
-                page.removed.append(href)
             wanted = [h for h, e in listed.items() if e is not None and (h not in items or items[h][0] != e
                                                                            or items[h][1] is None)]
-            for obj in self._multiget(path, wanted, contacts=False):
+            plans.append((path, token, items, removed, wanted))
+        work = [(plan, wanted[start:start + MULTIGET_BATCH], start == 0)
+                for plan in plans for wanted in [plan[4]] for start in range(0, max(len(wanted), 1), MULTIGET_BATCH)]
+        if not work:
+            held_collections.clear()
+            page = make_page()
+            page.full, page.cursor = True, self.cursor(part)
+            yield page
+            return
+        for number, ((path, token, items, removed, wanted), batch, first) in enumerate(work):
+            page = make_page()
+            page.full = full
+            if first:
+                held_collections[path] = {"token": token, "items": items}  # filled in by this and later batches
+                if full:
+                    fetching = set(wanted)
+                    page.seen = [h for h in items if h not in fetching]
+                else:
+                    page.removed = list(removed)
+            for obj in self._multiget(path, batch, contacts=part == "contacts"):
                 if obj.data is None:
                     items.pop(obj.href, None)
-                    page.removed.append(obj.href)
+                    if not full:
+                        page.removed.append(obj.href)
                     continue
                 items[obj.href] = [obj.etag or "", _sha(obj.data)]
-                event = self._event(obj, path, page.errors)
-                if event is not None:
-                    page.upserted.append(event)
-            results.append((path, {"token": token, "items": items}, page))
-        for path, held, _ in results:
-            held_collections[path] = held
-        for gone in set(held_collections) - set(calendars):
-            del held_collections[gone]
-        for number, (_path, held, page) in enumerate(results):
-            if full:
-                page.full = True
-                page.seen = list(held["items"])
-                page.removed = []
-            page.cursor = self.cursor() if number == len(results) - 1 else None
-        if not results:
-            yield CalendarPage(full=True, cursor=self.cursor())
-            return
-        yield from (page for _, _, page in results)
+                if full:
+                    page.seen.append(obj.href)
+                convert(obj, path, page)
+            if number == len(work) - 1:
+                for gone in set(held_collections) - set(collections):
+                    del held_collections[gone]
+                page.cursor = self.cursor(part)
+            yield page
 
     def _event(self, obj: _Object, calendar: str, errors: list[str]) -> CalendarEvent | None:
         name = obj.href.rsplit("/", 1)[-1]
@@ -520,45 +544,16 @@ class DavCalendars:
 
     # -- contacts ----------------------------------------------------------------------------------------------------
     def contacts_changes(self, cursor: str | None) -> Iterator[ContactsPage]:
-        """Every address book of the principal, one page each; remote ids are the vCards' hrefs."""
-        state = self.state["contacts"] = _loads(cursor) if cursor else _empty()
+        """Every address book of the principal, in pages as the calendars are; remote ids are the vCards' hrefs."""
+        self.state["contacts"] = _loads(cursor) if cursor else _empty()
         books = self.discover_address_books()
-        held_collections: dict[str, Any] = state["collections"]
-        full = cursor is None or set(books) != set(held_collections)
-        results: list[tuple[str, dict[str, Any], ContactsPage]] = []
-        for path in books:
-            held = held_collections.get(path, {"token": None, "items": {}})
-            listed, token, listed_in_full = self._changes(path, held["token"] if not full else None)
-            full = full or listed_in_full
-            items = dict(held["items"])
-            page = ContactsPage()
-            for href in [h for h, e in listed.items() if e is None] + (
-                    [h for h in items if h not in listed] if listed_in_full else []):
-                items.pop(href, None)
-                page.removed.append(href)
-            wanted = [h for h, e in listed.items() if e is not None and (h not in items or items[h][0] != e)]
-            for obj in self._multiget(path, wanted, contacts=True):
-                if obj.data is None:
-                    items.pop(obj.href, None)
-                    page.removed.append(obj.href)
-                    continue
-                items[obj.href] = [obj.etag or "", _sha(obj.data)]
-                contact = _contact(obj)
-                if contact is not None:
-                    page.upserted.append(contact)
-            results.append((path, {"token": token, "items": items}, page))
-        for path, held, _ in results:
-            held_collections[path] = held
-        for gone in set(held_collections) - set(books):
-            del held_collections[gone]
-        for number, (_, held, page) in enumerate(results):
-            if full:
-                page.full, page.seen, page.removed = True, list(held["items"]), []
-            page.cursor = self.cursor("contacts") if number == len(results) - 1 else None
-        if not results:
-            yield ContactsPage(full=True, cursor=self.cursor("contacts"))
-            return
-        yield from (page for _, _, page in results)
+
+        def convert(obj: _Object, _path: str, page: ContactsPage) -> None:
+            contact = _contact(obj)
+            if contact is not None:
+                page.upserted.append(contact)
+
+        yield from self._pages("contacts", cursor, list(books), ContactsPage, convert)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 
 from assistant.calendar.ics import expand
 from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage
+from assistant.connectors.imap import dav as dav_module
 from assistant.connectors.imap.dav import DavCalendars
 from assistant.core.errors import NeedsSignIn, PermanentError, TransientError
 from assistant.domain import Account, OutboxEntry, Principal
@@ -143,6 +144,24 @@ def test_first_sync_then_changes_by_sync_token(server, workspace, account):
     assert report.events == {"added": 1, "updated": 1, "removed": 1}
     assert sorted(events_by_summary(workspace, account)) == ["Dentist (moved)", "Lunch with Sam"]
     assert events_by_summary(workspace, account)["Dentist (moved)"].remote_id == b
+
+
+def test_changes_come_a_batch_at_a_time_and_only_the_last_page_resumes(server, workspace, account, monkeypatch):
+    monkeypatch.setattr(dav_module, "MULTIGET_BATCH", 2)
+    server.make_calendar("family")
+    for n in range(5):
+        server.put(CALENDAR, f"w{n}.ics", event_ics(f"w{n}@other", f"Work {n}"))
+    server.put("family", "f0.ics", event_ics("f0@other", "Family 0"))
+    pages = list(make_dav(server, account).calendar_changes(None))
+    assert [len(p.upserted) for p in pages] == [2, 2, 1, 1]
+    assert all(p.full for p in pages) and [p.cursor is not None for p in pages] == [False, False, False, True]
+    assert sorted(h for p in pages for h in p.seen) == sorted(e.remote_id for p in pages for e in p.upserted)
+    report = sync(workspace, server, account)
+    assert report.events == {"added": 6, "updated": 0, "removed": 0}
+    server.delete(f"/{USER}/{CALENDAR}/w1.ics")
+    server.put("family", "f1.ics", event_ics("f1@other", "Family 1"))
+    assert sync(workspace, server, account).events == {"added": 1, "updated": 0, "removed": 1}
+    assert len(events_by_summary(workspace, account)) == 6
 
 
 def test_a_forgotten_sync_token_lists_again_without_losing_or_doubling(server, workspace, account):
