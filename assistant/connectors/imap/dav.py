@@ -497,6 +497,10 @@ class DavCalendars:
         return None
 
     def _update(self, href: str, ics: str) -> str:
+        if not href.startswith("/"):
+            # Not an href: the app's stand-in for an event whose create was queued before this edit; the create
+            # (pushed first) put it where its UID names it.
+            href = self._default_calendar() + object_name(_uid_of(ics))
         etag = self._base_etag(href, ics)
         for attempt in (1, 2):
             answer = self._put(href, ics, {"If-Match": etag} if etag else {})

@@ -321,6 +321,20 @@ def test_an_event_made_here_on_the_spring_forward_night_keeps_its_zone_on_the_se
     assert event.timezone == DUBLIN
 
 
+def test_an_event_made_and_changed_before_any_sync_arrives_once_as_changed(server, workspace, account):
+    sync(workspace, server, account)
+    start = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
+    actions.create_event(workspace, account.principal_id, account.id, summary="Offsite", start=start,
+                         end=start + timedelta(hours=3))
+    event = events_by_summary(workspace, account)["Offsite"]
+    actions.update_event(workspace, account.principal_id, event.id, summary="Offsite in Galway")
+    report = sync(workspace, server, account)
+    assert report.outbox["sent"] == 2
+    [name] = server.names(CALENDAR)
+    assert "SUMMARY:Offsite in Galway" in server.get(f"/{USER}/{CALENDAR}/{name}")[0]
+    assert sorted(events_by_summary(workspace, account)) == ["Offsite in Galway"]
+
+
 def test_a_create_retried_after_a_crash_makes_one_event(server, workspace, account):
     dav = make_dav(server, account)
     ics = event_ics("key-1@assistant", "Once only")
