@@ -55,6 +55,7 @@ _PageT = TypeVar("_PageT", CalendarPage, ContactsPage)
 
 EVENT_OPS = frozenset({"event-create", "event-update", "event-delete"})
 MULTIGET_BATCH = 100
+MAX_SYNC_ROUNDS = 1000  # truncated sync-collection answers followed in one pass
 STATE_VERSION = 1
 
 _D = "DAV:"
@@ -266,21 +267,12 @@ class DavCalendars:
         if self.use_sync_collection:
             # our token first; one the server forgot (403/409 valid-sync-token) gives way to an initial sync
             for asked in ([token, ""] if token else [""]):
-                answer = self._request("REPORT", collection, _SYNC_COLLECTION.format(token=escape(asked)),
-                                       {"Depth": "1", "Content-Type": "application/xml"}, "reading changes")
-                if answer.status != 207 or answer.tree is None:
-                    continue
-                new_token = next((t.text for t in answer.tree.iter(f"{{{_D}}}sync-token")), None)
-                if not new_token:
-                    break  # a server without sync tokens: compare ETags
-                listed: dict[str, str | None] = {}
-                for href, props, status in _responses(answer):
-                    path = self._path(href)
-                    if path == collection:
-                        continue
-                    etag = props.get(f"{{{_D}}}getetag")
-                    listed[path] = None if status and " 404 " in status else (etag.text if etag is not None else "")
-                return listed, new_token, not asked
+                synced = self._sync_collection(collection, asked)
+                if synced is not None:
+                    listed, new_token = synced
+                    if not new_token:
+                        break  # a server without sync tokens: compare ETags
+                    return listed, new_token, not asked
         answer = self._request("PROPFIND", collection, _PROPFIND_ETAGS,
                                {"Depth": "1", "Content-Type": "application/xml"}, "listing a collection")
         if answer.status != 207:
@@ -294,6 +286,30 @@ class DavCalendars:
             etag = props.get(f"{{{_D}}}getetag")
             listed[path] = etag.text if etag is not None else ""
         return listed, None, True
+
+    def _sync_collection(self, collection: str, token: str) -> tuple[dict[str, str | None], str | None] | None:
+        """A ``sync-collection`` REPORT from ``token``, followed while the server truncates its answer (a 507 for the
+        collection itself, RFC 6578 3.6: ask again from the token it gave); None when the server refuses it."""
+        listed: dict[str, str | None] = {}
+        for _round in range(MAX_SYNC_ROUNDS):
+            # RFC 6578 3.2: the report is defined for Depth 0 only (its sync-level says how deep)
+            answer = self._request("REPORT", collection, _SYNC_COLLECTION.format(token=escape(token)),
+                                   {"Depth": "0", "Content-Type": "application/xml"}, "reading changes")
+            if answer.status != 207 or answer.tree is None:
+                return None
+            new_token = next((t.text for t in answer.tree.iter(f"{{{_D}}}sync-token")), None)
+            truncated = False
+            for href, props, status in _responses(answer):
+                path = self._path(href)
+                if path == collection or path.endswith("/"):
+                    truncated = truncated or bool(path == collection and status and " 507 " in status)
+                    continue  # the collection itself (iCloud lists it among the changes), or a sub-collection
+                etag = props.get(f"{{{_D}}}getetag")
+                listed[path] = None if status and " 404 " in status else (etag.text if etag is not None else "")
+            if not truncated or not new_token or new_token == token:
+                return listed, new_token
+            token = new_token
+        raise TransientError(f"{self._host()} kept truncating the changes of {collection}; the next sync goes on")
 
     def _multiget(self, collection: str, hrefs: list[str], contacts: bool) -> Iterator[_Object]:
         report, ns, data = (("addressbook-multiget", _CR, "address-data") if contacts else
