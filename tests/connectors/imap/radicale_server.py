@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -149,22 +149,33 @@ class RadicaleServer:
         return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
-class CorruptingProxy:
-    """Forwards every request to ``upstream`` and replaces ``damage``'s keys by its values in the answers."""
+Rewrite = Callable[[str, bytes, bytes], bytes]  # (method, request body, content) -> content
 
-    def __init__(self, upstream: str, damage: dict[bytes, bytes]):
+
+class CorruptingProxy:
+    """Forwards every request to ``upstream`` and replaces ``damage``'s keys by its values in the answers;
+    ``requests`` and ``answers`` rewrite a request body or an answer's content on the way (method, request body,
+    content)."""
+
+    def __init__(self, upstream: str, damage: dict[bytes, bytes], *, requests_: Rewrite | None = None,
+                 answers: Rewrite | None = None):
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                asked = body
+                if requests_ is not None:
+                    body = requests_(self.command, body, b"")
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 answer = requests.request(self.command, upstream.rstrip("/") + self.path, data=body, headers=headers,
                                           timeout=30)
                 content = answer.content
                 for old, new in proxy.damage.items():
                     content = content.replace(old, new)
+                if answers is not None:
+                    content = answers(self.command, asked, content)
                 self.send_response(answer.status_code)
                 for key, value in answer.headers.items():
                     if key.lower() not in ("content-length", "content-encoding", "transfer-encoding", "connection",

@@ -164,6 +164,42 @@ def test_changes_come_a_batch_at_a_time_and_only_the_last_page_resumes(server, w
     assert len(events_by_summary(workspace, account)) == 6
 
 
+def test_a_truncated_sync_answer_is_followed_to_the_end(server, account):
+    """RFC 6578 3.6: a server may answer part of the changes, with a 507 for the collection and a token to go on
+    from (Google's CalDAV does, a few hundred at a time). The proxy makes Radicale's first answer such a part."""
+    import re
+
+    for n in range(3):
+        server.put(CALENDAR, f"e{n}.ics", event_ics(f"e{n}@other", f"Event {n}"))
+    asked: list[bytes] = []
+
+    def request(method: str, body: bytes, _content: bytes) -> bytes:
+        if method == "REPORT" and b"sync-collection" in body:
+            asked.append(body)
+            return body.replace(b"<D:sync-token>part-1</D:sync-token>", b"<D:sync-token></D:sync-token>")
+        return body
+
+    def answer(method: str, body: bytes, content: bytes) -> bytes:
+        if not (method == "REPORT" and b"<D:sync-token></D:sync-token>" in body):
+            return content
+        responses = re.findall(rb"<(?:\w+:)?response>.*?</(?:\w+:)?response>", content, re.S)
+        truncated = (f"<response xmlns=\"DAV:\"><href>/{USER}/{CALENDAR}/</href>"
+                     "<status>HTTP/1.1 507 Insufficient Storage</status></response>").encode()
+        head = content[:content.index(responses[0])]
+        tail = content[content.index(responses[-1]) + len(responses[-1]):]
+        return re.sub(rb"(<(?:\w+:)?sync-token>)[^<]*(</)", rb"\1part-1\2", head + responses[0] + truncated + tail)
+
+    proxy = CorruptingProxy(server.url, {}, requests_=request, answers=answer)
+    try:
+        dav = DavCalendars(proxy.url, USER, PASSWORD, principal_id=account.principal_id, account_id=account.id)
+        pages = list(dav.calendar_changes(None))
+    finally:
+        proxy.stop()
+    assert len(asked) == 2 and b"part-1" in asked[1]  # asked again from the token of the part
+    assert sorted(e.summary for p in pages for e in p.upserted) == ["Event 0", "Event 1", "Event 2"]
+    assert "part-1" not in pages[-1].cursor and "radicale.org/ns/sync/" in pages[-1].cursor
+
+
 def test_a_forgotten_sync_token_lists_again_without_losing_or_doubling(server, workspace, account):
     server.put(CALENDAR, "a.ics", event_ics("a@other", "Board call"))
     sync(workspace, server, account)
