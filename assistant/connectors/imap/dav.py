@@ -177,7 +177,7 @@ class DavCalendars:
                 timeout=self.client.timeout, verify=self.client.ssl_verify_cert)
         status = answer.status_code
         if status == 401:
-            raise NeedsSignIn(f"{self._host()} did not accept the user name or password of {self.username}")
+            raise NeedsSignIn(self._refused_sign_in())
         if status == 429 or status >= 500:
             retry = answer.headers.get("Retry-After")
             raise TransientError(f"{self._host()} answered {status} while {what}",
@@ -186,6 +186,10 @@ class DavCalendars:
 
     def _host(self) -> str:
         return urlsplit(self.url).netloc
+
+    def _refused_sign_in(self) -> str:
+        return (f"the calendar server {self._host()} did not accept the user name or password of {self.username}: "
+                "check them, or make a new app password")
 
     @contextmanager
     def _network(self, what: str) -> Iterator[None]:
@@ -204,7 +208,7 @@ class DavCalendars:
                 with self._network("signing in"):
                     self._principal = cast(Any, self.client).principal()
             except dav_error.AuthorizationError as exc:
-                raise NeedsSignIn(f"{self._host()} did not accept the user name or password of {self.username}") \
+                raise NeedsSignIn(self._refused_sign_in()) \
                     from exc
             except dav_error.DAVError as exc:
                 raise PermanentError(f"{self._host()} is not a CalDAV server this account can use "

@@ -100,9 +100,13 @@ def test_discovery_finds_the_principals_calendars_and_address_books(server, acco
     assert dav.health().startswith("ok: 2 calendars")
 
 
-def test_a_wrong_password_is_one_line_asking_to_sign_in(server, account):
+def test_a_wrong_password_is_one_line_asking_to_sign_in(server, workspace, account):
     with pytest.raises(NeedsSignIn, match="did not accept the user name or password"):
         make_dav(server, account, password="wrong").discover_calendars()
+    report = sync_account(workspace, account.id, DavOnly(account, dav=make_dav(server, account, password="wrong")))
+    assert report.status == "needs-sign-in" and workspace.account(account.id).status.value == "needs-sign-in"
+    assert report.errors == [f"the calendar server 127.0.0.1:{server.port} did not accept the user name or password "
+                             f"of {USER}: check them, or make a new app password"]
 
 
 def test_an_unreachable_server_is_a_transient_one_line_error(server, workspace, account):
