@@ -208,8 +208,7 @@ class DavCalendars:
                 with self._network("signing in"):
                     self._principal = cast(Any, self.client).principal()
             except dav_error.AuthorizationError as exc:
-                raise NeedsSignIn(self._refused_sign_in()) \
-                    from exc
+                raise NeedsSignIn(self._refused_sign_in()) from exc
             except dav_error.DAVError as exc:
                 raise PermanentError(f"{self._host()} is not a CalDAV server this account can use "
                                      f"({_first_line(exc)})") from exc
