@@ -191,6 +191,7 @@ class ImapConnector(Connector):
         if not host:
             raise InvalidInput("this IMAP account has no server set: add it again")
         context = self._context() if self.imap_security != "plain" else None
+        client = None
         try:
             client = IMAPClient(host, port=port, ssl=self.imap_security == "ssl", ssl_context=context,
                                 timeout=self.timeout)
@@ -201,15 +202,18 @@ class ImapConnector(Connector):
             try:
                 client.login(self.username, self.password())
             except LoginError as exc:
+                raise errors.login_failure(_text(str(exc)), self.username, host, self.app_password_url) from None
+        except BaseException as exc:
+            if client is not None:
                 with contextlib.suppress(Exception):
                     client.shutdown()
-                raise errors.login_failure(_text(str(exc)), self.username, host, self.app_password_url) from None
-        except ssl.SSLCertVerificationError as exc:
-            raise self._certificate_failure(exc, "imap") from None
-        except OSError as exc:
-            raise errors.network_failure(exc, host, port) from None
-        except IMAPClientError as exc:
-            raise TransientError(f"{host}:{port}: {errors._one_line(exc)}") from None
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                raise self._certificate_failure(exc, "imap") from None
+            if isinstance(exc, OSError):
+                raise errors.network_failure(exc, host, port) from None
+            if isinstance(exc, IMAPClientError):
+                raise TransientError(f"{host}:{port}: {errors._one_line(exc)}") from None
+            raise
         if client.has_capability("CONDSTORE") and client.has_capability("ENABLE"):
             with self._imap_errors("starting the session"):
                 client.enable("CONDSTORE")  # SELECT then reports HIGHESTMODSEQ
@@ -221,7 +225,13 @@ class ImapConnector(Connector):
         """A dropped connection is transient (the connection is dropped too, so the next call reconnects)."""
         try:
             yield
-        except (IMAPClientAbortError, OSError, EOFError) as exc:
+        except IMAPClientError as exc:
+            if not _is_drop(exc):
+                raise
+            self._drop()
+            raise TransientError(f"{self.imap_host}: the connection dropped while {what}: "
+                                 f"{errors._one_line(exc)}") from None
+        except (OSError, EOFError) as exc:
             self._drop()
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise self._certificate_failure(exc, "imap") from None
@@ -233,6 +243,8 @@ class ImapConnector(Connector):
         if client is not None:
             with contextlib.suppress(Exception):
                 client.shutdown()
+            with contextlib.suppress(Exception):  # a TLS socket the peer cut is not always closed by the above
+                client.socket().close()
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -315,6 +327,8 @@ class ImapConnector(Connector):
             try:
                 return client.select_folder(folder, readonly=readonly)  # type: ignore[no-any-return]
             except IMAPClientError as exc:
+                if _is_drop(exc):
+                    raise
                 text = str(exc)
                 if "NONEXISTENT" in text.upper() or "doesn't exist" in text.lower() or "not exist" in text.lower():
                     self._folders = None
@@ -325,6 +339,7 @@ class ImapConnector(Connector):
     # -- mail ---------------------------------------------------------------------------------------------------------
     def mail_changes(self, cursor: str | None) -> Iterator[MailPage]:
         state = load_state(cursor)
+        state.setdefault("removing", [])
         folders = self.folders(refresh=True)
         condstore = self.has_capability("CONDSTORE")
         page_folders = [Folder(self.account_id, name, display, role) for name, display, role in folders]
@@ -334,14 +349,14 @@ class ImapConnector(Connector):
                 if first:
                     page.folders, first = page_folders, False
                 yield page
-        # folders deleted on the server: what they held is gone
-        gone = [f for f in list(state["folders"]) if f not in {name for name, _d, _r in folders}]
-        if gone or first:
-            removed = []
-            for folder in gone:
-                entry = state["folders"].pop(folder)
-                removed += [remote_id(entry["validity"], int(uid), folder) for uid in entry["uids"]]
-            yield MailPage(folders=page_folders if first else [], removed=removed, cursor=dump_state(state))
+        # Removals come last, once every folder's new messages are stored: a message moved on the server is never
+        # missing in between. Until then they wait in the cursor (``removing``), so a crash loses none of them.
+        listed = {name for name, _d, _r in folders}
+        for folder in [f for f in state["folders"] if f not in listed]:  # deleted on the server, with its messages
+            entry = state["folders"].pop(folder)
+            state["removing"] += [remote_id(entry["validity"], int(uid), folder) for uid in entry["uids"]]
+        removed, state["removing"] = state["removing"], []
+        yield MailPage(folders=page_folders if first else [], removed=removed, cursor=dump_state(state))
 
     def _folder_pages(self, folder: str, state: dict[str, Any], condstore: bool) -> Iterator[MailPage]:
         client = self.imap()
@@ -352,15 +367,14 @@ class ImapConnector(Connector):
         validity = int(info.get(b"UIDVALIDITY", 0))
         modseq = int(info[b"HIGHESTMODSEQ"]) if condstore and b"HIGHESTMODSEQ" in info else 0
         entry = state["folders"].get(folder)
-        stale: list[str] = []
-        if entry and entry["validity"] != validity:
-            stale = [remote_id(entry["validity"], int(uid), folder) for uid in entry["uids"]]
+        if entry and entry["validity"] != validity:  # renumbered: every old id goes, all is read again
+            state["removing"] += [remote_id(entry["validity"], int(uid), folder) for uid in entry["uids"]]
             entry = None
         if entry is None:
             entry = {"validity": validity, "modseq": 0, "uids": {}}
+        state["folders"][folder] = entry
         known: dict[str, str] = entry["uids"]
-        if not stale and modseq and entry["modseq"] == modseq:
-            state["folders"][folder] = entry
+        if modseq and entry["modseq"] == modseq:
             return
         with self._imap_errors(f"listing {folder}"):
             on_server = set(client.search("ALL")) if int(info.get(b"EXISTS", 0)) else set()
@@ -376,19 +390,17 @@ class ImapConnector(Connector):
                     if str(uid) in known and known[str(uid)] != letters:
                         changed[int(uid)] = letters
         new = sorted((uid for uid in on_server if str(uid) not in known), reverse=True)  # newest first
-        gone = [uid for uid in known if int(uid) not in on_server]
+        for uid in [uid for uid in known if int(uid) not in on_server]:
+            state["removing"].append(remote_id(validity, int(uid), folder))
+            del known[uid]
         todo = sorted(changed, reverse=True) + new
         chunks = [todo[i:i + self.page_size] for i in range(0, len(todo), self.page_size)] or [[]]
-        state["folders"][folder] = entry
         for number, chunk in enumerate(chunks):
             page = MailPage()
             for uid, message, raw, letters in self._fetch_messages(folder, validity, chunk):
                 page.upserted.append((message, raw))
                 known[str(uid)] = letters
             if number == len(chunks) - 1:
-                page.removed = stale + [remote_id(validity, int(uid), folder) for uid in gone]
-                for uid in gone:
-                    known.pop(uid, None)
                 entry["modseq"] = modseq
             page.cursor = dump_state(state)
             yield page
@@ -544,6 +556,8 @@ class ImapConnector(Connector):
                 client.append(folder, raw, flags=flags)
                 self.requests_made += 1
             except IMAPClientError as exc:
+                if _is_drop(exc):
+                    raise
                 text = errors._one_line(exc)
                 if errors.is_quota(text):
                     raise PermanentError(f"the mailbox of {self.username} is over its quota: {text}") from None
@@ -735,6 +749,11 @@ class ImapConnector(Connector):
         except (UserError, TransientError) as exc:
             return errors._one_line(exc)
         return "ok"
+
+
+def _is_drop(exc: BaseException) -> bool:
+    """imaplib's abort, or imapclient's wrapping of a socket error into a command failure."""
+    return isinstance(exc, IMAPClientAbortError) or "socket error" in str(exc).lower()
 
 
 def _same_text(stored: bytes, raw: bytes) -> bool:

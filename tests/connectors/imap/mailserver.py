@@ -268,7 +268,8 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = inet:127.0.0.1:{d.auth_port}
 smtpd_sasl_auth_enable = yes
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
-smtpd_recipient_restrictions = permit_sasl_authenticated, permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access inline:{{ refused@{DOMAIN}=REJECT }},
+  permit_sasl_authenticated, permit_mynetworks, reject_unauth_destination
 smtp_dns_support_level = disabled
 disable_dns_lookups = yes
 alias_maps =
