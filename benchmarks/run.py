@@ -33,6 +33,7 @@ SECTIONS = (
     ("search", "2. Search", "benchmarks.search_bench"),
     ("ui", "3. Open / 4. Responsiveness", "benchmarks.ui_bench"),
     ("misc", "5. Reminders / 6. Connectors", "benchmarks.misc_bench"),
+    ("imap", "7. IMAP", "benchmarks.imap"),
 )
 
 
