@@ -34,6 +34,7 @@ SECTIONS = (
     ("ui", "3. Open / 4. Responsiveness", "benchmarks.ui_bench"),
     ("misc", "5. Reminders / 6. Connectors", "benchmarks.misc_bench"),
     ("encryption", "7. Encryption", "benchmarks.encryption"),
+    ("imap", "8. IMAP", "benchmarks.imap"),
 )
 
 

@@ -471,6 +471,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     outlook.add_argument("--contacts", action="store_true",
                          help="also read the principal's Outlook contacts (asks for Contacts.Read)")
     outlook.set_defaults(handler=cmd_account_add_outlook)
+    from assistant.cli import imap_account
+
+    imap_account.register(kinds)
     account_commands.add_parser("list", help="list accounts").set_defaults(handler=cmd_account_list)
 
     sync = commands.add_parser("sync", help="one sync pass over every account (or one principal's)")

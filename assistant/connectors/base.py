@@ -144,6 +144,10 @@ class Connector(ABC):
         """The RFC 5322 source of one message (attachments on demand)."""
         raise NotImplementedError
 
+    def resume(self, cursors: dict[str, str | None]) -> None:  # noqa: B027 - optional: most keep no state of writes
+        """The cursors saved after the last pull, per resource ("calendar", "contacts"), handed over before the outbox is
+        pushed: a connector whose writes need what its last pull saw (CalDAV's ETags for ``If-Match``) reads it here."""
+
     def health(self) -> str:
         """One line for ``assistant doctor``: reachable, signed in, or what is wrong."""
         return "ok"

@@ -111,6 +111,7 @@ def sync_account(
     try:
         if connector is None:
             connector = make_connector(account, credentials)
+        connector.resume({resource: store.get_cursor(account_id, resource) for resource in ("calendar", "contacts")})
         _push_outbox(store, account, connector, now, report, say)
         # Each resource is pulled on its own: a failing calendar must not keep the mail from syncing, nor the reverse.
         new_message_ids: list[int] = []
