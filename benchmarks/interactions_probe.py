@@ -13,8 +13,9 @@ window system's events do). The clock starts just before the event is sent, so w
 its handlers counts, and work it hands to its worker thread counts until the answer is shown. An application-wide event
 filter watches the Paint events of the widget that shows the result; the first one that arrives once the result's state
 is reached (the interaction's ``done()``: the new principal's rows in the model, the thread's newest message in the
-reader, …) is the one that shows it, and the clock stops at the next turn of the event loop, after that paint (and the
-rest of that repaint of the window) has run. Between repetitions the probe waits until the worker is idle.
+reader, …) is the one that shows it, and the clock stops when that repaint of the window has ended: at the first event
+of another kind the application delivers after it (the repaint's paint events are sent one after the other), or at
+the next turn of the event loop if none comes first. Between repetitions the probe waits until the worker is idle.
 """
 from __future__ import annotations
 
@@ -67,12 +68,25 @@ class Probe:
         self._t0 = 0.0
         self._deadline = 0.0
         self._stamped = False
+        self._painted_at: float | None = None
+        self.profiler = None
+        if args.profile:
+            import cProfile
+
+            self.profiler = cProfile.Profile()
         probe = self
 
         class PaintWatcher(QObject):
             def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
-                if event.type() == QEvent.Type.Paint and probe._waiting is not None:
-                    probe.on_paint(watched)
+                if probe._waiting is not None:
+                    if event.type() == QEvent.Type.Paint:
+                        probe.on_paint(watched)
+                    elif probe._painted_at is None and probe._stamped:
+                        # The first other event after the paint: the window's repaint (its paint events are sent
+                        # one after another, then the backing store is flushed) has ended.
+                        probe._painted_at = time.monotonic()
+                        if probe.profiler is not None:
+                            probe.profiler.disable()
                 return False
 
         self.watcher = PaintWatcher()
@@ -116,8 +130,10 @@ class Probe:
         from PySide6.QtTest import QTest
 
         QTest.qWait(0)  # whatever the preparation left to paint is painted before the clock starts
-        self._waiting, self._stamped = item, False
+        self._waiting, self._stamped, self._painted_at = item, False, None
         self._deadline = time.monotonic() + TIMEOUT_S
+        if self.profiler is not None:
+            self.profiler.enable()
         self._t0 = time.monotonic()
         item.act(rep)
         self.QTimer.singleShot(int(TIMEOUT_S * 1000) + 100, lambda: self.on_timeout(item, rep))
@@ -133,13 +149,15 @@ class Probe:
             return
         self._stamped = True
         rep = item.reps
-        # The paint runs after this filter returns; the next turn of the loop comes after the window's repaint.
+        # The paint runs after this filter returns; the end of the repaint is the first event of another kind that
+        # follows (see PaintWatcher), at the latest the next turn of the loop.
         self.QTimer.singleShot(0, lambda: self.stamp(item, rep))
 
     def stamp(self, item: Interaction, rep: int) -> None:
         if self._waiting is not item or item.reps != rep:
             return
-        item.times_ms.append((time.monotonic() - self._t0) * 1000)
+        painted = self._painted_at if self._painted_at is not None else time.monotonic()
+        item.times_ms.append((painted - self._t0) * 1000)
         self.end_rep(item, rep)
 
     def on_timeout(self, item: Interaction, rep: int) -> None:
@@ -149,6 +167,13 @@ class Probe:
         self.end_rep(item, rep)
 
     def end_rep(self, item: Interaction, rep: int) -> None:
+        if self.profiler is not None:
+            self.profiler.disable()  # (again: a timeout)
+            if item.reps + 1 >= self.args.reps:  # one file per interaction: what the GUI thread ran while timed
+                self.profiler.dump_stats(f"{self.args.profile}.{item.name}")
+                import cProfile
+
+                self.profiler = cProfile.Profile()
         self._waiting = None
         item.reps += 1
         try:
@@ -274,9 +299,7 @@ class Probe:
             return prepare
 
         def search_act(_rep: int) -> None:
-            QTest.keyClick(w.search, state["query"][-1])
-            if not self.args.as_you_type:  # the app searches when Enter is pressed
-                QTest.keyClick(w.search, Qt.Key.Key_Return)
+            QTest.keyClick(w.search, state["query"][-1])  # the box searches as you type: no Enter
 
         def search_done() -> bool:
             return model.search_query == state["query"]
@@ -373,8 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated interaction names")
     parser.add_argument("--queries", default="zorblax,brastok,quintrel,grindalf")
-    parser.add_argument("--as-you-type", action="store_true", help="the search box searches as you type (no Enter)")
     parser.add_argument("--settle-s", type=float, default=20.0)
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="cProfile the GUI thread while each interaction is timed: PREFIX.<name> per interaction")
     args = parser.parse_args(argv)
     probe = Probe(args)
     from assistant.cli.main import main as assistant_main
