@@ -51,6 +51,7 @@ class Interaction:
     cleanup: Callable[[int], None] = lambda _rep: None
     reps: int = 0
     times_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # the GUI thread's own CPU time in the same span
     timeouts: int = 0
 
 
@@ -69,6 +70,8 @@ class Probe:
         self._deadline = 0.0
         self._stamped = False
         self._painted_at: float | None = None
+        self._painted_cpu = 0.0
+        self._cpu0 = 0.0
         self.profiler = None
         if args.profile:
             import cProfile
@@ -85,6 +88,7 @@ class Probe:
                         # The first other event after the paint: the window's repaint (its paint events are sent
                         # one after another, then the backing store is flushed) has ended.
                         probe._painted_at = time.monotonic()
+                        probe._painted_cpu = time.thread_time()
                         if probe.profiler is not None:
                             probe.profiler.disable()
                 return False
@@ -111,6 +115,7 @@ class Probe:
         while self.queue and self.queue[0].reps >= self.args.reps:
             done = self.queue.pop(0)
             self.result["times_ms"][done.name] = [round(t, 2) for t in done.times_ms]
+            self.result.setdefault("cpu_ms", {})[done.name] = [round(t, 2) for t in done.cpu_ms]
             self.result["timeouts"][done.name] = done.timeouts
         if not self.queue:
             self.finish()
@@ -134,6 +139,7 @@ class Probe:
         self._deadline = time.monotonic() + TIMEOUT_S
         if self.profiler is not None:
             self.profiler.enable()
+        self._cpu0 = time.thread_time()
         self._t0 = time.monotonic()
         item.act(rep)
         self.QTimer.singleShot(int(TIMEOUT_S * 1000) + 100, lambda: self.on_timeout(item, rep))
@@ -157,7 +163,9 @@ class Probe:
         if self._waiting is not item or item.reps != rep:
             return
         painted = self._painted_at if self._painted_at is not None else time.monotonic()
+        cpu = self._painted_cpu if self._painted_at is not None else time.thread_time()
         item.times_ms.append((painted - self._t0) * 1000)
+        item.cpu_ms.append((cpu - self._cpu0) * 1000)
         self.end_rep(item, rep)
 
     def on_timeout(self, item: Interaction, rep: int) -> None:
