@@ -38,6 +38,7 @@ class Context:
     # principal name -> their folder under notmuch's root: ``path:<folder>/**`` limits a notmuch query to that principal
     notmuch_folders: dict[str, str] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)  # the workload's manifest.json (see benchmarks/generate.py)
+    rows: list[Row] = field(default_factory=list)  # the rows of the sections run so far
 
     @property
     def python(self) -> str:

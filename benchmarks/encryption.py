@@ -1,4 +1,4 @@
-"""7. Encryption: what SQLCipher costs — the same mail imported, searched and opened in a plain and an encrypted workspace.
+"""8. Encryption: what SQLCipher costs — the same mail imported, searched and opened in a plain and an encrypted workspace.
 
 The encrypted workspace's key is in a real Secret Service, as on a user's desktop: when this process has no secure
 credential store, the section runs itself again inside a D-Bus session of its own with an unlocked gnome-keyring and a
@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import Context, Row, median  # noqa: E402
 
-SECTION = "7. Encryption"
+SECTION = "8. Encryption"
 PRINCIPALS = 2  # the first principals of the workload, imported into both workspaces
 SEARCH_ROUNDS = 9
 CLI_SEARCHES = 5

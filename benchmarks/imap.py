@@ -23,7 +23,7 @@ from assistant.sync.engine import sync_account
 from benchmarks.common import Context, Row
 from tests.connectors.imap.mailserver import USERS, mail_servers
 
-SECTION = "7. IMAP"
+SECTION = "9. IMAP"
 ADDRESS = "principal@example.com"
 
 

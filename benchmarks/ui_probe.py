@@ -14,7 +14,8 @@ does, and stamps the first paint of its threads; then the peak RSS (VmHWM), and 
 is done, a heartbeat timer ticks every ``--interval-ms``, first ``--idle-s`` with the window idle (the machine's own
 noise), then while "Sync now"
 (``MainWindow.on_sync_now``) runs on the task manager's worker, until the sync has finished and the window has
-refreshed; prints the gaps between ticks.
+refreshed (and, with ``--import PATH``, an ``assistant import`` of PATH started beside the sync has ended); prints the
+gaps between ticks.
 """
 from __future__ import annotations
 
@@ -183,6 +184,14 @@ class Probe:
         self.last_tick, self.last_cpu = time.monotonic(), time.thread_time()
         self.result["sync_started"] = time.monotonic()
         self.window.on_sync_now()  # what File ▸ Sync now (F5) does
+        self.importing = None
+        if self.args.import_path:  # and an import into another principal, as a command of its own, meanwhile
+            import subprocess
+
+            self.importing = subprocess.Popen(
+                [sys.executable, "-m", "assistant", "--workspace", self.args.workspace, "import", self.args.import_path,
+                 "--principal", self.args.import_principal],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if self.args.block_ms:  # the probe's self-check: a stall of known length on the GUI thread must be seen
             self.QTimer.singleShot(0, lambda: time.sleep(self.args.block_ms / 1000))
 
@@ -211,7 +220,17 @@ class Probe:
         if self.sync_done_at is None:
             return
         # One more turn of the loop: whatever the refresh posted (a reloaded list painted) is inside the watch.
-        self.QTimer.singleShot(200, self.end_stall_watch)
+        self.QTimer.singleShot(200, self.end_stall_watch_after_import)
+
+    def end_stall_watch_after_import(self) -> None:
+        if self.importing is not None and self.importing.poll() is None:
+            self.QTimer.singleShot(100, self.end_stall_watch_after_import)
+            return
+        if self.importing is not None:
+            self.result.update(import_done_after_s=time.monotonic() - self.result["sync_started"],
+                               import_exit=self.importing.returncode,
+                               import_error=(self.importing.stderr.read() or "")[-400:] if self.importing.stderr else "")
+        self.end_stall_watch()
 
     def end_stall_watch(self) -> None:
         self.heartbeat.stop()
@@ -250,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-s", type=float, default=0.0, help="stall: watch the idle window this long first")
     parser.add_argument("--block-ms", type=int, default=0, help="stall: block the GUI thread this long once (a check)")
     parser.add_argument("--settle-s", type=float, default=10.0)
+    parser.add_argument("--import", dest="import_path", help="stall: also run `assistant import PATH` meanwhile")
+    parser.add_argument("--import-principal", default="", help="stall: the principal the import goes to")
     parser.add_argument("--scroll-pages", type=int, default=5)
     args = parser.parse_args(argv)
     probe = Probe(args)

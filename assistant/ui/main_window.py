@@ -130,6 +130,8 @@ class MainWindow(QMainWindow):
         self._refresh_select: int | None = None
         self._closing = False
         self._syncing = False
+        self._searching = False  # a search is on the worker
+        self._search_again = False  # and the box changed since: search again when it ends
         # the keyboard: every command with its keys (menus, Ctrl+K palette, ? sheet) and what Ctrl+Z takes back
         self.commands = CommandRegistry(self)
         self.undo = UndoStack(self)
@@ -748,6 +750,8 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def on_search(self) -> None:
+        """Search what the box says, on the worker. One search at a time: typing while one runs asks for one more
+        with the newest text when it ends (:meth:`_on_search_done`), so the worker never queues a search per key."""
         principal = self.current_principal
         query = self.search.text().strip()
         if principal is None:
@@ -755,11 +759,16 @@ class MainWindow(QMainWindow):
         if not query:
             self.inbox.model.reload()
             return
+        if self._searching:
+            self._search_again = True
+            return
+        self._searching, self._search_again = True, False
         if self.showing_all_principals:  # every principal's mail, each thread tagged with its principal
             self.views.setCurrentIndex(self.INBOX_TAB)
             self.tasks.run(
                 lambda store: threads_from_messages(0, mail_store.search_across_principals(store, query, SEARCH_LIMIT)),
                 on_done=lambda threads: self._on_search_done(None, query, threads),
+                on_error=self._on_search_failed,
             )
             return
         principal_id = principal.id
@@ -768,20 +777,39 @@ class MainWindow(QMainWindow):
         self.tasks.run(
             lambda store: threads_from_messages(principal_id, mail_store.search_messages(store.scope(principal_id), query, SEARCH_LIMIT)),
             on_done=lambda threads: self._on_search_done(principal_id, query, threads),
+            on_error=self._on_search_failed,
         )
+
+    def _on_search_failed(self, error: BaseException) -> None:
+        self._searching = False
+        again, self._search_again = self._search_again, False
+        if again:
+            self.on_search()  # typed on: the newest text may well be a query (``after:2025-0`` was not yet)
+        elif isinstance(error, UserError):  # a query not finished typing: said in passing, not as a notice to close
+            self.show_status(describe_error(error), 5000)
+        else:
+            self.show_error(describe_error(error))
 
     def _on_search_done(self, principal_id: int | None, query: str, threads: list[Thread]) -> None:
         """``principal_id``: whose mail was searched; None: every principal's."""
-        if principal_id is None and not self.showing_all_principals:
-            return
-        if principal_id is not None and (self.showing_all_principals or self.current_principal is None
-                                         or self.current_principal.id != principal_id):
+        self._searching = False
+        again, self._search_again = self._search_again, False
+        stale = (query != self.search.text().strip()  # typed on meanwhile, or cleared
+                 or (principal_id is None and not self.showing_all_principals)
+                 or (principal_id is not None and (self.showing_all_principals or self.current_principal is None
+                                                   or self.current_principal.id != principal_id)))
+        if stale:
+            if again:
+                self.on_search()  # the box's newest text, for whoever is shown now
             return
         self.inbox.model.show_search_results(query, threads)
         self.show_status(f"{len(threads)} threads match {query!r}", 5000)
 
     def on_search_text_changed(self, text: str) -> None:
-        if not text.strip() and self.inbox.model.search_query:
+        """Search as you type; an emptied box shows the list again."""
+        if text.strip():
+            self.on_search()
+        elif self.inbox.model.search_query:
             self.inbox.model.reload()
 
     # -- first run -----------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 One serial worker thread owns its own :class:`~assistant.store.Store`, so every write and every sync in the app goes
 through one path, in order. A task is a plain callable ``fn(store) -> result``; its result or error is posted back to the
-GUI thread through a queued Qt signal, where ``on_done`` / ``on_error`` run. Task functions never touch widgets.
+GUI thread as a posted event of low priority, where ``on_done`` / ``on_error`` run; a repaint already asked for (also
+of low priority, and posted first) is painted before them, so an answer the user is waiting for is on screen before the
+results of the work it set off are applied. Task functions never touch widgets.
 
 What a task wrote (:class:`~assistant.store.changes.Changes`, recorded by the store's write paths) is emitted once
 through :attr:`TaskManager.changed` before ``on_done``/``on_error`` run — also when the task failed after some of its
@@ -12,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 
 from assistant.core.errors import UserError, disk_full
 from assistant.store import Store
@@ -57,9 +60,10 @@ def _finish(store: Store, fn: TaskFn) -> _Finished:
     return _Finished(result, None, store.take_changes())
 
 
+_DELIVERY = QEvent.Type(QEvent.registerEventType())
+
+
 class TaskManager(QObject):
-    # Emitted from the worker thread; the queued connection runs the closure on the thread this object lives in.
-    _closure_ready = Signal(object)
     task_failed = Signal(str)  # an error nobody handled, as one line for the status bar
     changed = Signal(object)  # the Changes a task made, once per task that wrote something
     busy_changed = Signal(bool)
@@ -74,7 +78,7 @@ class TaskManager(QObject):
         self._pending = 0
         self._closed = False
         self._gate: threading.Event | None = None
-        self._closure_ready.connect(self._on_closure_ready, Qt.ConnectionType.QueuedConnection)
+        self._ready: deque[Callable[[], None]] = deque()  # closures to run on the GUI thread, one per posted event
 
     @property
     def busy(self) -> bool:
@@ -105,7 +109,7 @@ class TaskManager(QObject):
                 outcome.set_result(f.result().result)
             else:
                 outcome.set_exception(error)
-            self._closure_ready.emit(lambda: self._deliver(f, on_done, on_error))
+            self._post(lambda: self._deliver(f, on_done, on_error))
 
         future.add_done_callback(finished)
         return outcome
@@ -154,9 +158,19 @@ class TaskManager(QObject):
             if self._pending == 0:
                 self.busy_changed.emit(False)
 
-    def _on_closure_ready(self, closure: Callable[[], None]) -> None:
-        if not self._closed:  # after shutdown the widgets waiting for results may be gone
-            closure()
+    def _post(self, closure: Callable[[], None]) -> None:
+        """From any thread: run ``closure`` on this object's thread. Low priority: after the repaints already asked
+        for (Qt posts a widget's update request at low priority too; a queued signal would jump ahead of it)."""
+        self._ready.append(closure)
+        QCoreApplication.postEvent(self, QEvent(_DELIVERY), int(Qt.EventPriority.LowEventPriority.value))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _DELIVERY:
+            closure = self._ready.popleft()  # each event runs one closure, in the order they were posted
+            if not self._closed:  # after shutdown the widgets waiting for results may be gone
+                closure()
+            return True
+        return super().event(event)
 
     def _close_worker_store(self, _store: Store | None = None) -> None:
         if self._worker_store is not None:

@@ -420,3 +420,38 @@ def test_the_notes_column_is_on_screen_at_1280_px(make_window, workspace, qtbot)
     assert table.isColumnHidden(5)
     window.calls.column_actions["E.164"].setChecked(True)  # right-click on the header brings it back
     assert not table.isColumnHidden(5)
+
+
+def test_a_hidden_calls_tab_reads_a_switched_principals_calls_on_the_worker(make_window, call_workspace, qtbot,
+                                                                            monkeypatch):
+    """Switching principal from the inbox must not normalise and match the Calls tab's numbers on the GUI thread
+    (issue 17: most of Ctrl+PgDn's time); the tab is emptied at once and filled when the worker has read it."""
+    import threading
+
+    from assistant.ui.calls import view as calls_view
+
+    ws, ann, ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    view = window.calls
+    assert not view.isVisible() and view.model.rowCount() == 1
+    threads_normalising: list[str] = []
+    real = calls_view.normalise
+
+    def recording(*args, **kwargs):
+        threads_normalising.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(calls_view, "normalise", recording)
+    window.select_principal(ann.id)
+    assert view.model.rowCount() == 0  # not Ken's calls under Ann's name meanwhile
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    assert view.model.index(0, 3).data() == "Sender 0"  # the name matched on the worker
+    # the page's numbers on the worker; on the GUI thread only the selected call's, for its detail pane
+    assert threads_normalising.count(threading.main_thread().name) == 1
+    assert len(threads_normalising) == 2
+    window.views.setCurrentWidget(view)  # shown, a switch reads at once: the user is looking at it
+    qtbot.waitUntil(view.isVisible)
+    window.select_principal(ken.id)
+    assert view.model.rowCount() == 1

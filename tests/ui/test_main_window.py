@@ -185,6 +185,39 @@ def test_search_box_filters_the_inbox(make_window, workspace, qtbot):
     assert len(subjects(window)) == 5
 
 
+def test_the_search_box_searches_as_you_type_one_search_at_a_time(make_window, workspace, qtbot, monkeypatch):
+    """Results follow the keys without Enter (issue 17); keys typed while a search runs ask for one more search with
+    the newest text, not one each, and results of older text are never shown over newer."""
+    from assistant.store import mail as mail_store
+    from assistant.ui import main_window as main_window_module
+
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    searched: list[str] = []
+    real = mail_store.search_messages
+
+    def counting(scope, query, *args, **kwargs):
+        searched.append(query)
+        return real(scope, query, *args, **kwargs)
+
+    monkeypatch.setattr(main_window_module.mail_store, "search_messages", counting)
+    text = 'subject:"matter 3"'
+    qtbot.keyClicks(window.search, text)
+    qtbot.waitUntil(lambda: window.inbox.model.search_query == text)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert subjects(window) == ["Ann matter 3"]
+    assert searched[-1] == text and len(searched) <= 2 < len(text)  # the first key's search, then the newest text
+    qtbot.keyClicks(window.search, " after:2020-0")  # a date half typed: said in passing, the results stay
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert "YYYY-MM-DD" in window.notice.text() and not window.notice.is_error
+    assert subjects(window) == ["Ann matter 3"]
+    qtbot.keyClicks(window.search, "1-01")
+    qtbot.waitUntil(lambda: window.inbox.model.search_query == text + " after:2020-01-01")
+    window.search.clear()
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert len(subjects(window)) == 5 and window.inbox.model.search_query == ""
+
+
 def test_geometry_and_splitters_are_remembered(make_window, workspace, qtbot):
     ws, ann, ken = workspace
     window = make_window(ws)

@@ -123,3 +123,31 @@ def test_a_task_that_fails_after_a_commit_still_reports_what_it_changed(qtbot, t
     with qtbot.waitSignal(tasks.busy_changed, timeout=5000, check_params_cb=lambda busy: not busy):
         tasks.run(half, on_error=lambda _e: None)
     assert len(emitted) == 1 and emitted[0].touches(Area.PRINCIPALS)
+
+
+def test_a_repaint_asked_for_before_a_result_arrives_is_painted_first(qtbot, tasks):
+    """The answer to a key or click is painted before the results of the work it set off are applied (issue 17): a
+    worker's result arriving while a repaint is pending waits for that paint."""
+    from PySide6.QtWidgets import QLabel
+
+    order: list[str] = []
+
+    class Label(QLabel):
+        def paintEvent(self, event):  # noqa: N802 (Qt's name)
+            order.append("paint")
+            super().paintEvent(event)
+
+    label = Label("before")
+    qtbot.addWidget(label)
+    label.show()
+    qtbot.waitExposed(label)
+    qtbot.wait(50)
+    go = threading.Event()
+    future = tasks.run(lambda _store: go.wait(5), on_done=lambda _result: order.append("result"))
+    order.clear()
+    label.setText("after")  # asks for a repaint (posted, not yet painted)
+    go.set()
+    future.result(timeout=5)
+    time.sleep(0.2)  # no events processed meanwhile: the worker posts its result, after the repaint was asked for
+    qtbot.waitUntil(lambda: "result" in order and "paint" in order)
+    assert order.index("paint") < order.index("result")

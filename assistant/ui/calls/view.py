@@ -245,6 +245,7 @@ class CallsView(QWidget):
         # behind another tab the fit waits until the tab is shown (showEvent).
         header.setResizeContentsPrecision(60)
         self._columns_fitted = True
+        self._load_request = 0
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_details(current.row()))
         self.table.doubleClicked.connect(lambda _index: self.on_edit())
         self.edit_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.on_edit)
@@ -316,8 +317,28 @@ class CallsView(QWidget):
 
     # -- loading ---------------------------------------------------------------------------------------------------
     def set_principal(self, principal: Principal | None) -> None:
+        """Shown: the page is read at once. Behind another tab (a principal switch from the inbox) the page and its
+        names are read on the worker and shown when they arrive, and the list is emptied meanwhile: normalising and
+        matching 500 numbers on the GUI thread was most of the time from Ctrl+PgDn to the new inbox painted."""
         self.principal = principal
-        self.reload()
+        if principal is None or self.isVisible():
+            self.reload()
+            return
+        self._load_request += 1
+        request, principal_id, region = self._load_request, principal.id, principal.region
+        assert principal_id is not None  # principals come from the store
+        calls_filter = self.current_filter()
+        self.model.set_calls([], principal.timezone, {})
+        self.show_details(-1)
+
+        def load(store: Store) -> tuple[list[Call], dict[int, str]]:
+            return read_page(store.scope(principal_id), calls_filter, region)
+
+        def show(result: tuple[list[Call], dict[int, str]]) -> None:
+            if request == self._load_request and self.principal is not None and self.principal.id == principal_id:
+                self._show_page(self.principal, *result)
+
+        self.tasks.run(load, on_done=show)
 
     def current_filter(self) -> call_store.CallFilter:
         f = call_store.CallFilter()
@@ -348,12 +369,11 @@ class CallsView(QWidget):
             self.totals.setText("")
             self.show_details(-1)
             return
-        scope = self.store.scope(principal.id)
-        calls = call_store.calls_page(scope, self.current_filter(), limit=PAGE)
-        matcher = ContactMatcher(scope, principal.region, search_mail=False)  # the mail is searched per selected call
-        names = {c.id: matcher.match(normalise(c.number_raw, principal.region)).name
-                 for c in calls if not c.caller_name and c.id}  # stored calls: all have ids
-        self.model.set_calls(calls, principal.timezone, {k: v for k, v in names.items() if v})
+        self._load_request += 1  # a page still coming from the worker is older than this one
+        self._show_page(principal, *read_page(self.store.scope(principal.id), self.current_filter(), principal.region))
+
+    def _show_page(self, principal: Principal, calls: list[Call], names: dict[int, str]) -> None:
+        self.model.set_calls(calls, principal.timezone, names)
         self._columns_fitted = False
         if self.isVisible():
             self._fit_columns()
@@ -731,6 +751,15 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def read_page(scope: Any, calls_filter: call_store.CallFilter, region: str) -> tuple[list[Call], dict[int, str]]:
+    """The tab's page of calls and the names its numbers match (the mail is searched only for the selected call)."""
+    calls = call_store.calls_page(scope, calls_filter, limit=PAGE)
+    matcher = ContactMatcher(scope, region, search_mail=False)
+    names = {c.id: matcher.match(normalise(c.number_raw, region)).name
+             for c in calls if not c.caller_name and c.id}  # stored calls: all have ids
+    return calls, {k: v for k, v in names.items() if v}
 
 
 def install(window: Any) -> CallsView:
