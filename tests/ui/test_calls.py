@@ -448,10 +448,35 @@ def test_a_hidden_calls_tab_reads_a_switched_principals_calls_on_the_worker(make
     assert view.model.rowCount() == 0  # not Ken's calls under Ann's name meanwhile
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     assert view.model.index(0, 3).data() == "Sender 0"  # the name matched on the worker
-    # the page's numbers on the worker; on the GUI thread only the selected call's, for its detail pane
-    assert threads_normalising.count(threading.main_thread().name) == 1
+    # the page's numbers and the selected call's (its detail pane), all on the worker
+    assert threads_normalising.count(threading.main_thread().name) == 0
     assert len(threads_normalising) == 2
     window.views.setCurrentWidget(view)  # shown, a switch reads at once: the user is looking at it
     qtbot.waitUntil(view.isVisible)
     window.select_principal(ken.id)
     assert view.model.rowCount() == 1
+
+
+def test_a_selected_calls_details_are_read_on_the_worker(make_window, call_workspace, qtbot, monkeypatch):
+    """The details pane matches a contact and searches calls and mail: never on the GUI thread."""
+    import threading
+
+    from assistant.ui.calls import view as calls_view
+
+    threads = []
+    real = calls_view.load_call_details
+
+    def spy(store, principal, call):
+        threads.append(threading.current_thread())
+        return real(store, principal, call)
+
+    monkeypatch.setattr(calls_view, "load_call_details", spy)
+    ws, ann, _ken = call_workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    window.views.setCurrentWidget(window.calls)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    window.calls.show_details(0)
+    qtbot.waitUntil(lambda: window.calls.history.count() == 1)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert "Sender 0" in window.calls.person.text()

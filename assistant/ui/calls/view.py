@@ -4,6 +4,7 @@ the TaskManager; the GUI thread reads one page of calls at a time.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,6 +173,40 @@ class CallBackDialog(QDialog):
                           f" · {timezones.in_zone(due, self.assistant_zone):%a %d %b %H:%M %Z} your time")
 
 
+@dataclass
+class CallDetails:
+    person_html: str
+    history: list[str]
+    threads: list[str]
+
+
+def load_call_details(store: Store, principal: Principal, call: Call) -> CallDetails:
+    """Worker side of the details pane: who called (contacts → earlier calls → their mail), the earlier calls with
+    that number, and the threads with their addresses, in the principal's time."""
+    scope = store.scope(principal.id)
+    info = normalise(call.number_raw, principal.region)
+    match = ContactMatcher(scope, principal.region).match(info)
+    name = call.caller_name or match.name
+    person = (f"<b>{_escape(name or info.shown or 'Withheld')}</b><br>{_escape(info.shown)}"
+              + {"contact": " (from contacts)", "mail": " (found in their mail)",
+                 "calls": " (from earlier calls)"}.get(match.source, ""))
+    history = []
+    if info.key:
+        for other in call_store.calls_page(scope, call_store.CallFilter(party_key=info.key), limit=50):
+            when = timezones.in_zone(other.started_utc, principal.timezone)
+            history.append(f"{when:%Y-%m-%d %H:%M}  {DIRECTION_TEXT[other.direction.value]}  "
+                           f"{format_elapsed(other.duration_s)}  {' '.join(other.notes.split())[:60]}")
+    emails = list(match.emails) or call_store.emails_for_name(scope, name)
+    threads = []
+    for thread in call_store.threads_with(scope, emails):
+        when = thread["last_date_utc"]
+        stamp = f"{timezones.in_zone(when, principal.timezone):%Y-%m-%d}" if when else ""
+        threads.append(f"{stamp}  {thread['subject'] or '(no subject)'}  ({thread['messages']})")
+    if not emails:
+        threads.append("No e-mail address known for this caller.")
+    return CallDetails(person, history, threads)
+
+
 class CallsView(QWidget):
     call_logged = Signal(int)  # call id
     follow_up_made = Signal(str)  # one line for the status bar
@@ -183,6 +218,7 @@ class CallsView(QWidget):
         self.setObjectName("calls")
         self.store = store
         self.tasks = tasks
+        self._details_request = 0  # show_details(): the newest read wins
         self.principal: Principal | None = None
         self.quick_log: QuickLogDialog | None = None
         self.quick_log_action: QAction | None = None  # the window-wide shortcut, once installed in a window
@@ -415,33 +451,29 @@ class CallsView(QWidget):
         return self.model.call_at(self.table.currentIndex().row())
 
     def show_details(self, row: int) -> None:
+        """The selected call's person, their earlier calls and the threads with them: read on the worker (a contact
+        match and two searches), shown when they arrive unless another call was selected meanwhile."""
         self.history.clear()
         self.threads.clear()
         call = self.model.call_at(row)
         principal = self.principal
         self._update_buttons()
+        self._details_request += 1
+        request = self._details_request
         if call is None or principal is None:
             self.person.setText("")
             return
-        scope = self.store.scope(principal.id)
-        info = normalise(call.number_raw, principal.region)
-        match = ContactMatcher(scope, principal.region).match(info)
-        name = call.caller_name or match.name
-        self.person.setText(f"<b>{_escape(name or info.shown or 'Withheld')}</b><br>{_escape(info.shown)}"
-                            + {"contact": " (from contacts)", "mail": " (found in their mail)", "calls": " (from earlier calls)"}.get(
-                                match.source, ""))
-        if info.key:
-            for other in call_store.calls_page(scope, call_store.CallFilter(party_key=info.key), limit=50):
-                when = timezones.in_zone(other.started_utc, principal.timezone)
-                self.history.addItem(f"{when:%Y-%m-%d %H:%M}  {DIRECTION_TEXT[other.direction.value]}  "
-                                     f"{format_elapsed(other.duration_s)}  {' '.join(other.notes.split())[:60]}")
-        emails = list(match.emails) or call_store.emails_for_name(scope, name)
-        for thread in call_store.threads_with(scope, emails):
-            when = thread["last_date_utc"]
-            stamp = f"{timezones.in_zone(when, principal.timezone):%Y-%m-%d}" if when else ""
-            self.threads.addItem(f"{stamp}  {thread['subject'] or '(no subject)'}  ({thread['messages']})")
-        if not emails:
-            self.threads.addItem("No e-mail address known for this caller.")
+
+        def shown(details: CallDetails) -> None:
+            if request == self._details_request:
+                self._show_details(details)
+
+        self.tasks.run(lambda store: load_call_details(store, principal, call), on_done=shown)
+
+    def _show_details(self, details: CallDetails) -> None:
+        self.person.setText(details.person_html)
+        self.history.addItems(details.history)
+        self.threads.addItems(details.threads)
 
     def _update_buttons(self) -> None:
         has_call = self.selected_call() is not None
