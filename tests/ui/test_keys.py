@@ -87,6 +87,8 @@ def test_typing_kamakura_where_search_is_meant_opens_nothing_and_changes_nothing
     assert QApplication.focusWidget() is window.search and window.search.text() == "Kamakura"
     assert opened == [] and window.inbox_actions.windows == []
     assert outbox_ops(ws) == []  # nothing archived, moved, or flipped to unread
+    window.search.clear()  # the list searched as the user typed; emptied, the inbox is back
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() == 3 and not window.tasks.busy)
     assert all(window.inbox.model.thread_at(r).unread_count == 0 for r in range(3))
 
     # A text field inside the reader (a quick reply, say) is typing too: the keys are text, not commands.
