@@ -89,6 +89,9 @@ def test_plain_to_another_machine_and_an_empty_password_are_refused_before_tryin
     imap.preset.setCurrentIndex(imap.preset.findData("fastmail"))
     assert imap.imap_host.text() == "imap.fastmail.com:993" and not imap.imap_host.isEnabled()
     assert "https://app.fastmail.com/settings/security/apps" in imap.help.text()
+    imap.preset.setCurrentIndex(imap.preset.findData("other"))  # the preset's servers do not stay as the user's own
+    assert imap.imap_host.text() == "" and imap.smtp_host.text() == ""
+    imap.preset.setCurrentIndex(imap.preset.findData("fastmail"))
     imap.password.clear()
     qtbot.mouseClick(imap.button, Qt.MouseButton.LeftButton)
     assert "password" in dialog.error.text() and dialog.sign_in_thread is None

@@ -122,6 +122,7 @@ class ImapSection(SignInSection):
         self.help.setObjectName("imap-app-password-help")
         self.help.setWordWrap(True)
         self.help.setOpenExternalLinks(True)
+        self.help.setMinimumWidth(420)  # its height is reckoned at its narrowest: blank lines above and below otherwise
         self.help.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.imap_host = QLineEdit()
         self.imap_host.setAccessibleName("IMAP server")
@@ -142,6 +143,7 @@ class ImapSection(SignInSection):
         self.caldav_url.setAccessibleName("CalDAV address")
         self.caldav_url.setPlaceholderText("optional: the calendar server, when not the provider's")
         self.trust_fingerprint = ""
+        self._filled: set[str] = set()
         self.trust_button = QPushButton("Trust this certificate and sign in")
         self.trust_button.hide()
         super().__init__("Sign in", "Signing in…", self.prepare_sign_in,
@@ -161,11 +163,15 @@ class ImapSection(SignInSection):
         for field in (self.imap_host, self.smtp_host, self.security):
             field.setEnabled(own)
         if own:
+            for field in (self.imap_host, self.smtp_host):  # a preset's servers are not the user's own
+                if field.text() in self._filled:
+                    field.clear()
             self.help.setText("Give your IMAP and SMTP servers. “None” (no encryption) is allowed only to this computer.")
         else:
             self.imap_host.setText(f"{p.imap_host}:{p.imap_port}")
             self.smtp_host.setText(f"{p.smtp_host}:{p.smtp_port}")
             self.security.setCurrentIndex(self.security.findData(p.imap_security))
+            self._filled = {self.imap_host.text(), self.smtp_host.text()}
             self.help.setText(f"{p.label} needs an app password, not the account's own: {p.app_password_help} "
                               f'<a href="{p.app_password_url}">Make one</a>')
         self.trust_fingerprint = ""
@@ -202,7 +208,7 @@ class ImapSection(SignInSection):
         self.trust_button.setVisible(found is not None)
         self.pending_fingerprint = found.group(1) if found else ""
         if found:
-            error_text = error_text[:found.end()] + " — if that is your server's, press “Trust this certificate”."
+            error_text = error_text[:found.end()] + " — if that is your server's, press “Trust this certificate and sign in”."
         return error_text
 
     def on_trust(self) -> None:
@@ -330,7 +336,7 @@ class AccountDialog(QDialog):
         self._signals.finished.connect(self.on_added)
         self._signals.failed.connect(self.on_failed)
         self.sign_in_thread: threading.Thread | None = None
-        self.resize(600, 320)
+        self.resize(640, 480)  # room for the IMAP tab's wrapped help line and a certificate's fingerprint
 
     def _pick(self, edit: QLineEdit, *, folder: bool, filter: str = "") -> None:
         if folder:
