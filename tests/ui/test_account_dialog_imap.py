@@ -95,3 +95,19 @@ def test_plain_to_another_machine_and_an_empty_password_are_refused_before_tryin
     imap.password.clear()
     qtbot.mouseClick(imap.button, Qt.MouseButton.LeftButton)
     assert "password" in dialog.error.text() and dialog.sign_in_thread is None
+
+
+def test_an_unreachable_server_is_said_in_one_line_and_a_new_host_forgets_the_trust(qtbot, dialog):
+    from tests.connectors.imap.mailserver import free_port
+
+    imap = dialog.imap
+    imap.preset.setCurrentIndex(imap.preset.findData("other"))
+    imap.imap_host.setText(f"127.0.0.1:{free_port()}")  # nothing listens there
+    imap.password.setText("secret")
+    sign_in(qtbot, dialog, imap.button)
+    assert "refused the connection" in dialog.error.text() and "\n" not in dialog.error.text()
+    assert imap.password.text() == "secret" and not imap.trust_button.isVisibleTo(dialog)
+    imap.offer_trust("the certificate of a:993 is not trusted; its SHA-256 fingerprint is " + ":".join(["AB"] * 32))
+    assert imap.trust_button.isVisibleTo(dialog)
+    qtbot.keyClicks(imap.imap_host, "0")  # another server: the fingerprint offered was the other one's
+    assert not imap.trust_button.isVisibleTo(dialog) and imap.trust_fingerprint == ""

@@ -153,7 +153,12 @@ class ImapSection(SignInSection):
                          parent)
         self.trust_button.clicked.connect(self.on_trust)
         self.preset.currentIndexChanged.connect(self.on_preset)
+        self.imap_host.textEdited.connect(self.forget_trust)  # a fingerprint trusted is that server's only
         self.on_preset()
+
+    def forget_trust(self) -> None:
+        self.trust_fingerprint = ""
+        self.trust_button.hide()
 
     def on_preset(self) -> None:
         from assistant.connectors.imap.presets import preset
@@ -174,8 +179,7 @@ class ImapSection(SignInSection):
             self._filled = {self.imap_host.text(), self.smtp_host.text()}
             self.help.setText(f"{p.label} needs an app password, not the account's own: {p.app_password_help} "
                               f'<a href="{p.app_password_url}">Make one</a>')
-        self.trust_fingerprint = ""
-        self.trust_button.hide()
+        self.forget_trust()
 
     def prepare_sign_in(self) -> SignInFn:
         from assistant.connectors.imap.signin import ImapSignIn
