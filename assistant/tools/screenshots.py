@@ -242,6 +242,30 @@ def desktop_shots(window, out_dir: Path) -> list[Path]:
     return written
 
 
+def imap_account_shots(window, out_dir: Path, principal) -> list[Path]:
+    """Add account → IMAP: a preset with where to make its app password, then the user's own server with a certificate
+    not trusted (a made-up fingerprint; nothing is signed in to)."""
+    from assistant.ui.setup.account_dialog import AccountDialog
+
+    dialog = AccountDialog(window.tasks, principal, window)
+    dialog.tabs.setCurrentWidget(dialog.imap)
+    dialog.imap.preset.setCurrentIndex(dialog.imap.preset.findData("fastmail"))
+    dialog.show()
+    try:
+        written = [shoot_dialog(dialog, out_dir / "account-imap-preset.png")]
+        dialog.imap.preset.setCurrentIndex(dialog.imap.preset.findData("other"))
+        dialog.imap.imap_host.setText("mail.whitfield-law.example")
+        dialog.imap.password.setText("app-password")
+        fingerprint = ":".join(["4F", "A2", "19", "C7"] * 8)
+        dialog.on_failed(f"the certificate of mail.whitfield-law.example:993 is not trusted (self-signed certificate);"
+                         f" its SHA-256 fingerprint is {fingerprint} — if that is your server's, add the account again"
+                         f" with --trust-fingerprint {fingerprint}")
+        written.append(shoot_dialog(dialog, out_dir / "account-imap-certificate.png"))
+    finally:
+        dialog.reject()
+    return written
+
+
 def keys_shots(window, out_dir: Path) -> list[Path]:
     """The command palette (Ctrl+K) filtered as a user types, and the shortcut sheet (?): each dialog as it shows."""
     written = []
@@ -358,6 +382,7 @@ def take_screenshots(out_dir: Path, workspace: Path, empty_workspace: Path, size
             written.extend(keys_shots(window, out_dir))
             written.extend(offboard_shots(window, out_dir))
             written.extend(desktop_shots(window, out_dir))
+            written.extend(imap_account_shots(window, out_dir, principals[0]))
         # every principal's day on one timeline in your time (business hours, meetings, due items, now), what is
         # due and overdue below it, the notifications at the bottom
         window.views.setCurrentIndex(window.views.indexOf(window.today))

@@ -7,6 +7,7 @@ in the dialog.
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -97,6 +99,125 @@ class SignInSection(QWidget):
             self.refused.emit(str(error))
             return
         self.sign_in_ready.emit(fn, self.first_line)
+
+
+_FINGERPRINT = re.compile(r"SHA-256 fingerprint is ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})")
+
+
+class ImapSection(SignInSection):
+    """Any provider over IMAP/SMTP: a preset (with where to make its app password) or the user's own servers, the
+    password, an optional CalDAV address. The sign-in is the CLI's own (``connectors.imap.signin.sign_in``): the login is
+    tried first, the password goes only to the OS credential store. A certificate the system does not trust is shown
+    with its fingerprint and a button that trusts it and tries again."""
+
+    def __init__(self, principal: Principal, parent: QWidget | None = None):
+        from assistant.connectors.imap.presets import PRESETS, SECURITIES
+
+        self.principal = principal
+        self.preset = QComboBox()
+        self.preset.setAccessibleName("Provider")
+        for name, p in PRESETS.items():
+            self.preset.addItem(p.label, name)
+        self.help = QLabel()
+        self.help.setObjectName("imap-app-password-help")
+        self.help.setWordWrap(True)
+        self.help.setOpenExternalLinks(True)
+        self.help.setMinimumWidth(420)  # its height is reckoned at its narrowest: blank lines above and below otherwise
+        self.help.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.imap_host = QLineEdit()
+        self.imap_host.setAccessibleName("IMAP server")
+        self.imap_host.setPlaceholderText("imap.example.net or imap.example.net:993")
+        self.smtp_host = QLineEdit()
+        self.smtp_host.setAccessibleName("SMTP server")
+        self.smtp_host.setPlaceholderText("default: the IMAP server")
+        self.security = QComboBox()
+        self.security.setAccessibleName("Security")
+        for value, text in zip(SECURITIES, ("SSL/TLS", "STARTTLS", "None (only to this computer)"), strict=True):
+            self.security.addItem(text, value)
+        self.user = QLineEdit(principal.primary_address)
+        self.user.setAccessibleName("User name")
+        self.password = QLineEdit()
+        self.password.setAccessibleName("Password or app password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.caldav_url = QLineEdit()
+        self.caldav_url.setAccessibleName("CalDAV address")
+        self.caldav_url.setPlaceholderText("optional: the calendar server, when not the provider's")
+        self.trust_fingerprint = ""
+        self._filled: set[str] = set()
+        self.trust_button = QPushButton("Trust this certificate and sign in")
+        self.trust_button.hide()
+        super().__init__("Sign in", "Signing in…", self.prepare_sign_in,
+                         [("&Provider:", self.preset), ("", self.help), ("&IMAP server:", self.imap_host),
+                          ("S&MTP server:", self.smtp_host), ("&Security:", self.security), ("&User:", self.user),
+                          ("Pass&word:", self.password), ("Cal&DAV:", self.caldav_url), ("", self.trust_button)],
+                         parent)
+        self.trust_button.clicked.connect(self.on_trust)
+        self.preset.currentIndexChanged.connect(self.on_preset)
+        self.imap_host.textEdited.connect(self.forget_trust)  # a fingerprint trusted is that server's only
+        self.on_preset()
+
+    def forget_trust(self) -> None:
+        self.trust_fingerprint = ""
+        self.trust_button.hide()
+
+    def on_preset(self) -> None:
+        from assistant.connectors.imap.presets import preset
+
+        p = preset(self.preset.currentData())
+        own = p.name == "other"
+        for field in (self.imap_host, self.smtp_host, self.security):
+            field.setEnabled(own)
+        if own:
+            for field in (self.imap_host, self.smtp_host):  # a preset's servers are not the user's own
+                if field.text() in self._filled:
+                    field.clear()
+            self.help.setText("Give your IMAP and SMTP servers. “None” (no encryption) is allowed only to this computer.")
+        else:
+            self.imap_host.setText(f"{p.imap_host}:{p.imap_port}")
+            self.smtp_host.setText(f"{p.smtp_host}:{p.smtp_port}")
+            self.security.setCurrentIndex(self.security.findData(p.imap_security))
+            self._filled = {self.imap_host.text(), self.smtp_host.text()}
+            self.help.setText(f"{p.label} needs an app password, not the account's own: {p.app_password_help} "
+                              f'<a href="{p.app_password_url}">Make one</a>')
+        self.forget_trust()
+
+    def prepare_sign_in(self) -> SignInFn:
+        from assistant.connectors.imap.signin import ImapSignIn
+        from assistant.connectors.imap.signin import sign_in as imap_sign_in
+
+        own = self.preset.currentData() == "other"
+        request = ImapSignIn(user=self.user.text().strip(), preset=self.preset.currentData(),
+                             imap_host=self.imap_host.text().strip() if own else "",
+                             smtp_host=self.smtp_host.text().strip() if own else "",
+                             security=self.security.currentData() if own else "",
+                             caldav_url=self.caldav_url.text().strip(), trust_fingerprint=self.trust_fingerprint)
+        request.settings()  # what cannot work (an empty server, plain off this machine) is said before trying
+        password = self.password.text()
+        if not password:
+            raise UserError("Enter the password (or the app password) first.")
+        principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
+        self.trust_button.hide()
+
+        def sign_in(store: Store, print_fn) -> Account:
+            print_fn(f"Connecting to {request.settings()['imap_host']}…")
+            return imap_sign_in(store, principal_id, request, password)
+
+        return sign_in
+
+    def offer_trust(self, error_text: str) -> str:
+        """After a failure: when it was a certificate not trusted, offer to trust that fingerprint (the line then says
+        the button, not the CLI's option). Returns the line to show."""
+        found = _FINGERPRINT.search(error_text)
+        self.trust_button.setVisible(found is not None)
+        self.pending_fingerprint = found.group(1) if found else ""
+        if found:
+            error_text = error_text[:found.end()] + " — if that is your server's, press “Trust this certificate and sign in”."
+        return error_text
+
+    def on_trust(self) -> None:
+        self.trust_fingerprint = getattr(self, "pending_fingerprint", "")
+        self.on_button()
 
 
 class _SignIn(QObject):
@@ -187,7 +308,10 @@ class AccountDialog(QDialog):
                                       ("", self.device_code)], self)
         self.tabs.addTab(self.outlook, "Outlook")
 
-        self.sign_in_sections = (self.gmail, self.outlook)
+        self.imap = ImapSection(principal, self)
+        self.tabs.addTab(self.imap, "IMAP")
+
+        self.sign_in_sections = (self.gmail, self.outlook, self.imap)
         self.gmail_button, self.outlook_button = self.gmail.button, self.outlook.button
         for section in self.sign_in_sections:
             section.sign_in_ready.connect(self._start_sign_in)
@@ -216,7 +340,7 @@ class AccountDialog(QDialog):
         self._signals.finished.connect(self.on_added)
         self._signals.failed.connect(self.on_failed)
         self.sign_in_thread: threading.Thread | None = None
-        self.resize(600, 320)
+        self.resize(640, 480)  # room for the IMAP tab's wrapped help line and a certificate's fingerprint
 
     def _pick(self, edit: QLineEdit, *, folder: bool, filter: str = "") -> None:
         if folder:
@@ -292,5 +416,5 @@ class AccountDialog(QDialog):
 
     def on_failed(self, text: str) -> None:
         self._enable_sign_in(True)
-        self.error.setText(text)
+        self.error.setText(self.imap.offer_trust(text))
         self.error.show()
