@@ -33,9 +33,10 @@ class IdleWatches(QObject):
     woke = Signal(int, str)  # account id, the folder that changed
 
     def __init__(self, parent: QObject | None = None, *, connect: Callable[[Account], Any] = _connect,
-                 tick_s: float = 0.5):
+                 tick_s: float = 0.5, backoff: Callable[[int], float] | None = None):
         super().__init__(parent)
         self._connect = connect
+        self._backoff = backoff
         self._tick_s = tick_s
         self._watches: dict[int, tuple[threading.Thread, threading.Event]] = {}
 
@@ -67,12 +68,17 @@ class IdleWatches(QObject):
     def _run(self, account: Account, stop: threading.Event) -> None:
         from assistant.sync.engine import backoff_delay
 
+        backoff = self._backoff or backoff_delay
         assert account.id is not None
         failures = 0
         while not stop.is_set():
             connector = None
             try:
                 connector = self._connect(account)
+                if failures:  # back after a drop: what came meanwhile was never announced, so one sync for it
+                    connector.imap()
+                    failures = 0
+                    self.woke.emit(account.id, WATCHED_FOLDER)
                 while not stop.is_set():
                     if connector.watch(stop, folder=WATCHED_FOLDER, renew_after_s=RENEW_AFTER_S,
                                        tick_s=self._tick_s):
@@ -81,7 +87,7 @@ class IdleWatches(QObject):
             except Exception as exc:  # noqa: BLE001 - a dropped or refused connection: try again after a pause
                 failures += 1
                 log.info("IDLE watch of account %s: %s; again in a while", account.id, exc)
-                stop.wait(backoff_delay(failures))
+                stop.wait(backoff(failures))
             finally:
                 if connector is not None:
                     try:

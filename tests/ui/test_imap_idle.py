@@ -76,3 +76,4 @@ def test_closing_the_window_ends_the_watch(qtbot, make_window, imap_workspace):
     window.close()
     assert time.monotonic() - started < 3
     assert not any(t.is_alive() for t in threads)
+
