@@ -95,13 +95,13 @@ def run(ctx: Context) -> list[Row]:
                     smtp.sendmail("someone@example.org", [ADDRESS], _message(count + n))
                 thread.join(35)
                 if woke.is_set():
-                    sync_account(store, account.id, watcher)
+                    sync_account(store, account.id, watcher, woken_folder="INBOX")
                     delays.append(time.perf_counter() - sent_at)
             watcher.close()
             worst = max(delays) if len(delays) == 3 else None
             rows.append(Row(SECTION, "new mail in the workspace after delivery (IDLE, worst of 3)", worst, "s",
                             target="≤ 5 s", met=worst is not None and worst <= 5,
-                            note="delivered through Postfix; IDLE wakes, then one sync"))
+                            note="delivered through Postfix; IDLE wakes, then one INBOX-only sync"))
         finally:
             store.close()
     return rows

@@ -94,7 +94,12 @@ def sync_account(
     allow_empty: bool = False,
     progress: Progress | None = None,
     credentials: Any = None,
+    woken_folder: str | None = None,
 ) -> SyncReport:
+    """One pass: push the outbox, then pull mail, calendar and contacts.
+
+    ``woken_folder``: the pass after an IDLE wake (the server said this folder changed): mail is read from that folder
+    only, where the connector can narrow its pass (``only_folders``), and calendars and contacts wait for a full pass."""
     account = store.account(account_id)
     principal = store.principal(account.principal_id)
     report = SyncReport(account_id, principal.name, account.kind, account.address)
@@ -111,6 +116,8 @@ def sync_account(
     try:
         if connector is None:
             connector = make_connector(account, credentials)
+        if woken_folder is not None and hasattr(connector, "only_folders"):
+            connector.only_folders = [woken_folder]
         connector.resume({resource: store.get_cursor(account_id, resource) for resource in ("calendar", "contacts")})
         _push_outbox(store, account, connector, now, report, say)
         # Each resource is pulled on its own: a failing calendar must not keep the mail from syncing, nor the reverse.
@@ -118,7 +125,9 @@ def sync_account(
         pulls: list[tuple[Capability, str, _Pull]] = [
             (Capability.MAIL, "mail", partial(_pull_mail, new_message_ids=new_message_ids)),
             (Capability.CALENDAR, "calendar", _pull_calendar)]
-        if account.settings.get("contacts"):  # only when the user turned contacts on (its scope is asked for then)
+        if woken_folder is not None:
+            pulls = pulls[:1]
+        elif account.settings.get("contacts"):  # only when the user turned contacts on (its scope is asked for then)
             pulls.append((Capability.CONTACTS, "contacts", _pull_contacts))
         after_pull = _before_pull(store, account, report)
         for capability, resource, pull in pulls:

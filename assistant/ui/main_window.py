@@ -35,6 +35,7 @@ from assistant.store import mail as mail_store
 from assistant.store.changes import Area, Changes
 from assistant.ui import style
 from assistant.ui.calendar.view import CalendarView
+from assistant.ui.idle import IdleWatches
 from assistant.ui.mail.inbox import InboxView, threads_from_messages
 from assistant.ui.setup.first_run import AddPrincipalDialog, FirstRunPage
 from assistant.ui.shortcuts import CommandRegistry
@@ -132,6 +133,12 @@ class MainWindow(QMainWindow):
         self._syncing = False
         self._searching = False  # a search is on the worker
         self._search_again = False  # and the box changed since: search again when it ends
+        # new mail while the window is open: an IDLE watch per IMAP account; a wake starts one narrow sync of that
+        # account, and a wake during it one more after it (never two at once)
+        self.idle = IdleWatches(self)
+        self.idle.woke.connect(self.on_new_mail_reported)
+        self._woken_syncing: set[int] = set()
+        self._woken_again: set[int] = set()
         # the keyboard: every command with its keys (menus, Ctrl+K palette, ? sheet) and what Ctrl+Z takes back
         self.commands = CommandRegistry(self)
         self.undo = UndoStack(self)
@@ -549,6 +556,8 @@ class MainWindow(QMainWindow):
     def _apply_principals(self, principals: list[Principal], counts: dict[int, dict[str, int]],
                           accounts: list[Account], reload_views: bool = False, select: int | None = None) -> None:
         self._accounts = accounts
+        if not self._closing:
+            self.idle.follow(accounts)
         current = self.current_principal.id if self.current_principal else None
         keep = select if select is not None else current
         self.switcher.selectionModel().blockSignals(True)
@@ -724,6 +733,32 @@ class MainWindow(QMainWindow):
             return sync_all(store)
 
         self.tasks.run(sync, on_done=self._on_sync_done, on_error=self._on_sync_failed)
+
+    def on_new_mail_reported(self, account_id: int, folder: str) -> None:
+        """The server said ``folder`` changed (IDLE): sync that folder of that account, one pass at a time."""
+        if self._closing or self.tasks.closed:
+            return
+        if account_id in self._woken_syncing:
+            self._woken_again.add(account_id)
+            return
+        self._woken_syncing.add(account_id)
+
+        def sync(store: Store) -> Any:
+            from assistant.sync.engine import sync_account
+
+            return sync_account(store, account_id, woken_folder=folder)
+
+        def done(_result: Any) -> None:
+            self._woken_syncing.discard(account_id)
+            if account_id in self._woken_again:
+                self._woken_again.discard(account_id)
+                self.on_new_mail_reported(account_id, folder)
+
+        def failed(error: BaseException) -> None:
+            done(None)
+            self.show_error(describe_error(error))
+
+        self.tasks.run(sync, on_done=done, on_error=failed)
 
     def _on_sync_done(self, reports: Any) -> None:
         self._syncing = False
@@ -905,6 +940,7 @@ class MainWindow(QMainWindow):
             self.approvals.check_timer.stop()  # its ticks ask the worker, which is going
             self.time_tracker.stop()  # the segment counting is written before the worker stops
             self.report_scheduler.stop()
+            self.idle.stop()
             self.tasks.shutdown()
             self.store.close()
         super().closeEvent(event)

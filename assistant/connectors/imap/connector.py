@@ -40,6 +40,7 @@ import logging
 import smtplib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -139,6 +140,10 @@ class ImapConnector(Connector):
         self._folders: list[tuple[str, str, str]] | None = None  # (name, display name, role)
         self._dav: Any = None
         self._saved_cursors: dict[str, str] | None = None  # resume(): what the last sync saw of calendars and contacts
+        # Set for the pass after an IDLE wake: only these folders are read (the one IDLE watched), the rest of the
+        # cursor is kept as it was; removals of folders deleted on the server wait for the next full pass.
+        self.only_folders: list[str] | None = None
+        self._watch_seen: dict[str, tuple[Any, ...]] = {}  # watch(): the folder's state when the last watch woke
         # A test hook: called with the step name ("appended", "smtp-data", "accepted") during a send.
         self.on_send_step: Callable[[str], None] = options.get("on_send_step") or (lambda _step: None)
 
@@ -341,6 +346,14 @@ class ImapConnector(Connector):
     def mail_changes(self, cursor: str | None) -> Iterator[MailPage]:
         state = load_state(cursor)
         state.setdefault("removing", [])
+        if self.only_folders is not None:
+            folders = [f for f in self.folders() if f[0] in self.only_folders]
+            condstore = self.has_capability("CONDSTORE")
+            for name, _display, _role in folders:
+                yield from self._folder_pages(name, state, condstore)
+            removed, state["removing"] = state["removing"], []
+            yield MailPage(removed=removed, cursor=dump_state(state))
+            return
         folders = self.folders(refresh=True)
         condstore = self.has_capability("CONDSTORE")
         page_folders = [Folder(self.account_id, name, display, role) for name, display, role in folders]
@@ -457,6 +470,46 @@ class ImapConnector(Connector):
             finally:
                 client.idle_done()
         return any(len(r) > 1 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED") for r in responses)
+
+    def watch(self, stop: threading.Event, *, folder: str = "INBOX", renew_after_s: float = 25 * 60,
+              tick_s: float = 0.5) -> bool:
+        """IDLE on ``folder`` until the server reports a change (True) or ``stop`` is set (False).
+
+        The IDLE command is ended and started again every ``renew_after_s`` (RFC 2177: servers may drop a client idle
+        for 30 minutes); ``stop`` is looked at every ``tick_s``, so a closing window is never held up longer."""
+        client = self.imap()
+
+        def seen() -> tuple[Any, ...]:
+            info = self.select(folder, readonly=True)
+            return tuple(info.get(key) for key in (b"UIDVALIDITY", b"UIDNEXT", b"EXISTS", b"HIGHESTMODSEQ"))
+
+        # Mail that came while the sync after the last wake ran arrives with this SELECT, not in IDLE: compared with
+        # what the last watch saw when it woke, it wakes this one at once.
+        now, before = seen(), self._watch_seen.get(folder)
+        self._watch_seen[folder] = now
+        if before is not None and before != now:
+            return True
+        with self._imap_errors(f"waiting for mail in {folder}"):
+            if not client.has_capability("IDLE"):
+                stop.wait(min(renew_after_s, 60.0))  # no IDLE: look again in a minute
+                return not stop.is_set()
+            while not stop.is_set():
+                client.idle()
+                renew_at = time.monotonic() + renew_after_s
+                changed = False
+                try:
+                    while not stop.is_set() and time.monotonic() < renew_at:
+                        responses = client.idle_check(timeout=tick_s)
+                        if any(len(r) > 1 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED")
+                               for r in responses):
+                            changed = True
+                            break
+                finally:
+                    client.idle_done()
+                if changed:
+                    self._watch_seen[folder] = seen()  # before the sync starts: what comes later wakes the next watch
+                    return True
+        return False
 
     # -- outbox -------------------------------------------------------------------------------------------------------
     def apply(self, entry: OutboxEntry) -> dict[str, Any]:

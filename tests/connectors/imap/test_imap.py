@@ -465,3 +465,39 @@ def test_app_password_and_quota_messages(account):
 
     quota = errors.smtp_failure(smtplib.SMTPDataError(552, b"5.2.2 Mailbox full"), "u", "smtp.example.com", 587)
     assert isinstance(quota, PermanentError) and "over quota" in str(quota)
+
+
+def test_the_pass_after_an_idle_wake_reads_only_the_watched_folder(workspace, dovecot, account):
+    dovecot.add_message(make_raw(60))
+    sync(workspace, dovecot, account)
+    with dovecot.client() as client:  # another client files a message in Archive, then mail arrives in the INBOX
+        client.append("Archive", make_raw(61))
+    dovecot.add_message(make_raw(62))
+    connector = dovecot.connector(workspace.account(account.id))
+    selected: list[str] = []
+    select = connector.select
+    connector.select = lambda folder, readonly: (selected.append(folder), select(folder, readonly=readonly))[1]
+    report = sync_account(workspace, account.id, connector, woken_folder="INBOX")
+    assert report.errors == [], report.errors
+    assert selected == ["INBOX"]
+    assert "<contract-62@example.org>" in header_ids(workspace, account)
+    assert "<contract-61@example.org>" not in header_ids(workspace, account)
+    sync(workspace, dovecot, account)  # the next full pass still finds what the narrow one left
+    assert "<contract-61@example.org>" in header_ids(workspace, account)
+    assert "<contract-60@example.org>" in header_ids(workspace, account)
+
+
+def test_watch_renews_idle_and_stops_when_told(workspace, dovecot, account):
+    connector = dovecot.connector(workspace.account(account.id))
+    stop = threading.Event()
+    sent: list[str] = []
+    client = connector.imap()
+    idle = client.idle
+    client.idle = lambda: (sent.append("IDLE"), idle())[1]  # type: ignore[method-assign]
+    threading.Timer(1.5, stop.set).start()
+    started = time.monotonic()
+    assert connector.watch(stop, renew_after_s=0.4, tick_s=0.1) is False
+    assert time.monotonic() - started < 2.5
+    assert len(sent) >= 3  # IDLE ended and started again every 0.4 s
+    dovecot.add_message(make_raw(63))  # the connection is still good for the next watch
+    assert connector.watch(threading.Event(), tick_s=0.1) is True
