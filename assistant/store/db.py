@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core import processes
-from assistant.core.credentials import CredentialStore, backend_description
 from assistant.core.errors import CredentialStoreUnavailable, WorkspaceLocked
 
 if TYPE_CHECKING:
     import sqlite3 as sqlite  # sqlcipher3.dbapi2 is this API built against SQLCipher; it ships no types
+
+    from assistant.core.credentials import CredentialStore
 else:
     from sqlcipher3 import dbapi2 as sqlite
 
@@ -37,6 +38,14 @@ __all__ = ["sqlite", "connect", "DB_NAME", "KEY_FILE", "is_encrypted", "key_entr
            "forget_key", "has_key", "apply_key", "remove_stale_copies", "secure_store_available", "db_path"]
 
 _keys: dict[str, str] = {}  # credential-store entry -> the key in hex, read once per process
+
+
+def _credentials() -> CredentialStore:
+    """The OS credential store. Imported here, not at the top: keyring and its backends cost a command that opens a
+    plain workspace (``assistant search``) a fifth of its start."""
+    from assistant.core.credentials import CredentialStore
+
+    return CredentialStore()
 
 
 def db_path(workspace_dir: str | os.PathLike[str]) -> Path:
@@ -55,6 +64,8 @@ def is_encrypted(path: str | os.PathLike[str]) -> bool:
 
 def secure_store_available() -> bool:
     """Whether a key could be kept safely here: the credential store is one :class:`CredentialStore` accepts."""
+    from assistant.core.credentials import backend_description  # keyring: only where a key is asked for
+
     return backend_description()[1]
 
 
@@ -104,7 +115,7 @@ def workspace_key(workspace_dir: str | os.PathLike[str]) -> str:
     key = _keys.get(entry)
     if key is None:
         try:
-            key = CredentialStore().get(entry)
+            key = _credentials().get(entry)
         except CredentialStoreUnavailable as exc:
             raise WorkspaceLocked(f"the workspace at {workspace_dir} is encrypted and its key cannot be read: {exc}") from None
         if key is None:
@@ -121,7 +132,7 @@ def new_key(workspace_dir: str | os.PathLike[str]) -> str:
     (raises :class:`CredentialStoreUnavailable` when there is no secure store)."""
     entry = f"{KEY_ENTRY_PREFIX}{uuid.uuid4()}"
     key = secrets.token_hex(32)
-    CredentialStore().set(entry, key)
+    _credentials().set(entry, key)
     _keys[entry] = key
     _write_private(Path(workspace_dir) / KEY_FILE, json.dumps({"key": entry, "cipher": "SQLCipher 4"}) + "\n")
     return key
@@ -131,7 +142,7 @@ def forget_key(workspace_dir: str | os.PathLike[str]) -> None:
     """Delete a (now plain) workspace's key from the credential store and its ``encryption.json``."""
     entry = key_entry(workspace_dir)
     if entry is not None:
-        CredentialStore().delete(entry)
+        _credentials().delete(entry)
         _keys.pop(entry, None)
     (Path(workspace_dir) / KEY_FILE).unlink(missing_ok=True)
 
@@ -188,6 +199,6 @@ def has_key(entry: str) -> bool:
     if entry in _keys:
         return True
     try:
-        return CredentialStore().get(entry) is not None
+        return _credentials().get(entry) is not None
     except CredentialStoreUnavailable:
         return False
