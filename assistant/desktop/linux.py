@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from assistant.core.resources import resource
-from assistant.desktop import APP_ID, APP_NAME, DesktopIntegration, DesktopState
+from assistant.desktop.base import APP_ID, APP_NAME, DesktopIntegration, DesktopState
 
 MAILTO = "x-scheme-handler/mailto"
 DESKTOP_FILE = f"{APP_ID}.desktop"

@@ -16,7 +16,7 @@ import plistlib
 import sys
 from pathlib import Path
 
-from assistant.desktop import DesktopIntegration, DesktopState
+from assistant.desktop.base import DesktopIntegration, DesktopState
 
 BUNDLE_ID = "org.assistant.Assistant"
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.desktop import APP_NAME, DesktopIntegration, DesktopState
+from assistant.desktop.base import APP_NAME, DesktopIntegration, DesktopState
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 PROG_ID = "Assistant.mailto"
