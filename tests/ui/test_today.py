@@ -523,7 +523,7 @@ def test_clicking_a_meeting_opens_it_in_the_calendar_and_clicking_a_due_item_ope
     # a meeting made anywhere shows on the timeline (Today reloads the calendars from the change)
     from assistant.sync import actions
 
-    start = meeting.start_utc + timedelta(hours=2)
+    start = meeting.start_utc + timedelta(minutes=15)  # within the hour the board call has: today, at any hour
     account_id = window.calendar.data.calendar_account_id
     window.tasks.run(lambda store: actions.create_event(store, ann.id, account_id, summary="Lease review",
                                                         start=start, end=start + timedelta(minutes=30)))

@@ -110,6 +110,7 @@ class TimelineWidget(QWidget):
         self.range: Span = (timezones.now_utc(), timezones.now_utc() + timedelta(hours=1))
         self.selected: int | None = None
         self._hits: list[Hit] = []
+        self._label_width_for: tuple[Timeline | None, tuple[str, datetime], int] | None = None  # label_width()
         self._pressed: int | None = None
 
     def set_timeline(self, timeline: Timeline) -> None:
@@ -137,7 +138,18 @@ class TimelineWidget(QWidget):
         return max(40, self.fontMetrics().lineSpacing() * 2 + 14)
 
     def label_width(self) -> int:
-        """Room for the colour chip and the longest name or local time, within bounds (a long name is elided)."""
+        """Room for the colour chip and the longest name or local time, within bounds (a long name is elided).
+        Measured once per timeline, font and minute: every x on the axis depends on it, and measuring each lane's
+        texts for each of them took seconds for ten principals' days."""
+        key = (self.font().key(), self.clock().replace(second=0, microsecond=0))
+        cached = self._label_width_for
+        if cached is not None and cached[0] is self.timeline and cached[1] == key:
+            return cached[2]
+        width = self._measure_label_width()
+        self._label_width_for = (self.timeline, key, width)
+        return width
+
+    def _measure_label_width(self) -> int:
         fm = self.fontMetrics()
         bold = QFont(self.font())
         bold.setBold(True)
@@ -337,6 +349,14 @@ class TimelineWidget(QWidget):
                     painter.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                      fm.elidedText(hit.meeting.summary, Qt.TextElideMode.ElideRight,
                                                    int(inner.width())))
+        # the items pinned at each lane's edges (due before or after the day shown): counted once, the count drawn
+        # beside the first of them
+        pinned_count: dict[tuple[int, int], int] = {}
+        first_pinned: dict[tuple[int, int], Hit] = {}
+        for h in self._hits:
+            if h.row is not None:
+                pinned_count[(h.lane, h.edge)] = pinned_count.get((h.lane, h.edge), 0) + 1
+                first_pinned.setdefault((h.lane, h.edge), h)
         for number, hit in enumerate(self._hits):
             if hit.row is None:
                 continue
@@ -358,9 +378,8 @@ class TimelineWidget(QWidget):
                                 number == self.selected else 1.5))
             painter.setBrush(OVERDUE if late else QColor(lane.colour))
             painter.drawPath(path)
-            pinned = sum(1 for h in self._hits if h.row is not None and (h.lane, h.edge) == (hit.lane, hit.edge))
-            if hit.edge and pinned > 1 and hit is next(h for h in self._hits if h.row is not None
-                                                       and (h.lane, h.edge) == (hit.lane, hit.edge)):
+            pinned = pinned_count[(hit.lane, hit.edge)]
+            if hit.edge and pinned > 1 and hit is first_pinned[(hit.lane, hit.edge)]:
                 painter.setPen(palette.color(roles.Text))
                 width = fm.horizontalAdvance(str(pinned)) + 2
                 x = hit.rect.left() - width - 2 if hit.edge > 0 else hit.rect.right() + 2

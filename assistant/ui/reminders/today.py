@@ -144,6 +144,7 @@ class TodayView(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(200)  # sized from the first rows: ten principals' due lists are thousands
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)  # sized with room for the colour mark
         self.table.doubleClicked.connect(self.on_open)
