@@ -3,6 +3,7 @@ environment outside the checkout, and run the installed ``assistant`` from a fol
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -42,12 +43,16 @@ def _fresh_environment(tmp_path: Path, wheel: Path) -> Path:
     from this test environment's site-packages through a path line, which adds the folder and nothing else — not the
     .pth files there, so an editable install of the checkout stays invisible."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+    # Without PYTHONPATH: the test fixtures put the checkout on it (for their keyring backend), and pip would then
+    # find the checkout's package "already installed" and install nothing.
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300, env=env)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check",
-                    "-q", str(wheel)], check=True, capture_output=True, timeout=300)
+                    "-q", str(wheel)], check=True, capture_output=True, timeout=300, env=env)
+    assert (venv / "bin" / "assistant").exists(), "pip installed no assistant command"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               check=True, capture_output=True, text=True).stdout.strip())
+                               check=True, capture_output=True, text=True, env=env).stdout.strip())
     (site / "zz_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
     return venv
 
