@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import json
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 import dkim
@@ -14,11 +16,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from assistant.approvals import drafts, lifecycle, origin
+from assistant.connectors.imap.errors import fingerprint
 from assistant.domain import Account, ApprovalPolicy, Principal
 from assistant.store import drafts as sql
 from assistant.sync.engine import sync_account
 from tests.connectors.imap.imap_handle import ADDRESS, DovecotHandle, dovecot, imap_registered, servers  # noqa: F401
 from tests.connectors.imap.mailserver import USERS
+from tests.connectors.imap.test_imap_signin import run
 
 ZOE = "zoe@example.com"
 
@@ -266,3 +270,44 @@ def test_a_forged_reply_reusing_the_message_id_of_mail_in_sent_is_flagged(worksp
     (flag,) = sql.flags(workspace.scope(principal.id))
     assert "Message-ID" in flag.reason
     assert subjects(dovecot, "INBOX", user=ZOE) == []
+
+
+def test_through_the_cli_a_forged_answer_is_shown_and_the_principals_own_approves(tmp_path, capsys, monkeypatch,
+                                                                                 dovecot, servers, keys, dns,  # noqa: F811
+                                                                                 memory_keyring):
+    """The user's path: an IMAP account added with `account add imap`, the draft submitted, `sync` runs."""
+    ws = tmp_path / "ws"
+
+    def cli(*args: str, stdin: str = "") -> dict:
+        code, out, err = run(capsys, monkeypatch, ws, "--json", *args, stdin=stdin)
+        assert code == 0, out + err
+        return json.loads(out)  # type: ignore[no-any-return]
+
+    cli("principal", "add", NAME, "--timezone", "Europe/Dublin", "--email", ADDRESS)
+    cli("principal", "set", NAME, "--approval", "always", "--undo-seconds", "0")
+    certificate = fingerprint(ssl.PEM_cert_to_DER_cert(servers.dovecot.cert.read_text()))
+    cli("account", "add", "imap", "--principal", NAME, "--imap-host", f"127.0.0.1:{servers.dovecot.imap_port}",
+        "--smtp-host", f"127.0.0.1:{servers.postfix.submission_port}", "--security", "starttls",
+        "--trust-fingerprint", certificate, "--user", ADDRESS, stdin=USERS[ADDRESS] + "\n")
+    draft_id = cli("draft", "new", "--principal", NAME, "--to", ZOE, "--subject", "Lease renewal",
+                   "--body", "Dear Zoë,\nThe new terms are fine.\nDana")["draft"]["id"]
+    assert cli("draft", "submit", str(draft_id))["state"] == "awaiting-approval"
+    cli("sync")
+    (request,) = [m for m in mailbox(dovecot, "INBOX") if str(m["Subject"]).startswith("Approval needed")]
+
+    deliver(servers, reply(request, "Approved", message_id="<forged@evil.example>"), mail_from="mallory@evil.example")
+    dovecot.wait_for("INBOX", "<forged@evil.example>")
+    warnings = cli("sync")["accounts"][0]["warnings"]
+    reason = "it has no DKIM signature to prove the principal sent it"
+    assert any(reason in w for w in warnings), warnings
+    assert cli("draft", "show", str(draft_id))["draft"]["state"] == "awaiting-approval"
+    (flag,) = cli("approvals", "list")["flagged"]
+    assert reason in flag["reason"]
+
+    deliver(servers, signed(reply(request, "approve"), keys["example.com"], "example.com"))
+    dovecot.wait_for("INBOX", "<answer-1@phone.example.com>")
+    cli("sync")
+    cli("sync")
+    assert cli("draft", "show", str(draft_id))["draft"]["state"] == "sent"
+    (sent,) = [mid for mid, s in subjects(dovecot, "Sent") if s == "Lease renewal"]
+    assert dovecot.wait_for("INBOX", sent, user=ZOE).count(sent) == 1
