@@ -4,7 +4,7 @@ Channel 1 (e-mail): a new message that carries one of our ``APR-`` references is
   - it comes From one of that principal's own addresses (the principal's addresses and their accounts' addresses),
   - the references in it name exactly one approval request of this principal, and
   - its source proves the principal sent it (``origin``: one From, no foreign Sender, the provider's
-    Authentication-Results or a DKIM signature vouching for it).
+    Authentication-Results, a DKIM signature or a matching copy in the account's Sent folder vouching for it).
 Otherwise it is flagged (an ``approval_flags`` row, shown in the Approvals view, and an audit entry) and nothing
 happens. The same answer seen twice (Inbox and Sent copies, or a re-sync) is applied once: decisions are unique by the
 answer's Message-ID, and a second "approve" for a draft that is no longer awaiting approval is recorded and ignored.
@@ -78,19 +78,25 @@ def _flag(store: Store, principal_id: int, message_id: int, header: str, sender:
 
 def _proof(store: Store, account: Account, m: Message, source: Callable[[int], bytes]) -> str:
     """Why the answer is not proven to be the principal's ("" when it is): see ``origin``. A copy of it in the
-    account's Sent folder was sent by the signed-in account itself; that copy's source is the one read, so a forged
-    message reusing a Message-ID of the principal's gains nothing."""
+    account's Sent folder was sent by the signed-in account itself; that copy's source is the one read, and it must
+    say what the answer says, so a forged message reusing the Message-ID of mail the principal sent gains nothing."""
     scope = store.scope(account.principal_id)
     sent = mail_store.folder_by_role(scope, account.id, "sent")
     copies = sql.messages_with_header(scope, account.id, m.message_id_header) if m.message_id_header else []
     in_sent = [mid for mid, folders in copies if sent is not None and sent.remote_id in folders]
-    read = in_sent[0] if in_sent else m.id
+    read = m.id if m.id in in_sent or not in_sent else in_sent[0]
+    if read != m.id:
+        kept = mail_store.message(scope, read, with_body=True)
+        if (kept.subject.strip(), kept.body_text.strip()) != (m.subject.strip(), m.body_text.strip()):
+            return "its Message-ID is that of another message in the principal's Sent folder"
     try:
         raw = source(read)
     except UserError as exc:
         return f"its source could not be read to check who sent it ({exc})"
-    vouches = Capability.VOUCHES_FOR_SENDERS in connectors.load(account.kind).capabilities
-    return origin.authenticity(raw, own_addresses(store, account.principal_id), provider_vouches=vouches,
+    capabilities = connectors.load(account.kind).capabilities
+    return origin.authenticity(raw, own_addresses(store, account.principal_id),
+                               provider_vouches=Capability.VOUCHES_FOR_SENDERS in capabilities,
+                               signature_required=Capability.SIGNATURES_REQUIRED in capabilities,
                                sent_by_account=bool(in_sent))
 
 

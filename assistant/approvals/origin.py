@@ -10,9 +10,11 @@ The reference an answer must carry travels in the request's subject, so anyone w
     receives with an ``Authentication-Results`` header on top of whatever the message carried; the topmost one must
     show DKIM or DMARC passing for the From domain. A message the signed-in account sent itself (a copy in its Sent
     folder) needs no stamp: nobody else can put it there.
+  - a mailbox on a server the app knows nothing of (IMAP: connectors with ``Capability.SIGNATURES_REQUIRED``) may or
+    may not stamp what it receives, so a stamp there proves nothing: the message needs a DKIM signature that verifies
+    (``dkimpy``) for the From domain, or a copy in the account's Sent folder.
   - any other source (a maildir, an mbox) has no provider we can ask: a DKIM signature, where the message has one,
-    must verify (``dkimpy``) for the From domain, and a topmost ``Authentication-Results`` that says the check failed
-    is a failure.
+    must verify for the From domain, and a topmost ``Authentication-Results`` that says the check failed is a failure.
 
 Anything else is a reason, in one sentence; the caller flags the answer and changes nothing.
 """
@@ -38,7 +40,8 @@ _RESULT = re.compile(r"^\s*([a-z0-9_-]+)\s*=\s*([a-z]+)", re.IGNORECASE)
 _PROPERTY = re.compile(r"\b(header\.[a-z]+|smtp\.[a-z]+)\s*=\s*\"?([^\s;\"()]+)", re.IGNORECASE)
 
 
-def authenticity(raw: bytes, own: set[str], *, provider_vouches: bool, sent_by_account: bool = False) -> str:
+def authenticity(raw: bytes, own: set[str], *, provider_vouches: bool, signature_required: bool = False,
+                 sent_by_account: bool = False) -> str:
     """"" when the source proves the principal wrote it; otherwise why not."""
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
     froms = [a.lower() for _name, a in getaddresses([str(v) for v in headers.get_all("From", [])]) if a]
@@ -54,9 +57,9 @@ def authenticity(raw: bytes, own: set[str], *, provider_vouches: bool, sent_by_a
     domain = sender.rpartition("@")[2]
     stamps = [str(v) for v in headers.get_all("Authentication-Results", [])]
     topmost = _results(stamps[0]) if stamps else []
+    if sent_by_account and (provider_vouches or signature_required):
+        return ""
     if provider_vouches:
-        if sent_by_account:
-            return ""
         if not stamps:
             return "the principal's provider did not vouch for it (no Authentication-Results)"
         if _passes(topmost, domain):
@@ -67,7 +70,7 @@ def authenticity(raw: bytes, own: set[str], *, provider_vouches: bool, sent_by_a
     failed = [(m, r) for m, r, _p in topmost if m in ("dkim", "dmarc") and r in ("fail", "permerror")]
     if failed and not _passes(topmost, domain):
         return "the receiving server's check failed (" + ", ".join(f"{m}={r}" for m, r in failed) + ")"
-    return _dkim(raw, domain)
+    return _dkim(raw, domain, required=signature_required)
 
 
 def _results(stamp: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -100,9 +103,9 @@ def _passes(results: list[tuple[str, str, dict[str, str]]], domain: str) -> bool
     return False
 
 
-def _dkim(raw: bytes, domain: str) -> str:
-    """A message without a DKIM signature passes (nothing to check); one with signatures needs one that verifies for
-    the From domain."""
+def _dkim(raw: bytes, domain: str, *, required: bool) -> str:
+    """A message without a DKIM signature passes unless one is ``required``; one with signatures needs one that
+    verifies for the From domain."""
     import dkim
 
     try:
@@ -112,7 +115,7 @@ def _dkim(raw: bytes, domain: str) -> str:
         log.info("DKIM could not read the message: %s", exc)
         return "its DKIM signature could not be read"
     if count == 0:
-        return ""
+        return "it has no DKIM signature to prove the principal sent it" if required else ""
     signers = []
     for index in range(min(count, MAX_SIGNATURES)):
         try:

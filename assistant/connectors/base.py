@@ -60,6 +60,10 @@ class Capability(str, enum.Enum):
     # the provider stamps every message it receives with Authentication-Results (SPF/DKIM/DMARC) above anything the
     # message carried: the topmost one is the provider's word on who sent it (approvals/origin.py)
     VOUCHES_FOR_SENDERS = "vouches-for-senders"
+    # anyone can mail the mailbox, through a server the app knows nothing of (any IMAP server): a stamp on a message
+    # cannot be told from one its sender wrote, so only a DKIM signature, or a copy in the account's Sent folder,
+    # proves who sent it (approvals/origin.py)
+    SIGNATURES_REQUIRED = "signatures-required"
 
 
 @dataclass

@@ -134,3 +134,19 @@ def test_garbage_is_a_reason_not_a_crash():
     assert origin.authenticity(b"\x00\xff" * 50, OWN, provider_vouches=True) == "it has no From address"
     assert origin.authenticity(b"From: ann@example.com\nDKIM-Signature: v=1; a=;;;\n\nhi\n", OWN,
                                provider_vouches=False) == "its DKIM signature does not verify"
+
+
+def test_where_signatures_are_required_only_a_dkim_signature_or_the_sent_copy_counts(key, dns):
+    """An IMAP server may stamp nothing: a pass "stamp" on top may be the sender's own, and no signature is no proof."""
+    stamp = "mail.example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
+    assert origin.authenticity(message(), OWN, provider_vouches=False, signature_required=True) == \
+        "it has no DKIM signature to prove the principal sent it"
+    assert origin.authenticity(message(top=(("Authentication-Results", stamp),)), OWN, provider_vouches=False,
+                               signature_required=True) == "it has no DKIM signature to prove the principal sent it"
+    assert origin.authenticity(signed(message(), key), OWN, provider_vouches=False, signature_required=True) == ""
+    assert origin.authenticity(signed(message(), key, domain="evil.example"), OWN, provider_vouches=False,
+                               signature_required=True) == "its DKIM signature is for evil.example, not example.com"
+    assert origin.authenticity(message(), OWN, provider_vouches=False, signature_required=True,
+                               sent_by_account=True) == ""
+    assert origin.authenticity(message("mallory@evil.example"), OWN, provider_vouches=False, signature_required=True,
+                               sent_by_account=True) == "not from the principal's own address"

@@ -117,7 +117,7 @@ class ImapConnector(Connector):
     kind = "imap"
     display_name = "IMAP / SMTP (any provider)"
     capabilities = frozenset({Capability.MAIL, Capability.SEND, Capability.DRAFTS, Capability.CALENDAR,
-                              Capability.CONTACTS})
+                              Capability.CONTACTS, Capability.SIGNATURES_REQUIRED})
 
     def __init__(self, account: Account, *, credentials: Any = None, page_size: int = 100,
                  ssl_context: ssl.SSLContext | None = None, timeout: float = TIMEOUT_S, **options: Any):
