@@ -150,7 +150,7 @@ def enqueue_confirmation(store: Store, d: Draft, reference: str, text: str, *, i
     message_id = compose.message_id_for(key, sender.email)
     code = REFERENCE_PREFIX + reference
     msg = compose.build_message(
-        sender=sender, to=[_principal_address(store, d)], subject=f"[{code}] {text.splitlines()[0]}: {d.subject}",
+        sender=sender, to=[_principal_address(store, d)], subject=f"[{code}] {text.partition(':')[0]}: {d.subject}",
         body_text=f"{text}\n\nReference: {code}\n", message_id=message_id, in_reply_to=in_reply_to,
         references=[in_reply_to] if in_reply_to else [],
     )

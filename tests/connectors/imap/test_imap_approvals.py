@@ -182,7 +182,9 @@ def test_the_principal_approves_by_a_signed_reply_and_the_draft_goes_once(worksp
     assert len(sent) == 1
     assert dovecot.wait_for("INBOX", sent[0][0], user=ZOE).count(sent[0][0]) == 1
     # the principal is told, by a reply to their answer; by then the request has long arrived, and only once
-    confirmation = next(mid for mid, s in subjects(dovecot, "Sent") if s.startswith("[APR-") and "Approved" in s)
+    (asked,) = sql.requests_for(workspace.scope(principal.id), draft_id)
+    (confirmation,) = [mid for mid, s in subjects(dovecot, "Sent")
+                       if " ".join(s.split()) == f"[APR-{asked.reference}] Approved: Lease renewal"]
     inbox = dovecot.wait_for("INBOX", confirmation)
     assert inbox.count(str(request["Message-ID"])) == 1
     assert inbox.count(confirmation) == 1
