@@ -123,11 +123,13 @@ class TokenProvider:
                 return cast(dict[str, Any], candidate)  # msal's accounts are JSON objects
         raise NeedsSignIn(f"sign in to Outlook again for {self.account.address}: no saved sign-in")
 
-    def token(self, force_refresh: bool = False) -> str:
+    def token(self, force_refresh: bool = False, scopes: list[str] | None = None) -> str:
+        """A Graph token, or one for ``scopes`` of another resource (Outlook's IMAP and SMTP) from the same sign-in."""
         with self.lock:
             try:
                 result = self.app.acquire_token_silent_with_error(
-                    scopes_for(contacts=bool(self.account.settings.get("contacts"))), account=self._msal_account(),
+                    scopes or scopes_for(contacts=bool(self.account.settings.get("contacts"))),
+                    account=self._msal_account(),
                     force_refresh=force_refresh,
                 )
             except requests.RequestException as exc:
