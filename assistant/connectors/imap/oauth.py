@@ -5,8 +5,9 @@ Outlook account of the same address is (the credential-store key of the Google c
 Outlook one). Each login asks that sign-in for an access token, refreshed through the provider's token endpoint when it
 has expired, and saved back where the API connector keeps it, so both connectors share one sign-in.
 
-Google serves IMAP and SMTP to tokens with the ``https://mail.google.com/`` scope; Microsoft to tokens for
-``outlook.office.com`` (``IMAP.AccessAsUser.All``, ``SMTP.Send``), which msal asks for with the account's refresh token.
+Google serves IMAP and SMTP to tokens with the ``https://mail.google.com/`` scope (asked for by ``account add gmail
+--imap``); Microsoft to tokens for ``outlook.office.com`` (``IMAP.AccessAsUser.All``, ``SMTP.Send``), which msal asks
+for with the account's refresh token.
 A token the server refuses is refreshed once and tried again; refused again, the account needs signing in again.
 """
 from __future__ import annotations
@@ -19,7 +20,6 @@ from assistant.core.errors import NeedsSignIn, TransientError, UsageError
 from assistant.domain import Account
 
 PROVIDERS = {"gmail": "Google", "outlook": "Microsoft"}
-GMAIL_MAIL_SCOPE = "https://mail.google.com/"
 OUTLOOK_MAIL_SCOPES = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"]
 # What of an Outlook account's settings the token provider needs, copied into the IMAP account's ``oauth`` setting.
 _OUTLOOK_KEYS = ("client_id", "tenant", "home_account_id", "authority", "authority_overridden")
@@ -92,6 +92,9 @@ class GoogleTokens:
         gmail = Account(self.principal_id, "gmail", self.address, {"credential_key": self.credential_key})
         store = self.credential_store or CredentialStore()
         credentials = auth.load_credentials(gmail, store)
+        if credentials.scopes and auth.IMAP_SCOPE not in credentials.scopes:
+            raise NeedsSignIn(f"the Google sign-in of {self.address} does not cover IMAP: sign in to Gmail again with"
+                              " IMAP access (account add gmail --imap)")
         if refresh or not credentials.valid:
             try:
                 # google-auth leaves refresh() unannotated (the ignore is used under --strict only)

@@ -122,6 +122,12 @@ def sign_in_oauth(store: AccountStore, principal_id: int, request: ImapSignIn, *
                          " (account add gmail / outlook), then this one")
     settings["oauth"] = oauth.oauth_setting(source)
     account = Account(principal_id, "imap", address, settings)
+    tokens = oauth.token_source(account)
+    assert tokens is not None
+    try:
+        tokens.token()  # a sign-in that cannot serve IMAP is said before any server is tried
+    finally:
+        tokens.close()
     trial = ImapConnector(account, ssl_context=ssl_context)
     try:
         trial.folders()

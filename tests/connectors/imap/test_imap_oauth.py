@@ -1,135 +1,38 @@
-"""IMAP and SMTP signed in with the principal's Google sign-in (SASL XOAUTH2) against the real Dovecot and Postfix.
-
-Dovecot checks each bearer token at an introspection endpoint (its passdb ``oauth2``) that this module serves on
-127.0.0.1 and that asks the fake Google whether the token is one it issued and still honours; Postfix takes
-``AUTH XOAUTH2`` through Dovecot's SASL. The Google side is the fake of the Gmail connector's tests (its token
-endpoint renews the sign-in): nothing here calls Google.
-"""
+"""IMAP and SMTP signed in with the principal's Google sign-in (SASL XOAUTH2) against the real Dovecot and Postfix
+(``oauth_handle``: Dovecot checks tokens at an introspection endpoint that asks the fake Google; nothing calls Google):
+no password kept, an expired token renewed once, a refused or revoked one said in one line."""
 from __future__ import annotations
 
 import datetime
 import io
 import json
 import ssl
-import threading
-import urllib.parse
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from assistant.cli.main import main
 from assistant.connectors.gmail import auth as gmail_auth
-from assistant.connectors.imap import ImapConnector
 from assistant.connectors.imap.errors import fingerprint
 from assistant.connectors.imap.signin import ImapSignIn, sign_in_oauth
 from assistant.core.errors import NeedsSignIn, UsageError
-from assistant.domain import Account, Principal
+from assistant.domain import Principal
 from assistant.store import Store
 from assistant.sync import actions
 from assistant.sync.engine import sync_account
 from tests.connectors.contract import make_raw
-from tests.connectors.imap.imap_handle import ADDRESS, DovecotHandle, dovecot, imap_registered  # noqa: F401
-from tests.connectors.imap.mailserver import MailServers, mail_servers
-from tests.fakes.google import FakeGoogle
+from tests.connectors.imap.imap_handle import ADDRESS, dovecot, imap_registered  # noqa: F401
+from tests.connectors.imap.oauth_handle import (  # noqa: F401
+    connect,
+    fresh,
+    gmail_sign_in,
+    google,
+    imap_settings,
+    introspection,
+    saved_token,
+    servers,
+)
 
 ZOE = "zoe@example.com"
-
-
-class Introspection:
-    """RFC 7662 token introspection as Dovecot's ``introspection_mode = post`` asks it: active only for a token the
-    fake Google issued and still honours, and only for its own address; ``refusing`` turns every token away."""
-
-    def __init__(self, google: FakeGoogle):
-        self.google = google
-        self.refusing = False
-        self.asked: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                token = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode())).get("token", "")
-                outer.asked.append(token)
-                with outer.google.lock:
-                    active = token in outer.google.access_tokens and not outer.refusing
-                body = json.dumps({"active": True, "username": outer.google.email_address} if active
-                                  else {"active": False}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="introspection", daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/introspect"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle(email_address=ADDRESS) as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def introspection(google: FakeGoogle) -> Iterator[Introspection]:
-    endpoint = Introspection(google)
-    yield endpoint
-    endpoint.close()
-
-
-@pytest.fixture(scope="module")
-def servers(introspection: Introspection) -> Iterator[MailServers]:  # the password servers' own, with OAuth2 too
-    with mail_servers(oauth_introspection_url=introspection.url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def fresh(introspection: Introspection) -> None:
-    introspection.refusing = False
-
-
-def gmail_sign_in(store: Store, google: FakeGoogle, principal_id: int, *, expired: bool = False) -> Account:
-    """What a finished ``account add gmail`` leaves: the account, and its Google credentials in the keyring."""
-    info = google.issue_credentials()
-    expiry = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(hours=-1 if expired else 1)
-    credentials = gmail_auth.credentials_from_json(json.dumps({**info, "expiry": expiry.isoformat() + "Z"}))
-    account = store.add_account(Account(principal_id, "gmail", ADDRESS,
-                                        {"credential_key": gmail_auth.credential_key(principal_id, ADDRESS)}))
-    gmail_auth.save_credentials(account, credentials)
-    if expired:
-        google.access_tokens.discard(info["token"])  # timed out at Google as well
-    return account
-
-
-def connect(dovecot: DovecotHandle, account: Account) -> ImapConnector:  # noqa: F811
-    """A connector logging in with the account's Google sign-in; the handle closes it after the test."""
-    made = ImapConnector(account, ssl_context=dovecot.servers.client_context())
-    dovecot.made.append(made)
-    return made
-
-
-def saved_token(account: Account) -> str:
-    return str(gmail_auth.load_credentials(account).token)
-
-
-def imap_settings(servers: MailServers) -> ImapSignIn:
-    return ImapSignIn(ADDRESS, imap_host=f"127.0.0.1:{servers.dovecot.imap_port}",
-                      smtp_host=f"127.0.0.1:{servers.postfix.submission_port}", security="starttls", oauth=True)
 
 
 @pytest.fixture
@@ -259,3 +162,19 @@ def test_oauth_goes_with_the_providers_that_have_it():
     assert (settings["imap_host"], settings["smtp_host"], settings["smtp_security"]) == (
         "outlook.office365.com", "smtp.office365.com", "starttls")
     assert "caldav_url" not in ImapSignIn("dana@gmail.com", preset="gmail", oauth=True).settings()
+
+
+def test_a_google_sign_in_without_imap_access_says_how_to_get_it(workspace, principal, google, memory_keyring):
+    gmail = gmail_sign_in(workspace, google, principal.id)
+    credentials = gmail_auth.load_credentials(gmail)
+    narrow = gmail_auth.credentials_from_json(json.dumps({**json.loads(credentials.to_json()),
+                                                          "scopes": gmail_auth.scopes_for()}))
+    gmail_auth.save_credentials(gmail, narrow)  # signed in without --imap
+    google.reset_log()
+    request = ImapSignIn(ADDRESS, imap_host="127.0.0.1:9", security="plain", oauth=True)
+    with pytest.raises(NeedsSignIn, match=r"does not cover IMAP: sign in to Gmail again with IMAP access "
+                                          r"\(account add gmail --imap\)$"):
+        sign_in_oauth(workspace, principal.id, request)
+    assert google.calls() == 0 and [a.kind for a in workspace.accounts(principal.id)] == ["gmail"]
+    assert gmail_auth.IMAP_SCOPE in gmail_auth.scopes_for(imap=True)
+    assert gmail_auth.IMAP_SCOPE not in gmail_auth.scopes_for(contacts=True)
