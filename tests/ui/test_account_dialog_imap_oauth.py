@@ -57,3 +57,13 @@ def test_the_existing_google_sign_in_is_offered_and_used(qtbot, dialog, servers,
     account = added.args[0]
     assert account.kind == "imap" and account.settings["oauth"]["provider"] == "gmail"
     assert not [key for _, key in memory_keyring.secrets if key.startswith("imap:")]  # no password kept
+
+
+def test_imap_access_for_outlook_is_asked_in_the_browser_only(qtbot, dialog):
+    dialog.tabs.setCurrentWidget(dialog.outlook)
+    dialog.client_id.setText("3f0c9a51-6b55-4d1e-8f1b-1d2f7b9e0c11")
+    dialog.device_code.setChecked(True)
+    dialog.outlook_imap.setChecked(True)
+    qtbot.mouseClick(dialog.outlook.button, Qt.MouseButton.LeftButton)
+    assert dialog.error.isVisible() and "browser sign-in only" in dialog.error.text()
+    assert "\n" not in dialog.error.text() and dialog.outlook.button.isEnabled()  # nothing started

@@ -6,8 +6,8 @@ Outlook one). Each login asks that sign-in for an access token, refreshed throug
 has expired, and saved back where the API connector keeps it, so both connectors share one sign-in.
 
 Google serves IMAP and SMTP to tokens with the ``https://mail.google.com/`` scope (asked for by ``account add gmail
---imap``); Microsoft to tokens for ``outlook.office.com`` (``IMAP.AccessAsUser.All``, ``SMTP.Send``), which msal asks
-for with the account's refresh token.
+--imap``); Microsoft to tokens for ``outlook.office.com`` (``IMAP.AccessAsUser.All``, ``SMTP.Send``, consented to by
+``account add outlook --imap``), which msal gets with the account's refresh token.
 A token the server refuses is refreshed once and tried again; refused again, the account needs signing in again.
 """
 from __future__ import annotations
@@ -20,7 +20,6 @@ from assistant.core.errors import NeedsSignIn, TransientError, UsageError
 from assistant.domain import Account
 
 PROVIDERS = {"gmail": "Google", "outlook": "Microsoft"}
-OUTLOOK_MAIL_SCOPES = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"]
 # What of an Outlook account's settings the token provider needs, copied into the IMAP account's ``oauth`` setting.
 _OUTLOOK_KEYS = ("client_id", "tenant", "home_account_id", "authority", "authority_overridden")
 
@@ -121,14 +120,15 @@ class MicrosoftTokens:
     provider = "outlook"
 
     def __init__(self, account: Account, setting: dict[str, Any], credential_store: CredentialStore | None = None):
-        from assistant.connectors.outlook.auth import TokenProvider
+        from assistant.connectors.outlook.auth import IMAP_SCOPES, TokenProvider
 
         outlook = Account(account.principal_id, "outlook", account.address,
                           {k: setting[k] for k in _OUTLOOK_KEYS if k in setting}, id=int(setting.get("account_id") or 0))
         self.tokens = TokenProvider(outlook, credential_store)
+        self.scopes = IMAP_SCOPES
 
     def token(self, *, refresh: bool = False) -> str:
-        return self.tokens.token(force_refresh=refresh, scopes=OUTLOOK_MAIL_SCOPES)
+        return self.tokens.token(force_refresh=refresh, scopes=self.scopes)
 
     def close(self) -> None:
         self.tokens.close()

@@ -344,8 +344,9 @@ class AccountDialog(QDialog):
         secrets_row = QHBoxLayout()
         secrets_row.addWidget(self.client_secrets, 1)
         secrets_row.addWidget(pick_secrets)
+        self.gmail_imap = QCheckBox("Also let an IMAP account of this address use this sign-in (full mail access)")
         self.gmail = SignInSection("Sign in with Google", "Opening Google's sign-in page in your browser…",
-                                   self.gmail_sign_in, [("&Client file:", secrets_row)], self)
+                                   self.gmail_sign_in, [("&Client file:", secrets_row), ("", self.gmail_imap)], self)
         self.tabs.addTab(self.gmail, "Gmail")
 
         self.client_id = QLineEdit()
@@ -353,9 +354,10 @@ class AccountDialog(QDialog):
         self.tenant = QLineEdit("common")
         self.tenant.setAccessibleName("Tenant")
         self.device_code = QCheckBox("Use a device code (sign in from any device)")
+        self.outlook_imap = QCheckBox("Also let an IMAP account of this address use this sign-in (in the browser)")
         self.outlook = SignInSection("Sign in with Microsoft", "Signing in with Microsoft…", self.outlook_sign_in,
                                      [("Client &ID:", self.client_id), ("&Tenant:", self.tenant),
-                                      ("", self.device_code)], self)
+                                      ("", self.device_code), ("", self.outlook_imap)], self)
         self.tabs.addTab(self.outlook, "Outlook")
 
         self.imap = ImapSection(principal, self)
@@ -419,13 +421,14 @@ class AccountDialog(QDialog):
         secrets = self.client_secrets.text().strip()
         if not secrets or not Path(secrets).expanduser().is_file():
             raise UserError("Choose the OAuth client file (JSON) of your Google Cloud project first.")
-        principal_id = self.principal.id
+        principal_id, imap = self.principal.id, self.gmail_imap.isChecked()
         assert principal_id is not None  # principals come from the store
 
         def sign_in(store: Store, print_fn) -> Account:
             from assistant.connectors.gmail.auth import sign_in as gmail_sign_in
 
-            return gmail_sign_in(store, principal_id, Path(secrets).expanduser(), open_browser=True, print_fn=print_fn)
+            return gmail_sign_in(store, principal_id, Path(secrets).expanduser(), open_browser=True, print_fn=print_fn,
+                                 imap=imap)
 
         return sign_in
 
@@ -433,14 +436,16 @@ class AccountDialog(QDialog):
         client_id, tenant = self.client_id.text().strip(), self.tenant.text().strip() or "common"
         if not client_id:
             raise UserError("Enter the application (client) ID of your app registered in Entra ID first.")
-        principal_id, device_code = self.principal.id, self.device_code.isChecked()
+        principal_id, device_code, imap = self.principal.id, self.device_code.isChecked(), self.outlook_imap.isChecked()
         assert principal_id is not None  # principals come from the store
+        if imap and device_code:
+            raise UserError("IMAP access is consented to in the browser sign-in only: clear “Use a device code”.")
 
         def sign_in(store: Store, print_fn) -> Account:
             from assistant.connectors.outlook.auth import sign_in as outlook_sign_in
 
             return outlook_sign_in(store, principal_id, client_id, tenant=tenant, device_code=device_code,
-                                   print_fn=print_fn)
+                                   print_fn=print_fn, imap=imap)
 
         return sign_in
 

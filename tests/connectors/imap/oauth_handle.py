@@ -28,11 +28,13 @@ from tests.fakes.google import FakeGoogle
 
 class Introspection:
     """RFC 7662 token introspection as Dovecot's ``introspection_mode = post`` asks it: active only for a token the
-    fake Google issued and still honours, and only for its own address; ``refusing`` turns every token away."""
+    fake Google (or the fake Microsoft a test sets) issued and still honours, for its own address; ``refusing`` turns every
+    token away."""
 
     def __init__(self, google: FakeGoogle):
         self.google = google
         self.refusing = False
+        self.microsoft: Any = None  # a FakeMicrosoft whose tokens are honoured too, while a test sets it
         self.asked: list[str] = []
         outer = self
 
@@ -42,9 +44,12 @@ class Introspection:
                 token = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode())).get("token", "")
                 outer.asked.append(token)
                 with outer.google.lock:
-                    active = token in outer.google.access_tokens and not outer.refusing
-                body = json.dumps({"active": True, "username": outer.google.email_address} if active
-                                  else {"active": False}).encode()
+                    user = outer.google.email_address if token in outer.google.access_tokens else ""
+                if outer.microsoft is not None and not user:
+                    with outer.microsoft.lock:
+                        user = outer.microsoft.user if token in outer.microsoft.access_tokens else ""
+                active = bool(user) and not outer.refusing
+                body = json.dumps({"active": True, "username": user} if active else {"active": False}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

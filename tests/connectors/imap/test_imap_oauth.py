@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 import ssl
 
 import pytest
@@ -14,7 +15,8 @@ from assistant.cli.main import main
 from assistant.connectors.gmail import auth as gmail_auth
 from assistant.connectors.imap.errors import fingerprint
 from assistant.connectors.imap.signin import ImapSignIn, sign_in_oauth
-from assistant.core.errors import NeedsSignIn, UsageError
+from assistant.connectors.outlook import auth as outlook_auth
+from assistant.core.errors import NeedsSignIn, UsageError, UserError
 from assistant.domain import Principal
 from assistant.store import Store
 from assistant.sync import actions
@@ -31,6 +33,7 @@ from tests.connectors.imap.oauth_handle import (  # noqa: F401
     saved_token,
     servers,
 )
+from tests.fakes.microsoft import FakeMicrosoft, make_self_signed_cert
 
 ZOE = "zoe@example.com"
 
@@ -178,3 +181,42 @@ def test_a_google_sign_in_without_imap_access_says_how_to_get_it(workspace, prin
     assert google.calls() == 0 and [a.kind for a in workspace.accounts(principal.id)] == ["gmail"]
     assert gmail_auth.IMAP_SCOPE in gmail_auth.scopes_for(imap=True)
     assert gmail_auth.IMAP_SCOPE not in gmail_auth.scopes_for(contacts=True)
+
+
+@pytest.fixture
+def microsoft(tmp_path, monkeypatch, introspection):  # noqa: F811
+    cert, key = make_self_signed_cert(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    with FakeMicrosoft(cert, key, user=ADDRESS) as ms:
+        monkeypatch.setenv("ASSISTANT_MS_AUTHORITY", ms.authority)
+        introspection.microsoft = ms
+        yield ms
+        introspection.microsoft = None
+
+
+def test_the_outlook_sign_in_logs_in_with_a_token_for_outlooks_own_imap_and_smtp(
+        workspace, principal, microsoft, introspection, servers, dovecot, memory_keyring):  # noqa: F811
+    def approve(message: str) -> None:  # the principal enters the device code at the (fake) verification page
+        microsoft.approve(re.search(r"enter the code (\w+)", message).group(1))
+
+    outlook = outlook_auth.sign_in(workspace, principal.id, "3f0c9a51-6b55-4d1e-8f1b-1d2f7b9e0c11", device_code=True,
+                                   print_fn=approve)
+    account = sign_in_oauth(workspace, principal.id, imap_settings(servers), ssl_context=servers.client_context())
+    assert account.settings["oauth"]["provider"] == "outlook"
+    assert account.settings["oauth"]["account_id"] == outlook.id
+    renewals = [r for r in microsoft.token_requests if r["grant_type"] == "refresh_token"]
+    assert len(renewals) == 1 and set(renewals[0]["scope"].split()) >= set(outlook_auth.IMAP_SCOPES)
+    assert introspection.asked[-1] in microsoft.access_tokens
+
+    dovecot.add_message(make_raw(5, sender=f"Zoë Ng <{ZOE}>"))
+    entry = actions.send_message(workspace, principal.id, account.id, to=ZOE, subject="Outlook", body_text="Sent.")
+    report = sync_account(workspace, account.id, connect(dovecot, account))
+    assert report.errors == [] and report.outbox["sent"] == 1 and report.mail["added"] >= 1
+    message_id = entry.payload["message_id_header"]
+    assert dovecot.wait_for("INBOX", message_id, user=ZOE).count(message_id) == 1
+    assert len([r for r in microsoft.token_requests if r["grant_type"] == "refresh_token"]) == 1  # msal's cache
+    assert sorted(name for (_, name) in memory_keyring.secrets if not name.startswith("workspace:")) == [
+        outlook_auth.account_key(outlook.id)]
+    with pytest.raises(UserError, match="browser sign-in only: leave out --device-code"):
+        outlook_auth.sign_in(workspace, principal.id, "3f0c9a51-6b55-4d1e-8f1b-1d2f7b9e0c11", device_code=True,
+                             imap=True, print_fn=approve)
