@@ -36,7 +36,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("gmail", "Gmail (app password)", "imap.gmail.com", 993, "ssl", "smtp.gmail.com", 465, "ssl",
+    Preset("gmail", "Gmail", "imap.gmail.com", 993, "ssl", "smtp.gmail.com", 465, "ssl",
            "https://apidata.googleusercontent.com/caldav/v2/", "https://myaccount.google.com/apppasswords",
            "Turn on 2-Step Verification, then Google Account → Security → App passwords.", sent_by_server=True,
            oauth_provider="gmail"),

@@ -183,17 +183,28 @@ class ImapSection(SignInSection):
             for field in (self.imap_host, self.smtp_host):  # a preset's servers are not the user's own
                 if field.text() in self._filled:
                     field.clear()
-            self.help.setText("Give your IMAP and SMTP servers. “None” (no encryption) is allowed only to this computer.")
         else:
             self.imap_host.setText(f"{p.imap_host}:{p.imap_port}")
             self.smtp_host.setText(f"{p.smtp_host}:{p.smtp_port}")
             self.security.setCurrentIndex(self.security.findData(p.imap_security))
             self._filled = {self.imap_host.text(), self.smtp_host.text()}
-            self.help.setText(p.app_password_help if p.oauth_only else
-                              f"{p.label} needs an app password, not the account's own: {p.app_password_help} "
-                              f'<a href="{p.app_password_url}">Make one</a>')
         self.forget_trust()
         self.on_sign_in_choice()
+
+    def _show_help(self) -> None:
+        from assistant.connectors.imap.presets import preset
+
+        p = preset(self.preset.currentData())
+        if self.oauth_chosen():
+            self.help.setText(f"No password: {p.label if p.name != 'other' else 'the server'} is signed in to with the"
+                              " principal's existing sign-in. Untick it to use a password instead.")
+        elif p.name == "other":
+            self.help.setText("Give your IMAP and SMTP servers. “None” (no encryption) is allowed only to this computer.")
+        elif p.oauth_only:
+            self.help.setText(p.app_password_help)
+        else:
+            self.help.setText(f"{p.label} needs an app password, not the account's own: {p.app_password_help} "
+                              f'<a href="{p.app_password_url}">Make one</a>')
 
     def set_sign_ins(self, accounts: list[Account]) -> None:
         self.sign_ins = [a for a in accounts if a.kind in ("gmail", "outlook")]
@@ -220,6 +231,7 @@ class ImapSection(SignInSection):
         self.use_sign_in.setVisible(source is not None)
         self.password.setEnabled(not self.oauth_chosen())
         self.caldav_url.setEnabled(not self.oauth_chosen())  # the calendar comes through that account
+        self._show_help()
 
     def prepare_sign_in(self) -> SignInFn:
         from assistant.connectors.imap.signin import ImapSignIn, sign_in_oauth
