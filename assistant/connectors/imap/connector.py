@@ -250,7 +250,7 @@ class ImapConnector(Connector):
     def _smtp_login(self, smtp: smtplib.SMTP, host: str) -> None:
         source = self.token_source()
         if source is None:
-            self._smtp_login(smtp, host)
+            smtp.login(self.username, self.password())
             return
         token = source.token()
         for renewed in (False, True):

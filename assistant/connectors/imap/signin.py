@@ -133,4 +133,9 @@ def sign_in_oauth(store: AccountStore, principal_id: int, request: ImapSignIn, *
         trial.folders()
     finally:
         trial.close()
-    return _keep(store, principal_id, address, settings)
+    replaced = [a.settings["credential_key"] for a in store.accounts(principal_id)
+                if a.kind == "imap" and a.address.lower() == address.lower() and a.settings.get("credential_key")]
+    kept = _keep(store, principal_id, address, settings)
+    for key in replaced:  # the password it signed in with before is not needed any more
+        CredentialStore().delete(str(key))
+    return kept

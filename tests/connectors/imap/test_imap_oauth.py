@@ -220,3 +220,18 @@ def test_the_outlook_sign_in_logs_in_with_a_token_for_outlooks_own_imap_and_smtp
     with pytest.raises(UserError, match="browser sign-in only: leave out --device-code"):
         outlook_auth.sign_in(workspace, principal.id, "3f0c9a51-6b55-4d1e-8f1b-1d2f7b9e0c11", device_code=True,
                              imap=True, print_fn=approve)
+
+
+def test_an_account_that_had_a_password_forgets_it_when_it_takes_the_sign_in(
+        workspace, principal, google, servers, dovecot, memory_keyring):  # noqa: F811
+    from assistant.connectors.imap.signin import sign_in
+    from tests.connectors.imap.mailserver import USERS
+
+    with_password = sign_in(workspace, principal.id, ImapSignIn(
+        ADDRESS, imap_host=f"127.0.0.1:{servers.dovecot.imap_port}", security="starttls"), USERS[ADDRESS],
+        ssl_context=servers.client_context())
+    assert memory_keyring.get_password("assistant", with_password.settings["credential_key"]) == USERS[ADDRESS]
+    gmail_sign_in(workspace, google, principal.id)
+    shared = sign_in_oauth(workspace, principal.id, imap_settings(servers), ssl_context=servers.client_context())
+    assert shared.id == with_password.id and "credential_key" not in shared.settings
+    assert memory_keyring.get_password("assistant", with_password.settings["credential_key"]) is None
