@@ -20,21 +20,26 @@ def read_password(user: str) -> str:
 
 
 def cmd_account_add_imap(args: argparse.Namespace, out: Output) -> int:
-    from assistant.connectors.imap.signin import ImapSignIn, sign_in
+    from assistant.connectors.imap.signin import ImapSignIn, sign_in, sign_in_oauth
 
     request = ImapSignIn(user=args.user, preset=args.preset or "other", imap_host=args.imap_host or "",
                          smtp_host=args.smtp_host or "", security=args.security or "", caldav_url=args.caldav_url or "",
-                         trust_fingerprint=args.trust_fingerprint or "")
+                         trust_fingerprint=args.trust_fingerprint or "", oauth=args.oauth)
     request.settings()  # a usage mistake is said before the password is asked
-    password = read_password(args.user)
+    password = "" if args.oauth else read_password(args.user)
     with _open_workspace(args) as store:
         principal = _principal_from(args, store)
-        account = sign_in(store, principal.id, request, password)
+        if args.oauth:
+            account = sign_in_oauth(store, principal.id, request)
+        else:
+            account = sign_in(store, principal.id, request, password)
+    how = {"gmail": ", with the Google sign-in", "outlook": ", with the Microsoft sign-in"}.get(
+        (account.settings.get("oauth") or {}).get("provider", ""), "")
     shown = {"id": account.id, "principal": principal.name, "principal_id": account.principal_id, "kind": account.kind,
              "address": account.address, "status": account.status.value, "settings": account.settings}
     out.emit({"account": shown},
              lambda: f"Signed in: imap account {account.id} ({account.address}, {account.settings['imap_host']}) "
-                     f"for {principal.name}.")
+                     f"for {principal.name}{how}.")
     return 0
 
 
@@ -53,4 +58,7 @@ def register(kinds: Any) -> None:
     imap.add_argument("--trust-fingerprint", metavar="SHA256",
                       help="trust a server certificate the system does not, by the fingerprint an error showed")
     imap.add_argument("--user", metavar="U", required=True, help="the sign-in name, usually the address")
+    imap.add_argument("--oauth", action="store_true",
+                      help="no password: log in (XOAUTH2) with the sign-in of the principal's Gmail or Outlook account"
+                           " of this address (--preset gmail or outlook, or your own --imap-host)")
     imap.set_defaults(handler=cmd_account_add_imap)

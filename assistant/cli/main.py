@@ -205,7 +205,7 @@ def cmd_account_add_gmail(args: argparse.Namespace, out: Output) -> int:
     with _open_workspace(args) as store:
         principal = _principal_from(args, store)
         account = sign_in(store, principal.id, secrets, open_browser=not args.no_browser, print_fn=_say,
-                          contacts=args.contacts)
+                          contacts=args.contacts, imap=args.imap)
     return _signed_in(out, account, principal)
 
 
@@ -215,7 +215,7 @@ def cmd_account_add_outlook(args: argparse.Namespace, out: Output) -> int:
     with _open_workspace(args) as store:
         principal = _principal_from(args, store)
         account = sign_in(store, principal.id, args.client_id, tenant=args.tenant, device_code=args.device_code,
-                          print_fn=_say, contacts=args.contacts)
+                          print_fn=_say, contacts=args.contacts, imap=args.imap)
     return _signed_in(out, account, principal)
 
 
@@ -461,6 +461,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
                        help="print the consent URL instead of opening a browser (still waits for the redirect)")
     gmail.add_argument("--contacts", action="store_true",
                        help="also read the principal's Google contacts (asks for the contacts.readonly scope)")
+    gmail.add_argument("--imap", action="store_true",
+                       help="also let an IMAP account of this address sign in with it ('account add imap --oauth';"
+                            " asks for full mail access, the only scope Google's IMAP takes)")
     gmail.set_defaults(handler=cmd_account_add_gmail)
     outlook = kinds.add_parser("outlook", help="a Microsoft 365 / Outlook.com account (signs in)")
     outlook.add_argument("--principal", metavar="NAME", required=True)
@@ -470,6 +473,9 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
                          help="sign in with a code on another device instead of opening a browser")
     outlook.add_argument("--contacts", action="store_true",
                          help="also read the principal's Outlook contacts (asks for Contacts.Read)")
+    outlook.add_argument("--imap", action="store_true",
+                         help="also let an IMAP account of this address sign in with it ('account add imap --oauth';"
+                              " asks consent for Outlook's IMAP and SMTP; browser sign-in only)")
     outlook.set_defaults(handler=cmd_account_add_outlook)
     from assistant.cli import imap_account
 

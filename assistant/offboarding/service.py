@@ -103,6 +103,15 @@ def _revoke(account: Account, credentials: CredentialStore | None) -> str:
         return gmail_auth.revoke_sign_in(account, credentials)
     if account.kind == outlook_auth.KIND:
         return outlook_auth.forget_sign_in(account, credentials)
+    if account.kind == "imap":
+        shared = (account.settings.get("oauth") or {}).get("provider")
+        if shared:
+            return f"no password: it signed in with the {shared} account's sign-in (revoked with that account)"
+        key = account.settings.get("credential_key")
+        if not key:
+            return "no saved password"
+        (credentials or CredentialStore()).delete(str(key))
+        return "saved password deleted"
     return "no sign-in (local files)" if account.kind in ("local", "import") else "no sign-in known for this kind"
 
 

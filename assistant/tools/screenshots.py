@@ -244,7 +244,7 @@ def desktop_shots(window, out_dir: Path) -> list[Path]:
 
 def imap_account_shots(window, out_dir: Path, principal) -> list[Path]:
     """Add account → IMAP: a preset with where to make its app password, then the user's own server with a certificate
-    not trusted (a made-up fingerprint; nothing is signed in to)."""
+    not trusted (a made-up fingerprint; nothing is signed in to), then Gmail offering the principal's existing sign-in."""
     from assistant.ui.setup.account_dialog import AccountDialog
 
     dialog = AccountDialog(window.tasks, principal, window)
@@ -261,6 +261,19 @@ def imap_account_shots(window, out_dir: Path, principal) -> list[Path]:
                          f" its SHA-256 fingerprint is {fingerprint} — if that is your server's, add the account again"
                          f" with --trust-fingerprint {fingerprint}")
         written.append(shoot_dialog(dialog, out_dir / "account-imap-certificate.png"))
+        # Gmail, for a principal whose Gmail account is signed in (a made-up account: nothing is signed in to)
+        from PySide6.QtWidgets import QApplication
+
+        from assistant.domain import Account
+
+        window.tasks.run(lambda _store: None).result(timeout=30)  # the dialog's own read of the accounts is done…
+        QApplication.processEvents()  # …and delivered, so it does not replace the made-up one below
+        dialog.error.hide()
+        dialog.imap.set_sign_ins([Account(principal.id, "gmail", principal.primary_address, id=1)])
+        dialog.imap.preset.setCurrentIndex(dialog.imap.preset.findData("gmail"))
+        dialog.imap.user.setText(principal.primary_address)
+        dialog.imap.password.clear()
+        written.append(shoot_dialog(dialog, out_dir / "account-imap-oauth.png"))
     finally:
         dialog.reject()
     return written

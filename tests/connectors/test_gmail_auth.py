@@ -131,3 +131,19 @@ def test_gmail_api_not_enabled_is_said_plainly(workspace, google, principal, tmp
     with pytest.raises(UserError, match="enable the Gmail API"):
         signed_in(workspace, principal, secrets_path)
     assert workspace.accounts(principal.id) == []
+
+
+def test_imap_access_is_asked_for_only_when_wanted_and_kept_with_the_grant(workspace, google, principal, tmp_path,
+                                                                            memory_keyring):
+    from assistant.connectors.gmail.auth import IMAP_SCOPE, load_credentials
+
+    secrets_path = google.write_client_secrets(tmp_path / "client_secret.json")
+    browser = Browser()
+    account = sign_in(workspace, principal.id, secrets_path, open_browser=False, print_fn=browser.printed.put,
+                      timeout_seconds=30, imap=True)
+    browser.join(30)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(browser.url).query))
+    assert query["scope"].split() == [*SCOPES, IMAP_SCOPE]
+    assert IMAP_SCOPE in load_credentials(account).scopes  # what the IMAP account's XOAUTH2 login checks first
+    again, browser = signed_in(workspace, principal, secrets_path)  # signed in again without it: taken away
+    assert IMAP_SCOPE not in load_credentials(again).scopes

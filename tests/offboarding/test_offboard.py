@@ -297,3 +297,26 @@ def test_at_a_terminal_it_asks_for_the_name_and_a_wrong_answer_changes_nothing(d
     finally:
         store.close()
     assert not (tmp_path / "out").exists()
+
+
+def test_an_imap_password_leaves_the_credential_store_and_a_shared_sign_in_is_revoked_once(tmp_path, memory_keyring):
+    with FakeGoogle(email_address="ann@example.com") as google:
+        store = Store(tmp_path / "ws")
+        ann = store.add_principal(Principal("Ann Lee", "America/New_York", ["ann@example.com"]))
+        gmail_key = f"gmail:{ann.id}:ann@example.com"
+        store.add_account(Account(ann.id, "gmail", "ann@example.com", settings={"credential_key": gmail_key}))
+        memory_keyring.set_password("assistant", gmail_key, json.dumps(google.issue_credentials()))
+        store.add_account(Account(ann.id, "imap", "ann@example.com", settings={
+            "oauth": {"provider": "gmail", "credential_key": gmail_key}}))
+        store.add_account(Account(ann.id, "imap", "ann@fastmail.example", settings={"credential_key": "imap:1:ann"}))
+        memory_keyring.set_password("assistant", "imap:1:ann", "an app password")
+
+        record = service.offboard(store, "Ann Lee", tmp_path / "export")
+        assert record.revoked == [
+            "gmail ann@example.com: access revoked at Google; saved sign-in deleted",
+            "imap ann@example.com: no password: it signed in with the gmail account's sign-in (revoked with that"
+            " account)",
+            "imap ann@fastmail.example: saved password deleted"]
+        assert len(google.revoked) == 1
+        assert not [name for (_, name) in memory_keyring.secrets if not name.startswith("workspace:")]
+        store.close()

@@ -55,8 +55,13 @@ def build_service(api: str, credentials: Any) -> Any:
                  client_options=options)
 
 
-def scopes_for(*, contacts: bool = False) -> list[str]:
-    return [*SCOPES, CONTACTS_SCOPE] if contacts else list(SCOPES)
+# Asked for only when the user wants the principal's IMAP account to share this sign-in (``account add imap --oauth``):
+# Google serves IMAP and SMTP over XOAUTH2 to this scope alone (full access to the mailbox).
+IMAP_SCOPE = "https://mail.google.com/"
+
+
+def scopes_for(*, contacts: bool = False, imap: bool = False) -> list[str]:
+    return [*SCOPES, *([CONTACTS_SCOPE] if contacts else []), *([IMAP_SCOPE] if imap else [])]
 
 
 def credential_key(principal_id: int, address: str) -> str:
@@ -138,18 +143,20 @@ def run_consent(client_secrets: Path, *, open_browser: bool, print_fn: Callable[
 
 def sign_in(store: AccountStore, principal_id: int, client_secrets: Path, *, open_browser: bool,
             print_fn: Callable[[str], Any] = print, timeout_seconds: float | None = None,
-            credential_store: CredentialStore | None = None, contacts: bool = False) -> Account:
+            credential_store: CredentialStore | None = None, contacts: bool = False, imap: bool = False) -> Account:
     """Sign a principal in and create (or, for a re-sign-in, refresh) their Gmail account; returns the Account.
 
     ``contacts``: also ask to read the principal's Google contacts, and sync them (the account's ``contacts``
-    setting); a re-sign-in sets it to what was asked this time, since only that was granted.
+    setting); a re-sign-in sets it to what was asked this time, since only that was granted. ``imap``: also ask for
+    full mail access, without which an IMAP account of the same address cannot log in with this sign-in (Google's IMAP
+    takes no narrower scope); a re-sign-in without it takes that access away again.
 
     The credential store is opened first, so a machine without a secure keyring fails before the browser opens.
     """
     credential_store = credential_store or CredentialStore()
     store.principal(principal_id)
     credentials = run_consent(client_secrets, open_browser=open_browser, print_fn=print_fn,
-                              timeout_seconds=timeout_seconds, scopes=scopes_for(contacts=contacts))
+                              timeout_seconds=timeout_seconds, scopes=scopes_for(contacts=contacts, imap=imap))
     service = build_service("gmail", credentials)
     try:
         profile = service.users().getProfile(userId="me").execute()

@@ -2,7 +2,8 @@
 CardDAV for calendars and contacts (``dav.DavCalendars``).
 
 Account settings: ``username``, ``imap_host``, ``imap_port``, ``imap_security`` (``ssl`` | ``starttls`` | ``plain``),
-``smtp_host``, ``smtp_port``, ``smtp_security``, ``credential_key`` (where the password is in the OS credential store),
+``smtp_host``, ``smtp_port``, ``smtp_security``, ``credential_key`` (where the password is in the OS credential store)
+or ``oauth`` (the principal's Gmail or Outlook sign-in to log in with over SASL XOAUTH2: ``oauth.py``),
 and optionally ``preset``, ``sent_by_server`` (the provider files sent mail itself, as Gmail does), ``caldav_url`` and
 ``tls_fingerprint`` (a certificate the user chose to trust by its SHA-256 fingerprint).
 
@@ -49,7 +50,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage, MailPage
-from assistant.connectors.imap import errors
+from assistant.connectors.imap import errors, oauth
 from assistant.connectors.imap.presets import PRESETS
 from assistant.core.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError, UserError
 from assistant.domain import Account, Folder, Message, OutboxEntry
@@ -139,6 +140,7 @@ class ImapConnector(Connector):
         self._client: IMAPClient | None = None
         self._folders: list[tuple[str, str, str]] | None = None  # (name, display name, role)
         self._dav: Any = None
+        self._token_source: oauth.TokenSource | None = None
         self._saved_cursors: dict[str, str] | None = None  # resume(): what the last sync saw of calendars and contacts
         # Set for the pass after an IDLE wake: only these folders are read (the one IDLE watched), the rest of the
         # cursor is kept as it was; removals of folders deleted on the server wait for the next full pass.
@@ -205,10 +207,7 @@ class ImapConnector(Connector):
             if self.imap_security == "starttls":
                 client.starttls(context)
             self._check_pinned(client.socket(), host, port)
-            try:
-                client.login(self.username, self.password())
-            except LoginError as exc:
-                raise errors.login_failure(_text(str(exc)), self.username, host, self.app_password_url) from None
+            self._imap_login(client, host)
         except BaseException as exc:
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -225,6 +224,49 @@ class ImapConnector(Connector):
                 client.enable("CONDSTORE")  # SELECT then reports HIGHESTMODSEQ
         self._client = client
         return client
+
+    def token_source(self) -> oauth.TokenSource | None:
+        """The principal's Google or Microsoft sign-in this account logs in with (XOAUTH2), or ``None`` for a password."""
+        if self._token_source is None and self.account.settings.get("oauth"):
+            self._token_source = oauth.token_source(self.account)
+        return self._token_source
+
+    def _imap_login(self, client: IMAPClient, host: str) -> None:
+        source = self.token_source()
+        if source is None:
+            try:
+                client.login(self.username, self.password())
+            except LoginError as exc:
+                raise errors.login_failure(_text(str(exc)), self.username, host, self.app_password_url) from None
+            return
+        try:
+            client.oauth2_login(self.username, source.token())
+        except LoginError:  # revoked, or expired before its time: renewed once
+            try:
+                client.oauth2_login(self.username, source.token(refresh=True))
+            except LoginError as exc:
+                raise oauth.refused(source.provider, self.username, host, _text(str(exc))) from None
+
+    def _smtp_login(self, smtp: smtplib.SMTP, host: str) -> None:
+        source = self.token_source()
+        if source is None:
+            smtp.login(self.username, self.password())
+            return
+        token = source.token()
+        for renewed in (False, True):
+            # The initial response carries the token; a server that refuses it sends an error challenge, which the
+            # client answers with an empty line to get the final reply (Google's XOAUTH2 protocol).
+            def response(challenge: bytes | None = None, token: str = token) -> str:
+                return oauth.xoauth2(self.username, token) if challenge is None else ""
+
+            try:
+                smtp.auth("XOAUTH2", response, initial_response_ok=True)
+                return
+            except smtplib.SMTPAuthenticationError as exc:
+                if renewed:
+                    raise oauth.refused(source.provider, self.username, host,
+                                        f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+                token = source.token(refresh=True)
 
     @contextlib.contextmanager
     def _imap_errors(self, what: str) -> Iterator[None]:
@@ -262,6 +304,9 @@ class ImapConnector(Connector):
         if self._dav is not None:
             with contextlib.suppress(Exception):
                 self._dav.close()
+        source, self._token_source = self._token_source, None
+        if source is not None:
+            source.close()
 
     def has_capability(self, name: str) -> bool:
         return bool(self.imap().has_capability(name))
@@ -705,7 +750,7 @@ class ImapConnector(Connector):
                     smtp.starttls(context=context)
                     smtp.ehlo()
             self._check_pinned(smtp.sock, host, port)
-            smtp.login(self.username, self.password())
+            self._smtp_login(smtp, host)
             code, answer = smtp.mail(sender)
             if code != 250:
                 smtp.rset()

@@ -29,12 +29,20 @@ class Preset:
     app_password_url: str = ""
     app_password_help: str = ""
     sent_by_server: bool = False  # the provider files what its SMTP server sent in Sent itself (Gmail)
+    # The API connector ("gmail", "outlook") whose sign-in the IMAP account can log in with (XOAUTH2), and whether
+    # that is the only way in (Microsoft turned passwords off for IMAP and SMTP).
+    oauth_provider: str = ""
+    oauth_only: bool = False
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("gmail", "Gmail (app password)", "imap.gmail.com", 993, "ssl", "smtp.gmail.com", 465, "ssl",
+    Preset("gmail", "Gmail", "imap.gmail.com", 993, "ssl", "smtp.gmail.com", 465, "ssl",
            "https://apidata.googleusercontent.com/caldav/v2/", "https://myaccount.google.com/apppasswords",
-           "Turn on 2-Step Verification, then Google Account → Security → App passwords.", sent_by_server=True),
+           "Turn on 2-Step Verification, then Google Account → Security → App passwords.", sent_by_server=True,
+           oauth_provider="gmail"),
+    Preset("outlook", "Outlook / Microsoft 365", "outlook.office365.com", 993, "ssl", "smtp.office365.com", 587,
+           "starttls", sent_by_server=True, oauth_provider="outlook", oauth_only=True,
+           app_password_help="Microsoft accepts only its own sign-in here: add the Outlook account first, then use it."),
     Preset("icloud", "iCloud Mail", "imap.mail.me.com", 993, "ssl", "smtp.mail.me.com", 587, "starttls",
            "https://caldav.icloud.com/", "https://account.apple.com",
            "Apple Account → Sign-In and Security → App-Specific Passwords."),

@@ -27,6 +27,9 @@ DEFAULT_GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
 SCOPES = ["Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite"]
 # Asked for only when the user turns contacts on for the account (address completion, naming callers).
 CONTACTS_SCOPE = "Contacts.Read"
+# Consented to at sign-in only when asked (``account add outlook --imap``): an IMAP account of the same address then logs
+# in to Outlook's IMAP and SMTP with tokens msal gets for them from this sign-in (``connectors/imap/oauth.py``).
+IMAP_SCOPES = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"]
 
 
 def scopes_for(*, contacts: bool = False) -> list[str]:
@@ -123,11 +126,13 @@ class TokenProvider:
                 return cast(dict[str, Any], candidate)  # msal's accounts are JSON objects
         raise NeedsSignIn(f"sign in to Outlook again for {self.account.address}: no saved sign-in")
 
-    def token(self, force_refresh: bool = False) -> str:
+    def token(self, force_refresh: bool = False, scopes: list[str] | None = None) -> str:
+        """A Graph token, or one for ``scopes`` of another resource (Outlook's IMAP and SMTP) from the same sign-in."""
         with self.lock:
             try:
                 result = self.app.acquire_token_silent_with_error(
-                    scopes_for(contacts=bool(self.account.settings.get("contacts"))), account=self._msal_account(),
+                    scopes or scopes_for(contacts=bool(self.account.settings.get("contacts"))),
+                    account=self._msal_account(),
                     force_refresh=force_refresh,
                 )
             except requests.RequestException as exc:
@@ -161,16 +166,21 @@ def sign_in(
     print_fn: Callable[[str], Any] = print,
     credentials: CredentialStore | None = None,
     contacts: bool = False,
+    imap: bool = False,
 ) -> Account:
     """Sign a principal's Microsoft account in (blocks: run it off the GUI thread) and remember it.
 
     ``device_code``: show a code to enter at the verification page (printed through ``print_fn``); otherwise open the
     system browser with a loopback redirect. Signing in again to an account already added for this principal refreshes
     its saved sign-in and clears "needs sign-in". ``contacts``: also ask for ``Contacts.Read`` and sync the
-    principal's contacts (the account's ``contacts`` setting, set to what was asked this time).
+    principal's contacts (the account's ``contacts`` setting, set to what was asked this time). ``imap``: also ask
+    the principal to consent to Outlook's IMAP and SMTP (``IMAP_SCOPES``, another resource than Graph, so only the
+    browser sign-in can ask for both at once), for an IMAP account of this address to sign in with.
     """
     if not client_id:
         raise UserError("an Outlook sign-in needs the client id of an app registered in Entra ID (--client-id)")
+    if imap and device_code:
+        raise UserError("IMAP access is consented to in the browser sign-in only: leave out --device-code")
     credentials = credentials if credentials is not None else CredentialStore()  # fails early without a keyring
     authority, overridden = authority_url(tenant)
     scopes = scopes_for(contacts=contacts)
@@ -185,7 +195,8 @@ def sign_in(
                 print_fn(flow["message"])
                 result = app.acquire_token_by_device_flow(flow)
             else:
-                result = app.acquire_token_interactive(scopes, prompt="select_account", timeout=600)
+                result = app.acquire_token_interactive(scopes, prompt="select_account", timeout=600,
+                                                       extra_scopes_to_consent=IMAP_SCOPES if imap else None)
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach the Microsoft sign-in service: {_one_line(exc)}") from exc
         except msal.exceptions.MsalServiceError as exc:  # a 5xx from the token endpoint

@@ -108,7 +108,11 @@ class ImapSection(SignInSection):
     """Any provider over IMAP/SMTP: a preset (with where to make its app password) or the user's own servers, the
     password, an optional CalDAV address. The sign-in is the CLI's own (``connectors.imap.signin.sign_in``): the login is
     tried first, the password goes only to the OS credential store. A certificate the system does not trust is shown
-    with its fingerprint and a button that trusts it and tries again."""
+    with its fingerprint and a button that trusts it and tries again.
+
+    When the principal has a Gmail or Outlook account of the address typed (``set_sign_ins``, read off the GUI thread),
+    and the provider takes it (Gmail, Outlook, a server of one's own), "Use the existing sign-in" is offered and checked:
+    the login then shares that sign-in over XOAUTH2 and no password is asked (``signin.sign_in_oauth``)."""
 
     def __init__(self, principal: Principal, parent: QWidget | None = None):
         from assistant.connectors.imap.presets import PRESETS, SECURITIES
@@ -146,11 +150,19 @@ class ImapSection(SignInSection):
         self._filled: set[str] = set()
         self.trust_button = QPushButton("Trust this certificate and sign in")
         self.trust_button.hide()
+        self.use_sign_in = QCheckBox("Use the existing sign-in")
+        self.use_sign_in.setObjectName("imap-use-sign-in")
+        self.use_sign_in.setChecked(True)
+        self.use_sign_in.hide()
+        self.sign_ins: list[Account] = []  # the principal's Gmail and Outlook accounts
         super().__init__("Sign in", "Signing in…", self.prepare_sign_in,
                          [("&Provider:", self.preset), ("", self.help), ("&IMAP server:", self.imap_host),
                           ("S&MTP server:", self.smtp_host), ("&Security:", self.security), ("&User:", self.user),
-                          ("Pass&word:", self.password), ("Cal&DAV:", self.caldav_url), ("", self.trust_button)],
+                          ("", self.use_sign_in), ("Pass&word:", self.password), ("Cal&DAV:", self.caldav_url),
+                          ("", self.trust_button)],
                          parent)
+        self.use_sign_in.toggled.connect(self.on_sign_in_choice)
+        self.user.textChanged.connect(self.on_sign_in_choice)
         self.trust_button.clicked.connect(self.on_trust)
         self.preset.currentIndexChanged.connect(self.on_preset)
         self.imap_host.textEdited.connect(self.forget_trust)  # a fingerprint trusted is that server's only
@@ -171,32 +183,82 @@ class ImapSection(SignInSection):
             for field in (self.imap_host, self.smtp_host):  # a preset's servers are not the user's own
                 if field.text() in self._filled:
                     field.clear()
-            self.help.setText("Give your IMAP and SMTP servers. “None” (no encryption) is allowed only to this computer.")
         else:
             self.imap_host.setText(f"{p.imap_host}:{p.imap_port}")
             self.smtp_host.setText(f"{p.smtp_host}:{p.smtp_port}")
             self.security.setCurrentIndex(self.security.findData(p.imap_security))
             self._filled = {self.imap_host.text(), self.smtp_host.text()}
+        self.forget_trust()
+        self.on_sign_in_choice()
+
+    def _show_help(self) -> None:
+        from assistant.connectors.imap.presets import preset
+
+        p = preset(self.preset.currentData())
+        if self.oauth_chosen():
+            self.help.setText(f"No password: {p.label if p.name != 'other' else 'the server'} is signed in to with the"
+                              " principal's existing sign-in. Untick it to use a password instead.")
+        elif p.name == "other":
+            self.help.setText("Give your IMAP and SMTP servers. “None” (no encryption) is allowed only to this computer.")
+        elif p.oauth_only:
+            self.help.setText(p.app_password_help)
+        else:
             self.help.setText(f"{p.label} needs an app password, not the account's own: {p.app_password_help} "
                               f'<a href="{p.app_password_url}">Make one</a>')
-        self.forget_trust()
+
+    def set_sign_ins(self, accounts: list[Account]) -> None:
+        self.sign_ins = [a for a in accounts if a.kind in ("gmail", "outlook")]
+        self.on_sign_in_choice()
+
+    def sign_in_source(self) -> Account | None:
+        """The Gmail or Outlook account whose sign-in the provider and address chosen can use."""
+        from assistant.connectors.imap.oauth import find_sign_in
+        from assistant.connectors.imap.presets import preset
+
+        p = preset(self.preset.currentData())
+        if p.name != "other" and not p.oauth_provider:
+            return None
+        return find_sign_in(self.sign_ins, self.user.text(), p.oauth_provider)
+
+    def oauth_chosen(self) -> bool:
+        return self.use_sign_in.isVisibleTo(self) and self.use_sign_in.isChecked()
+
+    def on_sign_in_choice(self) -> None:
+        source = self.sign_in_source()
+        if source is not None:
+            provider = "Google" if source.kind == "gmail" else "Microsoft"
+            self.use_sign_in.setText(f"Use the existing {provider} sign-in of {source.address} (no password)")
+        self.use_sign_in.setVisible(source is not None)
+        self.password.setEnabled(not self.oauth_chosen())
+        self.caldav_url.setEnabled(not self.oauth_chosen())  # the calendar comes through that account
+        self._show_help()
 
     def prepare_sign_in(self) -> SignInFn:
-        from assistant.connectors.imap.signin import ImapSignIn
+        from assistant.connectors.imap.signin import ImapSignIn, sign_in_oauth
         from assistant.connectors.imap.signin import sign_in as imap_sign_in
 
         own = self.preset.currentData() == "other"
+        oauth = self.oauth_chosen()
         request = ImapSignIn(user=self.user.text().strip(), preset=self.preset.currentData(),
                              imap_host=self.imap_host.text().strip() if own else "",
                              smtp_host=self.smtp_host.text().strip() if own else "",
                              security=self.security.currentData() if own else "",
-                             caldav_url=self.caldav_url.text().strip(), trust_fingerprint=self.trust_fingerprint)
+                             caldav_url="" if oauth else self.caldav_url.text().strip(),
+                             trust_fingerprint=self.trust_fingerprint, oauth=oauth)
         request.settings()  # what cannot work (an empty server, plain off this machine) is said before trying
+        principal_id = self.principal.id
+        assert principal_id is not None  # principals come from the store
+        if oauth:
+            self.trust_button.hide()
+
+            def share_sign_in(store: Store, print_fn) -> Account:
+                print_fn(f"Connecting to {request.settings()['imap_host']} with the existing sign-in…")
+                return sign_in_oauth(store, principal_id, request)
+
+            return share_sign_in
         password = self.password.text()
         if not password:
             raise UserError("Enter the password (or the app password) first.")
-        principal_id = self.principal.id
-        assert principal_id is not None  # principals come from the store
         self.trust_button.hide()
 
         def sign_in(store: Store, print_fn) -> Account:
@@ -294,8 +356,9 @@ class AccountDialog(QDialog):
         secrets_row = QHBoxLayout()
         secrets_row.addWidget(self.client_secrets, 1)
         secrets_row.addWidget(pick_secrets)
+        self.gmail_imap = QCheckBox("Also let an IMAP account of this address use this sign-in (full mail access)")
         self.gmail = SignInSection("Sign in with Google", "Opening Google's sign-in page in your browser…",
-                                   self.gmail_sign_in, [("&Client file:", secrets_row)], self)
+                                   self.gmail_sign_in, [("&Client file:", secrets_row), ("", self.gmail_imap)], self)
         self.tabs.addTab(self.gmail, "Gmail")
 
         self.client_id = QLineEdit()
@@ -303,13 +366,16 @@ class AccountDialog(QDialog):
         self.tenant = QLineEdit("common")
         self.tenant.setAccessibleName("Tenant")
         self.device_code = QCheckBox("Use a device code (sign in from any device)")
+        self.outlook_imap = QCheckBox("Also let an IMAP account of this address use this sign-in (in the browser)")
         self.outlook = SignInSection("Sign in with Microsoft", "Signing in with Microsoft…", self.outlook_sign_in,
                                      [("Client &ID:", self.client_id), ("&Tenant:", self.tenant),
-                                      ("", self.device_code)], self)
+                                      ("", self.device_code), ("", self.outlook_imap)], self)
         self.tabs.addTab(self.outlook, "Outlook")
 
         self.imap = ImapSection(principal, self)
         self.tabs.addTab(self.imap, "IMAP")
+        principal_id = principal.id
+        self._tasks.run(lambda store: store.accounts(principal_id), on_done=self.imap.set_sign_ins)
 
         self.sign_in_sections = (self.gmail, self.outlook, self.imap)
         self.gmail_button, self.outlook_button = self.gmail.button, self.outlook.button
@@ -367,13 +433,14 @@ class AccountDialog(QDialog):
         secrets = self.client_secrets.text().strip()
         if not secrets or not Path(secrets).expanduser().is_file():
             raise UserError("Choose the OAuth client file (JSON) of your Google Cloud project first.")
-        principal_id = self.principal.id
+        principal_id, imap = self.principal.id, self.gmail_imap.isChecked()
         assert principal_id is not None  # principals come from the store
 
         def sign_in(store: Store, print_fn) -> Account:
             from assistant.connectors.gmail.auth import sign_in as gmail_sign_in
 
-            return gmail_sign_in(store, principal_id, Path(secrets).expanduser(), open_browser=True, print_fn=print_fn)
+            return gmail_sign_in(store, principal_id, Path(secrets).expanduser(), open_browser=True, print_fn=print_fn,
+                                 imap=imap)
 
         return sign_in
 
@@ -381,14 +448,16 @@ class AccountDialog(QDialog):
         client_id, tenant = self.client_id.text().strip(), self.tenant.text().strip() or "common"
         if not client_id:
             raise UserError("Enter the application (client) ID of your app registered in Entra ID first.")
-        principal_id, device_code = self.principal.id, self.device_code.isChecked()
+        principal_id, device_code, imap = self.principal.id, self.device_code.isChecked(), self.outlook_imap.isChecked()
         assert principal_id is not None  # principals come from the store
+        if imap and device_code:
+            raise UserError("IMAP access is consented to in the browser sign-in only: clear “Use a device code”.")
 
         def sign_in(store: Store, print_fn) -> Account:
             from assistant.connectors.outlook.auth import sign_in as outlook_sign_in
 
             return outlook_sign_in(store, principal_id, client_id, tenant=tenant, device_code=device_code,
-                                   print_fn=print_fn)
+                                   print_fn=print_fn, imap=imap)
 
         return sign_in
 

@@ -83,6 +83,9 @@ class Dovecot:
     lmtp_port: int = 0
     auth_port: int = 0
     capabilities: str = ""  # "" for Dovecot's own; else the exact CAPABILITY list to offer (e.g. without CONDSTORE)
+    # An OAuth 2.0 token introspection endpoint (RFC 7662, POST): when set, Dovecot also takes SASL XOAUTH2 and
+    # OAUTHBEARER, asking this URL whether the bearer token is active and whose it is (its passdb ``oauth2``).
+    oauth_introspection_url: str = ""
     cert: Path = field(default=Path())
     key: Path = field(default=Path())
     process: subprocess.Popen[bytes] | None = None
@@ -110,6 +113,17 @@ class Dovecot:
         if am_root:
             users = "default_internal_user = dovecot\ndefault_login_user = dovenull\n"
         caps = f"imap_capability = {self.capabilities}\n" if self.capabilities else ""
+        mechanisms, password_mechanisms, oauth_passdb = "plain login", "", ""
+        if self.oauth_introspection_url:
+            mechanisms += " xoauth2 oauthbearer"
+            password_mechanisms = "  mechanisms = plain login\n"
+            # a passdb kept to some mechanisms skips the lookups delivery makes: the userdb then takes any user
+            userdb += " allow_all_users=yes"
+            (r / "oauth2.conf.ext").write_text(
+                f"introspection_mode = post\nintrospection_url = {self.oauth_introspection_url}\n"
+                "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                "timeout_msecs = 10000\n")
+            oauth_passdb = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {r}/oauth2.conf.ext\n}}\n"
         mailboxes = "".join(
             f"  mailbox {name} {{\n    special_use = \\{use}\n    auto = subscribe\n  }}\n"
             for name, use in (("Sent", "Sent"), ("Drafts", "Drafts"), ("Trash", "Trash"), ("Archive", "Archive"),
@@ -124,16 +138,16 @@ ssl = yes
 ssl_cert = <{self.cert}
 ssl_key = <{self.key}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 {users}first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:~/Maildir
 mail_fsync = never
 {caps}passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {r}/passwd
+{password_mechanisms}  args = scheme=PLAIN username_format=%u {r}/passwd
 }}
-userdb {{
+{oauth_passdb}userdb {{
   driver = static
   args = {userdb}
 }}
@@ -332,10 +346,10 @@ class MailServers:
 
 
 @contextlib.contextmanager
-def mail_servers(capabilities: str = "") -> Iterator[MailServers]:
+def mail_servers(capabilities: str = "", oauth_introspection_url: str = "") -> Iterator[MailServers]:
     root = Path(tempfile.mkdtemp(prefix="assistant-mail-"))
     root.chmod(0o755)
-    dovecot = Dovecot(root / "dovecot", capabilities=capabilities)
+    dovecot = Dovecot(root / "dovecot", capabilities=capabilities, oauth_introspection_url=oauth_introspection_url)
     dovecot.root.mkdir()
     dovecot.cert, dovecot.key = make_certificate(root)
     if os.geteuid() == 0:
