@@ -39,6 +39,9 @@ class Context:
     notmuch_folders: dict[str, str] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)  # the workload's manifest.json (see benchmarks/generate.py)
     rows: list[Row] = field(default_factory=list)  # the rows of the sections run so far
+    sections: set[str] = field(default_factory=set)  # the names of the sections this run will run (run.py's --only)
+    # What one section built for a later one in the same run (e.g. section 1's encrypted imports for section 8)
+    prepared: dict[str, object] = field(default_factory=dict)
 
     @property
     def python(self) -> str:

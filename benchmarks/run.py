@@ -162,6 +162,7 @@ def format_table(rows: list[Row]) -> str:
 
 def run_sections(ctx: Context, only: set[str] | None, steps: list[Step] | None = None) -> list[Row]:
     rows: list[Row] = []
+    ctx.sections = {name for name, _, _ in SECTIONS if only is None or name in only}
     steps = steps if steps is not None else []
     for name, label, module_name in SECTIONS:
         if only is not None and name not in only:
