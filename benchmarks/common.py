@@ -10,7 +10,8 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -105,3 +106,14 @@ def peak_rss_mb_of_self() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+@contextmanager
+def substep(label: str) -> Iterator[None]:
+    """Print how long a part of a section took (``    label: 12 s``, on stderr), so a run's log shows where a
+    section's time went."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        print(f"    {label}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)

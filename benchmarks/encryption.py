@@ -203,6 +203,7 @@ def measure(root: Path, base: Path, prepared: dict | None = None) -> list[Row]:
     from assistant.store import Store, db
     from assistant.store import mail as mail_store
 
+    section_started = time.perf_counter()
     timezones.configure()
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     principals = manifest["principals"][:PRINCIPALS]
@@ -244,6 +245,8 @@ def measure(root: Path, base: Path, prepared: dict | None = None) -> list[Row]:
             store.close()
     search_ms = {mode: median(times[mode]) * 1000 for mode in MODES}
 
+    print(f"    imports and in-app searches done: {time.perf_counter() - section_started:.0f} s", file=sys.stderr,
+          flush=True)
     # Search from the command line and launch: whole processes, the key read from the credential store each time.
     word = next(iter(manifest["markers"]))
     cli: dict[str, list[float]] = {mode: [] for mode in MODES}
@@ -256,6 +259,8 @@ def measure(root: Path, base: Path, prepared: dict | None = None) -> list[Row]:
                 cli[mode].append(_assistant(spaces[mode], "search", word, "--limit", "50")[0])
             if round_ < LAUNCHES:
                 launches[mode].append(_launch(spaces[mode]))
+    print(f"    command-line searches and launches done: {time.perf_counter() - section_started:.0f} s",
+          file=sys.stderr, flush=True)
     cli_s = {mode: median(cli[mode]) for mode in MODES}
     launch_s = {mode: median(launches[mode]) for mode in MODES}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import smtplib
+import sys
 import tempfile
 import threading
 import time
@@ -65,8 +66,11 @@ def _write_maildir(root: Path, count: int) -> None:
 def run(ctx: Context) -> list[Row]:
     count = 1_000 if ctx.small else 10_000
     rows: list[Row] = []
+    setup_started = time.perf_counter()
     with mail_servers() as servers, tempfile.TemporaryDirectory(prefix="bench-imap-") as tmp:
         _write_maildir(servers.dovecot.maildir(ADDRESS), count)
+        print(f"    Dovecot and Postfix started, the mailbox written: {time.perf_counter() - setup_started:.0f} s",
+              file=sys.stderr, flush=True)
         store = Store(Path(tmp) / "workspace")
         try:
             principal = store.add_principal(Principal("Bench", "Europe/Dublin", [ADDRESS]))

@@ -205,6 +205,7 @@ def run(ctx: Context) -> list[Row]:
     rates_a: list[float] = []
     rates_b: list[float] = []
     total_a = total_b = 0.0
+    timed_started = time.perf_counter()
     for index, p in enumerate(timed):
         maildir = ctx.root / p["maildir"]
 
@@ -246,6 +247,8 @@ def run(ctx: Context) -> list[Row]:
         print(f"    {p['name']}: assistant {p['messages'] / time_a:,.0f}/s"
               + (f", notmuch {p['messages'] / time_b:,.0f}/s" if with_notmuch else ""), file=sys.stderr, flush=True)
 
+    print(f"    the {len(timed)} timed maildirs: {time.perf_counter() - timed_started:.0f} s", file=sys.stderr,
+          flush=True)
     if side is not None:
         state = side.state(plain_seconds)
         if state:
@@ -300,6 +303,7 @@ def run(ctx: Context) -> list[Row]:
                 f"notmuch indexed {indexed:,} of {messages:,} messages"
 
     # Calendars, call logs, boards: what an assistant brings along; no notmuch counterpart.
+    others_started = time.perf_counter()
     for key, label in (("calendar", "calendars (events)"), ("call_log", "call logs (calls)"), ("board", "boards (tasks)")):
         items, elapsed = _import_in_process(workspace, principals, ctx.root, key)
         rows.append(Row(SECTION, f"import {label}", round(items / elapsed), "items/s",
@@ -313,6 +317,8 @@ def run(ctx: Context) -> list[Row]:
                     round(notmuch_bytes / mb) if notmuch_bytes else None,
                     note=f"maildirs {maildir_bytes / mb:,.0f} MB; the workspace keeps each message's source"
                          " (compressed), notmuch indexes the files where they are"))
+    print(f"    calendars, call logs, boards and the sizes on disk: {time.perf_counter() - others_started:.0f} s",
+          file=sys.stderr, flush=True)
     rows.append(Row(SECTION, "size on disk vs the maildirs", round(workspace_bytes / maildir_bytes, 2), "×", "",
                     round(notmuch_bytes / maildir_bytes, 2) if notmuch_bytes else None))
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Context, Row, median  # noqa: E402
+from benchmarks.common import Context, Row, median, substep  # noqa: E402
 
 REMINDERS = "5. Reminders"
 CONNECTORS = "6. Connectors"
@@ -164,7 +164,13 @@ def run(ctx: Context) -> list[Row]:
     # was 91.1 % over 10,000 messages and 88.5-90.8 % over 2,000 (docs/PERFORMANCE.md): the count hardly moves it.
     gmail_count = 1_000
     outlook_count = 1_000 if ctx.small else 10_000
-    return reminder_rows(3) + gmail_rows(gmail_count) + outlook_rows(outlook_count)
+    with substep("reminders"):
+        rows = reminder_rows(3)
+    with substep(f"Gmail, {gmail_count:,} messages"):
+        rows += gmail_rows(gmail_count)
+    with substep(f"Outlook, {outlook_count:,} messages"):
+        rows += outlook_rows(outlook_count)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.store import mail as mail_store
 from benchmarks import generate  # noqa: E402
-from benchmarks.common import Context, Row, median, percentile  # noqa: E402
+from benchmarks.common import Context, Row, median, percentile, substep  # noqa: E402
 
 SECTION = "2. Search"
 PAGE = 50  # what the command prints by default; the first page a user reads
@@ -275,8 +275,10 @@ def run(ctx: Context) -> list[Row]:
     if ctx.workspace is None:
         raise RuntimeError("no imported workspace: section 1 (import) builds it")
     rounds = 3 if ctx.small else 5
-    rows = _in_process(ctx, rounds=5)
-    command_rows, cli_counts = _commands(ctx, rounds)
+    with substep("in-process searches"):
+        rows = _in_process(ctx, rounds=5)
+    with substep("whole commands beside notmuch's"):
+        command_rows, cli_counts = _commands(ctx, rounds)
     rows += command_rows
 
     ours = our_counts(ctx.workspace)
