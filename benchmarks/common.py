@@ -10,7 +10,8 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,9 @@ class Context:
     notmuch_folders: dict[str, str] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)  # the workload's manifest.json (see benchmarks/generate.py)
     rows: list[Row] = field(default_factory=list)  # the rows of the sections run so far
+    sections: set[str] = field(default_factory=set)  # the names of the sections this run will run (run.py's --only)
+    # What one section built for a later one in the same run (e.g. section 1's encrypted imports for section 8)
+    prepared: dict[str, object] = field(default_factory=dict)
 
     @property
     def python(self) -> str:
@@ -102,3 +106,14 @@ def peak_rss_mb_of_self() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+@contextmanager
+def substep(label: str) -> Iterator[None]:
+    """Print how long a part of a section took (``    label: 12 s``, on stderr), so a run's log shows where a
+    section's time went."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        print(f"    {label}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)

@@ -5,7 +5,10 @@ import <maildir>`` as a whole command, and ``notmuch new`` after linking that ma
 notmuch run indexes exactly that principal's messages, as each import does). Which of the two goes first alternates, so
 neither always meets a warm page cache. Figures: the median of the per-principal rates, and the ratio. The other
 principals are then built with both tools running side by side (not compared: the whole run must fit 15 minutes), and
-calendars, call logs and boards are imported (timed, no comparison); last, the sizes on disk.
+calendars, call logs and boards are imported (timed, no comparison); last, the sizes on disk. When section 8 will run
+in the same run, its encrypted imports of the first maildirs are taken here, each next to the plain import of the same
+maildir (``encryption.SideBySide``), and principals are added as they are imported so that the workspace can be copied
+as section 8's plain one once it holds just the first ones.
 
 Leaves ``ctx.workspace`` (everything imported) and ``ctx.notmuch_db``/``ctx.notmuch_config`` (one notmuch database
 over all maildirs; ``ctx.notmuch_folders[name]`` is the principal's folder in it, so ``path:<folder>/**`` limits a
@@ -151,6 +154,31 @@ def _import_in_process(workspace: Path, principals: list[dict], root: Path, key:
         store.close()
 
 
+def _encrypted_side_by_side(ctx: Context, principals: list[dict]):  # -> encryption.SideBySide | None
+    """Section 8's encrypted imports, taken here in turn with the same plain imports (see ``SideBySide``), when that
+    section runs too and can use a Secret Service of its own; else None and section 8 imports everything itself."""
+    from benchmarks import encryption
+
+    if "encryption" not in ctx.sections or not encryption.SideBySide.possible():
+        return None
+    assert encryption.PRINCIPALS <= TIMED_PRINCIPALS
+    try:
+        return encryption.SideBySide(ctx, principals)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"    section 8 imports its own workspaces: {exc}", file=sys.stderr, flush=True)
+        return None
+
+
+def _encrypted_import(side, p: dict):  # (encryption.SideBySide, principal) -> the same, or None once it failed
+    try:
+        elapsed = side.import_principal(p)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"    section 8 imports its own workspaces: {exc}", file=sys.stderr, flush=True)
+        return None
+    print(f"    {p['name']}: encrypted {p['messages'] / elapsed:,.0f}/s (for section 8)", file=sys.stderr, flush=True)
+    return side
+
+
 def run(ctx: Context) -> list[Row]:
     manifest = _manifest(ctx)
     base = run_dir(ctx)
@@ -167,8 +195,9 @@ def run(ctx: Context) -> list[Row]:
         subprocess.run(["notmuch", "new", "--quiet"], env=notmuch_env(config), check=True, capture_output=True)
 
     principals = manifest["principals"]
-    _add_principals(workspace, principals)
     timed, rest = principals[:TIMED_PRINCIPALS], principals[TIMED_PRINCIPALS:]
+    side = _encrypted_side_by_side(ctx, principals)
+    plain_seconds = 0.0
 
     def link(p: dict) -> None:
         (mail_root / p["slug"]).symlink_to((ctx.root / p["maildir"]).resolve(), target_is_directory=True)
@@ -176,6 +205,7 @@ def run(ctx: Context) -> list[Row]:
     rates_a: list[float] = []
     rates_b: list[float] = []
     total_a = total_b = 0.0
+    timed_started = time.perf_counter()
     for index, p in enumerate(timed):
         maildir = ctx.root / p["maildir"]
 
@@ -186,11 +216,29 @@ def run(ctx: Context) -> list[Row]:
             link(p)
             return _timed_notmuch_new(config)
 
-        if with_notmuch and index % 2 == 1:
-            time_b, time_a = step_b(), step_a()
-        else:
-            time_a = step_a()
-            time_b = step_b() if with_notmuch else 0.0
+        # Principals are added as they are imported, so that after the first few the workspace holds just them
+        # (section 8 keeps a copy of it then).
+        _add_principals(workspace, [p])
+        # Each maildir is read first by one of the two compared tools, in turn; the encrypted import (section 8's)
+        # comes after the plain one, then before it.
+        encrypted = side is not None and side.wants(p)
+        notmuch_first = with_notmuch and index % 2 == 1
+        time_b = step_b() if notmuch_first else 0.0
+        if encrypted and index % 2 == 1:
+            side = _encrypted_import(side, p)
+        time_a = step_a()
+        if with_notmuch and not notmuch_first:
+            time_b = step_b()
+        if encrypted and index % 2 == 0:
+            side = _encrypted_import(side, p)
+        if encrypted:
+            plain_seconds += time_a
+        if side is not None and encrypted and not any(side.wants(q) for q in principals):
+            try:
+                side.keep_plain(workspace)
+            except OSError as exc:
+                print(f"    section 8 imports its own workspaces: {exc}", file=sys.stderr, flush=True)
+                side = None
         rates_a.append(p["messages"] / time_a)
         total_a += time_a
         if with_notmuch:
@@ -199,9 +247,16 @@ def run(ctx: Context) -> list[Row]:
         print(f"    {p['name']}: assistant {p['messages'] / time_a:,.0f}/s"
               + (f", notmuch {p['messages'] / time_b:,.0f}/s" if with_notmuch else ""), file=sys.stderr, flush=True)
 
+    print(f"    the {len(timed)} timed maildirs: {time.perf_counter() - timed_started:.0f} s", file=sys.stderr,
+          flush=True)
+    if side is not None:
+        state = side.state(plain_seconds)
+        if state:
+            ctx.prepared["encryption"] = state
     # The rest is only built (both side by side, to save time), for the sections after this one.
-    rest_elapsed = 0.0
+    rest_elapsed = ours_done = 0.0
     if rest:
+        _add_principals(workspace, rest)
         start = time.perf_counter()
         indexer = None
         if with_notmuch:
@@ -212,14 +267,17 @@ def run(ctx: Context) -> list[Row]:
         try:
             for p in rest:
                 _timed_import(ctx, workspace, ctx.root / p["maildir"], p["name"], p["messages"])
+            ours_done = time.perf_counter() - start
         finally:
             if indexer is not None:
                 _, errors = indexer.communicate()
                 if indexer.returncode != 0:
                     raise RuntimeError(f"notmuch new failed: {errors.decode(errors='replace').strip()[:300]}")
         rest_elapsed = time.perf_counter() - start
-        print(f"    the other {len(rest)} principals built side by side in {rest_elapsed:.0f} s", file=sys.stderr,
-              flush=True)
+        # Which of the two ends first says where this step's time goes: the one that ends last is the critical path.
+        print(f"    the other {len(rest)} principals built side by side in {rest_elapsed:.0f} s (assistant import"
+              f" done after {ours_done:.0f} s" + (f", notmuch new after {rest_elapsed:.0f} s" if with_notmuch else "")
+              + ")", file=sys.stderr, flush=True)
 
     messages = manifest["total_messages"]
     timed_messages = sum(p["messages"] for p in timed)
@@ -236,7 +294,8 @@ def run(ctx: Context) -> list[Row]:
                          + f"; {messages:,} messages in all ({manifest['total_mail_bytes'] / 2**30:.1f} GB)"))
     rows.append(Row(SECTION, f"import time, {len(timed)} maildirs", round(total_a, 1), "s", "",
                     round(total_b, 1) if with_notmuch else None, (total_b / total_a) if with_notmuch else None,
-                    note=f"the other {len(rest)} built side by side in {rest_elapsed:.0f} s" if rest else ""))
+                    note=f"the other {len(rest)} built side by side in {rest_elapsed:.0f} s (assistant import done"
+                         f" after {ours_done:.0f} s)" if rest else ""))
     if with_notmuch:
         indexed = notmuch_count(config, "*")
         if indexed != messages:
@@ -244,6 +303,7 @@ def run(ctx: Context) -> list[Row]:
                 f"notmuch indexed {indexed:,} of {messages:,} messages"
 
     # Calendars, call logs, boards: what an assistant brings along; no notmuch counterpart.
+    others_started = time.perf_counter()
     for key, label in (("calendar", "calendars (events)"), ("call_log", "call logs (calls)"), ("board", "boards (tasks)")):
         items, elapsed = _import_in_process(workspace, principals, ctx.root, key)
         rows.append(Row(SECTION, f"import {label}", round(items / elapsed), "items/s",
@@ -257,6 +317,8 @@ def run(ctx: Context) -> list[Row]:
                     round(notmuch_bytes / mb) if notmuch_bytes else None,
                     note=f"maildirs {maildir_bytes / mb:,.0f} MB; the workspace keeps each message's source"
                          " (compressed), notmuch indexes the files where they are"))
+    print(f"    calendars, call logs, boards and the sizes on disk: {time.perf_counter() - others_started:.0f} s",
+          file=sys.stderr, flush=True)
     rows.append(Row(SECTION, "size on disk vs the maildirs", round(workspace_bytes / maildir_bytes, 2), "×", "",
                     round(notmuch_bytes / maildir_bytes, 2) if notmuch_bytes else None))
 

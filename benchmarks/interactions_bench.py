@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import ui_bench  # noqa: E402
-from benchmarks.common import Context, Row, median, percentile  # noqa: E402
+from benchmarks.common import Context, Row, median, percentile, substep  # noqa: E402
 
 SECTION = "7. Interactions"
 PROBE = Path(__file__).resolve().with_name("interactions_probe.py")
@@ -166,11 +166,14 @@ def run(ctx: Context, reps: int | None = None, stall: bool = True) -> list[Row]:
     if ctx.workspace is None:
         raise RuntimeError("the workload is not imported: the interactions need ctx.workspace")
     reps = reps or (10 if ctx.small else 15)  # 15 × 7 interactions: about 3 minutes of the 15-minute run
-    result = probe_interactions(ctx.python, ctx.workspace, reps, queries_for(ctx))
+    with substep(f"{len(INTERACTIONS)} interactions × {reps}"):
+        result = probe_interactions(ctx.python, ctx.workspace, reps, queries_for(ctx))
     rows = interaction_rows(result, reps)
     if stall:
-        rows += stall_rows(ctx)
-    rows += open_and_search_rows(ctx)
+        with substep("the stall under a sync and an import"):
+            rows += stall_rows(ctx)
+    with substep("launch, memory and the search command (measured here only if sections 2-3 did not run)"):
+        rows += open_and_search_rows(ctx)
     return rows
 
 

@@ -14,11 +14,13 @@ import importlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
 import time
 import traceback
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +39,69 @@ SECTIONS = (
     ("encryption", "8. Encryption", "benchmarks.encryption"),
     ("imap", "9. IMAP", "benchmarks.imap"),
 )
+
+
+@dataclass
+class Step:
+    """One step of the run and what it took: wall-clock seconds, the CPU seconds of this process and of the children it
+    waited for (``assistant import`` with its parsing workers, notmuch, the probes), and the load average (1 min)
+    before and after — on a shared machine the load says how much of the wall time was someone else's."""
+
+    name: str
+    label: str
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    load_before: float = 0.0
+    load_after: float = 0.0
+    status: str = "done"  # done, failed, missing
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
+class timed_step:  # noqa: N801 - used as a context manager, reads as a phrase
+    """``with timed_step(steps, name, label) as step:`` appends ``step`` with its figures once the block ends."""
+
+    def __init__(self, steps: list[Step], name: str, label: str):
+        self.steps = steps
+        self.step = Step(name, label)
+
+    def __enter__(self) -> Step:
+        self._wall, self._cpu = time.perf_counter(), _cpu_seconds()
+        self.step.load_before = _load()
+        return self.step
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.step.wall_s = time.perf_counter() - self._wall
+        self.step.cpu_s = _cpu_seconds() - self._cpu
+        self.step.load_after = _load()
+        if exc_info[0] is not None:
+            self.step.status = "failed"
+        self.steps.append(self.step)
+
+
+def format_steps(steps: list[Step]) -> str:
+    """One line per step: where the run's time went."""
+    total = sum(s.wall_s for s in steps)
+    lines = ["time per step (wall clock; CPU of this process and its children; 1-min load average before → after):"]
+    width = max((len(s.label) for s in steps), default=0)
+    for s in steps:
+        share = f"{s.wall_s / total * 100:3.0f} %" if total else ""
+        lines.append(f"  {s.label.ljust(width)}  {s.wall_s:6.0f} s  {share}  CPU {s.cpu_s:6.0f} s"
+                     f" ({s.cpu_s / s.wall_s if s.wall_s else 0:.1f} cores)  load {s.load_before:.1f} → {s.load_after:.1f}"
+                     + ("" if s.status == "done" else f"  ({s.status})"))
+    lines.append(f"  {'total'.ljust(width)}  {total:6.0f} s = {total / 60:.1f} min")
+    return "\n".join(lines)
 
 
 def build_context(small: bool, manifest: dict, root: Path) -> Context:
@@ -95,8 +160,10 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def run_sections(ctx: Context, only: set[str] | None) -> list[Row]:
+def run_sections(ctx: Context, only: set[str] | None, steps: list[Step] | None = None) -> list[Row]:
     rows: list[Row] = []
+    ctx.sections = {name for name, _, _ in SECTIONS if only is None or name in only}
+    steps = steps if steps is not None else []
     for name, label, module_name in SECTIONS:
         if only is not None and name not in only:
             if name == "import":
@@ -105,28 +172,31 @@ def run_sections(ctx: Context, only: set[str] | None) -> list[Row]:
                 if not import_bench.reuse(ctx):
                     print("No complete import to reuse: run with the import section first.", file=sys.stderr)
             continue
-        started = time.perf_counter()
         print(f"{label} …", file=sys.stderr, flush=True)
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            print(f"{label}: {module_name} is not there yet; skipped", file=sys.stderr)
-            rows.append(Row(label, "(section not run)", None, "", note=f"{module_name} does not exist yet"))
-            continue
-        try:
-            section_rows = list(module.run(ctx))
-        except Exception as exc:  # noqa: BLE001 - one broken section must not cost the others
-            line = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
-            print(f"{label}: failed: {line}", file=sys.stderr)
-            if os.environ.get("BENCH_DEBUG"):
-                traceback.print_exc()
-            rows.append(Row(label, "(section failed)", None, "", note=line))
-            continue
-        rows.extend(section_rows)
-        ctx.rows.extend(section_rows)  # a later section may restate an earlier figure against its own target
-        print(f"{label}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        with timed_step(steps, name, label) as step:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                print(f"{label}: {module_name} is not there yet; skipped", file=sys.stderr)
+                rows.append(Row(label, "(section not run)", None, "", note=f"{module_name} does not exist yet"))
+                step.status = "missing"
+                continue
+            try:
+                section_rows = list(module.run(ctx))
+            except Exception as exc:  # noqa: BLE001 - one broken section must not cost the others
+                line = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+                print(f"{label}: failed: {line}", file=sys.stderr)
+                if os.environ.get("BENCH_DEBUG"):
+                    traceback.print_exc()
+                rows.append(Row(label, "(section failed)", None, "", note=line))
+                step.status = "failed"
+                continue
+            rows.extend(section_rows)
+            ctx.rows.extend(section_rows)  # a later section may restate an earlier figure against its own target
+        print(f"{label}: {step.wall_s:.0f} s (CPU {step.cpu_s:.0f} s, load {step.load_before:.1f} → "
+              f"{step.load_after:.1f})", file=sys.stderr, flush=True)
     return rows
 
 
@@ -145,23 +215,27 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown section(s) {', '.join(sorted(unknown))}")
 
     started = time.perf_counter()
+    steps: list[Step] = []
     root = generate.workload_dir(args.small)
-    if generate.load_manifest(root) is None:
-        print(f"Building the workload in {root} (once) …", file=sys.stderr, flush=True)
-    manifest = generate.generate(args.small)
+    with timed_step(steps, "workload", "0. Workload"):
+        if generate.load_manifest(root) is None:
+            print(f"Building the workload in {root} (once) …", file=sys.stderr, flush=True)
+        manifest = generate.generate(args.small)
     ctx = build_context(args.small, manifest, root)
     version = notmuch_version()
     if not version:
         print("notmuch is not installed: the comparison columns stay empty (sudo apt-get install notmuch).",
               file=sys.stderr)
 
-    rows = run_sections(ctx, only)
+    rows = run_sections(ctx, only, steps)
     elapsed = time.perf_counter() - started
     print()
     print(f"Benchmarks ({'small' if args.small else 'default'} workload: {manifest['total_messages']:,} messages, "
           f"{len(manifest['principals'])} principals; {os.cpu_count()} CPUs; {version or 'no notmuch'}; "
           f"{elapsed / 60:.1f} min)")
     print(format_table(rows))
+    print()
+    print(format_steps(steps))
     if args.json:
         data = {
             "machine": {
@@ -171,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 "principals": len(manifest["principals"]), "elapsed_s": round(elapsed, 1),
             },
             "rows": [r.as_dict() for r in rows],
+            "steps": [{k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(s).items()} for s in steps],
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.store import mail as mail_store
-from benchmarks.common import Context, Row, median, percentile  # noqa: E402
+from benchmarks.common import Context, Row, median, percentile, substep  # noqa: E402
 
 OPEN = "3. Open"
 RESPONSIVENESS = "4. Responsiveness"
@@ -182,7 +182,11 @@ def run(ctx: Context) -> list[Row]:
         raise RuntimeError("the workload is not imported: ui_bench needs ctx.workspace")
     launches = 3 if ctx.small else 5
     syncs = 3 if ctx.small else 2
-    return open_rows(ctx.python, ctx.workspace, launches) + responsiveness_rows(ctx.python, largest_maildir(ctx), syncs)
+    with substep(f"open: {launches} launches and a warm-up"):
+        rows = open_rows(ctx.python, ctx.workspace, launches)
+    with substep(f"responsiveness: {syncs} syncs under the heartbeat"):
+        rows += responsiveness_rows(ctx.python, largest_maildir(ctx), syncs)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,74 @@
+"""Section 1 on a tiny workload with more principals than it times: every message ends in the workspace and (when
+notmuch is installed) in notmuch's database, the rows say how the untimed rest went, and a later run can reuse it."""
+import json
+import shutil
+from pathlib import Path
+
+from benchmarks import generate, import_bench, search_bench
+from benchmarks import run as run_module
+
+
+def test_the_import_section_builds_everything_the_later_sections_read(tmp_path, monkeypatch):
+    root = tmp_path / "workload"
+    manifest = generate.generate(out=root, principals=import_bench.TIMED_PRINCIPALS + 1, messages=40, quiet=True)
+    monkeypatch.setenv("BENCH_RUN_DIR", str(tmp_path / "run"))
+    ctx = run_module.build_context(True, manifest, root)
+
+    rows = import_bench.run(ctx)
+
+    by_figure = {r.figure: r for r in rows}
+    timed = by_figure[f"import time, {import_bench.TIMED_PRINCIPALS} maildirs"]
+    assert "the other 1 built side by side in" in timed.note and "assistant import done after" in timed.note
+    assert ctx.workspace is not None
+    counts = message_counts(ctx.workspace)
+    assert counts == {p["name"]: p["messages"] for p in manifest["principals"]}
+    if shutil.which("notmuch"):
+        assert import_bench.notmuch_count(ctx.notmuch_config, "*") == manifest["total_messages"]
+        assert set(ctx.notmuch_folders) == set(counts)
+
+    again = run_module.build_context(True, manifest, root)
+    assert import_bench.reuse(again) and again.workspace == ctx.workspace
+    assert json.loads((tmp_path / "run" / "complete.json").read_text())["workspace"] == str(ctx.workspace)
+
+
+def message_counts(workspace):
+    from assistant.store import Store
+    from assistant.store import mail as mail_store
+
+    store = Store(workspace, create=False)
+    try:
+        return {p.name: mail_store.message_count(store.scope(p.id)) for p in store.principals()}
+    finally:
+        store.close()
+
+
+def test_with_the_encryption_section_to_come_its_imports_are_taken_in_turn_with_the_timed_ones(tmp_path, monkeypatch):
+    from assistant.store import db
+    from benchmarks import encryption
+
+    # as on a machine without a keyring of its own (the suite's is in memory): the section starts its own
+    monkeypatch.setattr(db, "secure_store_available", lambda: False)
+    assert encryption.SideBySide.possible()  # gnome-keyring and dbus are in ./dev's system packages
+    root = tmp_path / "workload"
+    manifest = generate.generate(out=root, principals=import_bench.TIMED_PRINCIPALS, messages=30, quiet=True)
+    monkeypatch.setenv("BENCH_RUN_DIR", str(tmp_path / "run"))
+    ctx = run_module.build_context(True, manifest, root)
+    ctx.sections = {"import", "encryption"}
+
+    import_bench.run(ctx)
+
+    state = ctx.prepared["encryption"]
+    assert state["seconds"]["plain"] > 0 and state["seconds"]["encrypted"] > 0
+    base = encryption.encryption_dir(ctx)
+    first = manifest["principals"][: encryption.PRINCIPALS]
+    # the plain workspace is section 1's as it was after the first principals: just them, all their mail
+    assert message_counts(base / "plain") == {p["name"]: p["messages"] for p in first}
+    assert not db.is_encrypted(base / "plain" / db.DB_NAME)
+    assert db.is_encrypted(base / "encrypted" / db.DB_NAME)
+    # the same mail in both, and the encrypted one's key readable in the keyring kept for section 8
+    done = encryption.in_secret_service(
+        Path(state["keyring"]),
+        [ctx.python, "-m", "assistant", "--workspace", str(base / "encrypted"), "search", "--count", "garden"],
+        timeout_s=300)
+    assert done.returncode == 0
+    assert int(done.stdout.strip()) == search_bench.our_counts(base / "plain")["garden"] > 0
