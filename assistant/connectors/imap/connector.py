@@ -496,16 +496,30 @@ class ImapConnector(Connector):
             while not stop.is_set():
                 client.idle()
                 renew_at = time.monotonic() + renew_after_s
-                changed = False
+                changed = closed = False
+                early_empty = 0
                 try:
                     while not stop.is_set() and time.monotonic() < renew_at:
+                        asked = time.monotonic()
                         responses = client.idle_check(timeout=tick_s)
+                        if any(r and r[0] == b"BYE" for r in responses):
+                            closed = True  # the server ends the session (shutting down, or kicked it)
+                            break
+                        # imapclient reads the connection's end as "nothing yet", at once: an empty answer long
+                        # before the timeout, twice in a row, is a closed connection (a slow half line is once).
+                        early_empty = early_empty + 1 if not responses and time.monotonic() - asked < tick_s / 4 else 0
+                        if early_empty >= 2:
+                            closed = True
+                            break
                         if any(len(r) > 1 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED")
                                for r in responses):
                             changed = True
                             break
                 finally:
-                    client.idle_done()
+                    if not closed:
+                        client.idle_done()
+                if closed:
+                    raise IMAPClientAbortError("the server closed the connection")
                 if changed:
                     self._watch_seen[folder] = seen()  # before the sync starts: what comes later wakes the next watch
                     return True
