@@ -55,6 +55,13 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _said(account: Account, exc: BaseException, *, retrying: bool = False) -> str:
+    """One line: for whom (unless the reason names the account already), whether it is tried again, and why."""
+    reason = _one_line(exc)
+    whose = "" if account.address and account.address in reason else f" for {account.address}"
+    return f"Not watching for new mail{whose}{' for now, trying again' if retrying else ''}: {reason}"
+
+
 def _account_key(account: Account) -> tuple[str, datetime | None]:
     return json.dumps(account.settings, sort_keys=True, default=str), account.last_sync_utc
 
@@ -124,7 +131,7 @@ class IdleWatches(QObject):
             except UserError as exc:  # a refused password, an untrusted certificate: trying again cannot help
                 log.info("IDLE watch of account %s ended: %s", account.id, exc)
                 self._ended[account.id] = _account_key(account)
-                self.failed.emit(account.id, f"New mail for {account.address} is not watched: {_one_line(exc)}")
+                self.failed.emit(account.id, _said(account, exc))
                 return
             except Exception as exc:  # noqa: BLE001 - a dropped or refused connection: try again after a pause
                 if connected_at is not None and time.monotonic() - connected_at >= STABLE_S:
@@ -133,8 +140,7 @@ class IdleWatches(QObject):
                 away = True
                 if failures >= REPORT_AFTER and not reported and not stop.is_set():
                     reported = True
-                    self.failed.emit(account.id, f"New mail for {account.address} is not watched for now (trying"
-                                                 f" again): {_one_line(exc)}")
+                    self.failed.emit(account.id, _said(account, exc, retrying=True))
                 log.info("IDLE watch of account %s: %s; again in a while", account.id, exc)
                 stop.wait(self._backoff(failures))
             finally:
