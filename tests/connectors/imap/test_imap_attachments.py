@@ -3,6 +3,7 @@ and sizes listed), the source comes on the first Save/Open/Forward without marki
 and a message gone from the server is one clear line."""
 from __future__ import annotations
 
+import gc
 import random
 from email.message import EmailMessage
 
@@ -17,6 +18,8 @@ from assistant.store import mail as mail_store
 from assistant.sync.engine import sync_account
 from assistant.sync.fetch import fetch_message_source, is_placeholder, needs_download
 from tests.connectors.imap.imap_handle import ADDRESS, DovecotHandle, dovecot, imap_registered, servers  # noqa: F401
+from tests.connectors.imap.mailserver import USERS
+from tests.connectors.imap.test_imap import CUT_SOCKET, proxy  # noqa: F401
 
 PDF = random.Random(1).randbytes(400_000)
 PHOTO = random.Random(2).randbytes(150_000)
@@ -112,6 +115,28 @@ def test_a_message_gone_from_the_server_is_one_line_and_changes_nothing(workspac
     assert needs_download(workspace, account.principal_id, message.id)
     assert all(is_placeholder(a) for a in mail_store.message(scope, message.id, with_body=False).attachments
                if a.filename in ("Plans, ground floor.pdf", "site.jpg"))
+
+
+@CUT_SOCKET
+def test_a_connection_cut_while_downloading_is_one_line_and_the_next_try_works(workspace, dovecot, account,
+                                                                             proxy):  # noqa: F811
+    dovecot.add_message(nested_message())
+    synced(workspace, dovecot, account)
+    message = mail_store.message_by_header_id(workspace.scope(account.principal_id), "<nested@example.org>")
+    workspace.update_account_settings(account.id, {**dovecot.settings(), "imap_port": proxy.port})
+    connector = ImapConnector(workspace.account(account.id), credentials=USERS[ADDRESS],
+                              ssl_context=dovecot.servers.client_context())
+    connector.imap()
+    proxy.limit = ("down", 200_000)  # in the middle of the source's 750 kB
+    with pytest.raises(UserError) as caught:
+        fetch_message_source(workspace, account.principal_id, message.id, connector)
+    assert proxy.cut.is_set()
+    assert "\n" not in str(caught.value) and "connection dropped" in str(caught.value)
+    assert needs_download(workspace, account.principal_id, message.id)
+    source = fetch_message_source(workspace, account.principal_id, message.id, connector)  # the user tries again
+    assert attachment_bytes(source, "2") == PDF
+    connector.close()
+    gc.collect()  # the cut TLS socket imaplib left behind goes here, where its warning is expected
 
 
 def test_a_source_over_the_limit_is_refused_in_one_line(workspace, dovecot, account, monkeypatch):
