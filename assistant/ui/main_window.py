@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         # account, and a wake during it one more after it (never two at once)
         self.idle = IdleWatches(self)
         self.idle.woke.connect(self.on_new_mail_reported)
+        self.idle.failed.connect(self.on_new_mail_watch_failed)
         self._woken_syncing: set[int] = set()
         self._woken_again: set[int] = set()
         # the keyboard: every command with its keys (menus, Ctrl+K palette, ? sheet) and what Ctrl+Z takes back
@@ -733,6 +734,10 @@ class MainWindow(QMainWindow):
             return sync_all(store)
 
         self.tasks.run(sync, on_done=self._on_sync_done, on_error=self._on_sync_failed)
+
+    def on_new_mail_watch_failed(self, _account_id: int, text: str) -> None:
+        if not self._closing:
+            self.show_error(text)
 
     def on_new_mail_reported(self, account_id: int, folder: str) -> None:
         """The server said ``folder`` changed (IDLE): sync that folder of that account, one pass at a time."""

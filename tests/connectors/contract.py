@@ -170,3 +170,41 @@ class ConnectorContract:
         assert upserted == ["<contract-200@example.org>"]
         assert not any(page.removed for page in pages)
         assert pages[-1].cursor is not None and pages[-1].cursor != cursor
+
+    def test_a_large_attachment_is_listed_then_fetched_when_asked(self, workspace, server, account):
+        """Name and size arrive with the message; a connector with ATTACHMENTS_ON_DEMAND leaves the bytes on the
+        server until the user asks (Save/Open/Forward go through ``fetch_message_source``), which leaves it unread."""
+        import random
+
+        from assistant.mail.mime import attachment_bytes
+        from assistant.sync.fetch import fetch_message_source, is_placeholder, needs_download
+
+        payload = random.Random(7).randbytes(300_000)
+        msg = EmailMessage()
+        msg["From"] = "Zoë Ng <zoe@example.org>"
+        msg["To"] = f"Principal <{server.address}>"
+        msg["Subject"] = "The signed contract"
+        msg["Date"] = "Tue, 21 Oct 2025 10:00:00 -0400"
+        msg["Message-ID"] = "<contract-attached@example.org>"
+        msg.set_content("The signed contract is attached. Grüße.\n")
+        msg.add_attachment(payload, maintype="application", subtype="pdf", filename="Contract – signed.pdf")
+        server.add_message(msg.as_bytes())
+        self.sync(workspace, server, account)
+        scope = workspace.scope(account.principal_id)
+        message = mail_store.message_by_header_id(scope, "<contract-attached@example.org>")
+        assert "signed contract is attached" in message.body_text
+        connector = server.connector(workspace.account(account.id))
+        on_demand = connector.has(Capability.ATTACHMENTS_ON_DEMAND)
+        assert len(message.attachments) == 1
+        if message.attachments[0].filename or not on_demand:  # Outlook's placeholder says only "it has some"
+            assert [a.filename for a in message.attachments] == ["Contract – signed.pdf"]
+            assert abs(message.attachments[0].size - len(payload)) < len(payload) // 20
+        assert is_placeholder(message.attachments[0]) == on_demand
+        assert needs_download(workspace, account.principal_id, message.id) == on_demand
+
+        raw = fetch_message_source(workspace, account.principal_id, message.id, connector)
+        stored = mail_store.message(scope, message.id, with_body=False)
+        assert [(a.filename, is_placeholder(a)) for a in stored.attachments] == [("Contract – signed.pdf", False)]
+        assert attachment_bytes(raw, stored.attachments[0].part_id) == payload
+        assert not needs_download(workspace, account.principal_id, message.id)
+        assert server.flags("<contract-attached@example.org>")["read"] is False

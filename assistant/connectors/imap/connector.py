@@ -17,7 +17,8 @@ every known UID with its flags. A sync of a folder:
   (removal comes after the new copies are stored).
 * CONDSTORE and HIGHESTMODSEQ unchanged since the folder was complete: nothing to do (expunges raise it too).
 * Otherwise: ``UID SEARCH ALL`` gives what is there; new UIDs are fetched newest first, a page at a time, each page's
-  cursor holding exactly what was stored (an interrupted first sync resumes where it stopped); flags come from
+  cursor holding exactly what was stored (an interrupted first sync resumes where it stopped); a message with large
+  attachments without them, which ``fetch_raw`` brings when the user asks (``parts.py``); flags come from
   ``FETCH (FLAGS) (CHANGEDSINCE modseq)`` with CONDSTORE, else from ``FETCH 1:* (FLAGS)``; UIDs no longer there are
   removed.
 
@@ -44,13 +45,14 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from assistant.connectors.base import CalendarPage, Capability, Connector, ContactsPage, MailPage
-from assistant.connectors.imap import errors, oauth
+from assistant.connectors.base import ON_DEMAND_SUFFIX, CalendarPage, Capability, Connector, ContactsPage, MailPage
+from assistant.connectors.imap import errors, oauth, parts
 from assistant.connectors.imap.presets import PRESETS
 from assistant.core.errors import InvalidInput, NeedsSignIn, PermanentError, TransientError, UserError
 from assistant.domain import Account, Folder, Message, OutboxEntry
@@ -118,7 +120,7 @@ class ImapConnector(Connector):
     kind = "imap"
     display_name = "IMAP / SMTP (any provider)"
     capabilities = frozenset({Capability.MAIL, Capability.SEND, Capability.DRAFTS, Capability.CALENDAR,
-                              Capability.CONTACTS, Capability.SIGNATURES_REQUIRED})
+                              Capability.CONTACTS, Capability.SIGNATURES_REQUIRED, Capability.ATTACHMENTS_ON_DEMAND})
 
     def __init__(self, account: Account, *, credentials: Any = None, page_size: int = 100,
                  ssl_context: ssl.SSLContext | None = None, timeout: float = TIMEOUT_S, **options: Any):
@@ -465,40 +467,102 @@ class ImapConnector(Connector):
             yield page
 
     def _fetch_messages(self, folder: str, validity: int, uids: list[int]
-                        ) -> Iterator[tuple[int, Message, bytes, str]]:
+                        ) -> Iterator[tuple[int, Message, bytes | None, str]]:
         if not uids:
             return
         client = self.imap()
         with self._imap_errors(f"reading messages of {folder}"):
-            fetched = client.fetch(uids, ["BODY.PEEK[]", "FLAGS"])
-            self.requests_made += 1
-        for uid in uids:  # in the order asked: newest first
-            data = fetched.get(uid)
-            if data is None or b"BODY[]" not in data:
+            meta = client.fetch(uids, ["RFC822.SIZE", "FLAGS"])
+            # only a message larger than a part left on the server can have one: the others are read whole at once
+            large = [uid for uid, d in meta.items() if int(d.get(b"RFC822.SIZE") or 0) > parts.ON_DEMAND_MIN_BYTES]
+            if large:
+                for uid, d in client.fetch(large, ["BODYSTRUCTURE"]).items():
+                    if uid in meta:
+                        meta[uid][b"BODYSTRUCTURE"] = d.get(b"BODYSTRUCTURE")
+            self.requests_made += 2 if large else 1
+        sources: dict[int, tuple[bytes, bool]] = {}  # uid -> (source, whether it is whole)
+        whole: dict[int, int] = {}
+        for uid in uids:
+            data = meta.get(uid)
+            if data is None:
                 continue  # expunged meanwhile
-            raw = bytes(data[b"BODY[]"])
-            letters = _flag_letters(data.get(b"FLAGS", ()))
+            on_demand = parts.left_on_server(data[b"BODYSTRUCTURE"]) if data.get(b"BODYSTRUCTURE") else {}
+            rebuilt = self._skeleton(folder, uid, data[b"BODYSTRUCTURE"], on_demand) if on_demand else None
+            if rebuilt is not None:
+                sources[uid] = (rebuilt, False)
+            else:
+                whole[uid] = int(data.get(b"RFC822.SIZE") or 0)
+        for batch in parts.batches(whole):
+            with self._imap_errors(f"reading messages of {folder}"):
+                fetched = client.fetch(batch, ["BODY.PEEK[]"])
+                self.requests_made += 1
+            sources.update({uid: (bytes(d[b"BODY[]"]), True) for uid, d in fetched.items() if b"BODY[]" in d})
+        for uid in uids:  # in the order asked: newest first
+            if uid not in sources:
+                continue  # expunged meanwhile
+            raw, is_whole = sources[uid]
+            letters = _flag_letters(meta[uid].get(b"FLAGS", ()))
             rid = remote_id(validity, uid, folder)
-            try:
-                message = parse_message(raw, principal_id=self.account.principal_id, account_id=self.account_id,
-                                        remote_id=rid)
-            except Exception as exc:  # noqa: BLE001 - kept with its reason, as the other connectors do
-                message = Message(self.account.principal_id, self.account_id, rid, "(unreadable message)", None,
-                                  size=len(raw), parse_error=f"could not read this message: {exc}"[:300])
+            message = self._parse(raw, rid)
+            on_demand = {} if is_whole else parts.left_on_server(meta[uid][b"BODYSTRUCTURE"])
+            if set(on_demand) - {a.part_id for a in message.attachments}:
+                # the parser does not list a part left on the server where it is: only the whole source shows it
+                with self._imap_errors(f"reading a message of {folder}"):
+                    data = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})
+                    self.requests_made += 1
+                if b"BODY[]" not in data:
+                    continue  # expunged meanwhile
+                raw, is_whole = bytes(data[b"BODY[]"]), True
+                message = self._parse(raw, rid)
+            if not is_whole:
+                message.size = int(meta[uid].get(b"RFC822.SIZE") or message.size)
+                message.attachments = [
+                    replace(a, size=on_demand[a.part_id], part_id=f"imap:{a.part_id}{ON_DEMAND_SUFFIX}")
+                    if a.part_id in on_demand else a for a in message.attachments]
             message.folders = [folder]
             message.is_read = "S" in letters
             message.is_flagged = "F" in letters
-            yield uid, message, raw, letters
+            yield uid, message, raw if is_whole else None, letters
+
+    def _parse(self, raw: bytes, rid: str) -> Message:
+        try:
+            return parse_message(raw, principal_id=self.account.principal_id, account_id=self.account_id,
+                                 remote_id=rid)
+        except Exception as exc:  # noqa: BLE001 - kept with its reason, as the other connectors do
+            return Message(self.account.principal_id, self.account_id, rid, "(unreadable message)", None,
+                           size=len(raw), parse_error=f"could not read this message: {exc}"[:300])
+
+    def _skeleton(self, folder: str, uid: int, structure: Any, on_demand: dict[str, int]) -> bytes | None:
+        """The message without the parts ``on_demand`` leaves on the server (``parts.skeleton``); None: fetch it
+        whole."""
+        with self._imap_errors(f"reading a message of {folder}"):
+            fetched = self.imap().fetch([uid], parts.fetch_items(structure, on_demand)).get(uid)
+            self.requests_made += 1
+        return parts.skeleton(structure, fetched) if fetched else None
 
     def fetch_raw(self, remote_id_: str) -> bytes:
+        """The message's whole source (``BODY.PEEK[]``: it stays unread), at most ``parts.MAX_SOURCE_BYTES``."""
         validity, uid, folder = split_remote_id(remote_id_)
-        info = self.select(folder, readonly=True)
+        gone = f"the message is no longer in {folder} on {self.imap_host} (moved or deleted there): sync, then try again"
+        try:
+            info = self.select(folder, readonly=True)
+        except PermanentError:
+            raise InvalidInput(gone) from None
         if int(info.get(b"UIDVALIDITY", 0)) != validity:
-            raise InvalidInput(f"the message is no longer in {folder} (the server renumbered the folder)")
+            raise InvalidInput(f"the message is no longer in {folder} (the server renumbered the folder): sync, then"
+                               " try again")
+        client = self.imap()
         with self._imap_errors(f"reading a message of {folder}"):
-            data = self.imap().fetch([uid], ["BODY.PEEK[]"]).get(uid)
+            size = client.fetch([uid], ["RFC822.SIZE"]).get(uid, {}).get(b"RFC822.SIZE")
+            if size is None:
+                raise InvalidInput(gone)
+            if int(size) > parts.MAX_SOURCE_BYTES:
+                raise InvalidInput(f"the message is too large to download ({int(size) / 1e6:.0f} MB; at most"
+                                   f" {parts.MAX_SOURCE_BYTES / 1e6:.0f} MB)")
+            data = client.fetch([uid], ["BODY.PEEK[]"]).get(uid)
+            self.requests_made += 2
         if not data or b"BODY[]" not in data:
-            raise InvalidInput(f"the message is no longer in {folder}")
+            raise InvalidInput(gone)
         return bytes(data[b"BODY[]"])
 
     def wait_for_mail(self, timeout: float, folder: str = "INBOX") -> bool:
@@ -541,16 +605,30 @@ class ImapConnector(Connector):
             while not stop.is_set():
                 client.idle()
                 renew_at = time.monotonic() + renew_after_s
-                changed = False
+                changed = closed = False
+                early_empty = 0
                 try:
                     while not stop.is_set() and time.monotonic() < renew_at:
+                        asked = time.monotonic()
                         responses = client.idle_check(timeout=tick_s)
+                        if any(r and r[0] == b"BYE" for r in responses):
+                            closed = True  # the server ends the session (shutting down, or kicked it)
+                            break
+                        # imapclient reads the connection's end as "nothing yet", at once: an empty answer long
+                        # before the timeout, twice in a row, is a closed connection (a slow half line is once).
+                        early_empty = early_empty + 1 if not responses and time.monotonic() - asked < tick_s / 4 else 0
+                        if early_empty >= 2:
+                            closed = True
+                            break
                         if any(len(r) > 1 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED")
                                for r in responses):
                             changed = True
                             break
                 finally:
-                    client.idle_done()
+                    if not closed:
+                        client.idle_done()
+                if closed:
+                    raise IMAPClientAbortError("the server closed the connection")
                 if changed:
                     self._watch_seen[folder] = seen()  # before the sync starts: what comes later wakes the next watch
                     return True

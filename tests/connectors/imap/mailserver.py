@@ -213,6 +213,11 @@ protocol lmtp {{
         self.stop()
         self.start()
 
+    def kick(self, user: str) -> None:
+        """End the user's IMAP sessions as an administrator does (``doveadm kick``: BYE, then the connection closes)."""
+        subprocess.run([_binary("doveadm", "/usr/bin/doveadm"), "-c", str(self.config), "kick", user],
+                       capture_output=True, check=True, timeout=30)
+
     def kill_imap_processes(self) -> None:
         """End every imap process serving a client (the connections drop as in a server crash)."""
         if self.process is None:

@@ -354,7 +354,11 @@ CUT_SOCKET = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 
 
 @CUT_SOCKET
-def test_a_connection_cut_in_the_middle_of_a_fetch_loses_and_doubles_nothing(workspace, dovecot, account, proxy):
+def test_a_connection_cut_in_the_middle_of_a_fetch_loses_and_doubles_nothing(workspace, dovecot, account, proxy,
+                                                                             monkeypatch):
+    from assistant.connectors.imap import parts
+
+    monkeypatch.setattr(parts, "ON_DEMAND_MIN_BYTES", 10_000_000)  # attachments read with the messages: big FETCHes
     for n in range(6):
         dovecot.add_message(big_raw(n))
     settings = {**dovecot.settings(), "imap_port": proxy.port}
