@@ -552,7 +552,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command is not None:
             print(f"{PROG}: a mailto: link opens the app; it takes no command ({command!r})", file=sys.stderr)
             return 2
-    parser = build_parser(extensions=command != "search")
+    # The app (no command) needs only the global options: the other commands' modules are for --help and commands.
+    lean = command == "search" or (command is None and not any(a in ("-h", "--help") for a in argv))
+    parser = build_parser(extensions=not lean)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed

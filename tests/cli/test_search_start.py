@@ -61,3 +61,23 @@ def test_assistant_search_imports_only_what_a_search_needs(tmp_path):
     # The other commands still have theirs: the same process with `task list` builds the whole parser.
     _, modules = _imported(["--workspace", str(tmp_path / "ws"), "task", "list", "--principal", "Ada"])
     assert "assistant.cli.imap_account" in modules and "assistant.domain.board" in modules
+
+
+def test_the_app_starts_without_the_other_commands_modules(tmp_path):
+    """`assistant` without a command opens the app: parsing its global options imports none of the commands' modules
+    (with --help they are all there)."""
+    run = ("import sys; import assistant.cli.main as cli; cli.cmd_app = lambda args, out: print('app', args.workspace)"
+           " or 0; code = cli.main(sys.argv[1:]); print(*sys.modules, sep='\\n', file=sys.stderr); sys.exit(code)")
+    env = dict(os.environ, PYTHONPATH=str(CHECKOUT))
+
+    def child(*argv: str) -> tuple[str, set[str]]:
+        done = subprocess.run([sys.executable, "-c", run, *argv], env=env, capture_output=True, text=True, timeout=60,
+                              check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout, set(done.stderr.split())
+
+    out, modules = child("--workspace", str(tmp_path / "ws"))
+    assert out == f"app {tmp_path / 'ws'}\n"
+    assert not {"assistant.cli.drafts", "assistant.cli.calls", "assistant.cli.imap_account"} & modules
+    out, modules = child("--help")
+    assert "COMMAND" in out and "assistant.cli.drafts" in modules
