@@ -1,6 +1,6 @@
 """What the window imports before its first paint (issue 17: launch → first painted inbox). The credential store's
-keyring and the calendar parser's icalendar are needed only by work the worker does after the first paint; imported
-while the window was built they were about a fifth of the launch. Checked in a child process: this one has imported
+keyring, the calendar parser's icalendar and the phone numbers' phonenumbers are needed only by work the worker does
+after the first paint; imported while the window was built they were about a quarter of the launch. Checked in a child process: this one has imported
 everything already."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from assistant.domain import Principal
 from assistant.store import Store
 
 CHECKOUT = Path(assistant.__file__).resolve().parents[1]
-LATER = ("keyring", "icalendar", "recurring_ical_events")
+LATER = ("keyring", "icalendar", "recurring_ical_events", "phonenumbers")
 
 # The window as the app builds it at launch (its worker held until the first paint), then the modules it imported
 # before the event loop ran; then, once the worker ran, those again.
