@@ -1,8 +1,9 @@
-import multiprocessing
 import os
 import sys
 
 if getattr(sys, "frozen", False):  # the standalone bundle (`./dev package`)
+    import multiprocessing  # only here: a command run as `python -m assistant` should not pay for it
+
     # its parsing workers start this same executable: let them be workers, not a second app
     multiprocessing.freeze_support()
     # started with an empty environment (a login item, a launcher): Qt wants a UTF-8 locale and says so otherwise

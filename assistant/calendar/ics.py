@@ -13,12 +13,15 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import icalendar
-import recurring_ical_events
-
 from assistant.domain import CalendarEvent, EventOccurrence
+
+if TYPE_CHECKING:
+    import icalendar
+# icalendar and recurring_ical_events are imported where a calendar is read or expanded (on the worker), not with this
+# module: the window imports it to build the calendar tab, and they were a tenth of the launch before the first paint.
 
 UTC = UTC
 PRODID = "-//Assistant//Assistant//EN"
@@ -120,6 +123,8 @@ def _wrap(blocks: Iterable[str]) -> str:
 def _components(text: str, errors: list[str]) -> list[icalendar.Component]:
     """Top-level components of every calendar in ``text``. If the file as a whole cannot be read, each component is
     read on its own so that one broken one costs only itself."""
+    import icalendar
+
     open_at_end = _cut_short(text)
     if open_at_end is not None:
         # icalendar reads a file cut off before its END lines as nothing at all: keep every complete component instead.
@@ -161,6 +166,8 @@ def _repair_triggers(source: str) -> tuple[str, list[str]]:
 
 
 def _blocks_one_by_one(text: str, whole_file_error: str | None, errors: list[str]) -> list[icalendar.Component]:
+    import icalendar
+
     blocks = _top_level_blocks(text)
     if not blocks:
         if whole_file_error is not None or not errors:
@@ -331,6 +338,8 @@ def _used_tzids(components: Iterable[icalendar.Component]) -> set[str]:
 
 
 def _series_calendar(series: _Series, timezones: dict[str, icalendar.Component]) -> icalendar.Calendar:
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
@@ -345,6 +354,8 @@ def _series_calendar(series: _Series, timezones: dict[str, icalendar.Component])
 def _check_expansion(cal: icalendar.Calendar, start: datetime) -> None:
     """Expand the series enough to know it reads: its occurrences within the validation window, at most
     ``_VALIDATION_OCCURRENCES`` of them (a rule that never ends costs that much, not the window's worth)."""
+    import recurring_ical_events
+
     end = start + _VALIDATION_WINDOW
     for count, occurrence in enumerate(recurring_ical_events.of(cal).after(start - timedelta(days=1))):
         if count >= _VALIDATION_OCCURRENCES or _as_utc(occurrence.get("DTSTART").dt) >= end:
@@ -537,6 +548,9 @@ def expand(event: CalendarEvent, start: datetime, end: datetime) -> list[EventOc
     EXDATEs and RECURRENCE-ID overrides come from ``event.ics``; local times follow their zone's DST rules, so a weekly
     09:00 New York meeting stays at 09:00 New York time across the switch (its UTC hour moves).
     """
+    import icalendar
+    import recurring_ical_events
+
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("expand() needs aware datetimes")
     occurrences: list[EventOccurrence] = []

@@ -4,8 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import phonenumbers
-
 from assistant.core.phones import NumberInfo, normalise
 from assistant.store import PrincipalScope, Store
 from assistant.store import calls as call_store
@@ -52,6 +50,8 @@ class ContactMatcher:
 
     def _match_in_mail(self, info: NumberInfo) -> Match:
         """A number found in someone's mail (their signature) names them; one indexed query per spelling."""
+        import phonenumbers  # here, as in core/phones.py: the window's launch does not need it
+
         parsed = phonenumbers.parse(info.e164)
         spellings = [
             re.findall(r"\d+", phonenumbers.format_number(parsed, fmt))

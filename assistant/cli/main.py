@@ -415,7 +415,8 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
 
 # -- parser ------------------------------------------------------------------------------------------------------------
 def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
-    """All commands; ``extensions=False`` leaves out the other modules' (``assistant search`` starts faster without them)."""
+    """All commands; ``extensions=False`` only ``search`` (scripts call it in loops: the other commands' modules and
+    arguments cost it a third of its start)."""
     parser = _Parser(prog=PROG, description="A workspace for virtual assistants. Without a command: open the app.")
     parser.add_argument("--workspace", metavar="DIR", help="workspace folder (default: the user data folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -426,7 +427,10 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--quit-after", metavar="SECONDS", type=float, default=None,
                         help="quit that long after the window first shows (a start-up check)")
     parser.set_defaults(handler=cmd_app)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser, prog=PROG)
+    if not extensions:  # each add_argument costs argparse a help formatter: build only what a search parses
+        _add_search(commands)
+        return parser
 
     demo = commands.add_parser("demo", help="build a fresh demo workspace and open the app on it")
     demo.add_argument("--no-gui", action="store_true", help="build only")
@@ -486,18 +490,7 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     sync.add_argument("--principal", metavar="NAME")
     sync.set_defaults(handler=cmd_sync)
 
-    search = commands.add_parser(
-        "search", help="search messages",
-        description="Words and \"phrases\", from: to: subject: has:attachment is:unread is:flagged "
-        "before:YYYY-MM-DD after:YYYY-MM-DD. Without --principal every principal is searched and each row is labelled.",
-    )
-    search.add_argument("query", metavar="QUERY")
-    search.add_argument("--principal", metavar="NAME")
-    search.add_argument("--limit", type=int, default=50, help="most results to show (default 50)")
-    search.add_argument("--count", action="store_true", help="print only how many messages match")
-    search.add_argument("--in", dest="within", choices=("messages", "tasks", "calls", "events", "all"),
-                        default="messages", help="what to search (default: messages; tasks, calls and events by words)")
-    search.set_defaults(handler=cmd_search)
+    _add_search(commands)
 
     importer = commands.add_parser("import", help="import an mbox, maildir, folder of .eml, or .ics into a principal")
     importer.add_argument("path", metavar="PATH")
@@ -506,8 +499,6 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help="check Qt, the credential store, time zones, the database and accounts") \
         .set_defaults(handler=cmd_doctor)
-    if not extensions:
-        return parser
 
     from assistant.cli import drafts as cli_drafts
     cli_drafts.register(commands, principal_commands)
@@ -539,6 +530,21 @@ def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _add_search(commands: Any) -> None:
+    search = commands.add_parser(
+        "search", help="search messages",
+        description="Words and \"phrases\", from: to: subject: has:attachment is:unread is:flagged "
+        "before:YYYY-MM-DD after:YYYY-MM-DD. Without --principal every principal is searched and each row is labelled.",
+    )
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--principal", metavar="NAME")
+    search.add_argument("--limit", type=int, default=50, help="most results to show (default 50)")
+    search.add_argument("--count", action="store_true", help="print only how many messages match")
+    search.add_argument("--in", dest="within", choices=("messages", "tasks", "calls", "events", "all"),
+                        default="messages", help="what to search (default: messages; tasks, calls and events by words)")
+    search.set_defaults(handler=cmd_search)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     timezones.configure()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -552,7 +558,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command is not None:
             print(f"{PROG}: a mailto: link opens the app; it takes no command ({command!r})", file=sys.stderr)
             return 2
-    parser = build_parser(extensions=command != "search")
+    # The app (no command) needs only the global options: the other commands' modules are for --help and commands.
+    lean = command == "search" or (command is None and not any(a in ("-h", "--help") for a in argv))
+    parser = build_parser(extensions=not lean)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed

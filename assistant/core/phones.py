@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import phonenumbers
-
 WITHHELD = {
     "", "anonymous", "private", "withheld", "unknown", "restricted", "blocked", "unavailable", "no caller id",
     "-1", "-2", "-3", "+266696687",  # Twilio/US carriers spell "ANONYMOUS" on the keypad
@@ -57,6 +55,10 @@ def normalise(raw: str | None, region: str = "US") -> NumberInfo:
         return NumberInfo(raw or "", "", "client")
     if lowered.startswith("tel:"):
         text = text[4:]
+    # Imported on the first number that needs it: the package is a twentieth of the app's launch, and the window
+    # normalises numbers only on its worker, after the first paint.
+    import phonenumbers
+
     region = (region or "US").upper()
     candidates: list[tuple[str, str | None]] = [(text, region)]
     digits = re.sub(r"\D", "", text)

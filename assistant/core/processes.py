@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 
 POLL_S = 0.5
@@ -19,6 +18,8 @@ POLL_S = 0.5
 def exit_with_parent(parent: int) -> None:
     """Call first thing in a worker process (a pool's initializer), with the pid of the process that started it
     (``os.getpid()`` there): a parent killed while the worker was still starting is noticed too."""
+    import threading  # here: the store imports this module for `alive`, and a search starts no thread
+
     if os.getppid() != parent:
         os._exit(1)
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,6 +128,9 @@ def workspace_key(workspace_dir: str | os.PathLike[str]) -> str:
 def new_key(workspace_dir: str | os.PathLike[str]) -> str:
     """A fresh random 256-bit key for this workspace: in the credential store first, then named in ``encryption.json``
     (raises :class:`CredentialStoreUnavailable` when there is no secure store)."""
+    import secrets  # here, not at the top: with uuid (platform) they cost every command's start ~10 ms
+    import uuid
+
     entry = f"{KEY_ENTRY_PREFIX}{uuid.uuid4()}"
     key = secrets.token_hex(32)
     _credentials().set(entry, key)

@@ -34,3 +34,22 @@ def test_without_a_credential_store_the_window_says_so_once(make_window, tmp_pat
     assert window.encryption_state is not None and window.encryption_state.isVisible()
     assert window.encryption_state.text() == "Not encrypted"
     assert "assistant workspace encrypt" in window.encryption_state.toolTip()
+
+
+def test_the_credential_store_is_asked_on_the_worker_after_the_first_paint(make_window, tmp_path, monkeypatch):
+    """At launch, importing keyring and finding its backend took an eighth of the time to the first painted inbox on
+    the GUI thread (issue 17): the window asks on its worker, which starts after the first paint."""
+    import threading
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    ws = _workspace(tmp_path / "ws")
+    asked_on = []
+
+    def secure_store_available():
+        asked_on.append(threading.current_thread() is threading.main_thread())
+        return False
+
+    monkeypatch.setattr(db, "secure_store_available", secure_store_available)
+    window = make_window(ws)
+    assert asked_on == [False]
+    assert window.encryption_state is not None and window.encryption_state.text() == "Not encrypted"

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import icalendar
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
@@ -46,6 +45,8 @@ class ChangeRow:
 
 
 def _event_summary(ics: str) -> str:
+    import icalendar  # here: read on the worker; imported with the tab, it cost the launch before the first paint
+
     try:
         for component in icalendar.Calendar.from_ical(ics).walk("VEVENT"):
             return str(component.get("SUMMARY") or "")

@@ -1,0 +1,51 @@
+"""What the window imports before its first paint (issue 17: launch → first painted inbox). The credential store's
+keyring, the calendar parser's icalendar and the phone numbers' phonenumbers are needed only by work the worker does
+after the first paint; imported while the window was built they were about a quarter of the launch. Checked in a child process: this one has imported
+everything already."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import assistant
+from assistant.domain import Principal
+from assistant.store import Store
+
+CHECKOUT = Path(assistant.__file__).resolve().parents[1]
+LATER = ("keyring", "icalendar", "recurring_ical_events", "phonenumbers")
+
+# The window as the app builds it at launch (its worker held until the first paint), then the modules it imported
+# before the event loop ran; then, once the worker ran, those again.
+_BUILD = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from assistant.ui.main_window import MainWindow
+window = MainWindow(sys.argv[1], hold_tasks_until_painted=True)
+window.show()
+print(*sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[2:]), sep=",")
+window.tasks.release()
+while window.tasks.busy:
+    app.processEvents()
+print(*sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[2:]), sep=",")
+window.close()
+window.tasks.shutdown()
+"""
+
+
+def test_the_window_is_built_without_what_the_worker_needs_after_the_first_paint(tmp_path):
+    store = Store(tmp_path / "ws", encrypt=False)
+    try:
+        store.add_principal(Principal(name="Ada", timezone="Europe/London", addresses=("ada@example.com",)))
+    finally:
+        store.close()
+    env = dict(os.environ, PYTHONPATH=str(CHECKOUT), QT_QPA_PLATFORM="offscreen",
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    done = subprocess.run([sys.executable, "-c", _BUILD, str(tmp_path / "ws"), *LATER], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    before_paint, after_work = done.stdout.splitlines()[-2:]
+    assert before_paint == ""
+    assert "keyring" in after_work.split(",")  # the worker asked the credential store (the list is real)
