@@ -34,7 +34,6 @@ from assistant.store.changes import Area, Changes
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
-NICE = 5  # the window's process first when the cores are busy; the sync's parsing processes add their own 10
 # What a child that died without answering may have written: every area a sync writes, for every principal.
 ANYTHING_A_SYNC_WRITES = Changes.of((area, None) for area in (Area.ACCOUNTS, Area.MAIL, Area.CALENDAR, Area.CONTACTS,
                                                              Area.OUTBOX, Area.DRAFTS, Area.REMINDERS))
@@ -115,10 +114,6 @@ def _stop(child: Any) -> None:
 
 def _child(workspace_dir: str, job: SyncJob, parent: int, sending: Connection) -> None:
     processes.exit_with_parent(parent)
-    try:
-        os.nice(NICE)
-    except (AttributeError, OSError):  # not on this platform, or not allowed: at the same priority then
-        pass
     from assistant.sync.engine import sync_account, sync_all
 
     store: Store | None = None
