@@ -34,6 +34,9 @@ from assistant.store.changes import Area, Changes
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
+# Below the window's process: with no lock shared any more, what is left of the window's waits is the scheduler — on
+# two cores the sync, its parsing processes and an import beside it all want the CPU the GUI thread wakes up for.
+NICE = 5  # the parsing processes it starts add their own 10
 # What a child that died without answering may have written: every area a sync writes, for every principal.
 ANYTHING_A_SYNC_WRITES = Changes.of((area, None) for area in (Area.ACCOUNTS, Area.MAIL, Area.CALENDAR, Area.CONTACTS,
                                                              Area.OUTBOX, Area.DRAFTS, Area.REMINDERS))
@@ -114,6 +117,10 @@ def _stop(child: Any) -> None:
 
 def _child(workspace_dir: str, job: SyncJob, parent: int, sending: Connection) -> None:
     processes.exit_with_parent(parent)
+    try:
+        os.nice(NICE)
+    except (AttributeError, OSError):  # not on this platform, or not allowed: at the window's priority then
+        pass
     from assistant.sync.engine import sync_account, sync_all
 
     store: Store | None = None
