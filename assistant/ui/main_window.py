@@ -6,6 +6,7 @@ goes through the :class:`~assistant.ui.workers.TaskManager`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self._refresh_select: int | None = None
         self._closing = False
         self._syncing = False
+        self._sync_cancel = threading.Event()  # set when the window closes: a sync's process is stopped
         self._searching = False  # a search is on the worker
         self._search_again = False  # and the box changed since: search again when it ends
         # new mail while the window is open: an IDLE watch per IMAP account; a wake starts one narrow sync of that
@@ -734,10 +736,14 @@ class MainWindow(QMainWindow):
         self.sync_action.setEnabled(False)
         self._update_sync_status(syncing=True)
 
-        def sync(store: Store) -> Any:
-            from assistant.sync.engine import sync_all
+        cancel = self._sync_cancel
 
-            return sync_all(store)
+        def sync(store: Store) -> Any:
+            # In a process of its own: its parsing and writes would hold this process's interpreter lock and keep the
+            # GUI thread from running (issue 17); the worker only waits, and records what the child changed.
+            from assistant.sync.process import SyncJob, run_sync
+
+            return run_sync(store, SyncJob(), cancel)
 
         self.tasks.run(sync, on_done=self._on_sync_done, on_error=self._on_sync_failed)
 
@@ -952,6 +958,7 @@ class MainWindow(QMainWindow):
             self.time_tracker.stop()  # the segment counting is written before the worker stops
             self.report_scheduler.stop()
             self.idle.stop()
+            self._sync_cancel.set()  # a sync's process stops (each page landed whole); the worker then ends
             self.tasks.shutdown()
             self.store.close()
         super().closeEvent(event)
