@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.domain import Address, Attachment, Message
 from assistant.store import Store
@@ -14,7 +15,7 @@ from assistant.ui.mail.inbox import ThreadListModel, format_when
 from assistant.ui.mail.reader import Reader
 from assistant.ui.workers import TaskManager
 from tests.ui.conftest import BASE, add_principal, add_thread
-from tests.ui.test_inbox_actions import three_threads
+from tests.ui.test_inbox_actions import outbox_ops, three_threads
 
 
 def click_row(qtbot, inbox, row: int) -> None:
@@ -145,6 +146,78 @@ def test_archive_and_delete_move_the_selection_to_the_next_thread(qtbot, tmp_pat
     press("#")
     assert inbox.model.rowCount() == 0 and not inbox.threads.currentIndex().isValid()
     assert inbox.reader.placeholder.isVisible()
+
+
+def test_archive_takes_the_thread_out_and_opens_the_next_before_the_worker_writes(qtbot, tmp_path, make_window):
+    """``e`` answers at once: the row leaves and the one below opens while the worker is still held; the worker's
+    write then updates the list in place (no reset) and the store has the move."""
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    tester = QAbstractItemModelTester(inbox.model, QAbstractItemModelTester.FailureReportingMode.Warning)
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    click_row(qtbot, inbox, 0)
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Travel plans")
+    settle(qtbot, window)
+    resets = []
+    inbox.model.modelReset.connect(lambda: resets.append(1))
+    window.tasks.hold(at_most_s=5)  # nothing the key sets off runs on the worker yet
+    inbox.threads.setFocus()
+    qtbot.keyClicks(inbox.threads, "e")
+    assert [t.subject for t in inbox.model.rows] == ["Board dinner", "Budget for Q3"]
+    assert inbox.model.thread_at(inbox.threads.currentIndex().row()).subject == "Board dinner"
+    assert inbox.reader.thread_id == inbox.model.thread_at(0).id
+    assert [op for op, _ in outbox_ops(ws)] == []  # not written yet
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        window.tasks.release()
+    settle(qtbot, window)
+    assert [op for op, _ in outbox_ops(ws)] == ["move"]
+    assert [t.subject for t in inbox.model.rows] == ["Board dinner", "Budget for Q3"]
+    assert inbox.model.thread_at(inbox.threads.currentIndex().row()).subject == "Board dinner"
+    assert not resets  # the store's answer was the list already shown: rows updated, not reset
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Board dinner")
+    del tester
+
+
+def test_a_move_that_fails_brings_the_thread_back(qtbot, tmp_path, make_window, monkeypatch):
+    from assistant.core.errors import InvalidInput
+    from assistant.ui.mail import actions
+
+    def refuse(*_args, **_kwargs):
+        raise InvalidInput("no archive folder")
+
+    monkeypatch.setattr(actions, "_move", refuse)
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    inbox.threads.select_row(0)
+    inbox.threads.setFocus()
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        qtbot.keyClicks(inbox.threads, "e")
+    settle(qtbot, window)
+    assert [t.subject for t in inbox.model.rows] == ["Travel plans", "Board dinner", "Budget for Q3"]
+    assert "no archive folder" in window.notice.text()
+
+
+def test_archive_in_all_mail_leaves_the_thread_listed(qtbot, tmp_path, make_window):
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    inbox.select_folder(None)  # All mail: archived threads stay in it
+    inbox.threads.select_row(0)
+    inbox.threads.setFocus()
+    window.tasks.hold(at_most_s=5)
+    qtbot.keyClicks(inbox.threads, "e")
+    assert inbox.model.rowCount() == 3
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        window.tasks.release()
+    settle(qtbot, window)
+    assert [t.subject for t in inbox.model.rows] == ["Travel plans", "Board dinner", "Budget for Q3"]
 
 
 # -- the thread list -----------------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ ATTACHMENT_MARK = "\U0001F4CE"  # 📎
 UNREAD_MARK = "\u25CF"  # ●
 PENDING_MARK = "\u23F3"  # ⏳
 FolderIdRole = Qt.ItemDataRole.UserRole + 2
+FolderRoleRole = Qt.ItemDataRole.UserRole + 5  # the folder's role ("inbox", "archive", "trash", …) or None
 ThreadRole = Qt.ItemDataRole.UserRole + 3  # the Thread itself, for the row's painter
 PrincipalRole = Qt.ItemDataRole.UserRole + 4  # the thread's own Principal
 INBOXES = "\x00inboxes"  # the All-principals folder list's "Inbox": every principal's inbox folders, not a remote id
@@ -88,6 +89,7 @@ class ThreadListModel(RowTableModel[Thread]):
 
     SUBJECT, PARTICIPANTS, DATE, MARKERS = range(4)
     headers = ("Subject", "From", "Date", "")
+    threads_updated = Signal(object)  # ids of the threads whose rows :meth:`reload` updated in place
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -193,12 +195,45 @@ class ThreadListModel(RowTableModel[Thread]):
         return self._search
 
     def reload(self) -> None:
-        """Re-read as many rows as are loaded now (after a sync), from the top."""
+        """Re-read as many rows as are loaded now (after a sync or an action), from the top.
+
+        When the threads listed are the same, in the same order (an action that changed a flag, or one whose rows
+        :meth:`remove_threads` took out already), perhaps with more below, the rows are updated and appended instead
+        of reset: the view keeps its selection and scroll and repaints only; :attr:`threads_updated` says which threads
+        changed. Anything else resets."""
         keep = max(PAGE_SIZE, len(self.rows))
-        with self.resetting():
-            self._search = ""
-            self.rows = self._page(0, keep)
-            self._exhausted = len(self.rows) < keep
+        page = self._page(0, keep)
+        old_ids = [t.id for t in self.rows]
+        if self._search or [t.id for t in page[:len(old_ids)]] != old_ids:
+            with self.resetting():
+                self._search = ""
+                self.rows = page
+                self._exhausted = len(self.rows) < keep
+            return
+        changed = {new.id for old, new in zip(self.rows, page, strict=False) if old != new and new.id is not None}
+        self._exhausted = len(page) < keep
+        count = len(self.rows)
+        self.rows[:count] = page[:count]
+        if count:
+            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, self.columnCount() - 1))
+        if len(page) > count:
+            self.beginInsertRows(QModelIndex(), count, len(page) - 1)
+            self.rows.extend(page[count:])
+            self.endInsertRows()
+        if changed:
+            self.threads_updated.emit(changed)
+
+    def remove_threads(self, thread_ids: set[int]) -> None:
+        """Take these threads' rows out (an action moved them out of the list shown) without reading or resetting;
+        the next :meth:`reload` says what the store has."""
+        rows = [row for row, t in enumerate(self.rows) if t.id in thread_ids]
+        while rows:  # each run of adjacent rows at once, from the bottom up
+            last = first = rows.pop()
+            while rows and rows[-1] == first - 1:
+                first = rows.pop()
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self.rows[first:last + 1]
+            self.endRemoveRows()
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:
         return not parent.isValid() and not self._exhausted and not self._fetching
@@ -575,6 +610,7 @@ class InboxView(QWidget):
         self.threads.pressed.connect(lambda _index: self.reader.start_reading())
         self.model.modelAboutToBeReset.connect(self.on_model_about_to_be_reset)
         self.model.modelReset.connect(self.on_model_reset)
+        self.model.threads_updated.connect(self.on_threads_updated)
         self.reader.message_marked_read.connect(lambda thread_id, _message_id: self.model.note_message_read(thread_id))
         self.splitter.setSizes([100, 460, 520])
         self._minute = QTimer(self)  # "12 min ago" moves on
@@ -633,6 +669,7 @@ class InboxView(QWidget):
             for f in mail_store.folders(self._store.scope(principal.id)):
                 item = QListWidgetItem(f.name or f.remote_id)
                 item.setData(FolderIdRole, f.remote_id)
+                item.setData(FolderRoleRole, f.role)
                 item.setToolTip(f.role or f.remote_id)
                 self.folders.addItem(item)
                 if f.role == "inbox" and chosen is None:
@@ -711,6 +748,44 @@ class InboxView(QWidget):
                     self.threads.select_row(rows[thread_id])
                 return
         self.reader.clear()
+
+    def on_threads_updated(self, thread_ids: set[int]) -> None:
+        """Rows re-read in place (no reset): the thread being read is shown again if it changed, as after a reset."""
+        row = self.threads.currentIndex().row()
+        thread = self.model.thread_at(row)
+        if thread is not None and thread.id in thread_ids and self.reader.thread_id == thread.id:
+            self.reader.refresh_thread(thread)
+
+    def leaves_list_when_moved_to(self, role: str) -> bool:
+        """Whether threads moved to the folder of ``role`` ("archive", "trash") leave the list shown: every list of
+        one folder but that one's, and the All-principals inboxes; not All mail, nor search results."""
+        if self.model.search_query:
+            return False
+        if self.model.all_principals:
+            return self.model.inbox_only
+        if self.model.folder is None:
+            return False
+        item = self.folders.currentItem()
+        if item is None or item.data(FolderIdRole) != self.model.folder:
+            return False
+        return item.data(FolderRoleRole) != role
+
+    def take_out(self, thread_ids: set[int]) -> None:
+        """Threads an action moves out of the list leave it now, before the store has them moved: if the thread being
+        read is one of them, the nearest one below (else above) that stays is selected and opened, as the user's own
+        choice (``e e e`` triages). The store's answer comes by :meth:`ThreadListModel.reload` after."""
+        rows = self.model.rows
+        current = self.threads.currentIndex().row()
+        if 0 <= current < len(rows) and rows[current].id in thread_ids:
+            below = [r for r in range(current + 1, len(rows)) if rows[r].id not in thread_ids]
+            above = [r for r in range(current - 1, -1, -1) if rows[r].id not in thread_ids]
+            if below or above:
+                with self._selecting(self.USER):
+                    self.threads.select_row((below or above)[0])
+            else:
+                self.threads.selectionModel().clear()
+                self.reader.clear()
+        self.model.remove_threads(thread_ids)
 
     def on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         thread = self.model.thread_at(current.row()) if current.isValid() else None
