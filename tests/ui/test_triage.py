@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.domain import Address, Attachment, Message
@@ -55,6 +55,41 @@ def test_switching_principal_shows_the_top_thread_without_marking_it_read(make_w
     settle(qtbot, window)
     assert unread_in_store(ws, ken.id, "Ken matter 0") == 0
     assert inbox.model.thread_at(1).unread_count == 1
+
+
+def test_switching_principal_paints_the_list_before_the_worker_runs_what_the_switch_set_off(make_window, workspace,
+                                                                                            qtbot):
+    """The reader's thread and the other tabs' pages are read once the new list is on screen, not beside its
+    painting (where they take turns at the interpreter with the GUI thread)."""
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() > 0)
+    settle(qtbot, window)
+    viewport = window.inbox.threads.viewport()
+    paints: list[int] = []
+
+    class Count(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802
+            if watched is viewport and event.type() == QEvent.Type.Paint:
+                paints.append(1)
+            return False
+
+    counter = Count()
+    viewport.installEventFilter(counter)
+    window.select_principal(ken.id)
+    ran_after: list[int] = []
+    window.tasks.run(lambda _store: ran_after.append(len(paints)))  # queued behind what the switch set off
+    qtbot.waitUntil(lambda: bool(ran_after), timeout=3000)
+    assert ran_after[0] >= 1  # the list was painted before the worker took it up
+    assert inbox_subjects(window)[0] == "Ken matter 0"
+    qtbot.waitUntil(lambda: window.inbox.reader.subject.text() == "Ken matter 0")
+    assert not window.tasks.held
+    viewport.removeEventFilter(counter)
+
+
+def inbox_subjects(window) -> list[str]:
+    return [t.subject for t in window.inbox.model.rows]
 
 
 def test_u_on_the_open_thread_is_not_undone_by_the_reader(make_window, workspace, qtbot):

@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     Qt,
@@ -574,6 +576,7 @@ class InboxView(QWidget):
     USER, PREVIEW, REFRESH = "user", "preview", "refresh"  # who moved the selection
     thread_principal_changed = Signal(object)  # the Principal whose thread the reader now shows
     ADVANCE_LOOKAHEAD = 200  # rows below (and above) the current one remembered across a reset, to advance to
+    PAINT_FIRST_MS = 300  # how long the worker waits at most for a switched list's first paint
 
     def __init__(self, store: Store, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -583,6 +586,8 @@ class InboxView(QWidget):
         self.threads.setModel(self.model)
         self.reader = Reader(tasks, self)
         self._store = store
+        self._tasks = tasks
+        self._holding = False  # the worker waits for the list's next paint (:meth:`_paint_first`)
         self.folders = QListWidget(self)
         self.folders.setObjectName("folders")
         self.folders.setAccessibleName("Folders")
@@ -626,7 +631,29 @@ class InboxView(QWidget):
         finally:
             self._selection_by = before
 
+    def _paint_first(self) -> None:
+        """Another principal's list is about to show: the work the switch sets off on the worker (this thread's
+        messages, the other tabs' pages) waits until the list is painted, at most :attr:`PAINT_FIRST_MS`. Run beside
+        the painting, it takes turns at the interpreter with the GUI thread and the list shows later by its length."""
+        if self._holding or not self.threads.isVisible() or not self._tasks.hold(self.PAINT_FIRST_MS / 1000):
+            return
+        self._holding = True
+        self.threads.viewport().installEventFilter(self)
+        QTimer.singleShot(self.PAINT_FIRST_MS, self._painted)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if self._holding and event.type() == QEvent.Type.Paint and watched is self.threads.viewport():
+            QTimer.singleShot(0, self._painted)  # once this repaint has ended
+        return False
+
+    def _painted(self) -> None:
+        if self._holding:
+            self._holding = False
+            self.threads.viewport().removeEventFilter(self)
+            self._tasks.release()
+
     def set_principal(self, principal: Principal | None) -> None:
+        self._paint_first()
         self.reader.clear()
         self.reader.show_owner(False)
         with self._selecting(self.PREVIEW):
@@ -638,6 +665,7 @@ class InboxView(QWidget):
 
     def show_all_principals(self, principals: list[Principal]) -> None:
         """Every principal's inbox in one list, newest first, each row tagged with its principal."""
+        self._paint_first()
         self.reader.clear()
         self.reader.show_owner(True)
         with self._selecting(self.PREVIEW):
