@@ -407,15 +407,26 @@ def search_across_principals(store: Store, query: str, limit: int = 100) -> list
     newest first, each with its ``principal_id``.
 
     Explicitly cross-principal: one principal at a time through the same per-principal search, and once a full page is
-    held the next principal is asked only for messages newer than its oldest."""
-    found: list[Message] = []
+    held the next principal is asked only for messages newer than its oldest. Each principal's search reads only its
+    hits' ids and dates; the messages are read (and built) once, for the ``limit`` newest of all, not a page a
+    principal."""
+    from assistant.store.search import message_rows
+
+    found: list[tuple[int, int]] = []  # (date, id), newest first
     for p in store.principals():
-        oldest = found[-1].date_utc if len(found) == limit else None
-        newer_than = oldest if oldest is not None and oldest.timestamp() > 0 else None
-        found += search_messages(store.scope(p.id), query, limit, newer_than=newer_than)
-        found.sort(key=lambda m: m.date_utc.timestamp() if m.date_utc else 0, reverse=True)  # stable
+        assert p.id is not None
+        newer_than = found[-1][0] if len(found) == limit and found[-1][0] > 0 else None
+        found += [(r["date_utc"] or 0, r["id"])
+                  for r in message_rows(store.db, query, p.id, limit, newer_than, columns="m.id, m.date_utc")]
+        found.sort(key=lambda hit: hit[0], reverse=True)  # stable: a principal's own order among equal dates
         del found[limit:]
-    return found
+    if not found:
+        return []
+    ids = [message_id for _date, message_id in found]
+    rows = {r["id"]: r for r in store.db.execute(
+        f"SELECT * FROM messages WHERE id IN ({','.join('?' * len(ids))})", ids)}
+    scopes = {p_id: store.scope(p_id) for p_id in {r["principal_id"] for r in rows.values()}}
+    return [_message(scopes[r["principal_id"]], r) for r in (rows[i] for i in ids if i in rows)]
 
 
 def set_message_flags(scope: PrincipalScope, message_id: int, *, is_read: bool | None = None, is_flagged: bool | None = None) -> None:

@@ -115,3 +115,23 @@ def test_search_across_principals_is_the_newest_matches_of_all_of_them(tmp_path)
             p.id for p in principals}
     finally:
         store.close()
+
+
+def test_search_across_principals_builds_only_the_messages_it_returns(tmp_path, monkeypatch):
+    """Each principal's page of hits is read as ids and dates; only the newest ``limit`` of them all become messages
+    (at scale, building every principal's page was most of the search's time)."""
+    store, _principals = build(tmp_path)
+    built = []
+    real = mail_store._message
+
+    def counting(scope, row, with_body=False):
+        built.append(row["id"])
+        return real(scope, row, with_body)
+
+    monkeypatch.setattr(mail_store, "_message", counting)
+    try:
+        found = mail_store.search_across_principals(store, "subject", 25)
+        assert len(found) == 25
+        assert built == [m.id for m in found]
+    finally:
+        store.close()
