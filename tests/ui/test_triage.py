@@ -11,7 +11,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 from assistant.domain import Address, Attachment, Message
 from assistant.store import Store
 from assistant.store import mail as mail_store
-from assistant.ui.mail.inbox import ThreadListModel, format_when
+from assistant.ui.mail.inbox import ThreadListModel, ThreadRowDelegate, format_when
 from assistant.ui.mail.reader import Reader
 from assistant.ui.workers import TaskManager
 from tests.ui.conftest import BASE, add_principal, add_thread
@@ -292,6 +292,35 @@ def test_a_thread_row_says_who_what_when_and_its_state_in_two_lines(make_window,
     assert {"flag", "attachment"} <= set(pieces) and "pending" not in pieces
     assert pieces["subject"].rect.top() > pieces["who"].rect.bottom()  # a second line
     assert "Bob Stone" in inbox.model.index(0, ThreadListModel.SUBJECT).data(Qt.ItemDataRole.AccessibleTextRole)
+
+
+def test_a_repaint_lays_out_no_row_again_but_a_changed_row_is_laid_out_afresh(make_window, workspace, qtbot,
+                                                                              monkeypatch):
+    ws, ann, _ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() > 1)
+    view, delegate = inbox.threads, inbox.threads.itemDelegate()
+    assert isinstance(delegate, ThreadRowDelegate)
+    laid_out: list[int] = []
+    real = delegate.pieces
+    monkeypatch.setattr(delegate, "pieces", lambda thread, rect, font: laid_out.append(thread.id) or real(thread, rect,
+                                                                                                           font))
+    view.viewport().repaint()
+    assert laid_out == []  # the rows shown were laid out when first painted: nothing measured or elided again
+    view.select_row(1)
+    view.viewport().repaint()
+    assert laid_out == []  # the selection moved: the same pieces, other colours
+    changed = inbox.model.thread_at(0)
+    assert changed is not None and changed.unread_count
+    inbox.model.note_message_read(changed.id)  # the row's weight changes: laid out again
+    view.viewport().repaint()
+    assert laid_out == [changed.id]
+    fresh = ThreadRowDelegate(inbox.model)
+    rect = view.visualRect(inbox.model.index(0, 0))
+    assert [(p.kind, p.text, p.rect) for p in fresh.laid_out(changed, rect, view.font())] == [
+        (p.kind, p.text, p.rect) for p in real(changed, rect, view.font())]  # kept pieces are where the row is
 
 
 def test_dates_today_are_relative():

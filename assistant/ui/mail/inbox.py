@@ -4,6 +4,8 @@ In the All-principals list every row carries its principal's colour chip and nam
 reader, read state, replies, archive and the other keys — acts as the thread's own principal, never another's."""
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -373,9 +375,12 @@ class ThreadRowDelegate(QStyledItemDelegate):
     CHIP = 8  # the principal's colour chip, in the tag
     TAG_PAD = 5  # inside the tag, left and right
 
+    CACHED_ROWS = 2000  # rows whose laid-out pieces are kept (a few screens of each list shown lately)
+
     def __init__(self, model: ThreadListModel, parent=None):
         super().__init__(parent)
         self._model = model
+        self._laid_out: OrderedDict[tuple, list[RowPiece]] = OrderedDict()  # by everything a row's pieces depend on
         self._bold_fonts: dict[str, QFont] = {}
         self._widest_names: dict[tuple[str, tuple[str, ...]], int] = {}  # the tag column's width, by font and names
 
@@ -445,6 +450,33 @@ class ThreadRowDelegate(QStyledItemDelegate):
             pieces.append(RowPiece("snippet", QRect(left + used, second, width - used, line), snippet))
         return pieces
 
+    def laid_out(self, thread: Thread, rect: QRect, font: QFont) -> list[RowPiece]:
+        """:meth:`pieces`, kept per row: a repaint (the selection moving, a row taken out above, scrolling back, a list
+        re-read with the same threads) measures and elides nothing again. Keyed by everything the pieces depend on —
+        the thread's shown fields, its principal, the row's size and font, the minute (relative dates move on) — so a
+        changed row is laid out afresh."""
+        model = self._model
+        principal = model.principal_of(thread)
+        key = (
+            thread.id, thread.subject, tuple(thread.participants), thread.message_count, thread.unread_count,
+            thread.is_flagged, thread.has_attachments, thread.snippet, thread.last_date_utc,
+            thread.id in model.pending_thread_ids, rect.width(), rect.height(), font.key(),
+            int(time.time() // 60),
+            None if principal is None else (principal.name, principal.colour, principal.timezone,
+                                            tuple(principal.addresses)),
+            tuple(p.name for p in model.listed_principals()) if model.all_principals else None,
+        )
+        pieces = self._laid_out.get(key)
+        if pieces is None:
+            pieces = self.pieces(thread, QRect(0, 0, rect.width(), rect.height()), font)
+            self._laid_out[key] = pieces
+            if len(self._laid_out) > self.CACHED_ROWS:
+                self._laid_out.popitem(last=False)
+        else:
+            self._laid_out.move_to_end(key)
+        x, y = rect.left(), rect.top()
+        return [RowPiece(p.kind, p.rect.translated(x, y), p.text, p.colour) for p in pieces]
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         thread = index.data(ThreadRole)
         if not isinstance(thread, Thread):
@@ -469,7 +501,7 @@ class ThreadRowDelegate(QStyledItemDelegate):
                                            else QPalette.ColorRole.Highlight))
             painter.drawEllipse(option.rect.left() + self.PAD + (self.GUTTER - size) // 2 - 2,
                                 option.rect.top() + self.PAD + (line - size) // 2, size, size)
-        for piece in self.pieces(thread, option.rect, font):
+        for piece in self.laid_out(thread, option.rect, font):
             if piece.kind == "tag":
                 self._paint_tag(painter, piece, font, ink, selected)
                 continue
