@@ -215,6 +215,36 @@ def test_archive_takes_the_thread_out_and_opens_the_next_before_the_worker_write
     del tester
 
 
+def test_a_reread_with_the_same_threads_updates_rows_in_place_and_shows_the_open_thread_again(make_window, workspace,
+                                                                                               qtbot):
+    """A new message in the thread being read, at the top already: the list is updated, not reset, and the reader
+    reads the thread again."""
+    ws, ann, _ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Ann matter 0")
+    settle(qtbot, window)
+    store = Store(ws)
+    account = next(a for a in store.accounts() if a.principal_id == ann.id)
+    mail_store.upsert_message(store.scope(ann.id), Message(
+        principal_id=ann.id, account_id=account.id, remote_id="ann0-late", subject="Re: Ann matter 0",
+        sender=Address("Late", "late@example.org"), date_utc=BASE + timedelta(minutes=30),
+        message_id_header="<ann0-late@example.org>", in_reply_to="<ann0-0@example.org>", body_text="One more",
+    ))
+    store.close()
+    resets, refreshed = [], []
+    inbox.model.modelReset.connect(lambda: resets.append(1))
+    real = inbox.reader.refresh_thread
+    inbox.reader.refresh_thread = lambda thread: refreshed.append(thread.id) or real(thread)
+    top = inbox.model.thread_at(0)
+    inbox.model.reload()
+    assert not resets
+    assert inbox.model.thread_at(0).id == top.id and inbox.model.thread_at(0).message_count == top.message_count + 1
+    assert refreshed == [top.id]
+    settle(qtbot, window)
+
+
 def test_a_move_that_fails_brings_the_thread_back(qtbot, tmp_path, make_window, monkeypatch):
     from assistant.core.errors import InvalidInput
     from assistant.ui.mail import actions
