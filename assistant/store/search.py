@@ -134,10 +134,10 @@ def index_hits(db: sqlite.Connection, match: str) -> int:
 
 
 def message_rows(db: sqlite.Connection, query: str, principal_id: int, limit: int,
-                 newer_than: int | None = None) -> list[sqlite.Row]:
+                 newer_than: int | None = None, columns: str = "m.*") -> list[sqlite.Row]:
     """The ``messages`` rows of one principal that match ``query``, newest first, at most ``limit``; only those dated
     after ``newer_than`` (epoch seconds) when given: a search over several principals needs no row older than the
-    page it already holds."""
+    page it already holds. ``columns``: what to read of each (of ``messages m``)."""
     match, where, args = _message_filter(query, principal_id)
     hits = index_hits(db, match)
     if match and not hits:
@@ -146,7 +146,7 @@ def message_rows(db: sqlite.Connection, query: str, principal_id: int, limit: in
         where.append("m.date_utc>?")
         args.append(newer_than)
     from_where, args = _from_where(match, where, args, walk=hits > max(_WALK_PAGE_ABOVE, limit))
-    return db.execute(f"SELECT m.* {from_where} ORDER BY m.date_utc DESC LIMIT ?", [*args, limit]).fetchall()
+    return db.execute(f"SELECT {columns} {from_where} ORDER BY m.date_utc DESC LIMIT ?", [*args, limit]).fetchall()
 
 
 def message_count(db: sqlite.Connection, query: str, principal_id: int) -> int:

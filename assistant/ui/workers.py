@@ -177,17 +177,25 @@ class TaskManager(QObject):
             self._worker_store.close()
             self._worker_store = None
 
-    def hold(self, at_most_s: float = 3.0) -> None:
-        """Queued tasks wait (in order) until :meth:`release`, or ``at_most_s`` at the latest. At launch the start-up
-        reads (counts, calendar week, reminders, Today…) would otherwise take turns at the interpreter with the GUI
-        thread building and painting the window, and the first paint would come later by their length."""
-        if self._gate is None and not self._closed:
-            self._gate = threading.Event()
-            self._executor.submit(self._gate.wait, at_most_s)
+    def hold(self, at_most_s: float = 3.0) -> bool:
+        """Tasks queued from now on wait (in order) until :meth:`release`, or ``at_most_s`` at the latest. At launch the
+        start-up reads (counts, calendar week, reminders, Today…) would otherwise take turns at the interpreter with
+        the GUI thread building and painting the window, and the first paint would come later by their length.
+        Returns False (and holds nothing more) while a hold is on already."""
+        if self._gate is not None or self._closed:
+            return False
+        self._gate = threading.Event()
+        self._executor.submit(self._gate.wait, at_most_s)
+        return True
+
+    @property
+    def held(self) -> bool:
+        return self._gate is not None
 
     def release(self) -> None:
         if self._gate is not None:
             self._gate.set()
+            self._gate = None
 
     def shutdown(self) -> None:
         """Finish queued work, close the worker's store and stop the thread. Results not yet delivered are dropped."""

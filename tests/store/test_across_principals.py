@@ -115,3 +115,60 @@ def test_search_across_principals_is_the_newest_matches_of_all_of_them(tmp_path)
             p.id for p in principals}
     finally:
         store.close()
+
+
+def test_search_across_principals_builds_only_the_messages_it_returns(tmp_path, monkeypatch):
+    """Each principal's page of hits is read as ids and dates; only the newest ``limit`` of them all become messages
+    (at scale, building every principal's page was most of the search's time)."""
+    store, _principals = build(tmp_path)
+    built = []
+    real = mail_store._message
+
+    def counting(scope, row, with_body=False):
+        built.append(row["id"])
+        return real(scope, row, with_body)
+
+    monkeypatch.setattr(mail_store, "_message", counting)
+    try:
+        found = mail_store.search_across_principals(store, "subject", 25)
+        assert len(found) == 25
+        assert built == [m.id for m in found]
+    finally:
+        store.close()
+
+
+def test_threads_waiting_to_sync_look_each_entry_up_by_index(tmp_path):
+    """Entries naming their message by remote id or by Message-ID both mark its thread; each is looked up through an
+    index, never by reading every message of the principal (that took 10 s for a few dozen entries at scale)."""
+    from assistant.sync.actions import move_message
+
+    store, principals = build(tmp_path)
+    try:
+        ken = principals[1]
+        scope = store.scope(ken.id)
+        messages = [mail_store.message(scope, r["id"], with_body=False) for r in store.db.execute(
+            "SELECT id FROM messages WHERE principal_id=? ORDER BY id LIMIT 3", (ken.id,))]
+        entries = {m.thread_id: move_message(store, m.id, ken.id, "archive").id for m in messages}
+        by_header = store.db.execute(
+            "SELECT account_id, message_id_header, thread_id FROM messages WHERE principal_id=? ORDER BY id DESC LIMIT 1",
+            (ken.id,)).fetchone()
+        with store.transaction():  # an entry that names its message by Message-ID only (a reply sent, say)
+            store.db.execute(
+                "INSERT INTO outbox (principal_id, account_id, op, payload, idempotency_key, created_utc)"
+                " VALUES (?, ?, 'send', json_object('message_id_header', ?), 'by-header', 0)",
+                (ken.id, by_header["account_id"], by_header["message_id_header"]))
+        header_entry = store.db.execute("SELECT id FROM outbox WHERE idempotency_key='by-header'").fetchone()[0]
+        waiting = mail_store.threads_waiting_to_sync(scope)
+        assert waiting == {**{t: {e} for t, e in entries.items()}, by_header["thread_id"]: {header_entry}}
+        assert mail_store.threads_waiting_to_sync(store.scope(principals[0].id)) == {}  # Ken's entries are Ken's
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)  # the SQL the read runs, its arguments filled in
+        mail_store.threads_waiting_to_sync(scope)
+        store.db.set_trace_callback(None)
+        read = [sql for sql in statements if "FROM outbox" in sql]
+        assert len(read) == 1
+        plan = [str(r[3]) for r in store.db.execute("EXPLAIN QUERY PLAN " + read[0])]
+        looked_up = [step for step in plan if step.startswith(("SCAN m", "SEARCH m"))]
+        assert looked_up and all("remote_id=?" in step or "message_id_header=?" in step for step in looked_up), plan
+    finally:
+        store.close()

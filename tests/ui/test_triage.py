@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtTest import QAbstractItemModelTester
 
 from assistant.domain import Address, Attachment, Message
 from assistant.store import Store
 from assistant.store import mail as mail_store
-from assistant.ui.mail.inbox import ThreadListModel, format_when
+from assistant.ui.mail.inbox import ThreadListModel, ThreadRowDelegate, format_when
 from assistant.ui.mail.reader import Reader
 from assistant.ui.workers import TaskManager
 from tests.ui.conftest import BASE, add_principal, add_thread
-from tests.ui.test_inbox_actions import three_threads
+from tests.ui.test_inbox_actions import outbox_ops, three_threads
 
 
 def click_row(qtbot, inbox, row: int) -> None:
@@ -54,6 +55,41 @@ def test_switching_principal_shows_the_top_thread_without_marking_it_read(make_w
     settle(qtbot, window)
     assert unread_in_store(ws, ken.id, "Ken matter 0") == 0
     assert inbox.model.thread_at(1).unread_count == 1
+
+
+def test_switching_principal_paints_the_list_before_the_worker_runs_what_the_switch_set_off(make_window, workspace,
+                                                                                            qtbot):
+    """The reader's thread and the other tabs' pages are read once the new list is on screen, not beside its
+    painting (where they take turns at the interpreter with the GUI thread)."""
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() > 0)
+    settle(qtbot, window)
+    viewport = window.inbox.threads.viewport()
+    paints: list[int] = []
+
+    class Count(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802
+            if watched is viewport and event.type() == QEvent.Type.Paint:
+                paints.append(1)
+            return False
+
+    counter = Count()
+    viewport.installEventFilter(counter)
+    window.select_principal(ken.id)
+    ran_after: list[int] = []
+    window.tasks.run(lambda _store: ran_after.append(len(paints)))  # queued behind what the switch set off
+    qtbot.waitUntil(lambda: bool(ran_after), timeout=3000)
+    assert ran_after[0] >= 1  # the list was painted before the worker took it up
+    assert inbox_subjects(window)[0] == "Ken matter 0"
+    qtbot.waitUntil(lambda: window.inbox.reader.subject.text() == "Ken matter 0")
+    assert not window.tasks.held
+    viewport.removeEventFilter(counter)
+
+
+def inbox_subjects(window) -> list[str]:
+    return [t.subject for t in window.inbox.model.rows]
 
 
 def test_u_on_the_open_thread_is_not_undone_by_the_reader(make_window, workspace, qtbot):
@@ -147,6 +183,108 @@ def test_archive_and_delete_move_the_selection_to_the_next_thread(qtbot, tmp_pat
     assert inbox.reader.placeholder.isVisible()
 
 
+def test_archive_takes_the_thread_out_and_opens_the_next_before_the_worker_writes(qtbot, tmp_path, make_window):
+    """``e`` answers at once: the row leaves and the one below opens while the worker is still held; the worker's
+    write then updates the list in place (no reset) and the store has the move."""
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    tester = QAbstractItemModelTester(inbox.model, QAbstractItemModelTester.FailureReportingMode.Warning)
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    click_row(qtbot, inbox, 0)
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Travel plans")
+    settle(qtbot, window)
+    resets = []
+    inbox.model.modelReset.connect(lambda: resets.append(1))
+    window.tasks.hold(at_most_s=5)  # nothing the key sets off runs on the worker yet
+    inbox.threads.setFocus()
+    qtbot.keyClicks(inbox.threads, "e")
+    assert [t.subject for t in inbox.model.rows] == ["Board dinner", "Budget for Q3"]
+    assert inbox.model.thread_at(inbox.threads.currentIndex().row()).subject == "Board dinner"
+    assert inbox.reader.thread_id == inbox.model.thread_at(0).id
+    assert [op for op, _ in outbox_ops(ws)] == []  # not written yet
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        window.tasks.release()
+    settle(qtbot, window)
+    assert [op for op, _ in outbox_ops(ws)] == ["move"]
+    assert [t.subject for t in inbox.model.rows] == ["Board dinner", "Budget for Q3"]
+    assert inbox.model.thread_at(inbox.threads.currentIndex().row()).subject == "Board dinner"
+    assert not resets  # the store's answer was the list already shown: rows updated, not reset
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Board dinner")
+    del tester
+
+
+def test_a_reread_with_the_same_threads_updates_rows_in_place_and_shows_the_open_thread_again(make_window, workspace,
+                                                                                               qtbot):
+    """A new message in the thread being read, at the top already: the list is updated, not reset, and the reader
+    reads the thread again."""
+    ws, ann, _ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.reader.subject.text() == "Ann matter 0")
+    settle(qtbot, window)
+    store = Store(ws)
+    account = next(a for a in store.accounts() if a.principal_id == ann.id)
+    mail_store.upsert_message(store.scope(ann.id), Message(
+        principal_id=ann.id, account_id=account.id, remote_id="ann0-late", subject="Re: Ann matter 0",
+        sender=Address("Late", "late@example.org"), date_utc=BASE + timedelta(minutes=30),
+        message_id_header="<ann0-late@example.org>", in_reply_to="<ann0-0@example.org>", body_text="One more",
+    ))
+    store.close()
+    resets, refreshed = [], []
+    inbox.model.modelReset.connect(lambda: resets.append(1))
+    real = inbox.reader.refresh_thread
+    inbox.reader.refresh_thread = lambda thread: refreshed.append(thread.id) or real(thread)
+    top = inbox.model.thread_at(0)
+    inbox.model.reload()
+    assert not resets
+    assert inbox.model.thread_at(0).id == top.id and inbox.model.thread_at(0).message_count == top.message_count + 1
+    assert refreshed == [top.id]
+    settle(qtbot, window)
+
+
+def test_a_move_that_fails_brings_the_thread_back(qtbot, tmp_path, make_window, monkeypatch):
+    from assistant.core.errors import InvalidInput
+    from assistant.ui.mail import actions
+
+    def refuse(*_args, **_kwargs):
+        raise InvalidInput("no archive folder")
+
+    monkeypatch.setattr(actions, "_move", refuse)
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    inbox.threads.select_row(0)
+    inbox.threads.setFocus()
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        qtbot.keyClicks(inbox.threads, "e")
+    settle(qtbot, window)
+    assert [t.subject for t in inbox.model.rows] == ["Travel plans", "Board dinner", "Budget for Q3"]
+    assert "no archive folder" in window.notice.text()
+
+
+def test_archive_in_all_mail_leaves_the_thread_listed(qtbot, tmp_path, make_window):
+    ws, _maildir, ann_id = three_threads(tmp_path)
+    window = make_window(ws)
+    window.select_principal(ann_id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3)
+    inbox.select_folder(None)  # All mail: archived threads stay in it
+    inbox.threads.select_row(0)
+    inbox.threads.setFocus()
+    window.tasks.hold(at_most_s=5)
+    qtbot.keyClicks(inbox.threads, "e")
+    assert inbox.model.rowCount() == 3
+    with qtbot.wait_signal(window.inbox_actions.changed, timeout=5000):
+        window.tasks.release()
+    settle(qtbot, window)
+    assert [t.subject for t in inbox.model.rows] == ["Travel plans", "Board dinner", "Budget for Q3"]
+
+
 # -- the thread list -----------------------------------------------------------------------------------------------------
 def test_a_thread_row_says_who_what_when_and_its_state_in_two_lines(make_window, tmp_path, qtbot):
     from assistant.ui.mail.inbox import ThreadRowDelegate
@@ -184,6 +322,35 @@ def test_a_thread_row_says_who_what_when_and_its_state_in_two_lines(make_window,
     assert {"flag", "attachment"} <= set(pieces) and "pending" not in pieces
     assert pieces["subject"].rect.top() > pieces["who"].rect.bottom()  # a second line
     assert "Bob Stone" in inbox.model.index(0, ThreadListModel.SUBJECT).data(Qt.ItemDataRole.AccessibleTextRole)
+
+
+def test_a_repaint_lays_out_no_row_again_but_a_changed_row_is_laid_out_afresh(make_window, workspace, qtbot,
+                                                                              monkeypatch):
+    ws, ann, _ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    inbox = window.inbox
+    qtbot.waitUntil(lambda: inbox.model.rowCount() > 1)
+    view, delegate = inbox.threads, inbox.threads.itemDelegate()
+    assert isinstance(delegate, ThreadRowDelegate)
+    laid_out: list[int] = []
+    real = delegate.pieces
+    monkeypatch.setattr(delegate, "pieces", lambda thread, rect, font: laid_out.append(thread.id) or real(thread, rect,
+                                                                                                           font))
+    view.viewport().repaint()
+    assert laid_out == []  # the rows shown were laid out when first painted: nothing measured or elided again
+    view.select_row(1)
+    view.viewport().repaint()
+    assert laid_out == []  # the selection moved: the same pieces, other colours
+    changed = inbox.model.thread_at(0)
+    assert changed is not None and changed.unread_count
+    inbox.model.note_message_read(changed.id)  # the row's weight changes: laid out again
+    view.viewport().repaint()
+    assert laid_out == [changed.id]
+    fresh = ThreadRowDelegate(inbox.model)
+    rect = view.visualRect(inbox.model.index(0, 0))
+    assert [(p.kind, p.text, p.rect) for p in fresh.laid_out(changed, rect, view.font())] == [
+        (p.kind, p.text, p.rect) for p in real(changed, rect, view.font())]  # kept pieces are where the row is
 
 
 def test_dates_today_are_relative():

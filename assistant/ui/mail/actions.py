@@ -139,13 +139,18 @@ class InboxActions(QObject):
         principal = self._inbox.model.principal_of(thread)
         return principal if principal is not None and principal.id == thread.principal_id else None
 
-    def _run_on_threads(self, verb: str, per_thread: Callable[[Store, int, Thread, list[Message]], list[Change]]
-                        ) -> None:
+    def _run_on_threads(self, verb: str, per_thread: Callable[[Store, int, Thread, list[Message]], list[Change]],
+                        moves_to: str = "") -> None:
         """Apply ``per_thread`` to each selected thread on the worker, as the thread's own principal; mark what waits
-        for the sync and put the changes on the undo stack as one entry."""
+        for the sync and put the changes on the undo stack as one entry. ``moves_to``: the role of the folder the
+        threads are moved to; when that takes them out of the list shown they leave it at once and the next thread
+        opens, before the worker writes (the list is read again when it has; a failed move brings them back)."""
         owned = [(t, p) for t in self.selected_threads() if (p := self.thread_principal(t)) is not None]
         if not owned:
             return
+        taken_out = bool(moves_to) and self._inbox.leaves_list_when_moved_to(moves_to)
+        if taken_out:
+            self._inbox.take_out({t.id for t, _p in owned if t.id is not None})
         names = list(dict.fromkeys(p.name for _t, p in owned))  # whose threads, in list order
 
         def work(store: Store) -> dict[int, list[Change]]:
@@ -168,7 +173,12 @@ class InboxActions(QObject):
                 self.status_message.emit(f"{text} — waiting to sync")
             self.changed.emit()
 
-        self._tasks.run(work, on_done=done, on_error=lambda e: self.status_message.emit(describe_error(e)))
+        def failed(error: BaseException) -> None:
+            self.status_message.emit(describe_error(error))
+            if taken_out:  # back in the list, as the store still has them
+                self.changed.emit()
+
+        self._tasks.run(work, on_done=done, on_error=failed)
 
     def _mark_pending(self, entries: dict[int, list[int]]) -> None:
         for thread_id, ids in entries.items():
@@ -222,7 +232,7 @@ class InboxActions(QObject):
             return [_move(store, principal_id, m, "archive", came_from[0])
                     for m in messages if (came_from := [f for f in m.folders if f in here])]
 
-        self._run_on_threads("Archived", archive)
+        self._run_on_threads("Archived", archive, moves_to="archive")
 
     def delete(self) -> None:
         folder = self._inbox.model.folder
@@ -232,7 +242,7 @@ class InboxActions(QObject):
             return [_move(store, principal_id, m, "trash", folder if folder in m.folders else m.folders[0])
                     for m in messages if m.folders and not (trash & set(m.folders))]
 
-        self._run_on_threads("Moved to trash", delete)
+        self._run_on_threads("Moved to trash", delete, moves_to="trash")
 
     def toggle_read(self) -> None:
         def toggle(store: Store, principal_id: int, _t: Thread, messages: list[Message]) -> list[Change]:

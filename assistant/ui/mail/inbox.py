@@ -4,6 +4,8 @@ In the All-principals list every row carries its principal's colour chip and nam
 reader, read state, replies, archive and the other keys — acts as the thread's own principal, never another's."""
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     Qt,
@@ -53,6 +57,7 @@ ATTACHMENT_MARK = "\U0001F4CE"  # 📎
 UNREAD_MARK = "\u25CF"  # ●
 PENDING_MARK = "\u23F3"  # ⏳
 FolderIdRole = Qt.ItemDataRole.UserRole + 2
+FolderRoleRole = Qt.ItemDataRole.UserRole + 5  # the folder's role ("inbox", "archive", "trash", …) or None
 ThreadRole = Qt.ItemDataRole.UserRole + 3  # the Thread itself, for the row's painter
 PrincipalRole = Qt.ItemDataRole.UserRole + 4  # the thread's own Principal
 INBOXES = "\x00inboxes"  # the All-principals folder list's "Inbox": every principal's inbox folders, not a remote id
@@ -88,6 +93,7 @@ class ThreadListModel(RowTableModel[Thread]):
 
     SUBJECT, PARTICIPANTS, DATE, MARKERS = range(4)
     headers = ("Subject", "From", "Date", "")
+    threads_updated = Signal(object)  # ids of the threads whose rows :meth:`reload` updated in place
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -193,12 +199,45 @@ class ThreadListModel(RowTableModel[Thread]):
         return self._search
 
     def reload(self) -> None:
-        """Re-read as many rows as are loaded now (after a sync), from the top."""
+        """Re-read as many rows as are loaded now (after a sync or an action), from the top.
+
+        When the threads listed are the same, in the same order (an action that changed a flag, or one whose rows
+        :meth:`remove_threads` took out already), perhaps with more below, the rows are updated and appended instead
+        of reset: the view keeps its selection and scroll and repaints only; :attr:`threads_updated` says which threads
+        changed. Anything else resets."""
         keep = max(PAGE_SIZE, len(self.rows))
-        with self.resetting():
-            self._search = ""
-            self.rows = self._page(0, keep)
-            self._exhausted = len(self.rows) < keep
+        page = self._page(0, keep)
+        old_ids = [t.id for t in self.rows]
+        if self._search or [t.id for t in page[:len(old_ids)]] != old_ids:
+            with self.resetting():
+                self._search = ""
+                self.rows = page
+                self._exhausted = len(self.rows) < keep
+            return
+        changed = {new.id for old, new in zip(self.rows, page, strict=False) if old != new and new.id is not None}
+        self._exhausted = len(page) < keep
+        count = len(self.rows)
+        self.rows[:count] = page[:count]
+        if count:
+            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, self.columnCount() - 1))
+        if len(page) > count:
+            self.beginInsertRows(QModelIndex(), count, len(page) - 1)
+            self.rows.extend(page[count:])
+            self.endInsertRows()
+        if changed:
+            self.threads_updated.emit(changed)
+
+    def remove_threads(self, thread_ids: set[int]) -> None:
+        """Take these threads' rows out (an action moved them out of the list shown) without reading or resetting;
+        the next :meth:`reload` says what the store has."""
+        rows = [row for row, t in enumerate(self.rows) if t.id in thread_ids]
+        while rows:  # each run of adjacent rows at once, from the bottom up
+            last = first = rows.pop()
+            while rows and rows[-1] == first - 1:
+                first = rows.pop()
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self.rows[first:last + 1]
+            self.endRemoveRows()
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:
         return not parent.isValid() and not self._exhausted and not self._fetching
@@ -336,9 +375,12 @@ class ThreadRowDelegate(QStyledItemDelegate):
     CHIP = 8  # the principal's colour chip, in the tag
     TAG_PAD = 5  # inside the tag, left and right
 
+    CACHED_ROWS = 2000  # rows whose laid-out pieces are kept (a few screens of each list shown lately)
+
     def __init__(self, model: ThreadListModel, parent=None):
         super().__init__(parent)
         self._model = model
+        self._laid_out: OrderedDict[tuple, list[RowPiece]] = OrderedDict()  # by everything a row's pieces depend on
         self._bold_fonts: dict[str, QFont] = {}
         self._widest_names: dict[tuple[str, tuple[str, ...]], int] = {}  # the tag column's width, by font and names
 
@@ -408,6 +450,33 @@ class ThreadRowDelegate(QStyledItemDelegate):
             pieces.append(RowPiece("snippet", QRect(left + used, second, width - used, line), snippet))
         return pieces
 
+    def laid_out(self, thread: Thread, rect: QRect, font: QFont) -> list[RowPiece]:
+        """:meth:`pieces`, kept per row: a repaint (the selection moving, a row taken out above, scrolling back, a list
+        re-read with the same threads) measures and elides nothing again. Keyed by everything the pieces depend on —
+        the thread's shown fields, its principal, the row's size and font, the minute (relative dates move on) — so a
+        changed row is laid out afresh."""
+        model = self._model
+        principal = model.principal_of(thread)
+        key = (
+            thread.id, thread.subject, tuple(thread.participants), thread.message_count, thread.unread_count,
+            thread.is_flagged, thread.has_attachments, thread.snippet, thread.last_date_utc,
+            thread.id in model.pending_thread_ids, rect.width(), rect.height(), font.key(),
+            int(time.time() // 60),
+            None if principal is None else (principal.name, principal.colour, principal.timezone,
+                                            tuple(principal.addresses)),
+            tuple(p.name for p in model.listed_principals()) if model.all_principals else None,
+        )
+        pieces = self._laid_out.get(key)
+        if pieces is None:
+            pieces = self.pieces(thread, QRect(0, 0, rect.width(), rect.height()), font)
+            self._laid_out[key] = pieces
+            if len(self._laid_out) > self.CACHED_ROWS:
+                self._laid_out.popitem(last=False)
+        else:
+            self._laid_out.move_to_end(key)
+        x, y = rect.left(), rect.top()
+        return [RowPiece(p.kind, p.rect.translated(x, y), p.text, p.colour) for p in pieces]
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         thread = index.data(ThreadRole)
         if not isinstance(thread, Thread):
@@ -432,7 +501,7 @@ class ThreadRowDelegate(QStyledItemDelegate):
                                            else QPalette.ColorRole.Highlight))
             painter.drawEllipse(option.rect.left() + self.PAD + (self.GUTTER - size) // 2 - 2,
                                 option.rect.top() + self.PAD + (line - size) // 2, size, size)
-        for piece in self.pieces(thread, option.rect, font):
+        for piece in self.laid_out(thread, option.rect, font):
             if piece.kind == "tag":
                 self._paint_tag(painter, piece, font, ink, selected)
                 continue
@@ -539,6 +608,7 @@ class InboxView(QWidget):
     USER, PREVIEW, REFRESH = "user", "preview", "refresh"  # who moved the selection
     thread_principal_changed = Signal(object)  # the Principal whose thread the reader now shows
     ADVANCE_LOOKAHEAD = 200  # rows below (and above) the current one remembered across a reset, to advance to
+    PAINT_FIRST_MS = 300  # how long the worker waits at most for a switched list's first paint
 
     def __init__(self, store: Store, tasks: TaskManager, parent=None):
         super().__init__(parent)
@@ -548,6 +618,8 @@ class InboxView(QWidget):
         self.threads.setModel(self.model)
         self.reader = Reader(tasks, self)
         self._store = store
+        self._tasks = tasks
+        self._holding = False  # the worker waits for the list's next paint (:meth:`_paint_first`)
         self.folders = QListWidget(self)
         self.folders.setObjectName("folders")
         self.folders.setAccessibleName("Folders")
@@ -575,6 +647,7 @@ class InboxView(QWidget):
         self.threads.pressed.connect(lambda _index: self.reader.start_reading())
         self.model.modelAboutToBeReset.connect(self.on_model_about_to_be_reset)
         self.model.modelReset.connect(self.on_model_reset)
+        self.model.threads_updated.connect(self.on_threads_updated)
         self.reader.message_marked_read.connect(lambda thread_id, _message_id: self.model.note_message_read(thread_id))
         self.splitter.setSizes([100, 460, 520])
         self._minute = QTimer(self)  # "12 min ago" moves on
@@ -590,7 +663,29 @@ class InboxView(QWidget):
         finally:
             self._selection_by = before
 
+    def _paint_first(self) -> None:
+        """Another principal's list is about to show: the work the switch sets off on the worker (this thread's
+        messages, the other tabs' pages) waits until the list is painted, at most :attr:`PAINT_FIRST_MS`. Run beside
+        the painting, it takes turns at the interpreter with the GUI thread and the list shows later by its length."""
+        if self._holding or not self.threads.isVisible() or not self._tasks.hold(self.PAINT_FIRST_MS / 1000):
+            return
+        self._holding = True
+        self.threads.viewport().installEventFilter(self)
+        QTimer.singleShot(self.PAINT_FIRST_MS, self._painted)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if self._holding and event.type() == QEvent.Type.Paint and watched is self.threads.viewport():
+            QTimer.singleShot(0, self._painted)  # once this repaint has ended
+        return False
+
+    def _painted(self) -> None:
+        if self._holding:
+            self._holding = False
+            self.threads.viewport().removeEventFilter(self)
+            self._tasks.release()
+
     def set_principal(self, principal: Principal | None) -> None:
+        self._paint_first()
         self.reader.clear()
         self.reader.show_owner(False)
         with self._selecting(self.PREVIEW):
@@ -602,6 +697,7 @@ class InboxView(QWidget):
 
     def show_all_principals(self, principals: list[Principal]) -> None:
         """Every principal's inbox in one list, newest first, each row tagged with its principal."""
+        self._paint_first()
         self.reader.clear()
         self.reader.show_owner(True)
         with self._selecting(self.PREVIEW):
@@ -633,6 +729,7 @@ class InboxView(QWidget):
             for f in mail_store.folders(self._store.scope(principal.id)):
                 item = QListWidgetItem(f.name or f.remote_id)
                 item.setData(FolderIdRole, f.remote_id)
+                item.setData(FolderRoleRole, f.role)
                 item.setToolTip(f.role or f.remote_id)
                 self.folders.addItem(item)
                 if f.role == "inbox" and chosen is None:
@@ -711,6 +808,44 @@ class InboxView(QWidget):
                     self.threads.select_row(rows[thread_id])
                 return
         self.reader.clear()
+
+    def on_threads_updated(self, thread_ids: set[int]) -> None:
+        """Rows re-read in place (no reset): the thread being read is shown again if it changed, as after a reset."""
+        row = self.threads.currentIndex().row()
+        thread = self.model.thread_at(row)
+        if thread is not None and thread.id in thread_ids and self.reader.thread_id == thread.id:
+            self.reader.refresh_thread(thread)
+
+    def leaves_list_when_moved_to(self, role: str) -> bool:
+        """Whether threads moved to the folder of ``role`` ("archive", "trash") leave the list shown: every list of
+        one folder but that one's, and the All-principals inboxes; not All mail, nor search results."""
+        if self.model.search_query:
+            return False
+        if self.model.all_principals:
+            return self.model.inbox_only
+        if self.model.folder is None:
+            return False
+        item = self.folders.currentItem()
+        if item is None or item.data(FolderIdRole) != self.model.folder:
+            return False
+        return item.data(FolderRoleRole) != role
+
+    def take_out(self, thread_ids: set[int]) -> None:
+        """Threads an action moves out of the list leave it now, before the store has them moved: if the thread being
+        read is one of them, the nearest one below (else above) that stays is selected and opened, as the user's own
+        choice (``e e e`` triages). The store's answer comes by :meth:`ThreadListModel.reload` after."""
+        rows = self.model.rows
+        current = self.threads.currentIndex().row()
+        if 0 <= current < len(rows) and rows[current].id in thread_ids:
+            below = [r for r in range(current + 1, len(rows)) if rows[r].id not in thread_ids]
+            above = [r for r in range(current - 1, -1, -1) if rows[r].id not in thread_ids]
+            if below or above:
+                with self._selecting(self.USER):
+                    self.threads.select_row((below or above)[0])
+            else:
+                self.threads.selectionModel().clear()
+                self.reader.clear()
+        self.model.remove_threads(thread_ids)
 
     def on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         thread = self.model.thread_at(current.row()) if current.isValid() else None
