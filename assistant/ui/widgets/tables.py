@@ -92,7 +92,9 @@ def fit_columns(table: QTableView, model: RowTableModel[Any], widest: Mapping[in
     be fitted this way too (Qt counts all its rows as in view)."""
     header = table.horizontalHeader()
     metrics = table.fontMetrics()
-    margin = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1)
+    # the delegate's text margins, the grid line, and a pixel for the fraction horizontalAdvance rounds away (as
+    # QTableView.sizeHintForColumn gives)
+    margin = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1) + 1
     margin += 1 if table.showGrid() else 0
     rows = model.rows[:max(0, sample)]
     extra = extra or {}
