@@ -570,3 +570,44 @@ def test_showing_the_today_tab_reads_only_the_rows_it_paints(make_window, worksp
     assert rows_read and 0 < last_painted < 100
     assert max(rows_read) <= last_painted
     assert [today.table.columnWidth(c) for c in (0, 1, 3, 4, 5)] == widths  # not sized again on showing
+
+
+def test_showing_today_with_many_notifications_makes_no_line_again(make_window, workspace, qtbot, monkeypatch):
+    """Issue 17: at scale a thousand missed reminders land in the notification list at start, and showing the Today
+    tab laid out every one, making each line again (the laptop's zone looked up from the disk for each): half a
+    second. Each line is made once, with the zone Today last read; the list is laid out a hundred rows at a time."""
+    from assistant.ui.reminders import notifications as notifications_module
+
+    ws, ann, _ken = workspace
+    window = make_window(ws, size=(1280, 720))
+    today = window.today
+    due = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+    for n in range(600):
+        today.notifications.add(NotificationItem(ann.id, "Ann", f"Ann — Missed {n}", f"Chase invoice {n}", "", n + 1,
+                                                 due, "America/New_York", missed=True))
+    zone_lookups: list[int] = []
+    real = notifications_module.timezones.assistant_zone_name
+    monkeypatch.setattr(notifications_module.timezones, "assistant_zone_name",
+                        lambda: zone_lookups.append(1) or real())
+    made: list[int] = []  # the items whose line was made (not found made already)
+    real_line = getattr(notifications_module.NotificationListModel, "line", None)
+
+    def line(model, item):
+        if id(item) not in model._lines:
+            made.append(id(item))
+        return real_line(model, item)
+
+    monkeypatch.setattr(notifications_module.NotificationListModel, "line", line, raising=False)
+    window.views.setCurrentWidget(today)
+    qtbot.waitUntil(lambda: today.notification_list.viewport().isVisible())
+    qtbot.wait(300)  # painted, and the list laid out in its batches
+    assert today.notification_list.model().index(0, 0).data().startswith("Ann — Missed 599: Chase invoice 599")
+    assert zone_lookups == []
+    assert len(made) == len(set(made)) <= 600  # each line made once
+    made.clear()
+    window.views.setCurrentWidget(window.inbox)
+    qtbot.wait(50)
+    window.views.setCurrentWidget(today)
+    qtbot.waitUntil(lambda: today.notification_list.viewport().isVisible())
+    qtbot.wait(300)
+    assert made == [] and zone_lookups == []  # not again

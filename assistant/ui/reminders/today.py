@@ -157,6 +157,10 @@ class TodayView(QWidget):
         self.notification_list.setAccessibleName("Notifications")
         self.notification_list.setModel(notifications)
         self.notification_list.setWordWrap(True)
+        # laid out a hundred rows at a time, between paints: a thousand missed reminders at start need not all be
+        # measured before the tab is first painted
+        self.notification_list.setLayoutMode(QListView.LayoutMode.Batched)
+        self.notification_list.setBatchSize(100)
 
         self.open_button = QPushButton("&Open", self)
         self.open_button.clicked.connect(self.on_open)
@@ -255,6 +259,7 @@ class TodayView(QWidget):
                 lane.meetings = kept.get(lane.principal_id, [])
             timeline.problems = previous.problems
         self.model.colours = {lane.principal_id: lane.colour for lane in timeline.lanes}
+        self.notifications.set_assistant_zone(zone)
         self.model.set_rows(rows, zone)
         self._show_timeline(timeline)
         self._fit_columns(timeline)
