@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -215,6 +216,10 @@ class CardDelegate(QStyledItemDelegate):
     HEIGHT = 84
     link_clicked = Signal(object)  # the Card whose ↗ was clicked
 
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self._pending: dict[str, tuple[QStyleOptionViewItem, Card, str, bool, bool, float]] = {}
+
     @staticmethod
     def link_rect(rect: QRect) -> QRect:
         inner = rect.adjusted(4, 3, -4, -3).adjusted(10, 6, -8, -6)
@@ -253,7 +258,21 @@ class CardDelegate(QStyledItemDelegate):
                f"{c.estimate_min}:{sum(i.done for i in c.checklist)}/{len(c.checklist)}:{c.labels}:{rect.width()}x"
                f"{rect.height()}@{ratio}:{selected}:{option.palette.cacheKey()}:{option.font.key()}")
         pixmap = QPixmap()
-        if not QPixmapCache.find(key, pixmap):
+        if QPixmapCache.find(key, pixmap):
+            painter.drawPixmap(rect.topLeft(), pixmap)
+            return
+        painter.save()
+        self.draw_card(painter, rect, option, c, zone, overdue, selected)
+        painter.restore()
+        # into the cache after this paint, not before it: the first showing waits for no pixmap
+        if not self._pending:
+            QTimer.singleShot(0, self._fill_cache)
+        self._pending[key] = (QStyleOptionViewItem(option), c, zone, overdue, selected, ratio)
+
+    def _fill_cache(self) -> None:
+        pending, self._pending = self._pending, {}
+        for key, (option, c, zone, overdue, selected, ratio) in pending.items():
+            rect = option.rect
             pixmap = QPixmap(max(1, round(rect.width() * ratio)), max(1, round(rect.height() * ratio)))
             pixmap.setDevicePixelRatio(ratio)
             pixmap.fill(Qt.GlobalColor.transparent)
@@ -261,7 +280,6 @@ class CardDelegate(QStyledItemDelegate):
             self.draw_card(card_painter, QRect(0, 0, rect.width(), rect.height()), option, c, zone, overdue, selected)
             card_painter.end()
             QPixmapCache.insert(key, pixmap)
-        painter.drawPixmap(rect.topLeft(), pixmap)
 
     def draw_card(self, painter: QPainter, area: QRect, option: QStyleOptionViewItem, c: Card, zone: str,
                   overdue: bool, selected: bool) -> None:
