@@ -348,7 +348,7 @@ class Probe:
         # switch tab: Ctrl+<n> from the inbox to the Calendar week, Board, Calls, Today; painted with what it loaded
         tabs = [(name, page) for name, page in (("calendar", w.calendar), ("board", getattr(w.board, "view", w.board)),
                                                ("calls", getattr(w.calls, "view", w.calls)), ("today", w.today))
-                if w.views.indexOf(page) >= 0]
+                if w.views.indexOf(page) >= 0 and (not self.args.tabs or name in self.args.tabs.split(","))]
         state["tab_times"] = {name: [] for name, _ in tabs}
 
         def tab_prepare(rep: int) -> None:
@@ -404,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated interaction names")
     parser.add_argument("--queries", default="zorblax,brastok,quintrel,grindalf")
+    parser.add_argument("--tabs", default="", help="switch_tab: only these tabs (calendar,board,calls,today)")
     parser.add_argument("--settle-s", type=float, default=20.0)
     parser.add_argument("--profile", metavar="PREFIX",
                         help="cProfile the GUI thread while each interaction is timed: PREFIX.<name> per interaction")

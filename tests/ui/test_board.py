@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import QMimeData, QModelIndex, Qt
+from PySide6.QtGui import QPixmapCache
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QDialog
 
@@ -335,3 +336,40 @@ def test_board_keys_are_in_the_palette_and_the_sheet_and_run_from_there(boards, 
     palette.run_current()
     qtbot.waitUntil(lambda: view.column_of(dentist.id) == "Doing" and not window.tasks.busy)
     assert stored(ws, ann.id)["Doing"] == ["Ann: renew passport", "Ann: book dentist"]
+
+
+def test_showing_the_board_again_draws_only_the_cards_that_changed(boards, make_window, qtbot, monkeypatch):
+    """Issue 17: every showing of the Board tab drew every card in sight again (its text measured, split and
+    elided). A card is drawn once into the pixmap cache and drawn again only when it changed."""
+    ws, ann, _ken = boards
+    from assistant.ui.board import view as board_view
+
+    drawn: list[str] = []  # the titles laid out (split into lines that fit) to be drawn
+    real = board_view._split_line
+
+    def recording(text, *args):
+        drawn.append(text)
+        return real(text, *args)
+
+    monkeypatch.setattr(board_view, "_split_line", recording)
+    QPixmapCache.clear()  # the same cards drawn by another test are in it
+    window = open_board(make_window, ws, qtbot)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: sum(len(t) for t in window.board.titles().values()) == 3 and not window.tasks.busy)
+    qtbot.waitUntil(lambda: {"Ann: book dentist", "Ann: quarterly taxes", "Ann: renew passport"} <= set(drawn))
+    window.views.setCurrentWidget(window.inbox)
+    qtbot.wait(50)
+    drawn.clear()
+    window.views.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: window.board.isVisible())
+    for widget in window.board.column_widgets:
+        widget.view.viewport().repaint()  # painted now, from the cache
+    assert drawn == []
+
+    store = Store(ws)
+    card = next(c for c in board_store.cards(store.scope(ann.id)) if c.title == "Ann: renew passport")
+    board.edit_task(store, ann.id, card.id, title="Ann: renew passport and visa")
+    store.close()
+    window.board.reload()
+    qtbot.waitUntil(lambda: "Ann: renew passport and visa" in drawn)
+    assert set(drawn) == {"Ann: renew passport and visa"}  # the others came from the cache

@@ -373,19 +373,49 @@ def test_talk_time_is_summed_on_the_worker_and_shown(make_window, call_workspace
         assert side_list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff and side_list.wordWrap()
 
 
-def test_a_hidden_calls_tab_fits_its_columns_when_shown(make_window, call_workspace, qtbot):
+def test_showing_the_calls_tab_reads_only_the_rows_it_paints(make_window, call_workspace, qtbot, monkeypatch):
+    """Issue 17: the tab's first showing after a principal switch fitted its columns through Qt, which asked the
+    model every role of the rows in view and 60 more (250 ms of the GUI thread at scale). The columns are fitted from
+    the page's text when it arrives, behind another tab too; showing the tab then reads only the rows it paints."""
     ws, ann, ken = call_workspace
-    window = make_window(ws)
+    store = Store(ws)
+    start = datetime.now(UTC) - timedelta(days=1)
+    for n in range(150):
+        call_store.add_call(store.scope(ann.id), Call(
+            principal_id=ann.id, direction=CallDirection.OUTGOING, number_raw=f"212 555 {1000 + n}",
+            caller_name=f"Caller number {n}", started_utc=start - timedelta(minutes=n), duration_s=60))
+    store.close()
+    window = make_window(ws, size=(1280, 720))
     window.select_principal(ken.id)
     qtbot.waitUntil(lambda: not window.tasks.busy)
     view = window.calls
-    assert not view.isVisible() and view.model.rowCount() == 1
     view.table.setColumnWidth(3, 400)  # as left by another principal's long names
-    window.select_principal(ann.id)  # reloads behind the inbox: the fit waits
-    assert view.table.columnWidth(3) == 400
+    window.select_principal(ann.id)  # behind the inbox: read on the worker, fitted when it arrives
+    qtbot.waitUntil(lambda: view.model.rowCount() == 151 and not window.tasks.busy)
+    assert not view.isVisible()
+    metrics = view.table.fontMetrics()
+    name = view.model.index(0, 3).data()
+    assert metrics.horizontalAdvance(name) < view.table.columnWidth(3) <= 140  # the names fit, within the cap
+    assert metrics.horizontalAdvance(view.model.index(0, 0).data()) < view.table.columnWidth(0)
+    widths = [view.table.columnWidth(c) for c in range(9)]
+
+    rows_read: set[int] = set()
+    ids = {view.model.call_at(r).id: r for r in range(view.model.rowCount())}
+    for hook in ("display", "cell_data"):
+        real = getattr(CallLogModel, hook)
+
+        def recording(model, call, *args, _real=real):
+            rows_read.add(ids[call.id])
+            return _real(model, call, *args)
+
+        monkeypatch.setattr(CallLogModel, hook, recording)
     window.views.setCurrentWidget(view)
-    qtbot.waitUntil(view.isVisible)
-    assert view.table.columnWidth(3) <= 160  # fitted to "Sender 0" on showing, within the column's cap
+    qtbot.waitUntil(lambda: view.table.viewport().isVisible())
+    qtbot.wait(100)  # painted
+    last_painted = view.table.rowAt(view.table.viewport().height() - 1)
+    assert rows_read and 0 < last_painted < 150
+    assert max(rows_read) <= last_painted
+    assert [view.table.columnWidth(c) for c in range(9)][:8] == widths[:8]  # not fitted again on showing
 
 
 def test_a_task_made_from_the_quick_log_shows_on_the_open_board_at_once(make_window, call_workspace, qtbot):

@@ -528,3 +528,86 @@ def test_clicking_a_meeting_opens_it_in_the_calendar_and_clicking_a_due_item_ope
     window.tasks.run(lambda store: actions.create_event(store, ann.id, account_id, summary="Lease review",
                                                         start=start, end=start + timedelta(minutes=30)))
     qtbot.waitUntil(lambda: any(m.summary == "Lease review" for m in timeline.timeline.lanes[0].meetings))
+
+
+def test_showing_the_today_tab_reads_only_the_rows_it_paints(make_window, workspace, qtbot, monkeypatch):
+    """Issue 17: the due list's header sized its columns to their contents each time the tab was shown, asking every
+    role of the first 200 rows (3 s with ten principals at scale, with the timeline). The columns are sized from the
+    rows' text when they arrive; showing the tab reads only the rows it paints."""
+    from assistant.ui.reminders.today import TodayModel
+
+    ws, ann, ken = workspace
+    store = Store(ws)
+    now = datetime.now(UTC)
+    for n in range(120):
+        reminders.add_reminder(store, ann.id, kind="free", text=f"Chase invoice number {n}",
+                               due_utc=now - timedelta(hours=1, minutes=n))
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    today = window.today
+    qtbot.waitUntil(lambda: today.model.rowCount() >= 120 and not window.tasks.busy)
+    assert not today.isVisible()
+    metrics = today.table.fontMetrics()
+    for column in (1, 3, 4, 5):  # fitted to their text when the rows arrived, the tab hidden
+        assert metrics.horizontalAdvance(str(today.model.index(0, column).data())) < today.table.columnWidth(column)
+    assert metrics.horizontalAdvance("Ken") + 16 < today.table.columnWidth(0)  # a lane's name with its colour mark
+    widths = [today.table.columnWidth(c) for c in (0, 1, 3, 4, 5)]  # (2, the text, stretches)
+
+    rows_read: set[int] = set()
+    rows = {id(row): n for n, row in enumerate(today.model.rows)}
+    for hook in ("display", "cell_data"):
+        real = getattr(TodayModel, hook)
+
+        def recording(model, row, *args, _real=real):
+            rows_read.add(rows[id(row)])
+            return _real(model, row, *args)
+
+        monkeypatch.setattr(TodayModel, hook, recording)
+    window.views.setCurrentWidget(today)
+    qtbot.waitUntil(lambda: today.table.viewport().isVisible())
+    qtbot.wait(100)  # painted
+    last_painted = today.table.rowAt(today.table.viewport().height() - 1)
+    assert rows_read and 0 < last_painted < 100
+    assert max(rows_read) <= last_painted
+    assert [today.table.columnWidth(c) for c in (0, 1, 3, 4, 5)] == widths  # not sized again on showing
+
+
+def test_showing_today_with_many_notifications_makes_no_line_again(make_window, workspace, qtbot, monkeypatch):
+    """Issue 17: at scale a thousand missed reminders land in the notification list at start, and showing the Today
+    tab laid out every one, making each line again (the laptop's zone looked up from the disk for each): half a
+    second. Each line is made once, with the zone Today last read; the list is laid out a hundred rows at a time."""
+    from assistant.ui.reminders import notifications as notifications_module
+
+    ws, ann, _ken = workspace
+    window = make_window(ws, size=(1280, 720))
+    today = window.today
+    due = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+    for n in range(600):
+        today.notifications.add(NotificationItem(ann.id, "Ann", f"Ann — Missed {n}", f"Chase invoice {n}", "", n + 1,
+                                                 due, "America/New_York", missed=True))
+    zone_lookups: list[int] = []
+    real = notifications_module.timezones.assistant_zone_name
+    monkeypatch.setattr(notifications_module.timezones, "assistant_zone_name",
+                        lambda: zone_lookups.append(1) or real())
+    made: list[int] = []  # the items whose line was made (not found made already)
+    real_line = getattr(notifications_module.NotificationListModel, "line", None)
+
+    def line(model, item):
+        if id(item) not in model._lines:
+            made.append(id(item))
+        return real_line(model, item)
+
+    monkeypatch.setattr(notifications_module.NotificationListModel, "line", line, raising=False)
+    window.views.setCurrentWidget(today)
+    qtbot.waitUntil(lambda: today.notification_list.viewport().isVisible())
+    qtbot.wait(300)  # painted, and the list laid out in its batches
+    assert today.notification_list.model().index(0, 0).data().startswith("Ann — Missed 599: Chase invoice 599")
+    assert zone_lookups == []
+    assert len(made) == len(set(made)) <= 600  # each line made once
+    made.clear()
+    window.views.setCurrentWidget(window.inbox)
+    qtbot.wait(50)
+    window.views.setCurrentWidget(today)
+    qtbot.waitUntil(lambda: today.notification_list.viewport().isVisible())
+    qtbot.wait(300)
+    assert made == [] and zone_lookups == []  # not again

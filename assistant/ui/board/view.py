@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -30,6 +31,8 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
+    QPixmap,
+    QPixmapCache,
     QUndoCommand,
     QUndoStack,
 )
@@ -69,6 +72,7 @@ CARD_MIME = "application/x-assistant-card"
 CardRole = Qt.ItemDataRole.UserRole + 1
 DUE_FILTERS = [("Any due date", ""), ("Overdue", "overdue"), ("Due today", "today"), ("Due this week", "week")]
 AnyIndex = QModelIndex | QPersistentModelIndex
+LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 @dataclass
@@ -212,6 +216,10 @@ class CardDelegate(QStyledItemDelegate):
     HEIGHT = 84
     link_clicked = Signal(object)  # the Card whose ↗ was clicked
 
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self._pending: dict[str, tuple[QStyleOptionViewItem, Card, str, bool, bool, float]] = {}
+
     @staticmethod
     def link_rect(rect: QRect) -> QRect:
         inner = rect.adjusted(4, 3, -4, -3).adjusted(10, 6, -8, -6)
@@ -233,15 +241,51 @@ class CardDelegate(QStyledItemDelegate):
         return QSize(max(width - 2, 120), self.HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        """A card from the pixmap cache when it was drawn before as it is now (its fields, the time it is due
+        against, the width, selection, palette and font), else drawn once into the cache: showing the Board tab again,
+        scrolling back or selecting another card draws only what changed."""
         c: Card | None = index.data(CardRole)
         if c is None:
             return
         model = index.model()
-        palette = option.palette
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = option.rect.adjusted(4, 3, -4, -3)
+        zone = getattr(model, "zone", "UTC")
+        now = getattr(model, "now", None) or timezones.now_utc()
+        overdue = c.due_utc is not None and c.done_utc is None and c.due_utc < now
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        rect = option.rect
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        key = (f"board-card:{c.id}:{c.title}:{c.priority}:{c.link}:{c.due_utc}:{overdue}:{zone}:{c.rrule}:"
+               f"{c.estimate_min}:{sum(i.done for i in c.checklist)}/{len(c.checklist)}:{c.labels}:{rect.width()}x"
+               f"{rect.height()}@{ratio}:{selected}:{option.palette.cacheKey()}:{option.font.key()}")
+        pixmap = QPixmap()
+        if QPixmapCache.find(key, pixmap):
+            painter.drawPixmap(rect.topLeft(), pixmap)
+            return
+        painter.save()
+        self.draw_card(painter, rect, option, c, zone, overdue, selected)
+        painter.restore()
+        # into the cache after this paint, not before it: the first showing waits for no pixmap
+        if not self._pending:
+            QTimer.singleShot(0, self._fill_cache)
+        self._pending[key] = (QStyleOptionViewItem(option), c, zone, overdue, selected, ratio)
+
+    def _fill_cache(self) -> None:
+        pending, self._pending = self._pending, {}
+        for key, (option, c, zone, overdue, selected, ratio) in pending.items():
+            rect = option.rect
+            pixmap = QPixmap(max(1, round(rect.width() * ratio)), max(1, round(rect.height() * ratio)))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            card_painter = QPainter(pixmap)
+            self.draw_card(card_painter, QRect(0, 0, rect.width(), rect.height()), option, c, zone, overdue, selected)
+            card_painter.end()
+            QPixmapCache.insert(key, pixmap)
+
+    def draw_card(self, painter: QPainter, area: QRect, option: QStyleOptionViewItem, c: Card, zone: str,
+                  overdue: bool, selected: bool) -> None:
+        palette = option.palette
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = area.adjusted(4, 3, -4, -3)
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight) if selected
                             else palette.color(QPalette.ColorRole.Mid), 2 if selected else 1))
         painter.setBrush(palette.color(QPalette.ColorRole.Base))
@@ -257,12 +301,10 @@ class CardDelegate(QStyledItemDelegate):
         metrics = painter.fontMetrics()
         width = inner.width() - (18 if c.link else 0)
         first, rest = _split_line(c.title, metrics, width)
-        painter.drawText(QRect(inner.left(), inner.top(), width, metrics.height()),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, first)
+        painter.drawText(QRect(inner.left(), inner.top(), width, metrics.height()), LEFT_MIDDLE, first)
         if rest:
             painter.drawText(QRect(inner.left(), inner.top() + metrics.height(), width, metrics.height()),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+                             LEFT_MIDDLE, metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
         if c.link:
             painter.drawText(QRect(inner.right() - 14, inner.top(), 14, metrics.height()),
                              Qt.AlignmentFlag.AlignRight, "↗")
@@ -270,19 +312,17 @@ class CardDelegate(QStyledItemDelegate):
         small = painter.fontMetrics()
         y = inner.top() + 2 * metrics.height() + 4
         x = inner.left()
+        quiet = palette.color(QPalette.ColorRole.PlaceholderText)
         parts = []
         if c.due_utc is not None:
-            now = getattr(model, "now", None) or timezones.now_utc()
-            overdue = c.done_utc is None and c.due_utc < now
-            parts.append(("⏰ " + board.due_text(c, getattr(model, "zone", "UTC")),
-                          QColor("#dc2626") if overdue else palette.color(QPalette.ColorRole.PlaceholderText)))
+            parts.append(("⏰ " + board.due_text(c, zone), QColor("#dc2626") if overdue else quiet))
         if c.checklist:
             done = sum(i.done for i in c.checklist)
-            parts.append((f"☑ {done}/{len(c.checklist)}", palette.color(QPalette.ColorRole.PlaceholderText)))
+            parts.append((f"☑ {done}/{len(c.checklist)}", quiet))
         if c.rrule:
-            parts.append(("↻", palette.color(QPalette.ColorRole.PlaceholderText)))
+            parts.append(("↻", quiet))
         if c.estimate_min:
-            parts.append((f"{c.estimate_min} min", palette.color(QPalette.ColorRole.PlaceholderText)))
+            parts.append((f"{c.estimate_min} min", quiet))
         for text, colour in parts:
             painter.setPen(colour)
             width = small.horizontalAdvance(text)
@@ -302,7 +342,6 @@ class CardDelegate(QStyledItemDelegate):
             painter.setPen(QColor("white"))
             painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, label)
             x += width + 4
-        painter.restore()
 
 
 def _label_colour(label: str) -> QColor:

@@ -54,7 +54,7 @@ from assistant.store import calls as call_store
 from assistant.store.changes import Area, Changes
 from assistant.ui.calls.quick_log import QuickLogDialog, QuickLogResult, format_elapsed
 from assistant.ui.widgets.identity import principal_title
-from assistant.ui.widgets.tables import RowTableModel
+from assistant.ui.widgets.tables import RowTableModel, fit_columns
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import TaskManager, describe_error
 
@@ -66,6 +66,8 @@ PAGE = 500
 QUICK_LOG_SHORTCUT = "Ctrl+Shift+L"
 DIRECTION_TEXT = {"in": "↙ in", "out": "↗ out", "missed": "✕ missed", "voicemail": "✉ voicemail"}
 FILTERS = [("All calls", "all"), ("Missed", "missed"), ("Today", "today"), ("This week", "week")]
+# column → its widest fitted width, px (Notes, last, takes the rest; E.164 is hidden unless asked for)
+COLUMN_WIDEST = {0: 132, 1: 82, 2: 82, 3: 140, 4: 124, 6: 64, 7: 80}
 
 
 def talk_text(seconds: int) -> str:
@@ -276,11 +278,6 @@ class CallsView(QWidget):
                 toggle.toggled.connect(lambda shown, c=column: self.table.setColumnHidden(c, not shown))
                 header.addAction(toggle)
         self.column_actions = {a.text(): a for a in header.actions()}
-        # Column widths from the rows in view and 60 more, not all 500: fitting every cell asked the model for each
-        # one, most of a principal switch's time on the GUI thread. A hidden table counts every row as in view, so
-        # behind another tab the fit waits until the tab is shown (showEvent).
-        header.setResizeContentsPrecision(60)
-        self._columns_fitted = True
         self._load_request = 0
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_details(current.row()))
         self.table.doubleClicked.connect(lambda _index: self.on_edit())
@@ -337,16 +334,11 @@ class CallsView(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(240, 200)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._columns_fitted:
-            self._fit_columns()
-
     def _fit_columns(self) -> None:
-        self._columns_fitted = True
-        self.table.resizeColumnsToContents()
-        for column, most in ((0, 132), (1, 82), (2, 82), (3, 140), (4, 124), (6, 64), (7, 80)):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
+        """Widths from the header and the text of the page's first rows, when the page arrives (shown or behind
+        another tab): Qt's own fit asked every role of every cell in view through the delegate on the tab's first
+        showing after a switch, 250 ms of the GUI thread at scale."""
+        fit_columns(self.table, self.model, COLUMN_WIDEST)
         # E.164 repeats the number in another form (the side pane shows it for the selected call): hidden, so the
         # notes fit at 1280 px; the header's menu brings it back.
         self.column_actions["E.164"].setChecked(False)
@@ -410,9 +402,7 @@ class CallsView(QWidget):
 
     def _show_page(self, principal: Principal, calls: list[Call], names: dict[int, str]) -> None:
         self.model.set_calls(calls, principal.timezone, names)
-        self._columns_fitted = False
-        if self.isVisible():
-            self._fit_columns()
+        self._fit_columns()
         self._load_totals(principal)
         if calls:
             self.table.selectRow(0)

@@ -199,17 +199,40 @@ class NotificationListModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.items: list[NotificationItem] = []
+        self.assistant_zone = timezones.assistant_zone_name()
+        # each item's line, made once: a list laid out asks every row's text, several times (a thousand missed
+        # reminders at start, and the laptop's zone looked up for each, made showing the Today tab take half a second)
+        self._lines: dict[int, str] = {}
 
     def add(self, item: NotificationItem) -> None:
         self.beginInsertRows(QModelIndex(), 0, 0)
         self.items.insert(0, item)
         self.endInsertRows()
 
+    def set_assistant_zone(self, zone: str) -> None:
+        """The laptop's zone, as Today read it: the lines are made again when it changed."""
+        if zone != self.assistant_zone:
+            self.assistant_zone = zone
+            self._lines.clear()
+            if self.items:
+                self.dataChanged.emit(self.index(0), self.index(len(self.items) - 1))
+
+    def line(self, item: NotificationItem) -> str:
+        line = self._lines.get(id(item))
+        if line is None:
+            due = timezones.in_zone(item.due_utc, item.principal_timezone)
+            here = timezones.in_zone(item.due_utc, self.assistant_zone)
+            line = (f"{item.title}: {item.body}   [{due:%a %H:%M %Z} · {here:%H:%M %Z} here]" if not item.missed
+                    else f"{item.title}: {item.body}   [{here:%H:%M %Z} here]")
+            self._lines[id(item)] = line
+        return line
+
     def remove_reminder(self, reminder_id: int) -> None:
         for row, item in enumerate(self.items):
             if item.reminder_id == reminder_id:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self.items[row]
+                self._lines.pop(id(item), None)
                 self.endRemoveRows()
                 return
 
@@ -221,10 +244,7 @@ class NotificationListModel(QAbstractListModel):
             return None
         item = self.items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            due = timezones.in_zone(item.due_utc, item.principal_timezone)
-            here = timezones.in_zone(item.due_utc, timezones.assistant_zone_name())
-            return (f"{item.title}: {item.body}   [{due:%a %H:%M %Z} · {here:%H:%M %Z} here]" if not item.missed
-                    else f"{item.title}: {item.body}   [{here:%H:%M %Z} here]")
+            return self.line(item)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{item.principal_name}: {item.body}"
         if role == self.ItemRole:

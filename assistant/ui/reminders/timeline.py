@@ -167,9 +167,17 @@ class TimelineWidget(QWidget):
 
     def x_of(self, instant: datetime) -> float:
         """Where an instant falls on the axis (outside the range shown, beyond its edges)."""
+        return self._axis()(instant)
+
+    def _axis(self) -> Callable[[datetime], float]:
+        """``x_of`` with the axis's ends read once: laying out and painting place every meeting, item and hour on
+        the same axis, and reading its ends for each (the label width, the font's key, the clock) was most of the
+        timeline's time."""
+        left, right = self.plot_left(), self.plot_right()
         start, end = self.range
-        fraction = (instant - start).total_seconds() / max(1.0, (end - start).total_seconds())
-        return self.plot_left() + fraction * (self.plot_right() - self.plot_left())
+        origin = start.timestamp()
+        factor = (right - left) / max(1.0, end.timestamp() - origin)
+        return lambda instant: left + (instant.timestamp() - origin) * factor
 
     def lane_top(self, index: int) -> float:
         return float(self.header_height() + index * self.lane_height())
@@ -181,11 +189,12 @@ class TimelineWidget(QWidget):
     def working_rects(self, index: int) -> list[QRectF]:
         """The lane's business hours, shaded."""
         top, start, end = self.lane_top(index), *self.range
+        x_of = self._axis()
         rects = []
         for s, e in self.lanes[index].working:
             s, e = max(s, start), min(e, end)
             if s < e:
-                rects.append(QRectF(self.x_of(s), top, self.x_of(e) - self.x_of(s), self.lane_height()))
+                rects.append(QRectF(x_of(s), top, x_of(e) - x_of(s), self.lane_height()))
         return rects
 
     def now_x(self) -> float | None:
@@ -216,6 +225,7 @@ class TimelineWidget(QWidget):
         hits: list[Hit] = []
         start, end = self.range
         height = self.lane_height()
+        x_of, left, right = self._axis(), self.plot_left(), self.plot_right()
         for index, lane in enumerate(self.lanes):
             top = self.lane_top(index)
             shown = [m for m in lane.meetings if m.start_utc < end and m.end_utc > start]
@@ -224,20 +234,19 @@ class TimelineWidget(QWidget):
             placed = []
             for m, (row, rows) in zip(shown, lay_out_columns(spans), strict=True):
                 row_height = (area_bottom - area_top) / rows
-                x1, x2 = self.x_of(max(m.start_utc, start)), self.x_of(min(m.end_utc, end))
+                x1, x2 = x_of(max(m.start_utc, start)), x_of(min(m.end_utc, end))
                 placed.append(Hit(QRectF(x1, area_top + row * row_height, max(6.0, x2 - x1 - 1), row_height - 1),
                                   index, meeting=m))
             for hit in placed:
                 following = [h.rect.left() for h in placed
                              if h.rect.top() == hit.rect.top() and h.rect.left() > hit.rect.left()]
-                until = max(hit.rect.right(), min(following, default=self.plot_right()) - 4)
+                until = max(hit.rect.right(), min(following, default=right) - 4)
                 hit.label = QRectF(hit.rect.left() + 6, hit.rect.top(), until - hit.rect.left() - 8, hit.rect.height())
             hits.extend(placed)
             y = top + height - MARKER / 2 - 3
             for item in lane.items:  # overdue since an earlier day, or due after your midnight: at an edge
                 edge = -1 if item["due_utc"] < start else 1 if item["due_utc"] > end else 0
-                x = {-1: self.plot_left() + MARKER / 2 + 1, 1: self.plot_right() - MARKER / 2 - 1}.get(
-                    edge, self.x_of(item["due_utc"]))
+                x = left + MARKER / 2 + 1 if edge < 0 else right - MARKER / 2 - 1 if edge > 0 else x_of(item["due_utc"])
                 hits.append(Hit(QRectF(x - MARKER / 2, y - MARKER / 2, MARKER, MARKER), index, row=item, edge=edge))
         self._hits = hits
 
@@ -295,8 +304,9 @@ class TimelineWidget(QWidget):
         step = next((n for n in (1, 2, 3, 4, 6) if per_hour * n >= fm.horizontalAdvance("00:00") + 10), 6)
         grid, light = QPen(palette.color(roles.Mid)), QPen(palette.color(roles.Midlight), 1, Qt.PenStyle.DotLine)
         bottom = self.lane_top(len(self.lanes))
+        x_of = self._axis()
         for number, (tick, label) in enumerate(ticks):
-            x = self.x_of(tick)
+            x = x_of(tick)
             labelled = number % step == 0
             painter.setPen(grid if labelled else light)
             painter.drawLine(QPointF(x, header - 4 if labelled else header), QPointF(x, bottom))

@@ -48,7 +48,7 @@ from assistant.ui.reminders.scheduler import ReminderScheduler
 from assistant.ui.reminders.timeline import TimelineWidget
 from assistant.ui.reminders.tray import TrayController
 from assistant.ui.style import app_icon, app_icon_path
-from assistant.ui.widgets.tables import RowTableModel
+from assistant.ui.widgets.tables import RowTableModel, fit_columns
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,11 @@ class TodayView(QWidget):
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
+        # Sized from the rows' text when they arrive (_fit_columns), not by the header on every showing: in
+        # ResizeToContents mode Qt asked every role of the first 200 rows through the delegate each time the tab was
+        # shown, most of the time from Ctrl+<n> to painted.
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setResizeContentsPrecision(200)  # sized from the first rows: ten principals' due lists are thousands
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)  # sized with room for the colour mark
         self.table.doubleClicked.connect(self.on_open)
@@ -155,6 +157,10 @@ class TodayView(QWidget):
         self.notification_list.setAccessibleName("Notifications")
         self.notification_list.setModel(notifications)
         self.notification_list.setWordWrap(True)
+        # laid out a hundred rows at a time, between paints: a thousand missed reminders at start need not all be
+        # measured before the tab is first painted
+        self.notification_list.setLayoutMode(QListView.LayoutMode.Batched)
+        self.notification_list.setBatchSize(100)
 
         self.open_button = QPushButton("&Open", self)
         self.open_button.clicked.connect(self.on_open)
@@ -253,13 +259,23 @@ class TodayView(QWidget):
                 lane.meetings = kept.get(lane.principal_id, [])
             timeline.problems = previous.problems
         self.model.colours = {lane.principal_id: lane.colour for lane in timeline.lanes}
+        self.notifications.set_assistant_zone(zone)
         self.model.set_rows(rows, zone)
         self._show_timeline(timeline)
-        self.table.setColumnWidth(0, max(self.table.sizeHintForColumn(0), 80) + 16)
+        self._fit_columns(timeline)
         due, overdue = self.model.counts()
         self.summary.setText(f"{due} due today across principals, {overdue} overdue or missed")
         self._update_buttons()
         self.reloaded.emit()
+
+    def _fit_columns(self, timeline: Timeline) -> None:
+        """Each column as wide as its header and the first rows' text; the principal's column as wide as the
+        longest name of a lane (any of them may have a row further down), with the colour mark."""
+        fit_columns(self.table, self.model, {1: 200, 3: 220, 4: 220, 5: 160})
+        mark = self.table.iconSize().width() if self.table.iconSize().isValid() else 16
+        names = [self.table.fontMetrics().horizontalAdvance(lane.name) for lane in timeline.lanes]
+        widest = max([self.table.horizontalHeader().sectionSizeHint(0), *names, 80])
+        self.table.setColumnWidth(0, min(widest + mark + 16, 260))
 
     def _show_timeline(self, timeline: Timeline) -> None:
         self.timeline.set_timeline(timeline)
