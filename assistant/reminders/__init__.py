@@ -278,8 +278,13 @@ def next_business_morning(store: Store, principal_id: int, now: datetime) -> dat
 
 def snooze_to_business_morning(store: Store, principal_id: int, reminder_id: int,
                                now: datetime | None = None) -> Reminder:
+    """Until the principal's next business morning after now, or after the reminder's own time when that is later:
+    a snooze never brings a reminder forward (08:40 with one due at 09:10 goes to tomorrow's 09:00, not today's)."""
     now = now or timezones.now_utc()
-    return snooze(store, principal_id, reminder_id, next_business_morning(store, principal_id, now))
+    r = rstore.get(store.scope(principal_id), reminder_id)
+    if r is None:
+        raise NotFound(f"no reminder {reminder_id} for this principal")
+    return snooze(store, principal_id, reminder_id, next_business_morning(store, principal_id, max(now, r.due_utc)))
 
 
 # -- quiet hours and delivery -------------------------------------------------------------------------------------

@@ -129,6 +129,16 @@ def test_snooze_until_next_business_morning(workspace, ann, kenji):
         reminders.snooze_to_business_morning(workspace, kenji.id, r.id, now=early)  # Ann's reminder, Kenji's scope
 
 
+def test_snoozing_a_reminder_due_later_this_morning_never_moves_it_earlier(workspace, kenji):
+    """08:40 in Tokyo, a reminder due at 09:10: the next business morning after *now* is 09:00 today, before the
+    reminder is due; snoozing it must move it to tomorrow's 09:00, not 10 minutes earlier."""
+    now = local_to_utc(datetime(2026, 3, 3, 8, 40), "Asia/Tokyo")  # a Tuesday
+    r = reminders.add_reminder(workspace, kenji.id, kind="free", text="x",
+                               due_utc=local_to_utc(datetime(2026, 3, 3, 9, 10), "Asia/Tokyo"))
+    snoozed = reminders.snooze_to_business_morning(workspace, kenji.id, r.id, now=now)
+    assert snoozed.due_utc == local_to_utc(datetime(2026, 3, 4, 9, 0), "Asia/Tokyo")
+
+
 def test_quiet_hours_and_notification_settings(workspace, ann):
     assert reminders.in_quiet_hours(time(23, 0), time(22, 0), time(7, 0))
     assert reminders.in_quiet_hours(time(6, 59), time(22, 0), time(7, 0))
