@@ -67,3 +67,27 @@ def test_imap_access_for_outlook_is_asked_in_the_browser_only(qtbot, dialog):
     qtbot.mouseClick(dialog.outlook.button, Qt.MouseButton.LeftButton)
     assert dialog.error.isVisible() and "browser sign-in only" in dialog.error.text()
     assert "\n" not in dialog.error.text() and dialog.outlook.button.isEnabled()  # nothing started
+
+
+def test_a_dialog_closed_before_the_principals_accounts_arrive_ignores_them(qtbot, tmp_path):
+    """The accounts are read on the worker; a dialog closed and deleted meanwhile must not be touched when they come
+    (it raised 'Internal C++ object already deleted' from the worker's delivery)."""
+    import shiboken6
+
+    from assistant.ui.setup.account_dialog import AccountDialog
+    from assistant.ui.workers import TaskManager
+
+    store = Store(tmp_path / "ws")
+    principal = store.add_principal(Principal("Dana Whitfield", "Europe/Dublin", [ADDRESS]))
+    store.close()
+    tasks = TaskManager(tmp_path / "ws")
+    try:
+        assert tasks.hold(at_most_s=30)  # the read waits until the dialog is gone
+        made = AccountDialog(tasks, principal)
+        made.close()
+        shiboken6.delete(made)
+        assert tasks.busy  # the read is queued behind the hold
+        tasks.release()
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=10000)
+    finally:
+        tasks.shutdown()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -375,7 +376,13 @@ class AccountDialog(QDialog):
         self.imap = ImapSection(principal, self)
         self.tabs.addTab(self.imap, "IMAP")
         principal_id = principal.id
-        self._tasks.run(lambda store: store.accounts(principal_id), on_done=self.imap.set_sign_ins)
+        imap = self.imap
+
+        def sign_ins_read(accounts: list[Account]) -> None:
+            if shiboken6.isValid(imap):  # the dialog may have been closed and deleted while the worker read them
+                imap.set_sign_ins(accounts)
+
+        self._tasks.run(lambda store: store.accounts(principal_id), on_done=sign_ins_read)
 
         self.sign_in_sections = (self.gmail, self.outlook, self.imap)
         self.gmail_button, self.outlook_button = self.gmail.button, self.outlook.button
