@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self._sync_cancel = threading.Event()  # set when the window closes: a sync's process is stopped
         self._searching = False  # a search is on the worker
         self._search_again = False  # and the box changed since: search again when it ends
+        self._search_notice = ""  # the last word said of a search, taken away when the box is emptied
         # new mail while the window is open: an IDLE watch per IMAP account; a wake starts one narrow sync of that
         # account, and a wake during it one more after it (never two at once)
         self.idle = IdleWatches(self)
@@ -838,7 +839,7 @@ class MainWindow(QMainWindow):
         if again:
             self.on_search()  # typed on: the newest text may well be a query (``after:2025-0`` was not yet)
         elif isinstance(error, UserError):  # a query not finished typing: said in passing, not as a notice to close
-            self.show_status(describe_error(error), 5000)
+            self._say_of_search(describe_error(error))
         else:
             self.show_error(describe_error(error))
 
@@ -855,13 +856,21 @@ class MainWindow(QMainWindow):
                 self.on_search()  # the box's newest text, for whoever is shown now
             return
         self.inbox.model.show_search_results(query, threads)
-        self.show_status(f"{len(threads)} threads match {query!r}", 5000)
+        self._say_of_search(f"{len(threads)} threads match {query!r}")
+
+    def _say_of_search(self, text: str) -> None:
+        """A passing word about the search box's query, which goes when the box is emptied."""
+        self._search_notice = text
+        self.show_status(text, 5000)
 
     def on_search_text_changed(self, text: str) -> None:
         """Search as you type; an emptied box shows the list again."""
         if text.strip():
             self.on_search()
-        elif self.inbox.model.search_query:
+            return
+        if self.notice.isVisible() and self.notice.text() == self._search_notice:
+            self.notice.dismiss()  # "12 threads match …" said of a search no longer shown
+        if self.inbox.model.search_query:
             self.inbox.model.reload()
 
     # -- first run -----------------------------------------------------------------------------------------------

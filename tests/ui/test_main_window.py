@@ -284,9 +284,11 @@ def test_the_search_box_searches_as_you_type_one_search_at_a_time(make_window, w
     assert subjects(window) == ["Ann matter 3"]
     qtbot.keyClicks(window.search, "1-01")
     qtbot.waitUntil(lambda: window.inbox.model.search_query == text + " after:2020-01-01")
+    qtbot.waitUntil(lambda: "threads match" in window.notice.text() and window.notice.isVisible())
     window.search.clear()
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert len(subjects(window)) == 5 and window.inbox.model.search_query == ""
+    assert not window.notice.isVisible()  # the search's count goes with it, not 5 s later over the whole list
 
 
 def test_geometry_and_splitters_are_remembered(make_window, workspace, qtbot):
