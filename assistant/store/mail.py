@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import cast
 
 from assistant.core.compression import compress_source, compress_text, compressed_bodies, decompress
@@ -406,14 +407,9 @@ def threads_across_principals(store: Store, offset: int = 0, limit: int = 100, *
     return [_thread(r) for r in rows]
 
 
-def search_across_principals(store: Store, query: str, limit: int = 100) -> list[Message]:
-    """The ``limit`` newest messages of every principal that match ``query`` (see :mod:`assistant.store.search`),
-    newest first, each with its ``principal_id``.
-
-    Explicitly cross-principal: one principal at a time through the same per-principal search, and once a full page is
-    held the next principal is asked only for messages newer than its oldest. Each principal's search reads only its
-    hits' ids and dates; the messages are read (and built) once, for the ``limit`` newest of all, not a page a
-    principal."""
+def _newest_hit_ids(store: Store, query: str, limit: int) -> list[int]:
+    """The ids of the ``limit`` newest messages of every principal that match ``query``, newest first (the order of
+    :func:`search_across_principals`)."""
     from assistant.store.search import message_rows
 
     found: list[tuple[int, int]] = []  # (date, id), newest first
@@ -422,15 +418,99 @@ def search_across_principals(store: Store, query: str, limit: int = 100) -> list
         newer_than = found[-1][0] if len(found) == limit and found[-1][0] > 0 else None
         found += [(r["date_utc"] or 0, r["id"])
                   for r in message_rows(store.db, query, p.id, limit, newer_than, columns="m.id, m.date_utc")]
-        found.sort(key=lambda hit: hit[0], reverse=True)  # stable: a principal's own order among equal dates
+        found.sort(key=itemgetter(0), reverse=True)  # stable: a principal's own order among equal dates
         del found[limit:]
-    if not found:
+    return [message_id for _date, message_id in found]
+
+
+def _rows_by_id(store: Store, ids: list[int], columns: str) -> list[sqlite.Row]:
+    """The ``messages`` rows of ``ids``, in that order (ids no longer there left out)."""
+    if not ids:
         return []
-    ids = [message_id for _date, message_id in found]
     rows = {r["id"]: r for r in store.db.execute(
-        f"SELECT * FROM messages WHERE id IN ({','.join('?' * len(ids))})", ids)}
-    scopes = {p_id: store.scope(p_id) for p_id in {r["principal_id"] for r in rows.values()}}
-    return [_message(scopes[r["principal_id"]], r) for r in (rows[i] for i in ids if i in rows)]
+        f"SELECT {columns} FROM messages WHERE id IN ({','.join('?' * len(ids))})", ids)}
+    return [rows[i] for i in ids if i in rows]
+
+
+def search_across_principals(store: Store, query: str, limit: int = 100) -> list[Message]:
+    """The ``limit`` newest messages of every principal that match ``query`` (see :mod:`assistant.store.search`),
+    newest first, each with its ``principal_id``.
+
+    Explicitly cross-principal: one principal at a time through the same per-principal search, and once a full page is
+    held the next principal is asked only for messages newer than its oldest. Each principal's search reads only its
+    hits' ids and dates; the messages are read (and built) once, for the ``limit`` newest of all, not a page a
+    principal."""
+    rows = _rows_by_id(store, _newest_hit_ids(store, query, limit), "*")
+    scopes = {p_id: store.scope(p_id) for p_id in {r["principal_id"] for r in rows}}
+    return [_message(scopes[r["principal_id"]], r) for r in rows]
+
+
+# What a search's thread row needs of each matching message: no JSON column, nothing built but the threads.
+_HIT_COLUMNS = ("id, principal_id, thread_id, date_utc, subject, sender_name, sender_email, is_read, is_flagged,"
+                " has_attachments, snippet")
+
+
+def search_threads(scope: PrincipalScope, query: str, limit: int = 100) -> list[Thread]:
+    """The threads of the ``limit`` newest messages of this principal that match ``query``, newest first: what
+    :func:`threads_of_hits` makes of :func:`search_messages`'s page, read without building a :class:`Message`."""
+    from assistant.store.search import message_rows
+
+    columns = ", ".join(f"m.{c.strip()}" for c in _HIT_COLUMNS.split(","))
+    return threads_of_hits(message_rows(scope.db, query, scope.principal_id, limit, columns=columns))
+
+
+def search_threads_across_principals(store: Store, query: str, limit: int = 100) -> list[Thread]:
+    """Explicitly cross-principal: the threads of :func:`search_across_principals`'s messages, each its principal's,
+    read without building a :class:`Message`."""
+    return threads_of_hits(_rows_by_id(store, _newest_hit_ids(store, query, limit), _HIT_COLUMNS))
+
+
+def threads_of_hits(hits: Iterable[sqlite.Row]) -> list[Thread]:
+    """Search hits (``messages`` rows of :data:`_HIT_COLUMNS`, in that order, newest first) grouped by thread, newest
+    first; the counts are of the hits. A thread takes its oldest hit's subject and its newest hit's snippet (the first
+    and the last of the hits at their date) and its first four senders, newest first. Each thread is its hits'
+    principal's (a thread id is one principal's)."""
+    grouped: dict[int, list[sqlite.Row]] = {}
+    for r in hits:
+        if r[2] is not None:
+            grouped.setdefault(r[2], []).append(r)
+    threads: list[tuple[tuple[bool, int], Thread]] = []
+    for thread_id, rows in grouped.items():
+        if len(rows) == 1:  # most threads: one hit
+            r = rows[0]
+            name = r[5] or r[6]
+            threads.append(((r[3] is not None, r[3] or 0), Thread(
+                id=thread_id, principal_id=r[1], subject=r[4], last_date_utc=from_epoch(r[3]), message_count=1,
+                unread_count=0 if r[7] else 1, has_attachments=bool(r[9]), is_flagged=bool(r[8]),
+                participants=[name] if name else [], snippet=r[10],
+            )))
+            continue
+        oldest = newest = rows[0]
+        last = rows[0][3]
+        for r in rows[1:]:
+            date = r[3]
+            if date is not None and (last is None or date > last):
+                last = date
+            if _undated_first(date, oldest[3]) < 0:
+                oldest = r
+            if _undated_first(date, newest[3]) >= 0:
+                newest = r
+        senders = list(dict.fromkeys(name for r in rows if (name := r[5] or r[6])))
+        threads.append(((last is not None, last or 0), Thread(
+            id=thread_id, principal_id=oldest[1], subject=oldest[4], last_date_utc=from_epoch(last),
+            message_count=len(rows), unread_count=sum(not r[7] for r in rows),
+            has_attachments=any(r[9] for r in rows), is_flagged=any(r[8] for r in rows),
+            participants=senders[:4], snippet=newest[10],
+        )))
+    threads.sort(key=lambda dated: dated[0], reverse=True)  # stable: among equal dates, the order of the hits
+    return [thread for _date, thread in threads]
+
+
+def _undated_first(a: int | None, b: int | None) -> int:
+    """-1, 0 or 1 as date ``a`` comes before, with or after ``b``, no date before any date."""
+    if a is None or b is None:
+        return (a is not None) - (b is not None)
+    return (a > b) - (a < b)
 
 
 def set_message_flags(scope: PrincipalScope, message_id: int, *, is_read: bool | None = None, is_flagged: bool | None = None) -> None:

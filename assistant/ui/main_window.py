@@ -819,7 +819,7 @@ class MainWindow(QMainWindow):
         if self.showing_all_principals:  # every principal's mail, each thread tagged with its principal
             self.views.setCurrentIndex(self.INBOX_TAB)
             self.tasks.run(
-                lambda store: threads_from_messages(0, mail_store.search_across_principals(store, query, SEARCH_LIMIT)),
+                lambda store: mail_store.search_threads_across_principals(store, query, SEARCH_LIMIT),
                 on_done=lambda threads: self._on_search_done(None, query, threads),
                 on_error=self._on_search_failed,
             )
@@ -828,7 +828,7 @@ class MainWindow(QMainWindow):
         assert principal_id is not None  # principals shown come from the store
         self.views.setCurrentIndex(self.INBOX_TAB)
         self.tasks.run(
-            lambda store: threads_from_messages(principal_id, mail_store.search_messages(store.scope(principal_id), query, SEARCH_LIMIT)),
+            lambda store: mail_store.search_threads(store.scope(principal_id), query, SEARCH_LIMIT),
             on_done=lambda threads: self._on_search_done(principal_id, query, threads),
             on_error=self._on_search_failed,
         )

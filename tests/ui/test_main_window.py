@@ -265,13 +265,13 @@ def test_the_search_box_searches_as_you_type_one_search_at_a_time(make_window, w
     ws, ann, ken = workspace
     window = make_window(ws)
     searched: list[str] = []
-    real = mail_store.search_messages
+    real = mail_store.search_threads
 
     def counting(scope, query, *args, **kwargs):
         searched.append(query)
         return real(scope, query, *args, **kwargs)
 
-    monkeypatch.setattr(main_window_module.mail_store, "search_messages", counting)
+    monkeypatch.setattr(main_window_module.mail_store, "search_threads", counting)
     text = 'subject:"matter 3"'
     qtbot.keyClicks(window.search, text)
     qtbot.waitUntil(lambda: window.inbox.model.search_query == text)
@@ -289,6 +289,42 @@ def test_the_search_box_searches_as_you_type_one_search_at_a_time(make_window, w
     qtbot.waitUntil(lambda: not window.tasks.busy)
     assert len(subjects(window)) == 5 and window.inbox.model.search_query == ""
     assert not window.notice.isVisible()  # the search's count goes with it, not 5 s later over the whole list
+
+
+def test_the_search_box_builds_no_message_to_show_its_threads(make_window, workspace, qtbot, monkeypatch):
+    """The threads of a search are read from the matching rows' own columns (issue 17: building every hit as a
+    ``Message`` was most of a search's time at scale), one principal's and every principal's; the only messages built
+    are those of the thread the reader shows."""
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    built: list[int] = []
+    real = mail_store._message
+
+    def counting(scope, row, with_body=False):
+        built.append(row["id"])
+        return real(scope, row, with_body)
+
+    monkeypatch.setattr(mail_store, "_message", counting)
+    for every in (False, True):
+        if every:
+            window.show_all_principals()
+            qtbot.waitUntil(lambda: not window.tasks.busy)
+        built.clear()
+        qtbot.keyClicks(window.search, "matter")
+        qtbot.waitUntil(lambda: window.inbox.model.search_query == "matter")
+        qtbot.waitUntil(lambda: not window.tasks.busy)
+        assert sorted(subjects(window)) == sorted(
+            [f"Ann matter {i}" for i in range(5)] + ([f"Ken matter {i}" for i in range(3)] if every else []))
+        store = Store(ws)
+        try:  # the reader's thread's messages, read without building them
+            readers = {r[0] for r in store.db.execute("SELECT id FROM messages WHERE thread_id=?",
+                                                      (window.inbox.reader.thread_id,))}
+        finally:
+            store.close()
+        assert set(built) <= readers, (built, readers)
+        window.search.clear()
+        qtbot.waitUntil(lambda: not window.tasks.busy)
 
 
 def test_geometry_and_splitters_are_remembered(make_window, workspace, qtbot):
