@@ -470,37 +470,29 @@ def threads_of_hits(hits: Iterable[sqlite.Row]) -> list[Thread]:
     first; the counts are of the hits. A thread takes its oldest hit's subject and its newest hit's snippet (the first
     and the last of the hits at their date) and its first four senders, newest first. Each thread is its hits'
     principal's (a thread id is one principal's)."""
-    grouped: dict[int, list[sqlite.Row]] = {}
-    for r in hits:
-        if r[2] is not None:
-            grouped.setdefault(r[2], []).append(r)
+    grouped: dict[int, list[tuple[int, int | None, str, str, int, int, int, str]]] = {}
+    for _id, principal_id, thread_id, date, subject, sender_name, sender_email, read, flagged, attached, snippet in hits:
+        if thread_id is not None:
+            grouped.setdefault(thread_id, []).append(
+                (principal_id, date, subject, sender_name or sender_email, read, flagged, attached, snippet))
     threads: list[tuple[tuple[bool, int], Thread]] = []
     for thread_id, rows in grouped.items():
-        if len(rows) == 1:  # most threads: one hit
-            r = rows[0]
-            name = r[5] or r[6]
-            threads.append(((r[3] is not None, r[3] or 0), Thread(
-                id=thread_id, principal_id=r[1], subject=r[4], last_date_utc=from_epoch(r[3]), message_count=1,
-                unread_count=0 if r[7] else 1, has_attachments=bool(r[9]), is_flagged=bool(r[8]),
-                participants=[name] if name else [], snippet=r[10],
-            )))
-            continue
         oldest = newest = rows[0]
-        last = rows[0][3]
-        for r in rows[1:]:
-            date = r[3]
+        last = oldest[1]
+        for row in rows[1:]:
+            date = row[1]
             if date is not None and (last is None or date > last):
                 last = date
-            if _undated_first(date, oldest[3]) < 0:
-                oldest = r
-            if _undated_first(date, newest[3]) >= 0:
-                newest = r
-        senders = list(dict.fromkeys(name for r in rows if (name := r[5] or r[6])))
+            if _undated_first(date, oldest[1]) < 0:
+                oldest = row
+            if _undated_first(date, newest[1]) >= 0:
+                newest = row
+        senders = list(dict.fromkeys(row[3] for row in rows if row[3]))
         threads.append(((last is not None, last or 0), Thread(
-            id=thread_id, principal_id=oldest[1], subject=oldest[4], last_date_utc=from_epoch(last),
-            message_count=len(rows), unread_count=sum(not r[7] for r in rows),
-            has_attachments=any(r[9] for r in rows), is_flagged=any(r[8] for r in rows),
-            participants=senders[:4], snippet=newest[10],
+            id=thread_id, principal_id=oldest[0], subject=oldest[2], last_date_utc=from_epoch(last),
+            message_count=len(rows), unread_count=sum(not row[4] for row in rows),
+            has_attachments=any(row[6] for row in rows), is_flagged=any(row[5] for row in rows),
+            participants=senders[:4], snippet=newest[7],
         )))
     threads.sort(key=lambda dated: dated[0], reverse=True)  # stable: among equal dates, the order of the hits
     return [thread for _date, thread in threads]
