@@ -201,6 +201,7 @@ def test_approved_in_person_to_kens_correspondent_as_ann_says_so_and_cancel_send
                                     "it would go from Ann Lee's account.")
         assert box.guard.isVisible()
         assert box.send_button.text() == "Send anyway"
+        assert box.cancel_button.isDefault() and not box.send_button.isDefault()  # Enter does not send it
         with qtbot.assert_not_emitted(widget.decision_recorded, wait=300):
             box.cancel_button.click()
         qtbot.waitUntil(lambda: not tasks.busy)

@@ -609,6 +609,8 @@ class ConfirmApprovalDialog(QDialog):
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         # a send that looks meant for another principal is not sent by Enter: Cancel is the default then
         (self.cancel_button if warning else self.send_button).setDefault(True)
+        if warning:
+            self.cancel_button.setFocus()
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

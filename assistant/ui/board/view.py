@@ -379,12 +379,26 @@ class ColumnHeader(QLabel):
         super().__init__(name, parent)
         self.name = name
         self.count: int | None = None
-        # its width is the column's to give, not the text's to ask for
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setToolTip(name)
 
+    def _suffix(self) -> str:
+        return "" if self.count is None else f" · {self.count}"
+
+    def sizeHint(self) -> QSize:
+        """What the whole name asks for: a column that has the room shows it uncut."""
+        hint = super().sizeHint()
+        margins = self.contentsMargins()
+        return QSize(self.fontMetrics().horizontalAdvance(self.name + self._suffix()) + margins.left()
+                     + margins.right() + 2 * self.margin(), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        """What it needs at least: "…" and the count."""
+        return QSize(self.fontMetrics().horizontalAdvance("…" + self._suffix()), super().minimumSizeHint().height())
+
     def set_count(self, count: int) -> None:
-        self.count = count
+        if count != self.count:
+            self.count = count
+            self.updateGeometry()  # the count's width is in both hints
         self._fit()
 
     def resizeEvent(self, event) -> None:
@@ -394,10 +408,11 @@ class ColumnHeader(QLabel):
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
+            self.updateGeometry()
             self._fit()
 
     def _fit(self) -> None:
-        suffix = "" if self.count is None else f" · {self.count}"
+        suffix = self._suffix()
         metrics = self.fontMetrics()
         room = max(0, self.contentsRect().width() - metrics.horizontalAdvance(suffix))
         text = metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, room) + suffix
