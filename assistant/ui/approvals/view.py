@@ -608,9 +608,12 @@ class ConfirmApprovalDialog(QDialog):
                                              QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         # a send that looks meant for another principal is not sent by Enter: Cancel is the default then
-        (self.cancel_button if warning else self.send_button).setDefault(True)
         if warning:
+            self.send_button.setAutoDefault(False)  # never the default, not even with the focus
+            self.cancel_button.setDefault(True)
             self.cancel_button.setFocus()
+        else:
+            self.send_button.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
