@@ -265,3 +265,38 @@ def test_approvals_send_now_of_a_late_send_to_kens_correspondent_as_ann_asks(qtb
     finally:
         qtbot.waitUntil(lambda: not tasks.busy)
         tasks.shutdown()
+
+
+def test_outgoing_send_later_of_a_draft_to_kens_correspondent_as_ann_asks_too(qtbot, tmp_path):
+    from assistant.ui.outgoing.view import OutgoingView
+    from assistant.ui.workers import TaskManager
+
+    ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
+    draft_id = draft_to_kens_correspondent(ws, ann_id)
+    tasks = TaskManager(ws)
+    widget = OutgoingView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    try:
+        with qtbot.waitSignal(widget.loaded):
+            widget.set_principal_id(ann_id)
+        with qtbot.waitSignal(widget.preview_loaded):
+            widget.table.selectRow(0)
+        dialog = widget.on_send_later()
+        with qtbot.assert_not_emitted(widget.acted, wait=300):
+            dialog.accept()
+            qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+            assert "never with Ann Lee" in widget.principal_box.text()
+            widget.principal_box.button(QMessageBox.StandardButton.Cancel).click()
+        qtbot.waitUntil(lambda: not tasks.busy)
+        assert draft_state(ws, ann_id, draft_id) == "draft"
+        dialog = widget.on_send_later()
+        dialog.accept()
+        qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+        send = next(b for b in widget.principal_box.buttons() if b.text() == "Send anyway")
+        with qtbot.waitSignal(widget.acted, timeout=5000) as acted:
+            send.click()
+        assert acted.args == [draft_id, "scheduled"]
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()

@@ -645,7 +645,7 @@ class OutgoingView(PrincipalScopedView):
         title = "Reschedule" if row.section == "scheduled" else "Send later"
         self.dialog = SendLaterDialog(self, title=f"{title} — for {row.principal}", when=when)
         dialog = self.dialog
-        dialog.accepted.connect(lambda: self._send_at(row, *dialog.choice()))
+        dialog.accepted.connect(lambda: self.guarded(row, lambda: self._send_at(row, *dialog.choice())))
         dialog.open()
         return dialog
 
