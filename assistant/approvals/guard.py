@@ -2,9 +2,10 @@
 
 One workspace holds several principals' correspondents, so a message can be written from the wrong account: a
 recipient who has only ever corresponded with another principal, or a reply to a thread that came in on another
-principal's account. :func:`wrong_principal` says so in one line, naming both principals; the compose window's Send and
-``assistant draft submit`` both call it before submitting, and the assistant must confirm (Send anyway,
-``--confirm-principal``) to go on. It reads only; it changes nothing.
+principal's account. :func:`wrong_principal` says so in one line, naming both principals; the compose window's Send,
+Outgoing's and Approvals' *Send now*, Outgoing's *Send later*, Approvals' *Approved in person* and ``assistant draft
+submit`` all call it before a send, and the assistant must confirm (Send anyway, ``--confirm-principal``) to go on. It
+reads only; it changes nothing.
 """
 from __future__ import annotations
 

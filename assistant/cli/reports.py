@@ -65,6 +65,29 @@ def cmd_report_weekly(args: argparse.Namespace, out: Output) -> int:
     return _report(args, out, ReportKind.WEEKLY)
 
 
+def cmd_report_due(args: argparse.Namespace, out: Output) -> int:
+    """Make every report that is due now and not made yet, as the open window would: for a cron job or a systemd timer
+    while the window is closed. The same claim as the window's (``reports_made``), so neither makes one twice."""
+    from assistant.reports import schedule
+
+    now = timezones.now_utc()
+    with fmt.open_workspace(args) as store:
+        made = schedule.make_due(store, now)
+        next_at = schedule.next_due(store, now)
+    data = {"made": [{"principal": m.principal_name, "kind": m.kind.value, "period": m.period.isoformat(),
+                      "draft_id": m.draft_id or None, "state": m.state, "error": m.error or None} for m in made],
+            "next_due": next_at.isoformat() if next_at else None}
+
+    def human() -> str:
+        lines = [schedule.describe(m) for m in made] or ["No report is due now."]
+        if next_at is not None:
+            lines.append(f"Next: {fmt.shown(next_at, timezones.assistant_zone_name())}")
+        return "\n".join(lines)
+
+    out.emit(data, human)
+    return 1 if any(not m.draft_id for m in made) else 0
+
+
 def template_json(t: ReportTemplate) -> dict[str, Any]:
     return {"sections": list(t.sections), "greeting": t.greeting, "sign_off": t.sign_off, "signed": t.signed,
             "date_language": t.date_locale, "show_time": t.show_time,
@@ -137,6 +160,10 @@ def register(commands: Any) -> None:
     common(weekly)
     weekly.add_argument("--week", metavar="YYYY-Www|YYYY-MM-DD", help="the week, or a day in it (default: this week)")
     weekly.set_defaults(handler=cmd_report_weekly)
+
+    due = sub.add_parser("due", help="make every scheduled report that is due now and not made yet (for cron or a "
+                                     "systemd timer while the window is closed)")
+    due.set_defaults(handler=cmd_report_due)
 
     template = sub.add_parser("template", help="show or change a principal's report template and schedule")
     template.add_argument("--principal", metavar="NAME", required=True)

@@ -156,7 +156,7 @@ def cmd_time_export(args: argparse.Namespace, out: Output) -> int:
         from assistant.ui.pdf import write_pdf
 
         write_pdf(timekeeping.timesheet_html(sheet), target, title=f"Timesheet {p.name} {args.month}",
-                  letter=_letter(p))
+                  letter=_letter(p), one_line_column=timekeeping.TIMESHEET_WORK_COLUMN)
     else:
         target.write_text(timekeeping.timesheet_csv(sheet), encoding="utf-8")
     out.emit({"path": str(target), "entries": len(sheet.lines), "billed_minutes": float(sheet.billed_minutes),

@@ -7,7 +7,8 @@ report is made once per principal, kind and period (``reports_made``'s key, clai
 draft): the app started again after 17:30 makes the day's report if it was not made yet, and never a second one. A
 report whose time passed on an earlier day is not made late (a report about yesterday, this morning, is news to
 nobody). The UI's scheduler (``ui/reports/scheduler.py``) asks :func:`next_due` when to look and runs
-:func:`make_due` on the worker.
+:func:`make_due` on the worker; ``assistant report due`` runs the same :func:`make_due` without the window (for cron or a
+systemd timer), and the claim keeps the two from making a report twice.
 """
 from __future__ import annotations
 
@@ -90,6 +91,16 @@ def due_now(store: Store, now: datetime) -> list[Due]:
         scope = store.scope(p.id)
         out += [d for d in instants(p, t, today, 1) if d.at_utc <= now and not report_store.made(scope, d.kind, d.period)]
     return out
+
+
+def describe(made: Made) -> str:
+    """One line for a report just made (or that could not be), naming the principal: the window's notice, the CLI's."""
+    what = "Weekly summary" if made.kind == ReportKind.WEEKLY else "End-of-day report"
+    if not made.draft_id:
+        return f"{what} for {made.principal_name} not made: {made.error}"
+    if made.state == "awaiting-approval":
+        return f"{what} for {made.principal_name} drafted · waiting for their approval"
+    return f"{what} for {made.principal_name} drafted · {made.state.replace('-', ' ')}"
 
 
 class _AlreadyMade(Exception):

@@ -371,6 +371,9 @@ _STYLE = ("<style>body{font-family:sans-serif;font-size:10pt} h1{font-size:16pt}
           "font-weight:bold}</style>")
 
 
+TIMESHEET_WORK_COLUMN = 2  # the timesheet table's Work: kept to one line in the PDF (the CSV has the whole title)
+
+
 def timesheet_html(sheet: Timesheet) -> str:
     p, b = sheet.principal, sheet.billing
     money = b.rate is not None

@@ -142,3 +142,63 @@ def test_the_weekly_summary_covers_the_principals_week(cli: Cli, day_of_work):
     assert same["report"] == report
     submitted = cli.json("report", "weekly", "--principal", "Ann Lee", "--week", "2026-W50", "--submit")
     assert submitted["state"] == "awaiting-approval" and submitted["draft"]["to"] == ["Ann Lee <ann@example.com>"]
+
+
+def test_report_due_makes_each_due_report_once_in_each_principals_own_day(cli: Cli, ws: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    """``assistant report due`` (for cron or a systemd timer, with the window closed): Ann's 17:30 is New York's, Ken's
+    is Tokyo's; each report is made once (a second run makes nothing), none before its time, and New York's 17:30
+    follows the clocks back in November."""
+    from assistant.core import timezones
+
+    store = Store(ws)
+    for name, zone in (("Ann Lee", "America/New_York"), ("Ken Sato", "Asia/Tokyo")):
+        p = store.add_principal(Principal(name, zone, [f"{name.split()[0].lower()}@example.com"]))
+        maildir = tmp_path / f"{name.split()[0]}-mail"
+        for sub in ("cur", "new", "tmp"):
+            (maildir / sub).mkdir(parents=True)
+        store.add_account(Account(p.id, "local", p.primary_address, settings={"maildir": str(maildir)}))
+    store.close()
+    for name in ("Ann Lee", "Ken Sato"):
+        cli.json("report", "template", "--principal", name, "--eod-at", "17:30")
+
+    def due_at(at: datetime) -> dict:
+        monkeypatch.setattr(timezones, "now_utc", lambda: at)
+        return cli.json("report", "due")
+
+    # Sunday 1 November 2026, New York's clocks went back: Monday's 17:30 there is 22:30 UTC (it was 21:30 on Friday)
+    assert due_at(datetime(2026, 11, 2, 21, 40, tzinfo=UTC))["made"] == []  # 16:40 in New York
+    first = due_at(datetime(2026, 11, 2, 22, 35, tzinfo=UTC))  # 17:35 in New York, Tuesday 07:35 in Tokyo
+    assert [(m["principal"], m["kind"], m["period"], m["state"]) for m in first["made"]] == [
+        ("Ann Lee", "eod", "2026-11-02", "awaiting-approval")]
+    assert first["made"][0]["draft_id"] > 0
+    assert first["next_due"] == "2026-11-03T08:30:00+00:00"  # Ken's Tuesday 17:30 in Tokyo
+    assert due_at(datetime(2026, 11, 2, 23, 50, tzinfo=UTC))["made"] == []  # made once: a second run makes nothing
+    tokyo = due_at(datetime(2026, 11, 3, 8, 31, tzinfo=UTC))  # Tokyo's 17:31; New York's 03:31
+    assert [(m["principal"], m["period"]) for m in tokyo["made"]] == [("Ken Sato", "2026-11-03")]
+
+    store = Store(ws)
+    try:
+        subjects = sorted((p.name, d.subject) for p in store.principals()
+                          for d in drafts.list_drafts(store, p.id))
+    finally:
+        store.close()
+    assert subjects == [("Ann Lee", "End of day — Mon, Nov 2, 2026"), ("Ken Sato", "End of day — Tue, Nov 3, 2026")]
+
+    code, out, err = cli.run("report", "due")  # said as a person reads it, at a terminal or in a log
+    assert (code, err) == (0, "")
+    assert out.startswith("No report is due now.")
+
+
+def test_report_due_says_which_report_could_not_be_made_once(cli: Cli, ws: Path, monkeypatch: pytest.MonkeyPatch):
+    from assistant.core import timezones
+
+    cli.add_principal("Ann Lee", "America/New_York", "ann@example.com")  # no account: nothing to write from
+    cli.json("report", "template", "--principal", "Ann Lee", "--eod-at", "17:30")
+    monkeypatch.setattr(timezones, "now_utc", lambda: datetime(2026, 12, 7, 22, 35, tzinfo=UTC))
+    code, out, err = cli.run("report", "due")
+    assert code == 1
+    assert out.startswith("End-of-day report for Ann Lee not made: ")
+    assert "\n" not in out.strip().splitlines()[0]
+    code, out, _err = cli.run("report", "due")  # told once, not every time the timer runs
+    assert code == 0 and out.startswith("No report is due now.")

@@ -150,3 +150,37 @@ def test_invoice_lines_add_up_to_the_cent_by_day_and_by_item(tmp_path):
         assert "18750.00 NGN" in html and "Sam &lt;Rivera&gt;" in html
     finally:
         store.close()
+
+
+LONG_WORK = ("Reconcile the November statements of the Lisbon apartment with the agent's invoices and the bank's "
+             "transfer confirmations before the accountant's deadline")
+
+
+def pdf_lines(path) -> list[str]:
+    """The PDF's text as read back from the file by PDFium, line by line."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [line.strip() for page in pdf for line in page.get_textpage().get_text_range().splitlines()]
+    finally:
+        pdf.close()
+
+
+def test_the_timesheet_pdf_cuts_a_long_work_title_to_one_line_and_the_csv_keeps_it(cli, ann, tmp_path):
+    cli.json("principal", "set", ann, "--rate", "85", "--currency", "USD")
+    add(cli, ann, "2026-11-02 09:00", "2026-11-02 10:07", "--note", LONG_WORK)
+    add(cli, ann, "2026-11-03 14:00", "2026-11-03 14:20", "--note", "Call with the bank")
+    pdf, sheet = tmp_path / "t.pdf", tmp_path / "t.csv"
+    cli.json("time", "export", "--principal", ann, "--month", "2026-11", "--format", "pdf", "-o", str(pdf))
+    cli.json("time", "export", "--principal", ann, "--month", "2026-11", "-o", str(sheet))
+    lines = pdf_lines(pdf)
+    [row] = [line for line in lines if line.startswith("Mon 02 Nov")]
+    # the whole row on one line: day, time, the title cut with "…", worked, billed and the amount
+    assert row.startswith("Mon 02 Nov 09:00–10:07 Reconcile the "), row
+    assert row.endswith("… 1:07 1:07 94.92"), row
+    assert LONG_WORK.startswith(row.removeprefix("Mon 02 Nov 09:00–10:07 ").split("…")[0])
+    assert LONG_WORK not in " ".join(lines)
+    assert "Call with the bank 0:20 0:20 28.33" in " ".join(lines)  # a short one is left whole
+    rows = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8"))))
+    assert rows[0]["note"] == LONG_WORK

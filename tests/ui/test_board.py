@@ -373,3 +373,35 @@ def test_showing_the_board_again_draws_only_the_cards_that_changed(boards, make_
     window.board.reload()
     qtbot.waitUntil(lambda: "Ann: renew passport and visa" in drawn)
     assert set(drawn) == {"Ann: renew passport and visa"}  # the others came from the cache
+
+
+def test_every_column_header_fits_on_one_line_at_1280_px_with_its_count(boards, make_window, qtbot):
+    """"Waiting on principal · 1" wrapped onto two lines at 1280 px; a long name is cut with "…" and keeps its count,
+    and the full name is in its tooltip."""
+    ws, ann, _ = boards
+    store = Store(ws)
+    board.make_task(store, ann.id, "Ann: sign the lease", column="Waiting on principal")
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    window.views.setCurrentWidget(window.board)
+    window.select_principal(ann.id)
+    view = window.board
+    qtbot.waitUntil(lambda: view.snapshot is not None and view.snapshot.principal.id == ann.id
+                    and not window.tasks.busy)
+    qtbot.waitUntil(lambda: all(w.header.text().rsplit("·", 1)[-1].strip() == str(w.model.rowCount())
+                                for w in view.column_widgets))
+    counts = {}
+    for widget in view.column_widgets:
+        header = widget.header
+        metrics = header.fontMetrics()
+        room = header.contentsRect().width()
+        assert 0 < metrics.horizontalAdvance(header.text()) <= room, header.text()
+        assert header.height() < 2 * metrics.lineSpacing(), header.text()  # one line, not two
+        counts[widget.column.name] = header.text().rsplit("·", 1)[1].strip()
+    for widget in view.column_widgets:
+        assert widget.header.toolTip() == f"{widget.column.name} · {widget.model.rowCount()}"
+    assert counts["Waiting on principal"] == "1"
+    waiting = next(w for w in view.column_widgets if w.column.name == "Waiting on principal")
+    assert waiting.header.text().startswith("Waiting on")
+    window.resize(1800, 900)  # room enough: the whole name again
+    qtbot.waitUntil(lambda: waiting.header.text() == "Waiting on principal · 1")

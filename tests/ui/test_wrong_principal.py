@@ -75,3 +75,228 @@ def test_ask_approval_to_kens_correspondent_asks_too(qtbot, tmp_path, make_windo
     assert d.state == "draft"
     compose._finished = True
     compose.close()
+
+
+def draft_to_kens_correspondent(ws, ann_id: int, *, submit: bool = False) -> int:
+    """A draft as Ann to an address that has only ever corresponded with Ken (saved as compose saves it)."""
+    from assistant.approvals import drafts
+    from assistant.store import Store
+
+    store = Store(ws)
+    try:
+        [account] = store.accounts(ann_id)
+        d = drafts.save_draft(store, ann_id, account.id, to="Bobby <bobby@secret.example>", subject="Hello",
+                              body_text="A word.")
+        if submit:
+            drafts.submit_draft(store, ann_id, d.id)
+        return d.id
+    finally:
+        store.close()
+
+
+def draft_state(ws, ann_id: int, draft_id: int) -> str:
+    from assistant.approvals import drafts
+    from assistant.store import Store
+
+    store = Store(ws)
+    try:
+        return drafts.get_draft(store, ann_id, draft_id).state
+    finally:
+        store.close()
+
+
+def test_outgoing_send_now_to_kens_correspondent_as_ann_asks_and_cancel_sends_nothing(qtbot, tmp_path):
+    from assistant.ui.outgoing.view import OutgoingView
+    from assistant.ui.workers import TaskManager
+
+    ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
+    draft_id = draft_to_kens_correspondent(ws, ann_id)
+    tasks = TaskManager(ws)
+    widget = OutgoingView(tasks)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    try:
+        with qtbot.waitSignal(widget.loaded):
+            widget.set_principal_id(ann_id)
+        with qtbot.waitSignal(widget.preview_loaded):
+            widget.table.selectRow(0)
+        assert widget.current_row().draft_id == draft_id
+        with qtbot.assert_not_emitted(widget.acted, wait=300):
+            qtbot.mouseClick(widget.send_now_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+            box = widget.principal_box
+            assert box.text() == ("bobby@secret.example has corresponded only with Ken Sato, never with Ann Lee: "
+                                  "it would go from Ann Lee's account.")
+            assert "Ann Lee" in box.windowTitle()
+            assert sorted(b.text() for b in box.buttons()) == ["Cancel", "Send anyway"]
+            box.button(QMessageBox.StandardButton.Cancel).click()
+        qtbot.waitUntil(lambda: not tasks.busy)
+        assert widget.principal_box is None
+        assert draft_state(ws, ann_id, draft_id) == "draft"
+        assert widget.status.text() == "Not sent: “Hello” is still a draft for Ann Lee."
+
+        qtbot.mouseClick(widget.send_now_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+        send = next(b for b in widget.principal_box.buttons() if b.text() == "Send anyway")
+        with qtbot.waitSignal(widget.acted, timeout=5000) as acted:
+            send.click()
+        assert acted.args == [draft_id, "sending"]
+        assert draft_state(ws, ann_id, draft_id) == "sending"
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()
+
+
+def test_outgoing_send_now_to_anns_own_correspondent_does_not_ask(qtbot, tmp_path):
+    from assistant.approvals import drafts
+    from assistant.store import Store
+    from assistant.ui.outgoing.view import OutgoingView
+    from assistant.ui.workers import TaskManager
+
+    ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
+    store = Store(ws)
+    [account] = store.accounts(ann_id)
+    draft_id = drafts.save_draft(store, ann_id, account.id, to="bob@client.example", subject="Hi", body_text="x").id
+    store.close()
+    tasks = TaskManager(ws)
+    widget = OutgoingView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    try:
+        with qtbot.waitSignal(widget.loaded):
+            widget.set_principal_id(ann_id)
+        with qtbot.waitSignal(widget.preview_loaded):
+            widget.table.selectRow(0)
+        with qtbot.waitSignal(widget.acted, timeout=5000) as acted:
+            qtbot.mouseClick(widget.send_now_button, Qt.MouseButton.LeftButton)
+        assert acted.args == [draft_id, "sending"] and widget.principal_box is None
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()
+
+
+def test_approved_in_person_to_kens_correspondent_as_ann_says_so_and_cancel_sends_nothing(qtbot, tmp_path):
+    from assistant.domain import ApprovalPolicy
+    from assistant.ui.approvals.view import ApprovalsView
+    from assistant.ui.workers import TaskManager
+
+    ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path, policy=ApprovalPolicy.ALWAYS)
+    draft_id = draft_to_kens_correspondent(ws, ann_id, submit=True)
+    assert draft_state(ws, ann_id, draft_id) == "awaiting-approval"
+    tasks = TaskManager(ws)
+    widget = ApprovalsView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    try:
+        with qtbot.waitSignal(widget.queue_loaded):
+            widget.set_principal_id(ann_id)
+        with qtbot.waitSignal(widget.preview_loaded):
+            widget.table.selectRow(0)
+        widget.approve_button.click()
+        qtbot.waitUntil(lambda: widget.confirm_box is not None and widget.confirm_box.isVisible(), timeout=5000)
+        box = widget.confirm_box
+        # the approval's one question carries the guard's one line, and its button says what the assistant does
+        assert box.guard.text() == ("bobby@secret.example has corresponded only with Ken Sato, never with Ann Lee: "
+                                    "it would go from Ann Lee's account.")
+        assert box.guard.isVisible()
+        assert box.send_button.text() == "Send anyway"
+        assert box.cancel_button.isDefault() and not box.send_button.isDefault()  # Enter does not send it
+        with qtbot.assert_not_emitted(widget.decision_recorded, wait=300):
+            box.cancel_button.click()
+        qtbot.waitUntil(lambda: not tasks.busy)
+        assert draft_state(ws, ann_id, draft_id) == "awaiting-approval"
+
+        widget.approve_button.click()
+        qtbot.waitUntil(lambda: widget.confirm_box is not None and widget.confirm_box.isVisible(), timeout=5000)
+        with qtbot.waitSignal(widget.decision_recorded, timeout=5000):
+            widget.confirm_box.send_button.click()
+        qtbot.waitUntil(lambda: not tasks.busy)
+        assert draft_state(ws, ann_id, draft_id) == "sending"
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()
+
+
+def test_approvals_send_now_of_a_late_send_to_kens_correspondent_as_ann_asks(qtbot, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from assistant.approvals import drafts
+    from assistant.store import Store
+    from assistant.sync.engine import sync_account
+    from assistant.ui.approvals.view import ApprovalsView
+    from assistant.ui.workers import TaskManager
+
+    ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
+    draft_id = draft_to_kens_correspondent(ws, ann_id)
+    store = Store(ws)
+    [account] = store.accounts(ann_id)
+    now = datetime.now(UTC)
+    assert drafts.submit_draft(store, ann_id, draft_id, send_at=now + timedelta(minutes=30)) == "scheduled"
+    sync_account(store, account.id, now=now + timedelta(minutes=61))  # the app was closed when it was due
+    store.close()
+    assert draft_state(ws, ann_id, draft_id) == "needs-confirmation"
+    tasks = TaskManager(ws)
+    widget = ApprovalsView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    try:
+        with qtbot.waitSignal(widget.queue_loaded):
+            widget.set_principal_id(ann_id)
+        with qtbot.waitSignal(widget.preview_loaded):
+            widget.table.selectRow(0)
+        assert widget.send_now_button.isEnabled()
+        with qtbot.assert_not_emitted(widget.decision_recorded, wait=300):
+            widget.send_now_button.click()
+            qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+            assert "never with Ann Lee" in widget.principal_box.text()
+            widget.principal_box.button(QMessageBox.StandardButton.Cancel).click()
+        qtbot.waitUntil(lambda: not tasks.busy)
+        assert draft_state(ws, ann_id, draft_id) == "needs-confirmation"
+        assert widget.status.text() == "Not sent: “Hello” is still waiting for Ann Lee."
+
+        widget.send_now_button.click()
+        qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+        send = next(b for b in widget.principal_box.buttons() if b.text() == "Send anyway")
+        with qtbot.waitSignal(widget.decision_recorded, timeout=5000):
+            send.click()
+        qtbot.waitUntil(lambda: not tasks.busy)
+        assert draft_state(ws, ann_id, draft_id) == "sending"
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()
+
+
+def test_outgoing_send_later_of_a_draft_to_kens_correspondent_as_ann_asks_too(qtbot, tmp_path):
+    from assistant.ui.outgoing.view import OutgoingView
+    from assistant.ui.workers import TaskManager
+
+    ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
+    draft_id = draft_to_kens_correspondent(ws, ann_id)
+    tasks = TaskManager(ws)
+    widget = OutgoingView(tasks)
+    qtbot.addWidget(widget)
+    widget.show()
+    try:
+        with qtbot.waitSignal(widget.loaded):
+            widget.set_principal_id(ann_id)
+        with qtbot.waitSignal(widget.preview_loaded):
+            widget.table.selectRow(0)
+        dialog = widget.on_send_later()
+        with qtbot.assert_not_emitted(widget.acted, wait=300):
+            dialog.accept()
+            qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+            assert "never with Ann Lee" in widget.principal_box.text()
+            widget.principal_box.button(QMessageBox.StandardButton.Cancel).click()
+        qtbot.waitUntil(lambda: not tasks.busy)
+        assert draft_state(ws, ann_id, draft_id) == "draft"
+        dialog = widget.on_send_later()
+        dialog.accept()
+        qtbot.waitUntil(lambda: widget.principal_box is not None, timeout=5000)
+        send = next(b for b in widget.principal_box.buttons() if b.text() == "Send anyway")
+        with qtbot.waitSignal(widget.acted, timeout=5000) as acted:
+            send.click()
+        assert acted.args == [draft_id, "scheduled"]
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()

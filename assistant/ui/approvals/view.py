@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -37,8 +38,8 @@ from assistant.core import timezones
 from assistant.domain import DraftState, Principal
 from assistant.store import Store
 from assistant.store.changes import Area
-from assistant.ui.approvals.preview import DraftDetails, DraftPreview, load_details, send_plan
-from assistant.ui.widgets.identity import principal_title
+from assistant.ui.approvals.preview import WARNING, DraftDetails, DraftPreview, load_details, send_plan
+from assistant.ui.widgets.identity import ask_send_as, principal_title
 from assistant.ui.widgets.scoped import PrincipalScopedView
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
@@ -301,6 +302,7 @@ class ApprovalsView(PrincipalScopedView):
             actions.addWidget(button)
         actions.addStretch(1)
         self.confirm_box: ConfirmApprovalDialog | None = None  # "Approved in person": what will be sent, asked once
+        self.principal_box: QMessageBox | None = None  # Send now's wrong-principal question, while it is open
 
         self.history_model = DraftHistoryModel(self)
         self.history = QTableView()
@@ -467,13 +469,20 @@ class ApprovalsView(PrincipalScopedView):
         if decision == "reject":
             self._record(row, decision, comment, None)
             return
-        # Approving sends: read the draft as it is now, show what will go out, and ask once.
-        self.tasks.run(lambda store: load_details(store, row.principal_id, row.draft_id),
-                       on_done=lambda details: self._confirm_approval(row, comment, details),
+        # Approving sends: read the draft as it is now, and the wrong-principal guard's word on it; show what will go
+        # out, and ask once.
+        def read(store: Store) -> tuple[DraftDetails, str | None]:
+            from assistant.approvals.guard import check_draft
+
+            return (load_details(store, row.principal_id, row.draft_id),
+                    check_draft(store, row.principal_id, row.draft_id))
+
+        self.tasks.run(read, on_done=lambda found: self._confirm_approval(row, comment, *found),
                        on_error=self._on_error)
 
-    def _confirm_approval(self, row: QueueRow, comment: str, details: DraftDetails) -> ConfirmApprovalDialog:
-        box = ConfirmApprovalDialog(details, self)
+    def _confirm_approval(self, row: QueueRow, comment: str, details: DraftDetails,
+                          warning: str | None = None) -> ConfirmApprovalDialog:
+        box = ConfirmApprovalDialog(details, self, warning=warning)
         d = details.draft
 
         def answered(result: int) -> None:
@@ -521,7 +530,26 @@ class ApprovalsView(PrincipalScopedView):
 
             return lifecycle.confirm_late_send(store, row.principal_id, row.draft_id)
 
-        self.tasks.run(confirm, on_done=lambda state: self._decided(row, state), on_error=self._on_error)
+        def send() -> None:
+            self.principal_box = None
+            self.tasks.run(confirm, on_done=lambda state: self._decided(row, state), on_error=self._on_error)
+
+        def cancelled() -> None:
+            self.principal_box = None
+            self.status.setText(f"Not sent: “{row.subject or '(no subject)'}” is still waiting for {row.principal}.")
+
+        def checked(warning: str | None) -> None:
+            if warning:
+                self.principal_box = ask_send_as(self, row.principal, row.colour, warning, send, cancelled)
+            else:
+                send()
+
+        def check(store: Store) -> str | None:
+            from assistant.approvals.guard import check_draft
+
+            return check_draft(store, row.principal_id, row.draft_id)
+
+        self.tasks.run(check, on_done=checked, on_error=self._on_error)
 
     def on_retry(self) -> None:
         row = self.current_row()
@@ -552,11 +580,18 @@ class ApprovalsView(PrincipalScopedView):
 class ConfirmApprovalDialog(QDialog):
     """"Approved in person" sends: the message exactly as it will go out, when it goes, and one question."""
 
-    def __init__(self, details: DraftDetails, parent: QWidget | None = None):
+    def __init__(self, details: DraftDetails, parent: QWidget | None = None, *, warning: str | None = None):
+        """``warning``: the wrong-principal guard's one line, shown above the message; the send button then says
+        *Send anyway*, as compose's question does, so there is still only one question."""
         super().__init__(parent)
         d = details.draft
         self.setWindowTitle(f"Approved in person — {details.principal}")
         self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.guard = QLabel(warning or "")
+        self.guard.setObjectName("wrong-principal")
+        self.guard.setWordWrap(True)
+        self.guard.setStyleSheet(f"font-weight: bold; color: {WARNING};")
+        self.guard.setVisible(bool(warning))
         self.headline = QLabel(f"<b>Send “{html.escape(d.subject or '(no subject)')}” for "
                                f"{html.escape(details.principal)}?</b>")
         self.headline.setWordWrap(True)
@@ -569,12 +604,20 @@ class ConfirmApprovalDialog(QDialog):
         self.preview = DraftPreview(self)
         self.preview.show_details(details)
         buttons = QDialogButtonBox()
-        self.send_button = buttons.addButton("Approve and send", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.send_button = buttons.addButton("Send anyway" if warning else "Approve and send",
+                                             QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.send_button.setDefault(True)
+        # a send that looks meant for another principal is not sent by Enter: Cancel is the default then
+        if warning:
+            self.send_button.setAutoDefault(False)  # never the default, not even with the focus
+            self.cancel_button.setDefault(True)
+            self.cancel_button.setFocus()
+        else:
+            self.send_button.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.guard)
         layout.addWidget(self.headline)
         layout.addWidget(self.plan)
         layout.addWidget(self.preview, 1)

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
@@ -370,6 +371,56 @@ class CardListView(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
 
 
+class ColumnHeader(QLabel):
+    """A column's name and its count on one line: a name too long for the column ("Waiting on principal" at 1280 px)
+    is cut with "…" and keeps its count; the whole of it is the tooltip."""
+
+    def __init__(self, name: str, parent=None):
+        super().__init__(name, parent)
+        self.name = name
+        self.count: int | None = None
+        self.setToolTip(name)
+
+    def _suffix(self) -> str:
+        return "" if self.count is None else f" · {self.count}"
+
+    def sizeHint(self) -> QSize:
+        """What the whole name asks for: a column that has the room shows it uncut."""
+        hint = super().sizeHint()
+        margins = self.contentsMargins()
+        return QSize(self.fontMetrics().horizontalAdvance(self.name + self._suffix()) + margins.left()
+                     + margins.right() + 2 * self.margin(), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        """What it needs at least: "…" and the count."""
+        return QSize(self.fontMetrics().horizontalAdvance("…" + self._suffix()), super().minimumSizeHint().height())
+
+    def set_count(self, count: int) -> None:
+        if count != self.count:
+            self.count = count
+            self.updateGeometry()  # the count's width is in both hints
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.updateGeometry()
+            self._fit()
+
+    def _fit(self) -> None:
+        suffix = self._suffix()
+        metrics = self.fontMetrics()
+        room = max(0, self.contentsRect().width() - metrics.horizontalAdvance(suffix))
+        text = metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, room) + suffix
+        if text != self.text():
+            self.setText(text)
+        self.setToolTip(self.name + suffix)
+
+
 class ColumnWidget(QFrame):
     def __init__(self, column: Any, principal_id: int, parent=None):
         super().__init__(parent)
@@ -377,9 +428,8 @@ class ColumnWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.column = column
         self.model = CardListModel(column.id, principal_id, self)
-        self.header = QLabel(column.name)
+        self.header = ColumnHeader(column.name)
         self.header.setObjectName("board-column-header")
-        self.header.setWordWrap(True)
         font = self.header.font()
         font.setBold(True)
         self.header.setFont(font)
@@ -406,7 +456,7 @@ class ColumnWidget(QFrame):
 
     def set_cards(self, cards: list[Card], zone: str, now: datetime | None) -> None:
         self.model.set_cards(cards, zone, now)
-        self.header.setText(f"{self.column.name}  ·  {len(cards)}")
+        self.header.set_count(len(cards))
 
 
 class DeleteCardCommand(QUndoCommand):

@@ -46,7 +46,7 @@ from assistant.mail.mime import safe_filename
 from assistant.store import Store
 from assistant.store import contacts as contact_store
 from assistant.store import mail as mail_store
-from assistant.ui.widgets.identity import WritingAs, principal_title
+from assistant.ui.widgets.identity import WritingAs, ask_send_as, principal_title
 from assistant.ui.workers import TaskManager, describe_error
 
 AUTOSAVE_MS = 3000
@@ -653,25 +653,18 @@ class ComposeWindow(QWidget):
 
     def ask_principal(self, warning: str, proceed: Callable[[], None]) -> QMessageBox:
         """The guard's one line, and *Send anyway* (``proceed()``) or *Cancel* (the draft stays as it is)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "", warning, parent=self)
-        principal_title(box, f"Send as {self.principal.name}?", self.principal)
-        send = box.addButton("Send anyway", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        self.principal_box = box
 
-        def answered() -> None:
+        def went_on() -> None:
             self.principal_box = None
-            if box.clickedButton() is send:
-                proceed()
-            else:
-                self.send_button.setEnabled(True)
-                self.status.setText(f"Not sent: still a draft for {self.principal.name}.")
+            proceed()
 
-        box.finished.connect(lambda _result: answered())
-        box.open()
-        return box
+        def cancelled() -> None:
+            self.principal_box = None
+            self.send_button.setEnabled(True)
+            self.status.setText(f"Not sent: still a draft for {self.principal.name}.")
+
+        self.principal_box = ask_send_as(self, self.principal.name, self.principal.colour, warning, went_on, cancelled)
+        return self.principal_box
 
     def _after_inflight(self, fn) -> None:
         QTimer.singleShot(50, lambda: fn() if not self._saving else self._after_inflight(fn))

@@ -37,6 +37,7 @@ from assistant.store.changes import Area
 from assistant.ui.approvals.preview import DraftDetails, DraftPreview, both_times, load_details, send_progress
 from assistant.ui.approvals.view import SendLaterDialog
 from assistant.ui.outgoing.changes import ChangeRow, ChangesModel, load_changes
+from assistant.ui.widgets.identity import ask_send_as
 from assistant.ui.widgets.scoped import PrincipalScopedView
 from assistant.ui.widgets.tables import RowTableModel
 from assistant.ui.workers import TaskManager, describe_error
@@ -227,6 +228,7 @@ class OutgoingView(PrincipalScopedView):
         self.changes: list[ChangeRow] = []
         self._follow: int | None = None  # a draft just acted on: shown wherever it went (Outbox, for its Undo)
         self.confirm_box: QMessageBox | None = None
+        self.principal_box: QMessageBox | None = None  # Send now's wrong-principal question, while it is open
         self.dialog: SendLaterDialog | None = None
 
         self.summary = QLabel()
@@ -604,7 +606,34 @@ class OutgoingView(PrincipalScopedView):
                 return lifecycle.schedule(store, row.principal_id, row.draft_id, timezones.now_utc())
             return drafts.submit_draft(store, row.principal_id, row.draft_id)
 
-        self._run(row, send, lambda state: self._says(row, state))
+        self.guarded(row, lambda: self._run(row, send, lambda state: self._says(row, state)))
+
+    def guarded(self, row: OutgoingRow, proceed) -> None:
+        """Before a send, the wrong-principal guard again (``approvals.guard``, read on the worker): the draft may
+        have been made before the guard, or changed since compose asked. When it speaks, one question (Send anyway /
+        Cancel) and ``proceed()`` only on Send anyway."""
+
+        def check(store: Store) -> str | None:
+            from assistant.approvals.guard import check_draft
+
+            return check_draft(store, row.principal_id, row.draft_id)
+
+        def cancelled() -> None:
+            self.principal_box = None
+            self.status.setText(f"Not sent: “{row.subject or '(no subject)'}” is still "
+                                f"{'a draft' if row.section == 'drafts' else 'waiting'} for {row.principal}.")
+
+        def went_on() -> None:
+            self.principal_box = None
+            proceed()
+
+        def checked(warning: str | None) -> None:
+            if not warning:
+                proceed()
+                return
+            self.principal_box = ask_send_as(self, row.principal, row.colour, warning, went_on, cancelled)
+
+        self.tasks.run(check, on_done=checked, on_error=self._on_error)
 
     def on_send_later(self) -> SendLaterDialog | None:
         row = self.current_row()
@@ -616,7 +645,7 @@ class OutgoingView(PrincipalScopedView):
         title = "Reschedule" if row.section == "scheduled" else "Send later"
         self.dialog = SendLaterDialog(self, title=f"{title} — for {row.principal}", when=when)
         dialog = self.dialog
-        dialog.accepted.connect(lambda: self._send_at(row, *dialog.choice()))
+        dialog.accepted.connect(lambda: self.guarded(row, lambda: self._send_at(row, *dialog.choice())))
         dialog.open()
         return dialog
 

@@ -21,8 +21,8 @@ from apscheduler.triggers.date import DateTrigger
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from assistant.core import timezones
-from assistant.domain import ReportKind
 from assistant.reports import schedule
+from assistant.reports.schedule import describe
 from assistant.store.changes import Area, Changes
 
 log = logging.getLogger(__name__)
@@ -34,15 +34,6 @@ RunFn = Callable[..., Any]  # TaskManager.run
 
 def _make_and_look_ahead(store: Any, now: datetime) -> tuple[list[schedule.Made], datetime | None]:
     return schedule.make_due(store, now), schedule.next_due(store, now)
-
-
-def describe(made: schedule.Made) -> str:
-    what = "Weekly summary" if made.kind == ReportKind.WEEKLY else "End-of-day report"
-    if not made.draft_id:
-        return f"{what} for {made.principal_name} not made: {made.error}"
-    if made.state == "awaiting-approval":
-        return f"{what} for {made.principal_name} drafted · waiting for their approval"
-    return f"{what} for {made.principal_name} drafted · {made.state.replace('-', ' ')}"
 
 
 class ReportScheduler(QObject):

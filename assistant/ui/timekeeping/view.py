@@ -1244,18 +1244,20 @@ class TimeView(QWidget):
         def done(result: tuple[int, str]) -> None:
             count, html = result
             if kind == "pdf":
-                self._write_pdf(html, target, title, p)
+                self._write_pdf(html, target, title, p, one_line_column=timekeeping.TIMESHEET_WORK_COLUMN)
             self.status.emit(f"Timesheet saved · {p.name}: {count} entries in {target.name}")
 
         self.tasks.run(make, on_done=done, on_error=lambda error: self.failed.emit(describe_error(error)))
 
-    def _write_pdf(self, html: str, target: Path, title: str, principal: Principal) -> None:
+    def _write_pdf(self, html: str, target: Path, title: str, principal: Principal, *,
+                   one_line_column: int | None = None) -> None:
         """Qt lays the page out: on the GUI thread, with nothing of the store."""
         from assistant.ui.pdf import write_pdf
 
         try:
             with private_files.exporting(target) as scratch:
-                write_pdf(html, scratch, title=title, letter=timekeeping.letter_paper(principal))
+                write_pdf(html, scratch, title=title, letter=timekeeping.letter_paper(principal),
+                          one_line_column=one_line_column)
         except OSError as error:
             self.failed.emit(f"{target.name} could not be written: {error.strerror or error}")
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QMessageBox, QWidget
 
 from assistant.core import timezones
 from assistant.domain import Principal
@@ -42,6 +42,22 @@ def principal_title(window: QWidget, title: str, principal: Principal | None) ->
     window.setWindowTitle(title if principal.name in title else f"{title} — {principal.name}")
     if QColor.isValidColorName(principal.colour):
         window.setWindowIcon(principal_chip(principal.colour))
+
+
+def ask_send_as(parent: QWidget, principal: str, colour: str, warning: str, proceed: Callable[[], None],
+                cancelled: Callable[[], None]) -> QMessageBox:
+    """The wrong-principal guard's one line (``approvals.guard``) as a question before a send: *Send anyway* calls
+    ``proceed()``, *Cancel* (the default) ``cancelled()``. Window-modal, so the rest of the app stays usable."""
+    box = QMessageBox(QMessageBox.Icon.Warning, f"Send as {principal}?", warning, parent=parent)
+    if QColor.isValidColorName(colour):
+        box.setWindowIcon(principal_chip(colour))
+    send = box.addButton("Send anyway", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.finished.connect(lambda _result: proceed() if box.clickedButton() is send else cancelled())
+    box.open()
+    return box
 
 
 def zone_city(zone: str) -> str:
