@@ -1,7 +1,7 @@
-"""What every command group shares: reading the workspace, tables, one JSON object, times, one-line errors, the parser."""
+"""What every command group shares: reading the workspace, tables, one JSON object, times, one-line errors, the parser
+(``Parser``, from ``assistant.cli.parser`` when asked for)."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.core import timezones
 
 if TYPE_CHECKING:
+    import argparse
+
     from assistant.domain import Principal
     from assistant.store import Store
 
@@ -115,7 +117,7 @@ def open_workspace(where: argparse.Namespace | str | os.PathLike[str], *, create
     the block ends, however it ends. With ``create=False`` a folder without a workspace is an error."""
     from assistant.store import Store
 
-    store = Store(where.workspace if isinstance(where, argparse.Namespace) else where, create=create)
+    store = Store(where if isinstance(where, (str, os.PathLike)) else where.workspace, create=create)
     try:
         yield store
     finally:
@@ -133,10 +135,14 @@ def principals_from(args: argparse.Namespace, store: Store) -> list[Principal]:
     return [principal_from(args, store)] if args.principal else store.principals()
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line after the usage, as argparse does, but with our prefix
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{PROG}: {message}\n")
+def __getattr__(name: str) -> Any:
+    """``Parser``, from :mod:`assistant.cli.parser`: argparse (with gettext, locale and shutil) is imported only where a
+    parser is built, not by a plain ``assistant search`` (``main._plain_search`` reads its arguments)."""
+    if name == "Parser":
+        from assistant.cli.parser import Parser
+
+        return Parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def one_line(text: str) -> str:

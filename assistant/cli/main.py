@@ -5,16 +5,15 @@ Exit status: 0 on success, 2 on a usage error, 1 otherwise with one line on stde
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from assistant import __version__
 from assistant.cli.format import PROG, Output
-from assistant.cli.format import Parser as _Parser
 from assistant.cli.format import iso_local as _iso_local
 from assistant.cli.format import iso_utc as _iso_utc
 from assistant.cli.format import one_line as _one_line
@@ -26,6 +25,9 @@ from assistant.cli.format import table as _table
 from assistant.core import timezones
 from assistant.core.errors import InvalidInput, NotFound, UsageError, UserError
 from assistant.store import mail as mail_store
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _require_display(alternative: str = "") -> None:
@@ -417,6 +419,8 @@ def cmd_doctor(args: argparse.Namespace, out: Output) -> int:
 def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     """All commands; ``extensions=False`` only ``search`` (scripts call it in loops: the other commands' modules and
     arguments cost it a third of its start)."""
+    from assistant.cli.parser import Parser as _Parser
+
     parser = _Parser(prog=PROG, description="A workspace for virtual assistants. Without a command: open the app.")
     parser.add_argument("--workspace", metavar="DIR", help="workspace folder (default: the user data folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -559,12 +563,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{PROG}: a mailto: link opens the app; it takes no command ({command!r})", file=sys.stderr)
             return 2
     # The app (no command) needs only the global options: the other commands' modules are for --help and commands.
-    lean = command == "search" or (command is None and not any(a in ("-h", "--help") for a in argv))
-    parser = build_parser(extensions=not lean)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
-        return exit_.code if isinstance(exit_.code, int) else 2
+    plain = _plain_search(argv) if command == "search" else None
+    if plain is not None:
+        args: Any = plain
+    else:
+        lean = command == "search" or (command is None and not any(a in ("-h", "--help") for a in argv))
+        parser = build_parser(extensions=not lean)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit_:  # argparse: --help (0) or a usage error (2), already printed
+            return exit_.code if isinstance(exit_.code, int) else 2
     args.mailto = mailto
     args.workspace_given = args.workspace is not None
     if args.workspace is None:
@@ -607,6 +615,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = "" if args.debug else " (run with --debug for the traceback)"
         print(f"{PROG}: {_one_line(f'{type(exc).__name__}: {exc}')}{hint}", file=sys.stderr)
         return 1
+
+
+_SEARCH_VALUES = ("--principal", "--limit", "--in")
+_SEARCH_IN = ("messages", "tasks", "calls", "events", "all")
+
+
+def _plain_search(argv: Sequence[str]) -> SimpleNamespace | None:
+    """The arguments of a plain ``search`` (``[--workspace DIR] [--json] [--debug] search QUERY [--principal NAME]
+    [--limit N] [--count] [--in KIND]``) read without argparse, which with gettext, locale and shutil is a tenth of the
+    command's own start; the same values ``build_parser`` gives them. None for anything else — help, an unknown or
+    abbreviated or repeated option, a bad value, a second query, an argument that starts with a dash — which argparse
+    then reads, with its usual messages."""
+    values: dict[str, Any] = {"workspace": None, "json": False, "debug": False, "tray": False, "quit_after": None}
+    tokens = iter(argv)
+    seen: set[str] = set()
+    for token in tokens:  # the global options, up to the command word
+        name, eq, value = token.partition("=")
+        if token == "search":
+            break
+        if token in seen or name in seen:
+            return None
+        if token in ("--json", "--debug"):
+            values[token[2:]] = True
+        elif name == "--workspace":
+            if not eq:
+                value = next(tokens, "-")
+            if value.startswith("-"):
+                return None
+            values["workspace"] = value
+        else:
+            return None
+        seen.add(name)
+    query: str | None = None
+    found: dict[str, str] = {}
+    for token in tokens:
+        name, eq, value = token.partition("=")
+        if not token.startswith("-"):
+            if query is not None:
+                return None
+            query = token
+        elif name in found:
+            return None
+        elif token == "--count":
+            found["--count"] = ""
+        elif name in _SEARCH_VALUES:
+            if not eq:
+                value = next(tokens, "-")
+            if value.startswith("-"):
+                return None
+            found[name] = value
+        else:
+            return None
+    within = found.get("--in", "messages")
+    try:
+        limit = int(found.get("--limit", "50"))  # what argparse's type=int accepts
+    except ValueError:
+        return None
+    if query is None or within not in _SEARCH_IN:
+        return None
+    return SimpleNamespace(**values, query=query, principal=found.get("--principal"), limit=limit,
+                           count="--count" in found, within=within, handler=cmd_search)
 
 
 def _command_word(argv: Sequence[str]) -> str | None:

@@ -9,7 +9,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 import assistant
+from assistant.cli.main import _plain_search, build_parser
 from assistant.domain import Account, Address, Message, Principal
 from assistant.store import Store
 from assistant.store import mail as mail_store
@@ -23,6 +26,9 @@ NOT_NEEDED = (
     "assistant.ui", "assistant.connectors", "assistant.sync", "assistant.cli.imap_account", "assistant.core.credentials",
     "assistant.domain.board", "assistant.domain.calendar", "assistant.domain.calls", "assistant.domain.drafts",
     "assistant.domain.time", "assistant.domain.reports",
+    # argparse and what it brings (gettext, locale; shutil for its help formatter, with bz2 and lzma): a plain search's
+    # arguments are read without it
+    "argparse", "gettext", "locale", "shutil", "bz2", "lzma",
 )
 
 
@@ -81,3 +87,50 @@ def test_the_app_starts_without_the_other_commands_modules(tmp_path):
     assert not {"assistant.cli.drafts", "assistant.cli.calls", "assistant.cli.imap_account"} & modules
     out, modules = child("--help")
     assert "COMMAND" in out and "assistant.cli.drafts" in modules
+
+
+# A plain search, read without argparse: the same values argparse gives.
+PLAIN = (
+    ["search", "budget"],
+    ["--workspace", "/tmp/ws", "search", "budget review"],
+    ["--workspace=/tmp/ws", "--json", "search", "--count", "from:grace@example.org"],
+    ["--debug", "search", "--principal", "Ada", "--limit", "5", "budget"],
+    ["search", "budget", "--principal=Ada", "--limit=7", "--in=tasks"],
+    ["search", "--in", "all", "budget", "--limit", "+3"],
+    ["--workspace", "search", "search", "search"],  # a workspace folder named like the command, a query too
+    ["search", ""],  # an empty query: the command says so, as before
+    ["search", "budget", "--limit", "0"],  # out of range: the command says so, as before
+)
+# Anything else is argparse's to read (or to refuse, with its usual message).
+NOT_PLAIN = (
+    ["search"],  # no query
+    ["search", "budget", "coffee"],  # a second query
+    ["search", "-h"], ["--help", "search", "x"], ["--version", "search", "x"],
+    ["search", "budget", "--json"],  # a global option after the command
+    ["search", "budget", "--lim", "5"],  # abbreviated
+    ["search", "budget", "--limit", "five"], ["search", "budget", "--limit", "-5"], ["search", "budget", "--limit"],
+    ["search", "budget", "--in", "notes"],
+    ["search", "budget", "--principal", "Ada", "--principal", "Bo"], ["search", "--count", "--count", "x"],
+    ["--json", "--json", "search", "x"], ["--tray", "search", "x"], ["--quit-after", "1", "search", "x"],
+    ["search", "--", "-budget"], ["search", "-budget"], ["search", "budget", "--count=yes"],
+    ["--workspace", "--json", "search", "x"],
+)
+
+
+@pytest.mark.parametrize("argv", PLAIN)
+def test_a_plain_search_is_read_as_argparse_reads_it(argv):
+    plain = _plain_search(argv)
+    assert plain is not None
+    assert vars(plain) == vars(build_parser(extensions=False).parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", NOT_PLAIN)
+def test_anything_else_is_left_to_argparse(argv):
+    assert _plain_search(argv) is None
+
+
+def test_the_parser_is_the_one_format_hands_out():
+    from assistant.cli import format as fmt
+    from assistant.cli import parser
+
+    assert fmt.Parser is parser.Parser and parser.PROG == fmt.PROG
