@@ -270,8 +270,10 @@ def run(ctx: Context) -> list[Row]:
         if with_notmuch:
             for p in rest:
                 link(p)
-            indexer = subprocess.Popen(["notmuch", "new", "--quiet"], env=notmuch_env(config),
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # Its messages go to a file: nobody reads a pipe while the later sections run, and a full one would stop it.
+            with open(base / "notmuch-new.err", "wb") as errors_file:
+                indexer = subprocess.Popen(["notmuch", "new", "--quiet"], env=notmuch_env(config),
+                                           stdout=subprocess.DEVNULL, stderr=errors_file)
         try:
             for p in rest:
                 _timed_import(ctx, workspace, ctx.root / p["maildir"], p["name"], p["messages"],
@@ -329,10 +331,11 @@ def run(ctx: Context) -> list[Row]:
         """Wait for notmuch's build, check it, fill in its columns and mark the import complete."""
         rest_elapsed = time.perf_counter() - rest_started
         if indexer is not None:
-            _, errors = indexer.communicate()
+            indexer.wait()
             rest_elapsed = time.perf_counter() - rest_started
             if indexer.returncode != 0:
-                raise RuntimeError(f"notmuch new failed: {errors.decode(errors='replace').strip()[:300]}")
+                errors = (base / "notmuch-new.err").read_text(encoding="utf-8", errors="replace")
+                raise RuntimeError(f"notmuch new failed: {errors.strip()[:300]}")
         if rest:
             # Which of the two ends first says where this step's time goes: the one that ends last is the critical
             # path (notmuch's ending counts from its start, whatever ran beside it after our import).
