@@ -14,6 +14,14 @@ def test_the_import_section_builds_everything_the_later_sections_read(tmp_path, 
     monkeypatch.setenv("BENCH_RUN_DIR", str(tmp_path / "run"))
     ctx = run_module.build_context(True, manifest, root)
     ctx.background_ok = True  # as run.py has it: notmuch's build may still be going on when the section returns
+    imports = []  # (principal, niceness) of each `assistant import`
+    real_assistant = import_bench._assistant
+
+    def recording(ctx, workspace, *args, niceness=0):
+        imports.append((args[args.index("--principal") + 1], niceness))
+        return real_assistant(ctx, workspace, *args, niceness=niceness)
+
+    monkeypatch.setattr(import_bench, "_assistant", recording)
 
     rows = import_bench.run(ctx)
     ctx.settle()
@@ -29,6 +37,9 @@ def test_the_import_section_builds_everything_the_later_sections_read(tmp_path, 
         assert import_bench.notmuch_count(ctx.notmuch_config, "*") == manifest["total_messages"]
         assert set(ctx.notmuch_folders) == set(counts)
         assert "notmuch new after" in timed.note
+        # the timed imports at normal priority; the untimed one niced, so notmuch's build beside it keeps a core
+        names = [p["name"] for p in manifest["principals"]]
+        assert imports == [(name, 0) for name in names[:-1]] + [(names[-1], import_bench.UNTIMED_NICENESS)]
         assert by_figure["size on disk"].notmuch is not None
         assert by_figure["size on disk vs the maildirs"].notmuch is not None
 
@@ -78,3 +89,20 @@ def test_with_the_encryption_section_to_come_its_imports_are_taken_in_turn_with_
         timeout_s=300)
     assert done.returncode == 0
     assert int(done.stdout.strip()) == search_bench.our_counts(base / "plain")["garden"] > 0
+
+
+def test_notmuchs_end_is_stamped_when_it_ends_not_when_the_run_next_looks(tmp_path):
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    ended = []
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    watcher = threading.Thread(target=import_bench._stamp_end, args=(process, ended))
+    watcher.start()
+    time.sleep(3.0)  # the run imports calendars and boards meanwhile
+    looked = time.perf_counter()
+    watcher.join()
+
+    assert len(ended) == 1 and ended[0] < looked - 1.0
