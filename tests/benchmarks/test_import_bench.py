@@ -106,3 +106,40 @@ def test_notmuchs_end_is_stamped_when_it_ends_not_when_the_run_next_looks(tmp_pa
     watcher.join()
 
     assert len(ended) == 1 and ended[0] < looked - 1.0
+
+
+def test_the_section_returns_while_notmuch_still_builds_and_completes_when_the_run_settles(tmp_path, monkeypatch):
+    import subprocess
+
+    if not shutil.which("notmuch"):
+        return  # nothing runs in the background without notmuch: the first test covers that case
+    gate = tmp_path / "notmuch-may-start"
+    real_popen = subprocess.Popen
+    notmuch_runs = []
+
+    def gated(args, **kwargs):  # notmuch's untimed build waits for the gate: still running when the section returns
+        if args[:2] == ["notmuch", "new"]:
+            notmuch_runs.append(args)
+            # the database's creation and the timed maildirs' runs come first, then the untimed build
+            if len(notmuch_runs) == 1 + import_bench.TIMED_PRINCIPALS + 1:
+                args = ["sh", "-c", f'while [ ! -e "{gate}" ]; do sleep 0.05; done; exec notmuch new --quiet']
+        return real_popen(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", gated)
+    root = tmp_path / "workload"
+    manifest = generate.generate(out=root, principals=import_bench.TIMED_PRINCIPALS + 1, messages=20, quiet=True)
+    monkeypatch.setenv("BENCH_RUN_DIR", str(tmp_path / "run"))
+    ctx = run_module.build_context(True, manifest, root)
+    ctx.background_ok = True
+
+    rows = import_bench.run(ctx)
+
+    assert len(ctx.pending) == 1 and ctx.workspace is not None  # ours is complete, the later sections may read it
+    assert ctx.notmuch_config is None and not (tmp_path / "run" / "complete.json").exists()
+    size = next(r for r in rows if r.figure == "size on disk")
+    assert size.assistant is not None and size.notmuch is None
+    gate.touch()
+    ctx.settle()
+    assert ctx.notmuch_config is not None and (tmp_path / "run" / "complete.json").exists()
+    assert import_bench.notmuch_count(ctx.notmuch_config, "*") == manifest["total_messages"]
+    assert size.notmuch is not None
