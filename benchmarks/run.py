@@ -4,7 +4,8 @@
 
 Builds the workload when it is missing (``benchmarks/generate.py``), imports it (section 1 must run first: it builds the
 workspace and notmuch's database the others read; with ``--only`` and no ``import``, the last complete import is
-reused), then runs the sections in order. A section that is missing or fails gets one line and a row saying why; the
+reused), then runs the sections (section 6 straight after section 1, while notmuch's build ends beside it; the
+table lists the rows by section number). A section that is missing or fails gets one line and a row saying why; the
 others go on. Without notmuch only the comparison columns are left empty. Nothing is installed.
 """
 from __future__ import annotations
