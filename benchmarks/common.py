@@ -43,6 +43,12 @@ class Context:
     sections: set[str] = field(default_factory=set)  # the names of the sections this run will run (run.py's --only)
     # What one section built for a later one in the same run (e.g. section 1's encrypted imports for section 8)
     prepared: dict[str, object] = field(default_factory=dict)
+    # Whether a section may leave work running when it returns (run.py: yes, and it calls ``settle`` before any
+    # section that must not run beside it); when False, each section finishes its own work before returning.
+    background_ok: bool = False
+    # What a section left running, each a callable that waits for it and completes that section's rows
+    # (section 1: notmuch's build of the untimed principals)
+    pending: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def python(self) -> str:
@@ -51,6 +57,11 @@ class Context:
     @property
     def has_notmuch(self) -> bool:
         return shutil.which("notmuch") is not None
+
+    def settle(self) -> None:
+        """Wait for whatever earlier sections left running (in the order they left it)."""
+        while self.pending:
+            self.pending.pop(0)()
 
 
 @dataclass
