@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
             self._features_pending.clear()
         if not self._features_pending:
             return
-        self._features_pending.pop(0)()
+        self._install_step(self._features_pending.pop(0))
         if self._features_pending:
             QTimer.singleShot(0, self.install_next_feature)
         else:
@@ -483,8 +483,18 @@ class MainWindow(QMainWindow):
         if not self._features_pending or self._closing:
             return
         while self._features_pending:
-            self._features_pending.pop(0)()
+            self._install_step(self._features_pending.pop(0))
         self._features_installed()
+
+    def _install_step(self, install: Callable[[], None]) -> None:
+        """One feature; its tab is polished now (styled, as a tab built before the window showed was when it showed),
+        not at its first showing."""
+        first_new = self.views.count()
+        install()
+        for index in range(first_new, self.views.count()):
+            page = self.views.widget(index)
+            if page is not None:
+                page.ensurePolished()
 
     def _features_installed(self) -> None:
         keys = self.__dict__.pop("_start_up_keys", None)

@@ -4,7 +4,7 @@ event loop — or all at once as soon as the user reaches one first (a key with 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from assistant.ui.app import ReleaseTasksWhenPainted
 from assistant.ui.main_window import MainWindow
@@ -66,6 +66,11 @@ def test_the_first_paint_has_the_inbox_and_the_other_tabs_follow_one_a_turn(qtbo
     qtbot.waitUntil(lambda: not window.starting and not window.tasks.busy, timeout=15000)
     ticker.stop()
     assert tab_titles(window) == TABS  # the same tabs, in the same order, as a window built in one go
+    for index in range(window.views.count()):  # styled already, as tabs built before the window showed are
+        page = window.views.widget(index)
+        unpolished = [w for w in [page, *page.findChildren(QWidget)]
+                      if not w.testAttribute(Qt.WidgetAttribute.WA_WState_Polished)]
+        assert not unpolished, window.views.tabText(index)
     assert len(set(installed)) > 2  # not all at once: several turns of the loop saw a different number of tabs
     # the features installed late caught up with the principal shown
     assert window.calls.principal is not None and window.calls.principal.id == ann.id
