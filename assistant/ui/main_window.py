@@ -479,8 +479,10 @@ class MainWindow(QMainWindow):
             self._features_installed()
 
     def finish_start_up(self) -> None:
-        """Every feature not installed yet, now (something asked for one)."""
-        if not self._features_pending or self._closing:
+        """Every feature not installed yet, now (something asked for one); none once the window is closing."""
+        if self._closing:
+            self._features_pending.clear()
+        if not self._features_pending:
             return
         while self._features_pending:
             self._install_step(self._features_pending.pop(0))

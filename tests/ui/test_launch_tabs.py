@@ -142,7 +142,7 @@ def test_a_window_closed_during_its_launch_installs_nothing_more(qtbot, workspac
     qtbot.waitUntil(lambda: window.views.count() > 2, timeout=10000)
     window.close()
     count = window.views.count()
-    window.install_next_feature()
     window.finish_start_up()
+    window.install_next_feature()
     qtbot.wait(50)
     assert window.views.count() == count and not window.starting
