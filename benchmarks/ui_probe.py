@@ -107,7 +107,9 @@ class Probe:
 
     def on_first_paint(self, begun: float, painted: float, rows: int) -> None:
         self.result.update(first_paint_begun=begun, first_paint=painted, first_rows=rows,
-                           rss_after_first_paint_mb=peak_rss_mb())
+                           rss_after_first_paint_mb=peak_rss_mb(),
+                           # CPU from the interpreter's start: the whole process's, and the GUI thread's own
+                           cpu_at_first_paint_s=time.process_time(), gui_cpu_at_first_paint_s=time.thread_time())
         if self.args.mode == "open":
             self.when_settled(self.switch)  # a click on another principal once the start-up work is done
         else:
@@ -134,7 +136,9 @@ class Probe:
         deadline = time.monotonic() + self.args.settle_s
 
         def check() -> None:
-            if self.window.tasks.busy and time.monotonic() < deadline:
+            # the tasks on the worker, and the tabs the launch installs after its first paint (MainWindow.starting)
+            busy = self.window.tasks.busy or getattr(self.window, "starting", False)
+            if busy and time.monotonic() < deadline:
                 self.QTimer.singleShot(50, check)
                 return
             self.QTimer.singleShot(200, then)  # and the results it delivered are shown

@@ -41,7 +41,6 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
     """The app on ``workspace_dir``; when one runs on it already, the request (come forward, open ``mailto``) goes to
     that one and this returns 0 at once. ``tray``: start with the window hidden in the tray (login autostart).
     ``quit_after``: quit that many seconds after the first paint, as File → Quit does (the bundle's start check)."""
-    from assistant.ui.mail.mailto import open_mailto
     from assistant.ui.main_window import MainWindow
     from assistant.ui.single_instance import AlreadyRunningNotAnswering, SingleInstance, hand_over
 
@@ -61,12 +60,13 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
     private_files.sweep()  # what a crashed run left
     app.aboutToQuit.connect(private_files.clear)
     try:
-        window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True)
+        window = MainWindow(Path(workspace_dir), hold_tasks_until_painted=True, defer_tabs=True)
     except WorkspaceLocked as exc:  # started from a menu there is no terminal to print the reason on
         instance.release()
         QMessageBox.critical(None, APP_NAME, str(exc))
         raise
     instance.request_received.connect(lambda request: on_request(current_window(window), request))
+    window.features_installed.connect(gc.freeze)  # as at the first paint (ReleaseTasksWhenPainted)
 
     def follow(replacement: MainWindow) -> None:
         """The first-run page opened the demo: this app now holds the demo's workspace, not the first one."""
@@ -94,6 +94,8 @@ def run(workspace_dir: Path, argv: list[str] | None = None, *, mailto: str | Non
             release.painted.connect(lambda: QTimer.singleShot(int(quit_after * 1000), lambda: quit_app(window)))
         window.show()
     if mailto:
+        from assistant.ui.mail.mailto import open_mailto  # only then: its parser is not needed for the first paint
+
         QTimer.singleShot(0, lambda: open_mailto(window, mailto))
     try:
         return app.exec()
@@ -147,6 +149,7 @@ class ReleaseTasksWhenPainted(QObject):
         if watched is self.window and event.type() == QEvent.Type.Paint:
             self.window.removeEventFilter(self)
             QTimer.singleShot(0, self.window.tasks.release)
+            QTimer.singleShot(0, self.window.install_next_feature)  # the tabs the first paint did not show, one a turn
             # What the launch built (modules, Qt's wrappers, the window: ~80,000 objects) lives as long as the app: out
             # of the collector's sight, its full collections stop costing the GUI thread ~80 ms each (issue 17).
             gc.freeze()

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QLabel,
     QLayout,
@@ -27,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant import reminders
 from assistant.core.errors import UserError
 from assistant.domain import Account, AccountStatus, Principal, Thread
 from assistant.store import Store, db
@@ -100,11 +100,13 @@ class MainWindow(QMainWindow):
     refreshed = Signal()
     sync_finished = Signal(object)  # the list of SyncReport, or the exception
     workspace_opened = Signal(object)  # the MainWindow that replaces this one
+    features_installed = Signal()  # with defer_tabs: the last feature installed after the first paint
 
     FIRST_RUN_PAGE, WORKSPACE_PAGE = 0, 1
     INBOX_TAB, CALENDAR_TAB = 0, 1
 
-    def __init__(self, workspace_dir: Path, parent: QWidget | None = None, *, hold_tasks_until_painted: bool = False):
+    def __init__(self, workspace_dir: Path, parent: QWidget | None = None, *, hold_tasks_until_painted: bool = False,
+                 defer_tabs: bool = False):
         super().__init__(parent)
         self.workspace_dir = Path(workspace_dir)
         self.demo_dir = self.workspace_dir.parent / "demo-workspace"
@@ -150,7 +152,7 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_actions()
         self._build_status_bar()
-        self._install_features()
+        self._install_features(defer=defer_tabs)
 
         self.clock = QTimer(self)
         self.clock.setInterval(60_000)
@@ -324,6 +326,7 @@ class MainWindow(QMainWindow):
     def open_command_palette(self) -> None:
         from assistant.ui.palette import CommandPalette
 
+        self.finish_start_up()  # every command is listed
         palette = self.command_palette
         if not isinstance(palette, CommandPalette):
             palette = self.command_palette = CommandPalette(self.commands.commands, "Commands", self)
@@ -337,6 +340,7 @@ class MainWindow(QMainWindow):
     def show_shortcut_sheet(self) -> None:
         from assistant.ui.palette import ShortcutSheet
 
+        self.finish_start_up()
         if self.shortcut_sheet is not None:
             self.shortcut_sheet.deleteLater()
         sheet = ShortcutSheet(self.commands.commands(), "Single keys (e, r, #, j, k, /, ?…) work in the thread list, "
@@ -396,6 +400,7 @@ class MainWindow(QMainWindow):
     def open_link(self, principal_id: int, link: str) -> None:
         """Switch to ``principal_id`` and show what ``link`` points at; ``event:<id>@<start, epoch seconds>`` (a meeting
         reminder's, Today's timeline's) is one occurrence of a series, shown on its own day."""
+        self.finish_start_up()  # the links' openers are the features'
         self.select_principal(principal_id)
         kind, _, rest = link.partition(":")
         event_id, _, start = rest.partition("@")
@@ -422,20 +427,17 @@ class MainWindow(QMainWindow):
         self.notice.show_notice(text, undo=undo, error=error)
 
     # -- features --------------------------------------------------------------------------------------------------------
-    def _install_features(self) -> None:
+    # The features whose tabs and objects the first paint does not show; with ``defer_tabs`` (the app's launch) they are
+    # installed after it, one per turn of the event loop (install_next_feature), or all at once as soon as something
+    # asks for one (finish_start_up: a feature's attribute, a menu opened, a key with Ctrl/Alt, a link, the palette).
+    DEFERRED_FEATURES = frozenset({"offboarding", "calls", "board", "approvals", "outgoing", "reminders", "today",
+                                   "follow_up", "time_view", "report_scheduler", "time_tracker"})
+
+    def _install_features(self, *, defer: bool) -> None:
         """The features, in the order their tabs and menu entries appear. Each registers into the extension points
         above and returns its object; the wiring between two features is here, where both are known."""
-        from assistant.ui.approvals import view as approvals_tab
-        from assistant.ui.board import follow_up
-        from assistant.ui.board import view as board_tab
-        from assistant.ui.calls import view as calls_tab
         from assistant.ui.mail import actions as inbox_actions
-        from assistant.ui.outgoing import view as outgoing_tab
-        from assistant.ui.reminders import today
-        from assistant.ui.reports import scheduler as report_scheduler
-        from assistant.ui.setup import desktop_dialog, offboarding, principal_dialog
-        from assistant.ui.timekeeping import tracker
-        from assistant.ui.timekeeping import view as time_tab
+        from assistant.ui.setup import principal_dialog
 
         self.register_link("message", lambda pid, ident: self._open_mail(pid, ident, message=True))
         self.register_link("thread", lambda pid, ident: self._open_mail(pid, ident, message=False))
@@ -444,21 +446,137 @@ class MainWindow(QMainWindow):
         self.inbox_actions = inbox_actions.install(self)
         # add/edit a principal, add an account: the File menu and the principal list's menu
         self.principal_actions = principal_dialog.install(self)
+        self._features_pending: list[Callable[[], None]] = [
+            self._install_offboarding, self._install_calls, self._install_board, self._install_drafts_tabs,
+            self._install_today, self._install_follow_up, self._install_time_view, self._install_report_scheduler,
+            self._install_time_tracker]
+        if not defer:
+            self.finish_start_up()
+            return
+        self._start_up_keys = _FinishOnCommandKey(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._start_up_keys)
+        for menu in (self.file_menu, self.edit_menu, self.view_menu, self.message_menu, self.help_menu):
+            menu.aboutToShow.connect(self.finish_start_up)
+
+    @property
+    def starting(self) -> bool:
+        """Features are still to be installed (the launch's work after the first paint)."""
+        return bool(self._features_pending)
+
+    def install_next_feature(self) -> None:
+        """One deferred feature, then the next at the next turn of the event loop (input and the worker's answers are
+        handled between two)."""
+        if self._closing:
+            self._features_pending.clear()
+        if not self._features_pending:
+            return
+        self._install_step(self._features_pending.pop(0))
+        if self._features_pending:
+            QTimer.singleShot(0, self.install_next_feature)
+        else:
+            self._features_installed()
+
+    def finish_start_up(self) -> None:
+        """Every feature not installed yet, now (something asked for one); none once the window is closing."""
+        if self._closing:
+            self._features_pending.clear()
+        if not self._features_pending:
+            return
+        while self._features_pending:
+            self._install_step(self._features_pending.pop(0))
+        self._features_installed()
+
+    def _install_step(self, install: Callable[[], None]) -> None:
+        """One feature; its tab is polished now (styled, as a tab built before the window showed was when it showed),
+        not at its first showing."""
+        first_new = self.views.count()
+        install()
+        for index in range(first_new, self.views.count()):
+            page = self.views.widget(index)
+            if page is not None:
+                page.ensurePolished()
+
+    def _features_installed(self) -> None:
+        keys = self.__dict__.pop("_start_up_keys", None)
+        app = QApplication.instance()
+        if keys is None:
+            return  # installed in __init__, before any principal was shown: nothing to catch up with
+        if app is not None:
+            app.removeEventFilter(keys)
+        keys.deleteLater()
+        for menu in (self.file_menu, self.edit_menu, self.view_menu, self.message_menu, self.help_menu):
+            menu.aboutToShow.disconnect(self.finish_start_up)
+        # What the features installed late missed: the principal shown, and the message open in the reader.
+        if self.current_principal is not None:
+            self.principal_changed.emit(self.current_principal.id)
+        shown = self.inbox.reader.message_id
+        if shown is not None:
+            self.inbox.reader.message_shown.emit(shown)
+        self.features_installed.emit()
+
+    if not TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any:
+            """A feature asked for before its deferred install: every feature is installed now."""
+            if name in MainWindow.DEFERRED_FEATURES and self.__dict__.get("_features_pending"):
+                self.finish_start_up()
+                if name in self.__dict__:
+                    return self.__dict__[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _install_offboarding(self) -> None:
+        from assistant.ui.setup import offboarding
+
         self.offboarding = offboarding.install(self)  # File → Offboard principal…: export, revoke, delete, receipt
+
+    def _install_calls(self) -> None:
+        from assistant.ui.calls import view as calls_tab
+
         self.calls = calls_tab.install(self)  # the Calls tab and the quick log (Ctrl+Shift+L)
+
+    def _install_board(self) -> None:
+        from assistant.ui.board import view as board_tab
+
         self.board = board_tab.install(self)  # the Board tab and "Make a task" (Ctrl+T)
         self.commands.keep_keys_in(self.board, QKeySequence.StandardKey.Undo)  # the board undoes its own card moves
+
+    def _install_drafts_tabs(self) -> None:
+        from assistant.ui.approvals import view as approvals_tab
+        from assistant.ui.outgoing import view as outgoing_tab
+
         self.approvals = approvals_tab.install(self)  # drafts waiting for principals; Ask approval / Send later
         self.outgoing = outgoing_tab.install(self)  # drafts, scheduled sends and the outbox: Undo send, Retry
         for drafts_view in (self.approvals, self.outgoing):  # Revise / Edit: the draft in a compose window
             drafts_view.open_draft.connect(self.inbox_actions.open_draft)
+
+    def _install_today(self) -> None:
+        from assistant.ui.reminders import today
+
         self.reminders = today.install(self)  # the Today tab, the tray icon and the reminder scheduler
         self.today = self.reminders.view
-        self.follow_up = follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U)
-        self.time_view = time_tab.install(self)  # the Time tab: time per principal, billing, the retainer notices
-        self.report_scheduler = report_scheduler.install(self)  # each principal's reports, made at their time
         self.approvals.notice.connect(self.reminders.on_approval_notice)  # one tray, one notifier chain
+
+    def _install_follow_up(self) -> None:
+        from assistant.ui.board import follow_up
+
+        self.follow_up = follow_up.install(self)  # "Follow up if no reply…" (Ctrl+Shift+U)
         self.follow_up.set.connect(lambda _reminder: self.reminders.scheduler.reload())
+
+    def _install_time_view(self) -> None:
+        from assistant.ui.timekeeping import view as time_tab
+
+        self.time_view = time_tab.install(self)  # the Time tab: time per principal, billing, the retainer notices
+
+    def _install_report_scheduler(self) -> None:
+        from assistant.ui.reports import scheduler as report_scheduler
+
+        self.report_scheduler = report_scheduler.install(self)  # each principal's reports, made at their time
+
+    def _install_time_tracker(self) -> None:
+        from assistant.ui.setup import desktop_dialog
+        from assistant.ui.timekeeping import tracker
+
         # automatic time from what is on screen while the window is in use; last, so it sees every tab
         self.time_tracker = tracker.install(self)
         desktop_dialog.install(self)  # File → Desktop integration…: menu entry, mailto: handler, start at login
@@ -560,7 +678,7 @@ class MainWindow(QMainWindow):
             self._refresh_queued = False
             self.show_error(describe_error(error))
 
-        self.tasks.run(lambda store: (store.principals(), reminders.counts(store), store.accounts()), on_done=apply,
+        self.tasks.run(lambda store: (store.principals(), _counts(store), store.accounts()), on_done=apply,
                        on_error=failed)
 
     def _apply_principals(self, principals: list[Principal], counts: dict[int, dict[str, int]],
@@ -704,7 +822,7 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
-        self.tasks.run(lambda store: reminders.counts(store), on_done=self.principals.set_counts)
+        self.tasks.run(lambda store: _counts(store), on_done=self.principals.set_counts)
 
     # -- sync ----------------------------------------------------------------------------------------------------
     def _update_sync_status(self, syncing: bool = False) -> None:
@@ -963,11 +1081,39 @@ class MainWindow(QMainWindow):
             self._closing = True
             self.save_settings()
             self.clock.stop()
-            self.approvals.check_timer.stop()  # its ticks ask the worker, which is going
-            self.time_tracker.stop()  # the segment counting is written before the worker stops
-            self.report_scheduler.stop()
+            installed = self.__dict__  # a window closed during its launch: what was installed (see finish_start_up)
+            if "approvals" in installed:
+                self.approvals.check_timer.stop()  # its ticks ask the worker, which is going
+            if "time_tracker" in installed:
+                self.time_tracker.stop()  # the segment counting is written before the worker stops
+            if "report_scheduler" in installed:
+                self.report_scheduler.stop()
             self.idle.stop()
             self._sync_cancel.set()  # a sync's process stops (each page landed whole); the worker then ends
             self.tasks.shutdown()
             self.store.close()
         super().closeEvent(event)
+
+
+def _counts(store: Store) -> dict[int, dict[str, int]]:
+    """Worker side: each principal's counts (the reminders' package is imported there, after the first paint)."""
+    from assistant import reminders
+
+    return reminders.counts(store)
+
+
+class _FinishOnCommandKey(QObject):
+    """While features are still being installed after the first paint: a key with Ctrl, Alt or Meta may be one of
+    theirs (Ctrl+3…9, Ctrl+Shift+L, Ctrl+T…), so they are all installed before Qt looks the key up (it asks the focus
+    widget with a ShortcutOverride first, then its shortcut map)."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and event.modifiers() & (
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                | Qt.KeyboardModifier.MetaModifier):
+            self.window.finish_start_up()
+        return False

@@ -525,6 +525,11 @@ class Reader(QWidget):
         """The thread shown (or on its way), None when the reader is empty."""
         return self._thread.id if self._thread is not None else None
 
+    @property
+    def message_id(self) -> int | None:
+        """The message open in the browser (the one ``message_shown`` last named), None when none is."""
+        return self._message.id if self._message is not None and self._message.id else None
+
     def clear(self) -> None:
         self._request += 1  # results still on their way are for a thread no longer shown
         self._mark_read_timer.stop()

@@ -36,7 +36,6 @@ from assistant.core import timezones
 from assistant.core.colours import distinct_colour
 from assistant.core.errors import InvalidInput
 from assistant.domain import ApprovalPolicy, BusinessHours, Principal, ReportTemplate
-from assistant.reports import templates as report_templates
 from assistant.store import Store
 from assistant.ui.setup.account_dialog import AccountDialog
 from assistant.ui.widgets.identity import principal_chip, principal_title, zone_city
@@ -76,6 +75,7 @@ class PrincipalForm:
 
 
 def load_principal_form(store: Store, principal_id: int) -> PrincipalForm:
+    from assistant.reports import templates as report_templates  # its dataclasses and patterns: when used
     from assistant.store import snippets as compose_store
 
     scope = store.scope(principal_id)
@@ -87,6 +87,7 @@ def load_principal_form(store: Store, principal_id: int) -> PrincipalForm:
 
 def save_principal_form(store: Store, form: PrincipalForm) -> Principal:
     """Worker side: the principal, its reply signature and snippets, in one transaction."""
+    from assistant.reports import templates as report_templates  # its dataclasses and patterns: when used
     from assistant.store import snippets as compose_store
 
     with store.transaction():
@@ -244,6 +245,7 @@ class PrincipalDialog(QDialog):
 
     def _reports_tab(self, t: ReportTemplate, zone: str) -> QWidget:
         """The end-of-day report and weekly summary: what they say, how they greet and sign, when they are made."""
+        from assistant.reports import templates as report_templates  # its dataclasses and patterns: when used
         tab = QWidget(self)
         self.report_sections = {}
         sections = QVBoxLayout()
@@ -390,6 +392,7 @@ class PrincipalDialog(QDialog):
 
     # -- result --------------------------------------------------------------------------------------------------
     def problem(self) -> str:
+        from assistant.reports import templates as report_templates  # its dataclasses and patterns: when used
         if not self.name.text().strip():
             return "Give the principal a name."
         for address in self.address_list():
