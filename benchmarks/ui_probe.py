@@ -14,8 +14,10 @@ does, and stamps the first paint of its threads; then the peak RSS (VmHWM), and 
 is done, a heartbeat timer ticks every ``--interval-ms``, first ``--idle-s`` with the window idle (the machine's own
 noise), then while "Sync now"
 (``MainWindow.on_sync_now``) runs on the task manager's worker, until the sync has finished and the window has
-refreshed (and, with ``--import PATH``, an ``assistant import`` of PATH started beside the sync has ended); prints the
-gaps between ticks.
+refreshed — the worker idle for 200 ms after the refresh's own reads (the inbox's page, Today, the counts) — (and,
+with ``--import PATH``, an ``assistant import`` of PATH started beside the sync has ended); prints the gaps between
+ticks. ``UI_PROBE_STACKS=1`` adds where the other threads stood after each gap over 16 ms; ``UI_PROBE_WATCHDOG=1``
+what the GUI thread itself stood in while it was late (a thread sampling its stack every 2 ms).
 """
 from __future__ import annotations
 
@@ -180,6 +182,8 @@ class Probe:
         self.sync_done_at: float | None = None
         self.window.sync_finished.connect(self.on_sync_finished)
         self.window.refreshed.connect(self.on_refreshed)
+        self.worker_idle_since = time.monotonic()
+        self.window.tasks.busy_changed.connect(self.on_worker_busy)
         self.heartbeat.start()
         self.result["sync_started"] = time.monotonic()  # moved on when the idle watch ends
         if self.args.idle_s > 0:  # first the same heartbeat with the window idle: the machine's own noise
@@ -258,6 +262,10 @@ class Probe:
         self.watchdog_stop = threading.Event()
         threading.Thread(target=watch, name="probe-watchdog", daemon=True).start()
 
+    def on_worker_busy(self, busy: bool) -> None:
+        if not busy:
+            self.worker_idle_since = time.monotonic()
+
     def on_sync_finished(self, reports) -> None:
         self.sync_done_at = time.monotonic()
         self.reports = reports
@@ -271,6 +279,11 @@ class Probe:
     def end_stall_watch_after_import(self) -> None:
         if self.importing is not None and self.importing.poll() is None:
             self.QTimer.singleShot(100, self.end_stall_watch_after_import)
+            return
+        # The refresh's own reads (the inbox's page, Today, the counts) come from the worker after ``refreshed``: the
+        # watch lasts until the worker has delivered them all and 200 ms more (their paint) have passed.
+        if self.window.tasks.busy or time.monotonic() - self.worker_idle_since < 0.2:
+            self.QTimer.singleShot(50, self.end_stall_watch_after_import)
             return
         if self.importing is not None:
             self.result.update(import_done_after_s=time.monotonic() - self.result["sync_started"],
