@@ -212,11 +212,10 @@ def test_the_mail_a_sync_process_stored_shows_when_it_ends(make_window, workspac
 
 
 def test_after_a_sync_the_window_reads_the_new_mail_on_the_worker_not_the_gui_thread(
-        make_window, workspace, tmp_path, qtbot, monkeypatch):
-    """The refresh a sync's changes set off (the inbox's page and folders, the counts, the principals) reads on the
-    worker and delivers to the views: the GUI thread runs no query from the sync's start until its mail is listed."""
-    import assistant.reminders as reminders_service
-
+        make_window, workspace, tmp_path, qtbot):
+    """The refresh a sync's changes set off (the inbox's page and folders, the counts, the principals, every view's
+    reload) reads on the worker and delivers to the views: the GUI thread's own connection runs no statement from the
+    sync's start until its mail is listed and the worker is idle."""
     ws, ann, _ken = workspace
     maildir = make_maildir(tmp_path / "ann-mail", 3)
     store = Store(ws)
@@ -226,29 +225,12 @@ def test_after_a_sync_the_window_reads_the_new_mail_on_the_worker_not_the_gui_th
     window = make_window(ws)
     qtbot.waitUntil(lambda: not window.tasks.busy)
     on_gui_thread: list[str] = []
-
-    def recording(module, name):
-        read = getattr(module, name)
-
-        def wrapper(*args, **kwargs):
-            if threading.current_thread() is threading.main_thread():
-                on_gui_thread.append(name)
-            return read(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, wrapper)
-
-    for name in ("threads", "threads_across_principals", "folders", "message_count"):
-        recording(mail_store, name)
-    recording(reminders_service, "counts")
-    for name in ("principals", "accounts"):
-        read = getattr(Store, name)
-        monkeypatch.setattr(Store, name, lambda self, *a, _read=read, _name=name, **k: (
-            on_gui_thread.append(_name) if threading.current_thread() is threading.main_thread() else None,
-            _read(self, *a, **k))[1])
+    window.store.db.set_trace_callback(on_gui_thread.append)  # the GUI thread's connection: only it uses it
     with qtbot.waitSignal(window.sync_finished, timeout=60_000):
         window.on_sync_now()
     qtbot.waitUntil(lambda: "Synced message 2" in subjects(window))
     qtbot.waitUntil(lambda: not window.tasks.busy)
+    window.store.db.set_trace_callback(None)
     assert on_gui_thread == []
 
 
