@@ -14,8 +14,10 @@ does, and stamps the first paint of its threads; then the peak RSS (VmHWM), and 
 is done, a heartbeat timer ticks every ``--interval-ms``, first ``--idle-s`` with the window idle (the machine's own
 noise), then while "Sync now"
 (``MainWindow.on_sync_now``) runs on the task manager's worker, until the sync has finished and the window has
-refreshed (and, with ``--import PATH``, an ``assistant import`` of PATH started beside the sync has ended); prints the
-gaps between ticks.
+refreshed — the worker idle for 200 ms after the refresh's own reads (the inbox's page, Today, the counts) — (and,
+with ``--import PATH``, an ``assistant import`` of PATH started beside the sync has ended); prints the gaps between
+ticks. ``UI_PROBE_STACKS=1`` adds where the other threads stood after each gap over 16 ms; ``UI_PROBE_WATCHDOG=1``
+what the GUI thread itself stood in while it was late (a thread sampling its stack every 2 ms).
 """
 from __future__ import annotations
 
@@ -40,6 +42,16 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def summarise_samples(samples: list[tuple[float, str]]) -> str:
+    """A late heartbeat's watchdog samples: each distinct stack with how many samples stood in it, in order."""
+    if not samples:
+        return "watchdog: no sample (the lock held elsewhere, or the process not running)"
+    counts: dict[str, int] = {}
+    for _late, stack in samples:
+        counts[stack] = counts.get(stack, 0) + 1
+    return "watchdog: " + " | ".join(f"{n}× {stack}" for stack, n in counts.items())
 
 
 class Probe:
@@ -174,6 +186,8 @@ class Probe:
         self.sync_done_at: float | None = None
         self.window.sync_finished.connect(self.on_sync_finished)
         self.window.refreshed.connect(self.on_refreshed)
+        self.worker_idle_since = time.monotonic()
+        self.window.tasks.busy_changed.connect(self.on_worker_busy)
         self.heartbeat.start()
         self.result["sync_started"] = time.monotonic()  # moved on when the idle watch ends
         if self.args.idle_s > 0:  # first the same heartbeat with the window idle: the machine's own noise
@@ -187,6 +201,8 @@ class Probe:
         self.long_gaps.clear()
         self.last_tick, self.last_cpu = time.monotonic(), time.thread_time()
         self.result["sync_started"] = time.monotonic()
+        if os.environ.get("UI_PROBE_WATCHDOG"):
+            self.start_watchdog()
         self.window.on_sync_now()  # what File ▸ Sync now (F5) does
         self.importing = None
         if self.args.import_path:  # and an import into another principal, as a command of its own, meanwhile
@@ -214,7 +230,45 @@ class Probe:
                     f"{t.name}: " + " < ".join(f"{fs.name}({Path(fs.filename).name}:{fs.lineno})"
                                                for fs in reversed(traceback.extract_stack(frames[t.ident])[-6:]))
                     for t in threading.enumerate() if t.ident in frames and t is not threading.current_thread())
+            if self.watchdog_samples is not None:  # what the GUI thread itself stood in while the tick was late
+                samples, self.watchdog_samples[:] = list(self.watchdog_samples), []
+                self.long_gaps[-1] += (summarise_samples(samples),)
+        elif self.watchdog_samples:
+            self.watchdog_samples.clear()
         self.last_tick, self.last_cpu = now, cpu
+
+    watchdog_samples: list | None = None
+
+    def start_watchdog(self) -> None:
+        """``UI_PROBE_WATCHDOG=1``: a thread that looks every 2 ms whether the heartbeat is late (16 ms since the last
+        tick) and, while it is, records the GUI thread's stack (``sys._current_frames``): the gap's samples are added
+        to its row of ``long_gaps``. A stack in the event loop's ``exec`` means no Python of ours ran (Qt's own work,
+        painting, or the thread waiting for a core); the watchdog itself needs the interpreter lock to look, so a gap
+        with no sample at all was the lock held elsewhere or the whole process waiting."""
+        import threading
+        import traceback
+
+        main = threading.main_thread().ident
+        self.watchdog_samples = []
+        samples = self.watchdog_samples
+
+        def watch() -> None:
+            while not self.watchdog_stop.is_set():
+                time.sleep(0.002)
+                late = time.monotonic() - self.last_tick
+                if late > 0.016:
+                    frame = sys._current_frames().get(main)
+                    if frame is not None:
+                        stack = traceback.extract_stack(frame)[-8:]
+                        samples.append((round(late * 1000, 1), " < ".join(
+                            f"{fs.name}({Path(fs.filename).name}:{fs.lineno})" for fs in reversed(stack))))
+
+        self.watchdog_stop = threading.Event()
+        threading.Thread(target=watch, name="probe-watchdog", daemon=True).start()
+
+    def on_worker_busy(self, busy: bool) -> None:
+        if not busy:
+            self.worker_idle_since = time.monotonic()
 
     def on_sync_finished(self, reports) -> None:
         self.sync_done_at = time.monotonic()
@@ -230,6 +284,11 @@ class Probe:
         if self.importing is not None and self.importing.poll() is None:
             self.QTimer.singleShot(100, self.end_stall_watch_after_import)
             return
+        # The refresh's own reads (the inbox's page, Today, the counts) come from the worker after ``refreshed``: the
+        # watch lasts until the worker has delivered them all and 200 ms more (their paint) have passed.
+        if self.window.tasks.busy or time.monotonic() - self.worker_idle_since < 0.2:
+            self.QTimer.singleShot(50, self.end_stall_watch_after_import)
+            return
         if self.importing is not None:
             self.result.update(import_done_after_s=time.monotonic() - self.result["sync_started"],
                                import_exit=self.importing.returncode,
@@ -238,6 +297,8 @@ class Probe:
 
     def end_stall_watch(self) -> None:
         self.heartbeat.stop()
+        if self.watchdog_samples is not None:
+            self.watchdog_stop.set()
         reports = self.reports
         if isinstance(reports, BaseException):
             self.fail(f"sync failed: {reports!r}")

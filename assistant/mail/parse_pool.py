@@ -42,9 +42,18 @@ _principal_id = 0
 _account_id = 0
 
 
+NICE = 10  # how much lower the workers' CPU priority is than the importer's
+
+
 def _start(parent: int, known: frozenset[str], principal_id: int, account_id: int) -> None:
     global _known, _principal_id, _account_id
     exit_with_parent(parent)  # a killed import must not leave its workers behind
+    # Bulk background work: on a busy machine the importer's own writes and the window (an import from the app, or
+    # one beside it) get the CPU first; on an idle one the priority changes nothing.
+    try:
+        os.nice(NICE)
+    except (AttributeError, OSError):  # not on this platform, or not allowed: at the importer's priority then
+        pass
     _known, _principal_id, _account_id = known, principal_id, account_id
 
 

@@ -806,7 +806,7 @@ class MainWindow(QMainWindow):
         if self.search.text().strip():
             self.on_search()
         else:
-            self.inbox.model.reload()
+            self.inbox.reload_list()  # on the worker: after a sync the GUI thread reads nothing
         self.calendar.show_week(self.calendar.model.monday)
 
     def on_changed(self, changes: Changes) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import random
 from pathlib import Path
 
@@ -155,3 +156,15 @@ def test_a_full_disk_during_a_pooled_import_says_one_line_and_nothing_else(tmp_p
     assert done.returncode == 1
     assert done.stderr.startswith("assistant: the disk is full: free some space"), done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities on this platform")
+def test_the_parsing_workers_run_at_a_lower_priority_than_the_importer():
+    """Parsing is bulk background work: on a busy machine the importer's writes (and a window beside it) come first."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    own = os.nice(0)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=parse_pool._start,
+                             initargs=(os.getpid(), frozenset(), 1, 1)) as pool:
+        assert pool.submit(os.nice, 0).result(timeout=60) == min(own + parse_pool.NICE, 19)

@@ -211,6 +211,42 @@ def test_the_mail_a_sync_process_stored_shows_when_it_ends(make_window, workspac
     assert sorted(s for s in subjects(window) if s.startswith("Synced")) == [f"Synced message {n}" for n in range(3)]
 
 
+def test_after_a_sync_the_window_reads_the_new_mail_on_the_worker_not_the_gui_thread(
+        make_window, workspace, tmp_path, qtbot):
+    """The refresh a sync's changes set off (the inbox's page and folders, the counts, the principals, every view's
+    reload) reads on the worker and delivers to the views: the GUI thread's own connection runs no statement from the
+    sync's start until its mail is listed and the worker is idle."""
+    ws, ann, _ken = workspace
+    maildir = make_maildir(tmp_path / "ann-mail", 3)
+    store = Store(ws)
+    account = next(a for a in store.accounts() if a.principal_id == ann.id)
+    store.update_account_settings(account.id, {"maildir": str(maildir)})
+    store.close()
+    window = make_window(ws)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    on_gui_thread: list[str] = []
+    window.store.db.set_trace_callback(on_gui_thread.append)  # the GUI thread's connection: only it uses it
+    with qtbot.waitSignal(window.sync_finished, timeout=60_000):
+        window.on_sync_now()
+    qtbot.waitUntil(lambda: "Synced message 2" in subjects(window))
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    window.store.db.set_trace_callback(None)
+    assert on_gui_thread == []
+
+
+def test_a_list_read_on_the_worker_is_not_shown_once_another_principal_is(make_window, workspace, qtbot):
+    """A re-read of the list asked for before a switch answers after it: the new principal's list stays."""
+    ws, ann, ken = workspace
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy and "Ann matter 0" in subjects(window))
+    window.inbox.reload_list(folders=True)
+    window.select_principal(ken.id)
+    qtbot.waitUntil(lambda: not window.tasks.busy)
+    assert sorted(subjects(window)) == [f"Ken matter {i}" for i in range(3)]
+    assert window.inbox.model.principal.id == ken.id
+
+
 def test_closing_the_window_mid_sync_stops_its_process_and_the_next_sync_adds_what_is_missing(
         make_window, workspace, tmp_path, qtbot):
     """Quitting does not wait for a long sync: its process is stopped. Each page landed whole with its cursor, so the

@@ -504,8 +504,7 @@ def install(window: Any) -> InboxActions:
     window.inbox.reader.thread_marked_read.connect(actions.on_thread_read)
 
     def reload() -> None:
-        window.inbox.refresh_folders()
-        window.inbox.model.reload()
+        window.inbox.reload_list(folders=True)  # on the worker, as every view's read after a change
         window.refresh_counts()
 
     actions.changed.connect(reload)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core import timezones
-from assistant.domain import Message, Principal, Thread
+from assistant.domain import Folder, Message, Principal, Thread
 from assistant.store import Store
 from assistant.store import mail as mail_store
 from assistant.ui import style
@@ -133,11 +133,21 @@ class ThreadListModel(RowTableModel[Thread]):
         return [self._principal] if self._principal is not None else []
 
     def _page(self, offset: int, limit: int) -> list[Thread]:
-        if self._principals:
-            return mail_store.threads_across_principals(self._store, offset, limit, inbox_only=self.inbox_only)
-        if self._principal is None:
-            return []
-        return mail_store.threads(self._store.scope(self._principal.id), offset, limit, folder=self.folder)
+        return self.page_reader(offset, limit)(self._store)
+
+    def page_reader(self, offset: int, limit: int) -> Callable[[Store], list[Thread]]:
+        """A read of rows ``offset`` to ``offset + limit`` of the list shown now, for any thread's store (the worker's:
+        :meth:`InboxView.reload_list`); what it reads is fixed when it is made."""
+        principal, every, folder, inbox_only = self._principal, bool(self._principals), self.folder, self.inbox_only
+
+        def read(store: Store) -> list[Thread]:
+            if every:
+                return mail_store.threads_across_principals(store, offset, limit, inbox_only=inbox_only)
+            if principal is None or principal.id is None:
+                return []
+            return mail_store.threads(store.scope(principal.id), offset, limit, folder=folder)
+
+        return read
 
     def _set_names(self) -> None:
         self._own_names = {p.id: {n.casefold() for n in [p.name, *p.addresses]} for p in self.listed_principals()}
@@ -205,8 +215,15 @@ class ThreadListModel(RowTableModel[Thread]):
         :meth:`remove_threads` took out already), perhaps with more below, the rows are updated and appended instead
         of reset: the view keeps its selection and scroll and repaints only; :attr:`threads_updated` says which threads
         changed. Anything else resets."""
-        keep = max(PAGE_SIZE, len(self.rows))
-        page = self._page(0, keep)
+        keep = self.reload_size()
+        self.apply_page(self._page(0, keep), keep)
+
+    def reload_size(self) -> int:
+        """How many rows :meth:`reload` reads: as many as are loaded, a page at least."""
+        return max(PAGE_SIZE, len(self.rows))
+
+    def apply_page(self, page: list[Thread], keep: int) -> None:
+        """The first ``keep`` rows of the list as just read (at most ``keep``), applied as :meth:`reload` says."""
         old_ids = [t.id for t in self.rows]
         if self._search or [t.id for t in page[:len(old_ids)]] != old_ids:
             with self.resetting():
@@ -620,6 +637,7 @@ class InboxView(QWidget):
         self._store = store
         self._tasks = tasks
         self._holding = False  # the worker waits for the list's next paint (:meth:`_paint_first`)
+        self._reload_request = 0  # the newest :meth:`reload_list`; older answers are dropped
         self.folders = QListWidget(self)
         self.folders.setObjectName("folders")
         self.folders.setAccessibleName("Folders")
@@ -707,7 +725,8 @@ class InboxView(QWidget):
             if self.model.rowCount():
                 self.threads.select_row(0)
 
-    def _fill_folders(self, principal: Principal | None, every: bool = False) -> str | None:
+    def _fill_folders(self, principal: Principal | None, every: bool = False,
+                      read: list[Folder] | None = None) -> str | None:
         """The principal's folders/labels (a handful of rows); the inbox is chosen first. Returns its remote id.
         ``every``: the All-principals list's two, "Inbox" (every principal's inboxes, chosen) and "All mail"."""
         self.folders.blockSignals(True)
@@ -726,7 +745,7 @@ class InboxView(QWidget):
             everything.setData(FolderIdRole, None)
             self.folders.addItem(everything)
             chosen_item = everything
-            for f in mail_store.folders(self._store.scope(principal.id)):
+            for f in read if read is not None else mail_store.folders(self._store.scope(principal.id)):
                 item = QListWidgetItem(f.name or f.remote_id)
                 item.setData(FolderIdRole, f.remote_id)
                 item.setData(FolderRoleRole, f.role)
@@ -738,17 +757,46 @@ class InboxView(QWidget):
         self.folders.blockSignals(False)
         return chosen
 
-    def refresh_folders(self) -> None:
-        """Re-read the folder list (an action may have made a folder), keeping the one shown."""
+    def refresh_folders(self, read: list[Folder] | None = None) -> None:
+        """Re-read the folder list (an action may have made a folder), keeping the one shown; ``read``: the list as
+        the worker read it."""
         if self.model.all_principals:
             return  # the All-principals list's two entries do not change
         shown = self.model.folder
-        self._fill_folders(self.model.principal)
+        self._fill_folders(self.model.principal, read=read)
         self.folders.blockSignals(True)
         for row in range(self.folders.count()):
             if self.folders.item(row).data(FolderIdRole) == shown:
                 self.folders.setCurrentRow(row)
         self.folders.blockSignals(False)
+
+    def reload_list(self, folders: bool = False) -> None:
+        """Re-read the list shown (and the folders with ``folders``) on the worker, then update it as
+        :meth:`ThreadListModel.reload` does: after a sync or any change announced, the GUI thread reads nothing.
+        The answer is dropped if another list (principal, folder, search) shows by then, or a newer reload was asked
+        for; if more rows were fetched meanwhile, it is read again with them."""
+        model = self.model
+        self._reload_request += 1
+        request, listing, keep = self._reload_request, self._list_shown(), model.reload_size()
+        read_page = model.page_reader(0, keep)
+        principal = model.principal if folders and not model.all_principals else None
+
+        def read(store: Store) -> tuple[list[Thread], list[Folder] | None]:
+            read_folders = mail_store.folders(store.scope(principal.id)) if principal and principal.id else None
+            return read_page(store), read_folders
+
+        def apply(result: tuple[list[Thread], list[Folder] | None]) -> None:
+            if request != self._reload_request or listing != self._list_shown():
+                return
+            if model.reload_size() > keep:  # the user scrolled more in meanwhile: read them all again
+                self.reload_list(folders)
+                return
+            page, read_folders = result
+            if read_folders is not None:
+                self.refresh_folders(read_folders)
+            model.apply_page(page, keep)
+
+        self._tasks.run(read, on_done=apply)
 
     def on_folder_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
         principal = self.model.principal
