@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QApplication, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QStackedWidget, QTabWidget, QWidget
 
 
 class HiddenPagesSized(QObject):
@@ -55,6 +55,8 @@ def lay_out_hidden(widget: QWidget) -> None:
     if widget.testAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent):
         widget.setAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent, False)
         QApplication.sendEvent(widget, QResizeEvent(widget.size(), QSize()))
+    if isinstance(widget, QAbstractItemView):
+        widget.doItemsLayout()  # its rows placed and its scroll bars shown as they will be (Qt waits for the showing)
     for child in widget.children():
         if isinstance(child, QWidget) and not child.isWindow() and not child.isHidden():
             lay_out_hidden(child)
