@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QStackedWidget, QTabWidget, QWidget
 
 
 class HiddenPagesSized(QObject):
@@ -55,8 +55,10 @@ def lay_out_hidden(widget: QWidget) -> None:
     if widget.testAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent):
         widget.setAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent, False)
         QApplication.sendEvent(widget, QResizeEvent(widget.size(), QSize()))
-    if isinstance(widget, QAbstractItemView):
-        widget.doItemsLayout()  # its rows placed and its scroll bars shown as they will be (Qt waits for the showing)
+    if isinstance(widget, QAbstractItemView) and not (isinstance(widget, QListView) and widget.wordWrap()):
+        # its rows placed and its scroll bars shown as they will be (Qt waits for the showing); not a list of wrapped
+        # rows: their heights depend on the width, which a scroll bar shown at the showing changes
+        widget.doItemsLayout()
     for child in widget.children():
         if isinstance(child, QWidget) and not child.isWindow() and not child.isHidden():
             lay_out_hidden(child)
