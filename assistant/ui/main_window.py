@@ -43,6 +43,7 @@ from assistant.ui.shortcuts import CommandRegistry
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
 from assistant.ui.undo import UndoStack
 from assistant.ui.widgets.notice import NoticeBar
+from assistant.ui.widgets.pages import keep_hidden_pages_sized
 from assistant.ui.workers import TaskManager, describe_error
 
 if TYPE_CHECKING:
@@ -184,6 +185,7 @@ class MainWindow(QMainWindow):
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
+        keep_hidden_pages_sized(self.views)  # a tab's first showing only paints (widgets/pages.py)
         self.views.addTab(self.inbox, "&Inbox")
         self.views.addTab(self.calendar, "&Calendar")
         self.views.currentChanged.connect(self.on_view_changed)

@@ -405,3 +405,34 @@ def test_every_column_header_fits_on_one_line_at_1280_px_with_its_count(boards, 
     assert waiting.header.text().startswith("Waiting on")
     window.resize(1800, 900)  # room enough: the whole name again
     qtbot.waitUntil(lambda: waiting.header.text() == "Waiting on principal · 1")
+
+
+def test_a_hidden_board_draws_its_cards_in_sight_before_its_first_showing(boards, make_window, qtbot, monkeypatch):
+    """Issue 17: the Board tab's first showing drew every card in sight (~1 ms each, 35 at the benchmark's scale)
+    between Ctrl+<n> and the paint. Its page is sized while hidden and the cards in sight are drawn into the pixmap
+    cache then, a few at a time; the showing copies pixmaps and draws no card."""
+    ws, ann, _ken = boards
+    from assistant.ui.board import view as board_view
+
+    drawn: list[str] = []
+    real = board_view._split_line
+
+    def recording(text, *args):
+        drawn.append(text)
+        return real(text, *args)
+
+    monkeypatch.setattr(board_view, "_split_line", recording)
+    QPixmapCache.clear()
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    assert window.views.currentWidget() is window.inbox and not window.board.isVisible()
+    qtbot.waitUntil(lambda: sum(len(t) for t in window.board.titles().values()) == 3 and not window.tasks.busy)
+    qtbot.waitUntil(lambda: {"Ann: book dentist", "Ann: quarterly taxes", "Ann: renew passport"} <= set(drawn))
+    assert not window.board.isVisible()  # drawn while hidden
+    qtbot.waitUntil(lambda: not any(w.view.card_delegate._pending for w in window.board.column_widgets))
+    drawn.clear()
+    window.views.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: window.board.isVisible())
+    for widget in window.board.column_widgets:
+        widget.view.viewport().repaint()  # the first paint, from the cache
+    assert drawn == []

@@ -611,3 +611,40 @@ def test_showing_today_with_many_notifications_makes_no_line_again(make_window, 
     qtbot.waitUntil(lambda: today.notification_list.viewport().isVisible())
     qtbot.wait(300)
     assert made == [] and zone_lookups == []  # not again
+
+
+def test_the_hidden_today_tab_draws_its_timeline_before_it_is_shown(make_window, workspace, qtbot, monkeypatch):
+    """Issue 17: Today's first showing laid its page out and painted the timeline (every marker, text and tint:
+    most of the tab's time, 679 markers at the benchmark's scale) between Ctrl+<n> and the paint. Behind another tab
+    the page is laid out and the timeline drawn when its rows arrive; the showing copies that and draws no marker."""
+    from assistant.ui.reminders import timeline as timeline_module
+
+    ws, ann, _ken = workspace
+    store = Store(ws)
+    now = datetime.now(UTC)
+    for n in range(30):
+        reminders.add_reminder(store, ann.id, kind="free", text=f"Chase invoice number {n}",
+                               due_utc=now - timedelta(days=2, minutes=n))
+    store.close()
+    window = make_window(ws, size=(1280, 720))
+    today = window.today
+    qtbot.waitUntil(lambda: today.model.rowCount() >= 30 and not window.tasks.busy)
+    assert not today.isVisible()
+    timeline = today.timeline
+    # drawn for the last rows that arrived (each reload's rows are drawn after they are laid out)
+    qtbot.waitUntil(lambda: not window.tasks.busy and timeline._prepared is not None
+                    and timeline._prepared[0][0] == timeline._generation)
+    width = timeline.width()
+    assert width > 900  # laid out at the size it will be shown at, not Qt's 640 px of a page never shown
+
+    statuses: list[int] = []  # each marker drawn asks whether its item is late
+    real = timeline_module.item_status
+    monkeypatch.setattr(timeline_module, "item_status", lambda row, when: statuses.append(1) or real(row, when))
+    window.views.setCurrentWidget(today)
+    qtbot.waitUntil(timeline.isVisible)
+    timeline.repaint()
+    assert statuses == [] and timeline.width() == width
+
+    timeline.select(next(n for n, hit in enumerate(timeline.hits()) if hit.row is not None))
+    timeline.repaint()  # what it shows changed: drawn afresh
+    assert statuses

@@ -67,6 +67,7 @@ from assistant.store import board as board_store
 from assistant.store.changes import Area, Changes
 from assistant.ui.board.task_dialog import TaskDialog
 from assistant.ui.shortcuts import KeySpec
+from assistant.ui.widgets.pages import lay_out_hidden
 from assistant.ui.workers import TaskManager, describe_error
 
 CARD_MIME = "application/x-assistant-card"
@@ -74,6 +75,7 @@ CardRole = Qt.ItemDataRole.UserRole + 1
 DUE_FILTERS = [("Any due date", ""), ("Overdue", "overdue"), ("Due today", "today"), ("Due this week", "week")]
 AnyIndex = QModelIndex | QPersistentModelIndex
 LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+FILL_SLICE = 6  # cards drawn into the cache per turn of the event loop
 
 
 @dataclass
@@ -248,16 +250,10 @@ class CardDelegate(QStyledItemDelegate):
         c: Card | None = index.data(CardRole)
         if c is None:
             return
-        model = index.model()
-        zone = getattr(model, "zone", "UTC")
-        now = getattr(model, "now", None) or timezones.now_utc()
-        overdue = c.due_utc is not None and c.done_utc is None and c.due_utc < now
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         rect = option.rect
         ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
-        key = (f"board-card:{c.id}:{c.title}:{c.priority}:{c.link}:{c.due_utc}:{overdue}:{zone}:{c.rrule}:"
-               f"{c.estimate_min}:{sum(i.done for i in c.checklist)}/{len(c.checklist)}:{c.labels}:{rect.width()}x"
-               f"{rect.height()}@{ratio}:{selected}:{option.palette.cacheKey()}:{option.font.key()}")
+        key, zone, overdue = self.cache_key(index, c, option, selected, ratio)
         pixmap = QPixmap()
         if QPixmapCache.find(key, pixmap):
             painter.drawPixmap(rect.topLeft(), pixmap)
@@ -266,12 +262,44 @@ class CardDelegate(QStyledItemDelegate):
         self.draw_card(painter, rect, option, c, zone, overdue, selected)
         painter.restore()
         # into the cache after this paint, not before it: the first showing waits for no pixmap
+        self._queue(key, (QStyleOptionViewItem(option), c, zone, overdue, selected, ratio))
+
+    @staticmethod
+    def cache_key(index: AnyIndex, c: Card, option: QStyleOptionViewItem, selected: bool, ratio: float
+                  ) -> tuple[str, str, bool]:
+        """The pixmap cache's key of a card drawn as it is now, with the zone and whether it is overdue."""
+        model = index.model()
+        zone = getattr(model, "zone", "UTC")
+        now = getattr(model, "now", None) or timezones.now_utc()
+        overdue = c.due_utc is not None and c.done_utc is None and c.due_utc < now
+        rect = option.rect
+        key = (f"board-card:{c.id}:{c.title}:{c.priority}:{c.link}:{c.due_utc}:{overdue}:{zone}:{c.rrule}:"
+               f"{c.estimate_min}:{sum(i.done for i in c.checklist)}/{len(c.checklist)}:{c.labels}:{rect.width()}x"
+               f"{rect.height()}@{ratio}:{selected}:{option.palette.cacheKey()}:{option.font.key()}")
+        return key, zone, overdue
+
+    def prepare(self, index: AnyIndex, option: QStyleOptionViewItem, selected: bool, ratio: float) -> None:
+        """Queue the card at ``index``, as ``option`` would show it, to be drawn into the cache (a hidden board's
+        cards in sight, so the Board tab's first showing copies pixmaps instead of drawing them)."""
+        c: Card | None = index.data(CardRole)
+        if c is None:
+            return
+        key, zone, overdue = self.cache_key(index, c, option, selected, ratio)
+        if key not in self._pending and not QPixmapCache.find(key, QPixmap()):
+            self._queue(key, (option, c, zone, overdue, selected, ratio))
+
+    def _queue(self, key: str, card: tuple[QStyleOptionViewItem, Card, str, bool, bool, float]) -> None:
         if not self._pending:
-            QTimer.singleShot(0, self._fill_cache)
-        self._pending[key] = (QStyleOptionViewItem(option), c, zone, overdue, selected, ratio)
+            QTimer.singleShot(0, self, self._fill_cache)
+        self._pending[key] = card
 
     def _fill_cache(self) -> None:
-        pending, self._pending = self._pending, {}
+        """Draws the queued cards into the cache a few at a time (~1 ms a card), a turn of the event loop between:
+        no long stall while a hidden board gets ready."""
+        keys = list(self._pending)[:FILL_SLICE]
+        pending = {key: self._pending.pop(key) for key in keys}
+        if self._pending:
+            QTimer.singleShot(0, self, self._fill_cache)
         for key, (option, c, zone, overdue, selected, ratio) in pending.items():
             rect = option.rect
             pixmap = QPixmap(max(1, round(rect.width() * ratio)), max(1, round(rect.height() * ratio)))
@@ -369,6 +397,31 @@ class CardListView(QListView):
         self.setSpacing(0)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setResizeMode(QListView.ResizeMode.Adjust)
+
+    def prepare_paint(self) -> None:
+        """While hidden: queue the cards in sight (as the next showing will paint them) to be drawn into the pixmap
+        cache between other events, so that showing the Board draws no card."""
+        if self.isVisible() or self.model() is None or self.viewport().height() <= 1:
+            return
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        ratio = self.devicePixelRatioF()
+        selection = self.selectionModel()
+        height = self.viewport().height()
+        for row in range(self.model().rowCount()):
+            index = self.model().index(row, 0)
+            rect = self.visualRect(index)
+            if rect.top() >= height:
+                break
+            card_option = QStyleOptionViewItem(option)
+            card_option.rect = rect
+            selected = selection is not None and selection.isSelected(index)
+            self.card_delegate.prepare(index, card_option, selected, ratio)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if not self.isVisible():  # sized while hidden (ui/widgets/pages.py): ready the cards at the new width
+            QTimer.singleShot(0, self, self.prepare_paint)
 
 
 class ColumnHeader(QLabel):
@@ -656,9 +709,20 @@ class BoardView(QWidget):
                                    f"yours: {timezones.in_zone(now, mine):%H:%M} ({mine}). Due times are in {zone}.")
         self.empty.hide()
         self.scroll_area.show()
+        if not self.isVisible():
+            QTimer.singleShot(0, self, self._prepare_hidden)
         if self._select_after_load is not None:
             self.select_card(self._select_after_load)
         self.loaded.emit()
+
+    def _prepare_hidden(self) -> None:
+        """Behind another tab: lay the columns out at the size the tab will show them (ui/widgets/pages.py) and
+        draw the cards in sight into the pixmap cache, so showing the Board only paints."""
+        if self.isVisible():
+            return
+        lay_out_hidden(self)
+        for widget in self.column_widgets:
+            widget.view.prepare_paint()
 
     def _fill_labels(self, labels: list[str]) -> None:
         current = self.label_filter.currentData() or ""

@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QSettings,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QHelpEvent, QPainter, QPalette, QPen
@@ -48,6 +49,7 @@ from assistant.store import calendar as calendar_store
 from assistant.store.changes import Area, Changes
 from assistant.ui import style
 from assistant.ui.calendar.agenda import AgendaView
+from assistant.ui.widgets.pages import lay_out_hidden
 from assistant.ui.workers import TaskManager, describe_error
 
 log = logging.getLogger(__name__)
@@ -1135,6 +1137,12 @@ class CalendarView(QWidget):
             (f"{waiting} change{'s' if waiting != 1 else ''} waiting to sync" if waiting else "")
             + (f", {failed} failed" if failed else ""))
         self._update_enabled()
+        if not self.isVisible():  # behind another tab: laid out now, so that showing the Calendar only paints
+            QTimer.singleShot(0, self, self._lay_out_hidden)
+
+    def _lay_out_hidden(self) -> None:
+        if not self.isVisible():
+            lay_out_hidden(self)
 
     def _update_enabled(self) -> None:
         has_principal = self._principal is not None

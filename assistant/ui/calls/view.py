@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QTime,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QColor, QKeySequence, QShortcut
@@ -54,6 +55,7 @@ from assistant.store import calls as call_store
 from assistant.store.changes import Area, Changes
 from assistant.ui.calls.quick_log import QuickLogDialog, QuickLogResult, format_elapsed
 from assistant.ui.widgets.identity import principal_title
+from assistant.ui.widgets.pages import lay_out_hidden
 from assistant.ui.widgets.tables import RowTableModel, fit_columns
 from assistant.ui.widgets.times import edit_utc
 from assistant.ui.workers import TaskManager, describe_error
@@ -409,6 +411,17 @@ class CallsView(QWidget):
         else:
             self.show_details(-1)
         self._update_buttons()
+        self._lay_out_when_hidden()
+
+    def _lay_out_when_hidden(self) -> None:
+        """Behind another tab: laid out after what arrived (the page, its totals, the details), so that showing Calls
+        only paints."""
+        if not self.isVisible():
+            QTimer.singleShot(0, self, self._lay_out_hidden)
+
+    def _lay_out_hidden(self) -> None:
+        if not self.isVisible():
+            lay_out_hidden(self)
 
     def _load_totals(self, principal: Principal) -> None:
         """Talk time reads every call of the principal: on the worker, not the GUI thread."""
@@ -436,6 +449,7 @@ class CallsView(QWidget):
         lines += [f"{w['period']}: {calls(w['calls'])}, {talk_text(w['seconds'])}" for w in weeks[:4]]
         lines += ["Per day:"] + [f"  {d['period']}: {talk_text(d['seconds'])}" for d in days[:5]]
         self.totals.setText("\n".join(lines))
+        self._lay_out_when_hidden()
 
     def selected_call(self) -> Call | None:
         return self.model.call_at(self.table.currentIndex().row())
@@ -464,6 +478,7 @@ class CallsView(QWidget):
         self.person.setText(details.person_html)
         self.history.addItems(details.history)
         self.threads.addItems(details.threads)
+        self._lay_out_when_hidden()
 
     def _update_buttons(self) -> None:
         has_call = self.selected_call() is not None

@@ -8,13 +8,14 @@ meeting and a due item at the same instant line up whichever lane they are in.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from assistant.core import timezones
@@ -112,6 +113,10 @@ class TimelineWidget(QWidget):
         self._hits: list[Hit] = []
         self._label_width_for: tuple[Timeline | None, tuple[str, datetime], int] | None = None  # label_width()
         self._pressed: int | None = None
+        self._generation = 0  # counts layouts: the prepared pixmap is of one of them
+        self._dues: list[datetime] = []  # the items' due instants, sorted: which are late now (prepared())
+        self._prepared: tuple[tuple[Any, ...], QPixmap] | None = None
+        self._laid_out_for: tuple[Timeline | None, QSize, str] | None = None
 
     def set_timeline(self, timeline: Timeline) -> None:
         selected = self._hits[self.selected].key if self.selected is not None else None
@@ -218,7 +223,8 @@ class TimelineWidget(QWidget):
         return QSize(self.label_width() + 240, self.sizeHint().height())
 
     def resizeEvent(self, event) -> None:
-        self._lay_out()
+        if self._laid_out_for != (self.timeline, self.size(), self.font().key()):  # not again at the same size
+            self._lay_out()
         super().resizeEvent(event)
 
     def _lay_out(self) -> None:
@@ -249,6 +255,9 @@ class TimelineWidget(QWidget):
                 x = left + MARKER / 2 + 1 if edge < 0 else right - MARKER / 2 - 1 if edge > 0 else x_of(item["due_utc"])
                 hits.append(Hit(QRectF(x - MARKER / 2, y - MARKER / 2, MARKER, MARKER), index, row=item, edge=edge))
         self._hits = hits
+        self._dues = sorted(h.row["due_utc"] for h in hits if h.row is not None)
+        self._generation += 1
+        self._laid_out_for = (self.timeline, self.size(), self.font().key())
 
     # -- painting ----------------------------------------------------------------------------------------------------
     def _header_label(self) -> str:
@@ -273,11 +282,58 @@ class TimelineWidget(QWidget):
         return ticks
 
     def paintEvent(self, _event) -> None:
+        """The layers below the now line from :meth:`prepared` (drawn once for what they show), then the now line
+        and the focus frame."""
+        now = self.clock()
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self.prepared(now))
+        if self.timeline is None or not self.lanes:
+            painter.end()
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        header, bottom = self.header_height(), self.lane_top(len(self.lanes))
+        start, end = self.range
+        now_x = self.x_of(now) if start <= now <= end else None
+        if now_x is not None:
+            painter.setPen(QPen(style.NOW_LINE, 2))
+            painter.drawLine(QPointF(now_x, header), QPointF(now_x, bottom))
+            painter.setBrush(style.NOW_LINE)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawEllipse(QPointF(now_x, header), 4, 4)
+        if self.hasFocus() and self.selected is None:
+            palette = self.palette()
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.end()
+
+    def prepared(self, now: datetime) -> QPixmap:
+        """The timeline as painted below the now line: kept while what it shows is the same — the layout (the
+        timeline and the size), palette, font, selection, the minute (the lanes' local times) and which items are
+        late — and drawn again when any of it changed. The Today tab draws it while hidden (:meth:`prepare_paint`),
+        so its showing copies it: the markers, texts and tints were most of the tab's first showing."""
+        ratio = self.devicePixelRatioF()
+        key = (self._generation, self.size(), ratio, self.palette().cacheKey(), self.font().key(), self.selected,
+               now.replace(second=0, microsecond=0), bisect_right(self._dues, now))
+        if self._prepared is None or self._prepared[0] != key:
+            pixmap = QPixmap(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)))
+            pixmap.setDevicePixelRatio(ratio)
+            painter = QPainter(pixmap)
+            self._draw_layers(painter, now)
+            painter.end()
+            self._prepared = (key, pixmap)
+        return self._prepared[1]
+
+    def prepare_paint(self) -> None:
+        """Behind another tab: draw what the next paint will show (:meth:`prepared`), once the widget has its size."""
+        if not self.isVisible() and self.width() > 1 and self.height() > 1:
+            self.prepared(self.clock())
+
+    def _draw_layers(self, painter: QPainter, now: datetime) -> None:
         palette = self.palette()
         roles = QPalette.ColorRole
         dark = style.is_dark(palette)
         base, window = palette.color(roles.Base), palette.color(roles.Window)
-        painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = self.fontMetrics()
         left, right, header = self.plot_left(), self.plot_right(), self.header_height()
@@ -287,11 +343,9 @@ class TimelineWidget(QWidget):
                 painter.setPen(palette.color(roles.PlaceholderText))
                 painter.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter,
                                  "No principals yet: File ▸ Add principal… gives each one a lane here")
-            painter.end()
             return
         painter.fillRect(QRectF(0, 0, left, self.height()), window)
         painter.fillRect(QRectF(0, 0, self.width(), header), window)
-        now = self.clock()
         height = self.lane_height()
         # business hours, tinted in each principal's colour
         for index, lane in enumerate(self.lanes):
@@ -367,11 +421,8 @@ class TimelineWidget(QWidget):
             if h.row is not None:
                 pinned_count[(h.lane, h.edge)] = pinned_count.get((h.lane, h.edge), 0) + 1
                 first_pinned.setdefault((h.lane, h.edge), h)
-        for number, hit in enumerate(self._hits):
-            if hit.row is None:
-                continue
+        for number, hit, late in self.markers_to_draw(now):
             lane = self.lanes[hit.lane]
-            late = item_status(hit.row, now) in ("overdue", "missed")
             path = QPainterPath()
             c, r = hit.rect.center(), MARKER / 2
             if hit.edge:  # a triangle pointing off the hours shown
@@ -395,18 +446,29 @@ class TimelineWidget(QWidget):
                 x = hit.rect.left() - width - 2 if hit.edge > 0 else hit.rect.right() + 2
                 painter.drawText(QRectF(x, hit.rect.center().y() - fm.height() / 2, width, fm.height()),
                                  Qt.AlignmentFlag.AlignCenter, str(pinned))
-        now_x = self.now_x()
-        if now_x is not None:
-            painter.setPen(QPen(style.NOW_LINE, 2))
-            painter.drawLine(QPointF(now_x, header), QPointF(now_x, bottom))
-            painter.setBrush(style.NOW_LINE)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.drawEllipse(QPointF(now_x, header), 4, 4)
-        if self.hasFocus() and self.selected is None:
-            painter.setPen(QPen(palette.color(roles.Highlight), 1, Qt.PenStyle.DotLine))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
-        painter.end()
+
+    def markers_to_draw(self, now: datetime) -> list[tuple[int, Hit, bool]]:
+        """The due items' markers to paint, in order, each with whether it is late: of markers that would be drawn
+        alike at the same spot (the same lane, place, edge, lateness and selection), only the last, which covers the
+        others. A lane's items due on earlier days are all pinned at its left edge (hundreds of them at scale: 679
+        markers on 31 spots for ten principals), and drawing each of them was most of the timeline's paint. The count
+        beside the pinned ones is drawn with the first of them, which is kept for it."""
+        markers: list[tuple[int, Hit, bool]] = []
+        last: dict[tuple[Any, ...], int] = {}  # the place in markers of the last marker drawn alike at a spot
+        counted: set[tuple[int, int]] = set()  # lanes and edges whose first pinned marker (with the count) is kept
+        for number, hit in enumerate(self._hits):
+            if hit.row is None:
+                continue
+            late = item_status(hit.row, now) in ("overdue", "missed")
+            key = (hit.lane, hit.edge, hit.rect.x(), hit.rect.y(), late, number == self.selected)
+            if key in last:
+                markers[last[key]] = (-1, *markers[last[key]][1:])  # covered by this one
+            if hit.edge and (hit.lane, hit.edge) not in counted:
+                counted.add((hit.lane, hit.edge))  # kept whatever covers it: the count is drawn with it
+            else:
+                last[key] = len(markers)
+            markers.append((number, hit, late))
+        return [m for m in markers if m[0] >= 0]
 
     # -- interaction -------------------------------------------------------------------------------------------------
     def hits_at(self, point: QPointF) -> list[int]:

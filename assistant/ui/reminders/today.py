@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,6 +48,7 @@ from assistant.ui.reminders.scheduler import ReminderScheduler
 from assistant.ui.reminders.timeline import TimelineWidget
 from assistant.ui.reminders.tray import TrayController
 from assistant.ui.style import app_icon, app_icon_path
+from assistant.ui.widgets.pages import lay_out_hidden
 from assistant.ui.widgets.tables import RowTableModel, fit_columns
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,14 @@ class TodayView(QWidget):
         due, overdue = self.model.counts()
         self.summary.setText(f"{due} due today across principals, {overdue} overdue or missed")
         self._update_buttons()
+        if not self.isVisible():  # behind another tab: laid out now, so that showing Today only paints
+            QTimer.singleShot(0, self, self._lay_out_hidden)
         self.reloaded.emit()
+
+    def _lay_out_hidden(self) -> None:
+        if not self.isVisible():
+            lay_out_hidden(self)
+            self.timeline.prepare_paint()
 
     def _fit_columns(self, timeline: Timeline) -> None:
         """Each column as wide as its header and the first rows' text; the principal's column as wide as the
