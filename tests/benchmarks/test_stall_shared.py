@@ -24,6 +24,19 @@ PROBE_ANSWER = {"gaps_ms": [5.0, 5.2, 23.5, 5.1], "idle_gaps_ms": [5.0, 5.3], "s
 
 
 @pytest.fixture
+def probes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The probe runs asked for, each answered with PROBE_ANSWER."""
+    asked: list[list[str]] = []
+
+    def probe(python, args, timeout_s):
+        asked.append(args)
+        return 0.0, PROBE_ANSWER
+
+    monkeypatch.setattr(ui_bench, "run_probe", probe)
+    return asked
+
+
+@pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Context:
     ctx = Context(root=tmp_path, small=True, workspace=tmp_path / "ws")
     ctx.maildirs = {"A": _maildir(tmp_path, "a", 3), "B": _maildir(tmp_path, "b", 2)}
@@ -32,14 +45,7 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Context:
     return ctx
 
 
-def test_with_section_7_in_the_run_section_4_makes_no_sync_and_takes_section_7s_gap(ctx, monkeypatch):
-    probes: list[list[str]] = []
-
-    def probe(python, args, timeout_s):
-        probes.append(args)
-        return 0.0, PROBE_ANSWER
-
-    monkeypatch.setattr(ui_bench, "run_probe", probe)
+def test_with_section_7_in_the_run_section_4_makes_no_sync_and_takes_section_7s_gap(ctx, probes):
     ctx.sections = {"ui", "interactions"}
     assert ui_bench.run(ctx) == []
     assert probes == []  # no sync of section 4's own
@@ -51,14 +57,7 @@ def test_with_section_7_in_the_run_section_4_makes_no_sync_and_takes_section_7s_
     assert [r.assistant for r in rows if r.section == interactions_bench.SECTION] == [23.5]
 
 
-def test_without_section_7_section_4_syncs_on_its_own(ctx, monkeypatch):
-    probes: list[list[str]] = []
-
-    def probe(python, args, timeout_s):
-        probes.append(args)
-        return 0.0, PROBE_ANSWER
-
-    monkeypatch.setattr(ui_bench, "run_probe", probe)
+def test_without_section_7_section_4_syncs_on_its_own(ctx, probes):
     ctx.sections = {"ui"}
     rows = ui_bench.run(ctx)
     assert len(probes) == 3 and all("--import" not in p for p in probes)  # three syncs at the small size

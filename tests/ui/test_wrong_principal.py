@@ -2,11 +2,32 @@
 window, compose and worker; the workspace made by the local connector's own sync)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from assistant.store import drafts as draft_sql
+from assistant.ui.workers import TaskManager
 from tests.ui.test_compose import build_workspace
+
+
+@contextmanager
+def shown(qtbot, ws, view_class, *, size: tuple[int, int] | None = None) -> Iterator[tuple[Any, TaskManager]]:
+    """A view of the window's (Outgoing, Approvals) on a worker of its own, shown; the worker is stopped after."""
+    tasks = TaskManager(ws)
+    widget = view_class(tasks)
+    qtbot.addWidget(widget)
+    if size is not None:
+        widget.resize(*size)
+    widget.show()
+    try:
+        yield widget, tasks
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy)
+        tasks.shutdown()
 
 
 def new_message(qtbot, window, to: str):
@@ -107,16 +128,10 @@ def draft_state(ws, ann_id: int, draft_id: int) -> str:
 
 def test_outgoing_send_now_to_kens_correspondent_as_ann_asks_and_cancel_sends_nothing(qtbot, tmp_path):
     from assistant.ui.outgoing.view import OutgoingView
-    from assistant.ui.workers import TaskManager
 
     ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
     draft_id = draft_to_kens_correspondent(ws, ann_id)
-    tasks = TaskManager(ws)
-    widget = OutgoingView(tasks)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    try:
+    with shown(qtbot, ws, OutgoingView, size=(1000, 700)) as (widget, tasks):
         with qtbot.waitSignal(widget.loaded):
             widget.set_principal_id(ann_id)
         with qtbot.waitSignal(widget.preview_loaded):
@@ -143,27 +158,19 @@ def test_outgoing_send_now_to_kens_correspondent_as_ann_asks_and_cancel_sends_no
             send.click()
         assert acted.args == [draft_id, "sending"]
         assert draft_state(ws, ann_id, draft_id) == "sending"
-    finally:
-        qtbot.waitUntil(lambda: not tasks.busy)
-        tasks.shutdown()
 
 
 def test_outgoing_send_now_to_anns_own_correspondent_does_not_ask(qtbot, tmp_path):
     from assistant.approvals import drafts
     from assistant.store import Store
     from assistant.ui.outgoing.view import OutgoingView
-    from assistant.ui.workers import TaskManager
 
     ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
     store = Store(ws)
     [account] = store.accounts(ann_id)
     draft_id = drafts.save_draft(store, ann_id, account.id, to="bob@client.example", subject="Hi", body_text="x").id
     store.close()
-    tasks = TaskManager(ws)
-    widget = OutgoingView(tasks)
-    qtbot.addWidget(widget)
-    widget.show()
-    try:
+    with shown(qtbot, ws, OutgoingView) as (widget, tasks):
         with qtbot.waitSignal(widget.loaded):
             widget.set_principal_id(ann_id)
         with qtbot.waitSignal(widget.preview_loaded):
@@ -171,24 +178,16 @@ def test_outgoing_send_now_to_anns_own_correspondent_does_not_ask(qtbot, tmp_pat
         with qtbot.waitSignal(widget.acted, timeout=5000) as acted:
             qtbot.mouseClick(widget.send_now_button, Qt.MouseButton.LeftButton)
         assert acted.args == [draft_id, "sending"] and widget.principal_box is None
-    finally:
-        qtbot.waitUntil(lambda: not tasks.busy)
-        tasks.shutdown()
 
 
 def test_approved_in_person_to_kens_correspondent_as_ann_says_so_and_cancel_sends_nothing(qtbot, tmp_path):
     from assistant.domain import ApprovalPolicy
     from assistant.ui.approvals.view import ApprovalsView
-    from assistant.ui.workers import TaskManager
 
     ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path, policy=ApprovalPolicy.ALWAYS)
     draft_id = draft_to_kens_correspondent(ws, ann_id, submit=True)
     assert draft_state(ws, ann_id, draft_id) == "awaiting-approval"
-    tasks = TaskManager(ws)
-    widget = ApprovalsView(tasks)
-    qtbot.addWidget(widget)
-    widget.show()
-    try:
+    with shown(qtbot, ws, ApprovalsView) as (widget, tasks):
         with qtbot.waitSignal(widget.queue_loaded):
             widget.set_principal_id(ann_id)
         with qtbot.waitSignal(widget.preview_loaded):
@@ -213,9 +212,6 @@ def test_approved_in_person_to_kens_correspondent_as_ann_says_so_and_cancel_send
             widget.confirm_box.send_button.click()
         qtbot.waitUntil(lambda: not tasks.busy)
         assert draft_state(ws, ann_id, draft_id) == "sending"
-    finally:
-        qtbot.waitUntil(lambda: not tasks.busy)
-        tasks.shutdown()
 
 
 def test_approvals_send_now_of_a_late_send_to_kens_correspondent_as_ann_asks(qtbot, tmp_path):
@@ -225,7 +221,6 @@ def test_approvals_send_now_of_a_late_send_to_kens_correspondent_as_ann_asks(qtb
     from assistant.store import Store
     from assistant.sync.engine import sync_account
     from assistant.ui.approvals.view import ApprovalsView
-    from assistant.ui.workers import TaskManager
 
     ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
     draft_id = draft_to_kens_correspondent(ws, ann_id)
@@ -236,11 +231,7 @@ def test_approvals_send_now_of_a_late_send_to_kens_correspondent_as_ann_asks(qtb
     sync_account(store, account.id, now=now + timedelta(minutes=61))  # the app was closed when it was due
     store.close()
     assert draft_state(ws, ann_id, draft_id) == "needs-confirmation"
-    tasks = TaskManager(ws)
-    widget = ApprovalsView(tasks)
-    qtbot.addWidget(widget)
-    widget.show()
-    try:
+    with shown(qtbot, ws, ApprovalsView) as (widget, tasks):
         with qtbot.waitSignal(widget.queue_loaded):
             widget.set_principal_id(ann_id)
         with qtbot.waitSignal(widget.preview_loaded):
@@ -262,22 +253,14 @@ def test_approvals_send_now_of_a_late_send_to_kens_correspondent_as_ann_asks(qtb
             send.click()
         qtbot.waitUntil(lambda: not tasks.busy)
         assert draft_state(ws, ann_id, draft_id) == "sending"
-    finally:
-        qtbot.waitUntil(lambda: not tasks.busy)
-        tasks.shutdown()
 
 
 def test_outgoing_send_later_of_a_draft_to_kens_correspondent_as_ann_asks_too(qtbot, tmp_path):
     from assistant.ui.outgoing.view import OutgoingView
-    from assistant.ui.workers import TaskManager
 
     ws, _maildir, ann_id, _ken_id = build_workspace(tmp_path)
     draft_id = draft_to_kens_correspondent(ws, ann_id)
-    tasks = TaskManager(ws)
-    widget = OutgoingView(tasks)
-    qtbot.addWidget(widget)
-    widget.show()
-    try:
+    with shown(qtbot, ws, OutgoingView) as (widget, tasks):
         with qtbot.waitSignal(widget.loaded):
             widget.set_principal_id(ann_id)
         with qtbot.waitSignal(widget.preview_loaded):
@@ -297,6 +280,3 @@ def test_outgoing_send_later_of_a_draft_to_kens_correspondent_as_ann_asks_too(qt
         with qtbot.waitSignal(widget.acted, timeout=5000) as acted:
             send.click()
         assert acted.args == [draft_id, "scheduled"]
-    finally:
-        qtbot.waitUntil(lambda: not tasks.busy)
-        tasks.shutdown()
