@@ -35,7 +35,9 @@ window.tasks.shutdown()
 """
 
 
-def test_the_window_is_built_without_what_the_worker_needs_after_the_first_paint(tmp_path):
+def _modules_before_and_after(tmp_path, script: str, names: tuple[str, ...]) -> tuple[str, str]:
+    """Run ``script`` (one of the window builds above) in a child on a one-principal workspace: the listed modules
+    imported at the first paint, and after the start-up work, each a comma-separated line."""
     store = Store(tmp_path / "ws", encrypt=False)
     try:
         store.add_principal(Principal(name="Ada", timezone="Europe/London", addresses=("ada@example.com",)))
@@ -43,10 +45,15 @@ def test_the_window_is_built_without_what_the_worker_needs_after_the_first_paint
         store.close()
     env = dict(os.environ, PYTHONPATH=str(CHECKOUT), QT_QPA_PLATFORM="offscreen",
                XDG_CONFIG_HOME=str(tmp_path / "config"))
-    done = subprocess.run([sys.executable, "-c", _BUILD, str(tmp_path / "ws"), *LATER], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "ws"), *names], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     before_paint, after_work = done.stdout.splitlines()[-2:]
+    return before_paint, after_work
+
+
+def test_the_window_is_built_without_what_the_worker_needs_after_the_first_paint(tmp_path):
+    before_paint, after_work = _modules_before_and_after(tmp_path, _BUILD, LATER)
     assert before_paint == ""
     assert "keyring" in after_work.split(",")  # the worker asked the credential store (the list is real)
 
@@ -75,16 +82,6 @@ window.tasks.shutdown()
 
 
 def test_the_other_tabs_modules_are_imported_after_the_first_paint(tmp_path):
-    store = Store(tmp_path / "ws", encrypt=False)
-    try:
-        store.add_principal(Principal(name="Ada", timezone="Europe/London", addresses=("ada@example.com",)))
-    finally:
-        store.close()
-    env = dict(os.environ, PYTHONPATH=str(CHECKOUT), QT_QPA_PLATFORM="offscreen",
-               XDG_CONFIG_HOME=str(tmp_path / "config"))
-    done = subprocess.run([sys.executable, "-c", _BUILD_DEFERRED, str(tmp_path / "ws"), *TABS_LATER], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    before_paint, after_work = done.stdout.splitlines()[-2:]
+    before_paint, after_work = _modules_before_and_after(tmp_path, _BUILD_DEFERRED, TABS_LATER)
     assert before_paint == ""
     assert set(after_work.split(",")) == set(TABS_LATER)  # then they are (the list is real)
