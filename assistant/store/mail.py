@@ -469,6 +469,17 @@ def search_threads(scope: PrincipalScope, query: str, limit: int = 100) -> list[
     return threads_of_hits(message_rows(scope.db, query, scope.principal_id, limit, columns=columns))
 
 
+def thread_summary(scope: PrincipalScope, thread_id: int) -> Thread | None:
+    """One thread of this principal as a list row shows it (:func:`threads_of_hits` of all its messages), read
+    without building a :class:`Message`; None when it has no message."""
+    columns = ", ".join(f"m.{c.strip()}" for c in _HIT_COLUMNS.split(","))
+    rows = scope.db.execute(
+        f"SELECT {columns} FROM messages m WHERE m.thread_id=? AND m.principal_id=? ORDER BY m.date_utc DESC, m.id DESC",
+        (thread_id, scope.principal_id))
+    threads = threads_of_hits(rows)
+    return threads[0] if threads else None
+
+
 def search_threads_across_principals(store: Store, query: str, limit: int = 100) -> list[Thread]:
     """Explicitly cross-principal: the threads of :func:`search_across_principals`'s messages, each its principal's,
     read without building a :class:`Message`."""

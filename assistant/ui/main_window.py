@@ -37,7 +37,7 @@ from assistant.store.changes import Area, Changes
 from assistant.ui import style
 from assistant.ui.calendar.view import CalendarView
 from assistant.ui.idle import IdleWatches
-from assistant.ui.mail.inbox import InboxView, threads_from_messages
+from assistant.ui.mail.inbox import InboxView
 from assistant.ui.setup.first_run import AddPrincipalDialog, FirstRunPage
 from assistant.ui.shortcuts import CommandRegistry
 from assistant.ui.sidebar import PrincipalListModel, PrincipalSwitcher
@@ -590,24 +590,24 @@ class MainWindow(QMainWindow):
         ident = item_id
         self.views.setCurrentWidget(self.inbox)
 
-        def load(store: Store) -> tuple[Principal, list[Thread]]:
+        def load(store: Store) -> tuple[Principal, Thread | None]:
             scope = store.scope(principal_id)
             thread_id = mail_store.message(scope, ident, with_body=False).thread_id if message else ident
             if thread_id is None:
-                return scope.principal, []
-            return scope.principal, threads_from_messages(principal_id, mail_store.thread_messages(scope, thread_id))
+                return scope.principal, None
+            return scope.principal, mail_store.thread_summary(scope, thread_id)
 
-        def show(result: tuple[Principal, list[Thread]]) -> None:
-            principal, threads = result
-            if not threads:
+        def show(result: tuple[Principal, Thread | None]) -> None:
+            principal, thread = result
+            if thread is None:
                 return
             model = self.inbox.model
             for row in range(model.rowCount()):
                 listed = model.thread_at(row)
-                if listed is not None and listed.id == threads[0].id:
+                if listed is not None and listed.id == thread.id:
                     self.inbox.threads.select_row(row)
                     return
-            self.inbox.reader.show_thread(principal, threads[0])
+            self.inbox.reader.show_thread(principal, thread)
 
         self.tasks.run(load, on_done=show, on_error=lambda e: self.show_error(describe_error(e)))
 

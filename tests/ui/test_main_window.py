@@ -513,3 +513,31 @@ def test_what_the_launch_built_is_out_of_the_collectors_full_collections_after_t
         window.close()
     finally:
         gc.unfreeze()
+
+
+def test_a_message_link_opens_its_thread_selected_when_listed_else_in_the_reader(qtbot, workspace, make_window):
+    """A card's or a reminder's "Open the message it came from": the thread is selected in the list when it is there,
+    and shown in the reader when it is not (another folder or page) — read as one row, no message built for it."""
+    ws, ann, _ken = workspace
+    store = Store(ws)
+    scope = store.scope(ann.id)
+    listed = mail_store.threads(scope, limit=100)
+    target = listed[2]
+    message = mail_store.thread_messages(scope, target.id)[-1]
+    store.close()
+    window = make_window(ws)
+    window.select_principal(ann.id)
+    qtbot.waitUntil(lambda: window.inbox.model.rowCount() == len(listed) and not window.tasks.busy)
+    window.open_link(ann.id, f"message:{message.id}")
+    model = window.inbox.model
+
+    def selected_id() -> int | None:
+        thread = model.thread_at(window.inbox.threads.currentIndex().row())
+        return thread.id if thread is not None else None
+
+    qtbot.waitUntil(lambda: selected_id() == target.id)
+    others = [t for t in model.rows if t.id != target.id]
+    model.apply_page(others, keep=len(others))  # now it is not listed
+    window.open_link(ann.id, f"thread:{target.id}")
+    qtbot.waitUntil(lambda: window.inbox.reader.thread_id == target.id)
+    assert window.views.currentWidget() is window.inbox

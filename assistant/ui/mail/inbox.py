@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core import timezones
-from assistant.domain import Folder, Message, Principal, Thread
+from assistant.domain import Folder, Principal, Thread
 from assistant.store import Store
 from assistant.store import mail as mail_store
 from assistant.ui import style
@@ -913,28 +913,3 @@ class InboxView(QWidget):
         else:
             self.on_current_row_changed(index, QModelIndex())
         self.reader.setFocus()
-
-
-def threads_from_messages(principal_id: int, messages: list[Message]) -> list[Thread]:
-    """Search hits grouped by thread, newest first; the counts are of matching messages. Each thread is its messages'
-    principal's (hits from several principals stay apart: a thread id is one principal's); ``principal_id`` is for
-    messages that carry none."""
-    grouped: dict[int, list[Message]] = {}
-    for m in messages:
-        if m.thread_id is not None:
-            grouped.setdefault(m.thread_id, []).append(m)
-    threads = []
-    for thread_id, hits in grouped.items():
-        dated = [m.date_utc for m in hits if m.date_utc]
-        senders = list(dict.fromkeys((m.sender.name or m.sender.email) for m in hits if m.sender))
-        by_date = sorted(hits, key=lambda m: (m.date_utc is not None, m.date_utc or 0))
-        oldest, newest = by_date[0], by_date[-1]
-        threads.append(Thread(
-            id=thread_id, principal_id=oldest.principal_id or principal_id, subject=oldest.subject,
-            last_date_utc=max(dated) if dated else None,
-            message_count=len(hits), unread_count=sum(not m.is_read for m in hits),
-            has_attachments=any(m.attachments for m in hits), is_flagged=any(m.is_flagged for m in hits),
-            participants=senders[:4], snippet=newest.snippet,
-        ))
-    threads.sort(key=lambda t: (t.last_date_utc is not None, t.last_date_utc or 0), reverse=True)
-    return threads
